@@ -1,0 +1,44 @@
+// Entry of every npm script: installs dependencies when they are missing or stale, then runs the part asked for.
+// Plain Node.js on purpose: it must work on a fresh clone before anything is installed.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const lockFile = join(root, 'package-lock.json');
+const stamp = join(root, 'node_modules', '.durable-jobs-installed');
+
+function ensureDependencies() {
+  const lockHash = createHash('sha256').update(readFileSync(lockFile)).digest('hex');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === lockHash) return;
+  console.log('installing dependencies (npm ci)…');
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const result = spawnSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+  writeFileSync(stamp, lockHash);
+}
+
+/**
+ * Runs the part in a process group of its own and forwards each stop signal to it exactly once, so a
+ * Ctrl-C in the terminal does not reach it twice (once from the terminal, once forwarded by npm).
+ */
+function run(command, args) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, stdio: 'inherit', detached: true });
+    const forward = (signal) => child.kill(signal);
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, forward);
+    child.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 0 : 1)));
+  });
+}
+
+ensureDependencies();
+const [target, ...rest] = process.argv.slice(2);
+if (target === '--test') {
+  const bin = (name) => join(root, 'node_modules', '.bin', name);
+  const typecheck = await run(bin('tsc'), ['--noEmit', '-p', root]);
+  if (typecheck !== 0) process.exit(typecheck);
+  process.exit(await run(bin('mocha'), rest));
+}
+process.exit(await run(process.execPath, ['--import', 'tsx', join(root, target), ...rest]));

@@ -1,0 +1,64 @@
+import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import type { JobProgress } from '../contract/job.js';
+import type { AttemptInfo, AttemptOutcome } from '../workflows/job-state.js';
+import { attemptStartedSignal } from '../workflows/messages.js';
+import type { JobType, JobTypeSettings } from './job-type.js';
+import { jobTypes } from './registry.js';
+
+/** Progress and liveness go to the server this often; cancellation is seen on the heartbeat after it. */
+export const heartbeatIntervalMs = 1000;
+
+export interface ActivityDeps {
+  /** Tells the job workflow an attempt began executing. */
+  readonly client: Client;
+  readonly settings: JobTypeSettings;
+  readonly onSignalError?: (err: unknown) => void;
+}
+
+export interface HeartbeatDetails {
+  readonly progress: JobProgress | null;
+}
+
+function attemptActivity(jobType: JobType, deps: ActivityDeps) {
+  return async (input: unknown, attempt: AttemptInfo): Promise<AttemptOutcome> => {
+    const activity = Context.current();
+    const execution = activity.info.workflowExecution!;
+    // Without this the workflow could not tell a running attempt from one still waiting for a worker.
+    await deps.client.workflow
+      .getHandle(execution.workflowId, execution.runId)
+      .signal(attemptStartedSignal, { attempt: attempt.attempt })
+      .catch((err: unknown) => deps.onSignalError?.(err));
+
+    let progress: JobProgress | null = null;
+    const heartbeat = (): void => activity.heartbeat({ progress } satisfies HeartbeatDetails);
+    heartbeat();
+    const beating = setInterval(heartbeat, heartbeatIntervalMs);
+    try {
+      const parsedInput = jobType.inputSchema.parse(input);
+      const result = await jobType.run(parsedInput, {
+        jobId: attempt.jobId,
+        attempt: attempt.attempt,
+        signal: activity.cancellationSignal,
+        progress(percent, message) {
+          progress = { percent, message: message ?? null };
+          heartbeat();
+        },
+      }, deps.settings);
+      return { result, progress };
+    } catch (err) {
+      // Report a cancellation as one, whatever error the handler's abort produced.
+      if (activity.cancellationSignal.aborted) throw activity.cancellationSignal.reason;
+      throw err;
+    } finally {
+      clearInterval(beating);
+    }
+  };
+}
+
+export type JobActivities = Record<string, (input: unknown, attempt: AttemptInfo) => Promise<AttemptOutcome>>;
+
+/** One activity per registered job type, named after it. */
+export function createActivities(deps: ActivityDeps): JobActivities {
+  return Object.fromEntries(jobTypes.map((jobType) => [jobType.name, attemptActivity(jobType, deps)]));
+}

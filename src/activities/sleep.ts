@@ -1,0 +1,40 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { z } from 'zod';
+import { TransientError, UnrecoverableError, type JobType } from './job-type.js';
+
+const SleepInput = z.strictObject({
+  seconds: z.number().min(0).max(86_400),
+  message: z.string().max(10_000).optional(),
+  failAttempts: z.number().int().min(0).max(100).optional(),
+  failure: z.enum(['retryable', 'non_retryable']).optional(),
+});
+
+export const sleepJob: JobType<z.infer<typeof SleepInput>, { sleptSeconds: number; message: string | null }> = {
+  name: 'sleep',
+  description: 'Sleeps for `seconds`, reporting progress about once a second; fails its first `failAttempts` attempts.',
+  inputSchema: SleepInput,
+  defaults: {
+    timeoutSeconds: 86_400 + 60,
+    heartbeatTimeoutSeconds: 10,
+    retry: { maxAttempts: 3, initialIntervalSeconds: 1, backoffCoefficient: 2, maximumIntervalSeconds: 60 },
+  },
+  async run({ seconds, message, failAttempts = 0, failure = 'retryable' }, context) {
+    if (context.attempt <= failAttempts) {
+      const text = `planned failure of attempt ${context.attempt} (failAttempts: ${failAttempts})`;
+      throw failure === 'retryable' ? new TransientError(text) : new UnrecoverableError(text);
+    }
+    const totalMs = seconds * 1000;
+    const startedAt = performance.now();
+    for (;;) {
+      const elapsedMs = performance.now() - startedAt;
+      const remainingMs = totalMs - elapsedMs;
+      context.progress(
+        totalMs === 0 ? 100 : Math.min(100, Math.round((elapsedMs / totalMs) * 100)),
+        `slept ${Math.floor(elapsedMs / 1000)} of ${seconds} s`,
+      );
+      if (remainingMs <= 0) break;
+      await delay(Math.min(1000, remainingMs), undefined, { signal: context.signal });
+    }
+    return { sleptSeconds: seconds, message: message ?? null };
+  },
+};

@@ -1,0 +1,72 @@
+import type { Context } from 'koa';
+import { ApiError, RequestInvalidError } from './errors.js';
+
+/** Deeper JSON than this is refused: nothing in the contract nests so far, and deep values crash serializers. */
+export const maxJsonDepth = 32;
+
+/** Thrown when a request body is over the configured limit. */
+export class PayloadTooLargeError extends ApiError {
+  override readonly name = 'PayloadTooLargeError';
+  constructor(limitBytes: number, what = 'request body') {
+    super('payload_too_large', `${what} is larger than ${limitBytes} bytes`);
+  }
+}
+
+/** Thrown when a body is sent with a content type other than JSON. */
+export class UnsupportedMediaTypeError extends ApiError {
+  override readonly name = 'UnsupportedMediaTypeError';
+  constructor(contentType: string) {
+    super('unsupported_media_type', `content type "${contentType}" is not supported; send application/json`);
+  }
+}
+
+function depthOf(value: unknown): number {
+  let deepest = 0;
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const { value: current, depth } = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > maxJsonDepth) return deepest;
+    for (const child of Object.values(current)) stack.push({ value: child, depth: depth + 1 });
+  }
+  return deepest;
+}
+
+/** Reads a JSON body; `undefined` when the request has none. */
+export async function readJsonBody(ctx: Context, limitBytes: number): Promise<unknown> {
+  const declaredLength = ctx.get('content-length');
+  const hasBody = (declaredLength !== '' && declaredLength !== '0') || ctx.get('transfer-encoding') !== '';
+  if (!hasBody) return undefined;
+  if (!ctx.is('application/json')) throw new UnsupportedMediaTypeError(ctx.get('content-type') || '(none)');
+  if (Number(declaredLength) > limitBytes) {
+    ctx.set('Connection', 'close');
+    throw new PayloadTooLargeError(limitBytes);
+  }
+
+  const chunks: Buffer[] = [];
+  let received = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    received += chunk.length;
+    if (received > limitBytes) {
+      ctx.set('Connection', 'close');
+      throw new PayloadTooLargeError(limitBytes);
+    }
+    chunks.push(chunk);
+  }
+
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new RequestInvalidError('the body is not valid UTF-8');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new RequestInvalidError(`malformed JSON: ${(err as Error).message}`);
+  }
+  if (depthOf(value) > maxJsonDepth) throw new RequestInvalidError(`JSON nested deeper than ${maxJsonDepth} levels`);
+  return value;
+}

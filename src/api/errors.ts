@@ -1,0 +1,115 @@
+import { isGrpcServiceError } from '@temporalio/client';
+import type { Context, Next } from 'koa';
+import { z } from 'zod';
+import { errorStatusByCode, type ErrorBody, type ErrorCode } from '../contract/errors.js';
+
+/** A refusal the API answers with the contract's error body; only these expose their message. */
+export class ApiError extends Error {
+  override readonly name: string = 'ApiError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  get status(): number {
+    return errorStatusByCode[this.code];
+  }
+}
+
+/** Thrown when a request's body, path or query does not satisfy the contract. */
+export class RequestInvalidError extends ApiError {
+  override readonly name = 'RequestInvalidError';
+  constructor(message: string, details?: unknown[]) {
+    super('invalid_request', message, details);
+  }
+
+  static fromZod(error: z.ZodError, pathPrefix: readonly (string | number)[] = []): RequestInvalidError {
+    const details = error.issues.flatMap((issue) => {
+      const keys = issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [key]) : [[]];
+      return keys.map((key) => ({
+        path: [...pathPrefix, ...issue.path, ...key].map(String).join('.'),
+        message: issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message,
+      }));
+    });
+    const first = details[0];
+    const message = first ? (first.path ? `${first.path}: ${first.message}` : first.message) : 'invalid request';
+    return new RequestInvalidError(message, details);
+  }
+}
+
+/** Thrown when no job has the requested id. */
+export class JobNotFoundError extends ApiError {
+  override readonly name = 'JobNotFoundError';
+  constructor(readonly jobId: string) {
+    super('not_found', `no job with id "${jobId}"`);
+  }
+}
+
+/** Thrown when a request conflicts with the job's existing request or state. */
+export class JobConflictError extends ApiError {
+  override readonly name = 'JobConflictError';
+  constructor(readonly jobId: string, message: string) {
+    super('conflict', message);
+  }
+}
+
+/** Thrown when Temporal cannot be reached in time. */
+export class TemporalUnavailableError extends ApiError {
+  override readonly name = 'TemporalUnavailableError';
+  constructor(cause: unknown) {
+    super('unavailable', 'Temporal is unreachable; try again shortly', undefined, { cause });
+  }
+}
+
+const grpcUnavailable = 14;
+const grpcDeadlineExceeded = 4;
+
+/** True when the error (or one of its causes) says Temporal could not be reached or did not answer in time. */
+export function isTemporalUnreachable(err: unknown): boolean {
+  for (let current = err; current; current = (current as { cause?: unknown }).cause) {
+    if (isGrpcServiceError(current) && (current.code === grpcUnavailable || current.code === grpcDeadlineExceeded)) return true;
+    if (current instanceof Error && /ECONNREFUSED|Connection refused|connect error|transport error/i.test(current.message)) return true;
+    if (typeof current !== 'object') break;
+  }
+  return false;
+}
+
+export function errorBody(code: ErrorCode, message: string, details?: unknown[]): ErrorBody {
+  return { error: { code, message, ...(details ? { details } : {}) } };
+}
+
+function toApiError(err: unknown): ApiError | undefined {
+  if (err instanceof ApiError) return err;
+  if (isTemporalUnreachable(err)) return new TemporalUnavailableError(err);
+  const status = (err as { status?: unknown }).status;
+  if (status === 404) return new ApiError('not_found', 'no such route');
+  if (status === 405) return new ApiError('method_not_allowed', (err as Error).message);
+  return undefined;
+}
+
+/** Turns every error into the contract's error body, in one place; unexpected ones are logged and hidden. */
+export async function errorResponses(ctx: Context, next: Next): Promise<void> {
+  try {
+    await next();
+    if (ctx.status === 404 && ctx.body === undefined) throw new ApiError('not_found', `no route ${ctx.method} ${ctx.path}`);
+  } catch (err) {
+    const apiError = toApiError(err);
+    if (apiError) {
+      ctx.status = apiError.status;
+      ctx.body = errorBody(apiError.code, apiError.message, apiError.details);
+      if (apiError.code === 'unavailable') ctx.set('Retry-After', '5');
+      if (apiError.code === 'method_not_allowed') {
+        const allow = (err as { headers?: { Allow?: string } }).headers?.Allow;
+        if (allow) ctx.set('Allow', allow);
+      }
+      return;
+    }
+    ctx.status = 500;
+    ctx.body = errorBody('internal', 'internal error');
+    ctx.app.emit('error', err, ctx);
+  }
+}

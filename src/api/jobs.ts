@@ -1,0 +1,242 @@
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowExecutionDescription,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { ApplicationFailure, type Payload } from '@temporalio/common';
+import { taskQueueFor } from '../config.js';
+import type { Job, JobProgress, SubmitJobBody } from '../contract/job.js';
+import type { HeartbeatDetails } from '../activities/index.js';
+import type { JobType, JobTypeSettings } from '../activities/job-type.js';
+import { findJobType } from '../activities/registry.js';
+import { jobWorkflow } from '../workflows/index.js';
+import { initialJobState, priorityKeyOf, type JobRequest, type JobState } from '../workflows/job-state.js';
+import { jobStateQuery } from '../workflows/messages.js';
+import { JobPriorityKey, JobStatusKey, JobTypeKey } from '../workflows/search-attributes.js';
+import { JobConflictError, JobNotFoundError, RequestInvalidError, isTemporalUnreachable } from './errors.js';
+
+export interface JobsDeps {
+  readonly client: Client;
+  readonly namespace: string;
+  readonly taskQueuePrefix: string;
+  readonly uiUrl: string;
+  readonly jobTypeSettings: JobTypeSettings;
+}
+
+/** How long a poll waits for a running job's workflow to answer its query before falling back to history. */
+const queryDeadlineMs = 3000;
+
+/** The workflow id of a job. The one place that knows how job ids map onto Temporal. */
+export function workflowIdOf(jobId: string): string {
+  return jobId;
+}
+
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+/** Two submits are the same request when everything but the submission time matches. */
+function requestHash(request: JobRequest): string {
+  const { submittedAt: _submittedAt, ...identity } = request;
+  return createHash('sha256').update(canonicalJson(identity)).digest('hex');
+}
+
+function isJobState(value: unknown): value is JobState {
+  return typeof value === 'object' && value !== null && 'status' in value && 'jobId' in value;
+}
+
+/** The REST gateway's side of Temporal: submit, read and cancel jobs. */
+export class Jobs {
+  constructor(private readonly deps: JobsDeps) {}
+
+  jobUrl(jobId: string): string {
+    return `/api/v1/jobs/${encodeURIComponent(jobId)}`;
+  }
+
+  toJson(state: JobState): Job {
+    return {
+      jobId: state.jobId,
+      type: state.type,
+      priority: state.priority,
+      status: state.status,
+      attempt: state.attempt,
+      maxAttempts: state.maxAttempts,
+      progress: state.progress,
+      input: state.input,
+      result: state.result,
+      error: state.error,
+      lastError: state.lastError,
+      createdAt: state.createdAt,
+      startedAt: state.startedAt,
+      finishedAt: state.finishedAt,
+      links: {
+        self: this.jobUrl(state.jobId),
+        ui: `${this.deps.uiUrl}/namespaces/${encodeURIComponent(this.deps.namespace)}/workflows/${encodeURIComponent(workflowIdOf(state.jobId))}`,
+      },
+    };
+  }
+
+  /** Validates a submit body against its job type and applies the type's defaults. */
+  async resolve(body: SubmitJobBody): Promise<JobRequest> {
+    const jobType: JobType | undefined = findJobType(body.type);
+    if (!jobType) throw new RequestInvalidError(`type: unknown job type "${body.type}"`, [{ path: 'type', message: 'unknown job type' }]);
+    const input = jobType.inputSchema.safeParse(body.input ?? {});
+    if (!input.success) throw RequestInvalidError.fromZod(input.error, ['input']);
+    const problem = await jobType.checkInput?.(input.data, this.deps.jobTypeSettings);
+    if (problem) throw new RequestInvalidError(`input: ${problem}`, [{ path: 'input', message: problem }]);
+    const retry = { ...jobType.defaults.retry, ...body.retry };
+    if (retry.maximumIntervalSeconds < retry.initialIntervalSeconds) {
+      throw new RequestInvalidError('retry.maximumIntervalSeconds: must be ≥ retry.initialIntervalSeconds');
+    }
+    return {
+      jobId: body.jobId ?? randomUUID(),
+      type: jobType.name,
+      priority: body.priority,
+      input: input.data,
+      timeoutSeconds: body.timeoutSeconds ?? jobType.defaults.timeoutSeconds,
+      heartbeatTimeoutSeconds: body.heartbeatTimeoutSeconds ?? jobType.defaults.heartbeatTimeoutSeconds,
+      retry,
+      taskQueue: taskQueueFor(this.deps.taskQueuePrefix, body.priority),
+      submittedAt: new Date().toISOString(),
+    };
+  }
+
+  /**
+   * Starts the job's workflow. The workflow id is the idempotency key: Temporal refuses a second start,
+   * and the stored request hash tells a repeat of the same request (200) from a different one (409).
+   */
+  async submit(request: JobRequest): Promise<{ state: JobState; created: boolean }> {
+    const hash = requestHash(request);
+    try {
+      await this.deps.client.workflow.start(jobWorkflow, {
+        workflowId: workflowIdOf(request.jobId),
+        taskQueue: request.taskQueue,
+        args: [request],
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        memo: { jobType: request.type, jobPriority: request.priority, requestHash: hash },
+        typedSearchAttributes: [
+          { key: JobTypeKey, value: request.type },
+          { key: JobPriorityKey, value: request.priority },
+          { key: JobStatusKey, value: 'queued' },
+        ],
+        priority: { priorityKey: priorityKeyOf[request.priority] },
+      });
+      return { state: initialJobState(request), created: true };
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      const description = await this.describe(request.jobId);
+      if (description.memo?.['requestHash'] !== hash) {
+        throw new JobConflictError(request.jobId, `job "${request.jobId}" exists with a different request`);
+      }
+      return { state: await this.readState(description), created: false };
+    }
+  }
+
+  async get(jobId: string): Promise<JobState> {
+    return this.readState(await this.describe(jobId));
+  }
+
+  /** Waits up to `seconds` for the job to finish; its final state, or undefined if it is still going. */
+  async waitForFinish(jobId: string, seconds: number): Promise<JobState | undefined> {
+    if (seconds <= 0) return undefined;
+    const handle = this.deps.client.workflow.getHandle(workflowIdOf(jobId));
+    try {
+      await this.deps.client.connection.withDeadline(Date.now() + seconds * 1000, () => handle.result());
+    } catch (err) {
+      if (!(err instanceof WorkflowFailedError) && isTemporalUnreachable(err)) return undefined;
+    }
+    return this.get(jobId);
+  }
+
+  /** Asks the job to stop; a running attempt hears of it on its next heartbeat. */
+  async cancel(jobId: string): Promise<JobState> {
+    const description = await this.describe(jobId);
+    if (description.status.name !== 'RUNNING') {
+      const state = await this.readState(description);
+      throw new JobConflictError(jobId, `job "${jobId}" already finished (${state.status})`);
+    }
+    await this.deps.client.workflow.getHandle(description.workflowId, description.runId).cancel();
+    // A queued job is cancelled at once: give it a moment so the answer already says so.
+    return (await this.waitForFinish(jobId, 1)) ?? this.get(jobId);
+  }
+
+  private async describe(jobId: string): Promise<WorkflowExecutionDescription> {
+    try {
+      return await this.deps.client.workflow.getHandle(workflowIdOf(jobId)).describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new JobNotFoundError(jobId);
+      throw err;
+    }
+  }
+
+  private async readState(description: WorkflowExecutionDescription): Promise<JobState> {
+    const handle = this.deps.client.workflow.getHandle(description.workflowId, description.runId);
+    if (description.status.name === 'RUNNING') return this.readRunning(handle, description);
+    return this.readClosed(handle, description);
+  }
+
+  private async readRunning(handle: WorkflowHandle, description: WorkflowExecutionDescription): Promise<JobState> {
+    let state: JobState;
+    try {
+      state = await this.deps.client.connection.withDeadline(Date.now() + queryDeadlineMs, () => handle.query(jobStateQuery));
+    } catch {
+      // No worker answered in time: the history still has the request, the search attribute the status.
+      state = await this.stateFromHistory(description);
+    }
+    if (state.status !== 'running') return state;
+    return { ...state, progress: this.heartbeatProgress(description) ?? state.progress };
+  }
+
+  /** A finished job is read from its close event or memo, never from a query, so it needs no worker. */
+  private async readClosed(handle: WorkflowHandle, description: WorkflowExecutionDescription): Promise<JobState> {
+    const finalJob = description.memo?.['finalJob'];
+    if (isJobState(finalJob)) return finalJob;
+    try {
+      const result: unknown = await handle.result();
+      if (isJobState(result)) return result;
+    } catch (err) {
+      const detail = err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure ? err.cause.details?.[0] : undefined;
+      if (isJobState(detail)) return detail;
+    }
+    // Ended from outside the job's own logic (terminated, or a workflow timeout).
+    const state = await this.stateFromHistory(description);
+    const status = description.status.name === 'TIMED_OUT' ? 'timed_out' : description.status.name === 'CANCELLED' ? 'cancelled' : 'failed';
+    return {
+      ...state,
+      status,
+      error: { type: `Workflow${description.status.name[0]}${description.status.name.slice(1).toLowerCase()}`, message: `the job's workflow was ${description.status.name.toLowerCase()}` },
+      finishedAt: description.closeTime?.toISOString() ?? null,
+    };
+  }
+
+  private async stateFromHistory(description: WorkflowExecutionDescription): Promise<JobState> {
+    const { history } = await this.deps.client.workflowService.getWorkflowExecutionHistory({
+      namespace: this.deps.namespace,
+      execution: { workflowId: description.workflowId, runId: description.runId },
+      maximumPageSize: 1,
+    });
+    const payload = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    if (!payload) throw new Error(`workflow ${description.workflowId} has no start event input`);
+    const request = this.decode<JobRequest>(payload);
+    const status = description.typedSearchAttributes.get(JobStatusKey);
+    return { ...initialJobState(request), status: (status as JobState['status'] | undefined) ?? 'queued' };
+  }
+
+  private heartbeatProgress(description: WorkflowExecutionDescription): JobProgress | null | undefined {
+    const payload = description.raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
+    return payload ? this.decode<HeartbeatDetails>(payload).progress : undefined;
+  }
+
+  private decode<T>(payload: Payload): T {
+    return this.deps.client.options.loadedDataConverter.payloadConverter.fromPayload<T>(payload);
+  }
+}

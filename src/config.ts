@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { JobPriority } from './contract/job.js';
+
+const QueueSlots = z
+  .string()
+  .transform((text, ctx) => {
+    const slots: Partial<Record<JobPriority, number>> = {};
+    for (const item of text.split(',').map((part) => part.trim()).filter(Boolean)) {
+      const match = /^(high|normal|low):([1-9]\d{0,3})$/.exec(item);
+      if (!match) {
+        ctx.addIssue({ code: 'custom', message: `"${item}" is not <high|normal|low>:<slots 1-9999>` });
+        return z.NEVER;
+      }
+      slots[match[1] as JobPriority] = Number(match[2]);
+    }
+    if (Object.keys(slots).length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'names no queue' });
+      return z.NEVER;
+    }
+    return slots;
+  });
+
+/** Every environment variable the service reads (contract §4), parsed once at start-up. */
+export const Env = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_UI_URL: z.url().default('http://localhost:8233').transform((url) => url.replace(/\/+$/, '')),
+  JOBS_TASK_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be 1–100 characters of [A-Za-z0-9._-]').default('jobs'),
+  JOBS_COMMANDS_DIR: z.string().min(1).default('./jobs/commands'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  WORKER_QUEUES: z.string().default('high:20,normal:10,low:5').pipe(QueueSlots),
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+});
+export type Config = z.infer<typeof Env> & { temporalAddress: string };
+
+/** Thrown by loadConfig when an environment variable has a bad value; the message names each one. */
+export class ConfigInvalidError extends Error {
+  override readonly name = 'ConfigInvalidError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigInvalidError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  return { ...parsed.data, temporalAddress: parsed.data.TEMPORAL_ADDRESS ?? 'localhost:7233' };
+}
+
+export function taskQueueFor(prefix: string, priority: JobPriority): string {
+  return `${prefix}-${priority}`;
+}

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+
+/** The job's lifecycle states (contract §1): the one enum behind the API, the workflow's state and its search attribute. */
+export const JobStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'timed_out', 'cancelled']);
+export type JobStatus = z.infer<typeof JobStatus>;
+
+export const JobPriority = z.enum(['high', 'normal', 'low']);
+export type JobPriority = z.infer<typeof JobPriority>;
+
+export const JobId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'must be 1–128 characters of [A-Za-z0-9._:-], starting with a letter or digit');
+
+export const JobError = z.object({ type: z.string(), message: z.string() });
+export type JobError = z.infer<typeof JobError>;
+
+export const JobProgress = z.object({
+  percent: z.number().min(0).max(100).nullable(),
+  message: z.string().nullable(),
+});
+export type JobProgress = z.infer<typeof JobProgress>;
+
+const IsoTime = z.iso.datetime();
+
+export const Job = z.object({
+  jobId: JobId,
+  type: z.string(),
+  priority: JobPriority,
+  status: JobStatus,
+  attempt: z.number().int().min(0).describe('attempts started so far'),
+  maxAttempts: z.number().int().min(1),
+  progress: JobProgress.nullable(),
+  input: z.unknown(),
+  result: z.unknown(),
+  error: JobError.nullable(),
+  lastError: JobError.nullable(),
+  createdAt: IsoTime,
+  startedAt: IsoTime.nullable(),
+  finishedAt: IsoTime.nullable(),
+  links: z.object({ self: z.string(), ui: z.string() }),
+});
+export type Job = z.infer<typeof Job>;
+
+export const RetrySettings = z.strictObject({
+  maxAttempts: z.number().int().min(1).max(100),
+  initialIntervalSeconds: z.number().min(0).max(86_400),
+  backoffCoefficient: z.number().min(1).max(100),
+  maximumIntervalSeconds: z.number().min(0).max(86_400),
+});
+export type RetrySettings = z.infer<typeof RetrySettings>;
+
+/** What a job type falls back to for the fields a submit body leaves out. */
+export const JobDefaults = z.object({
+  timeoutSeconds: z.number().int().min(1),
+  heartbeatTimeoutSeconds: z.number().int().min(1),
+  retry: RetrySettings,
+});
+export type JobDefaults = z.infer<typeof JobDefaults>;
+
+/** The body of POST /api/v1/jobs. `input` is checked afterwards against the chosen type's own schema. */
+export const SubmitJobBody = z.strictObject({
+  type: z.string().min(1).max(128),
+  input: z.unknown().optional(),
+  jobId: JobId.optional(),
+  priority: JobPriority.default('normal'),
+  timeoutSeconds: z.number().int().min(1).max(604_800).optional(),
+  heartbeatTimeoutSeconds: z.number().int().min(1).max(86_400).optional(),
+  retry: RetrySettings.partial().optional(),
+});
+export type SubmitJobBody = z.infer<typeof SubmitJobBody>;
+
+export const WaitQuery = z.strictObject({
+  wait: z.coerce.number().int().min(0).max(60).optional(),
+});

@@ -1,0 +1,80 @@
+// `npm start`: the Temporal dev server (unless TEMPORAL_ADDRESS is set), one worker and the API.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { loadConfig } from './config.js';
+import { localServerPort, startLocalServer } from './temporal/local.js';
+
+function startPart(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(entry, import.meta.url))], {
+    env,
+    stdio: 'inherit',
+  });
+  child.once('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`${name} exited (${signal ?? code}); stopping everything`);
+      void stopAll(1);
+    }
+  });
+  return child;
+}
+
+let stopping = false;
+let server: TestWorkflowEnvironment | undefined;
+const parts: ChildProcess[] = [];
+
+async function stopAll(exitCode: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await Promise.all(
+    parts.map(async (child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }),
+  );
+  await server?.teardown();
+  process.exit(exitCode);
+}
+
+async function waitForApi(url: string, child: ChildProcess): Promise<void> {
+  while (child.exitCode === null) {
+    if (await fetch(url).then((res) => res.ok, () => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function run(): Promise<void> {
+  const config = loadConfig();
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  let temporalAddress = config.TEMPORAL_ADDRESS;
+  if (!temporalAddress) {
+    console.log('starting the Temporal dev server…');
+    server = await startLocalServer(config.TEMPORAL_NAMESPACE);
+    temporalAddress = `localhost:${localServerPort}`;
+  }
+  const env = { ...process.env, TEMPORAL_ADDRESS: temporalAddress };
+  parts.push(startPart('worker', './worker/main.ts', env));
+  const api = startPart('API', './api/main.ts', env);
+  parts.push(api);
+  await waitForApi(`http://localhost:${config.PORT}/healthz`, api);
+  console.log(
+    [
+      '',
+      'durable-jobs is up:',
+      `  API      http://localhost:${config.PORT}/api/v1/jobs`,
+      `  Web UI   ${config.TEMPORAL_UI_URL}`,
+      `  Temporal ${temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE})`,
+      'Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+}
+
+run().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  void stopAll(1);
+});

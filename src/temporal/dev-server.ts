@@ -1,0 +1,56 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { jobSearchAttributeKeys } from '../workflows/search-attributes.js';
+import { executableFor, temporalCli, temporalTestServer } from './binaries.js';
+
+/**
+ * Dynamic config every server we run gets (dev server here, the cluster later), with why:
+ * - transferProcessorMaxPollRPS: the default 20/s makes every workflow task wait ≈ 43 ms for pickup;
+ * - one task-queue partition: priority keys order tasks strictly only within a single partition.
+ */
+export const serverDynamicConfig: Readonly<Record<string, string | number | boolean>> = {
+  'history.transferProcessorMaxPollRPS': 1000,
+  'matching.numTaskqueueReadPartitions': 1,
+  'matching.numTaskqueueWritePartitions': 1,
+};
+
+/** SQLite in WAL mode with synchronous=NORMAL: the default file mode is an order of magnitude slower. */
+const sqlitePragmas = ['journal_mode=wal', 'synchronous=normal'];
+
+export interface DevServerOptions {
+  readonly port?: number;
+  /** Serves the Web UI on this port when set. */
+  readonly uiPort?: number;
+  /** Persists to this SQLite file when set; in memory otherwise. */
+  readonly dbFilename?: string;
+  readonly namespace?: string;
+}
+
+function devServerArgs(options: DevServerOptions): string[] {
+  const args = Object.entries(serverDynamicConfig).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]);
+  if (options.dbFilename) args.push(...sqlitePragmas.flatMap((pragma) => ['--sqlite-pragma', pragma]));
+  if (options.uiPort !== undefined) args.push('--ui-disable-news-fetch');
+  return args;
+}
+
+/** The Temporal CLI dev server with the job search attributes registered, plus a client and connections to it. */
+export async function startDevServer(options: DevServerOptions = {}): Promise<TestWorkflowEnvironment> {
+  if (options.dbFilename) await mkdir(dirname(options.dbFilename), { recursive: true });
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: await executableFor(temporalCli),
+      ...(options.port !== undefined ? { port: options.port } : {}),
+      ...(options.uiPort !== undefined ? { ui: true, uiPort: options.uiPort } : {}),
+      ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),
+      namespace: options.namespace ?? 'default',
+      searchAttributes: jobSearchAttributeKeys,
+      extraArgs: devServerArgs(options),
+    },
+  });
+}
+
+/** The native time-skipping test server. */
+export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: await executableFor(temporalTestServer) } });
+}

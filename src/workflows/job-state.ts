@@ -1,0 +1,88 @@
+// The job's state and its transitions, as pure functions: the workflow keeps it, the API shows it.
+import type { Job, JobError, JobPriority, JobProgress, JobStatus, RetrySettings } from '../contract/job.js';
+
+/** The submit body resolved against the job type's defaults: the job workflow's only input. */
+export interface JobRequest {
+  readonly jobId: string;
+  readonly type: string;
+  readonly priority: JobPriority;
+  readonly input: unknown;
+  readonly timeoutSeconds: number;
+  readonly heartbeatTimeoutSeconds: number;
+  readonly retry: RetrySettings;
+  readonly taskQueue: string;
+  readonly submittedAt: string;
+}
+
+export type JobState = Omit<Job, 'links'>;
+
+/** What one attempt of a job's activity returns. */
+export interface AttemptOutcome {
+  readonly result: unknown;
+  readonly progress: JobProgress | null;
+}
+
+/** What the job's activity is told about the attempt it runs. */
+export interface AttemptInfo {
+  readonly jobId: string;
+  readonly attempt: number;
+}
+
+export const finishedStatuses: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'timed_out', 'cancelled']);
+
+export function isFinished(status: JobStatus): boolean {
+  return finishedStatuses.has(status);
+}
+
+/** Temporal's priority keys: lower runs first where the server orders tasks within a queue. */
+export const priorityKeyOf: Record<JobPriority, number> = { high: 1, normal: 3, low: 5 };
+
+export function initialJobState(request: JobRequest): JobState {
+  return {
+    jobId: request.jobId,
+    type: request.type,
+    priority: request.priority,
+    status: 'queued',
+    attempt: 0,
+    maxAttempts: request.retry.maxAttempts,
+    progress: null,
+    input: request.input,
+    result: null,
+    error: null,
+    lastError: null,
+    createdAt: request.submittedAt,
+    startedAt: null,
+    finishedAt: null,
+  };
+}
+
+export function attemptStarted(state: JobState, attempt: number, at: string): JobState {
+  return { ...state, status: 'running', attempt, startedAt: state.startedAt ?? at };
+}
+
+export function attemptFailed(state: JobState, attempt: number, error: JobError): JobState {
+  return { ...state, status: 'queued', attempt, lastError: error };
+}
+
+export function succeeded(state: JobState, attempt: number, outcome: AttemptOutcome, at: string): JobState {
+  return {
+    ...state,
+    status: 'succeeded',
+    attempt,
+    result: outcome.result ?? null,
+    progress: outcome.progress ?? state.progress,
+    lastError: null,
+    startedAt: state.startedAt ?? at,
+    finishedAt: at,
+  };
+}
+
+export function ended(state: JobState, status: 'failed' | 'timed_out' | 'cancelled', error: JobError, at: string): JobState {
+  return { ...state, status, error, lastError: null, finishedAt: at };
+}
+
+/** Seconds to wait before the attempt after `failedAttempt`, as Temporal's own retry policy computes it. */
+export function retryDelaySeconds(retry: RetrySettings, failedAttempt: number): number {
+  const delay = retry.initialIntervalSeconds * retry.backoffCoefficient ** (failedAttempt - 1);
+  return Math.min(delay, retry.maximumIntervalSeconds);
+}

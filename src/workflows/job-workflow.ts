@@ -1,0 +1,136 @@
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  sleep,
+  TimeoutFailure,
+  upsertMemo,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import { TimeoutType } from '@temporalio/common';
+import type { JobError } from '../contract/job.js';
+import {
+  attemptFailed,
+  attemptStarted,
+  ended,
+  initialJobState,
+  isFinished,
+  priorityKeyOf,
+  retryDelaySeconds,
+  succeeded,
+  type AttemptInfo,
+  type AttemptOutcome,
+  type JobRequest,
+  type JobState,
+} from './job-state.js';
+import { attemptStartedSignal, jobStateQuery } from './messages.js';
+import { JobStatusKey } from './search-attributes.js';
+
+/** Every job type's handler is registered on the worker as an activity named after the type. */
+type JobActivities = Record<string, (input: unknown, attempt: AttemptInfo) => Promise<AttemptOutcome>>;
+
+/** Error types that end a job at once, whatever attempts remain. */
+const nonRetryableErrorTypes: readonly string[] = ['UnrecoverableError'];
+
+interface AttemptFailure {
+  readonly error: JobError;
+  readonly timedOut: boolean;
+  readonly retryable: boolean;
+}
+
+function describeFailure(err: unknown): AttemptFailure {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof TimeoutFailure) {
+    const heartbeat = cause.timeoutType === TimeoutType.HEARTBEAT;
+    return {
+      error: {
+        type: heartbeat ? 'HeartbeatTimeout' : 'Timeout',
+        message: heartbeat ? 'the attempt stopped heartbeating' : 'the attempt ran past timeoutSeconds',
+      },
+      timedOut: true,
+      retryable: true,
+    };
+  }
+  if (cause instanceof ApplicationFailure) {
+    const type = cause.type ?? 'Error';
+    return {
+      error: { type, message: cause.message },
+      timedOut: false,
+      retryable: !cause.nonRetryable && !nonRetryableErrorTypes.includes(type),
+    };
+  }
+  const error = cause instanceof Error ? { type: cause.name, message: cause.message } : { type: 'Error', message: String(cause) };
+  return { error, timedOut: false, retryable: true };
+}
+
+/** A handler may fail rather than stop cleanly when told to cancel; the request still decides. */
+function cancelRequested(err: unknown): boolean {
+  return isCancellation(err) || CancellationScope.current().consideredCancelled;
+}
+
+const now = (): string => new Date().toISOString();
+
+/**
+ * One job: runs its type's activity, retrying with backoff here rather than in the server, so that the
+ * history shows when each attempt started and the state knows its attempt and last error at every step.
+ * Ends Completed (succeeded), Failed (failed, timed_out; the final state in the failure's details) or
+ * Canceled (the final state in the memo, since a cancellation carries no details).
+ */
+export async function jobWorkflow(request: JobRequest): Promise<JobState> {
+  let state = initialJobState(request);
+  let currentAttempt = 0;
+  const publish = (next: JobState): void => {
+    if (next.status !== state.status) upsertSearchAttributes([{ key: JobStatusKey, value: next.status }]);
+    state = next;
+  };
+
+  setHandler(jobStateQuery, () => state);
+  setHandler(attemptStartedSignal, ({ attempt }) => {
+    if (attempt === currentAttempt && state.status === 'queued') publish(attemptStarted(state, attempt, now()));
+  });
+
+  // Timeouts come with each request, so the proxy is made per job rather than once at module level.
+  const activities = proxyActivities<JobActivities>({
+    taskQueue: request.taskQueue,
+    startToCloseTimeout: request.timeoutSeconds * 1000,
+    heartbeatTimeout: request.heartbeatTimeoutSeconds * 1000,
+    retry: { maximumAttempts: 1 },
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    priority: { priorityKey: priorityKeyOf[request.priority] },
+  });
+  const runAttempt = activities[request.type]!;
+
+  try {
+    for (currentAttempt = 1; ; currentAttempt++) {
+      try {
+        const outcome = await runAttempt(request.input, { jobId: request.jobId, attempt: currentAttempt });
+        publish(succeeded(state, currentAttempt, outcome, now()));
+        return state;
+      } catch (err) {
+        if (cancelRequested(err)) throw err;
+        const failure = describeFailure(err);
+        if (!failure.retryable || currentAttempt >= request.retry.maxAttempts) {
+          publish(ended({ ...state, attempt: currentAttempt }, failure.timedOut ? 'timed_out' : 'failed', failure.error, now()));
+          throw ApplicationFailure.create({
+            type: failure.error.type,
+            message: failure.error.message,
+            nonRetryable: true,
+            details: [state],
+          });
+        }
+        publish(attemptFailed(state, currentAttempt, failure.error));
+        await sleep(retryDelaySeconds(request.retry, currentAttempt) * 1000);
+      }
+    }
+  } catch (err) {
+    if (!cancelRequested(err) || isFinished(state.status)) throw err;
+    publish(ended(state, 'cancelled', { type: 'Cancelled', message: 'cancelled by a client' }, now()));
+    upsertMemo({ finalJob: state });
+    throw new CancelledFailure('cancelled by a client');
+  }
+}

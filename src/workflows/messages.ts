@@ -1,0 +1,8 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { JobState } from './job-state.js';
+
+/** The job's current state, as the job workflow keeps it. */
+export const jobStateQuery = defineQuery<JobState>('jobState');
+
+/** Sent by the job's activity when an attempt begins executing on a worker, so `queued` vs `running` is true. */
+export const attemptStartedSignal = defineSignal<[{ attempt: number }]>('attemptStarted');
