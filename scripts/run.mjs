@@ -39,6 +39,6 @@ if (target === '--test') {
   const bin = (name) => join(root, 'node_modules', '.bin', name);
   const typecheck = await run(bin('tsc'), ['--noEmit', '-p', root]);
   if (typecheck !== 0) process.exit(typecheck);
-  process.exit(await run(bin('mocha'), rest));
+  process.exit(await run(bin('mocha'), rest.length > 0 ? rest : ['test/**/*.test.ts']));
 }
 process.exit(await run(process.execPath, ['--import', 'tsx', join(root, target), ...rest]));

@@ -8,7 +8,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { ApplicationFailure, type Payload } from '@temporalio/common';
-import { taskQueueFor } from '../config.js';
+import { taskQueueFor, workflowTaskQueueFor } from '../config.js';
 import type { Job, JobProgress, SubmitJobBody } from '../contract/job.js';
 import type { HeartbeatDetails } from '../activities/index.js';
 import type { JobType, JobTypeSettings } from '../activities/job-type.js';
@@ -118,7 +118,7 @@ export class Jobs {
     try {
       await this.deps.client.workflow.start(jobWorkflow, {
         workflowId: workflowIdOf(request.jobId),
-        taskQueue: request.taskQueue,
+        taskQueue: workflowTaskQueueFor(this.deps.taskQueuePrefix),
         args: [request],
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',

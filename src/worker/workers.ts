@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
-import { taskQueueFor } from '../config.js';
+import { taskQueueFor, workflowTaskQueueFor } from '../config.js';
 import type { JobPriority } from '../contract/job.js';
 import { createActivities } from '../activities/index.js';
 import type { JobTypeSettings } from '../activities/job-type.js';
@@ -20,13 +20,15 @@ export interface JobWorkersOptions {
   /** The priorities this process serves and the concurrent attempts (slots) of each. */
   readonly queues: Partial<Record<JobPriority, number>>;
   readonly workflowBundle: WorkflowBundle;
+  /** Whether this process also runs job workflows (default true); one process may hold one such worker. */
+  readonly runWorkflows?: boolean;
   readonly settings: JobTypeSettings;
   readonly shutdownGraceSeconds?: number;
 }
 
 /**
- * One Temporal worker per priority, each polling its own task queue with its own slots, so low-priority
- * work can never take the capacity reserved for high-priority work.
+ * The job workflows' worker, plus one worker per priority served, each polling its own task queue with its
+ * own slots, so low-priority work can never take the capacity reserved for high-priority work.
  */
 export async function createJobWorkers(options: JobWorkersOptions): Promise<Worker[]> {
   const activities = createActivities({
@@ -34,21 +36,25 @@ export async function createJobWorkers(options: JobWorkersOptions): Promise<Work
     settings: options.settings,
     onSignalError: (err) => console.warn('could not report an attempt start to its workflow', err),
   });
-  return Promise.all(
-    Object.entries(options.queues).map(([priority, slots]) =>
-      Worker.create({
-        connection: options.connection,
-        namespace: options.namespace,
-        taskQueue: taskQueueFor(options.taskQueuePrefix, priority as JobPriority),
-        workflowBundle: options.workflowBundle,
-        activities,
-        maxConcurrentActivityTaskExecutions: slots,
-        // Cancellation reaches an attempt only on a heartbeat sent to the server; the SDK's default
-        // throttle (0.8 × heartbeat timeout) would delay it by seconds.
-        maxHeartbeatThrottleInterval: '500ms',
-        defaultHeartbeatThrottleInterval: '500ms',
-        shutdownGraceTime: `${options.shutdownGraceSeconds ?? 10}s`,
-      }),
-    ),
+  const workflowWorkers = options.runWorkflows === false ? [] : [Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: workflowTaskQueueFor(options.taskQueuePrefix),
+    workflowBundle: options.workflowBundle,
+  })];
+  const attemptWorkers = Object.entries(options.queues).map(([priority, slots]) =>
+    Worker.create({
+      connection: options.connection,
+      namespace: options.namespace,
+      taskQueue: taskQueueFor(options.taskQueuePrefix, priority as JobPriority),
+      activities,
+      maxConcurrentActivityTaskExecutions: slots,
+      // Cancellation reaches an attempt only on a heartbeat sent to the server; the SDK's default
+      // throttle (0.8 × heartbeat timeout) would delay it by seconds.
+      maxHeartbeatThrottleInterval: '500ms',
+      defaultHeartbeatThrottleInterval: '500ms',
+      shutdownGraceTime: `${options.shutdownGraceSeconds ?? 10}s`,
+    }),
   );
+  return Promise.all([...workflowWorkers, ...attemptWorkers]);
 }

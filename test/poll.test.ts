@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { TestService, uniqueJobId } from './support/service.js';
+
+describe('Polling a job', function () {
+  let service: TestService;
+  before(async function () {
+    // Only high-priority attempts are served at first, so a normal job stays queued until a worker appears.
+    service = await TestService.start({ workers: { high: 2 } });
+  });
+  after(async function () {
+    await service.teardown();
+  });
+
+  it('says queued while no worker runs its attempt, then running with attempt 1 and progress once one does', async function () {
+    const jobId = uniqueJobId('queued');
+    await service.submit({ type: 'sleep', input: { seconds: 3 }, jobId });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const queued = await service.getJob(jobId);
+    assert.equal(queued.status, 200);
+    assert.equal(queued.body.status, 'queued');
+    assert.equal(queued.body.attempt, 0);
+    assert.equal(queued.body.startedAt, null);
+
+    const normalWorkers = await service.startWorkers({ normal: 2 });
+    try {
+      const running = await service.waitFor(jobId, (job) => job.status === 'running' && (job.progress?.percent ?? 0) > 0);
+      assert.equal(running.attempt, 1);
+      assert.ok(running.startedAt);
+      assert.match(running.progress?.message ?? '', /^slept \d of 3 s$/);
+      const done = await service.waitFor(jobId, ['succeeded']);
+      assert.deepEqual(done.progress, { percent: 100, message: 'slept 3 of 3 s' });
+    } finally {
+      await normalWorkers.stop();
+    }
+  });
+
+  it('shows the previous attempt\'s failure as lastError while retrying, and counts attempts', async function () {
+    const jobId = uniqueJobId('retrying');
+    await service.submit({
+      type: 'sleep',
+      priority: 'high',
+      input: { seconds: 0, failAttempts: 2 },
+      retry: { maxAttempts: 3, initialIntervalSeconds: 1.5, backoffCoefficient: 1 },
+      jobId,
+    });
+    const retrying = await service.waitFor(jobId, (job) => job.lastError !== null);
+    assert.equal(retrying.status, 'queued');
+    assert.equal(retrying.lastError?.type, 'TransientError');
+    assert.match(retrying.lastError?.message ?? '', /planned failure of attempt 1/);
+    const done = await service.waitFor(jobId, ['succeeded']);
+    assert.equal(done.attempt, 3);
+    assert.equal(done.lastError, null);
+  });
+
+  it('answers for a finished job within a second even with no worker running', async function () {
+    const jobId = uniqueJobId('no-worker');
+    const { body } = await service.submit({ type: 'sleep', input: { seconds: 0 }, priority: 'high', jobId }, '?wait=10');
+    assert.equal(body.status, 'succeeded');
+    const failedId = uniqueJobId('no-worker-failed');
+    await service.submit({ type: 'sleep', input: { seconds: 0, failAttempts: 1, failure: 'non_retryable' }, priority: 'high', jobId: failedId }, '?wait=10');
+    await service.stopWorkers();
+    try {
+      for (const [id, status] of [[jobId, 'succeeded'], [failedId, 'failed']] as const) {
+        const started = performance.now();
+        const polled = await service.getJob(id);
+        const elapsedMs = performance.now() - started;
+        assert.equal(polled.status, 200);
+        assert.equal(polled.body.status, status);
+        assert.ok(elapsedMs < 1000, `answered in ${Math.round(elapsedMs)} ms`);
+      }
+    } finally {
+      await service.startWorkers({ high: 2 });
+    }
+  });
+
+  it('answers 404 not_found for an unknown job and 400 for a malformed id', async function () {
+    const missing = await service.getJob('no-such-job');
+    assert.equal(missing.status, 404);
+    assert.deepEqual(missing.body, { error: { code: 'not_found', message: 'no job with id "no-such-job"' } });
+    const malformed = await service.request('GET', '/api/v1/jobs/-starts-with-dash');
+    assert.equal(malformed.status, 400);
+    const overlong = await service.getJob('a'.repeat(129));
+    assert.equal(overlong.status, 400);
+  });
+});

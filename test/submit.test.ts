@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import type { Job } from '../src/contract/job.js';
+import { TestService, uniqueJobId } from './support/service.js';
+
+describe('Submitting a job', function () {
+  let service: TestService;
+  before(async function () {
+    service = await TestService.start();
+  });
+  after(async function () {
+    await service.teardown();
+  });
+
+  it('answers 202 with the queued job and its Location, and the job runs to succeeded', async function () {
+    const jobId = uniqueJobId('submit');
+    const { status, headers, body } = await service.submit({ type: 'sleep', input: { seconds: 0.2, message: 'hello' }, jobId });
+    assert.equal(status, 202);
+    assert.equal(headers.get('location'), `/api/v1/jobs/${jobId}`);
+    assert.equal(body.jobId, jobId);
+    assert.equal(body.type, 'sleep');
+    assert.equal(body.priority, 'normal');
+    assert.equal(body.status, 'queued');
+    assert.equal(body.attempt, 0);
+    assert.equal(body.maxAttempts, 3);
+    assert.deepEqual(body.input, { seconds: 0.2, message: 'hello' });
+    assert.deepEqual(body.links, { self: `/api/v1/jobs/${jobId}`, ui: `http://localhost:8233/namespaces/default/workflows/${jobId}` });
+    assert.ok(!Number.isNaN(Date.parse(body.createdAt)));
+
+    const done = await service.waitFor(jobId, ['succeeded']);
+    assert.deepEqual(done.result, { sleptSeconds: 0.2, message: 'hello' });
+    assert.equal(done.attempt, 1);
+    assert.equal(done.error, null);
+    assert.ok(done.startedAt && done.finishedAt && done.finishedAt >= done.startedAt);
+  });
+
+  it('makes a job id when none is given', async function () {
+    const { status, body } = await service.submit({ type: 'sleep', input: { seconds: 0 } });
+    assert.equal(status, 202);
+    assert.match(body.jobId, /^[A-Za-z0-9][A-Za-z0-9._:-]*$/);
+    await service.waitFor(body.jobId, ['succeeded']);
+  });
+
+  it('starts the job as workflow jobWorkflow whose id is the job id, with its search attributes and memo', async function () {
+    const jobId = uniqueJobId('workflow');
+    await service.submit({ type: 'sleep', input: { seconds: 0 }, jobId, priority: 'high' });
+    await service.waitFor(jobId, ['succeeded']);
+    const description = await service.temporal.client.workflow.getHandle(jobId).describe();
+    assert.equal(description.type, 'jobWorkflow');
+    assert.equal(description.memo?.['jobType'], 'sleep');
+    assert.equal(description.memo?.['jobPriority'], 'high');
+    assert.deepEqual(description.searchAttributes['JobStatus'], ['succeeded']);
+    assert.deepEqual(description.searchAttributes['JobType'], ['sleep']);
+    assert.deepEqual(description.searchAttributes['JobPriority'], ['high']);
+  });
+});
+
+describe('Submitting with ?wait', function () {
+  let service: TestService;
+  before(async function () {
+    service = await TestService.start();
+  });
+  after(async function () {
+    await service.teardown();
+  });
+
+  it('answers 200 with the finished job when it finishes within the wait', async function () {
+    const { status, body } = await service.submit({ type: 'sleep', input: { seconds: 0.5 } }, '?wait=10');
+    assert.equal(status, 200);
+    assert.equal(body.status, 'succeeded');
+    assert.deepEqual(body.result, { sleptSeconds: 0.5, message: null });
+  });
+
+  it('answers 200 with a failed job too, since it finished', async function () {
+    const { status, body } = await service.submit({ type: 'sleep', input: { seconds: 0, failAttempts: 1, failure: 'non_retryable' } }, '?wait=10');
+    assert.equal(status, 200);
+    assert.equal(body.status, 'failed');
+  });
+
+  it('answers 202 with the unfinished job when the wait runs out first', async function () {
+    const started = Date.now();
+    const { status, body } = await service.submit({ type: 'sleep', input: { seconds: 5 } }, '?wait=1');
+    const elapsed = Date.now() - started;
+    assert.equal(status, 202);
+    assert.ok(['queued', 'running'].includes(body.status));
+    assert.ok(elapsed >= 900 && elapsed < 4000, `answered after ${elapsed} ms`);
+  });
+
+  it('refuses a wait outside 0–60 seconds', async function () {
+    const { status, body } = await service.submit({ type: 'sleep', input: { seconds: 0 } }, '?wait=61');
+    assert.equal(status, 400);
+    assert.equal((body as unknown as { error: { code: string } }).error.code, 'invalid_request');
+  });
+});
+
+describe('Submitting the same jobId again', function () {
+  let service: TestService;
+  before(async function () {
+    service = await TestService.start();
+  });
+  after(async function () {
+    await service.teardown();
+  });
+
+  it('answers 200 with the existing job for an identical request, and starts nothing', async function () {
+    const jobId = uniqueJobId('same');
+    const request = { type: 'sleep', input: { seconds: 0.3 }, jobId };
+    assert.equal((await service.submit(request)).status, 202);
+    const again = await service.submit({ ...request, priority: 'normal' });
+    assert.equal(again.status, 200);
+    assert.equal(again.body.jobId, jobId);
+    await service.waitFor(jobId, ['succeeded']);
+    const afterFinish = await service.submit(request);
+    assert.equal(afterFinish.status, 200);
+    assert.equal(afterFinish.body.status, 'succeeded');
+    assert.equal(await service.countWorkflows(`WorkflowId = '${jobId}'`), 1);
+  });
+
+  it('answers 409 conflict for a different request, running or finished', async function () {
+    const jobId = uniqueJobId('differs');
+    await service.submit({ type: 'sleep', input: { seconds: 0.3 }, jobId });
+    const running = await service.submit({ type: 'sleep', input: { seconds: 1 }, jobId });
+    assert.equal(running.status, 409);
+    assert.equal((running.body as unknown as { error: { code: string } }).error.code, 'conflict');
+    await service.waitFor(jobId, ['succeeded']);
+    const finished = await service.submit({ type: 'sleep', input: { seconds: 0.3 }, jobId, priority: 'low' });
+    assert.equal(finished.status, 409);
+  });
+
+  it('gives one 202 and nineteen 200s for twenty concurrent submits, and one workflow execution', async function () {
+    const jobId = uniqueJobId('race');
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => service.submit({ type: 'sleep', input: { seconds: 0.5 }, jobId })),
+    );
+    const statuses = responses.map((response) => response.status).sort();
+    assert.deepEqual(statuses, [...Array<number>(19).fill(200), 202].sort());
+    for (const { body } of responses) assert.equal((body as Job).jobId, jobId);
+    await service.waitFor(jobId, ['succeeded']);
+    assert.equal(await service.countWorkflows(`WorkflowId = '${jobId}'`), 1);
+  });
+});
