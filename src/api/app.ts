@@ -14,6 +14,7 @@ export interface AppDeps {
 
 /** Every call to Temporal made while serving one request shares this deadline, so an outage is a prompt 503. */
 const temporalDeadlineMs = 5000;
+const readinessDeadlineMs = 2000;
 
 function healthRouter(deps: AppDeps): Router {
   const router = new Router();
@@ -23,7 +24,9 @@ function healthRouter(deps: AppDeps): Router {
   router.get('/readyz', async (ctx) => {
     const namespace = deps.config.TEMPORAL_NAMESPACE;
     try {
-      await deps.client.workflowService.describeNamespace({ namespace });
+      await deps.client.connection.withDeadline(Date.now() + readinessDeadlineMs, () =>
+        deps.client.workflowService.describeNamespace({ namespace }),
+      );
       ctx.body = { status: 'ready', namespace };
     } catch (err) {
       ctx.status = 503;
@@ -51,7 +54,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use((ctx, next) => deps.client.connection.withDeadline(Date.now() + temporalDeadlineMs, next));
   for (const router of routers) {
     app.use(router.routes());
-    app.use(router.allowedMethods({ throw: true }));
+    app.use(router.allowedMethods());
   }
   return app;
 }

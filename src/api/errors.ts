@@ -85,9 +85,6 @@ export function errorBody(code: ErrorCode, message: string, details?: unknown[])
 function toApiError(err: unknown): ApiError | undefined {
   if (err instanceof ApiError) return err;
   if (isTemporalUnreachable(err)) return new TemporalUnavailableError(err);
-  const status = (err as { status?: unknown }).status;
-  if (status === 404) return new ApiError('not_found', 'no such route');
-  if (status === 405) return new ApiError('method_not_allowed', (err as Error).message);
   return undefined;
 }
 
@@ -95,17 +92,17 @@ function toApiError(err: unknown): ApiError | undefined {
 export async function errorResponses(ctx: Context, next: Next): Promise<void> {
   try {
     await next();
-    if (ctx.status === 404 && ctx.body === undefined) throw new ApiError('not_found', `no route ${ctx.method} ${ctx.path}`);
+    if (ctx.body === undefined || ctx.body === null) {
+      if (ctx.status === 404) throw new ApiError('not_found', `no route ${ctx.method} ${ctx.path}`);
+      // The router answers 405 (or 501 for methods it has never heard of) with an Allow header and no body.
+      if (ctx.status === 405 || ctx.status === 501) throw new ApiError('method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}`);
+    }
   } catch (err) {
     const apiError = toApiError(err);
     if (apiError) {
       ctx.status = apiError.status;
       ctx.body = errorBody(apiError.code, apiError.message, apiError.details);
       if (apiError.code === 'unavailable') ctx.set('Retry-After', '5');
-      if (apiError.code === 'method_not_allowed') {
-        const allow = (err as { headers?: { Allow?: string } }).headers?.Allow;
-        if (allow) ctx.set('Allow', allow);
-      }
       return;
     }
     ctx.status = 500;

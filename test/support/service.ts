@@ -45,6 +45,7 @@ let instances = 0;
 export class TestService {
   private readonly workerSets = new Set<RunningWorkers>();
   private workflowsRunning = false;
+  private temporalStopped = false;
 
   protected constructor(
     readonly temporal: TestWorkflowEnvironment,
@@ -99,6 +100,13 @@ export class TestService {
     this.workflowsRunning = false;
   }
 
+  /** Stops the Temporal server (and the workers first), leaving the API up. */
+  async stopTemporal(): Promise<void> {
+    await this.stopWorkers();
+    await this.temporal.teardown();
+    this.temporalStopped = true;
+  }
+
   async request<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResponse<T>> {
     const init: RequestInit = { method, headers: { ...headers } };
     if (body !== undefined) {
@@ -148,7 +156,7 @@ export class TestService {
       () => this.stopWorkers(),
       () => new Promise<void>((resolve) => { this.server.close(() => resolve()); this.server.closeAllConnections(); }),
       () => this.apiClient.connection.close(),
-      () => this.temporal.teardown(),
+      () => (this.temporalStopped ? undefined : this.temporal.teardown()),
     ];
     for (const step of steps) {
       try {
