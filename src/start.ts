@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig } from './config.js';
-import { localServerPort, startLocalServer } from './temporal/local.js';
+import { startLocalServer } from './temporal/local.js';
 
 function startPart(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(entry, import.meta.url))], {
@@ -53,8 +53,8 @@ async function run(): Promise<void> {
   let temporalAddress = config.TEMPORAL_ADDRESS;
   if (!temporalAddress) {
     console.log('starting the Temporal dev server…');
-    server = await startLocalServer(config.TEMPORAL_NAMESPACE);
-    temporalAddress = `localhost:${localServerPort}`;
+    server = await startLocalServer(config);
+    temporalAddress = `localhost:${config.TEMPORAL_DEV_PORT}`;
   }
   const env = { ...process.env, TEMPORAL_ADDRESS: temporalAddress };
   parts.push(startPart('worker', './worker/main.ts', env));

@@ -1,16 +1,8 @@
 import type { Context } from 'koa';
-import { ApiError, RequestInvalidError } from './errors.js';
+import { ApiError, PayloadTooLargeError, RequestInvalidError } from './errors.js';
 
 /** Deeper JSON than this is refused: nothing in the contract nests so far, and deep values crash serializers. */
 export const maxJsonDepth = 32;
-
-/** Thrown when a request body is over the configured limit. */
-export class PayloadTooLargeError extends ApiError {
-  override readonly name = 'PayloadTooLargeError';
-  constructor(limitBytes: number, what = 'request body') {
-    super('payload_too_large', `${what} is larger than ${limitBytes} bytes`);
-  }
-}
 
 /** Thrown when a body is sent with a content type other than JSON. */
 export class UnsupportedMediaTypeError extends ApiError {

@@ -41,6 +41,14 @@ export class RequestInvalidError extends ApiError {
   }
 }
 
+/** Thrown when a request body, or a job's input, is over its size limit. */
+export class PayloadTooLargeError extends ApiError {
+  override readonly name = 'PayloadTooLargeError';
+  constructor(limitBytes: number, what = 'request body') {
+    super('payload_too_large', `${what} is larger than ${limitBytes} bytes`);
+  }
+}
+
 /** Thrown when no job has the requested id. */
 export class JobNotFoundError extends ApiError {
   override readonly name = 'JobNotFoundError';

@@ -17,7 +17,7 @@ import { jobWorkflow } from '../workflows/index.js';
 import { initialJobState, priorityKeyOf, type JobRequest, type JobState } from '../workflows/job-state.js';
 import { jobStateQuery } from '../workflows/messages.js';
 import { JobPriorityKey, JobStatusKey, JobTypeKey } from '../workflows/search-attributes.js';
-import { JobConflictError, JobNotFoundError, RequestInvalidError, isTemporalUnreachable } from './errors.js';
+import { JobConflictError, JobNotFoundError, PayloadTooLargeError, RequestInvalidError, isTemporalUnreachable } from './errors.js';
 
 export interface JobsDeps {
   readonly client: Client;
@@ -26,6 +26,12 @@ export interface JobsDeps {
   readonly uiUrl: string;
   readonly jobTypeSettings: JobTypeSettings;
 }
+
+/**
+ * A job's input travels in its workflow's history and in every poll: well under Temporal's 2 MB payload
+ * limit, and refused here before Temporal sees it.
+ */
+export const maxInputBytes = 512 * 1024;
 
 /** How long a poll waits for a running job's workflow to answer its query before falling back to history. */
 const queryDeadlineMs = 3000;
@@ -88,6 +94,7 @@ export class Jobs {
   async resolve(body: SubmitJobBody): Promise<JobRequest> {
     const jobType: JobType | undefined = findJobType(body.type);
     if (!jobType) throw new RequestInvalidError(`type: unknown job type "${body.type}"`, [{ path: 'type', message: 'unknown job type' }]);
+    if (Buffer.byteLength(JSON.stringify(body.input ?? {})) > maxInputBytes) throw new PayloadTooLargeError(maxInputBytes, 'input');
     const input = jobType.inputSchema.safeParse(body.input ?? {});
     if (!input.success) throw RequestInvalidError.fromZod(input.error, ['input']);
     const problem = await jobType.checkInput?.(input.data, this.deps.jobTypeSettings);

@@ -1,13 +1,15 @@
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Config } from '../config.js';
 import { projectRoot } from './binaries.js';
 import { startDevServer } from './dev-server.js';
 
-export const localServerPort = 7233;
-export const localUiPort = 8233;
-export const localDbFile = join(projectRoot, '.data', 'temporal.sqlite');
-
-/** The dev server of `npm start` and `npm run temporal`: fixed ports, persisted under .data/. */
-export function startLocalServer(namespace: string): Promise<TestWorkflowEnvironment> {
-  return startDevServer({ port: localServerPort, uiPort: localUiPort, dbFilename: localDbFile, namespace });
+/** The dev server of `npm start` and `npm run temporal`: fixed ports, persisted to a SQLite file (.data/ by default). */
+export function startLocalServer(config: Config): Promise<TestWorkflowEnvironment> {
+  return startDevServer({
+    port: config.TEMPORAL_DEV_PORT,
+    uiPort: config.TEMPORAL_DEV_UI_PORT,
+    dbFilename: resolve(projectRoot, config.TEMPORAL_DEV_DB_FILE),
+    namespace: config.TEMPORAL_NAMESPACE,
+  });
 }

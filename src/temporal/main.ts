@@ -1,13 +1,18 @@
+import { resolve } from 'node:path';
 import { loadConfig } from '../config.js';
-import { localDbFile, localServerPort, localUiPort, startLocalServer } from './local.js';
+import { projectRoot } from './binaries.js';
+import { startLocalServer } from './local.js';
 
 async function run(): Promise<void> {
   const config = loadConfig();
-  const server = await startLocalServer(config.TEMPORAL_NAMESPACE);
-  console.log(`Temporal dev server on localhost:${localServerPort}, Web UI on http://localhost:${localUiPort}, data in ${localDbFile}`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+  const server = await startLocalServer(config);
+  console.log(
+    `Temporal dev server on localhost:${config.TEMPORAL_DEV_PORT}, Web UI on http://localhost:${config.TEMPORAL_DEV_UI_PORT}, ` +
+      `data in ${resolve(projectRoot, config.TEMPORAL_DEV_DB_FILE)}`,
+  );
+  await new Promise<void>((done) => {
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
   });
   await server.teardown();
 }
