@@ -3,8 +3,8 @@ import type { Client } from '@temporalio/client';
 import Koa from 'koa';
 import type { Config } from '../config.js';
 import { errorBody, errorResponses, isTemporalUnreachable } from './errors.js';
-import { Jobs } from './jobs.js';
-import { jobsRouter } from './jobs-routes.js';
+import { Jobs, temporalDeadlineMs } from './jobs.js';
+import { jobsRouter, jobTypesRouter } from './jobs-routes.js';
 
 export interface AppDeps {
   readonly client: Client;
@@ -12,8 +12,6 @@ export interface AppDeps {
   readonly onError?: (err: unknown) => void;
 }
 
-/** Every call to Temporal made while serving one request shares this deadline, so an outage is a prompt 503. */
-const temporalDeadlineMs = 5000;
 const readinessDeadlineMs = 2000;
 
 function healthRouter(deps: AppDeps): Router {
@@ -46,11 +44,17 @@ export function createApp(deps: AppDeps): Koa {
     uiUrl: deps.config.TEMPORAL_UI_URL,
     jobTypeSettings: { commandsDir: deps.config.JOBS_COMMANDS_DIR },
   });
-  const routers = [healthRouter(deps), jobsRouter(jobs, deps.config.BODY_LIMIT_BYTES)];
+  const routers = [healthRouter(deps), jobsRouter(jobs, deps.config.BODY_LIMIT_BYTES), jobTypesRouter()];
 
   const app = new Koa();
-  app.on('error', (err: unknown) => (deps.onError ?? console.error)(err));
+  app.on('error', (err: unknown) => {
+    // A client that goes away mid-response (an event stream closed) is not the server's error.
+    const code = (err as { code?: unknown }).code;
+    if (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET') return;
+    (deps.onError ?? console.error)(err);
+  });
   app.use(errorResponses);
+  // Every call to Temporal made while serving one request shares a deadline, so an outage is a prompt 503.
   app.use((ctx, next) => deps.client.connection.withDeadline(Date.now() + temporalDeadlineMs, next));
   for (const router of routers) {
     app.use(router.routes());

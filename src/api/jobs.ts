@@ -5,11 +5,14 @@ import {
   WorkflowNotFoundError,
   type Client,
   type WorkflowExecutionDescription,
+  type WorkflowExecutionInfo,
   type WorkflowHandle,
 } from '@temporalio/client';
+// The public list iterator hides page tokens, which an opaque REST cursor needs; this decodes a raw page.
+import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import { ApplicationFailure, type Payload } from '@temporalio/common';
 import { taskQueueFor, workflowTaskQueueFor } from '../config.js';
-import type { Job, JobProgress, SubmitJobBody } from '../contract/job.js';
+import type { Job, JobPriority, JobProgress, JobStatus, SubmitJobBody } from '../contract/job.js';
 import type { HeartbeatDetails } from '../activities/index.js';
 import type { JobType, JobTypeSettings } from '../activities/job-type.js';
 import { findJobType } from '../activities/registry.js';
@@ -17,6 +20,7 @@ import { jobWorkflow } from '../workflows/index.js';
 import { initialJobState, priorityKeyOf, type JobRequest, type JobState } from '../workflows/job-state.js';
 import { jobStateQuery } from '../workflows/messages.js';
 import { JobPriorityKey, JobStatusKey, JobTypeKey } from '../workflows/search-attributes.js';
+import { FinishedJobCache } from './finished-jobs.js';
 import { JobConflictError, JobNotFoundError, PayloadTooLargeError, RequestInvalidError, isTemporalUnreachable } from './errors.js';
 
 export interface JobsDeps {
@@ -32,6 +36,9 @@ export interface JobsDeps {
  * limit, and refused here before Temporal sees it.
  */
 export const maxInputBytes = 512 * 1024;
+
+/** Every read of Temporal gets this long before it counts as an outage (503). */
+export const temporalDeadlineMs = 5000;
 
 /** How long a poll waits for a running job's workflow to answer its query before falling back to history. */
 const queryDeadlineMs = 3000;
@@ -55,12 +62,49 @@ function requestHash(request: JobRequest): string {
   return createHash('sha256').update(canonicalJson(identity)).digest('hex');
 }
 
+/** The fields of a workflow execution that reading a finished job needs, as both describe and list give them. */
+type ExecutionInfo = Pick<WorkflowExecutionInfo, 'workflowId' | 'runId' | 'status' | 'memo' | 'typedSearchAttributes' | 'closeTime'>;
+
+export interface JobListFilter {
+  readonly status?: JobStatus;
+  readonly type?: string;
+  readonly priority?: JobPriority;
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+/**
+ * A list cursor is Temporal's page token plus a check binding it to the query it pages: Temporal answers
+ * a mangled token with an internal error, so a cursor that fails the check is refused here as a 400.
+ */
+function cursorCheck(token: Uint8Array, query: string): string {
+  return createHash('sha256').update(token).update(query).digest('base64url').slice(0, 12);
+}
+
+function cursorOf(token: Uint8Array, query: string): string {
+  return `${Buffer.from(token).toString('base64url')}.${cursorCheck(token, query)}`;
+}
+
+function pageTokenOf(cursor: string, query: string): Buffer {
+  const [encoded = '', check] = cursor.split('.');
+  const token = Buffer.from(encoded, 'base64url');
+  if (check !== cursorCheck(token, query)) throw new RequestInvalidError('cursor: is not a cursor this API gave for these filters');
+  return token;
+}
+
+/** A string literal for a visibility query; the filters are enums already, this keeps any value inert. */
+function visibilityLiteral(value: string): string {
+  return `'${value.replace(/[\\']/g, (char) => `\\${char}`)}'`;
+}
+
 function isJobState(value: unknown): value is JobState {
   return typeof value === 'object' && value !== null && 'status' in value && 'jobId' in value;
 }
 
 /** The REST gateway's side of Temporal: submit, read and cancel jobs. */
 export class Jobs {
+  private readonly finished = new FinishedJobCache();
+
   constructor(private readonly deps: JobsDeps) {}
 
   jobUrl(jobId: string): string {
@@ -152,6 +196,11 @@ export class Jobs {
     return this.readState(await this.describe(jobId));
   }
 
+  /** `get` under a deadline of its own, for callers that outlive the request's (waits, event streams). */
+  getFresh(jobId: string): Promise<JobState> {
+    return this.deps.client.connection.withDeadline(Date.now() + temporalDeadlineMs, () => this.get(jobId));
+  }
+
   /** Waits up to `seconds` for the job to finish; its final state, or undefined if it is still going. */
   async waitForFinish(jobId: string, seconds: number): Promise<JobState | undefined> {
     if (seconds <= 0) return undefined;
@@ -161,7 +210,7 @@ export class Jobs {
     } catch (err) {
       if (!(err instanceof WorkflowFailedError) && isTemporalUnreachable(err)) return undefined;
     }
-    return this.get(jobId);
+    return this.getFresh(jobId);
   }
 
   /** Asks the job to stop; a running attempt hears of it on its next heartbeat. */
@@ -176,6 +225,36 @@ export class Jobs {
     return (await this.waitForFinish(jobId, 1)) ?? this.get(jobId);
   }
 
+  /**
+   * Jobs in Temporal's visibility order: unfinished jobs newest first, then finished ones by finish time,
+   * newest first (SQL visibility stores cannot sort otherwise).
+   */
+  async list(filter: JobListFilter): Promise<{ states: JobState[]; nextCursor: string | null }> {
+    const clauses = [`WorkflowType = 'jobWorkflow'`];
+    if (filter.status) clauses.push(`${JobStatusKey.name} = ${visibilityLiteral(filter.status)}`);
+    if (filter.type) clauses.push(`${JobTypeKey.name} = ${visibilityLiteral(filter.type)}`);
+    if (filter.priority) clauses.push(`${JobPriorityKey.name} = ${visibilityLiteral(filter.priority)}`);
+    const query = clauses.join(' AND ');
+    const page = await this.deps.client.workflowService.listWorkflowExecutions({
+      namespace: this.deps.namespace,
+      query,
+      pageSize: filter.limit,
+      nextPageToken: filter.cursor ? pageTokenOf(filter.cursor, query) : null,
+    });
+    const infos = await Promise.all(
+      page.executions.map((raw) => executionInfoFromRaw(raw, this.deps.client.options.loadedDataConverter, raw, this.deps.namespace)),
+    );
+    const states = await Promise.all(
+      infos.map((info) => (info.status.name === 'RUNNING' ? this.readState(this.describeRun(info)) : this.readFinished(info))),
+    );
+    const token = page.nextPageToken;
+    return { states, nextCursor: token && token.length > 0 ? cursorOf(token, query) : null };
+  }
+
+  private async describeRun(info: ExecutionInfo): Promise<WorkflowExecutionDescription> {
+    return this.deps.client.workflow.getHandle(info.workflowId, info.runId).describe();
+  }
+
   private async describe(jobId: string): Promise<WorkflowExecutionDescription> {
     try {
       return await this.deps.client.workflow.getHandle(workflowIdOf(jobId)).describe();
@@ -185,10 +264,18 @@ export class Jobs {
     }
   }
 
-  private async readState(description: WorkflowExecutionDescription): Promise<JobState> {
-    const handle = this.deps.client.workflow.getHandle(description.workflowId, description.runId);
-    if (description.status.name === 'RUNNING') return this.readRunning(handle, description);
-    return this.readClosed(handle, description);
+  private async readState(described: WorkflowExecutionDescription | Promise<WorkflowExecutionDescription>): Promise<JobState> {
+    const description = await described;
+    if (description.status.name !== 'RUNNING') return this.readFinished(description);
+    return this.readRunning(this.deps.client.workflow.getHandle(description.workflowId, description.runId), description);
+  }
+
+  private async readFinished(info: ExecutionInfo): Promise<JobState> {
+    const cached = this.finished.get(info.runId);
+    if (cached) return cached;
+    const state = await this.readClosed(info);
+    this.finished.set(info.runId, state);
+    return state;
   }
 
   private async readRunning(handle: WorkflowHandle, description: WorkflowExecutionDescription): Promise<JobState> {
@@ -204,11 +291,11 @@ export class Jobs {
   }
 
   /** A finished job is read from its close event or memo, never from a query, so it needs no worker. */
-  private async readClosed(handle: WorkflowHandle, description: WorkflowExecutionDescription): Promise<JobState> {
+  private async readClosed(description: ExecutionInfo): Promise<JobState> {
     const finalJob = description.memo?.['finalJob'];
     if (isJobState(finalJob)) return finalJob;
     try {
-      const result: unknown = await handle.result();
+      const result: unknown = await this.deps.client.workflow.getHandle(description.workflowId, description.runId).result();
       if (isJobState(result)) return result;
     } catch (err) {
       const detail = err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure ? err.cause.details?.[0] : undefined;
@@ -225,7 +312,7 @@ export class Jobs {
     };
   }
 
-  private async stateFromHistory(description: WorkflowExecutionDescription): Promise<JobState> {
+  private async stateFromHistory(description: ExecutionInfo): Promise<JobState> {
     const { history } = await this.deps.client.workflowService.getWorkflowExecutionHistory({
       namespace: this.deps.namespace,
       execution: { workflowId: description.workflowId, runId: description.runId },

@@ -72,3 +72,26 @@ export type SubmitJobBody = z.infer<typeof SubmitJobBody>;
 export const WaitQuery = z.strictObject({
   wait: z.coerce.number().int().min(0).max(60).optional(),
 });
+
+export const ListJobsQuery = z.strictObject({
+  status: JobStatus.optional(),
+  type: z.string().min(1).max(128).optional(),
+  priority: JobPriority.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,4096}\.[A-Za-z0-9_-]{12}$/, 'is not a cursor this API gave').optional(),
+});
+export type ListJobsQuery = z.infer<typeof ListJobsQuery>;
+
+export const JobList = z.object({
+  jobs: z.array(Job),
+  nextCursor: z.string().nullable(),
+});
+
+export const JobTypeDescription = z.object({
+  name: z.string(),
+  description: z.string(),
+  inputSchema: z.record(z.string(), z.unknown()).describe('JSON Schema of the type\'s input'),
+  defaults: JobDefaults,
+});
+
+export const JobTypeList = z.object({ types: z.array(JobTypeDescription) });

@@ -146,6 +146,11 @@ export class TestService {
     throw new Error(`job ${jobId} did not reach the expected state in ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`);
   }
 
+  /** Connections the API holds open now. */
+  openConnections(): Promise<number> {
+    return new Promise((resolve, reject) => this.server.getConnections((err, count) => (err ? reject(err) : resolve(count))));
+  }
+
   /** How many workflow executions Temporal has for a visibility query. */
   async countWorkflows(query: string): Promise<number> {
     return (await this.temporal.client.workflow.count(query)).count;
