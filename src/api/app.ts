@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import { errorBody, errorResponses, isTemporalUnreachable } from './errors.js';
 import { Jobs, temporalDeadlineMs } from './jobs.js';
 import { jobsRouter, jobTypesRouter } from './jobs-routes.js';
+import { queueFigures } from './queues.js';
 
 export interface AppDeps {
   readonly client: Client;
@@ -35,6 +36,20 @@ function healthRouter(deps: AppDeps): Router {
   return router;
 }
 
+function queuesRouter(deps: AppDeps): Router {
+  const router = new Router();
+  router.get('/api/v1/queues', async (ctx) => {
+    ctx.body = {
+      queues: await queueFigures({
+        client: deps.client,
+        namespace: deps.config.TEMPORAL_NAMESPACE,
+        taskQueuePrefix: deps.config.JOBS_TASK_QUEUE_PREFIX,
+      }),
+    };
+  });
+  return router;
+}
+
 /** The gateway, built without listening: the entry file (or a test) decides where it serves. */
 export function createApp(deps: AppDeps): Koa {
   const jobs = new Jobs({
@@ -44,7 +59,7 @@ export function createApp(deps: AppDeps): Koa {
     uiUrl: deps.config.TEMPORAL_UI_URL,
     jobTypeSettings: { commandsDir: deps.config.JOBS_COMMANDS_DIR },
   });
-  const routers = [healthRouter(deps), jobsRouter(jobs, deps.config.BODY_LIMIT_BYTES), jobTypesRouter()];
+  const routers = [healthRouter(deps), jobsRouter(jobs, deps.config.BODY_LIMIT_BYTES), jobTypesRouter(), queuesRouter(deps)];
 
   const app = new Koa();
   app.on('error', (err: unknown) => {

@@ -131,7 +131,7 @@ export class TestService {
   }
 
   /** Polls until the job's status is one of `statuses` (or `until` holds); fails after `timeoutMs`. */
-  async waitFor(jobId: string, until: readonly JobStatus[] | ((job: Job) => boolean), timeoutMs = 20_000): Promise<Job> {
+  async waitFor(jobId: string, until: readonly JobStatus[] | ((job: Job) => boolean | Promise<boolean>), timeoutMs = 20_000): Promise<Job> {
     const matches = typeof until === 'function' ? until : (job: Job) => until.includes(job.status);
     const deadline = Date.now() + timeoutMs;
     let last: Job | undefined;
@@ -139,7 +139,7 @@ export class TestService {
       const { status, body } = await this.getJob(jobId);
       if (status === 200) {
         last = body;
-        if (matches(body)) return body;
+        if (await matches(body)) return body;
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

@@ -1,0 +1,58 @@
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { taskQueueFor } from '../config.js';
+import { JobPriority, type JobStatus } from '../contract/job.js';
+import { JobPriorityKey, JobStatusKey } from '../workflows/search-attributes.js';
+
+export interface QueueFigures {
+  priority: JobPriority;
+  taskQueue: string;
+  /** Attempts waiting in the task queue, as the server estimates it (its stats are cached ≈ 10 s); null where it cannot say. */
+  backlog: number | null;
+  /** Workers polling the queue recently; null where the server cannot say. */
+  pollers: number | null;
+  queuedJobs: number;
+  runningJobs: number;
+}
+
+export interface QueuesDeps {
+  readonly client: Client;
+  readonly namespace: string;
+  readonly taskQueuePrefix: string;
+}
+
+async function countJobs(deps: QueuesDeps, priority: JobPriority, status: JobStatus): Promise<number> {
+  const query = `WorkflowType = 'jobWorkflow' AND ${JobPriorityKey.name} = '${priority}' AND ${JobStatusKey.name} = '${status}'`;
+  return (await deps.client.workflow.count(query)).count;
+}
+
+async function describeAttemptQueue(deps: QueuesDeps, taskQueue: string): Promise<Pick<QueueFigures, 'backlog' | 'pollers'>> {
+  try {
+    const response = await deps.client.workflowService.describeTaskQueue({
+      namespace: deps.namespace,
+      taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+      reportStats: true,
+    });
+    const backlog = response.stats?.approximateBacklogCount;
+    return { backlog: backlog === undefined || backlog === null ? null : Number(backlog), pollers: response.pollers?.length ?? null };
+  } catch {
+    // Older servers refuse stats; the figures are then unknown rather than an error for the whole answer.
+    return { backlog: null, pollers: null };
+  }
+}
+
+/** Per priority: its attempts' task queue with backlog and pollers from Temporal, and job counts from visibility. */
+export async function queueFigures(deps: QueuesDeps): Promise<QueueFigures[]> {
+  return Promise.all(
+    JobPriority.options.map(async (priority) => {
+      const taskQueue = taskQueueFor(deps.taskQueuePrefix, priority);
+      const [described, queuedJobs, runningJobs] = await Promise.all([
+        describeAttemptQueue(deps, taskQueue),
+        countJobs(deps, priority, 'queued'),
+        countJobs(deps, priority, 'running'),
+      ]);
+      return { priority, taskQueue, ...described, queuedJobs, runningJobs };
+    }),
+  );
+}
