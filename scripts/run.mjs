@@ -33,9 +33,23 @@ function run(command, args) {
   });
 }
 
+/** The Web UI tests drive Debian's Chromium: install it where this process may (root with apt-get). */
+function ensureChromium() {
+  if (existsSync('/usr/bin/chromium') || process.env.CHROMIUM_PATH) return;
+  const canInstall = process.getuid?.() === 0 && spawnSync('apt-get', ['--version']).status === 0;
+  if (!canInstall) {
+    console.warn('no Chromium at /usr/bin/chromium and no way to install it: the Web UI tests will be skipped');
+    return;
+  }
+  console.log('installing Chromium for the Web UI tests (apt-get install chromium)…');
+  spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+  spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
 ensureDependencies();
 const [target, ...rest] = process.argv.slice(2);
 if (target === '--test') {
+  ensureChromium();
   const bin = (name) => join(root, 'node_modules', '.bin', name);
   const typecheck = await run(bin('tsc'), ['--noEmit', '-p', root]);
   if (typecheck !== 0) process.exit(typecheck);
