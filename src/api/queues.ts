@@ -1,8 +1,11 @@
 import type { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { taskQueueFor } from '../config.js';
 import { JobPriority, type JobStatus } from '../contract/job.js';
 import { JobPriorityKey, JobStatusKey } from '../workflows/search-attributes.js';
+
+// A CommonJS package whose exports Node's ESM loader cannot see by name: `npm run api` fails on a named import.
+const { temporal } = proto;
 
 export interface QueueFigures {
   priority: JobPriority;
