@@ -5,10 +5,13 @@ import { resolve, sep } from 'node:path';
 import { z } from 'zod';
 import type { JobContext, JobType, JobTypeSettings } from './job-type.js';
 
+/** An argument or environment value: the OS cannot pass a NUL byte, and spawn would throw at the attempt. */
+const ProcessString = z.string().max(32_768).regex(/^[^\0]*$/, 'must not contain a NUL character');
+
 const CommandInput = z.strictObject({
   command: z.string().min(1).max(255),
-  args: z.array(z.string().max(32_768)).max(1000).optional(),
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/), z.string().max(32_768)).optional(),
+  args: z.array(ProcessString).max(1000).optional(),
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/), ProcessString).optional(),
 });
 type CommandInput = z.infer<typeof CommandInput>;
 

@@ -1,22 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
 import Router from '@koa/router';
 import type { Client } from '@temporalio/client';
-import Koa from 'koa';
+import Koa, { type Context, type Next } from 'koa';
+import { pino } from 'pino';
+import swaggerUiDist from 'swagger-ui-dist';
 import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
 import { errorBody, errorResponses, isTemporalUnreachable } from './errors.js';
 import { Jobs, temporalDeadlineMs } from './jobs.js';
 import { jobsRouter, jobTypesRouter } from './jobs-routes.js';
+import { ApiMetrics } from './metrics.js';
+import { docsPage, openApiDocument } from './openapi.js';
 import { queueFigures } from './queues.js';
 
 export interface AppDeps {
   readonly client: Client;
   readonly config: Pick<Config, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_UI_URL' | 'JOBS_TASK_QUEUE_PREFIX' | 'JOBS_COMMANDS_DIR' | 'BODY_LIMIT_BYTES'>;
-  readonly onError?: (err: unknown) => void;
+  readonly logger?: Logger;
+}
+
+/** What every request carries in `ctx.state`. */
+export interface RequestState {
+  requestId: string;
+  log: Logger;
 }
 
 const readinessDeadlineMs = 2000;
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
-function healthRouter(deps: AppDeps): Router {
+/** Takes the caller's X-Request-Id (or makes one), echoes it, and logs the request with it when it ends. */
+function requestLogging(logger: Logger) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    const given = ctx.get('x-request-id');
+    const requestId = requestIdPattern.test(given) ? given : randomUUID();
+    const state = ctx.state as RequestState;
+    state.requestId = requestId;
+    state.log = logger.child({ requestId });
+    ctx.set('X-Request-Id', requestId);
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, durationMs: Math.round(performance.now() - started) }, 'request');
+    }
+  };
+}
+
+function requestMetrics(metrics: ApiMetrics) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    const stop = metrics.requestDuration.startTimer();
+    try {
+      await next();
+    } finally {
+      const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+      stop({ method: ctx.method, route: String(route), status: String(ctx.status) });
+    }
+  };
+}
+
+function operationsRouter(deps: AppDeps, metrics: ApiMetrics): Router {
   const router = new Router();
+  const document = openApiDocument();
+  const assets = swaggerUiDist.getAbsoluteFSPath();
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
@@ -33,11 +80,24 @@ function healthRouter(deps: AppDeps): Router {
       ctx.body = errorBody('unavailable', reason);
     }
   });
-  return router;
-}
-
-function queuesRouter(deps: AppDeps): Router {
-  const router = new Router();
+  router.get('/metrics', async (ctx) => {
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.registry.metrics();
+  });
+  router.get('/openapi.json', (ctx) => {
+    ctx.body = document;
+  });
+  router.get('/docs', (ctx) => {
+    ctx.type = 'html';
+    ctx.body = docsPage;
+  });
+  for (const file of ['swagger-ui.css', 'swagger-ui-bundle.js']) {
+    router.get(`/docs/assets/${file}`, (ctx) => {
+      ctx.type = file.endsWith('.css') ? 'text/css' : 'application/javascript';
+      ctx.set('Cache-Control', 'public, max-age=86400');
+      ctx.body = createReadStream(join(assets, file));
+    });
+  }
   router.get('/api/v1/queues', async (ctx) => {
     ctx.body = {
       queues: await queueFigures({
@@ -50,8 +110,20 @@ function queuesRouter(deps: AppDeps): Router {
   return router;
 }
 
+export interface App {
+  readonly koa: Koa;
+  readonly metrics: ApiMetrics;
+  /** The routers, for the check that the OpenAPI document names every route. */
+  readonly routers: readonly Router[];
+  /** Ends the event streams, which would otherwise hold their connections open through a shutdown. */
+  close(): void;
+}
+
 /** The gateway, built without listening: the entry file (or a test) decides where it serves. */
-export function createApp(deps: AppDeps): Koa {
+export function createApp(deps: AppDeps): App {
+  const logger = deps.logger ?? pino({ level: 'silent' });
+  const metrics = new ApiMetrics();
+  const closing = new AbortController();
   const jobs = new Jobs({
     client: deps.client,
     namespace: deps.config.TEMPORAL_NAMESPACE,
@@ -59,21 +131,23 @@ export function createApp(deps: AppDeps): Koa {
     uiUrl: deps.config.TEMPORAL_UI_URL,
     jobTypeSettings: { commandsDir: deps.config.JOBS_COMMANDS_DIR },
   });
-  const routers = [healthRouter(deps), jobsRouter(jobs, deps.config.BODY_LIMIT_BYTES), jobTypesRouter(), queuesRouter(deps)];
+  const routers = [operationsRouter(deps, metrics), jobsRouter(jobs, metrics, deps.config.BODY_LIMIT_BYTES, closing.signal), jobTypesRouter()];
 
-  const app = new Koa();
-  app.on('error', (err: unknown) => {
+  const koa = new Koa();
+  koa.on('error', (err: unknown, ctx?: Context) => {
     // A client that goes away mid-response (an event stream closed) is not the server's error.
     const code = (err as { code?: unknown }).code;
     if (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET') return;
-    (deps.onError ?? console.error)(err);
+    ((ctx?.state as RequestState | undefined)?.log ?? logger).error({ err }, 'request failed');
   });
-  app.use(errorResponses);
+  koa.use(requestLogging(logger));
+  koa.use(requestMetrics(metrics));
+  koa.use(errorResponses);
   // Every call to Temporal made while serving one request shares a deadline, so an outage is a prompt 503.
-  app.use((ctx, next) => deps.client.connection.withDeadline(Date.now() + temporalDeadlineMs, next));
+  koa.use((ctx, next) => deps.client.connection.withDeadline(Date.now() + temporalDeadlineMs, next));
   for (const router of routers) {
-    app.use(router.routes());
-    app.use(router.allowedMethods());
+    koa.use(router.routes());
+    koa.use(router.allowedMethods());
   }
-  return app;
+  return { koa, metrics, routers, close: () => closing.abort() };
 }

@@ -20,13 +20,15 @@ function sseEvent(event: string, data: unknown): string {
 }
 
 /**
- * Streams `job` events (Server-Sent Events) for one job until it finishes or the client goes away.
+ * Streams `job` events (Server-Sent Events) for one job until it finishes, the client goes away or the
+ * server shuts down.
  * The job must exist: the caller reads it first, so a missing job is a plain 404.
  */
-export function streamJobEvents(ctx: Context, jobs: Jobs, jobId: string, first: JobState): void {
+export function streamJobEvents(ctx: Context, jobs: Jobs, jobId: string, first: JobState, closing: AbortSignal): void {
   const stream = new PassThrough();
   const stop = new AbortController();
   ctx.req.once('close', () => stop.abort());
+  closing.addEventListener('abort', () => stop.abort(), { once: true, signal: stop.signal });
   ctx.status = 200;
   ctx.type = 'text/event-stream';
   ctx.set('Cache-Control', 'no-cache');

@@ -6,6 +6,7 @@ import { readJsonBody } from './body.js';
 import { streamJobEvents } from './job-events.js';
 import { RequestInvalidError } from './errors.js';
 import type { Jobs } from './jobs.js';
+import type { ApiMetrics } from './metrics.js';
 
 function parse<T>(schema: z.ZodType<T>, raw: unknown, path: string[] = []): T {
   const parsed = schema.safeParse(raw);
@@ -17,7 +18,7 @@ function parseJobId(raw: string | undefined): string {
   return parse(JobId, raw, ['jobId']);
 }
 
-export function jobsRouter(jobs: Jobs, bodyLimitBytes: number): Router {
+export function jobsRouter(jobs: Jobs, metrics: ApiMetrics, bodyLimitBytes: number, closing: AbortSignal): Router {
   const router = new Router({ prefix: '/api/v1/jobs' });
 
   router.get('/', async (ctx) => {
@@ -37,6 +38,7 @@ export function jobsRouter(jobs: Jobs, bodyLimitBytes: number): Router {
 
     const request = await jobs.resolve(body);
     const submitted = await jobs.submit(request);
+    if (submitted.created) metrics.jobsSubmitted.inc({ type: request.type, priority: request.priority });
     const finished = await jobs.waitForFinish(request.jobId, query.wait ?? 0);
     ctx.status = finished || !submitted.created ? 200 : 202;
     ctx.set('Location', jobs.jobUrl(request.jobId));
@@ -44,18 +46,21 @@ export function jobsRouter(jobs: Jobs, bodyLimitBytes: number): Router {
   });
 
   router.get('/:jobId', async (ctx) => {
+    metrics.jobPolls.inc();
     ctx.body = jobs.toJson(await jobs.get(parseJobId(ctx.params['jobId'])));
   });
 
   router.get('/:jobId/events', async (ctx) => {
     const jobId = parseJobId(ctx.params['jobId']);
-    streamJobEvents(ctx, jobs, jobId, await jobs.get(jobId));
+    streamJobEvents(ctx, jobs, jobId, await jobs.get(jobId), closing);
   });
 
   router.post('/:jobId/cancel', async (ctx) => {
     const jobId = parseJobId(ctx.params['jobId']);
+    const state = await jobs.cancel(jobId);
+    metrics.jobCancels.inc();
     ctx.status = 202;
-    ctx.body = jobs.toJson(await jobs.cancel(jobId));
+    ctx.body = jobs.toJson(state);
   });
 
   return router;

@@ -1,21 +1,37 @@
 import { loadConfig } from '../config.js';
+import { createLogger } from '../logger.js';
 import { createLazyClient } from '../temporal/connection.js';
 import { createApp } from './app.js';
 
+/** In-flight requests get this long to finish after SIGTERM before the process exits anyway. */
+const shutdownGraceMs = 10_000;
+
 async function run(): Promise<void> {
   const config = loadConfig();
+  const logger = createLogger('api', config.LOG_LEVEL);
   const client = createLazyClient(config.temporalAddress, config.TEMPORAL_NAMESPACE);
-  const server = createApp({ client, config }).listen(config.PORT);
+  const app = createApp({ client, config, logger });
+  const server = app.koa.listen(config.PORT);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
-  console.log(`API listening on http://localhost:${config.PORT} (Temporal ${config.temporalAddress}, namespace ${config.TEMPORAL_NAMESPACE})`);
+  logger.info({ port: config.PORT, temporal: config.temporalAddress, namespace: config.TEMPORAL_NAMESPACE }, `API listening on http://localhost:${config.PORT}`);
 
-  const stop = (): void => {
-    // Stop taking connections; the ones in flight finish, then the process exits on its own.
-    server.close(() => void client.connection.close().finally(() => process.exit(0)));
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping: no new requests; finishing those in flight');
+    app.close();
+    server.close(() => {
+      void client.connection.close().finally(() => process.exit(0));
+    });
     server.closeIdleConnections();
+    setTimeout(() => {
+      logger.warn('requests still in flight after the grace period; exiting');
+      process.exit(0);
+    }, shutdownGraceMs).unref();
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 run().catch((err: unknown) => {

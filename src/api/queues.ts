@@ -1,22 +1,11 @@
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { taskQueueFor } from '../config.js';
-import { JobPriority, type JobStatus } from '../contract/job.js';
+import { JobPriority, type JobStatus, type QueueFigures } from '../contract/job.js';
 import { JobPriorityKey, JobStatusKey } from '../workflows/search-attributes.js';
 
 // A CommonJS package whose exports Node's ESM loader cannot see by name: `npm run api` fails on a named import.
 const { temporal } = proto;
-
-export interface QueueFigures {
-  priority: JobPriority;
-  taskQueue: string;
-  /** Attempts waiting in the task queue, as the server estimates it (its stats are cached ≈ 10 s); null where it cannot say. */
-  backlog: number | null;
-  /** Workers polling the queue recently; null where the server cannot say. */
-  pollers: number | null;
-  queuedJobs: number;
-  runningJobs: number;
-}
 
 export interface QueuesDeps {
   readonly client: Client;

@@ -95,3 +95,15 @@ export const JobTypeDescription = z.object({
 });
 
 export const JobTypeList = z.object({ types: z.array(JobTypeDescription) });
+
+export const QueueFigures = z.object({
+  priority: JobPriority,
+  taskQueue: z.string(),
+  backlog: z.number().int().min(0).nullable().describe('attempts waiting in the task queue, as the server estimates it (cached ≈ 10 s); null where it cannot say'),
+  pollers: z.number().int().min(0).nullable().describe('workers polling the queue recently; null where the server cannot say'),
+  queuedJobs: z.number().int().min(0),
+  runningJobs: z.number().int().min(0),
+});
+export type QueueFigures = z.infer<typeof QueueFigures>;
+
+export const QueueList = z.object({ queues: z.array(QueueFigures) });

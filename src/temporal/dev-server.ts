@@ -3,17 +3,7 @@ import { dirname } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { jobSearchAttributeKeys } from '../workflows/search-attributes.js';
 import { executableFor, temporalCli, temporalTestServer } from './binaries.js';
-
-/**
- * Dynamic config every server we run gets (dev server here, the cluster later), with why:
- * - transferProcessorMaxPollRPS: the default 20/s makes every workflow task wait ≈ 43 ms for pickup;
- * - one task-queue partition: priority keys order tasks strictly only within a single partition.
- */
-export const serverDynamicConfig: Readonly<Record<string, string | number | boolean>> = {
-  'history.transferProcessorMaxPollRPS': 1000,
-  'matching.numTaskqueueReadPartitions': 1,
-  'matching.numTaskqueueWritePartitions': 1,
-};
+import { serverDynamicConfig } from './server-settings.js';
 
 /** SQLite in WAL mode with synchronous=NORMAL: the default file mode is an order of magnitude slower. */
 const sqlitePragmas = ['journal_mode=wal', 'synchronous=normal'];

@@ -1,0 +1,25 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The API's Prometheus metrics, in a registry of its own so several apps can live in one process (tests). */
+export class ApiMetrics {
+  readonly registry = new Registry();
+  readonly requestDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Duration of HTTP requests, by method, route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly jobsSubmitted = new Counter({
+    name: 'jobs_submitted_total',
+    help: 'Jobs started, by type and priority (repeats of an existing jobId are not counted)',
+    labelNames: ['type', 'priority'] as const,
+    registers: [this.registry],
+  });
+  readonly jobPolls = new Counter({ name: 'job_polls_total', help: 'Polls of one job', registers: [this.registry] });
+  readonly jobCancels = new Counter({ name: 'job_cancels_total', help: 'Cancel requests accepted', registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+}

@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import { ErrorBody } from '../contract/errors.js';
+import { Job, JobId, JobList, JobTypeList, ListJobsQuery, QueueList, SubmitJobBody, WaitQuery } from '../contract/job.js';
+
+/** The named schemas of the document: the same zod schemas the routes validate and answer with. */
+export const components = { Job, JobList, SubmitJobBody, ErrorBody, JobTypeList, QueueList } as const;
+type ComponentName = keyof typeof components;
+
+interface Answer {
+  readonly description: string;
+  readonly schema?: ComponentName;
+  readonly contentType?: string;
+}
+
+export interface Operation {
+  readonly method: 'get' | 'post';
+  /** OpenAPI path template, e.g. /api/v1/jobs/{jobId}. */
+  readonly path: string;
+  readonly summary: string;
+  readonly query?: z.ZodObject;
+  readonly body?: ComponentName;
+  readonly responses: Readonly<Record<number, Answer>>;
+}
+
+const refused = (description: string): Answer => ({ description, schema: 'ErrorBody' });
+const invalid = refused('the request does not satisfy the contract (`invalid_request`)');
+const notFound = refused('no job with this id (`not_found`)');
+const unavailable = refused('Temporal is unreachable (`unavailable`)');
+
+/** Every route the gateway serves. A test checks this list against the router. */
+export const operations: readonly Operation[] = [
+  {
+    method: 'post', path: '/api/v1/jobs', summary: 'Submit a job', query: WaitQuery, body: 'SubmitJobBody',
+    responses: {
+      200: { description: 'the job finished within `?wait`, or this jobId was submitted before with an identical request', schema: 'Job' },
+      202: { description: 'accepted: the job is queued (Location names it)', schema: 'Job' },
+      400: invalid, 409: refused('the jobId exists with a different request (`conflict`)'),
+      413: refused('the body or the input is too large (`payload_too_large`)'),
+      415: refused('the body is not JSON (`unsupported_media_type`)'), 503: unavailable,
+    },
+  },
+  {
+    method: 'get', path: '/api/v1/jobs', summary: 'List jobs, newest first', query: ListJobsQuery,
+    responses: { 200: { description: 'a page of jobs', schema: 'JobList' }, 400: invalid, 503: unavailable },
+  },
+  {
+    method: 'get', path: '/api/v1/jobs/{jobId}', summary: 'Poll one job',
+    responses: { 200: { description: 'the job', schema: 'Job' }, 400: invalid, 404: notFound, 503: unavailable },
+  },
+  {
+    method: 'post', path: '/api/v1/jobs/{jobId}/cancel', summary: 'Cancel a queued or running job',
+    responses: {
+      202: { description: 'cancellation requested; the job as it is now', schema: 'Job' },
+      400: invalid, 404: notFound, 409: refused('the job already finished (`conflict`)'), 503: unavailable,
+    },
+  },
+  {
+    method: 'get', path: '/api/v1/jobs/{jobId}/events', summary: 'Follow a job: Server-Sent Events `job`, until it finishes',
+    responses: { 200: { description: 'an event stream; each `job` event carries the Job', contentType: 'text/event-stream' }, 400: invalid, 404: notFound, 503: unavailable },
+  },
+  {
+    method: 'get', path: '/api/v1/job-types', summary: 'The registered job types with their input JSON Schemas and defaults',
+    responses: { 200: { description: 'the job types', schema: 'JobTypeList' } },
+  },
+  {
+    method: 'get', path: '/api/v1/queues', summary: 'Per priority: task queue, backlog, pollers, queued and running jobs',
+    responses: { 200: { description: 'the queues', schema: 'QueueList' }, 503: unavailable },
+  },
+  { method: 'get', path: '/healthz', summary: 'The process is alive', responses: { 200: { description: 'alive' } } },
+  {
+    method: 'get', path: '/readyz', summary: 'Temporal is reachable and the namespace exists',
+    responses: { 200: { description: 'ready' }, 503: refused('not ready, with the reason') },
+  },
+  { method: 'get', path: '/metrics', summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition', contentType: 'text/plain' } } },
+  { method: 'get', path: '/openapi.json', summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } },
+  { method: 'get', path: '/docs', summary: 'This document, rendered', responses: { 200: { description: 'an HTML page', contentType: 'text/html' } } },
+];
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' });
+  return rest;
+}
+
+/** Component schemas as JSON Schema: request bodies as clients send them, the rest as the API answers. */
+export function componentSchemas(): Record<ComponentName, Record<string, unknown>> {
+  return Object.fromEntries(
+    Object.entries(components).map(([name, schema]) => [name, jsonSchema(schema, name === 'SubmitJobBody' ? 'input' : 'output')]),
+  ) as Record<ComponentName, Record<string, unknown>>;
+}
+
+function parameters(operation: Operation): unknown[] {
+  const inPath = [...operation.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
+    name, in: 'path', required: true, schema: jsonSchema(JobId, 'input'),
+  }));
+  const inQuery = Object.entries(operation.query?.shape ?? {}).map(([name, schema]) => ({
+    name, in: 'query', required: false, schema: jsonSchema(schema as z.ZodType, 'input'),
+  }));
+  return [...inPath, ...inQuery];
+}
+
+/** The OpenAPI 3.1 document, made from the same zod schemas as the validation. */
+export function openApiDocument(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const operation of operations) {
+    const responses = Object.fromEntries(
+      Object.entries(operation.responses).map(([status, answer]) => [
+        status,
+        {
+          description: answer.description,
+          ...(answer.schema
+            ? { content: { 'application/json': { schema: { $ref: `#/components/schemas/${answer.schema}` } } } }
+            : answer.contentType ? { content: { [answer.contentType]: {} } } : {}),
+        },
+      ]),
+    );
+    (paths[operation.path] ??= {})[operation.method] = {
+      summary: operation.summary,
+      parameters: parameters(operation),
+      ...(operation.body
+        ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${operation.body}` } } } } }
+        : {}),
+      responses,
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'durable-jobs', version: '1', description: 'A REST job service on Temporal.' },
+    paths,
+    components: { schemas: componentSchemas() },
+  };
+}
+
+export const docsPage = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>durable-jobs API</title><link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
+<body><div id="docs"></div>
+<script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#docs' });</script>
+</body>
+</html>`;
