@@ -1,23 +1,22 @@
 // Entry of every npm script: installs dependencies when they are missing or stale, then runs the part asked for.
 // Plain Node.js on purpose: it must work on a fresh clone before anything is installed.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const lockFile = join(root, 'package-lock.json');
-const stamp = join(root, 'node_modules', '.durable-jobs-installed');
+// npm rewrites this hidden lockfile on every install: when it is older than package-lock.json, the
+// dependencies changed since the last install (a fresh clone has none at all).
+const installedLock = join(root, 'node_modules', '.package-lock.json');
 
 function ensureDependencies() {
-  const lockHash = createHash('sha256').update(readFileSync(lockFile)).digest('hex');
-  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === lockHash) return;
+  if (existsSync(installedLock) && statSync(installedLock).mtimeMs >= statSync(lockFile).mtimeMs) return;
   console.log('installing dependencies (npm ci)…');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const result = spawnSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);
-  writeFileSync(stamp, lockHash);
 }
 
 /**

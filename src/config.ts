@@ -31,6 +31,7 @@ export const Env = z.object({
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   WORKER_QUEUES: z.string().default('high:20,normal:10,low:5').pipe(QueueSlots),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
   TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65_535).default(7233),
   TEMPORAL_DEV_UI_PORT: z.coerce.number().int().min(1).max(65_535).default(8233),
   TEMPORAL_DEV_DB_FILE: z.string().min(1).default('.data/temporal.sqlite'),

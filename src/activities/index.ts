@@ -30,6 +30,7 @@ function attemptActivity(jobType: JobType, deps: ActivityDeps) {
       .signal(attemptStartedSignal, { attempt: attempt.attempt })
       .catch((err: unknown) => deps.onSignalError?.(err));
 
+    activity.log.info('attempt started', { jobId: attempt.jobId, jobAttempt: attempt.attempt });
     let progress: JobProgress | null = null;
     const heartbeat = (): void => activity.heartbeat({ progress } satisfies HeartbeatDetails);
     heartbeat();

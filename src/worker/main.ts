@@ -1,10 +1,30 @@
-import { NativeConnection } from '@temporalio/worker';
-import { loadConfig } from '../config.js';
+import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
+import { loadConfig, type Config } from '../config.js';
+import { createLogger, type Logger } from '../logger.js';
 import { createLazyClient } from '../temporal/connection.js';
 import { bundleJobWorkflows, createJobWorkers } from './workers.js';
 
+const sdkLevels: Record<Config['LOG_LEVEL'], LogLevel> = {
+  trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR',
+};
+
+/** The SDK's logs (workers, workflows, activities with their job's workflow id and attempt) go through our logger. */
+function installRuntime(config: Config, logger: Logger): void {
+  Runtime.install({
+    logger: new DefaultLogger(sdkLevels[config.LOG_LEVEL], ({ level, message, meta }) => {
+      const method = level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : level === 'INFO' ? 'info' : level === 'WARN' ? 'warn' : 'error';
+      logger[method](meta ?? {}, message);
+    }),
+    telemetryOptions: config.WORKER_METRICS_PORT
+      ? { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.WORKER_METRICS_PORT}` } } }
+      : {},
+  });
+}
+
 async function run(): Promise<void> {
   const config = loadConfig();
+  const logger = createLogger('worker', config.LOG_LEVEL);
+  installRuntime(config, logger);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const client = createLazyClient(config.temporalAddress, config.TEMPORAL_NAMESPACE);
   const workers = await createJobWorkers({
@@ -16,8 +36,10 @@ async function run(): Promise<void> {
     workflowBundle: await bundleJobWorkflows(),
     settings: { commandsDir: config.JOBS_COMMANDS_DIR },
   });
-  const served = Object.entries(config.WORKER_QUEUES).map(([priority, slots]) => `${priority}:${slots}`).join(', ');
-  console.log(`worker polling ${config.temporalAddress} (${config.TEMPORAL_NAMESPACE}), queues ${served}`);
+  logger.info(
+    { temporal: config.temporalAddress, namespace: config.TEMPORAL_NAMESPACE, queues: config.WORKER_QUEUES, metricsPort: config.WORKER_METRICS_PORT },
+    'worker polling',
+  );
   try {
     // The SDK shuts every worker down on SIGINT/SIGTERM, letting running attempts finish within the grace time.
     await Promise.all(workers.map((worker) => worker.run()));
