@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { JobPriority } from './contract/job.js';
 
@@ -20,6 +21,26 @@ const QueueSlots = z
     return slots;
   });
 
+const TenantName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'a tenant is 1–64 characters of [A-Za-z0-9_-]');
+const ApiKey = z.string().min(16, 'an API key has at least 16 characters').max(256).regex(/^[\x21-\x7e]+$/, 'an API key is printable ASCII without spaces');
+
+/** `tenant:key,tenant:key`. */
+const ApiKeyList = z.string().transform((text, ctx) =>
+  text.split(',').map((item) => item.trim()).filter(Boolean).map((item) => {
+    const at = item.indexOf(':');
+    const tenant = TenantName.safeParse(item.slice(0, at));
+    const key = ApiKey.safeParse(item.slice(at + 1));
+    if (at < 1 || !tenant.success || !key.success) {
+      ctx.addIssue({ code: 'custom', message: `an entry is not <tenant>:<key> (${tenant.error?.issues[0]?.message ?? key.error?.issues[0]?.message ?? 'no colon'})` });
+      return { tenant: '', key: '' };
+    }
+    return { tenant: tenant.data, key: key.data };
+  }),
+);
+
+/** JSON `{ "tenant": ["key", …] }`. */
+const ApiKeysFileContent = z.record(TenantName, z.array(ApiKey).min(1));
+
 /** Every environment variable the service reads (contract §4), parsed once at start-up. */
 export const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
@@ -31,12 +52,26 @@ export const Env = z.object({
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   WORKER_QUEUES: z.string().default('high:20,normal:10,low:5').pipe(QueueSlots),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  API_KEYS: ApiKeyList.optional(),
+  API_KEYS_FILE: z.string().min(1).optional(),
+  RATE_LIMIT_SUBMITS_PER_SEC: z.coerce.number().positive().max(1_000_000).optional(),
+  RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).optional(),
+  MAX_UNFINISHED_JOBS_PER_TENANT: z.coerce.number().int().min(1).optional(),
   WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
   TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65_535).default(7233),
   TEMPORAL_DEV_UI_PORT: z.coerce.number().int().min(1).max(65_535).default(8233),
   TEMPORAL_DEV_DB_FILE: z.string().min(1).default('.data/temporal.sqlite'),
 });
-export type Config = z.infer<typeof Env> & { temporalAddress: string };
+export interface TenantKey {
+  readonly tenant: string;
+  readonly key: string;
+}
+
+export type Config = z.infer<typeof Env> & {
+  temporalAddress: string;
+  /** From API_KEYS and API_KEYS_FILE; empty means the API is open and every job is tenant `default`'s. */
+  apiKeys: readonly TenantKey[];
+};
 
 /** Thrown by loadConfig when an environment variable has a bad value; the message names each one. */
 export class ConfigInvalidError extends Error {
@@ -49,7 +84,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigInvalidError(`invalid configuration: ${problems.join('; ')}`);
   }
-  return { ...parsed.data, temporalAddress: parsed.data.TEMPORAL_ADDRESS ?? 'localhost:7233' };
+  const apiKeys = [...(parsed.data.API_KEYS ?? []), ...readApiKeysFile(parsed.data.API_KEYS_FILE)];
+  const seen = new Set<string>();
+  for (const { key } of apiKeys) {
+    if (seen.has(key)) throw new ConfigInvalidError('invalid configuration: API_KEYS / API_KEYS_FILE: the same key is given twice');
+    seen.add(key);
+  }
+  return { ...parsed.data, temporalAddress: parsed.data.TEMPORAL_ADDRESS ?? 'localhost:7233', apiKeys };
+}
+
+function readApiKeysFile(path: string | undefined): TenantKey[] {
+  if (!path) return [];
+  let content: unknown;
+  try {
+    content = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigInvalidError(`invalid configuration: API_KEYS_FILE: cannot read ${path} as JSON (${(err as Error).message})`);
+  }
+  const parsed = ApiKeysFileContent.safeParse(content);
+  if (!parsed.success) {
+    throw new ConfigInvalidError(`invalid configuration: API_KEYS_FILE: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  }
+  return Object.entries(parsed.data).flatMap(([tenant, keys]) => keys.map((key) => ({ tenant, key })));
 }
 
 /** The task queue of a priority's job attempts (activities): each has its own worker slots. */

@@ -9,15 +9,22 @@ import swaggerUiDist from 'swagger-ui-dist';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { errorBody, errorResponses, isTemporalUnreachable } from './errors.js';
+import { FinishedJobCache } from './finished-jobs.js';
 import { Jobs, temporalDeadlineMs } from './jobs.js';
-import { jobsRouter, jobTypesRouter } from './jobs-routes.js';
+import { jobsRouter, jobTypesRouter, type JobsRoutesDeps } from './jobs-routes.js';
 import { ApiMetrics } from './metrics.js';
 import { docsPage, openApiDocument } from './openapi.js';
 import { queueFigures } from './queues.js';
+import { checkUnfinishedCap, SubmitRateLimiter } from './rate-limits.js';
+import { ApiKeys, authenticate } from './tenants.js';
 
 export interface AppDeps {
   readonly client: Client;
-  readonly config: Pick<Config, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_UI_URL' | 'JOBS_TASK_QUEUE_PREFIX' | 'JOBS_COMMANDS_DIR' | 'BODY_LIMIT_BYTES'>;
+  readonly config: Pick<
+    Config,
+    | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_UI_URL' | 'JOBS_TASK_QUEUE_PREFIX' | 'JOBS_COMMANDS_DIR' | 'BODY_LIMIT_BYTES'
+    | 'apiKeys' | 'RATE_LIMIT_SUBMITS_PER_SEC' | 'RATE_LIMIT_BURST' | 'MAX_UNFINISHED_JOBS_PER_TENANT'
+  >;
   readonly logger?: Logger;
 }
 
@@ -25,6 +32,8 @@ export interface AppDeps {
 export interface RequestState {
   requestId: string;
   log: Logger;
+  /** Set for requests under /api/v1. */
+  tenant: string;
 }
 
 const readinessDeadlineMs = 2000;
@@ -99,13 +108,8 @@ function operationsRouter(deps: AppDeps, metrics: ApiMetrics): Router {
     });
   }
   router.get('/api/v1/queues', async (ctx) => {
-    ctx.body = {
-      queues: await queueFigures({
-        client: deps.client,
-        namespace: deps.config.TEMPORAL_NAMESPACE,
-        taskQueuePrefix: deps.config.JOBS_TASK_QUEUE_PREFIX,
-      }),
-    };
+    const queueDeps = { client: deps.client, namespace: deps.config.TEMPORAL_NAMESPACE, taskQueuePrefix: deps.config.JOBS_TASK_QUEUE_PREFIX };
+    ctx.body = { queues: await queueFigures(queueDeps, (ctx.state as RequestState).tenant) };
   });
   return router;
 }
@@ -124,14 +128,30 @@ export function createApp(deps: AppDeps): App {
   const logger = deps.logger ?? pino({ level: 'silent' });
   const metrics = new ApiMetrics();
   const closing = new AbortController();
-  const jobs = new Jobs({
+  const jobsDeps = {
     client: deps.client,
     namespace: deps.config.TEMPORAL_NAMESPACE,
     taskQueuePrefix: deps.config.JOBS_TASK_QUEUE_PREFIX,
     uiUrl: deps.config.TEMPORAL_UI_URL,
     jobTypeSettings: { commandsDir: deps.config.JOBS_COMMANDS_DIR },
-  });
-  const routers = [operationsRouter(deps, metrics), jobsRouter(jobs, metrics, deps.config.BODY_LIMIT_BYTES, closing.signal), jobTypesRouter()];
+    finished: new FinishedJobCache(),
+  };
+  const rate = deps.config.RATE_LIMIT_SUBMITS_PER_SEC;
+  const limiter = rate ? new SubmitRateLimiter(rate, deps.config.RATE_LIMIT_BURST ?? Math.max(1, Math.ceil(rate))) : undefined;
+  const unfinishedCap = deps.config.MAX_UNFINISHED_JOBS_PER_TENANT;
+  const jobsRoutes: JobsRoutesDeps = {
+    jobsOf: (tenant) => new Jobs(jobsDeps, tenant),
+    metrics,
+    bodyLimitBytes: deps.config.BODY_LIMIT_BYTES,
+    closing: closing.signal,
+    // Refused submits start nothing: the checks run before any workflow does.
+    admitSubmits: async (tenant, count) => {
+      limiter?.take(tenant, count);
+      if (unfinishedCap) await checkUnfinishedCap(deps.client, tenant, unfinishedCap, count);
+    },
+  };
+  const apiKeys = new ApiKeys(deps.config.apiKeys);
+  const routers = [operationsRouter(deps, metrics), jobsRouter(jobsRoutes), jobTypesRouter()];
 
   const koa = new Koa();
   koa.on('error', (err: unknown, ctx?: Context) => {
@@ -143,6 +163,8 @@ export function createApp(deps: AppDeps): App {
   koa.use(requestLogging(logger));
   koa.use(requestMetrics(metrics));
   koa.use(errorResponses);
+  const guard = authenticate(apiKeys);
+  koa.use((ctx, next) => (ctx.path === '/api/v1' || ctx.path.startsWith('/api/v1/') ? guard(ctx, next) : next()));
   // Every call to Temporal made while serving one request shares a deadline, so an outage is a prompt 503.
   koa.use((ctx, next) => deps.client.connection.withDeadline(Date.now() + temporalDeadlineMs, next));
   for (const router of routers) {

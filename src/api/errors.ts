@@ -6,13 +6,17 @@ import { errorStatusByCode, type ErrorBody, type ErrorCode } from '../contract/e
 /** A refusal the API answers with the contract's error body; only these expose their message. */
 export class ApiError extends Error {
   override readonly name: string = 'ApiError';
+  /** Response headers the refusal needs (Retry-After, WWW-Authenticate). */
+  readonly headers: Readonly<Record<string, string>>;
+
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly details?: unknown[],
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; headers?: Record<string, string> },
   ) {
     super(message, options);
+    this.headers = options?.headers ?? {};
   }
 
   get status(): number {
@@ -69,7 +73,7 @@ export class JobConflictError extends ApiError {
 export class TemporalUnavailableError extends ApiError {
   override readonly name = 'TemporalUnavailableError';
   constructor(cause: unknown) {
-    super('unavailable', 'Temporal is unreachable; try again shortly', undefined, { cause });
+    super('unavailable', 'Temporal is unreachable; try again shortly', undefined, { cause, headers: { 'Retry-After': '5' } });
   }
 }
 
@@ -110,7 +114,7 @@ export async function errorResponses(ctx: Context, next: Next): Promise<void> {
     if (apiError) {
       ctx.status = apiError.status;
       ctx.body = errorBody(apiError.code, apiError.message, apiError.details);
-      if (apiError.code === 'unavailable') ctx.set('Retry-After', '5');
+      ctx.set(apiError.headers);
       return;
     }
     ctx.status = 500;

@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import type { Context } from 'koa';
 import { z } from 'zod';
 import { JobId, ListJobsQuery, SubmitJobBody, WaitQuery } from '../contract/job.js';
 import { findJobType, jobTypes } from '../activities/registry.js';
@@ -18,10 +19,23 @@ function parseJobId(raw: string | undefined): string {
   return parse(JobId, raw, ['jobId']);
 }
 
-export function jobsRouter(jobs: Jobs, metrics: ApiMetrics, bodyLimitBytes: number, closing: AbortSignal): Router {
+export interface JobsRoutesDeps {
+  /** The view of one tenant's jobs. */
+  readonly jobsOf: (tenant: string) => Jobs;
+  readonly metrics: ApiMetrics;
+  readonly bodyLimitBytes: number;
+  /** Aborted when the server shuts down: event streams end. */
+  readonly closing: AbortSignal;
+  /** Throws RateLimitedError when the tenant may not submit `count` more jobs now. */
+  readonly admitSubmits: (tenant: string, count: number) => Promise<void>;
+}
+
+export function jobsRouter({ jobsOf, metrics, bodyLimitBytes, closing, admitSubmits }: JobsRoutesDeps): Router {
   const router = new Router({ prefix: '/api/v1/jobs' });
+  const tenantOf = (ctx: Context): string => (ctx.state as { tenant: string }).tenant;
 
   router.get('/', async (ctx) => {
+    const jobs = jobsOf(tenantOf(ctx));
     const query = parse(ListJobsQuery, ctx.query);
     if (query.type && !findJobType(query.type)) {
       throw new RequestInvalidError(`type: unknown job type "${query.type}"; known: ${jobTypes.map((jobType) => jobType.name).join(', ')}`);
@@ -31,12 +45,14 @@ export function jobsRouter(jobs: Jobs, metrics: ApiMetrics, bodyLimitBytes: numb
   });
 
   router.post('/', async (ctx) => {
+    const jobs = jobsOf(tenantOf(ctx));
     const query = parse(WaitQuery, ctx.query);
     const raw = await readJsonBody(ctx, bodyLimitBytes);
     if (raw === undefined) throw new RequestInvalidError('a JSON body is required');
     const body = parse(SubmitJobBody, raw);
 
     const request = await jobs.resolve(body);
+    await admitSubmits(jobs.tenant, 1);
     const submitted = await jobs.submit(request);
     if (submitted.created) metrics.jobsSubmitted.inc({ type: request.type, priority: request.priority });
     const finished = await jobs.waitForFinish(request.jobId, query.wait ?? 0);
@@ -46,16 +62,19 @@ export function jobsRouter(jobs: Jobs, metrics: ApiMetrics, bodyLimitBytes: numb
   });
 
   router.get('/:jobId', async (ctx) => {
+    const jobs = jobsOf(tenantOf(ctx));
     metrics.jobPolls.inc();
     ctx.body = jobs.toJson(await jobs.get(parseJobId(ctx.params['jobId'])));
   });
 
   router.get('/:jobId/events', async (ctx) => {
+    const jobs = jobsOf(tenantOf(ctx));
     const jobId = parseJobId(ctx.params['jobId']);
     streamJobEvents(ctx, jobs, jobId, await jobs.get(jobId), closing);
   });
 
   router.post('/:jobId/cancel', async (ctx) => {
+    const jobs = jobsOf(tenantOf(ctx));
     const jobId = parseJobId(ctx.params['jobId']);
     const state = await jobs.cancel(jobId);
     metrics.jobCancels.inc();

@@ -17,14 +17,16 @@ import type { HeartbeatDetails } from '../activities/index.js';
 import type { JobType, JobTypeSettings } from '../activities/job-type.js';
 import { findJobType } from '../activities/registry.js';
 import { jobWorkflow } from '../workflows/index.js';
-import { initialJobState, priorityKeyOf, type JobRequest, type JobState } from '../workflows/job-state.js';
+import { initialJobState, priorityOf, type JobRequest, type JobState } from '../workflows/job-state.js';
 import { jobStateQuery } from '../workflows/messages.js';
-import { JobPriorityKey, JobStatusKey, JobTypeKey } from '../workflows/search-attributes.js';
+import { JobPriorityKey, JobStatusKey, JobTenantKey, JobTypeKey } from '../workflows/search-attributes.js';
 import { FinishedJobCache } from './finished-jobs.js';
 import { JobConflictError, JobNotFoundError, PayloadTooLargeError, RequestInvalidError, isTemporalUnreachable } from './errors.js';
 
 export interface JobsDeps {
   readonly client: Client;
+  /** Share one across the per-tenant views: final states never change, whoever reads them. */
+  readonly finished?: FinishedJobCache;
   readonly namespace: string;
   readonly taskQueuePrefix: string;
   readonly uiUrl: string;
@@ -43,9 +45,16 @@ export const temporalDeadlineMs = 5000;
 /** How long a poll waits for a running job's workflow to answer its query before falling back to history. */
 const queryDeadlineMs = 3000;
 
-/** The workflow id of a job. The one place that knows how job ids map onto Temporal. */
-export function workflowIdOf(jobId: string): string {
-  return jobId;
+/** The tenant of every job when no API keys are configured. */
+export const defaultTenant = 'default';
+
+/**
+ * The workflow id of a tenant's job: the job id itself for the default tenant, `<tenant>/<jobId>` for the
+ * others. Job ids cannot contain `/`, so no two (tenant, jobId) pairs share a workflow. The one place that
+ * knows how job ids map onto Temporal.
+ */
+export function workflowIdOf(tenant: string, jobId: string): string {
+  return tenant === defaultTenant ? jobId : `${tenant}/${jobId}`;
 }
 
 function canonicalJson(value: unknown): string {
@@ -101,11 +110,20 @@ function isJobState(value: unknown): value is JobState {
   return typeof value === 'object' && value !== null && 'status' in value && 'jobId' in value;
 }
 
-/** The REST gateway's side of Temporal: submit, read and cancel jobs. */
+/** The REST gateway's side of Temporal: submit, read and cancel one tenant's jobs. */
 export class Jobs {
-  private readonly finished = new FinishedJobCache();
+  private readonly finished: FinishedJobCache;
 
-  constructor(private readonly deps: JobsDeps) {}
+  constructor(
+    private readonly deps: JobsDeps,
+    readonly tenant: string = defaultTenant,
+  ) {
+    this.finished = deps.finished ?? new FinishedJobCache();
+  }
+
+  private workflowId(jobId: string): string {
+    return workflowIdOf(this.tenant, jobId);
+  }
 
   jobUrl(jobId: string): string {
     return `/api/v1/jobs/${encodeURIComponent(jobId)}`;
@@ -129,7 +147,7 @@ export class Jobs {
       finishedAt: state.finishedAt,
       links: {
         self: this.jobUrl(state.jobId),
-        ui: `${this.deps.uiUrl}/namespaces/${encodeURIComponent(this.deps.namespace)}/workflows/${encodeURIComponent(workflowIdOf(state.jobId))}`,
+        ui: `${this.deps.uiUrl}/namespaces/${encodeURIComponent(this.deps.namespace)}/workflows/${encodeURIComponent(this.workflowId(state.jobId))}`,
       },
     };
   }
@@ -149,6 +167,7 @@ export class Jobs {
     }
     return {
       jobId: body.jobId ?? randomUUID(),
+      tenant: this.tenant,
       type: jobType.name,
       priority: body.priority,
       input: input.data,
@@ -168,18 +187,19 @@ export class Jobs {
     const hash = requestHash(request);
     try {
       await this.deps.client.workflow.start(jobWorkflow, {
-        workflowId: workflowIdOf(request.jobId),
+        workflowId: this.workflowId(request.jobId),
         taskQueue: workflowTaskQueueFor(this.deps.taskQueuePrefix),
         args: [request],
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        memo: { jobType: request.type, jobPriority: request.priority, requestHash: hash },
+        memo: { jobType: request.type, jobPriority: request.priority, jobTenant: this.tenant, requestHash: hash },
         typedSearchAttributes: [
           { key: JobTypeKey, value: request.type },
           { key: JobPriorityKey, value: request.priority },
           { key: JobStatusKey, value: 'queued' },
+          { key: JobTenantKey, value: this.tenant },
         ],
-        priority: { priorityKey: priorityKeyOf[request.priority] },
+        priority: priorityOf(request),
       });
       return { state: initialJobState(request), created: true };
     } catch (err) {
@@ -204,7 +224,7 @@ export class Jobs {
   /** Waits up to `seconds` for the job to finish; its final state, or undefined if it is still going. */
   async waitForFinish(jobId: string, seconds: number): Promise<JobState | undefined> {
     if (seconds <= 0) return undefined;
-    const handle = this.deps.client.workflow.getHandle(workflowIdOf(jobId));
+    const handle = this.deps.client.workflow.getHandle(this.workflowId(jobId));
     try {
       await this.deps.client.connection.withDeadline(Date.now() + seconds * 1000, () => handle.result());
     } catch (err) {
@@ -230,7 +250,7 @@ export class Jobs {
    * newest first (SQL visibility stores cannot sort otherwise).
    */
   async list(filter: JobListFilter): Promise<{ states: JobState[]; nextCursor: string | null }> {
-    const clauses = [`WorkflowType = 'jobWorkflow'`];
+    const clauses = [`WorkflowType = 'jobWorkflow'`, `${JobTenantKey.name} = ${visibilityLiteral(this.tenant)}`];
     if (filter.status) clauses.push(`${JobStatusKey.name} = ${visibilityLiteral(filter.status)}`);
     if (filter.type) clauses.push(`${JobTypeKey.name} = ${visibilityLiteral(filter.type)}`);
     if (filter.priority) clauses.push(`${JobPriorityKey.name} = ${visibilityLiteral(filter.priority)}`);
@@ -257,7 +277,10 @@ export class Jobs {
 
   private async describe(jobId: string): Promise<WorkflowExecutionDescription> {
     try {
-      return await this.deps.client.workflow.getHandle(workflowIdOf(jobId)).describe();
+      const description = await this.deps.client.workflow.getHandle(this.workflowId(jobId)).describe();
+      // The id mapping already separates tenants; this guards against a workflow started by other means.
+      if (description.typedSearchAttributes.get(JobTenantKey) !== this.tenant) throw new JobNotFoundError(jobId);
+      return description;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new JobNotFoundError(jobId);
       throw err;

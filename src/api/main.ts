@@ -10,6 +10,11 @@ async function run(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('api', config.LOG_LEVEL);
   const client = createLazyClient(config.temporalAddress, config.TEMPORAL_NAMESPACE);
+  if (config.apiKeys.length === 0) {
+    logger.warn('no API keys configured (API_KEYS, API_KEYS_FILE): the API is open to anyone who reaches it, and every job is tenant "default"\'s');
+  } else {
+    logger.info({ tenants: [...new Set(config.apiKeys.map(({ tenant }) => tenant))] }, 'API keys configured');
+  }
   const app = createApp({ client, config, logger });
   const server = app.koa.listen(config.PORT);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));

@@ -27,8 +27,7 @@ const invalid = refused('the request does not satisfy the contract (`invalid_req
 const notFound = refused('no job with this id (`not_found`)');
 const unavailable = refused('Temporal is unreachable (`unavailable`)');
 
-/** Every route the gateway serves. A test checks this list against the router. */
-export const operations: readonly Operation[] = [
+const routes: readonly Operation[] = [
   {
     method: 'post', path: '/api/v1/jobs', summary: 'Submit a job', query: WaitQuery, body: 'SubmitJobBody',
     responses: {
@@ -36,7 +35,8 @@ export const operations: readonly Operation[] = [
       202: { description: 'accepted: the job is queued (Location names it)', schema: 'Job' },
       400: invalid, 409: refused('the jobId exists with a different request (`conflict`)'),
       413: refused('the body or the input is too large (`payload_too_large`)'),
-      415: refused('the body is not JSON (`unsupported_media_type`)'), 503: unavailable,
+      415: refused('the body is not JSON (`unsupported_media_type`)'),
+      429: refused('over the tenant\'s submit rate or unfinished-job cap (`rate_limited`, with Retry-After)'), 503: unavailable,
     },
   },
   {
@@ -75,6 +75,13 @@ export const operations: readonly Operation[] = [
   { method: 'get', path: '/openapi.json', summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } },
   { method: 'get', path: '/docs', summary: 'This document, rendered', responses: { 200: { description: 'an HTML page', contentType: 'text/html' } } },
 ];
+
+/** Every route the gateway serves (a test checks this list against the router); /api/v1 needs a key when keys are configured. */
+export const operations: readonly Operation[] = routes.map((operation) =>
+  operation.path.startsWith('/api/v1/')
+    ? { ...operation, responses: { ...operation.responses, 401: refused('no valid API key (`unauthorized`, with WWW-Authenticate)') } }
+    : operation,
+);
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' });
@@ -115,6 +122,7 @@ export function openApiDocument(): Record<string, unknown> {
     );
     (paths[operation.path] ??= {})[operation.method] = {
       summary: operation.summary,
+      ...(operation.path.startsWith('/api/v1/') ? { security: [{ bearer: [] }, {}] } : {}),
       parameters: parameters(operation),
       ...(operation.body
         ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${operation.body}` } } } } }
@@ -126,7 +134,10 @@ export function openApiDocument(): Record<string, unknown> {
     openapi: '3.1.0',
     info: { title: 'durable-jobs', version: '1', description: 'A REST job service on Temporal.' },
     paths,
-    components: { schemas: componentSchemas() },
+    components: {
+      schemas: componentSchemas(),
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an API key, when the service has keys configured' } },
+    },
   };
 }
 

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { taskQueueFor } from '../config.js';
 import { JobPriority, type JobStatus, type QueueFigures } from '../contract/job.js';
-import { JobPriorityKey, JobStatusKey } from '../workflows/search-attributes.js';
+import { JobPriorityKey, JobStatusKey, JobTenantKey } from '../workflows/search-attributes.js';
 
 // A CommonJS package whose exports Node's ESM loader cannot see by name: `npm run api` fails on a named import.
 const { temporal } = proto;
@@ -13,8 +13,8 @@ export interface QueuesDeps {
   readonly taskQueuePrefix: string;
 }
 
-async function countJobs(deps: QueuesDeps, priority: JobPriority, status: JobStatus): Promise<number> {
-  const query = `WorkflowType = 'jobWorkflow' AND ${JobPriorityKey.name} = '${priority}' AND ${JobStatusKey.name} = '${status}'`;
+async function countJobs(deps: QueuesDeps, tenant: string, priority: JobPriority, status: JobStatus): Promise<number> {
+  const query = `WorkflowType = 'jobWorkflow' AND ${JobTenantKey.name} = '${tenant}' AND ${JobPriorityKey.name} = '${priority}' AND ${JobStatusKey.name} = '${status}'`;
   return (await deps.client.workflow.count(query)).count;
 }
 
@@ -34,15 +34,18 @@ async function describeAttemptQueue(deps: QueuesDeps, taskQueue: string): Promis
   }
 }
 
-/** Per priority: its attempts' task queue with backlog and pollers from Temporal, and job counts from visibility. */
-export async function queueFigures(deps: QueuesDeps): Promise<QueueFigures[]> {
+/**
+ * Per priority: its attempts' task queue with backlog and pollers from Temporal (shared by all tenants),
+ * and the tenant's queued and running jobs from visibility.
+ */
+export async function queueFigures(deps: QueuesDeps, tenant: string): Promise<QueueFigures[]> {
   return Promise.all(
     JobPriority.options.map(async (priority) => {
       const taskQueue = taskQueueFor(deps.taskQueuePrefix, priority);
       const [described, queuedJobs, runningJobs] = await Promise.all([
         describeAttemptQueue(deps, taskQueue),
-        countJobs(deps, priority, 'queued'),
-        countJobs(deps, priority, 'running'),
+        countJobs(deps, tenant, priority, 'queued'),
+        countJobs(deps, tenant, priority, 'running'),
       ]);
       return { priority, taskQueue, ...described, queuedJobs, runningJobs };
     }),

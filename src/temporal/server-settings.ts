@@ -7,12 +7,14 @@ import { jobSearchAttributeKeys } from '../workflows/search-attributes.js';
 /**
  * Dynamic config every server we run gets, with why:
  * - transferProcessorMaxPollRPS: the default 20/s makes every workflow task wait ≈ 43 ms for pickup;
- * - one task-queue partition: priority keys order tasks strictly only within a single partition.
+ * - one task-queue partition: priority keys order tasks strictly only within a single partition;
+ * - fairness: tasks of one priority are shared between fairness keys (tenants), not first come first served.
  */
 export const serverDynamicConfig: Readonly<Record<string, string | number | boolean>> = {
   'history.transferProcessorMaxPollRPS': 1000,
   'matching.numTaskqueueReadPartitions': 1,
   'matching.numTaskqueueWritePartitions': 1,
+  'matching.enableFairness': true,
 };
 
 /**

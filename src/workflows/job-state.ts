@@ -4,6 +4,8 @@ import type { Job, JobError, JobPriority, JobProgress, JobStatus, RetrySettings 
 /** The submit body resolved against the job type's defaults: the job workflow's only input. */
 export interface JobRequest {
   readonly jobId: string;
+  /** Whose job it is; also its fairness key, so one tenant's flood does not starve another's jobs. Absent in histories from before tenants. */
+  readonly tenant?: string;
   readonly type: string;
   readonly priority: JobPriority;
   readonly input: unknown;
@@ -36,6 +38,11 @@ export function isFinished(status: JobStatus): boolean {
 
 /** Temporal's priority keys: lower runs first where the server orders tasks within a queue. */
 export const priorityKeyOf: Record<JobPriority, number> = { high: 1, normal: 3, low: 5 };
+
+/** The Temporal priority of a job's workflow and attempts: its priority's key, and its tenant as fairness key. */
+export function priorityOf(request: Pick<JobRequest, 'priority' | 'tenant'>): { priorityKey: number; fairnessKey?: string } {
+  return { priorityKey: priorityKeyOf[request.priority], ...(request.tenant ? { fairnessKey: request.tenant } : {}) };
+}
 
 export function initialJobState(request: JobRequest): JobState {
   return {

@@ -20,7 +20,7 @@ import {
   ended,
   initialJobState,
   isFinished,
-  priorityKeyOf,
+  priorityOf,
   retryDelaySeconds,
   succeeded,
   type AttemptInfo,
@@ -101,7 +101,7 @@ export async function jobWorkflow(request: JobRequest): Promise<JobState> {
     heartbeatTimeout: request.heartbeatTimeoutSeconds * 1000,
     retry: { maximumAttempts: 1 },
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    priority: { priorityKey: priorityKeyOf[request.priority] },
+    priority: priorityOf(request),
   });
   const runAttempt = activities[request.type]!;
 
