@@ -23,19 +23,19 @@ export interface HeartbeatDetails {
 function attemptActivity(jobType: JobType, deps: ActivityDeps) {
   return async (input: unknown, attempt: AttemptInfo): Promise<AttemptOutcome> => {
     const activity = Context.current();
-    const execution = activity.info.workflowExecution!;
-    // Without this the workflow could not tell a running attempt from one still waiting for a worker.
-    await deps.client.workflow
-      .getHandle(execution.workflowId, execution.runId)
-      .signal(attemptStartedSignal, { attempt: attempt.attempt })
-      .catch((err: unknown) => deps.onSignalError?.(err));
-
     activity.log.info('attempt started', { jobId: attempt.jobId, jobAttempt: attempt.attempt });
     let progress: JobProgress | null = null;
     const heartbeat = (): void => activity.heartbeat({ progress } satisfies HeartbeatDetails);
+    // Heartbeat before telling the workflow: a slow signal must not let the heartbeat timeout kill the attempt.
     heartbeat();
     const beating = setInterval(heartbeat, heartbeatIntervalMs);
     try {
+      const execution = activity.info.workflowExecution!;
+      // Without this the workflow could not tell a running attempt from one still waiting for a worker.
+      await deps.client.workflow
+        .getHandle(execution.workflowId, execution.runId)
+        .signal(attemptStartedSignal, { attempt: attempt.attempt })
+        .catch((err: unknown) => deps.onSignalError?.(err));
       const parsedInput = jobType.inputSchema.parse(input);
       const result = await jobType.run(parsedInput, {
         jobId: attempt.jobId,

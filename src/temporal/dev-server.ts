@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { jobSearchAttributeKeys } from '../workflows/search-attributes.js';
 import { executableFor, temporalCli, temporalTestServer } from './binaries.js';
-import { serverDynamicConfig } from './server-settings.js';
+import { jobSearchAttributeTypes, serverDynamicConfig } from './server-settings.js';
 
 /** SQLite in WAL mode with synchronous=NORMAL: the default file mode is an order of magnitude slower. */
 const sqlitePragmas = ['journal_mode=wal', 'synchronous=normal'];
@@ -40,7 +40,14 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
   });
 }
 
-/** The native time-skipping test server. */
+/** The native time-skipping test server, with the job search attributes registered (it takes no flag for them). */
 export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: await executableFor(temporalTestServer) } });
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: await executableFor(temporalTestServer) } });
+  try {
+    await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace ?? 'default', searchAttributes: jobSearchAttributeTypes() });
+    return env;
+  } catch (err) {
+    await env.teardown();
+    throw err;
+  }
 }

@@ -84,6 +84,8 @@ const now = (): string => new Date().toISOString();
 export async function jobWorkflow(request: JobRequest): Promise<JobState> {
   let state = initialJobState(request);
   let currentAttempt = 0;
+  // The attempt whose activity is scheduled and not yet back: a start signal for any other is stale.
+  let awaitingStart: number | undefined;
   const publish = (next: JobState): void => {
     if (next.status !== state.status) upsertSearchAttributes([{ key: JobStatusKey, value: next.status }]);
     state = next;
@@ -91,7 +93,7 @@ export async function jobWorkflow(request: JobRequest): Promise<JobState> {
 
   setHandler(jobStateQuery, () => state);
   setHandler(attemptStartedSignal, ({ attempt }) => {
-    if (attempt === currentAttempt && state.status === 'queued') publish(attemptStarted(state, attempt, now()));
+    if (attempt === awaitingStart && state.status === 'queued') publish(attemptStarted(state, attempt, now()));
   });
 
   // Timeouts come with each request, so the proxy is made per job rather than once at module level.
@@ -108,7 +110,10 @@ export async function jobWorkflow(request: JobRequest): Promise<JobState> {
   try {
     for (currentAttempt = 1; ; currentAttempt++) {
       try {
-        const outcome = await runAttempt(request.input, { jobId: request.jobId, attempt: currentAttempt });
+        awaitingStart = currentAttempt;
+        const outcome = await runAttempt(request.input, { jobId: request.jobId, attempt: currentAttempt }).finally(() => {
+          awaitingStart = undefined;
+        });
         publish(succeeded(state, currentAttempt, outcome, now()));
         return state;
       } catch (err) {

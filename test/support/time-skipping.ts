@@ -1,0 +1,194 @@
+// The job workflow on the native time-skipping test server: the real workflow code and job handlers, workers per test.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, CancelledFailure, decodeTimeoutType, type TimeoutType } from '@temporalio/common';
+import type { History } from '@temporalio/common/lib/proto-utils.js';
+// The SDK's mapping of search attribute types to the proto enum, exported by it for tests that register attributes.
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
+import { createActivities, type JobActivities } from '../../src/activities/index.js';
+import { loadConfig, taskQueueFor, workflowTaskQueueFor } from '../../src/config.js';
+import { Job } from '../../src/contract/job.js';
+import { startTimeSkippingServer } from '../../src/temporal/dev-server.js';
+import { bundleJobWorkflows } from '../../src/worker/workers.js';
+import { jobWorkflow } from '../../src/workflows/index.js';
+import type { JobRequest, JobState } from '../../src/workflows/job-state.js';
+import { attemptStartedSignal, jobStateQuery } from '../../src/workflows/messages.js';
+
+export type JobHandle = WorkflowHandle<typeof jobWorkflow>;
+type HistoryEvent = NonNullable<History['events']>[number];
+
+/** A test's own task queues, named from a fresh prefix as production names them. */
+export interface TestQueues {
+  readonly prefix: string;
+  readonly workflows: string;
+  readonly attempts: string;
+}
+
+/** What a test says about its job; the rest of the request gets defaults. */
+export type JobSpec = Pick<JobRequest, 'type' | 'input'> & Partial<Pick<JobRequest, 'timeoutSeconds' | 'heartbeatTimeoutSeconds' | 'retry'>>;
+
+/** A test-only job type: its first attempt stops heartbeating and hangs until its worker stops; later attempts succeed. */
+export const stallingJobType = 'test-stalls-first-attempt';
+
+/** Test doubles of job handlers, keeping the real activities' contract: report the attempt's start, then run. */
+function testJobActivities(client: Client): JobActivities {
+  return {
+    async [stallingJobType](_input, { attempt }) {
+      const activity = Context.current();
+      const execution = activity.info.workflowExecution;
+      assert.ok(execution, 'an attempt runs for a workflow');
+      await client.workflow.getHandle(execution.workflowId, execution.runId).signal(attemptStartedSignal, { attempt });
+      if (attempt === 1) {
+        activity.heartbeat();
+        await activity.cancelled;
+      }
+      return { result: { attempt }, progress: null };
+    },
+  };
+}
+
+/** The time-skipping server with the job search attributes registered, and the job workflow bundle built once. */
+export class JobWorkflowTestbed {
+  protected constructor(
+    readonly env: TestWorkflowEnvironment,
+    readonly workflowBundle: WorkflowBundle,
+  ) {}
+
+  static async start(): Promise<JobWorkflowTestbed> {
+    const env = await startTimeSkippingServer();
+    try {
+      return new JobWorkflowTestbed(env, await bundleJobWorkflows());
+    } catch (err) {
+      await env.teardown();
+      throw err;
+    }
+  }
+
+  async teardown(): Promise<void> {
+    await this.env.teardown();
+  }
+
+  queues(): TestQueues {
+    const prefix = `test-${randomUUID()}`;
+    return { prefix, workflows: workflowTaskQueueFor(prefix), attempts: taskQueueFor(prefix, 'normal') };
+  }
+
+  request(queues: TestQueues, job: JobSpec): JobRequest {
+    return {
+      jobId: `job-${randomUUID()}`,
+      priority: 'normal',
+      timeoutSeconds: 600,
+      heartbeatTimeoutSeconds: 60,
+      retry: { maxAttempts: 1, initialIntervalSeconds: 1, backoffCoefficient: 2, maximumIntervalSeconds: 3600 },
+      ...job,
+      taskQueue: queues.attempts,
+      submittedAt: new Date().toISOString(),
+    };
+  }
+
+  /** Starts the job's workflow as the API does: the job id is the workflow id, the workflow on its own queue. */
+  start(queues: TestQueues, request: JobRequest): Promise<JobHandle> {
+    return this.env.client.workflow.start(jobWorkflow, { args: [request], workflowId: request.jobId, taskQueue: queues.workflows });
+  }
+
+  /** Runs job workflows only: attempts scheduled meanwhile wait on their queue. */
+  workflowWorker(queues: TestQueues): Promise<Worker> {
+    return Worker.create({ connection: this.env.nativeConnection, taskQueue: queues.workflows, workflowBundle: this.workflowBundle });
+  }
+
+  /** Runs attempts: the real job types and the test-only ones. */
+  attemptWorker(queues: TestQueues): Promise<Worker> {
+    const client = this.env.client;
+    return Worker.create({
+      connection: this.env.nativeConnection,
+      taskQueue: queues.attempts,
+      activities: { ...createActivities({ client, settings: { commandsDir: loadConfig({}).JOBS_COMMANDS_DIR } }), ...testJobActivities(client) },
+    });
+  }
+
+  /** Runs `fn` while both workers serve the test's queues, and stops them after. */
+  async withWorkers<T>(queues: TestQueues, fn: () => Promise<T>): Promise<T> {
+    const [workflows, attempts] = await Promise.all([this.workflowWorker(queues), this.attemptWorker(queues)]);
+    return workflows.runUntil(() => attempts.runUntil(fn));
+  }
+}
+
+const JobStateSchema = Job.omit({ links: true });
+
+/** How a job's workflow ended, with the final state read the way a client reads it. */
+export type JobOutcome =
+  | { readonly closedAs: 'completed'; readonly state: JobState }
+  | { readonly closedAs: 'failed'; readonly failureType: string | undefined; readonly state: JobState }
+  | { readonly closedAs: 'cancelled'; readonly state: JobState };
+
+/**
+ * Awaits the end of the job (which lets the server skip time) and reads its final state: the result of a
+ * completed run, details[0] of a failed run's ApplicationFailure, the `finalJob` memo of a cancelled run.
+ */
+export async function jobOutcome(handle: JobHandle): Promise<JobOutcome> {
+  try {
+    return { closedAs: 'completed', state: JobStateSchema.parse(await handle.result()) };
+  } catch (err) {
+    if (!(err instanceof WorkflowFailedError)) throw err;
+    if (err.cause instanceof CancelledFailure) {
+      const { memo } = await handle.describe();
+      return { closedAs: 'cancelled', state: JobStateSchema.parse(memo?.['finalJob']) };
+    }
+    if (err.cause instanceof ApplicationFailure) {
+      return { closedAs: 'failed', failureType: err.cause.type ?? undefined, state: JobStateSchema.parse(err.cause.details?.[0]) };
+    }
+    throw err;
+  }
+}
+
+/** Reads `read()` every 50 ms of wall time until `matches` holds; fails after `timeoutMs` with the last value seen. */
+export async function eventually<T>(read: () => Promise<T>, matches: (value: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (matches(value)) return value;
+    if (Date.now() > deadline) assert.fail(`${what} did not happen within ${timeoutMs} ms; last seen: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The job's state, as its query answers, once it matches. */
+export function waitForJobState(handle: JobHandle, matches: (state: JobState) => boolean, what: string): Promise<JobState> {
+  return eventually(() => handle.query(jobStateQuery), matches, what);
+}
+
+export function eventTimeMs(event: HistoryEvent): number {
+  const seconds = event.eventTime?.seconds;
+  const nanos = event.eventTime?.nanos ?? 0;
+  return (typeof seconds === 'number' ? seconds : (seconds?.toNumber() ?? 0)) * 1000 + Math.floor(nanos / 1e6);
+}
+
+/** Server times (ms) of the job's ActivityTaskScheduled events: one per attempt. */
+export function attemptScheduledTimes(history: History): number[] {
+  return (history.events ?? []).filter((event) => event.activityTaskScheduledEventAttributes).map(eventTimeMs);
+}
+
+/** The job's ActivityTaskTimedOut events: when (server time, ms) and which timeout. */
+export function attemptTimeouts(history: History): { atMs: number; type: TimeoutType | undefined }[] {
+  return (history.events ?? []).flatMap((event) => {
+    const timedOut = event.activityTaskTimedOutEventAttributes;
+    return timedOut ? [{ atMs: eventTimeMs(event), type: decodeTimeoutType(timedOut.failure?.timeoutFailureInfo?.timeoutType) }] : [];
+  });
+}
+
+/**
+ * Moves the server's clock to 1 s before `deadlineMs` while an attempt is outstanding; that last second passes in
+ * wall time. The test server skips time only when nothing holds it: the environment holds it from the start (a
+ * sleep or an awaited result lifts that hold meanwhile), and so does every scheduled activity until it ends. Two
+ * sleeps at once lift both. They must end before the activity does, or the server's hold count would go below zero,
+ * which it refuses, leaving time held for the rest of the environment: hence the margin, and a `deadlineMs` no
+ * later than the attempt's real deadline.
+ */
+export async function skipToShortlyBefore(env: TestWorkflowEnvironment, deadlineMs: number): Promise<void> {
+  const skipMs = deadlineMs - 1000 - (await env.currentTimeMs());
+  assert.ok(skipMs > 0, `the deadline is less than a second away (${skipMs + 1000} ms)`);
+  await Promise.all([env.sleep(skipMs), env.sleep(skipMs)]);
+}
