@@ -57,6 +57,11 @@ export const Env = z.object({
   RATE_LIMIT_SUBMITS_PER_SEC: z.coerce.number().positive().max(1_000_000).optional(),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).optional(),
   MAX_UNFINISHED_JOBS_PER_TENANT: z.coerce.number().int().min(1).optional(),
+  CALLBACK_SECRET: z.string().min(16, 'must have at least 16 characters').optional(),
+  CALLBACK_ALLOW_HOSTS: z
+    .string()
+    .transform((text) => text.split(',').map((host) => host.trim().toLowerCase()).filter(Boolean))
+    .optional(),
   WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
   TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65_535).default(7233),
   TEMPORAL_DEV_UI_PORT: z.coerce.number().int().min(1).max(65_535).default(8233),

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { QueueFigures } from '../src/api/queues.js';
+import type { QueueFigures } from '../src/contract/job.js';
 import { TestService, uniqueJobId } from './support/service.js';
 
 describe('Priority', function () {

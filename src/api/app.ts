@@ -11,7 +11,7 @@ import type { Logger } from '../logger.js';
 import { errorBody, errorResponses, isTemporalUnreachable } from './errors.js';
 import { FinishedJobCache } from './finished-jobs.js';
 import { Jobs, temporalDeadlineMs } from './jobs.js';
-import { jobsRouter, jobTypesRouter, type JobsRoutesDeps } from './jobs-routes.js';
+import { jobBatchesRouter, jobsRouter, jobTypesRouter, type JobsRoutesDeps } from './jobs-routes.js';
 import { ApiMetrics } from './metrics.js';
 import { docsPage, openApiDocument } from './openapi.js';
 import { queueFigures } from './queues.js';
@@ -24,6 +24,7 @@ export interface AppDeps {
     Config,
     | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_UI_URL' | 'JOBS_TASK_QUEUE_PREFIX' | 'JOBS_COMMANDS_DIR' | 'BODY_LIMIT_BYTES'
     | 'apiKeys' | 'RATE_LIMIT_SUBMITS_PER_SEC' | 'RATE_LIMIT_BURST' | 'MAX_UNFINISHED_JOBS_PER_TENANT'
+    | 'CALLBACK_SECRET' | 'CALLBACK_ALLOW_HOSTS'
   >;
   readonly logger?: Logger;
 }
@@ -135,6 +136,7 @@ export function createApp(deps: AppDeps): App {
     uiUrl: deps.config.TEMPORAL_UI_URL,
     jobTypeSettings: { commandsDir: deps.config.JOBS_COMMANDS_DIR },
     finished: new FinishedJobCache(),
+    callbacks: { enabled: Boolean(deps.config.CALLBACK_SECRET), allowHosts: deps.config.CALLBACK_ALLOW_HOSTS ?? [] },
   };
   const rate = deps.config.RATE_LIMIT_SUBMITS_PER_SEC;
   const limiter = rate ? new SubmitRateLimiter(rate, deps.config.RATE_LIMIT_BURST ?? Math.max(1, Math.ceil(rate))) : undefined;
@@ -151,7 +153,7 @@ export function createApp(deps: AppDeps): App {
     },
   };
   const apiKeys = new ApiKeys(deps.config.apiKeys);
-  const routers = [operationsRouter(deps, metrics), jobsRouter(jobsRoutes), jobTypesRouter()];
+  const routers = [operationsRouter(deps, metrics), jobsRouter(jobsRoutes), jobBatchesRouter(jobsRoutes), jobTypesRouter()];
 
   const koa = new Koa();
   koa.on('error', (err: unknown, ctx?: Context) => {

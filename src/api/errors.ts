@@ -94,7 +94,8 @@ export function errorBody(code: ErrorCode, message: string, details?: unknown[])
   return { error: { code, message, ...(details ? { details } : {}) } };
 }
 
-function toApiError(err: unknown): ApiError | undefined {
+/** The refusal an error stands for, or undefined for an unexpected one (a bug: 500). */
+export function toApiError(err: unknown): ApiError | undefined {
   if (err instanceof ApiError) return err;
   if (isTemporalUnreachable(err)) return new TemporalUnavailableError(err);
   return undefined;

@@ -1,11 +1,11 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { JobId, ListJobsQuery, SubmitJobBody, WaitQuery } from '../contract/job.js';
+import { JobBatchBody, JobId, ListJobsQuery, SubmitJobBody, WaitQuery } from '../contract/job.js';
 import { findJobType, jobTypes } from '../activities/registry.js';
 import { readJsonBody } from './body.js';
 import { streamJobEvents } from './job-events.js';
-import { RequestInvalidError } from './errors.js';
+import { ApiError, RequestInvalidError, toApiError } from './errors.js';
 import type { Jobs } from './jobs.js';
 import type { ApiMetrics } from './metrics.js';
 
@@ -30,7 +30,17 @@ export interface JobsRoutesDeps {
   readonly admitSubmits: (tenant: string, count: number) => Promise<void>;
 }
 
-export function jobsRouter({ jobsOf, metrics, bodyLimitBytes, closing, admitSubmits }: JobsRoutesDeps): Router {
+/** One submit, as POST /api/v1/jobs and each item of a batch make it: validated, admitted, started. */
+async function submitJob(deps: JobsRoutesDeps, jobs: Jobs, body: SubmitJobBody) {
+  const request = await jobs.resolve(body);
+  await deps.admitSubmits(jobs.tenant, 1);
+  const submitted = await jobs.submit(request);
+  if (submitted.created) deps.metrics.jobsSubmitted.inc({ type: request.type, priority: request.priority });
+  return { request, submitted };
+}
+
+export function jobsRouter(deps: JobsRoutesDeps): Router {
+  const { jobsOf, metrics, bodyLimitBytes, closing, admitSubmits } = deps;
   const router = new Router({ prefix: '/api/v1/jobs' });
   const tenantOf = (ctx: Context): string => (ctx.state as { tenant: string }).tenant;
 
@@ -51,10 +61,7 @@ export function jobsRouter({ jobsOf, metrics, bodyLimitBytes, closing, admitSubm
     if (raw === undefined) throw new RequestInvalidError('a JSON body is required');
     const body = parse(SubmitJobBody, raw);
 
-    const request = await jobs.resolve(body);
-    await admitSubmits(jobs.tenant, 1);
-    const submitted = await jobs.submit(request);
-    if (submitted.created) metrics.jobsSubmitted.inc({ type: request.type, priority: request.priority });
+    const { request, submitted } = await submitJob(deps, jobs, body);
     const finished = await jobs.waitForFinish(request.jobId, query.wait ?? 0);
     ctx.status = finished || !submitted.created ? 200 : 202;
     ctx.set('Location', jobs.jobUrl(request.jobId));
@@ -73,6 +80,16 @@ export function jobsRouter({ jobsOf, metrics, bodyLimitBytes, closing, admitSubm
     streamJobEvents(ctx, jobs, jobId, await jobs.get(jobId), closing);
   });
 
+  router.post('/:jobId/retry', async (ctx) => {
+    const jobs = jobsOf(tenantOf(ctx));
+    const jobId = parseJobId(ctx.params['jobId']);
+    await admitSubmits(jobs.tenant, 1);
+    const state = await jobs.retry(jobId);
+    ctx.status = 202;
+    ctx.set('Location', jobs.jobUrl(jobId));
+    ctx.body = jobs.toJson(state);
+  });
+
   router.post('/:jobId/cancel', async (ctx) => {
     const jobs = jobsOf(tenantOf(ctx));
     const jobId = parseJobId(ctx.params['jobId']);
@@ -82,6 +99,37 @@ export function jobsRouter({ jobsOf, metrics, bodyLimitBytes, closing, admitSubm
     ctx.body = jobs.toJson(state);
   });
 
+  return router;
+}
+
+/** How many items of a batch are submitted at once. */
+const batchConcurrency = 8;
+
+export function jobBatchesRouter(deps: JobsRoutesDeps): Router {
+  const router = new Router({ prefix: '/api/v1/job-batches' });
+  router.post('/', async (ctx) => {
+    const jobs = deps.jobsOf((ctx.state as { tenant: string }).tenant);
+    const raw = await readJsonBody(ctx, deps.bodyLimitBytes);
+    const { jobs: items } = parse(JobBatchBody, raw ?? {});
+    const results: unknown[] = new Array(items.length);
+    let next = 0;
+    // Each item stands alone: its refusal is its own result, and the others go on.
+    const lane = async (): Promise<void> => {
+      for (let index = next++; index < items.length; index = next++) {
+        try {
+          const { submitted } = await submitJob(deps, jobs, parse(SubmitJobBody, items[index]));
+          results[index] = { index, status: submitted.created ? 202 : 200, job: jobs.toJson(submitted.state) };
+        } catch (err) {
+          const refusal = toApiError(err);
+          if (!refusal) ctx.app.emit('error', err, ctx);
+          const error = refusal ?? new ApiError('internal', 'internal error');
+          results[index] = { index, status: error.status, error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(batchConcurrency, items.length) }, lane));
+    ctx.body = { results };
+  });
   return router;
 }
 

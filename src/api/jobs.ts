@@ -14,10 +14,11 @@ import { ApplicationFailure, type Payload } from '@temporalio/common';
 import { taskQueueFor, workflowTaskQueueFor } from '../config.js';
 import type { Job, JobPriority, JobProgress, JobStatus, SubmitJobBody } from '../contract/job.js';
 import type { HeartbeatDetails } from '../activities/index.js';
+import { jobPath, toJobJson } from '../contract/job-json.js';
 import type { JobType, JobTypeSettings } from '../activities/job-type.js';
 import { findJobType } from '../activities/registry.js';
 import { jobWorkflow } from '../workflows/index.js';
-import { initialJobState, priorityOf, type JobRequest, type JobState } from '../workflows/job-state.js';
+import { callbackWorkflowIdOf, defaultTenant, initialJobState, priorityOf, workflowIdOf, type JobRequest, type JobState } from '../workflows/job-state.js';
 import { jobStateQuery } from '../workflows/messages.js';
 import { JobPriorityKey, JobStatusKey, JobTenantKey, JobTypeKey } from '../workflows/search-attributes.js';
 import { FinishedJobCache } from './finished-jobs.js';
@@ -31,6 +32,8 @@ export interface JobsDeps {
   readonly taskQueuePrefix: string;
   readonly uiUrl: string;
   readonly jobTypeSettings: JobTypeSettings;
+  /** Whether callbacks can be signed (CALLBACK_SECRET is set), and the hosts reachable over plain http; off when absent. */
+  readonly callbacks?: { readonly enabled: boolean; readonly allowHosts: readonly string[] };
 }
 
 /**
@@ -39,23 +42,29 @@ export interface JobsDeps {
  */
 export const maxInputBytes = 512 * 1024;
 
+/** A runAt this far in the past still counts as "now": clocks differ. */
+export const runAtSkewMs = 60_000;
+const maxDelayMs = 366 * 24 * 60 * 60 * 1000;
+
+/** When a delayed job may first run: from delaySeconds or runAt, nothing for an immediate job. */
+function runAtOf(body: SubmitJobBody): { runAt?: string } {
+  if (body.delaySeconds !== undefined && body.runAt !== undefined) throw new RequestInvalidError('give delaySeconds or runAt, not both');
+  const now = Date.now();
+  if (body.delaySeconds) return { runAt: new Date(now + body.delaySeconds * 1000).toISOString() };
+  if (body.runAt === undefined) return {};
+  const at = Date.parse(body.runAt);
+  if (at < now - runAtSkewMs) throw new RequestInvalidError('runAt: is in the past');
+  if (at > now + maxDelayMs) throw new RequestInvalidError('runAt: is more than a year ahead');
+  return at > now ? { runAt: new Date(at).toISOString() } : {};
+}
+
 /** Every read of Temporal gets this long before it counts as an outage (503). */
 export const temporalDeadlineMs = 5000;
 
 /** How long a poll waits for a running job's workflow to answer its query before falling back to history. */
 const queryDeadlineMs = 3000;
 
-/** The tenant of every job when no API keys are configured. */
-export const defaultTenant = 'default';
-
-/**
- * The workflow id of a tenant's job: the job id itself for the default tenant, `<tenant>/<jobId>` for the
- * others. Job ids cannot contain `/`, so no two (tenant, jobId) pairs share a workflow. The one place that
- * knows how job ids map onto Temporal.
- */
-export function workflowIdOf(tenant: string, jobId: string): string {
-  return tenant === defaultTenant ? jobId : `${tenant}/${jobId}`;
-}
+export { defaultTenant, workflowIdOf } from '../workflows/job-state.js';
 
 function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
@@ -65,9 +74,9 @@ function canonicalJson(value: unknown): string {
   );
 }
 
-/** Two submits are the same request when everything but the submission time matches. */
+/** Two submits are the same request when everything but the submission time (and the run) matches. */
 function requestHash(request: JobRequest): string {
-  const { submittedAt: _submittedAt, ...identity } = request;
+  const { submittedAt: _submittedAt, run: _run, ...identity } = request;
   return createHash('sha256').update(canonicalJson(identity)).digest('hex');
 }
 
@@ -126,31 +135,13 @@ export class Jobs {
   }
 
   jobUrl(jobId: string): string {
-    return `/api/v1/jobs/${encodeURIComponent(jobId)}`;
+    return jobPath(jobId);
   }
 
   toJson(state: JobState): Job {
-    return {
-      jobId: state.jobId,
-      type: state.type,
-      priority: state.priority,
-      status: state.status,
-      attempt: state.attempt,
-      maxAttempts: state.maxAttempts,
-      progress: state.progress,
-      input: state.input,
-      result: state.result,
-      error: state.error,
-      lastError: state.lastError,
-      createdAt: state.createdAt,
-      startedAt: state.startedAt,
-      finishedAt: state.finishedAt,
-      links: {
-        self: this.jobUrl(state.jobId),
-        ui: `${this.deps.uiUrl}/namespaces/${encodeURIComponent(this.deps.namespace)}/workflows/${encodeURIComponent(this.workflowId(state.jobId))}`,
-      },
-    };
+    return toJobJson(state, this.workflowId(state.jobId), { uiUrl: this.deps.uiUrl, namespace: this.deps.namespace });
   }
+
 
   /** Validates a submit body against its job type and applies the type's defaults. */
   async resolve(body: SubmitJobBody): Promise<JobRequest> {
@@ -162,6 +153,7 @@ export class Jobs {
     const problem = await jobType.checkInput?.(input.data, this.deps.jobTypeSettings);
     if (problem) throw new RequestInvalidError(`input: ${problem}`, [{ path: 'input', message: problem }]);
     const retry = { ...jobType.defaults.retry, ...body.retry };
+    if (body.callbackUrl) this.checkCallbackUrl(body.callbackUrl);
     if (retry.maximumIntervalSeconds < retry.initialIntervalSeconds) {
       throw new RequestInvalidError('retry.maximumIntervalSeconds: must be ≥ retry.initialIntervalSeconds');
     }
@@ -176,7 +168,17 @@ export class Jobs {
       retry,
       taskQueue: taskQueueFor(this.deps.taskQueuePrefix, body.priority),
       submittedAt: new Date().toISOString(),
+      ...(body.callbackUrl ? { callbackUrl: body.callbackUrl } : {}),
+      ...runAtOf(body),
     };
+  }
+
+  private checkCallbackUrl(url: string): void {
+    if (!this.deps.callbacks?.enabled) throw new RequestInvalidError('callbackUrl: callbacks are not enabled on this service (CALLBACK_SECRET is not set)');
+    const { protocol, hostname } = new URL(url);
+    if (protocol !== 'https:' && !this.deps.callbacks.allowHosts.includes(hostname.toLowerCase())) {
+      throw new RequestInvalidError('callbackUrl: must be https, or a host listed in CALLBACK_ALLOW_HOSTS');
+    }
   }
 
   /**
@@ -184,32 +186,64 @@ export class Jobs {
    * and the stored request hash tells a repeat of the same request (200) from a different one (409).
    */
   async submit(request: JobRequest): Promise<{ state: JobState; created: boolean }> {
-    const hash = requestHash(request);
     try {
       await this.deps.client.workflow.start(jobWorkflow, {
-        workflowId: this.workflowId(request.jobId),
-        taskQueue: workflowTaskQueueFor(this.deps.taskQueuePrefix),
-        args: [request],
+        ...this.startOptions(request),
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        memo: { jobType: request.type, jobPriority: request.priority, jobTenant: this.tenant, requestHash: hash },
-        typedSearchAttributes: [
-          { key: JobTypeKey, value: request.type },
-          { key: JobPriorityKey, value: request.priority },
-          { key: JobStatusKey, value: 'queued' },
-          { key: JobTenantKey, value: this.tenant },
-        ],
-        priority: priorityOf(request),
       });
       return { state: initialJobState(request), created: true };
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       const description = await this.describe(request.jobId);
-      if (description.memo?.['requestHash'] !== hash) {
+      if (description.memo?.['requestHash'] !== requestHash(request)) {
         throw new JobConflictError(request.jobId, `job "${request.jobId}" exists with a different request`);
       }
       return { state: await this.readState(description), created: false };
     }
+  }
+
+  /** How a job's workflow starts: its id, queue, input, memo, search attributes and Temporal priority. */
+  private startOptions(request: JobRequest) {
+    return {
+      workflowId: this.workflowId(request.jobId),
+      taskQueue: workflowTaskQueueFor(this.deps.taskQueuePrefix),
+      args: [request] as [JobRequest],
+      memo: { jobType: request.type, jobPriority: request.priority, jobTenant: this.tenant, requestHash: requestHash(request) },
+      typedSearchAttributes: [
+        { key: JobTypeKey, value: request.type },
+        { key: JobPriorityKey, value: request.priority },
+        { key: JobStatusKey, value: 'queued' },
+        { key: JobTenantKey, value: this.tenant },
+      ],
+      priority: priorityOf(request),
+    };
+  }
+
+  /**
+   * Runs a failed, timed-out or cancelled job again: a new run of the same workflow id with the same
+   * request. Temporal's ALLOW_DUPLICATE_FAILED_ONLY admits exactly those ends (a succeeded job's
+   * workflow completed), and refuses a second concurrent retry.
+   */
+  async retry(jobId: string): Promise<JobState> {
+    const description = await this.describe(jobId);
+    const current = await this.readState(description);
+    if (!['failed', 'timed_out', 'cancelled'].includes(current.status)) {
+      throw new JobConflictError(jobId, `job "${jobId}" is ${current.status}; only failed, timed_out or cancelled jobs can be retried`);
+    }
+    const previous = await this.requestOf(description);
+    const request: JobRequest = { ...previous, run: (previous.run ?? 1) + 1, submittedAt: new Date().toISOString() };
+    try {
+      await this.deps.client.workflow.start(jobWorkflow, {
+        ...this.startOptions(request),
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new JobConflictError(jobId, `job "${jobId}" is already running again`);
+      throw err;
+    }
+    return initialJobState(request);
   }
 
   async get(jobId: string): Promise<JobState> {
@@ -265,7 +299,9 @@ export class Jobs {
       page.executions.map((raw) => executionInfoFromRaw(raw, this.deps.client.options.loadedDataConverter, raw, this.deps.namespace)),
     );
     const states = await Promise.all(
-      infos.map((info) => (info.status.name === 'RUNNING' ? this.readState(this.describeRun(info)) : this.readFinished(info))),
+      infos.map(async (info) =>
+        info.status.name === 'RUNNING' ? this.readState(this.describeRun(info)) : this.withCallback(await this.readFinished(info), info.workflowId),
+      ),
     );
     const token = page.nextPageToken;
     return { states, nextCursor: token && token.length > 0 ? cursorOf(token, query) : null };
@@ -289,8 +325,22 @@ export class Jobs {
 
   private async readState(described: WorkflowExecutionDescription | Promise<WorkflowExecutionDescription>): Promise<JobState> {
     const description = await described;
-    if (description.status.name !== 'RUNNING') return this.readFinished(description);
+    if (description.status.name !== 'RUNNING') return this.withCallback(await this.readFinished(description), description.workflowId);
     return this.readRunning(this.deps.client.workflow.getHandle(description.workflowId, description.runId), description);
+  }
+
+  /** A finished job's callback is delivered by a workflow of its own: its state says how delivery goes. */
+  private async withCallback(state: JobState, jobWorkflowId: string): Promise<JobState> {
+    if (!state.callback) return state;
+    try {
+      const delivery = await this.deps.client.workflow.getHandle(callbackWorkflowIdOf(jobWorkflowId)).describe();
+      const attempts = Number(delivery.memo?.['callbackAttempts'] ?? 0);
+      const status = delivery.status.name === 'RUNNING' ? 'pending' : delivery.status.name === 'COMPLETED' ? 'delivered' : 'failed';
+      return { ...state, callback: { status, attempts } };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return state;
+      throw err;
+    }
   }
 
   private async readFinished(info: ExecutionInfo): Promise<JobState> {
@@ -335,7 +385,8 @@ export class Jobs {
     };
   }
 
-  private async stateFromHistory(description: ExecutionInfo): Promise<JobState> {
+  /** The request a job's run started with, from its first history event. */
+  private async requestOf(description: ExecutionInfo): Promise<JobRequest> {
     const { history } = await this.deps.client.workflowService.getWorkflowExecutionHistory({
       namespace: this.deps.namespace,
       execution: { workflowId: description.workflowId, runId: description.runId },
@@ -343,7 +394,11 @@ export class Jobs {
     });
     const payload = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     if (!payload) throw new Error(`workflow ${description.workflowId} has no start event input`);
-    const request = this.decode<JobRequest>(payload);
+    return this.decode<JobRequest>(payload);
+  }
+
+  private async stateFromHistory(description: ExecutionInfo): Promise<JobState> {
+    const request = await this.requestOf(description);
     const status = description.typedSearchAttributes.get(JobStatusKey);
     return { ...initialJobState(request), status: (status as JobState['status'] | undefined) ?? 'queued' };
   }

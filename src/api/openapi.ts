@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { ErrorBody } from '../contract/errors.js';
-import { Job, JobId, JobList, JobTypeList, ListJobsQuery, QueueList, SubmitJobBody, WaitQuery } from '../contract/job.js';
+import { Job, JobBatchBody, JobBatchResult, JobId, JobList, JobTypeList, ListJobsQuery, QueueList, SubmitJobBody, WaitQuery } from '../contract/job.js';
 
 /** The named schemas of the document: the same zod schemas the routes validate and answer with. */
-export const components = { Job, JobList, SubmitJobBody, ErrorBody, JobTypeList, QueueList } as const;
+export const components = { Job, JobList, SubmitJobBody, JobBatchBody, JobBatchResult, ErrorBody, JobTypeList, QueueList } as const;
 type ComponentName = keyof typeof components;
 
 interface Answer {
@@ -59,6 +59,21 @@ const routes: readonly Operation[] = [
     responses: { 200: { description: 'an event stream; each `job` event carries the Job', contentType: 'text/event-stream' }, 400: invalid, 404: notFound, 503: unavailable },
   },
   {
+    method: 'post', path: '/api/v1/jobs/{jobId}/retry', summary: 'Run a failed, timed-out or cancelled job again (run + 1)',
+    responses: {
+      202: { description: 'the new run, queued', schema: 'Job' },
+      400: invalid, 404: notFound, 409: refused('the job is unfinished or succeeded (`conflict`)'),
+      429: refused('over the tenant\'s submit rate or unfinished-job cap (`rate_limited`)'), 503: unavailable,
+    },
+  },
+  {
+    method: 'post', path: '/api/v1/job-batches', summary: 'Submit up to 100 jobs; each item stands alone', body: 'JobBatchBody',
+    responses: {
+      200: { description: 'one result per item, by index', schema: 'JobBatchResult' },
+      400: invalid, 413: refused('the body is too large (`payload_too_large`)'), 415: refused('the body is not JSON (`unsupported_media_type`)'),
+    },
+  },
+  {
     method: 'get', path: '/api/v1/job-types', summary: 'The registered job types with their input JSON Schemas and defaults',
     responses: { 200: { description: 'the job types', schema: 'JobTypeList' } },
   },
@@ -83,6 +98,8 @@ export const operations: readonly Operation[] = routes.map((operation) =>
     : operation,
 );
 
+const requestBodies = new Set<string>(['SubmitJobBody', 'JobBatchBody']);
+
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' });
   return rest;
@@ -91,7 +108,7 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, u
 /** Component schemas as JSON Schema: request bodies as clients send them, the rest as the API answers. */
 export function componentSchemas(): Record<ComponentName, Record<string, unknown>> {
   return Object.fromEntries(
-    Object.entries(components).map(([name, schema]) => [name, jsonSchema(schema, name === 'SubmitJobBody' ? 'input' : 'output')]),
+    Object.entries(components).map(([name, schema]) => [name, jsonSchema(schema, requestBodies.has(name) ? 'input' : 'output')]),
   ) as Record<ComponentName, Record<string, unknown>>;
 }
 

@@ -22,6 +22,12 @@ export type JobProgress = z.infer<typeof JobProgress>;
 
 const IsoTime = z.iso.datetime();
 
+export const JobCallback = z.object({
+  status: z.enum(['pending', 'delivered', 'failed']),
+  attempts: z.number().int().min(0),
+});
+export type JobCallback = z.infer<typeof JobCallback>;
+
 export const Job = z.object({
   jobId: JobId,
   type: z.string(),
@@ -37,6 +43,9 @@ export const Job = z.object({
   createdAt: IsoTime,
   startedAt: IsoTime.nullable(),
   finishedAt: IsoTime.nullable(),
+  runAt: IsoTime.nullable().describe('a delayed job\'s first attempt starts no earlier than this'),
+  run: z.number().int().min(1).describe('1 for the first run; each retry of a finished job adds one'),
+  callback: JobCallback.nullable().describe('delivery of the finished job to callbackUrl; null without one'),
   links: z.object({ self: z.string(), ui: z.string() }),
 });
 export type Job = z.infer<typeof Job>;
@@ -66,6 +75,9 @@ export const SubmitJobBody = z.strictObject({
   timeoutSeconds: z.number().int().min(1).max(604_800).optional(),
   heartbeatTimeoutSeconds: z.number().int().min(1).max(86_400).optional(),
   retry: RetrySettings.partial().optional(),
+  callbackUrl: z.url({ protocol: /^https?$/ }).max(2048).optional().describe('POSTed the finished job, signed; https, or http to a host in CALLBACK_ALLOW_HOSTS'),
+  delaySeconds: z.number().min(0).max(31_536_000).optional().describe('start the first attempt no earlier than this many seconds from now'),
+  runAt: z.iso.datetime({ offset: true }).optional().describe('start the first attempt no earlier than this time (at most a year ahead)'),
 });
 export type SubmitJobBody = z.infer<typeof SubmitJobBody>;
 
@@ -107,3 +119,20 @@ export const QueueFigures = z.object({
 export type QueueFigures = z.infer<typeof QueueFigures>;
 
 export const QueueList = z.object({ queues: z.array(QueueFigures) });
+
+export const RetryJobParams = z.strictObject({});
+
+export const JobBatchBody = z.strictObject({
+  jobs: z.array(z.unknown()).min(1).max(100).describe('submit bodies, each as POST /api/v1/jobs takes it'),
+});
+
+export const JobBatchResult = z.object({
+  results: z.array(
+    z.object({
+      index: z.number().int().min(0),
+      status: z.number().int().describe('the HTTP status this item alone would have had'),
+      job: Job.optional(),
+      error: z.object({ code: z.string(), message: z.string(), details: z.array(z.unknown()).optional() }).optional(),
+    }),
+  ),
+});

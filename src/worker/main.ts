@@ -35,6 +35,7 @@ async function run(): Promise<void> {
     queues: config.WORKER_QUEUES,
     workflowBundle: await bundleJobWorkflows(),
     settings: { commandsDir: config.JOBS_COMMANDS_DIR },
+    callbacks: { secret: config.CALLBACK_SECRET, uiUrl: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE },
   });
   logger.info(
     { temporal: config.temporalAddress, namespace: config.TEMPORAL_NAMESPACE, queues: config.WORKER_QUEUES, metricsPort: config.WORKER_METRICS_PORT },

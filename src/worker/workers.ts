@@ -5,6 +5,7 @@ import { taskQueueFor, workflowTaskQueueFor } from '../config.js';
 import type { JobPriority } from '../contract/job.js';
 import { createActivities } from '../activities/index.js';
 import type { JobTypeSettings } from '../activities/job-type.js';
+import { createCallbackActivities, type CallbackSettings } from '../activities/callback.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -23,6 +24,8 @@ export interface JobWorkersOptions {
   /** Whether this process also runs job workflows (default true); one process may hold one such worker. */
   readonly runWorkflows?: boolean;
   readonly settings: JobTypeSettings;
+  /** For delivering finished jobs to their callbackUrl. */
+  readonly callbacks: CallbackSettings;
   readonly shutdownGraceSeconds?: number;
 }
 
@@ -41,6 +44,8 @@ export async function createJobWorkers(options: JobWorkersOptions): Promise<Work
     namespace: options.namespace,
     taskQueue: workflowTaskQueueFor(options.taskQueuePrefix),
     workflowBundle: options.workflowBundle,
+    // Callback deliveries are the workflow queue's only activities: they are short and not jobs.
+    activities: createCallbackActivities(options.callbacks),
   })];
   const attemptWorkers = Object.entries(options.queues).map(([priority, slots]) =>
     Worker.create({

@@ -1,1 +1,2 @@
+export { callbackWorkflow } from './callback-workflow.js';
 export { jobWorkflow } from './job-workflow.js';

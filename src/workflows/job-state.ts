@@ -14,6 +14,28 @@ export interface JobRequest {
   readonly retry: RetrySettings;
   readonly taskQueue: string;
   readonly submittedAt: string;
+  /** 1 (or absent) for a first run; a retry of a finished job starts run n + 1 of the same workflow id. */
+  readonly run?: number;
+  readonly callbackUrl?: string;
+  /** A delayed job's first attempt waits (on a durable timer) until this time. */
+  readonly runAt?: string;
+}
+
+/** The tenant of every job when no API keys are configured. */
+export const defaultTenant = 'default';
+
+/**
+ * The workflow id of a tenant's job: the job id itself for the default tenant, `<tenant>/<jobId>` for the
+ * others. Job ids cannot contain `/`, so no two (tenant, jobId) pairs share a workflow. The one place that
+ * knows how job ids map onto Temporal.
+ */
+export function workflowIdOf(tenant: string, jobId: string): string {
+  return tenant === defaultTenant ? jobId : `${tenant}/${jobId}`;
+}
+
+/** The workflow that delivers a finished job to its callbackUrl: `#` appears in no job id or tenant. */
+export function callbackWorkflowIdOf(jobWorkflowId: string): string {
+  return `${jobWorkflowId}#callback`;
 }
 
 export type JobState = Omit<Job, 'links'>;
@@ -60,6 +82,9 @@ export function initialJobState(request: JobRequest): JobState {
     createdAt: request.submittedAt,
     startedAt: null,
     finishedAt: null,
+    runAt: request.runAt ?? null,
+    run: request.run ?? 1,
+    callback: request.callbackUrl ? { status: 'pending', attempts: 0 } : null,
   };
 }
 

@@ -5,18 +5,24 @@ import {
   CancellationScope,
   CancelledFailure,
   isCancellation,
+  ParentClosePolicy,
   proxyActivities,
   setHandler,
   sleep,
+  startChild,
   TimeoutFailure,
   upsertMemo,
   upsertSearchAttributes,
+  workflowInfo,
+  WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
+import { callbackWorkflow } from './callback-workflow.js';
 import { TimeoutType } from '@temporalio/common';
 import type { JobError } from '../contract/job.js';
 import {
   attemptFailed,
   attemptStarted,
+  callbackWorkflowIdOf,
   ended,
   initialJobState,
   isFinished,
@@ -107,35 +113,58 @@ export async function jobWorkflow(request: JobRequest): Promise<JobState> {
   });
   const runAttempt = activities[request.type]!;
 
-  try {
-    for (currentAttempt = 1; ; currentAttempt++) {
-      try {
-        awaitingStart = currentAttempt;
-        const outcome = await runAttempt(request.input, { jobId: request.jobId, attempt: currentAttempt }).finally(() => {
-          awaitingStart = undefined;
-        });
-        publish(succeeded(state, currentAttempt, outcome, now()));
-        return state;
-      } catch (err) {
-        if (cancelRequested(err)) throw err;
-        const failure = describeFailure(err);
-        if (!failure.retryable || currentAttempt >= request.retry.maxAttempts) {
-          publish(ended({ ...state, attempt: currentAttempt }, failure.timedOut ? 'timed_out' : 'failed', failure.error, now()));
-          throw ApplicationFailure.create({
-            type: failure.error.type,
-            message: failure.error.message,
-            nonRetryable: true,
-            details: [state],
+  const runToTheEnd = async (): Promise<void> => {
+    try {
+      // A delayed job waits on a durable timer; cancelling it during the wait ends it with no attempt.
+      const delayMs = request.runAt ? Date.parse(request.runAt) - Date.now() : 0;
+      if (delayMs > 0) await sleep(delayMs);
+      for (currentAttempt = 1; ; currentAttempt++) {
+        try {
+          awaitingStart = currentAttempt;
+          const outcome = await runAttempt(request.input, { jobId: request.jobId, attempt: currentAttempt }).finally(() => {
+            awaitingStart = undefined;
           });
+          publish(succeeded(state, currentAttempt, outcome, now()));
+          return;
+        } catch (err) {
+          if (cancelRequested(err)) throw err;
+          const failure = describeFailure(err);
+          if (!failure.retryable || currentAttempt >= request.retry.maxAttempts) {
+            publish(ended({ ...state, attempt: currentAttempt }, failure.timedOut ? 'timed_out' : 'failed', failure.error, now()));
+            throw ApplicationFailure.create({
+              type: failure.error.type,
+              message: failure.error.message,
+              nonRetryable: true,
+              details: [state],
+            });
+          }
+          publish(attemptFailed(state, currentAttempt, failure.error));
+          await sleep(retryDelaySeconds(request.retry, currentAttempt) * 1000);
         }
-        publish(attemptFailed(state, currentAttempt, failure.error));
-        await sleep(retryDelaySeconds(request.retry, currentAttempt) * 1000);
       }
+    } catch (err) {
+      if (!cancelRequested(err) || isFinished(state.status)) throw err;
+      publish(ended(state, 'cancelled', { type: 'Cancelled', message: 'cancelled by a client' }, now()));
+      upsertMemo({ finalJob: state });
+      throw new CancelledFailure('cancelled by a client');
     }
-  } catch (err) {
-    if (!cancelRequested(err) || isFinished(state.status)) throw err;
-    publish(ended(state, 'cancelled', { type: 'Cancelled', message: 'cancelled by a client' }, now()));
-    upsertMemo({ finalJob: state });
-    throw new CancelledFailure('cancelled by a client');
+  };
+
+  let ending: unknown;
+  await runToTheEnd().catch((err: unknown) => {
+    ending = err;
+  });
+  if (request.callbackUrl) {
+    const jobWorkflowId = workflowInfo().workflowId;
+    await CancellationScope.nonCancellable(() =>
+      startChild(callbackWorkflow, {
+        workflowId: callbackWorkflowIdOf(jobWorkflowId),
+        args: [{ url: request.callbackUrl!, jobWorkflowId, job: state }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      }),
+    );
   }
+  if (ending !== undefined) throw ending;
+  return state;
 }

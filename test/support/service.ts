@@ -3,14 +3,19 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
+import { pino } from 'pino';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker, WorkflowBundle } from '@temporalio/worker';
-import { createApp } from '../../src/api/app.js';
-import { Env, type Config } from '../../src/config.js';
+import type { Middleware } from 'openapi-fetch';
+import { createApp, type App } from '../../src/api/app.js';
+import { createJobsClient, type JobsClient, type SubmitJobBody } from '../../src/client/index.js';
+import { loadConfig, type Config } from '../../src/config.js';
 import type { Job, JobPriority, JobStatus } from '../../src/contract/job.js';
 import { createLazyClient } from '../../src/temporal/connection.js';
 import { startDevServer } from '../../src/temporal/dev-server.js';
 import { bundleJobWorkflows, createJobWorkers } from '../../src/worker/workers.js';
+import { assertConforms } from './conformance.js';
+import { freePort } from './processes.js';
 
 export const commandsDir = fileURLToPath(new URL('../fixtures/commands', import.meta.url));
 
@@ -40,7 +45,33 @@ export class RunningWorkers {
   }
 }
 
+/** Checks each of the client's answers against the OpenAPI document, as `request` does. */
+const conformanceCheck: Middleware = {
+  async onResponse({ request, response }) {
+    // Only JSON is read (from a copy): an event stream would never end.
+    const isJson = response.headers.get('content-type')?.startsWith('application/json') ?? false;
+    const text = isJson ? await response.clone().text() : '';
+    assertConforms(request.method, new URL(request.url).pathname, response.status, text ? JSON.parse(text) : undefined);
+    return undefined;
+  },
+};
+
+/** A call of the client's typed HTTP layer, in the harness's shape: a refusal's body is the error body. */
+async function asHttpResponse(call: Promise<{ data?: unknown; error?: unknown; response: Response }>): Promise<HttpResponse<Job>> {
+  const { data, error, response } = await call;
+  return { status: response.status, headers: response.headers, body: (data ?? error) as Job };
+}
+
 let instances = 0;
+
+export interface ServiceOptions {
+  /** The priorities the first workers serve, with their slots; false: start none. */
+  readonly workers?: Partial<Record<JobPriority, number>> | false;
+  /** Serve the dev server's Web UI on a free port (links.ui points there). */
+  readonly webUi?: boolean;
+  /** Environment for the API's configuration (API_KEYS, rate limits…). */
+  readonly env?: Record<string, string>;
+}
 
 export class TestService {
   private readonly workerSets = new Set<RunningWorkers>();
@@ -52,25 +83,34 @@ export class TestService {
     readonly config: Config,
     /** The API's own client, connecting lazily as in production. */
     private readonly apiClient: Client,
+    readonly app: App,
     private readonly server: Server,
     readonly baseUrl: string,
-  ) {}
+  ) {
+    this.client = createJobsClient({ baseUrl, apiKey: () => this.apiKey });
+    this.client.api.use(conformanceCheck);
+  }
+
+  /** The TypeScript client (src/client), sending `apiKey` as it is at each request; its answers are checked against the document. */
+  readonly client: JobsClient;
 
   /** Starts a dev server and the API; workers start with `startWorkers` (default: all priorities). */
-  static async start(options: { workers?: Partial<Record<JobPriority, number>> | false } = {}): Promise<TestService> {
-    const temporal = await startDevServer();
-    const parsed = Env.parse({
+  static async start(options: ServiceOptions = {}): Promise<TestService> {
+    const uiPort = options.webUi ? await freePort() : undefined;
+    const temporal = await startDevServer(uiPort === undefined ? {} : { uiPort });
+    const config = loadConfig({
       JOBS_TASK_QUEUE_PREFIX: `test-${process.pid}-${++instances}`,
       JOBS_COMMANDS_DIR: commandsDir,
-      TEMPORAL_UI_URL: 'http://localhost:8233',
+      TEMPORAL_UI_URL: `http://localhost:${uiPort ?? 8233}`,
+      TEMPORAL_ADDRESS: temporal.address,
+      ...options.env,
     });
-    const config: Config = { ...parsed, temporalAddress: temporal.address };
     const apiClient = createLazyClient(temporal.address, config.TEMPORAL_NAMESPACE);
-    const app = createApp({ client: apiClient, config, onError: (err) => console.error('API error', err) });
-    const server = app.listen(0, '127.0.0.1');
+    const app = createApp({ client: apiClient, config, logger: pino({ level: 'error' }) });
+    const server = app.koa.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const { port } = server.address() as AddressInfo;
-    const service = new TestService(temporal, config, apiClient, server, `http://127.0.0.1:${port}`);
+    const service = new TestService(temporal, config, apiClient, app, server, `http://127.0.0.1:${port}`);
     if (options.workers !== false) await service.startWorkers(options.workers);
     return service;
   }
@@ -86,6 +126,7 @@ export class TestService {
       queues,
       workflowBundle: await workflowBundle(),
       settings: { commandsDir: this.config.JOBS_COMMANDS_DIR },
+      callbacks: { secret: this.config.CALLBACK_SECRET, uiUrl: this.config.TEMPORAL_UI_URL, namespace: this.config.TEMPORAL_NAMESPACE },
       shutdownGraceSeconds: 1,
     });
     const running = new RunningWorkers(workers);
@@ -107,27 +148,36 @@ export class TestService {
     this.temporalStopped = true;
   }
 
+  /** The bearer key sent with every request from now on (undefined: none). */
+  apiKey: string | undefined;
+
   async request<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResponse<T>> {
-    const init: RequestInit = { method, headers: { ...headers } };
+    const init: RequestInit = { method, headers: { ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}), ...headers } };
     if (body !== undefined) {
       init.body = typeof body === 'string' ? body : JSON.stringify(body);
       (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
     }
     const response = await fetch(this.baseUrl + path, init);
     const text = await response.text();
-    return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as T };
+    const isJson = response.headers.get('content-type')?.startsWith('application/json') ?? false;
+    const parsed: unknown = isJson && text ? JSON.parse(text) : text;
+    assertConforms(method, path, response.status, parsed);
+    return { status: response.status, headers: response.headers, body: parsed as T };
   }
 
+  /** Submits through the client; `query` is `?wait=N` or empty. */
   submit(body: unknown, query = ''): Promise<HttpResponse<Job>> {
-    return this.request<Job>('POST', `/api/v1/jobs${query}`, body);
+    const wait = new URLSearchParams(query).get('wait');
+    const params = { query: { wait: wait === null ? undefined : Number(wait) } };
+    return asHttpResponse(this.client.api.POST('/api/v1/jobs', { body: body as SubmitJobBody, params }));
   }
 
   getJob(jobId: string): Promise<HttpResponse<Job>> {
-    return this.request<Job>('GET', `/api/v1/jobs/${encodeURIComponent(jobId)}`);
+    return asHttpResponse(this.client.api.GET('/api/v1/jobs/{jobId}', { params: { path: { jobId } } }));
   }
 
   cancel(jobId: string): Promise<HttpResponse<Job>> {
-    return this.request<Job>('POST', `/api/v1/jobs/${encodeURIComponent(jobId)}/cancel`);
+    return asHttpResponse(this.client.api.POST('/api/v1/jobs/{jobId}/cancel', { params: { path: { jobId } } }));
   }
 
   /** Polls until the job's status is one of `statuses` (or `until` holds); fails after `timeoutMs`. */
@@ -159,7 +209,13 @@ export class TestService {
   async teardown(): Promise<void> {
     const steps = [
       () => this.stopWorkers(),
-      () => new Promise<void>((resolve) => { this.server.close(() => resolve()); this.server.closeAllConnections(); }),
+      () => {
+        this.app.close();
+        return new Promise<void>((resolve) => {
+          this.server.close(() => resolve());
+          this.server.closeAllConnections();
+        });
+      },
       () => this.apiClient.connection.close(),
       () => (this.temporalStopped ? undefined : this.temporal.teardown()),
     ];

@@ -1,0 +1,43 @@
+import type { Job } from './job.js';
+import type { JobState } from '../workflows/job-state.js';
+
+export interface JobLinkSettings {
+  /** The Temporal Web UI's base URL. */
+  readonly uiUrl: string;
+  readonly namespace: string;
+}
+
+export function jobPath(jobId: string): string {
+  return `/api/v1/jobs/${encodeURIComponent(jobId)}`;
+}
+
+/**
+ * The contract's job JSON from the workflow's state: the one function behind polls, lists, events and
+ * completion callbacks.
+ */
+export function toJobJson(state: JobState, workflowId: string, settings: JobLinkSettings): Job {
+  return {
+    jobId: state.jobId,
+    type: state.type,
+    priority: state.priority,
+    status: state.status,
+    attempt: state.attempt,
+    maxAttempts: state.maxAttempts,
+    progress: state.progress,
+    input: state.input,
+    result: state.result,
+    error: state.error,
+    lastError: state.lastError,
+    createdAt: state.createdAt,
+    startedAt: state.startedAt,
+    finishedAt: state.finishedAt,
+    // States recorded before these fields existed lack them.
+    runAt: state.runAt ?? null,
+    run: state.run ?? 1,
+    callback: state.callback ?? null,
+    links: {
+      self: jobPath(state.jobId),
+      ui: `${settings.uiUrl}/namespaces/${encodeURIComponent(settings.namespace)}/workflows/${encodeURIComponent(workflowId)}`,
+    },
+  };
+}

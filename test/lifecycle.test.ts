@@ -1,0 +1,205 @@
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ErrorBody } from '../src/contract/errors.js';
+import type { Job } from '../src/contract/job.js';
+import { TestService, uniqueJobId } from './support/service.js';
+
+const callbackSecret = 'callback-secret-0123456789';
+
+interface Delivery {
+  body: string;
+  signature: string | undefined;
+}
+
+/** A callback receiver that refuses the first `failures` deliveries with 500. */
+async function startReceiver(failures: number): Promise<{ server: Server; url: string; deliveries: Delivery[]; refused: () => number }> {
+  const deliveries: Delivery[] = [];
+  let refusedCount = 0;
+  const server = createServer((req: IncomingMessage, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      if (refusedCount < failures) {
+        refusedCount++;
+        res.writeHead(500).end();
+        return;
+      }
+      deliveries.push({ body: Buffer.concat(chunks).toString('utf8'), signature: req.headers['x-signature'] as string | undefined });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, deliveries, refused: () => refusedCount };
+}
+
+describe('Retrying a finished job', function () {
+  let service: TestService;
+  before(async function () {
+    service = await TestService.start();
+  });
+  after(async function () {
+    await service.teardown();
+  });
+
+  it('runs a failed job again as run 2 of the same job id, keeping run 1 in Temporal', async function () {
+    const jobId = uniqueJobId('rerun');
+    const marker = join(tmpdir(), `${jobId}.marker`);
+    try {
+      const first = await service.submit({ type: 'command', input: { command: 'fail-first-time', env: { MARKER: marker } }, jobId }, '?wait=10');
+      assert.equal(first.body.status, 'failed');
+      assert.equal(first.body.run, 1);
+      const retried = await service.request<Job>('POST', `/api/v1/jobs/${jobId}/retry`);
+      assert.equal(retried.status, 202);
+      assert.equal(retried.body.run, 2);
+      assert.equal(retried.body.status, 'queued');
+      const done = await service.waitFor(jobId, ['succeeded']);
+      assert.equal(done.run, 2);
+      assert.equal((done.result as { stdout: string }).stdout, 'second time\n');
+      assert.equal(await service.countWorkflows(`WorkflowId = '${jobId}'`), 2);
+    } finally {
+      await rm(marker, { force: true });
+    }
+  });
+
+  it('retries a cancelled job, and refuses with 409 a succeeded or unfinished one, 404 an unknown one', async function () {
+    const cancelledId = uniqueJobId('cancelled');
+    await service.submit({ type: 'sleep', input: { seconds: 30 }, jobId: cancelledId });
+    await service.cancel(cancelledId);
+    await service.waitFor(cancelledId, ['cancelled']);
+    assert.equal((await service.request('POST', `/api/v1/jobs/${cancelledId}/retry`)).status, 202);
+    const running = await service.request<ErrorBody>('POST', `/api/v1/jobs/${cancelledId}/retry`);
+    assert.equal(running.status, 409);
+    await service.cancel(cancelledId);
+
+    const succeededId = uniqueJobId('succeeded');
+    await service.submit({ type: 'sleep', input: { seconds: 0 }, jobId: succeededId }, '?wait=10');
+    const succeeded = await service.request<ErrorBody>('POST', `/api/v1/jobs/${succeededId}/retry`);
+    assert.equal(succeeded.status, 409);
+    assert.equal(succeeded.body.error.code, 'conflict');
+    assert.equal((await service.request('POST', '/api/v1/jobs/never-was/retry')).status, 404);
+  });
+});
+
+describe('Completion callbacks', function () {
+  let service: TestService;
+  before(async function () {
+    service = await TestService.start({ env: { CALLBACK_SECRET: callbackSecret, CALLBACK_ALLOW_HOSTS: '127.0.0.1' } });
+  });
+  after(async function () {
+    await service.teardown();
+  });
+
+  it('delivers the finished job exactly once, signed, after the receiver refused it twice', async function () {
+    const receiver = await startReceiver(2);
+    try {
+      const jobId = uniqueJobId('callback');
+      const submitted = await service.submit({ type: 'sleep', input: { seconds: 0, message: 'call me' }, jobId, callbackUrl: receiver.url });
+      assert.deepEqual(submitted.body.callback, { status: 'pending', attempts: 0 });
+      const delivered = await service.waitFor(jobId, (job) => job.callback?.status === 'delivered', 30_000);
+      assert.equal(delivered.status, 'succeeded');
+      assert.deepEqual(delivered.callback, { status: 'delivered', attempts: 3 });
+      assert.equal(receiver.refused(), 2);
+      assert.equal(receiver.deliveries.length, 1);
+      const [delivery] = receiver.deliveries;
+      const expected = `sha256=${createHmac('sha256', callbackSecret).update(delivery!.body).digest('hex')}`;
+      assert.equal(delivery!.signature, expected);
+      const job = JSON.parse(delivery!.body) as Job;
+      assert.equal(job.jobId, jobId);
+      assert.equal(job.status, 'succeeded');
+      assert.deepEqual(job.result, { sleptSeconds: 0, message: 'call me' });
+    } finally {
+      receiver.server.close();
+    }
+  });
+
+  it('refuses a callbackUrl that is neither https nor an allowed host', async function () {
+    const response = await service.request<ErrorBody>('POST', '/api/v1/jobs', { type: 'sleep', input: { seconds: 0 }, callbackUrl: 'http://example.com/hook' });
+    assert.equal(response.status, 400);
+    assert.match(response.body.error.message, /callbackUrl/);
+  });
+});
+
+describe('Batch submit', function () {
+  let service: TestService;
+  before(async function () {
+    service = await TestService.start();
+  });
+  after(async function () {
+    await service.teardown();
+  });
+
+  it('submits each item on its own and reports each result by index', async function () {
+    const existing = uniqueJobId('batch-existing');
+    await service.submit({ type: 'sleep', input: { seconds: 0 }, jobId: existing });
+    const { status, body } = await service.request<{ results: Array<{ index: number; status: number; job?: Job; error?: { code: string } }> }>('POST', '/api/v1/job-batches', {
+      jobs: [
+        { type: 'sleep', input: { seconds: 0 } },
+        { type: 'teleport' },
+        { type: 'sleep', input: { seconds: 0 }, jobId: existing },
+        { type: 'sleep', input: { seconds: 0 }, jobId: existing, priority: 'high' },
+        { type: 'sleep', input: { seconds: 99_999 } },
+      ],
+    });
+    assert.equal(status, 200);
+    assert.deepEqual(body.results.map((result) => [result.index, result.status]), [[0, 202], [1, 400], [2, 200], [3, 409], [4, 400]]);
+    assert.equal(body.results[1]?.error?.code, 'invalid_request');
+    await service.waitFor(body.results[0]!.job!.jobId, ['succeeded']);
+  });
+
+  it('refuses an empty batch and one over 100 items', async function () {
+    assert.equal((await service.request('POST', '/api/v1/job-batches', { jobs: [] })).status, 400);
+    const tooMany = Array.from({ length: 101 }, () => ({ type: 'sleep', input: { seconds: 0 } }));
+    assert.equal((await service.request('POST', '/api/v1/job-batches', { jobs: tooMany })).status, 400);
+  });
+});
+
+describe('Delayed jobs', function () {
+  let service: TestService;
+  before(async function () {
+    service = await TestService.start();
+  });
+  after(async function () {
+    await service.teardown();
+  });
+
+  it('stays queued with runAt until then, and starts no earlier', async function () {
+    const jobId = uniqueJobId('delayed');
+    const submitted = await service.submit({ type: 'sleep', input: { seconds: 0 }, delaySeconds: 2, jobId });
+    assert.equal(submitted.status, 202);
+    const runAt = Date.parse(submitted.body.runAt!);
+    assert.ok(runAt - Date.now() > 1000);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const waiting = await service.getJob(jobId);
+    assert.equal(waiting.body.status, 'queued');
+    assert.equal(waiting.body.attempt, 0);
+    const listed = await service.request<{ jobs: Job[] }>('GET', '/api/v1/jobs?status=queued');
+    assert.ok(listed.body.jobs.some((job) => job.jobId === jobId));
+    const done = await service.waitFor(jobId, ['succeeded']);
+    assert.ok(Date.parse(done.startedAt!) >= runAt, `started ${done.startedAt}, runAt ${submitted.body.runAt}`);
+  });
+
+  it('is cancelled during the delay with no attempt', async function () {
+    const jobId = uniqueJobId('delayed-cancel');
+    await service.submit({ type: 'sleep', input: { seconds: 0 }, runAt: new Date(Date.now() + 3_600_000).toISOString(), jobId });
+    const { body } = await service.cancel(jobId);
+    assert.equal(body.status, 'cancelled');
+    assert.equal(body.attempt, 0);
+  });
+
+  it('refuses delaySeconds with runAt, and a runAt in the past or over a year ahead', async function () {
+    for (const extra of [
+      { delaySeconds: 5, runAt: new Date(Date.now() + 5000).toISOString() },
+      { runAt: new Date(Date.now() - 3_600_000).toISOString() },
+      { runAt: new Date(Date.now() + 400 * 86_400_000).toISOString() },
+      { delaySeconds: 31_536_001 },
+    ]) {
+      const response = await service.request<ErrorBody>('POST', '/api/v1/jobs', { type: 'sleep', input: { seconds: 0 }, ...extra });
+      assert.equal(response.status, 400, JSON.stringify(extra));
+    }
+  });
+});
