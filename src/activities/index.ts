@@ -37,7 +37,9 @@ function attemptActivity(jobType: JobType, deps: ActivityDeps) {
         .signal(attemptStartedSignal, { attempt: attempt.attempt })
         .catch((err: unknown) => deps.onSignalError?.(err));
       const parsedInput = jobType.inputSchema.parse(input);
-      const result = await jobType.run(parsedInput, {
+      // A parent's handler gets its children's ends in its input, beside what the submitter gave.
+      const handlerInput = attempt.childResults ? { ...(parsedInput as object), childResults: attempt.childResults } : parsedInput;
+      const result = await jobType.run(handlerInput, {
         jobId: attempt.jobId,
         attempt: attempt.attempt,
         signal: activity.cancellationSignal,

@@ -33,7 +33,8 @@ export interface JobsRoutesDeps {
 /** One submit, as POST /api/v1/jobs and each item of a batch make it: validated, admitted, started. */
 async function submitJob(deps: JobsRoutesDeps, jobs: Jobs, body: SubmitJobBody) {
   const request = await jobs.resolve(body);
-  await deps.admitSubmits(jobs.tenant, 1);
+  await deps.admitSubmits(jobs.tenant, 1 + (request.children?.length ?? 0));
+  await jobs.checkChildrenFree(request);
   const submitted = await jobs.submit(request);
   if (submitted.created) deps.metrics.jobsSubmitted.inc({ type: request.type, priority: request.priority });
   return { request, submitted };

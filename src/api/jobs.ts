@@ -12,7 +12,7 @@ import {
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import { ApplicationFailure, type Payload } from '@temporalio/common';
 import { taskQueueFor, workflowTaskQueueFor } from '../config.js';
-import type { Job, JobPriority, JobProgress, JobStatus, SubmitJobBody } from '../contract/job.js';
+import type { ChildJobBody, Job, JobPriority, JobProgress, JobStatus, SubmitJobBody } from '../contract/job.js';
 import type { HeartbeatDetails } from '../activities/index.js';
 import { jobPath, toJobJson } from '../contract/job-json.js';
 import type { JobType, JobTypeSettings } from '../activities/job-type.js';
@@ -47,7 +47,7 @@ export const runAtSkewMs = 60_000;
 const maxDelayMs = 366 * 24 * 60 * 60 * 1000;
 
 /** When a delayed job may first run: from delaySeconds or runAt, nothing for an immediate job. */
-function runAtOf(body: SubmitJobBody): { runAt?: string } {
+function runAtOf(body: ChildJobBody): { runAt?: string } {
   if (body.delaySeconds !== undefined && body.runAt !== undefined) throw new RequestInvalidError('give delaySeconds or runAt, not both');
   const now = Date.now();
   if (body.delaySeconds) return { runAt: new Date(now + body.delaySeconds * 1000).toISOString() };
@@ -74,10 +74,11 @@ function canonicalJson(value: unknown): string {
   );
 }
 
-/** Two submits are the same request when everything but the submission time (and the run) matches. */
+/** Two submits are the same request when everything but the submission times (and the run) match. */
 function requestHash(request: JobRequest): string {
-  const { submittedAt: _submittedAt, run: _run, ...identity } = request;
-  return createHash('sha256').update(canonicalJson(identity)).digest('hex');
+  const { submittedAt: _submittedAt, run: _run, children, ...identity } = request;
+  const childHashes = children?.map((child) => child.requestHash);
+  return createHash('sha256').update(canonicalJson({ ...identity, children: childHashes })).digest('hex');
 }
 
 /** The fields of a workflow execution that reading a finished job needs, as both describe and list give them. */
@@ -144,7 +145,45 @@ export class Jobs {
 
 
   /** Validates a submit body against its job type and applies the type's defaults. */
+  /** Validates a submit body (with its children) against the job types and applies their defaults. */
   async resolve(body: SubmitJobBody): Promise<JobRequest> {
+    const request = await this.resolveOne(body);
+    if (!body.children) return request;
+    const children = await Promise.all(
+      body.children.map(async (childBody, index) => {
+        const child = await this.resolveOne({ ...childBody, jobId: childBody.jobId ?? `${request.jobId}.${index}` }).catch((err: unknown) => {
+          if (err instanceof RequestInvalidError) throw new RequestInvalidError(`children.${index}.${err.message}`, err.details);
+          throw err;
+        });
+        return { request: child, requestHash: requestHash(child) };
+      }),
+    );
+    const ids = children.map(({ request: child }) => child.jobId);
+    if (new Set(ids).size !== ids.length || ids.includes(request.jobId)) throw new RequestInvalidError('children: job ids must differ from each other and from the parent');
+    return { ...request, children, onChildFailure: body.onChildFailure ?? 'fail' };
+  }
+
+  /**
+   * Refuses a parent whose child ids are taken, before anything starts (a child started in the meantime
+   * still cannot run twice: its workflow id is refused, and the parent records it as failed).
+   */
+  async checkChildrenFree(request: JobRequest): Promise<void> {
+    if (!request.children) return;
+    // A repeat of an existing parent is the submit's to answer (200 or 409), whatever its children.
+    if (await this.exists(request.jobId)) return;
+    for (const { request: child } of request.children) {
+      if (await this.exists(child.jobId)) throw new JobConflictError(child.jobId, `child job "${child.jobId}" already exists`);
+    }
+  }
+
+  private exists(jobId: string): Promise<boolean> {
+    return this.deps.client.workflow
+      .getHandle(this.workflowId(jobId))
+      .describe()
+      .then(() => true, (err: unknown) => (err instanceof WorkflowNotFoundError ? false : Promise.reject(err)));
+  }
+
+  private async resolveOne(body: ChildJobBody): Promise<JobRequest> {
     const jobType: JobType | undefined = findJobType(body.type);
     if (!jobType) throw new RequestInvalidError(`type: unknown job type "${body.type}"`, [{ path: 'type', message: 'unknown job type' }]);
     if (Buffer.byteLength(JSON.stringify(body.input ?? {})) > maxInputBytes) throw new PayloadTooLargeError(maxInputBytes, 'input');

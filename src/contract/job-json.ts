@@ -35,6 +35,7 @@ export function toJobJson(state: JobState, workflowId: string, settings: JobLink
     runAt: state.runAt ?? null,
     run: state.run ?? 1,
     callback: state.callback ?? null,
+    children: state.children ?? null,
     links: {
       self: jobPath(state.jobId),
       ui: `${settings.uiUrl}/namespaces/${encodeURIComponent(settings.namespace)}/workflows/${encodeURIComponent(workflowId)}`,

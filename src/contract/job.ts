@@ -46,6 +46,7 @@ export const Job = z.object({
   runAt: IsoTime.nullable().describe('a delayed job\'s first attempt starts no earlier than this'),
   run: z.number().int().min(1).describe('1 for the first run; each retry of a finished job adds one'),
   callback: JobCallback.nullable().describe('delivery of the finished job to callbackUrl; null without one'),
+  children: z.array(z.object({ jobId: JobId, status: JobStatus })).nullable().describe('a parent job\'s children, as the parent last saw them (poll a child for its live state)'),
   links: z.object({ self: z.string(), ui: z.string() }),
 });
 export type Job = z.infer<typeof Job>;
@@ -66,8 +67,8 @@ export const JobDefaults = z.object({
 });
 export type JobDefaults = z.infer<typeof JobDefaults>;
 
-/** The body of POST /api/v1/jobs. `input` is checked afterwards against the chosen type's own schema. */
-export const SubmitJobBody = z.strictObject({
+/** A job as submitted, without children: what each child of a parent job is. */
+export const ChildJobBody = z.strictObject({
   type: z.string().min(1).max(128),
   input: z.unknown().optional(),
   jobId: JobId.optional(),
@@ -79,7 +80,22 @@ export const SubmitJobBody = z.strictObject({
   delaySeconds: z.number().min(0).max(31_536_000).optional().describe('start the first attempt no earlier than this many seconds from now'),
   runAt: z.iso.datetime({ offset: true }).optional().describe('start the first attempt no earlier than this time (at most a year ahead)'),
 });
+export type ChildJobBody = z.infer<typeof ChildJobBody>;
+
+/** The body of POST /api/v1/jobs. `input` is checked afterwards against the chosen type's own schema. */
+export const SubmitJobBody = ChildJobBody.extend({
+  children: z.array(ChildJobBody).min(1).max(100).optional().describe('jobs that run first, concurrently; their results reach this job\'s handler as input.childResults'),
+  onChildFailure: z.enum(['fail', 'continue']).optional().describe('fail (default): the first failed child fails this job and cancels the others; continue: run anyway'),
+});
 export type SubmitJobBody = z.infer<typeof SubmitJobBody>;
+
+export const ChildResult = z.object({
+  jobId: JobId,
+  status: JobStatus,
+  result: z.unknown(),
+  error: JobError.nullable(),
+});
+export type ChildResult = z.infer<typeof ChildResult>;
 
 export const WaitQuery = z.strictObject({
   wait: z.coerce.number().int().min(0).max(60).optional(),

@@ -1,5 +1,5 @@
 // The job's state and its transitions, as pure functions: the workflow keeps it, the API shows it.
-import type { Job, JobError, JobPriority, JobProgress, JobStatus, RetrySettings } from '../contract/job.js';
+import type { ChildResult, Job, JobError, JobPriority, JobProgress, JobStatus, RetrySettings } from '../contract/job.js';
 
 /** The submit body resolved against the job type's defaults: the job workflow's only input. */
 export interface JobRequest {
@@ -19,6 +19,9 @@ export interface JobRequest {
   readonly callbackUrl?: string;
   /** A delayed job's first attempt waits (on a durable timer) until this time. */
   readonly runAt?: string;
+  /** Jobs that run first, as child workflows; each with the hash its memo carries for idempotent re-submits. */
+  readonly children?: ReadonlyArray<{ readonly request: JobRequest; readonly requestHash: string }>;
+  readonly onChildFailure?: 'fail' | 'continue';
 }
 
 /** The tenant of every job when no API keys are configured. */
@@ -50,6 +53,8 @@ export interface AttemptOutcome {
 export interface AttemptInfo {
   readonly jobId: string;
   readonly attempt: number;
+  /** A parent job's children's ends, by index; the handler sees them as `input.childResults`. */
+  readonly childResults?: readonly ChildResult[];
 }
 
 export const finishedStatuses: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'timed_out', 'cancelled']);
@@ -85,6 +90,7 @@ export function initialJobState(request: JobRequest): JobState {
     runAt: request.runAt ?? null,
     run: request.run ?? 1,
     callback: request.callbackUrl ? { status: 'pending', attempts: 0 } : null,
+    children: request.children ? request.children.map(({ request: child }) => ({ jobId: child.jobId, status: 'queued' })) : null,
   };
 }
 

@@ -4,6 +4,8 @@ import {
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
+  ChildWorkflowFailure,
+  executeChild,
   isCancellation,
   ParentClosePolicy,
   proxyActivities,
@@ -18,11 +20,13 @@ import {
 } from '@temporalio/workflow';
 import { callbackWorkflow } from './callback-workflow.js';
 import { TimeoutType } from '@temporalio/common';
-import type { JobError } from '../contract/job.js';
+import type { ChildResult, JobError } from '../contract/job.js';
 import {
   attemptFailed,
   attemptStarted,
   callbackWorkflowIdOf,
+  defaultTenant,
+  workflowIdOf,
   ended,
   initialJobState,
   isFinished,
@@ -35,7 +39,7 @@ import {
   type JobState,
 } from './job-state.js';
 import { attemptStartedSignal, jobStateQuery } from './messages.js';
-import { JobStatusKey } from './search-attributes.js';
+import { JobPriorityKey, JobStatusKey, JobTenantKey, JobTypeKey } from './search-attributes.js';
 
 /** Every job type's handler is registered on the worker as an activity named after the type. */
 type JobActivities = Record<string, (input: unknown, attempt: AttemptInfo) => Promise<AttemptOutcome>>;
@@ -72,6 +76,63 @@ function describeFailure(err: unknown): AttemptFailure {
   }
   const error = cause instanceof Error ? { type: cause.name, message: cause.message } : { type: 'Error', message: String(cause) };
   return { error, timedOut: false, retryable: true };
+}
+
+/** How many of a parent's children run at once. */
+const childConcurrency = 10;
+
+function childEnd(jobId: string, err: unknown): ChildResult {
+  const cause = err instanceof ChildWorkflowFailure ? err.cause : err;
+  const final = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
+  if (final && typeof final === 'object' && 'status' in final) {
+    const state = final as JobState;
+    return { jobId, status: state.status, result: null, error: state.error };
+  }
+  if (isCancellation(cause)) return { jobId, status: 'cancelled', result: null, error: { type: 'Cancelled', message: 'cancelled' } };
+  return { jobId, status: 'failed', result: null, error: { type: (cause as Error).name ?? 'Error', message: (cause as Error).message ?? String(cause) } };
+}
+
+/**
+ * Runs a parent's children as child workflows (real jobs, with their own ids), at most `childConcurrency`
+ * at once. Under onChildFailure `fail` the first child that does not succeed cancels the others.
+ */
+async function runChildren(request: JobRequest, onEnd: (index: number, status: ChildResult['status']) => void): Promise<ChildResult[]> {
+  const children = request.children!;
+  const results: ChildResult[] = new Array(children.length);
+  const failFast = (request.onChildFailure ?? 'fail') === 'fail';
+  const parent = CancellationScope.current();
+  const siblings = new CancellationScope();
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    for (let index = next++; index < children.length; index = next++) {
+      const { request: child, requestHash } = children[index]!;
+      const tenant = child.tenant ?? defaultTenant;
+      try {
+        const final = await executeChild(jobWorkflow, {
+          workflowId: workflowIdOf(tenant, child.jobId),
+          taskQueue: workflowInfo().taskQueue,
+          args: [child],
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          memo: { jobType: child.type, jobPriority: child.priority, jobTenant: tenant, requestHash },
+          typedSearchAttributes: [
+            { key: JobTypeKey, value: child.type },
+            { key: JobPriorityKey, value: child.priority },
+            { key: JobStatusKey, value: 'queued' },
+            { key: JobTenantKey, value: tenant },
+          ],
+          priority: priorityOf(child),
+        });
+        results[index] = { jobId: child.jobId, status: 'succeeded', result: final.result, error: null };
+      } catch (err) {
+        if (parent.consideredCancelled) throw err;
+        results[index] = childEnd(child.jobId, err);
+        if (failFast) siblings.cancel();
+      }
+      onEnd(index, results[index]!.status);
+    }
+  };
+  await siblings.run(() => Promise.all(Array.from({ length: Math.min(childConcurrency, children.length) }, lane)));
+  return results;
 }
 
 /** A handler may fail rather than stop cleanly when told to cancel; the request still decides. */
@@ -118,10 +179,20 @@ export async function jobWorkflow(request: JobRequest): Promise<JobState> {
       // A delayed job waits on a durable timer; cancelling it during the wait ends it with no attempt.
       const delayMs = request.runAt ? Date.parse(request.runAt) - Date.now() : 0;
       if (delayMs > 0) await sleep(delayMs);
+      const childResults = request.children ? await runChildren(request, (index, status) => {
+        state = { ...state, children: state.children!.map((child, i) => (i === index ? { ...child, status } : child)) };
+      }) : undefined;
+      const failedChild = childResults?.find((child) => child.status !== 'succeeded');
+      if (failedChild && (request.onChildFailure ?? 'fail') === 'fail') {
+        const error = { type: failedChild.error?.type ?? 'ChildJobFailed', message: `child job ${failedChild.jobId} ended ${failedChild.status}: ${failedChild.error?.message ?? ''}` };
+        publish(ended(state, 'failed', error, now()));
+        throw ApplicationFailure.create({ type: error.type, message: error.message, nonRetryable: true, details: [state] });
+      }
       for (currentAttempt = 1; ; currentAttempt++) {
         try {
           awaitingStart = currentAttempt;
-          const outcome = await runAttempt(request.input, { jobId: request.jobId, attempt: currentAttempt }).finally(() => {
+          const attemptInfo = { jobId: request.jobId, attempt: currentAttempt, ...(childResults ? { childResults } : {}) };
+          const outcome = await runAttempt(request.input, attemptInfo).finally(() => {
             awaitingStart = undefined;
           });
           publish(succeeded(state, currentAttempt, outcome, now()));
