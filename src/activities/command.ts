@@ -15,7 +15,7 @@ const CommandInput = z.strictObject({
 });
 type CommandInput = z.infer<typeof CommandInput>;
 
-interface CommandResult {
+export interface CommandResult {
   exitCode: number;
   stdout: string;
   stderr: string;

@@ -11,7 +11,8 @@ import type { Logger } from '../logger.js';
 import { errorBody, errorResponses, isTemporalUnreachable } from './errors.js';
 import { FinishedJobCache } from './finished-jobs.js';
 import { Jobs, temporalDeadlineMs } from './jobs.js';
-import { jobBatchesRouter, jobsRouter, jobTypesRouter, type JobsRoutesDeps } from './jobs-routes.js';
+import { jobBatchesRouter, jobsRouter, jobTypesRouter, schedulesRouter, type JobsRoutesDeps } from './jobs-routes.js';
+import { Schedules } from './schedules.js';
 import { ApiMetrics } from './metrics.js';
 import { docsPage, openApiDocument } from './openapi.js';
 import { queueFigures } from './queues.js';
@@ -153,7 +154,13 @@ export function createApp(deps: AppDeps): App {
     },
   };
   const apiKeys = new ApiKeys(deps.config.apiKeys);
-  const routers = [operationsRouter(deps, metrics), jobsRouter(jobsRoutes), jobBatchesRouter(jobsRoutes), jobTypesRouter()];
+  const routers = [
+    operationsRouter(deps, metrics),
+    jobsRouter(jobsRoutes),
+    jobBatchesRouter(jobsRoutes),
+    schedulesRouter({ ...jobsRoutes, schedulesOf: (jobs) => new Schedules(deps.client, jobs) }),
+    jobTypesRouter(),
+  ];
 
   const koa = new Koa();
   koa.on('error', (err: unknown, ctx?: Context) => {

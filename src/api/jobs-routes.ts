@@ -1,13 +1,14 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { JobBatchBody, JobId, ListJobsQuery, SubmitJobBody, WaitQuery } from '../contract/job.js';
+import { CreateScheduleBody, JobBatchBody, JobId, ListJobsQuery, ScheduleId, SubmitJobBody, WaitQuery } from '../contract/job.js';
 import { findJobType, jobTypes } from '../activities/registry.js';
 import { readJsonBody } from './body.js';
 import { streamJobEvents } from './job-events.js';
 import { ApiError, RequestInvalidError, toApiError } from './errors.js';
 import type { Jobs } from './jobs.js';
 import type { ApiMetrics } from './metrics.js';
+import type { Schedules } from './schedules.js';
 
 function parse<T>(schema: z.ZodType<T>, raw: unknown, path: string[] = []): T {
   const parsed = schema.safeParse(raw);
@@ -130,6 +131,38 @@ export function jobBatchesRouter(deps: JobsRoutesDeps): Router {
     };
     await Promise.all(Array.from({ length: Math.min(batchConcurrency, items.length) }, lane));
     ctx.body = { results };
+  });
+  return router;
+}
+
+export function schedulesRouter(deps: JobsRoutesDeps & { readonly schedulesOf: (jobs: Jobs) => Schedules }): Router {
+  const router = new Router({ prefix: '/api/v1/schedules' });
+  const schedulesFor = (ctx: Context): Schedules => deps.schedulesOf(deps.jobsOf((ctx.state as { tenant: string }).tenant));
+  const scheduleIdOf = (ctx: Context): string => parse(ScheduleId, ctx.params['scheduleId'], ['scheduleId']);
+  router.post('/', async (ctx) => {
+    const body = parse(CreateScheduleBody, (await readJsonBody(ctx, deps.bodyLimitBytes)) ?? {});
+    ctx.status = 201;
+    ctx.set('Location', `/api/v1/schedules/${encodeURIComponent(body.scheduleId)}`);
+    ctx.body = await schedulesFor(ctx).create(body);
+  });
+  router.get('/', async (ctx) => {
+    ctx.body = { schedules: await schedulesFor(ctx).list() };
+  });
+  router.get('/:scheduleId', async (ctx) => {
+    ctx.body = await schedulesFor(ctx).get(scheduleIdOf(ctx));
+  });
+  router.delete('/:scheduleId', async (ctx) => {
+    await schedulesFor(ctx).delete(scheduleIdOf(ctx));
+    ctx.status = 204;
+  });
+  router.post('/:scheduleId/pause', async (ctx) => {
+    ctx.body = await schedulesFor(ctx).pause(scheduleIdOf(ctx), true);
+  });
+  router.post('/:scheduleId/unpause', async (ctx) => {
+    ctx.body = await schedulesFor(ctx).pause(scheduleIdOf(ctx), false);
+  });
+  router.post('/:scheduleId/trigger', async (ctx) => {
+    ctx.body = await schedulesFor(ctx).trigger(scheduleIdOf(ctx));
   });
   return router;
 }

@@ -183,7 +183,7 @@ export class Jobs {
       .then(() => true, (err: unknown) => (err instanceof WorkflowNotFoundError ? false : Promise.reject(err)));
   }
 
-  private async resolveOne(body: ChildJobBody): Promise<JobRequest> {
+  async resolveOne(body: ChildJobBody): Promise<JobRequest> {
     const jobType: JobType | undefined = findJobType(body.type);
     if (!jobType) throw new RequestInvalidError(`type: unknown job type "${body.type}"`, [{ path: 'type', message: 'unknown job type' }]);
     if (Buffer.byteLength(JSON.stringify(body.input ?? {})) > maxInputBytes) throw new PayloadTooLargeError(maxInputBytes, 'input');
@@ -243,7 +243,7 @@ export class Jobs {
   }
 
   /** How a job's workflow starts: its id, queue, input, memo, search attributes and Temporal priority. */
-  private startOptions(request: JobRequest) {
+  startOptions(request: JobRequest) {
     return {
       workflowId: this.workflowId(request.jobId),
       taskQueue: workflowTaskQueueFor(this.deps.taskQueuePrefix),

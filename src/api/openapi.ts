@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { ErrorBody } from '../contract/errors.js';
-import { Job, JobBatchBody, JobBatchResult, JobId, JobList, JobTypeList, ListJobsQuery, QueueList, SubmitJobBody, WaitQuery } from '../contract/job.js';
+import { CreateScheduleBody, Job, JobBatchBody, JobBatchResult, JobId, JobList, JobTypeList, ListJobsQuery, QueueList, Schedule, ScheduleId, ScheduleList, SubmitJobBody, WaitQuery } from '../contract/job.js';
 
 /** The named schemas of the document: the same zod schemas the routes validate and answer with. */
-export const components = { Job, JobList, SubmitJobBody, JobBatchBody, JobBatchResult, ErrorBody, JobTypeList, QueueList } as const;
+export const components = { Job, JobList, SubmitJobBody, JobBatchBody, JobBatchResult, CreateScheduleBody, Schedule, ScheduleList, ErrorBody, JobTypeList, QueueList } as const;
 type ComponentName = keyof typeof components;
 
 interface Answer {
@@ -13,7 +13,7 @@ interface Answer {
 }
 
 export interface Operation {
-  readonly method: 'get' | 'post';
+  readonly method: 'get' | 'post' | 'delete';
   /** OpenAPI path template, e.g. /api/v1/jobs/{jobId}. */
   readonly path: string;
   readonly summary: string;
@@ -74,6 +74,18 @@ const routes: readonly Operation[] = [
     },
   },
   {
+    method: 'post', path: '/api/v1/schedules', summary: 'Create a schedule that submits a job by cron or interval', body: 'CreateScheduleBody',
+    responses: { 201: { description: 'the schedule', schema: 'Schedule' }, 400: invalid, 409: refused('the schedule exists (`conflict`)'), 415: refused('the body is not JSON'), 503: unavailable },
+  },
+  { method: 'get', path: '/api/v1/schedules', summary: 'List schedules', responses: { 200: { description: 'the schedules', schema: 'ScheduleList' }, 503: unavailable } },
+  { method: 'get', path: '/api/v1/schedules/{scheduleId}', summary: 'Read a schedule', responses: { 200: { description: 'the schedule', schema: 'Schedule' }, 400: invalid, 404: refused('no such schedule'), 503: unavailable } },
+  { method: 'delete', path: '/api/v1/schedules/{scheduleId}', summary: 'Remove a schedule (its jobs stay)', responses: { 204: { description: 'removed' }, 400: invalid, 404: refused('no such schedule'), 503: unavailable } },
+  ...(['pause', 'unpause', 'trigger'] as const).map((verb): Operation => ({
+    method: 'post', path: `/api/v1/schedules/{scheduleId}/${verb}`,
+    summary: verb === 'trigger' ? 'Run the schedule\'s job now' : `${verb[0]!.toUpperCase()}${verb.slice(1)} the schedule`,
+    responses: { 200: { description: 'the schedule', schema: 'Schedule' }, 400: invalid, 404: refused('no such schedule'), 503: unavailable },
+  })),
+  {
     method: 'get', path: '/api/v1/job-types', summary: 'The registered job types with their input JSON Schemas and defaults',
     responses: { 200: { description: 'the job types', schema: 'JobTypeList' } },
   },
@@ -98,7 +110,7 @@ export const operations: readonly Operation[] = routes.map((operation) =>
     : operation,
 );
 
-const requestBodies = new Set<string>(['SubmitJobBody', 'JobBatchBody']);
+const requestBodies = new Set<string>(['SubmitJobBody', 'JobBatchBody', 'CreateScheduleBody']);
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' });
@@ -114,7 +126,7 @@ export function componentSchemas(): Record<ComponentName, Record<string, unknown
 
 function parameters(operation: Operation): unknown[] {
   const inPath = [...operation.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
-    name, in: 'path', required: true, schema: jsonSchema(JobId, 'input'),
+    name, in: 'path', required: true, schema: jsonSchema(name === 'scheduleId' ? ScheduleId : JobId, 'input'),
   }));
   const inQuery = Object.entries(operation.query?.shape ?? {}).map(([name, schema]) => ({
     name, in: 'query', required: false, schema: jsonSchema(schema as z.ZodType, 'input'),

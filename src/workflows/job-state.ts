@@ -22,6 +22,11 @@ export interface JobRequest {
   /** Jobs that run first, as child workflows; each with the hash its memo carries for idempotent re-submits. */
   readonly children?: ReadonlyArray<{ readonly request: JobRequest; readonly requestHash: string }>;
   readonly onChildFailure?: 'fail' | 'continue';
+  /**
+   * Started by a Temporal Schedule: each run's workflow id is `<scheduleId>-<scheduled time>`, so the job id
+   * and creation time come from the run, not from this (shared) request.
+   */
+  readonly scheduled?: boolean;
 }
 
 /** The tenant of every job when no API keys are configured. */
@@ -34,6 +39,11 @@ export const defaultTenant = 'default';
  */
 export function workflowIdOf(tenant: string, jobId: string): string {
   return tenant === defaultTenant ? jobId : `${tenant}/${jobId}`;
+}
+
+/** The job id inside a workflow id: what `workflowIdOf` put after the tenant. */
+export function jobIdOf(tenant: string, workflowId: string): string {
+  return tenant === defaultTenant ? workflowId : workflowId.slice(tenant.length + 1);
 }
 
 /** The workflow that delivers a finished job to its callbackUrl: `#` appears in no job id or tenant. */

@@ -26,6 +26,7 @@ import {
   attemptStarted,
   callbackWorkflowIdOf,
   defaultTenant,
+  jobIdOf,
   workflowIdOf,
   ended,
   initialJobState,
@@ -148,7 +149,10 @@ const now = (): string => new Date().toISOString();
  * Ends Completed (succeeded), Failed (failed, timed_out; the final state in the failure's details) or
  * Canceled (the final state in the memo, since a cancellation carries no details).
  */
-export async function jobWorkflow(request: JobRequest): Promise<JobState> {
+export async function jobWorkflow(requested: JobRequest): Promise<JobState> {
+  const request: JobRequest = requested.scheduled
+    ? { ...requested, jobId: jobIdOf(requested.tenant ?? defaultTenant, workflowInfo().workflowId), submittedAt: workflowInfo().startTime.toISOString() }
+    : requested;
   let state = initialJobState(request);
   let currentAttempt = 0;
   // The attempt whose activity is scheduled and not yet back: a start signal for any other is stale.

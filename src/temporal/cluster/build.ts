@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cp, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { projectRoot } from '../binaries.js';
 
@@ -18,10 +18,8 @@ export const temporalServerModule = {
 export interface ClusterBinaries {
   /** `temporal-server`: `start --service <name>` runs one service. */
   readonly server: string;
-  /** `temporal-sql-tool`: creates the databases and applies the versioned schemas. */
+  /** `temporal-sql-tool`: creates the databases and applies the versioned schemas it embeds. */
   readonly sqlTool: string;
-  /** The module's `schema/postgresql/v12`, copied out of Go's module cache. */
-  readonly postgresSchemaDir: string;
 }
 
 const cacheDir = join(projectRoot, '.cache', `temporal-server-${temporalServerModule.version}`);
@@ -32,7 +30,6 @@ function binariesIn(dir: string): ClusterBinaries {
   return {
     server: join(dir, 'bin', 'server'),
     sqlTool: join(dir, 'bin', 'sql'),
-    postgresSchemaDir: join(dir, 'schema', 'postgresql', 'v12'),
   };
 }
 
@@ -72,8 +69,6 @@ export async function buildClusterBinaries(log: (line: string) => void = console
     log(`building temporal-server and temporal-sql-tool from ${path}@${version} with ${goToolchain} (once; a few minutes)…`);
     // One `go install` for both: they share most packages, so the second costs little.
     await go(['install', `${path}/cmd/server@${version}`, `${path}/cmd/tools/sql@${version}`], env, scratch);
-    const download = JSON.parse(await go(['mod', 'download', '-json', `${path}@${version}`], env, scratch)) as { Dir: string };
-    await cp(join(download.Dir, 'schema', 'postgresql', 'v12'), binariesIn(scratch).postgresSchemaDir, { recursive: true });
     await writeFile(join(scratch, '.ready'), `${path}@${version}\n`);
     await rm(cacheDir, { recursive: true, force: true });
     await rename(scratch, cacheDir);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Connection, isGrpcServiceError } from '@temporalio/client';
 import { dynamicConfigYaml } from '../server-settings.js';
@@ -70,12 +70,8 @@ export class LocalCluster {
       await postgres.stop();
     };
     try {
-      // The marker is written once both schemas are in place, so a start cut short sets them up again.
-      const schemasMarker = join(dir, 'schemas-ready');
-      const fresh = !(await stat(schemasMarker).then(() => true, () => false));
-      log(fresh ? 'creating the temporal and temporal_visibility databases…' : 'reusing the database (schemas brought up to date)…');
-      await setUpSchemas(binaries.sqlTool, ports.postgres, { fresh });
-      await writeFile(schemasMarker, '');
+      log(postgres.created ? 'creating the temporal and temporal_visibility databases…' : 'reusing the database…');
+      await setUpSchemas(binaries.sqlTool, { host: '127.0.0.1', port: ports.postgres });
 
       // On a fresh database the first service to start writes the cluster metadata; several at once race on it.
       const [first, ...rest] = services;

@@ -1,4 +1,5 @@
 import { isGrpcServiceError, type Connection } from '@temporalio/client';
+import { msToTs, tsToMs } from '@temporalio/common/lib/time.js';
 import { jobSearchAttributeTypes, namespaceRetentionSeconds } from '../server-settings.js';
 
 const grpcNotFound = 5;
@@ -18,18 +19,16 @@ export class NamespaceRegistrationTimedOutError extends Error {
 const isCode = (err: unknown, code: number): boolean => isGrpcServiceError(err) && err.code === code;
 
 async function ensureNamespace(connection: Connection, namespace: string): Promise<void> {
-  const retention = { seconds: namespaceRetentionSeconds };
+  const retention = msToTs(namespaceRetentionSeconds * 1000);
   try {
     const { config } = await connection.workflowService.describeNamespace({ namespace });
-    const seconds = config?.workflowExecutionRetentionTtl?.seconds;
-    const current = typeof seconds === 'number' ? seconds : (seconds?.toNumber() ?? 0);
-    if (current !== namespaceRetentionSeconds) {
+    if (tsToMs(config?.workflowExecutionRetentionTtl) !== namespaceRetentionSeconds * 1000) {
       await connection.workflowService.updateNamespace({ namespace, config: { workflowExecutionRetentionTtl: retention } });
     }
   } catch (err) {
     if (!isCode(err, grpcNotFound)) throw err;
     await connection.workflowService
-      .registerNamespace({ namespace, workflowExecutionRetentionTtl: retention })
+      .registerNamespace({ namespace, workflowExecutionRetentionPeriod: retention })
       .catch((registerErr: unknown) => {
         if (!isCode(registerErr, grpcAlreadyExists)) throw registerErr;
       });

@@ -16,21 +16,16 @@ export class SchemaSetupFailedError extends Error {
 }
 
 /**
- * Creates both databases with their schemas on a new server; on an existing one only applies the
- * versioned updates it lacks (none, unless the pinned server version moved), so data is kept.
+ * Creates both databases with their schemas, or brings existing ones up to the sql tool's version. Each
+ * step leaves what exists alone (checked with v1.32.2's tool), so this is safe on every start.
  */
-export async function setUpSchemas(sqlTool: string, port: number, options: { fresh: boolean }): Promise<void> {
+export async function setUpSchemas(sqlTool: string, server: { host: string; port: number }): Promise<void> {
   for (const database of databases) {
-    const tool = async (...args: string[]): Promise<void> => {
-      const connection = ['--ep', '127.0.0.1', '-p', String(port), '-u', postgresRole.user, '--pw', postgresRole.password, '--pl', 'postgres12', '--db', database.name];
-      await run(sqlTool, [...connection, ...args]).catch((err: Error & { stdout?: string; stderr?: string }) => {
-        throw new SchemaSetupFailedError(`temporal-sql-tool ${args[0]} on ${database.name} failed:\n${err.stderr || err.stdout || err.message}`);
+    const connection = ['--ep', server.host, '-p', String(server.port), '-u', postgresRole.user, '--pw', postgresRole.password, '--pl', 'postgres12', '--db', database.name];
+    for (const step of [['create-database'], ['setup-schema', '-v', '0.0'], ['update-schema', '--schema-name', database.schema]]) {
+      await run(sqlTool, [...connection, ...step]).catch((err: Error & { stdout?: string; stderr?: string }) => {
+        throw new SchemaSetupFailedError(`temporal-sql-tool ${step[0]} on ${database.name} failed:\n${err.stderr || err.stdout || err.message}`);
       });
-    };
-    if (options.fresh) {
-      await tool('create-database');
-      await tool('setup-schema', '-v', '0.0');
     }
-    await tool('update-schema', '--schema-name', database.schema);
   }
 }

@@ -1,0 +1,190 @@
+// The TypeScript client of the durable-jobs REST API: openapi-fetch over the types that
+// scripts/generate-client.ts generates from the OpenAPI document (schema.ts), with the calls a program
+// makes about jobs wrapped to answer a job or throw a typed error.
+import createClient, { type Client } from 'openapi-fetch';
+import { readEventStream } from './event-stream.js';
+import type { components, paths } from './schema.js';
+
+export type { components, paths };
+export type Job = components['schemas']['Job'];
+export type JobStatus = Job['status'];
+export type JobList = components['schemas']['JobList'];
+export type SubmitJobBody = components['schemas']['SubmitJobBody'];
+export type ListJobsQuery = NonNullable<paths['/api/v1/jobs']['get']['parameters']['query']>;
+export type ErrorBody = components['schemas']['ErrorBody'];
+export type ErrorCode = ErrorBody['error']['code'];
+
+// Written out rather than read from the document (types only reach run time this way): a new status in
+// the contract fails to compile here until it is placed.
+const finishedStatus = {
+  queued: false,
+  running: false,
+  succeeded: true,
+  failed: true,
+  timed_out: true,
+  cancelled: true,
+} as const satisfies Record<JobStatus, boolean>;
+
+/** True once the job is in an end state: succeeded, failed, timed_out or cancelled. */
+export function isJobFinished(job: Job): boolean {
+  return finishedStatus[job.status];
+}
+
+/** Thrown by the client when the API refuses a request; carries the contract's error body and the HTTP status. */
+export class JobsApiError extends Error {
+  override readonly name = 'JobsApiError';
+
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: readonly unknown[] | undefined,
+    /** From Retry-After (429 rate_limited, 503 unavailable): when trying again makes sense. */
+    readonly retryAfterSeconds: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/** Thrown by the client when an answer is not one the contract allows (an error without its error body, a missing body). */
+export class JobsResponseInvalidError extends Error {
+  override readonly name = 'JobsResponseInvalidError';
+
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    super(`the jobs API answered ${status} with ${body === undefined || body === '' ? 'no body' : 'a body outside the contract'}`);
+  }
+}
+
+/** Thrown by `waitFor` when the job has not finished within `timeoutMs`; `lastSeen` is its last poll. */
+export class JobWaitTimeoutError extends Error {
+  override readonly name = 'JobWaitTimeoutError';
+
+  constructor(
+    readonly lastSeen: Job,
+    readonly timeoutMs: number,
+  ) {
+    super(`job ${lastSeen.jobId} did not finish within ${timeoutMs} ms; it is ${lastSeen.status}`);
+  }
+}
+
+export interface JobsClientOptions {
+  /** Where the API answers, e.g. `http://localhost:3000`. */
+  readonly baseUrl: string;
+  /** The tenant's key, sent as `Authorization: Bearer <key>`; a function is asked again before each request. */
+  readonly apiKey?: string | (() => string | undefined);
+}
+
+export interface SubmitOptions {
+  /** Seconds (0–60) the API may hold the answer until the job finishes (`?wait`). */
+  readonly wait?: number;
+}
+
+export interface WaitOptions {
+  /** How long to wait for an end state before `JobWaitTimeoutError` (default 60 000). */
+  readonly timeoutMs?: number;
+  /** Time between polls (default 500: the API sees progress about once a second). */
+  readonly intervalMs?: number;
+}
+
+function isErrorBody(body: unknown): body is ErrorBody {
+  if (typeof body !== 'object' || body === null || !('error' in body)) return false;
+  const { error } = body;
+  return typeof error === 'object' && error !== null
+    && 'code' in error && typeof error.code === 'string'
+    && 'message' in error && typeof error.message === 'string';
+}
+
+function errorFrom(response: Response, body: unknown): Error {
+  if (!isErrorBody(body)) return new JobsResponseInvalidError(response.status, body);
+  const retryAfter = response.headers.get('retry-after');
+  return new JobsApiError(
+    response.status,
+    body.error.code,
+    body.error.message,
+    body.error.details,
+    retryAfter !== null && /^\d+$/.test(retryAfter) ? Number(retryAfter) : undefined,
+  );
+}
+
+/** The data of a successful answer, or the error its status and body describe. */
+function dataOf<T>({ data, error, response }: { data?: T; error?: unknown; response: Response }): T {
+  if (response.ok && data !== undefined) return data;
+  throw errorFrom(response, error);
+}
+
+/** A client of one durable-jobs API. Every method throws `JobsApiError` when the API refuses. */
+export class JobsClient {
+  /** The typed HTTP client underneath: any operation of the document, with its raw status and headers. */
+  readonly api: Client<paths>;
+
+  constructor(options: JobsClientOptions) {
+    const { apiKey } = options;
+    const keyOf = typeof apiKey === 'function' ? apiKey : () => apiKey;
+    this.api = createClient<paths>({ baseUrl: options.baseUrl });
+    this.api.use({
+      onRequest({ request }) {
+        const key = keyOf();
+        if (key) request.headers.set('Authorization', `Bearer ${key}`);
+        return request;
+      },
+    });
+  }
+
+  /** Submits a job: the new job (202), or the existing one for a repeated identical request with its `jobId`. */
+  async submit(body: SubmitJobBody, options: SubmitOptions = {}): Promise<Job> {
+    return dataOf(await this.api.POST('/api/v1/jobs', { body, params: { query: { wait: options.wait } } }));
+  }
+
+  async get(jobId: string): Promise<Job> {
+    return dataOf(await this.api.GET('/api/v1/jobs/{jobId}', { params: { path: { jobId } } }));
+  }
+
+  /** Polls the job until it is in an end state, and answers it then. */
+  async waitFor(jobId: string, options: WaitOptions = {}): Promise<Job> {
+    const { timeoutMs = 60_000, intervalMs = 500 } = options;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const job = await this.get(jobId);
+      if (isJobFinished(job)) return job;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new JobWaitTimeoutError(job, timeoutMs);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, left)));
+    }
+  }
+
+  /** Asks a queued or running job to stop; answers the job as it is now (409 conflict once it has finished). */
+  async cancel(jobId: string): Promise<Job> {
+    return dataOf(await this.api.POST('/api/v1/jobs/{jobId}/cancel', { params: { path: { jobId } } }));
+  }
+
+  /** One page of the tenant's jobs, newest first; pass `nextCursor` back as `cursor` for the next page. */
+  async list(query: ListJobsQuery = {}): Promise<JobList> {
+    return dataOf(await this.api.GET('/api/v1/jobs', { params: { query } }));
+  }
+
+  /**
+   * The job each time it changes, from its events stream: the first is the job as it is now, and the
+   * stream ends after an end state (or earlier if the server shuts down). Breaking out of the loop closes
+   * the connection.
+   */
+  async *events(jobId: string): AsyncGenerator<Job, void, undefined> {
+    const answer = await this.api.GET('/api/v1/jobs/{jobId}/events', {
+      params: { path: { jobId } },
+      headers: { Accept: 'text/event-stream' },
+      parseAs: 'stream',
+    });
+    const stream = dataOf(answer);
+    if (stream === null) throw new JobsResponseInvalidError(answer.response.status, undefined);
+    for await (const event of readEventStream(stream)) {
+      if (event.event === 'job') yield JSON.parse(event.data) as Job;
+    }
+  }
+}
+
+/** A client of the durable-jobs API at `baseUrl`, sending `apiKey` (when given) as the bearer key. */
+export function createJobsClient(options: JobsClientOptions): JobsClient {
+  return new JobsClient(options);
+}

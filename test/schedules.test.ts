@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import type { ErrorBody } from '../src/contract/errors.js';
+import type { Job, Schedule } from '../src/contract/job.js';
+import { TestService, uniqueJobId } from './support/service.js';
+
+describe('Schedules', function () {
+  let service: TestService;
+  before(async function () {
+    service = await TestService.start();
+  });
+  after(async function () {
+    await service.teardown();
+  });
+
+  it('submits a normal job <scheduleId>-<scheduled time> every interval, until paused', async function () {
+    const scheduleId = uniqueJobId('every-2s');
+    const created = await service.request<Schedule>('POST', '/api/v1/schedules', { scheduleId, intervalSeconds: 2, job: { type: 'sleep', input: { seconds: 0, message: 'tick' } } });
+    assert.equal(created.status, 201);
+    assert.equal(created.body.intervalSeconds, 2);
+    assert.equal(created.body.paused, false);
+    assert.ok(created.body.nextRunTimes.length > 0);
+
+    let schedule = created.body;
+    const deadline = Date.now() + 15_000;
+    while (schedule.recentJobs.length < 2 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      schedule = (await service.request<Schedule>('GET', `/api/v1/schedules/${scheduleId}`)).body;
+    }
+    assert.ok(schedule.recentJobs.length >= 2, `runs: ${JSON.stringify(schedule.recentJobs)}`);
+    for (const run of schedule.recentJobs.slice(0, 2)) {
+      assert.equal(run.jobId, `${scheduleId}-${run.scheduledAt.replace(/\.\d+Z$/, 'Z')}`);
+      const job = await service.waitFor(run.jobId, ['succeeded']);
+      assert.equal(job.jobId, run.jobId);
+      assert.deepEqual(job.result, { sleptSeconds: 0, message: 'tick' });
+    }
+    const listed = await service.request<{ jobs: Job[] }>('GET', '/api/v1/jobs?status=succeeded&limit=100');
+    assert.ok(listed.body.jobs.some((job) => job.jobId === schedule.recentJobs[0]!.jobId), 'scheduled runs are listed like any job');
+
+    const paused = await service.request<Schedule>('POST', `/api/v1/schedules/${scheduleId}/pause`);
+    assert.equal(paused.body.paused, true);
+    const runsWhenPaused = paused.body.recentJobs.length;
+    await new Promise((resolve) => setTimeout(resolve, 4500));
+    const stillPaused = await service.request<Schedule>('GET', `/api/v1/schedules/${scheduleId}`);
+    assert.equal(stillPaused.body.recentJobs.length, runsWhenPaused, 'no run while paused');
+
+    const triggered = await service.request<Schedule>('POST', `/api/v1/schedules/${scheduleId}/trigger`);
+    assert.equal(triggered.status, 200);
+    const afterTrigger = Date.now() + 10_000;
+    let count = runsWhenPaused;
+    while (count === runsWhenPaused && Date.now() < afterTrigger) {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      count = (await service.request<Schedule>('GET', `/api/v1/schedules/${scheduleId}`)).body.recentJobs.length;
+    }
+    assert.equal(count, runsWhenPaused + 1, 'trigger ran it once now');
+    assert.equal((await service.request<Schedule>('POST', `/api/v1/schedules/${scheduleId}/unpause`)).body.paused, false);
+  });
+
+  it('lists, refuses a duplicate with 409 and bad specs with 400, and deletes', async function () {
+    const scheduleId = uniqueJobId('nightly');
+    const created = await service.request<Schedule>('POST', '/api/v1/schedules', { scheduleId, cron: '0 3 * * *', job: { type: 'sleep', input: { seconds: 1 } }, paused: true });
+    assert.equal(created.status, 201);
+    assert.equal(created.body.cron, '0 3 * * *');
+    assert.match(created.body.nextRunTimes[0] ?? '', /T03:00:00/);
+    const duplicate = await service.request<ErrorBody>('POST', '/api/v1/schedules', { scheduleId, cron: '0 4 * * *', job: { type: 'sleep', input: { seconds: 1 } } });
+    assert.equal(duplicate.status, 409);
+    for (const bad of [
+      { scheduleId: 'both', cron: '0 3 * * *', intervalSeconds: 5, job: { type: 'sleep', input: { seconds: 1 } } },
+      { scheduleId: 'neither', job: { type: 'sleep', input: { seconds: 1 } } },
+      { scheduleId: 'bad-input', intervalSeconds: 5, job: { type: 'sleep', input: { seconds: -1 } } },
+      { scheduleId: 'has-id', intervalSeconds: 5, job: { type: 'sleep', input: { seconds: 1 }, jobId: 'fixed' } },
+    ]) {
+      assert.equal((await service.request('POST', '/api/v1/schedules', bad)).status, 400, JSON.stringify(bad));
+    }
+    const deadline = Date.now() + 5000;
+    let listed: Schedule[] = [];
+    while (!listed.some((schedule) => schedule.scheduleId === scheduleId) && Date.now() < deadline) {
+      listed = (await service.request<{ schedules: Schedule[] }>('GET', '/api/v1/schedules')).body.schedules;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.ok(listed.some((schedule) => schedule.scheduleId === scheduleId));
+    assert.equal((await service.request('DELETE', `/api/v1/schedules/${scheduleId}`)).status, 204);
+    assert.equal((await service.request('GET', `/api/v1/schedules/${scheduleId}`)).status, 404);
+  });
+});
