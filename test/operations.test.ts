@@ -31,7 +31,7 @@ describe('The OpenAPI document', function () {
     assert.equal(status, 200);
     assert.equal(body.openapi, '3.1.0');
     assert.ok(body.paths['/api/v1/jobs/{jobId}/cancel']);
-    assert.deepEqual(Object.keys(body.components.schemas['SubmitJobBody']?.properties ?? {}), ['type', 'input', 'jobId', 'priority', 'timeoutSeconds', 'heartbeatTimeoutSeconds', 'retry']);
+    assert.deepEqual(Object.keys(body.components.schemas['SubmitJobBody']?.properties ?? {}), ['type', 'input', 'jobId', 'priority', 'timeoutSeconds', 'heartbeatTimeoutSeconds', 'retry', 'callbackUrl', 'delaySeconds', 'runAt', 'children', 'onChildFailure']);
     const docs = await fetch(`${service.baseUrl}/docs`);
     assert.equal(docs.status, 200);
     assert.match(await docs.text(), /swagger-ui-bundle\.js/);
