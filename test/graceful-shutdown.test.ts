@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Job } from '../src/contract/job.js';
+import { Part, freePort, stopAllParts } from './support/processes.js';
+import { commandsDir, uniqueJobId } from './support/service.js';
+
+/** `npm start` (src/start.ts) as one process on free ports, persisted to `dbFile`; ready once it says so. */
+async function startEverything(env: Record<string, string>): Promise<Part> {
+  const part = Part.spawn('npm start', 'src/start.ts', env);
+  await part.waitForOutput(/durable-jobs is up/, 60_000);
+  return part;
+}
+
+async function sigtermAndWait(part: Part, timeoutMs = 30_000): Promise<void> {
+  process.kill(part.pid, 'SIGTERM');
+  const deadline = Date.now() + timeoutMs;
+  while (part.isRunning) {
+    if (Date.now() > deadline) throw new Error(`npm start did not stop within ${timeoutMs} ms\n${part.recentOutput()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('Graceful shutdown of npm start', function () {
+  let dataDir: string;
+  let env: Record<string, string>;
+  let baseUrl: string;
+  before(async function () {
+    dataDir = await mkdtemp(join(tmpdir(), 'durable-jobs-shutdown-'));
+    const port = await freePort();
+    baseUrl = `http://127.0.0.1:${port}`;
+    env = {
+      PORT: String(port),
+      TEMPORAL_DEV_PORT: String(await freePort()),
+      TEMPORAL_DEV_UI_PORT: String(await freePort()),
+      TEMPORAL_DEV_DB_FILE: join(dataDir, 'temporal.sqlite'),
+      JOBS_COMMANDS_DIR: commandsDir,
+      LOG_LEVEL: 'warn',
+    };
+  });
+  after(async function () {
+    await stopAllParts();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('stops cleanly on SIGTERM while a job runs, and the job succeeds after the next start', async function () {
+    const first = await startEverything(env);
+    const jobId = uniqueJobId('through-restart');
+    const submitted = await fetch(`${baseUrl}/api/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'sleep', input: { seconds: 15 }, heartbeatTimeoutSeconds: 2, jobId }),
+    });
+    assert.equal(submitted.status, 202);
+    const poll = async (): Promise<Job> => (await (await fetch(`${baseUrl}/api/v1/jobs/${jobId}`)).json()) as Job;
+    while ((await poll()).status !== 'running') await new Promise((resolve) => setTimeout(resolve, 200));
+
+    await sigtermAndWait(first);
+    assert.equal((await fetch(`${baseUrl}/healthz`).catch(() => undefined))?.status, undefined, 'the API is gone');
+
+    await startEverything(env);
+    let job = await poll();
+    const deadline = Date.now() + 60_000;
+    while (job.status !== 'succeeded' && Date.now() < deadline) {
+      assert.ok(!['failed', 'timed_out', 'cancelled'].includes(job.status), `the job ended ${job.status}`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      job = await poll();
+    }
+    assert.equal(job.status, 'succeeded');
+    assert.deepEqual(job.result, { sleptSeconds: 15, message: null });
+  });
+});
