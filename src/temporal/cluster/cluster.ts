@@ -7,7 +7,7 @@ import type { ClusterBinaries } from './build.js';
 import { registerJobNamespace } from './namespace.js';
 import { LocalPostgres } from './postgres.js';
 import { setUpSchemas } from './schema.js';
-import { ServiceProcess, type ClusterPorts, type ServiceName } from './services.js';
+import { ServiceProcess, type ClusterPorts } from './services.js';
 
 export interface ClusterOptions {
   /** Everything of the cluster lives here: PostgreSQL's data, the config files, the logs. */
@@ -98,10 +98,6 @@ export class LocalCluster {
     const found = this.services.find((service) => service.name === name);
     if (!found) throw new Error(`the cluster has no service process named ${name}`);
     return found;
-  }
-
-  servicesOf(kind: ServiceName): ServiceProcess[] {
-    return this.services.filter((service) => service.service === kind);
   }
 
   /** Stops every service (SIGTERM, at once), then PostgreSQL; each on its own so one failure does not skip the rest. */

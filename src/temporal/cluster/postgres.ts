@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { appendFile, chmod, chown, mkdir, open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { isPortFree } from './ports.js';
 
 const run = promisify(execFile);
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -81,6 +82,8 @@ export class LocalPostgres {
 
   static async start(options: PostgresOptions): Promise<LocalPostgres> {
     const log = options.log ?? console.log;
+    // Else the readiness check would take another server on the port for this one.
+    if (!(await isPortFree(options.port))) throw new PostgresStartFailedError(`port ${options.port} is already in use (is another cluster running?)`);
     const bin = await postgresBinDir(log);
     const identity = await serverIdentity();
     const asServer = identity ? { uid: identity.uid, gid: identity.gid } : {};

@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { open, readFile, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { historyShardCount } from '../server-settings.js';
+import { isPortFree } from './ports.js';
 import { postgresRole } from './postgres.js';
 
 export type ServiceName = 'frontend' | 'history' | 'matching' | 'worker';
@@ -32,14 +33,6 @@ export const defaultClusterPorts: ClusterPorts = {
   worker: { grpc: 7239, membership: 6939 },
 };
 
-async function isFree(port: number): Promise<boolean> {
-  const server = createServer();
-  return new Promise((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
 /**
  * Free ports below the kernel's ephemeral range (the membership ports must be ≤ 32767), for clusters
  * that must not collide with anything else on the machine, such as tests'.
@@ -49,7 +42,7 @@ export async function pickClusterPorts(historyProcesses: number): Promise<Cluste
   const next = async (): Promise<number> => {
     for (;;) {
       const port = 20_000 + Math.floor(Math.random() * 12_000);
-      if (!taken.has(port) && (await isFree(port))) {
+      if (!taken.has(port) && (await isPortFree(port))) {
         taken.add(port);
         return port;
       }
@@ -184,10 +177,6 @@ export class ServiceProcess {
     return this.options.name;
   }
 
-  get service(): ServiceName {
-    return this.options.service;
-  }
-
   get grpcPort(): number {
     return this.options.ports.grpc;
   }
@@ -209,6 +198,10 @@ export class ServiceProcess {
   async start(): Promise<void> {
     if (this.isRunning) return;
     const { serverBinary, clusterPorts, service, ports, dynamicConfigFile } = this.options;
+    // Else the readiness check below would take another server on the port (a dev server on 7233) for this one.
+    for (const port of [ports.grpc, ports.membership]) {
+      if (!(await isPortFree(port))) throw new ServiceStartFailedError(`${this.name}: port ${port} is already in use (is \`npm start\` or another cluster running?)`);
+    }
     await writeFile(this.configFile, serverConfigYaml(clusterPorts, { service, ports }, dynamicConfigFile));
     const log = await open(this.logFile, 'a');
     const child = spawn(serverBinary, ['--config-file', this.configFile, '--allow-no-auth', 'start', '--service', service], {

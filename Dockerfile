@@ -1,0 +1,38 @@
+# syntax=docker/dockerfile:1
+# The images of docker-compose.yml. Each step is one CI also runs, so a green CI means these build:
+#   - `npm ci` (scripts/run.mjs installs with it) and `tsc --noEmit` (the first step of `npm test`);
+#   - the `go install` of src/temporal/cluster/build.ts (`npm run cluster -- --build-only`): the same module,
+#     version and toolchain, which `npm run test:cluster` checks against build.ts.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# All dependencies and the type check; the app stage copies its sources from here, so it cannot skip the check.
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+RUN npx tsc --noEmit -p .
+
+# The API (the default command) and the worker (`node --import tsx src/worker/main.ts`), run by tsx as `npm run api` does.
+FROM ${NODE_IMAGE} AS app
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/src ./src
+COPY jobs ./jobs
+USER node
+EXPOSE 3000
+CMD ["node", "--import", "tsx", "src/api/main.ts"]
+
+# temporal-sql-tool from the pinned Temporal server module (its schemas are embedded in it).
+FROM golang:1.26 AS temporal-sql-tool
+ENV GOTOOLCHAIN=go1.26.10 GOFLAGS=-mod=mod CGO_ENABLED=0
+RUN go install go.temporal.io/server/cmd/tools/sql@v1.32.2
+
+# One-shot: creates Temporal's databases and schemas, or brings them up to date (src/temporal/cluster/schema.ts).
+FROM app AS temporal-schema
+COPY --from=temporal-sql-tool /go/bin/sql /usr/local/bin/temporal-sql-tool
+CMD ["node", "--import", "tsx", "src/temporal/cluster/setup-schema.ts"]
