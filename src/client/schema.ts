@@ -568,6 +568,481 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List schedules */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the schedules */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ScheduleList"];
+                    };
+                };
+                /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Temporal is unreachable (`unavailable`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a schedule that submits a job by cron or interval */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateScheduleBody"];
+                };
+            };
+            responses: {
+                /** @description the schedule */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Schedule"];
+                    };
+                };
+                /** @description the request does not satisfy the contract (`invalid_request`) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description the schedule exists (`conflict`) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description the body is not JSON */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Temporal is unreachable (`unavailable`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schedules/{scheduleId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a schedule */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    scheduleId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the schedule */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Schedule"];
+                    };
+                };
+                /** @description the request does not satisfy the contract (`invalid_request`) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no such schedule */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Temporal is unreachable (`unavailable`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Remove a schedule (its jobs stay) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    scheduleId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description removed */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the request does not satisfy the contract (`invalid_request`) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no such schedule */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Temporal is unreachable (`unavailable`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schedules/{scheduleId}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause the schedule */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    scheduleId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the schedule */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Schedule"];
+                    };
+                };
+                /** @description the request does not satisfy the contract (`invalid_request`) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no such schedule */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Temporal is unreachable (`unavailable`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schedules/{scheduleId}/unpause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Unpause the schedule */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    scheduleId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the schedule */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Schedule"];
+                    };
+                };
+                /** @description the request does not satisfy the contract (`invalid_request`) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no such schedule */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Temporal is unreachable (`unavailable`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schedules/{scheduleId}/trigger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run the schedule's job now */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    scheduleId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the schedule */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Schedule"];
+                    };
+                };
+                /** @description the request does not satisfy the contract (`invalid_request`) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no such schedule */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Temporal is unreachable (`unavailable`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/job-types": {
         parameters: {
             query?: never;
@@ -892,6 +1367,12 @@ export interface components {
                 status: "pending" | "delivered" | "failed";
                 attempts: number;
             } | null;
+            /** @description a parent job's children, as the parent last saw them (poll a child for its live state) */
+            children: {
+                jobId: string;
+                /** @enum {string} */
+                status: "queued" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled";
+            }[] | null;
             links: {
                 self: string;
                 ui: string;
@@ -936,6 +1417,12 @@ export interface components {
                     status: "pending" | "delivered" | "failed";
                     attempts: number;
                 } | null;
+                /** @description a parent job's children, as the parent last saw them (poll a child for its live state) */
+                children: {
+                    jobId: string;
+                    /** @enum {string} */
+                    status: "queued" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled";
+                }[] | null;
                 links: {
                     self: string;
                     ui: string;
@@ -972,6 +1459,42 @@ export interface components {
              * @description start the first attempt no earlier than this time (at most a year ahead)
              */
             runAt?: string;
+            /** @description jobs that run first, concurrently; their results reach this job's handler as input.childResults */
+            children?: {
+                type: string;
+                input?: unknown;
+                jobId?: string;
+                /**
+                 * @default normal
+                 * @enum {string}
+                 */
+                priority?: "high" | "normal" | "low";
+                timeoutSeconds?: number;
+                heartbeatTimeoutSeconds?: number;
+                retry?: {
+                    maxAttempts?: number;
+                    initialIntervalSeconds?: number;
+                    backoffCoefficient?: number;
+                    maximumIntervalSeconds?: number;
+                };
+                /**
+                 * Format: uri
+                 * @description POSTed the finished job, signed; https, or http to a host in CALLBACK_ALLOW_HOSTS
+                 */
+                callbackUrl?: string;
+                /** @description start the first attempt no earlier than this many seconds from now */
+                delaySeconds?: number;
+                /**
+                 * Format: date-time
+                 * @description start the first attempt no earlier than this time (at most a year ahead)
+                 */
+                runAt?: string;
+            }[];
+            /**
+             * @description fail (default): the first failed child fails this job and cancels the others; continue: run anyway
+             * @enum {string}
+             */
+            onChildFailure?: "fail" | "continue";
         };
         JobBatchBody: {
             /** @description submit bodies, each as POST /api/v1/jobs takes it */
@@ -1020,6 +1543,12 @@ export interface components {
                         status: "pending" | "delivered" | "failed";
                         attempts: number;
                     } | null;
+                    /** @description a parent job's children, as the parent last saw them (poll a child for its live state) */
+                    children: {
+                        jobId: string;
+                        /** @enum {string} */
+                        status: "queued" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled";
+                    }[] | null;
                     links: {
                         self: string;
                         ui: string;
@@ -1030,6 +1559,79 @@ export interface components {
                     message: string;
                     details?: unknown[];
                 };
+            }[];
+        };
+        CreateScheduleBody: {
+            scheduleId: string;
+            /** @description a cron expression (minute hour day-of-month month day-of-week), in UTC */
+            cron?: string;
+            intervalSeconds?: number;
+            /** @description what each run submits; its jobId is <scheduleId>-<scheduled time> */
+            job: {
+                type: string;
+                input?: unknown;
+                /**
+                 * @default normal
+                 * @enum {string}
+                 */
+                priority?: "high" | "normal" | "low";
+                timeoutSeconds?: number;
+                heartbeatTimeoutSeconds?: number;
+                retry?: {
+                    maxAttempts?: number;
+                    initialIntervalSeconds?: number;
+                    backoffCoefficient?: number;
+                    maximumIntervalSeconds?: number;
+                };
+                /**
+                 * Format: uri
+                 * @description POSTed the finished job, signed; https, or http to a host in CALLBACK_ALLOW_HOSTS
+                 */
+                callbackUrl?: string;
+            };
+            paused?: boolean;
+            /**
+             * @description what a run does while the previous one is still going (default skip)
+             * @enum {string}
+             */
+            overlap?: "skip" | "buffer_one" | "buffer_all" | "cancel_other" | "terminate_other" | "allow_all";
+        };
+        Schedule: {
+            scheduleId: string;
+            cron: string | null;
+            intervalSeconds: number | null;
+            job: {
+                [key: string]: unknown;
+            };
+            paused: boolean;
+            overlap: string;
+            nextRunTimes: string[];
+            recentJobs: {
+                jobId: string;
+                /** Format: date-time */
+                scheduledAt: string;
+            }[];
+            /** Format: date-time */
+            createdAt: string;
+        };
+        ScheduleList: {
+            schedules: {
+                scheduleId: string;
+                cron: string | null;
+                intervalSeconds: number | null;
+                job: {
+                    [key: string]: unknown;
+                };
+                paused: boolean;
+                overlap: string;
+                nextRunTimes: string[];
+                recentJobs: {
+                    jobId: string;
+                    /** Format: date-time */
+                    scheduledAt: string;
+                }[];
+                /** Format: date-time */
+                createdAt: string;
             }[];
         };
         ErrorBody: {
