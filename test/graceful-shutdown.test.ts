@@ -23,6 +23,8 @@ async function sigtermAndWait(part: Part, timeoutMs = 30_000): Promise<void> {
 }
 
 describe('Graceful shutdown of npm start', function () {
+  // Two start-ups (dev server, worker bundling), a shutdown with a grace period, and a 15 s job.
+  this.timeout(180_000);
   let dataDir: string;
   let env: Record<string, string>;
   let baseUrl: string;

@@ -18,7 +18,7 @@ import { jobPath, toJobJson } from '../contract/job-json.js';
 import type { JobType, JobTypeSettings } from '../activities/job-type.js';
 import { findJobType } from '../activities/registry.js';
 import { jobWorkflow } from '../workflows/index.js';
-import { callbackWorkflowIdOf, defaultTenant, initialJobState, priorityOf, workflowIdOf, type JobRequest, type JobState } from '../workflows/job-state.js';
+import { callbackWorkflowIdOf, defaultTenant, initialJobState, isFinished, priorityOf, workflowIdOf, type JobRequest, type JobState } from '../workflows/job-state.js';
 import { jobStateQuery } from '../workflows/messages.js';
 import { JobPriorityKey, JobStatusKey, JobTenantKey, JobTypeKey } from '../workflows/search-attributes.js';
 import { FinishedJobCache } from './finished-jobs.js';
@@ -303,7 +303,9 @@ export class Jobs {
     } catch (err) {
       if (!(err instanceof WorkflowFailedError) && isTemporalUnreachable(err)) return undefined;
     }
-    return this.getFresh(jobId);
+    // The wait can end for other reasons than the job's end (a cancelled call): only a finished state counts.
+    const state = await this.getFresh(jobId);
+    return isFinished(state.status) ? state : undefined;
   }
 
   /** Asks the job to stop; a running attempt hears of it on its next heartbeat. */
