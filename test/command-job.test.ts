@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import type { CommandResult } from '../src/activities/command.js';
 import { TestService, uniqueJobId } from './support/service.js';
 
 describe('The command job type', function () {
@@ -17,7 +19,7 @@ describe('The command job type', function () {
     );
     assert.equal(status, 200);
     assert.equal(body.status, 'succeeded');
-    const result = body.result as { exitCode: number; stdout: string; stderr: string; truncated: boolean; durationMs: number };
+    const result = body.result as CommandResult;
     assert.equal(result.exitCode, 0);
     assert.equal(result.stdout, 'one\n$HOME; echo two\ngreeting=hi\nhome=unset\n');
     assert.equal(result.truncated, false);
@@ -33,12 +35,69 @@ describe('The command job type', function () {
   });
 
   it('refuses with 400 a command outside the commands directory, through .. or a symlink, and starts nothing', async function () {
-    for (const command of ['../outside-command', 'escape-link', '/bin/sh', 'no-such-command']) {
+    const commands = ['../outside-command', 'escape-link', 'chain-link', '/bin/sh', 'no-such-command', 'not-executable', '.'];
+    for (const command of commands) {
       const jobId = uniqueJobId('outside');
       const { status, body } = await service.submit({ type: 'command', input: { command }, jobId });
       assert.equal(status, 400, command);
       assert.equal((body as unknown as { error: { code: string } }).error.code, 'invalid_request');
       assert.equal(await service.countWorkflows(`WorkflowId = '${jobId}'`), 0);
     }
+  });
+
+  it('runs a command through a symlink that stays inside the commands directory', async function () {
+    const { body } = await service.submit({ type: 'command', input: { command: 'inside-link', args: ['via link'] } }, '?wait=10');
+    assert.equal(body.status, 'succeeded');
+    assert.match((body.result as CommandResult).stdout, /^via link\n/);
+  });
+
+  it('refuses with 400 an argument or an env value holding a NUL character, which no process can be given', async function () {
+    for (const input of [{ args: ['a\u0000b'] }, { env: { GREETING: 'a\u0000b' } }]) {
+      const jobId = uniqueJobId('nul');
+      const { status, body } = await service.submit({ type: 'command', input: { command: 'echo-args', ...input }, jobId });
+      assert.equal(status, 400, JSON.stringify(input));
+      assert.match((body as unknown as { error: { message: string } }).error.message, /NUL/);
+      assert.equal(await service.countWorkflows(`WorkflowId = '${jobId}'`), 0);
+    }
+  });
+
+  it('passes any arguments to the process exactly as given, with no shell in between', async function () {
+    const shellish = fc.constantFrom('$HOME', '`id`', '$(id)', '; echo x', '| cat', '&&', '*', '~', '"', "'", '\\', '\n', ' ', '%s', '-n', '--');
+    const argument = fc.oneof(shellish, fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary-ascii' }).map((text) => text.replaceAll('\0', '')));
+    await fc.assert(
+      fc.asyncProperty(fc.array(argument, { maxLength: 8 }), async (args) => {
+        const { body } = await service.submit({ type: 'command', input: { command: 'print-args', args } }, '?wait=10');
+        assert.equal(body.status, 'succeeded');
+        assert.equal((body.result as CommandResult).stdout, args.map((arg) => `${arg}\0`).join(''));
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it("gives the process only the documented base environment plus the request's env", async function () {
+    const { body } = await service.submit(
+      { type: 'command', input: { command: 'print-env', env: { GREETING: 'hi', EMPTY: '' } } },
+      '?wait=10',
+    );
+    assert.equal(body.status, 'succeeded');
+    const variables = (body.result as CommandResult).stdout.split('\0').filter(Boolean).sort();
+    // The base the README documents; nothing of the worker's own environment may appear.
+    assert.deepEqual(variables, ['EMPTY=', 'GREETING=hi', 'LANG=C.UTF-8', 'PATH=/usr/local/bin:/usr/bin:/bin']);
+  });
+
+  it('keeps at most 64 KiB of stdout and of stderr, and says it truncated them', async function () {
+    const { body } = await service.submit({ type: 'command', input: { command: 'chatter' } }, '?wait=10');
+    assert.equal(body.status, 'succeeded');
+    const result = body.result as CommandResult;
+    assert.equal(result.truncated, true);
+    assert.equal(result.stdout, 'o'.repeat(64 * 1024));
+    assert.equal(result.stderr, 'e'.repeat(64 * 1024));
+  });
+
+  it('refuses LD_* variables in env with 400, so a request cannot preload a library', async function () {
+    const jobId = uniqueJobId('preload');
+    const { status } = await service.submit({ type: 'command', input: { command: 'echo-args', env: { LD_PRELOAD: '/tmp/evil.so' } }, jobId });
+    assert.equal(status, 400);
+    assert.equal(await service.countWorkflows(`WorkflowId = '${jobId}'`), 0);
   });
 });

@@ -11,7 +11,8 @@ const ProcessString = z.string().max(32_768).regex(/^[^\0]*$/, 'must not contain
 const CommandInput = z.strictObject({
   command: z.string().min(1).max(255),
   args: z.array(ProcessString).max(1000).optional(),
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/), ProcessString).optional(),
+  // LD_* would let a request load any library on the machine into an allowed executable.
+  env: z.record(z.string().regex(/^(?!LD_)[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'is not an allowed variable name (LD_* is refused)'), ProcessString).optional(),
 });
 type CommandInput = z.infer<typeof CommandInput>;
 

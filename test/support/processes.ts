@@ -2,6 +2,7 @@
 // each can be killed (SIGKILL), stopped (SIGTERM) and started again on the same port and data file.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
@@ -28,6 +29,30 @@ export async function freePort(): Promise<number> {
 }
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface HttpReply {
+  readonly status: number;
+  readonly text: string;
+}
+
+/**
+ * One HTTP request on a connection of its own. A pooled keep-alive connection that the server closes as idle
+ * just as a request goes out on it fails that request ("other side closed"); on a busy machine that is common.
+ */
+export function httpRequest(url: string, options: { method?: string; body?: string | Uint8Array; contentType?: string } = {}): Promise<HttpReply> {
+  const { method = 'GET', body, contentType = 'application/json' } = options;
+  const headers = body === undefined ? {} : { 'content-type': contentType, 'content-length': Buffer.byteLength(body) };
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.once('error', reject);
+    });
+    req.once('error', reject);
+    req.end(body);
+  });
+}
 
 /** How many lines of a part's output are kept, to explain a failure. */
 const keptOutputLines = 200;
@@ -214,7 +239,7 @@ export async function startApiPart(options: ApiPartOptions): Promise<Part> {
   });
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const healthy = await fetch(`http://127.0.0.1:${options.port}/healthz`).then((res) => res.ok, () => false);
+    const healthy = await httpRequest(`http://127.0.0.1:${options.port}/healthz`).then((reply) => reply.status === 200, () => false);
     if (healthy) return part;
     if (!part.isRunning) throw new PartNotReadyError(`the API exited before it answered /healthz\n${part.recentOutput()}`);
     if (Date.now() > deadline) throw new PartNotReadyError(`the API did not answer /healthz in 30 s\n${part.recentOutput()}`);
