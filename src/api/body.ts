@@ -25,25 +25,36 @@ function depthOf(value: unknown): number {
   return deepest;
 }
 
+/** A refused body is read and dropped up to this much, so the client, still sending, hears the 413. */
+const discardCapBytes = 64 * 1024 * 1024;
+
+/**
+ * Refuses an oversized body. Closing the socket while the client still sends makes it see a broken pipe
+ * rather than the answer, so the rest is read and dropped first (up to a cap), then the connection closes.
+ */
+async function refuseTooLarge(ctx: Context, limitBytes: number, alreadyRead: number): Promise<never> {
+  let dropped = alreadyRead;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    dropped += chunk.length;
+    if (dropped > discardCapBytes) break;
+  }
+  ctx.set('Connection', 'close');
+  throw new PayloadTooLargeError(limitBytes);
+}
+
 /** Reads a JSON body; `undefined` when the request has none. */
 export async function readJsonBody(ctx: Context, limitBytes: number): Promise<unknown> {
   const declaredLength = ctx.get('content-length');
   const hasBody = (declaredLength !== '' && declaredLength !== '0') || ctx.get('transfer-encoding') !== '';
   if (!hasBody) return undefined;
   if (!ctx.is('application/json')) throw new UnsupportedMediaTypeError(ctx.get('content-type') || '(none)');
-  if (Number(declaredLength) > limitBytes) {
-    ctx.set('Connection', 'close');
-    throw new PayloadTooLargeError(limitBytes);
-  }
+  if (Number(declaredLength) > limitBytes) return refuseTooLarge(ctx, limitBytes, 0);
 
   const chunks: Buffer[] = [];
   let received = 0;
   for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
     received += chunk.length;
-    if (received > limitBytes) {
-      ctx.set('Connection', 'close');
-      throw new PayloadTooLargeError(limitBytes);
-    }
+    if (received > limitBytes) return refuseTooLarge(ctx, limitBytes, received);
     chunks.push(chunk);
   }
 
