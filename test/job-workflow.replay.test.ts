@@ -1,9 +1,9 @@
-// Replays recorded histories of the job workflow against today's code: a non-deterministic change fails here.
+// Replays recorded histories of the job workflow (and of callback deliveries) against today's code: a
+// non-deterministic change fails here.
 // The fixtures come from scripts/record-histories.ts; re-record only for a change meant to break old runs.
-import { readFile } from 'node:fs/promises';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { bundleJobWorkflows } from '../src/worker/workers.js';
-import { historyFixturePath, jobScenarios } from './support/job-scenarios.js';
+import { historyFixturesOf, jobScenarios, readHistoryFixture } from './support/job-scenarios.js';
 
 describe('Job workflow replay', function () {
   let workflowBundle: WorkflowBundle;
@@ -11,10 +11,10 @@ describe('Job workflow replay', function () {
     workflowBundle = await bundleJobWorkflows();
   });
 
-  for (const scenario of jobScenarios) {
-    it(`replays the recorded "${scenario.name}" history deterministically`, async function () {
-      const history: unknown = JSON.parse(await readFile(historyFixturePath(scenario), 'utf8'));
-      await Worker.runReplayHistory({ workflowBundle }, history, scenario.name);
+  for (const fixture of jobScenarios.flatMap((scenario) => Object.values(historyFixturesOf(scenario)))) {
+    it(`replays the recorded "${fixture}" history deterministically`, async function () {
+      const { workflowId, history } = await readHistoryFixture(fixture);
+      await Worker.runReplayHistory({ workflowBundle }, history, workflowId);
     });
   }
 });

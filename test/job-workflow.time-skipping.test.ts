@@ -8,17 +8,22 @@ import { runScenario, scenarioNamed } from './support/job-scenarios.js';
 import {
   attemptScheduledTimes,
   attemptTimeouts,
+  cancelRequestToCancelledMs,
   eventually,
   eventTimeMs,
   jobOutcome,
   skipToShortlyBefore,
   stallingJobType,
+  timerStartTimes,
   waitForJobState,
   JobWorkflowTestbed,
+  type JobHandle,
   type TestQueues,
 } from './support/time-skipping.js';
 
 const second = 1000;
+const minute = 60 * second;
+const day = 24 * 3600 * second;
 /** Wall time the server spends between a timer firing and the next attempt being scheduled, at most. */
 const schedulingSlackMs = 2 * second;
 
@@ -53,7 +58,7 @@ describe('Job workflow under skipped time', function () {
   it('backs off 10 s, 20 s, 40 s between attempts, queued with the last error meanwhile, and fails after the 4th', async function () {
     const backoffSeconds = [10, 20, 40];
     const queues = testbed.queues();
-    const request = testbed.request(queues, {
+    const request = await testbed.request(queues, {
       type: 'sleep',
       input: { seconds: 0, failAttempts: 100 },
       retry: { maxAttempts: 4, initialIntervalSeconds: 10, backoffCoefficient: 2, maximumIntervalSeconds: 3600 },
@@ -94,18 +99,100 @@ describe('Job workflow under skipped time', function () {
     assert.equal(outcome.state.error?.type, 'Cancelled');
     assert.equal(attemptScheduledTimes(history).length, 1);
     // At once, not when the hour of backoff would have ended.
-    const events = history.events ?? [];
-    const requested = events.find((event) => event.workflowExecutionCancelRequestedEventAttributes);
-    const closed = events.at(-1);
-    assert.ok(requested && closed?.workflowExecutionCanceledEventAttributes, 'a cancel request, and WorkflowExecutionCanceled last');
-    assertBetween(eventTimeMs(closed) - eventTimeMs(requested), 0, schedulingSlackMs, 'cancel requested → cancelled');
+    assertBetween(cancelRequestToCancelledMs(history), 0, schedulingSlackMs, 'cancel requested → cancelled');
+  });
+
+  describe('a job delayed by a day (runAt)', function () {
+    const delayed = scenarioNamed('delayed');
+
+    /** Returns once the job's first workflow task has started the delay's timer. */
+    async function delayStarted(handle: JobHandle): Promise<void> {
+      await eventually(() => handle.fetchHistory(), (history) => timerStartTimes(history).length === 1, 'the delay starting');
+    }
+
+    it('stays queued with runAt set through the day, and runs its first attempt when the day has passed, not before', async function () {
+      const queues = testbed.queues();
+      await testbed.withWorkers(queues, async () => {
+        const request = await testbed.request(queues, delayed.job);
+        const runAtMs = Date.parse(request.runAt!);
+        const handle = await testbed.start(queues, request);
+        await delayStarted(handle);
+        const queued = await handle.query(jobStateQuery);
+        assert.equal(queued.status, 'queued');
+        assert.equal(queued.runAt, request.runAt);
+        assert.equal(queued.attempt, 0);
+        assert.equal(queued.startedAt, null);
+
+        // Only the delay's timer is outstanding, so the server skips straight to a minute before it fires.
+        await testbed.env.sleep(runAtMs - minute - (await testbed.env.currentTimeMs()));
+        const almost = await handle.query(jobStateQuery);
+        assert.equal(almost.status, 'queued');
+        assert.equal(almost.attempt, 0);
+        assert.deepEqual(attemptScheduledTimes(await handle.fetchHistory()), []);
+
+        const outcome = await jobOutcome(handle);
+        assert.equal(outcome.state.status, 'succeeded');
+        assert.equal(outcome.state.attempt, 1);
+        assert.equal(outcome.state.runAt, request.runAt);
+        const history = await handle.fetchHistory();
+        const startedAtMs = eventTimeMs(history.events![0]!);
+        const [scheduledAt] = attemptScheduledTimes(history);
+        // runAt is a day after the server time read just before the start: the attempt waits for runAt itself.
+        assertBetween(startedAtMs - (runAtMs - day), 0, schedulingSlackMs, 'runAt − 24 h → workflow started');
+        assertBetween(scheduledAt! - runAtMs, 0, schedulingSlackMs, 'runAt → attempt scheduled');
+      });
+    });
+
+    it('ends cancelled with no attempt when cancelled during the delay, at once', async function () {
+      const { outcome, history } = await runScenario(testbed, scenarioNamed('cancel-during-delay'));
+
+      assert.equal(outcome.closedAs, 'cancelled');
+      assert.equal(outcome.state.status, 'cancelled');
+      assert.equal(outcome.state.attempt, 0);
+      assert.equal(outcome.state.startedAt, null);
+      assert.notEqual(outcome.state.runAt, null);
+      assert.equal(outcome.state.error?.type, 'Cancelled');
+      assert.deepEqual(attemptScheduledTimes(history), []);
+      assertBetween(cancelRequestToCancelledMs(history), 0, schedulingSlackMs, 'cancel requested → cancelled');
+    });
+
+    it('runs after its delay all the same when its worker is replaced during the delay', async function () {
+      const queues = testbed.queues();
+      const request = await testbed.request(queues, delayed.job);
+      const runAtMs = Date.parse(request.runAt!);
+      // The test server sends a workflow's tasks and queries to the sticky queue of the worker that cached it even
+      // after that worker stops (it ignores the sticky schedule-to-start timeout; ResetStickyTaskQueue is
+      // unimplemented), so the first worker caches nothing, as a real server would treat it once that timeout passed.
+      const firstWorker = await testbed.workflowWorker(queues, { maxCachedWorkflows: 0 });
+      const handle = await firstWorker.runUntil(async () => {
+        const started = await testbed.start(queues, request);
+        await delayStarted(started);
+        return started;
+      });
+
+      // Half the day passes with no worker at all: the delay is a timer on the server, not in a worker's memory.
+      await testbed.env.sleep(day / 2);
+      await testbed.withWorkers(queues, async () => {
+        // New workers have never seen the job: they rebuild its state by replaying its history.
+        const queued = await handle.query(jobStateQuery);
+        assert.equal(queued.status, 'queued');
+        assert.equal(queued.runAt, request.runAt);
+        assert.equal(queued.attempt, 0);
+
+        const outcome = await jobOutcome(handle);
+        assert.equal(outcome.state.status, 'succeeded');
+        assert.equal(outcome.state.attempt, 1);
+        const [scheduledAt] = attemptScheduledTimes(await handle.fetchHistory());
+        assertBetween(scheduledAt! - runAtMs, 0, schedulingSlackMs, 'runAt → attempt scheduled');
+      });
+    });
   });
 
   it('retries an attempt that stops heartbeating once its heartbeat timeout passes', async function () {
     const heartbeatTimeoutSeconds = 300;
     const backoffSeconds = 60;
     const queues = testbed.queues();
-    const request = testbed.request(queues, {
+    const request = await testbed.request(queues, {
       type: stallingJobType,
       input: {},
       timeoutSeconds: 3600,
@@ -138,8 +225,8 @@ describe('Job workflow under skipped time', function () {
 
   it('reports a job queued until a worker serving its attempts appears, then running', async function () {
     const queues = testbed.queues();
-    const request = testbed.request(queues, { type: 'sleep', input: { seconds: 2 } });
-    // A worker with no activities polls no activity tasks, so the attempt waits on its queue untouched.
+    const request = await testbed.request(queues, { type: 'sleep', input: { seconds: 2 } });
+    // No worker polls the attempts' queue yet, so the attempt waits on it untouched.
     const workflowWorker = await testbed.workflowWorker(queues);
     await workflowWorker.runUntil(async () => {
       const handle = await testbed.start(queues, request);

@@ -1,13 +1,15 @@
 // The job workflow on the native time-skipping test server: the real workflow code and job handlers, workers per test.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, decodeTimeoutType, type TimeoutType } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils.js';
-// The SDK's mapping of search attribute types to the proto enum, exported by it for tests that register attributes.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundle } from '@temporalio/worker';
+import { Worker, type WorkerOptions, type WorkflowBundle } from '@temporalio/worker';
+import { createCallbackActivities } from '../../src/activities/callback.js';
 import { createActivities, type JobActivities } from '../../src/activities/index.js';
 import { loadConfig, taskQueueFor, workflowTaskQueueFor } from '../../src/config.js';
 import { Job } from '../../src/contract/job.js';
@@ -28,7 +30,14 @@ export interface TestQueues {
 }
 
 /** What a test says about its job; the rest of the request gets defaults. */
-export type JobSpec = Pick<JobRequest, 'type' | 'input'> & Partial<Pick<JobRequest, 'timeoutSeconds' | 'heartbeatTimeoutSeconds' | 'retry'>>;
+export interface JobSpec extends Pick<JobRequest, 'type' | 'input'>, Partial<Pick<JobRequest, 'timeoutSeconds' | 'heartbeatTimeoutSeconds' | 'retry' | 'onChildFailure'>> {
+  /** Sets `runAt` this long after the server's current time, which skipped time leaves far from the wall clock's. */
+  readonly delaySeconds?: number;
+  /** Jobs that run first, as child workflows on the parent's workers. */
+  readonly children?: readonly JobSpec[];
+  /** Gives the job a callbackUrl: the testbed's receiver, which accepts every delivery. */
+  readonly callback?: boolean;
+}
 
 /** A test-only job type: its first attempt stops heartbeating and hangs until its worker stops; later attempts succeed. */
 export const stallingJobType = 'test-stalls-first-attempt';
@@ -50,25 +59,45 @@ function testJobActivities(client: Client): JobActivities {
   };
 }
 
-/** The time-skipping server with the job search attributes registered, and the job workflow bundle built once. */
+/** Answers every job callback 204, on a free local port. */
+async function startCallbackReceiver(): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    req.resume().on('end', () => res.writeHead(204).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/callback` };
+}
+
+const callbackSecret = 'time-skipping-callback-secret';
+
+/**
+ * The time-skipping server with the job search attributes registered, the job workflow bundle built once, and a
+ * receiver for job callbacks.
+ */
 export class JobWorkflowTestbed {
   protected constructor(
     readonly env: TestWorkflowEnvironment,
     readonly workflowBundle: WorkflowBundle,
+    private readonly callbackReceiver: { server: Server; url: string },
   ) {}
 
   static async start(): Promise<JobWorkflowTestbed> {
     const env = await startTimeSkippingServer();
     try {
-      return new JobWorkflowTestbed(env, await bundleJobWorkflows());
+      return new JobWorkflowTestbed(env, await bundleJobWorkflows(), await startCallbackReceiver());
     } catch (err) {
       await env.teardown();
       throw err;
     }
   }
 
+  /** Closes the receiver and the server each on its own, so that one failing does not leave the other open. */
   async teardown(): Promise<void> {
-    await this.env.teardown();
+    const { server } = this.callbackReceiver;
+    server.closeAllConnections();
+    const results = await Promise.allSettled([new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))), this.env.teardown()]);
+    const failure = results.find((result) => result.status === 'rejected');
+    if (failure) throw failure.reason;
   }
 
   queues(): TestQueues {
@@ -76,16 +105,21 @@ export class JobWorkflowTestbed {
     return { prefix, workflows: workflowTaskQueueFor(prefix), attempts: taskQueueFor(prefix, 'normal') };
   }
 
-  request(queues: TestQueues, job: JobSpec): JobRequest {
+  async request(queues: TestQueues, job: JobSpec): Promise<JobRequest> {
+    const { delaySeconds, children, callback, ...spec } = job;
     return {
       jobId: `job-${randomUUID()}`,
       priority: 'normal',
       timeoutSeconds: 600,
       heartbeatTimeoutSeconds: 60,
       retry: { maxAttempts: 1, initialIntervalSeconds: 1, backoffCoefficient: 2, maximumIntervalSeconds: 3600 },
-      ...job,
+      ...spec,
       taskQueue: queues.attempts,
       submittedAt: new Date().toISOString(),
+      ...(delaySeconds !== undefined ? { runAt: new Date((await this.env.currentTimeMs()) + delaySeconds * 1000).toISOString() } : {}),
+      // The workflow only copies a child's request hash into its memo; the API's idempotency check is not under test here.
+      ...(children ? { children: await Promise.all(children.map(async (child) => ({ request: await this.request(queues, child), requestHash: 'unchecked' }))) } : {}),
+      ...(callback ? { callbackUrl: this.callbackReceiver.url } : {}),
     };
   }
 
@@ -94,9 +128,15 @@ export class JobWorkflowTestbed {
     return this.env.client.workflow.start(jobWorkflow, { args: [request], workflowId: request.jobId, taskQueue: queues.workflows });
   }
 
-  /** Runs job workflows only: attempts scheduled meanwhile wait on their queue. */
-  workflowWorker(queues: TestQueues): Promise<Worker> {
-    return Worker.create({ connection: this.env.nativeConnection, taskQueue: queues.workflows, workflowBundle: this.workflowBundle });
+  /** Runs job workflows and, as in production, their callback deliveries: attempts scheduled meanwhile wait on their own queue. */
+  workflowWorker(queues: TestQueues, options: Pick<WorkerOptions, 'maxCachedWorkflows'> = {}): Promise<Worker> {
+    return Worker.create({
+      ...options,
+      connection: this.env.nativeConnection,
+      taskQueue: queues.workflows,
+      workflowBundle: this.workflowBundle,
+      activities: createCallbackActivities({ secret: callbackSecret, uiUrl: loadConfig({}).TEMPORAL_UI_URL, namespace: this.env.namespace ?? 'default' }),
+    });
   }
 
   /** Runs attempts: the real job types and the test-only ones. */
@@ -166,9 +206,23 @@ export function eventTimeMs(event: HistoryEvent): number {
   return (typeof seconds === 'number' ? seconds : (seconds?.toNumber() ?? 0)) * 1000 + Math.floor(nanos / 1e6);
 }
 
+/** Server times (ms) of the job's TimerStarted events: a delay, or a backoff between attempts. */
+export function timerStartTimes(history: History): number[] {
+  return (history.events ?? []).filter((event) => event.timerStartedEventAttributes).map(eventTimeMs);
+}
+
 /** Server times (ms) of the job's ActivityTaskScheduled events: one per attempt. */
 export function attemptScheduledTimes(history: History): number[] {
   return (history.events ?? []).filter((event) => event.activityTaskScheduledEventAttributes).map(eventTimeMs);
+}
+
+/** Server time (ms) from the request to cancel the job's workflow to its WorkflowExecutionCanceled event, which must end the history. */
+export function cancelRequestToCancelledMs(history: History): number {
+  const events = history.events ?? [];
+  const requested = events.find((event) => event.workflowExecutionCancelRequestedEventAttributes);
+  const closed = events.at(-1);
+  assert.ok(requested && closed?.workflowExecutionCanceledEventAttributes, 'a cancel request, and WorkflowExecutionCanceled last');
+  return eventTimeMs(closed) - eventTimeMs(requested);
 }
 
 /** The job's ActivityTaskTimedOut events: when (server time, ms) and which timeout. */
