@@ -1,0 +1,67 @@
+// The bare-client side: the same job workflow started and awaited with the Temporal client alone.
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { Jobs } from '../src/api/jobs.js';
+import { SubmitJobBody } from '../src/contract/job.js';
+import type { jobWorkflow } from '../src/workflows/index.js';
+import { defaultTenant, workflowIdOf, type JobState } from '../src/workflows/job-state.js';
+import { jobStateQuery } from '../src/workflows/messages.js';
+import type { JobBody } from './gateway.js';
+
+/** Thrown when a job started with the bare client ends other than `succeeded`. */
+export class BareJobFailedError extends Error {
+  override readonly name = 'BareJobFailedError';
+  constructor(readonly state: JobState) {
+    super(`job ${state.jobId} ended ${state.status}`);
+  }
+}
+
+/**
+ * Builds the workflow's arguments and start options with the gateway's own `Jobs.resolve` and
+ * `Jobs.submit` (memo, search attributes, task queues, id policies, priority key), so both sides start
+ * exactly the same workflow; what is left out is HTTP, Koa and the reads the gateway does to answer.
+ */
+export class BareClient {
+  private readonly jobs: Jobs;
+
+  constructor(
+    readonly client: Client,
+    taskQueuePrefix: string,
+  ) {
+    this.jobs = new Jobs({
+      client,
+      namespace: client.options.namespace,
+      taskQueuePrefix,
+      uiUrl: 'http://localhost:8233',
+      jobTypeSettings: { commandsDir: 'jobs/commands' },
+    });
+  }
+
+  /** The job's workflow; the API runs open (no keys), so every job is the default tenant's. */
+  handle(jobId: string): WorkflowHandle<typeof jobWorkflow> {
+    return this.client.workflow.getHandle<typeof jobWorkflow>(workflowIdOf(defaultTenant, jobId));
+  }
+
+  /** Starts the job's workflow and awaits its result (the final state); throws unless it succeeded. */
+  async runJob(body: JobBody): Promise<JobState> {
+    const request = await this.jobs.resolve(SubmitJobBody.parse(body));
+    await this.jobs.submit(request);
+    const state = await this.handle(request.jobId).result();
+    if (state.status !== 'succeeded') throw new BareJobFailedError(state);
+    return state;
+  }
+
+  /** The job's state as its workflow answers the query: what a client without the gateway reads for a running job. */
+  query(jobId: string): Promise<JobState> {
+    return this.handle(jobId).query(jobStateQuery);
+  }
+
+  /** What a client without the gateway reads for a finished job. */
+  async describe(jobId: string): Promise<void> {
+    await this.handle(jobId).describe();
+  }
+
+  /** How many jobs a visibility query matches. */
+  async count(query: string): Promise<number> {
+    return (await this.client.workflow.count(query)).count;
+  }
+}

@@ -1,0 +1,132 @@
+// The gateway as its clients see it: JSON over HTTP/1.1 with keep-alive connections.
+import { Agent, request } from 'node:http';
+import type { Job, JobStatus } from '../src/contract/job.js';
+import { finishedStatuses } from '../src/workflows/job-state.js';
+import { delay } from './load.js';
+
+export interface Reply<T> {
+  readonly status: number;
+  readonly body: T;
+}
+
+/** What a benchmark job asks for; the gateway's defaults fill in the rest, as for any client. */
+export interface JobBody {
+  readonly type: 'sleep';
+  readonly input: { readonly seconds: number };
+  readonly priority?: 'high' | 'normal' | 'low';
+}
+
+/** The job most scenarios run: all the work is the service's own. */
+export const zeroSecondJob: JobBody = { type: 'sleep', input: { seconds: 0 } };
+
+/** Thrown when the gateway answers a benchmark request with a status the scenario cannot go on from. */
+export class GatewayReplyUnexpectedError extends Error {
+  override readonly name = 'GatewayReplyUnexpectedError';
+  constructor(readonly what: string, readonly status: number, readonly body: unknown) {
+    super(`${what}: HTTP ${status} ${JSON.stringify(body).slice(0, 300)}`);
+  }
+}
+
+/** Thrown when a request went out on a kept-alive connection the server had just closed. */
+class StaleConnectionError extends Error {
+  override readonly name = 'StaleConnectionError';
+  constructor(cause: Error) {
+    super('the server closed the kept-alive connection', { cause });
+  }
+}
+
+/**
+ * node:http with a keep-alive agent rather than fetch: undici's fetch costs several times more CPU per
+ * request in Node 20, and the client must not be what limits the figures.
+ */
+export class Gateway {
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 256 });
+
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+  ) {}
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<Reply<T>> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    try {
+      return await this.send<T>(method, path, payload);
+    } catch (err) {
+      // The server closed an idle keep-alive connection as this request went out on it: the request never
+      // reached it, so it is sent again once (Node's documented remedy for this race).
+      if (!(err instanceof StaleConnectionError)) throw err;
+      return this.send<T>(method, path, payload);
+    }
+  }
+
+  private send<T>(method: string, path: string, payload: string | undefined): Promise<Reply<T>> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          host: this.host,
+          port: this.port,
+          method,
+          path,
+          agent: this.agent,
+          headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', reject);
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            try {
+              resolve({ status: res.statusCode ?? 0, body: (text ? JSON.parse(text) : undefined) as T });
+            } catch (err) {
+              reject(err);
+            }
+          });
+        },
+      );
+      req.on('error', (err: NodeJS.ErrnoException) => reject(req.reusedSocket && err.code === 'ECONNRESET' ? new StaleConnectionError(err) : err));
+      req.end(payload);
+    });
+  }
+
+  /** POST /api/v1/jobs, with `?wait=N` when `waitSeconds` is given. */
+  async submit(body: JobBody, waitSeconds?: number): Promise<Job> {
+    const reply = await this.request<Job>('POST', `/api/v1/jobs${waitSeconds === undefined ? '' : `?wait=${waitSeconds}`}`, body);
+    if (reply.status !== 200 && reply.status !== 202) throw new GatewayReplyUnexpectedError('submit', reply.status, reply.body);
+    return reply.body;
+  }
+
+  /** GET /api/v1/jobs/{jobId}; a 503 (Temporal slow or away) answers undefined when `tolerateUnavailable`. */
+  async getJob(jobId: string): Promise<Job>;
+  async getJob(jobId: string, tolerateUnavailable: true): Promise<Job | undefined>;
+  async getJob(jobId: string, tolerateUnavailable = false): Promise<Job | undefined> {
+    const reply = await this.request<Job>('GET', `/api/v1/jobs/${encodeURIComponent(jobId)}`);
+    if (reply.status === 200) return reply.body;
+    if (reply.status === 503 && tolerateUnavailable) return undefined;
+    throw new GatewayReplyUnexpectedError(`GET job ${jobId}`, reply.status, reply.body);
+  }
+
+  /** Polls the job every `intervalMs` until its status is one of `statuses`; a 503 means try again, as the contract says. */
+  async followUntil(job: Job, statuses: ReadonlySet<JobStatus>, intervalMs = 50): Promise<Job> {
+    let current = job;
+    while (!statuses.has(current.status)) {
+      await delay(intervalMs);
+      current = (await this.getJob(job.jobId, true)) ?? current;
+    }
+    return current;
+  }
+
+  /**
+   * Submits the job and follows it to its end as a client would: `POST ?wait=N` answers when the job
+   * finishes; should N pass first, polling takes over. Throws unless the job succeeded.
+   */
+  async runJob(body: JobBody, waitSeconds = 60): Promise<Job> {
+    const job = await this.followUntil(await this.submit(body, waitSeconds), finishedStatuses);
+    if (job.status !== 'succeeded') throw new GatewayReplyUnexpectedError(`job ${job.jobId} ended ${job.status}`, 200, job);
+    return job;
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

@@ -1,0 +1,116 @@
+// `npm run bench`: starts an in-memory Temporal dev server, a worker and the API, runs the scenarios, stops
+// everything, prints a table and writes bench/results/latest.json and latest.svg.
+import { execFileSync } from 'node:child_process';
+import { cpus, loadavg, release, tmpdir, totalmem, type } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { temporalCli } from '../src/temporal/binaries.js';
+import { withLoad } from './load.js';
+import { BenchArgsInvalidError, parseBenchArgs, type BenchParams, type ScenarioName } from './options.js';
+import { summarizeProfile } from './profile.js';
+import { formatTables, writeResults } from './report.js';
+import type { BenchResults, Distribution, Machine, ScenarioFigures, ScenarioRun } from './results.js';
+import { latency } from './scenarios/latency.js';
+import { memory } from './scenarios/memory.js';
+import { poll } from './scenarios/poll.js';
+import { priority } from './scenarios/priority.js';
+import { throughput } from './scenarios/throughput.js';
+import { BenchStack } from './stack.js';
+import { rounded } from './stats.js';
+import { latencyChart } from './svg.js';
+
+const scenarios: { [K in ScenarioName]: (stack: BenchStack, params: BenchParams) => Promise<ScenarioRun<ScenarioFigures[K]>> } = {
+  throughput,
+  latency,
+  poll,
+  priority,
+  memory,
+};
+
+const profilerPath = fileURLToPath(new URL('./api-cpu-profile.ts', import.meta.url));
+
+function commit(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const changed = execFileSync('git', ['status', '--porcelain'], { encoding: 'utf8' }).trim() !== '';
+    return changed ? `${head} with uncommitted changes` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function describeMachine(stack: BenchStack): Promise<Machine> {
+  const { serverVersion } = await stack.bare.client.workflowService.getSystemInfo({});
+  return {
+    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+    cpus: cpus().length,
+    memoryGb: rounded(totalmem() / 2 ** 30),
+    os: `${type()} ${release()}`,
+    node: process.versions.node,
+    temporal: `Temporal CLI ${temporalCli.version} dev server (Server ${serverVersion ?? '?'}), in memory`,
+    loadAverageAtStart: loadavg().map((load) => rounded(load, 2)),
+    commit: commit(),
+    startedAt: new Date().toISOString(),
+  };
+}
+
+/** Runs one scenario, with the load it put on each process (but for `memory`, which only reads figures). */
+async function runScenario<K extends ScenarioName>(name: K, stack: BenchStack, params: BenchParams, into: BenchResults['scenarios'], distributions: Distribution[]): Promise<void> {
+  console.log(`== ${name}`);
+  const { value, load } = await withLoad(() => stack.cpuSeconds(), () => scenarios[name](stack, params));
+  console.log(`   ${load.wallSeconds} s`);
+  into[name] = name === 'memory' ? value.figures : { ...value.figures, load };
+  distributions.push(...value.distributions);
+}
+
+async function run(): Promise<void> {
+  const params = parseBenchArgs(process.argv.slice(2));
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const started = performance.now();
+  const profilePath = params.cpuProfile ? join(tmpdir(), `durable-jobs-api-${process.pid}.cpuprofile`) : undefined;
+
+  console.log(`starting an in-memory dev server, a worker and the API${params.quick ? ' (quick run)' : ''}…`);
+  const stack = await BenchStack.start({
+    workerQueues: params.workerQueues,
+    ...(profilePath ? { apiEnv: { NODE_OPTIONS: `--import tsx --import ${profilerPath}`, BENCH_CPU_PROFILE: profilePath } } : {}),
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`${signal}: stopping everything`);
+      void stack.teardown().finally(() => process.exit(130));
+    });
+  }
+
+  const figures: BenchResults['scenarios'] = {};
+  const distributions: Distribution[] = [];
+  let machine: Machine;
+  try {
+    machine = await describeMachine(stack);
+    stack.startSampling();
+    if (profilePath) process.kill(stack.api.pid, 'SIGUSR2');
+    for (const name of params.scenarios) await runScenario(name, stack, params, figures, distributions);
+  } finally {
+    await stack.teardown();
+  }
+
+  const results: BenchResults = { machine, params, scenarios: figures, durationSeconds: rounded((performance.now() - started) / 1000) };
+  console.log(`\n${formatTables(results)}\n`);
+  if (profilePath) {
+    console.log(await summarizeProfile(profilePath));
+    console.log('\nA profiled API is slower: the figures of this run are not written to bench/results/.');
+    return;
+  }
+  const caption = `${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, ${machine.startedAt.slice(0, 16).replace('T', ' ')} UTC, load average ${machine.loadAverageAtStart[0]} at start${params.quick ? ', quick run' : ''}`;
+  const written = await writeResults(results, latencyChart(distributions, caption));
+  console.log(`wrote ${written.json} and ${written.svg} (${results.durationSeconds} s in all)`);
+}
+
+run().catch((err: unknown) => {
+  if (err instanceof BenchArgsInvalidError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exit(1);
+});

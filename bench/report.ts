@@ -1,0 +1,135 @@
+// The run's results: a table on stdout, bench/results/latest.json and the chart beside it.
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchResults, ScenarioFigures } from './results.js';
+
+export const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
+
+/** A figure the issue sets a bar for. */
+interface Target {
+  readonly atLeast?: number;
+  readonly atMost?: number;
+}
+
+interface Row {
+  readonly label: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly target?: Target;
+}
+
+type RowsOf<K extends keyof ScenarioFigures> = (figures: ScenarioFigures[K]) => Row[];
+
+const ms = (label: string, value: number, atMost?: number): Row => ({ label, value, unit: 'ms', ...(atMost === undefined ? {} : { target: { atMost } }) });
+const mb = (label: string, value: number, atMost?: number): Row => ({ label, value, unit: 'MB', ...(atMost === undefined ? {} : { target: { atMost } }) });
+
+/** The rows of each scenario, with the bars the issue sets for this 2-core machine. */
+const rowsOf: { [K in keyof ScenarioFigures]: RowsOf<K> } = {
+  throughput: (f) => [
+    { label: 'gateway', value: f.gatewayJobsPerSec, unit: 'jobs/s' },
+    { label: 'bare client', value: f.bareJobsPerSec, unit: 'jobs/s' },
+    { label: 'gateway / bare', value: f.ratio, unit: '×', target: { atLeast: 0.9 } },
+    ...(['temporal', 'worker', 'api', 'client'] as const).flatMap((name) => [
+      { label: `${name} CPU per job, gateway`, value: f.cpuMsPerJob.gateway[name], unit: 'ms' },
+      { label: `${name} CPU per job, bare`, value: f.cpuMsPerJob.bare[name], unit: 'ms' },
+    ]),
+  ],
+  latency: (f) => [
+    ms('submit p50', f.submitP50Ms),
+    ms('submit p99', f.submitP99Ms),
+    ms('end to end p50', f.endToEndP50Ms, 100),
+    ms('end to end p99', f.endToEndP99Ms),
+    ms('bare client end to end p50', f.bareEndToEndP50Ms),
+    ms('bare client end to end p99', f.bareEndToEndP99Ms),
+  ],
+  poll: (f) => [
+    ms('GET running p50', f.runningP50Ms),
+    ms('GET running p99', f.runningP99Ms, 25),
+    ms('GET finished p50', f.finishedP50Ms),
+    ms('GET finished p99', f.finishedP99Ms, 15),
+    ms('direct p50 (query / describe)', f.directP50Ms),
+    ms('direct p99 (query / describe)', f.directP99Ms),
+    ms('direct query running p50', f.directRunningP50Ms),
+    ms('direct query running p99', f.directRunningP99Ms),
+    ms('direct describe finished p50', f.directFinishedP50Ms),
+    ms('direct describe finished p99', f.directFinishedP99Ms),
+    ms('GET /healthz p50', f.httpFloorP50Ms),
+    ms('GET /healthz p99', f.httpFloorP99Ms),
+    ms('API CPU per GET /healthz', f.apiCpuMsPerGet.healthz),
+    ms('API CPU per GET running', f.apiCpuMsPerGet.running),
+    ms('API CPU per GET finished', f.apiCpuMsPerGet.finished),
+  ],
+  priority: (f) => [
+    ms('high submit to finish p50', f.highP50Ms),
+    ms('high submit to finish p95', f.highP95Ms, 2000),
+    { label: 'low still queued after', value: f.lowStillQueued, unit: 'jobs' },
+    { label: 'low running when high sent', value: f.lowRunningWhenHighSubmitted, unit: 'jobs' },
+  ],
+  memory: (f) => [
+    mb('API peak RSS (VmHWM)', f.apiPeakRssMb, 150),
+    mb('worker peak RSS (VmHWM)', f.workerPeakRssMb, 300),
+    mb('API peak RSS, scenarios only', f.apiPeakRssDuringScenariosMb),
+    mb('worker peak RSS, scenarios only', f.workerPeakRssDuringScenariosMb),
+    mb('API RSS ready, before scenarios', f.apiRssAtStartMb),
+    mb('worker RSS ready, before scenarios', f.workerRssAtStartMb),
+  ],
+};
+
+function rowsFor<K extends keyof ScenarioFigures>(results: BenchResults, name: K): Row[] {
+  const figures = results.scenarios[name];
+  return figures ? rowsOf[name](figures) : [];
+}
+
+function verdict(row: Row): string {
+  const { target } = row;
+  if (!target) return '';
+  const met = (target.atLeast === undefined || row.value >= target.atLeast) && (target.atMost === undefined || row.value <= target.atMost);
+  const bar = target.atLeast !== undefined ? `≥ ${target.atLeast}` : `≤ ${target.atMost}`;
+  return `${bar.padEnd(8)} ${met ? 'met' : 'MISSED'}`;
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[], alignRight: ReadonlySet<number>): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const line = (cells: readonly string[]): string =>
+    cells.map((cell, column) => (alignRight.has(column) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join('  ').trimEnd();
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+/** The figures, then the cores each process kept busy per scenario (the client's share shows it is not the limit). */
+export function formatTables(results: BenchResults): string {
+  const figureRows: string[][] = [];
+  const loadRows: string[][] = [];
+  for (const name of Object.keys(rowsOf) as (keyof ScenarioFigures)[]) {
+    for (const row of rowsFor(results, name)) figureRows.push([name, row.label, String(row.value), row.unit, verdict(row)]);
+    const load = results.scenarios[name]?.load;
+    if (load) {
+      const c = load.cores;
+      const cells = [c.client, c.api, c.worker, c.temporal, load.otherProcessesCores].map((cores) => cores.toFixed(2));
+      loadRows.push([name, load.wallSeconds.toFixed(1), ...cells, load.clientEventLoopLagP99Ms.toFixed(1)]);
+    }
+  }
+  const machine = results.machine;
+  return [
+    `${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB, ${machine.os}, Node ${machine.node}, ${machine.temporal}; load average at start ${machine.loadAverageAtStart.join(' ')}`,
+    '',
+    table(['scenario', 'figure', 'value', 'unit', 'target'], figureRows, new Set([2])),
+    '',
+    `cores busy per process while each scenario ran (${machine.cpus} in all)`,
+    table(['scenario', 'wall s', 'client', 'api', 'worker', 'temporal', 'others', 'client loop lag p99 ms'], loadRows, new Set([1, 2, 3, 4, 5, 6, 7])),
+  ].join('\n');
+}
+
+/** Writes each file beside its final name first, so a reader never sees half a file. */
+async function writeAtomically(path: string, content: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(`${path}.tmp`, content);
+  await rename(`${path}.tmp`, path);
+}
+
+export async function writeResults(results: BenchResults, svg: string): Promise<{ json: string; svg: string }> {
+  const paths = { json: join(resultsDir, 'latest.json'), svg: join(resultsDir, 'latest.svg') };
+  await writeAtomically(paths.json, `${JSON.stringify(results, null, 2)}\n`);
+  await writeAtomically(paths.svg, svg);
+  return paths;
+}

@@ -1,0 +1,110 @@
+// The shape of bench/results/latest.json.
+import type { BenchParams } from './options.js';
+import type { ProcessName } from './stack.js';
+
+/** One latency distribution, drawn in the chart. */
+export interface Distribution {
+  readonly label: string;
+  /** Drawn in the colour of its side: through the gateway, with the bare client, or the HTTP floor. */
+  readonly side: 'gateway' | 'bare' | 'floor';
+  readonly samplesMs: readonly number[];
+}
+
+/** What a scenario measured: its figures for the JSON, and the raw distributions for the chart. */
+export interface ScenarioRun<F> {
+  readonly figures: F;
+  readonly distributions: readonly Distribution[];
+}
+
+/** Cores each process kept busy while a scenario ran, and how late the client's event loop ran its timers. */
+export interface ScenarioLoad {
+  readonly wallSeconds: number;
+  readonly cores: Record<ProcessName, number>;
+  /** Cores busy with everything else on the machine: above a few tenths, the figures are noisy. */
+  readonly otherProcessesCores: number;
+  /** Above a few ms, the benchmark's own process would be part of what it measures. */
+  readonly clientEventLoopLagP99Ms: number;
+}
+
+export interface ThroughputFigures {
+  readonly gatewayJobsPerSec: number;
+  readonly bareJobsPerSec: number;
+  readonly ratio: number;
+  readonly rounds: readonly { readonly side: 'gateway' | 'bare'; readonly jobsPerSec: number }[];
+  /** CPU each process spent per job, by side: where the gateway's extra work lands. */
+  readonly cpuMsPerJob: Record<'gateway' | 'bare', Record<ProcessName, number>>;
+}
+
+export interface LatencyFigures {
+  readonly submitP50Ms: number;
+  readonly submitP99Ms: number;
+  readonly endToEndP50Ms: number;
+  readonly endToEndP99Ms: number;
+  readonly bareEndToEndP50Ms: number;
+  readonly bareEndToEndP99Ms: number;
+}
+
+export interface PollFigures {
+  readonly runningP50Ms: number;
+  readonly runningP99Ms: number;
+  readonly finishedP50Ms: number;
+  readonly finishedP99Ms: number;
+  /** The direct reads of both sets together: a query of each running job, a describe of each finished one. */
+  readonly directP50Ms: number;
+  readonly directP99Ms: number;
+  readonly directRunningP50Ms: number;
+  readonly directRunningP99Ms: number;
+  readonly directFinishedP50Ms: number;
+  readonly directFinishedP99Ms: number;
+  /** GET /healthz at the same concurrency: HTTP, Koa and the client, with no Temporal call. */
+  readonly httpFloorP50Ms: number;
+  readonly httpFloorP99Ms: number;
+  /** The API's CPU per GET: the floor (/healthz), a running job, a finished one. */
+  readonly apiCpuMsPerGet: { readonly healthz: number; readonly running: number; readonly finished: number };
+}
+
+export interface PriorityFigures {
+  readonly highP50Ms: number;
+  readonly highP95Ms: number;
+  readonly lowStillQueued: number;
+  readonly lowRunningWhenHighSubmitted: number;
+}
+
+export interface MemoryFigures {
+  /** The kernel's high-water mark (VmHWM) over the process's whole life, start-up included. */
+  readonly apiPeakRssMb: number;
+  readonly workerPeakRssMb: number;
+  /** The highest RSS sampled every 200 ms while the scenarios ran, start-up excluded. */
+  readonly apiPeakRssDuringScenariosMb: number;
+  readonly workerPeakRssDuringScenariosMb: number;
+  /** Ready and idle, before the first scenario. */
+  readonly apiRssAtStartMb: number;
+  readonly workerRssAtStartMb: number;
+}
+
+export interface ScenarioFigures {
+  throughput: ThroughputFigures;
+  latency: LatencyFigures;
+  poll: PollFigures;
+  priority: PriorityFigures;
+  memory: MemoryFigures;
+}
+
+export interface Machine {
+  readonly cpuModel: string;
+  readonly cpus: number;
+  readonly memoryGb: number;
+  readonly os: string;
+  readonly node: string;
+  readonly temporal: string;
+  readonly loadAverageAtStart: readonly number[];
+  readonly commit: string;
+  readonly startedAt: string;
+}
+
+export interface BenchResults {
+  readonly machine: Machine;
+  readonly params: BenchParams;
+  readonly scenarios: { [K in keyof ScenarioFigures]?: ScenarioFigures[K] & { load?: ScenarioLoad } };
+  readonly durationSeconds: number;
+}
