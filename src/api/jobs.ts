@@ -278,6 +278,7 @@ export class Jobs {
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
       });
+      this.finished.forget(this.workflowId(jobId));
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) throw new JobConflictError(jobId, `job "${jobId}" is already running again`);
       throw err;
@@ -286,6 +287,8 @@ export class Jobs {
   }
 
   async get(jobId: string): Promise<JobState> {
+    const recent = this.finished.latest(this.workflowId(jobId));
+    if (recent) return this.withCallback(recent, this.workflowId(jobId));
     return this.readState(await this.describe(jobId));
   }
 
@@ -297,13 +300,19 @@ export class Jobs {
   /** Waits up to `seconds` for the job to finish; its final state, or undefined if it is still going. */
   async waitForFinish(jobId: string, seconds: number): Promise<JobState | undefined> {
     if (seconds <= 0) return undefined;
-    const handle = this.deps.client.workflow.getHandle(this.workflowId(jobId));
+    const workflowId = this.workflowId(jobId);
+    let outcome: unknown;
     try {
-      await this.deps.client.connection.withDeadline(Date.now() + seconds * 1000, () => handle.result());
+      outcome = await this.deps.client.connection.withDeadline(Date.now() + seconds * 1000, () => this.deps.client.workflow.getHandle(workflowId).result());
     } catch (err) {
-      if (!(err instanceof WorkflowFailedError) && isTemporalUnreachable(err)) return undefined;
+      if (err instanceof WorkflowFailedError) outcome = err.cause instanceof ApplicationFailure ? err.cause.details?.[0] : undefined;
+      else if (isTemporalUnreachable(err)) return undefined;
     }
-    // The wait can end for other reasons than the job's end (a cancelled call): only a finished state counts.
+    // The close event already carries the final state of a succeeded, failed or timed-out job.
+    if (isJobState(outcome) && isFinished(outcome.status)) {
+      return this.deps.client.connection.withDeadline(Date.now() + temporalDeadlineMs, () => this.withCallback(outcome, workflowId));
+    }
+    // Cancelled or ended from outside, or the wait ended otherwise (a cancelled call): only a finished state counts.
     const state = await this.getFresh(jobId);
     return isFinished(state.status) ? state : undefined;
   }
@@ -388,7 +397,7 @@ export class Jobs {
     const cached = this.finished.get(info.runId);
     if (cached) return cached;
     const state = await this.readClosed(info);
-    this.finished.set(info.runId, state);
+    this.finished.set(info.runId, info.workflowId, state);
     return state;
   }
 

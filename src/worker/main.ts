@@ -2,7 +2,7 @@ import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@tempor
 import { loadConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createLazyClient } from '../temporal/connection.js';
-import { bundleJobWorkflows, createJobWorkers } from './workers.js';
+import { createJobWorkers, prebuiltWorkflowBundle } from './workers.js';
 
 const sdkLevels: Record<Config['LOG_LEVEL'], LogLevel> = {
   trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR',
@@ -33,7 +33,7 @@ async function run(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueuePrefix: config.JOBS_TASK_QUEUE_PREFIX,
     queues: config.WORKER_QUEUES,
-    workflowBundle: await bundleJobWorkflows(),
+    workflowBundle: await prebuiltWorkflowBundle(),
     settings: { commandsDir: config.JOBS_COMMANDS_DIR },
     callbacks: { secret: config.CALLBACK_SECRET, uiUrl: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE },
   });

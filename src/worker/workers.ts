@@ -1,6 +1,13 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundle, type WorkflowBundleOption, type WorkflowBundlePath } from '@temporalio/worker';
+import { projectRoot } from '../temporal/binaries.js';
 import { taskQueueFor, workflowTaskQueueFor } from '../config.js';
 import type { JobPriority } from '../contract/job.js';
 import { createActivities } from '../activities/index.js';
@@ -8,6 +15,27 @@ import type { JobTypeSettings } from '../activities/job-type.js';
 import { createCallbackActivities, type CallbackSettings } from '../activities/callback.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/**
+ * The workflow bundle as a file under .cache/, named by a hash of what goes into it, built by a child
+ * process on first use: webpack would add 60–100 MB to the worker's memory for good.
+ */
+export async function prebuiltWorkflowBundle(): Promise<WorkflowBundlePath> {
+  const inputs = [join(projectRoot, 'package-lock.json')];
+  for (const dir of ['src/workflows', 'src/contract']) {
+    for (const name of (await readdir(join(projectRoot, dir))).sort()) inputs.push(join(projectRoot, dir, name));
+  }
+  const hash = createHash('sha256');
+  for (const file of inputs) hash.update(file).update(await readFile(file));
+  const codePath = join(projectRoot, '.cache', 'workflow-bundles', `${hash.digest('hex').slice(0, 16)}.js`);
+  if (!existsSync(codePath)) {
+    await mkdir(dirname(codePath), { recursive: true });
+    const builder = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./bundle.ts', import.meta.url)), codePath], { stdio: 'inherit' });
+    const [code] = (await once(builder, 'exit')) as [number | null];
+    if (code !== 0) throw new Error(`building the workflow bundle failed (exit ${code})`);
+  }
+  return { codePath };
+}
 
 export async function bundleJobWorkflows(): Promise<WorkflowBundle> {
   return bundleWorkflowCode({ workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error } });
@@ -20,7 +48,7 @@ export interface JobWorkersOptions {
   readonly taskQueuePrefix: string;
   /** The priorities this process serves and the concurrent attempts (slots) of each. */
   readonly queues: Partial<Record<JobPriority, number>>;
-  readonly workflowBundle: WorkflowBundle;
+  readonly workflowBundle: WorkflowBundleOption;
   /** Whether this process also runs job workflows (default true); one process may hold one such worker. */
   readonly runWorkflows?: boolean;
   readonly settings: JobTypeSettings;
