@@ -175,7 +175,7 @@ export function createApp(deps: AppDeps): App {
   const guard = authenticate(apiKeys);
   koa.use((ctx, next) => (ctx.path === '/api/v1' || ctx.path.startsWith('/api/v1/') ? guard(ctx, next) : next()));
   // Every call to Temporal made while serving one request shares a deadline, so an outage is a prompt 503.
-  koa.use((ctx, next) => deps.client.connection.withDeadline(Date.now() + temporalDeadlineMs, next));
+  koa.use((_ctx, next) => deps.client.connection.withDeadline(Date.now() + temporalDeadlineMs, next));
   for (const router of routers) {
     koa.use(router.routes());
     koa.use(router.allowedMethods());
