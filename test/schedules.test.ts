@@ -81,4 +81,18 @@ describe('Schedules', function () {
     assert.equal((await service.request('DELETE', `/api/v1/schedules/${scheduleId}`)).status, 204);
     assert.equal((await service.request('GET', `/api/v1/schedules/${scheduleId}`)).status, 404);
   });
+
+  it('runs a daily cron once a day: three days backfilled give three jobs at 03:00 UTC', async function () {
+    // The time-skipping server does not implement Schedules; Temporal's backfill evaluates the same spec
+    // over past days instead, on the real server.
+    const scheduleId = uniqueJobId('daily');
+    await service.request<Schedule>('POST', '/api/v1/schedules', { scheduleId, cron: '0 3 * * *', job: { type: 'sleep', input: { seconds: 0 } } });
+    const today = new Date();
+    const end = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()));
+    const start = new Date(end.getTime() - 3 * 86_400_000);
+    await service.temporal.client.schedule.getHandle(scheduleId).backfill({ start, end, overlap: 'ALLOW_ALL' });
+    const expected = [3, 2, 1].map((daysAgo) => `${scheduleId}-${new Date(end.getTime() - daysAgo * 86_400_000 + 3 * 3_600_000).toISOString().replace('.000Z', 'Z')}`);
+    for (const jobId of expected) assert.equal((await service.waitFor(jobId, ['succeeded'])).jobId, jobId);
+    assert.equal(await service.countWorkflows(`WorkflowId STARTS_WITH '${scheduleId}-'`), 3);
+  });
 });
