@@ -18,22 +18,22 @@ import {
   workflowInfo,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
-import { callbackWorkflow } from './callback-workflow.js';
 import { TimeoutType } from '@temporalio/common';
 import type { ChildResult, JobError } from '../contract/job.js';
+import { callbackWorkflow } from './callback-workflow.js';
 import {
   attemptFailed,
   attemptStarted,
   callbackWorkflowIdOf,
   defaultTenant,
-  jobIdOf,
-  workflowIdOf,
   ended,
   initialJobState,
   isFinished,
+  jobIdOf,
   priorityOf,
   retryDelaySeconds,
   succeeded,
+  workflowIdOf,
   type AttemptInfo,
   type AttemptOutcome,
   type JobRequest,
