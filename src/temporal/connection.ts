@@ -1,8 +1,20 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, isRetryableError, makeGrpcRetryInterceptor } from '@temporalio/client';
+
+/** The longest pause between retries of one call. */
+const longestRetryPauseMs = 1000;
+
+/**
+ * The SDK's retry of UNAVAILABLE and its kin, with pauses capped at a second: its own cap (5 s) sleeps past a
+ * request's deadline, so an outage answered a 503 up to ≈ 3 s late.
+ */
+const retryInterceptor = makeGrpcRetryInterceptor({
+  delayFunction: (attempt) => Math.min(longestRetryPauseMs, 100 * 1.7 ** attempt) * (0.8 + Math.random() * 0.4),
+  retryableDecider: (attempt, status) => attempt < 10 && isRetryableError(status),
+});
 
 /**
  * A client that connects on first use, so the API starts (and answers 503) while Temporal is down.
  */
 export function createLazyClient(address: string, namespace: string): Client {
-  return new Client({ connection: Connection.lazy({ address }), namespace });
+  return new Client({ connection: Connection.lazy({ address, interceptors: [retryInterceptor] }), namespace });
 }
