@@ -5,7 +5,7 @@ import { CreateScheduleBody, JobBatchBody, JobId, ListJobsQuery, ScheduleId, Sub
 import { findJobType, jobTypes } from '../activities/registry.js';
 import { readJsonBody } from './body.js';
 import { streamJobEvents } from './job-events.js';
-import { ApiError, RequestInvalidError, toApiError } from './errors.js';
+import { ApiError, errorBody, RequestInvalidError, toApiError } from './errors.js';
 import type { Jobs } from './jobs.js';
 import type { ApiMetrics } from './metrics.js';
 import type { Schedules } from './schedules.js';
@@ -125,7 +125,7 @@ export function jobBatchesRouter(deps: JobsRoutesDeps): Router {
           const refusal = toApiError(err);
           if (!refusal) ctx.app.emit('error', err, ctx);
           const error = refusal ?? new ApiError('internal', 'internal error');
-          results[index] = { index, status: error.status, error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } };
+          results[index] = { index, status: error.status, ...errorBody(error.code, error.message, error.details) };
         }
       }
     };

@@ -18,9 +18,9 @@ import { jobPath, toJobJson } from '../contract/job-json.js';
 import type { JobType, JobTypeSettings } from '../activities/job-type.js';
 import { findJobType } from '../activities/registry.js';
 import { jobWorkflow } from '../workflows/index.js';
-import { callbackWorkflowIdOf, defaultTenant, initialJobState, isFinished, priorityOf, workflowIdOf, type JobRequest, type JobState } from '../workflows/job-state.js';
+import { callbackWorkflowIdOf, defaultTenant, initialJobState, isFinished, workflowIdOf, type JobRequest, type JobState } from '../workflows/job-state.js';
 import { jobStateQuery } from '../workflows/messages.js';
-import { JobPriorityKey, JobStatusKey, JobTenantKey, JobTypeKey } from '../workflows/search-attributes.js';
+import { jobStartMetadata, JobPriorityKey, JobStatusKey, JobTenantKey, JobTypeKey } from '../workflows/search-attributes.js';
 import { FinishedJobCache } from './finished-jobs.js';
 import { JobConflictError, JobNotFoundError, PayloadTooLargeError, RequestInvalidError, isTemporalUnreachable } from './errors.js';
 
@@ -143,8 +143,6 @@ export class Jobs {
     return toJobJson(state, this.workflowId(state.jobId), { uiUrl: this.deps.uiUrl, namespace: this.deps.namespace });
   }
 
-
-  /** Validates a submit body against its job type and applies the type's defaults. */
   /** Validates a submit body (with its children) against the job types and applies their defaults. */
   async resolve(body: SubmitJobBody): Promise<JobRequest> {
     const request = await this.resolveOne(body);
@@ -183,6 +181,7 @@ export class Jobs {
       .then(() => true, (err: unknown) => (err instanceof WorkflowNotFoundError ? false : Promise.reject(err)));
   }
 
+  /** Validates one job's body against its job type and applies the type's defaults. */
   async resolveOne(body: ChildJobBody): Promise<JobRequest> {
     const jobType: JobType | undefined = findJobType(body.type);
     if (!jobType) throw new RequestInvalidError(`type: unknown job type "${body.type}"`, [{ path: 'type', message: 'unknown job type' }]);
@@ -248,14 +247,7 @@ export class Jobs {
       workflowId: this.workflowId(request.jobId),
       taskQueue: workflowTaskQueueFor(this.deps.taskQueuePrefix),
       args: [request] as [JobRequest],
-      memo: { jobType: request.type, jobPriority: request.priority, jobTenant: this.tenant, requestHash: requestHash(request) },
-      typedSearchAttributes: [
-        { key: JobTypeKey, value: request.type },
-        { key: JobPriorityKey, value: request.priority },
-        { key: JobStatusKey, value: 'queued' },
-        { key: JobTenantKey, value: this.tenant },
-      ],
-      priority: priorityOf(request),
+      ...jobStartMetadata(request, requestHash(request)),
     };
   }
 

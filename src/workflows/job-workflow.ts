@@ -40,7 +40,7 @@ import {
   type JobState,
 } from './job-state.js';
 import { attemptStartedSignal, jobStateQuery } from './messages.js';
-import { JobPriorityKey, JobStatusKey, JobTenantKey, JobTypeKey } from './search-attributes.js';
+import { jobStartMetadata, JobStatusKey } from './search-attributes.js';
 
 /** Every job type's handler is registered on the worker as an activity named after the type. */
 type JobActivities = Record<string, (input: unknown, attempt: AttemptInfo) => Promise<AttemptOutcome>>;
@@ -114,14 +114,7 @@ async function runChildren(request: JobRequest, onEnd: (index: number, status: C
           taskQueue: workflowInfo().taskQueue,
           args: [child],
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          memo: { jobType: child.type, jobPriority: child.priority, jobTenant: tenant, requestHash },
-          typedSearchAttributes: [
-            { key: JobTypeKey, value: child.type },
-            { key: JobPriorityKey, value: child.priority },
-            { key: JobStatusKey, value: 'queued' },
-            { key: JobTenantKey, value: tenant },
-          ],
-          priority: priorityOf(child),
+          ...jobStartMetadata(child, requestHash),
         });
         results[index] = { jobId: child.jobId, status: 'succeeded', result: final.result, error: null };
       } catch (err) {

@@ -1,4 +1,5 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
+import { defaultTenant, priorityOf, type JobRequest } from './job-state.js';
 
 /** The Keyword search attributes of contract §3a; the dev servers and the cluster register exactly these. */
 export const JobTypeKey = defineSearchAttributeKey('JobType', SearchAttributeType.KEYWORD);
@@ -7,3 +8,26 @@ export const JobStatusKey = defineSearchAttributeKey('JobStatus', SearchAttribut
 export const JobTenantKey = defineSearchAttributeKey('JobTenant', SearchAttributeType.KEYWORD);
 
 export const jobSearchAttributeKeys = [JobTypeKey, JobPriorityKey, JobStatusKey, JobTenantKey];
+
+/**
+ * What a job's workflow starts with, whoever starts it (the API, a schedule, a parent job): the memo the API
+ * reads back (type, priority, tenant, the hash that tells a repeated submit from a different one), the
+ * search attributes of a queued job, and its Temporal priority.
+ */
+export function jobStartMetadata(request: JobRequest, requestHash: string): {
+  memo: Record<string, unknown>;
+  typedSearchAttributes: SearchAttributePair[];
+  priority: ReturnType<typeof priorityOf>;
+} {
+  const tenant = request.tenant ?? defaultTenant;
+  return {
+    memo: { jobType: request.type, jobPriority: request.priority, jobTenant: tenant, requestHash },
+    typedSearchAttributes: [
+      { key: JobTypeKey, value: request.type },
+      { key: JobPriorityKey, value: request.priority },
+      { key: JobStatusKey, value: 'queued' },
+      { key: JobTenantKey, value: tenant },
+    ],
+    priority: priorityOf(request),
+  };
+}
