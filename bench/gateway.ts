@@ -37,34 +37,37 @@ class StaleConnectionError extends Error {
 
 /**
  * node:http with a keep-alive agent rather than fetch: undici's fetch costs several times more CPU per
- * request in Node 20, and the client must not be what limits the figures.
+ * request in Node 20, and the client must not be what limits the figures. With several API processes, the
+ * requests go to each in turn, as a round-robin load balancer would send them.
  */
 export class Gateway {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  private sent = 0;
 
   constructor(
     private readonly host: string,
-    private readonly port: number,
+    private readonly ports: readonly number[],
   ) {}
 
   async request<T>(method: string, path: string, body?: unknown): Promise<Reply<T>> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
+    const port = this.ports[this.sent++ % this.ports.length]!;
     try {
-      return await this.send<T>(method, path, payload);
+      return await this.send<T>(port, method, path, payload);
     } catch (err) {
       // The server closed an idle keep-alive connection as this request went out on it: the request never
       // reached it, so it is sent again once (Node's documented remedy for this race).
       if (!(err instanceof StaleConnectionError)) throw err;
-      return this.send<T>(method, path, payload);
+      return this.send<T>(port, method, path, payload);
     }
   }
 
-  private send<T>(method: string, path: string, payload: string | undefined): Promise<Reply<T>> {
+  private send<T>(port: number, method: string, path: string, payload: string | undefined): Promise<Reply<T>> {
     return new Promise((resolve, reject) => {
       const req = request(
         {
           host: this.host,
-          port: this.port,
+          port,
           method,
           path,
           agent: this.agent,

@@ -4,15 +4,25 @@ import type { ScenarioLoad } from './results.js';
 import { perProcess, type ProcessName } from './stack.js';
 import { rounded, summarize } from './stats.js';
 
-/** Runs `task(0)` … `task(count - 1)` with at most `concurrency` in flight; resolves with the wall time in ms. */
-export async function runConcurrently(count: number, concurrency: number, task: (index: number) => Promise<void>): Promise<number> {
+/** `lanes` loops that each start `task(next index)` whenever theirs is done, as long as `more(next index)`; resolves with the wall time in ms. */
+async function runLanes(lanes: number, more: (index: number) => boolean, task: (index: number) => Promise<void>): Promise<number> {
   const started = performance.now();
   let next = 0;
   const lane = async (): Promise<void> => {
-    while (next < count) await task(next++);
+    while (more(next)) await task(next++);
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
+  await Promise.all(Array.from({ length: lanes }, lane));
   return performance.now() - started;
+}
+
+/** Runs `task(0)` … `task(count - 1)` with at most `concurrency` in flight; resolves with the wall time in ms. */
+export function runConcurrently(count: number, concurrency: number, task: (index: number) => Promise<void>): Promise<number> {
+  return runLanes(Math.min(concurrency, count), (index) => index < count, task);
+}
+
+/** Keeps `concurrency` tasks in flight, starting none after `untilMs` (a `performance.now()` time); resolves once the last ends. */
+export function runUntil(untilMs: number, concurrency: number, task: (index: number) => Promise<void>): Promise<number> {
+  return runLanes(concurrency, () => performance.now() < untilMs, task);
 }
 
 /** Runs `fn` and pushes its duration in ms onto `samples`. */

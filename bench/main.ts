@@ -1,11 +1,11 @@
 // `npm run bench`: starts an in-memory Temporal dev server, a worker and the API, runs the scenarios, stops
-// everything, prints a table and writes bench/results/latest.json and latest.svg.
+// everything, prints a table and writes bench/results/latest.json and latest.svg. With `--cluster`: the local
+// cluster, two API processes and three workers, into cluster.json and cluster.svg.
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, release, tmpdir, totalmem, type } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { temporalCli } from '../src/temporal/binaries.js';
 import { withLoad } from './load.js';
 import { BenchArgsInvalidError, parseBenchArgs, type BenchParams, type ScenarioName } from './options.js';
 import { summarizeProfile } from './profile.js';
@@ -15,12 +15,14 @@ import { latency } from './scenarios/latency.js';
 import { memory } from './scenarios/memory.js';
 import { poll } from './scenarios/poll.js';
 import { priority } from './scenarios/priority.js';
+import { scaling } from './scenarios/scaling.js';
 import { throughput } from './scenarios/throughput.js';
 import { BenchStack } from './stack.js';
 import { rounded } from './stats.js';
 import { latencyChart } from './svg.js';
 
 const scenarios: { [K in ScenarioName]: (stack: BenchStack, params: BenchParams) => Promise<ScenarioRun<ScenarioFigures[K]>> } = {
+  scaling,
   throughput,
   latency,
   poll,
@@ -48,7 +50,7 @@ async function describeMachine(stack: BenchStack): Promise<Machine> {
     memoryGb: rounded(totalmem() / 2 ** 30),
     os: `${type()} ${release()}`,
     node: process.versions.node,
-    temporal: `Temporal CLI ${temporalCli.version} dev server (Server ${serverVersion ?? '?'}), in memory`,
+    temporal: `${stack.temporal.description} (Server ${serverVersion ?? '?'})`,
     loadAverageAtStart: loadavg().map((load) => rounded(load, 2)),
     commit: commit(),
     startedAt: new Date().toISOString(),
@@ -70,8 +72,13 @@ async function run(): Promise<void> {
   const started = performance.now();
   const profilePath = params.cpuProfile ? join(tmpdir(), `durable-jobs-api-${process.pid}.cpuprofile`) : undefined;
 
-  console.log(`starting an in-memory dev server, a worker and the API${params.quick ? ' (quick run)' : ''}…`);
+  const { temporal, apiProcesses, workerProcesses } = params.stack;
+  const server = temporal === 'cluster' ? 'the local Temporal cluster' : 'an in-memory dev server';
+  console.log(`starting ${server}, ${workerProcesses} worker and ${apiProcesses} API process${apiProcesses === 1 ? '' : 'es'}${params.quick ? ' (quick run)' : ''}…`);
   const stack = await BenchStack.start({
+    shape: params.stack,
+    // `scaling` starts from one worker process and adds the others.
+    ...(params.scenarios.includes('scaling') ? { initialWorkers: 1 } : {}),
     workerQueues: params.workerQueues,
     ...(profilePath ? { apiEnv: { NODE_OPTIONS: `--import tsx --import ${profilerPath}`, BENCH_CPU_PROFILE: profilePath } } : {}),
   });
@@ -88,7 +95,7 @@ async function run(): Promise<void> {
   try {
     machine = await describeMachine(stack);
     stack.startSampling();
-    if (profilePath) process.kill(stack.api.pid, 'SIGUSR2');
+    if (profilePath) for (const api of stack.apis) process.kill(api.pid, 'SIGUSR2');
     for (const name of params.scenarios) await runScenario(name, stack, params, figures, distributions);
   } finally {
     await stack.teardown();
@@ -101,8 +108,9 @@ async function run(): Promise<void> {
     console.log('\nA profiled API is slower: the figures of this run are not written to bench/results/.');
     return;
   }
-  const caption = `${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, ${machine.startedAt.slice(0, 16).replace('T', ' ')} UTC, load average ${machine.loadAverageAtStart[0]} at start${params.quick ? ', quick run' : ''}`;
-  const written = await writeResults(results, latencyChart(distributions, caption));
+  const where = temporal === 'cluster' ? `cluster, ${apiProcesses} API and ${workerProcesses} worker processes, ` : '';
+  const caption = `${where}${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, ${machine.startedAt.slice(0, 16).replace('T', ' ')} UTC, load average ${machine.loadAverageAtStart[0]} at start${params.quick ? ', quick run' : ''}`;
+  const written = await writeResults(temporal === 'cluster' ? 'cluster' : 'latest', results, latencyChart(distributions, caption));
   console.log(`wrote ${written.json} and ${written.svg} (${results.durationSeconds} s in all)`);
 }
 

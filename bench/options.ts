@@ -1,14 +1,40 @@
-// `npm run bench -- [--scenario <name>]… [--jobs N] [--concurrency C] [--quick] [--cpu-prof]`
+// `npm run bench -- [--cluster] [--scenario <name>]… [--jobs N] [--concurrency C] [--quick] [--cpu-prof]`
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { JobPriority } from '../src/contract/job.js';
 
-export const scenarioNames = ['throughput', 'latency', 'poll', 'priority', 'memory'] as const;
+/** In the order they run: `scaling` starts with one worker process and leaves all of them running for the rest. */
+export const scenarioNames = ['scaling', 'throughput', 'latency', 'poll', 'priority', 'memory'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
+
+/** What runs the service: the dev server with one API and one worker, or the local cluster with them scaled out. */
+export interface StackShape {
+  readonly temporal: 'dev-server' | 'cluster';
+  readonly apiProcesses: number;
+  readonly workerProcesses: number;
+}
+
+/** `npm run bench` without `--cluster`. */
+export const devServerShape: StackShape = { temporal: 'dev-server', apiProcesses: 1, workerProcesses: 1 };
+
+/**
+ * Sleep jobs the `scaling` scenario runs at each worker count: `concurrency` clients in a closed loop, the jobs
+ * that end in the window after the warm-up counted.
+ */
+export interface ScalingLoad {
+  readonly name: string;
+  readonly priority: JobPriority;
+  /** Each job sleeps a random time in this range: jobs of one length start and end in waves, and a window would count whole waves or none. */
+  readonly seconds: { readonly min: number; readonly max: number };
+  readonly concurrency: number;
+  readonly warmUpSeconds: number;
+  readonly windowSeconds: number;
+}
 
 /** Everything a run depends on; it goes into the results as `params`. */
 export interface BenchParams {
   readonly quick: boolean;
+  readonly stack: StackShape;
   /** Run in this order whatever the order of the flags: `priority` leaves a backlog of low jobs behind it. */
   readonly scenarios: readonly ScenarioName[];
   readonly workerQueues: Readonly<Partial<Record<JobPriority, number>>>;
@@ -16,6 +42,7 @@ export interface BenchParams {
   readonly latency: { readonly jobs: number; readonly concurrency: 1 };
   readonly poll: { readonly pollers: number; readonly requestsPerSide: number; readonly runningJobs: number; readonly finishedJobs: number };
   readonly priority: { readonly lowJobs: number; readonly lowSeconds: number; readonly highJobs: number; readonly highSeconds: number };
+  readonly scaling: { readonly loads: readonly ScalingLoad[]; readonly waitSeconds: number };
   readonly cpuProfile: boolean;
 }
 
@@ -24,8 +51,11 @@ const Flags = z.strictObject({
   jobs: z.coerce.number().int().min(1).max(100_000).optional(),
   concurrency: z.coerce.number().int().min(1).max(1000).optional(),
   quick: z.boolean().optional(),
+  cluster: z.boolean().optional(),
   'cpu-prof': z.boolean().optional(),
-});
+})
+  .refine((flags) => !(flags.cluster && flags['cpu-prof']), { message: 'profiles the one API process of the dev-server stack: leave out --cluster', path: ['cpu-prof'] })
+  .refine((flags) => flags.cluster || !flags.scenario?.includes('scaling'), { message: 'scaling adds worker processes one at a time: it needs --cluster', path: ['scenario'] });
 
 /** Thrown by parseBenchArgs when a flag is unknown or has a bad value. */
 export class BenchArgsInvalidError extends Error {
@@ -42,6 +72,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchParams {
         jobs: { type: 'string' },
         concurrency: { type: 'string' },
         quick: { type: 'boolean' },
+        cluster: { type: 'boolean' },
         'cpu-prof': { type: 'boolean' },
       },
       strict: true,
@@ -50,12 +81,15 @@ export function parseBenchArgs(argv: readonly string[]): BenchParams {
     flags = Flags.parse(values);
   } catch (err) {
     const message = err instanceof z.ZodError ? err.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`).join('; ') : (err as Error).message;
-    throw new BenchArgsInvalidError(`${message}\nusage: npm run bench -- [--scenario ${scenarioNames.join('|')}]… [--jobs N] [--concurrency C] [--quick] [--cpu-prof]`);
+    throw new BenchArgsInvalidError(`${message}\nusage: npm run bench -- [--cluster] [--scenario ${scenarioNames.join('|')}]… [--jobs N] [--concurrency C] [--quick] [--cpu-prof]`);
   }
   const quick = flags.quick ?? false;
-  const chosen = new Set(flags.scenario ?? scenarioNames);
+  const cluster = flags.cluster ?? false;
+  const stack: StackShape = cluster ? { temporal: 'cluster', apiProcesses: 2, workerProcesses: 3 } : devServerShape;
+  const chosen = new Set(flags.scenario ?? scenarioNames.filter((name) => cluster || name !== 'scaling'));
   return {
     quick,
+    stack,
     scenarios: scenarioNames.filter((name) => chosen.has(name)),
     // normal has a slot for each of the poll scenario's running jobs; low few enough for the priority backlog.
     workerQueues: { high: 10, normal: 32, low: 20 },
@@ -67,7 +101,18 @@ export function parseBenchArgs(argv: readonly string[]): BenchParams {
     },
     latency: { jobs: quick ? 40 : 200, concurrency: 1 },
     poll: { pollers: 32, requestsPerSide: quick ? 600 : 2000, runningJobs: 32, finishedJobs: 32 },
-    priority: { lowJobs: quick ? 60 : 600, lowSeconds: 5, highJobs: 10, highSeconds: 0 },
+    // Enough low jobs to leave a backlog behind every worker process's low slots.
+    priority: { lowJobs: quick ? 60 * stack.workerProcesses : 600, lowSeconds: 5, highJobs: 10, highSeconds: 0 },
+    scaling: {
+      loads: [
+        // All the work is Temporal's: on 2 cores its server is the limit, whatever the number of workers.
+        { name: 'zero-second', priority: 'normal', seconds: { min: 0, max: 0 }, concurrency: 32, warmUpSeconds: quick ? 2 : 5, windowSeconds: quick ? 6 : 20 },
+        // The slots are the limit: 20 low slots per worker ÷ 4 s on average, 5 jobs/s per worker process. A dozen
+        // clients more than three workers' slots keep them full while clients turn around between jobs.
+        { name: '2–6 s, low', priority: 'low', seconds: { min: 2, max: 6 }, concurrency: 72, warmUpSeconds: quick ? 5 : 8, windowSeconds: quick ? 10 : 40 },
+      ],
+      waitSeconds: 60,
+    },
     cpuProfile: flags['cpu-prof'] ?? false,
   };
 }

@@ -25,36 +25,66 @@ export function peakRssMb(pid: number): number | undefined {
   return kb === undefined ? undefined : kb / 1024;
 }
 
-/** The fields of /proc/<pid>/stat after the command name, which may itself hold spaces and parentheses. */
-function statFields(pid: number): string[] | undefined {
+interface ProcessEntry {
+  readonly pid: number;
+  readonly parentPid: number;
+  /** The command name, which may itself hold spaces and parentheses. */
+  readonly command: string;
+  /** User plus system CPU seconds of the process itself. */
+  readonly cpuSeconds: number;
+  /** The same of its children that have ended and been waited for. */
+  readonly endedChildrenCpuSeconds: number;
+}
+
+/** What /proc/<pid>/stat says; undefined once the process is gone. */
+function readStat(pid: number): ProcessEntry | undefined {
+  let text: string;
   try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return text.slice(text.lastIndexOf(')') + 2).split(' ');
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return undefined;
   }
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  // ppid, utime, stime, cutime and cstime are fields 4 and 14 to 17 of stat: 1 and 11 to 14 after the command name.
+  return {
+    pid,
+    parentPid: Number(fields[1]),
+    command: text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')),
+    cpuSeconds: (Number(fields[11]) + Number(fields[12])) / ticksPerSecond,
+    endedChildrenCpuSeconds: (Number(fields[13]) + Number(fields[14])) / ticksPerSecond,
+  };
 }
 
 /** User plus system CPU seconds the process has used; 0 once it is gone. */
 export function cpuSeconds(pid: number): number {
-  const fields = statFields(pid);
-  // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command name.
-  return fields ? (Number(fields[11]) + Number(fields[12])) / ticksPerSecond : 0;
+  return readStat(pid)?.cpuSeconds ?? 0;
+}
+
+/** Every process on the machine now (but those that end while the table is read). */
+function processTable(): ProcessEntry[] {
+  return readdirSync('/proc').flatMap((entry) => (/^\d+$/.test(entry) ? (readStat(Number(entry)) ?? []) : []));
 }
 
 /** The pid of a child of `parentPid` whose command name is `command`, if there is one. */
 export function findChild(parentPid: number, command: string): number | undefined {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const name = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
-      if (name === command && Number(statFields(Number(entry))?.[1]) === parentPid) return Number(entry);
-    } catch {
-      // The process ended while the table was read.
-    }
-  }
-  return undefined;
+  return processTable().find((entry) => entry.parentPid === parentPid && entry.command === command)?.pid;
+}
+
+/**
+ * CPU seconds used by the processes `pids` and everything they started, the ended children included
+ * (PostgreSQL serves each connection from a process of its own).
+ */
+export function treeCpuSeconds(pids: readonly number[]): number {
+  const table = processTable();
+  const byPid = new Map(table.map((entry) => [entry.pid, entry]));
+  const children = new Map<number, ProcessEntry[]>();
+  for (const entry of table) children.set(entry.parentPid, [...(children.get(entry.parentPid) ?? []), entry]);
+  const treeOf = (pid: number): number => {
+    const entry = byPid.get(pid);
+    if (!entry) return 0;
+    return entry.cpuSeconds + entry.endedChildrenCpuSeconds + (children.get(pid) ?? []).reduce((sum, child) => sum + treeOf(child.pid), 0);
+  };
+  return pids.reduce((sum, pid) => sum + treeOf(pid), 0);
 }
 
 /** CPU seconds the whole machine has spent busy (all but idle and I/O wait), summed over its cores. */

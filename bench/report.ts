@@ -1,4 +1,4 @@
-// The run's results: a table on stdout, bench/results/latest.json and the chart beside it.
+// The run's results: a table on stdout, bench/results/latest.json (cluster.json for a cluster run) and the chart beside it.
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,15 @@ const mb = (label: string, value: number, atMost?: number): Row => ({ label, val
 
 /** The rows of each scenario, with the bars the issue sets for this 2-core machine. */
 const rowsOf: { [K in keyof ScenarioFigures]: RowsOf<K> } = {
+  scaling: (f) =>
+    f.series.flatMap((series) => [
+      ...series.points.flatMap((point) => [
+        { label: `${series.load}, ${point.workerProcesses} worker process${point.workerProcesses === 1 ? '' : 'es'}`, value: point.jobsPerSec, unit: 'jobs/s' },
+        { label: '  cores busy: workers', value: point.cores.worker, unit: 'cores' },
+        { label: '  cores busy: temporal', value: point.cores.temporal, unit: 'cores' },
+      ]),
+      { label: `${series.load}, last / first`, value: series.speedup, unit: '×' },
+    ]),
   throughput: (f) => [
     { label: 'gateway', value: f.gatewayJobsPerSec, unit: 'jobs/s' },
     { label: 'bare client', value: f.bareJobsPerSec, unit: 'jobs/s' },
@@ -110,12 +119,15 @@ export function formatTables(results: BenchResults): string {
     }
   }
   const machine = results.machine;
+  const { apiProcesses, workerProcesses } = results.params.stack;
+  const several = apiProcesses > 1 || workerProcesses > 1;
   return [
     `${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB, ${machine.os}, Node ${machine.node}, ${machine.temporal}; load average at start ${machine.loadAverageAtStart.join(' ')}`,
+    `${apiProcesses} API process${apiProcesses === 1 ? '' : 'es'}, ${workerProcesses} worker process${workerProcesses === 1 ? '' : 'es'}${several ? ': memory is the largest process of each role' : ''}`,
     '',
     table(['scenario', 'figure', 'value', 'unit', 'target'], figureRows, new Set([2])),
     '',
-    `cores busy per process while each scenario ran (${machine.cpus} in all)`,
+    `cores busy per ${several ? 'role (the sum over its processes)' : 'process'} while each scenario ran (${machine.cpus} in all)`,
     table(['scenario', 'wall s', 'client', 'api', 'worker', 'temporal', 'others', 'client loop lag p99 ms'], loadRows, new Set([1, 2, 3, 4, 5, 6, 7])),
   ].join('\n');
 }
@@ -127,8 +139,9 @@ async function writeAtomically(path: string, content: string): Promise<void> {
   await rename(`${path}.tmp`, path);
 }
 
-export async function writeResults(results: BenchResults, svg: string): Promise<{ json: string; svg: string }> {
-  const paths = { json: join(resultsDir, 'latest.json'), svg: join(resultsDir, 'latest.svg') };
+/** Writes `<name>.json` and `<name>.svg` in bench/results/. */
+export async function writeResults(name: 'latest' | 'cluster', results: BenchResults, svg: string): Promise<{ json: string; svg: string }> {
+  const paths = { json: join(resultsDir, `${name}.json`), svg: join(resultsDir, `${name}.svg`) };
   await writeAtomically(paths.json, `${JSON.stringify(results, null, 2)}\n`);
   await writeAtomically(paths.svg, svg);
   return paths;

@@ -1,4 +1,4 @@
-// The shape of bench/results/latest.json.
+// The shape of bench/results/latest.json (the dev server) and cluster.json (the local cluster).
 import type { BenchParams } from './options.js';
 import type { ProcessName } from './stack.js';
 
@@ -70,6 +70,19 @@ export interface PriorityFigures {
   readonly lowRunningWhenHighSubmitted: number;
 }
 
+/** Gateway throughput of one load with a number of worker processes, and the cores each role kept busy meanwhile. */
+export interface ScalingPoint {
+  readonly workerProcesses: number;
+  readonly jobsPerSec: number;
+  readonly cores: Record<ProcessName, number>;
+}
+
+export interface ScalingFigures {
+  /** Per load (`params.scaling.loads`): one worker process, then one more at each point. */
+  readonly series: readonly { readonly load: string; readonly points: readonly ScalingPoint[]; readonly speedup: number }[];
+}
+
+/** With several processes in a role, each figure is the largest of them. */
 export interface MemoryFigures {
   /** The kernel's high-water mark (VmHWM) over the process's whole life, start-up included. */
   readonly apiPeakRssMb: number;
@@ -83,6 +96,7 @@ export interface MemoryFigures {
 }
 
 export interface ScenarioFigures {
+  scaling: ScalingFigures;
   throughput: ThroughputFigures;
   latency: LatencyFigures;
   poll: PollFigures;

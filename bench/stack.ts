@@ -1,28 +1,33 @@
-// The service under test, as it runs in production: an in-memory dev server, and the worker and the API as
-// child processes started with their own entry points, so each one's CPU and memory can be read on its own.
+// The service under test, as it runs in production: a Temporal server (the in-memory dev server, or the local
+// cluster), and the API and worker processes started with their own entry points, so each one's CPU and memory can
+// be read on its own. With several processes in a role, a role's CPU is their sum and its memory their largest.
 import { join } from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { JobPriority } from '../src/contract/job.js';
 import { projectRoot } from '../src/temporal/binaries.js';
 import { createLazyClient } from '../src/temporal/connection.js';
-import { startDevServer } from '../src/temporal/dev-server.js';
-import { freePort, startApiPart, startWorkerPart, stopAllParts, type Part } from '../test/support/processes.js';
+import { freePort, startApiPart, startWorkerPart, stopAllParts, type Part, type WorkerPartOptions } from '../test/support/processes.js';
+import { startTemporalBackend, type TemporalBackend } from './backend.js';
 import { BareClient } from './bare-client.js';
 import { Gateway } from './gateway.js';
-import { cpuSeconds, findChild, peakRssMb, rssMb } from './proc.js';
+import { devServerShape, type StackShape } from './options.js';
+import { cpuSeconds, peakRssMb, rssMb, treeCpuSeconds } from './proc.js';
 
-/** The processes whose CPU the report splits a scenario's time between. */
+/** The roles whose CPU the report splits a scenario's time between. */
 export type ProcessName = 'client' | 'api' | 'worker' | 'temporal';
 
-/** A figure for each process. */
+/** A figure for each role. */
 export function perProcess(figure: (name: ProcessName) => number): Record<ProcessName, number> {
   return { client: figure('client'), api: figure('api'), worker: figure('worker'), temporal: figure('temporal') };
 }
 
 export interface StackOptions {
-  /** `WORKER_QUEUES` of the worker process. */
+  /** The dev server, one API and one worker process by default. */
+  readonly shape?: StackShape;
+  /** Worker processes to start with (the `scaling` scenario adds the rest); all of `shape.workerProcesses` by default. */
+  readonly initialWorkers?: number;
+  /** `WORKER_QUEUES` of each worker process. */
   readonly workerQueues: Partial<Record<JobPriority, number>>;
-  /** Extra environment of the API process (e.g. NODE_OPTIONS for a CPU profile). */
+  /** Extra environment of the API processes (e.g. NODE_OPTIONS for a CPU profile). */
   readonly apiEnv?: Record<string, string>;
 }
 
@@ -32,9 +37,10 @@ class RssSampler {
   private readonly peaks = new Map<number, number>();
   private timer: NodeJS.Timeout | undefined;
 
-  start(pids: readonly number[], intervalMs = 200): void {
+  /** Samples the processes `pids()` answers at each tick, so a process started later is sampled from then on. */
+  start(pids: () => readonly number[], intervalMs = 200): void {
     const sample = (): void => {
-      for (const pid of pids) {
+      for (const pid of pids()) {
         const mb = rssMb(pid);
         if (mb === undefined) continue;
         if (!this.first.has(pid)) this.first.set(pid, mb);
@@ -58,35 +64,43 @@ class RssSampler {
   }
 }
 
+/** Peak, sampled peak and ready RSS (MiB) of one role: each the largest among the role's processes. */
+export interface RoleMemory {
+  readonly peak: number;
+  readonly sampled: number;
+  readonly atStart: number;
+}
+
 export class BenchStack {
   private readonly sampler = new RssSampler();
   private stopped: Promise<void> | undefined;
 
   protected constructor(
-    private readonly temporal: TestWorkflowEnvironment,
-    readonly worker: Part,
-    readonly api: Part,
+    readonly temporal: TemporalBackend,
+    readonly apis: readonly Part[],
+    private readonly workerParts: Part[],
+    private readonly workerOptions: WorkerPartOptions,
     readonly gateway: Gateway,
     readonly bare: BareClient,
-    private readonly pids: Readonly<Record<ProcessName, number | undefined>>,
   ) {}
 
   static async start(options: StackOptions): Promise<BenchStack> {
-    const temporal = await startDevServer();
+    const shape = options.shape ?? devServerShape;
+    const temporal = await startTemporalBackend(shape.temporal);
     try {
       const taskQueuePrefix = `bench-${process.pid}`;
       const commandsDir = join(projectRoot, 'jobs', 'commands');
-      const port = await freePort();
-      const bare = new BareClient(createLazyClient(temporal.address, temporal.namespace ?? 'default'), taskQueuePrefix);
-      // Bundling the workflow code makes the worker the slow one to start; the API starts meanwhile. The API logs
-      // at `info`, the default a deployment runs with (a line per request); the worker inherits this process's
+      const ports = await Promise.all(Array.from({ length: shape.apiProcesses }, () => freePort()));
+      const bare = new BareClient(createLazyClient(temporal.address, temporal.namespace), taskQueuePrefix);
+      const workerOptions: WorkerPartOptions = { temporalAddress: temporal.address, taskQueuePrefix, commandsDir, queues: options.workerQueues, client: bare.client };
+      // Bundling the workflow code makes the workers the slow ones to start; the APIs start meanwhile. The APIs log
+      // at `info`, the default a deployment runs with (a line per request); the workers inherit this process's
       // LOG_LEVEL, as startWorkerPart takes no environment.
-      const [worker, api] = await Promise.all([
-        startWorkerPart({ temporalAddress: temporal.address, taskQueuePrefix, commandsDir, queues: options.workerQueues, client: bare.client }),
-        startApiPart({ port, temporalAddress: temporal.address, taskQueuePrefix, commandsDir, env: { LOG_LEVEL: 'info', ...options.apiEnv } }),
+      const [workers, apis] = await Promise.all([
+        Promise.all(Array.from({ length: options.initialWorkers ?? shape.workerProcesses }, () => startWorkerPart(workerOptions))),
+        Promise.all(ports.map((port) => startApiPart({ port, temporalAddress: temporal.address, taskQueuePrefix, commandsDir, env: { LOG_LEVEL: 'info', ...options.apiEnv } }))),
       ]);
-      const pids = { client: process.pid, api: api.pid, worker: worker.pid, temporal: findChild(process.pid, 'temporal') };
-      return new BenchStack(temporal, worker, api, new Gateway('127.0.0.1', port), bare, pids);
+      return new BenchStack(temporal, apis, workers, workerOptions, new Gateway('127.0.0.1', ports), bare);
     } catch (err) {
       await stopAllParts();
       await temporal.teardown();
@@ -94,38 +108,44 @@ export class BenchStack {
     }
   }
 
-  /** CPU seconds used so far by each process. */
+  get workers(): readonly Part[] {
+    return this.workerParts;
+  }
+
+  /** Starts one more worker process; resolves once it polls every queue. */
+  async addWorker(): Promise<void> {
+    this.workerParts.push(await startWorkerPart(this.workerOptions));
+  }
+
+  /** CPU seconds used so far by each role: the sum over its processes (Temporal's with what they started). */
   cpuSeconds(): Record<ProcessName, number> {
-    return perProcess((name) => {
-      const pid = this.pids[name];
-      return pid === undefined ? 0 : cpuSeconds(pid);
-    });
+    const sum = (parts: readonly Part[]): number => parts.reduce((total, part) => total + cpuSeconds(part.pid), 0);
+    return { client: cpuSeconds(process.pid), api: sum(this.apis), worker: sum(this.workers), temporal: treeCpuSeconds(this.temporal.pids()) };
   }
 
   /**
-   * Resident memory (MiB) of the API and the worker: the peak over their whole life (VmHWM), the peak sampled
-   * while scenarios ran, and what they held when the scenarios began.
+   * Resident memory (MiB) of the API and the worker roles: the peak over a process's whole life (VmHWM), the
+   * peak sampled while scenarios ran, and what it held when sampling began (a worker added later: when it joined);
+   * each the largest among the role's processes.
    */
-  memory(): { api: number; worker: number; apiSampled: number; workerSampled: number; apiAtStart: number; workerAtStart: number } {
-    const known = (value: number | undefined, what: string): number => {
-      if (value === undefined) throw new Error(`no memory figure for ${what}: did the process exit?`);
-      return value;
+  memory(): { api: RoleMemory; worker: RoleMemory } {
+    const largest = (parts: readonly Part[], role: string): RoleMemory => {
+      const known = (value: number | undefined, what: string): number => {
+        if (value === undefined) throw new Error(`no memory figure for ${role} process ${what}: did it exit?`);
+        return value;
+      };
+      const each = parts.map((part) => {
+        const sampled = known(this.sampler.peakMb(part.pid), `${part.pid} (sampled)`);
+        // The kernel syncs a process's RSS counters lazily, so VmHWM can trail a VmRSS sampled a moment before.
+        return { peak: Math.max(known(peakRssMb(part.pid), String(part.pid)), sampled), sampled, atStart: known(this.sampler.firstMb(part.pid), `${part.pid} (at start)`) };
+      });
+      return { peak: Math.max(...each.map((m) => m.peak)), sampled: Math.max(...each.map((m) => m.sampled)), atStart: Math.max(...each.map((m) => m.atStart)) };
     };
-    const apiSampled = known(this.sampler.peakMb(this.api.pid), 'the API (sampled)');
-    const workerSampled = known(this.sampler.peakMb(this.worker.pid), 'the worker (sampled)');
-    // The kernel syncs a process's RSS counters lazily, so VmHWM can trail a VmRSS sampled a moment before.
-    return {
-      api: Math.max(known(peakRssMb(this.api.pid), 'the API'), apiSampled),
-      worker: Math.max(known(peakRssMb(this.worker.pid), 'the worker'), workerSampled),
-      apiSampled,
-      workerSampled,
-      apiAtStart: known(this.sampler.firstMb(this.api.pid), 'the API (at start)'),
-      workerAtStart: known(this.sampler.firstMb(this.worker.pid), 'the worker (at start)'),
-    };
+    return { api: largest(this.apis, 'API'), worker: largest(this.workers, 'worker') };
   }
 
   startSampling(): void {
-    this.sampler.start([this.api.pid, this.worker.pid]);
+    this.sampler.start(() => [...this.apis, ...this.workers].map((part) => part.pid));
   }
 
   /** Stops each part on its own, so one failure does not leave the rest running; a second call waits for the first. */

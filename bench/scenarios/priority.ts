@@ -1,4 +1,4 @@
-// High-priority jobs submitted behind a backlog of low ones that saturates the worker's low slots: how long
+// High-priority jobs submitted behind a backlog of low ones that saturates the workers' low slots: how long
 // the high jobs take from submit to finish, and how many low jobs were still waiting when they were done.
 import { JobPriorityKey, JobStatusKey } from '../../src/workflows/search-attributes.js';
 import type { JobBody } from '../gateway.js';
@@ -19,7 +19,7 @@ const submitters = 32;
 
 export async function priority(stack: BenchStack, params: BenchParams): Promise<ScenarioRun<PriorityFigures>> {
   const { lowJobs, lowSeconds, highJobs, highSeconds } = params.priority;
-  const lowSlots = params.workerQueues.low ?? 0;
+  const lowSlots = (params.workerQueues.low ?? 0) * stack.workers.length;
   const countLow = (status: 'queued' | 'running'): Promise<number> =>
     stack.bare.count(`WorkflowType = 'jobWorkflow' AND ${JobPriorityKey.name} = 'low' AND ${JobStatusKey.name} = '${status}'`);
 
