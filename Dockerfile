@@ -13,19 +13,22 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
-RUN npx tsc --noEmit -p .
+COPY scripts/build.mjs ./scripts/
+RUN npx tsc --noEmit -p . && node scripts/build.mjs
 
-# The API (the default command) and the worker (`node --import tsx src/worker/main.ts`), run by tsx as `npm run api` does.
+# The API (the default command) and the worker (`node .cache/build/src/worker/main.js`), compiled as `npm run api`
+# runs them. The worker also needs src/: it bundles the workflow code from it.
 FROM ${NODE_IMAGE} AS app
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/src ./src
+COPY --from=build /app/.cache/build ./.cache/build
 COPY jobs ./jobs
 USER node
 EXPOSE 3000
-CMD ["node", "--import", "tsx", "src/api/main.ts"]
+CMD ["node", ".cache/build/src/api/main.js"]
 
 # temporal-sql-tool from the pinned Temporal server module (its schemas are embedded in it).
 FROM golang:1.26 AS temporal-sql-tool
@@ -35,4 +38,4 @@ RUN go install go.temporal.io/server/cmd/tools/sql@v1.32.2
 # One-shot: creates Temporal's databases and schemas, or brings them up to date (src/temporal/cluster/schema.ts).
 FROM app AS temporal-schema
 COPY --from=temporal-sql-tool /go/bin/sql /usr/local/bin/temporal-sql-tool
-CMD ["node", "--import", "tsx", "src/temporal/cluster/setup-schema.ts"]
+CMD ["node", ".cache/build/src/temporal/cluster/setup-schema.js"]

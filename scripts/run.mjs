@@ -54,4 +54,10 @@ if (target === '--test') {
   if (typecheck !== 0) process.exit(typecheck);
   process.exit(await run(bin('mocha'), rest.length > 0 ? rest : ['test/**/*.test.ts']));
 }
+// The service's parts run compiled; the bench and the project's scripts run through tsx.
+if (target.startsWith('src/')) {
+  const { buildSources, builtEntry } = await import('./build.mjs');
+  await buildSources();
+  process.exit(await run(process.execPath, [builtEntry(target), ...rest]));
+}
 process.exit(await run(process.execPath, ['--import', 'tsx', join(root, target), ...rest]));

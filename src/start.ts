@@ -1,13 +1,16 @@
 // `npm start`: the Temporal dev server (unless TEMPORAL_ADDRESS is set), one worker and the API.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig } from './config.js';
 import { startLocalServer } from './temporal/local.js';
 
+/** Runs a part the way this process runs: compiled (`npm start`), or its TypeScript through tsx. */
 function startPart(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(entry, import.meta.url))], {
+  const sibling = new URL(`${entry}${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(sibling)], {
     env,
     stdio: 'inherit',
   });
@@ -57,8 +60,8 @@ async function run(): Promise<void> {
     temporalAddress = `localhost:${config.TEMPORAL_DEV_PORT}`;
   }
   const env = { ...process.env, TEMPORAL_ADDRESS: temporalAddress };
-  parts.push(startPart('worker', './worker/main.ts', env));
-  const api = startPart('API', './api/main.ts', env);
+  parts.push(startPart('worker', './worker/main', env));
+  const api = startPart('API', './api/main', env);
   parts.push(api);
   await waitForApi(`http://localhost:${config.PORT}/healthz`, api);
   console.log(

@@ -4,7 +4,6 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundle, type WorkflowBundleOption, type WorkflowBundlePath } from '@temporalio/worker';
 import { projectRoot } from '../temporal/binaries.js';
@@ -14,7 +13,7 @@ import { createActivities } from '../activities/index.js';
 import type { JobTypeSettings } from '../activities/job-type.js';
 import { createCallbackActivities, type CallbackSettings } from '../activities/callback.js';
 
-export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+export const workflowsPath = join(projectRoot, 'src', 'workflows', 'index.ts');
 
 /**
  * The workflow bundle as a file under .cache/, named by a hash of what goes into it, built by a child
@@ -30,7 +29,7 @@ export async function prebuiltWorkflowBundle(): Promise<WorkflowBundlePath> {
   const codePath = join(projectRoot, '.cache', 'workflow-bundles', `${hash.digest('hex').slice(0, 16)}.js`);
   if (!existsSync(codePath)) {
     await mkdir(dirname(codePath), { recursive: true });
-    const builder = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./bundle.ts', import.meta.url)), codePath], { stdio: 'inherit' });
+    const builder = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'src', 'worker', 'bundle.ts'), codePath], { stdio: 'inherit' });
     const [code] = (await once(builder, 'exit')) as [number | null];
     if (code !== 0) throw new Error(`building the workflow bundle failed (exit ${code})`);
   }

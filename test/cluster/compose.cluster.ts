@@ -56,8 +56,8 @@ describe('docker-compose.yml takes its Temporal settings from server-settings.ts
   it('sets up schemas and the namespace with the same entries the compose file runs', async function () {
     this.timeout(180_000);
     assert.match(compose, /target: temporal-schema/);
-    assert.match(compose, /command: \["node", "--import", "tsx", "src\/temporal\/cluster\/register-namespace\.ts"\]/);
-    assert.match(dockerfile, /CMD \["node", "--import", "tsx", "src\/temporal\/cluster\/setup-schema\.ts"\]/);
+    assert.match(compose, /command: \["node", "\.cache\/build\/src\/temporal\/cluster\/register-namespace\.js"\]/);
+    assert.match(dockerfile, /CMD \["node", "\.cache\/build\/src\/temporal\/cluster\/setup-schema\.js"\]/);
 
     const dir = await mkdtemp(join(tmpdir(), 'durable-jobs-compose-'));
     await chmod(dir, 0o755);

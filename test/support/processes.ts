@@ -7,8 +7,12 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
+import { buildSources, builtEntry } from '../../scripts/build.mjs';
 import { Env, taskQueueFor, workflowTaskQueueFor } from '../../src/config.js';
 import type { JobPriority } from '../../src/contract/job.js';
+
+// Parts run compiled, as `npm run <part>` runs them: the build of the sources as they are now.
+await buildSources();
 
 const { TaskQueueKind, TaskQueueType } = proto.temporal.api.enums.v1;
 
@@ -83,9 +87,9 @@ export class Part {
     this.exited = once(child, 'exit').then(() => undefined);
   }
 
-  /** Starts `entry` (relative to the project root) with `process.execPath --import tsx`, as `scripts/run.mjs` does. */
+  /** Starts the compiled `entry` (a source file relative to the project root), as `scripts/run.mjs` does. */
   static spawn(name: string, entry: string, env: Record<string, string>): Part {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    const child = spawn(process.execPath, [builtEntry(entry)], {
       cwd: projectRoot,
       env: { ...inheritedEnv, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
