@@ -281,7 +281,10 @@ export class Jobs {
   async get(jobId: string): Promise<JobState> {
     const recent = this.finished.latest(this.workflowId(jobId));
     if (recent) return this.withCallback(recent, this.workflowId(jobId));
-    return this.readState(await this.describe(jobId));
+    // A poll is most often of a running job: its query goes out beside the describe, not after it. The client
+    // asks Temporal to reject queries of closed workflows, so a finished job's costs no worker a replay.
+    const queried = this.queryState(this.deps.client.workflow.getHandle(this.workflowId(jobId)));
+    return this.readState(await this.describe(jobId), queried);
   }
 
   /** `get` under a deadline of its own, for callers that outlive the request's (waits, event streams). */
@@ -365,10 +368,11 @@ export class Jobs {
     }
   }
 
-  private async readState(described: WorkflowExecutionDescription | Promise<WorkflowExecutionDescription>): Promise<JobState> {
+  /** `queried`: the job's state as its workflow answered a query already sent, if one was. */
+  private async readState(described: WorkflowExecutionDescription | Promise<WorkflowExecutionDescription>, queried?: Promise<JobState | undefined>): Promise<JobState> {
     const description = await described;
     if (description.status.name !== 'RUNNING') return this.withCallback(await this.readFinished(description), description.workflowId);
-    return this.readRunning(this.deps.client.workflow.getHandle(description.workflowId, description.runId), description);
+    return this.readRunning(description, queried ?? this.queryState(this.deps.client.workflow.getHandle(description.workflowId, description.runId)));
   }
 
   /** A finished job's callback is delivered by a workflow of its own: its state says how delivery goes. */
@@ -393,14 +397,14 @@ export class Jobs {
     return state;
   }
 
-  private async readRunning(handle: WorkflowHandle, description: WorkflowExecutionDescription): Promise<JobState> {
-    let state: JobState;
-    try {
-      state = await this.deps.client.connection.withDeadline(Date.now() + queryDeadlineMs, () => handle.query(jobStateQuery));
-    } catch {
-      // No worker answered in time: the history still has the request, the search attribute the status.
-      state = await this.stateFromHistory(description);
-    }
+  /** The state the job's workflow answers, or undefined when it cannot (closed, or no worker in time). */
+  private queryState(handle: WorkflowHandle): Promise<JobState | undefined> {
+    return this.deps.client.connection.withDeadline(Date.now() + queryDeadlineMs, () => handle.query(jobStateQuery)).catch(() => undefined);
+  }
+
+  private async readRunning(description: WorkflowExecutionDescription, queried: Promise<JobState | undefined>): Promise<JobState> {
+    // Without an answer, the history still has the request, and the search attribute the status.
+    const state = (await queried) ?? (await this.stateFromHistory(description));
     if (state.status !== 'running') return state;
     return { ...state, progress: this.heartbeatProgress(description) ?? state.progress };
   }

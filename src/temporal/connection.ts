@@ -16,5 +16,10 @@ const retryInterceptor = makeGrpcRetryInterceptor({
  * A client that connects on first use, so the API starts (and answers 503) while Temporal is down.
  */
 export function createLazyClient(address: string, namespace: string): Client {
-  return new Client({ connection: Connection.lazy({ address, interceptors: [retryInterceptor] }), namespace });
+  return new Client({
+    connection: Connection.lazy({ address, interceptors: [retryInterceptor] }),
+    namespace,
+    // Job states are queried only of running workflows; a closed one's would cost a worker a full replay.
+    workflow: { queryRejectCondition: 'NOT_OPEN' },
+  });
 }
