@@ -25,6 +25,24 @@ export function runUntil(untilMs: number, concurrency: number, task: (index: num
   return runLanes(concurrency, () => performance.now() < untilMs, task);
 }
 
+/**
+ * `lanes` loops, lane k running `task(k)` `perLane` times, one start every `intervalMs` (at once when the last
+ * ran over), the lanes' first starts spread over one interval; resolves with the wall time in ms.
+ */
+export async function runPaced(perLane: number, lanes: number, intervalMs: number, task: (lane: number) => Promise<void>): Promise<number> {
+  const started = performance.now();
+  const lane = async (k: number): Promise<void> => {
+    let due = started + (k * intervalMs) / lanes;
+    for (let run = 0; run < perLane; run++) {
+      await delay(due - performance.now());
+      await task(k);
+      due = Math.max(due + intervalMs, performance.now());
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, (_, k) => lane(k)));
+  return performance.now() - started;
+}
+
 /** Runs `fn` and pushes its duration in ms onto `samples`. */
 export async function timed<T>(samples: number[], fn: () => Promise<T>): Promise<T> {
   const started = performance.now();
@@ -33,7 +51,7 @@ export async function timed<T>(samples: number[], fn: () => Promise<T>): Promise
   return value;
 }
 
-export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 type CpuClock = () => Record<ProcessName, number>;
 

@@ -40,7 +40,8 @@ export interface BenchParams {
   readonly workerQueues: Readonly<Partial<Record<JobPriority, number>>>;
   readonly throughput: { readonly jobsPerRound: number; readonly concurrency: number; readonly rounds: readonly ('gateway' | 'bare')[]; readonly waitSeconds: number };
   readonly latency: { readonly jobs: number; readonly concurrency: 1 };
-  readonly poll: { readonly pollers: number; readonly requestsPerSide: number; readonly runningJobs: number; readonly finishedJobs: number };
+  /** Each side's reads at each pace: paced, every poller at most one GET per `intervalMs`; saturated, back to back. */
+  readonly poll: { readonly pollers: number; readonly requestsPerSide: number; readonly runningJobs: number; readonly finishedJobs: number; readonly intervalMs: number };
   readonly priority: { readonly lowJobs: number; readonly lowSeconds: number; readonly highJobs: number; readonly highSeconds: number };
   readonly scaling: { readonly loads: readonly ScalingLoad[]; readonly waitSeconds: number };
   readonly cpuProfile: boolean;
@@ -100,7 +101,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchParams {
       waitSeconds: 60,
     },
     latency: { jobs: quick ? 40 : 200, concurrency: 1 },
-    poll: { pollers: 32, requestsPerSide: quick ? 600 : 2000, runningJobs: 32, finishedJobs: 32 },
+    poll: { pollers: 32, requestsPerSide: quick ? 640 : 1920, runningJobs: 32, finishedJobs: 32, intervalMs: 100 },
     // Enough low jobs to leave a backlog behind every worker process's low slots.
     priority: { lowJobs: quick ? 60 * stack.workerProcesses : 600, lowSeconds: 5, highJobs: 10, highSeconds: 0 },
     scaling: {

@@ -2,7 +2,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BenchResults, ScenarioFigures } from './results.js';
+import type { BenchResults, PollReads, ScenarioFigures } from './results.js';
 
 export const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
 
@@ -23,6 +23,21 @@ type RowsOf<K extends keyof ScenarioFigures> = (figures: ScenarioFigures[K]) => 
 
 const ms = (label: string, value: number, atMost?: number): Row => ({ label, value, unit: 'ms', ...(atMost === undefined ? {} : { target: { atMost } }) });
 const mb = (label: string, value: number, atMost?: number): Row => ({ label, value, unit: 'MB', ...(atMost === undefined ? {} : { target: { atMost } }) });
+
+/** A pace's reads: through the gateway, the direct reads, and the /healthz floor. */
+function pollReadRows(prefix: string, f: PollReads, parts: readonly ('gateway' | 'direct' | 'floor')[]): Row[] {
+  const rows: Record<(typeof parts)[number], Row[]> = {
+    gateway: [ms('GET running p50', f.runningP50Ms), ms('GET running p99', f.runningP99Ms), ms('GET finished p50', f.finishedP50Ms), ms('GET finished p99', f.finishedP99Ms)],
+    direct: [
+      ms('direct query running p50', f.directRunningP50Ms),
+      ms('direct query running p99', f.directRunningP99Ms),
+      ms('direct describe finished p50', f.directFinishedP50Ms),
+      ms('direct describe finished p99', f.directFinishedP99Ms),
+    ],
+    floor: [ms('GET /healthz p50', f.httpFloorP50Ms), ms('GET /healthz p99', f.httpFloorP99Ms)],
+  };
+  return parts.flatMap((part) => rows[part].map((row) => ({ ...row, label: `${prefix}${row.label}` })));
+}
 
 /** The rows of each scenario, with the bars the issue sets for this 2-core machine. */
 const rowsOf: { [K in keyof ScenarioFigures]: RowsOf<K> } = {
@@ -53,18 +68,12 @@ const rowsOf: { [K in keyof ScenarioFigures]: RowsOf<K> } = {
     ms('bare client end to end p99', f.bareEndToEndP99Ms),
   ],
   poll: (f) => [
-    ms('GET running p50', f.runningP50Ms),
-    ms('GET running p99', f.runningP99Ms, 25),
-    ms('GET finished p50', f.finishedP50Ms),
-    ms('GET finished p99', f.finishedP99Ms, 15),
-    ms('direct p50 (query / describe)', f.directP50Ms),
-    ms('direct p99 (query / describe)', f.directP99Ms),
-    ms('direct query running p50', f.directRunningP50Ms),
-    ms('direct query running p99', f.directRunningP99Ms),
-    ms('direct describe finished p50', f.directFinishedP50Ms),
-    ms('direct describe finished p99', f.directFinishedP99Ms),
-    ms('GET /healthz p50', f.httpFloorP50Ms),
-    ms('GET /healthz p99', f.httpFloorP99Ms),
+    ms(`GET running p50, a GET per ${f.pollIntervalMs} ms`, f.runningP50Ms),
+    ms(`GET running p99, a GET per ${f.pollIntervalMs} ms`, f.runningP99Ms, 25),
+    ms(`GET finished p50, a GET per ${f.pollIntervalMs} ms`, f.finishedP50Ms),
+    ms(`GET finished p99, a GET per ${f.pollIntervalMs} ms`, f.finishedP99Ms, 15),
+    ...pollReadRows('', f, ['direct', 'floor']),
+    ...pollReadRows('saturated: ', f.saturated, ['gateway', 'direct', 'floor']),
     ms('API CPU per GET /healthz', f.apiCpuMsPerGet.healthz),
     ms('API CPU per GET running', f.apiCpuMsPerGet.running),
     ms('API CPU per GET finished', f.apiCpuMsPerGet.finished),

@@ -44,23 +44,34 @@ export interface LatencyFigures {
   readonly bareEndToEndP99Ms: number;
 }
 
-export interface PollFigures {
+/** GETs through the gateway, and the direct reads a client without it would make of the same jobs. */
+export interface PollReads {
   readonly runningP50Ms: number;
   readonly runningP99Ms: number;
   readonly finishedP50Ms: number;
   readonly finishedP99Ms: number;
-  /** The direct reads of both sets together: a query of each running job, a describe of each finished one. */
-  readonly directP50Ms: number;
-  readonly directP99Ms: number;
+  /** A query of each running job, a describe of each finished one. */
   readonly directRunningP50Ms: number;
   readonly directRunningP99Ms: number;
   readonly directFinishedP50Ms: number;
   readonly directFinishedP99Ms: number;
-  /** GET /healthz at the same concurrency: HTTP, Koa and the client, with no Temporal call. */
+  /** GET /healthz at the same pace: HTTP, Koa and the client, with no Temporal call. */
   readonly httpFloorP50Ms: number;
   readonly httpFloorP99Ms: number;
-  /** The API's CPU per GET: the floor (/healthz), a running job, a finished one. */
+}
+
+/**
+ * At the top, 32 pollers each following its own job with at most one GET per `pollIntervalMs`, as clients poll;
+ * `saturated`, the same pollers with no pause at all, which measures how many GETs the machine serves.
+ */
+export interface PollFigures extends PollReads {
+  readonly pollIntervalMs: number;
+  /** The direct reads of both sets together. */
+  readonly directP50Ms: number;
+  readonly directP99Ms: number;
+  /** The API's CPU per GET: the floor (/healthz), a running job, a finished one (saturated pace). */
   readonly apiCpuMsPerGet: { readonly healthz: number; readonly running: number; readonly finished: number };
+  readonly saturated: PollReads;
 }
 
 export interface PriorityFigures {
