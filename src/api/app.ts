@@ -11,6 +11,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { errorBody, errorResponses, isTemporalUnreachable } from './errors.js';
 import { FinishedJobCache } from './finished-jobs.js';
+import { PolledJobReads } from './polled-jobs.js';
 import { Jobs, temporalDeadlineMs } from './jobs.js';
 import { jobBatchesRouter, jobsRouter, jobTypesRouter, schedulesRouter, type JobsRoutesDeps } from './jobs-routes.js';
 import { Schedules } from './schedules.js';
@@ -138,6 +139,7 @@ export function createApp(deps: AppDeps): App {
     uiUrl: deps.config.TEMPORAL_UI_URL,
     jobTypeSettings: { commandsDir: deps.config.JOBS_COMMANDS_DIR },
     finished: new FinishedJobCache(),
+    polled: new PolledJobReads(),
     callbacks: { enabled: Boolean(deps.config.CALLBACK_SECRET), allowHosts: deps.config.CALLBACK_ALLOW_HOSTS ?? [] },
   };
   const rate = deps.config.RATE_LIMIT_SUBMITS_PER_SEC;

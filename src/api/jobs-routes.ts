@@ -73,7 +73,7 @@ export function jobsRouter(deps: JobsRoutesDeps): Router {
   router.get('/:jobId', async (ctx) => {
     const jobs = jobsOf(tenantOf(ctx));
     metrics.jobPolls.inc();
-    ctx.body = jobs.toJson(await jobs.get(parseJobId(ctx.params['jobId'])));
+    ctx.body = jobs.toJson(await jobs.poll(parseJobId(ctx.params['jobId'])));
   });
 
   router.get('/:jobId/events', async (ctx) => {

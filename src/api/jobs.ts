@@ -22,12 +22,15 @@ import { callbackWorkflowIdOf, defaultTenant, initialJobState, isFinished, workf
 import { jobStateQuery } from '../workflows/messages.js';
 import { jobStartMetadata, JobPriorityKey, JobStatusKey, JobTenantKey, JobTypeKey } from '../workflows/search-attributes.js';
 import { FinishedJobCache } from './finished-jobs.js';
+import { PolledJobReads } from './polled-jobs.js';
 import { JobConflictError, JobNotFoundError, PayloadTooLargeError, RequestInvalidError, isTemporalUnreachable } from './errors.js';
 
 export interface JobsDeps {
   readonly client: Client;
   /** Share one across the per-tenant views: final states never change, whoever reads them. */
   readonly finished?: FinishedJobCache;
+  /** Share one across the per-tenant views too: the latest reads of polled unfinished jobs. */
+  readonly polled?: PolledJobReads;
   readonly namespace: string;
   readonly taskQueuePrefix: string;
   readonly uiUrl: string;
@@ -123,12 +126,14 @@ function isJobState(value: unknown): value is JobState {
 /** The REST gateway's side of Temporal: submit, read and cancel one tenant's jobs. */
 export class Jobs {
   private readonly finished: FinishedJobCache;
+  private readonly polled: PolledJobReads;
 
   constructor(
     private readonly deps: JobsDeps,
     readonly tenant: string = defaultTenant,
   ) {
     this.finished = deps.finished ?? new FinishedJobCache();
+    this.polled = deps.polled ?? new PolledJobReads();
   }
 
   private workflowId(jobId: string): string {
@@ -271,6 +276,7 @@ export class Jobs {
         workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
       });
       this.finished.forget(this.workflowId(jobId));
+      this.polled.forget(this.workflowId(jobId));
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) throw new JobConflictError(jobId, `job "${jobId}" is already running again`);
       throw err;
@@ -285,6 +291,17 @@ export class Jobs {
     // asks Temporal to reject queries of closed workflows, so a finished job's costs no worker a replay.
     const queried = this.queryState(this.deps.client.workflow.getHandle(this.workflowId(jobId)));
     return this.readState(await this.describe(jobId), queried);
+  }
+
+  /**
+   * A client's poll (`GET /jobs/:id`): like `get`, but an unfinished job may be answered with this process's read
+   * of it from under a second ago while the next read runs (see PolledJobReads).
+   */
+  async poll(jobId: string): Promise<JobState> {
+    const workflowId = this.workflowId(jobId);
+    const recent = this.finished.latest(workflowId);
+    if (recent) return this.withCallback(recent, workflowId);
+    return this.polled.poll(workflowId, () => this.get(jobId));
   }
 
   /** `get` under a deadline of its own, for callers that outlive the request's (waits, event streams). */
@@ -320,6 +337,7 @@ export class Jobs {
       throw new JobConflictError(jobId, `job "${jobId}" already finished (${state.status})`);
     }
     await this.deps.client.workflow.getHandle(description.workflowId, description.runId).cancel();
+    this.polled.forget(description.workflowId);
     // A queued job is cancelled at once: give it a moment so the answer already says so.
     return (await this.waitForFinish(jobId, 1)) ?? this.get(jobId);
   }
