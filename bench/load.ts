@@ -26,16 +26,16 @@ export function runUntil(untilMs: number, concurrency: number, task: (index: num
 }
 
 /**
- * `lanes` loops, lane k running `task(k)` `perLane` times, one start every `intervalMs` (at once when the last
- * ran over), the lanes' first starts spread over one interval; resolves with the wall time in ms.
+ * `lanes` loops, lane k running `task(k, run)` for run 0 … perLane - 1, one start every `intervalMs` (at once
+ * when the last ran over), the lanes' first starts spread over one interval; resolves with the wall time in ms.
  */
-export async function runPaced(perLane: number, lanes: number, intervalMs: number, task: (lane: number) => Promise<void>): Promise<number> {
+export async function runPaced(perLane: number, lanes: number, intervalMs: number, task: (lane: number, run: number) => Promise<void>): Promise<number> {
   const started = performance.now();
   const lane = async (k: number): Promise<void> => {
     let due = started + (k * intervalMs) / lanes;
     for (let run = 0; run < perLane; run++) {
       await delay(due - performance.now());
-      await task(k);
+      await task(k, run);
       due = Math.max(due + intervalMs, performance.now());
     }
   };

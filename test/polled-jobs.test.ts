@@ -1,12 +1,15 @@
 // How polls of unfinished jobs share reads of Temporal (src/api/polled-jobs.ts), on a clock the test moves.
 import assert from 'node:assert/strict';
-import { PolledJobReads, pollMaxAgeMs } from '../src/api/polled-jobs.js';
+import { PolledJobReads, pollMaxAgeMs, pollRefreshAfterMs } from '../src/api/polled-jobs.js';
 import type { JobStatus } from '../src/contract/job.js';
 import type { JobState } from '../src/workflows/job-state.js';
 
 function stateWith(status: JobStatus, percent: number): JobState {
   return { status, progress: { percent, message: null } } as JobState;
 }
+
+/** Lets the event loop run what the last turn scheduled (a background read begins after the answer). */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** A read of Temporal the test ends by hand, counting how many began. */
 class Reads {
@@ -20,16 +23,16 @@ class Reads {
 
   async answer(state: JobState): Promise<void> {
     for (const { resolve } of this.pending.splice(0)) resolve(state);
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
   }
 
   async fail(err: Error): Promise<void> {
     for (const { reject } of this.pending.splice(0)) reject(err);
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
   }
 }
 
-describe('Polls of an unfinished job share reads of Temporal', function () {
+describe('Polls of a job share reads of Temporal', function () {
   let now: number;
   let polled: PolledJobReads;
   let reads: Reads;
@@ -39,16 +42,23 @@ describe('Polls of an unfinished job share reads of Temporal', function () {
     reads = new Reads();
   });
 
-  it('makes the first poll wait for a read, and answers later ones with the latest read while the next one runs', async function () {
+  it(`makes the first poll wait for a read, answers later ones with the latest, and reads again once it is ${pollRefreshAfterMs} ms old`, async function () {
     const first = polled.poll('job', reads.read);
     await reads.answer(stateWith('running', 10));
     assert.equal((await first).progress?.percent, 10);
 
-    now += 100;
+    now += pollRefreshAfterMs - 1;
     assert.equal((await polled.poll('job', reads.read)).progress?.percent, 10);
+    await nextTurn();
+    assert.equal(reads.started, 1, 'a recent read is not renewed');
+
+    now += 1;
+    assert.equal((await polled.poll('job', reads.read)).progress?.percent, 10);
+    assert.equal(reads.started, 1, 'the next read begins after the answer');
+    await nextTurn();
     assert.equal(reads.started, 2, 'the answered poll began the next read');
     await reads.answer(stateWith('running', 20));
-    now += 100;
+    now += 10;
     assert.equal((await polled.poll('job', reads.read)).progress?.percent, 20);
   });
 
@@ -57,7 +67,9 @@ describe('Polls of an unfinished job share reads of Temporal', function () {
     assert.equal(reads.started, 1);
     await reads.answer(stateWith('queued', 0));
     for (const state of await Promise.all(polls)) assert.equal(state.status, 'queued');
+    now += pollRefreshAfterMs;
     await Promise.all(Array.from({ length: 50 }, () => polled.poll('job', reads.read)));
+    await nextTurn();
     assert.equal(reads.started, 2);
   });
 
@@ -69,20 +81,10 @@ describe('Polls of an unfinished job share reads of Temporal', function () {
     const late = polled.poll('job', reads.read);
     let answered = false;
     void late.then(() => (answered = true));
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     assert.equal(answered, false, 'the poll waits for a new read');
     await reads.answer(stateWith('running', 90));
     assert.equal((await late).progress?.percent, 90);
-  });
-
-  it('keeps no finished state: the poll after one reads again', async function () {
-    const first = polled.poll('job', reads.read);
-    await reads.answer(stateWith('succeeded', 100));
-    assert.equal((await first).status, 'succeeded');
-    const next = polled.poll('job', reads.read);
-    assert.equal(reads.started, 2);
-    await reads.answer(stateWith('succeeded', 100));
-    await next;
   });
 
   it('gives a failed read to the poll that waited for it, and reads anew for the next', async function () {
@@ -95,13 +97,17 @@ describe('Polls of an unfinished job share reads of Temporal', function () {
     assert.equal((await next).status, 'running');
   });
 
-  it('reads anew after the job changed through this process', async function () {
+  it('answers with what this process just did to the job (a submit, a cancel) as a read taken then', async function () {
     const first = polled.poll('job', reads.read);
     await reads.answer(stateWith('running', 50));
     await first;
-    polled.forget('job');
-    const next = polled.poll('job', reads.read);
-    await reads.answer(stateWith('cancelled', 50));
-    assert.equal((await next).status, 'cancelled');
+    now += pollRefreshAfterMs;
+    assert.equal((await polled.poll('job', reads.read)).status, 'running');
+    await nextTurn();
+    now += 10;
+    polled.record('job', stateWith('cancelled', 50));
+    await reads.answer(stateWith('running', 60));
+    now += 10;
+    assert.equal((await polled.poll('job', reads.read)).status, 'cancelled', 'the read begun before the cancel does not replace it');
   });
 });

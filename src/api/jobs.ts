@@ -29,7 +29,7 @@ export interface JobsDeps {
   readonly client: Client;
   /** Share one across the per-tenant views: final states never change, whoever reads them. */
   readonly finished?: FinishedJobCache;
-  /** Share one across the per-tenant views too: the latest reads of polled unfinished jobs. */
+  /** Share one across the per-tenant views too: the latest reads of polled jobs. */
   readonly polled?: PolledJobReads;
   readonly namespace: string;
   readonly taskQueuePrefix: string;
@@ -235,7 +235,10 @@ export class Jobs {
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
       });
-      return { state: initialJobState(request), created: true };
+      const state = initialJobState(request);
+      // A client's first poll usually follows its submit at once: it is answered with this, and reads.
+      this.polled.record(this.workflowId(request.jobId), state);
+      return { state, created: true };
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       const description = await this.describe(request.jobId);
@@ -276,12 +279,13 @@ export class Jobs {
         workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
       });
       this.finished.forget(this.workflowId(jobId));
-      this.polled.forget(this.workflowId(jobId));
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) throw new JobConflictError(jobId, `job "${jobId}" is already running again`);
       throw err;
     }
-    return initialJobState(request);
+    const state = initialJobState(request);
+    this.polled.record(this.workflowId(jobId), state);
+    return state;
   }
 
   async get(jobId: string): Promise<JobState> {
@@ -294,8 +298,8 @@ export class Jobs {
   }
 
   /**
-   * A client's poll (`GET /jobs/:id`): like `get`, but an unfinished job may be answered with this process's read
-   * of it from under a second ago while the next read runs (see PolledJobReads).
+   * A client's poll (`GET /jobs/:id`): like `get`, but it may be answered with this process's read of the job
+   * from under a second ago while the next read runs (see PolledJobReads).
    */
   async poll(jobId: string): Promise<JobState> {
     const workflowId = this.workflowId(jobId);
@@ -337,9 +341,10 @@ export class Jobs {
       throw new JobConflictError(jobId, `job "${jobId}" already finished (${state.status})`);
     }
     await this.deps.client.workflow.getHandle(description.workflowId, description.runId).cancel();
-    this.polled.forget(description.workflowId);
     // A queued job is cancelled at once: give it a moment so the answer already says so.
-    return (await this.waitForFinish(jobId, 1)) ?? this.get(jobId);
+    const state = (await this.waitForFinish(jobId, 1)) ?? (await this.get(jobId));
+    this.polled.record(description.workflowId, state);
+    return state;
   }
 
   /**

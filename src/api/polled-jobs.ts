@@ -1,7 +1,10 @@
-import { isFinished, type JobState } from '../workflows/job-state.js';
+import type { JobState } from '../workflows/job-state.js';
 
-/** The oldest read of an unfinished job a poll is answered with. */
+/** The oldest read of a job a poll is answered with. */
 export const pollMaxAgeMs = 1_000;
+
+/** A poll answered with a read at least this old also starts the next one. */
+export const pollRefreshAfterMs = 250;
 
 interface Read {
   readonly state: JobState;
@@ -9,10 +12,11 @@ interface Read {
 }
 
 /**
- * The latest read of each unfinished job that was polled in the last `pollMaxAgeMs`. A poll is answered with it
- * and starts the next read in the background, one at a time per job: a job's workflow is queried about as often
- * as one read takes, however many clients poll it and however fast, and a poll waits for Temporal only when
- * nobody polled the job within the last second. A client polling every 100 ms sees a state about one read old.
+ * The latest read of each job that was polled in the last `pollMaxAgeMs`. A poll is answered with it, and when
+ * it is `pollRefreshAfterMs` old the poll starts the next read in the background, one at a time per job: a job's
+ * workflow is queried at most about four times a second however many clients poll it and however fast, and a
+ * poll waits for Temporal only when nobody polled the job within the last second. A client polling every 100 ms
+ * sees a state at most 250 ms plus one read old.
  */
 export class PolledJobReads {
   private readonly reads = new Map<string, Read>();
@@ -25,25 +29,29 @@ export class PolledJobReads {
     this.dropExpired();
     // Dropped unless recent: the map's order is the order reads ended in.
     const latest = this.reads.get(workflowId);
-    const next = this.reading.get(workflowId) ?? this.startRead(workflowId, read);
-    if (latest) {
-      // Its failure is the next poll's to see: that one waits for a read of its own.
-      next.catch(() => undefined);
-      return latest.state;
+    if (!latest) return this.reading.get(workflowId) ?? this.startRead(workflowId, read, false);
+    if (this.now() - latest.at >= pollRefreshAfterMs && !this.reading.has(workflowId)) {
+      // Its failure is the next poll's to see: that one waits for a read of its own once the latest expires.
+      this.startRead(workflowId, read, true).catch(() => undefined);
     }
-    return next;
+    return latest.state;
   }
 
-  /** The job changed through this process (cancelled, retried): the next poll reads it anew. */
-  forget(workflowId: string): void {
+  /** What this process just learned of the job by changing it (submitted, retried, cancelled): a read taken now. */
+  record(workflowId: string, state: JobState): void {
     this.reads.delete(workflowId);
+    this.reads.set(workflowId, { state, at: this.now() });
   }
 
-  private startRead(workflowId: string, read: () => Promise<JobState>): Promise<JobState> {
-    const next = read()
+  /** `afterThisTurn`: begin once the current event-loop turn is done, so that sending the read never delays an answer. */
+  private startRead(workflowId: string, read: () => Promise<JobState>, afterThisTurn: boolean): Promise<JobState> {
+    const began = this.now();
+    const begun = afterThisTurn ? new Promise<void>((resolve) => setImmediate(resolve)).then(read) : read();
+    const next = begun
       .then((state) => {
-        this.reads.delete(workflowId);
-        if (!isFinished(state.status)) this.reads.set(workflowId, { state, at: this.now() });
+        // A change this process recorded meanwhile (a cancel) is newer than what this read saw.
+        const latest = this.reads.get(workflowId);
+        if (!latest || latest.at <= began) this.record(workflowId, state);
         return state;
       })
       .catch((err: unknown) => {
