@@ -19,7 +19,8 @@ RUN npx tsc --noEmit -p . && node scripts/build.mjs
 # The API (the default command) and the worker (`node .cache/build/src/worker/main.js`), compiled as `npm run api`
 # runs them. The worker also needs src/: it bundles the workflow code from it.
 FROM ${NODE_IMAGE} AS app
-ENV NODE_ENV=production
+# partNodeFlags of scripts/build.mjs, which `npm run <part>` passes.
+ENV NODE_ENV=production NODE_OPTIONS=--max-semi-space-size=4
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force

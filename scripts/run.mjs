@@ -56,8 +56,8 @@ if (target === '--test') {
 }
 // The service's parts run compiled; the bench and the project's scripts run through tsx.
 if (target.startsWith('src/')) {
-  const { buildSources, builtEntry } = await import('./build.mjs');
+  const { buildSources, partArgs } = await import('./build.mjs');
   await buildSources();
-  process.exit(await run(process.execPath, [builtEntry(target), ...rest]));
+  process.exit(await run(process.execPath, [...partArgs(target), ...rest]));
 }
 process.exit(await run(process.execPath, ['--import', 'tsx', join(root, target), ...rest]));

@@ -7,6 +7,7 @@ import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { partNodeFlags } from '../../scripts/build.mjs';
 import { projectRoot } from '../../src/temporal/binaries.js';
 import { buildClusterBinaries, temporalServerModule, type ClusterBinaries } from '../../src/temporal/cluster/build.js';
 import { LocalCluster } from '../../src/temporal/cluster/cluster.js';
@@ -58,6 +59,7 @@ describe('docker-compose.yml takes its Temporal settings from server-settings.ts
     assert.match(compose, /target: temporal-schema/);
     assert.match(compose, /command: \["node", "\.cache\/build\/src\/temporal\/cluster\/register-namespace\.js"\]/);
     assert.match(dockerfile, /CMD \["node", "\.cache\/build\/src\/temporal\/cluster\/setup-schema\.js"\]/);
+    assert.ok(dockerfile.includes(`NODE_OPTIONS=${partNodeFlags.join(' ')}\n`), 'the images run Node with the flags `npm run <part>` gives');
 
     const dir = await mkdtemp(join(tmpdir(), 'durable-jobs-compose-'));
     await chmod(dir, 0o755);

@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { buildSources, builtEntry } from '../../scripts/build.mjs';
+import { buildSources, partArgs } from '../../scripts/build.mjs';
 import { Env, taskQueueFor, workflowTaskQueueFor } from '../../src/config.js';
 import type { JobPriority } from '../../src/contract/job.js';
 
@@ -89,7 +89,7 @@ export class Part {
 
   /** Starts the compiled `entry` (a source file relative to the project root), as `scripts/run.mjs` does. */
   static spawn(name: string, entry: string, env: Record<string, string>): Part {
-    const child = spawn(process.execPath, [builtEntry(entry)], {
+    const child = spawn(process.execPath, partArgs(entry), {
       cwd: projectRoot,
       env: { ...inheritedEnv, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
