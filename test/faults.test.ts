@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { decodeTimeoutType } from '@temporalio/common';
 import { defaultTenant, workflowIdOf } from '../src/api/jobs.js';
+import { pollMaxAgeMs } from '../src/api/polled-jobs.js';
 import type { ErrorBody } from '../src/contract/errors.js';
 import type { Job } from '../src/contract/job.js';
 import { isFinished } from '../src/workflows/job-state.js';
@@ -206,6 +207,8 @@ describe('Faults: nothing accepted is lost when a part dies', function () {
 
     await temporal!.stop('SIGTERM');
     ledger.faults++;
+    // A poll may be answered with the API's read of the job from under a second ago; past that, it asks Temporal.
+    await delay(pollMaxAgeMs);
     const refusedJobId = `temporal-stop-${tag}-refused`;
     const [refused, poll, ready, health] = await Promise.all([
       submit({ type: 'sleep', input: { seconds: 1 }, jobId: refusedJobId }),

@@ -288,7 +288,14 @@ export class Jobs {
     return state;
   }
 
+  /** The job's state as Temporal has it now; later polls through this process may be answered with it. */
   async get(jobId: string): Promise<JobState> {
+    const state = await this.read(jobId);
+    this.polled.record(this.workflowId(jobId), state);
+    return state;
+  }
+
+  private async read(jobId: string): Promise<JobState> {
     const recent = this.finished.latest(this.workflowId(jobId));
     if (recent) return this.withCallback(recent, this.workflowId(jobId));
     // A poll is most often of a running job: its query goes out beside the describe, not after it. The client
@@ -305,7 +312,7 @@ export class Jobs {
     const workflowId = this.workflowId(jobId);
     const recent = this.finished.latest(workflowId);
     if (recent) return this.withCallback(recent, workflowId);
-    return this.polled.poll(workflowId, () => this.get(jobId));
+    return this.polled.poll(workflowId, () => this.read(jobId));
   }
 
   /** `get` under a deadline of its own, for callers that outlive the request's (waits, event streams). */
@@ -326,7 +333,9 @@ export class Jobs {
     }
     // The close event already carries the final state of a succeeded, failed or timed-out job.
     if (isJobState(outcome) && isFinished(outcome.status)) {
-      return this.deps.client.connection.withDeadline(Date.now() + temporalDeadlineMs, () => this.withCallback(outcome, workflowId));
+      const state = await this.deps.client.connection.withDeadline(Date.now() + temporalDeadlineMs, () => this.withCallback(outcome, workflowId));
+      this.polled.record(workflowId, state);
+      return state;
     }
     // Cancelled or ended from outside, or the wait ended otherwise (a cancelled call): only a finished state counts.
     const state = await this.getFresh(jobId);
@@ -342,9 +351,7 @@ export class Jobs {
     }
     await this.deps.client.workflow.getHandle(description.workflowId, description.runId).cancel();
     // A queued job is cancelled at once: give it a moment so the answer already says so.
-    const state = (await this.waitForFinish(jobId, 1)) ?? (await this.get(jobId));
-    this.polled.record(description.workflowId, state);
-    return state;
+    return (await this.waitForFinish(jobId, 1)) ?? this.get(jobId);
   }
 
   /**
