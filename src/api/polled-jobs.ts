@@ -12,11 +12,11 @@ interface Read {
 }
 
 /**
- * The latest read of each job that was polled in the last `pollMaxAgeMs`. A poll is answered with it, and when
- * it is `pollRefreshAfterMs` old the poll starts the next read in the background, one at a time per job: a job's
- * workflow is queried at most about four times a second however many clients poll it and however fast, and a
- * poll waits for Temporal only when nobody polled the job within the last second. A client polling every 100 ms
- * sees a state at most 250 ms plus one read old.
+ * The latest read of each job, for `pollMaxAgeMs`. A poll is answered with it, and when it is `pollRefreshAfterMs`
+ * old the poll starts the next read in the background, one at a time per job: a job's workflow is queried at
+ * most about four times a second however many clients poll it and however fast, and a poll waits for Temporal
+ * only when no read of the job is under a second old. A client polling every 100 ms sees a state at most 250 ms
+ * plus one read old.
  */
 export class PolledJobReads {
   private readonly reads = new Map<string, Read>();
@@ -27,7 +27,6 @@ export class PolledJobReads {
   /** The job's state: the latest read if it is recent enough (and a new read begins), else a new read. */
   async poll(workflowId: string, read: () => Promise<JobState>): Promise<JobState> {
     this.dropExpired();
-    // Dropped unless recent: the map's order is the order reads ended in.
     const latest = this.reads.get(workflowId);
     if (!latest) return this.reading.get(workflowId) ?? this.startRead(workflowId, read, false);
     if (this.now() - latest.at >= pollRefreshAfterMs && !this.reading.has(workflowId)) {
@@ -37,8 +36,10 @@ export class PolledJobReads {
     return latest.state;
   }
 
-  /** What this process just learned of the job by changing it (submitted, retried, cancelled): a read taken now. */
+  /** What this process just learned of the job (a submit, a cancel, a fresh read): a read taken now. */
   record(workflowId: string, state: JobState): void {
+    this.dropExpired();
+    // Kept in the order taken, so that the expired ones are at the front.
     this.reads.delete(workflowId);
     this.reads.set(workflowId, { state, at: this.now() });
   }
@@ -63,7 +64,6 @@ export class PolledJobReads {
     return next;
   }
 
-  /** Reads are kept in the order they ended: the expired ones are at the front. */
   private dropExpired(): void {
     const oldest = this.now() - pollMaxAgeMs;
     for (const [workflowId, { at }] of this.reads) {
