@@ -38,7 +38,7 @@ describe('Polls of a job share reads of Temporal', function () {
   let reads: Reads;
   beforeEach(function () {
     now = 0;
-    polled = new PolledJobReads(() => now);
+    polled = new PolledJobReads(() => now, () => 0);
     reads = new Reads();
   });
 
@@ -60,6 +60,21 @@ describe('Polls of a job share reads of Temporal', function () {
     await reads.answer(stateWith('running', 20));
     now += 10;
     assert.equal((await polled.poll('job', reads.read)).progress?.percent, 20);
+  });
+
+  it(`renews reads taken together at random times between ${pollRefreshAfterMs} and ${pollRefreshAfterMs * 1.5} ms`, async function () {
+    const late = new PolledJobReads(() => now, () => 0.999);
+    const first = late.poll('job', reads.read);
+    await reads.answer(stateWith('running', 10));
+    await first;
+    now += pollRefreshAfterMs * 1.49;
+    await late.poll('job', reads.read);
+    await nextTurn();
+    assert.equal(reads.started, 1);
+    now += pollRefreshAfterMs * 0.01;
+    await late.poll('job', reads.read);
+    await nextTurn();
+    assert.equal(reads.started, 2);
   });
 
   it('runs one read at a time per job, however many polls arrive meanwhile', async function () {

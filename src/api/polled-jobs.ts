@@ -3,33 +3,42 @@ import type { JobState } from '../workflows/job-state.js';
 /** The oldest read of a job a poll is answered with. */
 export const pollMaxAgeMs = 1_000;
 
-/** A poll answered with a read at least this old also starts the next one. */
+/**
+ * A poll answered with a read at least this old (plus up to half as much again, at random per read, so that the
+ * reads of many jobs polled in step spread out rather than reach Temporal and the worker in bursts) also starts
+ * the next one.
+ */
 export const pollRefreshAfterMs = 250;
 
 interface Read {
   readonly state: JobState;
   readonly at: number;
+  /** When a poll answered with it starts the next read. */
+  readonly renewAt: number;
 }
 
 /**
  * The latest read of each job, for `pollMaxAgeMs`. A poll is answered with it, and when it is `pollRefreshAfterMs`
- * old the poll starts the next read in the background, one at a time per job: a job's workflow is queried at
+ * old or so the poll starts the next read in the background, one at a time per job: a job's workflow is queried at
  * most about four times a second however many clients poll it and however fast, and a poll waits for Temporal
- * only when no read of the job is under a second old. A client polling every 100 ms sees a state at most 250 ms
+ * only when no read of the job is under a second old. A client polling every 100 ms sees a state at most 375 ms
  * plus one read old.
  */
 export class PolledJobReads {
   private readonly reads = new Map<string, Read>();
   private readonly reading = new Map<string, Promise<JobState>>();
 
-  constructor(private readonly now: () => number = () => performance.now()) {}
+  constructor(
+    private readonly now: () => number = () => performance.now(),
+    private readonly random: () => number = Math.random,
+  ) {}
 
   /** The job's state: the latest read if it is recent enough (and a new read begins), else a new read. */
   async poll(workflowId: string, read: () => Promise<JobState>): Promise<JobState> {
     this.dropExpired();
     const latest = this.reads.get(workflowId);
     if (!latest) return this.reading.get(workflowId) ?? this.startRead(workflowId, read, false);
-    if (this.now() - latest.at >= pollRefreshAfterMs && !this.reading.has(workflowId)) {
+    if (this.now() >= latest.renewAt && !this.reading.has(workflowId)) {
       // Its failure is the next poll's to see: that one waits for a read of its own once the latest expires.
       this.startRead(workflowId, read, true).catch(() => undefined);
     }
@@ -41,7 +50,8 @@ export class PolledJobReads {
     this.dropExpired();
     // Kept in the order taken, so that the expired ones are at the front.
     this.reads.delete(workflowId);
-    this.reads.set(workflowId, { state, at: this.now() });
+    const at = this.now();
+    this.reads.set(workflowId, { state, at, renewAt: at + pollRefreshAfterMs * (1 + this.random() / 2) });
   }
 
   /** `afterThisTurn`: begin once the current event-loop turn is done, so that sending the read never delays an answer. */
