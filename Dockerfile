@@ -27,6 +27,8 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/src ./src
 COPY --from=build /app/.cache/build ./.cache/build
 COPY jobs ./jobs
+# The worker writes its workflow bundle here on first start (src/worker/workers.ts), as the user it runs as.
+RUN mkdir -p .cache/workflow-bundles && chown node:node .cache/workflow-bundles
 USER node
 EXPOSE 3000
 CMD ["node", ".cache/build/src/api/main.js"]
