@@ -46,7 +46,8 @@ export const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_UI_URL: z.url().default('http://localhost:8233').transform((url) => url.replace(/\/+$/, '')),
+  /** By default the local dev server's UI, on TEMPORAL_DEV_UI_PORT (8233). */
+  TEMPORAL_UI_URL: z.url().transform((url) => url.replace(/\/+$/, '')).optional(),
   JOBS_TASK_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be 1–100 characters of [A-Za-z0-9._-]').default('jobs'),
   JOBS_COMMANDS_DIR: z.string().min(1).default('./jobs/commands'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -72,7 +73,8 @@ export interface TenantKey {
   readonly key: string;
 }
 
-export type Config = z.infer<typeof Env> & {
+export type Config = Omit<z.infer<typeof Env>, 'TEMPORAL_UI_URL'> & {
+  TEMPORAL_UI_URL: string;
   temporalAddress: string;
   /** From API_KEYS and API_KEYS_FILE; empty means the API is open and every job is tenant `default`'s. */
   apiKeys: readonly TenantKey[];
@@ -95,7 +97,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (seen.has(key)) throw new ConfigInvalidError('invalid configuration: API_KEYS / API_KEYS_FILE: the same key is given twice');
     seen.add(key);
   }
-  return { ...parsed.data, temporalAddress: parsed.data.TEMPORAL_ADDRESS ?? 'localhost:7233', apiKeys };
+  return {
+    ...parsed.data,
+    TEMPORAL_UI_URL: parsed.data.TEMPORAL_UI_URL ?? `http://localhost:${parsed.data.TEMPORAL_DEV_UI_PORT}`,
+    temporalAddress: parsed.data.TEMPORAL_ADDRESS ?? 'localhost:7233',
+    apiKeys,
+  };
 }
 
 function readApiKeysFile(path: string | undefined): TenantKey[] {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../src/config.js';
 import { operations } from '../src/api/openapi.js';
 import { TestService, uniqueJobId } from './support/service.js';
 
@@ -87,4 +88,10 @@ describe('Configuration', function () {
       assert.match(result.stderr, new RegExp(`invalid configuration: .*${name}`));
     });
   }
+
+  it('links jobs to the local dev server\'s Web UI on its port unless TEMPORAL_UI_URL says otherwise', function () {
+    assert.equal(loadConfig({}).TEMPORAL_UI_URL, 'http://localhost:8233');
+    assert.equal(loadConfig({ TEMPORAL_DEV_UI_PORT: '18233' }).TEMPORAL_UI_URL, 'http://localhost:18233');
+    assert.equal(loadConfig({ TEMPORAL_DEV_UI_PORT: '18233', TEMPORAL_UI_URL: 'https://temporal.example.com/' }).TEMPORAL_UI_URL, 'https://temporal.example.com');
+  });
 });
