@@ -6,7 +6,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const buildDir = join(root, '.cache', 'build');
+const buildDir = join(root, '.cache', 'build');
 
 function sourceFiles(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -51,7 +51,7 @@ export async function buildSources() {
 }
 
 /** The compiled file of a TypeScript entry under src/ (a path relative to the project root, or absolute). */
-export function builtEntry(entry) {
+function builtEntry(entry) {
   return join(buildDir, relative(root, join(root, entry)).replace(/\.ts$/, '.js'));
 }
 
