@@ -34,6 +34,20 @@ describe('Polling a job', function () {
     }
   });
 
+  it('shows a running job\'s progress as it advances, polled every 100 ms', async function () {
+    const jobId = uniqueJobId('progress');
+    // A heartbeat reaches Temporal at most every 0.8 × heartbeatTimeoutSeconds: 1 s lets a 4 s job report several.
+    await service.submit({ type: 'sleep', priority: 'high', input: { seconds: 4 }, heartbeatTimeoutSeconds: 1, jobId });
+    const messages = new Set<string>();
+    for (;;) {
+      const { body } = await service.getJob(jobId);
+      if (body.status === 'running' && body.progress?.message) messages.add(body.progress.message);
+      if (body.status === 'succeeded') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.ok(messages.size >= 3, `polls saw ${[...messages].join(', ')}`);
+  });
+
   it('shows the previous attempt\'s failure as lastError while retrying, and counts attempts', async function () {
     const jobId = uniqueJobId('retrying');
     await service.submit({

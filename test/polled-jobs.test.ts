@@ -1,6 +1,6 @@
 // How polls of unfinished jobs share reads of Temporal (src/api/polled-jobs.ts), on a clock the test moves.
 import assert from 'node:assert/strict';
-import { PolledJobReads, pollMaxAgeMs, pollRefreshAfterMs } from '../src/api/polled-jobs.js';
+import { PolledJobReads, pollMaxAgeMs, pollRefreshAfterMs, type JobRead } from '../src/api/polled-jobs.js';
 import type { JobStatus } from '../src/contract/job.js';
 import type { JobState } from '../src/workflows/job-state.js';
 
@@ -11,18 +11,21 @@ function stateWith(status: JobStatus, percent: number): JobState {
 /** Lets the event loop run what the last turn scheduled (a background read begins after the answer). */
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** A read of Temporal the test ends by hand, counting how many began. */
+/** A read of Temporal the test ends by hand, counting how many began and noting the latest read each was given. */
 class Reads {
   started = 0;
-  private pending: { resolve: (state: JobState) => void; reject: (err: Error) => void }[] = [];
+  readonly given: (JobRead<string> | undefined)[] = [];
+  private pending: { resolve: (read: JobRead<string>) => void; reject: (err: Error) => void }[] = [];
 
-  read = (): Promise<JobState> => {
+  read = (latest: JobRead<string> | undefined): Promise<JobRead<string>> => {
     this.started++;
+    this.given.push(latest);
     return new Promise((resolve, reject) => this.pending.push({ resolve, reject }));
   };
 
-  async answer(state: JobState): Promise<void> {
-    for (const { resolve } of this.pending.splice(0)) resolve(state);
+  /** `basis`: what the next read of the job may build on. */
+  async answer(state: JobState, basis?: string): Promise<void> {
+    for (const { resolve } of this.pending.splice(0)) resolve(basis === undefined ? { state } : { state, basis });
     await nextTurn();
   }
 
@@ -34,7 +37,7 @@ class Reads {
 
 describe('Polls of a job share reads of Temporal', function () {
   let now: number;
-  let polled: PolledJobReads;
+  let polled: PolledJobReads<string>;
   let reads: Reads;
   beforeEach(function () {
     now = 0;
@@ -62,8 +65,26 @@ describe('Polls of a job share reads of Temporal', function () {
     assert.equal((await polled.poll('job', reads.read)).progress?.percent, 20);
   });
 
+  it('gives each read the latest one, with what that read left for the next to build on', async function () {
+    const first = polled.poll('job', reads.read);
+    await reads.answer(stateWith('running', 10), 'history of 7 events');
+    await first;
+    assert.equal(reads.given[0], undefined, 'the first read has none: a poll waits for it');
+    now += pollRefreshAfterMs;
+    await polled.poll('job', reads.read);
+    await nextTurn();
+    assert.deepEqual(reads.given[1], { state: stateWith('running', 10), basis: 'history of 7 events' });
+    await reads.answer(stateWith('running', 20));
+    now += pollRefreshAfterMs;
+    polled.record('job', stateWith('running', 30));
+    now += pollRefreshAfterMs;
+    await polled.poll('job', reads.read);
+    await nextTurn();
+    assert.deepEqual(reads.given[2], { state: stateWith('running', 30) }, 'a recorded state leaves nothing to build on');
+  });
+
   it(`renews reads taken together at random times between ${pollRefreshAfterMs} and ${pollRefreshAfterMs * 1.5} ms`, async function () {
-    const late = new PolledJobReads(() => now, () => 0.999);
+    const late = new PolledJobReads<string>(() => now, () => 0.999);
     const first = late.poll('job', reads.read);
     await reads.answer(stateWith('running', 10));
     await first;

@@ -11,6 +11,7 @@ import {
 // The public list iterator hides page tokens, which an opaque REST cursor needs; this decodes a raw page.
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import { ApplicationFailure, type Payload } from '@temporalio/common';
+import proto from '@temporalio/proto';
 import { taskQueueFor, workflowTaskQueueFor } from '../config.js';
 import type { ChildJobBody, Job, JobPriority, JobProgress, JobStatus, SubmitJobBody } from '../contract/job.js';
 import type { HeartbeatDetails } from '../activities/index.js';
@@ -22,15 +23,18 @@ import { callbackWorkflowIdOf, defaultTenant, initialJobState, isFinished, workf
 import { jobStateQuery } from '../workflows/messages.js';
 import { jobStartMetadata, JobPriorityKey, JobStatusKey, JobTenantKey, JobTypeKey } from '../workflows/search-attributes.js';
 import { FinishedJobCache } from './finished-jobs.js';
-import { PolledJobReads } from './polled-jobs.js';
+import { PolledJobReads, type JobRead } from './polled-jobs.js';
 import { JobConflictError, JobNotFoundError, PayloadTooLargeError, RequestInvalidError, isTemporalUnreachable } from './errors.js';
+
+// A CommonJS package whose exports Node's ESM loader cannot see by name (see queues.ts).
+const { WorkflowExecutionStatus } = proto.temporal.api.enums.v1;
 
 export interface JobsDeps {
   readonly client: Client;
   /** Share one across the per-tenant views: final states never change, whoever reads them. */
   readonly finished?: FinishedJobCache;
   /** Share one across the per-tenant views too: the latest reads of polled jobs. */
-  readonly polled?: PolledJobReads;
+  readonly polled?: PolledJobReads<QueriedState>;
   readonly namespace: string;
   readonly taskQueuePrefix: string;
   readonly uiUrl: string;
@@ -119,6 +123,18 @@ function visibilityLiteral(value: string): string {
   return `'${value.replace(/[\\']/g, (char) => `\\${char}`)}'`;
 }
 
+/**
+ * What a read of a running job learnt from its workflow's query, with the run and the length of the history the
+ * query answered for. A workflow's state changes only with events in its history: while its run and history
+ * length stay the same, its query would answer the same, and the next read needs only the describe (whose
+ * heartbeat details carry the progress).
+ */
+export interface QueriedState {
+  readonly runId: string;
+  readonly historyLength: number;
+  readonly state: JobState;
+}
+
 function isJobState(value: unknown): value is JobState {
   return typeof value === 'object' && value !== null && 'status' in value && 'jobId' in value;
 }
@@ -126,7 +142,7 @@ function isJobState(value: unknown): value is JobState {
 /** The REST gateway's side of Temporal: submit, read and cancel one tenant's jobs. */
 export class Jobs {
   private readonly finished: FinishedJobCache;
-  private readonly polled: PolledJobReads;
+  private readonly polled: PolledJobReads<QueriedState>;
 
   constructor(
     private readonly deps: JobsDeps,
@@ -290,18 +306,35 @@ export class Jobs {
 
   /** The job's state as Temporal has it now; later polls through this process may be answered with it. */
   async get(jobId: string): Promise<JobState> {
-    const state = await this.read(jobId);
+    const { state } = await this.read(jobId, undefined);
     this.polled.record(this.workflowId(jobId), state);
     return state;
   }
 
-  private async read(jobId: string): Promise<JobState> {
-    const recent = this.finished.latest(this.workflowId(jobId));
-    if (recent) return this.withCallback(recent, this.workflowId(jobId));
-    // A poll is most often of a running job: its query goes out beside the describe, not after it. The client
-    // asks Temporal to reject queries of closed workflows, so a finished job's costs no worker a replay.
-    const queried = this.queryState(this.deps.client.workflow.getHandle(this.workflowId(jobId)));
-    return this.readState(await this.describe(jobId), queried);
+  /** `latest`: this process's latest read of the job, which a poll is answered with while this one runs. */
+  private async read(jobId: string, latest: JobRead<QueriedState> | undefined): Promise<JobRead<QueriedState>> {
+    const workflowId = this.workflowId(jobId);
+    const recent = this.finished.latest(workflowId);
+    if (recent) return { state: await this.withCallback(recent, workflowId) };
+    if (!latest) {
+      // Someone waits for this read, and it is most often of a running job: its query goes out beside the
+      // describe, not after it. The client asks Temporal to reject queries of closed workflows, so a finished
+      // job's costs no worker a replay.
+      const queried = this.queryState(this.deps.client.workflow.getHandle(workflowId));
+      return { state: await this.readState(await this.describe(jobId), queried) };
+    }
+    // Nobody waits: the describe first, then the query only if the workflow's history has grown since the last.
+    const unchanged = latest.basis && (await this.readUnchanged(workflowId, latest.basis));
+    if (unchanged) return unchanged;
+    const description = await this.describe(jobId);
+    if (description.status.name !== 'RUNNING') return { state: await this.readState(description) };
+    // Sent after the describe, the query answers for at least the history the describe counted.
+    const queried = await this.queryState(this.deps.client.workflow.getHandle(workflowId, description.runId));
+    if (!queried) return { state: await this.readRunning(description, Promise.resolve(undefined)) };
+    return {
+      state: this.withHeartbeatProgress(queried, description),
+      basis: { runId: description.runId, historyLength: description.historyLength, state: queried },
+    };
   }
 
   /**
@@ -312,7 +345,7 @@ export class Jobs {
     const workflowId = this.workflowId(jobId);
     const recent = this.finished.latest(workflowId);
     if (recent) return this.withCallback(recent, workflowId);
-    return this.polled.poll(workflowId, () => this.read(jobId));
+    return this.polled.poll(workflowId, (latest) => this.read(jobId, latest));
   }
 
   /** `get` under a deadline of its own, for callers that outlive the request's (waits, event streams). */
@@ -434,9 +467,28 @@ export class Jobs {
 
   private async readRunning(description: WorkflowExecutionDescription, queried: Promise<JobState | undefined>): Promise<JobState> {
     // Without an answer, the history still has the request, and the search attribute the status.
-    const state = (await queried) ?? (await this.stateFromHistory(description));
+    return this.withHeartbeatProgress((await queried) ?? (await this.stateFromHistory(description)), description);
+  }
+
+  /** A running attempt's progress is in its last heartbeat, which the workflow never sees. */
+  private withHeartbeatProgress(state: JobState, description: Pick<WorkflowExecutionDescription, 'raw'>): JobState {
     if (state.status !== 'running') return state;
-    return { ...state, progress: this.heartbeatProgress(description) ?? state.progress };
+    return { ...state, progress: this.heartbeatProgress(description.raw) ?? state.progress };
+  }
+
+  /**
+   * The queried state of `basis` with the progress of now, if the job's workflow is still running the same run with
+   * the same history; else undefined. Most reads of a running job end here, so it decodes the describe no further
+   * than that needs (the client's full decoding of memo and search attributes costs as much again).
+   */
+  private async readUnchanged(workflowId: string, basis: QueriedState): Promise<JobRead<QueriedState> | undefined> {
+    const raw = await this.deps.client.workflowService.describeWorkflowExecution({ namespace: this.deps.namespace, execution: { workflowId } });
+    const info = raw.workflowExecutionInfo;
+    const unchanged =
+      info?.status === WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING &&
+      info.execution?.runId === basis.runId &&
+      info.historyLength?.toNumber() === basis.historyLength;
+    return unchanged ? { state: this.withHeartbeatProgress(basis.state, { raw }), basis } : undefined;
   }
 
   /** A finished job is read from its close event or memo, never from a query, so it needs no worker. */
@@ -479,8 +531,8 @@ export class Jobs {
     return { ...initialJobState(request), status: (status as JobState['status'] | undefined) ?? 'queued' };
   }
 
-  private heartbeatProgress(description: WorkflowExecutionDescription): JobProgress | null | undefined {
-    const payload = description.raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
+  private heartbeatProgress(raw: WorkflowExecutionDescription['raw']): JobProgress | null | undefined {
+    const payload = raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
     return payload ? this.decode<HeartbeatDetails>(payload).progress : undefined;
   }
 

@@ -10,8 +10,17 @@ export const pollMaxAgeMs = 1_000;
  */
 export const pollRefreshAfterMs = 250;
 
-interface Read {
+/** A read of a job: its state, and what the next read of the job may build on (`Basis`, opaque here). */
+export interface JobRead<Basis> {
   readonly state: JobState;
+  readonly basis?: Basis;
+}
+
+/** Reads a job, given the latest read of it this process has, if any. */
+export type ReadJob<Basis> = (latest: JobRead<Basis> | undefined) => Promise<JobRead<Basis>>;
+
+interface Read<Basis> {
+  readonly taken: JobRead<Basis>;
   readonly at: number;
   /** When a poll answered with it starts the next read. */
   readonly renewAt: number;
@@ -19,13 +28,13 @@ interface Read {
 
 /**
  * The latest read of each job, for `pollMaxAgeMs`. A poll is answered with it, and when it is `pollRefreshAfterMs`
- * old or so the poll starts the next read in the background, one at a time per job: a job's workflow is queried at
- * most about four times a second however many clients poll it and however fast, and a poll waits for Temporal
- * only when no read of the job is under a second old. A client polling every 100 ms sees a state at most 375 ms
+ * old or so the poll starts the next read in the background, one at a time per job: a job is read at most about
+ * four times a second however many clients poll it and however fast, and a poll waits for Temporal only when no
+ * read of the job is under a second old. A client polling every 100 ms sees a state at most 375 ms
  * plus one read old.
  */
-export class PolledJobReads {
-  private readonly reads = new Map<string, Read>();
+export class PolledJobReads<Basis = never> {
+  private readonly reads = new Map<string, Read<Basis>>();
   private readonly reading = new Map<string, Promise<JobState>>();
 
   constructor(
@@ -34,35 +43,38 @@ export class PolledJobReads {
   ) {}
 
   /** The job's state: the latest read if it is recent enough (and a new read begins), else a new read. */
-  async poll(workflowId: string, read: () => Promise<JobState>): Promise<JobState> {
+  async poll(workflowId: string, read: ReadJob<Basis>): Promise<JobState> {
     this.dropExpired();
     const latest = this.reads.get(workflowId);
-    if (!latest) return this.reading.get(workflowId) ?? this.startRead(workflowId, read, false);
+    if (!latest) return this.reading.get(workflowId) ?? this.startRead(workflowId, read, undefined);
     if (this.now() >= latest.renewAt && !this.reading.has(workflowId)) {
       // Its failure is the next poll's to see: that one waits for a read of its own once the latest expires.
-      this.startRead(workflowId, read, true).catch(() => undefined);
+      this.startRead(workflowId, read, latest.taken).catch(() => undefined);
     }
-    return latest.state;
+    return latest.taken.state;
   }
 
   /** What this process just learned of the job (a submit, a cancel, a fresh read): a read taken now. */
-  record(workflowId: string, state: JobState): void {
+  record(workflowId: string, state: JobState, basis?: Basis): void {
     this.dropExpired();
     // Kept in the order taken, so that the expired ones are at the front.
     this.reads.delete(workflowId);
     const at = this.now();
-    this.reads.set(workflowId, { state, at, renewAt: at + pollRefreshAfterMs * (1 + this.random() / 2) });
+    this.reads.set(workflowId, { taken: basis === undefined ? { state } : { state, basis }, at, renewAt: at + pollRefreshAfterMs * (1 + this.random() / 2) });
   }
 
-  /** `afterThisTurn`: begin once the current event-loop turn is done, so that sending the read never delays an answer. */
-  private startRead(workflowId: string, read: () => Promise<JobState>, afterThisTurn: boolean): Promise<JobState> {
+  /**
+   * With a `latest` read to answer polls meanwhile, the read begins once the current event-loop turn is done, so
+   * that sending it never delays an answer.
+   */
+  private startRead(workflowId: string, read: ReadJob<Basis>, latest: JobRead<Basis> | undefined): Promise<JobState> {
     const began = this.now();
-    const begun = afterThisTurn ? new Promise<void>((resolve) => setImmediate(resolve)).then(read) : read();
+    const begun = latest ? new Promise<void>((resolve) => setImmediate(resolve)).then(() => read(latest)) : read(undefined);
     const next = begun
-      .then((state) => {
+      .then(({ state, basis }) => {
         // A change this process recorded meanwhile (a cancel) is newer than what this read saw.
-        const latest = this.reads.get(workflowId);
-        if (!latest || latest.at <= began) this.record(workflowId, state);
+        const current = this.reads.get(workflowId);
+        if (!current || current.at <= began) this.record(workflowId, state, basis);
         return state;
       })
       .catch((err: unknown) => {
