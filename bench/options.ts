@@ -40,8 +40,18 @@ export interface BenchParams {
   readonly workerQueues: Readonly<Partial<Record<JobPriority, number>>>;
   readonly throughput: { readonly jobsPerRound: number; readonly concurrency: number; readonly rounds: readonly ('gateway' | 'bare')[]; readonly waitSeconds: number };
   readonly latency: { readonly jobs: number; readonly concurrency: 1 };
-  /** Each side's reads at each pace: paced, every poller at most one GET per `intervalMs`; saturated, back to back. */
-  readonly poll: { readonly pollers: number; readonly requestsPerSide: number; readonly runningJobs: number; readonly finishedJobs: number; readonly intervalMs: number };
+  /**
+   * Each side's reads at each pace: paced, every poller at most one GET per `intervalMs`, after `warmUpPolls`
+   * unmeasured ones; saturated, back to back.
+   */
+  readonly poll: {
+    readonly pollers: number;
+    readonly requestsPerSide: number;
+    readonly runningJobs: number;
+    readonly finishedJobs: number;
+    readonly intervalMs: number;
+    readonly warmUpPolls: number;
+  };
   readonly priority: { readonly lowJobs: number; readonly lowSeconds: number; readonly highJobs: number; readonly highSeconds: number };
   readonly scaling: { readonly loads: readonly ScalingLoad[]; readonly waitSeconds: number };
   readonly cpuProfile: boolean;
@@ -101,7 +111,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchParams {
       waitSeconds: 60,
     },
     latency: { jobs: quick ? 40 : 200, concurrency: 1 },
-    poll: { pollers: 32, requestsPerSide: quick ? 640 : 1920, runningJobs: 32, finishedJobs: 32, intervalMs: 100 },
+    poll: { pollers: 32, requestsPerSide: quick ? 640 : 1920, runningJobs: 32, finishedJobs: 32, intervalMs: 100, warmUpPolls: 10 },
     // Enough low jobs to leave a backlog behind every worker process's low slots.
     priority: { lowJobs: quick ? 60 * stack.workerProcesses : 600, lowSeconds: 5, highJobs: 10, highSeconds: 0 },
     scaling: {

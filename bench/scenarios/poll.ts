@@ -45,16 +45,17 @@ interface PaceRun {
 }
 
 export async function poll(stack: BenchStack, params: BenchParams): Promise<ScenarioRun<PollFigures>> {
-  const { pollers, requestsPerSide, runningJobs, finishedJobs, intervalMs } = params.poll;
+  const { pollers, requestsPerSide, runningJobs, finishedJobs, intervalMs, warmUpPolls } = params.poll;
   const { gateway, bare } = stack;
   const expectStatus = (status: JobStatus) => async (jobId: string): Promise<void> => {
     const job = await gateway.getJob(jobId);
     if (job.status !== status) throw new GatewayReplyUnexpectedError(`GET job ${jobId}: expected ${status}`, 200, job);
   };
-  // Each paced poller follows its job as a client does from the submit on: its first read, which finds no
-  // recent read of the job in the API, is the client's first poll, not one of the steady polls measured here.
+  // Each paced poller follows its job as a client does, and is measured once it has done so for a while: its
+  // first poll, which finds no recent read of the job in the API, and the API's first renewals of those reads are
+  // the start of following a job, not the steady polls measured here; nor is the direct side measured cold.
   const paced: Drive = (count, jobIds, timedRead, warmUp) =>
-    runPaced(Math.ceil(count / pollers) + 1, pollers, intervalMs, (lane, run) => (run === 0 ? warmUp : timedRead)(jobIds[lane % jobIds.length]!));
+    runPaced(Math.ceil(count / pollers) + warmUpPolls, pollers, intervalMs, (lane, run) => (run < warmUpPolls ? warmUp : timedRead)(jobIds[lane % jobIds.length]!));
   const saturated: Drive = (count, jobIds, timedRead) => runConcurrently(count, pollers, (i) => timedRead(jobIds[i % jobIds.length]!));
 
   // The finished jobs first: the running ones take every normal slot of the worker.
