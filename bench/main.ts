@@ -17,6 +17,7 @@ import { poll } from './scenarios/poll.js';
 import { priority } from './scenarios/priority.js';
 import { scaling } from './scenarios/scaling.js';
 import { throughput } from './scenarios/throughput.js';
+import { stopAllParts } from '../test/support/processes.js';
 import { BenchStack } from './stack.js';
 import { rounded } from './stats.js';
 import { latencyChart } from './svg.js';
@@ -68,13 +69,24 @@ async function runScenario<K extends ScenarioName>(name: K, stack: BenchStack, p
 
 async function run(): Promise<void> {
   const params = parseBenchArgs(process.argv.slice(2));
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // No shutdown signals for Temporal's runtime: this process runs no worker, and the runtime's own handlers would
+  // swallow a Ctrl-C before the stack is up.
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   const started = performance.now();
   const profilePath = params.cpuProfile ? join(tmpdir(), `durable-jobs-api-${process.pid}.cpuprofile`) : undefined;
 
   const { temporal, apiProcesses, workerProcesses } = params.stack;
   const server = temporal === 'cluster' ? 'the local Temporal cluster' : 'an in-memory dev server';
   console.log(`starting ${server}, ${workerProcesses} worker and ${apiProcesses} API process${apiProcesses === 1 ? '' : 'es'}${params.quick ? ' (quick run)' : ''}…`);
+  let stackUp: BenchStack | undefined;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`${signal}: stopping everything`);
+      // Before the stack is up, its API and worker processes (each in a process group of its own) are all there is
+      // to stop: Temporal's processes share this one's group, and a Ctrl-C reaches them too.
+      void (stackUp ? stackUp.teardown() : stopAllParts()).finally(() => process.exit(130));
+    });
+  }
   const stack = await BenchStack.start({
     shape: params.stack,
     // `scaling` starts from one worker process and adds the others.
@@ -82,12 +94,7 @@ async function run(): Promise<void> {
     workerQueues: params.workerQueues,
     ...(profilePath ? { apiEnv: { NODE_OPTIONS: `--import tsx --import ${profilerPath}`, BENCH_CPU_PROFILE: profilePath } } : {}),
   });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      console.error(`${signal}: stopping everything`);
-      void stack.teardown().finally(() => process.exit(130));
-    });
-  }
+  stackUp = stack;
 
   const figures: BenchResults['scenarios'] = {};
   const distributions: Distribution[] = [];
