@@ -17,7 +17,6 @@ import { poll } from './scenarios/poll.js';
 import { priority } from './scenarios/priority.js';
 import { scaling } from './scenarios/scaling.js';
 import { throughput } from './scenarios/throughput.js';
-import { stopAllParts } from '../test/support/processes.js';
 import { BenchStack } from './stack.js';
 import { rounded } from './stats.js';
 import { latencyChart } from './svg.js';
@@ -78,13 +77,17 @@ async function run(): Promise<void> {
   const { temporal, apiProcesses, workerProcesses } = params.stack;
   const server = temporal === 'cluster' ? 'the local Temporal cluster' : 'an in-memory dev server';
   console.log(`starting ${server}, ${workerProcesses} worker and ${apiProcesses} API process${apiProcesses === 1 ? '' : 'es'}${params.quick ? ' (quick run)' : ''}…`);
+  // A signal during start-up stops everything once the stack is up: the Temporal server and the parts run in
+  // process groups of their own, which only the stack knows how to stop. A second signal leaves at once.
   let stackUp: BenchStack | undefined;
+  const stop = (stack: BenchStack): void => void stack.teardown().finally(() => process.exit(130));
+  let interrupted = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      console.error(`${signal}: stopping everything`);
-      // Before the stack is up, its API and worker processes (each in a process group of its own) are all there is
-      // to stop: Temporal's processes share this one's group, and a Ctrl-C reaches them too.
-      void (stackUp ? stackUp.teardown() : stopAllParts()).finally(() => process.exit(130));
+    process.on(signal, () => {
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      console.error(`${signal}: stopping everything${stackUp ? '' : ' once start-up is done (again to leave at once)'}`);
+      if (stackUp) stop(stackUp);
     });
   }
   const stack = await BenchStack.start({
@@ -95,6 +98,7 @@ async function run(): Promise<void> {
     ...(profilePath ? { apiEnv: { NODE_OPTIONS: `--import tsx --import ${profilerPath}`, BENCH_CPU_PROFILE: profilePath } } : {}),
   });
   stackUp = stack;
+  if (interrupted) return stop(stack);
 
   const figures: BenchResults['scenarios'] = {};
   const distributions: Distribution[] = [];
