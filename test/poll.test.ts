@@ -48,6 +48,28 @@ describe('Polling a job', function () {
     assert.ok(messages.size >= 3, `polls saw ${[...messages].join(', ')}`);
   });
 
+  it('answers 404 not_found once a polled job\'s workflow is deleted from Temporal', async function () {
+    const jobId = uniqueJobId('deleted');
+    await service.submit({ type: 'sleep', priority: 'high', input: { seconds: 60 }, heartbeatTimeoutSeconds: 1, jobId });
+    await service.waitFor(jobId, ['running']);
+    // Polled for a while first, so that the API's reads of the job renew in the background.
+    for (let i = 0; i < 10; i++) {
+      assert.equal((await service.getJob(jobId)).status, 200);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await service.temporal.client.workflowService.deleteWorkflowExecution({
+      namespace: service.config.TEMPORAL_NAMESPACE,
+      workflowExecution: { workflowId: jobId },
+    });
+    const statuses: number[] = [];
+    while (statuses.at(-1) !== 404 && statuses.length < 50) {
+      statuses.push((await service.getJob(jobId)).status);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(statuses.at(-1), 404, `polls answered ${statuses.join(' ')}`);
+    assert.ok(statuses.every((status) => status === 200 || status === 404), `polls answered ${statuses.join(' ')}`);
+  });
+
   it('shows the previous attempt\'s failure as lastError while retrying, and counts attempts', async function () {
     const jobId = uniqueJobId('retrying');
     await service.submit({

@@ -79,6 +79,12 @@ export class TemporalUnavailableError extends ApiError {
 
 const grpcUnavailable = 14;
 const grpcDeadlineExceeded = 4;
+const grpcNotFound = 5;
+
+/** True when Temporal answered that what was asked of it does not exist (a raw service call's workflow, say). */
+export function isTemporalNotFound(err: unknown): boolean {
+  return isGrpcServiceError(err) && err.code === grpcNotFound;
+}
 
 /** True when the error (or one of its causes) says Temporal could not be reached or did not answer in time. */
 export function isTemporalUnreachable(err: unknown): boolean {

@@ -24,7 +24,7 @@ import { jobStateQuery } from '../workflows/messages.js';
 import { jobStartMetadata, JobPriorityKey, JobStatusKey, JobTenantKey, JobTypeKey } from '../workflows/search-attributes.js';
 import { FinishedJobCache } from './finished-jobs.js';
 import { PolledJobReads, type JobRead } from './polled-jobs.js';
-import { JobConflictError, JobNotFoundError, PayloadTooLargeError, RequestInvalidError, isTemporalUnreachable } from './errors.js';
+import { JobConflictError, JobNotFoundError, PayloadTooLargeError, RequestInvalidError, isTemporalNotFound, isTemporalUnreachable } from './errors.js';
 
 // A CommonJS package whose exports Node's ESM loader cannot see by name (see queues.ts).
 const { WorkflowExecutionStatus } = proto.temporal.api.enums.v1;
@@ -482,13 +482,16 @@ export class Jobs {
    * than that needs (the client's full decoding of memo and search attributes costs as much again).
    */
   private async readUnchanged(workflowId: string, basis: QueriedState): Promise<JobRead<QueriedState> | undefined> {
-    const raw = await this.deps.client.workflowService.describeWorkflowExecution({ namespace: this.deps.namespace, execution: { workflowId } });
-    const info = raw.workflowExecutionInfo;
+    const raw = await this.deps.client.workflowService
+      .describeWorkflowExecution({ namespace: this.deps.namespace, execution: { workflowId } })
+      // Gone (deleted, or past retention): the full read says so as the contract does.
+      .catch((err: unknown) => (isTemporalNotFound(err) ? undefined : Promise.reject(err)));
+    const info = raw?.workflowExecutionInfo;
     const unchanged =
       info?.status === WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING &&
       info.execution?.runId === basis.runId &&
       info.historyLength?.toNumber() === basis.historyLength;
-    return unchanged ? { state: this.withHeartbeatProgress(basis.state, { raw }), basis } : undefined;
+    return raw && unchanged ? { state: this.withHeartbeatProgress(basis.state, { raw }), basis } : undefined;
   }
 
   /** A finished job is read from its close event or memo, never from a query, so it needs no worker. */
