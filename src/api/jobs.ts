@@ -21,7 +21,7 @@ import { findJobType } from '../activities/registry.js';
 import { jobWorkflow } from '../workflows/index.js';
 import { callbackWorkflowIdOf, defaultTenant, initialJobState, isFinished, workflowIdOf, type JobRequest, type JobState } from '../workflows/job-state.js';
 import { jobStateQuery } from '../workflows/messages.js';
-import { jobStartMetadata, JobPriorityKey, JobStatusKey, JobTenantKey, JobTypeKey } from '../workflows/search-attributes.js';
+import { jobStartMetadata, JobPriorityKey, JobStatusKey, JobTenantKey, JobTypeKey, visibilityLiteral } from '../workflows/search-attributes.js';
 import { FinishedJobCache } from './finished-jobs.js';
 import { PolledJobReads, type JobRead } from './polled-jobs.js';
 import { JobConflictError, JobNotFoundError, PayloadTooLargeError, RequestInvalidError, isTemporalNotFound, isTemporalUnreachable } from './errors.js';
@@ -116,11 +116,6 @@ function pageTokenOf(cursor: string, query: string): Buffer {
   const token = Buffer.from(encoded, 'base64url');
   if (check !== cursorCheck(token, query)) throw new RequestInvalidError('cursor: is not a cursor this API gave for these filters');
   return token;
-}
-
-/** A string literal for a visibility query; the filters are enums already, this keeps any value inert. */
-function visibilityLiteral(value: string): string {
-  return `'${value.replace(/[\\']/g, (char) => `\\${char}`)}'`;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { ApiError } from './errors.js';
-import { JobTenantKey } from '../workflows/search-attributes.js';
+import { unfinishedJobsQuery } from '../workflows/search-attributes.js';
 
 /** Thrown when a tenant submits faster than its rate or has too many unfinished jobs. */
 export class RateLimitedError extends ApiError {
@@ -42,8 +42,7 @@ export class SubmitRateLimiter {
  * (visibility lags by moments, so a burst can overshoot it slightly).
  */
 export async function checkUnfinishedCap(client: Client, tenant: string, cap: number, adding = 1): Promise<void> {
-  const query = `WorkflowType = 'jobWorkflow' AND ExecutionStatus = 'Running' AND ${JobTenantKey.name} = '${tenant}'`;
-  const { count } = await client.workflow.count(query);
+  const { count } = await client.workflow.count(unfinishedJobsQuery(tenant));
   if (count + adding > cap) {
     throw new RateLimitedError(`tenant "${tenant}" has ${count} unfinished jobs; the cap is ${cap}`, 5);
   }

@@ -12,6 +12,7 @@ import type { JobPriority } from '../contract/job.js';
 import { createActivities } from '../activities/index.js';
 import type { JobTypeSettings } from '../activities/job-type.js';
 import { createCallbackActivities, type CallbackSettings } from '../activities/callback.js';
+import { createTenantActivities } from '../activities/unfinished-jobs.js';
 
 export const workflowsPath = join(projectRoot, 'src', 'workflows', 'index.ts');
 
@@ -71,8 +72,8 @@ export async function createJobWorkers(options: JobWorkersOptions): Promise<Work
     namespace: options.namespace,
     taskQueue: workflowTaskQueueFor(options.taskQueuePrefix),
     workflowBundle: options.workflowBundle,
-    // Callback deliveries are the workflow queue's only activities: they are short and not jobs.
-    activities: createCallbackActivities(options.callbacks),
+    // The workflow queue's activities are short and not jobs: callback deliveries, and a scheduled run's cap check.
+    activities: { ...createCallbackActivities(options.callbacks), ...createTenantActivities(options.client) },
   })];
   const attemptWorkers = Object.entries(options.queues).map(([priority, slots]) =>
     Worker.create({

@@ -27,6 +27,11 @@ export interface JobRequest {
    * and creation time come from the run, not from this (shared) request.
    */
   readonly scheduled?: boolean;
+  /**
+   * A scheduled run's tenant's cap on unfinished jobs (MAX_UNFINISHED_JOBS_PER_TENANT when the schedule was made):
+   * the API admits no scheduled run, so the run checks it itself.
+   */
+  readonly unfinishedCap?: number;
 }
 
 /** The tenant of every job when no API keys are configured. */

@@ -8,6 +8,7 @@ import {
   executeChild,
   isCancellation,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -19,6 +20,7 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { TimeoutType } from '@temporalio/common';
+import type { TenantActivities } from '../activities/unfinished-jobs.js';
 import type { ChildResult, JobError } from '../contract/job.js';
 import { callbackWorkflow } from './callback-workflow.js';
 import {
@@ -136,6 +138,25 @@ function cancelRequested(err: unknown): boolean {
 
 const now = (): string => new Date().toISOString();
 
+/** On the workflow's own queue: a count in visibility, quick, retried a little. */
+const { countUnfinishedJobs } = proxyActivities<TenantActivities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 3 } });
+
+/**
+ * Whether a scheduled run finds its tenant at its cap of unfinished jobs. The API admits every other start, but
+ * a schedule's runs are started by Temporal, so they check here. `patched`: a run begun by a worker without
+ * this check replays without it.
+ */
+async function atUnfinishedCap(request: JobRequest): Promise<boolean> {
+  if (!request.scheduled || request.unfinishedCap === undefined || !patched('scheduled-run-unfinished-cap')) return false;
+  try {
+    return (await countUnfinishedJobs(request.tenant ?? defaultTenant, workflowInfo().workflowId)) >= request.unfinishedCap;
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    // The cap is as loose as visibility anyway: a run is not dropped because visibility could not answer.
+    return false;
+  }
+}
+
 /**
  * One job: runs its type's activity, retrying with backoff here rather than in the server, so that the
  * history shows when each attempt started and the state knows its attempt and last error at every step.
@@ -173,6 +194,12 @@ export async function jobWorkflow(requested: JobRequest): Promise<JobState> {
 
   const runToTheEnd = async (): Promise<void> => {
     try {
+      if (await atUnfinishedCap(request)) {
+        const error = { type: 'Skipped', message: `skipped: tenant "${request.tenant ?? defaultTenant}" is at its cap of ${request.unfinishedCap} unfinished jobs` };
+        publish(ended(state, 'cancelled', error, now()));
+        // The workflow fails rather than ends Canceled as a client's cancel does, so visibility tells the two apart.
+        throw ApplicationFailure.create({ type: error.type, message: error.message, nonRetryable: true, details: [state] });
+      }
       // A delayed job waits on a durable timer; cancelling it during the wait ends it with no attempt.
       const delayMs = request.runAt ? Date.parse(request.runAt) - Date.now() : 0;
       if (delayMs > 0) await sleep(delayMs);

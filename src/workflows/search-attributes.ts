@@ -9,6 +9,26 @@ export const JobTenantKey = defineSearchAttributeKey('JobTenant', SearchAttribut
 
 export const jobSearchAttributeKeys = [JobTypeKey, JobPriorityKey, JobStatusKey, JobTenantKey];
 
+/** A string literal for a visibility query: quotes and backslashes escaped, so any value stays inert. */
+export function visibilityLiteral(value: string): string {
+  return `'${value.replace(/[\\']/g, (char) => `\\${char}`)}'`;
+}
+
+/** The tenant's unfinished jobs, as the API's cap and a scheduled run's check count them; `except` leaves one workflow out. */
+export function unfinishedJobsQuery(tenant: string, except?: string): string {
+  const query = `WorkflowType = 'jobWorkflow' AND ExecutionStatus = 'Running' AND ${JobTenantKey.name} = ${visibilityLiteral(tenant)}`;
+  return except === undefined ? query : `${query} AND WorkflowId != ${visibilityLiteral(except)}`;
+}
+
+/**
+ * The runs a schedule skipped because its tenant was at its unfinished cap. Temporal sets TemporalScheduledById
+ * on every run a schedule starts; a skipped run is the one end with job status cancelled whose workflow failed
+ * (a client's cancel ends the workflow Canceled).
+ */
+export function skippedRunsQuery(scheduleWorkflowId: string): string {
+  return `WorkflowType = 'jobWorkflow' AND TemporalScheduledById = ${visibilityLiteral(scheduleWorkflowId)} AND ${JobStatusKey.name} = 'cancelled' AND ExecutionStatus = 'Failed'`;
+}
+
 /**
  * What a job's workflow starts with, whoever starts it (the API, a schedule, a parent job): the memo the API
  * reads back (type, priority, tenant, the hash that tells a repeated submit from a different one), the
