@@ -58,6 +58,9 @@ export const Env = z.object({
   RATE_LIMIT_SUBMITS_PER_SEC: z.coerce.number().positive().max(1_000_000).optional(),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).optional(),
   MAX_UNFINISHED_JOBS_PER_TENANT: z.coerce.number().int().min(1).optional(),
+  /** The shortest interval a schedule may have; a cron may not fire more often either. */
+  SCHEDULE_MIN_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(10),
+  MAX_SCHEDULES_PER_TENANT: z.coerce.number().int().min(1).max(100_000).default(100),
   CALLBACK_SECRET: z.string().min(16, 'must have at least 16 characters').optional(),
   CALLBACK_ALLOW_HOSTS: z
     .string()

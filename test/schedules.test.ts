@@ -6,7 +6,8 @@ import { TestService, uniqueJobId } from './support/service.js';
 describe('Schedules', function () {
   let service: TestService;
   before(async function () {
-    service = await TestService.start();
+    // Runs every 2 s: under the default SCHEDULE_MIN_INTERVAL_SECONDS.
+    service = await TestService.start({ env: { SCHEDULE_MIN_INTERVAL_SECONDS: '1' } });
   });
   after(async function () {
     await service.teardown();

@@ -14,7 +14,7 @@ import { FinishedJobCache } from './finished-jobs.js';
 import { PolledJobReads } from './polled-jobs.js';
 import { Jobs, temporalDeadlineMs } from './jobs.js';
 import { jobBatchesRouter, jobsRouter, jobTypesRouter, schedulesRouter, type JobsRoutesDeps } from './jobs-routes.js';
-import { Schedules } from './schedules.js';
+import { Schedules, type ScheduleLimits } from './schedules.js';
 import { ApiMetrics } from './metrics.js';
 import { docsPage, openApiDocument } from './openapi.js';
 import { queueFigures } from './queues.js';
@@ -27,6 +27,7 @@ export interface AppDeps {
     Config,
     | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_UI_URL' | 'JOBS_TASK_QUEUE_PREFIX' | 'JOBS_COMMANDS_DIR' | 'BODY_LIMIT_BYTES'
     | 'apiKeys' | 'RATE_LIMIT_SUBMITS_PER_SEC' | 'RATE_LIMIT_BURST' | 'MAX_UNFINISHED_JOBS_PER_TENANT'
+    | 'SCHEDULE_MIN_INTERVAL_SECONDS' | 'MAX_SCHEDULES_PER_TENANT'
     | 'CALLBACK_SECRET' | 'CALLBACK_ALLOW_HOSTS'
   >;
   readonly logger?: Logger;
@@ -156,12 +157,19 @@ export function createApp(deps: AppDeps): App {
       if (unfinishedCap) await checkUnfinishedCap(deps.client, tenant, unfinishedCap, count);
     },
   };
+  const scheduleLimits: ScheduleLimits = {
+    minIntervalSeconds: deps.config.SCHEDULE_MIN_INTERVAL_SECONDS,
+    maxPerTenant: deps.config.MAX_SCHEDULES_PER_TENANT,
+    ...(unfinishedCap ? { unfinishedCap } : {}),
+    takeToken: (tenant) => limiter?.take(tenant),
+    admitRun: (tenant) => jobsRoutes.admitSubmits(tenant, 1),
+  };
   const apiKeys = new ApiKeys(deps.config.apiKeys);
   const routers = [
     operationsRouter(deps, metrics),
     jobsRouter(jobsRoutes),
     jobBatchesRouter(jobsRoutes),
-    schedulesRouter({ ...jobsRoutes, schedulesOf: (jobs) => new Schedules(deps.client, jobs) }),
+    schedulesRouter({ ...jobsRoutes, schedulesOf: (jobs) => new Schedules(deps.client, jobs, scheduleLimits) }),
     jobTypesRouter(),
   ];
 

@@ -27,6 +27,8 @@ const invalid = refused('the request does not satisfy the contract (`invalid_req
 const notFound = refused('no job with this id (`not_found`)');
 const unavailable = refused('Temporal is unreachable (`unavailable`)');
 
+const triggerRefusals: Readonly<Record<number, Answer>> = { 429: refused('over the tenant\'s submit rate or unfinished-job cap (`rate_limited`, with Retry-After)') };
+
 const routes: readonly Operation[] = [
   {
     method: 'post', path: '/api/v1/jobs', summary: 'Submit a job', query: WaitQuery, body: 'SubmitJobBody',
@@ -75,7 +77,12 @@ const routes: readonly Operation[] = [
   },
   {
     method: 'post', path: '/api/v1/schedules', summary: 'Create a schedule that submits a job by cron or interval', body: 'CreateScheduleBody',
-    responses: { 201: { description: 'the schedule', schema: 'Schedule' }, 400: invalid, 409: refused('the schedule exists (`conflict`)'), 415: refused('the body is not JSON'), 503: unavailable },
+    responses: {
+      201: { description: 'the schedule', schema: 'Schedule' },
+      400: refused('the request does not satisfy the contract, or fires more often than SCHEDULE_MIN_INTERVAL_SECONDS (`invalid_request`)'),
+      409: refused('the schedule exists, or the tenant has MAX_SCHEDULES_PER_TENANT schedules (`conflict`)'), 415: refused('the body is not JSON'),
+      429: refused('over the tenant\'s submit rate (`rate_limited`, with Retry-After)'), 503: unavailable,
+    },
   },
   { method: 'get', path: '/api/v1/schedules', summary: 'List schedules', responses: { 200: { description: 'the schedules', schema: 'ScheduleList' }, 503: unavailable } },
   { method: 'get', path: '/api/v1/schedules/{scheduleId}', summary: 'Read a schedule', responses: { 200: { description: 'the schedule', schema: 'Schedule' }, 400: invalid, 404: refused('no such schedule'), 503: unavailable } },
@@ -83,7 +90,11 @@ const routes: readonly Operation[] = [
   ...(['pause', 'unpause', 'trigger'] as const).map((verb): Operation => ({
     method: 'post', path: `/api/v1/schedules/{scheduleId}/${verb}`,
     summary: verb === 'trigger' ? 'Run the schedule\'s job now' : `${verb[0]!.toUpperCase()}${verb.slice(1)} the schedule`,
-    responses: { 200: { description: 'the schedule', schema: 'Schedule' }, 400: invalid, 404: refused('no such schedule'), 503: unavailable },
+    responses: {
+      200: { description: 'the schedule', schema: 'Schedule' }, 400: invalid, 404: refused('no such schedule'),
+      ...(verb === 'trigger' ? triggerRefusals : {}),
+      503: unavailable,
+    },
   })),
   {
     method: 'get', path: '/api/v1/job-types', summary: 'The registered job types with their input JSON Schemas and defaults',

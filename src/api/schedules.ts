@@ -2,7 +2,8 @@ import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type Schedu
 import type { CreateScheduleBody, Schedule } from '../contract/job.js';
 import { jobIdOf, workflowIdOf } from '../workflows/job-state.js';
 import { jobWorkflow } from '../workflows/index.js';
-import { JobTenantKey } from '../workflows/search-attributes.js';
+import { JobTenantKey, skippedRunsQuery } from '../workflows/search-attributes.js';
+import { shortestCronGapSeconds } from './cron.js';
 import { ApiError, JobConflictError, RequestInvalidError } from './errors.js';
 import type { Jobs } from './jobs.js';
 
@@ -12,6 +13,27 @@ export class ScheduleNotFoundApiError extends ApiError {
   constructor(scheduleId: string) {
     super('not_found', `no schedule with id "${scheduleId}"`);
   }
+}
+
+/** Thrown by a schedule's create when its tenant already has as many schedules as MAX_SCHEDULES_PER_TENANT allows. */
+export class ScheduleLimitReachedError extends ApiError {
+  override readonly name = 'ScheduleLimitReachedError';
+  constructor(readonly tenant: string, readonly limit: number) {
+    // A conflict with what the tenant has, not a rate: waiting does not lift it, deleting a schedule does.
+    super('conflict', `tenant "${tenant}" has ${limit} schedules, the most MAX_SCHEDULES_PER_TENANT (${limit}) allows; delete one first`);
+  }
+}
+
+/** What bounds a tenant's schedules; the token and admit functions throw RateLimitedError. */
+export interface ScheduleLimits {
+  readonly minIntervalSeconds: number;
+  readonly maxPerTenant: number;
+  /** Goes into each run's request: a run that finds its tenant at this many unfinished jobs skips itself. */
+  readonly unfinishedCap?: number;
+  /** Takes one of the tenant's submit tokens (a create). */
+  readonly takeToken: (tenant: string) => void;
+  /** Admits one more job for the tenant now, as a submit is admitted (a trigger). */
+  readonly admitRun: (tenant: string) => Promise<void>;
 }
 
 const overlapPolicies: Record<NonNullable<CreateScheduleBody['overlap']>, ScheduleOverlapPolicy> = {
@@ -26,6 +48,7 @@ export class Schedules {
   constructor(
     private readonly client: Client,
     private readonly jobs: Jobs,
+    private readonly limits: ScheduleLimits,
   ) {}
 
   private scheduleIdOf(scheduleId: string): string {
@@ -34,7 +57,11 @@ export class Schedules {
 
   async create(body: CreateScheduleBody): Promise<Schedule> {
     if ('children' in body.job) throw new RequestInvalidError('job.children: scheduled jobs cannot have children');
-    const request = { ...(await this.jobs.resolveOne({ ...body.job, jobId: body.scheduleId })), scheduled: true };
+    this.checkFrequency(body);
+    const resolved = await this.jobs.resolveOne({ ...body.job, jobId: body.scheduleId });
+    const request = { ...resolved, scheduled: true, ...(this.limits.unfinishedCap ? { unfinishedCap: this.limits.unfinishedCap } : {}) };
+    this.limits.takeToken(this.jobs.tenant);
+    await this.checkCount();
     const { args, memo, typedSearchAttributes, taskQueue, workflowId } = this.jobs.startOptions(request);
     try {
       await this.client.schedule.create({
@@ -55,8 +82,34 @@ export class Schedules {
     return this.get(body.scheduleId);
   }
 
+  /** Refuses a schedule that would fire more often than SCHEDULE_MIN_INTERVAL_SECONDS allows. */
+  private checkFrequency(body: CreateScheduleBody): void {
+    const min = this.limits.minIntervalSeconds;
+    if (body.intervalSeconds !== undefined && body.intervalSeconds < min) {
+      throw new RequestInvalidError(`intervalSeconds: must be at least ${min} (SCHEDULE_MIN_INTERVAL_SECONDS)`);
+    }
+    // A five-field cron fires at most once a minute; finer minimums need its gaps.
+    if (body.cron === undefined || min <= 60) return;
+    const gap = shortestCronGapSeconds(body.cron);
+    if (gap === undefined) {
+      throw new RequestInvalidError(`cron: with SCHEDULE_MIN_INTERVAL_SECONDS at ${min}, its minute and hour fields must be numbers, ranges, steps or lists`);
+    }
+    if (gap < min) throw new RequestInvalidError(`cron: fires ${gap} seconds apart; the minimum is ${min} (SCHEDULE_MIN_INTERVAL_SECONDS)`);
+  }
+
+  /**
+   * Refuses a schedule beyond MAX_SCHEDULES_PER_TENANT, counted in visibility, so it holds across API replicas
+   * (creates at the same moment can pass it by the few that visibility has not shown yet).
+   */
+  private async checkCount(): Promise<void> {
+    let count = 0;
+    for await (const _summary of this.client.schedule.list({ query: `${JobTenantKey.name} = '${this.jobs.tenant}'` })) {
+      if (++count >= this.limits.maxPerTenant) throw new ScheduleLimitReachedError(this.jobs.tenant, this.limits.maxPerTenant);
+    }
+  }
+
   async get(scheduleId: string): Promise<Schedule> {
-    return this.toJson(await this.describe(scheduleId));
+    return this.toJson(await this.describe(scheduleId), await this.skippedRuns(scheduleId));
   }
 
   async list(): Promise<Schedule[]> {
@@ -81,6 +134,7 @@ export class Schedules {
 
   async trigger(scheduleId: string): Promise<Schedule> {
     await this.describe(scheduleId);
+    await this.limits.admitRun(this.jobs.tenant);
     // An explicit run now starts even while another runs, whatever the overlap policy says.
     await this.client.schedule.getHandle(this.scheduleIdOf(scheduleId)).trigger('ALLOW_ALL');
     return this.get(scheduleId);
@@ -97,7 +151,19 @@ export class Schedules {
     }
   }
 
-  private toJson(description: ScheduleDescription): Schedule {
+  /** The runs skipped at the tenant's unfinished cap, as long as Temporal keeps them (the namespace's retention). */
+  private async skippedRuns(scheduleId: string): Promise<Pick<Schedule, 'skippedRuns' | 'lastSkippedAt'>> {
+    const query = skippedRunsQuery(this.scheduleIdOf(scheduleId));
+    const { count } = await this.client.workflow.count(query);
+    if (count === 0) return { skippedRuns: 0, lastSkippedAt: null };
+    // Visibility lists closed workflows newest close first.
+    for await (const run of this.client.workflow.list({ query, pageSize: 1 })) {
+      return { skippedRuns: count, lastSkippedAt: run.closeTime?.toISOString() ?? null };
+    }
+    return { skippedRuns: count, lastSkippedAt: null };
+  }
+
+  private toJson(description: ScheduleDescription, skipped: Pick<Schedule, 'skippedRuns' | 'lastSkippedAt'>): Schedule {
     const memo = description.memo ?? {};
     return {
       scheduleId: jobIdOf(this.jobs.tenant, description.scheduleId),
@@ -112,6 +178,7 @@ export class Schedules {
         scheduledAt: action.scheduledAt.toISOString(),
       })),
       createdAt: description.info.createdAt.toISOString(),
+      ...skipped,
     };
   }
 }

@@ -638,7 +638,7 @@ export interface paths {
                         "application/json": components["schemas"]["Schedule"];
                     };
                 };
-                /** @description the request does not satisfy the contract (`invalid_request`) */
+                /** @description the request does not satisfy the contract, or fires more often than SCHEDULE_MIN_INTERVAL_SECONDS (`invalid_request`) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -656,7 +656,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description the schedule exists (`conflict`) */
+                /** @description the schedule exists, or the tenant has MAX_SCHEDULES_PER_TENANT schedules (`conflict`) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -667,6 +667,15 @@ export interface paths {
                 };
                 /** @description the body is not JSON */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description over the tenant's submit rate (`rate_limited`, with Retry-After) */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1019,6 +1028,15 @@ export interface paths {
                 };
                 /** @description no such schedule */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description over the tenant's submit rate or unfinished-job cap (`rate_limited`, with Retry-After) */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1563,8 +1581,9 @@ export interface components {
         };
         CreateScheduleBody: {
             scheduleId: string;
-            /** @description a cron expression (minute hour day-of-month month day-of-week), in UTC */
+            /** @description a cron expression (minute hour day-of-month month day-of-week), in UTC; it may fire no more often than SCHEDULE_MIN_INTERVAL_SECONDS (default 10) */
             cron?: string;
+            /** @description at least SCHEDULE_MIN_INTERVAL_SECONDS (default 10) */
             intervalSeconds?: number;
             /** @description what each run submits; its jobId is <scheduleId>-<scheduled time> */
             job: {
@@ -1613,6 +1632,10 @@ export interface components {
             }[];
             /** Format: date-time */
             createdAt: string;
+            /** @description runs that found the tenant at MAX_UNFINISHED_JOBS_PER_TENANT and ended at once (cancelled, error type Skipped), within the namespace's retention */
+            skippedRuns: number;
+            /** @description when the latest of those runs ended */
+            lastSkippedAt: string | null;
         };
         ScheduleList: {
             schedules: {
@@ -1632,6 +1655,10 @@ export interface components {
                 }[];
                 /** Format: date-time */
                 createdAt: string;
+                /** @description runs that found the tenant at MAX_UNFINISHED_JOBS_PER_TENANT and ended at once (cancelled, error type Skipped), within the namespace's retention */
+                skippedRuns: number;
+                /** @description when the latest of those runs ended */
+                lastSkippedAt: string | null;
             }[];
         };
         ErrorBody: {
