@@ -38,6 +38,16 @@ const ApiKeyList = z.string().transform((text, ctx) =>
   }),
 );
 
+/** A payload encryption key: 32 bytes as 64 hex digits or as base64 (`openssl rand -base64 32`). */
+const PayloadKey = z.string().trim().transform((text, ctx) => {
+  const bytes = /^[0-9a-f]{64}$/i.test(text) ? Buffer.from(text, 'hex') : /^[A-Za-z0-9+/]{43}=?$/.test(text) ? Buffer.from(text, 'base64') : undefined;
+  if (bytes?.length !== 32) {
+    ctx.addIssue({ code: 'custom', message: 'is not 32 bytes as 64 hex digits or base64 (openssl rand -base64 32)' });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
 /** JSON `{ "tenant": ["key", …] }`. */
 const ApiKeysFileContent = z.record(TenantName, z.array(ApiKey).min(1));
 
@@ -66,6 +76,14 @@ export const Env = z.object({
     .string()
     .transform((text) => text.split(',').map((host) => host.trim().toLowerCase()).filter(Boolean))
     .optional(),
+  /** Encrypts every payload the API and the workers write to Temporal (AES-256-GCM); unset: payloads are plain JSON. */
+  PAYLOAD_ENCRYPTION_KEY: PayloadKey.optional(),
+  /** Earlier keys, comma-separated: payloads written with them are still read (rotation). */
+  PAYLOAD_DECRYPTION_KEYS: z
+    .string()
+    .transform((text) => text.split(',').map((key) => key.trim()).filter(Boolean))
+    .pipe(z.array(PayloadKey))
+    .optional(),
   WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
   TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65_535).default(7233),
   TEMPORAL_DEV_UI_PORT: z.coerce.number().int().min(1).max(65_535).default(8233),
@@ -93,6 +111,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigInvalidError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  if (parsed.data.PAYLOAD_DECRYPTION_KEYS && !parsed.data.PAYLOAD_ENCRYPTION_KEY) {
+    throw new ConfigInvalidError('invalid configuration: PAYLOAD_DECRYPTION_KEYS: needs PAYLOAD_ENCRYPTION_KEY, the key new payloads are written with');
   }
   const apiKeys = [...(parsed.data.API_KEYS ?? []), ...readApiKeysFile(parsed.data.API_KEYS_FILE)];
   const seen = new Set<string>();

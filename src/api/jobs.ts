@@ -11,6 +11,7 @@ import {
 // The public list iterator hides page tokens, which an opaque REST cursor needs; this decodes a raw page.
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import { ApplicationFailure, type Payload } from '@temporalio/common';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import proto from '@temporalio/proto';
 import { taskQueueFor, workflowTaskQueueFor } from '../config.js';
 import type { ChildJobBody, Job, JobPriority, JobProgress, JobStatus, SubmitJobBody } from '../contract/job.js';
@@ -327,7 +328,7 @@ export class Jobs {
     const queried = await this.queryState(this.deps.client.workflow.getHandle(workflowId, description.runId));
     if (!queried) return { state: await this.readRunning(description, Promise.resolve(undefined)) };
     return {
-      state: this.withHeartbeatProgress(queried, description),
+      state: await this.withHeartbeatProgress(queried, description),
       basis: { runId: description.runId, historyLength: description.historyLength, state: queried },
     };
   }
@@ -466,9 +467,9 @@ export class Jobs {
   }
 
   /** A running attempt's progress is in its last heartbeat, which the workflow never sees. */
-  private withHeartbeatProgress(state: JobState, description: Pick<WorkflowExecutionDescription, 'raw'>): JobState {
+  private async withHeartbeatProgress(state: JobState, description: Pick<WorkflowExecutionDescription, 'raw'>): Promise<JobState> {
     if (state.status !== 'running') return state;
-    return { ...state, progress: this.heartbeatProgress(description.raw) ?? state.progress };
+    return { ...state, progress: (await this.heartbeatProgress(description.raw)) ?? state.progress };
   }
 
   /**
@@ -486,7 +487,7 @@ export class Jobs {
       info?.status === WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING &&
       info.execution?.runId === basis.runId &&
       info.historyLength?.toNumber() === basis.historyLength;
-    return raw && unchanged ? { state: this.withHeartbeatProgress(basis.state, { raw }), basis } : undefined;
+    return raw && unchanged ? { state: await this.withHeartbeatProgress(basis.state, { raw }), basis } : undefined;
   }
 
   /** A finished job is read from its close event or memo, never from a query, so it needs no worker. */
@@ -529,12 +530,13 @@ export class Jobs {
     return { ...initialJobState(request), status: (status as JobState['status'] | undefined) ?? 'queued' };
   }
 
-  private heartbeatProgress(raw: WorkflowExecutionDescription['raw']): JobProgress | null | undefined {
+  private async heartbeatProgress(raw: WorkflowExecutionDescription['raw']): Promise<JobProgress | null | undefined> {
     const payload = raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
-    return payload ? this.decode<HeartbeatDetails>(payload).progress : undefined;
+    return payload ? (await this.decode<HeartbeatDetails>(payload)).progress : undefined;
   }
 
-  private decode<T>(payload: Payload): T {
-    return this.deps.client.options.loadedDataConverter.payloadConverter.fromPayload<T>(payload);
+  /** A payload of a raw answer, decoded as the client decodes its own: through its codecs (decryption), then its converter. */
+  private decode<T>(payload: Payload): Promise<T> {
+    return decodeFromPayloadsAtIndex<T>(this.deps.client.options.loadedDataConverter, 0, [payload]);
   }
 }

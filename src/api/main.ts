@@ -2,6 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { createLazyClient } from '../temporal/connection.js';
+import { payloadCodecsFor } from '../temporal/payload-codec.js';
 import { createApp } from './app.js';
 
 /** In-flight requests get this long to finish after SIGTERM before the process exits anyway. */
@@ -13,12 +14,13 @@ async function run(): Promise<void> {
   setFlagsFromString('--optimize-for-size');
   const config = loadConfig();
   const logger = createLogger('api', config.LOG_LEVEL);
-  const client = createLazyClient(config.temporalAddress, config.TEMPORAL_NAMESPACE);
+  const client = createLazyClient(config.temporalAddress, config.TEMPORAL_NAMESPACE, payloadCodecsFor(config));
   if (config.apiKeys.length === 0) {
     logger.warn('no API keys configured (API_KEYS, API_KEYS_FILE): the API is open to anyone who reaches it, and every job is tenant "default"\'s');
   } else {
     logger.info({ tenants: [...new Set(config.apiKeys.map(({ tenant }) => tenant))] }, 'API keys configured');
   }
+  if (!config.PAYLOAD_ENCRYPTION_KEY) logger.warn('no PAYLOAD_ENCRYPTION_KEY: job inputs and results are stored in Temporal in clear text');
   const app = createApp({ client, config, logger });
   const server = app.koa.listen(config.PORT);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));

@@ -1,4 +1,5 @@
 import { Client, Connection, isRetryableError, makeGrpcRetryInterceptor } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 
 /** The longest pause between retries of one call. */
 const longestRetryPauseMs = 1000;
@@ -14,11 +15,13 @@ const retryInterceptor = makeGrpcRetryInterceptor({
 
 /**
  * A client that connects on first use, so the API starts (and answers 503) while Temporal is down.
+ * `payloadCodecs` (payloadCodecsFor(config)) encode every payload it writes and decode what it reads.
  */
-export function createLazyClient(address: string, namespace: string): Client {
+export function createLazyClient(address: string, namespace: string, payloadCodecs: PayloadCodec[] = []): Client {
   return new Client({
     connection: Connection.lazy({ address, interceptors: [retryInterceptor] }),
     namespace,
+    dataConverter: { payloadCodecs },
     // Job states are queried only of running workflows; a closed one's would cost a worker a full replay.
     workflow: { queryRejectCondition: 'NOT_OPEN' },
   });

@@ -2,6 +2,7 @@ import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@tempor
 import { loadConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createLazyClient } from '../temporal/connection.js';
+import { payloadCodecsFor } from '../temporal/payload-codec.js';
 import { createJobWorkers, prebuiltWorkflowBundle } from './workers.js';
 
 const sdkLevels: Record<Config['LOG_LEVEL'], LogLevel> = {
@@ -26,10 +27,12 @@ async function run(): Promise<void> {
   const logger = createLogger('worker', config.LOG_LEVEL);
   installRuntime(config, logger);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
-  const client = createLazyClient(config.temporalAddress, config.TEMPORAL_NAMESPACE);
+  const payloadCodecs = payloadCodecsFor(config);
+  const client = createLazyClient(config.temporalAddress, config.TEMPORAL_NAMESPACE, payloadCodecs);
   const workers = await createJobWorkers({
     connection,
     client,
+    payloadCodecs,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueuePrefix: config.JOBS_TASK_QUEUE_PREFIX,
     queues: config.WORKER_QUEUES,

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundle, type WorkflowBundleOption, type WorkflowBundlePath } from '@temporalio/worker';
 import { projectRoot } from '../temporal/binaries.js';
 import { taskQueueFor, workflowTaskQueueFor } from '../config.js';
@@ -55,6 +56,8 @@ export interface JobWorkersOptions {
   /** For delivering finished jobs to their callbackUrl. */
   readonly callbacks: CallbackSettings;
   readonly shutdownGraceSeconds?: number;
+  /** payloadCodecsFor(config): the same as the client's, or workflows could not read what the API wrote. */
+  readonly payloadCodecs?: PayloadCodec[];
 }
 
 /**
@@ -67,9 +70,11 @@ export async function createJobWorkers(options: JobWorkersOptions): Promise<Work
     settings: options.settings,
     onSignalError: (err) => console.warn('could not report an attempt start to its workflow', err),
   });
+  const dataConverter = { payloadCodecs: options.payloadCodecs ?? [] };
   const workflowWorkers = options.runWorkflows === false ? [] : [Worker.create({
     connection: options.connection,
     namespace: options.namespace,
+    dataConverter,
     taskQueue: workflowTaskQueueFor(options.taskQueuePrefix),
     workflowBundle: options.workflowBundle,
     // The workflow queue's activities are short and not jobs: callback deliveries, and a scheduled run's cap check.
@@ -80,6 +85,7 @@ export async function createJobWorkers(options: JobWorkersOptions): Promise<Work
       connection: options.connection,
       namespace: options.namespace,
       taskQueue: taskQueueFor(options.taskQueuePrefix, priority as JobPriority),
+      dataConverter,
       activities,
       maxConcurrentActivityTaskExecutions: slots,
       // Cancellation reaches an attempt only on a heartbeat sent to the server; the SDK's default
