@@ -1,5 +1,6 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleDescription, type ScheduleOverlapPolicy } from '@temporalio/client';
 import type { CreateScheduleBody, Schedule } from '../contract/job.js';
+import { redactedInput } from '../contract/job-json.js';
 import { jobIdOf, workflowIdOf } from '../workflows/job-state.js';
 import { jobWorkflow } from '../workflows/index.js';
 import { JobTenantKey, skippedRunsQuery } from '../workflows/search-attributes.js';
@@ -13,6 +14,13 @@ export class ScheduleNotFoundApiError extends ApiError {
   constructor(scheduleId: string) {
     super('not_found', `no schedule with id "${scheduleId}"`);
   }
+}
+
+/** The schedule's job body as the caller gave it, with its input's secrets redacted as in every job. */
+function redactedJob(job: unknown): Record<string, unknown> {
+  if (typeof job !== 'object' || job === null) return {};
+  const body = job as Record<string, unknown>;
+  return typeof body['type'] === 'string' && 'input' in body ? { ...body, input: redactedInput(body['type'], body['input']) } : body;
 }
 
 /** Thrown by a schedule's create when its tenant already has as many schedules as MAX_SCHEDULES_PER_TENANT allows. */
@@ -169,7 +177,7 @@ export class Schedules {
       scheduleId: jobIdOf(this.jobs.tenant, description.scheduleId),
       cron: typeof memo['cron'] === 'string' ? memo['cron'] : null,
       intervalSeconds: typeof memo['intervalSeconds'] === 'number' ? memo['intervalSeconds'] : null,
-      job: (memo['job'] as Record<string, unknown> | undefined) ?? {},
+      job: redactedJob(memo['job']),
       paused: description.state.paused,
       overlap: String(memo['overlap'] ?? 'skip'),
       nextRunTimes: description.info.nextActionTimes.map((time) => time.toISOString()),

@@ -11,6 +11,20 @@ export function jobPath(jobId: string): string {
   return `/api/v1/jobs/${encodeURIComponent(jobId)}`;
 }
 
+/** What every secret value of a job's input reads as in the job JSON. */
+export const redacted = '***';
+
+/**
+ * The input as the job JSON shows it: a command job's `env` values are secrets (tokens, passwords) and read
+ * as `***`; the handler still gets them, and Temporal stores them only encrypted (PAYLOAD_ENCRYPTION_KEY).
+ */
+export function redactedInput(type: string, input: unknown): unknown {
+  if (type !== 'command' || typeof input !== 'object' || input === null || !('env' in input)) return input;
+  const { env } = input as { env: unknown };
+  if (typeof env !== 'object' || env === null) return input;
+  return { ...input, env: Object.fromEntries(Object.keys(env).map((name) => [name, redacted])) };
+}
+
 /**
  * The contract's job JSON from the workflow's state: the one function behind polls, lists, events and
  * completion callbacks.
@@ -24,7 +38,7 @@ export function toJobJson(state: JobState, workflowId: string, settings: JobLink
     attempt: state.attempt,
     maxAttempts: state.maxAttempts,
     progress: state.progress,
-    input: state.input,
+    input: redactedInput(state.type, state.input),
     result: state.result,
     error: state.error,
     lastError: state.lastError,

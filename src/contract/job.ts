@@ -36,7 +36,7 @@ export const Job = z.object({
   attempt: z.number().int().min(0).describe('attempts started so far'),
   maxAttempts: z.number().int().min(1),
   progress: JobProgress.nullable(),
-  input: z.unknown(),
+  input: z.unknown().describe('the input as submitted, but a command job\'s `env` values read `***`'),
   result: z.unknown(),
   error: JobError.nullable(),
   lastError: JobError.nullable(),
