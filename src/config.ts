@@ -60,6 +60,16 @@ export const Env = z.object({
   TEMPORAL_UI_URL: z.url().transform((url) => url.replace(/\/+$/, '')).optional(),
   JOBS_TASK_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be 1–100 characters of [A-Za-z0-9._-]').default('jobs'),
   JOBS_COMMANDS_DIR: z.string().min(1).default('./jobs/commands'),
+  /** The user (and its group) commands run as when the worker runs as root. */
+  JOBS_COMMAND_USER: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a user name or uid').default('nobody'),
+  /** CPU seconds each process of a command may use (RLIMIT_CPU): SIGXCPU, then SIGKILL 5 s later. */
+  JOBS_COMMAND_CPU_SECONDS: z.coerce.number().int().min(1).default(600),
+  /** Address space of each process of a command (RLIMIT_AS); node, python3 and bash start under 1 GiB. */
+  JOBS_COMMAND_MEMORY_BYTES: z.coerce.number().int().min(64 * 1024 * 1024).default(2 * 1024 * 1024 * 1024),
+  /** Processes and threads of JOBS_COMMAND_USER at once, all its commands together (RLIMIT_NPROC; only when the worker is root). */
+  JOBS_COMMAND_MAX_PROCESSES: z.coerce.number().int().min(1).default(256),
+  /** Open files of each process of a command (RLIMIT_NOFILE). */
+  JOBS_COMMAND_MAX_OPEN_FILES: z.coerce.number().int().min(16).default(1024),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   WORKER_QUEUES: z.string().default('high:20,normal:10,low:5').pipe(QueueSlots),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),

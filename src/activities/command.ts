@@ -1,9 +1,13 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { constants } from 'node:fs';
-import { access, realpath, stat } from 'node:fs/promises';
+import { access, readFile, realpath, stat } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
 import { resolve, sep } from 'node:path';
+import { promisify } from 'node:util';
 import { z } from 'zod';
-import type { JobContext, JobType, JobTypeSettings } from './job-type.js';
+import type { Config } from '../config.js';
+import { UnrecoverableError, type JobContext, type JobType, type JobTypeSettings } from './job-type.js';
 
 /** An argument or environment value: the OS cannot pass a NUL byte, and spawn would throw at the attempt. */
 const ProcessString = z.string().max(32_768).regex(/^[^\0]*$/, 'must not contain a NUL character');
@@ -11,10 +15,30 @@ const ProcessString = z.string().max(32_768).regex(/^[^\0]*$/, 'must not contain
 const CommandInput = z.strictObject({
   command: z.string().min(1).max(255),
   args: z.array(ProcessString).max(1000).optional(),
-  // LD_* would let a request load any library on the machine into an allowed executable.
-  env: z.record(z.string().regex(/^(?!LD_)[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'is not an allowed variable name (LD_* is refused)'), ProcessString).optional(),
+  // Only the names the command's manifest declares are accepted (checkInput, and the worker again before spawning).
+  env: z.record(z.string().min(1).max(128), ProcessString).optional(),
 });
 type CommandInput = z.infer<typeof CommandInput>;
+
+/**
+ * Names no manifest may declare: each lets a value load code into the loader, an interpreter or a shell
+ * (`BASH_ENV="$(id)"`, `NODE_OPTIONS=--import=…`), or picks which program a script's own lookups run.
+ */
+const interpreterHook = /^(LD_.*|BASH_ENV|BASH_FUNC_.*|BASHOPTS|SHELLOPTS|ENV|PS4|IFS|CDPATH|PATH|NODE_OPTIONS|NODE_PATH|PYTHON.*|PERL.*|RUBY.*|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|GCONV_PATH|LOCPATH|GLIBC_TUNABLES|MALLOC_.*)$/i;
+
+/** `<command>.json` beside the executable: the variables a caller may set. A command without one accepts no env. */
+const CommandManifest = z.strictObject({
+  description: z.string().max(1000).optional(),
+  env: z
+    .array(
+      z.string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'is not a variable name')
+        .refine((name) => !interpreterHook.test(name), 'lets a value run code in an interpreter or the loader'),
+    )
+    .max(100)
+    .default([]),
+});
+type CommandManifest = z.infer<typeof CommandManifest>;
 
 export interface CommandResult {
   exitCode: number;
@@ -29,6 +53,50 @@ export const outputLimitBytes = 64 * 1024;
 /** The environment every command gets, before the request's own `env`: nothing of the worker's leaks. */
 export const baseCommandEnv: Readonly<Record<string, string>> = { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' };
 const killGraceMs = 2000;
+/** After the command exits and its group is killed, its pipes close at once unless something escaped the group. */
+const pipesCloseWaitMs = 1000;
+/** RLIMIT_CPU's soft limit sends SIGXCPU (a clear cause); the hard one, this much later, SIGKILL. */
+const cpuKillAfterSeconds = 5;
+
+/** How commands are confined on Linux: JOBS_COMMAND_*. */
+export interface CommandSandbox {
+  /** The user (and its group) commands run as when the worker runs as root. */
+  readonly user: string;
+  /** RLIMIT_CPU of each process. */
+  readonly cpuSeconds: number;
+  /** RLIMIT_AS (address space) of each process. */
+  readonly memoryBytes: number;
+  /** RLIMIT_NPROC: counts every process and thread of the user, so it is set only when commands run as their own user. */
+  readonly maxProcesses: number;
+  /** RLIMIT_NOFILE of each process. */
+  readonly maxOpenFiles: number;
+}
+
+export function commandSandboxOf(config: Config): CommandSandbox {
+  return {
+    user: config.JOBS_COMMAND_USER,
+    cpuSeconds: config.JOBS_COMMAND_CPU_SECONDS,
+    memoryBytes: config.JOBS_COMMAND_MEMORY_BYTES,
+    maxProcesses: config.JOBS_COMMAND_MAX_PROCESSES,
+    maxOpenFiles: config.JOBS_COMMAND_MAX_OPEN_FILES,
+  };
+}
+
+/**
+ * The command's parent, run by /bin/sh in the command's process group. The worker's death sends it SIGUSR1
+ * (setpriv --pdeathsig), and it kills the whole group; `$1` is the worker's pid, so a worker that died before
+ * the death signal was armed is seen too. A SIGTERM to the group reaches the command while this keeps
+ * waiting for it, and it exits with the command's status (128 + n when signal n killed it).
+ */
+const supervisorScript = `trap 'kill -KILL 0' USR1
+[ "$PPID" = "$1" ] || exit 125
+shift
+trap : TERM
+"$@" &
+wait "$!"
+status=$?
+while kill -0 "$!" 2>/dev/null; do wait "$!"; status=$?; done
+exit "$status"`;
 /** A line `::progress <percent> [message]` on stdout reports progress. */
 const progressLine = /^::progress (\d{1,3}(?:\.\d+)?)(?: (.*))?$/;
 
@@ -44,9 +112,93 @@ async function resolveCommand(command: string, commandsDir: string): Promise<{ p
   const path = await realpath(resolve(dir, command)).catch(() => undefined);
   if (!path) return { problem: `command "${command}" is not in the commands directory` };
   if (!path.startsWith(dir + sep)) return { problem: `command "${command}" resolves outside the commands directory` };
+  if (path.endsWith('.json')) return { problem: `command "${command}" is a manifest, not a command` };
+  // env(1) starts the command and would take a path holding `=` for a variable.
+  if (path.includes('=')) return { problem: `command "${command}" has "=" in its path` };
   const isExecutableFile = (await stat(path)).isFile() && (await access(path, constants.X_OK).then(() => true, () => false));
   if (!isExecutableFile) return { problem: `command "${command}" is not an executable file` };
   return { path };
+}
+
+/** The manifest beside the command's real path; none declares nothing. */
+async function readManifest(path: string, command: string): Promise<{ manifest: CommandManifest } | { problem: string }> {
+  let text: string;
+  try {
+    text = await readFile(`${path}.json`, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { manifest: { env: [] } };
+    return { problem: `the manifest of command "${command}" cannot be read` };
+  }
+  let content: unknown;
+  try {
+    content = JSON.parse(text);
+  } catch {
+    return { problem: `the manifest of command "${command}" is not JSON` };
+  }
+  const parsed = CommandManifest.safeParse(content);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return { problem: `the manifest of command "${command}" is invalid: ${issue.path.join('.')}: ${issue.message}` };
+  }
+  return { manifest: parsed.data };
+}
+
+/** Why the input's env may not reach the command at `path`, or undefined when its manifest declares every name. */
+async function envProblem(input: CommandInput, path: string): Promise<string | undefined> {
+  const read = await readManifest(path, input.command);
+  if ('problem' in read) return read.problem;
+  const undeclared = Object.keys(input.env ?? {}).find((name) => !read.manifest.env.includes(name));
+  if (undeclared === undefined) return undefined;
+  const declared = read.manifest.env.length > 0 ? `it declares ${read.manifest.env.join(', ')}` : 'it declares none';
+  return `env ${JSON.stringify(undeclared)} is not declared in the manifest of command "${input.command}" (${declared})`;
+}
+
+const execFileAsync = promisify(execFile);
+const knownUsers = new Map<string, { uid: number; gid: number }>();
+
+/** The user's uid and primary gid, through NSS as login does. */
+async function lookUpUser(name: string): Promise<{ uid: number; gid: number }> {
+  const known = knownUsers.get(name);
+  if (known) return known;
+  const entry = await execFileAsync('getent', ['passwd', name]).then(({ stdout }) => stdout.split(':'), () => []);
+  const [uid, gid] = [Number(entry[2]), Number(entry[3])];
+  if (!Number.isInteger(uid) || !Number.isInteger(gid) || entry.length < 4) {
+    throw new UnrecoverableError(`JOBS_COMMAND_USER "${name}" is not a user on this machine`);
+  }
+  knownUsers.set(name, { uid, gid });
+  return { uid, gid };
+}
+
+/**
+ * The programs the command is started through on Linux: prlimit sets the limits (as the worker, so it may set
+ * them above its own soft ones), then setpriv drops to the command user and arms the death signal (setpriv
+ * does so after the credential change, which would clear it). Elsewhere there is no confinement.
+ */
+async function confinement(sandbox: CommandSandbox): Promise<string[]> {
+  if (process.platform !== 'linux') return [];
+  const user = process.getuid?.() === 0 ? await lookUpUser(sandbox.user) : undefined;
+  return [
+    '/usr/bin/prlimit',
+    `--cpu=${sandbox.cpuSeconds}:${sandbox.cpuSeconds + cpuKillAfterSeconds}`,
+    `--as=${sandbox.memoryBytes}`,
+    `--nofile=${sandbox.maxOpenFiles}`,
+    ...(user ? [`--nproc=${sandbox.maxProcesses}`] : []),
+    '--',
+    '/usr/bin/setpriv',
+    ...(user ? [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups'] : []),
+    '--pdeathsig=USR1',
+    '--',
+  ];
+}
+
+/** Why a command ended without success: its exit code, or the signal that killed it. */
+function endProblem(command: string, exitCode: number, signal: NodeJS.Signals | null, stderr: string): string {
+  // The supervisor reports a command killed by signal n as 128 + n, as shells do.
+  const name = signal ?? (exitCode > 128 ? Object.entries(osConstants.signals).find(([, number]) => number === exitCode - 128)?.[0] : undefined);
+  const tail = stderr.slice(-500).trim();
+  if (!name) return `"${command}" exited with code ${exitCode}: ${tail}`;
+  const cause = name === 'SIGXCPU' ? ' (its CPU time limit)' : name === 'SIGKILL' ? ' (a CPU, memory or process limit, or a kill from outside?)' : '';
+  return `"${command}" was killed by ${name}${cause}: ${tail}`;
 }
 
 function collect(limit: number): { push(chunk: Buffer): void; text(): string; truncated(): boolean } {
@@ -83,10 +235,21 @@ function reportProgressLines(context: JobContext): (chunk: Buffer) => void {
 async function runCommand(input: CommandInput, context: JobContext, settings: JobTypeSettings): Promise<CommandResult> {
   const resolved = await resolveCommand(input.command, settings.commandsDir);
   if ('problem' in resolved) throw new CommandExitedError(resolved.problem);
+  // The API checked the env at submit; a request that reached Temporal another way is refused here.
+  const refused = await envProblem(input, resolved.path);
+  if (refused) throw new UnrecoverableError(refused);
+  if (!settings.commandSandbox) throw new UnrecoverableError('this process has no command sandbox settings');
+  const launcher = [
+    ...(await confinement(settings.commandSandbox)),
+    '/bin/sh', '-c', supervisorScript, 'command-supervisor', String(process.pid),
+    // Only the command gets the request's env: the launchers above run as root with the base environment.
+    '/usr/bin/env', '-i', ...Object.entries({ ...baseCommandEnv, ...input.env }).map(([name, value]) => `${name}=${value}`),
+    resolved.path, ...(input.args ?? []),
+  ];
   const startedAt = performance.now();
-  // detached: the command leads its own process group, so a kill reaches everything it started.
-  const child = spawn(resolved.path, input.args ?? [], {
-    env: { ...baseCommandEnv, ...input.env },
+  // detached: the supervisor leads a process group of its own, so a kill reaches everything the command started.
+  const child = spawn(launcher[0]!, launcher.slice(1), {
+    env: baseCommandEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
     shell: false,
@@ -106,12 +269,20 @@ async function runCommand(input: CommandInput, context: JobContext, settings: Jo
     forceKill = setTimeout(() => killGroup('SIGKILL'), killGraceMs);
   };
   context.signal.addEventListener('abort', stop, { once: true });
+  const closed = once(child, 'close').catch(() => undefined);
   try {
-    const exitCode = await new Promise<number>((resolvePromise, reject) => {
+    const end = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolvePromise, reject) => {
       child.once('error', reject);
-      child.once('close', (code, signal) => resolvePromise(code ?? (signal ? 128 : 1)));
+      child.once('exit', (code, signal) => resolvePromise({ code, signal }));
     });
+    // Whatever the command left running (background children) dies with the attempt; then the pipes close,
+    // unless a process left the group (setsid): its output is not waited for.
+    killGroup('SIGKILL');
+    await Promise.race([closed, new Promise((resolveWait) => setTimeout(resolveWait, pipesCloseWaitMs).unref())]);
+    child.stdout.destroy();
+    child.stderr.destroy();
     if (context.signal.aborted) throw context.signal.reason;
+    const exitCode = end.code ?? 128 + (end.signal ? osConstants.signals[end.signal] : 0);
     const result = {
       exitCode,
       stdout: stdout.text(),
@@ -119,9 +290,7 @@ async function runCommand(input: CommandInput, context: JobContext, settings: Jo
       truncated: stdout.truncated() || stderr.truncated(),
       durationMs: Math.round(performance.now() - startedAt),
     };
-    if (exitCode !== 0) {
-      throw new CommandExitedError(`"${input.command}" exited with code ${exitCode}: ${result.stderr.slice(-500).trim()}`);
-    }
+    if (exitCode !== 0) throw new CommandExitedError(endProblem(input.command, exitCode, end.signal, result.stderr));
     return result;
   } finally {
     context.signal.removeEventListener('abort', stop);
@@ -140,7 +309,7 @@ export const commandJob: JobType<CommandInput, CommandResult> = {
   },
   async checkInput(input, settings) {
     const resolved = await resolveCommand(input.command, settings.commandsDir);
-    return 'problem' in resolved ? resolved.problem : undefined;
+    return 'problem' in resolved ? resolved.problem : envProblem(input, resolved.path);
   },
   run: runCommand,
 };

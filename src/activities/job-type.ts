@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { JobDefaults } from '../contract/job.js';
+import type { CommandSandbox } from './command.js';
 
 /** What a job handler is given for one attempt. */
 export interface JobContext {
@@ -15,6 +16,8 @@ export interface JobContext {
 /** Settings a job type may need beyond its input, taken from the process's configuration. */
 export interface JobTypeSettings {
   readonly commandsDir: string;
+  /** How the worker confines commands; the API, which only checks inputs, has none. */
+  readonly commandSandbox?: CommandSandbox;
 }
 
 /**

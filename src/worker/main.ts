@@ -1,4 +1,5 @@
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
+import { commandSandboxOf } from '../activities/command.js';
 import { loadConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createLazyClient } from '../temporal/connection.js';
@@ -37,7 +38,7 @@ async function run(): Promise<void> {
     taskQueuePrefix: config.JOBS_TASK_QUEUE_PREFIX,
     queues: config.WORKER_QUEUES,
     workflowBundle: await prebuiltWorkflowBundle(),
-    settings: { commandsDir: config.JOBS_COMMANDS_DIR },
+    settings: { commandsDir: config.JOBS_COMMANDS_DIR, commandSandbox: commandSandboxOf(config) },
     callbacks: { secret: config.CALLBACK_SECRET, uiUrl: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE },
   });
   logger.info(

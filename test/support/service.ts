@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker, WorkflowBundle } from '@temporalio/worker';
 import type { Middleware } from 'openapi-fetch';
+import { commandSandboxOf } from '../../src/activities/command.js';
 import { createApp, type App } from '../../src/api/app.js';
 import { createJobsClient, type JobsClient, type SubmitJobBody } from '../../src/client/index.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -125,7 +126,7 @@ export class TestService {
       taskQueuePrefix: this.config.JOBS_TASK_QUEUE_PREFIX,
       queues,
       workflowBundle: await workflowBundle(),
-      settings: { commandsDir: this.config.JOBS_COMMANDS_DIR },
+      settings: { commandsDir: this.config.JOBS_COMMANDS_DIR, commandSandbox: commandSandboxOf(this.config) },
       callbacks: { secret: this.config.CALLBACK_SECRET, uiUrl: this.config.TEMPORAL_UI_URL, namespace: this.config.TEMPORAL_NAMESPACE },
       shutdownGraceSeconds: 1,
     });
