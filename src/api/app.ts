@@ -18,6 +18,7 @@ import { Schedules, type ScheduleLimits } from './schedules.js';
 import { ApiMetrics } from './metrics.js';
 import { docsPage, openApiDocument } from './openapi.js';
 import { queueFigures } from './queues.js';
+import { codecCors, codecRouter } from './codec.js';
 import { checkUnfinishedCap, SubmitRateLimiter } from './rate-limits.js';
 import { ApiKeys, authenticate } from './tenants.js';
 
@@ -171,6 +172,7 @@ export function createApp(deps: AppDeps): App {
     jobBatchesRouter(jobsRoutes),
     schedulesRouter({ ...jobsRoutes, schedulesOf: (jobs) => new Schedules(deps.client, jobs, scheduleLimits) }),
     jobTypesRouter(),
+    codecRouter({ codecs: deps.client.options.loadedDataConverter.payloadCodecs, bodyLimitBytes: deps.config.BODY_LIMIT_BYTES }),
   ];
 
   const koa = new Koa();
@@ -183,6 +185,7 @@ export function createApp(deps: AppDeps): App {
   koa.use(requestLogging(logger));
   koa.use(requestMetrics(metrics));
   koa.use(errorResponses);
+  koa.use(codecCors(deps.config.TEMPORAL_UI_URL));
   const guard = authenticate(apiKeys);
   koa.use((ctx, next) => (ctx.path === '/api/v1' || ctx.path.startsWith('/api/v1/') ? guard(ctx, next) : next()));
   // Every call to Temporal made while serving one request shares a deadline, so an outage is a prompt 503.

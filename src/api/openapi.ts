@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { CodecPayloads } from '../contract/codec.js';
 import { ErrorBody } from '../contract/errors.js';
 import { CreateScheduleBody, Job, JobBatchBody, JobBatchResult, JobId, JobList, JobTypeList, ListJobsQuery, QueueList, Schedule, ScheduleId, ScheduleList, SubmitJobBody, WaitQuery } from '../contract/job.js';
 
 /** The named schemas of the document: the same zod schemas the routes validate and answer with. */
-export const components = { Job, JobList, SubmitJobBody, JobBatchBody, JobBatchResult, CreateScheduleBody, Schedule, ScheduleList, ErrorBody, JobTypeList, QueueList } as const;
+export const components = { Job, JobList, SubmitJobBody, JobBatchBody, JobBatchResult, CreateScheduleBody, Schedule, ScheduleList, ErrorBody, JobTypeList, QueueList, CodecPayloads } as const;
 type ComponentName = keyof typeof components;
 
 interface Answer {
@@ -104,6 +105,15 @@ const routes: readonly Operation[] = [
     method: 'get', path: '/api/v1/queues', summary: 'Per priority: task queue, backlog, pollers, queued and running jobs',
     responses: { 200: { description: 'the queues', schema: 'QueueList' }, 503: unavailable },
   },
+  ...(['encode', 'decode'] as const).map((direction): Operation => ({
+    method: 'post', path: `/api/v1/codec/${direction}`, body: 'CodecPayloads',
+    summary: `${direction === 'encode' ? 'Encode (encrypt)' : 'Decode (decrypt)'} Temporal payloads: the remote codec protocol, for the Temporal Web UI (CORS: TEMPORAL_UI_URL only)`,
+    responses: {
+      200: { description: `the payloads, ${direction}d with the service's PAYLOAD_ENCRYPTION_KEY (as they were when it has none)`, schema: 'CodecPayloads' },
+      400: refused('not payloads, or a payload no configured key decrypts (`invalid_request`)'),
+      413: refused('the body is too large (`payload_too_large`)'), 415: refused('the body is not JSON (`unsupported_media_type`)'),
+    },
+  })),
   { method: 'get', path: '/healthz', summary: 'The process is alive', responses: { 200: { description: 'alive' } } },
   {
     method: 'get', path: '/readyz', summary: 'Temporal is reachable and the namespace exists',
@@ -121,7 +131,7 @@ export const operations: readonly Operation[] = routes.map((operation) =>
     : operation,
 );
 
-const requestBodies = new Set<string>(['SubmitJobBody', 'JobBatchBody', 'CreateScheduleBody']);
+const requestBodies = new Set<string>(['SubmitJobBody', 'JobBatchBody', 'CreateScheduleBody', 'CodecPayloads']);
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' });

@@ -1,0 +1,68 @@
+import Router from '@koa/router';
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import { decode, encode } from '@temporalio/common/lib/internal-non-workflow/index.js';
+import type { Context, Next } from 'koa';
+import { CodecPayloads, codecEndpointPath, type CodecPayload } from '../contract/codec.js';
+import { readJsonBody } from './body.js';
+import { RequestInvalidError } from './errors.js';
+
+const codecPaths: ReadonlySet<string> = new Set([`${codecEndpointPath}/encode`, `${codecEndpointPath}/decode`]);
+
+function fromJson(payload: CodecPayload): Payload {
+  return {
+    metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([name, value]) => [name, Buffer.from(value, 'base64')])),
+    data: Buffer.from(payload.data ?? '', 'base64'),
+  };
+}
+
+function toJson(payload: Payload): CodecPayload {
+  return {
+    metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([name, value]) => [name, Buffer.from(value ?? []).toString('base64')])),
+    data: Buffer.from(payload.data ?? []).toString('base64'),
+  };
+}
+
+/**
+ * Temporal's remote codec protocol over the service's own codecs (those of the API's client), so the Web
+ * UI shows encrypted payloads decoded. It sits under /api/v1: the API keys guard it like every route.
+ */
+export function codecRouter(deps: { readonly codecs: PayloadCodec[]; readonly bodyLimitBytes: number }): Router {
+  const router = new Router({ sensitive: true });
+  for (const [direction, run] of [['encode', encode], ['decode', decode]] as const) {
+    router.post(`${codecEndpointPath}/${direction}`, async (ctx) => {
+      const parsed = CodecPayloads.safeParse(await readJsonBody(ctx, deps.bodyLimitBytes));
+      if (!parsed.success) throw RequestInvalidError.fromZod(parsed.error);
+      let payloads: Payload[];
+      try {
+        payloads = await run(deps.codecs, parsed.data.payloads.map(fromJson));
+      } catch (err) {
+        // A payload of another key, or tampered with: the caller's data, not the server's fault.
+        throw new RequestInvalidError(`cannot ${direction} the payloads: ${(err as Error).message}`);
+      }
+      const body: CodecPayloads = { payloads: payloads.map(toJson) };
+      ctx.body = body;
+    });
+  }
+  return router;
+}
+
+/**
+ * CORS for the codec routes, for the Temporal Web UI's origin only. The browser's preflight carries no
+ * API key, so it is answered here, before the guard; the POST that follows needs the key as usual.
+ */
+export function codecCors(uiUrl: string) {
+  const uiOrigin = new URL(uiUrl).origin;
+  return async (ctx: Context, next: Next): Promise<void> => {
+    if (!codecPaths.has(ctx.path)) return next();
+    ctx.vary('Origin');
+    if (ctx.get('origin') !== uiOrigin) return next();
+    ctx.set('Access-Control-Allow-Origin', uiOrigin);
+    // The UI may be set to send credentials ("include cross-origin credentials").
+    ctx.set('Access-Control-Allow-Credentials', 'true');
+    if (ctx.method !== 'OPTIONS') return next();
+    ctx.set('Access-Control-Allow-Methods', 'POST');
+    ctx.set('Access-Control-Allow-Headers', 'Authorization, Content-Type, X-Namespace');
+    ctx.set('Access-Control-Max-Age', '600');
+    ctx.status = 204;
+  };
+}
