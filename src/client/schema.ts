@@ -1160,6 +1160,158 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/codec/encode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Encode (encrypt) Temporal payloads: the remote codec protocol, for the Temporal Web UI (CORS: TEMPORAL_UI_URL only) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CodecPayloads"];
+                };
+            };
+            responses: {
+                /** @description the payloads, encoded with the service's PAYLOAD_ENCRYPTION_KEY (as they were when it has none) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CodecPayloads"];
+                    };
+                };
+                /** @description not payloads, or a payload no configured key decrypts (`invalid_request`) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description the body is too large (`payload_too_large`) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description the body is not JSON (`unsupported_media_type`) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/codec/decode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Decode (decrypt) Temporal payloads: the remote codec protocol, for the Temporal Web UI (CORS: TEMPORAL_UI_URL only) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CodecPayloads"];
+                };
+            };
+            responses: {
+                /** @description the payloads, decoded with the service's PAYLOAD_ENCRYPTION_KEY (as they were when it has none) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CodecPayloads"];
+                    };
+                };
+                /** @description not payloads, or a payload no configured key decrypts (`invalid_request`) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description the body is too large (`payload_too_large`) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description the body is not JSON (`unsupported_media_type`) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -1361,6 +1513,7 @@ export interface components {
                 percent: number | null;
                 message: string | null;
             } | null;
+            /** @description the input as submitted, but a command job's `env` values read `***` */
             input: unknown;
             result: unknown;
             error: {
@@ -1411,6 +1564,7 @@ export interface components {
                     percent: number | null;
                     message: string | null;
                 } | null;
+                /** @description the input as submitted, but a command job's `env` values read `***` */
                 input: unknown;
                 result: unknown;
                 error: {
@@ -1537,6 +1691,7 @@ export interface components {
                         percent: number | null;
                         message: string | null;
                     } | null;
+                    /** @description the input as submitted, but a command job's `env` values read `***` */
                     input: unknown;
                     result: unknown;
                     error: {
@@ -1700,6 +1855,16 @@ export interface components {
                 pollers: number | null;
                 queuedJobs: number;
                 runningJobs: number;
+            }[];
+        };
+        CodecPayloads: {
+            payloads: {
+                /** @description metadata values, base64 */
+                metadata?: {
+                    [key: string]: string;
+                };
+                /** @description the payload bytes, base64 */
+                data?: string;
             }[];
         };
     };
