@@ -5,7 +5,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig } from './config.js';
-import { startLocalServer } from './temporal/local.js';
+import { payloadKeyFor, startLocalServer } from './temporal/local.js';
 
 /** Runs a part the way this process runs: compiled (`npm start`), or its TypeScript through tsx. */
 function startPart(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
@@ -59,6 +59,8 @@ async function run(): Promise<void> {
     server = await startLocalServer(config);
     temporalAddress = `localhost:${config.TEMPORAL_DEV_PORT}`;
   }
+  // Both parts read the key from their environment: by default a local one, so payloads are stored encrypted.
+  process.env['PAYLOAD_ENCRYPTION_KEY'] = await payloadKeyFor(config);
   const env = { ...process.env, TEMPORAL_ADDRESS: temporalAddress };
   parts.push(startPart('worker', './worker/main', env));
   const api = startPart('API', './api/main', env);

@@ -15,12 +15,15 @@ export interface DevServerOptions {
   /** Persists to this SQLite file when set; in memory otherwise. */
   readonly dbFilename?: string;
   readonly namespace?: string;
+  /** The Web UI decodes payloads through this remote codec (the API's /api/v1/codec). */
+  readonly uiCodecEndpoint?: string;
 }
 
 function devServerArgs(options: DevServerOptions): string[] {
   const args = Object.entries(serverDynamicConfig).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]);
   if (options.dbFilename) args.push(...sqlitePragmas.flatMap((pragma) => ['--sqlite-pragma', pragma]));
   if (options.uiPort !== undefined) args.push('--ui-disable-news-fetch');
+  if (options.uiCodecEndpoint !== undefined) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   return args;
 }
 

@@ -1,6 +1,9 @@
-import { resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Config } from '../config.js';
+import { codecEndpointPath } from '../contract/codec.js';
 import { projectRoot } from './binaries.js';
 import { startDevServer } from './dev-server.js';
 
@@ -11,5 +14,22 @@ export function startLocalServer(config: Config): Promise<TestWorkflowEnvironmen
     uiPort: config.TEMPORAL_DEV_UI_PORT,
     dbFilename: resolve(projectRoot, config.TEMPORAL_DEV_DB_FILE),
     namespace: config.TEMPORAL_NAMESPACE,
+    // The UI cannot send an API key: with keys on, its codec requests would all be refused.
+    ...(config.apiKeys.length === 0 ? { uiCodecEndpoint: `http://localhost:${config.PORT}${codecEndpointPath}` } : {}),
   });
+}
+
+/**
+ * The PAYLOAD_ENCRYPTION_KEY `npm start` gives the API and the worker: the configured one, else a key made
+ * once beside the dev server's data (`payload-key`, mode 0600) and kept, so what is stored stays readable.
+ */
+export async function payloadKeyFor(config: Config): Promise<string> {
+  if (config.PAYLOAD_ENCRYPTION_KEY) return config.PAYLOAD_ENCRYPTION_KEY.toString('base64');
+  const path = resolve(projectRoot, dirname(config.TEMPORAL_DEV_DB_FILE), 'payload-key');
+  await mkdir(dirname(path), { recursive: true });
+  // `wx`: never overwrite a key, which would leave every stored payload unreadable.
+  await writeFile(path, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+  });
+  return (await readFile(path, 'utf8')).trim();
 }
