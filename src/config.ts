@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parseAllowEntry } from './activities/callback-target.js';
 import { JobPriority } from './contract/job.js';
 
 const QueueSlots = z
@@ -82,10 +83,19 @@ export const Env = z.object({
   SCHEDULE_MIN_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(10),
   MAX_SCHEDULES_PER_TENANT: z.coerce.number().int().min(1).max(100_000).default(100),
   CALLBACK_SECRET: z.string().min(16, 'must have at least 16 characters').optional(),
+  /** `host:port,…`: the only callback targets reachable over plain http or on a non-public address. */
   CALLBACK_ALLOW_HOSTS: z
     .string()
-    .transform((text) => text.split(',').map((host) => host.trim().toLowerCase()).filter(Boolean))
+    .transform((text, ctx) =>
+      text.split(',').map((item) => item.trim()).filter(Boolean).map((item) => {
+        const entry = parseAllowEntry(item);
+        if (!entry) ctx.addIssue({ code: 'custom', message: `"${item}" is not host:port (an entry names one host and one port, e.g. 127.0.0.1:8443 or [::1]:8443)` });
+        return entry ?? '';
+      }),
+    )
     .optional(),
+  /** PEM file of CA certificates the worker trusts for callback receivers, besides the system's (a private CA). */
+  CALLBACK_CA_FILE: z.string().min(1).optional(),
   /** Encrypts every payload the API and the workers write to Temporal (AES-256-GCM); unset: payloads are plain JSON. */
   PAYLOAD_ENCRYPTION_KEY: PayloadKey.optional(),
   /** Earlier keys, comma-separated: payloads written with them are still read (rotation). */

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ErrorBody } from '../src/contract/errors.js';
 import type { Job } from '../src/contract/job.js';
+import { freePort } from './support/processes.js';
 import { TestService, uniqueJobId } from './support/service.js';
 
 const callbackSecret = 'callback-secret-0123456789';
@@ -16,8 +16,8 @@ interface Delivery {
   signature: string | undefined;
 }
 
-/** A callback receiver that refuses the first `failures` deliveries with 500. */
-async function startReceiver(failures: number): Promise<{ server: Server; url: string; deliveries: Delivery[]; refused: () => number }> {
+/** A callback receiver on `port` that refuses the first `failures` deliveries with 500. */
+async function startReceiver(failures: number, port: number): Promise<{ server: Server; url: string; deliveries: Delivery[]; refused: () => number }> {
   const deliveries: Delivery[] = [];
   let refusedCount = 0;
   const server = createServer((req: IncomingMessage, res) => {
@@ -33,8 +33,8 @@ async function startReceiver(failures: number): Promise<{ server: Server; url: s
       res.writeHead(204).end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, deliveries, refused: () => refusedCount };
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${port}/hook`, deliveries, refused: () => refusedCount };
 }
 
 describe('Retrying a finished job', function () {
@@ -87,22 +87,24 @@ describe('Retrying a finished job', function () {
 
 describe('Completion callbacks', function () {
   let service: TestService;
+  let receiverPort: number;
   before(async function () {
-    service = await TestService.start({ env: { CALLBACK_SECRET: callbackSecret, CALLBACK_ALLOW_HOSTS: '127.0.0.1' } });
+    receiverPort = await freePort();
+    service = await TestService.start({ env: { CALLBACK_SECRET: callbackSecret, CALLBACK_ALLOW_HOSTS: `127.0.0.1:${receiverPort}` } });
   });
   after(async function () {
     await service.teardown();
   });
 
   it('delivers the finished job exactly once, signed, after the receiver refused it twice', async function () {
-    const receiver = await startReceiver(2);
+    const receiver = await startReceiver(2, receiverPort);
     try {
       const jobId = uniqueJobId('callback');
       const submitted = await service.submit({ type: 'sleep', input: { seconds: 0, message: 'call me' }, jobId, callbackUrl: receiver.url });
-      assert.deepEqual(submitted.body.callback, { status: 'pending', attempts: 0 });
+      assert.deepEqual(submitted.body.callback, { status: 'pending', attempts: 0, lastError: null });
       const delivered = await service.waitFor(jobId, (job) => job.callback?.status === 'delivered', 30_000);
       assert.equal(delivered.status, 'succeeded');
-      assert.deepEqual(delivered.callback, { status: 'delivered', attempts: 3 });
+      assert.deepEqual(delivered.callback, { status: 'delivered', attempts: 3, lastError: { type: 'CallbackRefusedError', message: 'the callback answered 500' } });
       assert.equal(receiver.refused(), 2);
       assert.equal(receiver.deliveries.length, 1);
       const [delivery] = receiver.deliveries;

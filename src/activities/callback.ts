@@ -1,11 +1,25 @@
 import { createHmac } from 'node:crypto';
+import type { LookupAddress } from 'node:dns';
+import { readFileSync } from 'node:fs';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { rootCertificates } from 'node:tls';
+import type { Config } from '../config.js';
 import { toJobJson, type JobLinkSettings } from '../contract/job-json.js';
 import type { CallbackActivities, CallbackDelivery } from '../workflows/callback-workflow.js';
+import { lookupAllAddresses, resolveCallbackTarget, type HostLookup } from './callback-target.js';
 import { UnrecoverableError } from './job-type.js';
 
 export interface CallbackSettings extends JobLinkSettings {
   /** CALLBACK_SECRET: the HMAC key of X-Signature. */
   readonly secret: string | undefined;
+  /** CALLBACK_ALLOW_HOSTS: the `host:port`s reachable over http or on a non-public address. */
+  readonly allowHosts: readonly string[];
+  /** CALLBACK_CA_FILE's content: CA certificates trusted besides the system's. */
+  readonly extraCa?: string;
+  /** Resolves a receiver's host name; dns.lookup by default. */
+  readonly lookup?: HostLookup;
 }
 
 const requestTimeoutMs = 10_000;
@@ -13,6 +27,17 @@ const requestTimeoutMs = 10_000;
 /** `sha256=<hex HMAC-SHA256 of the body>`: what a receiver recomputes with the shared secret to trust a callback. */
 export function callbackSignature(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+/** The worker's callback settings from its configuration; reads CALLBACK_CA_FILE. */
+export function callbackSettingsOf(config: Config): CallbackSettings {
+  return {
+    secret: config.CALLBACK_SECRET,
+    uiUrl: config.TEMPORAL_UI_URL,
+    namespace: config.TEMPORAL_NAMESPACE,
+    allowHosts: config.CALLBACK_ALLOW_HOSTS ?? [],
+    ...(config.CALLBACK_CA_FILE ? { extraCa: readFileSync(config.CALLBACK_CA_FILE, 'utf8') } : {}),
+  };
 }
 
 /** Thrown by the callback delivery when the receiver does not answer 2xx. */
@@ -24,21 +49,46 @@ export function createCallbackActivities(settings: CallbackSettings): CallbackAc
   return {
     async deliverCallback({ url, jobWorkflowId, job }: CallbackDelivery): Promise<void> {
       if (!settings.secret) throw new UnrecoverableError('CALLBACK_SECRET is not set on the worker');
+      const target = new URL(url);
+      const address = await resolveCallbackTarget(target, settings.allowHosts, settings.lookup ?? lookupAllAddresses);
       const body = JSON.stringify(toJobJson(job, jobWorkflowId, settings));
-      const response = await fetch(url, {
-        method: 'POST',
-        body,
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'durable-jobs',
-          'x-job-id': job.jobId,
-          'x-signature': callbackSignature(settings.secret, body),
-        },
-        signal: AbortSignal.timeout(requestTimeoutMs),
-        redirect: 'manual',
-      });
-      await response.body?.cancel();
-      if (!response.ok) throw new CallbackRefusedError(`the callback answered ${response.status}`);
+      const status = await post(target, address, body, {
+        'content-type': 'application/json',
+        'user-agent': 'durable-jobs',
+        'x-job-id': job.jobId,
+        'x-signature': callbackSignature(settings.secret, body),
+      }, settings.extraCa);
+      if (status >= 300 && status < 400) {
+        throw new UnrecoverableError(`the callback answered ${status}, a redirect, which is not followed: give the final URL as callbackUrl`);
+      }
+      if (status < 200 || status >= 300) throw new CallbackRefusedError(`the callback answered ${status}`);
     },
   };
+}
+
+/** POSTs `body` to `url` over a connection to `address`, the one that was checked: no second lookup. Answers the status. */
+function post(url: URL, address: LookupAddress, body: string, headers: Record<string, string>, extraCa: string | undefined): Promise<number> {
+  const lookup: LookupFunction = (_hostname, options, callback) => {
+    if (options.all) callback(null, [address]);
+    else callback(null, address.address, address.family);
+  };
+  const options: RequestOptions = {
+    method: 'POST',
+    headers,
+    lookup,
+    // A fresh connection each time: no pooled socket outlives the check of its address.
+    agent: false,
+    signal: AbortSignal.timeout(requestTimeoutMs),
+    ...(extraCa ? { ca: [...rootCertificates, extraCa] } : {}),
+  };
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const request = send(url, options, (response: IncomingMessage) => {
+      response.resume();
+      response.on('error', reject);
+      response.on('end', () => resolve(response.statusCode ?? 0));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
 }

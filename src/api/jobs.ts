@@ -14,10 +14,11 @@ import { ApplicationFailure, type Payload } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import proto from '@temporalio/proto';
 import { taskQueueFor, workflowTaskQueueFor } from '../config.js';
-import type { ChildJobBody, Job, JobPriority, JobProgress, JobStatus, SubmitJobBody } from '../contract/job.js';
+import type { ChildJobBody, Job, JobError, JobPriority, JobProgress, JobStatus, SubmitJobBody } from '../contract/job.js';
 import type { HeartbeatDetails } from '../activities/index.js';
 import { jobPath, toJobJson } from '../contract/job-json.js';
 import type { JobType, JobTypeSettings } from '../activities/job-type.js';
+import { callbackUrlRefusal } from '../activities/callback-target.js';
 import { findJobType } from '../activities/registry.js';
 import { jobWorkflow } from '../workflows/index.js';
 import { callbackWorkflowIdOf, defaultTenant, initialJobState, isFinished, workflowIdOf, type JobRequest, type JobState } from '../workflows/job-state.js';
@@ -40,7 +41,7 @@ export interface JobsDeps {
   readonly taskQueuePrefix: string;
   readonly uiUrl: string;
   readonly jobTypeSettings: JobTypeSettings;
-  /** Whether callbacks can be signed (CALLBACK_SECRET is set), and the hosts reachable over plain http; off when absent. */
+  /** Whether callbacks can be signed (CALLBACK_SECRET is set), and the host:ports reachable over http or on non-public addresses; off when absent. */
   readonly callbacks?: { readonly enabled: boolean; readonly allowHosts: readonly string[] };
 }
 
@@ -230,10 +231,8 @@ export class Jobs {
 
   private checkCallbackUrl(url: string): void {
     if (!this.deps.callbacks?.enabled) throw new RequestInvalidError('callbackUrl: callbacks are not enabled on this service (CALLBACK_SECRET is not set)');
-    const { protocol, hostname } = new URL(url);
-    if (protocol !== 'https:' && !this.deps.callbacks.allowHosts.includes(hostname.toLowerCase())) {
-      throw new RequestInvalidError('callbackUrl: must be https, or a host listed in CALLBACK_ALLOW_HOSTS');
-    }
+    const refusal = callbackUrlRefusal(new URL(url), this.deps.callbacks.allowHosts);
+    if (refusal) throw new RequestInvalidError(`callbackUrl: ${refusal}`, [{ path: 'callbackUrl', message: refusal }]);
   }
 
   /**
@@ -441,7 +440,8 @@ export class Jobs {
       const delivery = await this.deps.client.workflow.getHandle(callbackWorkflowIdOf(jobWorkflowId)).describe();
       const attempts = Number(delivery.memo?.['callbackAttempts'] ?? 0);
       const status = delivery.status.name === 'RUNNING' ? 'pending' : delivery.status.name === 'COMPLETED' ? 'delivered' : 'failed';
-      return { ...state, callback: { status, attempts } };
+      const lastError = (delivery.memo?.['callbackLastError'] as JobError | undefined) ?? null;
+      return { ...state, callback: { status, attempts, lastError } };
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return state;
       throw err;

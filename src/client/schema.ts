@@ -1537,6 +1537,11 @@ export interface components {
                 /** @enum {string} */
                 status: "pending" | "delivered" | "failed";
                 attempts: number;
+                /** @description why the last failed delivery attempt failed (a refused target, the receiver's answer…); null while none has */
+                lastError: {
+                    type: string;
+                    message: string;
+                } | null;
             } | null;
             /** @description a parent job's children, as the parent last saw them (poll a child for its live state) */
             children: {
@@ -1588,6 +1593,11 @@ export interface components {
                     /** @enum {string} */
                     status: "pending" | "delivered" | "failed";
                     attempts: number;
+                    /** @description why the last failed delivery attempt failed (a refused target, the receiver's answer…); null while none has */
+                    lastError: {
+                        type: string;
+                        message: string;
+                    } | null;
                 } | null;
                 /** @description a parent job's children, as the parent last saw them (poll a child for its live state) */
                 children: {
@@ -1621,7 +1631,7 @@ export interface components {
             };
             /**
              * Format: uri
-             * @description POSTed the finished job, signed; https, or http to a host in CALLBACK_ALLOW_HOSTS
+             * @description POSTed the finished job, signed; https to a public address (its host is resolved and checked at delivery; redirects are not followed), or http or a non-public address only for a host:port in CALLBACK_ALLOW_HOSTS
              */
             callbackUrl?: string;
             /** @description start the first attempt no earlier than this many seconds from now */
@@ -1651,7 +1661,7 @@ export interface components {
                 };
                 /**
                  * Format: uri
-                 * @description POSTed the finished job, signed; https, or http to a host in CALLBACK_ALLOW_HOSTS
+                 * @description POSTed the finished job, signed; https to a public address (its host is resolved and checked at delivery; redirects are not followed), or http or a non-public address only for a host:port in CALLBACK_ALLOW_HOSTS
                  */
                 callbackUrl?: string;
                 /** @description start the first attempt no earlier than this many seconds from now */
@@ -1715,6 +1725,11 @@ export interface components {
                         /** @enum {string} */
                         status: "pending" | "delivered" | "failed";
                         attempts: number;
+                        /** @description why the last failed delivery attempt failed (a refused target, the receiver's answer…); null while none has */
+                        lastError: {
+                            type: string;
+                            message: string;
+                        } | null;
                     } | null;
                     /** @description a parent job's children, as the parent last saw them (poll a child for its live state) */
                     children: {
@@ -1759,7 +1774,7 @@ export interface components {
                 };
                 /**
                  * Format: uri
-                 * @description POSTed the finished job, signed; https, or http to a host in CALLBACK_ALLOW_HOSTS
+                 * @description POSTed the finished job, signed; https to a public address (its host is resolved and checked at delivery; redirects are not followed), or http or a non-public address only for a host:port in CALLBACK_ALLOW_HOSTS
                  */
                 callbackUrl?: string;
             };

@@ -48,7 +48,7 @@ export function toJobJson(state: JobState, workflowId: string, settings: JobLink
     // States recorded before these fields existed lack them.
     runAt: state.runAt ?? null,
     run: state.run ?? 1,
-    callback: state.callback ?? null,
+    callback: state.callback ? { ...state.callback, lastError: state.callback.lastError ?? null } : null,
     children: state.children ?? null,
     links: {
       self: jobPath(state.jobId),

@@ -25,6 +25,7 @@ const IsoTime = z.iso.datetime();
 export const JobCallback = z.object({
   status: z.enum(['pending', 'delivered', 'failed']),
   attempts: z.number().int().min(0),
+  lastError: JobError.nullable().describe('why the last failed delivery attempt failed (a refused target, the receiver\'s answer…); null while none has'),
 });
 export type JobCallback = z.infer<typeof JobCallback>;
 
@@ -76,7 +77,7 @@ export const ChildJobBody = z.strictObject({
   timeoutSeconds: z.number().int().min(1).max(604_800).optional(),
   heartbeatTimeoutSeconds: z.number().int().min(1).max(86_400).optional(),
   retry: RetrySettings.partial().optional(),
-  callbackUrl: z.url({ protocol: /^https?$/ }).max(2048).optional().describe('POSTed the finished job, signed; https, or http to a host in CALLBACK_ALLOW_HOSTS'),
+  callbackUrl: z.url({ protocol: /^https?$/ }).max(2048).optional().describe('POSTed the finished job, signed; https to a public address (its host is resolved and checked at delivery; redirects are not followed), or http or a non-public address only for a host:port in CALLBACK_ALLOW_HOSTS'),
   delaySeconds: z.number().min(0).max(31_536_000).optional().describe('start the first attempt no earlier than this many seconds from now'),
   runAt: z.iso.datetime({ offset: true }).optional().describe('start the first attempt no earlier than this time (at most a year ahead)'),
 });

@@ -1,5 +1,6 @@
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { commandSandboxOf } from '../activities/command.js';
+import { callbackSettingsOf } from '../activities/callback.js';
 import { loadConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createLazyClient } from '../temporal/connection.js';
@@ -39,7 +40,7 @@ async function run(): Promise<void> {
     queues: config.WORKER_QUEUES,
     workflowBundle: await prebuiltWorkflowBundle(),
     settings: { commandsDir: config.JOBS_COMMANDS_DIR, commandSandbox: commandSandboxOf(config) },
-    callbacks: { secret: config.CALLBACK_SECRET, uiUrl: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE },
+    callbacks: callbackSettingsOf(config),
   });
   logger.info(
     { temporal: config.temporalAddress, namespace: config.TEMPORAL_NAMESPACE, queues: config.WORKER_QUEUES, metricsPort: config.WORKER_METRICS_PORT },

@@ -1,4 +1,5 @@
-import { ApplicationFailure, proxyActivities, sleep, upsertMemo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched, proxyActivities, sleep, upsertMemo } from '@temporalio/workflow';
+import type { JobError } from '../contract/job.js';
 import type { JobState } from './job-state.js';
 
 /** What the callback activity POSTs, and where. */
@@ -35,7 +36,15 @@ export async function callbackWorkflow(delivery: CallbackDelivery): Promise<{ at
       upsertMemo({ callbackAttempts: attempt });
       return { attempts: attempt };
     } catch (err) {
-      upsertMemo({ callbackAttempts: attempt });
+      const failure = err instanceof ActivityFailure && err.cause ? err.cause : (err as Error);
+      const lastError: JobError = { type: failure instanceof ApplicationFailure ? (failure.type ?? 'Error') : failure.name, message: failure.message };
+      // Deliveries recorded before this neither kept their error nor stopped at an unrecoverable one.
+      const stopsWhenUnrecoverable = patched('callback-last-error-and-unrecoverable');
+      upsertMemo(stopsWhenUnrecoverable ? { callbackAttempts: attempt, callbackLastError: lastError } : { callbackAttempts: attempt });
+      // The activity's UnrecoverableError (a refused target, a redirect): another attempt would fail alike.
+      if (stopsWhenUnrecoverable && failure instanceof ApplicationFailure && (failure.nonRetryable || failure.type === 'UnrecoverableError')) {
+        throw ApplicationFailure.create({ type: 'CallbackUndeliveredError', message: `callback not delivered: ${lastError.message}`, nonRetryable: true, cause: failure });
+      }
       const delayMs = Math.min(firstRetryMs * 2 ** (attempt - 1), longestRetryMs);
       if (Date.now() + delayMs > giveUpAt) {
         throw ApplicationFailure.create({ type: 'CallbackUndeliveredError', message: `no 2xx from the callback after ${attempt} attempts in 24 h`, nonRetryable: true, cause: err as Error });

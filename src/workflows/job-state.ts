@@ -104,7 +104,7 @@ export function initialJobState(request: JobRequest): JobState {
     finishedAt: null,
     runAt: request.runAt ?? null,
     run: request.run ?? 1,
-    callback: request.callbackUrl ? { status: 'pending', attempts: 0 } : null,
+    callback: request.callbackUrl ? { status: 'pending', attempts: 0, lastError: null } : null,
     children: request.children ? request.children.map(({ request: child }) => ({ jobId: child.jobId, status: 'queued' })) : null,
   };
 }

@@ -8,6 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker, WorkflowBundle } from '@temporalio/worker';
 import type { Middleware } from 'openapi-fetch';
 import { commandSandboxOf } from '../../src/activities/command.js';
+import { callbackSettingsOf } from '../../src/activities/callback.js';
 import { createApp, type App } from '../../src/api/app.js';
 import { createJobsClient, type JobsClient, type SubmitJobBody } from '../../src/client/index.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -127,7 +128,7 @@ export class TestService {
       queues,
       workflowBundle: await workflowBundle(),
       settings: { commandsDir: this.config.JOBS_COMMANDS_DIR, commandSandbox: commandSandboxOf(this.config) },
-      callbacks: { secret: this.config.CALLBACK_SECRET, uiUrl: this.config.TEMPORAL_UI_URL, namespace: this.config.TEMPORAL_NAMESPACE },
+      callbacks: callbackSettingsOf(this.config),
       shutdownGraceSeconds: 1,
     });
     const running = new RunningWorkers(workers);

@@ -135,7 +135,12 @@ export class JobWorkflowTestbed {
       connection: this.env.nativeConnection,
       taskQueue: queues.workflows,
       workflowBundle: this.workflowBundle,
-      activities: createCallbackActivities({ secret: callbackSecret, uiUrl: loadConfig({}).TEMPORAL_UI_URL, namespace: this.env.namespace ?? 'default' }),
+      activities: createCallbackActivities({
+        secret: callbackSecret,
+        uiUrl: loadConfig({}).TEMPORAL_UI_URL,
+        namespace: this.env.namespace ?? 'default',
+        allowHosts: [new URL(this.callbackReceiver.url).host],
+      }),
     });
   }
 
