@@ -1,0 +1,264 @@
+// A command job cannot be turned against the worker: its env cannot reach an interpreter, it runs as an
+// unprivileged user under resource limits, and nothing it starts outlives its attempt, even a killed worker.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { commandJob, commandSandboxOf, type CommandResult } from '../src/activities/command.js';
+import { loadConfig } from '../src/config.js';
+import type { Job } from '../src/contract/job.js';
+import { startWorkerPart, type Part } from './support/processes.js';
+import { commandsDir, TestService, uniqueJobId } from './support/service.js';
+
+const isRoot = process.getuid?.() === 0;
+const errorOf = (body: unknown): { code: string; message: string } => (body as { error: { code: string; message: string } }).error;
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Running or stopped: a zombie has ended, only its parent (here init, which may be slow) has not reaped it. */
+function isAlive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** The pids a `leave-background` command wrote: its own, its child holding the pipes, its child ignoring SIGTERM. */
+async function readPids(pidFile: string, timeoutMs = 10_000): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await readFile(pidFile, 'utf8').catch(() => '');
+    const pids = text.trim().split(' ').map(Number);
+    if (pids.length === 3 && pids.every((pid) => pid > 0)) return pids;
+    if (Date.now() > deadline) throw new Error(`no pids in ${pidFile}`);
+    await delay(50);
+  }
+}
+
+/** Resolves once none of the pids is alive; fails after `timeoutMs`. */
+async function allGone(pids: readonly number[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (pids.some(isAlive)) {
+    if (Date.now() > deadline) throw new Error(`still alive after ${timeoutMs} ms: ${pids.filter(isAlive).join(', ')}`);
+    await delay(20);
+  }
+}
+
+describe('A command\'s env cannot make an interpreter run code', function () {
+  let service: TestService;
+  let marker: string;
+  before(async function () {
+    service = await TestService.start();
+  });
+  after(async function () {
+    await service.teardown();
+  });
+  beforeEach(function () {
+    marker = join(tmpdir(), `${uniqueJobId('marker')}.marker`);
+  });
+  afterEach(async function () {
+    await rm(marker, { force: true });
+  });
+
+  it('refuses with 400, naming it, every variable the command\'s manifest does not declare, and starts nothing', async function () {
+    const tricks: [string, string, string][] = [
+      ['greet-bash', 'BASH_ENV', `$(touch ${marker})`],
+      ['greet-bash', 'ENV', `$(touch ${marker})`],
+      ['greet-bash', 'SHELLOPTS', 'xtrace'],
+      ['greet-bash', 'PS4', `$(touch ${marker})`],
+      ['greet-sh', 'ENV', `$(touch ${marker})`],
+      ['greet-node', 'NODE_OPTIONS', `--import=data:text/javascript,import('fs').then((fs)=>fs.writeFileSync('${marker}',''))`],
+      ['greet-python', 'PYTHONSTARTUP', marker],
+      ['greet-python', 'PYTHONPATH', tmpdir()],
+      ['greet-sh', 'PERL5OPT', '-Mstrict'],
+      ['greet-sh', 'RUBYOPT', '-rsocket'],
+      ['greet-sh', 'GCONV_PATH', tmpdir()],
+      ['echo-args', 'LD_PRELOAD', '/tmp/evil.so'],
+      ['echo-args', 'PATH', tmpdir()],
+      ['greet-bash', 'bash_env', `$(touch ${marker})`],
+      ['greet-node', 'NODE_OPTIONS ', '--inspect'],
+      ['greet-bash', 'greeting', 'hi'],
+      ['greet-bash', 'GREETING ', 'hi'],
+      // A command without a manifest accepts no env at all.
+      ['print-args', 'GREETING', 'hi'],
+    ];
+    for (const [command, name, value] of tricks) {
+      const jobId = uniqueJobId('trick');
+      const { status, body } = await service.submit({ type: 'command', input: { command, env: { GREETING: 'hi', [name]: value } }, jobId });
+      assert.equal(status, 400, `${command} with ${JSON.stringify(name)}`);
+      assert.equal(errorOf(body).code, 'invalid_request');
+      assert.ok(errorOf(body).message.includes(JSON.stringify(name)), `the message names ${JSON.stringify(name)}: ${errorOf(body).message}`);
+      assert.equal(await service.countWorkflows(`WorkflowId = '${jobId}'`), 0);
+    }
+    assert.equal(existsSync(marker), false);
+  });
+
+  it('passes a declared variable\'s value to bash, dash, node and python3 as plain text that runs nothing', async function () {
+    const values = [
+      `$(touch ${marker})`,
+      `\`touch ${marker}\``,
+      `() { :; }; touch ${marker}`,
+      `; touch ${marker}`,
+      `--require=${marker}`,
+      `'"\\$x%s\n${marker}`,
+    ];
+    for (const command of ['greet-bash', 'greet-sh', 'greet-node', 'greet-python']) {
+      for (const value of values) {
+        const { body } = await service.submit({ type: 'command', input: { command, env: { GREETING: value } } }, '?wait=10');
+        assert.equal(body.status, 'succeeded', `${command}: ${JSON.stringify(body.error)}`);
+        assert.equal((body.result as CommandResult).stdout, `greeting=${value}\n`, command);
+        assert.equal(existsSync(marker), false, `${command} ran code from ${JSON.stringify(value)}`);
+      }
+    }
+  });
+
+  it('refuses an undeclared variable at the worker too, when a request reaches it without the API\'s check', async function () {
+    const settings = { commandsDir, commandSandbox: commandSandboxOf(loadConfig({})) };
+    const context = { jobId: uniqueJobId('direct'), attempt: 1, signal: new AbortController().signal, progress: () => undefined };
+    await assert.rejects(
+      commandJob.run({ command: 'greet-bash', env: { GREETING: 'hi', BASH_ENV: `$(touch ${marker})` } }, context, settings),
+      (err: Error) => err.name === 'UnrecoverableError' && err.message.includes('"BASH_ENV"'),
+    );
+    assert.equal(existsSync(marker), false);
+  });
+
+  it('does not run a manifest as a command, even one with the execute bit', async function () {
+    const dir = await mkdtemp(join(tmpdir(), 'commands-'));
+    try {
+      await writeFile(join(dir, 'tool'), '#!/bin/sh\necho tool\n', { mode: 0o755 });
+      await writeFile(join(dir, 'tool.json'), '{ "env": [] }\n', { mode: 0o755 });
+      const problem = await commandJob.checkInput!({ command: 'tool.json' }, { commandsDir: dir });
+      assert.match(problem ?? '', /is a manifest, not a command/);
+      assert.equal(await commandJob.checkInput!({ command: 'tool' }, { commandsDir: dir }), undefined);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('A command runs as an unprivileged user', function () {
+  let service: TestService;
+  before(async function () {
+    if (!isRoot) this.skip();
+    service = await TestService.start();
+  });
+  after(async function () {
+    await service?.teardown();
+  });
+
+  it('runs as nobody, with nobody\'s group and no other, when the worker is root', async function () {
+    const { body } = await service.submit({ type: 'command', input: { command: 'print-ids' } }, '?wait=10');
+    assert.equal(body.status, 'succeeded', JSON.stringify(body.error));
+    assert.equal((body.result as CommandResult).stdout, '65534\n65534\n65534\n');
+  });
+});
+
+describe('A command that exceeds a resource limit fails its attempt, and the worker goes on', function () {
+  let service: TestService;
+  before(async function () {
+    service = await TestService.start({
+      env: { JOBS_COMMAND_MAX_PROCESSES: '32', JOBS_COMMAND_MEMORY_BYTES: String(1024 * 1024 * 1024), JOBS_COMMAND_CPU_SECONDS: '2' },
+    });
+  });
+  after(async function () {
+    await service.teardown();
+  });
+
+  async function endsFailedWithin(command: string, seconds: number, error: RegExp): Promise<void> {
+    const started = performance.now();
+    const jobId = uniqueJobId(command);
+    await service.submit({ type: 'command', input: { command }, jobId, timeoutSeconds: 60 });
+    const job: Job = await service.waitFor(jobId, ['succeeded', 'failed'], seconds * 1000);
+    assert.equal(job.status, 'failed', JSON.stringify(job.result));
+    assert.match(job.error?.message ?? '', error);
+    assert.ok(performance.now() - started < seconds * 1000);
+    const next = await service.submit({ type: 'command', input: { command: 'echo-args', args: ['next'] } }, '?wait=10');
+    assert.equal(next.body.status, 'succeeded', 'the worker runs the next job');
+  }
+
+  it('ends a fork bomb at the process limit', async function () {
+    if (!isRoot) this.skip();
+    await endsFailedWithin('fork-bomb', 15, /Resource temporarily unavailable/);
+  });
+
+  it('ends a memory hog at the address-space limit', async function () {
+    await endsFailedWithin('memory-hog', 15, /Cannot allocate memory|MemoryError/);
+  });
+
+  it('ends a CPU spinner at the CPU time limit, naming the signal', async function () {
+    await endsFailedWithin('cpu-spin', 15, /killed by SIGXCPU \(its CPU time limit\)/);
+  });
+});
+
+describe('Nothing a command starts outlives its attempt', function () {
+  let service: TestService;
+  let pidFile: string;
+  before(async function () {
+    service = await TestService.start();
+  });
+  after(async function () {
+    await service.teardown();
+  });
+  beforeEach(function () {
+    pidFile = join(tmpdir(), `${uniqueJobId('background')}.pid`);
+  });
+  afterEach(async function () {
+    await rm(pidFile, { force: true });
+  });
+
+  it('kills the background children when the command exits, and does not wait for the pipes they hold', async function () {
+    const { body } = await service.submit({ type: 'command', input: { command: 'leave-background', env: { PID_FILE: pidFile } } }, '?wait=10');
+    assert.equal(body.status, 'succeeded');
+    assert.equal((body.result as CommandResult).stdout, '::progress 10 started\n');
+    await allGone(await readPids(pidFile), 1000);
+  });
+
+  it('kills the command and its background children, even one ignoring SIGTERM, when the job is cancelled', async function () {
+    const jobId = uniqueJobId('cancel');
+    await service.submit({ type: 'command', input: { command: 'leave-background', args: ['wait'], env: { PID_FILE: pidFile } }, jobId });
+    const pids = await readPids(pidFile);
+    await service.waitFor(jobId, ['running']);
+    await service.cancel(jobId);
+    await service.waitFor(jobId, ['cancelled'], 5000);
+    await allGone(pids, 3000);
+  });
+
+  it('kills the command and its background children, even one ignoring SIGTERM, when the attempt times out', async function () {
+    const jobId = uniqueJobId('timeout');
+    await service.submit({ type: 'command', input: { command: 'leave-background', args: ['wait'], env: { PID_FILE: pidFile } }, jobId, timeoutSeconds: 1 });
+    const pids = await readPids(pidFile);
+    await service.waitFor(jobId, ['timed_out'], 10_000);
+    await allGone(pids, 3000);
+  });
+});
+
+describe('A command dies with its worker', function () {
+  this.timeout(120_000);
+  let service: TestService;
+  let worker: Part | undefined;
+  let pidFile: string;
+  before(async function () {
+    service = await TestService.start({ workers: false });
+    pidFile = join(tmpdir(), `${uniqueJobId('worker-kill')}.pid`);
+  });
+  after(async function () {
+    await worker?.stop();
+    await service.teardown();
+    await rm(pidFile, { force: true });
+  });
+
+  it('kills the command and its background children within a second of the worker\'s SIGKILL', async function () {
+    worker = await startWorkerPart({
+      temporalAddress: service.config.temporalAddress,
+      taskQueuePrefix: service.config.JOBS_TASK_QUEUE_PREFIX,
+      commandsDir,
+      queues: { normal: 2 },
+      client: service.temporal.client,
+    });
+    await service.submit({ type: 'command', input: { command: 'leave-background', args: ['wait'], env: { PID_FILE: pidFile } } });
+    const pids = await readPids(pidFile, 30_000);
+    assert.ok(pids.every(isAlive));
+    await worker.kill();
+    await allGone(pids, 1000);
+  });
+});
