@@ -171,8 +171,8 @@ async function lookUpUser(name: string): Promise<{ uid: number; gid: number }> {
 
 /**
  * The programs the command is started through on Linux: prlimit sets the limits (as the worker, so it may set
- * them above its own soft ones), then setpriv drops to the command user and arms the death signal (setpriv
- * does so after the credential change, which would clear it). Elsewhere there is no confinement.
+ * them above its own soft ones), then setpriv drops to the command user, sets no_new_privs and arms the death
+ * signal (setpriv does so after the credential change, which would clear it). Elsewhere there is no confinement.
  */
 async function confinement(sandbox: CommandSandbox): Promise<string[]> {
   if (process.platform !== 'linux') return [];
@@ -186,6 +186,8 @@ async function confinement(sandbox: CommandSandbox): Promise<string[]> {
     '--',
     '/usr/bin/setpriv',
     ...(user ? [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups'] : []),
+    // No set-uid program (su, mount…) gives the command back what setpriv took.
+    '--no-new-privs',
     '--pdeathsig=USR1',
     '--',
   ];
