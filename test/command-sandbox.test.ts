@@ -134,6 +134,20 @@ describe('A command\'s env cannot make an interpreter run code', function () {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('refuses every env of a command whose manifest declares an interpreter\'s or the loader\'s variable', async function () {
+    const dir = await mkdtemp(join(tmpdir(), 'commands-'));
+    try {
+      await writeFile(join(dir, 'tool'), '#!/bin/sh\necho tool\n', { mode: 0o755 });
+      for (const name of ['BASH_ENV', 'NODE_OPTIONS', 'PYTHONSTARTUP', 'LD_PRELOAD', 'PATH']) {
+        await writeFile(join(dir, 'tool.json'), JSON.stringify({ env: ['GREETING', name] }));
+        const problem = await commandJob.checkInput!({ command: 'tool', env: { GREETING: 'hi' } }, { commandsDir: dir });
+        assert.match(problem ?? '', new RegExp(`manifest of command "tool" is invalid: env.1: "${name}" lets a value run code`), name);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('A command runs as an unprivileged user', function () {

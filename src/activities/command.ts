@@ -33,7 +33,7 @@ const CommandManifest = z.strictObject({
     .array(
       z.string()
         .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'is not a variable name')
-        .refine((name) => !interpreterHook.test(name), 'lets a value run code in an interpreter or the loader'),
+        .refine((name) => !interpreterHook.test(name), { error: (issue) => `${JSON.stringify(issue.input)} lets a value run code in an interpreter or the loader` }),
     )
     .max(100)
     .default([]),
@@ -100,7 +100,7 @@ exit "$status"`;
 /** A line `::progress <percent> [message]` on stdout reports progress. */
 const progressLine = /^::progress (\d{1,3}(?:\.\d+)?)(?: (.*))?$/;
 
-/** Thrown by the command handler when the process exits non-zero: the attempt fails and may be retried. */
+/** Thrown by the command handler when the process exits non-zero or is killed: the attempt fails and may be retried. */
 export class CommandExitedError extends Error {
   override readonly name = 'CommandExitedError';
 }
@@ -302,7 +302,7 @@ async function runCommand(input: CommandInput, context: JobContext, settings: Jo
 
 export const commandJob: JobType<CommandInput, CommandResult> = {
   name: 'command',
-  description: 'Runs an executable from the commands directory, with no shell; a non-zero exit fails the attempt.',
+  description: 'Runs an executable from the commands directory, with no shell and only the env its manifest (<command>.json) declares; a non-zero exit fails the attempt.',
   inputSchema: CommandInput,
   defaults: {
     timeoutSeconds: 600,
