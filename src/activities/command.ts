@@ -244,7 +244,7 @@ async function runCommand(input: CommandInput, context: JobContext, settings: Jo
   const launcher = [
     ...(await confinement(settings.commandSandbox)),
     '/bin/sh', '-c', supervisorScript, 'command-supervisor', String(process.pid),
-    // Only the command gets the request's env: the launchers above run as root with the base environment.
+    // Only the command gets the request's env: the programs before it (root ones, when the worker is root) get the base.
     '/usr/bin/env', '-i', ...Object.entries({ ...baseCommandEnv, ...input.env }).map(([name, value]) => `${name}=${value}`),
     resolved.path, ...(input.args ?? []),
   ];
