@@ -2,7 +2,8 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import type { Client } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { pino } from 'pino';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker, WorkflowBundle } from '@temporalio/worker';
@@ -13,7 +14,9 @@ import { createApp, type App } from '../../src/api/app.js';
 import { createJobsClient, type JobsClient, type SubmitJobBody } from '../../src/client/index.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Job, JobPriority, JobStatus } from '../../src/contract/job.js';
+import { codecEndpointPath } from '../../src/contract/codec.js';
 import { createLazyClient } from '../../src/temporal/connection.js';
+import { payloadCodecsFor } from '../../src/temporal/payload-codec.js';
 import { startDevServer } from '../../src/temporal/dev-server.js';
 import { bundleJobWorkflows, createJobWorkers } from '../../src/worker/workers.js';
 import { assertConforms } from './conformance.js';
@@ -71,8 +74,10 @@ export interface ServiceOptions {
   readonly workers?: Partial<Record<JobPriority, number>> | false;
   /** Serve the dev server's Web UI on a free port (links.ui points there). */
   readonly webUi?: boolean;
-  /** Environment for the API's configuration (API_KEYS, rate limits…). */
+  /** Environment for the API's configuration (API_KEYS, rate limits…); PAYLOAD_ENCRYPTION_KEY reaches the workers too. */
   readonly env?: Record<string, string>;
+  /** With `webUi`: the Web UI decodes payloads through the API's codec endpoint. */
+  readonly uiCodec?: boolean;
 }
 
 export class TestService {
@@ -91,7 +96,11 @@ export class TestService {
   ) {
     this.client = createJobsClient({ baseUrl, apiKey: () => this.apiKey });
     this.client.api.use(conformanceCheck);
+    this.payloadCodecs = apiClient.options.loadedDataConverter.payloadCodecs;
   }
+
+  /** The API's codecs (payloadCodecsFor(config)), which the workers get too. */
+  readonly payloadCodecs: PayloadCodec[];
 
   /** The TypeScript client (src/client), sending `apiKey` as it is at each request; its answers are checked against the document. */
   readonly client: JobsClient;
@@ -99,7 +108,12 @@ export class TestService {
   /** Starts a dev server and the API; workers start with `startWorkers` (default: all priorities). */
   static async start(options: ServiceOptions = {}): Promise<TestService> {
     const uiPort = options.webUi ? await freePort() : undefined;
-    const temporal = await startDevServer(uiPort === undefined ? {} : { uiPort });
+    // The UI is told the codec endpoint at start, so the API's port is chosen before the server starts.
+    const apiPort = options.uiCodec ? await freePort() : 0;
+    const temporal = await startDevServer({
+      ...(uiPort === undefined ? {} : { uiPort }),
+      ...(options.uiCodec ? { uiCodecEndpoint: `http://127.0.0.1:${apiPort}${codecEndpointPath}` } : {}),
+    });
     const config = loadConfig({
       JOBS_TASK_QUEUE_PREFIX: `test-${process.pid}-${++instances}`,
       JOBS_COMMANDS_DIR: commandsDir,
@@ -107,9 +121,9 @@ export class TestService {
       TEMPORAL_ADDRESS: temporal.address,
       ...options.env,
     });
-    const apiClient = createLazyClient(temporal.address, config.TEMPORAL_NAMESPACE);
+    const apiClient = createLazyClient(temporal.address, config.TEMPORAL_NAMESPACE, payloadCodecsFor(config));
     const app = createApp({ client: apiClient, config, logger: pino({ level: 'error' }) });
-    const server = app.koa.listen(0, '127.0.0.1');
+    const server = app.koa.listen(apiPort, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const { port } = server.address() as AddressInfo;
     const service = new TestService(temporal, config, apiClient, app, server, `http://127.0.0.1:${port}`);
@@ -118,11 +132,13 @@ export class TestService {
   }
 
   /** Workers for these priorities; the first set started also runs the job workflows. */
-  async startWorkers(queues: Partial<Record<JobPriority, number>> = { high: 5, normal: 5, low: 5 }): Promise<RunningWorkers> {
+  async startWorkers(queues: Partial<Record<JobPriority, number>> = { high: 5, normal: 5, low: 5 }, payloadCodecs = this.payloadCodecs): Promise<RunningWorkers> {
     const workers = await createJobWorkers({
       runWorkflows: !this.workflowsRunning,
       connection: this.temporal.nativeConnection,
-      client: this.temporal.client,
+      // The activities' signals to their workflows are payloads too.
+      client: new Client({ connection: this.temporal.connection, namespace: this.config.TEMPORAL_NAMESPACE, dataConverter: { payloadCodecs } }),
+      payloadCodecs,
       namespace: this.config.TEMPORAL_NAMESPACE,
       taskQueuePrefix: this.config.JOBS_TASK_QUEUE_PREFIX,
       queues,
