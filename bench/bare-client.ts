@@ -33,7 +33,7 @@ export class BareClient {
       taskQueuePrefix,
       uiUrl: 'http://localhost:8233',
       jobTypeSettings: { commandsDir: 'jobs/commands' },
-    });
+    }, defaultTenant);
   }
 
   /** The job's workflow; the API runs open (no keys), so every job is the default tenant's. */

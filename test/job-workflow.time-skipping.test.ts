@@ -1,7 +1,7 @@
 // The job workflow's timing on the time-skipping test server: hours of timeouts and backoff in seconds of wall time.
 import assert from 'node:assert/strict';
 import { Client } from '@temporalio/client';
-import { Jobs } from '../src/api/jobs.js';
+import { defaultTenant, Jobs } from '../src/api/jobs.js';
 import { loadConfig } from '../src/config.js';
 import { jobStateQuery } from '../src/workflows/messages.js';
 import { runScenario, scenarioNamed } from './support/job-scenarios.js';
@@ -262,7 +262,7 @@ describe('Job workflow under skipped time', function () {
         taskQueuePrefix: config.JOBS_TASK_QUEUE_PREFIX,
         uiUrl: config.TEMPORAL_UI_URL,
         jobTypeSettings: { commandsDir: config.JOBS_COMMANDS_DIR },
-      });
+      }, defaultTenant);
     }
 
     /** Submits a job whose first attempt fails at once, and returns its id once it waits an hour for its retry. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Client } from '@temporalio/client';
 import Koa, { type Context, type Next } from 'koa';
 import { pino } from 'pino';
@@ -20,7 +20,8 @@ import { docsPage, openApiDocument } from './openapi.js';
 import { queueFigures } from './queues.js';
 import { codecCors, codecRouter } from './codec.js';
 import { checkUnfinishedCap, SubmitRateLimiter } from './rate-limits.js';
-import { ApiKeys, authenticate } from './tenants.js';
+import { authenticate, createRouter, tenantOf } from './access.js';
+import { ApiKeys } from './tenants.js';
 
 export interface AppDeps {
   readonly client: Client;
@@ -38,8 +39,8 @@ export interface AppDeps {
 export interface RequestState {
   requestId: string;
   log: Logger;
-  /** Set for requests under /api/v1. */
-  tenant: string;
+  /** Set by the guard for every request off the public list; read it with `tenantOf`. */
+  tenant?: string;
 }
 
 const readinessDeadlineMs = 2000;
@@ -76,7 +77,7 @@ function requestMetrics(metrics: ApiMetrics) {
 }
 
 function operationsRouter(deps: AppDeps, metrics: ApiMetrics): Router {
-  const router = new Router();
+  const router = createRouter();
   const document = openApiDocument();
   const assets = swaggerUiAssetsPath();
   router.get('/healthz', (ctx) => {
@@ -115,7 +116,7 @@ function operationsRouter(deps: AppDeps, metrics: ApiMetrics): Router {
   }
   router.get('/api/v1/queues', async (ctx) => {
     const queueDeps = { client: deps.client, namespace: deps.config.TEMPORAL_NAMESPACE, taskQueuePrefix: deps.config.JOBS_TASK_QUEUE_PREFIX };
-    ctx.body = { queues: await queueFigures(queueDeps, (ctx.state as RequestState).tenant) };
+    ctx.body = { queues: await queueFigures(queueDeps, tenantOf(ctx)) };
   });
   return router;
 }
@@ -186,8 +187,7 @@ export function createApp(deps: AppDeps): App {
   koa.use(requestMetrics(metrics));
   koa.use(errorResponses);
   koa.use(codecCors(deps.config.TEMPORAL_UI_URL));
-  const guard = authenticate(apiKeys);
-  koa.use((ctx, next) => (ctx.path === '/api/v1' || ctx.path.startsWith('/api/v1/') ? guard(ctx, next) : next()));
+  koa.use(authenticate(apiKeys));
   // Every call to Temporal made while serving one request shares a deadline, so an outage is a prompt 503.
   koa.use((_ctx, next) => deps.client.connection.withDeadline(Date.now() + temporalDeadlineMs, next));
   for (const router of routers) {

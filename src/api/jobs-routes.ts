@@ -1,8 +1,9 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { CreateScheduleBody, JobBatchBody, JobId, ListJobsQuery, ScheduleId, SubmitJobBody, WaitQuery } from '../contract/job.js';
 import { findJobType, jobTypes } from '../activities/registry.js';
+import { createRouter, tenantOf } from './access.js';
 import { readJsonBody } from './body.js';
 import { streamJobEvents } from './job-events.js';
 import { ApiError, errorBody, RequestInvalidError, toApiError } from './errors.js';
@@ -43,8 +44,7 @@ async function submitJob(deps: JobsRoutesDeps, jobs: Jobs, body: SubmitJobBody) 
 
 export function jobsRouter(deps: JobsRoutesDeps): Router {
   const { jobsOf, metrics, bodyLimitBytes, closing, admitSubmits } = deps;
-  const router = new Router({ prefix: '/api/v1/jobs' });
-  const tenantOf = (ctx: Context): string => (ctx.state as { tenant: string }).tenant;
+  const router = createRouter('/api/v1/jobs');
 
   router.get('/', async (ctx) => {
     const jobs = jobsOf(tenantOf(ctx));
@@ -64,7 +64,7 @@ export function jobsRouter(deps: JobsRoutesDeps): Router {
     const body = parse(SubmitJobBody, raw);
 
     const { request, submitted } = await submitJob(deps, jobs, body);
-    const finished = await jobs.waitForFinish(request.jobId, query.wait ?? 0);
+    const finished = await jobs.waitForFinish(request.jobId, query.wait ?? 0, closing);
     ctx.status = finished || !submitted.created ? 200 : 202;
     ctx.set('Location', jobs.jobUrl(request.jobId));
     ctx.body = jobs.toJson(finished ?? submitted.state);
@@ -108,9 +108,9 @@ export function jobsRouter(deps: JobsRoutesDeps): Router {
 const batchConcurrency = 8;
 
 export function jobBatchesRouter(deps: JobsRoutesDeps): Router {
-  const router = new Router({ prefix: '/api/v1/job-batches' });
+  const router = createRouter('/api/v1/job-batches');
   router.post('/', async (ctx) => {
-    const jobs = deps.jobsOf((ctx.state as { tenant: string }).tenant);
+    const jobs = deps.jobsOf(tenantOf(ctx));
     const raw = await readJsonBody(ctx, deps.bodyLimitBytes);
     const { jobs: items } = parse(JobBatchBody, raw ?? {});
     const results: unknown[] = new Array(items.length);
@@ -136,8 +136,8 @@ export function jobBatchesRouter(deps: JobsRoutesDeps): Router {
 }
 
 export function schedulesRouter(deps: JobsRoutesDeps & { readonly schedulesOf: (jobs: Jobs) => Schedules }): Router {
-  const router = new Router({ prefix: '/api/v1/schedules' });
-  const schedulesFor = (ctx: Context): Schedules => deps.schedulesOf(deps.jobsOf((ctx.state as { tenant: string }).tenant));
+  const router = createRouter('/api/v1/schedules');
+  const schedulesFor = (ctx: Context): Schedules => deps.schedulesOf(deps.jobsOf(tenantOf(ctx)));
   const scheduleIdOf = (ctx: Context): string => parse(ScheduleId, ctx.params['scheduleId'], ['scheduleId']);
   router.post('/', async (ctx) => {
     const body = parse(CreateScheduleBody, (await readJsonBody(ctx, deps.bodyLimitBytes)) ?? {});
@@ -168,7 +168,7 @@ export function schedulesRouter(deps: JobsRoutesDeps & { readonly schedulesOf: (
 }
 
 export function jobTypesRouter(): Router {
-  const router = new Router({ prefix: '/api/v1/job-types' });
+  const router = createRouter('/api/v1/job-types');
   router.get('/', (ctx) => {
     ctx.body = {
       types: jobTypes.map((jobType) => ({

@@ -21,7 +21,7 @@ import type { JobType, JobTypeSettings } from '../activities/job-type.js';
 import { callbackUrlRefusal } from '../activities/callback-target.js';
 import { findJobType } from '../activities/registry.js';
 import { jobWorkflow } from '../workflows/index.js';
-import { callbackWorkflowIdOf, defaultTenant, initialJobState, isFinished, workflowIdOf, type JobRequest, type JobState } from '../workflows/job-state.js';
+import { callbackWorkflowIdOf, initialJobState, isFinished, workflowIdOf, type JobRequest, type JobState } from '../workflows/job-state.js';
 import { jobStateQuery } from '../workflows/messages.js';
 import { jobStartMetadata, JobPriorityKey, JobStatusKey, JobTenantKey, JobTypeKey, visibilityLiteral } from '../workflows/search-attributes.js';
 import { FinishedJobCache } from './finished-jobs.js';
@@ -143,7 +143,7 @@ export class Jobs {
 
   constructor(
     private readonly deps: JobsDeps,
-    readonly tenant: string = defaultTenant,
+    readonly tenant: string,
   ) {
     this.finished = deps.finished ?? new FinishedJobCache();
     this.polled = deps.polled ?? new PolledJobReads();
@@ -349,12 +349,15 @@ export class Jobs {
   }
 
   /** Waits up to `seconds` for the job to finish; its final state, or undefined if it is still going. */
-  async waitForFinish(jobId: string, seconds: number): Promise<JobState | undefined> {
+  /** Waits up to `seconds` for the job to finish, or until `stop` aborts (the server shuts down): its final state, if it has one. */
+  async waitForFinish(jobId: string, seconds: number, stop?: AbortSignal): Promise<JobState | undefined> {
     if (seconds <= 0) return undefined;
     const workflowId = this.workflowId(jobId);
+    const { connection } = this.deps.client;
+    const result = (): Promise<unknown> => connection.withDeadline(Date.now() + seconds * 1000, () => this.deps.client.workflow.getHandle(workflowId).result());
     let outcome: unknown;
     try {
-      outcome = await this.deps.client.connection.withDeadline(Date.now() + seconds * 1000, () => this.deps.client.workflow.getHandle(workflowId).result());
+      outcome = await (stop ? connection.withAbortSignal(stop, result) : result());
     } catch (err) {
       if (err instanceof WorkflowFailedError) outcome = err.cause instanceof ApplicationFailure ? err.cause.details?.[0] : undefined;
       else if (isTemporalUnreachable(err)) return undefined;

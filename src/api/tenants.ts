@@ -1,10 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Context, Next } from 'koa';
 import type { TenantKey } from '../config.js';
 import { ApiError } from './errors.js';
-import { defaultTenant } from './jobs.js';
 
-/** Thrown when a request under /api/v1 carries no API key, or one nobody was given. */
+/** Thrown when a request off the public list carries no API key, or one nobody was given. */
 export class UnauthorizedError extends ApiError {
   override readonly name = 'UnauthorizedError';
   constructor(message: string) {
@@ -34,20 +32,4 @@ export class ApiKeys {
     }
     return tenant;
   }
-}
-
-/** Sets `ctx.state.tenant` from the bearer key, or to the default tenant when the API is open. */
-export function authenticate(keys: ApiKeys) {
-  return async (ctx: Context, next: Next): Promise<void> => {
-    if (keys.open) {
-      ctx.state['tenant'] = defaultTenant;
-      return next();
-    }
-    const match = /^Bearer ([\x21-\x7e]+)$/i.exec(ctx.get('authorization'));
-    if (!match) throw new UnauthorizedError('send an API key as "Authorization: Bearer <key>"');
-    const tenant = keys.tenantOf(match[1]!);
-    if (!tenant) throw new UnauthorizedError('the API key is not valid');
-    ctx.state['tenant'] = tenant;
-    return next();
-  };
 }

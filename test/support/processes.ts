@@ -2,7 +2,7 @@
 // each can be killed (SIGKILL), stopped (SIGTERM) and started again on the same port and data file.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { request } from 'node:http';
+import { request, type IncomingHttpHeaders } from 'node:http';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
@@ -37,26 +37,40 @@ const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export interface HttpReply {
   readonly status: number;
   readonly text: string;
+  readonly headers: IncomingHttpHeaders;
+}
+
+export interface HttpRequestOptions {
+  readonly method?: string;
+  readonly body?: string | Uint8Array;
+  readonly contentType?: string;
+  readonly headers?: Record<string, string>;
+  /** Sent byte for byte in place of the URL's path: a URL would normalise `..`, `.` and some escapes away. */
+  readonly rawPath?: string;
 }
 
 /**
  * One HTTP request on a connection of its own. A pooled keep-alive connection that the server closes as idle
  * just as a request goes out on it fails that request ("other side closed"); on a busy machine that is common.
  */
-export function httpRequest(url: string, options: { method?: string; body?: string | Uint8Array; contentType?: string } = {}): Promise<HttpReply> {
-  const { method = 'GET', body, contentType = 'application/json' } = options;
-  const headers = body === undefined ? {} : { 'content-type': contentType, 'content-length': Buffer.byteLength(body) };
+export function httpRequest(url: string, options: HttpRequestOptions = {}): Promise<HttpReply> {
+  const { method = 'GET', body, contentType = 'application/json', rawPath } = options;
+  const headers = { ...(body === undefined ? {} : { 'content-type': contentType, 'content-length': Buffer.byteLength(body) }), ...options.headers };
+  const { hostname, port, pathname, search } = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers, agent: false }, (res) => {
+    const req = request({ host: hostname, port, path: rawPath ?? pathname + search, method, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.once('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
       res.once('error', reject);
     });
     req.once('error', reject);
     req.end(body);
   });
 }
+
+/** How long the rest of a part's process group may take to go after the part itself exited. */
+const groupExitMs = 5000;
 
 /** How many lines of a part's output are kept, to explain a failure. */
 const keptOutputLines = 200;
@@ -105,6 +119,11 @@ export class Part {
     return this.child.pid!;
   }
 
+  /** The exit code, once the part exited by itself or on a signal it handled; null while it runs or when a signal killed it. */
+  get exitCode(): number | null {
+    return this.child.exitCode;
+  }
+
   get isRunning(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
@@ -124,15 +143,33 @@ export class Part {
     }
   }
 
-  /** Sends `signal` to the part's whole process group and waits for the part to exit. */
+  /**
+   * Sends `signal` to the part's whole process group and waits for every process of the group to be gone, so
+   * nothing it started (the dev server under `npm run temporal`, a command under a worker) still holds a port.
+   */
   async stop(signal: 'SIGKILL' | 'SIGTERM' = 'SIGTERM', timeoutMs = 15_000): Promise<void> {
-    if (!this.isRunning) return;
-    this.signalGroup(signal);
-    const timer = setTimeout(() => this.signalGroup('SIGKILL'), timeoutMs);
+    if (this.isRunning) {
+      this.signalGroup(signal);
+      const timer = setTimeout(() => this.signalGroup('SIGKILL'), timeoutMs);
+      try {
+        await this.exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    const deadline = Date.now() + groupExitMs;
+    while (this.groupAlive()) {
+      if (Date.now() > deadline) throw new Error(`${this.name}: processes of its group outlived it by ${groupExitMs} ms`);
+      await delay(20);
+    }
+  }
+
+  private groupAlive(): boolean {
     try {
-      await this.exited;
-    } finally {
-      clearTimeout(timer);
+      process.kill(-this.pid, 0);
+      return true;
+    } catch {
+      return false;
     }
   }
 

@@ -1,0 +1,57 @@
+import Router from '@koa/router';
+import type { Context, Next } from 'koa';
+import { defaultTenant } from '../workflows/job-state.js';
+import { UnauthorizedError, type ApiKeys } from './tenants.js';
+
+/**
+ * The only requests served without an API key, matched exactly (method and path, letter case included):
+ * probes, metrics and the API's own documentation. Everything else, however it is spelled, needs a key.
+ */
+const publicRoutes: ReadonlySet<string> = new Set(
+  ['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs', '/docs/assets/swagger-ui.css', '/docs/assets/swagger-ui-bundle.js']
+    .flatMap((path) => [`GET ${path}`, `HEAD ${path}`]),
+);
+
+export function isPublicRoute(method: string, path: string): boolean {
+  return publicRoutes.has(`${method} ${path}`);
+}
+
+/**
+ * Every router of the gateway: routes match with their letter case, so the path a route sees is the path
+ * the guard saw (the router's default would serve `/API/v1/jobs` as `/api/v1/jobs`).
+ */
+export function createRouter(prefix?: string): Router {
+  return new Router({ ...(prefix === undefined ? {} : { prefix }), sensitive: true });
+}
+
+/**
+ * Deny by default: a request that is not on the public list carries a valid key, whose tenant it acts
+ * as (or, with no keys configured, acts as tenant `default`).
+ */
+export function authenticate(keys: ApiKeys) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    if (isPublicRoute(ctx.method, ctx.path)) return next();
+    if (keys.open) {
+      ctx.state['tenant'] = defaultTenant;
+      return next();
+    }
+    const match = /^Bearer ([\x21-\x7e]+)$/i.exec(ctx.get('authorization'));
+    if (!match) throw new UnauthorizedError('send an API key as "Authorization: Bearer <key>"');
+    const tenant = keys.tenantOf(match[1]!);
+    if (!tenant) throw new UnauthorizedError('the API key is not valid');
+    ctx.state['tenant'] = tenant;
+    return next();
+  };
+}
+
+/** Thrown when a tenant's route runs for a request the guard did not authenticate: a bug, never a default. */
+export class TenantMissingError extends Error {
+  override readonly name = 'TenantMissingError';
+}
+
+/** The tenant the request acts as, as the guard set it. */
+export function tenantOf(ctx: Context): string {
+  const tenant: unknown = ctx.state['tenant'];
+  if (typeof tenant !== 'string' || tenant === '') throw new TenantMissingError(`${ctx.method} ${ctx.path} reached a tenant's route unauthenticated`);
+  return tenant;
+}

@@ -1,0 +1,194 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import type { Context } from 'koa';
+import { isPublicRoute, tenantOf, TenantMissingError } from '../src/api/access.js';
+import { operations } from '../src/api/openapi.js';
+import { loadConfig } from '../src/config.js';
+import type { ErrorBody } from '../src/contract/errors.js';
+import { freePort, httpRequest, startApiPart, stopAllParts, type HttpReply } from './support/processes.js';
+import { TestService, uniqueJobId } from './support/service.js';
+
+const keys = { acme: 'acme-key-0123456789abcdef', globex: 'globex-key-0123456789abcdef' };
+
+/** One request with the path sent exactly as spelled. */
+function rawRequest(baseUrl: string, method: string, path: string, key?: string): Promise<HttpReply> {
+  return httpRequest(baseUrl, { method, rawPath: path, headers: key ? { authorization: `Bearer ${key}` } : {} });
+}
+
+/** Percent-encodes the first letter of each segment that has one: `/api/v1` → `/%61pi/%761`. */
+function encodeFirstLetters(path: string): string {
+  return path.split('/').map((segment) => segment.replace(/[A-Za-z]/, (letter) => `%${letter.charCodeAt(0).toString(16)}`)).join('/');
+}
+
+function mixedCase(path: string): string {
+  return [...path].map((char, index) => (index % 2 === 0 ? char.toUpperCase() : char.toLowerCase())).join('');
+}
+
+/** The ways an attacker spells one path so that a guard and a router might read it differently. */
+function spellings(path: string): string[] {
+  const [, first = '', rest = ''] = /^\/([^/]+)(.*)$/.exec(path) ?? [];
+  return [
+    path.toUpperCase(),
+    mixedCase(path),
+    `/${first.toUpperCase()}${rest}`,
+    encodeFirstLetters(path),
+    path.replaceAll('/', '%2F'),
+    path.replace(/^\//, '%2F'),
+    `/${path}`,
+    path.replace(/\/(?=[^/]*$)/, '//'),
+    `${path}/`,
+    `${path}//`,
+    `/.${path}`,
+    `/x/..${path}`,
+    `/%2e${path}`,
+    `${path};x`,
+    `${path}%00`,
+  ].filter((spelling) => spelling !== path);
+}
+
+describe('Every route but a short public list needs a key, however its path is spelled', function () {
+  this.timeout(240_000);
+  let service: TestService;
+  const victimJobId = uniqueJobId('victim');
+  const victimScheduleId = uniqueJobId('victim-schedule');
+  let historyLength: number;
+
+  /** Each documented operation with its path filled in with acme's own job and schedule. */
+  const concrete = operations.map(({ method, path }) => ({
+    method: method.toUpperCase(),
+    template: path,
+    path: path.replace('{jobId}', victimJobId).replace('{scheduleId}', victimScheduleId),
+  }));
+
+  before(async function () {
+    service = await TestService.start({ workers: { normal: 2 }, env: { API_KEYS: `acme:${keys.acme},globex:${keys.globex}` } });
+    service.apiKey = keys.acme;
+    const job = await service.submit({ type: 'sleep', input: { seconds: 0, message: 'acme only' }, jobId: victimJobId }, '?wait=10');
+    assert.equal(job.body.status, 'succeeded');
+    const schedule = await service.request('POST', '/api/v1/schedules', {
+      scheduleId: victimScheduleId, intervalSeconds: 3600, paused: true, job: { type: 'sleep', input: { seconds: 0 } },
+    });
+    assert.equal(schedule.status, 201, JSON.stringify(schedule.body));
+    historyLength = (await service.temporal.client.workflow.getHandle(`acme/${victimJobId}`).fetchHistory()).events?.length ?? 0;
+    service.apiKey = undefined;
+  });
+  after(async function () {
+    await service?.teardown();
+  });
+
+  it('answers every documented operation without a key 401, unless it is on the public list', async function () {
+    const guarded = concrete.filter(({ method, path }) => !isPublicRoute(method, path));
+    assert.ok(guarded.length >= 15, `only ${guarded.length} guarded operations in the document`);
+    for (const { method, path } of guarded) {
+      for (const key of [undefined, 'not-a-key-of-anybody-at-all']) {
+        const answer = await rawRequest(service.baseUrl, method, path, key);
+        assert.equal(answer.status, 401, `${method} ${path} with ${key ?? 'no key'}: ${answer.text}`);
+        assert.equal((JSON.parse(answer.text) as ErrorBody).error.code, 'unauthorized');
+        assert.match(String(answer.headers['www-authenticate']), /^Bearer/);
+      }
+    }
+    const publicOnes = concrete.filter(({ method, path }) => isPublicRoute(method, path)).map(({ path }) => path);
+    assert.deepEqual(publicOnes.sort(), ['/docs', '/healthz', '/metrics', '/openapi.json', '/readyz']);
+  });
+
+  it('answers 401 without a key to every other spelling of every route: letter case, escapes, slashes, dot segments', async function () {
+    let tried = 0;
+    const started = Date.now();
+    for (const { method, path } of concrete) {
+      for (const spelling of spellings(path)) {
+        for (const verb of [method, 'OPTIONS', 'HEAD']) {
+          const answer = await rawRequest(service.baseUrl, verb, spelling);
+          tried += 1;
+          // A path no HTTP parser accepts may end at the parser (400) before any route; it is never served.
+          assert.ok(answer.status === 401 || answer.status === 400, `${verb} ${spelling} answered ${answer.status}: ${answer.text}`);
+          if (answer.status === 401 && verb !== 'HEAD') assert.equal((JSON.parse(answer.text) as ErrorBody).error.code, 'unauthorized');
+        }
+      }
+    }
+    assert.ok(tried > 500, `${tried} requests`);
+    console.log(`      ${tried} requests in ${Date.now() - started} ms`);
+  });
+
+  it('serves no other spelling of a route to a valid key: only the exact, case-sensitive path is routed', async function () {
+    for (const { method, path } of concrete) {
+      for (const spelling of spellings(path)) {
+        if (spelling === `${path}/`) continue; // the same route, as the router reads it
+        const answer = await rawRequest(service.baseUrl, method, spelling, keys.globex);
+        assert.ok([400, 404, 405].includes(answer.status), `${method} ${spelling} with a key answered ${answer.status}: ${answer.text}`);
+      }
+    }
+  });
+
+  it("answers another tenant's key 404 on acme's job and schedule, by any spelling, and leaves them as they were", async function () {
+    const ofAcme = concrete.filter(({ template }) => template.includes('{'));
+    assert.ok(ofAcme.length >= 9, `${ofAcme.length} operations on one job or schedule`);
+    for (const { method, path } of ofAcme) {
+      for (const spelling of [path, `${path}/`, encodeFirstLetters(path), path.toUpperCase()]) {
+        const answer = await rawRequest(service.baseUrl, method, spelling, keys.globex);
+        assert.ok([404, 405].includes(answer.status), `${method} ${spelling} as globex answered ${answer.status}: ${answer.text}`);
+        assert.doesNotMatch(answer.text, /acme only/);
+      }
+    }
+    for (const path of ['/api/v1/jobs', '/api/v1/schedules', '/api/v1/jobs?status=succeeded']) {
+      const answer = await rawRequest(service.baseUrl, 'GET', path, keys.globex);
+      assert.equal(answer.status, 200, path);
+      assert.ok(!answer.text.includes(victimJobId) && !answer.text.includes(victimScheduleId), `${path} as globex shows acme's: ${answer.text}`);
+    }
+    const history = await service.temporal.client.workflow.getHandle(`acme/${victimJobId}`).fetchHistory();
+    assert.equal(history.events?.length, historyLength, "acme's job history changed");
+    service.apiKey = keys.acme;
+    const schedule = await service.request<{ paused: boolean }>('GET', `/api/v1/schedules/${victimScheduleId}`);
+    assert.equal(schedule.status, 200);
+    assert.equal(schedule.body.paused, true);
+    const job = await service.getJob(victimJobId);
+    assert.equal(job.body.status, 'succeeded');
+    assert.equal(job.body.attempt, 1);
+    service.apiKey = undefined;
+  });
+
+  it('serves the public list to anyone, by its exact spelling only', async function () {
+    for (const path of ['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs', '/docs/assets/swagger-ui.css']) {
+      assert.equal((await rawRequest(service.baseUrl, 'GET', path)).status, 200, path);
+      assert.equal((await rawRequest(service.baseUrl, 'GET', path.toUpperCase())).status, 401, path.toUpperCase());
+    }
+    assert.equal((await rawRequest(service.baseUrl, 'POST', '/healthz')).status, 401);
+  });
+});
+
+describe('A tenant route reached without authentication', function () {
+  it('throws rather than acting as any tenant', function () {
+    const ctx = { method: 'GET', path: '/api/v1/jobs', state: {} } as unknown as Context;
+    assert.throws(() => tenantOf(ctx), TenantMissingError);
+    assert.equal(tenantOf({ ...ctx, state: { tenant: 'acme' } } as unknown as Context), 'acme');
+  });
+});
+
+/** The local addresses a process listens on for TCP, as the kernel reports them. */
+function listeningAddresses(pid: number): string[] {
+  const lines = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' }).split('\n');
+  return lines.filter((line) => line.includes(`pid=${pid},`)).map((line) => line.trim().split(/\s+/)[3]!);
+}
+
+describe('Where the API listens', function () {
+  this.timeout(60_000);
+  after(stopAllParts);
+
+  it('listens on loopback only while it is open, on every interface once keys guard it, and where HOST says', async function () {
+    const cases: Array<{ env: Record<string, string>; host: string }> = [
+      { env: {}, host: '127.0.0.1' },
+      { env: { API_KEYS: `acme:${keys.acme}` }, host: '0.0.0.0' },
+      { env: { API_KEYS: `acme:${keys.acme}`, HOST: '127.0.0.1' }, host: '127.0.0.1' },
+    ];
+    for (const { env, host } of cases) {
+      const port = await freePort();
+      const api = await startApiPart({ port, temporalAddress: '127.0.0.1:1', taskQueuePrefix: 'listen', commandsDir: 'jobs/commands', env });
+      try {
+        assert.deepEqual(listeningAddresses(api.pid), [`${host}:${port}`], JSON.stringify(env));
+        await api.waitForOutput(host === '127.0.0.1' && !('HOST' in env) ? /loopback only/ : /listening on/);
+      } finally {
+        await api.stop();
+      }
+    }
+    assert.equal(loadConfig({ HOST: '::1' }).listenHost, '::1');
+  });
+});
