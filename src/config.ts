@@ -55,6 +55,8 @@ const ApiKeysFileContent = z.record(TenantName, z.array(ApiKey).min(1));
 /** Every environment variable the service reads (contract §4), parsed once at start-up. */
 export const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  /** The address the API (and a worker's metrics) listen on; see `listenHost`. */
+  HOST: z.string().regex(/^[A-Za-z0-9.:-]{1,253}$/, 'must be an IP address or a host name').optional(),
   TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   /** By default the local dev server's UI, on TEMPORAL_DEV_UI_PORT (8233). */
@@ -119,6 +121,8 @@ export type Config = Omit<z.infer<typeof Env>, 'TEMPORAL_UI_URL'> & {
   temporalAddress: string;
   /** From API_KEYS and API_KEYS_FILE; empty means the API is open and every job is tenant `default`'s. */
   apiKeys: readonly TenantKey[];
+  /** HOST, or by default loopback only while the API is open (no keys) and every interface once keys guard it. */
+  listenHost: string;
 };
 
 /** Thrown by loadConfig when an environment variable has a bad value; the message names each one. */
@@ -146,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     TEMPORAL_UI_URL: parsed.data.TEMPORAL_UI_URL ?? `http://localhost:${parsed.data.TEMPORAL_DEV_UI_PORT}`,
     temporalAddress: parsed.data.TEMPORAL_ADDRESS ?? 'localhost:7233',
     apiKeys,
+    listenHost: parsed.data.HOST ?? (apiKeys.length === 0 ? '127.0.0.1' : '0.0.0.0'),
   };
 }
 

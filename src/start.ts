@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { loadConfig } from './config.js';
+import { Env, loadConfig } from './config.js';
 import { payloadKeyFor, startLocalServer } from './temporal/local.js';
 
 /** Runs a part the way this process runs: compiled (`npm start`), or its TypeScript through tsx. */
@@ -21,6 +21,18 @@ function startPart(name: string, entry: string, env: NodeJS.ProcessEnv): ChildPr
     }
   });
   return child;
+}
+
+/** What any Node.js process needs from the launcher's environment besides the service's own variables. */
+const processBasics = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'TERM', 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'FORCE_COLOR', 'NO_COLOR', 'CI'];
+/** Secrets only the API reads: the worker (and so every command it runs) never holds them. */
+const apiOnly = new Set(['API_KEYS', 'API_KEYS_FILE']);
+
+/** The environment a part is started with: the basics and the service's variables it reads, nothing else of the launcher's. */
+function partEnv(part: 'api' | 'worker', temporalAddress: string): NodeJS.ProcessEnv {
+  const names = [...processBasics, ...Object.keys(Env.shape)].filter((name) => part === 'api' || !apiOnly.has(name));
+  const env: NodeJS.ProcessEnv = Object.fromEntries(names.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]]])));
+  return { ...env, TEMPORAL_ADDRESS: temporalAddress };
 }
 
 let stopping = false;
@@ -61,16 +73,16 @@ async function run(): Promise<void> {
   }
   // Both parts read the key from their environment: by default a local one, so payloads are stored encrypted.
   process.env['PAYLOAD_ENCRYPTION_KEY'] = await payloadKeyFor(config);
-  const env = { ...process.env, TEMPORAL_ADDRESS: temporalAddress };
-  parts.push(startPart('worker', './worker/main', env));
-  const api = startPart('API', './api/main', env);
+  parts.push(startPart('worker', './worker/main', partEnv('worker', temporalAddress)));
+  const api = startPart('API', './api/main', partEnv('api', temporalAddress));
   parts.push(api);
-  await waitForApi(`http://localhost:${config.PORT}/healthz`, api);
+  const apiHost = config.listenHost === '0.0.0.0' || config.listenHost === '::' ? 'localhost' : config.listenHost;
+  await waitForApi(`http://${apiHost}:${config.PORT}/healthz`, api);
   console.log(
     [
       '',
       'durable-jobs is up:',
-      `  API      http://localhost:${config.PORT}/api/v1/jobs`,
+      `  API      http://${apiHost}:${config.PORT}/api/v1/jobs (listening on ${config.listenHost}${config.HOST ? '' : config.apiKeys.length === 0 ? ': open, so loopback only' : ': keys on, so every interface'}; HOST moves it)`,
       `  Web UI   ${config.TEMPORAL_UI_URL}`,
       `  Temporal ${temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE})`,
       'Ctrl-C stops everything.',

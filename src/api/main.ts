@@ -22,9 +22,15 @@ async function run(): Promise<void> {
   }
   if (!config.PAYLOAD_ENCRYPTION_KEY) logger.warn('no PAYLOAD_ENCRYPTION_KEY: job inputs and results are stored in Temporal in clear text');
   const app = createApp({ client, config, logger });
-  const server = app.koa.listen(config.PORT);
+  const server = app.koa.listen(config.PORT, config.listenHost);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
-  logger.info({ port: config.PORT, temporal: config.temporalAddress, namespace: config.TEMPORAL_NAMESPACE }, `API listening on http://localhost:${config.PORT}`);
+  const listening = config.HOST
+    ? 'HOST'
+    : config.apiKeys.length === 0 ? 'loopback only: no API keys are configured (HOST moves it)' : 'every interface: API keys are configured (HOST moves it)';
+  logger.info(
+    { host: config.listenHost, port: config.PORT, temporal: config.temporalAddress, namespace: config.TEMPORAL_NAMESPACE },
+    `API listening on http://${config.listenHost.includes(':') ? `[${config.listenHost}]` : config.listenHost}:${config.PORT} (${listening})`,
+  );
 
   let stopping = false;
   const stop = (signal: string): void => {

@@ -1,6 +1,6 @@
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
-import { commandSandboxOf } from '../activities/command.js';
 import { callbackSettingsOf } from '../activities/callback.js';
+import { commandSandboxOf } from '../activities/command.js';
 import { loadConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createLazyClient } from '../temporal/connection.js';
@@ -19,7 +19,7 @@ function installRuntime(config: Config, logger: Logger): void {
       logger[method](meta ?? {}, message);
     }),
     telemetryOptions: config.WORKER_METRICS_PORT
-      ? { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.WORKER_METRICS_PORT}` } } }
+      ? { metrics: { prometheus: { bindAddress: `${config.listenHost}:${config.WORKER_METRICS_PORT}` } } }
       : {},
   });
 }
