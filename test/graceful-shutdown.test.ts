@@ -13,6 +13,7 @@ async function startEverything(env: Record<string, string>): Promise<Part> {
   return part;
 }
 
+/** SIGTERM to the launcher alone, as a supervisor sends it: it exits 0 and leaves no process of its group behind. */
 async function sigtermAndWait(part: Part, timeoutMs = 30_000): Promise<void> {
   process.kill(part.pid, 'SIGTERM');
   const deadline = Date.now() + timeoutMs;
@@ -20,7 +21,12 @@ async function sigtermAndWait(part: Part, timeoutMs = 30_000): Promise<void> {
     if (Date.now() > deadline) throw new Error(`npm start did not stop within ${timeoutMs} ms\n${part.recentOutput()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  assert.equal(part.exitCode, 0, part.recentOutput());
+  await part.stop(); // nothing left to signal: this checks that the whole group is gone
 }
+
+/** src/api/main.ts: requests in flight get this long after SIGTERM. */
+const apiShutdownGraceMs = 10_000;
 
 describe('Graceful shutdown of npm start', function () {
   // Two start-ups (dev server, worker bundling), a shutdown with a grace period, and a 15 s job.
@@ -58,7 +64,28 @@ describe('Graceful shutdown of npm start', function () {
     const poll = async (): Promise<Job> => (await (await fetch(`${baseUrl}/api/v1/jobs/${jobId}`)).json()) as Job;
     while ((await poll()).status !== 'running') await new Promise((resolve) => setTimeout(resolve, 200));
 
+    // A submit waiting for its job, and an event stream following the running one, when the stop comes.
+    const waiting = fetch(`${baseUrl}/api/v1/jobs?wait=60`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'sleep', input: { seconds: 30 }, jobId: uniqueJobId('waiting') }),
+    }).then(async (response) => ({ status: response.status, job: (await response.json()) as Job, at: Date.now() }));
+    const stream = await fetch(`${baseUrl}/api/v1/jobs/${jobId}/events`);
+    assert.equal(stream.status, 200);
+    const streamEnded = stream.text().then((text) => ({ text, at: Date.now() }));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    const stopAt = Date.now();
     await sigtermAndWait(first);
+    const waited = await waiting;
+    assert.equal(waited.status, 202, 'the waiting submit is answered with its job as it is, not cut off');
+    assert.ok(['queued', 'running'].includes(waited.job.status), waited.job.status);
+    const streamed = await streamEnded;
+    assert.match(streamed.text, /event: /, 'the event stream ended properly, after its events');
+    // Both end as the stop begins, well within the API's 10 s grace for requests in flight.
+    for (const [what, at] of [['the wait', waited.at], ['the stream', streamed.at]] as const) {
+      assert.ok(at - stopAt < apiShutdownGraceMs, `${what} ended ${at - stopAt} ms after the stop`);
+    }
     assert.equal((await fetch(`${baseUrl}/healthz`).catch(() => undefined))?.status, undefined, 'the API is gone');
 
     await startEverything(env);
