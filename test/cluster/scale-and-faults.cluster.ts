@@ -14,7 +14,7 @@ import type { Job } from '../../src/contract/job.js';
 import { buildClusterBinaries } from '../../src/temporal/cluster/build.js';
 import { LocalCluster } from '../../src/temporal/cluster/cluster.js';
 import { pickClusterPorts } from '../../src/temporal/cluster/services.js';
-import { freePort, startApiPart, startWorkerPart, stopAllParts, type Part } from '../support/processes.js';
+import { freePort, httpRequest, startApiPart, startWorkerPart, stopAllParts, type Part } from '../support/processes.js';
 
 const commandsDir = fileURLToPath(new URL('./commands', import.meta.url));
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -114,12 +114,8 @@ describe('A real cluster: two API processes, three workers, faults while jobs ru
   });
 
   async function call(api: { url: string }, method: string, path: string, body?: unknown): Promise<Reply> {
-    const response = await fetch(`${api.url}${path}`, {
-      method,
-      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+    const { status, text } = await httpRequest(`${api.url}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    return { status, body: text ? (JSON.parse(text) as unknown) : undefined };
   }
 
   const isUnavailable = (reply: Reply): boolean => reply.status === 503 && (reply.body as ErrorBody).error.code === 'unavailable';

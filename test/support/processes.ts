@@ -10,6 +10,7 @@ import proto from '@temporalio/proto';
 import { buildSources, partArgs } from '../../scripts/build.mjs';
 import { Env, taskQueueFor, workflowTaskQueueFor } from '../../src/config.js';
 import type { JobPriority } from '../../src/contract/job.js';
+import { assertConforms } from './conformance.js';
 
 // Parts run compiled, as `npm run <part>` runs them: the build of the sources as they are now.
 await buildSources();
@@ -50,15 +51,18 @@ export interface HttpRequestOptions {
 }
 
 /**
- * One HTTP request on a connection of its own. A pooled keep-alive connection that the server closes as idle
- * just as a request goes out on it fails that request ("other side closed"); on a busy machine that is common.
+ * One HTTP request to the API on a connection of its own, its answer checked against the OpenAPI document
+ * (`assertConforms`; a JSON body that is not JSON fails too). A pooled keep-alive connection that the server
+ * closes as idle just as a request goes out on it fails that request ("other side closed"); on a busy machine
+ * that is common.
  */
-export function httpRequest(url: string, options: HttpRequestOptions = {}): Promise<HttpReply> {
+export async function httpRequest(url: string, options: HttpRequestOptions = {}): Promise<HttpReply> {
   const { method = 'GET', body, contentType = 'application/json', rawPath } = options;
   const headers = { ...(body === undefined ? {} : { 'content-type': contentType, 'content-length': Buffer.byteLength(body) }), ...options.headers };
   const { hostname, port, pathname, search } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: hostname, port, path: rawPath ?? pathname + search, method, headers, agent: false }, (res) => {
+  const path = rawPath ?? pathname + search;
+  const reply = await new Promise<HttpReply>((resolve, reject) => {
+    const req = request({ host: hostname, port, path, method, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.once('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
@@ -67,6 +71,9 @@ export function httpRequest(url: string, options: HttpRequestOptions = {}): Prom
     req.once('error', reject);
     req.end(body);
   });
+  const isJson = reply.headers['content-type']?.startsWith('application/json') ?? false;
+  assertConforms(method, path, reply.status, isJson && reply.text ? JSON.parse(reply.text) : reply.text);
+  return reply;
 }
 
 /** How long the rest of a part's process group may take to go after the part itself exited. */
