@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ErrorBody } from '../src/contract/errors.js';
 import type { Job } from '../src/contract/job.js';
+import { eventPollIntervalMs } from '../src/api/job-events.js';
 import { TestService, uniqueJobId } from './support/service.js';
 
 interface JobListBody {
@@ -35,6 +36,13 @@ async function readJobEvents(url: string, stopAfter = Infinity): Promise<{ jobs:
     if (!controller.signal.aborted) throw err;
   }
   return { jobs, contentType: response.headers.get('content-type') };
+}
+
+/** The API's reads of Temporal so far, as its /metrics says (durable_jobs_temporal_reads_total, all calls). */
+async function temporalReads(service: TestService): Promise<number> {
+  const { body } = await service.request<string>('GET', '/metrics');
+  const samples = [...body.matchAll(/^durable_jobs_temporal_reads_total\{[^}]*\} (\d+)$/gm)];
+  return samples.reduce((sum, [, value]) => sum + Number(value), 0);
 }
 
 describe('Listing jobs', function () {
@@ -146,16 +154,24 @@ describe('Following a job\'s events', function () {
     assert.equal(missing.status, 404);
   });
 
-  it('stops its work when clients go away', async function () {
+  it('stops its work when clients go away: no read of Temporal once the streams are closed', async function () {
     const jobId = uniqueJobId('events-leave');
     await service.submit({ type: 'sleep', input: { seconds: 60 }, jobId });
     const baseline = await service.openConnections();
+    const readsBefore = await temporalReads(service);
+    // Each client reads the first event and goes away.
     await Promise.all(Array.from({ length: 50 }, () => readJobEvents(`${service.baseUrl}/api/v1/jobs/${jobId}/events`, 1)));
     const deadline = Date.now() + 5000;
     while ((await service.openConnections()) > baseline && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     assert.ok((await service.openConnections()) <= baseline, 'every stream was closed');
+    // A read already under way when its client left may still end; none starts after.
+    await new Promise((resolve) => setTimeout(resolve, eventPollIntervalMs));
+    const readsAfterClose = await temporalReads(service);
+    assert.ok(readsAfterClose > readsBefore, 'the streams read the job from Temporal while they were open');
+    await new Promise((resolve) => setTimeout(resolve, 6 * eventPollIntervalMs));
+    assert.equal(await temporalReads(service), readsAfterClose, 'the API kept reading Temporal for streams nobody follows');
     await service.cancel(jobId);
   });
 });

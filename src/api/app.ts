@@ -144,6 +144,7 @@ export function createApp(deps: AppDeps): App {
     finished: new FinishedJobCache(),
     polled: new PolledJobReads(),
     callbacks: { enabled: Boolean(deps.config.CALLBACK_SECRET), allowHosts: deps.config.CALLBACK_ALLOW_HOSTS ?? [] },
+    temporalReads: metrics.temporalReads,
   };
   const rate = deps.config.RATE_LIMIT_SUBMITS_PER_SEC;
   const limiter = rate ? new SubmitRateLimiter(rate, deps.config.RATE_LIMIT_BURST ?? Math.max(1, Math.ceil(rate))) : undefined;

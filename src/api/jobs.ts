@@ -43,7 +43,12 @@ export interface JobsDeps {
   readonly jobTypeSettings: JobTypeSettings;
   /** Whether callbacks can be signed (CALLBACK_SECRET is set), and the host:ports reachable over http or on non-public addresses; off when absent. */
   readonly callbacks?: { readonly enabled: boolean; readonly allowHosts: readonly string[] };
+  /** Counts each call that reads jobs' workflows from Temporal (ApiMetrics.temporalReads). */
+  readonly temporalReads?: { inc(labels: { call: TemporalRead }): void };
 }
+
+/** The kinds of call that read jobs from Temporal. */
+export type TemporalRead = 'describe' | 'query' | 'history' | 'list';
 
 /**
  * A job's input travels in its workflow's history and in every poll: well under Temporal's 2 MB payload
@@ -153,6 +158,12 @@ export class Jobs {
     return workflowIdOf(this.tenant, jobId);
   }
 
+  /** Runs one read of Temporal, counted. */
+  private counted<T>(call: TemporalRead, read: () => Promise<T>): Promise<T> {
+    this.deps.temporalReads?.inc({ call });
+    return read();
+  }
+
   jobUrl(jobId: string): string {
     return jobPath(jobId);
   }
@@ -193,9 +204,7 @@ export class Jobs {
   }
 
   private exists(jobId: string): Promise<boolean> {
-    return this.deps.client.workflow
-      .getHandle(this.workflowId(jobId))
-      .describe()
+    return this.counted('describe', () => this.deps.client.workflow.getHandle(this.workflowId(jobId)).describe())
       .then(() => true, (err: unknown) => (err instanceof WorkflowNotFoundError ? false : Promise.reject(err)));
   }
 
@@ -206,9 +215,10 @@ export class Jobs {
     if (Buffer.byteLength(JSON.stringify(body.input ?? {})) > maxInputBytes) throw new PayloadTooLargeError(maxInputBytes, 'input');
     const input = jobType.inputSchema.safeParse(body.input ?? {});
     if (!input.success) throw RequestInvalidError.fromZod(input.error, ['input']);
-    const problem = await jobType.checkInput?.(input.data, this.deps.jobTypeSettings);
-    if (problem) throw new RequestInvalidError(`input: ${problem}`, [{ path: 'input', message: problem }]);
-    const retry = { ...jobType.defaults.retry, ...body.retry };
+    const check = (await jobType.checkInput?.(input.data, this.deps.jobTypeSettings)) ?? { defaults: {} };
+    if ('problem' in check) throw new RequestInvalidError(`input: ${check.problem}`, [{ path: 'input', message: check.problem }]);
+    const { timeoutSeconds: inputTimeoutSeconds, maxAttempts: inputMaxAttempts } = check.defaults;
+    const retry = { ...jobType.defaults.retry, ...(inputMaxAttempts ? { maxAttempts: inputMaxAttempts } : {}), ...body.retry };
     if (body.callbackUrl) this.checkCallbackUrl(body.callbackUrl);
     if (retry.maximumIntervalSeconds < retry.initialIntervalSeconds) {
       throw new RequestInvalidError('retry.maximumIntervalSeconds: must be ≥ retry.initialIntervalSeconds');
@@ -219,7 +229,7 @@ export class Jobs {
       type: jobType.name,
       priority: body.priority,
       input: input.data,
-      timeoutSeconds: body.timeoutSeconds ?? jobType.defaults.timeoutSeconds,
+      timeoutSeconds: body.timeoutSeconds ?? inputTimeoutSeconds ?? jobType.defaults.timeoutSeconds,
       heartbeatTimeoutSeconds: body.heartbeatTimeoutSeconds ?? jobType.defaults.heartbeatTimeoutSeconds,
       retry,
       taskQueue: taskQueueFor(this.deps.taskQueuePrefix, body.priority),
@@ -354,7 +364,8 @@ export class Jobs {
     if (seconds <= 0) return undefined;
     const workflowId = this.workflowId(jobId);
     const { connection } = this.deps.client;
-    const result = (): Promise<unknown> => connection.withDeadline(Date.now() + seconds * 1000, () => this.deps.client.workflow.getHandle(workflowId).result());
+    const result = (): Promise<unknown> =>
+      connection.withDeadline(Date.now() + seconds * 1000, () => this.counted('history', () => this.deps.client.workflow.getHandle(workflowId).result()));
     let outcome: unknown;
     try {
       outcome = await (stop ? connection.withAbortSignal(stop, result) : result());
@@ -395,12 +406,12 @@ export class Jobs {
     if (filter.type) clauses.push(`${JobTypeKey.name} = ${visibilityLiteral(filter.type)}`);
     if (filter.priority) clauses.push(`${JobPriorityKey.name} = ${visibilityLiteral(filter.priority)}`);
     const query = clauses.join(' AND ');
-    const page = await this.deps.client.workflowService.listWorkflowExecutions({
+    const page = await this.counted('list', () => this.deps.client.workflowService.listWorkflowExecutions({
       namespace: this.deps.namespace,
       query,
       pageSize: filter.limit,
       nextPageToken: filter.cursor ? pageTokenOf(filter.cursor, query) : null,
-    });
+    }));
     const infos = await Promise.all(
       page.executions.map((raw) => executionInfoFromRaw(raw, this.deps.client.options.loadedDataConverter, raw, this.deps.namespace)),
     );
@@ -414,12 +425,12 @@ export class Jobs {
   }
 
   private async describeRun(info: ExecutionInfo): Promise<WorkflowExecutionDescription> {
-    return this.deps.client.workflow.getHandle(info.workflowId, info.runId).describe();
+    return this.counted('describe', () => this.deps.client.workflow.getHandle(info.workflowId, info.runId).describe());
   }
 
   private async describe(jobId: string): Promise<WorkflowExecutionDescription> {
     try {
-      const description = await this.deps.client.workflow.getHandle(this.workflowId(jobId)).describe();
+      const description = await this.counted('describe', () => this.deps.client.workflow.getHandle(this.workflowId(jobId)).describe());
       // The id mapping already separates tenants; this guards against a workflow started by other means.
       if (description.typedSearchAttributes.get(JobTenantKey) !== this.tenant) throw new JobNotFoundError(jobId);
       return description;
@@ -440,7 +451,7 @@ export class Jobs {
   private async withCallback(state: JobState, jobWorkflowId: string): Promise<JobState> {
     if (!state.callback) return state;
     try {
-      const delivery = await this.deps.client.workflow.getHandle(callbackWorkflowIdOf(jobWorkflowId)).describe();
+      const delivery = await this.counted('describe', () => this.deps.client.workflow.getHandle(callbackWorkflowIdOf(jobWorkflowId)).describe());
       const attempts = Number(delivery.memo?.['callbackAttempts'] ?? 0);
       const status = delivery.status.name === 'RUNNING' ? 'pending' : delivery.status.name === 'COMPLETED' ? 'delivered' : 'failed';
       const lastError = (delivery.memo?.['callbackLastError'] as JobError | undefined) ?? null;
@@ -461,7 +472,7 @@ export class Jobs {
 
   /** The state the job's workflow answers, or undefined when it cannot (closed, or no worker in time). */
   private queryState(handle: WorkflowHandle): Promise<JobState | undefined> {
-    return this.deps.client.connection.withDeadline(Date.now() + queryDeadlineMs, () => handle.query(jobStateQuery)).catch(() => undefined);
+    return this.counted('query', () => this.deps.client.connection.withDeadline(Date.now() + queryDeadlineMs, () => handle.query(jobStateQuery))).catch(() => undefined);
   }
 
   private async readRunning(description: WorkflowExecutionDescription, queried: Promise<JobState | undefined>): Promise<JobState> {
@@ -481,8 +492,7 @@ export class Jobs {
    * than that needs (the client's full decoding of memo and search attributes costs as much again).
    */
   private async readUnchanged(workflowId: string, basis: QueriedState): Promise<JobRead<QueriedState> | undefined> {
-    const raw = await this.deps.client.workflowService
-      .describeWorkflowExecution({ namespace: this.deps.namespace, execution: { workflowId } })
+    const raw = await this.counted('describe', () => this.deps.client.workflowService.describeWorkflowExecution({ namespace: this.deps.namespace, execution: { workflowId } }))
       // Gone (deleted, or past retention): the full read says so as the contract does.
       .catch((err: unknown) => (isTemporalNotFound(err) ? undefined : Promise.reject(err)));
     const info = raw?.workflowExecutionInfo;
@@ -498,7 +508,7 @@ export class Jobs {
     const finalJob = description.memo?.['finalJob'];
     if (isJobState(finalJob)) return finalJob;
     try {
-      const result: unknown = await this.deps.client.workflow.getHandle(description.workflowId, description.runId).result();
+      const result: unknown = await this.counted('history', () => this.deps.client.workflow.getHandle(description.workflowId, description.runId).result());
       if (isJobState(result)) return result;
     } catch (err) {
       const detail = err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure ? err.cause.details?.[0] : undefined;
@@ -517,11 +527,11 @@ export class Jobs {
 
   /** The request a job's run started with, from its first history event. */
   private async requestOf(description: ExecutionInfo): Promise<JobRequest> {
-    const { history } = await this.deps.client.workflowService.getWorkflowExecutionHistory({
+    const { history } = await this.counted('history', () => this.deps.client.workflowService.getWorkflowExecutionHistory({
       namespace: this.deps.namespace,
       execution: { workflowId: description.workflowId, runId: description.runId },
       maximumPageSize: 1,
-    });
+    }));
     const payload = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     if (!payload) throw new Error(`workflow ${description.workflowId} has no start event input`);
     return this.decode<JobRequest>(payload);

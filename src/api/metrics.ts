@@ -18,6 +18,12 @@ export class ApiMetrics {
   });
   readonly jobPolls = new Counter({ name: 'job_polls_total', help: 'Polls of one job', registers: [this.registry] });
   readonly jobCancels = new Counter({ name: 'job_cancels_total', help: 'Cancel requests accepted', registers: [this.registry] });
+  readonly temporalReads = new Counter({
+    name: 'durable_jobs_temporal_reads_total',
+    help: 'Calls that read jobs from Temporal, by call: describe, query, history (a result or the start event), list',
+    labelNames: ['call'] as const,
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
