@@ -137,20 +137,31 @@ describe('Batch submit', function () {
 
   it('submits each item on its own and reports each result by index', async function () {
     const existing = uniqueJobId('batch-existing');
-    await service.submit({ type: 'sleep', input: { seconds: 0 }, jobId: existing });
+    // Finished before the batch: its id is taken for good, not only while it runs.
+    await service.submit({ type: 'sleep', input: { seconds: 0 }, jobId: existing }, '?wait=10');
+    const [fresh, unknownType, outOfRange] = [uniqueJobId('batch-fresh'), uniqueJobId('batch-teleport'), uniqueJobId('batch-too-long')];
     const { status, body } = await service.request<{ results: Array<{ index: number; status: number; job?: Job; error?: { code: string } }> }>('POST', '/api/v1/job-batches', {
       jobs: [
-        { type: 'sleep', input: { seconds: 0 } },
-        { type: 'teleport' },
+        { type: 'sleep', input: { seconds: 0 }, jobId: fresh },
+        { type: 'teleport', jobId: unknownType },
         { type: 'sleep', input: { seconds: 0 }, jobId: existing },
         { type: 'sleep', input: { seconds: 0 }, jobId: existing, priority: 'high' },
-        { type: 'sleep', input: { seconds: 99_999 } },
+        { type: 'sleep', input: { seconds: 99_999 }, jobId: outOfRange },
       ],
     });
     assert.equal(status, 200);
+    await service.waitFor(fresh, ['succeeded']);
+    // The refused items started nothing: no workflow for the refused ids, still one run of the existing job
+    // (visibility lags by moments, and the accepted item's workflow shows it has caught up).
+    const runsOf = (jobId: string): Promise<number> => service.countWorkflows(`WorkflowId = '${jobId}'`);
+    const deadline = Date.now() + 5000;
+    while ((await runsOf(fresh)) < 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(
+      { fresh: await runsOf(fresh), unknownType: await runsOf(unknownType), existing: await runsOf(existing), outOfRange: await runsOf(outOfRange) },
+      { fresh: 1, unknownType: 0, existing: 1, outOfRange: 0 },
+    );
     assert.deepEqual(body.results.map((result) => [result.index, result.status]), [[0, 202], [1, 400], [2, 200], [3, 409], [4, 400]]);
     assert.equal(body.results[1]?.error?.code, 'invalid_request');
-    await service.waitFor(body.results[0]!.job!.jobId, ['succeeded']);
   });
 
   it('refuses an empty batch and one over 100 items', async function () {
