@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ErrorBody } from '../src/contract/errors.js';
-import type { Job } from '../src/contract/job.js';
+import type { Job, QueueFigures } from '../src/contract/job.js';
 import { TestService, uniqueJobId } from './support/service.js';
 
 const keys = { acme: 'acme-key-0123456789abcdef', globex: 'globex-key-0123456789abcdef' };
@@ -31,7 +31,7 @@ describe('API keys', function () {
   it('leaves health, readiness, metrics and the API document open', async function () {
     service.apiKey = undefined;
     for (const path of ['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs']) {
-      assert.equal((await fetch(`${service.baseUrl}${path}`)).status, 200, path);
+      assert.equal((await service.request('GET', path)).status, 200, path);
     }
   });
 });
@@ -89,6 +89,24 @@ describe('Tenant isolation', function () {
     service.apiKey = keys.globex;
     const globexList = await service.request<{ jobs: Job[] }>('GET', '/api/v1/jobs?limit=100');
     assert.ok(globexList.body.jobs.some((job) => job.jobId === globexOnly));
+  });
+
+  it('counts only the caller\'s jobs in the queue figures', async function () {
+    const unfinished = async (apiKey: string): Promise<number> => {
+      service.apiKey = apiKey;
+      const { body } = await service.request<{ queues: QueueFigures[] }>('GET', '/api/v1/queues');
+      return body.queues.reduce((sum, queue) => sum + queue.queuedJobs + queue.runningJobs, 0);
+    };
+    // globex's jobs have all finished; acme starts three that keep running.
+    service.apiKey = keys.acme;
+    const acmeJobs = Array.from({ length: 3 }, () => uniqueJobId('acme-busy'));
+    for (const jobId of acmeJobs) assert.equal((await service.submit({ type: 'sleep', input: { seconds: 60 }, jobId })).status, 202);
+    const deadline = Date.now() + 10_000;
+    while ((await unfinished(keys.acme)) < acmeJobs.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(await unfinished(keys.acme), acmeJobs.length, "acme's own figures count its jobs");
+    assert.equal(await unfinished(keys.globex), 0, "globex's figures count acme's jobs");
+    service.apiKey = keys.acme;
+    for (const jobId of acmeJobs) await service.cancel(jobId);
   });
 });
 
