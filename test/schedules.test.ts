@@ -83,6 +83,16 @@ describe('Schedules', function () {
     assert.equal((await service.request('GET', `/api/v1/schedules/${scheduleId}`)).status, 404);
   });
 
+  it('creates the Temporal schedule with overlap skip unless told otherwise', async function () {
+    const [plain, buffered] = [uniqueJobId('overlap-default'), uniqueJobId('overlap-buffer')];
+    await service.request<Schedule>('POST', '/api/v1/schedules', { scheduleId: plain, intervalSeconds: 3600, paused: true, job: { type: 'sleep', input: { seconds: 0 } } });
+    await service.request<Schedule>('POST', '/api/v1/schedules', { scheduleId: buffered, intervalSeconds: 3600, paused: true, overlap: 'buffer_one', job: { type: 'sleep', input: { seconds: 0 } } });
+    const overlapOf = async (scheduleId: string): Promise<string | undefined> => (await service.temporal.client.schedule.getHandle(scheduleId).describe()).policies.overlap;
+    assert.equal(await overlapOf(plain), 'SKIP');
+    assert.equal(await overlapOf(buffered), 'BUFFER_ONE');
+    for (const scheduleId of [plain, buffered]) assert.equal((await service.request('DELETE', `/api/v1/schedules/${scheduleId}`)).status, 204);
+  });
+
   it('runs a daily cron once a day: three days backfilled give three jobs at 03:00 UTC', async function () {
     // The time-skipping server does not implement Schedules; Temporal's backfill evaluates the same spec
     // over past days instead, on the real server.

@@ -183,4 +183,18 @@ describe('Fair sharing between tenants', function () {
     assert.ok(waiting >= 4, `only ${waiting} of the flood were still queued when the other tenant's jobs finished`);
     for (const jobId of flood) await service.cancel(jobId);
   });
+  it('sets the priority key and the tenant as fairness key on the job\'s workflow and on its attempt', async function () {
+    service.apiKey = keys.acme;
+    const jobId = uniqueJobId('keys');
+    const { body } = await service.submit({ type: 'sleep', input: { seconds: 0 }, priority: 'normal', jobId }, '?wait=20');
+    assert.equal(body.status, 'succeeded');
+    const events = (await service.temporal.client.workflow.getHandle(`acme/${jobId}`).fetchHistory()).events ?? [];
+    const started = events.find((event) => event.workflowExecutionStartedEventAttributes)?.workflowExecutionStartedEventAttributes;
+    const scheduled = events.filter((event) => event.activityTaskScheduledEventAttributes).map((event) => event.activityTaskScheduledEventAttributes!);
+    assert.ok(scheduled.length >= 1, 'the attempt was scheduled');
+    // normal is priority key 3 (high 1, low 5).
+    for (const priority of [started?.priority, ...scheduled.map((attributes) => attributes.priority)]) {
+      assert.deepEqual({ priorityKey: priority?.priorityKey, fairnessKey: priority?.fairnessKey }, { priorityKey: 3, fairnessKey: 'acme' });
+    }
+  });
 });
