@@ -61,6 +61,17 @@ describe('The command job type', function () {
     }
   });
 
+  it("takes its defaults from the command's manifest (timeoutSeconds, maxAttempts), and a submit body still wins", async function () {
+    const byManifest = await service.submit({ type: 'command', input: { command: 'slow-exit' } }, '?wait=10');
+    assert.equal(byManifest.body.status, 'timed_out', JSON.stringify(byManifest.body));
+    assert.equal(byManifest.body.maxAttempts, 2);
+    const jobId = uniqueJobId('body-wins');
+    const byBody = await service.submit({ type: 'command', input: { command: 'slow-exit' }, timeoutSeconds: 60, retry: { maxAttempts: 1 }, jobId }, '?wait=2');
+    assert.equal(byBody.status, 202, 'the 60 s timeout of the body, not the manifest\'s 1 s');
+    assert.equal(byBody.body.maxAttempts, 1);
+    await service.cancel(jobId);
+  });
+
   it('passes any arguments to the process exactly as given, with no shell in between', async function () {
     const shellish = fc.constantFrom('$HOME', '`id`', '$(id)', '; echo x', '| cat', '&&', '*', '~', '"', "'", '\\', '\n', ' ', '%s', '-n', '--');
     const argument = fc.oneof(shellish, fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary-ascii' }).map((text) => text.replaceAll('\0', '')));

@@ -127,9 +127,9 @@ describe('A command\'s env cannot make an interpreter run code', function () {
     try {
       await writeFile(join(dir, 'tool'), '#!/bin/sh\necho tool\n', { mode: 0o755 });
       await writeFile(join(dir, 'tool.json'), '{ "env": [] }\n', { mode: 0o755 });
-      const problem = await commandJob.checkInput!({ command: 'tool.json' }, { commandsDir: dir });
-      assert.match(problem ?? '', /is a manifest, not a command/);
-      assert.equal(await commandJob.checkInput!({ command: 'tool' }, { commandsDir: dir }), undefined);
+      const check = await commandJob.checkInput!({ command: 'tool.json' }, { commandsDir: dir });
+      assert.match('problem' in check ? check.problem : '', /is a manifest, not a command/);
+      assert.deepEqual(await commandJob.checkInput!({ command: 'tool' }, { commandsDir: dir }), { defaults: {} });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -141,8 +141,8 @@ describe('A command\'s env cannot make an interpreter run code', function () {
       await writeFile(join(dir, 'tool'), '#!/bin/sh\necho tool\n', { mode: 0o755 });
       for (const name of ['BASH_ENV', 'NODE_OPTIONS', 'PYTHONSTARTUP', 'LD_PRELOAD', 'PATH']) {
         await writeFile(join(dir, 'tool.json'), JSON.stringify({ env: ['GREETING', name] }));
-        const problem = await commandJob.checkInput!({ command: 'tool', env: { GREETING: 'hi' } }, { commandsDir: dir });
-        assert.match(problem ?? '', new RegExp(`manifest of command "tool" is invalid: env.1: "${name}" lets a value run code`), name);
+        const check = await commandJob.checkInput!({ command: 'tool', env: { GREETING: 'hi' } }, { commandsDir: dir });
+        assert.match('problem' in check ? check.problem : '', new RegExp(`manifest of command "tool" is invalid: env.1: "${name}" lets a value run code`), name);
       }
     } finally {
       await rm(dir, { recursive: true, force: true });

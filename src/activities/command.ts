@@ -37,6 +37,9 @@ const CommandManifest = z.strictObject({
     )
     .max(100)
     .default([]),
+  /** Defaults for jobs of this command, before the job type's (600 s, one attempt); a submit body still wins. */
+  timeoutSeconds: z.number().int().min(1).max(604_800).optional(),
+  maxAttempts: z.number().int().min(1).max(100).optional(),
 });
 type CommandManifest = z.infer<typeof CommandManifest>;
 
@@ -143,14 +146,18 @@ async function readManifest(path: string, command: string): Promise<{ manifest: 
   return { manifest: parsed.data };
 }
 
+/** Why the input's env may not reach a command with this manifest, or undefined when the manifest declares every name. */
+function undeclaredEnvProblem(input: CommandInput, manifest: CommandManifest): string | undefined {
+  const undeclared = Object.keys(input.env ?? {}).find((name) => !manifest.env.includes(name));
+  if (undeclared === undefined) return undefined;
+  const declared = manifest.env.length > 0 ? `it declares ${manifest.env.join(', ')}` : 'it declares none';
+  return `env ${JSON.stringify(undeclared)} is not declared in the manifest of command "${input.command}" (${declared})`;
+}
+
 /** Why the input's env may not reach the command at `path`, or undefined when its manifest declares every name. */
 async function envProblem(input: CommandInput, path: string): Promise<string | undefined> {
   const read = await readManifest(path, input.command);
-  if ('problem' in read) return read.problem;
-  const undeclared = Object.keys(input.env ?? {}).find((name) => !read.manifest.env.includes(name));
-  if (undeclared === undefined) return undefined;
-  const declared = read.manifest.env.length > 0 ? `it declares ${read.manifest.env.join(', ')}` : 'it declares none';
-  return `env ${JSON.stringify(undeclared)} is not declared in the manifest of command "${input.command}" (${declared})`;
+  return 'problem' in read ? read.problem : undeclaredEnvProblem(input, read.manifest);
 }
 
 const execFileAsync = promisify(execFile);
@@ -311,7 +318,13 @@ export const commandJob: JobType<CommandInput, CommandResult> = {
   },
   async checkInput(input, settings) {
     const resolved = await resolveCommand(input.command, settings.commandsDir);
-    return 'problem' in resolved ? resolved.problem : envProblem(input, resolved.path);
+    if ('problem' in resolved) return resolved;
+    const read = await readManifest(resolved.path, input.command);
+    if ('problem' in read) return read;
+    const problem = undeclaredEnvProblem(input, read.manifest);
+    if (problem) return { problem };
+    const { timeoutSeconds, maxAttempts } = read.manifest;
+    return { defaults: { ...(timeoutSeconds ? { timeoutSeconds } : {}), ...(maxAttempts ? { maxAttempts } : {}) } };
   },
   run: runCommand,
 };

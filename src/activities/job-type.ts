@@ -13,6 +13,15 @@ export interface JobContext {
   progress(percent: number | null, message?: string | null): void;
 }
 
+/** Defaults that depend on the input (a command's manifest), before the job type's own. */
+export interface InputDefaults {
+  readonly timeoutSeconds?: number;
+  readonly maxAttempts?: number;
+}
+
+/** What `checkInput` found. */
+export type InputCheck = { readonly problem: string } | { readonly defaults: InputDefaults };
+
 /** Settings a job type may need beyond its input, taken from the process's configuration. */
 export interface JobTypeSettings {
   readonly commandsDir: string;
@@ -29,8 +38,8 @@ export interface JobType<TInput = unknown, TResult = unknown> {
   readonly description: string;
   readonly inputSchema: z.ZodType<TInput>;
   readonly defaults: JobDefaults;
-  /** Checks that need the machine (files, paths): a message for a 400, or undefined when the input is fine. */
-  checkInput?(input: TInput, settings: JobTypeSettings): Promise<string | undefined>;
+  /** Checks that need the machine (files, paths): a problem for a 400, or the defaults the input's own target sets. */
+  checkInput?(input: TInput, settings: JobTypeSettings): Promise<InputCheck>;
   run(input: TInput, context: JobContext, settings: JobTypeSettings): Promise<TResult>;
 }
 
