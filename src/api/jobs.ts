@@ -358,7 +358,6 @@ export class Jobs {
     return this.deps.client.connection.withDeadline(Date.now() + temporalDeadlineMs, () => this.get(jobId));
   }
 
-  /** Waits up to `seconds` for the job to finish; its final state, or undefined if it is still going. */
   /** Waits up to `seconds` for the job to finish, or until `stop` aborts (the server shuts down): its final state, if it has one. */
   async waitForFinish(jobId: string, seconds: number, stop?: AbortSignal): Promise<JobState | undefined> {
     if (seconds <= 0) return undefined;
@@ -366,12 +365,20 @@ export class Jobs {
     const { connection } = this.deps.client;
     const result = (): Promise<unknown> =>
       connection.withDeadline(Date.now() + seconds * 1000, () => this.counted('history', () => this.deps.client.workflow.getHandle(workflowId).result()));
+    // A signal of this wait's own: the SDK never removes the listener it adds to a call's signal, so the
+    // server's long-lived one would keep one per wait for good.
+    const ended = new AbortController();
+    const onStop = (): void => ended.abort();
+    if (stop?.aborted) ended.abort();
+    stop?.addEventListener('abort', onStop, { once: true });
     let outcome: unknown;
     try {
-      outcome = await (stop ? connection.withAbortSignal(stop, result) : result());
+      outcome = await connection.withAbortSignal(ended.signal, result);
     } catch (err) {
       if (err instanceof WorkflowFailedError) outcome = err.cause instanceof ApplicationFailure ? err.cause.details?.[0] : undefined;
       else if (isTemporalUnreachable(err)) return undefined;
+    } finally {
+      stop?.removeEventListener('abort', onStop);
     }
     // The close event already carries the final state of a succeeded, failed or timed-out job.
     if (isJobState(outcome) && isFinished(outcome.status)) {
