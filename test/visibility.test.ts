@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ErrorBody } from '../src/contract/errors.js';
 import type { Job } from '../src/contract/job.js';
-import { eventPollIntervalMs } from '../src/api/job-events.js';
+import { eventPollIntervalMs, keepAliveIntervalMs } from '../src/api/job-events.js';
 import { TestService, uniqueJobId } from './support/service.js';
 
 interface JobListBody {
@@ -152,6 +152,28 @@ describe('Following a job\'s events', function () {
     assert.deepEqual(jobs.map((job) => job.status), ['succeeded']);
     const missing = await service.request<ErrorBody>('GET', '/api/v1/jobs/no-such-job/events');
     assert.equal(missing.status, 404);
+  });
+
+  it('sends a keep-alive comment on a quiet stream within the interval', async function () {
+    this.timeout(keepAliveIntervalMs + 15_000);
+    const jobId = uniqueJobId('events-quiet');
+    // Delayed by an hour: queued, and nothing about it changes while the stream is read.
+    await service.submit({ type: 'sleep', input: { seconds: 0 }, delaySeconds: 3600, jobId });
+    const controller = new AbortController();
+    const opened = Date.now();
+    const response = await fetch(`${service.baseUrl}/api/v1/jobs/${jobId}/events`, { signal: controller.signal });
+    let text = '';
+    try {
+      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+        text += Buffer.from(chunk).toString('utf8');
+        if (/^: keep-alive$/m.test(text) || Date.now() - opened > keepAliveIntervalMs + 5000) break;
+      }
+    } finally {
+      controller.abort();
+    }
+    assert.match(text, /^: keep-alive$/m, 'no keep-alive comment arrived');
+    assert.ok(Date.now() - opened <= keepAliveIntervalMs + 2000, `the keep-alive came after ${Date.now() - opened} ms`);
+    await service.cancel(jobId);
   });
 
   it('stops its work when clients go away: no read of Temporal once the streams are closed', async function () {
