@@ -126,6 +126,20 @@ describe('Submitting the same jobId again', function () {
     assert.equal(finished.status, 409);
   });
 
+  it("does not tell whether a command's env values match: they are not compared, as they are not shown", async function () {
+    const jobId = uniqueJobId('env-guess');
+    const submit = (greeting: string) => service.submit({ type: 'command', input: { command: 'print-env', env: { GREETING: greeting } }, jobId }, '?wait=10');
+    assert.equal((await submit('the-real-secret')).body.status, 'succeeded');
+    for (const guess of ['a-wrong-guess', 'the-real-secret']) {
+      const again = await submit(guess);
+      assert.equal(again.status, 200, guess);
+      assert.deepEqual((again.body.input as { env: unknown }).env, { GREETING: '***' });
+    }
+    const renamed = await service.submit({ type: 'command', input: { command: 'print-env', env: { EMPTY: 'x' } }, jobId });
+    assert.equal(renamed.status, 409, 'the names are still compared');
+    assert.equal(await service.countWorkflows(`WorkflowId = '${jobId}'`), 1);
+  });
+
   it('gives one 202 and nineteen 200s for twenty concurrent submits, and one workflow execution', async function () {
     const jobId = uniqueJobId('race');
     const responses = await Promise.all(

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
@@ -16,7 +17,7 @@ import proto from '@temporalio/proto';
 import { taskQueueFor, workflowTaskQueueFor } from '../config.js';
 import type { ChildJobBody, Job, JobError, JobPriority, JobProgress, JobStatus, SubmitJobBody } from '../contract/job.js';
 import type { HeartbeatDetails } from '../activities/index.js';
-import { jobPath, toJobJson } from '../contract/job-json.js';
+import { jobPath, redactedInput, toJobJson } from '../contract/job-json.js';
 import type { JobType, JobTypeSettings } from '../activities/job-type.js';
 import { callbackUrlRefusal } from '../activities/callback-target.js';
 import { findJobType } from '../activities/registry.js';
@@ -88,11 +89,15 @@ function canonicalJson(value: unknown): string {
   );
 }
 
-/** Two submits are the same request when everything but the submission times (and the run) match. */
+/**
+ * Two submits are the same request when everything but the submission times (and the run) match. A command's
+ * env values are left out, as the job JSON leaves them out: a 200 or 409 would otherwise tell a caller
+ * guessing them whether its guess was right.
+ */
 function requestHash(request: JobRequest): string {
-  const { submittedAt: _submittedAt, run: _run, children, ...identity } = request;
+  const { submittedAt: _submittedAt, run: _run, children, input, ...identity } = request;
   const childHashes = children?.map((child) => child.requestHash);
-  return createHash('sha256').update(canonicalJson({ ...identity, children: childHashes })).digest('hex');
+  return createHash('sha256').update(canonicalJson({ ...identity, input: redactedInput(request.type, input), children: childHashes })).digest('hex');
 }
 
 /** The fields of a workflow execution that reading a finished job needs, as both describe and list give them. */
@@ -366,8 +371,10 @@ export class Jobs {
     const result = (): Promise<unknown> =>
       connection.withDeadline(Date.now() + seconds * 1000, () => this.counted('history', () => this.deps.client.workflow.getHandle(workflowId).result()));
     // A signal of this wait's own: the SDK never removes the listener it adds to a call's signal, so the
-    // server's long-lived one would keep one per wait for good.
+    // server's long-lived one would keep one per wait for good. This one gets one per history long poll of
+    // the wait (a busy job's can pass ten) and goes with the wait.
     const ended = new AbortController();
+    setMaxListeners(0, ended.signal);
     const onStop = (): void => ended.abort();
     if (stop?.aborted) ended.abort();
     stop?.addEventListener('abort', onStop, { once: true });
