@@ -60,7 +60,8 @@ describe('A real cluster: two API processes, three workers, faults while jobs ru
     faults: 0,
     lost: new Set<string>(),
     duplicates: new Map<string, LedgerLine[]>(),
-    killedWorkerPids: new Set<number>(),
+    /** Each killed worker's pid, with when the kill was sent. */
+    killedWorkers: new Map<number, number>(),
     windows: [] as FaultWindow[],
   };
   let dir: string;
@@ -199,11 +200,13 @@ describe('A real cluster: two API processes, three workers, faults while jobs ru
 
   /**
    * Why a job's handler completed more than once, if a fault explains it: its first completion was cut off
-   * because its worker was killed, or because it fell in a server fault's window.
+   * because its worker was killed before it could report it, or because it fell in a server fault's window.
+   * A first run of a killed worker that finished after the kill outlived its worker: nothing explains that.
    */
   function faultCutting(dones: readonly LedgerLine[]): string | undefined {
     const first = [...dones].sort((a, b) => a.atMs - b.atMs)[0]!;
-    if (ledger.killedWorkerPids.has(first.pid)) return 'worker kill';
+    const killedAt = ledger.killedWorkers.get(first.pid);
+    if (killedAt !== undefined) return first.atMs <= killedAt ? 'worker kill' : undefined;
     // The latest fault that began before the completion, if the completion came during it or shortly after.
     const window = [...ledger.windows].reverse().find((candidate) => first.atMs >= candidate.fromMs - 2000);
     return window && first.atMs <= window.toMs + 10_000 ? window.name : undefined;
@@ -297,7 +300,7 @@ describe('A real cluster: two API processes, three workers, faults while jobs ru
     try {
       await recoveredAndBusy(0);
       const victim = workers.shift()!;
-      ledger.killedWorkerPids.add(victim.pid);
+      ledger.killedWorkers.set(victim.pid, Date.now());
       await victim.kill();
       await recoveredAndBusy(noteFault(`SIGKILL worker pid ${victim.pid}`));
       workers.push(await startWorker());
