@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import type { ErrorBody } from '../src/contract/errors.js';
 import type { Job, QueueFigures } from '../src/contract/job.js';
-import { TestService, uniqueJobId } from './support/service.js';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startDevServer } from '../src/temporal/dev-server.js';
+import { freePort, httpRequest, startApiPart, stopAllParts } from './support/processes.js';
+import { commandsDir, TestService, uniqueJobId } from './support/service.js';
 
 const keys = { acme: 'acme-key-0123456789abcdef', globex: 'globex-key-0123456789abcdef' };
 const apiKeys = `acme:${keys.acme},globex:${keys.globex}`;
@@ -157,6 +160,42 @@ describe('Submit limits', function () {
     assert.match(over.body.error.message, /unfinished/);
     assert.ok(over.headers.get('retry-after'));
     assert.equal(await service.countWorkflows(`JobTenant = 'globex'`), 4);
+  });
+});
+
+describe('The unfinished cap across API processes', function () {
+  this.timeout(90_000);
+  let temporal: TestWorkflowEnvironment;
+  const apis: string[] = [];
+  before(async function () {
+    temporal = await startDevServer();
+    for (let i = 0; i < 2; i++) {
+      const port = await freePort();
+      await startApiPart({
+        port, temporalAddress: temporal.address, taskQueuePrefix: `cap-${process.pid}`, commandsDir,
+        env: { API_KEYS: apiKeys, MAX_UNFINISHED_JOBS_PER_TENANT: '4' },
+      });
+      apis.push(`http://127.0.0.1:${port}`);
+    }
+  });
+  after(async function () {
+    await stopAllParts();
+    await temporal?.teardown();
+  });
+
+  it('holds a tenant to its cap when its submits alternate between two API processes (no worker runs them)', async function () {
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const reply = await httpRequest(`${apis[i % 2]}/api/v1/jobs`, {
+        method: 'POST',
+        body: JSON.stringify({ type: 'sleep', input: { seconds: 1 } }),
+        headers: { authorization: `Bearer ${keys.acme}` },
+      });
+      statuses.push(reply.status);
+      if (reply.status === 429) assert.ok(reply.headers['retry-after'], 'Retry-After');
+    }
+    assert.deepEqual(statuses, [202, 202, 202, 202, 429, 429, 429, 429, 429, 429]);
+    assert.equal((await temporal.client.workflow.count(`JobTenant = 'acme'`)).count, 4);
   });
 });
 
