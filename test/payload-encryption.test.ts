@@ -82,6 +82,26 @@ describe('With PAYLOAD_ENCRYPTION_KEY, Temporal stores no job data in clear text
     assert.equal((polled.body.result as CommandResult).exitCode, 0);
   });
 
+  it('keeps a failed job\'s error message and stack traces out of the raw history, while the API shows the message', async function () {
+    // The command's stderr tail becomes the attempt's error message, and so its stack trace and the job's failure.
+    const secret = marker('secret');
+    const jobId = uniqueJobId('encrypted-failure');
+    const retry = { maxAttempts: 2, initialIntervalSeconds: 2 };
+    await service.submit({ type: 'command', input: { command: 'exit-with', args: [secret] }, jobId, retry });
+    const expected = new RegExp(`^"exit-with" exited with code 2: exiting with ${secret}`);
+    // Between the attempts, the first one's error (from the workflow's state, answered to a query).
+    const backingOff = await service.waitFor(jobId, (job) => job.lastError !== null);
+    assert.equal(backingOff.lastError?.type, 'CommandExitedError');
+    assert.match(backingOff.lastError.message, expected);
+
+    const failed = await service.waitFor(jobId, ['failed']);
+    assert.equal(failed.error?.type, 'CommandExitedError');
+    assert.match(failed.error.message, expected);
+    const stored = await rawHistory(service, workflowIdOf(failed));
+    assert.equal(stored.includes(secret), false, 'the error message is in the stored history in clear text');
+    assert.equal(stored.includes('exit-with'), false, 'the message\'s command is in the stored history in clear text');
+  });
+
   it('reads a running job\'s progress from its encrypted heartbeat', async function () {
     const jobId = uniqueJobId('encrypted-progress');
     await service.submit({ type: 'command', input: { command: 'wait-forever', env: { PID_FILE: `/tmp/${jobId}.pid` } }, jobId });

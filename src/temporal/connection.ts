@@ -1,5 +1,6 @@
 import { Client, Connection, isRetryableError, makeGrpcRetryInterceptor } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
+import { dataConverterFor } from './payload-codec.js';
 
 /** The longest pause between retries of one call. */
 const longestRetryPauseMs = 1000;
@@ -15,13 +16,14 @@ const retryInterceptor = makeGrpcRetryInterceptor({
 
 /**
  * A client that connects on first use, so the API starts (and answers 503) while Temporal is down.
- * `payloadCodecs` (payloadCodecsFor(config)) encode every payload it writes and decode what it reads.
+ * `payloadCodecs` (payloadCodecsFor(config)) encode every payload it writes and decode what it reads; with any,
+ * failures' messages and stack traces are encoded too (dataConverterFor).
  */
 export function createLazyClient(address: string, namespace: string, payloadCodecs: PayloadCodec[] = []): Client {
   return new Client({
     connection: Connection.lazy({ address, interceptors: [retryInterceptor] }),
     namespace,
-    dataConverter: { payloadCodecs },
+    dataConverter: dataConverterFor(payloadCodecs),
     // Job states are queried only of running workflows; a closed one's would cost a worker a full replay.
     workflow: { queryRejectCondition: 'NOT_OPEN' },
   });

@@ -1,7 +1,9 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import type { Payload, PayloadCodec } from '@temporalio/common';
+import { join } from 'node:path';
+import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import type { Config } from '../config.js';
+import { projectRoot } from './binaries.js';
 
 // A CommonJS package whose exports Node's ESM loader cannot see by name (see api/queues.ts).
 const ProtoPayload = proto.temporal.api.common.v1.Payload;
@@ -78,4 +80,19 @@ export class PayloadEncryptionCodec implements PayloadCodec {
 /** The codecs every client and worker of the service use: encryption when a key is configured, else none. */
 export function payloadCodecsFor(config: Pick<Config, 'PAYLOAD_ENCRYPTION_KEY' | 'PAYLOAD_DECRYPTION_KEYS'>): PayloadCodec[] {
   return config.PAYLOAD_ENCRYPTION_KEY ? [new PayloadEncryptionCodec(config.PAYLOAD_ENCRYPTION_KEY, config.PAYLOAD_DECRYPTION_KEYS)] : [];
+}
+
+/**
+ * The module of the failure converter that moves failures' messages and stack traces into (encrypted) payloads,
+ * read from src/: the build holds only compiled TypeScript, and the worker's image keeps src/ for its bundle.
+ */
+export const encodedFailuresPath = join(projectRoot, 'src', 'temporal', 'encoded-failures.cjs');
+
+/**
+ * The data converter of a client or worker with these codecs: with encryption, failures are encoded too, or a
+ * failed job's error message (a command's stderr) and stack traces would be stored in clear text. The workflows
+ * must then be bundled with the same converter (bundleJobWorkflows / prebuiltWorkflowBundle `encodeFailures`).
+ */
+export function dataConverterFor(payloadCodecs: PayloadCodec[]): DataConverter {
+  return payloadCodecs.length > 0 ? { payloadCodecs, failureConverterPath: encodedFailuresPath } : { payloadCodecs };
 }

@@ -8,6 +8,7 @@ import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundle, type WorkflowBundleOption, type WorkflowBundlePath } from '@temporalio/worker';
 import { projectRoot } from '../temporal/binaries.js';
+import { dataConverterFor, encodedFailuresPath } from '../temporal/payload-codec.js';
 import { taskQueueFor, workflowTaskQueueFor } from '../config.js';
 import type { JobPriority } from '../contract/job.js';
 import { createActivities } from '../activities/index.js';
@@ -17,29 +18,43 @@ import { createTenantActivities } from '../activities/unfinished-jobs.js';
 
 export const workflowsPath = join(projectRoot, 'src', 'workflows', 'index.ts');
 
+export interface JobWorkflowsBundleOptions {
+  /**
+   * Build in the failure converter that encodes failures' messages and stack traces (encoded-failures.cjs): for
+   * workers with payload codecs, whose dataConverterFor(codecs) encodes them outside the workflows too.
+   */
+  readonly encodeFailures?: boolean;
+}
+
 /**
  * The workflow bundle as a file under .cache/, named by a hash of what goes into it, built by a child
  * process on first use: webpack would add 60–100 MB to the worker's memory for good.
  */
-export async function prebuiltWorkflowBundle(): Promise<WorkflowBundlePath> {
+export async function prebuiltWorkflowBundle(options: JobWorkflowsBundleOptions = {}): Promise<WorkflowBundlePath> {
   const inputs = [join(projectRoot, 'package-lock.json')];
   for (const dir of ['src/workflows', 'src/contract']) {
     for (const name of (await readdir(join(projectRoot, dir))).sort()) inputs.push(join(projectRoot, dir, name));
   }
-  const hash = createHash('sha256');
+  if (options.encodeFailures) inputs.push(encodedFailuresPath);
+  const hash = createHash('sha256').update(options.encodeFailures ? 'encode failures\0' : '');
   for (const file of inputs) hash.update(file).update(await readFile(file));
   const codePath = join(projectRoot, '.cache', 'workflow-bundles', `${hash.digest('hex').slice(0, 16)}.js`);
   if (!existsSync(codePath)) {
     await mkdir(dirname(codePath), { recursive: true });
-    const builder = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'src', 'worker', 'bundle.ts'), codePath], { stdio: 'inherit' });
+    const args = [join(projectRoot, 'src', 'worker', 'bundle.ts'), codePath, ...(options.encodeFailures ? ['--encode-failures'] : [])];
+    const builder = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: 'inherit' });
     const [code] = (await once(builder, 'exit')) as [number | null];
     if (code !== 0) throw new Error(`building the workflow bundle failed (exit ${code})`);
   }
   return { codePath };
 }
 
-export async function bundleJobWorkflows(): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error } });
+export async function bundleJobWorkflows(options: JobWorkflowsBundleOptions = {}): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({
+    workflowsPath,
+    ...(options.encodeFailures ? { failureConverterPath: encodedFailuresPath } : {}),
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
+  });
 }
 
 export interface JobWorkersOptions {
@@ -49,6 +64,7 @@ export interface JobWorkersOptions {
   readonly taskQueuePrefix: string;
   /** The priorities this process serves and the concurrent attempts (slots) of each. */
   readonly queues: Partial<Record<JobPriority, number>>;
+  /** Built with `encodeFailures` when there are payload codecs (see JobWorkflowsBundleOptions). */
   readonly workflowBundle: WorkflowBundleOption;
   /** Whether this process also runs job workflows (default true); one process may hold one such worker. */
   readonly runWorkflows?: boolean;
@@ -56,7 +72,7 @@ export interface JobWorkersOptions {
   /** For delivering finished jobs to their callbackUrl. */
   readonly callbacks: CallbackSettings;
   readonly shutdownGraceSeconds?: number;
-  /** payloadCodecsFor(config): the same as the client's, or workflows could not read what the API wrote. */
+  /** payloadCodecsFor(config): the same as the client's, or workflows could not read what the API wrote; with any, failures are encoded too. */
   readonly payloadCodecs?: PayloadCodec[];
 }
 
@@ -70,7 +86,7 @@ export async function createJobWorkers(options: JobWorkersOptions): Promise<Work
     settings: options.settings,
     onSignalError: (err) => console.warn('could not report an attempt start to its workflow', err),
   });
-  const dataConverter = { payloadCodecs: options.payloadCodecs ?? [] };
+  const dataConverter = dataConverterFor(options.payloadCodecs ?? []);
   const workflowWorkers = options.runWorkflows === false ? [] : [Worker.create({
     connection: options.connection,
     namespace: options.namespace,

@@ -24,11 +24,12 @@ import { freePort } from './processes.js';
 
 export const commandsDir = fileURLToPath(new URL('../fixtures/commands', import.meta.url));
 
-let sharedBundle: Promise<WorkflowBundle> | undefined;
-/** Bundling takes about a second: once per test process. */
-export function workflowBundle(): Promise<WorkflowBundle> {
-  sharedBundle ??= bundleJobWorkflows();
-  return sharedBundle;
+const sharedBundles = new Map<boolean, Promise<WorkflowBundle>>();
+/** Bundling takes about a second: once per test process and failure converter (encodeFailures: with payload codecs). */
+export function workflowBundle(encodeFailures = false): Promise<WorkflowBundle> {
+  let bundle = sharedBundles.get(encodeFailures);
+  if (!bundle) sharedBundles.set(encodeFailures, (bundle = bundleJobWorkflows({ encodeFailures })));
+  return bundle;
 }
 
 export interface HttpResponse<T = unknown> {
@@ -142,7 +143,7 @@ export class TestService {
       namespace: this.config.TEMPORAL_NAMESPACE,
       taskQueuePrefix: this.config.JOBS_TASK_QUEUE_PREFIX,
       queues,
-      workflowBundle: await workflowBundle(),
+      workflowBundle: await workflowBundle(payloadCodecs.length > 0),
       settings: { commandsDir: this.config.JOBS_COMMANDS_DIR, commandSandbox: commandSandboxOf(this.config) },
       callbacks: callbackSettingsOf(this.config),
       shutdownGraceSeconds: 1,
