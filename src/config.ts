@@ -106,6 +106,12 @@ export const Env = z.object({
     .transform((text) => text.split(',').map((key) => key.trim()).filter(Boolean))
     .pipe(z.array(PayloadKey))
     .optional(),
+  /** Tenants, comma-separated, that may call the codec endpoint (it decrypts any tenant's payloads) while API keys are configured; default none. */
+  CODEC_TENANTS: z
+    .string()
+    .transform((text) => text.split(',').map((tenant) => tenant.trim()).filter(Boolean))
+    .pipe(z.array(TenantName))
+    .default([]),
   WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
   TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65_535).default(7233),
   TEMPORAL_DEV_UI_PORT: z.coerce.number().int().min(1).max(65_535).default(8233),

@@ -82,6 +82,14 @@ describe('With PAYLOAD_ENCRYPTION_KEY, Temporal stores no job data in clear text
     assert.equal((polled.body.result as CommandResult).exitCode, 0);
   });
 
+  it('decodes through the codec endpoint for anyone while the API is open (no API keys, loopback only)', async function () {
+    const secret = marker('secret');
+    const { body } = await service.submit({ type: 'command', input: { command: 'echo-args', env: { GREETING: secret } } }, '?wait=10');
+    const decoded = await service.request<CodecPayloads>('POST', '/api/v1/codec/decode', { payloads: [await storedInput(service, workflowIdOf(body))] });
+    assert.equal(decoded.status, 200);
+    assert.ok(fromBase64(decoded.body.payloads[0]!.data).includes(secret));
+  });
+
   it('keeps a failed job\'s error message and stack traces out of the raw history, while the API shows the message', async function () {
     // The command's stderr tail becomes the attempt's error message, and so its stack trace and the job's failure.
     const secret = marker('secret');
@@ -190,17 +198,20 @@ describe('A command job\'s env values read "***" everywhere the API shows the jo
 
 describe('The codec endpoint for the Temporal Web UI', function () {
   const apiKey = 'codec-tenant-key-0123456789';
+  const otherKey = 'other-tenant-key-0123456789';
   let service: TestService;
   let uiOrigin: string;
   before(async function () {
-    service = await TestService.start({ env: { PAYLOAD_ENCRYPTION_KEY: newKey().toString('hex'), API_KEYS: `acme:${apiKey}` } });
+    service = await TestService.start({
+      env: { PAYLOAD_ENCRYPTION_KEY: newKey().toString('hex'), API_KEYS: `acme:${apiKey},other:${otherKey}`, CODEC_TENANTS: 'ops, acme' },
+    });
     uiOrigin = new URL(service.config.TEMPORAL_UI_URL).origin;
   });
   after(async function () {
     await service?.teardown();
   });
 
-  it('decodes a stored payload for a caller with an API key, and refuses one without (401)', async function () {
+  it('decodes a stored payload for a tenant named in CODEC_TENANTS, and refuses a caller without a key (401)', async function () {
     service.apiKey = apiKey;
     const secret = marker('secret');
     const { body } = await service.submit({ type: 'command', input: { command: 'echo-args', env: { GREETING: secret } } }, '?wait=10');
@@ -221,6 +232,25 @@ describe('The codec endpoint for the Temporal Web UI', function () {
     const refused = await service.request<ErrorBody>('POST', '/api/v1/codec/decode', { payloads: [payload] }, { origin: uiOrigin });
     assert.equal(refused.status, 401);
     assert.equal(refused.body.error.code, 'unauthorized');
+  });
+
+  it('refuses a tenant not named in CODEC_TENANTS (403), both ways: payloads are not per tenant', async function () {
+    service.apiKey = apiKey;
+    const secret = marker('secret');
+    const { body } = await service.submit({ type: 'command', input: { command: 'echo-args', env: { GREETING: secret } } }, '?wait=10');
+    const payload = await storedInput(service, workflowIdOf(body));
+    const plain = { metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('"forged"').toString('base64') };
+    try {
+      service.apiKey = otherKey;
+      for (const [direction, payloads] of [['decode', [payload]], ['encode', [plain]]] as const) {
+        const refused = await service.request<ErrorBody>('POST', `/api/v1/codec/${direction}`, { payloads });
+        assert.equal(refused.status, 403, direction);
+        assert.equal(refused.body.error.code, 'forbidden', direction);
+        assert.equal(JSON.stringify(refused.body).includes(secret), false);
+      }
+    } finally {
+      service.apiKey = undefined;
+    }
   });
 
   it('answers CORS for the UI\'s origin only, its preflight without a key', async function () {

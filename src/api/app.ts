@@ -30,7 +30,7 @@ export interface AppDeps {
     | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_UI_URL' | 'JOBS_TASK_QUEUE_PREFIX' | 'JOBS_COMMANDS_DIR' | 'BODY_LIMIT_BYTES'
     | 'apiKeys' | 'RATE_LIMIT_SUBMITS_PER_SEC' | 'RATE_LIMIT_BURST' | 'MAX_UNFINISHED_JOBS_PER_TENANT'
     | 'SCHEDULE_MIN_INTERVAL_SECONDS' | 'MAX_SCHEDULES_PER_TENANT'
-    | 'CALLBACK_SECRET' | 'CALLBACK_ALLOW_HOSTS'
+    | 'CALLBACK_SECRET' | 'CALLBACK_ALLOW_HOSTS' | 'CODEC_TENANTS'
   >;
   readonly logger?: Logger;
 }
@@ -174,7 +174,11 @@ export function createApp(deps: AppDeps): App {
     jobBatchesRouter(jobsRoutes),
     schedulesRouter({ ...jobsRoutes, schedulesOf: (jobs) => new Schedules(deps.client, jobs, scheduleLimits) }),
     jobTypesRouter(),
-    codecRouter({ codecs: deps.client.options.loadedDataConverter.payloadCodecs, bodyLimitBytes: deps.config.BODY_LIMIT_BYTES }),
+    codecRouter({
+      codecs: deps.client.options.loadedDataConverter.payloadCodecs,
+      bodyLimitBytes: deps.config.BODY_LIMIT_BYTES,
+      tenants: apiKeys.open ? undefined : new Set(deps.config.CODEC_TENANTS),
+    }),
   ];
 
   const koa = new Koa();

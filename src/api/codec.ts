@@ -3,8 +3,9 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import { decode, encode } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import type { Context, Next } from 'koa';
 import { CodecPayloads, codecEndpointPath, type CodecPayload } from '../contract/codec.js';
+import { tenantOf } from './access.js';
 import { readJsonBody } from './body.js';
-import { RequestInvalidError } from './errors.js';
+import { ApiError, RequestInvalidError } from './errors.js';
 
 const codecPaths: ReadonlySet<string> = new Set([`${codecEndpointPath}/encode`, `${codecEndpointPath}/decode`]);
 
@@ -22,14 +23,35 @@ function toJson(payload: Payload): CodecPayload {
   };
 }
 
+/** Thrown by the codec routes when the caller's tenant is not one of CODEC_TENANTS. */
+export class CodecTenantForbiddenError extends ApiError {
+  override readonly name = 'CodecTenantForbiddenError';
+  constructor(readonly tenant: string) {
+    super('forbidden', `tenant "${tenant}" may not use the codec endpoint (CODEC_TENANTS)`);
+  }
+}
+
+export interface CodecRoutesDeps {
+  readonly codecs: PayloadCodec[];
+  readonly bodyLimitBytes: number;
+  /**
+   * The tenants that may call the routes (CODEC_TENANTS), or undefined for every caller (the API is open). Payloads
+   * are not per tenant: whoever may decode may read every tenant's stored data, and encode with the service's key.
+   */
+  readonly tenants: ReadonlySet<string> | undefined;
+}
+
 /**
  * Temporal's remote codec protocol over the service's own codecs (those of the API's client), so the Web
- * UI shows encrypted payloads decoded. It sits under /api/v1: the API keys guard it like every route.
+ * UI shows encrypted payloads decoded. It sits under /api/v1: the API keys guard it like every route, and
+ * only operators' tenants (CODEC_TENANTS) pass.
  */
-export function codecRouter(deps: { readonly codecs: PayloadCodec[]; readonly bodyLimitBytes: number }): Router {
+export function codecRouter(deps: CodecRoutesDeps): Router {
   const router = new Router({ sensitive: true });
   for (const [direction, run] of [['encode', encode], ['decode', decode]] as const) {
     router.post(`${codecEndpointPath}/${direction}`, async (ctx) => {
+      const tenant = tenantOf(ctx);
+      if (deps.tenants && !deps.tenants.has(tenant)) throw new CodecTenantForbiddenError(tenant);
       const parsed = CodecPayloads.safeParse(await readJsonBody(ctx, deps.bodyLimitBytes));
       if (!parsed.success) throw RequestInvalidError.fromZod(parsed.error);
       let payloads: Payload[];

@@ -111,6 +111,7 @@ const routes: readonly Operation[] = [
     responses: {
       200: { description: `the payloads, ${direction}d with the service's PAYLOAD_ENCRYPTION_KEY (as they were when it has none)`, schema: 'CodecPayloads' },
       400: refused('not payloads, or a payload no configured key decrypts (`invalid_request`)'),
+      403: refused('with API keys configured, the caller\'s tenant is not one of CODEC_TENANTS (`forbidden`)'),
       413: refused('the body is too large (`payload_too_large`)'), 415: refused('the body is not JSON (`unsupported_media_type`)'),
     },
   })),

@@ -1210,6 +1210,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description with API keys configured, the caller's tenant is not one of CODEC_TENANTS (`forbidden`) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description the body is too large (`payload_too_large`) */
                 413: {
                     headers: {
@@ -1279,6 +1288,15 @@ export interface paths {
                 };
                 /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description with API keys configured, the caller's tenant is not one of CODEC_TENANTS (`forbidden`) */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1834,7 +1852,7 @@ export interface components {
         ErrorBody: {
             error: {
                 /** @enum {string} */
-                code: "invalid_request" | "unauthorized" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                code: "invalid_request" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
                 message: string;
                 details?: unknown[];
             };

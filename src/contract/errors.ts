@@ -4,6 +4,7 @@ import { z } from 'zod';
 export const errorStatusByCode = {
   invalid_request: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
