@@ -353,4 +353,14 @@ describe('The Temporal Web UI with the codec endpoint', function () {
     await page.goto(body.links.ui, { waitUntil: 'load' });
     await page.getByText(argument).first().waitFor({ timeout: 20_000 });
   });
+
+  it('shows a failed job\'s encoded failure message decoded on its workflow page', async function () {
+    const secret = marker('secret');
+    const { body } = await service.submit({ type: 'command', input: { command: 'exit-with', args: [secret] }, retry: { maxAttempts: 1 } }, '?wait=10');
+    assert.equal(body.status, 'failed');
+    assert.equal((await rawHistory(service, workflowIdOf(body))).includes(secret), false, 'Temporal holds the message encrypted');
+    const page = await browser.newPage();
+    await page.goto(body.links.ui, { waitUntil: 'load' });
+    await page.getByText(`exiting with ${secret}`).first().waitFor({ timeout: 20_000 });
+  });
 });
