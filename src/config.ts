@@ -69,10 +69,21 @@ export const Env = z.object({
   JOBS_COMMAND_CPU_SECONDS: z.coerce.number().int().min(1).default(600),
   /** Address space of each process of a command (RLIMIT_AS); node, python3 and bash start under 1 GiB. */
   JOBS_COMMAND_MEMORY_BYTES: z.coerce.number().int().min(64 * 1024 * 1024).default(2 * 1024 * 1024 * 1024),
-  /** Processes and threads of JOBS_COMMAND_USER at once, all its commands together (RLIMIT_NPROC; only when the worker is root). */
+  /** Processes and threads of JOBS_COMMAND_USER at once, all its commands together, or of one attempt with JOBS_COMMAND_UIDS (RLIMIT_NPROC; only when the worker is root). */
   JOBS_COMMAND_MAX_PROCESSES: z.coerce.number().int().min(1).default(256),
   /** Open files of each process of a command (RLIMIT_NOFILE). */
   JOBS_COMMAND_MAX_OPEN_FILES: z.coerce.number().int().min(16).default(1024),
+  /** `none`: each attempt gets a network namespace of its own with only a down loopback; `host`: the worker's network (root workers with namespaces only). */
+  JOBS_COMMAND_NETWORK: z.enum(['none', 'host']).default('none'),
+  /** `first-last`: each attempt runs as a uid of its own from this range (gid the same number), not JOBS_COMMAND_USER (root workers only). */
+  JOBS_COMMAND_UIDS: z
+    .string()
+    .regex(/^\d{1,10}-\d{1,10}$/, 'must be <first uid>-<last uid>')
+    .transform((text) => { const [first, last] = text.split('-').map(Number) as [number, number]; return { first, last }; })
+    .refine(({ first, last }) => first >= 1000 && first <= last && last < 4_294_967_295, 'must be first ≤ last, from 1000 to 4294967294')
+    .optional(),
+  /** Size of the private /tmp (also /var/tmp and /dev/shm) of each attempt (a tmpfs; root workers with namespaces only). */
+  JOBS_COMMAND_TMP_BYTES: z.coerce.number().int().min(1024 * 1024).default(256 * 1024 * 1024),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   WORKER_QUEUES: z.string().default('high:20,normal:10,low:5').pipe(QueueSlots),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),

@@ -92,8 +92,8 @@ describe('The command job type', function () {
     );
     assert.equal(body.status, 'succeeded');
     const variables = (body.result as CommandResult).stdout.split('\0').filter(Boolean).sort();
-    // The base the README documents; nothing of the worker's own environment may appear.
-    assert.deepEqual(variables, ['EMPTY=', 'GREETING=hi', 'LANG=C.UTF-8', 'PATH=/usr/local/bin:/usr/bin:/bin']);
+    // The base the README documents, and the worker's pid (a pid namespace hides it); nothing of the worker's own environment.
+    assert.deepEqual(variables, ['EMPTY=', 'GREETING=hi', `JOBS_WORKER_PID=${process.pid}`, 'LANG=C.UTF-8', 'PATH=/usr/local/bin:/usr/bin:/bin']);
   });
 
   it('keeps at most 64 KiB of stdout and of stderr, and says it truncated them', async function () {

@@ -9,6 +9,18 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import { UnrecoverableError, type JobContext, type JobType, type JobTypeSettings } from './job-type.js';
 
+/** Names an object's own key may have in JSON but not as a variable: a record would drop `__proto__` without a word. */
+const objectKeys = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Refuses, before the record sees them, env names that are Object.prototype's own. */
+function refuseObjectKeys(value: unknown, ctx: z.core.ParsePayload<unknown>): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  for (const name of Object.keys(value)) {
+    if (objectKeys.has(name)) ctx.issues.push({ code: 'custom', message: `env ${JSON.stringify(name)} is not a variable name`, path: [name], input: value });
+  }
+  return value;
+}
+
 /** An argument or environment value: the OS cannot pass a NUL byte, and spawn would throw at the attempt. */
 const ProcessString = z.string().max(32_768).regex(/^[^\0]*$/, 'must not contain a NUL character');
 
@@ -16,15 +28,29 @@ const CommandInput = z.strictObject({
   command: z.string().min(1).max(255),
   args: z.array(ProcessString).max(1000).optional(),
   // Only the names the command's manifest declares are accepted (checkInput, and the worker again before spawning).
-  env: z.record(z.string().min(1).max(128), ProcessString).optional(),
+  env: z.preprocess(refuseObjectKeys, z.record(z.string().min(1).max(128), ProcessString)).optional(),
 });
 type CommandInput = z.infer<typeof CommandInput>;
 
 /**
- * Names no manifest may declare: each lets a value load code into the loader, an interpreter or a shell
- * (`BASH_ENV="$(id)"`, `NODE_OPTIONS=--import=…`), or picks which program a script's own lookups run.
+ * Names no manifest may declare: each lets a value load code into the loader, an interpreter, a shell or a
+ * library (`BASH_ENV="$(id)"`, `NODE_OPTIONS=--import=…`, `LUA_INIT=os.execute…`, `GIT_SSH_COMMAND`, an
+ * OPENSSL_CONF or HOME whose files run code, an EDITOR or PAGER a tool starts), picks which program or files a
+ * script's own lookups use (PATH, CLASSPATH, GEM_*, TZDIR, NLSPATH, HOSTALIASES, proxies), or is the
+ * launcher's own (JOBS_*).
  */
-const interpreterHook = /^(LD_.*|BASH_ENV|BASH_FUNC_.*|BASHOPTS|SHELLOPTS|ENV|PS4|IFS|CDPATH|PATH|NODE_OPTIONS|NODE_PATH|PYTHON.*|PERL.*|RUBY.*|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|GCONV_PATH|LOCPATH|GLIBC_TUNABLES|MALLOC_.*)$/i;
+const interpreterHook = new RegExp(
+  '^(' +
+    [
+      'LD_.*', 'BASH_ENV', 'BASH_FUNC_.*', 'BASHOPTS', 'SHELLOPTS', 'BASH_XTRACEFD', 'ENV', 'PS4', 'IFS', 'CDPATH', 'PATH', 'HOME',
+      'NODE_.*', 'NPM_CONFIG_.*', 'PYTHON.*', 'PIP_.*', 'PERL.*', 'RUBY.*', 'GEM_.*', 'BUNDLE_.*', 'PHP.*', 'LUA_.*',
+      'JAVA_TOOL_OPTIONS', '_JAVA_OPTIONS', 'JDK_JAVA_OPTIONS', 'CLASSPATH', 'GIT_.*', 'SSH_.*', 'OPENSSL_.*',
+      'GCONV_PATH', 'LOCPATH', 'NLSPATH', 'GLIBC_TUNABLES', 'MALLOC_.*', 'TZ.*', 'HOSTALIASES', 'RES_OPTIONS', 'LOCALDOMAIN',
+      'EDITOR', 'VISUAL', 'PAGER', 'LESS.*', 'XDG_.*', 'TMPDIR', '.*_PROXY', 'JOBS_.*',
+    ].join('|') +
+    ')$',
+  'i',
+);
 
 /** `<command>.json` beside the executable: the variables a caller may set. A command without one accepts no env. */
 const CommandManifest = z.strictObject({
@@ -73,6 +99,12 @@ export interface CommandSandbox {
   readonly maxProcesses: number;
   /** RLIMIT_NOFILE of each process. */
   readonly maxOpenFiles: number;
+  /** `none`: a network namespace of the attempt's own (only a down loopback); `host`: the worker's. */
+  readonly network: 'none' | 'host';
+  /** When set, each attempt runs as a uid (and gid) of its own from this range instead of `user`. */
+  readonly uids?: { readonly first: number; readonly last: number } | undefined;
+  /** Size of each attempt's private /tmp. */
+  readonly tmpBytes: number;
 }
 
 export function commandSandboxOf(config: Config): CommandSandbox {
@@ -82,6 +114,9 @@ export function commandSandboxOf(config: Config): CommandSandbox {
     memoryBytes: config.JOBS_COMMAND_MEMORY_BYTES,
     maxProcesses: config.JOBS_COMMAND_MAX_PROCESSES,
     maxOpenFiles: config.JOBS_COMMAND_MAX_OPEN_FILES,
+    network: config.JOBS_COMMAND_NETWORK,
+    uids: config.JOBS_COMMAND_UIDS,
+    tmpBytes: config.JOBS_COMMAND_TMP_BYTES,
   };
 }
 
@@ -95,6 +130,35 @@ const supervisorScript = `trap 'kill -KILL 0' USR1
 [ "$PPID" = "$1" ] || exit 125
 shift
 trap : TERM
+"$@" &
+wait "$!"
+status=$?
+while kill -0 "$!" 2>/dev/null; do wait "$!"; status=$?; done
+exit "$status"`;
+/**
+ * Run by root as the first process of the attempt's namespaces, before the privilege drop: one size-limited
+ * tmpfs of the attempt's own on /tmp, also seen at /var/tmp and /dev/shm. The mounts are private (unshare's
+ * default propagation), so nothing outside sees them, and they vanish with the namespace.
+ */
+const mountScript = `mount -t tmpfs -o "size=$1,mode=1777,nosuid,nodev" command-tmp /tmp || exit 125
+for dir in /var/tmp /dev/shm; do
+  if [ -d "$dir" ]; then mount --bind /tmp "$dir" || exit 125; fi
+done
+shift
+exec "$@"`;
+/**
+ * Outside the namespaces, after setpriv armed the death signal on this process: a worker that died before is
+ * seen here (`$1` is its pid), and nothing starts.
+ */
+const guardScript = `[ "$PPID" = "$1" ] || exit 125
+shift
+exec "$@"`;
+/**
+ * Pid 1 of the attempt's pid namespace, as the command's user: the command's parent, in the command's process
+ * group. A SIGTERM to the group reaches the command while this keeps waiting for it; when this exits, with the
+ * command's status (128 + n when signal n killed it), the kernel kills every process left in the namespace.
+ */
+const namespaceInitScript = `trap : TERM
 "$@" &
 wait "$!"
 status=$?
@@ -176,32 +240,100 @@ async function lookUpUser(name: string): Promise<{ uid: number; gid: number }> {
   return { uid, gid };
 }
 
+/** Whether this worker can give each attempt namespaces of its own (root, and unshare allowed: not so in a default container). */
+let namespacesUsable: Promise<boolean> | undefined;
+
+/** Why commands run without namespaces on this worker (shared /proc, network and /tmp, escapes from the process group), or undefined. */
+export async function commandIsolationProblem(): Promise<string | undefined> {
+  if (process.platform !== 'linux') return 'commands are not confined off Linux';
+  if (process.getuid?.() !== 0) return 'the worker is not root: commands run as its user, without namespaces of their own (shared /proc, network and /tmp), and a process that leaves the group outlives its attempt';
+  namespacesUsable ??= execFileAsync('/usr/bin/unshare', ['--pid', '--fork', '--kill-child', '--mount-proc', '--net', '--', '/bin/sh', '-c', 'mount -t tmpfs -o size=1m tmpfs /tmp'], { env: baseCommandEnv, timeout: 10_000 })
+    .then(() => true, () => false);
+  return (await namespacesUsable)
+    ? undefined
+    : 'unshare cannot create namespaces here (no CAP_SYS_ADMIN?): commands share the worker\'s /proc, network and /tmp, and a process that leaves the group outlives its attempt';
+}
+
+/** Uids of the range that an attempt of this process runs as now. */
+const uidsInUse = new Set<number>();
+
+/** A uid of the range no attempt of this process runs as, from a random place so that workers on one machine rarely meet. */
+function takeUid(range: { first: number; last: number }): number {
+  const size = range.last - range.first + 1;
+  const start = Math.floor(Math.random() * size);
+  for (let step = 0; step < size; step++) {
+    const uid = range.first + ((start + step) % size);
+    if (!uidsInUse.has(uid)) {
+      uidsInUse.add(uid);
+      return uid;
+    }
+  }
+  throw new CommandExitedError(`every uid of JOBS_COMMAND_UIDS (${range.first}-${range.last}) runs an attempt`);
+}
+
+/** The programs the command is started through, up to the supervisor; `release` gives back what the launcher took. */
+interface Launcher {
+  readonly programs: string[];
+  readonly release: () => void;
+}
+
 /**
  * The programs the command is started through on Linux: prlimit sets the limits (as the worker, so it may set
  * them above its own soft ones), then setpriv drops to the command user, sets no_new_privs and arms the death
- * signal (setpriv does so after the credential change, which would clear it). Elsewhere there is no confinement.
+ * signal. Elsewhere there is no confinement.
+ *
+ * A root worker that may create namespaces gives each attempt a pid, mount and (by default) network namespace:
+ * setpriv arms SIGKILL as the death signal of the outermost process, which the guard checks and which becomes
+ * unshare; unshare's --kill-child kills the namespace's init when unshare dies, and the kernel then every
+ * process in the namespace, whatever session or group it moved to. The private /proc shows only the attempt's
+ * processes; /tmp is a tmpfs of its own; the privilege drop comes after the mounts.
  */
-async function confinement(sandbox: CommandSandbox): Promise<string[]> {
-  if (process.platform !== 'linux') return [];
-  const user = process.getuid?.() === 0 ? await lookUpUser(sandbox.user) : undefined;
-  return [
-    '/usr/bin/prlimit',
-    `--cpu=${sandbox.cpuSeconds}:${sandbox.cpuSeconds + cpuKillAfterSeconds}`,
-    `--as=${sandbox.memoryBytes}`,
-    `--nofile=${sandbox.maxOpenFiles}`,
-    ...(user ? [`--nproc=${sandbox.maxProcesses}`] : []),
-    '--',
-    '/usr/bin/setpriv',
-    ...(user ? [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups'] : []),
-    // No set-uid program (su, mount…) gives the command back what setpriv took.
-    '--no-new-privs',
-    '--pdeathsig=USR1',
-    '--',
-  ];
+async function launcher(sandbox: CommandSandbox): Promise<Launcher> {
+  const supervisor = ['/bin/sh', '-c', supervisorScript, 'command-supervisor', String(process.pid)];
+  if (process.platform !== 'linux') return { programs: supervisor, release: () => undefined };
+  const isRoot = process.getuid?.() === 0;
+  const namespaces = isRoot && (await commandIsolationProblem()) === undefined;
+  const uid = isRoot && sandbox.uids ? takeUid(sandbox.uids) : undefined;
+  const release = (): void => { if (uid !== undefined) uidsInUse.delete(uid); };
+  try {
+    const user = uid !== undefined ? { uid, gid: uid } : isRoot ? await lookUpUser(sandbox.user) : undefined;
+    const limits = [
+      '/usr/bin/prlimit',
+      `--cpu=${sandbox.cpuSeconds}:${sandbox.cpuSeconds + cpuKillAfterSeconds}`,
+      `--as=${sandbox.memoryBytes}`,
+      `--nofile=${sandbox.maxOpenFiles}`,
+      ...(user ? [`--nproc=${sandbox.maxProcesses}`] : []),
+      '--',
+    ];
+    const drop = [
+      '/usr/bin/setpriv',
+      ...(user ? [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups'] : []),
+      // No set-uid program (su, mount…) gives the command back what setpriv took.
+      '--no-new-privs',
+    ];
+    if (!namespaces) return { programs: [...limits, ...drop, '--pdeathsig=USR1', '--', ...supervisor], release };
+    return {
+      programs: [
+        ...limits,
+        '/usr/bin/setpriv', '--pdeathsig=KILL', '--',
+        '/bin/sh', '-c', guardScript, 'command-guard', String(process.pid),
+        '/usr/bin/unshare', '--pid', '--fork', '--kill-child', '--mount-proc', ...(sandbox.network === 'none' ? ['--net'] : []), '--',
+        '/bin/sh', '-c', mountScript, 'command-mounts', String(sandbox.tmpBytes),
+        // The privilege drop clears the death signal --kill-child armed: armed again, after it.
+        ...drop, '--pdeathsig=KILL', '--',
+        '/bin/sh', '-c', namespaceInitScript, 'command-init',
+      ],
+      release,
+    };
+  } catch (err) {
+    release();
+    throw err;
+  }
 }
 
 /** Why a command ended without success: its exit code, or the signal that killed it. */
 function endProblem(command: string, exitCode: number, signal: NodeJS.Signals | null, stderr: string): string {
+  // stderr has its env values masked already: the tail cannot start inside one.
   // The supervisor reports a command killed by signal n as 128 + n, as shells do.
   const name = signal ?? (exitCode > 128 ? Object.entries(osConstants.signals).find(([, number]) => number === exitCode - 128)?.[0] : undefined);
   const tail = stderr.slice(-500).trim();
@@ -229,14 +361,63 @@ function collect(limit: number): { push(chunk: Buffer): void; text(): string; tr
   };
 }
 
-function reportProgressLines(context: JobContext): (chunk: Buffer) => void {
-  let pending = '';
+/** Env values shorter than this are not masked: `***` for every "1" or "yes" would garble output and hide nothing. */
+export const maskedValueMinLength = 4;
+
+/**
+ * Replaces each of the values (of at least 4 characters) in the text with `***`, and, when the text was cut,
+ * a start of one at its very end: output, an error message and progress never carry a caller's env value.
+ */
+function masker(values: readonly string[]): (text: string, cut?: boolean) => string {
+  const secrets = [...new Set(values.filter((value) => value.length >= maskedValueMinLength))].sort((a, b) => b.length - a.length);
+  return (text, cut = false) => {
+    let masked = text;
+    for (const secret of secrets) masked = masked.split(secret).join('***');
+    if (cut) {
+      for (const secret of secrets) {
+        for (let length = secret.length - 1; length > 0; length--) {
+          if (masked.endsWith(secret.slice(0, length))) {
+            masked = `${masked.slice(0, -length)}***`;
+            break;
+          }
+        }
+      }
+    }
+    return masked;
+  };
+}
+
+/** Progress lines are short: a longer line is passed over, so a command printing no newline costs no memory. */
+const progressLineLimitBytes = 4096;
+const newline = 0x0a;
+
+/** Reads `::progress` lines from stdout chunks, keeping at most one unfinished line of up to 4 KiB between chunks. */
+function reportProgressLines(context: JobContext, mask: (text: string) => string): (chunk: Buffer) => void {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let overlong = false;
+  const report = (line: string): void => {
+    const match = progressLine.exec(line.trimEnd());
+    if (match) context.progress(Math.min(100, Number(match[1])), match[2] === undefined ? null : mask(match[2]));
+  };
   return (chunk) => {
-    const lines = (pending + chunk.toString('utf8')).split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) {
-      const match = progressLine.exec(line.trimEnd());
-      if (match) context.progress(Math.min(100, Number(match[1])), match[2] ?? null);
+    let start = 0;
+    for (let end = chunk.indexOf(newline); end !== -1; end = chunk.indexOf(newline, start)) {
+      if (!overlong && pendingBytes + end - start <= progressLineLimitBytes) report(Buffer.concat([...pending, chunk.subarray(start, end)]).toString('utf8'));
+      pending = [];
+      pendingBytes = 0;
+      overlong = false;
+      start = end + 1;
+    }
+    if (overlong || start === chunk.length) return;
+    if (pendingBytes + chunk.length - start > progressLineLimitBytes) {
+      overlong = true;
+      pending = [];
+      pendingBytes = 0;
+    } else {
+      // A copy: a view would keep the whole chunk alive.
+      pending.push(Buffer.from(chunk.subarray(start)));
+      pendingBytes += chunk.length - start;
     }
   };
 }
@@ -248,16 +429,27 @@ async function runCommand(input: CommandInput, context: JobContext, settings: Jo
   const refused = await envProblem(input, resolved.path);
   if (refused) throw new UnrecoverableError(refused);
   if (!settings.commandSandbox) throw new UnrecoverableError('this process has no command sandbox settings');
-  const launcher = [
-    ...(await confinement(settings.commandSandbox)),
-    '/bin/sh', '-c', supervisorScript, 'command-supervisor', String(process.pid),
+  const { programs, release } = await launcher(settings.commandSandbox);
+  try {
+    return await supervise(input, resolved.path, programs, context);
+  } finally {
+    release();
+  }
+}
+
+/** Runs the command through the launcher's programs until it and everything it started have ended. */
+async function supervise(input: CommandInput, path: string, programs: readonly string[], context: JobContext): Promise<CommandResult> {
+  const argv = [
+    ...programs,
     // Only the command gets the request's env: the programs before it (root ones, when the worker is root) get the base.
-    '/usr/bin/env', '-i', ...Object.entries({ ...baseCommandEnv, ...input.env }).map(([name, value]) => `${name}=${value}`),
-    resolved.path, ...(input.args ?? []),
+    // JOBS_WORKER_PID last, so no request sets it (no manifest may declare JOBS_*): a pid namespace hides the worker.
+    '/usr/bin/env', '-i', ...Object.entries({ ...baseCommandEnv, ...input.env, JOBS_WORKER_PID: String(process.pid) }).map(([name, value]) => `${name}=${value}`),
+    path, ...(input.args ?? []),
   ];
+  const mask = masker(Object.values(input.env ?? {}));
   const startedAt = performance.now();
-  // detached: the supervisor leads a process group of its own, so a kill reaches everything the command started.
-  const child = spawn(launcher[0]!, launcher.slice(1), {
+  // detached: the first program leads a process group of its own, so a kill reaches everything the command started.
+  const child = spawn(argv[0]!, argv.slice(1), {
     env: baseCommandEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
@@ -265,7 +457,7 @@ async function runCommand(input: CommandInput, context: JobContext, settings: Jo
   });
   const stdout = collect(outputLimitBytes);
   const stderr = collect(outputLimitBytes);
-  const onProgress = reportProgressLines(context);
+  const onProgress = reportProgressLines(context, mask);
   child.stdout.on('data', (chunk: Buffer) => { stdout.push(chunk); onProgress(chunk); });
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
 
@@ -284,8 +476,9 @@ async function runCommand(input: CommandInput, context: JobContext, settings: Jo
       child.once('error', reject);
       child.once('exit', (code, signal) => resolvePromise({ code, signal }));
     });
-    // Whatever the command left running (background children) dies with the attempt; then the pipes close,
-    // unless a process left the group (setsid): its output is not waited for.
+    // Whatever the command left running (background children) dies with the attempt (in a pid namespace, it died
+    // with the namespace's init already); then the pipes close, unless a process left the group (setsid) where
+    // there is no namespace: its output is not waited for.
     killGroup('SIGKILL');
     await Promise.race([closed, new Promise((resolveWait) => setTimeout(resolveWait, pipesCloseWaitMs).unref())]);
     child.stdout.destroy();
@@ -294,8 +487,8 @@ async function runCommand(input: CommandInput, context: JobContext, settings: Jo
     const exitCode = end.code ?? 128 + (end.signal ? osConstants.signals[end.signal] : 0);
     const result = {
       exitCode,
-      stdout: stdout.text(),
-      stderr: stderr.text(),
+      stdout: mask(stdout.text(), stdout.truncated()),
+      stderr: mask(stderr.text(), stderr.truncated()),
       truncated: stdout.truncated() || stderr.truncated(),
       durationMs: Math.round(performance.now() - startedAt),
     };
@@ -309,7 +502,9 @@ async function runCommand(input: CommandInput, context: JobContext, settings: Jo
 
 export const commandJob: JobType<CommandInput, CommandResult> = {
   name: 'command',
-  description: 'Runs an executable from the commands directory, with no shell and only the env its manifest (<command>.json) declares; a non-zero exit fails the attempt.',
+  description:
+    'Runs an executable from the commands directory, with no shell and only the env its manifest (<command>.json) declares; a non-zero exit fails the attempt. ' +
+    'Every env value of 4 or more characters is replaced by *** in the result\'s stdout and stderr, in progress messages and in the error\'s stderr tail.',
   inputSchema: CommandInput,
   defaults: {
     timeoutSeconds: 600,

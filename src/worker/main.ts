@@ -1,6 +1,6 @@
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { callbackSettingsOf } from '../activities/callback.js';
-import { commandSandboxOf } from '../activities/command.js';
+import { commandIsolationProblem, commandSandboxOf } from '../activities/command.js';
 import { loadConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createLazyClient } from '../temporal/connection.js';
@@ -28,6 +28,8 @@ async function run(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('worker', config.LOG_LEVEL);
   installRuntime(config, logger);
+  const isolation = await commandIsolationProblem();
+  if (isolation) logger.warn({ problem: isolation }, 'commands are not isolated from each other or from this machine');
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const payloadCodecs = payloadCodecsFor(config);
   const client = createLazyClient(config.temporalAddress, config.TEMPORAL_NAMESPACE, payloadCodecs);
