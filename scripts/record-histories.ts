@@ -1,19 +1,39 @@
 // Records the histories that test/job-workflow.replay.test.ts replays: per job scenario, its job workflow's, and its
-// callback delivery's when the job has a callback.
-// Run it on purpose, after a change to the workflow that is meant to be incompatible (or versioned with patches):
-//   node --import tsx scripts/record-histories.ts [scenario …]
-// Name the scenarios to (re-)record only those: the other fixtures keep the histories of the code that made them.
+// callback delivery's when the job has a callback, into test/fixtures/histories/v<workflowVersion>/.
+// Run it on purpose, after bumping workflowVersion (src/workflows/version.ts) for a change to the workflows' commands,
+// or to add a new scenario's fixtures to the current version:
+//   npm run fixtures:record [-- scenario …]
+// It never replaces a fixture: it refuses, before running anything, when one of the files it would write exists.
+import { access } from 'node:fs/promises';
+import { relative } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { jobScenarios, runScenario, scenarioNamed, writeHistoryFixture } from '../test/support/job-scenarios.js';
+import { historyFixturePath, historyFixturesOf, jobScenarios, runScenario, scenarioNamed, writeHistoryFixture } from '../test/support/job-scenarios.js';
 import { JobWorkflowTestbed } from '../test/support/time-skipping.js';
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
 
 async function run(): Promise<void> {
   const names = process.argv.slice(2);
   const scenarios = names.length > 0 ? names.map(scenarioNamed) : jobScenarios;
+  const paths = scenarios.flatMap((scenario) => Object.values(historyFixturesOf(scenario))).map(historyFixturePath);
+  const existing = (await Promise.all(paths.map(async (path) => ((await exists(path)) ? [relative(process.cwd(), path)] : [])))).flat();
+  if (existing.length > 0) {
+    throw new Error(
+      `already recorded, and never overwritten: ${existing.join(', ')}. Name the scenarios still to record, or bump ` +
+        'workflowVersion (src/workflows/version.ts) for a change to the workflows, or, for a version no worker has run yet, delete the files first',
+    );
+  }
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const testbed = await JobWorkflowTestbed.start();
-  try {
-    for (const scenario of scenarios) {
+  for (const scenario of scenarios) {
+    // A server per scenario: on a server shared by all of them, time stopped skipping after a dozen (the heartbeat
+    // time-out's skip then waited in wall time), which a recording that takes seconds is worth avoiding.
+    const testbed = await JobWorkflowTestbed.start();
+    try {
       const { outcome, recorded } = await runScenario(testbed, scenario);
       const { status, attempt } = outcome.state;
       const children = (outcome.state.children ?? []).map((child) => child.status).join(', ');
@@ -28,9 +48,9 @@ async function run(): Promise<void> {
       for (const [fixture, recording] of recorded) {
         console.log(`  ${recording.history.events?.length ?? 0} events → ${await writeHistoryFixture(fixture, recording)}`);
       }
+    } finally {
+      await testbed.teardown();
     }
-  } finally {
-    await testbed.teardown();
   }
 }
 

@@ -24,6 +24,8 @@ export interface JobWorkflowsBundleOptions {
    * workers with payload codecs, whose dataConverterFor(codecs) encodes them outside the workflows too.
    */
   readonly encodeFailures?: boolean;
+  /** Workflow interceptor modules to build in: the replay test's, which reports the timers the workflows start. */
+  readonly workflowInterceptorModules?: string[];
 }
 
 /**
@@ -53,6 +55,7 @@ export async function bundleJobWorkflows(options: JobWorkflowsBundleOptions = {}
   return bundleWorkflowCode({
     workflowsPath,
     ...(options.encodeFailures ? { failureConverterPath: encodedFailuresPath } : {}),
+    ...(options.workflowInterceptorModules ? { workflowInterceptorModules: options.workflowInterceptorModules } : {}),
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
   });
 }

@@ -1,17 +1,22 @@
 // Ways a job ends, run on the time-skipping server: recorded as history fixtures for the replay test by
 // scripts/record-histories.ts, and run live by the time-skipping suite where it checks their timing.
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { historyFromJSON, historyToJSON, type History } from '@temporalio/common/lib/proto-utils.js';
 import type { JobStatus } from '../../src/contract/job.js';
 import { callbackWorkflowIdOf } from '../../src/workflows/job-state.js';
+import { workflowVersion } from '../../src/workflows/version.js';
 import {
   attemptScheduledTimes,
   eventually,
   jobOutcome,
   skipToShortlyBefore,
+  stallingJobType,
   timerStartTimes,
   waitForJobState,
   type JobHandle,
@@ -26,6 +31,8 @@ export interface JobScenario {
   readonly job: JobSpec;
   /** With a parent's children's ends, in the order of `job.children`. */
   readonly ends: { readonly status: JobStatus; readonly attempt: number; readonly children?: readonly JobStatus[] };
+  /** How its callback's delivery ends, when the job has a callback: delivered unless said otherwise. */
+  readonly delivery?: 'delivered' | 'refused';
   /** Whatever the test must do, beyond awaiting the end, for the job to end this way. */
   drive?(testbed: JobWorkflowTestbed, handle: JobHandle): Promise<void>;
 }
@@ -106,6 +113,84 @@ export const jobScenarios: readonly JobScenario[] = [
     job: { type: 'sleep', input: { seconds: 0 }, retry: noRetry, callback: true },
     ends: { status: 'succeeded', attempt: 1 },
   },
+  {
+    name: 'cancel-running-attempt',
+    // A short heartbeat timeout, since the attempt learns of the cancel only from the answer to a heartbeat.
+    job: { type: 'sleep', input: { seconds: 600 }, heartbeatTimeoutSeconds: 2, retry: noRetry },
+    ends: { status: 'cancelled', attempt: 1 },
+    async drive(_testbed, handle) {
+      await waitForJobState(handle, (state) => state.status === 'running', 'the attempt starting');
+      await handle.cancel();
+    },
+  },
+  {
+    name: 'child-failure-cancels-siblings',
+    job: {
+      type: 'sleep',
+      input: { seconds: 0 },
+      retry: noRetry,
+      onChildFailure: 'fail',
+      children: [
+        { type: 'sleep', input: { seconds: 0, failAttempts: 1 }, retry: noRetry },
+        { type: 'sleep', input: { seconds: 600 }, heartbeatTimeoutSeconds: 2, retry: noRetry },
+      ],
+    },
+    ends: { status: 'failed', attempt: 0, children: ['failed', 'cancelled'] },
+  },
+  {
+    name: 'heartbeat-timeout',
+    job: {
+      type: stallingJobType,
+      input: {},
+      timeoutSeconds: 3600,
+      heartbeatTimeoutSeconds: 300,
+      retry: { ...noRetry, maxAttempts: 2, initialIntervalSeconds: 60 },
+    },
+    ends: { status: 'succeeded', attempt: 2 },
+    async drive(testbed, handle) {
+      await waitForJobState(handle, (state) => state.status === 'running' && state.attempt === 1, 'attempt 1 starting');
+      const [scheduledAt] = attemptScheduledTimes(await handle.fetchHistory());
+      await skipToShortlyBefore(testbed.env, scheduledAt! + 300_000);
+    },
+  },
+  {
+    name: 'scheduled-run',
+    // The testbed counts no other unfinished job for any tenant: a cap above 0 lets the run go on.
+    job: { type: 'sleep', input: { seconds: 0 }, retry: noRetry, scheduled: true, unfinishedCap: 10 },
+    ends: { status: 'succeeded', attempt: 1 },
+  },
+  {
+    name: 'scheduled-run-at-cap',
+    job: { type: 'sleep', input: { seconds: 0 }, retry: noRetry, scheduled: true, unfinishedCap: 0 },
+    ends: { status: 'cancelled', attempt: 0 },
+  },
+  {
+    name: 'second-run',
+    // A retried job's run 2: it fails once more and backs off before it succeeds.
+    job: { type: 'sleep', input: { seconds: 0, failAttempts: 1 }, retry: { ...noRetry, maxAttempts: 2, initialIntervalSeconds: 45 }, run: 2 },
+    ends: { status: 'succeeded', attempt: 2 },
+  },
+  {
+    name: 'callback-after-failure',
+    job: { type: 'sleep', input: { seconds: 0, failAttempts: 1, failure: 'non_retryable' }, retry: noRetry, callback: true },
+    ends: { status: 'failed', attempt: 1 },
+  },
+  {
+    name: 'callback-after-cancel',
+    job: { type: 'sleep', input: { seconds: 0 }, retry: noRetry, delaySeconds: day, callback: true },
+    ends: { status: 'cancelled', attempt: 0 },
+    async drive(_testbed, handle) {
+      await eventually(() => handle.fetchHistory(), (history) => timerStartTimes(history).length === 1, 'the delay starting');
+      await handle.cancel();
+    },
+  },
+  {
+    name: 'callback-refused',
+    // Loopback and not allow-listed: the worker refuses it at delivery, which ends the delivery at once.
+    job: { type: 'sleep', input: { seconds: 0 }, retry: noRetry, callback: 'http://127.0.0.1:9/callback' },
+    ends: { status: 'succeeded', attempt: 1 },
+    delivery: 'refused',
+  },
 ];
 
 export function scenarioNamed(name: string): JobScenario {
@@ -128,21 +213,48 @@ export interface HistoryFixture {
   readonly history: History;
 }
 
-function historyFixturePath(fixture: string): string {
-  return fileURLToPath(new URL(`../fixtures/histories/${fixture}.json`, import.meta.url));
+/** Every version's fixtures, each version's in its own folder, `v<workflowVersion>`. */
+export const historyFixturesDir = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
+
+/** Where a fixture of the current workflow version is recorded. */
+export function historyFixturePath(fixture: string): string {
+  return join(historyFixturesDir, `v${workflowVersion}`, `${fixture}.json`);
 }
 
-/** Writes the fixture, indented, so that a re-recording shows as a readable diff; returns its path. */
+/**
+ * Every fixture file of every version, as paths relative to `historyFixturesDir` (`v1/success.json`), sorted.
+ * Synchronous, for mocha to make a test of each while it collects them.
+ */
+export function historyFixtureFiles(): string[] {
+  return readdirSync(historyFixturesDir, { recursive: true, encoding: 'utf8' })
+    .filter((entry) => entry.endsWith('.json'))
+    .sort();
+}
+
+/**
+ * Writes the fixture, indented, so that a re-recording shows as a readable diff; returns its path. Refuses to
+ * replace a file: another version's histories are what runs begun by its workers look like, and must stay.
+ */
 export async function writeHistoryFixture(fixture: string, { workflowId, history }: HistoryFixture): Promise<string> {
   const path = historyFixturePath(fixture);
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, `${JSON.stringify({ workflowId, history: JSON.parse(historyToJSON(history)) as unknown }, null, 2)}\n`);
+  const json = `${JSON.stringify({ workflowId, history: JSON.parse(historyToJSON(history)) as unknown }, null, 2)}\n`;
+  try {
+    await writeFile(path, json, { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    throw new Error(
+      `${relative(process.cwd(), path)} exists and is never overwritten: for a change to the workflows' commands, bump ` +
+        'workflowVersion (src/workflows/version.ts); to re-record a version no worker has run yet, delete its file first',
+    );
+  }
   return path;
 }
 
-export async function readHistoryFixture(fixture: string): Promise<HistoryFixture> {
-  const { workflowId, history } = JSON.parse(await readFile(historyFixturePath(fixture), 'utf8')) as { workflowId: unknown; history: unknown };
-  assert.ok(typeof workflowId === 'string', `${fixture}: a workflowId beside the history`);
+/** Reads a fixture by its path relative to `historyFixturesDir`. */
+export async function readHistoryFixture(file: string): Promise<HistoryFixture> {
+  const { workflowId, history } = JSON.parse(await readFile(join(historyFixturesDir, file), 'utf8')) as { workflowId: unknown; history: unknown };
+  assert.ok(typeof workflowId === 'string', `${file}: a workflowId beside the history`);
   return { workflowId, history: historyFromJSON(history) };
 }
 
@@ -173,7 +285,15 @@ export async function runScenario(testbed: JobWorkflowTestbed, scenario: JobScen
     if (fixtures.delivery) {
       // The job abandons its callback's delivery: await that too, so that it leaves no activity holding time.
       const delivery = testbed.env.client.workflow.getHandle(callbackWorkflowIdOf(handle.workflowId));
-      await delivery.result();
+      const delivered = await delivery.result().then(
+        () => 'delivered' as const,
+        (err: unknown) => {
+          const cause = err instanceof WorkflowFailedError ? err.cause : undefined;
+          if (cause instanceof ApplicationFailure && cause.message.startsWith('callback not delivered: callbackUrl refused')) return 'refused' as const;
+          throw err;
+        },
+      );
+      assert.equal(delivered, scenario.delivery ?? 'delivered', `scenario "${scenario.name}": the callback's delivery`);
       recorded.set(fixtures.delivery, { workflowId: delivery.workflowId, history: await delivery.fetchHistory() });
     }
     return { outcome, history, recorded, wallMs };

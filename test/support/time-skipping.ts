@@ -11,6 +11,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkerOptions, type WorkflowBundle } from '@temporalio/worker';
 import { createCallbackActivities } from '../../src/activities/callback.js';
 import { createActivities, type JobActivities } from '../../src/activities/index.js';
+import type { TenantActivities } from '../../src/activities/unfinished-jobs.js';
 import { loadConfig, taskQueueFor, workflowTaskQueueFor } from '../../src/config.js';
 import { Job } from '../../src/contract/job.js';
 import { startTimeSkippingServer } from '../../src/temporal/dev-server.js';
@@ -30,13 +31,15 @@ export interface TestQueues {
 }
 
 /** What a test says about its job; the rest of the request gets defaults. */
-export interface JobSpec extends Pick<JobRequest, 'type' | 'input'>, Partial<Pick<JobRequest, 'timeoutSeconds' | 'heartbeatTimeoutSeconds' | 'retry' | 'onChildFailure'>> {
+export interface JobSpec
+  extends Pick<JobRequest, 'type' | 'input'>,
+    Partial<Pick<JobRequest, 'timeoutSeconds' | 'heartbeatTimeoutSeconds' | 'retry' | 'onChildFailure' | 'run' | 'scheduled' | 'unfinishedCap'>> {
   /** Sets `runAt` this long after the server's current time, which skipped time leaves far from the wall clock's. */
   readonly delaySeconds?: number;
   /** Jobs that run first, as child workflows on the parent's workers. */
   readonly children?: readonly JobSpec[];
-  /** Gives the job a callbackUrl: the testbed's receiver, which accepts every delivery. */
-  readonly callback?: boolean;
+  /** Gives the job a callbackUrl: the testbed's receiver, which accepts every delivery, or the URL given. */
+  readonly callback?: boolean | string;
 }
 
 /** A test-only job type: its first attempt stops heartbeating and hangs until its worker stops; later attempts succeed. */
@@ -58,6 +61,16 @@ function testJobActivities(client: Client): JobActivities {
     },
   };
 }
+
+/**
+ * A scheduled run's count of its tenant's other unfinished jobs, always 0, so that a run's outcome does not hang
+ * on what else the shared server runs: a run is skipped only under a cap of 0.
+ */
+const noOtherUnfinishedJobs: TenantActivities = {
+  async countUnfinishedJobs() {
+    return 0;
+  },
+};
 
 /** Answers every job callback 204, on a free local port. */
 async function startCallbackReceiver(): Promise<{ server: Server; url: string }> {
@@ -119,7 +132,7 @@ export class JobWorkflowTestbed {
       ...(delaySeconds !== undefined ? { runAt: new Date((await this.env.currentTimeMs()) + delaySeconds * 1000).toISOString() } : {}),
       // The workflow only copies a child's request hash into its memo; the API's idempotency check is not under test here.
       ...(children ? { children: await Promise.all(children.map(async (child) => ({ request: await this.request(queues, child), requestHash: 'unchecked' }))) } : {}),
-      ...(callback ? { callbackUrl: this.callbackReceiver.url } : {}),
+      ...(callback ? { callbackUrl: typeof callback === 'string' ? callback : this.callbackReceiver.url } : {}),
     };
   }
 
@@ -135,12 +148,15 @@ export class JobWorkflowTestbed {
       connection: this.env.nativeConnection,
       taskQueue: queues.workflows,
       workflowBundle: this.workflowBundle,
-      activities: createCallbackActivities({
-        secret: callbackSecret,
-        uiUrl: loadConfig({}).TEMPORAL_UI_URL,
-        namespace: this.env.namespace ?? 'default',
-        allowHosts: [new URL(this.callbackReceiver.url).host],
-      }),
+      activities: {
+        ...createCallbackActivities({
+          secret: callbackSecret,
+          uiUrl: loadConfig({}).TEMPORAL_UI_URL,
+          namespace: this.env.namespace ?? 'default',
+          allowHosts: [new URL(this.callbackReceiver.url).host],
+        }),
+        ...noOtherUnfinishedJobs,
+      },
     });
   }
 

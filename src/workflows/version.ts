@@ -1,0 +1,9 @@
+/**
+ * The version of the commands the job and callback workflows issue. Bump it in the first change to those commands
+ * (a new `patched()` branch, activity, child or timer) after the current version has run anywhere: histories recorded
+ * at each version stay in test/fixtures/histories/v<version>/ and are replayed against every later version.
+ *
+ * 1: as of 49db99e (2026-11-24). 2: a scheduled run checks its tenant's unfinished cap (`scheduled-run-unfinished-cap`);
+ * a delivery keeps its last error and stops at an unrecoverable one (`callback-last-error-and-unrecoverable`).
+ */
+export const workflowVersion = 2;
