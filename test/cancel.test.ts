@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { commandScratchDir, hostPids } from './support/command-scratch.js';
 import { TestService, uniqueJobId } from './support/service.js';
 
 function isAlive(pid: number): boolean {
@@ -13,11 +13,12 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** The pid, as this process sees it, that `wait-forever` wrote as `<pid> pid:[<its namespace>]`. */
 async function readPid(file: string, timeoutMs = 10_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const text = await readFile(file, 'utf8').catch(() => '');
-    if (text.trim()) return Number(text.trim());
+    const [pid, namespace] = (await readFile(file, 'utf8').catch(() => '')).trim().split(' ');
+    if (pid && namespace?.startsWith('pid:[')) return hostPids([Number(pid)], namespace)[0] ?? -1;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`no pid in ${file}`);
@@ -69,7 +70,9 @@ describe('Cancelling a job', function () {
 
   it('kills a running command\'s process', async function () {
     const jobId = uniqueJobId('command');
-    const pidFile = join(tmpdir(), `${jobId}.pid`);
+    // Outside /tmp, which is private to each attempt of a root worker.
+    const scratch = await commandScratchDir();
+    const pidFile = join(scratch, `${jobId}.pid`);
     try {
       await service.submit({ type: 'command', input: { command: 'wait-forever', env: { PID_FILE: pidFile } }, jobId });
       const pid = await readPid(pidFile);
@@ -80,7 +83,7 @@ describe('Cancelling a job', function () {
       await service.waitFor(jobId, ['cancelled'], 5000);
       assert.equal(isAlive(pid), false, 'the command process is gone');
     } finally {
-      await rm(pidFile, { force: true });
+      await rm(scratch, { recursive: true, force: true });
     }
   });
 

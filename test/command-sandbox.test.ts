@@ -373,10 +373,15 @@ describe('Each attempt of a root worker has namespaces of its own', function () 
   });
 
   it('has an empty /tmp, /var/tmp and /dev/shm of its own, which the next attempt does not see', async function () {
-    await writeFile(join(tmpdir(), `${uniqueJobId('host-tmp')}.visible`), '');
-    for (const attempt of [1, 2]) {
-      const { stdout } = await commandJob.run({ command: 'use-tmp' }, directContext(), settings());
-      assert.equal(stdout, '0\n', `attempt ${attempt}`);
+    const visible = join(tmpdir(), `${uniqueJobId('host-tmp')}.visible`);
+    await writeFile(visible, '');
+    try {
+      for (const attempt of [1, 2]) {
+        const { stdout } = await commandJob.run({ command: 'use-tmp' }, directContext(), settings());
+        assert.equal(stdout, '0\n', `attempt ${attempt}`);
+      }
+    } finally {
+      await rm(visible, { force: true });
     }
   });
 

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ErrorBody } from '../src/contract/errors.js';
 import type { Job } from '../src/contract/job.js';
 import { freePort } from './support/processes.js';
+import { commandScratchDir } from './support/command-scratch.js';
 import { TestService, uniqueJobId } from './support/service.js';
 
 const callbackSecret = 'callback-secret-0123456789';
@@ -48,7 +48,9 @@ describe('Retrying a finished job', function () {
 
   it('runs a failed job again as run 2 of the same job id, keeping run 1 in Temporal', async function () {
     const jobId = uniqueJobId('rerun');
-    const marker = join(tmpdir(), `${jobId}.marker`);
+    // Outside /tmp, which is private to each attempt of a root worker: the second run must see the first's marker.
+    const scratch = await commandScratchDir();
+    const marker = join(scratch, `${jobId}.marker`);
     try {
       const first = await service.submit({ type: 'command', input: { command: 'fail-first-time', env: { MARKER: marker } }, jobId }, '?wait=10');
       assert.equal(first.body.status, 'failed');
@@ -62,7 +64,7 @@ describe('Retrying a finished job', function () {
       assert.equal((done.result as { stdout: string }).stdout, 'second time\n');
       assert.equal(await service.countWorkflows(`WorkflowId = '${jobId}'`), 2);
     } finally {
-      await rm(marker, { force: true });
+      await rm(scratch, { recursive: true, force: true });
     }
   });
 
