@@ -14,6 +14,7 @@ import type { Job } from '../../src/contract/job.js';
 import { buildClusterBinaries } from '../../src/temporal/cluster/build.js';
 import { LocalCluster } from '../../src/temporal/cluster/cluster.js';
 import { pickClusterPorts } from '../../src/temporal/cluster/services.js';
+import { commandScratchDir } from '../support/command-scratch.js';
 import { freePort, httpRequest, startApiPart, startWorkerPart, stopAllParts, type Part } from '../support/processes.js';
 
 const commandsDir = fileURLToPath(new URL('./commands', import.meta.url));
@@ -65,6 +66,7 @@ describe('A real cluster: two API processes, three workers, faults while jobs ru
     windows: [] as FaultWindow[],
   };
   let dir: string;
+  let ledgerDir: string;
   let ledgerFile: string;
   let cluster: LocalCluster | undefined;
   let client: Client;
@@ -80,8 +82,11 @@ describe('A real cluster: two API processes, three workers, faults while jobs ru
     dir = await mkdtemp(join(tmpdir(), 'durable-jobs-cluster-'));
     // PostgreSQL runs as the `postgres` user when the test runs as root: it must be able to reach its data directory.
     await chmod(dir, 0o755);
-    ledgerFile = join(dir, 'ledger.txt');
-    await writeFile(ledgerFile, '');
+    // Outside /tmp, which is private to each attempt of a root worker; commands run as another user.
+    ledgerDir = await commandScratchDir();
+    ledgerFile = join(ledgerDir, 'ledger.txt');
+    await writeFile(ledgerFile, '', { mode: 0o666 });
+    await chmod(ledgerFile, 0o666);
     cluster = await LocalCluster.start({
       dir: join(dir, 'cluster'),
       binaries: await buildClusterBinaries(),
@@ -112,6 +117,7 @@ describe('A real cluster: two API processes, three workers, faults while jobs ru
     await stopAllParts();
     await cluster?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
+    if (ledgerDir) await rm(ledgerDir, { recursive: true, force: true });
   });
 
   async function call(api: { url: string }, method: string, path: string, body?: unknown): Promise<Reply> {
