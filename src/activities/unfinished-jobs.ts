@@ -4,9 +4,19 @@ import { unfinishedJobsQuery } from '../workflows/search-attributes.js';
 /** Activities of the job workflows' own queue that read the tenant's standing in visibility. */
 export function createTenantActivities(client: Client) {
   return {
-    /** The tenant's unfinished jobs but `except` (the asking run, whether visibility shows it yet or not). */
-    async countUnfinishedJobs(tenant: string, except: string): Promise<number> {
-      return (await client.workflow.count(unfinishedJobsQuery(tenant, except))).count;
+    /**
+     * The tenant's unfinished jobs that started before the asking run `workflowId`, ordered by start time to the
+     * millisecond (as the client reads it, floored) and then by workflow id. Runs fired at the same instant then
+     * each count only those ahead of them, so the first of them up to the cap go ahead, where counting each
+     * other they all skipped (or, not yet visible to each other, all went ahead).
+     */
+    async countUnfinishedJobs(tenant: string, workflowId: string): Promise<number> {
+      const { startTime } = await client.workflow.getHandle(workflowId).describe();
+      const { count } = await client.workflow.count(unfinishedJobsQuery(tenant, { before: startTime }));
+      let sameMillisecond = 0;
+      const query = unfinishedJobsQuery(tenant, { atOrAfter: startTime, before: new Date(startTime.getTime() + 1) });
+      for await (const job of client.workflow.list({ query })) if (job.workflowId < workflowId) sameMillisecond++;
+      return count + sameMillisecond;
     },
   };
 }

@@ -14,10 +14,12 @@ export function visibilityLiteral(value: string): string {
   return `'${value.replace(/[\\']/g, (char) => `\\${char}`)}'`;
 }
 
-/** The tenant's unfinished jobs, as the API's cap and a scheduled run's check count them; `except` leaves one workflow out. */
-export function unfinishedJobsQuery(tenant: string, except?: string): string {
+/** The tenant's unfinished jobs, as the API's cap counts them; `started` keeps those whose start is in [atOrAfter, before). */
+export function unfinishedJobsQuery(tenant: string, started?: { readonly atOrAfter?: Date; readonly before: Date }): string {
   const query = `WorkflowType = 'jobWorkflow' AND ExecutionStatus = 'Running' AND ${JobTenantKey.name} = ${visibilityLiteral(tenant)}`;
-  return except === undefined ? query : `${query} AND WorkflowId != ${visibilityLiteral(except)}`;
+  if (started === undefined) return query;
+  const from = started.atOrAfter ? ` AND StartTime >= ${visibilityLiteral(started.atOrAfter.toISOString())}` : '';
+  return `${query}${from} AND StartTime < ${visibilityLiteral(started.before.toISOString())}`;
 }
 
 /**
