@@ -14,7 +14,7 @@ import { FinishedJobCache } from './finished-jobs.js';
 import { PolledJobReads } from './polled-jobs.js';
 import { Jobs, temporalDeadlineMs } from './jobs.js';
 import { jobBatchesRouter, jobsRouter, jobTypesRouter, schedulesRouter, type JobsRoutesDeps } from './jobs-routes.js';
-import { Schedules, type ScheduleLimits } from './schedules.js';
+import { ScheduleCreateTurns, Schedules, type ScheduleLimits } from './schedules.js';
 import { ApiMetrics } from './metrics.js';
 import { docsPage, openApiDocument } from './openapi.js';
 import { queueFigures } from './queues.js';
@@ -166,6 +166,7 @@ export function createApp(deps: AppDeps): App {
     ...(unfinishedCap ? { unfinishedCap } : {}),
     takeToken: (tenant) => limiter?.take(tenant),
     admitRun: (tenant) => jobsRoutes.admitSubmits(tenant, 1),
+    createTurns: new ScheduleCreateTurns(),
   };
   const apiKeys = new ApiKeys(deps.config.apiKeys);
   const routers = [

@@ -1,9 +1,9 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleDescription, type ScheduleOverlapPolicy } from '@temporalio/client';
 import type { CreateScheduleBody, Schedule } from '../contract/job.js';
 import { redactedInput } from '../contract/job-json.js';
-import { jobIdOf, workflowIdOf } from '../workflows/job-state.js';
+import { jobIdOf, workflowIdOf, type JobRequest } from '../workflows/job-state.js';
 import { jobWorkflow } from '../workflows/index.js';
-import { JobTenantKey, skippedRunsQuery } from '../workflows/search-attributes.js';
+import { JobTenantKey, skippedRunsQuery, visibilityLiteral } from '../workflows/search-attributes.js';
 import { shortestCronGapSeconds } from './cron.js';
 import { ApiError, JobConflictError, RequestInvalidError } from './errors.js';
 import type { Jobs } from './jobs.js';
@@ -32,6 +32,24 @@ export class ScheduleLimitReachedError extends ApiError {
   }
 }
 
+/** Runs each tenant's schedule creates one after another within this API process, so each counts the ones before. */
+export class ScheduleCreateTurns {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  inTurn<T>(tenant: string, create: () => Promise<T>): Promise<T> {
+    const result = (this.tails.get(tenant) ?? Promise.resolve()).then(create, create);
+    const tail = result.catch(() => undefined);
+    this.tails.set(tenant, tail);
+    void tail.then(() => {
+      if (this.tails.get(tenant) === tail) this.tails.delete(tenant);
+    });
+    return result;
+  }
+}
+
+/** How long a create waits for visibility to show its schedule before counting the tenant's schedules again. */
+const visibleWithinMs = 2000;
+
 /** What bounds a tenant's schedules; the token and admit functions throw RateLimitedError. */
 export interface ScheduleLimits {
   readonly minIntervalSeconds: number;
@@ -42,6 +60,8 @@ export interface ScheduleLimits {
   readonly takeToken: (tenant: string) => void;
   /** Admits one more job for the tenant now, as a submit is admitted (a trigger). */
   readonly admitRun: (tenant: string) => Promise<void>;
+  /** Shared by every request of the process. */
+  readonly createTurns: ScheduleCreateTurns;
 }
 
 const overlapPolicies: Record<NonNullable<CreateScheduleBody['overlap']>, ScheduleOverlapPolicy> = {
@@ -63,13 +83,25 @@ export class Schedules {
     return workflowIdOf(this.jobs.tenant, scheduleId);
   }
 
+  private get tenantQuery(): string {
+    return `${JobTenantKey.name} = ${visibilityLiteral(this.jobs.tenant)}`;
+  }
+
   async create(body: CreateScheduleBody): Promise<Schedule> {
     if ('children' in body.job) throw new RequestInvalidError('job.children: scheduled jobs cannot have children');
     this.checkFrequency(body);
     const resolved = await this.jobs.resolveOne({ ...body.job, jobId: body.scheduleId });
     const request = { ...resolved, scheduled: true, ...(this.limits.unfinishedCap ? { unfinishedCap: this.limits.unfinishedCap } : {}) };
     this.limits.takeToken(this.jobs.tenant);
-    await this.checkCount();
+    await this.limits.createTurns.inTurn(this.jobs.tenant, async () => {
+      await this.checkCount();
+      await this.createInTemporal(body, request);
+      await this.checkCountAfterCreate(body.scheduleId);
+    });
+    return this.get(body.scheduleId);
+  }
+
+  private async createInTemporal(body: CreateScheduleBody, request: JobRequest): Promise<void> {
     const { args, memo, typedSearchAttributes, taskQueue, workflowId } = this.jobs.startOptions(request);
     try {
       await this.client.schedule.create({
@@ -84,10 +116,10 @@ export class Schedules {
       });
     } catch (err) {
       if (err instanceof ScheduleAlreadyRunning) throw new JobConflictError(body.scheduleId, `schedule "${body.scheduleId}" exists`);
-      if (err instanceof Error && /invalid|cron/i.test(err.message) && !(err instanceof ApiError)) throw new RequestInvalidError(`cron: ${err.message}`);
+      // The client turns the server's "Invalid schedule spec" into a TypeError (RangeError for a calendar it encodes).
+      if (err instanceof TypeError || err instanceof RangeError) throw new RequestInvalidError(`${body.cron === undefined ? 'intervalSeconds' : 'cron'}: ${err.message}`);
       throw err;
     }
-    return this.get(body.scheduleId);
   }
 
   /** Refuses a schedule that would fire more often than SCHEDULE_MIN_INTERVAL_SECONDS allows. */
@@ -106,14 +138,42 @@ export class Schedules {
   }
 
   /**
-   * Refuses a schedule beyond MAX_SCHEDULES_PER_TENANT, counted in visibility, so it holds across API replicas
-   * (creates at the same moment can pass it by the few that visibility has not shown yet).
+   * Refuses a schedule beyond MAX_SCHEDULES_PER_TENANT, counted in visibility, so it holds across API replicas; a
+   * create in another replica that visibility does not show yet is caught by checkCountAfterCreate.
    */
   private async checkCount(): Promise<void> {
     let count = 0;
-    for await (const _summary of this.client.schedule.list({ query: `${JobTenantKey.name} = '${this.jobs.tenant}'` })) {
+    for await (const _summary of this.client.schedule.list({ query: this.tenantQuery })) {
       if (++count >= this.limits.maxPerTenant) throw new ScheduleLimitReachedError(this.jobs.tenant, this.limits.maxPerTenant);
     }
+  }
+
+  /**
+   * Counts the tenant's schedules again once visibility shows the one just created, and deletes it if they are
+   * over the max: creates in other API processes are not in this one's turns. Of two racing creates at least one
+   * sees the other, so they end within the max (both may give way).
+   */
+  private async checkCountAfterCreate(scheduleId: string): Promise<void> {
+    const id = this.scheduleIdOf(scheduleId);
+    const deadline = Date.now() + visibleWithinMs;
+    let count: number;
+    for (;;) {
+      count = 0;
+      let shown = false;
+      for await (const summary of this.client.schedule.list({ query: this.tenantQuery })) {
+        count++;
+        shown ||= summary.scheduleId === id;
+      }
+      if (shown) break;
+      if (Date.now() >= deadline) {
+        count++;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    if (count <= this.limits.maxPerTenant) return;
+    await this.client.schedule.getHandle(id).delete();
+    throw new ScheduleLimitReachedError(this.jobs.tenant, this.limits.maxPerTenant);
   }
 
   async get(scheduleId: string): Promise<Schedule> {
@@ -122,7 +182,7 @@ export class Schedules {
 
   async list(): Promise<Schedule[]> {
     const schedules: Schedule[] = [];
-    for await (const summary of this.client.schedule.list({ query: `${JobTenantKey.name} = '${this.jobs.tenant}'` })) {
+    for await (const summary of this.client.schedule.list({ query: this.tenantQuery })) {
       schedules.push(await this.get(jobIdOf(this.jobs.tenant, summary.scheduleId)));
     }
     return schedules;
