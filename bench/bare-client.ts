@@ -1,9 +1,9 @@
 // The bare-client side: the same job workflow started and awaited with the Temporal client alone.
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { Jobs } from '../src/api/jobs.js';
-import { SubmitJobBody } from '../src/contract/job.js';
+import { SubmitJobBody, type JobState } from '../src/contract/job.js';
 import type { jobWorkflow } from '../src/workflows/index.js';
-import { defaultTenant, workflowIdOf, type JobState } from '../src/workflows/job-state.js';
+import { defaultTenant, workflowIdOf } from '../src/workflows/job-state.js';
 import { jobStateQuery } from '../src/workflows/messages.js';
 import type { JobBody } from './gateway.js';
 

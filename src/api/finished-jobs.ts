@@ -1,4 +1,4 @@
-import type { JobState } from '../workflows/job-state.js';
+import type { JobState } from '../contract/job.js';
 
 /** How long a job's latest finished state is served without asking Temporal (see `latest`). */
 export const latestFinishedTtlMs = 5_000;

@@ -1,8 +1,8 @@
 import { PassThrough } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Context } from 'koa';
-import type { Job } from '../contract/job.js';
-import { isFinished, type JobState } from '../workflows/job-state.js';
+import type { Job, JobState } from '../contract/job.js';
+import { isFinished } from '../workflows/job-state.js';
 import type { Jobs } from './jobs.js';
 
 /** Progress shows in polls within about a second; the stream looks as often. */

@@ -1,4 +1,4 @@
-import type { JobState } from '../workflows/job-state.js';
+import type { JobState } from '../contract/job.js';
 
 /** The oldest read of a job a poll is answered with. */
 export const pollMaxAgeMs = 1_000;

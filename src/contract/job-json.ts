@@ -1,5 +1,4 @@
-import type { Job } from './job.js';
-import type { JobState } from '../workflows/job-state.js';
+import type { Job, JobState } from './job.js';
 
 export interface JobLinkSettings {
   /** The Temporal Web UI's base URL. */

@@ -52,6 +52,9 @@ export const Job = z.object({
 });
 export type Job = z.infer<typeof Job>;
 
+/** The job as its workflow keeps it and answers the jobState query: the job JSON without the links, which depend on where it is served. */
+export type JobState = Omit<Job, 'links'>;
+
 export const RetrySettings = z.strictObject({
   maxAttempts: z.number().int().min(1).max(100),
   initialIntervalSeconds: z.number().min(0).max(86_400),

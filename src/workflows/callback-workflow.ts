@@ -1,6 +1,5 @@
 import { ActivityFailure, ApplicationFailure, patched, proxyActivities, sleep, upsertMemo } from '@temporalio/workflow';
-import type { JobError } from '../contract/job.js';
-import type { JobState } from './job-state.js';
+import type { JobError, JobState } from '../contract/job.js';
 
 /** What the callback activity POSTs, and where. */
 export interface CallbackDelivery {

@@ -1,5 +1,5 @@
 // The job's state and its transitions, as pure functions: the workflow keeps it, the API shows it.
-import type { ChildResult, Job, JobError, JobPriority, JobProgress, JobStatus, RetrySettings } from '../contract/job.js';
+import type { ChildResult, JobError, JobPriority, JobProgress, JobState, JobStatus, RetrySettings } from '../contract/job.js';
 
 /** The submit body resolved against the job type's defaults: the job workflow's only input. */
 export interface JobRequest {
@@ -55,8 +55,6 @@ export function jobIdOf(tenant: string, workflowId: string): string {
 export function callbackWorkflowIdOf(jobWorkflowId: string): string {
   return `${jobWorkflowId}#callback`;
 }
-
-export type JobState = Omit<Job, 'links'>;
 
 /** What one attempt of a job's activity returns. */
 export interface AttemptOutcome {

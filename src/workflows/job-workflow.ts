@@ -21,7 +21,7 @@ import {
 } from '@temporalio/workflow';
 import { TimeoutType } from '@temporalio/common';
 import type { TenantActivities } from '../activities/unfinished-jobs.js';
-import type { ChildResult, JobError } from '../contract/job.js';
+import type { ChildResult, JobError, JobState } from '../contract/job.js';
 import { callbackWorkflow } from './callback-workflow.js';
 import {
   attemptFailed,
@@ -39,7 +39,6 @@ import {
   type AttemptInfo,
   type AttemptOutcome,
   type JobRequest,
-  type JobState,
 } from './job-state.js';
 import { attemptStartedSignal, jobStateQuery } from './messages.js';
 import { jobStartMetadata, JobStatusKey } from './search-attributes.js';

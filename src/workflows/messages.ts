@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { JobState } from './job-state.js';
+import type { JobState } from '../contract/job.js';
 
 /** The job's current state, as the job workflow keeps it. */
 export const jobStateQuery = defineQuery<JobState>('jobState');

@@ -13,11 +13,11 @@ import { createCallbackActivities } from '../../src/activities/callback.js';
 import { createActivities, type JobActivities } from '../../src/activities/index.js';
 import type { TenantActivities } from '../../src/activities/unfinished-jobs.js';
 import { loadConfig, taskQueueFor, workflowTaskQueueFor } from '../../src/config.js';
-import { Job } from '../../src/contract/job.js';
+import { Job, type JobState } from '../../src/contract/job.js';
 import { startTimeSkippingServer } from '../../src/temporal/dev-server.js';
 import { bundleJobWorkflows } from '../../src/worker/workers.js';
 import { jobWorkflow } from '../../src/workflows/index.js';
-import type { JobRequest, JobState } from '../../src/workflows/job-state.js';
+import type { JobRequest } from '../../src/workflows/job-state.js';
 import { attemptStartedSignal, jobStateQuery } from '../../src/workflows/messages.js';
 
 export type JobHandle = WorkflowHandle<typeof jobWorkflow>;

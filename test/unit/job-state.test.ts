@@ -1,6 +1,6 @@
 // The job's state machine (src/workflows/job-state.ts): pure transitions the workflow applies and the API shows.
 import assert from 'node:assert/strict';
-import type { JobStatus } from '../../src/contract/job.js';
+import type { JobState, JobStatus } from '../../src/contract/job.js';
 import {
   attemptFailed,
   attemptStarted,
@@ -15,7 +15,6 @@ import {
   succeeded,
   workflowIdOf,
   type JobRequest,
-  type JobState,
 } from '../../src/workflows/job-state.js';
 
 const retry = { maxAttempts: 3, initialIntervalSeconds: 1, backoffCoefficient: 2, maximumIntervalSeconds: 60 };

@@ -1,8 +1,7 @@
 // How polls of unfinished jobs share reads of Temporal (src/api/polled-jobs.ts), on a clock the test moves.
 import assert from 'node:assert/strict';
 import { PolledJobReads, pollMaxAgeMs, pollRefreshAfterMs, type JobRead } from '../../src/api/polled-jobs.js';
-import type { JobStatus } from '../../src/contract/job.js';
-import type { JobState } from '../../src/workflows/job-state.js';
+import type { JobState, JobStatus } from '../../src/contract/job.js';
 
 function stateWith(status: JobStatus, percent: number): JobState {
   return { status, progress: { percent, message: null } } as JobState;
