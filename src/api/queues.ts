@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { taskQueueFor } from '../config.js';
 import { JobPriority, type JobStatus, type QueueFigures } from '../contract/job.js';
 import { JobPriorityKey, JobStatusKey, JobTenantKey } from '../workflows/search-attributes.js';
+import { taskQueueFor } from '../workflows/task-queues.js';
 
 // A CommonJS package whose exports Node's ESM loader cannot see by name: `npm run api` fails on a named import.
 const { temporal } = proto;

@@ -9,12 +9,12 @@ import type { PayloadCodec } from '@temporalio/common';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundle, type WorkflowBundleOption, type WorkflowBundlePath } from '@temporalio/worker';
 import { projectRoot } from '../temporal/binaries.js';
 import { dataConverterFor, encodedFailuresPath } from '../temporal/payload-codec.js';
-import { taskQueueFor, workflowTaskQueueFor } from '../config.js';
 import type { JobPriority } from '../contract/job.js';
 import { createActivities } from '../activities/index.js';
 import type { JobTypeSettings } from '../activities/job-type.js';
 import { createCallbackActivities, type CallbackSettings } from '../activities/callback.js';
 import { createTenantActivities } from '../activities/unfinished-jobs.js';
+import { taskQueueFor, workflowTaskQueueFor } from '../workflows/task-queues.js';
 
 export const workflowsPath = join(projectRoot, 'src', 'workflows', 'index.ts');
 

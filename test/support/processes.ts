@@ -8,8 +8,9 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { buildSources, partArgs } from '../../scripts/build.mjs';
-import { Env, taskQueueFor, workflowTaskQueueFor } from '../../src/config.js';
+import { Env } from '../../src/config.js';
 import type { JobPriority } from '../../src/contract/job.js';
+import { taskQueueFor, workflowTaskQueueFor } from '../../src/workflows/task-queues.js';
 import { assertConforms } from './conformance.js';
 
 // Parts run compiled, as `npm run <part>` runs them: the build of the sources as they are now.

@@ -12,13 +12,14 @@ import { Worker, type WorkerOptions, type WorkflowBundle } from '@temporalio/wor
 import { createCallbackActivities } from '../../src/activities/callback.js';
 import { createActivities, type JobActivities } from '../../src/activities/index.js';
 import type { TenantActivities } from '../../src/activities/unfinished-jobs.js';
-import { loadConfig, taskQueueFor, workflowTaskQueueFor } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
 import { Job, type JobState } from '../../src/contract/job.js';
 import { startTimeSkippingServer } from '../../src/temporal/dev-server.js';
 import { bundleJobWorkflows } from '../../src/worker/workers.js';
 import { jobWorkflow } from '../../src/workflows/index.js';
 import type { JobRequest } from '../../src/workflows/job-state.js';
 import { attemptStartedSignal, jobStateQuery } from '../../src/workflows/messages.js';
+import { taskQueueFor, workflowTaskQueueFor } from '../../src/workflows/task-queues.js';
 
 export type JobHandle = WorkflowHandle<typeof jobWorkflow>;
 type HistoryEvent = NonNullable<History['events']>[number];
