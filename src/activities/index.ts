@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { JobProgress } from '../contract/job.js';
 import type { AttemptInfo, AttemptOutcome } from '../workflows/job-state.js';
-import { attemptStartedSignal } from '../workflows/messages.js';
+import { attemptStartedSignal, type HeartbeatDetails } from '../workflows/messages.js';
 import type { JobType, JobTypeSettings } from './job-type.js';
 import { jobTypes } from './registry.js';
 
@@ -14,10 +14,6 @@ export interface ActivityDeps {
   readonly client: Client;
   readonly settings: JobTypeSettings;
   readonly onSignalError?: (err: unknown) => void;
-}
-
-export interface HeartbeatDetails {
-  readonly progress: JobProgress | null;
 }
 
 function attemptActivity(jobType: JobType, deps: ActivityDeps) {
