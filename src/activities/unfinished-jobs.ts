@@ -1,8 +1,9 @@
 import type { Client } from '@temporalio/client';
+import type { TenantActivities } from '../workflows/job-workflow.js';
 import { unfinishedJobsQuery } from '../workflows/search-attributes.js';
 
-/** Activities of the job workflows' own queue that read the tenant's standing in visibility. */
-export function createTenantActivities(client: Client) {
+/** The tenant activities the job workflow declares, read from visibility. */
+export function createTenantActivities(client: Client): TenantActivities {
   return {
     /**
      * The tenant's unfinished jobs that started before the asking run `workflowId`, ordered by start time to the
@@ -20,5 +21,3 @@ export function createTenantActivities(client: Client) {
     },
   };
 }
-
-export type TenantActivities = ReturnType<typeof createTenantActivities>;

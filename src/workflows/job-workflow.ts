@@ -20,7 +20,6 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { TimeoutType } from '@temporalio/common';
-import type { TenantActivities } from '../activities/unfinished-jobs.js';
 import type { ChildResult, JobError, JobState } from '../contract/job.js';
 import { callbackWorkflow } from './callback-workflow.js';
 import {
@@ -45,6 +44,12 @@ import { jobStartMetadata, JobStatusKey } from './search-attributes.js';
 
 /** Every job type's handler is registered on the worker as an activity named after the type. */
 type JobActivities = Record<string, (input: unknown, attempt: AttemptInfo) => Promise<AttemptOutcome>>;
+
+/** Activities of the job workflows' own queue that read the tenant's standing in visibility (src/activities/unfinished-jobs.ts). */
+export interface TenantActivities {
+  /** The tenant's unfinished jobs that started before the run `workflowId`. */
+  countUnfinishedJobs(tenant: string, workflowId: string): Promise<number>;
+}
 
 /** Error types that end a job at once, whatever attempts remain. */
 const nonRetryableErrorTypes: readonly string[] = ['UnrecoverableError'];
