@@ -1,0 +1,181 @@
+// The `sleep` job type (src/activities/sleep.ts) run by hand, and the activity that runs a job type's handler
+// (src/activities/index.ts) under MockActivityEnvironment: no worker, no server.
+import assert from 'node:assert/strict';
+import type { Client } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { createActivities } from '../../src/activities/index.js';
+import { TransientError, UnrecoverableError, type JobContext } from '../../src/activities/job-type.js';
+import { sleepJob } from '../../src/activities/sleep.js';
+import type { AttemptOutcome } from '../../src/workflows/job-state.js';
+import { attemptStartedSignal, type HeartbeatDetails } from '../../src/workflows/messages.js';
+
+const settings = { commandsDir: '/nonexistent' };
+
+/** A JobContext for one attempt, recording each progress report. */
+function contextFor(attempt: number, signal = new AbortController().signal) {
+  const reports: { percent: number | null; message: string | null }[] = [];
+  const context: JobContext = {
+    jobId: 'job-1',
+    attempt,
+    signal,
+    progress: (percent, message) => reports.push({ percent, message: message ?? null }),
+  };
+  return { context, reports };
+}
+
+describe('A sleep job sleeps, reporting progress', function () {
+  it('reports 100% at once and returns for 0 seconds', async function () {
+    const { context, reports } = contextFor(1);
+    assert.deepEqual(await sleepJob.run({ seconds: 0 }, context, settings), { sleptSeconds: 0, message: null });
+    assert.deepEqual(reports, [{ percent: 100, message: 'slept 0 of 0 s' }]);
+  });
+
+  it('reports from 0% up to 100% and returns its message', async function () {
+    const { context, reports } = contextFor(1);
+    const started = performance.now();
+    const result = await sleepJob.run({ seconds: 0.2, message: 'hi' }, context, settings);
+    assert.ok(performance.now() - started >= 190, 'it slept');
+    assert.deepEqual(result, { sleptSeconds: 0.2, message: 'hi' });
+    assert.deepEqual(reports[0], { percent: 0, message: 'slept 0 of 0.2 s' });
+    assert.deepEqual(reports.at(-1), { percent: 100, message: 'slept 0 of 0.2 s' });
+    const percents = reports.map(({ percent }) => percent ?? -1);
+    assert.deepEqual(percents, [...percents].sort((a, b) => a - b), 'progress never goes back');
+  });
+
+  it('stops promptly when its signal is aborted (a cancel or a timeout)', async function () {
+    const controller = new AbortController();
+    const { context } = contextFor(1, controller.signal);
+    const started = performance.now();
+    const running = sleepJob.run({ seconds: 60 }, context, settings);
+    setTimeout(() => controller.abort(), 50);
+    await assert.rejects(running, { name: 'AbortError' });
+    assert.ok(performance.now() - started < 1000, 'it did not wait for its next second');
+  });
+});
+
+describe("A sleep job fails its first failAttempts attempts, as asked", function () {
+  const rows: [input: Parameters<typeof sleepJob.run>[0], attempt: number, outcome: 'succeeds' | typeof TransientError | typeof UnrecoverableError][] = [
+    [{ seconds: 0, failAttempts: 2 }, 1, TransientError],
+    [{ seconds: 0, failAttempts: 2 }, 2, TransientError],
+    [{ seconds: 0, failAttempts: 2 }, 3, 'succeeds'],
+    [{ seconds: 0, failAttempts: 0 }, 1, 'succeeds'],
+    [{ seconds: 0, failAttempts: 1, failure: 'retryable' }, 1, TransientError],
+    [{ seconds: 0, failAttempts: 1, failure: 'non_retryable' }, 1, UnrecoverableError],
+    [{ seconds: 0, failAttempts: 1, failure: 'non_retryable' }, 2, 'succeeds'],
+  ];
+  for (const [input, attempt, outcome] of rows) {
+    const name = outcome === 'succeeds' ? 'succeeds' : `throws ${outcome.name}`;
+    it(`attempt ${attempt} of ${JSON.stringify(input)} ${name}`, async function () {
+      const running = sleepJob.run(input, contextFor(attempt).context, settings);
+      if (outcome === 'succeeds') {
+        assert.deepEqual(await running, { sleptSeconds: 0, message: null });
+      } else {
+        await assert.rejects(running, (err: unknown) => {
+          assert.ok(err instanceof outcome);
+          // The name is the failure type Temporal matches against nonRetryableErrorTypes.
+          assert.equal((err as Error).name, outcome.name);
+          assert.equal((err as Error).message, `planned failure of attempt ${attempt} (failAttempts: ${input.failAttempts})`);
+          return true;
+        });
+      }
+    });
+  }
+});
+
+describe("A sleep job's input is checked against its schema", function () {
+  const rows: [input: unknown, ok: boolean][] = [
+    [{ seconds: 0 }, true],
+    [{ seconds: 86_400, message: 'done', failAttempts: 100, failure: 'non_retryable' }, true],
+    [{}, false],
+    [{ seconds: -1 }, false],
+    [{ seconds: 86_401 }, false],
+    [{ seconds: '1' }, false],
+    [{ seconds: 1, failAttempts: 101 }, false],
+    [{ seconds: 1, failAttempts: 0.5 }, false],
+    [{ seconds: 1, failure: 'sometimes' }, false],
+    [{ seconds: 1, extra: true }, false],
+  ];
+  for (const [input, ok] of rows) {
+    it(`${ok ? 'accepts' : 'refuses'} ${JSON.stringify(input)}`, function () {
+      assert.equal(sleepJob.inputSchema.safeParse(input).success, ok);
+    });
+  }
+});
+
+/** A Temporal client that records the signals sent to workflows, and fails them when told to. */
+function recordingClient(failSignals = false) {
+  const signals: { workflowId: string; runId: string | undefined; name: string; arg: unknown }[] = [];
+  const client = {
+    workflow: {
+      getHandle: (workflowId: string, runId?: string) => ({
+        signal: async (definition: { name: string }, arg: unknown) => {
+          if (failSignals) throw new Error('Temporal is unreachable');
+          signals.push({ workflowId, runId, name: definition.name, arg });
+        },
+      }),
+    },
+  };
+  return { client: client as unknown as Client, signals };
+}
+
+describe("A job's attempt runs its type's handler as an activity", function () {
+  /** One per test: once cancelled, an environment's context stays cancelled. Logs only errors. */
+  const environment = () =>
+    new MockActivityEnvironment({ workflowExecution: { workflowId: 'acme/job-1', runId: 'run-1' } }, { logger: new DefaultLogger('ERROR') });
+
+  it('tells the workflow the attempt started, and returns the result with the last progress', async function () {
+    const { client, signals } = recordingClient();
+    const env = environment();
+    const outcome = await env.run(createActivities({ client, settings }).sleep!, { seconds: 0, message: 'hi' }, { jobId: 'job-1', attempt: 2 });
+    assert.deepEqual(outcome, { result: { sleptSeconds: 0, message: 'hi' }, progress: { percent: 100, message: 'slept 0 of 0 s' } });
+    assert.deepEqual(signals, [{ workflowId: 'acme/job-1', runId: 'run-1', name: attemptStartedSignal.name, arg: { attempt: 2 } }]);
+  });
+
+  it('heartbeats at once, and with each progress report', async function () {
+    const env = environment();
+    const beats: HeartbeatDetails[] = [];
+    env.on('heartbeat', (details: HeartbeatDetails) => beats.push(details));
+    await env.run(createActivities({ client: recordingClient().client, settings }).sleep!, { seconds: 0.1 }, { jobId: 'job-1', attempt: 1 });
+    assert.deepEqual(beats[0], { progress: null }, 'the first heartbeat comes before any progress');
+    assert.deepEqual(beats.at(-1), { progress: { percent: 100, message: 'slept 0 of 0.1 s' } });
+  });
+
+  it('runs the attempt even when the started signal fails, handing the error over', async function () {
+    const errors: unknown[] = [];
+    const env = environment();
+    const activity = createActivities({ client: recordingClient(true).client, settings, onSignalError: (err) => errors.push(err) }).sleep!;
+    const outcome: AttemptOutcome = await env.run(activity, { seconds: 0 }, { jobId: 'job-1', attempt: 1 });
+    assert.deepEqual(outcome.result, { sleptSeconds: 0, message: null });
+    assert.match(String(errors[0]), /unreachable/);
+  });
+
+  it('adds a parent job\'s children\'s results to its input after checking it, so a strict schema does not refuse them', async function () {
+    const env = environment();
+    const childResults = [{ jobId: 'child-1', status: 'succeeded' as const, result: 1, error: null }];
+    const activity = createActivities({ client: recordingClient().client, settings }).sleep!;
+    const outcome: AttemptOutcome = await env.run(activity, { seconds: 0 }, { jobId: 'job-1', attempt: 1, childResults });
+    assert.deepEqual(outcome.result, { sleptSeconds: 0, message: null });
+  });
+
+  it('refuses an input its type\'s schema refuses', async function () {
+    const env = environment();
+    const activity = createActivities({ client: recordingClient().client, settings }).sleep!;
+    await assert.rejects(env.run(activity, { seconds: -1 }, { jobId: 'job-1', attempt: 1 }), { name: 'ZodError' });
+  });
+
+  it('ends promptly when cancelled, and reports a cancellation whatever the handler threw', async function () {
+    const env = environment();
+    const activity = createActivities({ client: recordingClient().client, settings }).sleep!;
+    const started = performance.now();
+    const running = env.run(activity, { seconds: 60 }, { jobId: 'job-1', attempt: 1 });
+    setTimeout(() => env.cancel(), 50);
+    await assert.rejects(running, (err: unknown) => err instanceof CancelledFailure);
+    assert.ok(performance.now() - started < 1000);
+  });
+
+  it('has one activity per registered job type, named after it', function () {
+    assert.deepEqual(Object.keys(createActivities({ client: recordingClient().client, settings })).sort(), ['command', 'sleep']);
+  });
+});
