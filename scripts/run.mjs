@@ -48,7 +48,9 @@ function ensureChromium() {
 ensureDependencies();
 const [target, ...rest] = process.argv.slice(2);
 if (target === '--test') {
-  ensureChromium();
+  // Only the Web UI tests need a browser: a run of the unit tests alone installs nothing.
+  const unitOnly = rest.length > 0 && rest.filter((arg) => !arg.startsWith('-')).every((arg) => arg.startsWith('test/unit/'));
+  if (!unitOnly) ensureChromium();
   const bin = (name) => join(root, 'node_modules', '.bin', name);
   const typecheck = await run(bin('tsc'), ['--noEmit', '-p', root]);
   if (typecheck !== 0) process.exit(typecheck);
