@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { parseAllowEntry } from './activities/callback-target.js';
 import { JobPriority } from './contract/job.js';
 
 const QueueSlots = z
@@ -51,6 +50,25 @@ const PayloadKey = z.string().trim().transform((text, ctx) => {
 
 /** JSON `{ "tenant": ["key", …] }`. */
 const ApiKeysFileContent = z.record(TenantName, z.array(ApiKey).min(1));
+
+/** A host as CALLBACK_ALLOW_HOSTS and the checks compare it: the URL's hostname, without a trailing dot. */
+export function hostKey(hostname: string): string {
+  return hostname.toLowerCase().replace(/\.$/, '');
+}
+
+/**
+ * One CALLBACK_ALLOW_HOSTS entry, `host:port` (`[v6]:port` for IPv6), normalised as URLs are
+ * (`127.1:8443` is `127.0.0.1:8443`); undefined when it is not that.
+ */
+export function parseAllowEntry(entry: string): string | undefined {
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[^\s:/?#@[\]\\]+):(\d{1,5})$/.exec(entry.trim());
+  if (!match || Number(match[2]) < 1 || Number(match[2]) > 65_535) return undefined;
+  try {
+    return `${hostKey(new URL(`http://${match[1]}`).hostname)}:${Number(match[2])}`;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Every environment variable the service reads (contract §4), parsed once at start-up. */
 export const Env = z.object({

@@ -4,6 +4,7 @@
 import type { LookupAddress } from 'node:dns';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP, isIPv4 } from 'node:net';
+import { hostKey } from '../config.js';
 import { UnrecoverableError } from './job-type.js';
 
 interface AddressRange {
@@ -110,28 +111,9 @@ export function addressRefusal(address: string): string | undefined {
   return known ?? (inRange(value, 128, globalUnicast) ? undefined : 'a reserved address (outside global unicast 2000::/3)');
 }
 
-/** A host as CALLBACK_ALLOW_HOSTS and the checks compare it: the URL's hostname, without a trailing dot. */
-function hostKey(hostname: string): string {
-  return hostname.toLowerCase().replace(/\.$/, '');
-}
-
 /** The `host:port` a URL reaches, default port included: what an allow-list entry must equal. */
 export function targetKey(url: URL): string {
   return `${hostKey(url.hostname)}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`;
-}
-
-/**
- * One CALLBACK_ALLOW_HOSTS entry, `host:port` (`[v6]:port` for IPv6), normalised as URLs are
- * (`127.1:8443` is `127.0.0.1:8443`); undefined when it is not that.
- */
-export function parseAllowEntry(entry: string): string | undefined {
-  const match = /^(\[[0-9A-Fa-f:.]+\]|[^\s:/?#@[\]\\]+):(\d{1,5})$/.exec(entry.trim());
-  if (!match || Number(match[2]) < 1 || Number(match[2]) > 65_535) return undefined;
-  try {
-    return `${hostKey(new URL(`http://${match[1]}`).hostname)}:${Number(match[2])}`;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The IP address a URL's hostname spells (the URL parser has normalised `2130706433`, `0x7f.1`…), if it is one. */
