@@ -1,0 +1,141 @@
+// The architecture as a rule table: each layer of src/ imports only the layers below it, read from every
+// file's import and export declarations, `import type`, `import()` and require() calls (TypeScript's parser).
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+interface Layer {
+  readonly name: string;
+  /** Folders (ending in `/`) and files (without extension) under the project root. */
+  readonly holds: readonly string[];
+  readonly mayImport: readonly string[];
+  /** The only packages it may import; absent: any. */
+  readonly packages?: readonly string[];
+}
+
+/** Lowest first: a layer imports only from the layers it names, never from one above it. */
+const layers: readonly Layer[] = [
+  // The REST contract (zod): every side agrees on it, and the workflow bundle loads it.
+  { name: 'contract', holds: ['src/contract/'], mayImport: [], packages: ['zod'] },
+  // The env schema and the logger built from it: read by everything but workflow code.
+  { name: 'config', holds: ['src/config', 'src/logger'], mayImport: ['contract'] },
+  // The job workflow, its state machine, messages, search attributes and task queues: deterministic.
+  { name: 'workflows', holds: ['src/workflows/'], mayImport: ['contract'], packages: ['@temporalio/workflow', '@temporalio/common'] },
+  // Job handlers and the workflows' other activities: they implement what the workflows declare.
+  { name: 'activities', holds: ['src/activities/'], mayImport: ['contract', 'config', 'workflows'] },
+  // Connection, payload codec, the local dev server and cluster launchers.
+  { name: 'temporal', holds: ['src/temporal/'], mayImport: ['contract', 'config', 'workflows'] },
+  // The REST API checks submits against the job-type registry; the worker serves the workflows and activities.
+  { name: 'api', holds: ['src/api/'], mayImport: ['contract', 'config', 'workflows', 'activities', 'temporal'] },
+  { name: 'worker', holds: ['src/worker/'], mayImport: ['contract', 'config', 'workflows', 'activities', 'temporal'] },
+  // The typed client users ship: it speaks only the contract.
+  { name: 'client', holds: ['src/client/'], mayImport: ['contract'] },
+  // `npm start`: the local server, then the API and worker as processes of their own.
+  { name: 'start', holds: ['src/start'], mayImport: ['config', 'temporal'] },
+];
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const sourceFile = /\.[cm]?[jt]s$/;
+
+/** A project path as the table spells it: `/` separators, no extension. */
+function tablePath(path: string): string {
+  return relative(root, path).split(sep).join('/').replace(sourceFile, '');
+}
+
+function layerOf(path: string): Layer | undefined {
+  const at = tablePath(path);
+  return layers.find((layer) => layer.holds.some((held) => (held.endsWith('/') ? at.startsWith(held) : at === held)));
+}
+
+function sourceFiles(): string[] {
+  return readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' })
+    .filter((path) => sourceFile.test(path))
+    .map((path) => join(root, 'src', path))
+    .sort();
+}
+
+interface Import {
+  readonly specifier: string;
+  readonly line: number;
+}
+
+function importsOf(file: string): Import[] {
+  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+  const found: Import[] = [];
+  const add = (literal: ts.Node): void => {
+    if (!ts.isStringLiteralLike(literal)) return;
+    found.push({ specifier: literal.text, line: source.getLineAndCharacterOfPosition(literal.getStart()).line + 1 });
+  };
+  const visit = (node: ts.Node): void => {
+    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier) add(node.moduleSpecifier);
+    else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) add(node.argument.literal);
+    else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) add(node.moduleReference.expression);
+    else if (
+      ts.isCallExpression(node) &&
+      (node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === 'require')) &&
+      node.arguments[0]
+    ) {
+      add(node.arguments[0]);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+/** `@scope/name` or `name` of a package specifier, without its subpath. */
+function packageOf(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+}
+
+function isNodeBuiltin(specifier: string): boolean {
+  return specifier.startsWith('node:') || builtinModules.includes(specifier) || builtinModules.includes(packageOf(specifier));
+}
+
+const where = (file: string, { line, specifier }: Import): string => `${relative(root, file)}:${line} imports '${specifier}'`;
+
+describe('the layers of src/', () => {
+  it('hold every file under src/', () => {
+    const unplaced = sourceFiles().filter((file) => !layerOf(file)).map((file) => relative(root, file));
+    assert.deepEqual(unplaced, [], `files in no layer of the table:\n${unplaced.join('\n')}`);
+  });
+
+  it('import only from the layers below them', () => {
+    const backwards: string[] = [];
+    for (const file of sourceFiles()) {
+      const from = layerOf(file)!;
+      for (const found of importsOf(file)) {
+        if (!found.specifier.startsWith('.')) continue;
+        const target = resolve(dirname(file), found.specifier);
+        const to = layerOf(target);
+        if (to === from) continue;
+        if (!to) backwards.push(`${where(file, found)}: outside the layers of src/`);
+        else if (!from.mayImport.includes(to.name)) {
+          backwards.push(`${where(file, found)}: ${from.name} may not import ${to.name} (it may import ${from.mayImport.join(', ') || 'no other layer'})`);
+        }
+      }
+    }
+    assert.deepEqual(backwards, [], `imports against the layers:\n${backwards.join('\n')}`);
+  });
+
+  it('keep workflow code, and the contract it loads, to workflow-safe packages: no Node built-ins', () => {
+    const refused: string[] = [];
+    for (const file of sourceFiles()) {
+      const { name, packages } = layerOf(file)!;
+      if (!packages) continue;
+      for (const found of importsOf(file)) {
+        if (found.specifier.startsWith('.')) continue;
+        if (isNodeBuiltin(found.specifier)) refused.push(`${where(file, found)}: a Node built-in in ${name}`);
+        // The SDK's non-workflow internals (codecs, protobufs) do I/O a workflow must not.
+        else if (!packages.includes(packageOf(found.specifier)) || found.specifier.includes('internal-non-workflow')) {
+          refused.push(`${where(file, found)}: ${name} may import only ${packages.join(', ')}`);
+        }
+      }
+    }
+    assert.deepEqual(refused, [], `packages a workflow must not load:\n${refused.join('\n')}`);
+  });
+});
