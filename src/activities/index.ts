@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { JobProgress } from '../contract/job.js';
 import type { AttemptInfo, AttemptOutcome } from '../workflows/job-state.js';
+import type { JobActivities } from '../workflows/job-workflow.js';
 import { attemptStartedSignal, type HeartbeatDetails } from '../workflows/messages.js';
 import type { JobType, JobTypeSettings } from './job-type.js';
 import { jobTypes } from './registry.js';
@@ -54,8 +55,6 @@ function attemptActivity(jobType: JobType, deps: ActivityDeps) {
     }
   };
 }
-
-export type JobActivities = Record<string, (input: unknown, attempt: AttemptInfo) => Promise<AttemptOutcome>>;
 
 /** One activity per registered job type, named after it. */
 export function createActivities(deps: ActivityDeps): JobActivities {

@@ -43,7 +43,7 @@ import { attemptStartedSignal, jobStateQuery } from './messages.js';
 import { jobStartMetadata, JobStatusKey } from './search-attributes.js';
 
 /** Every job type's handler is registered on the worker as an activity named after the type. */
-type JobActivities = Record<string, (input: unknown, attempt: AttemptInfo) => Promise<AttemptOutcome>>;
+export type JobActivities = Record<string, (input: unknown, attempt: AttemptInfo) => Promise<AttemptOutcome>>;
 
 /** Activities of the job workflows' own queue that read the tenant's standing in visibility (src/activities/unfinished-jobs.ts). */
 export interface TenantActivities {
