@@ -375,10 +375,12 @@ describe('Each attempt of a root worker has namespaces of its own', function () 
   it('has an empty /tmp, /var/tmp and /dev/shm of its own, which the next attempt does not see', async function () {
     const visible = join(tmpdir(), `${uniqueJobId('host-tmp')}.visible`);
     await writeFile(visible, '');
+    // A checkout under /tmp (as CI's may be) keeps the folder that holds the commands in the attempt's /tmp.
+    const kept = /^\/tmp\/([^/]+)/.exec(commandsDir)?.[1];
     try {
       for (const attempt of [1, 2]) {
         const { stdout } = await commandJob.run({ command: 'use-tmp' }, directContext(), settings());
-        assert.equal(stdout, '0\n', `attempt ${attempt}`);
+        assert.equal(stdout, kept ? `${kept}\n` : '', `attempt ${attempt}`);
       }
     } finally {
       await rm(visible, { force: true });

@@ -138,14 +138,28 @@ exit "$status"`;
 /**
  * Run by root as the first process of the attempt's namespaces, before the privilege drop: one size-limited
  * tmpfs of the attempt's own on /tmp, also seen at /var/tmp and /dev/shm. The mounts are private (unshare's
- * default propagation), so nothing outside sees them, and they vanish with the namespace.
+ * default propagation), so nothing outside sees them, and they vanish with the namespace. `$2`, when set, is
+ * the folder under /tmp that holds the commands directory (a checkout in /tmp): it is bound back into the new
+ * /tmp through a descriptor opened before the mount hid it (mount must not resolve the descriptor's path).
  */
-const mountScript = `mount -t tmpfs -o "size=$1,mode=1777,nosuid,nodev" command-tmp /tmp || exit 125
+const mountScript = `keep=$2
+if [ -n "$keep" ]; then exec 3<"$keep" || exit 125; fi
+mount -t tmpfs -o "size=$1,mode=1777,nosuid,nodev" command-tmp /tmp || exit 125
+if [ -n "$keep" ]; then
+  mkdir -p "$keep" && mount --no-canonicalize --bind /proc/self/fd/3 "$keep" || exit 125
+  exec 3<&-
+fi
 for dir in /var/tmp /dev/shm; do
   if [ -d "$dir" ]; then mount --bind /tmp "$dir" || exit 125; fi
 done
-shift
+shift 2
 exec "$@"`;
+
+/** The top folder under /tmp that holds `path` (`/tmp/ci` for `/tmp/ci/main/jobs/commands/x`), or '' when it is not under /tmp. */
+function tmpFolderHolding(path: string): string {
+  const match = /^\/tmp\/[^/]+/.exec(path);
+  return match ? match[0] : '';
+}
 /**
  * Outside the namespaces, after setpriv armed the death signal on this process: a worker that died before is
  * seen here (`$1` is its pid), and nothing starts.
@@ -288,7 +302,7 @@ interface Launcher {
  * process in the namespace, whatever session or group it moved to. The private /proc shows only the attempt's
  * processes; /tmp is a tmpfs of its own; the privilege drop comes after the mounts.
  */
-async function launcher(sandbox: CommandSandbox): Promise<Launcher> {
+async function launcher(sandbox: CommandSandbox, commandPath: string): Promise<Launcher> {
   const supervisor = ['/bin/sh', '-c', supervisorScript, 'command-supervisor', String(process.pid)];
   if (process.platform !== 'linux') return { programs: supervisor, release: () => undefined };
   const isRoot = process.getuid?.() === 0;
@@ -318,7 +332,7 @@ async function launcher(sandbox: CommandSandbox): Promise<Launcher> {
         '/usr/bin/setpriv', '--pdeathsig=KILL', '--',
         '/bin/sh', '-c', guardScript, 'command-guard', String(process.pid),
         '/usr/bin/unshare', '--pid', '--fork', '--kill-child', '--mount-proc', ...(sandbox.network === 'none' ? ['--net'] : []), '--',
-        '/bin/sh', '-c', mountScript, 'command-mounts', String(sandbox.tmpBytes),
+        '/bin/sh', '-c', mountScript, 'command-mounts', String(sandbox.tmpBytes), tmpFolderHolding(commandPath),
         // The privilege drop clears the death signal --kill-child armed: armed again, after it.
         ...drop, '--pdeathsig=KILL', '--',
         '/bin/sh', '-c', namespaceInitScript, 'command-init',
@@ -429,7 +443,7 @@ async function runCommand(input: CommandInput, context: JobContext, settings: Jo
   const refused = await envProblem(input, resolved.path);
   if (refused) throw new UnrecoverableError(refused);
   if (!settings.commandSandbox) throw new UnrecoverableError('this process has no command sandbox settings');
-  const { programs, release } = await launcher(settings.commandSandbox);
+  const { programs, release } = await launcher(settings.commandSandbox, resolved.path);
   try {
     return await supervise(input, resolved.path, programs, context);
   } finally {
