@@ -9,10 +9,8 @@ import { collect, masker, outputLimitBytes, reportProgressLines } from './comman
 import { resolveCommand } from './command/resolve.js';
 import { baseCommandEnv, launcher } from './command/sandbox.js';
 
-// The parts live in ./command/; importers keep importing them from here.
-export { CommandExitedError } from './command/exited-error.js';
-export { maskedValueMinLength, outputLimitBytes } from './command/output.js';
-export { baseCommandEnv, commandIsolationProblem, commandSandboxOf, type CommandSandbox } from './command/sandbox.js';
+// The parts live in ./command/; the worker and the job types take what they need from here.
+export { commandIsolationProblem, commandSandboxOf, type CommandSandbox } from './command/sandbox.js';
 
 export interface CommandResult {
   exitCode: number;
