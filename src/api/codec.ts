@@ -1,9 +1,9 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { decode, encode } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import type { Context, Next } from 'koa';
 import { CodecPayloads, codecEndpointPath, type CodecPayload } from '../contract/codec.js';
-import { tenantOf } from './access.js';
+import { createRouter, tenantOf } from './access.js';
 import { readJsonBody } from './body.js';
 import { ApiError, RequestInvalidError } from './errors.js';
 
@@ -47,7 +47,7 @@ export interface CodecRoutesDeps {
  * only operators' tenants (CODEC_TENANTS) pass.
  */
 export function codecRouter(deps: CodecRoutesDeps): Router {
-  const router = new Router({ sensitive: true });
+  const router = createRouter();
   for (const [direction, run] of [['encode', encode], ['decode', decode]] as const) {
     router.post(`${codecEndpointPath}/${direction}`, async (ctx) => {
       const tenant = tenantOf(ctx);
