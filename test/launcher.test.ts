@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { commandsDir } from './support/service.js';
@@ -21,18 +24,23 @@ function childrenOf(pid: number): { worker?: number; api?: number } {
 describe('npm start gives each part only the environment it needs', function () {
   this.timeout(90_000);
   let temporal: TestWorkflowEnvironment;
+  let dataDir: string;
   before(async function () {
     temporal = await startDevServer();
+    // npm start keeps its payload key beside TEMPORAL_DEV_DB_FILE: this run's, not the checkout's .data/.
+    dataDir = await mkdtemp(join(tmpdir(), 'durable-jobs-launcher-'));
   });
   after(async function () {
     await stopAllParts();
     await temporal?.teardown();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it('keeps the API keys and the launcher\'s unrelated variables out of the worker, whose commands could read them', async function () {
     const apiKeys = 'acme:acme-key-0123456789abcdef';
     const launcher = Part.spawn('npm start', 'src/start.ts', {
       TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_DEV_DB_FILE: join(dataDir, 'temporal.sqlite'),
       PORT: String(await freePort()),
       JOBS_TASK_QUEUE_PREFIX: `launcher-${process.pid}`,
       JOBS_COMMANDS_DIR: commandsDir,
