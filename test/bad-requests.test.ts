@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import type { ErrorBody } from '../src/contract/errors.js';
 import { TestService, uniqueJobId } from './support/service.js';
 
@@ -53,6 +54,23 @@ describe('Refusing bad requests', function () {
     const response = await service.request<ErrorBody>('POST', '/api/v1/jobs', { type: 'sleep', input: { seconds: 1, message: 'x'.repeat(2 * 1024 * 1024) } });
     assert.equal(response.status, 413);
     assert.equal(response.body.error.code, 'payload_too_large');
+  });
+
+  it('answers 413 for a body over the limit sent in chunks, with no length declared', async function () {
+    const { hostname, port } = new URL(service.baseUrl);
+    const chunk = `"${'x'.repeat(64 * 1024)}",`;
+    const answer = await new Promise<{ status: number; body: ErrorBody }>((resolve, reject) => {
+      const req = request({ host: hostname, port, method: 'POST', path: '/api/v1/jobs', headers: { 'content-type': 'application/json' } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (part: string) => (text += part)).on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as ErrorBody }));
+      });
+      req.on('error', reject);
+      req.write('{"type": "sleep", "input": {"seconds": 1, "message": [');
+      for (let i = 0; i < 32; i++) req.write(chunk); // 2 MiB, each write a chunk of its own
+      req.end('"end"]}}');
+    });
+    assert.equal(answer.status, 413);
+    assert.equal(answer.body.error.code, 'payload_too_large');
   });
 
   it('answers 400 for JSON nested too deeply', async function () {

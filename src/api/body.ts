@@ -29,15 +29,22 @@ function depthOf(value: unknown): number {
 const discardCapBytes = 64 * 1024 * 1024;
 
 /**
- * Refuses an oversized body. Closing the socket while the client still sends makes it see a broken pipe
- * rather than the answer, so the rest is read and dropped first (up to a cap), then the connection closes.
+ * The body, up to `limitBytes`. Past it (declared or counted, however the body is framed) the rest is read and
+ * dropped in the same loop, up to a cap, then the 413 closes the connection: closing the socket while the
+ * client still sends would show it a broken pipe rather than the answer, and a second loop over the stream
+ * after the first one ended would find it destroyed.
  */
-async function refuseTooLarge(ctx: Context, limitBytes: number, alreadyRead: number): Promise<never> {
-  let dropped = alreadyRead;
+async function readBody(ctx: Context, limitBytes: number): Promise<Buffer> {
+  let tooLarge = Number(ctx.get('content-length')) > limitBytes;
+  const chunks: Buffer[] = [];
+  let received = 0;
   for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    dropped += chunk.length;
-    if (dropped > discardCapBytes) break;
+    received += chunk.length;
+    tooLarge ||= received > limitBytes;
+    if (!tooLarge) chunks.push(chunk);
+    else if (received > discardCapBytes) break;
   }
+  if (!tooLarge) return Buffer.concat(chunks);
   ctx.set('Connection', 'close');
   throw new PayloadTooLargeError(limitBytes);
 }
@@ -48,19 +55,11 @@ export async function readJsonBody(ctx: Context, limitBytes: number): Promise<un
   const hasBody = (declaredLength !== '' && declaredLength !== '0') || ctx.get('transfer-encoding') !== '';
   if (!hasBody) return undefined;
   if (!ctx.is('application/json')) throw new UnsupportedMediaTypeError(ctx.get('content-type') || '(none)');
-  if (Number(declaredLength) > limitBytes) return refuseTooLarge(ctx, limitBytes, 0);
-
-  const chunks: Buffer[] = [];
-  let received = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    received += chunk.length;
-    if (received > limitBytes) return refuseTooLarge(ctx, limitBytes, received);
-    chunks.push(chunk);
-  }
+  const body = await readBody(ctx, limitBytes);
 
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
   } catch {
     throw new RequestInvalidError('the body is not valid UTF-8');
   }
