@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { CreateScheduleBody, JobBatchBody, JobId, ListJobsQuery, ScheduleId, SubmitJobBody, WaitQuery } from '../contract/job.js';
 import { findJobType, jobTypes } from '../activities/registry.js';
+import { isFinished } from '../workflows/job-state.js';
 import { createRouter, tenantOf } from './access.js';
 import { readJsonBody } from './body.js';
 import { streamJobEvents } from './job-events.js';
@@ -64,10 +65,11 @@ export function jobsRouter(deps: JobsRoutesDeps): Router {
     const body = parse(SubmitJobBody, raw);
 
     const { request, submitted } = await submitJob(deps, jobs, body);
-    const finished = await jobs.waitForFinish(request.jobId, query.wait ?? 0, closing);
+    const waited = await jobs.waitForFinish(request.jobId, query.wait ?? 0, closing);
+    const finished = waited !== undefined && isFinished(waited.status);
     ctx.status = finished || !submitted.created ? 200 : 202;
     ctx.set('Location', jobs.jobUrl(request.jobId));
-    ctx.body = jobs.toJson(finished ?? submitted.state);
+    ctx.body = jobs.toJson(waited ?? submitted.state);
   });
 
   router.get('/:jobId', async (ctx) => {

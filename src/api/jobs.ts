@@ -362,13 +362,17 @@ export class Jobs {
     return this.deps.client.connection.withDeadline(Date.now() + temporalDeadlineMs, () => this.get(jobId));
   }
 
-  /** Waits up to `seconds` for the job to finish, or until `stop` aborts (the server shuts down): its final state, if it has one. */
+  /**
+   * Waits up to `seconds` for the job to finish, or until `stop` aborts (the server shuts down): the job's state
+   * then, finished or not (a fresh read once the wait runs out); undefined without a wait, or when Temporal is away.
+   */
   async waitForFinish(jobId: string, seconds: number, stop?: AbortSignal): Promise<JobState | undefined> {
     if (seconds <= 0) return undefined;
     const workflowId = this.workflowId(jobId);
     const { connection } = this.deps.client;
+    const deadline = Date.now() + seconds * 1000;
     const result = (): Promise<unknown> =>
-      connection.withDeadline(Date.now() + seconds * 1000, () => this.counted('history', () => this.deps.client.workflow.getHandle(workflowId).result()));
+      connection.withDeadline(deadline, () => this.counted('history', () => this.deps.client.workflow.getHandle(workflowId).result()));
     // A signal of this wait's own: the SDK never removes the listener it adds to a call's signal, so the
     // server's long-lived one would keep one per wait for good. This one gets one per history long poll of
     // the wait (a busy job's can pass ten) and goes with the wait.
@@ -382,7 +386,8 @@ export class Jobs {
       outcome = await connection.withAbortSignal(ended.signal, result);
     } catch (err) {
       if (err instanceof WorkflowFailedError) outcome = err.cause instanceof ApplicationFailure ? err.cause.details?.[0] : undefined;
-      else if (isTemporalUnreachable(err)) return undefined;
+      // The wait running out is a deadline too; before it, one means Temporal is away.
+      else if (isTemporalUnreachable(err) && Date.now() < deadline && !ended.signal.aborted) return undefined;
     } finally {
       stop?.removeEventListener('abort', onStop);
     }
@@ -392,9 +397,8 @@ export class Jobs {
       this.polled.record(workflowId, state);
       return state;
     }
-    // Cancelled or ended from outside, or the wait ended otherwise (a cancelled call): only a finished state counts.
-    const state = await this.getFresh(jobId);
-    return isFinished(state.status) ? state : undefined;
+    // Still going, cancelled or ended from outside, or the wait was cut short: the job as it is now.
+    return this.getFresh(jobId);
   }
 
   /** Asks the job to stop; a running attempt hears of it on its next heartbeat. */
