@@ -27,13 +27,16 @@ export class BareClient {
     readonly client: Client,
     taskQueuePrefix: string,
   ) {
-    this.jobs = new Jobs({
-      client,
-      namespace: client.options.namespace,
-      taskQueuePrefix,
-      uiUrl: 'http://localhost:8233',
-      jobTypeSettings: { commandsDir: 'jobs/commands' },
-    }, defaultTenant);
+    this.jobs = new Jobs(
+      {
+        client,
+        namespace: client.options.namespace,
+        taskQueuePrefix,
+        uiUrl: 'http://localhost:8233',
+        jobTypeSettings: { commandsDir: 'jobs/commands' },
+      },
+      defaultTenant,
+    );
   }
 
   /** The job's workflow; the API runs open (no keys), so every job is the default tenant's. */

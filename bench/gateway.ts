@@ -22,7 +22,11 @@ export const zeroSecondJob: JobBody = { type: 'sleep', input: { seconds: 0 } };
 /** Thrown when the gateway answers a benchmark request with a status the scenario cannot go on from. */
 export class GatewayReplyUnexpectedError extends Error {
   override readonly name = 'GatewayReplyUnexpectedError';
-  constructor(readonly what: string, readonly status: number, readonly body: unknown) {
+  constructor(
+    readonly what: string,
+    readonly status: number,
+    readonly body: unknown,
+  ) {
     super(`${what}: HTTP ${status} ${JSON.stringify(body).slice(0, 300)}`);
   }
 }
@@ -71,7 +75,10 @@ export class Gateway {
           method,
           path,
           agent: this.agent,
-          headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+          headers:
+            payload === undefined
+              ? {}
+              : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -87,15 +94,22 @@ export class Gateway {
           });
         },
       );
-      req.on('error', (err: NodeJS.ErrnoException) => reject(req.reusedSocket && err.code === 'ECONNRESET' ? new StaleConnectionError(err) : err));
+      req.on('error', (err: NodeJS.ErrnoException) =>
+        reject(req.reusedSocket && err.code === 'ECONNRESET' ? new StaleConnectionError(err) : err),
+      );
       req.end(payload);
     });
   }
 
   /** POST /api/v1/jobs, with `?wait=N` when `waitSeconds` is given. */
   async submit(body: JobBody, waitSeconds?: number): Promise<Job> {
-    const reply = await this.request<Job>('POST', `/api/v1/jobs${waitSeconds === undefined ? '' : `?wait=${waitSeconds}`}`, body);
-    if (reply.status !== 200 && reply.status !== 202) throw new GatewayReplyUnexpectedError('submit', reply.status, reply.body);
+    const reply = await this.request<Job>(
+      'POST',
+      `/api/v1/jobs${waitSeconds === undefined ? '' : `?wait=${waitSeconds}`}`,
+      body,
+    );
+    if (reply.status !== 200 && reply.status !== 202)
+      throw new GatewayReplyUnexpectedError('submit', reply.status, reply.body);
     return reply.body;
   }
 
@@ -125,7 +139,8 @@ export class Gateway {
    */
   async runJob(body: JobBody, waitSeconds = 60): Promise<Job> {
     const job = await this.followUntil(await this.submit(body, waitSeconds), finishedStatuses);
-    if (job.status !== 'succeeded') throw new GatewayReplyUnexpectedError(`job ${job.jobId} ended ${job.status}`, 200, job);
+    if (job.status !== 'succeeded')
+      throw new GatewayReplyUnexpectedError(`job ${job.jobId} ended ${job.status}`, 200, job);
     return job;
   }
 

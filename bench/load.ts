@@ -5,7 +5,11 @@ import { perProcess, type ProcessName } from './stack.js';
 import { rounded, summarize } from './stats.js';
 
 /** `lanes` loops that each start `task(next index)` whenever theirs is done, as long as `more(next index)`; resolves with the wall time in ms. */
-async function runLanes(lanes: number, more: (index: number) => boolean, task: (index: number) => Promise<void>): Promise<number> {
+async function runLanes(
+  lanes: number,
+  more: (index: number) => boolean,
+  task: (index: number) => Promise<void>,
+): Promise<number> {
   const started = performance.now();
   let next = 0;
   const lane = async (): Promise<void> => {
@@ -16,12 +20,20 @@ async function runLanes(lanes: number, more: (index: number) => boolean, task: (
 }
 
 /** Runs `task(0)` … `task(count - 1)` with at most `concurrency` in flight; resolves with the wall time in ms. */
-export function runConcurrently(count: number, concurrency: number, task: (index: number) => Promise<void>): Promise<number> {
+export function runConcurrently(
+  count: number,
+  concurrency: number,
+  task: (index: number) => Promise<void>,
+): Promise<number> {
   return runLanes(Math.min(concurrency, count), (index) => index < count, task);
 }
 
 /** Keeps `concurrency` tasks in flight, starting none after `untilMs` (a `performance.now()` time); resolves once the last ends. */
-export function runUntil(untilMs: number, concurrency: number, task: (index: number) => Promise<void>): Promise<number> {
+export function runUntil(
+  untilMs: number,
+  concurrency: number,
+  task: (index: number) => Promise<void>,
+): Promise<number> {
   return runLanes(concurrency, () => performance.now() < untilMs, task);
 }
 
@@ -29,7 +41,12 @@ export function runUntil(untilMs: number, concurrency: number, task: (index: num
  * `lanes` loops, lane k running `task(k, run)` for run 0 … perLane - 1, one start every `intervalMs` (at once
  * when the last ran over), the lanes' first starts spread over one interval; resolves with the wall time in ms.
  */
-export async function runPaced(perLane: number, lanes: number, intervalMs: number, task: (lane: number, run: number) => Promise<void>): Promise<number> {
+export async function runPaced(
+  perLane: number,
+  lanes: number,
+  intervalMs: number,
+  task: (lane: number, run: number) => Promise<void>,
+): Promise<number> {
   const started = performance.now();
   const lane = async (k: number): Promise<void> => {
     let due = started + (k * intervalMs) / lanes;
@@ -56,7 +73,10 @@ export const delay = (ms: number): Promise<void> => new Promise((resolve) => set
 type CpuClock = () => Record<ProcessName, number>;
 
 /** Runs `fn`; resolves with its value and the CPU seconds each process spent meanwhile. */
-export async function withCpu<T>(cpuSeconds: CpuClock, fn: () => Promise<T>): Promise<{ value: T; cpuSeconds: Record<ProcessName, number> }> {
+export async function withCpu<T>(
+  cpuSeconds: CpuClock,
+  fn: () => Promise<T>,
+): Promise<{ value: T; cpuSeconds: Record<ProcessName, number> }> {
   const before = cpuSeconds();
   const value = await fn();
   const after = cpuSeconds();
@@ -68,7 +88,10 @@ export async function withCpu<T>(cpuSeconds: CpuClock, fn: () => Promise<T>): Pr
  * took (other people's test suites make figures noisy), and how late this process's timers fired (a 20 ms
  * probe): a client that is itself busy would add its own delay to every figure.
  */
-export async function withLoad<T>(cpuSeconds: CpuClock, fn: () => Promise<T>): Promise<{ value: T; load: ScenarioLoad }> {
+export async function withLoad<T>(
+  cpuSeconds: CpuClock,
+  fn: () => Promise<T>,
+): Promise<{ value: T; load: ScenarioLoad }> {
   const probeMs = 20;
   const lag: number[] = [];
   let expected = performance.now() + probeMs;

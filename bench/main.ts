@@ -21,7 +21,9 @@ import { BenchStack } from './stack.js';
 import { rounded } from './stats.js';
 import { latencyChart } from './svg.js';
 
-const scenarios: { [K in ScenarioName]: (stack: BenchStack, params: BenchParams) => Promise<ScenarioRun<ScenarioFigures[K]>> } = {
+const scenarios: {
+  [K in ScenarioName]: (stack: BenchStack, params: BenchParams) => Promise<ScenarioRun<ScenarioFigures[K]>>;
+} = {
   scaling,
   throughput,
   latency,
@@ -58,9 +60,18 @@ async function describeMachine(stack: BenchStack): Promise<Machine> {
 }
 
 /** Runs one scenario, with the load it put on each process (but for `memory`, which only reads figures). */
-async function runScenario<K extends ScenarioName>(name: K, stack: BenchStack, params: BenchParams, into: BenchResults['scenarios'], distributions: Distribution[]): Promise<void> {
+async function runScenario<K extends ScenarioName>(
+  name: K,
+  stack: BenchStack,
+  params: BenchParams,
+  into: BenchResults['scenarios'],
+  distributions: Distribution[],
+): Promise<void> {
   console.log(`== ${name}`);
-  const { value, load } = await withLoad(() => stack.cpuSeconds(), () => scenarios[name](stack, params));
+  const { value, load } = await withLoad(
+    () => stack.cpuSeconds(),
+    () => scenarios[name](stack, params),
+  );
   console.log(`   ${load.wallSeconds} s`);
   into[name] = name === 'memory' ? value.figures : { ...value.figures, load };
   distributions.push(...value.distributions);
@@ -76,7 +87,9 @@ async function run(): Promise<void> {
 
   const { temporal, apiProcesses, workerProcesses } = params.stack;
   const server = temporal === 'cluster' ? 'the local Temporal cluster' : 'an in-memory dev server';
-  console.log(`starting ${server}, ${workerProcesses} worker and ${apiProcesses} API process${apiProcesses === 1 ? '' : 'es'}${params.quick ? ' (quick run)' : ''}…`);
+  console.log(
+    `starting ${server}, ${workerProcesses} worker and ${apiProcesses} API process${apiProcesses === 1 ? '' : 'es'}${params.quick ? ' (quick run)' : ''}…`,
+  );
   // A signal during start-up stops everything once the stack is up: the Temporal server and the parts run in
   // process groups of their own, which only the stack knows how to stop. A second signal leaves at once.
   let stackUp: BenchStack | undefined;
@@ -86,7 +99,9 @@ async function run(): Promise<void> {
     process.on(signal, () => {
       if (interrupted) process.exit(130);
       interrupted = true;
-      console.error(`${signal}: stopping everything${stackUp ? '' : ' once start-up is done (again to leave at once)'}`);
+      console.error(
+        `${signal}: stopping everything${stackUp ? '' : ' once start-up is done (again to leave at once)'}`,
+      );
       if (stackUp) stop(stackUp);
     });
   }
@@ -95,7 +110,9 @@ async function run(): Promise<void> {
     // `scaling` starts from one worker process and adds the others.
     ...(params.scenarios.includes('scaling') ? { initialWorkers: 1 } : {}),
     workerQueues: params.workerQueues,
-    ...(profilePath ? { apiEnv: { NODE_OPTIONS: `--import tsx --import ${profilerPath}`, BENCH_CPU_PROFILE: profilePath } } : {}),
+    ...(profilePath
+      ? { apiEnv: { NODE_OPTIONS: `--import tsx --import ${profilerPath}`, BENCH_CPU_PROFILE: profilePath } }
+      : {}),
   });
   stackUp = stack;
   if (interrupted) return stop(stack);
@@ -112,7 +129,12 @@ async function run(): Promise<void> {
     await stack.teardown();
   }
 
-  const results: BenchResults = { machine, params, scenarios: figures, durationSeconds: rounded((performance.now() - started) / 1000) };
+  const results: BenchResults = {
+    machine,
+    params,
+    scenarios: figures,
+    durationSeconds: rounded((performance.now() - started) / 1000),
+  };
   console.log(`\n${formatTables(results)}\n`);
   if (profilePath) {
     console.log(await summarizeProfile(profilePath));
@@ -121,7 +143,11 @@ async function run(): Promise<void> {
   }
   const where = temporal === 'cluster' ? `cluster, ${apiProcesses} API and ${workerProcesses} worker processes, ` : '';
   const caption = `${where}${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, ${machine.startedAt.slice(0, 16).replace('T', ' ')} UTC, load average ${machine.loadAverageAtStart[0]} at start${params.quick ? ', quick run' : ''}`;
-  const written = await writeResults(temporal === 'cluster' ? 'cluster' : 'latest', results, latencyChart(distributions, caption));
+  const written = await writeResults(
+    temporal === 'cluster' ? 'cluster' : 'latest',
+    results,
+    latencyChart(distributions, caption),
+  );
   console.log(`wrote ${written.json} and ${written.svg} (${results.durationSeconds} s in all)`);
 }
 

@@ -38,7 +38,12 @@ export interface BenchParams {
   /** Run in this order whatever the order of the flags: `priority` leaves a backlog of low jobs behind it. */
   readonly scenarios: readonly ScenarioName[];
   readonly workerQueues: Readonly<Partial<Record<JobPriority, number>>>;
-  readonly throughput: { readonly jobsPerRound: number; readonly concurrency: number; readonly rounds: readonly ('gateway' | 'bare')[]; readonly waitSeconds: number };
+  readonly throughput: {
+    readonly jobsPerRound: number;
+    readonly concurrency: number;
+    readonly rounds: readonly ('gateway' | 'bare')[];
+    readonly waitSeconds: number;
+  };
   readonly latency: { readonly jobs: number; readonly concurrency: 1 };
   /**
    * Each side's reads at each pace: paced, every poller at most one GET per `intervalMs`, after `warmUpPolls`
@@ -52,21 +57,33 @@ export interface BenchParams {
     readonly intervalMs: number;
     readonly warmUpPolls: number;
   };
-  readonly priority: { readonly lowJobs: number; readonly lowSeconds: number; readonly highJobs: number; readonly highSeconds: number };
+  readonly priority: {
+    readonly lowJobs: number;
+    readonly lowSeconds: number;
+    readonly highJobs: number;
+    readonly highSeconds: number;
+  };
   readonly scaling: { readonly loads: readonly ScalingLoad[]; readonly waitSeconds: number };
   readonly cpuProfile: boolean;
 }
 
-const Flags = z.strictObject({
-  scenario: z.array(z.enum(scenarioNames)).optional(),
-  jobs: z.coerce.number().int().min(1).max(100_000).optional(),
-  concurrency: z.coerce.number().int().min(1).max(1000).optional(),
-  quick: z.boolean().optional(),
-  cluster: z.boolean().optional(),
-  'cpu-prof': z.boolean().optional(),
-})
-  .refine((flags) => !(flags.cluster && flags['cpu-prof']), { message: 'profiles the one API process of the dev-server stack: leave out --cluster', path: ['cpu-prof'] })
-  .refine((flags) => flags.cluster || !flags.scenario?.includes('scaling'), { message: 'scaling adds worker processes one at a time: it needs --cluster', path: ['scenario'] });
+const Flags = z
+  .strictObject({
+    scenario: z.array(z.enum(scenarioNames)).optional(),
+    jobs: z.coerce.number().int().min(1).max(100_000).optional(),
+    concurrency: z.coerce.number().int().min(1).max(1000).optional(),
+    quick: z.boolean().optional(),
+    cluster: z.boolean().optional(),
+    'cpu-prof': z.boolean().optional(),
+  })
+  .refine((flags) => !(flags.cluster && flags['cpu-prof']), {
+    message: 'profiles the one API process of the dev-server stack: leave out --cluster',
+    path: ['cpu-prof'],
+  })
+  .refine((flags) => flags.cluster || !flags.scenario?.includes('scaling'), {
+    message: 'scaling adds worker processes one at a time: it needs --cluster',
+    path: ['scenario'],
+  });
 
 /** Thrown by parseBenchArgs when a flag is unknown or has a bad value. */
 export class BenchArgsInvalidError extends Error {
@@ -91,8 +108,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchParams {
     });
     flags = Flags.parse(values);
   } catch (err) {
-    const message = err instanceof z.ZodError ? err.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`).join('; ') : (err as Error).message;
-    throw new BenchArgsInvalidError(`${message}\nusage: npm run bench -- [--cluster] [--scenario ${scenarioNames.join('|')}]… [--jobs N] [--concurrency C] [--quick] [--cpu-prof]`);
+    const message =
+      err instanceof z.ZodError
+        ? err.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`).join('; ')
+        : (err as Error).message;
+    throw new BenchArgsInvalidError(
+      `${message}\nusage: npm run bench -- [--cluster] [--scenario ${scenarioNames.join('|')}]… [--jobs N] [--concurrency C] [--quick] [--cpu-prof]`,
+    );
   }
   const quick = flags.quick ?? false;
   const cluster = flags.cluster ?? false;
@@ -111,16 +133,37 @@ export function parseBenchArgs(argv: readonly string[]): BenchParams {
       waitSeconds: 60,
     },
     latency: { jobs: quick ? 40 : 200, concurrency: 1 },
-    poll: { pollers: 32, requestsPerSide: quick ? 640 : 1920, runningJobs: 32, finishedJobs: 32, intervalMs: 100, warmUpPolls: 10 },
+    poll: {
+      pollers: 32,
+      requestsPerSide: quick ? 640 : 1920,
+      runningJobs: 32,
+      finishedJobs: 32,
+      intervalMs: 100,
+      warmUpPolls: 10,
+    },
     // Enough low jobs to leave a backlog behind every worker process's low slots.
     priority: { lowJobs: quick ? 60 * stack.workerProcesses : 600, lowSeconds: 5, highJobs: 10, highSeconds: 0 },
     scaling: {
       loads: [
         // All the work is Temporal's: on 2 cores its server is the limit, whatever the number of workers.
-        { name: 'zero-second', priority: 'normal', seconds: { min: 0, max: 0 }, concurrency: 32, warmUpSeconds: quick ? 2 : 5, windowSeconds: quick ? 6 : 20 },
+        {
+          name: 'zero-second',
+          priority: 'normal',
+          seconds: { min: 0, max: 0 },
+          concurrency: 32,
+          warmUpSeconds: quick ? 2 : 5,
+          windowSeconds: quick ? 6 : 20,
+        },
         // The slots are the limit: 20 low slots per worker ÷ 4 s on average, 5 jobs/s per worker process. A dozen
         // clients more than three workers' slots keep them full while clients turn around between jobs.
-        { name: '2–6 s, low', priority: 'low', seconds: { min: 2, max: 6 }, concurrency: 72, warmUpSeconds: quick ? 5 : 8, windowSeconds: quick ? 10 : 40 },
+        {
+          name: '2–6 s, low',
+          priority: 'low',
+          seconds: { min: 2, max: 6 },
+          concurrency: 72,
+          warmUpSeconds: quick ? 5 : 8,
+          windowSeconds: quick ? 10 : 40,
+        },
       ],
       waitSeconds: 60,
     },

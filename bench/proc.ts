@@ -82,7 +82,11 @@ export function treeCpuSeconds(pids: readonly number[]): number {
   const treeOf = (pid: number): number => {
     const entry = byPid.get(pid);
     if (!entry) return 0;
-    return entry.cpuSeconds + entry.endedChildrenCpuSeconds + (children.get(pid) ?? []).reduce((sum, child) => sum + treeOf(child.pid), 0);
+    return (
+      entry.cpuSeconds +
+      entry.endedChildrenCpuSeconds +
+      (children.get(pid) ?? []).reduce((sum, child) => sum + treeOf(child.pid), 0)
+    );
   };
   return pids.reduce((sum, pid) => sum + treeOf(pid), 0);
 }

@@ -21,13 +21,28 @@ interface Row {
 
 type RowsOf<K extends keyof ScenarioFigures> = (figures: ScenarioFigures[K]) => Row[];
 
-const ms = (label: string, value: number, atMost?: number): Row => ({ label, value, unit: 'ms', ...(atMost === undefined ? {} : { target: { atMost } }) });
-const mb = (label: string, value: number, atMost?: number): Row => ({ label, value, unit: 'MB', ...(atMost === undefined ? {} : { target: { atMost } }) });
+const ms = (label: string, value: number, atMost?: number): Row => ({
+  label,
+  value,
+  unit: 'ms',
+  ...(atMost === undefined ? {} : { target: { atMost } }),
+});
+const mb = (label: string, value: number, atMost?: number): Row => ({
+  label,
+  value,
+  unit: 'MB',
+  ...(atMost === undefined ? {} : { target: { atMost } }),
+});
 
 /** A pace's reads: through the gateway, the direct reads, and the /healthz floor. */
 function pollReadRows(prefix: string, f: PollReads, parts: readonly ('gateway' | 'direct' | 'floor')[]): Row[] {
   const rows: Record<(typeof parts)[number], Row[]> = {
-    gateway: [ms('GET running p50', f.runningP50Ms), ms('GET running p99', f.runningP99Ms), ms('GET finished p50', f.finishedP50Ms), ms('GET finished p99', f.finishedP99Ms)],
+    gateway: [
+      ms('GET running p50', f.runningP50Ms),
+      ms('GET running p99', f.runningP99Ms),
+      ms('GET finished p50', f.finishedP50Ms),
+      ms('GET finished p99', f.finishedP99Ms),
+    ],
     direct: [
       ms('direct query running p50', f.directRunningP50Ms),
       ms('direct query running p99', f.directRunningP99Ms),
@@ -44,7 +59,11 @@ const rowsOf: { [K in keyof ScenarioFigures]: RowsOf<K> } = {
   scaling: (f) =>
     f.series.flatMap((series) => [
       ...series.points.flatMap((point) => [
-        { label: `${series.load}, ${point.workerProcesses} worker process${point.workerProcesses === 1 ? '' : 'es'}`, value: point.jobsPerSec, unit: 'jobs/s' },
+        {
+          label: `${series.load}, ${point.workerProcesses} worker process${point.workerProcesses === 1 ? '' : 'es'}`,
+          value: point.jobsPerSec,
+          unit: 'jobs/s',
+        },
         { label: '  cores busy: workers', value: point.cores.worker, unit: 'cores' },
         { label: '  cores busy: temporal', value: point.cores.temporal, unit: 'cores' },
       ]),
@@ -102,15 +121,24 @@ function rowsFor<K extends keyof ScenarioFigures>(results: BenchResults, name: K
 function verdict(row: Row): string {
   const { target } = row;
   if (!target) return '';
-  const met = (target.atLeast === undefined || row.value >= target.atLeast) && (target.atMost === undefined || row.value <= target.atMost);
+  const met =
+    (target.atLeast === undefined || row.value >= target.atLeast) &&
+    (target.atMost === undefined || row.value <= target.atMost);
   const bar = target.atLeast !== undefined ? `≥ ${target.atLeast}` : `≤ ${target.atMost}`;
   return `${bar.padEnd(8)} ${met ? 'met' : 'MISSED'}`;
 }
 
-function table(header: readonly string[], rows: readonly (readonly string[])[], alignRight: ReadonlySet<number>): string {
+function table(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  alignRight: ReadonlySet<number>,
+): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const line = (cells: readonly string[]): string =>
-    cells.map((cell, column) => (alignRight.has(column) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join('  ').trimEnd();
+    cells
+      .map((cell, column) => (alignRight.has(column) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
 }
 
@@ -119,7 +147,8 @@ export function formatTables(results: BenchResults): string {
   const figureRows: string[][] = [];
   const loadRows: string[][] = [];
   for (const name of Object.keys(rowsOf) as (keyof ScenarioFigures)[]) {
-    for (const row of rowsFor(results, name)) figureRows.push([name, row.label, String(row.value), row.unit, verdict(row)]);
+    for (const row of rowsFor(results, name))
+      figureRows.push([name, row.label, String(row.value), row.unit, verdict(row)]);
     const load = results.scenarios[name]?.load;
     if (load) {
       const c = load.cores;
@@ -137,7 +166,11 @@ export function formatTables(results: BenchResults): string {
     table(['scenario', 'figure', 'value', 'unit', 'target'], figureRows, new Set([2])),
     '',
     `cores busy per ${several ? 'role (the sum over its processes)' : 'process'} while each scenario ran (${machine.cpus} in all)`,
-    table(['scenario', 'wall s', 'client', 'api', 'worker', 'temporal', 'others', 'client loop lag p99 ms'], loadRows, new Set([1, 2, 3, 4, 5, 6, 7])),
+    table(
+      ['scenario', 'wall s', 'client', 'api', 'worker', 'temporal', 'others', 'client loop lag p99 ms'],
+      loadRows,
+      new Set([1, 2, 3, 4, 5, 6, 7]),
+    ),
   ].join('\n');
 }
 
@@ -149,7 +182,11 @@ async function writeAtomically(path: string, content: string): Promise<void> {
 }
 
 /** Writes `<name>.json` and `<name>.svg` in bench/results/. */
-export async function writeResults(name: 'latest' | 'cluster', results: BenchResults, svg: string): Promise<{ json: string; svg: string }> {
+export async function writeResults(
+  name: 'latest' | 'cluster',
+  results: BenchResults,
+  svg: string,
+): Promise<{ json: string; svg: string }> {
   const paths = { json: join(resultsDir, `${name}.json`), svg: join(resultsDir, `${name}.svg`) };
   await writeAtomically(paths.json, `${JSON.stringify(results, null, 2)}\n`);
   await writeAtomically(paths.svg, svg);

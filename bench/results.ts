@@ -90,7 +90,11 @@ export interface ScalingPoint {
 
 export interface ScalingFigures {
   /** Per load (`params.scaling.loads`): one worker process, then one more at each point. */
-  readonly series: readonly { readonly load: string; readonly points: readonly ScalingPoint[]; readonly speedup: number }[];
+  readonly series: readonly {
+    readonly load: string;
+    readonly points: readonly ScalingPoint[];
+    readonly speedup: number;
+  }[];
 }
 
 /** With several processes in a role, each figure is the largest of them. */

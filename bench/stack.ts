@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import type { JobPriority } from '../src/contract/job.js';
 import { projectRoot } from '../src/temporal/binaries.js';
 import { createLazyClient } from '../src/temporal/connection.js';
-import { freePort, startApiPart, startWorkerPart, stopAllParts, type Part, type WorkerPartOptions } from '../test/support/processes.js';
+import {
+  freePort,
+  startApiPart,
+  startWorkerPart,
+  stopAllParts,
+  type Part,
+  type WorkerPartOptions,
+} from '../test/support/processes.js';
 import { startTemporalBackend, type TemporalBackend } from './backend.js';
 import { BareClient } from './bare-client.js';
 import { Gateway } from './gateway.js';
@@ -92,13 +99,31 @@ export class BenchStack {
       const commandsDir = join(projectRoot, 'jobs', 'commands');
       const ports = await Promise.all(Array.from({ length: shape.apiProcesses }, () => freePort()));
       const bare = new BareClient(createLazyClient(temporal.address, temporal.namespace), taskQueuePrefix);
-      const workerOptions: WorkerPartOptions = { temporalAddress: temporal.address, taskQueuePrefix, commandsDir, queues: options.workerQueues, client: bare.client };
+      const workerOptions: WorkerPartOptions = {
+        temporalAddress: temporal.address,
+        taskQueuePrefix,
+        commandsDir,
+        queues: options.workerQueues,
+        client: bare.client,
+      };
       // Bundling the workflow code makes the workers the slow ones to start; the APIs start meanwhile. The APIs log
       // at `info`, the default a deployment runs with (a line per request); the workers inherit this process's
       // LOG_LEVEL, as startWorkerPart takes no environment.
       const [workers, apis] = await Promise.all([
-        Promise.all(Array.from({ length: options.initialWorkers ?? shape.workerProcesses }, () => startWorkerPart(workerOptions))),
-        Promise.all(ports.map((port) => startApiPart({ port, temporalAddress: temporal.address, taskQueuePrefix, commandsDir, env: { LOG_LEVEL: 'info', ...options.apiEnv } }))),
+        Promise.all(
+          Array.from({ length: options.initialWorkers ?? shape.workerProcesses }, () => startWorkerPart(workerOptions)),
+        ),
+        Promise.all(
+          ports.map((port) =>
+            startApiPart({
+              port,
+              temporalAddress: temporal.address,
+              taskQueuePrefix,
+              commandsDir,
+              env: { LOG_LEVEL: 'info', ...options.apiEnv },
+            }),
+          ),
+        ),
       ]);
       return new BenchStack(temporal, apis, workers, workerOptions, new Gateway('127.0.0.1', ports), bare);
     } catch (err) {
@@ -120,7 +145,12 @@ export class BenchStack {
   /** CPU seconds used so far by each role: the sum over its processes (Temporal's with what they started). */
   cpuSeconds(): Record<ProcessName, number> {
     const sum = (parts: readonly Part[]): number => parts.reduce((total, part) => total + cpuSeconds(part.pid), 0);
-    return { client: cpuSeconds(process.pid), api: sum(this.apis), worker: sum(this.workers), temporal: treeCpuSeconds(this.temporal.pids()) };
+    return {
+      client: cpuSeconds(process.pid),
+      api: sum(this.apis),
+      worker: sum(this.workers),
+      temporal: treeCpuSeconds(this.temporal.pids()),
+    };
   }
 
   /**
@@ -137,9 +167,17 @@ export class BenchStack {
       const each = parts.map((part) => {
         const sampled = known(this.sampler.peakMb(part.pid), `${part.pid} (sampled)`);
         // The kernel syncs a process's RSS counters lazily, so VmHWM can trail a VmRSS sampled a moment before.
-        return { peak: Math.max(known(peakRssMb(part.pid), String(part.pid)), sampled), sampled, atStart: known(this.sampler.firstMb(part.pid), `${part.pid} (at start)`) };
+        return {
+          peak: Math.max(known(peakRssMb(part.pid), String(part.pid)), sampled),
+          sampled,
+          atStart: known(this.sampler.firstMb(part.pid), `${part.pid} (at start)`),
+        };
       });
-      return { peak: Math.max(...each.map((m) => m.peak)), sampled: Math.max(...each.map((m) => m.sampled)), atStart: Math.max(...each.map((m) => m.atStart)) };
+      return {
+        peak: Math.max(...each.map((m) => m.peak)),
+        sampled: Math.max(...each.map((m) => m.sampled)),
+        atStart: Math.max(...each.map((m) => m.atStart)),
+      };
     };
     return { api: largest(this.apis, 'API'), worker: largest(this.workers, 'worker') };
   }

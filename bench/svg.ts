@@ -4,7 +4,11 @@ import type { Distribution } from './results.js';
 import { summarize } from './stats.js';
 
 const colours: Record<Distribution['side'], string> = { gateway: '#2563eb', bare: '#ea580c', floor: '#6b7280' };
-const sideNames: Record<Distribution['side'], string> = { gateway: 'through the gateway', bare: 'bare Temporal client', floor: 'HTTP floor' };
+const sideNames: Record<Distribution['side'], string> = {
+  gateway: 'through the gateway',
+  bare: 'bare Temporal client',
+  floor: 'HTTP floor',
+};
 
 const layout = { labelWidth: 270, plotWidth: 400, valueWidth: 150, top: 56, rowHeight: 24, axisHeight: 44 };
 
@@ -32,7 +36,9 @@ function ticks(low: number, high: number): number[] {
 export function latencyChart(distributions: readonly Distribution[], caption: string): string {
   const { labelWidth, plotWidth, valueWidth, top, rowHeight, axisHeight } = layout;
   const width = labelWidth + plotWidth + valueWidth;
-  const rows = distributions.filter((distribution) => distribution.samplesMs.length > 0).map((d) => ({ ...d, summary: summarize(d.samplesMs) }));
+  const rows = distributions
+    .filter((distribution) => distribution.samplesMs.length > 0)
+    .map((d) => ({ ...d, summary: summarize(d.samplesMs) }));
   const height = top + Math.max(1, rows.length) * rowHeight + axisHeight;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
@@ -47,7 +53,8 @@ export function latencyChart(distributions: readonly Distribution[], caption: st
 
   const low = 10 ** Math.floor(Math.log10(Math.max(0.1, Math.min(...rows.map((row) => row.summary.min)))));
   const high = 10 ** Math.ceil(Math.log10(Math.max(...rows.map((row) => row.summary.max))));
-  const x = (ms: number): number => labelWidth + (Math.log10(Math.max(ms, low) / low) / Math.log10(high / low)) * plotWidth;
+  const x = (ms: number): number =>
+    labelWidth + (Math.log10(Math.max(ms, low) / low) / Math.log10(high / low)) * plotWidth;
   const axisY = top + rows.length * rowHeight;
 
   for (const tick of ticks(low, high)) {

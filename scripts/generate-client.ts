@@ -28,7 +28,9 @@ async function run(): Promise<void> {
   if (process.argv.includes('--check')) {
     const committed = await readFile(schemaFile, 'utf8').catch(() => undefined);
     if (committed !== generated) {
-      console.error(`${shownPath} is stale against the OpenAPI document: run \`npm run client:generate\` and commit the result`);
+      console.error(
+        `${shownPath} is stale against the OpenAPI document: run \`npm run client:generate\` and commit the result`,
+      );
       process.exitCode = 1;
       return;
     }

@@ -7,7 +7,14 @@
 import { access } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { historyFixturePath, historyFixturesOf, jobScenarios, runScenario, scenarioNamed, writeHistoryFixture } from '../test/support/job-scenarios.js';
+import {
+  historyFixturePath,
+  historyFixturesOf,
+  jobScenarios,
+  runScenario,
+  scenarioNamed,
+  writeHistoryFixture,
+} from '../test/support/job-scenarios.js';
 import { JobWorkflowTestbed } from '../test/support/time-skipping.js';
 
 async function exists(path: string): Promise<boolean> {
@@ -21,7 +28,9 @@ async function run(): Promise<void> {
   const names = process.argv.slice(2);
   const scenarios = names.length > 0 ? names.map(scenarioNamed) : jobScenarios;
   const paths = scenarios.flatMap((scenario) => Object.values(historyFixturesOf(scenario))).map(historyFixturePath);
-  const existing = (await Promise.all(paths.map(async (path) => ((await exists(path)) ? [relative(process.cwd(), path)] : [])))).flat();
+  const existing = (
+    await Promise.all(paths.map(async (path) => ((await exists(path)) ? [relative(process.cwd(), path)] : [])))
+  ).flat();
   if (existing.length > 0) {
     throw new Error(
       `already recorded, and never overwritten: ${existing.join(', ')}. Name the scenarios still to record, or bump ` +
@@ -46,7 +55,9 @@ async function run(): Promise<void> {
       }
       console.log(`${scenario.name}: ${status} at attempt ${attempt}`);
       for (const [fixture, recording] of recorded) {
-        console.log(`  ${recording.history.events?.length ?? 0} events → ${await writeHistoryFixture(fixture, recording)}`);
+        console.log(
+          `  ${recording.history.events?.length ?? 0} events → ${await writeHistoryFixture(fixture, recording)}`,
+        );
       }
     } finally {
       await testbed.teardown();

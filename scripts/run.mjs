@@ -42,14 +42,18 @@ function ensureChromium() {
   }
   console.log('installing Chromium for the Web UI tests (apt-get install chromium)…');
   spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-  spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
 }
 
 ensureDependencies();
 const [target, ...rest] = process.argv.slice(2);
 if (target === '--test') {
   // Only the Web UI tests need a browser: a run of the unit tests alone installs nothing.
-  const unitOnly = rest.length > 0 && rest.filter((arg) => !arg.startsWith('-')).every((arg) => arg.startsWith('test/unit/'));
+  const unitOnly =
+    rest.length > 0 && rest.filter((arg) => !arg.startsWith('-')).every((arg) => arg.startsWith('test/unit/'));
   if (!unitOnly) ensureChromium();
   const bin = (name) => join(root, 'node_modules', '.bin', name);
   const typecheck = await run(bin('tsc'), ['--noEmit', '-p', root]);

@@ -2,51 +2,70 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { JobPriority } from './contract/job.js';
 
-const QueueSlots = z
-  .string()
-  .transform((text, ctx) => {
-    const slots: Partial<Record<JobPriority, number>> = {};
-    for (const item of text.split(',').map((part) => part.trim()).filter(Boolean)) {
-      const match = /^(high|normal|low):([1-9]\d{0,3})$/.exec(item);
-      if (!match) {
-        ctx.addIssue({ code: 'custom', message: `"${item}" is not <high|normal|low>:<slots 1-9999>` });
-        return z.NEVER;
-      }
-      slots[match[1] as JobPriority] = Number(match[2]);
-    }
-    if (Object.keys(slots).length === 0) {
-      ctx.addIssue({ code: 'custom', message: 'names no queue' });
+const QueueSlots = z.string().transform((text, ctx) => {
+  const slots: Partial<Record<JobPriority, number>> = {};
+  for (const item of text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
+    const match = /^(high|normal|low):([1-9]\d{0,3})$/.exec(item);
+    if (!match) {
+      ctx.addIssue({ code: 'custom', message: `"${item}" is not <high|normal|low>:<slots 1-9999>` });
       return z.NEVER;
     }
-    return slots;
-  });
+    slots[match[1] as JobPriority] = Number(match[2]);
+  }
+  if (Object.keys(slots).length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'names no queue' });
+    return z.NEVER;
+  }
+  return slots;
+});
 
 const TenantName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'a tenant is 1–64 characters of [A-Za-z0-9_-]');
-const ApiKey = z.string().min(16, 'an API key has at least 16 characters').max(256).regex(/^[\x21-\x7e]+$/, 'an API key is printable ASCII without spaces');
+const ApiKey = z
+  .string()
+  .min(16, 'an API key has at least 16 characters')
+  .max(256)
+  .regex(/^[\x21-\x7e]+$/, 'an API key is printable ASCII without spaces');
 
 /** `tenant:key,tenant:key`. */
 const ApiKeyList = z.string().transform((text, ctx) =>
-  text.split(',').map((item) => item.trim()).filter(Boolean).map((item) => {
-    const at = item.indexOf(':');
-    const tenant = TenantName.safeParse(item.slice(0, at));
-    const key = ApiKey.safeParse(item.slice(at + 1));
-    if (at < 1 || !tenant.success || !key.success) {
-      ctx.addIssue({ code: 'custom', message: `an entry is not <tenant>:<key> (${tenant.error?.issues[0]?.message ?? key.error?.issues[0]?.message ?? 'no colon'})` });
-      return { tenant: '', key: '' };
-    }
-    return { tenant: tenant.data, key: key.data };
-  }),
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)
+    .map((item) => {
+      const at = item.indexOf(':');
+      const tenant = TenantName.safeParse(item.slice(0, at));
+      const key = ApiKey.safeParse(item.slice(at + 1));
+      if (at < 1 || !tenant.success || !key.success) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `an entry is not <tenant>:<key> (${tenant.error?.issues[0]?.message ?? key.error?.issues[0]?.message ?? 'no colon'})`,
+        });
+        return { tenant: '', key: '' };
+      }
+      return { tenant: tenant.data, key: key.data };
+    }),
 );
 
 /** A payload encryption key: 32 bytes as 64 hex digits or as base64 (`openssl rand -base64 32`). */
-const PayloadKey = z.string().trim().transform((text, ctx) => {
-  const bytes = /^[0-9a-f]{64}$/i.test(text) ? Buffer.from(text, 'hex') : /^[A-Za-z0-9+/]{43}=?$/.test(text) ? Buffer.from(text, 'base64') : undefined;
-  if (bytes?.length !== 32) {
-    ctx.addIssue({ code: 'custom', message: 'is not 32 bytes as 64 hex digits or base64 (openssl rand -base64 32)' });
-    return z.NEVER;
-  }
-  return bytes;
-});
+const PayloadKey = z
+  .string()
+  .trim()
+  .transform((text, ctx) => {
+    const bytes = /^[0-9a-f]{64}$/i.test(text)
+      ? Buffer.from(text, 'hex')
+      : /^[A-Za-z0-9+/]{43}=?$/.test(text)
+        ? Buffer.from(text, 'base64')
+        : undefined;
+    if (bytes?.length !== 32) {
+      ctx.addIssue({ code: 'custom', message: 'is not 32 bytes as 64 hex digits or base64 (openssl rand -base64 32)' });
+      return z.NEVER;
+    }
+    return bytes;
+  });
 
 /** JSON `{ "tenant": ["key", …] }`. */
 const ApiKeysFileContent = z.record(TenantName, z.array(ApiKey).min(1));
@@ -74,19 +93,38 @@ export function parseAllowEntry(entry: string): string | undefined {
 export const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   /** The address the API (and a worker's metrics) listen on; see `listenHost`. */
-  HOST: z.string().regex(/^[A-Za-z0-9.:-]{1,253}$/, 'must be an IP address or a host name').optional(),
-  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').optional(),
+  HOST: z
+    .string()
+    .regex(/^[A-Za-z0-9.:-]{1,253}$/, 'must be an IP address or a host name')
+    .optional(),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')
+    .optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   /** By default the local dev server's UI, on TEMPORAL_DEV_UI_PORT (8233). */
-  TEMPORAL_UI_URL: z.url().transform((url) => url.replace(/\/+$/, '')).optional(),
-  JOBS_TASK_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be 1–100 characters of [A-Za-z0-9._-]').default('jobs'),
+  TEMPORAL_UI_URL: z
+    .url()
+    .transform((url) => url.replace(/\/+$/, ''))
+    .optional(),
+  JOBS_TASK_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be 1–100 characters of [A-Za-z0-9._-]')
+    .default('jobs'),
   JOBS_COMMANDS_DIR: z.string().min(1).default('./jobs/commands'),
   /** The user (and its group) commands run as when the worker runs as root. */
-  JOBS_COMMAND_USER: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a user name or uid').default('nobody'),
+  JOBS_COMMAND_USER: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a user name or uid')
+    .default('nobody'),
   /** CPU seconds each process of a command may use (RLIMIT_CPU): SIGXCPU, then SIGKILL 5 s later. */
   JOBS_COMMAND_CPU_SECONDS: z.coerce.number().int().min(1).default(600),
   /** Address space of each process of a command (RLIMIT_AS); node, python3 and bash start under 1 GiB. */
-  JOBS_COMMAND_MEMORY_BYTES: z.coerce.number().int().min(64 * 1024 * 1024).default(2 * 1024 * 1024 * 1024),
+  JOBS_COMMAND_MEMORY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024 * 1024)
+    .default(2 * 1024 * 1024 * 1024),
   /** Processes and threads of JOBS_COMMAND_USER at once, all its commands together, or of one attempt with JOBS_COMMAND_UIDS (RLIMIT_NPROC; only when the worker is root). */
   JOBS_COMMAND_MAX_PROCESSES: z.coerce.number().int().min(1).default(256),
   /** Open files of each process of a command (RLIMIT_NOFILE). */
@@ -97,14 +135,29 @@ export const Env = z.object({
   JOBS_COMMAND_UIDS: z
     .string()
     .regex(/^\d{1,10}-\d{1,10}$/, 'must be <first uid>-<last uid>')
-    .transform((text) => { const [first, last] = text.split('-').map(Number) as [number, number]; return { first, last }; })
-    .refine(({ first, last }) => first >= 1000 && first <= last && last < 4_294_967_295, 'must be first ≤ last, from 1000 to 4294967294')
+    .transform((text) => {
+      const [first, last] = text.split('-').map(Number) as [number, number];
+      return { first, last };
+    })
+    .refine(
+      ({ first, last }) => first >= 1000 && first <= last && last < 4_294_967_295,
+      'must be first ≤ last, from 1000 to 4294967294',
+    )
     .optional(),
   /** Size of the private /tmp (also /var/tmp and /dev/shm) of each attempt (a tmpfs; root workers with namespaces only). */
-  JOBS_COMMAND_TMP_BYTES: z.coerce.number().int().min(1024 * 1024).default(256 * 1024 * 1024),
+  JOBS_COMMAND_TMP_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .default(256 * 1024 * 1024),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   WORKER_QUEUES: z.string().default('high:20,normal:10,low:5').pipe(QueueSlots),
-  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(1024 * 1024),
   API_KEYS: ApiKeyList.optional(),
   API_KEYS_FILE: z.string().min(1).optional(),
   RATE_LIMIT_SUBMITS_PER_SEC: z.coerce.number().positive().max(1_000_000).optional(),
@@ -118,11 +171,19 @@ export const Env = z.object({
   CALLBACK_ALLOW_HOSTS: z
     .string()
     .transform((text, ctx) =>
-      text.split(',').map((item) => item.trim()).filter(Boolean).map((item) => {
-        const entry = parseAllowEntry(item);
-        if (!entry) ctx.addIssue({ code: 'custom', message: `"${item}" is not host:port (an entry names one host and one port, e.g. 127.0.0.1:8443 or [::1]:8443)` });
-        return entry ?? '';
-      }),
+      text
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
+        .map((item) => {
+          const entry = parseAllowEntry(item);
+          if (!entry)
+            ctx.addIssue({
+              code: 'custom',
+              message: `"${item}" is not host:port (an entry names one host and one port, e.g. 127.0.0.1:8443 or [::1]:8443)`,
+            });
+          return entry ?? '';
+        }),
     )
     .optional(),
   /** PEM file of CA certificates the worker trusts for callback receivers, besides the system's (a private CA). */
@@ -132,13 +193,23 @@ export const Env = z.object({
   /** Earlier keys, comma-separated: payloads written with them are still read (rotation). */
   PAYLOAD_DECRYPTION_KEYS: z
     .string()
-    .transform((text) => text.split(',').map((key) => key.trim()).filter(Boolean))
+    .transform((text) =>
+      text
+        .split(',')
+        .map((key) => key.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(PayloadKey))
     .optional(),
   /** Tenants, comma-separated, that may call the codec endpoint (it decrypts any tenant's payloads) while API keys are configured; default none. */
   CODEC_TENANTS: z
     .string()
-    .transform((text) => text.split(',').map((tenant) => tenant.trim()).filter(Boolean))
+    .transform((text) =>
+      text
+        .split(',')
+        .map((tenant) => tenant.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(TenantName))
     .default([]),
   WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
@@ -172,12 +243,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigInvalidError(`invalid configuration: ${problems.join('; ')}`);
   }
   if (parsed.data.PAYLOAD_DECRYPTION_KEYS && !parsed.data.PAYLOAD_ENCRYPTION_KEY) {
-    throw new ConfigInvalidError('invalid configuration: PAYLOAD_DECRYPTION_KEYS: needs PAYLOAD_ENCRYPTION_KEY, the key new payloads are written with');
+    throw new ConfigInvalidError(
+      'invalid configuration: PAYLOAD_DECRYPTION_KEYS: needs PAYLOAD_ENCRYPTION_KEY, the key new payloads are written with',
+    );
   }
   const apiKeys = [...(parsed.data.API_KEYS ?? []), ...readApiKeysFile(parsed.data.API_KEYS_FILE)];
   const seen = new Set<string>();
   for (const { key } of apiKeys) {
-    if (seen.has(key)) throw new ConfigInvalidError('invalid configuration: API_KEYS / API_KEYS_FILE: the same key is given twice');
+    if (seen.has(key))
+      throw new ConfigInvalidError('invalid configuration: API_KEYS / API_KEYS_FILE: the same key is given twice');
     seen.add(key);
   }
   return {
@@ -195,11 +269,15 @@ function readApiKeysFile(path: string | undefined): TenantKey[] {
   try {
     content = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new ConfigInvalidError(`invalid configuration: API_KEYS_FILE: cannot read ${path} as JSON (${(err as Error).message})`);
+    throw new ConfigInvalidError(
+      `invalid configuration: API_KEYS_FILE: cannot read ${path} as JSON (${(err as Error).message})`,
+    );
   }
   const parsed = ApiKeysFileContent.safeParse(content);
   if (!parsed.success) {
-    throw new ConfigInvalidError(`invalid configuration: API_KEYS_FILE: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+    throw new ConfigInvalidError(
+      `invalid configuration: API_KEYS_FILE: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+    );
   }
   return Object.entries(parsed.data).flatMap(([tenant, keys]) => keys.map((key) => ({ tenant, key })));
 }

@@ -9,7 +9,12 @@ export function createLogger(name: string, level: Config['LOG_LEVEL']): Logger {
   return pino({
     name,
     level,
-    redact: { paths: ['authorization', '*.authorization', 'headers.authorization', 'req.headers.authorization'], censor: '[redacted]' },
-    ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } } : {}),
+    redact: {
+      paths: ['authorization', '*.authorization', 'headers.authorization', 'req.headers.authorization'],
+      censor: '[redacted]',
+    },
+    ...(pretty
+      ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }
+      : {}),
   });
 }

@@ -24,14 +24,29 @@ function startPart(name: string, entry: string, env: NodeJS.ProcessEnv): ChildPr
 }
 
 /** What any Node.js process needs from the launcher's environment besides the service's own variables. */
-const processBasics = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'TERM', 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'FORCE_COLOR', 'NO_COLOR', 'CI'];
+const processBasics = [
+  'PATH',
+  'HOME',
+  'LANG',
+  'LC_ALL',
+  'TZ',
+  'TMPDIR',
+  'TERM',
+  'NODE_OPTIONS',
+  'NODE_EXTRA_CA_CERTS',
+  'FORCE_COLOR',
+  'NO_COLOR',
+  'CI',
+];
 /** Secrets only the API reads: the worker (and so every command it runs) never holds them. */
 const apiOnly = new Set(['API_KEYS', 'API_KEYS_FILE']);
 
 /** The environment a part is started with: the basics and the service's variables it reads, nothing else of the launcher's. */
 function partEnv(part: 'api' | 'worker', temporalAddress: string): NodeJS.ProcessEnv {
   const names = [...processBasics, ...Object.keys(Env.shape)].filter((name) => part === 'api' || !apiOnly.has(name));
-  const env: NodeJS.ProcessEnv = Object.fromEntries(names.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]]])));
+  const env: NodeJS.ProcessEnv = Object.fromEntries(
+    names.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]]])),
+  );
   return { ...env, TEMPORAL_ADDRESS: temporalAddress };
 }
 
@@ -55,7 +70,13 @@ async function stopAll(exitCode: number): Promise<void> {
 
 async function waitForApi(url: string, child: ChildProcess): Promise<void> {
   while (child.exitCode === null) {
-    if (await fetch(url).then((res) => res.ok, () => false)) return;
+    if (
+      await fetch(url).then(
+        (res) => res.ok,
+        () => false,
+      )
+    )
+      return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

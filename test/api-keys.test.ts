@@ -17,11 +17,20 @@ describe('API keys, as an operator handles them', function () {
   let temporal: TestWorkflowEnvironment;
   let dir: string;
 
-  const startApi = async (env: Record<string, string>): Promise<{ part: Part; listJobs: (key: string) => Promise<number> }> => {
+  const startApi = async (
+    env: Record<string, string>,
+  ): Promise<{ part: Part; listJobs: (key: string) => Promise<number> }> => {
     const port = await freePort();
-    const part = await startApiPart({ port, temporalAddress: temporal.address, taskQueuePrefix: `api-keys-${process.pid}`, commandsDir, env });
+    const part = await startApiPart({
+      port,
+      temporalAddress: temporal.address,
+      taskQueuePrefix: `api-keys-${process.pid}`,
+      commandsDir,
+      env,
+    });
     const listJobs = async (key: string): Promise<number> =>
-      (await httpRequest(`http://127.0.0.1:${port}/api/v1/jobs`, { headers: { authorization: `Bearer ${key}` } })).status;
+      (await httpRequest(`http://127.0.0.1:${port}/api/v1/jobs`, { headers: { authorization: `Bearer ${key}` } }))
+        .status;
     return { part, listJobs };
   };
 
@@ -39,7 +48,10 @@ describe('API keys, as an operator handles them', function () {
     const keysFile = join(dir, 'keys.json');
     await writeFile(keysFile, JSON.stringify({ acme: [oldKey, newKey] }));
     const both = await startApi({ API_KEYS_FILE: keysFile });
-    assert.deepEqual([await both.listJobs(oldKey), await both.listJobs(newKey), await both.listJobs('acme-other-key-0123456789')], [200, 200, 401]);
+    assert.deepEqual(
+      [await both.listJobs(oldKey), await both.listJobs(newKey), await both.listJobs('acme-other-key-0123456789')],
+      [200, 200, 401],
+    );
     await both.part.stop();
 
     await writeFile(keysFile, JSON.stringify({ acme: [newKey] }));
@@ -48,7 +60,11 @@ describe('API keys, as an operator handles them', function () {
   });
 
   it('refuses to start with a key under 16 characters, naming the variable', async function () {
-    const part = Part.spawn('api', 'src/api/main.ts', { TEMPORAL_ADDRESS: temporal.address, PORT: String(await freePort()), API_KEYS: 'acme:short-key' });
+    const part = Part.spawn('api', 'src/api/main.ts', {
+      TEMPORAL_ADDRESS: temporal.address,
+      PORT: String(await freePort()),
+      API_KEYS: 'acme:short-key',
+    });
     const deadline = Date.now() + 20_000;
     while (part.isRunning && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     assert.ok(!part.isRunning, 'the API started with a short key');

@@ -17,7 +17,10 @@ function rawRequest(baseUrl: string, method: string, path: string, key?: string)
 
 /** Percent-encodes the first letter of each segment that has one: `/api/v1` → `/%61pi/%761`. */
 function encodeFirstLetters(path: string): string {
-  return path.split('/').map((segment) => segment.replace(/[A-Za-z]/, (letter) => `%${letter.charCodeAt(0).toString(16)}`)).join('/');
+  return path
+    .split('/')
+    .map((segment) => segment.replace(/[A-Za-z]/, (letter) => `%${letter.charCodeAt(0).toString(16)}`))
+    .join('/');
 }
 
 function mixedCase(path: string): string {
@@ -61,15 +64,25 @@ describe('Every route but a short public list needs a key, however its path is s
   }));
 
   before(async function () {
-    service = await TestService.start({ workers: { normal: 2 }, env: { API_KEYS: `acme:${keys.acme},globex:${keys.globex}` } });
+    service = await TestService.start({
+      workers: { normal: 2 },
+      env: { API_KEYS: `acme:${keys.acme},globex:${keys.globex}` },
+    });
     service.apiKey = keys.acme;
-    const job = await service.submit({ type: 'sleep', input: { seconds: 0, message: 'acme only' }, jobId: victimJobId }, '?wait=10');
+    const job = await service.submit(
+      { type: 'sleep', input: { seconds: 0, message: 'acme only' }, jobId: victimJobId },
+      '?wait=10',
+    );
     assert.equal(job.body.status, 'succeeded');
     const schedule = await service.request('POST', '/api/v1/schedules', {
-      scheduleId: victimScheduleId, intervalSeconds: 3600, paused: true, job: { type: 'sleep', input: { seconds: 0 } },
+      scheduleId: victimScheduleId,
+      intervalSeconds: 3600,
+      paused: true,
+      job: { type: 'sleep', input: { seconds: 0 } },
     });
     assert.equal(schedule.status, 201, JSON.stringify(schedule.body));
-    historyLength = (await service.temporal.client.workflow.getHandle(`acme/${victimJobId}`).fetchHistory()).events?.length ?? 0;
+    historyLength =
+      (await service.temporal.client.workflow.getHandle(`acme/${victimJobId}`).fetchHistory()).events?.length ?? 0;
     service.apiKey = undefined;
   });
   after(async function () {
@@ -100,8 +113,12 @@ describe('Every route but a short public list needs a key, however its path is s
           const answer = await rawRequest(service.baseUrl, verb, spelling);
           tried += 1;
           // A path no HTTP parser accepts may end at the parser (400) before any route; it is never served.
-          assert.ok(answer.status === 401 || answer.status === 400, `${verb} ${spelling} answered ${answer.status}: ${answer.text}`);
-          if (answer.status === 401 && verb !== 'HEAD') assert.equal((JSON.parse(answer.text) as ErrorBody).error.code, 'unauthorized');
+          assert.ok(
+            answer.status === 401 || answer.status === 400,
+            `${verb} ${spelling} answered ${answer.status}: ${answer.text}`,
+          );
+          if (answer.status === 401 && verb !== 'HEAD')
+            assert.equal((JSON.parse(answer.text) as ErrorBody).error.code, 'unauthorized');
         }
       }
     }
@@ -114,7 +131,10 @@ describe('Every route but a short public list needs a key, however its path is s
       for (const spelling of spellings(path)) {
         if (spelling === `${path}/`) continue; // the same route, as the router reads it
         const answer = await rawRequest(service.baseUrl, method, spelling, keys.globex);
-        assert.ok([400, 404, 405].includes(answer.status), `${method} ${spelling} with a key answered ${answer.status}: ${answer.text}`);
+        assert.ok(
+          [400, 404, 405].includes(answer.status),
+          `${method} ${spelling} with a key answered ${answer.status}: ${answer.text}`,
+        );
       }
     }
   });
@@ -125,14 +145,20 @@ describe('Every route but a short public list needs a key, however its path is s
     for (const { method, path } of ofAcme) {
       for (const spelling of [path, `${path}/`, encodeFirstLetters(path), path.toUpperCase()]) {
         const answer = await rawRequest(service.baseUrl, method, spelling, keys.globex);
-        assert.ok([404, 405].includes(answer.status), `${method} ${spelling} as globex answered ${answer.status}: ${answer.text}`);
+        assert.ok(
+          [404, 405].includes(answer.status),
+          `${method} ${spelling} as globex answered ${answer.status}: ${answer.text}`,
+        );
         assert.doesNotMatch(answer.text, /acme only/);
       }
     }
     for (const path of ['/api/v1/jobs', '/api/v1/schedules', '/api/v1/jobs?status=succeeded']) {
       const answer = await rawRequest(service.baseUrl, 'GET', path, keys.globex);
       assert.equal(answer.status, 200, path);
-      assert.ok(!answer.text.includes(victimJobId) && !answer.text.includes(victimScheduleId), `${path} as globex shows acme's: ${answer.text}`);
+      assert.ok(
+        !answer.text.includes(victimJobId) && !answer.text.includes(victimScheduleId),
+        `${path} as globex shows acme's: ${answer.text}`,
+      );
     }
     const history = await service.temporal.client.workflow.getHandle(`acme/${victimJobId}`).fetchHistory();
     assert.equal(history.events?.length, historyLength, "acme's job history changed");
@@ -181,7 +207,13 @@ describe('Where the API listens', function () {
     ];
     for (const { env, host } of cases) {
       const port = await freePort();
-      const api = await startApiPart({ port, temporalAddress: '127.0.0.1:1', taskQueuePrefix: 'listen', commandsDir: 'jobs/commands', env });
+      const api = await startApiPart({
+        port,
+        temporalAddress: '127.0.0.1:1',
+        taskQueuePrefix: 'listen',
+        commandsDir: 'jobs/commands',
+        env,
+      });
       try {
         assert.deepEqual(listeningAddresses(api.pid), [`${host}:${port}`], JSON.stringify(env));
         await api.waitForOutput(host === '127.0.0.1' && !('HOST' in env) ? /loopback only/ : /listening on/);

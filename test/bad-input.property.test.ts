@@ -75,7 +75,10 @@ describe('Bad input, property-based, against the API process', function () {
     body?: string | Uint8Array,
     contentType = 'application/json',
   ): Promise<Reply> {
-    const { status, text } = await httpRequest(target.baseUrl + path, { method, ...(body === undefined ? {} : { body, contentType }) });
+    const { status, text } = await httpRequest(target.baseUrl + path, {
+      method,
+      ...(body === undefined ? {} : { body, contentType }),
+    });
     let parsed: unknown = text;
     try {
       parsed = JSON.parse(text);
@@ -95,7 +98,8 @@ describe('Bad input, property-based, against the API process', function () {
     return error;
   }
 
-  const submit = (body: string | Uint8Array, query = '', target = api): Promise<Reply> => send(target, 'POST', `/api/v1/jobs${query}`, body);
+  const submit = (body: string | Uint8Array, query = '', target = api): Promise<Reply> =>
+    send(target, 'POST', `/api/v1/jobs${query}`, body);
 
   before(async function () {
     temporal = await startDevServer();
@@ -132,7 +136,16 @@ describe('Bad input, property-based, against the API process', function () {
     const token = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9.+-]{0,20}$/);
     const contentType = fc
       .oneof(
-        fc.constantFrom('text/plain', 'text/json', 'application/x-www-form-urlencoded', 'multipart/form-data', 'application/xml', 'application/vnd.api+json', 'application/jsonp', 'json'),
+        fc.constantFrom(
+          'text/plain',
+          'text/json',
+          'application/x-www-form-urlencoded',
+          'multipart/form-data',
+          'application/xml',
+          'application/vnd.api+json',
+          'application/jsonp',
+          'json',
+        ),
         fc.tuple(token, token).map(([type, subtype]) => `${type}/${subtype}`),
         token,
       )
@@ -149,13 +162,17 @@ describe('Bad input, property-based, against the API process', function () {
 
   it('answers 413 to a body over the limit, the default 1 MiB and a configured one', async function () {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(api, roomyApi), fc.integer({ min: 1, max: 32 * 1024 }), async (target, excess) => {
-        const prefix = '{"type":"sleep","input":{"seconds":1,"message":"';
-        const suffix = '"}}';
-        const body = prefix + 'x'.repeat(target.bodyLimitBytes + excess - prefix.length - suffix.length) + suffix;
-        const error = assertRefused(await submit(body, '', target), 413, 'payload_too_large');
-        assert.match(error.message, new RegExp(`request body is larger than ${target.bodyLimitBytes} bytes`));
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(api, roomyApi),
+        fc.integer({ min: 1, max: 32 * 1024 }),
+        async (target, excess) => {
+          const prefix = '{"type":"sleep","input":{"seconds":1,"message":"';
+          const suffix = '"}}';
+          const body = prefix + 'x'.repeat(target.bodyLimitBytes + excess - prefix.length - suffix.length) + suffix;
+          const error = assertRefused(await submit(body, '', target), 413, 'payload_too_large');
+          assert.match(error.message, new RegExp(`request body is larger than ${target.bodyLimitBytes} bytes`));
+        },
+      ),
       { numRuns: 8 },
     );
   });
@@ -167,7 +184,11 @@ describe('Bad input, property-based, against the API process', function () {
     );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...jobTypes.map((jobType) => jobType.name)), inputBytes, async (type, bytes) => {
-        const error = assertRefused(await submit(jsonText({ type, input: { blob: 'x'.repeat(bytes) } }), '', roomyApi), 413, 'payload_too_large');
+        const error = assertRefused(
+          await submit(jsonText({ type, input: { blob: 'x'.repeat(bytes) } }), '', roomyApi),
+          413,
+          'payload_too_large',
+        );
         assert.match(error.message, /^input is larger than/);
       }),
       { numRuns: 6 },
@@ -175,16 +196,20 @@ describe('Bad input, property-based, against the API process', function () {
   });
 
   it(`answers 400 to JSON nested deeper than ${maxJsonDepth} levels, wherever it is`, async function () {
-    const nested = fc.array(fc.boolean(), { minLength: maxJsonDepth + 1, maxLength: 400 }).map((levels) =>
-      levels.reduce<unknown>((inner, asArray) => (asArray ? [inner] : { a: inner }), 1));
+    const nested = fc
+      .array(fc.boolean(), { minLength: maxJsonDepth + 1, maxLength: 400 })
+      .map((levels) => levels.reduce<unknown>((inner, asArray) => (asArray ? [inner] : { a: inner }), 1));
     const where = fc.constantFrom('input', 'input.message', 'retry', 'unknown field');
     await fc.assert(
       fc.asyncProperty(nested, where, async (value, at) => {
         const body =
-          at === 'input' ? { type: 'sleep', input: value }
-          : at === 'input.message' ? { type: 'sleep', input: { seconds: 1, message: value } }
-          : at === 'retry' ? { ...validBody, retry: value }
-          : { ...validBody, extra: value };
+          at === 'input'
+            ? { type: 'sleep', input: value }
+            : at === 'input.message'
+              ? { type: 'sleep', input: { seconds: 1, message: value } }
+              : at === 'retry'
+                ? { ...validBody, retry: value }
+                : { ...validBody, extra: value };
         const error = assertRefused(await submit(jsonText(body)), 400, 'invalid_request');
         assert.match(error.message, /nested deeper/);
       }),
@@ -194,10 +219,14 @@ describe('Bad input, property-based, against the API process', function () {
 
   it('answers 400 to a jobId with a control character, over 128 characters or otherwise malformed, in the body and in the path', async function () {
     const validId = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,60}$/);
-    const controlCharacter = fc.oneof(fc.integer({ min: 0, max: 0x1f }), fc.integer({ min: 0x7f, max: 0x9f })).map((code) => String.fromCharCode(code));
+    const controlCharacter = fc
+      .oneof(fc.integer({ min: 0, max: 0x1f }), fc.integer({ min: 0x7f, max: 0x9f }))
+      .map((code) => String.fromCharCode(code));
     const badId = fc
       .oneof(
-        fc.tuple(validId, controlCharacter, fc.nat()).map(([id, control, at]) => id.slice(0, at % (id.length + 1)) + control + id.slice(at % (id.length + 1))),
+        fc
+          .tuple(validId, controlCharacter, fc.nat())
+          .map(([id, control, at]) => id.slice(0, at % (id.length + 1)) + control + id.slice(at % (id.length + 1))),
         fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:-]{128,600}$/),
         fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }),
       )
@@ -208,7 +237,11 @@ describe('Bad input, property-based, against the API process', function () {
         const inBody = assertRefused(await submit(jsonText({ ...validBody, jobId })), 400, 'invalid_request');
         assert.equal((inBody.details?.[0] as { path?: string } | undefined)?.path, 'jobId');
         const path = `/api/v1/jobs/${encodeURIComponent(jobId)}`;
-        for (const [method, suffix] of [['GET', ''], ['POST', '/cancel'], ['GET', '/events']] as const) {
+        for (const [method, suffix] of [
+          ['GET', ''],
+          ['POST', '/cancel'],
+          ['GET', '/events'],
+        ] as const) {
           const error = assertRefused(await send(api, method, path + suffix), 400, 'invalid_request');
           assert.match(error.message, /^jobId: /, `${method} ${suffix}`);
         }
@@ -217,13 +250,24 @@ describe('Bad input, property-based, against the API process', function () {
     );
   });
 
-  it('answers 400 to an unknown field at the top, in retry and in each job type\'s input', async function () {
-    const knownFields = (schema: z.ZodType): string[] => Object.keys((z.toJSONSchema(schema, { io: 'input' }) as { properties?: object }).properties ?? {});
+  it("answers 400 to an unknown field at the top, in retry and in each job type's input", async function () {
+    const knownFields = (schema: z.ZodType): string[] =>
+      Object.keys((z.toJSONSchema(schema, { io: 'input' }) as { properties?: object }).properties ?? {});
     const places = [
       { path: [] as string[], base: validBody as Record<string, unknown>, known: knownFields(SubmitJobBody) },
       { path: ['retry'], base: { maxAttempts: 2 }, known: knownFields(RetrySettings) },
-      { path: ['input'], base: { seconds: 1 }, known: knownFields(jobTypes.find((jobType) => jobType.name === 'sleep')!.inputSchema), type: 'sleep' },
-      { path: ['input'], base: { command: 'echo-args' }, known: knownFields(jobTypes.find((jobType) => jobType.name === 'command')!.inputSchema), type: 'command' },
+      {
+        path: ['input'],
+        base: { seconds: 1 },
+        known: knownFields(jobTypes.find((jobType) => jobType.name === 'sleep')!.inputSchema),
+        type: 'sleep',
+      },
+      {
+        path: ['input'],
+        base: { command: 'echo-args' },
+        known: knownFields(jobTypes.find((jobType) => jobType.name === 'command')!.inputSchema),
+        type: 'command',
+      },
     ];
     const field = fc.oneof(
       fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'Type', 'jobID', 'input ', ''),
@@ -235,9 +279,11 @@ describe('Bad input, property-based, against the API process', function () {
         // Written as text: an object literal would turn "__proto__" into a prototype rather than a field.
         const withField = `${jsonText(place.base).slice(0, -1)},${JSON.stringify(key)}:${jsonText(value)}}`;
         const body =
-          place.path.length === 0 ? withField
-          : place.path[0] === 'retry' ? `{"type":"sleep","input":{"seconds":1},"retry":${withField}}`
-          : `{"type":${JSON.stringify(place.type)},"input":${withField}}`;
+          place.path.length === 0
+            ? withField
+            : place.path[0] === 'retry'
+              ? `{"type":"sleep","input":{"seconds":1},"retry":${withField}}`
+              : `{"type":${JSON.stringify(place.type)},"input":${withField}}`;
         const error = assertRefused(await submit(body), 400, 'invalid_request');
         const expectedPath = [...place.path, key].join('.');
         assert.ok(
@@ -266,9 +312,12 @@ describe('Bad input, property-based, against the API process', function () {
           // -0 is below 0 for fast-check but not for JSON or zod.
           fc.double({ max: field.min, maxExcluded: true, noNaN: true }).filter((n) => n < field.min),
           fc.double({ min: field.max, minExcluded: true, noNaN: true }),
-          ...(field.integer ? [fc.double({ min: field.min, max: field.max, noNaN: true }).filter((n) => !Number.isInteger(n))] : []),
+          ...(field.integer
+            ? [fc.double({ min: field.min, max: field.max, noNaN: true }).filter((n) => !Number.isInteger(n))]
+            : []),
         )
-        .map((value) => ({ field, value })));
+        .map((value) => ({ field, value })),
+    );
     await fc.assert(
       fc.asyncProperty(badNumber, async ({ field, value }) => {
         const body: Record<string, Record<string, unknown> | unknown> = { type: 'sleep', input: { seconds: 1 } };
@@ -283,12 +332,26 @@ describe('Bad input, property-based, against the API process', function () {
   });
 
   it('answers 400 to a bad query string on submit, and never a 5xx to any query string on the list', async function () {
-    const isValidWait = (text: string): boolean => Number.isInteger(Number(text)) && Number(text) >= 0 && Number(text) <= 60;
+    const isValidWait = (text: string): boolean =>
+      Number.isInteger(Number(text)) && Number(text) >= 0 && Number(text) <= 60;
     const badSubmitQuery = fc.oneof(
-      fc.string({ unit: 'grapheme', maxLength: 12 }).filter((text) => !isValidWait(text)).map((wait) => new URLSearchParams({ wait })),
-      fc.tuple(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }).filter((key) => key !== 'wait'), fc.string({ maxLength: 12 }))
+      fc
+        .string({ unit: 'grapheme', maxLength: 12 })
+        .filter((text) => !isValidWait(text))
+        .map((wait) => new URLSearchParams({ wait })),
+      fc
+        .tuple(
+          fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }).filter((key) => key !== 'wait'),
+          fc.string({ maxLength: 12 }),
+        )
         .map(([key, value]) => new URLSearchParams([[key, value]])),
-      fc.tuple(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 60 })).map(([a, b]) => new URLSearchParams([['wait', String(a)], ['wait', String(b)]])),
+      fc.tuple(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 60 })).map(
+        ([a, b]) =>
+          new URLSearchParams([
+            ['wait', String(a)],
+            ['wait', String(b)],
+          ]),
+      ),
     );
     await fc.assert(
       fc.asyncProperty(badSubmitQuery, async (query) => {
@@ -300,7 +363,22 @@ describe('Bad input, property-based, against the API process', function () {
     const anyListQuery = fc.array(
       fc.tuple(
         fc.oneof(fc.constantFrom('status', 'type', 'priority', 'limit', 'cursor'), fc.string({ maxLength: 10 })),
-        fc.oneof(fc.constantFrom('queued', 'succeeded', 'sleep', 'high', '0', '1', '100', '101', '-1', '1e400', 'abc.def012345678'), fc.string({ unit: 'grapheme', maxLength: 20 })),
+        fc.oneof(
+          fc.constantFrom(
+            'queued',
+            'succeeded',
+            'sleep',
+            'high',
+            '0',
+            '1',
+            '100',
+            '101',
+            '-1',
+            '1e400',
+            'abc.def012345678',
+          ),
+          fc.string({ unit: 'grapheme', maxLength: 20 }),
+        ),
       ),
       { maxLength: 4 },
     );

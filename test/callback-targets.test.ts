@@ -31,13 +31,21 @@ interface Receiver {
 }
 
 /** A receiver on 127.0.0.1:`port`, over https when given a key and certificate; `answer` writes each response. */
-async function startReceiver(port: number, answer: (res: ServerResponse) => void, tls?: { key: string; cert: string }): Promise<Receiver> {
+async function startReceiver(
+  port: number,
+  answer: (res: ServerResponse) => void,
+  tls?: { key: string; cert: string },
+): Promise<Receiver> {
   const requests: Receiver['requests'] = [];
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      requests.push({ method: req.method ?? '', body: Buffer.concat(chunks).toString('utf8'), signature: req.headers['x-signature'] as string | undefined });
+      requests.push({
+        method: req.method ?? '',
+        body: Buffer.concat(chunks).toString('utf8'),
+        signature: req.headers['x-signature'] as string | undefined,
+      });
       answer(res);
     });
   };
@@ -57,10 +65,27 @@ function selfSignedCertificate(): { dir: string; key: string; cert: string; cert
   const keyFile = join(dir, 'key.pem');
   const certFile = join(dir, 'cert.pem');
   try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', keyFile, '-out', certFile,
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+      ],
+      { stdio: 'ignore' },
+    );
   } catch {
     rmSync(dir, { recursive: true, force: true });
     return undefined;
@@ -73,7 +98,10 @@ function refusalOf(url: string, allowed: readonly string[] = []): string | undef
 }
 
 /** A resolver that answers these addresses for every name, and records the names it was asked. */
-function fixedLookup(...addresses: string[]): { lookup: (hostname: string) => Promise<LookupAddress[]>; asked: string[] } {
+function fixedLookup(...addresses: string[]): {
+  lookup: (hostname: string) => Promise<LookupAddress[]>;
+  asked: string[];
+} {
   const asked: string[] = [];
   return {
     asked,
@@ -143,11 +171,23 @@ describe('The callback address policy', function () {
     for (const [url, reason] of refused) assert.match(refusalOf(url) ?? 'accepted', reason, url);
     // A zone id is no part of a URL (the submit's schema refuses it), but dns.lookup may answer one.
     assert.throws(() => new URL('https://[fe80::1%25eth0]/hook'));
-    for (const address of ['fe80::1%eth0', '[fe80::1%25eth0]', '::1%lo', '[::ffff:127.0.0.1]']) assert.ok(addressRefusal(address), address);
+    for (const address of ['fe80::1%eth0', '[fe80::1%25eth0]', '::1%lo', '[::ffff:127.0.0.1]'])
+      assert.ok(addressRefusal(address), address);
   });
 
   it('accepts public addresses and every host name over https: names are judged at delivery', function () {
-    for (const url of ['https://8.8.8.8/hook', 'https://1.1.1.1:8443/hook', 'https://100.128.0.1', 'https://172.32.0.1', 'https://[2606:4700:4700::1111]/hook', 'https://[::ffff:8.8.8.8]', 'https://[64:ff9b::808:808]', 'https://example.com/hook', 'https://localhost/hook', 'https://LOCALHOST./hook']) {
+    for (const url of [
+      'https://8.8.8.8/hook',
+      'https://1.1.1.1:8443/hook',
+      'https://100.128.0.1',
+      'https://172.32.0.1',
+      'https://[2606:4700:4700::1111]/hook',
+      'https://[::ffff:8.8.8.8]',
+      'https://[64:ff9b::808:808]',
+      'https://example.com/hook',
+      'https://localhost/hook',
+      'https://LOCALHOST./hook',
+    ]) {
       assert.equal(refusalOf(url), undefined, url);
     }
   });
@@ -160,7 +200,10 @@ describe('The callback address policy', function () {
     assert.equal(refusalOf('http://2130706433:8443/hook', allowed), undefined);
     assert.equal(refusalOf('http://receiver.internal:8080/hook', allowed), undefined);
     assert.equal(refusalOf('http://RECEIVER.internal.:8080/hook', allowed), undefined);
-    assert.match(refusalOf('http://127.0.0.1:8444/hook', allowed) ?? 'accepted', /plain http .* 127\.0\.0\.1:8444 is not/);
+    assert.match(
+      refusalOf('http://127.0.0.1:8444/hook', allowed) ?? 'accepted',
+      /plain http .* 127\.0\.0\.1:8444 is not/,
+    );
     assert.match(refusalOf('https://127.0.0.1:8444/hook', allowed) ?? 'accepted', /loopback/);
     assert.match(refusalOf('http://127.0.0.1/hook', allowed) ?? 'accepted', /127\.0\.0\.1:80 is not/);
     assert.match(refusalOf('http://receiver.internal/hook', allowed) ?? 'accepted', /receiver\.internal:80 is not/);
@@ -169,32 +212,64 @@ describe('The callback address policy', function () {
   });
 
   it('refuses at start-up an allow-list entry that is not host:port', function () {
-    assert.deepEqual(loadConfig({ CALLBACK_ALLOW_HOSTS: ' 127.0.0.1:8443, [::1]:9000,localhost:80 ' }).CALLBACK_ALLOW_HOSTS, ['127.0.0.1:8443', '[::1]:9000', 'localhost:80']);
-    for (const entry of ['127.0.0.1', 'localhost', '::1', '[::1]', 'host:0', 'host:65536', 'http://host:80', 'user@host:80', 'host:80/path']) {
-      assert.throws(() => loadConfig({ CALLBACK_ALLOW_HOSTS: entry }), (err: unknown) => {
-        assert.ok(err instanceof ConfigInvalidError);
-        assert.match(err.message, /CALLBACK_ALLOW_HOSTS: .* is not host:port/);
-        return true;
-      }, entry);
+    assert.deepEqual(
+      loadConfig({ CALLBACK_ALLOW_HOSTS: ' 127.0.0.1:8443, [::1]:9000,localhost:80 ' }).CALLBACK_ALLOW_HOSTS,
+      ['127.0.0.1:8443', '[::1]:9000', 'localhost:80'],
+    );
+    for (const entry of [
+      '127.0.0.1',
+      'localhost',
+      '::1',
+      '[::1]',
+      'host:0',
+      'host:65536',
+      'http://host:80',
+      'user@host:80',
+      'host:80/path',
+    ]) {
+      assert.throws(
+        () => loadConfig({ CALLBACK_ALLOW_HOSTS: entry }),
+        (err: unknown) => {
+          assert.ok(err instanceof ConfigInvalidError);
+          assert.match(err.message, /CALLBACK_ALLOW_HOSTS: .* is not host:port/);
+          return true;
+        },
+        entry,
+      );
     }
   });
 
   it('refuses a name at delivery when any address it resolves to is not public, and otherwise gives the address checked', async function () {
     const mixed = fixedLookup('93.184.215.14', '10.0.0.1');
-    await assert.rejects(resolveCallbackTarget(new URL('https://hooks.example/cb'), [], mixed.lookup), (err: unknown) => {
-      assert.ok(err instanceof UnrecoverableError);
-      assert.match(err.message, /hooks\.example resolves to 10\.0\.0\.1, a private address/);
-      return true;
-    });
+    await assert.rejects(
+      resolveCallbackTarget(new URL('https://hooks.example/cb'), [], mixed.lookup),
+      (err: unknown) => {
+        assert.ok(err instanceof UnrecoverableError);
+        assert.match(err.message, /hooks\.example resolves to 10\.0\.0\.1, a private address/);
+        return true;
+      },
+    );
     const rebinding = fixedLookup('::ffff:169.254.169.254');
-    await assert.rejects(resolveCallbackTarget(new URL('https://hooks.example/cb'), [], rebinding.lookup), /IPv4-mapped IPv6 address of 169\.254\.169\.254/);
+    await assert.rejects(
+      resolveCallbackTarget(new URL('https://hooks.example/cb'), [], rebinding.lookup),
+      /IPv4-mapped IPv6 address of 169\.254\.169\.254/,
+    );
     const publicOnly = fixedLookup('93.184.215.14', '2606:2800:21f:cb07:6820:80da:af6b:8b2c');
-    assert.deepEqual(await resolveCallbackTarget(new URL('https://hooks.example/cb'), [], publicOnly.lookup), { address: '93.184.215.14', family: 4 });
+    assert.deepEqual(await resolveCallbackTarget(new URL('https://hooks.example/cb'), [], publicOnly.lookup), {
+      address: '93.184.215.14',
+      family: 4,
+    });
     const internal = fixedLookup('10.1.2.3');
-    assert.deepEqual(await resolveCallbackTarget(new URL('http://hooks.internal:8080/cb'), ['hooks.internal:8080'], internal.lookup), { address: '10.1.2.3', family: 4 });
+    assert.deepEqual(
+      await resolveCallbackTarget(new URL('http://hooks.internal:8080/cb'), ['hooks.internal:8080'], internal.lookup),
+      { address: '10.1.2.3', family: 4 },
+    );
     // A literal is never looked up, and a refused URL is refused before any lookup.
     const literal = fixedLookup('10.0.0.1');
-    assert.deepEqual(await resolveCallbackTarget(new URL('https://8.8.8.8/cb'), [], literal.lookup), { address: '8.8.8.8', family: 4 });
+    assert.deepEqual(await resolveCallbackTarget(new URL('https://8.8.8.8/cb'), [], literal.lookup), {
+      address: '8.8.8.8',
+      family: 4,
+    });
     await assert.rejects(resolveCallbackTarget(new URL('http://hooks.example/cb'), [], literal.lookup), /plain http/);
     assert.deepEqual(literal.asked, []);
   });
@@ -217,7 +292,8 @@ describe('The callback address policy', function () {
           `https://[::ffff:${hex(value >>> 16)}:${hex(value & 0xffff)}]/`,
           `https://[64:ff9b::${dotted}]/`,
         ];
-        for (const spelling of spellings) assert.equal(refusalOf(spelling) !== undefined, verdict, `${spelling} against ${dotted}`);
+        for (const spelling of spellings)
+          assert.equal(refusalOf(spelling) !== undefined, verdict, `${spelling} against ${dotted}`);
       }),
       { numRuns: 500 },
     );
@@ -227,7 +303,12 @@ describe('The callback address policy', function () {
     const byte = fc.nat(255);
     fc.assert(
       fc.property(byte, byte, byte, fc.nat(0xffff), fc.nat(0xffff), (a, b, c, g1, g2) => {
-        for (const address of [`127.${a}.${b}.${c}`, `10.${a}.${b}.${c}`, `169.254.${b}.${c}`, `${(0xfc00 | (a & 1) << 8 | b).toString(16)}:${g1.toString(16)}::${g2.toString(16)}`]) {
+        for (const address of [
+          `127.${a}.${b}.${c}`,
+          `10.${a}.${b}.${c}`,
+          `169.254.${b}.${c}`,
+          `${(0xfc00 | ((a & 1) << 8) | b).toString(16)}:${g1.toString(16)}::${g2.toString(16)}`,
+        ]) {
           assert.ok(addressRefusal(address), address);
         }
       }),
@@ -240,7 +321,10 @@ describe('Submit refuses callback URLs that reach inside', function () {
   let allowedPort: number;
   before(async function () {
     allowedPort = await freePort();
-    service = await TestService.start({ workers: false, env: { CALLBACK_SECRET: callbackSecret, CALLBACK_ALLOW_HOSTS: `127.0.0.1:${allowedPort}` } });
+    service = await TestService.start({
+      workers: false,
+      env: { CALLBACK_SECRET: callbackSecret, CALLBACK_ALLOW_HOSTS: `127.0.0.1:${allowedPort}` },
+    });
   });
   after(async function () {
     await service.teardown();
@@ -271,7 +355,12 @@ describe('Submit refuses callback URLs that reach inside', function () {
     ];
     for (const [callbackUrl, reason] of refused) {
       const jobId = uniqueJobId('refused-callback');
-      const response = await service.request<ErrorBody>('POST', '/api/v1/jobs', { type: 'sleep', input: { seconds: 0 }, jobId, callbackUrl });
+      const response = await service.request<ErrorBody>('POST', '/api/v1/jobs', {
+        type: 'sleep',
+        input: { seconds: 0 },
+        jobId,
+        callbackUrl,
+      });
       assert.equal(response.status, 400, callbackUrl);
       assert.equal(response.body.error.code, 'invalid_request', callbackUrl);
       assert.match(response.body.error.message, /^callbackUrl: /, callbackUrl);
@@ -283,7 +372,12 @@ describe('Submit refuses callback URLs that reach inside', function () {
   });
 
   it('accepts the allow-listed host:port over http, a public literal over https, and a name over https (resolved only at delivery)', async function () {
-    for (const callbackUrl of [`http://127.0.0.1:${allowedPort}/hook`, `http://2130706433:${allowedPort}/hook`, 'https://8.8.8.8/hook', 'https://callbacks.invalid/hook']) {
+    for (const callbackUrl of [
+      `http://127.0.0.1:${allowedPort}/hook`,
+      `http://2130706433:${allowedPort}/hook`,
+      'https://8.8.8.8/hook',
+      'https://callbacks.invalid/hook',
+    ]) {
       const jobId = uniqueJobId('accepted-callback');
       // This service runs no workers: the job stays queued and nothing is ever delivered.
       const response = await service.submit({ type: 'sleep', input: { seconds: 0 }, jobId, callbackUrl });
@@ -302,7 +396,9 @@ describe('An https receiver on 127.0.0.1 is reached only at its allow-listed hos
     receiver = await startReceiver(await freePort(), (res) => res.writeHead(204).end(), tls);
     // localhost is listed, but on another port.
     const allow = `127.0.0.1:${receiver.port},localhost:${await freePort()}`;
-    service = await TestService.start({ env: { CALLBACK_SECRET: callbackSecret, CALLBACK_ALLOW_HOSTS: allow, CALLBACK_CA_FILE: tls.certFile } });
+    service = await TestService.start({
+      env: { CALLBACK_SECRET: callbackSecret, CALLBACK_ALLOW_HOSTS: allow, CALLBACK_CA_FILE: tls.certFile },
+    });
   });
   after(async function () {
     await service?.teardown();
@@ -312,26 +408,42 @@ describe('An https receiver on 127.0.0.1 is reached only at its allow-listed hos
 
   it('refuses delivery to localhost:<port> when the list names localhost on another port: the callback says why, the receiver gets nothing', async function () {
     const jobId = uniqueJobId('https-unlisted');
-    const submitted = await service.submit({ type: 'sleep', input: { seconds: 0 }, jobId, callbackUrl: `https://localhost:${receiver.port}/hook` });
+    const submitted = await service.submit({
+      type: 'sleep',
+      input: { seconds: 0 },
+      jobId,
+      callbackUrl: `https://localhost:${receiver.port}/hook`,
+    });
     assert.equal(submitted.status, 202);
     const job = await service.waitFor(jobId, (current) => current.callback?.status !== 'pending', 30_000);
     assert.equal(job.status, 'succeeded');
     assert.equal(job.callback?.status, 'failed');
     assert.equal(job.callback?.attempts, 1);
     assert.equal(job.callback?.lastError?.type, 'UnrecoverableError');
-    assert.match(job.callback?.lastError?.message ?? '', /callbackUrl refused: localhost resolves to (127\.0\.0\.1|::1), (a|the) loopback address/);
+    assert.match(
+      job.callback?.lastError?.message ?? '',
+      /callbackUrl refused: localhost resolves to (127\.0\.0\.1|::1), (a|the) loopback address/,
+    );
     assert.equal(receiver.requests.length, 0);
   });
 
   it('delivers the signed POST over https to the allow-listed 127.0.0.1:<port>', async function () {
     const jobId = uniqueJobId('https-listed');
-    await service.submit({ type: 'sleep', input: { seconds: 0, message: 'over tls' }, jobId, callbackUrl: `https://127.0.0.1:${receiver.port}/hook` });
+    await service.submit({
+      type: 'sleep',
+      input: { seconds: 0, message: 'over tls' },
+      jobId,
+      callbackUrl: `https://127.0.0.1:${receiver.port}/hook`,
+    });
     const job = await service.waitFor(jobId, (current) => current.callback?.status === 'delivered', 30_000);
     assert.deepEqual(job.callback, { status: 'delivered', attempts: 1, lastError: null });
     const delivery = receiver.requests.find((request) => (JSON.parse(request.body) as Job).jobId === jobId);
     assert.ok(delivery);
     assert.equal(delivery.method, 'POST');
-    assert.equal(delivery.signature, `sha256=${createHmac('sha256', callbackSecret).update(delivery.body).digest('hex')}`);
+    assert.equal(
+      delivery.signature,
+      `sha256=${createHmac('sha256', callbackSecret).update(delivery.body).digest('hex')}`,
+    );
   });
 });
 
@@ -340,7 +452,9 @@ describe('A callback host name that resolves to a loopback address', function ()
   let receiver: Receiver;
   before(async function () {
     receiver = await startReceiver(await freePort(), (res) => res.writeHead(204).end());
-    service = await TestService.start({ env: { CALLBACK_SECRET: callbackSecret, CALLBACK_ALLOW_HOSTS: `127.0.0.1:${await freePort()}` } });
+    service = await TestService.start({
+      env: { CALLBACK_SECRET: callbackSecret, CALLBACK_ALLOW_HOSTS: `127.0.0.1:${await freePort()}` },
+    });
   });
   after(async function () {
     await service.teardown();
@@ -350,7 +464,12 @@ describe('A callback host name that resolves to a loopback address', function ()
   it('is accepted at submit and refused at delivery, whatever its spelling: the callback says why, the receiver gets nothing', async function () {
     for (const host of ['localhost', 'LOCALHOST.']) {
       const jobId = uniqueJobId('resolves-loopback');
-      const submitted = await service.submit({ type: 'sleep', input: { seconds: 0 }, jobId, callbackUrl: `https://${host}:${receiver.port}/hook` });
+      const submitted = await service.submit({
+        type: 'sleep',
+        input: { seconds: 0 },
+        jobId,
+        callbackUrl: `https://${host}:${receiver.port}/hook`,
+      });
       assert.equal(submitted.status, 202, host);
       const job = await service.waitFor(jobId, (current) => current.callback?.status !== 'pending', 30_000);
       assert.deepEqual(
@@ -358,7 +477,11 @@ describe('A callback host name that resolves to a loopback address', function ()
         { status: 'failed', attempts: 1, type: 'UnrecoverableError' },
         host,
       );
-      assert.match(job.callback?.lastError?.message ?? '', /resolves to (127\.0\.0\.1|::1), (a|the) loopback address; give a public https URL/, host);
+      assert.match(
+        job.callback?.lastError?.message ?? '',
+        /resolves to (127\.0\.0\.1|::1), (a|the) loopback address; give a public https URL/,
+        host,
+      );
     }
     assert.equal(receiver.requests.length, 0);
   });
@@ -370,7 +493,9 @@ describe('A callback receiver that answers with a redirect', function () {
   let target: Receiver;
   before(async function () {
     target = await startReceiver(await freePort(), (res) => res.writeHead(204).end());
-    redirecting = await startReceiver(await freePort(), (res) => res.writeHead(302, { location: `http://127.0.0.1:${target.port}/hook` }).end());
+    redirecting = await startReceiver(await freePort(), (res) =>
+      res.writeHead(302, { location: `http://127.0.0.1:${target.port}/hook` }).end(),
+    );
     // Both are allow-listed: the redirect is refused for being one, not for where it points.
     const allow = `127.0.0.1:${redirecting.port},127.0.0.1:${target.port}`;
     service = await TestService.start({ env: { CALLBACK_SECRET: callbackSecret, CALLBACK_ALLOW_HOSTS: allow } });
@@ -381,9 +506,14 @@ describe('A callback receiver that answers with a redirect', function () {
     await target.close();
   });
 
-  it('is not followed: delivery is recorded as failed, and the redirect\'s target gets nothing', async function () {
+  it("is not followed: delivery is recorded as failed, and the redirect's target gets nothing", async function () {
     const jobId = uniqueJobId('redirected');
-    await service.submit({ type: 'sleep', input: { seconds: 0 }, jobId, callbackUrl: `http://127.0.0.1:${redirecting.port}/hook` });
+    await service.submit({
+      type: 'sleep',
+      input: { seconds: 0 },
+      jobId,
+      callbackUrl: `http://127.0.0.1:${redirecting.port}/hook`,
+    });
     const job = await service.waitFor(jobId, (current) => current.callback?.status !== 'pending', 30_000);
     assert.equal(job.callback?.status, 'failed');
     assert.equal(job.callback?.attempts, 1);

@@ -68,7 +68,7 @@ describe('Cancelling a job', function () {
     assert.equal(cancelled.result, null);
   });
 
-  it('kills a running command\'s process', async function () {
+  it("kills a running command's process", async function () {
     const jobId = uniqueJobId('command');
     // Outside /tmp, which is private to each attempt of a root worker.
     const scratch = await commandScratchDir();

@@ -31,7 +31,10 @@ async function eventually(check: () => Promise<boolean>, what: string, timeoutMs
 describe('The generated client types', function () {
   it('are current with the OpenAPI document (else: npm run client:generate)', function () {
     this.timeout(30_000);
-    const check = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/generate-client.ts', '--check'], { cwd: root, encoding: 'utf8' });
+    const check = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/generate-client.ts', '--check'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     assert.equal(check.status, 0, check.stderr);
   });
 });
@@ -51,7 +54,12 @@ describe('Reading an event stream', function () {
   }
 
   it('parses named events, multi-line data and any line ending, and skips comments', async function () {
-    const events = await eventsOf(': keep-alive\n\nevent: job\ndata: {"a":', '1}\r', '\n\r\ndata:first\rdata: second\n\n', 'event: job\ndata: unfinished');
+    const events = await eventsOf(
+      ': keep-alive\n\nevent: job\ndata: {"a":',
+      '1}\r',
+      '\n\r\ndata:first\rdata: second\n\n',
+      'event: job\ndata: unfinished',
+    );
     assert.deepEqual(events, [
       { event: 'job', data: '{"a":1}' },
       { event: 'message', data: 'first\nsecond' },
@@ -100,11 +108,15 @@ describe('The TypeScript client', function () {
     await assertRefused(client.cancel(jobId), 409, 'conflict');
   });
 
-  it('throws JobsApiError with the contract\'s error body', async function () {
+  it("throws JobsApiError with the contract's error body", async function () {
     const { client } = service;
     const missing = await assertRefused(client.get('no-such-job'), 404, 'not_found');
     assert.equal(missing.message, 'no job with id "no-such-job"');
-    const invalid = await assertRefused(client.submit({ type: 'sleep', input: { seconds: -1 } }), 400, 'invalid_request');
+    const invalid = await assertRefused(
+      client.submit({ type: 'sleep', input: { seconds: -1 } }),
+      400,
+      'invalid_request',
+    );
     assert.ok(invalid.details && invalid.details.length > 0);
     await assertRefused(client.submit({ type: 'sleep', input: { seconds: 0 } }, { wait: 61 }), 400, 'invalid_request');
   });
@@ -145,12 +157,18 @@ describe('The TypeScript client', function () {
     const jobs: Job[] = [];
     for await (const job of client.events(jobId)) jobs.push(job);
     assert.equal(jobs.at(-1)?.status, 'succeeded');
-    assert.ok(jobs.some((job) => job.status === 'running' && job.progress !== null), 'progress was streamed');
+    assert.ok(
+      jobs.some((job) => job.status === 'running' && job.progress !== null),
+      'progress was streamed',
+    );
     for (const job of jobs) assert.equal(job.jobId, jobId);
 
     const again: Job[] = [];
     for await (const job of client.events(jobId)) again.push(job);
-    assert.deepEqual(again.map((job) => job.status), ['succeeded']);
+    assert.deepEqual(
+      again.map((job) => job.status),
+      ['succeeded'],
+    );
     await assertRefused(client.events('no-such-job').next(), 404, 'not_found');
   });
 

@@ -28,14 +28,25 @@ describe('The command job type', function () {
 
   it('fails the attempt on a non-zero exit, with the exit code and stderr in the error', async function () {
     const jobId = uniqueJobId('exit');
-    const { body } = await service.submit({ type: 'command', input: { command: 'exit-with', args: ['3'] }, jobId }, '?wait=10');
+    const { body } = await service.submit(
+      { type: 'command', input: { command: 'exit-with', args: ['3'] }, jobId },
+      '?wait=10',
+    );
     assert.equal(body.status, 'failed');
     assert.equal(body.error?.type, 'CommandExitedError');
     assert.match(body.error?.message ?? '', /exited with code 3: exiting with 3/);
   });
 
   it('refuses with 400 a command outside the commands directory, through .. or a symlink, and starts nothing', async function () {
-    const commands = ['../outside-command', 'escape-link', 'chain-link', '/bin/sh', 'no-such-command', 'not-executable', '.'];
+    const commands = [
+      '../outside-command',
+      'escape-link',
+      'chain-link',
+      '/bin/sh',
+      'no-such-command',
+      'not-executable',
+      '.',
+    ];
     for (const command of commands) {
       const jobId = uniqueJobId('outside');
       const { status, body } = await service.submit({ type: 'command', input: { command }, jobId });
@@ -46,7 +57,10 @@ describe('The command job type', function () {
   });
 
   it('runs a command through a symlink that stays inside the commands directory', async function () {
-    const { body } = await service.submit({ type: 'command', input: { command: 'inside-link', args: ['via link'] } }, '?wait=10');
+    const { body } = await service.submit(
+      { type: 'command', input: { command: 'inside-link', args: ['via link'] } },
+      '?wait=10',
+    );
     assert.equal(body.status, 'succeeded');
     assert.match((body.result as CommandResult).stdout, /^via link\n/);
   });
@@ -54,7 +68,11 @@ describe('The command job type', function () {
   it('refuses with 400 an argument or an env value holding a NUL character, which no process can be given', async function () {
     for (const input of [{ args: ['a\u0000b'] }, { env: { GREETING: 'a\u0000b' } }]) {
       const jobId = uniqueJobId('nul');
-      const { status, body } = await service.submit({ type: 'command', input: { command: 'echo-args', ...input }, jobId });
+      const { status, body } = await service.submit({
+        type: 'command',
+        input: { command: 'echo-args', ...input },
+        jobId,
+      });
       assert.equal(status, 400, JSON.stringify(input));
       assert.match((body as unknown as { error: { message: string } }).error.message, /NUL/);
       assert.equal(await service.countWorkflows(`WorkflowId = '${jobId}'`), 0);
@@ -66,15 +84,39 @@ describe('The command job type', function () {
     assert.equal(byManifest.body.status, 'timed_out', JSON.stringify(byManifest.body));
     assert.equal(byManifest.body.maxAttempts, 2);
     const jobId = uniqueJobId('body-wins');
-    const byBody = await service.submit({ type: 'command', input: { command: 'slow-exit' }, timeoutSeconds: 60, retry: { maxAttempts: 1 }, jobId }, '?wait=2');
-    assert.equal(byBody.status, 202, 'the 60 s timeout of the body, not the manifest\'s 1 s');
+    const byBody = await service.submit(
+      { type: 'command', input: { command: 'slow-exit' }, timeoutSeconds: 60, retry: { maxAttempts: 1 }, jobId },
+      '?wait=2',
+    );
+    assert.equal(byBody.status, 202, "the 60 s timeout of the body, not the manifest's 1 s");
     assert.equal(byBody.body.maxAttempts, 1);
     await service.cancel(jobId);
   });
 
   it('passes any arguments to the process exactly as given, with no shell in between', async function () {
-    const shellish = fc.constantFrom('$HOME', '`id`', '$(id)', '; echo x', '| cat', '&&', '*', '~', '"', "'", '\\', '\n', ' ', '%s', '-n', '--');
-    const argument = fc.oneof(shellish, fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary-ascii' }).map((text) => text.replaceAll('\0', '')));
+    const shellish = fc.constantFrom(
+      '$HOME',
+      '`id`',
+      '$(id)',
+      '; echo x',
+      '| cat',
+      '&&',
+      '*',
+      '~',
+      '"',
+      "'",
+      '\\',
+      '\n',
+      ' ',
+      '%s',
+      '-n',
+      '--',
+    );
+    const argument = fc.oneof(
+      shellish,
+      fc.string({ unit: 'grapheme' }),
+      fc.string({ unit: 'binary-ascii' }).map((text) => text.replaceAll('\0', '')),
+    );
     await fc.assert(
       fc.asyncProperty(fc.array(argument, { maxLength: 8 }), async (args) => {
         const { body } = await service.submit({ type: 'command', input: { command: 'print-args', args } }, '?wait=10');
@@ -93,7 +135,13 @@ describe('The command job type', function () {
     assert.equal(body.status, 'succeeded');
     const variables = (body.result as CommandResult).stdout.split('\0').filter(Boolean).sort();
     // The base the README documents, and the worker's pid (a pid namespace hides it); nothing of the worker's own environment.
-    assert.deepEqual(variables, ['EMPTY=', 'GREETING=hi', `JOBS_WORKER_PID=${process.pid}`, 'LANG=C.UTF-8', 'PATH=/usr/local/bin:/usr/bin:/bin']);
+    assert.deepEqual(variables, [
+      'EMPTY=',
+      'GREETING=hi',
+      `JOBS_WORKER_PID=${process.pid}`,
+      'LANG=C.UTF-8',
+      'PATH=/usr/local/bin:/usr/bin:/bin',
+    ]);
   });
 
   it('keeps at most 64 KiB of stdout and of stderr, and says it truncated them', async function () {
@@ -107,7 +155,11 @@ describe('The command job type', function () {
 
   it('refuses LD_* variables in env with 400, so a request cannot preload a library', async function () {
     const jobId = uniqueJobId('preload');
-    const { status } = await service.submit({ type: 'command', input: { command: 'echo-args', env: { LD_PRELOAD: '/tmp/evil.so' } }, jobId });
+    const { status } = await service.submit({
+      type: 'command',
+      input: { command: 'echo-args', env: { LD_PRELOAD: '/tmp/evil.so' } },
+      jobId,
+    });
     assert.equal(status, 400);
     assert.equal(await service.countWorkflows(`WorkflowId = '${jobId}'`), 0);
   });

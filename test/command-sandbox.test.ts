@@ -14,7 +14,8 @@ import { startWorkerPart, type Part } from './support/processes.js';
 import { commandsDir, TestService, uniqueJobId } from './support/service.js';
 
 const isRoot = process.getuid?.() === 0;
-const errorOf = (body: unknown): { code: string; message: string } => (body as { error: { code: string; message: string } }).error;
+const errorOf = (body: unknown): { code: string; message: string } =>
+  (body as { error: { code: string; message: string } }).error;
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 /** Running or stopped: a zombie has ended, only its parent (here init, which may be slow) has not reaped it. */
 function isAlive(pid: number): boolean {
@@ -35,16 +36,31 @@ async function readPids(pidFile: string, count = 3, timeoutMs = 10_000): Promise
     const words = (await readFile(pidFile, 'utf8').catch(() => '')).trim().split(' ');
     const pids = words.slice(0, -1).map(Number);
     const namespace = words.at(-1) ?? '';
-    if (pids.length === count && pids.every((pid) => pid > 0) && namespace.startsWith('pid:[')) return hostPids(pids, namespace);
+    if (pids.length === count && pids.every((pid) => pid > 0) && namespace.startsWith('pid:['))
+      return hostPids(pids, namespace);
     if (Date.now() > deadline) throw new Error(`no pids in ${pidFile}`);
     await delay(50);
   }
 }
 
 /** A context for running the handler in this process, with the progress it reports. */
-function directContext(signal = new AbortController().signal): { jobId: string; attempt: number; signal: AbortSignal; progress: (percent: number, message: string | null) => void; reported: [number, string | null][] } {
+function directContext(signal = new AbortController().signal): {
+  jobId: string;
+  attempt: number;
+  signal: AbortSignal;
+  progress: (percent: number, message: string | null) => void;
+  reported: [number, string | null][];
+} {
   const reported: [number, string | null][] = [];
-  return { jobId: uniqueJobId('direct'), attempt: 1, signal, progress: (percent, message) => { reported.push([percent, message]); }, reported };
+  return {
+    jobId: uniqueJobId('direct'),
+    attempt: 1,
+    signal,
+    progress: (percent, message) => {
+      reported.push([percent, message]);
+    },
+    reported,
+  };
 }
 
 /** Resolves once none of the pids is alive; fails after `timeoutMs`. */
@@ -56,7 +72,7 @@ async function allGone(pids: readonly number[], timeoutMs: number): Promise<void
   }
 }
 
-describe('A command\'s env cannot make an interpreter run code', function () {
+describe("A command's env cannot make an interpreter run code", function () {
   let service: TestService;
   let scratch: string;
   let marker: string;
@@ -75,14 +91,18 @@ describe('A command\'s env cannot make an interpreter run code', function () {
     await rm(marker, { force: true });
   });
 
-  it('refuses with 400, naming it, every variable the command\'s manifest does not declare, and starts nothing', async function () {
+  it("refuses with 400, naming it, every variable the command's manifest does not declare, and starts nothing", async function () {
     const tricks: [string, string, string][] = [
       ['greet-bash', 'BASH_ENV', `$(touch ${marker})`],
       ['greet-bash', 'ENV', `$(touch ${marker})`],
       ['greet-bash', 'SHELLOPTS', 'xtrace'],
       ['greet-bash', 'PS4', `$(touch ${marker})`],
       ['greet-sh', 'ENV', `$(touch ${marker})`],
-      ['greet-node', 'NODE_OPTIONS', `--import=data:text/javascript,import('fs').then((fs)=>fs.writeFileSync('${marker}',''))`],
+      [
+        'greet-node',
+        'NODE_OPTIONS',
+        `--import=data:text/javascript,import('fs').then((fs)=>fs.writeFileSync('${marker}',''))`,
+      ],
       ['greet-python', 'PYTHONSTARTUP', marker],
       ['greet-python', 'PYTHONPATH', scratch],
       ['greet-sh', 'PERL5OPT', '-Mstrict'],
@@ -99,10 +119,17 @@ describe('A command\'s env cannot make an interpreter run code', function () {
     ];
     for (const [command, name, value] of tricks) {
       const jobId = uniqueJobId('trick');
-      const { status, body } = await service.submit({ type: 'command', input: { command, env: { GREETING: 'hi', [name]: value } }, jobId });
+      const { status, body } = await service.submit({
+        type: 'command',
+        input: { command, env: { GREETING: 'hi', [name]: value } },
+        jobId,
+      });
       assert.equal(status, 400, `${command} with ${JSON.stringify(name)}`);
       assert.equal(errorOf(body).code, 'invalid_request');
-      assert.ok(errorOf(body).message.includes(JSON.stringify(name)), `the message names ${JSON.stringify(name)}: ${errorOf(body).message}`);
+      assert.ok(
+        errorOf(body).message.includes(JSON.stringify(name)),
+        `the message names ${JSON.stringify(name)}: ${errorOf(body).message}`,
+      );
       assert.equal(await service.countWorkflows(`WorkflowId = '${jobId}'`), 0);
     }
     assert.equal(existsSync(marker), false);
@@ -112,14 +139,18 @@ describe('A command\'s env cannot make an interpreter run code', function () {
     for (const name of ['__proto__', 'constructor', 'prototype']) {
       const jobId = uniqueJobId('proto');
       // A computed key: an own property, as JSON.parse makes it.
-      const { status, body } = await service.submit({ type: 'command', input: { command: 'greet-bash', env: { [name]: 'x' } }, jobId });
+      const { status, body } = await service.submit({
+        type: 'command',
+        input: { command: 'greet-bash', env: { [name]: 'x' } },
+        jobId,
+      });
       assert.equal(status, 400, name);
       assert.ok(errorOf(body).message.includes(JSON.stringify(name)), errorOf(body).message);
       assert.equal(await service.countWorkflows(`WorkflowId = '${jobId}'`), 0);
     }
   });
 
-  it('passes a declared variable\'s value to bash, dash, node and python3 as plain text that runs nothing', async function () {
+  it("passes a declared variable's value to bash, dash, node and python3 as plain text that runs nothing", async function () {
     const values = [
       `$(touch ${marker})`,
       `\`touch ${marker}\``,
@@ -130,7 +161,10 @@ describe('A command\'s env cannot make an interpreter run code', function () {
     ];
     for (const command of ['greet-bash', 'greet-sh', 'greet-node', 'greet-python']) {
       for (const value of values) {
-        const { body } = await service.submit({ type: 'command', input: { command, env: { GREETING: value } } }, '?wait=10');
+        const { body } = await service.submit(
+          { type: 'command', input: { command, env: { GREETING: value } } },
+          '?wait=10',
+        );
         assert.equal(body.status, 'succeeded', `${command}: ${JSON.stringify(body.error)}`);
         // The value, exactly: the result shows it masked, and only the whole value is.
         assert.equal((body.result as CommandResult).stdout, 'greeting=***\n', command);
@@ -139,11 +173,20 @@ describe('A command\'s env cannot make an interpreter run code', function () {
     }
   });
 
-  it('refuses an undeclared variable at the worker too, when a request reaches it without the API\'s check', async function () {
+  it("refuses an undeclared variable at the worker too, when a request reaches it without the API's check", async function () {
     const settings = { commandsDir, commandSandbox: commandSandboxOf(loadConfig({})) };
-    const context = { jobId: uniqueJobId('direct'), attempt: 1, signal: new AbortController().signal, progress: () => undefined };
+    const context = {
+      jobId: uniqueJobId('direct'),
+      attempt: 1,
+      signal: new AbortController().signal,
+      progress: () => undefined,
+    };
     await assert.rejects(
-      commandJob.run({ command: 'greet-bash', env: { GREETING: 'hi', BASH_ENV: `$(touch ${marker})` } }, context, settings),
+      commandJob.run(
+        { command: 'greet-bash', env: { GREETING: 'hi', BASH_ENV: `$(touch ${marker})` } },
+        context,
+        settings,
+      ),
       (err: Error) => err.name === 'UnrecoverableError' && err.message.includes('"BASH_ENV"'),
     );
     assert.equal(existsSync(marker), false);
@@ -162,21 +205,57 @@ describe('A command\'s env cannot make an interpreter run code', function () {
     }
   });
 
-  it('refuses every env of a command whose manifest declares an interpreter\'s or the loader\'s variable', async function () {
+  it("refuses every env of a command whose manifest declares an interpreter's or the loader's variable", async function () {
     const dir = await mkdtemp(join(tmpdir(), 'commands-'));
     try {
       await writeFile(join(dir, 'tool'), '#!/bin/sh\necho tool\n', { mode: 0o755 });
       const names = [
-        'BASH_ENV', 'NODE_OPTIONS', 'PYTHONSTARTUP', 'LD_PRELOAD', 'PATH',
-        'HOME', 'LUA_INIT', 'OPENSSL_CONF', 'JDK_JAVA_OPTIONS', 'CLASSPATH', 'GIT_SSH_COMMAND', 'git_config_parameters', 'NODE_V8_COVERAGE',
-        'TZ', 'TZDIR', 'HOSTALIASES', 'RES_OPTIONS', 'LOCALDOMAIN', 'NLSPATH', 'BASH_XTRACEFD', 'EDITOR', 'VISUAL', 'PAGER', 'LESSOPEN',
-        'SSH_ASKPASS', 'PHPRC', 'GEM_HOME', 'BUNDLE_GEMFILE', 'NPM_CONFIG_PREFIX', 'PIP_INDEX_URL', 'XDG_CONFIG_HOME', 'TMPDIR',
-        'http_proxy', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY', 'JOBS_WORKER_PID',
+        'BASH_ENV',
+        'NODE_OPTIONS',
+        'PYTHONSTARTUP',
+        'LD_PRELOAD',
+        'PATH',
+        'HOME',
+        'LUA_INIT',
+        'OPENSSL_CONF',
+        'JDK_JAVA_OPTIONS',
+        'CLASSPATH',
+        'GIT_SSH_COMMAND',
+        'git_config_parameters',
+        'NODE_V8_COVERAGE',
+        'TZ',
+        'TZDIR',
+        'HOSTALIASES',
+        'RES_OPTIONS',
+        'LOCALDOMAIN',
+        'NLSPATH',
+        'BASH_XTRACEFD',
+        'EDITOR',
+        'VISUAL',
+        'PAGER',
+        'LESSOPEN',
+        'SSH_ASKPASS',
+        'PHPRC',
+        'GEM_HOME',
+        'BUNDLE_GEMFILE',
+        'NPM_CONFIG_PREFIX',
+        'PIP_INDEX_URL',
+        'XDG_CONFIG_HOME',
+        'TMPDIR',
+        'http_proxy',
+        'HTTPS_PROXY',
+        'ALL_PROXY',
+        'NO_PROXY',
+        'JOBS_WORKER_PID',
       ];
       for (const name of names) {
         await writeFile(join(dir, 'tool.json'), JSON.stringify({ env: ['GREETING', name] }));
         const check = await commandJob.checkInput!({ command: 'tool', env: { GREETING: 'hi' } }, { commandsDir: dir });
-        assert.match('problem' in check ? check.problem : '', new RegExp(`manifest of command "tool" is invalid: env.1: "${name}" lets a value run code`), name);
+        assert.match(
+          'problem' in check ? check.problem : '',
+          new RegExp(`manifest of command "tool" is invalid: env.1: "${name}" lets a value run code`),
+          name,
+        );
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -194,7 +273,7 @@ describe('A command runs as an unprivileged user', function () {
     await service?.teardown();
   });
 
-  it('runs as nobody, with nobody\'s group and no other, when the worker is root, and no set-uid program raises that', async function () {
+  it("runs as nobody, with nobody's group and no other, when the worker is root, and no set-uid program raises that", async function () {
     const { body } = await service.submit({ type: 'command', input: { command: 'print-ids' } }, '?wait=10');
     assert.equal(body.status, 'succeeded', JSON.stringify(body.error));
     assert.equal((body.result as CommandResult).stdout, '65534\n65534\n65534\nNoNewPrivs:\t1\n');
@@ -205,7 +284,11 @@ describe('A command that exceeds a resource limit fails its attempt, and the wor
   let service: TestService;
   before(async function () {
     service = await TestService.start({
-      env: { JOBS_COMMAND_MAX_PROCESSES: '32', JOBS_COMMAND_MEMORY_BYTES: String(1024 * 1024 * 1024), JOBS_COMMAND_CPU_SECONDS: '2' },
+      env: {
+        JOBS_COMMAND_MAX_PROCESSES: '32',
+        JOBS_COMMAND_MEMORY_BYTES: String(1024 * 1024 * 1024),
+        JOBS_COMMAND_CPU_SECONDS: '2',
+      },
     });
   });
   after(async function () {
@@ -258,7 +341,10 @@ describe('Nothing a command starts outlives its attempt', function () {
   });
 
   it('kills the background children when the command exits, and does not wait for the pipes they hold', async function () {
-    const { body } = await service.submit({ type: 'command', input: { command: 'leave-background', env: { PID_FILE: pidFile } } }, '?wait=10');
+    const { body } = await service.submit(
+      { type: 'command', input: { command: 'leave-background', env: { PID_FILE: pidFile } } },
+      '?wait=10',
+    );
     assert.equal(body.status, 'succeeded');
     assert.equal((body.result as CommandResult).stdout, '::progress 10 started\n');
     await allGone(await readPids(pidFile), 1000);
@@ -266,7 +352,11 @@ describe('Nothing a command starts outlives its attempt', function () {
 
   it('kills the command and its background children, even one ignoring SIGTERM, when the job is cancelled', async function () {
     const jobId = uniqueJobId('cancel');
-    await service.submit({ type: 'command', input: { command: 'leave-background', args: ['wait'], env: { PID_FILE: pidFile } }, jobId });
+    await service.submit({
+      type: 'command',
+      input: { command: 'leave-background', args: ['wait'], env: { PID_FILE: pidFile } },
+      jobId,
+    });
     const pids = await readPids(pidFile);
     await service.waitFor(jobId, ['running']);
     await service.cancel(jobId);
@@ -276,13 +366,18 @@ describe('Nothing a command starts outlives its attempt', function () {
 
   it('kills the command and its background children, even one ignoring SIGTERM, when the attempt times out', async function () {
     const jobId = uniqueJobId('timeout');
-    await service.submit({ type: 'command', input: { command: 'leave-background', args: ['wait'], env: { PID_FILE: pidFile } }, jobId, timeoutSeconds: 1 });
+    await service.submit({
+      type: 'command',
+      input: { command: 'leave-background', args: ['wait'], env: { PID_FILE: pidFile } },
+      jobId,
+      timeoutSeconds: 1,
+    });
     const pids = await readPids(pidFile);
     await service.waitFor(jobId, ['timed_out'], 10_000);
     await allGone(pids, 3000);
   });
 
-  it('kills a process that left the attempt\'s process group and session (setsid) when the command exits', async function () {
+  it("kills a process that left the attempt's process group and session (setsid) when the command exits", async function () {
     if (!isRoot) this.skip();
     const settings = { commandsDir, commandSandbox: commandSandboxOf(loadConfig({})) };
     const run = commandJob.run({ command: 'escape-session', env: { PID_FILE: pidFile } }, directContext(), settings);
@@ -311,7 +406,7 @@ describe('A command dies with its worker', function () {
     await rm(scratch, { recursive: true, force: true });
   });
 
-  it('kills the command and its background children within a second of the worker\'s SIGKILL', async function () {
+  it("kills the command and its background children within a second of the worker's SIGKILL", async function () {
     worker = await startWorkerPart({
       temporalAddress: service.config.temporalAddress,
       taskQueuePrefix: service.config.JOBS_TASK_QUEUE_PREFIX,
@@ -319,7 +414,10 @@ describe('A command dies with its worker', function () {
       queues: { normal: 2 },
       client: service.temporal.client,
     });
-    await service.submit({ type: 'command', input: { command: 'leave-background', args: ['wait'], env: { PID_FILE: pidFile } } });
+    await service.submit({
+      type: 'command',
+      input: { command: 'leave-background', args: ['wait'], env: { PID_FILE: pidFile } },
+    });
     const pids = await readPids(pidFile, 3, 30_000);
     assert.equal(pids.length, 3);
     assert.ok(pids.every(isAlive));
@@ -330,7 +428,10 @@ describe('A command dies with its worker', function () {
 
 describe('Each attempt of a root worker has namespaces of its own', function () {
   let scratch: string;
-  const settings = (env: Record<string, string> = {}) => ({ commandsDir, commandSandbox: commandSandboxOf(loadConfig(env)) });
+  const settings = (env: Record<string, string> = {}) => ({
+    commandsDir,
+    commandSandbox: commandSandboxOf(loadConfig(env)),
+  });
   before(async function () {
     if (!isRoot) this.skip();
     scratch = await commandScratchDir();
@@ -342,7 +443,12 @@ describe('Each attempt of a root worker has namespaces of its own', function () 
   it('does not see, in /proc, the processes of another attempt running as the same user, nor their env', async function () {
     const pidFile = join(scratch, 'hold-secret.pid');
     const holder = new AbortController();
-    const held = commandJob.run({ command: 'hold-secret', env: { SECRET: 'held-by-another-tenant', PID_FILE: pidFile } }, directContext(holder.signal), settings())
+    const held = commandJob
+      .run(
+        { command: 'hold-secret', env: { SECRET: 'held-by-another-tenant', PID_FILE: pidFile } },
+        directContext(holder.signal),
+        settings(),
+      )
       .catch((err: unknown) => err);
     try {
       for (let waited = 0; !existsSync(pidFile); waited += 20) {
@@ -357,7 +463,7 @@ describe('Each attempt of a root worker has namespaces of its own', function () 
     }
   });
 
-  it('has no network but a down loopback by default (not the worker\'s, so not Temporal\'s port), and the worker\'s with JOBS_COMMAND_NETWORK=host', async function () {
+  it("has no network but a down loopback by default (not the worker's, so not Temporal's port), and the worker's with JOBS_COMMAND_NETWORK=host", async function () {
     const { createServer } = await import('node:net');
     const server = createServer((socket) => socket.end());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -365,7 +471,11 @@ describe('Each attempt of a root worker has namespaces of its own', function () 
       const port = String((server.address() as { port: number }).port);
       const none = await commandJob.run({ command: 'reach-port', args: [port] }, directContext(), settings());
       assert.equal(none.stdout, 'unreachable\n');
-      const host = await commandJob.run({ command: 'reach-port', args: [port] }, directContext(), settings({ JOBS_COMMAND_NETWORK: 'host' }));
+      const host = await commandJob.run(
+        { command: 'reach-port', args: [port] },
+        directContext(),
+        settings({ JOBS_COMMAND_NETWORK: 'host' }),
+      );
       assert.equal(host.stdout, 'connected\n');
     } finally {
       server.close();
@@ -389,7 +499,9 @@ describe('Each attempt of a root worker has namespaces of its own', function () 
 
   it('runs each attempt as a uid of its own from JOBS_COMMAND_UIDS, with that number as its only group', async function () {
     const uidSettings = settings({ JOBS_COMMAND_UIDS: '200000-200001' });
-    const results = await Promise.all([1, 2].map(() => commandJob.run({ command: 'print-ids', args: ['0.5'] }, directContext(), uidSettings)));
+    const results = await Promise.all(
+      [1, 2].map(() => commandJob.run({ command: 'print-ids', args: ['0.5'] }, directContext(), uidSettings)),
+    );
     const uids = results.map(({ stdout }) => {
       const [uid, gid, groups, noNewPrivs] = stdout.split('\n');
       assert.equal(gid, uid);
@@ -397,12 +509,15 @@ describe('Each attempt of a root worker has namespaces of its own', function () 
       assert.equal(noNewPrivs, 'NoNewPrivs:\t1');
       return Number(uid);
     });
-    assert.ok(uids.every((uid) => uid >= 200_000 && uid <= 200_001), String(uids));
+    assert.ok(
+      uids.every((uid) => uid >= 200_000 && uid <= 200_001),
+      String(uids),
+    );
     assert.notEqual(uids[0], uids[1], 'two attempts at once');
   });
 });
 
-describe('A command\'s output', function () {
+describe("A command's output", function () {
   const settings = { commandsDir, commandSandbox: commandSandboxOf(loadConfig({})) };
 
   it('keeps 64 KiB of 40 MB printed without a newline within seconds, the event loop free, and still reads a progress line after', async function () {
@@ -428,14 +543,17 @@ describe('A command\'s output', function () {
     }
   });
 
-  it('carries no env value of 4 characters or more: *** in the error\'s stderr tail, the result\'s stdout and stderr, and progress', async function () {
+  it("carries no env value of 4 characters or more: *** in the error's stderr tail, the result's stdout and stderr, and progress", async function () {
     const env = { SECRET: 'hunter2-the-secret', SHORT: 'abc' };
     const failing = directContext();
-    await assert.rejects(commandJob.run({ command: 'echo-secret', args: ['3'], env }, failing, settings), (err: Error) => {
-      assert.equal(err.name, 'CommandExitedError');
-      assert.equal(err.message, '"echo-secret" exited with code 3: err *** abc');
-      return true;
-    });
+    await assert.rejects(
+      commandJob.run({ command: 'echo-secret', args: ['3'], env }, failing, settings),
+      (err: Error) => {
+        assert.equal(err.name, 'CommandExitedError');
+        assert.equal(err.message, '"echo-secret" exited with code 3: err *** abc');
+        return true;
+      },
+    );
     const context = directContext();
     const result = await commandJob.run({ command: 'echo-secret', env }, context, settings);
     assert.equal(result.stdout, 'out *** abc\n::progress 10 at ***\n');

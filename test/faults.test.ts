@@ -11,7 +11,15 @@ import { pollMaxAgeMs } from '../src/api/polled-jobs.js';
 import type { ErrorBody } from '../src/contract/errors.js';
 import type { Job } from '../src/contract/job.js';
 import { isFinished } from '../src/workflows/job-state.js';
-import { freePort, httpRequest, startApiPart, startTemporalPart, startWorkerPart, stopAllParts, type Part } from './support/processes.js';
+import {
+  freePort,
+  httpRequest,
+  startApiPart,
+  startTemporalPart,
+  startWorkerPart,
+  stopAllParts,
+  type Part,
+} from './support/processes.js';
 import { commandsDir } from './support/service.js';
 
 interface Reply {
@@ -44,14 +52,23 @@ describe('Faults: nothing accepted is lost when a part dies', function () {
     (temporal = await startTemporalPart({ port: temporalPort, uiPort, dbFile: join(dataDir, 'temporal.sqlite') }));
   // `normal` has a slot for each of the 20 jobs the worker fault runs at once; `low` has 2, so jobs queue there.
   const startWorker = async (): Promise<Part> =>
-    (worker = await startWorkerPart({ temporalAddress: temporalAddress(), taskQueuePrefix, commandsDir, queues: { normal: 20, low: 2 }, client }));
+    (worker = await startWorkerPart({
+      temporalAddress: temporalAddress(),
+      taskQueuePrefix,
+      commandsDir,
+      queues: { normal: 20, low: 2 },
+      client,
+    }));
   const startApi = async (): Promise<Part> =>
     (api = await startApiPart({ port: apiPort, temporalAddress: temporalAddress(), taskQueuePrefix, commandsDir }));
 
   /** A request to the API; any 5xx but 503 `unavailable` is a server error. */
   async function call(method: string, path: string, body?: unknown): Promise<Reply> {
     const started = performance.now();
-    const { status, text, headers } = await httpRequest(`http://127.0.0.1:${apiPort}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const { status, text, headers } = await httpRequest(`http://127.0.0.1:${apiPort}${path}`, {
+      method,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
     const parsed: unknown = text ? JSON.parse(text) : undefined;
     const unavailable = status === 503 && (parsed as ErrorBody).error.code === 'unavailable';
     if (status >= 500 && !unavailable) ledger.serverErrors++;
@@ -69,12 +86,22 @@ describe('Faults: nothing accepted is lost when a part dies', function () {
   async function statusesOf(jobIds: readonly string[]): Promise<Map<string, Job>> {
     const replies = await Promise.all(jobIds.map((jobId) => call('GET', `/api/v1/jobs/${jobId}`)));
     for (const [i, reply] of replies.entries()) {
-      assert.ok(reply.status === 200 || reply.status === 503, `poll of ${jobIds[i]} answered ${reply.status}: ${JSON.stringify(reply.body)}`);
+      assert.ok(
+        reply.status === 200 || reply.status === 503,
+        `poll of ${jobIds[i]} answered ${reply.status}: ${JSON.stringify(reply.body)}`,
+      );
     }
-    return new Map(replies.flatMap((reply, i) => (reply.status === 200 ? [[jobIds[i]!, reply.body as Job] as const] : [])));
+    return new Map(
+      replies.flatMap((reply, i) => (reply.status === 200 ? [[jobIds[i]!, reply.body as Job] as const] : [])),
+    );
   }
 
-  async function waitUntil(jobIds: readonly string[], holds: (jobs: Job[]) => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  async function waitUntil(
+    jobIds: readonly string[],
+    holds: (jobs: Job[]) => boolean,
+    what: string,
+    timeoutMs = 20_000,
+  ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let jobs: Job[] = [];
     while (Date.now() < deadline) {
@@ -107,7 +134,8 @@ describe('Faults: nothing accepted is lost when a part dies', function () {
 
   // The parts run with no API keys: every job is the default tenant's.
   const workflowIdFor = (jobId: string): string => workflowIdOf(defaultTenant, jobId);
-  const workflowsWithId = async (jobId: string): Promise<number> => (await client.workflow.count(`WorkflowId = '${workflowIdFor(jobId)}'`)).count;
+  const workflowsWithId = async (jobId: string): Promise<number> =>
+    (await client.workflow.count(`WorkflowId = '${workflowIdFor(jobId)}'`)).count;
 
   before(async function () {
     dataDir = await mkdtemp(join(tmpdir(), 'durable-jobs-faults-'));
@@ -143,8 +171,14 @@ describe('Faults: nothing accepted is lost when a part dies', function () {
 
     const statuses = replies.map((reply) => reply.status);
     assert.equal(statuses.filter((status) => status === 202).length, 1, `statuses: ${statuses.join(' ')}`);
-    assert.ok(statuses.slice(100).every((status) => status === 200 || status === 202), `statuses: ${statuses.join(' ')}`);
-    assert.ok(statuses.every((status) => status === 200 || status === 202 || status === 503), `statuses: ${statuses.join(' ')}`);
+    assert.ok(
+      statuses.slice(100).every((status) => status === 200 || status === 202),
+      `statuses: ${statuses.join(' ')}`,
+    );
+    assert.ok(
+      statuses.every((status) => status === 200 || status === 202 || status === 503),
+      `statuses: ${statuses.join(' ')}`,
+    );
     assert.equal(await workflowsWithId(jobId), 1);
     assert.deepEqual(await lostAmong([jobId]), []);
   });
@@ -152,9 +186,21 @@ describe('Faults: nothing accepted is lost when a part dies', function () {
   it('finishes all 20 running jobs, each completed once, after the worker is killed and another started', async function () {
     const jobIds = Array.from({ length: 20 }, (_, i) => `worker-kill-${tag}-${i}`);
     // A 2 s heartbeat timeout makes the server notice the dead worker's attempts soon after the kill.
-    const replies = await Promise.all(jobIds.map((jobId) =>
-      submit({ type: 'sleep', input: { seconds: 10 }, jobId, heartbeatTimeoutSeconds: 2, retry: { maxAttempts: 5, initialIntervalSeconds: 1 } })));
-    assert.deepEqual(replies.map((reply) => reply.status), jobIds.map(() => 202));
+    const replies = await Promise.all(
+      jobIds.map((jobId) =>
+        submit({
+          type: 'sleep',
+          input: { seconds: 10 },
+          jobId,
+          heartbeatTimeoutSeconds: 2,
+          retry: { maxAttempts: 5, initialIntervalSeconds: 1 },
+        }),
+      ),
+    );
+    assert.deepEqual(
+      replies.map((reply) => reply.status),
+      jobIds.map(() => 202),
+    );
     // Long enough that no first attempt can finish before the kill, even on a loaded machine.
     await waitUntil(jobIds, (jobs) => jobs.every((job) => job.status === 'running'), 'all running');
 
@@ -167,8 +213,11 @@ describe('Faults: nothing accepted is lost when a part dies', function () {
       const history = await client.workflow.getHandle(workflowIdFor(jobId)).fetchHistory();
       const events = history.events ?? [];
       const completed = events.filter((event) => event.activityTaskCompletedEventAttributes).length;
-      const heartbeatTimeouts = events.filter((event) =>
-        decodeTimeoutType(event.activityTaskTimedOutEventAttributes?.failure?.timeoutFailureInfo?.timeoutType) === 'HEARTBEAT').length;
+      const heartbeatTimeouts = events.filter(
+        (event) =>
+          decodeTimeoutType(event.activityTaskTimedOutEventAttributes?.failure?.timeoutFailureInfo?.timeoutType) ===
+          'HEARTBEAT',
+      ).length;
       assert.equal(completed, 1, `${jobId}: ${completed} completed attempts`);
       assert.ok(heartbeatTimeouts >= 1, `${jobId}: the killed attempt did not time out on its heartbeat`);
     }
@@ -178,19 +227,31 @@ describe('Faults: nothing accepted is lost when a part dies', function () {
     const job = (jobId: string) => ({ type: 'sleep', input: { seconds: 3 }, jobId });
     const running = Array.from({ length: 10 }, (_, i) => `api-kill-${tag}-running-${i}`);
     const replies = await Promise.all(running.map((jobId) => submit(job(jobId))));
-    assert.deepEqual(replies.map((reply) => reply.status), running.map(() => 202));
+    assert.deepEqual(
+      replies.map((reply) => reply.status),
+      running.map(() => 202),
+    );
     await waitUntil(running, (jobs) => jobs.every((j) => j.status === 'running'), 'all running');
 
     // Submits in flight when the API dies: each waits for its 3 s job (?wait=10), so none can be answered before
     // the kill; some started their job, some never reached Temporal. A client that got no answer submits the
     // same request again: 200 for the job that exists, 202 for one that did not.
     const inFlight = Array.from({ length: 10 }, (_, i) => `api-kill-${tag}-in-flight-${i}`);
-    const outcomes = inFlight.map((jobId) => call('POST', '/api/v1/jobs?wait=10', job(jobId)).then((reply) => reply.status, () => undefined));
+    const outcomes = inFlight.map((jobId) =>
+      call('POST', '/api/v1/jobs?wait=10', job(jobId)).then(
+        (reply) => reply.status,
+        () => undefined,
+      ),
+    );
     await delay(300);
     await api!.kill();
     ledger.faults++;
     const statuses = await Promise.all(outcomes);
-    assert.deepEqual(statuses, inFlight.map(() => undefined), 'a submit was answered although the API was killed while it waited');
+    assert.deepEqual(
+      statuses,
+      inFlight.map(() => undefined),
+      'a submit was answered although the API was killed while it waited',
+    );
     await startApi();
 
     for (const jobId of inFlight) {
@@ -200,15 +261,35 @@ describe('Faults: nothing accepted is lost when a part dies', function () {
     const all = [...running, ...inFlight];
     assert.equal((await statusesOf(all)).size, all.length, 'every job is pollable after the restart');
     assert.deepEqual(await lostAmong(all), []);
-    assert.deepEqual(await Promise.all(all.map(workflowsWithId)), all.map(() => 1));
+    assert.deepEqual(
+      await Promise.all(all.map(workflowsWithId)),
+      all.map(() => 1),
+    );
   });
 
   it('answers 503 while the Temporal server is dead (SIGKILL), and finishes every accepted job once it is back on the same file', async function () {
     const jobIds = Array.from({ length: 8 }, (_, i) => `temporal-stop-${tag}-${i}`);
-    const replies = await Promise.all(jobIds.map((jobId) =>
-      submit({ type: 'sleep', input: { seconds: 3 }, jobId, priority: 'low', heartbeatTimeoutSeconds: 2, retry: { maxAttempts: 5, initialIntervalSeconds: 1 } })));
-    assert.deepEqual(replies.map((reply) => reply.status), jobIds.map(() => 202));
-    await waitUntil(jobIds, (jobs) => jobs.some((job) => job.status === 'running') && jobs.some((job) => job.status === 'queued'), 'running and queued');
+    const replies = await Promise.all(
+      jobIds.map((jobId) =>
+        submit({
+          type: 'sleep',
+          input: { seconds: 3 },
+          jobId,
+          priority: 'low',
+          heartbeatTimeoutSeconds: 2,
+          retry: { maxAttempts: 5, initialIntervalSeconds: 1 },
+        }),
+      ),
+    );
+    assert.deepEqual(
+      replies.map((reply) => reply.status),
+      jobIds.map(() => 202),
+    );
+    await waitUntil(
+      jobIds,
+      (jobs) => jobs.some((job) => job.status === 'running') && jobs.some((job) => job.status === 'queued'),
+      'running and queued',
+    );
 
     await temporal!.kill();
     ledger.faults++;

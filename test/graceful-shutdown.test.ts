@@ -60,7 +60,8 @@ describe('Graceful shutdown of npm start', function () {
       body: JSON.stringify({ type: 'sleep', input: { seconds: 15 }, heartbeatTimeoutSeconds: 2, jobId }),
     });
     assert.equal(submitted.status, 202);
-    const poll = async (): Promise<Job> => JSON.parse((await httpRequest(`${baseUrl}/api/v1/jobs/${jobId}`)).text) as Job;
+    const poll = async (): Promise<Job> =>
+      JSON.parse((await httpRequest(`${baseUrl}/api/v1/jobs/${jobId}`)).text) as Job;
     while ((await poll()).status !== 'running') await new Promise((resolve) => setTimeout(resolve, 200));
 
     // A submit waiting for its job, and an event stream following the running one, when the stop comes.
@@ -82,10 +83,17 @@ describe('Graceful shutdown of npm start', function () {
     const streamed = await streamEnded;
     assert.match(streamed.text, /event: /, 'the event stream ended properly, after its events');
     // Both end as the stop begins, well within the API's 10 s grace for requests in flight.
-    for (const [what, at] of [['the wait', waited.at], ['the stream', streamed.at]] as const) {
+    for (const [what, at] of [
+      ['the wait', waited.at],
+      ['the stream', streamed.at],
+    ] as const) {
       assert.ok(at - stopAt < apiShutdownGraceMs, `${what} ended ${at - stopAt} ms after the stop`);
     }
-    assert.equal((await httpRequest(`${baseUrl}/healthz`).catch(() => undefined))?.status, undefined, 'the API is gone');
+    assert.equal(
+      (await httpRequest(`${baseUrl}/healthz`).catch(() => undefined))?.status,
+      undefined,
+      'the API is gone',
+    );
 
     await startEverything(env);
     let job = await poll();

@@ -21,7 +21,7 @@ describe('Parent jobs with children', function () {
     return (JSON.parse(Buffer.from(payload.data).toString('utf8')) as { childResults?: ChildResult[] }).childResults;
   }
 
-  it('runs the children first, as real jobs, and gives the parent\'s handler their results by index', async function () {
+  it("runs the children first, as real jobs, and gives the parent's handler their results by index", async function () {
     const jobId = uniqueJobId('parent');
     const ownChildId = uniqueJobId('named-child');
     const submitted = await service.submit({
@@ -34,21 +34,32 @@ describe('Parent jobs with children', function () {
       ],
     });
     assert.equal(submitted.status, 202);
-    assert.deepEqual(submitted.body.children, [{ jobId: `${jobId}.0`, status: 'queued' }, { jobId: ownChildId, status: 'queued' }]);
+    assert.deepEqual(submitted.body.children, [
+      { jobId: `${jobId}.0`, status: 'queued' },
+      { jobId: ownChildId, status: 'queued' },
+    ]);
     const child = await service.waitFor(`${jobId}.0`, ['succeeded']);
     assert.deepEqual(child.result, { sleptSeconds: 0.5, message: 'first' });
     const parent = await service.waitFor(jobId, ['succeeded']);
-    assert.deepEqual(parent.children, [{ jobId: `${jobId}.0`, status: 'succeeded' }, { jobId: ownChildId, status: 'succeeded' }]);
+    assert.deepEqual(parent.children, [
+      { jobId: `${jobId}.0`, status: 'succeeded' },
+      { jobId: ownChildId, status: 'succeeded' },
+    ]);
     assert.ok(Date.parse(parent.startedAt!) >= Date.parse(child.finishedAt!), 'the parent ran after its children');
     const given = await childResultsGiven(jobId);
     assert.equal(given?.length, 2);
-    assert.deepEqual(given?.[0], { jobId: `${jobId}.0`, status: 'succeeded', result: { sleptSeconds: 0.5, message: 'first' }, error: null });
+    assert.deepEqual(given?.[0], {
+      jobId: `${jobId}.0`,
+      status: 'succeeded',
+      result: { sleptSeconds: 0.5, message: 'first' },
+      error: null,
+    });
     assert.equal((given?.[1]?.result as { stdout: string }).stdout, 'second\ngreeting=\nhome=unset\n');
     const description = await service.temporal.client.workflow.getHandle(`${jobId}.0`).describe();
     assert.equal(description.parentExecution?.workflowId, jobId, 'the child shows under its parent in Temporal');
   });
 
-  it('fails the parent with the first child\'s error and cancels the others under onChildFailure fail', async function () {
+  it("fails the parent with the first child's error and cancels the others under onChildFailure fail", async function () {
     const jobId = uniqueJobId('fail-fast');
     await service.submit({
       type: 'sleep',
@@ -63,7 +74,7 @@ describe('Parent jobs with children', function () {
     assert.equal(parent.status, 'failed');
     assert.equal(parent.error?.type, 'UnrecoverableError');
     assert.match(parent.error?.message ?? '', new RegExp(`child job ${jobId}\\.0 ended failed`));
-    assert.equal(parent.attempt, 0, 'the parent\'s handler never ran');
+    assert.equal(parent.attempt, 0, "the parent's handler never ran");
     const sibling = await service.waitFor(`${jobId}.1`, ['cancelled'], 10_000);
     assert.equal(sibling.status, 'cancelled');
   });
@@ -75,29 +86,49 @@ describe('Parent jobs with children', function () {
       input: { seconds: 0 },
       jobId,
       onChildFailure: 'continue',
-      children: [{ type: 'sleep', input: { seconds: 0, failAttempts: 1, failure: 'non_retryable' } }, { type: 'sleep', input: { seconds: 0 } }],
+      children: [
+        { type: 'sleep', input: { seconds: 0, failAttempts: 1, failure: 'non_retryable' } },
+        { type: 'sleep', input: { seconds: 0 } },
+      ],
     });
     const parent = await service.waitFor(jobId, ['failed', 'succeeded'], 15_000);
     assert.equal(parent.status, 'succeeded');
     const given = await childResultsGiven(jobId);
-    assert.deepEqual(given?.map((result) => result.status), ['failed', 'succeeded']);
+    assert.deepEqual(
+      given?.map((result) => result.status),
+      ['failed', 'succeeded'],
+    );
     assert.equal(given?.[0]?.error?.type, 'UnrecoverableError');
   });
 
   it('cancels unfinished children when the parent is cancelled', async function () {
     const jobId = uniqueJobId('cancel-parent');
-    await service.submit({ type: 'sleep', input: { seconds: 0 }, jobId, children: [{ type: 'sleep', input: { seconds: 60 } }, { type: 'sleep', input: { seconds: 60 } }] });
+    await service.submit({
+      type: 'sleep',
+      input: { seconds: 0 },
+      jobId,
+      children: [
+        { type: 'sleep', input: { seconds: 60 } },
+        { type: 'sleep', input: { seconds: 60 } },
+      ],
+    });
     await service.waitFor(`${jobId}.1`, ['running']);
     await service.cancel(jobId);
     assert.equal((await service.waitFor(jobId, ['cancelled'])).status, 'cancelled');
-    for (const childId of [`${jobId}.0`, `${jobId}.1`]) assert.equal((await service.waitFor(childId, ['cancelled'])).status, 'cancelled');
+    for (const childId of [`${jobId}.0`, `${jobId}.1`])
+      assert.equal((await service.waitFor(childId, ['cancelled'])).status, 'cancelled');
   });
 
-  it('answers 409 when a child\'s id is taken, and starts nothing', async function () {
+  it("answers 409 when a child's id is taken, and starts nothing", async function () {
     const taken = uniqueJobId('taken');
     await service.submit({ type: 'sleep', input: { seconds: 0 }, jobId: taken }, '?wait=10');
     const jobId = uniqueJobId('clash');
-    const response = await service.request<ErrorBody>('POST', '/api/v1/jobs', { type: 'sleep', input: { seconds: 0 }, jobId, children: [{ type: 'sleep', input: { seconds: 0 }, jobId: taken }] });
+    const response = await service.request<ErrorBody>('POST', '/api/v1/jobs', {
+      type: 'sleep',
+      input: { seconds: 0 },
+      jobId,
+      children: [{ type: 'sleep', input: { seconds: 0 }, jobId: taken }],
+    });
     assert.equal(response.status, 409);
     assert.match(response.body.error.message, new RegExp(taken));
     assert.equal(await service.countWorkflows(`WorkflowId = '${jobId}'`), 0);
@@ -105,10 +136,16 @@ describe('Parent jobs with children', function () {
 
   it('refuses children of children and a bad child with 400', async function () {
     const nested = await service.request<ErrorBody>('POST', '/api/v1/jobs', {
-      type: 'sleep', input: { seconds: 0 }, children: [{ type: 'sleep', input: { seconds: 0 }, children: [{ type: 'sleep' }] }],
+      type: 'sleep',
+      input: { seconds: 0 },
+      children: [{ type: 'sleep', input: { seconds: 0 }, children: [{ type: 'sleep' }] }],
     });
     assert.equal(nested.status, 400);
-    const bad = await service.request<ErrorBody>('POST', '/api/v1/jobs', { type: 'sleep', input: { seconds: 0 }, children: [{ type: 'sleep', input: { seconds: -1 } }] });
+    const bad = await service.request<ErrorBody>('POST', '/api/v1/jobs', {
+      type: 'sleep',
+      input: { seconds: 0 },
+      children: [{ type: 'sleep', input: { seconds: -1 } }],
+    });
     assert.equal(bad.status, 400);
     assert.match(bad.body.error.message, /^children\.0\./);
   });

@@ -12,7 +12,14 @@ import type { History } from '@temporalio/common/lib/proto-utils.js';
 import { Worker, type InjectedSinks, type WorkflowBundle } from '@temporalio/worker';
 import { bundleJobWorkflows } from '../src/worker/workers.js';
 import { workflowVersion } from '../src/workflows/version.js';
-import { historyFixtureFiles, historyFixturePath, historyFixturesDir, historyFixturesOf, jobScenarios, readHistoryFixture } from './support/job-scenarios.js';
+import {
+  historyFixtureFiles,
+  historyFixturePath,
+  historyFixturesDir,
+  historyFixturesOf,
+  jobScenarios,
+  readHistoryFixture,
+} from './support/job-scenarios.js';
 import type { TimerDurationSinks } from './support/timer-durations-interceptor.js';
 
 const timerDurationsInterceptor = fileURLToPath(new URL('./support/timer-durations-interceptor.ts', import.meta.url));
@@ -24,15 +31,21 @@ function recordedTimerDurations(history: History): number[] {
     if (!started) return [];
     // Read from JSON, seconds is a number rather than protobuf's Long.
     const { seconds, nanos } = started.startToFireTimeout ?? {};
-    return [(typeof seconds === 'number' ? seconds : (seconds?.toNumber() ?? 0)) * 1000 + Math.floor((nanos ?? 0) / 1e6)];
+    return [
+      (typeof seconds === 'number' ? seconds : (seconds?.toNumber() ?? 0)) * 1000 + Math.floor((nanos ?? 0) / 1e6),
+    ];
   });
 }
 
 /** The ids of the patches the workflows' code asks about: `patched('…')` and `deprecatePatch('…')`. */
 async function patchIdsInWorkflows(): Promise<string[]> {
   const dir = fileURLToPath(new URL('../src/workflows/', import.meta.url));
-  const sources = await Promise.all(['job-workflow.ts', 'callback-workflow.ts'].map((file) => readFile(join(dir, file), 'utf8')));
-  return sources.flatMap((source) => [...source.matchAll(/\b(?:patched|deprecatePatch)\('([^']+)'\)/g)].map((match) => match[1]!));
+  const sources = await Promise.all(
+    ['job-workflow.ts', 'callback-workflow.ts'].map((file) => readFile(join(dir, file), 'utf8')),
+  );
+  return sources.flatMap((source) =>
+    [...source.matchAll(/\b(?:patched|deprecatePatch)\('([^']+)'\)/g)].map((match) => match[1]!),
+  );
 }
 
 describe('Job workflow replay', function () {
@@ -40,12 +53,21 @@ describe('Job workflow replay', function () {
   let workflowBundle: WorkflowBundle;
   let timedBundle: WorkflowBundle;
   before(async function () {
-    [workflowBundle, timedBundle] = await Promise.all([bundleJobWorkflows(), bundleJobWorkflows({ workflowInterceptorModules: [timerDurationsInterceptor] })]);
+    [workflowBundle, timedBundle] = await Promise.all([
+      bundleJobWorkflows(),
+      bundleJobWorkflows({ workflowInterceptorModules: [timerDurationsInterceptor] }),
+    ]);
   });
 
   it('finds the recorded histories of every version, the current one among them', function () {
-    assert.ok(fixtures.some((file) => file.startsWith('v1/')), `fixtures of v1 in ${historyFixturesDir}`);
-    assert.ok(fixtures.some((file) => file.startsWith(`v${workflowVersion}/`)), `fixtures of the current version, v${workflowVersion}`);
+    assert.ok(
+      fixtures.some((file) => file.startsWith('v1/')),
+      `fixtures of v1 in ${historyFixturesDir}`,
+    );
+    assert.ok(
+      fixtures.some((file) => file.startsWith(`v${workflowVersion}/`)),
+      `fixtures of the current version, v${workflowVersion}`,
+    );
   });
 
   for (const file of fixtures) {
@@ -61,12 +83,18 @@ describe('Job workflow replay', function () {
         timers: { started: { fn: (_info, durationMs) => void asked.push(durationMs), callDuringReplay: true } },
       };
       await Worker.runReplayHistory({ workflowBundle: timedBundle, sinks }, history, workflowId);
-      assert.deepEqual(asked, recordedTimerDurations(history), 'the durations (ms) the code asks for, against the TimerStarted events');
+      assert.deepEqual(
+        asked,
+        recordedTimerDurations(history),
+        'the durations (ms) the code asks for, against the TimerStarted events',
+      );
     });
   }
 
   it(`holds a history of the current version, v${workflowVersion}, for every scenario`, function () {
-    const missing = jobScenarios.flatMap((scenario) => Object.values(historyFixturesOf(scenario))).filter((fixture) => !existsSync(historyFixturePath(fixture)));
+    const missing = jobScenarios
+      .flatMap((scenario) => Object.values(historyFixturesOf(scenario)))
+      .filter((fixture) => !existsSync(historyFixturePath(fixture)));
     assert.deepEqual(missing, [], 'record them with `npm run fixtures:record -- <scenario …>`');
   });
 
@@ -84,6 +112,10 @@ describe('Job workflow replay', function () {
     }
     const ids = await patchIdsInWorkflows();
     assert.ok(ids.length > 0, 'the workflows ask about patches');
-    assert.deepEqual(ids.filter((id) => !taken.has(id)), [], 'patches no recorded history of the current version takes: add a scenario that takes each');
+    assert.deepEqual(
+      ids.filter((id) => !taken.has(id)),
+      [],
+      'patches no recorded history of the current version takes: add a scenario that takes each',
+    );
   });
 });

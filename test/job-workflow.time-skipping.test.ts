@@ -51,7 +51,12 @@ describe('Job workflow under skipped time', function () {
     const [scheduledAt] = attemptScheduledTimes(history);
     const [timeout] = attemptTimeouts(history);
     assert.equal(timeout?.type, 'START_TO_CLOSE');
-    assertBetween(timeout!.atMs - scheduledAt!, 3600 * second, 3600 * second + schedulingSlackMs, 'attempt scheduled → timed out');
+    assertBetween(
+      timeout!.atMs - scheduledAt!,
+      3600 * second,
+      3600 * second + schedulingSlackMs,
+      'attempt scheduled → timed out',
+    );
     assert.ok(wallMs < 15 * second, `took ${wallMs} ms of wall time`);
   });
 
@@ -68,7 +73,11 @@ describe('Job workflow under skipped time', function () {
       for (const [index, seconds] of backoffSeconds.entries()) {
         const attempt = index + 1;
         // Server time passes at wall-clock speed until the test skips it: the job is still waiting for its retry.
-        const waiting = await waitForJobState(handle, (state) => state.status === 'queued' && state.attempt === attempt, `attempt ${attempt} failing`);
+        const waiting = await waitForJobState(
+          handle,
+          (state) => state.status === 'queued' && state.attempt === attempt,
+          `attempt ${attempt} failing`,
+        );
         assert.equal(waiting.lastError?.type, 'TransientError');
         assert.match(waiting.lastError?.message ?? '', new RegExp(`attempt ${attempt} `));
         assert.equal(waiting.error, null);
@@ -85,7 +94,12 @@ describe('Job workflow under skipped time', function () {
       const scheduled = attemptScheduledTimes(await handle.fetchHistory());
       assert.equal(scheduled.length, 4);
       for (const [index, seconds] of backoffSeconds.entries()) {
-        assertBetween(scheduled[index + 1]! - scheduled[index]!, seconds * second, seconds * second + schedulingSlackMs, `attempt ${index + 1} → ${index + 2}`);
+        assertBetween(
+          scheduled[index + 1]! - scheduled[index]!,
+          seconds * second,
+          seconds * second + schedulingSlackMs,
+          `attempt ${index + 1} → ${index + 2}`,
+        );
       }
     });
   });
@@ -107,7 +121,11 @@ describe('Job workflow under skipped time', function () {
 
     /** Returns once the job's first workflow task has started the delay's timer. */
     async function delayStarted(handle: JobHandle): Promise<void> {
-      await eventually(() => handle.fetchHistory(), (history) => timerStartTimes(history).length === 1, 'the delay starting');
+      await eventually(
+        () => handle.fetchHistory(),
+        (history) => timerStartTimes(history).length === 1,
+        'the delay starting',
+      );
     }
 
     it('stays queued with runAt set through the day, and runs its first attempt when the day has passed, not before', async function () {
@@ -197,7 +215,12 @@ describe('Job workflow under skipped time', function () {
       input: {},
       timeoutSeconds: 3600,
       heartbeatTimeoutSeconds,
-      retry: { maxAttempts: 2, initialIntervalSeconds: backoffSeconds, backoffCoefficient: 2, maximumIntervalSeconds: 3600 },
+      retry: {
+        maxAttempts: 2,
+        initialIntervalSeconds: backoffSeconds,
+        backoffCoefficient: 2,
+        maximumIntervalSeconds: 3600,
+      },
     });
     await testbed.withWorkers(queues, async () => {
       const handle = await testbed.start(queues, request);
@@ -205,7 +228,11 @@ describe('Job workflow under skipped time', function () {
       const [firstScheduledAt] = attemptScheduledTimes(await handle.fetchHistory());
       await skipToShortlyBefore(testbed.env, firstScheduledAt! + heartbeatTimeoutSeconds * second);
 
-      const waiting = await waitForJobState(handle, (state) => state.status === 'queued' && state.attempt === 1, 'attempt 1 timing out');
+      const waiting = await waitForJobState(
+        handle,
+        (state) => state.status === 'queued' && state.attempt === 1,
+        'attempt 1 timing out',
+      );
       assert.deepEqual(waiting.lastError, { type: 'HeartbeatTimeout', message: 'the attempt stopped heartbeating' });
 
       const outcome = await jobOutcome(handle);
@@ -218,8 +245,18 @@ describe('Job workflow under skipped time', function () {
       const [scheduledAt, secondScheduledAt] = attemptScheduledTimes(history);
       const [timeout] = attemptTimeouts(history);
       assert.equal(timeout?.type, 'HEARTBEAT');
-      assertBetween(timeout!.atMs - scheduledAt!, heartbeatTimeoutSeconds * second, heartbeatTimeoutSeconds * second + schedulingSlackMs, 'attempt 1 scheduled → timed out');
-      assertBetween(secondScheduledAt! - timeout!.atMs, backoffSeconds * second, backoffSeconds * second + schedulingSlackMs, 'timed out → attempt 2 scheduled');
+      assertBetween(
+        timeout!.atMs - scheduledAt!,
+        heartbeatTimeoutSeconds * second,
+        heartbeatTimeoutSeconds * second + schedulingSlackMs,
+        'attempt 1 scheduled → timed out',
+      );
+      assertBetween(
+        secondScheduledAt! - timeout!.atMs,
+        backoffSeconds * second,
+        backoffSeconds * second + schedulingSlackMs,
+        'timed out → attempt 2 scheduled',
+      );
     });
   });
 
@@ -230,7 +267,11 @@ describe('Job workflow under skipped time', function () {
     const workflowWorker = await testbed.workflowWorker(queues);
     await workflowWorker.runUntil(async () => {
       const handle = await testbed.start(queues, request);
-      await eventually(() => handle.fetchHistory(), (history) => attemptScheduledTimes(history).length === 1, 'the attempt being scheduled');
+      await eventually(
+        () => handle.fetchHistory(),
+        (history) => attemptScheduledTimes(history).length === 1,
+        'the attempt being scheduled',
+      );
       const queued = await handle.query(jobStateQuery);
       assert.equal(queued.status, 'queued');
       assert.equal(queued.attempt, 0);
@@ -256,13 +297,16 @@ describe('Job workflow under skipped time', function () {
      */
     function apiJobs(queues: TestQueues): Jobs {
       const config = loadConfig({ JOBS_TASK_QUEUE_PREFIX: queues.prefix });
-      return new Jobs({
-        client: new Client({ connection: testbed.env.connection, namespace: config.TEMPORAL_NAMESPACE }),
-        namespace: config.TEMPORAL_NAMESPACE,
-        taskQueuePrefix: config.JOBS_TASK_QUEUE_PREFIX,
-        uiUrl: config.TEMPORAL_UI_URL,
-        jobTypeSettings: { commandsDir: config.JOBS_COMMANDS_DIR },
-      }, defaultTenant);
+      return new Jobs(
+        {
+          client: new Client({ connection: testbed.env.connection, namespace: config.TEMPORAL_NAMESPACE }),
+          namespace: config.TEMPORAL_NAMESPACE,
+          taskQueuePrefix: config.JOBS_TASK_QUEUE_PREFIX,
+          uiUrl: config.TEMPORAL_UI_URL,
+          jobTypeSettings: { commandsDir: config.JOBS_COMMANDS_DIR },
+        },
+        defaultTenant,
+      );
     }
 
     /** Submits a job whose first attempt fails at once, and returns its id once it waits an hour for its retry. */
@@ -274,7 +318,11 @@ describe('Job workflow under skipped time', function () {
         retry: { maxAttempts: 2, initialIntervalSeconds: 3600, maximumIntervalSeconds: 3600 },
       });
       await jobs.submit(request);
-      await eventually(() => jobs.get(request.jobId), (state) => state.status === 'queued' && state.attempt === 1, 'attempt 1 failing');
+      await eventually(
+        () => jobs.get(request.jobId),
+        (state) => state.status === 'queued' && state.attempt === 1,
+        'attempt 1 failing',
+      );
       return request.jobId;
     }
 

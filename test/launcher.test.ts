@@ -16,9 +16,16 @@ function environmentOf(pid: number): Map<string, string> {
 
 /** The launcher's children, by the entry each runs. */
 function childrenOf(pid: number): { worker?: number; api?: number } {
-  const pids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  const pids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number);
   const entry = (child: number): string => readFileSync(`/proc/${child}/cmdline`, 'utf8');
-  return { worker: pids.find((child) => entry(child).includes('worker/main')), api: pids.find((child) => entry(child).includes('api/main')) };
+  return {
+    worker: pids.find((child) => entry(child).includes('worker/main')),
+    api: pids.find((child) => entry(child).includes('api/main')),
+  };
 }
 
 describe('npm start gives each part only the environment it needs', function () {
@@ -36,7 +43,7 @@ describe('npm start gives each part only the environment it needs', function () 
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('keeps the API keys and the launcher\'s unrelated variables out of the worker, whose commands could read them', async function () {
+  it("keeps the API keys and the launcher's unrelated variables out of the worker, whose commands could read them", async function () {
     const apiKeys = 'acme:acme-key-0123456789abcdef';
     const launcher = Part.spawn('npm start', 'src/start.ts', {
       TEMPORAL_ADDRESS: temporal.address,

@@ -17,7 +17,10 @@ interface Delivery {
 }
 
 /** A callback receiver on `port` that refuses the first `failures` deliveries with 500. */
-async function startReceiver(failures: number, port: number): Promise<{ server: Server; url: string; deliveries: Delivery[]; refused: () => number }> {
+async function startReceiver(
+  failures: number,
+  port: number,
+): Promise<{ server: Server; url: string; deliveries: Delivery[]; refused: () => number }> {
   const deliveries: Delivery[] = [];
   let refusedCount = 0;
   const server = createServer((req: IncomingMessage, res) => {
@@ -29,7 +32,10 @@ async function startReceiver(failures: number, port: number): Promise<{ server: 
         res.writeHead(500).end();
         return;
       }
-      deliveries.push({ body: Buffer.concat(chunks).toString('utf8'), signature: req.headers['x-signature'] as string | undefined });
+      deliveries.push({
+        body: Buffer.concat(chunks).toString('utf8'),
+        signature: req.headers['x-signature'] as string | undefined,
+      });
       res.writeHead(204).end();
     });
   });
@@ -52,7 +58,10 @@ describe('Retrying a finished job', function () {
     const scratch = await commandScratchDir();
     const marker = join(scratch, `${jobId}.marker`);
     try {
-      const first = await service.submit({ type: 'command', input: { command: 'fail-first-time', env: { MARKER: marker } }, jobId }, '?wait=10');
+      const first = await service.submit(
+        { type: 'command', input: { command: 'fail-first-time', env: { MARKER: marker } }, jobId },
+        '?wait=10',
+      );
       assert.equal(first.body.status, 'failed');
       assert.equal(first.body.run, 1);
       const retried = await service.request<Job>('POST', `/api/v1/jobs/${jobId}/retry`);
@@ -92,7 +101,9 @@ describe('Completion callbacks', function () {
   let receiverPort: number;
   before(async function () {
     receiverPort = await freePort();
-    service = await TestService.start({ env: { CALLBACK_SECRET: callbackSecret, CALLBACK_ALLOW_HOSTS: `127.0.0.1:${receiverPort}` } });
+    service = await TestService.start({
+      env: { CALLBACK_SECRET: callbackSecret, CALLBACK_ALLOW_HOSTS: `127.0.0.1:${receiverPort}` },
+    });
   });
   after(async function () {
     await service.teardown();
@@ -102,11 +113,20 @@ describe('Completion callbacks', function () {
     const receiver = await startReceiver(2, receiverPort);
     try {
       const jobId = uniqueJobId('callback');
-      const submitted = await service.submit({ type: 'sleep', input: { seconds: 0, message: 'call me' }, jobId, callbackUrl: receiver.url });
+      const submitted = await service.submit({
+        type: 'sleep',
+        input: { seconds: 0, message: 'call me' },
+        jobId,
+        callbackUrl: receiver.url,
+      });
       assert.deepEqual(submitted.body.callback, { status: 'pending', attempts: 0, lastError: null });
       const delivered = await service.waitFor(jobId, (job) => job.callback?.status === 'delivered', 30_000);
       assert.equal(delivered.status, 'succeeded');
-      assert.deepEqual(delivered.callback, { status: 'delivered', attempts: 3, lastError: { type: 'CallbackRefusedError', message: 'the callback answered 500' } });
+      assert.deepEqual(delivered.callback, {
+        status: 'delivered',
+        attempts: 3,
+        lastError: { type: 'CallbackRefusedError', message: 'the callback answered 500' },
+      });
       assert.equal(receiver.refused(), 2);
       assert.equal(receiver.deliveries.length, 1);
       const [delivery] = receiver.deliveries;
@@ -122,7 +142,11 @@ describe('Completion callbacks', function () {
   });
 
   it('refuses a callbackUrl that is neither https nor an allowed host', async function () {
-    const response = await service.request<ErrorBody>('POST', '/api/v1/jobs', { type: 'sleep', input: { seconds: 0 }, callbackUrl: 'http://example.com/hook' });
+    const response = await service.request<ErrorBody>('POST', '/api/v1/jobs', {
+      type: 'sleep',
+      input: { seconds: 0 },
+      callbackUrl: 'http://example.com/hook',
+    });
     assert.equal(response.status, 400);
     assert.match(response.body.error.message, /callbackUrl/);
   });
@@ -141,8 +165,14 @@ describe('Batch submit', function () {
     const existing = uniqueJobId('batch-existing');
     // Finished before the batch: its id is taken for good, not only while it runs.
     await service.submit({ type: 'sleep', input: { seconds: 0 }, jobId: existing }, '?wait=10');
-    const [fresh, unknownType, outOfRange] = [uniqueJobId('batch-fresh'), uniqueJobId('batch-teleport'), uniqueJobId('batch-too-long')];
-    const { status, body } = await service.request<{ results: Array<{ index: number; status: number; job?: Job; error?: { code: string } }> }>('POST', '/api/v1/job-batches', {
+    const [fresh, unknownType, outOfRange] = [
+      uniqueJobId('batch-fresh'),
+      uniqueJobId('batch-teleport'),
+      uniqueJobId('batch-too-long'),
+    ];
+    const { status, body } = await service.request<{
+      results: Array<{ index: number; status: number; job?: Job; error?: { code: string } }>;
+    }>('POST', '/api/v1/job-batches', {
       jobs: [
         { type: 'sleep', input: { seconds: 0 }, jobId: fresh },
         { type: 'teleport', jobId: unknownType },
@@ -159,10 +189,24 @@ describe('Batch submit', function () {
     const deadline = Date.now() + 5000;
     while ((await runsOf(fresh)) < 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     assert.deepEqual(
-      { fresh: await runsOf(fresh), unknownType: await runsOf(unknownType), existing: await runsOf(existing), outOfRange: await runsOf(outOfRange) },
+      {
+        fresh: await runsOf(fresh),
+        unknownType: await runsOf(unknownType),
+        existing: await runsOf(existing),
+        outOfRange: await runsOf(outOfRange),
+      },
       { fresh: 1, unknownType: 0, existing: 1, outOfRange: 0 },
     );
-    assert.deepEqual(body.results.map((result) => [result.index, result.status]), [[0, 202], [1, 400], [2, 200], [3, 409], [4, 400]]);
+    assert.deepEqual(
+      body.results.map((result) => [result.index, result.status]),
+      [
+        [0, 202],
+        [1, 400],
+        [2, 200],
+        [3, 409],
+        [4, 400],
+      ],
+    );
     assert.equal(body.results[1]?.error?.code, 'invalid_request');
   });
 
@@ -200,7 +244,12 @@ describe('Delayed jobs', function () {
 
   it('is cancelled during the delay with no attempt', async function () {
     const jobId = uniqueJobId('delayed-cancel');
-    await service.submit({ type: 'sleep', input: { seconds: 0 }, runAt: new Date(Date.now() + 3_600_000).toISOString(), jobId });
+    await service.submit({
+      type: 'sleep',
+      input: { seconds: 0 },
+      runAt: new Date(Date.now() + 3_600_000).toISOString(),
+      jobId,
+    });
     const { body } = await service.cancel(jobId);
     assert.equal(body.status, 'cancelled');
     assert.equal(body.attempt, 0);
@@ -213,7 +262,11 @@ describe('Delayed jobs', function () {
       { runAt: new Date(Date.now() + 400 * 86_400_000).toISOString() },
       { delaySeconds: 31_536_001 },
     ]) {
-      const response = await service.request<ErrorBody>('POST', '/api/v1/jobs', { type: 'sleep', input: { seconds: 0 }, ...extra });
+      const response = await service.request<ErrorBody>('POST', '/api/v1/jobs', {
+        type: 'sleep',
+        input: { seconds: 0 },
+        ...extra,
+      });
       assert.equal(response.status, 400, JSON.stringify(extra));
     }
   });

@@ -29,7 +29,9 @@ async function rawHistory(service: TestService, workflowId: string): Promise<Buf
   let nextPageToken: Uint8Array | undefined;
   do {
     const page = await service.temporal.client.workflowService.getWorkflowExecutionHistory({
-      namespace: service.config.TEMPORAL_NAMESPACE, execution: { workflowId }, nextPageToken,
+      namespace: service.config.TEMPORAL_NAMESPACE,
+      execution: { workflowId },
+      nextPageToken,
     });
     events.push(...(page.history?.events ?? []));
     nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
@@ -41,11 +43,15 @@ async function rawHistory(service: TestService, workflowId: string): Promise<Buf
 /** The job's start input exactly as stored, in the codec protocol's JSON form. */
 async function storedInput(service: TestService, workflowId: string): Promise<CodecPayloads['payloads'][number]> {
   const { history } = await service.temporal.client.workflowService.getWorkflowExecutionHistory({
-    namespace: service.config.TEMPORAL_NAMESPACE, execution: { workflowId }, maximumPageSize: 1,
+    namespace: service.config.TEMPORAL_NAMESPACE,
+    execution: { workflowId },
+    maximumPageSize: 1,
   });
   const payload = history!.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
   return {
-    metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([name, value]) => [name, Buffer.from(value).toString('base64')])),
+    metadata: Object.fromEntries(
+      Object.entries(payload.metadata ?? {}).map(([name, value]) => [name, Buffer.from(value).toString('base64')]),
+    ),
     data: Buffer.from(payload.data ?? []).toString('base64'),
   };
 }
@@ -64,14 +70,25 @@ describe('With PAYLOAD_ENCRYPTION_KEY, Temporal stores no job data in clear text
   it('keeps input, env values and result out of the raw history, while the API answers the job as usual', async function () {
     const argument = marker('argument');
     const secret = marker('secret');
-    const { body } = await service.submit({ type: 'command', input: { command: 'echo-args', args: [argument], env: { GREETING: secret } } }, '?wait=10');
+    const { body } = await service.submit(
+      { type: 'command', input: { command: 'echo-args', args: [argument], env: { GREETING: secret } } },
+      '?wait=10',
+    );
     assert.equal(body.status, 'succeeded');
     // The whole value, masked in the result as every env value is.
-    assert.equal((body.result as CommandResult).stdout, `${argument}\ngreeting=***\nhome=unset\n`, 'the handler had the real env value');
+    assert.equal(
+      (body.result as CommandResult).stdout,
+      `${argument}\ngreeting=***\nhome=unset\n`,
+      'the handler had the real env value',
+    );
 
     const stored = await rawHistory(service, workflowIdOf(body));
     // Search attributes (type, priority, status, tenant) are not payloads: they stay readable, and filterable.
-    for (const [what, value] of [['an argument', argument], ['an env value', secret], ['a result field', '"exitCode"']] as const) {
+    for (const [what, value] of [
+      ['an argument', argument],
+      ['an env value', secret],
+      ['a result field', '"exitCode"'],
+    ] as const) {
       assert.equal(stored.includes(value), false, `${what} is in the stored history in clear text`);
     }
     const input = await storedInput(service, workflowIdOf(body));
@@ -85,13 +102,18 @@ describe('With PAYLOAD_ENCRYPTION_KEY, Temporal stores no job data in clear text
 
   it('decodes through the codec endpoint for anyone while the API is open (no API keys, loopback only)', async function () {
     const secret = marker('secret');
-    const { body } = await service.submit({ type: 'command', input: { command: 'echo-args', env: { GREETING: secret } } }, '?wait=10');
-    const decoded = await service.request<CodecPayloads>('POST', '/api/v1/codec/decode', { payloads: [await storedInput(service, workflowIdOf(body))] });
+    const { body } = await service.submit(
+      { type: 'command', input: { command: 'echo-args', env: { GREETING: secret } } },
+      '?wait=10',
+    );
+    const decoded = await service.request<CodecPayloads>('POST', '/api/v1/codec/decode', {
+      payloads: [await storedInput(service, workflowIdOf(body))],
+    });
     assert.equal(decoded.status, 200);
     assert.ok(fromBase64(decoded.body.payloads[0]!.data).includes(secret));
   });
 
-  it('keeps a failed job\'s error message and stack traces out of the raw history, while the API shows the message', async function () {
+  it("keeps a failed job's error message and stack traces out of the raw history, while the API shows the message", async function () {
     // The command's stderr tail becomes the attempt's error message, and so its stack trace and the job's failure.
     const secret = marker('secret');
     const jobId = uniqueJobId('encrypted-failure');
@@ -108,12 +130,16 @@ describe('With PAYLOAD_ENCRYPTION_KEY, Temporal stores no job data in clear text
     assert.match(failed.error.message, expected);
     const stored = await rawHistory(service, workflowIdOf(failed));
     assert.equal(stored.includes(secret), false, 'the error message is in the stored history in clear text');
-    assert.equal(stored.includes('exit-with'), false, 'the message\'s command is in the stored history in clear text');
+    assert.equal(stored.includes('exit-with'), false, "the message's command is in the stored history in clear text");
   });
 
-  it('reads a running job\'s progress from its encrypted heartbeat', async function () {
+  it("reads a running job's progress from its encrypted heartbeat", async function () {
     const jobId = uniqueJobId('encrypted-progress');
-    await service.submit({ type: 'command', input: { command: 'wait-forever', env: { PID_FILE: `/tmp/${jobId}.pid` } }, jobId });
+    await service.submit({
+      type: 'command',
+      input: { command: 'wait-forever', env: { PID_FILE: `/tmp/${jobId}.pid` } },
+      jobId,
+    });
     try {
       // The first polls join a query; later ones take the lean describe path, which decodes the heartbeat itself.
       for (let poll = 0; poll < 5; poll++) {
@@ -146,7 +172,9 @@ async function startReceiver(): Promise<{ server: Server; url: string; hostPort:
 /** The `job` events of a job's stream, read until the server ends it (the job finished). */
 async function jobEvents(url: string): Promise<Job[]> {
   const text = await (await fetch(url, { signal: AbortSignal.timeout(20_000) })).text();
-  return text.split('\n\n').flatMap((block) => (/^event: job$/m.test(block) ? [JSON.parse(/^data: (.*)$/m.exec(block)![1]!) as Job] : []));
+  return text
+    .split('\n\n')
+    .flatMap((block) => (/^event: job$/m.test(block) ? [JSON.parse(/^data: (.*)$/m.exec(block)![1]!) as Job] : []));
 }
 
 describe('A command job\'s env values read "***" everywhere the API shows the job', function () {
@@ -154,7 +182,9 @@ describe('A command job\'s env values read "***" everywhere the API shows the jo
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   before(async function () {
     receiver = await startReceiver();
-    service = await TestService.start({ env: { CALLBACK_SECRET: 'callback-secret-0123456789', CALLBACK_ALLOW_HOSTS: receiver.hostPort } });
+    service = await TestService.start({
+      env: { CALLBACK_SECRET: 'callback-secret-0123456789', CALLBACK_ALLOW_HOSTS: receiver.hostPort },
+    });
   });
   after(async function () {
     await service?.teardown();
@@ -168,7 +198,11 @@ describe('A command job\'s env values read "***" everywhere the API shows the jo
     const submitted = await service.submit({ type: 'command', input, jobId, callbackUrl: receiver.url }, '?wait=10');
     assert.equal(submitted.body.status, 'succeeded');
     // The command printed its value, which only the declared value itself is masked as.
-    assert.equal((submitted.body.result as CommandResult).stdout, 'visible\ngreeting=***\nhome=unset\n', 'the handler had the real env value');
+    assert.equal(
+      (submitted.body.result as CommandResult).stdout,
+      'visible\ngreeting=***\nhome=unset\n',
+      'the handler had the real env value',
+    );
     const redactedInput = { ...input, env: { GREETING: '***' } };
 
     const shown: Array<[string, unknown]> = [['the submit answer', submitted.body]];
@@ -186,15 +220,19 @@ describe('A command job\'s env values read "***" everywhere the API shows the jo
     }
   });
 
-  it('in a schedule\'s job', async function () {
+  it("in a schedule's job", async function () {
     const secret = marker('secret');
     const scheduleId = uniqueJobId('redacted-schedule');
     const created = await service.request<Schedule>('POST', '/api/v1/schedules', {
-      scheduleId, intervalSeconds: 3600, paused: true, job: { type: 'command', input: { command: 'echo-args', env: { GREETING: secret } } },
+      scheduleId,
+      intervalSeconds: 3600,
+      paused: true,
+      job: { type: 'command', input: { command: 'echo-args', env: { GREETING: secret } } },
     });
     assert.equal(created.status, 201);
     const read = await service.request<Schedule>('GET', `/api/v1/schedules/${scheduleId}`);
-    for (const schedule of [created.body, read.body]) assert.deepEqual(schedule.job['input'], { command: 'echo-args', env: { GREETING: '***' } });
+    for (const schedule of [created.body, read.body])
+      assert.deepEqual(schedule.job['input'], { command: 'echo-args', env: { GREETING: '***' } });
   });
 });
 
@@ -205,7 +243,11 @@ describe('The codec endpoint for the Temporal Web UI', function () {
   let uiOrigin: string;
   before(async function () {
     service = await TestService.start({
-      env: { PAYLOAD_ENCRYPTION_KEY: newKey().toString('hex'), API_KEYS: `acme:${apiKey},other:${otherKey}`, CODEC_TENANTS: 'ops, acme' },
+      env: {
+        PAYLOAD_ENCRYPTION_KEY: newKey().toString('hex'),
+        API_KEYS: `acme:${apiKey},other:${otherKey}`,
+        CODEC_TENANTS: 'ops, acme',
+      },
     });
     uiOrigin = new URL(service.config.TEMPORAL_UI_URL).origin;
   });
@@ -216,22 +258,42 @@ describe('The codec endpoint for the Temporal Web UI', function () {
   it('decodes a stored payload for a tenant named in CODEC_TENANTS, and refuses a caller without a key (401)', async function () {
     service.apiKey = apiKey;
     const secret = marker('secret');
-    const { body } = await service.submit({ type: 'command', input: { command: 'echo-args', env: { GREETING: secret } } }, '?wait=10');
+    const { body } = await service.submit(
+      { type: 'command', input: { command: 'echo-args', env: { GREETING: secret } } },
+      '?wait=10',
+    );
     const payload = await storedInput(service, workflowIdOf(body));
     assert.equal(fromBase64(payload.data).includes(secret), false);
 
-    const decoded = await service.request<CodecPayloads>('POST', '/api/v1/codec/decode', { payloads: [payload] }, { 'x-namespace': 'default' });
+    const decoded = await service.request<CodecPayloads>(
+      'POST',
+      '/api/v1/codec/decode',
+      { payloads: [payload] },
+      { 'x-namespace': 'default' },
+    );
     assert.equal(decoded.status, 200);
     assert.equal(fromBase64(decoded.body.payloads[0]!.metadata?.['encoding']), 'json/plain');
-    assert.equal((JSON.parse(fromBase64(decoded.body.payloads[0]!.data)) as { input: { env: Record<string, string> } }).input.env['GREETING'], secret);
+    assert.equal(
+      (JSON.parse(fromBase64(decoded.body.payloads[0]!.data)) as { input: { env: Record<string, string> } }).input.env[
+        'GREETING'
+      ],
+      secret,
+    );
 
-    const encoded = await service.request<CodecPayloads>('POST', '/api/v1/codec/encode', { payloads: decoded.body.payloads });
+    const encoded = await service.request<CodecPayloads>('POST', '/api/v1/codec/encode', {
+      payloads: decoded.body.payloads,
+    });
     assert.equal(encoded.status, 200);
     assert.equal(fromBase64(encoded.body.payloads[0]!.metadata?.['encoding']), encryptedEncoding);
     assert.equal(fromBase64(encoded.body.payloads[0]!.data).includes(secret), false);
 
     service.apiKey = undefined;
-    const refused = await service.request<ErrorBody>('POST', '/api/v1/codec/decode', { payloads: [payload] }, { origin: uiOrigin });
+    const refused = await service.request<ErrorBody>(
+      'POST',
+      '/api/v1/codec/decode',
+      { payloads: [payload] },
+      { origin: uiOrigin },
+    );
     assert.equal(refused.status, 401);
     assert.equal(refused.body.error.code, 'unauthorized');
   });
@@ -239,12 +301,21 @@ describe('The codec endpoint for the Temporal Web UI', function () {
   it('refuses a tenant not named in CODEC_TENANTS (403), both ways: payloads are not per tenant', async function () {
     service.apiKey = apiKey;
     const secret = marker('secret');
-    const { body } = await service.submit({ type: 'command', input: { command: 'echo-args', env: { GREETING: secret } } }, '?wait=10');
+    const { body } = await service.submit(
+      { type: 'command', input: { command: 'echo-args', env: { GREETING: secret } } },
+      '?wait=10',
+    );
     const payload = await storedInput(service, workflowIdOf(body));
-    const plain = { metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('"forged"').toString('base64') };
+    const plain = {
+      metadata: { encoding: Buffer.from('json/plain').toString('base64') },
+      data: Buffer.from('"forged"').toString('base64'),
+    };
     try {
       service.apiKey = otherKey;
-      for (const [direction, payloads] of [['decode', [payload]], ['encode', [plain]]] as const) {
+      for (const [direction, payloads] of [
+        ['decode', [payload]],
+        ['encode', [plain]],
+      ] as const) {
         const refused = await service.request<ErrorBody>('POST', `/api/v1/codec/${direction}`, { payloads });
         assert.equal(refused.status, 403, direction);
         assert.equal(refused.body.error.code, 'forbidden', direction);
@@ -255,12 +326,17 @@ describe('The codec endpoint for the Temporal Web UI', function () {
     }
   });
 
-  it('answers CORS for the UI\'s origin only, its preflight without a key', async function () {
+  it("answers CORS for the UI's origin only, its preflight without a key", async function () {
     service.apiKey = undefined;
-    const preflight = (origin: string) => fetch(`${service.baseUrl}/api/v1/codec/decode`, {
-      method: 'OPTIONS',
-      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-namespace' },
-    });
+    const preflight = (origin: string) =>
+      fetch(`${service.baseUrl}/api/v1/codec/decode`, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type,x-namespace',
+        },
+      });
     const allowed = await preflight(uiOrigin);
     assert.equal(allowed.status, 204);
     assert.equal(allowed.headers.get('access-control-allow-origin'), uiOrigin);
@@ -274,7 +350,12 @@ describe('The codec endpoint for the Temporal Web UI', function () {
     const fromUi = await service.request('POST', '/api/v1/codec/decode', { payloads: [] }, { origin: uiOrigin });
     assert.equal(fromUi.status, 200);
     assert.equal(fromUi.headers.get('access-control-allow-origin'), uiOrigin);
-    const fromOther = await service.request('POST', '/api/v1/codec/decode', { payloads: [] }, { origin: 'http://evil.example' });
+    const fromOther = await service.request(
+      'POST',
+      '/api/v1/codec/decode',
+      { payloads: [] },
+      { origin: 'http://evil.example' },
+    );
     assert.equal(fromOther.headers.get('access-control-allow-origin'), null);
     service.apiKey = undefined;
   });
@@ -293,7 +374,10 @@ describe('Rotating the payload key', function () {
 
   it('runs and reads a job written with the old key once that key is listed in PAYLOAD_DECRYPTION_KEYS', async function () {
     const secret = marker('secret');
-    const submitted = await service.submit({ type: 'command', input: { command: 'echo-args', env: { GREETING: secret } } });
+    const submitted = await service.submit({
+      type: 'command',
+      input: { command: 'echo-args', env: { GREETING: secret } },
+    });
     assert.equal(submitted.status, 202);
     const workflowId = workflowIdOf(submitted.body);
     assert.equal(fromBase64((await storedInput(service, workflowId)).metadata?.[keyIdField]), payloadKeyId(oldKey));
@@ -305,7 +389,11 @@ describe('Rotating the payload key', function () {
     try {
       const state = (await client.workflow.getHandle(workflowId).result()) as { status: string; result: CommandResult };
       assert.equal(state.status, 'succeeded');
-      assert.equal(state.result.stdout, 'greeting=***\nhome=unset\n', 'the command had the real value, masked in its output');
+      assert.equal(
+        state.result.stdout,
+        'greeting=***\nhome=unset\n',
+        'the command had the real value, masked in its output',
+      );
     } finally {
       await client.connection.close();
     }
@@ -316,7 +404,15 @@ describe('Rotating the payload key', function () {
     const withoutOld = new PayloadEncryptionCodec(currentKey);
     const input = await storedInput(service, workflowId);
     await assert.rejects(
-      withoutOld.decode([{ metadata: { encoding: Buffer.from(encryptedEncoding), [keyIdField]: Buffer.from(fromBase64(input.metadata?.[keyIdField])) }, data: Buffer.from(input.data!, 'base64') }]),
+      withoutOld.decode([
+        {
+          metadata: {
+            encoding: Buffer.from(encryptedEncoding),
+            [keyIdField]: Buffer.from(fromBase64(input.metadata?.[keyIdField])),
+          },
+          data: Buffer.from(input.data!, 'base64'),
+        },
+      ]),
       /PAYLOAD_DECRYPTION_KEYS/,
     );
   });
@@ -334,10 +430,22 @@ describe('The Temporal Web UI with the codec endpoint', function () {
       this.skip();
     }
     // The UI cannot send an API key, so the API is open here.
-    service = await TestService.start({ webUi: true, uiCodec: true, env: { PAYLOAD_ENCRYPTION_KEY: newKey().toString('base64') } });
+    service = await TestService.start({
+      webUi: true,
+      uiCodec: true,
+      env: { PAYLOAD_ENCRYPTION_KEY: newKey().toString('base64') },
+    });
     browser = await chromium.launch({
       executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
   after(async function () {
@@ -345,22 +453,36 @@ describe('The Temporal Web UI with the codec endpoint', function () {
     await service?.teardown();
   });
 
-  it('shows a job\'s input decoded on its workflow page', async function () {
+  it("shows a job's input decoded on its workflow page", async function () {
     const argument = marker('argument');
-    const { body } = await service.submit({ type: 'command', input: { command: 'echo-args', args: [argument] } }, '?wait=10');
+    const { body } = await service.submit(
+      { type: 'command', input: { command: 'echo-args', args: [argument] } },
+      '?wait=10',
+    );
     assert.equal(body.status, 'succeeded');
-    assert.equal(fromBase64((await storedInput(service, workflowIdOf(body))).metadata?.['encoding']), encryptedEncoding, 'Temporal holds the input encrypted');
+    assert.equal(
+      fromBase64((await storedInput(service, workflowIdOf(body))).metadata?.['encoding']),
+      encryptedEncoding,
+      'Temporal holds the input encrypted',
+    );
     const page = await browser.newPage();
     // The page long-polls its history, so it never goes network-idle: wait for load, then for the text.
     await page.goto(body.links.ui, { waitUntil: 'load' });
     await page.getByText(argument).first().waitFor({ timeout: 20_000 });
   });
 
-  it('shows a failed job\'s encoded failure message decoded on its workflow page', async function () {
+  it("shows a failed job's encoded failure message decoded on its workflow page", async function () {
     const secret = marker('secret');
-    const { body } = await service.submit({ type: 'command', input: { command: 'exit-with', args: [secret] }, retry: { maxAttempts: 1 } }, '?wait=10');
+    const { body } = await service.submit(
+      { type: 'command', input: { command: 'exit-with', args: [secret] }, retry: { maxAttempts: 1 } },
+      '?wait=10',
+    );
     assert.equal(body.status, 'failed');
-    assert.equal((await rawHistory(service, workflowIdOf(body))).includes(secret), false, 'Temporal holds the message encrypted');
+    assert.equal(
+      (await rawHistory(service, workflowIdOf(body))).includes(secret),
+      false,
+      'Temporal holds the message encrypted',
+    );
     const page = await browser.newPage();
     await page.goto(body.links.ui, { waitUntil: 'load' });
     await page.getByText(`exiting with ${secret}`).first().waitFor({ timeout: 20_000 });

@@ -23,7 +23,10 @@ describe('Polling a job', function () {
 
     const normalWorkers = await service.startWorkers({ normal: 2 });
     try {
-      const running = await service.waitFor(jobId, (job) => job.status === 'running' && (job.progress?.percent ?? 0) > 0);
+      const running = await service.waitFor(
+        jobId,
+        (job) => job.status === 'running' && (job.progress?.percent ?? 0) > 0,
+      );
       assert.equal(running.attempt, 1);
       assert.ok(running.startedAt);
       assert.match(running.progress?.message ?? '', /^slept \d of 3 s$/);
@@ -34,7 +37,7 @@ describe('Polling a job', function () {
     }
   });
 
-  it('shows a running job\'s progress as it advances, polled every 100 ms', async function () {
+  it("shows a running job's progress as it advances, polled every 100 ms", async function () {
     const jobId = uniqueJobId('progress');
     // A heartbeat reaches Temporal at most every 0.8 × heartbeatTimeoutSeconds: 1 s lets a 4 s job report several.
     await service.submit({ type: 'sleep', priority: 'high', input: { seconds: 4 }, heartbeatTimeoutSeconds: 1, jobId });
@@ -48,9 +51,15 @@ describe('Polling a job', function () {
     assert.ok(messages.size >= 3, `polls saw ${[...messages].join(', ')}`);
   });
 
-  it('answers 404 not_found once a polled job\'s workflow is deleted from Temporal', async function () {
+  it("answers 404 not_found once a polled job's workflow is deleted from Temporal", async function () {
     const jobId = uniqueJobId('deleted');
-    await service.submit({ type: 'sleep', priority: 'high', input: { seconds: 60 }, heartbeatTimeoutSeconds: 1, jobId });
+    await service.submit({
+      type: 'sleep',
+      priority: 'high',
+      input: { seconds: 60 },
+      heartbeatTimeoutSeconds: 1,
+      jobId,
+    });
     await service.waitFor(jobId, ['running']);
     // Polled for a while first, so that the API's reads of the job renew in the background.
     for (let i = 0; i < 10; i++) {
@@ -67,10 +76,13 @@ describe('Polling a job', function () {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     assert.equal(statuses.at(-1), 404, `polls answered ${statuses.join(' ')}`);
-    assert.ok(statuses.every((status) => status === 200 || status === 404), `polls answered ${statuses.join(' ')}`);
+    assert.ok(
+      statuses.every((status) => status === 200 || status === 404),
+      `polls answered ${statuses.join(' ')}`,
+    );
   });
 
-  it('shows the previous attempt\'s failure as lastError while retrying, and counts attempts', async function () {
+  it("shows the previous attempt's failure as lastError while retrying, and counts attempts", async function () {
     const jobId = uniqueJobId('retrying');
     await service.submit({
       type: 'sleep',
@@ -90,13 +102,27 @@ describe('Polling a job', function () {
 
   it('answers for a finished job within a second even with no worker running', async function () {
     const jobId = uniqueJobId('no-worker');
-    const { body } = await service.submit({ type: 'sleep', input: { seconds: 0 }, priority: 'high', jobId }, '?wait=10');
+    const { body } = await service.submit(
+      { type: 'sleep', input: { seconds: 0 }, priority: 'high', jobId },
+      '?wait=10',
+    );
     assert.equal(body.status, 'succeeded');
     const failedId = uniqueJobId('no-worker-failed');
-    await service.submit({ type: 'sleep', input: { seconds: 0, failAttempts: 1, failure: 'non_retryable' }, priority: 'high', jobId: failedId }, '?wait=10');
+    await service.submit(
+      {
+        type: 'sleep',
+        input: { seconds: 0, failAttempts: 1, failure: 'non_retryable' },
+        priority: 'high',
+        jobId: failedId,
+      },
+      '?wait=10',
+    );
     await service.stopWorkers();
     try {
-      for (const [id, status] of [[jobId, 'succeeded'], [failedId, 'failed']] as const) {
+      for (const [id, status] of [
+        [jobId, 'succeeded'],
+        [failedId, 'failed'],
+      ] as const) {
         const started = performance.now();
         const polled = await service.getJob(id);
         const elapsedMs = performance.now() - started;

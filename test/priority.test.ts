@@ -48,7 +48,10 @@ describe('Priority', function () {
     await service.startWorkers({ high: 2 });
     await service.submit({ type: 'sleep', input: { seconds: 0 }, priority: 'low', jobId: lowId });
     const highId = uniqueJobId('high-only');
-    const { body: high } = await service.submit({ type: 'sleep', input: { seconds: 0 }, priority: 'high', jobId: highId }, '?wait=10');
+    const { body: high } = await service.submit(
+      { type: 'sleep', input: { seconds: 0 }, priority: 'high', jobId: highId },
+      '?wait=10',
+    );
     assert.equal(high.status, 'succeeded');
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const low = await service.getJob(lowId);

@@ -51,7 +51,13 @@ describe('Retries and timeouts', function () {
 
   it('ends timed_out when the last attempt runs past timeoutSeconds', async function () {
     const jobId = uniqueJobId('timeout');
-    await service.submit({ type: 'sleep', input: { seconds: 30 }, timeoutSeconds: 1, retry: { maxAttempts: 2, initialIntervalSeconds: 0.1 }, jobId });
+    await service.submit({
+      type: 'sleep',
+      input: { seconds: 30 },
+      timeoutSeconds: 1,
+      retry: { maxAttempts: 2, initialIntervalSeconds: 0.1 },
+      jobId,
+    });
     const done = await service.waitFor(jobId, ['succeeded', 'failed', 'timed_out'], 15_000);
     assert.equal(done.status, 'timed_out');
     assert.equal(done.attempt, 2);
@@ -60,7 +66,12 @@ describe('Retries and timeouts', function () {
 
   it('kills a command that runs past its timeout', async function () {
     const jobId = uniqueJobId('command-timeout');
-    await service.submit({ type: 'command', input: { command: 'wait-forever', env: { PID_FILE: '/dev/null' } }, timeoutSeconds: 1, jobId });
+    await service.submit({
+      type: 'command',
+      input: { command: 'wait-forever', env: { PID_FILE: '/dev/null' } },
+      timeoutSeconds: 1,
+      jobId,
+    });
     const done = await service.waitFor(jobId, ['succeeded', 'failed', 'timed_out'], 15_000);
     assert.equal(done.status, 'timed_out');
   });

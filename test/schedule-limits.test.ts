@@ -25,12 +25,17 @@ function createSchedule(service: TestService, body: Record<string, unknown>) {
   return service.request<Schedule & ErrorBody>('POST', '/api/v1/schedules', { job: blockedJob, ...body });
 }
 
-describe('Schedule create and trigger take from the tenant\'s submit rate', function () {
+describe("Schedule create and trigger take from the tenant's submit rate", function () {
   let service: TestService;
   before(async function () {
     service = await TestService.start({
       workers: false,
-      env: { API_KEYS: apiKeys, RATE_LIMIT_SUBMITS_PER_SEC: '0.1', RATE_LIMIT_BURST: '2', SCHEDULE_MIN_INTERVAL_SECONDS: '1' },
+      env: {
+        API_KEYS: apiKeys,
+        RATE_LIMIT_SUBMITS_PER_SEC: '0.1',
+        RATE_LIMIT_BURST: '2',
+        SCHEDULE_MIN_INTERVAL_SECONDS: '1',
+      },
     });
   });
   after(async function () {
@@ -41,16 +46,34 @@ describe('Schedule create and trigger take from the tenant\'s submit rate', func
     service.apiKey = keys.acme;
     const scheduleId = uniqueJobId('rated');
     const runsOf = (id: string) => service.countWorkflows(`TemporalScheduledById = 'acme/${id}'`);
-    assert.equal((await createSchedule(service, { scheduleId, intervalSeconds: 3600, paused: true })).status, 201, 'the first token');
-    assert.equal((await service.request('POST', `/api/v1/schedules/${scheduleId}/trigger`)).status, 200, 'the second token');
-    assert.equal(await waitUntil(() => runsOf(scheduleId), (runs) => runs === 1), 1);
+    assert.equal(
+      (await createSchedule(service, { scheduleId, intervalSeconds: 3600, paused: true })).status,
+      201,
+      'the first token',
+    );
+    assert.equal(
+      (await service.request('POST', `/api/v1/schedules/${scheduleId}/trigger`)).status,
+      200,
+      'the second token',
+    );
+    assert.equal(
+      await waitUntil(
+        () => runsOf(scheduleId),
+        (runs) => runs === 1,
+      ),
+      1,
+    );
 
     const refusedId = uniqueJobId('refused');
     const create = await createSchedule(service, { scheduleId: refusedId, intervalSeconds: 3600, paused: true });
     assert.equal(create.status, 429);
     assert.equal(create.body.error.code, 'rate_limited');
     assert.ok(Number(create.headers.get('retry-after')) >= 1);
-    assert.equal((await service.request('GET', `/api/v1/schedules/${refusedId}`)).status, 404, 'the refused create made no schedule');
+    assert.equal(
+      (await service.request('GET', `/api/v1/schedules/${refusedId}`)).status,
+      404,
+      'the refused create made no schedule',
+    );
 
     const trigger = await service.request<ErrorBody>('POST', `/api/v1/schedules/${scheduleId}/trigger`);
     assert.equal(trigger.status, 429);
@@ -61,7 +84,7 @@ describe('Schedule create and trigger take from the tenant\'s submit rate', func
   });
 });
 
-describe('Scheduled runs inside the tenant\'s unfinished cap', function () {
+describe("Scheduled runs inside the tenant's unfinished cap", function () {
   const cap = 3;
   let service: TestService;
   before(async function () {
@@ -75,7 +98,8 @@ describe('Scheduled runs inside the tenant\'s unfinished cap', function () {
     await service.teardown();
   });
 
-  const unfinished = (tenant: string) => service.countWorkflows(`WorkflowType = 'jobWorkflow' AND ExecutionStatus = 'Running' AND JobTenant = '${tenant}'`);
+  const unfinished = (tenant: string) =>
+    service.countWorkflows(`WorkflowType = 'jobWorkflow' AND ExecutionStatus = 'Running' AND JobTenant = '${tenant}'`);
 
   /** Submits `cap` jobs that never run and waits until visibility counts them. */
   async function fillTheCap(tenant: string): Promise<string[]> {
@@ -85,7 +109,13 @@ describe('Scheduled runs inside the tenant\'s unfinished cap', function () {
       assert.equal((await service.submit({ ...blockedJob, jobId })).status, 202);
       jobIds.push(jobId);
     }
-    assert.equal(await waitUntil(() => unfinished(tenant), (count) => count === cap), cap);
+    assert.equal(
+      await waitUntil(
+        () => unfinished(tenant),
+        (count) => count === cap,
+      ),
+      cap,
+    );
     return jobIds;
   }
 
@@ -114,12 +144,23 @@ describe('Scheduled runs inside the tenant\'s unfinished cap', function () {
     // overlap, one a second), so they are left out of the samples; that none of them went ahead is asserted
     // below: every run was skipped.
     const unfinishedBesidesRuns = () =>
-      service.countWorkflows(`WorkflowType = 'jobWorkflow' AND ExecutionStatus = 'Running' AND JobTenant = 'globex' AND TemporalScheduledById IS NULL`);
+      service.countWorkflows(
+        `WorkflowType = 'jobWorkflow' AND ExecutionStatus = 'Running' AND JobTenant = 'globex' AND TemporalScheduledById IS NULL`,
+      );
     let most = 0;
-    for (const end = Date.now() + 6000; Date.now() < end; await sleep(200)) most = Math.max(most, await unfinishedBesidesRuns());
+    for (const end = Date.now() + 6000; Date.now() < end; await sleep(200))
+      most = Math.max(most, await unfinishedBesidesRuns());
     assert.equal((await service.request('POST', `/api/v1/schedules/${scheduleId}/pause`)).status, 200);
-    assert.equal(most, cap, 'the unfinished jobs besides the scheduled runs: just the cap\'s');
-    assert.equal(await waitUntil(() => unfinished('globex'), (count) => count === cap, 3000), cap, 'no scheduled run is left unfinished');
+    assert.equal(most, cap, "the unfinished jobs besides the scheduled runs: just the cap's");
+    assert.equal(
+      await waitUntil(
+        () => unfinished('globex'),
+        (count) => count === cap,
+        3000,
+      ),
+      cap,
+      'no scheduled run is left unfinished',
+    );
 
     const schedule = (await service.request<Schedule>('GET', `/api/v1/schedules/${scheduleId}`)).body;
     assert.ok(schedule.recentJobs.length >= 3, `runs: ${schedule.recentJobs.length}`);
@@ -132,9 +173,18 @@ describe('Scheduled runs inside the tenant\'s unfinished cap', function () {
 
     // Below the cap again, a run goes ahead (and no more than the cap's worth of jobs is unfinished).
     assert.equal((await service.cancel(blocked[0]!)).status, 202);
-    assert.equal(await waitUntil(() => unfinished('globex'), (count) => count === cap - 1), cap - 1);
+    assert.equal(
+      await waitUntil(
+        () => unfinished('globex'),
+        (count) => count === cap - 1,
+      ),
+      cap - 1,
+    );
     assert.equal((await service.request('POST', `/api/v1/schedules/${scheduleId}/unpause`)).status, 200);
-    const admitted = await waitUntil(() => service.countWorkflows(`TemporalScheduledById = 'globex/${scheduleId}' AND ExecutionStatus = 'Running'`), (count) => count > 0);
+    const admitted = await waitUntil(
+      () => service.countWorkflows(`TemporalScheduledById = 'globex/${scheduleId}' AND ExecutionStatus = 'Running'`),
+      (count) => count > 0,
+    );
     assert.equal(admitted, 1);
     await sleep(3000);
     assert.equal((await service.request('POST', `/api/v1/schedules/${scheduleId}/pause`)).status, 200);
@@ -148,7 +198,10 @@ describe('Scheduled runs inside the tenant\'s unfinished cap', function () {
 describe('Schedule frequency and count limits', function () {
   let service: TestService;
   before(async function () {
-    service = await TestService.start({ workers: false, env: { API_KEYS: apiKeys, SCHEDULE_MIN_INTERVAL_SECONDS: '120', MAX_SCHEDULES_PER_TENANT: '2' } });
+    service = await TestService.start({
+      workers: false,
+      env: { API_KEYS: apiKeys, SCHEDULE_MIN_INTERVAL_SECONDS: '120', MAX_SCHEDULES_PER_TENANT: '2' },
+    });
   });
   after(async function () {
     await service.teardown();
@@ -156,7 +209,12 @@ describe('Schedule frequency and count limits', function () {
 
   it('refuses an interval or a cron more frequent than SCHEDULE_MIN_INTERVAL_SECONDS with 400 naming it', async function () {
     service.apiKey = keys.acme;
-    for (const spec of [{ intervalSeconds: 119 }, { cron: '* * * * *' }, { cron: '0,1 3 * * *' }, { cron: '*/1 * * * *' }]) {
+    for (const spec of [
+      { intervalSeconds: 119 },
+      { cron: '* * * * *' },
+      { cron: '0,1 3 * * *' },
+      { cron: '*/1 * * * *' },
+    ]) {
       const scheduleId = uniqueJobId('too-often');
       const response = await createSchedule(service, { scheduleId, ...spec });
       assert.equal(response.status, 400, JSON.stringify(spec));
@@ -174,9 +232,19 @@ describe('Schedule frequency and count limits', function () {
   it('refuses the schedule beyond MAX_SCHEDULES_PER_TENANT with 409 naming it, per tenant', async function () {
     service.apiKey = keys.globex;
     const kept = [uniqueJobId('first'), uniqueJobId('second')];
-    assert.equal((await createSchedule(service, { scheduleId: kept[0], intervalSeconds: 120, paused: true })).status, 201, 'the minimum itself');
-    assert.equal((await createSchedule(service, { scheduleId: kept[1], cron: '*/5 * * * *', paused: true })).status, 201);
-    const listed = () => service.request<{ schedules: Schedule[] }>('GET', '/api/v1/schedules').then((response) => response.body.schedules.length);
+    assert.equal(
+      (await createSchedule(service, { scheduleId: kept[0], intervalSeconds: 120, paused: true })).status,
+      201,
+      'the minimum itself',
+    );
+    assert.equal(
+      (await createSchedule(service, { scheduleId: kept[1], cron: '*/5 * * * *', paused: true })).status,
+      201,
+    );
+    const listed = () =>
+      service
+        .request<{ schedules: Schedule[] }>('GET', '/api/v1/schedules')
+        .then((response) => response.body.schedules.length);
     assert.equal(await waitUntil(listed, (count) => count === 2), 2);
 
     const third = uniqueJobId('third');
@@ -187,18 +255,29 @@ describe('Schedule frequency and count limits', function () {
     assert.equal((await service.request('GET', `/api/v1/schedules/${third}`)).status, 404);
 
     service.apiKey = keys.acme;
-    assert.equal((await createSchedule(service, { scheduleId: third, intervalSeconds: 600, paused: true })).status, 201, 'another tenant has its own count');
+    assert.equal(
+      (await createSchedule(service, { scheduleId: third, intervalSeconds: 600, paused: true })).status,
+      201,
+      'another tenant has its own count',
+    );
     service.apiKey = keys.globex;
     assert.equal((await service.request('DELETE', `/api/v1/schedules/${kept[0]}`)).status, 204);
     assert.equal(await waitUntil(listed, (count) => count === 1), 1);
-    assert.equal((await createSchedule(service, { scheduleId: third, intervalSeconds: 600, paused: true })).status, 201, 'a deleted schedule frees its place');
+    assert.equal(
+      (await createSchedule(service, { scheduleId: third, intervalSeconds: 600, paused: true })).status,
+      201,
+      'a deleted schedule frees its place',
+    );
   });
 });
 
 describe('Batches take one token per item', function () {
   let service: TestService;
   before(async function () {
-    service = await TestService.start({ workers: false, env: { API_KEYS: apiKeys, RATE_LIMIT_SUBMITS_PER_SEC: '0.1', RATE_LIMIT_BURST: '3' } });
+    service = await TestService.start({
+      workers: false,
+      env: { API_KEYS: apiKeys, RATE_LIMIT_SUBMITS_PER_SEC: '0.1', RATE_LIMIT_BURST: '3' },
+    });
   });
   after(async function () {
     await service.teardown();
@@ -217,7 +296,8 @@ describe('Batches take one token per item', function () {
     await sleep(500);
     assert.equal(await service.countWorkflows(`WorkflowType = 'jobWorkflow' AND JobTenant = 'acme'`), 3);
     const started = new Set(accepted.map((result) => (result.job as Job).jobId));
-    for (const result of refused) assert.equal((await service.getJob(jobs[result.index]!.jobId)).status, 404, 'a refused item started nothing');
+    for (const result of refused)
+      assert.equal((await service.getJob(jobs[result.index]!.jobId)).status, 404, 'a refused item started nothing');
     assert.equal(started.size, 3);
   });
 });

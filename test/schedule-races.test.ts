@@ -29,7 +29,10 @@ describe('MAX_SCHEDULES_PER_TENANT under concurrent creates', function () {
   const max = 3;
   let service: TestService;
   before(async function () {
-    service = await TestService.start({ workers: false, env: { API_KEYS: `acme:${apiKey},globex:${globexKey}`, MAX_SCHEDULES_PER_TENANT: String(max) } });
+    service = await TestService.start({
+      workers: false,
+      env: { API_KEYS: `acme:${apiKey},globex:${globexKey}`, MAX_SCHEDULES_PER_TENANT: String(max) },
+    });
     service.apiKey = apiKey;
   });
   after(async function () {
@@ -38,17 +41,24 @@ describe('MAX_SCHEDULES_PER_TENANT under concurrent creates', function () {
 
   it('of 12 creates at once with a max of 3, exactly 3 are created and the rest answer 409', async function () {
     const ids = Array.from({ length: 12 }, () => uniqueJobId('racing'));
-    const responses = await Promise.all(ids.map((scheduleId) => createSchedule(service, { scheduleId, intervalSeconds: 3600, paused: true })));
+    const responses = await Promise.all(
+      ids.map((scheduleId) => createSchedule(service, { scheduleId, intervalSeconds: 3600, paused: true })),
+    );
     const statuses = responses.map((response) => response.status);
     assert.equal(statuses.filter((status) => status === 201).length, max, JSON.stringify(statuses));
     assert.equal(statuses.filter((status) => status === 409).length, ids.length - max, JSON.stringify(statuses));
-    for (const response of responses.filter((each) => each.status === 409)) assert.equal(response.body.error.code, 'conflict');
+    for (const response of responses.filter((each) => each.status === 409))
+      assert.equal(response.body.error.code, 'conflict');
     // Visibility catches up with every create (and every delete of one over the max) within moments.
     await sleep(2000);
     assert.equal(await schedulesInTemporal(service, 'acme'), max);
     const created = ids.filter((_id, i) => statuses[i] === 201);
     for (const [i, scheduleId] of ids.entries()) {
-      assert.equal((await service.request('GET', `/api/v1/schedules/${scheduleId}`)).status, statuses[i] === 201 ? 200 : 404, scheduleId);
+      assert.equal(
+        (await service.request('GET', `/api/v1/schedules/${scheduleId}`)).status,
+        statuses[i] === 201 ? 200 : 404,
+        scheduleId,
+      );
     }
     assert.equal(created.length, max);
   });
@@ -61,15 +71,17 @@ describe('MAX_SCHEDULES_PER_TENANT under concurrent creates', function () {
       await new Promise((resolve) => server.once('listening', resolve));
       const replicaUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const ids = Array.from({ length: 12 }, () => uniqueJobId('replicas'));
-      const statuses = await Promise.all(ids.map(async (scheduleId, i) => {
-        const response = await fetch(`${i % 2 === 0 ? service.baseUrl : replicaUrl}/api/v1/schedules`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${globexKey}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ scheduleId, intervalSeconds: 3600, paused: true, job: blockedJob }),
-        });
-        await response.body?.cancel();
-        return response.status;
-      }));
+      const statuses = await Promise.all(
+        ids.map(async (scheduleId, i) => {
+          const response = await fetch(`${i % 2 === 0 ? service.baseUrl : replicaUrl}/api/v1/schedules`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${globexKey}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ scheduleId, intervalSeconds: 3600, paused: true, job: blockedJob }),
+          });
+          await response.body?.cancel();
+          return response.status;
+        }),
+      );
       const kept = statuses.filter((status) => status === 201).length;
       assert.ok(kept >= 1 && kept <= max, JSON.stringify(statuses));
       assert.equal(statuses.filter((status) => status === 409).length, ids.length - kept, JSON.stringify(statuses));
@@ -89,7 +101,11 @@ describe('Scheduled runs that fire at the same instant, under the unfinished cap
   before(async function () {
     service = await TestService.start({
       workers: { high: 10 },
-      env: { API_KEYS: `acme:${apiKey}`, MAX_UNFINISHED_JOBS_PER_TENANT: String(cap), SCHEDULE_MIN_INTERVAL_SECONDS: '1' },
+      env: {
+        API_KEYS: `acme:${apiKey}`,
+        MAX_UNFINISHED_JOBS_PER_TENANT: String(cap),
+        SCHEDULE_MIN_INTERVAL_SECONDS: '1',
+      },
     });
     service.apiKey = apiKey;
   });
@@ -97,21 +113,27 @@ describe('Scheduled runs that fire at the same instant, under the unfinished cap
     await service.teardown();
   });
 
-  it('admits up to the cap of each round\'s runs whenever the tenant has room, and never more than the cap at once', async function () {
+  it("admits up to the cap of each round's runs whenever the tenant has room, and never more than the cap at once", async function () {
     this.timeout(90_000);
     const job = { type: 'sleep', priority: 'high', input: { seconds: jobSeconds } };
     const scheduleIds = Array.from({ length: 3 }, () => uniqueJobId('same-instant'));
     // Interval schedules align on the epoch: all three fire at every whole second.
     for (const scheduleId of scheduleIds) {
-      assert.equal((await createSchedule(service, { scheduleId, intervalSeconds: 1, overlap: 'allow_all', job })).status, 201);
+      assert.equal(
+        (await createSchedule(service, { scheduleId, intervalSeconds: 1, overlap: 'allow_all', job })).status,
+        201,
+      );
     }
     await sleep(12_000);
-    for (const scheduleId of scheduleIds) assert.equal((await service.request('POST', `/api/v1/schedules/${scheduleId}/pause`)).status, 200);
+    for (const scheduleId of scheduleIds)
+      assert.equal((await service.request('POST', `/api/v1/schedules/${scheduleId}/pause`)).status, 200);
     await sleep((jobSeconds + 2) * 1000);
 
     const runs: { job: Job; round: number; admitted: boolean }[] = [];
     for (const scheduleId of scheduleIds) {
-      for await (const run of service.temporal.client.workflow.list({ query: `TemporalScheduledById = 'acme/${scheduleId}'` })) {
+      for await (const run of service.temporal.client.workflow.list({
+        query: `TemporalScheduledById = 'acme/${scheduleId}'`,
+      })) {
         // Temporal names a run <schedule's workflow id>-<scheduled time>.
         const round = Date.parse(run.workflowId.slice(`acme/${scheduleId}-`.length));
         const { status, body } = await service.getJob(run.workflowId.slice('acme/'.length));
@@ -124,10 +146,12 @@ describe('Scheduled runs that fire at the same instant, under the unfinished cap
     for (const run of admitted) assert.equal(run.job.status, 'succeeded', run.job.jobId);
 
     // The admitted jobs at once, from each one's first attempt (after its check) to its end: never more than the cap.
-    const edges = admitted.flatMap((run) => [
-      { at: Date.parse(run.job.startedAt!), step: 1 },
-      { at: Date.parse(run.job.finishedAt!), step: -1 },
-    ]).sort((a, b) => a.at - b.at || a.step - b.step);
+    const edges = admitted
+      .flatMap((run) => [
+        { at: Date.parse(run.job.startedAt!), step: 1 },
+        { at: Date.parse(run.job.finishedAt!), step: -1 },
+      ])
+      .sort((a, b) => a.at - b.at || a.step - b.step);
     let running = 0;
     let most = 0;
     for (const edge of edges) most = Math.max(most, (running += edge.step));
@@ -138,12 +162,19 @@ describe('Scheduled runs that fire at the same instant, under the unfinished cap
     const rounds = [...new Set(runs.map((run) => run.round))].sort((a, b) => a - b);
     let roomy = 0;
     for (const round of rounds) {
-      const started = Math.min(...runs.filter((run) => run.round === round).map((run) => Date.parse(run.job.createdAt)));
-      const busy = admitted.filter((run) => run.round < round && Date.parse(run.job.finishedAt!) > started - 250).length;
+      const started = Math.min(
+        ...runs.filter((run) => run.round === round).map((run) => Date.parse(run.job.createdAt)),
+      );
+      const busy = admitted.filter(
+        (run) => run.round < round && Date.parse(run.job.finishedAt!) > started - 250,
+      ).length;
       if (busy >= cap) continue;
       roomy++;
       const admittedNow = admitted.filter((run) => run.round === round).length;
-      assert.ok(admittedNow >= 1, `round ${new Date(round).toISOString()} had room (${busy} running) and skipped all ${runs.filter((run) => run.round === round).length} runs`);
+      assert.ok(
+        admittedNow >= 1,
+        `round ${new Date(round).toISOString()} had room (${busy} running) and skipped all ${runs.filter((run) => run.round === round).length} runs`,
+      );
     }
     assert.ok(roomy >= 3, `${roomy} rounds had room among ${rounds.length}`);
   });
@@ -153,7 +184,10 @@ describe('Crons that only Temporal refuses', function () {
   let service: TestService;
   before(async function () {
     // A minimum under a minute leaves every five-field cron to Temporal's parser.
-    service = await TestService.start({ workers: false, env: { API_KEYS: `acme:${apiKey}`, SCHEDULE_MIN_INTERVAL_SECONDS: '1', MAX_SCHEDULES_PER_TENANT: '100000' } });
+    service = await TestService.start({
+      workers: false,
+      env: { API_KEYS: `acme:${apiKey}`, SCHEDULE_MIN_INTERVAL_SECONDS: '1', MAX_SCHEDULES_PER_TENANT: '100000' },
+    });
     service.apiKey = apiKey;
   });
   after(async function () {
@@ -163,7 +197,10 @@ describe('Crons that only Temporal refuses', function () {
   async function assertRefusedOrCreated(cron: string): Promise<number> {
     const scheduleId = uniqueJobId('cron');
     const response = await createSchedule(service, { scheduleId, cron, paused: true });
-    assert.ok(response.status === 201 || response.status === 400, `${JSON.stringify(cron)}: ${response.status} ${JSON.stringify(response.body)}`);
+    assert.ok(
+      response.status === 201 || response.status === 400,
+      `${JSON.stringify(cron)}: ${response.status} ${JSON.stringify(response.body)}`,
+    );
     if (response.status === 400) {
       assert.equal(response.body.error.code, 'invalid_request');
       assert.match(response.body.error.message, /cron/);
@@ -173,7 +210,18 @@ describe('Crons that only Temporal refuses', function () {
   }
 
   it('answers 400 invalid_request naming cron for malformed crons, never 500', async function () {
-    for (const cron of ['@every 1s x x x', '@hourly x x x x', '@daily 1 2 3 4', 'x x x x x', '61 * * * *', '* 25 * * *', '* * 32 * *', '* * * 13 *', '*/0 * * * *', '5-1 * * * *']) {
+    for (const cron of [
+      '@every 1s x x x',
+      '@hourly x x x x',
+      '@daily 1 2 3 4',
+      'x x x x x',
+      '61 * * * *',
+      '* 25 * * *',
+      '* * 32 * *',
+      '* * * 13 *',
+      '*/0 * * * *',
+      '5-1 * * * *',
+    ]) {
       assert.equal(await assertRefusedOrCreated(cron), 400, cron);
     }
   });

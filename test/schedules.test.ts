@@ -15,7 +15,11 @@ describe('Schedules', function () {
 
   it('submits a normal job <scheduleId>-<scheduled time> every interval, until paused', async function () {
     const scheduleId = uniqueJobId('every-2s');
-    const created = await service.request<Schedule>('POST', '/api/v1/schedules', { scheduleId, intervalSeconds: 2, job: { type: 'sleep', input: { seconds: 0, message: 'tick' } } });
+    const created = await service.request<Schedule>('POST', '/api/v1/schedules', {
+      scheduleId,
+      intervalSeconds: 2,
+      job: { type: 'sleep', input: { seconds: 0, message: 'tick' } },
+    });
     assert.equal(created.status, 201);
     assert.equal(created.body.intervalSeconds, 2);
     assert.equal(created.body.paused, false);
@@ -35,7 +39,10 @@ describe('Schedules', function () {
       assert.deepEqual(job.result, { sleptSeconds: 0, message: 'tick' });
     }
     const listed = await service.request<{ jobs: Job[] }>('GET', '/api/v1/jobs?status=succeeded&limit=100');
-    assert.ok(listed.body.jobs.some((job) => job.jobId === schedule.recentJobs[0]!.jobId), 'scheduled runs are listed like any job');
+    assert.ok(
+      listed.body.jobs.some((job) => job.jobId === schedule.recentJobs[0]!.jobId),
+      'scheduled runs are listed like any job',
+    );
 
     const paused = await service.request<Schedule>('POST', `/api/v1/schedules/${scheduleId}/pause`);
     assert.equal(paused.body.paused, true);
@@ -53,16 +60,28 @@ describe('Schedules', function () {
       count = (await service.request<Schedule>('GET', `/api/v1/schedules/${scheduleId}`)).body.recentJobs.length;
     }
     assert.equal(count, runsWhenPaused + 1, 'trigger ran it once now');
-    assert.equal((await service.request<Schedule>('POST', `/api/v1/schedules/${scheduleId}/unpause`)).body.paused, false);
+    assert.equal(
+      (await service.request<Schedule>('POST', `/api/v1/schedules/${scheduleId}/unpause`)).body.paused,
+      false,
+    );
   });
 
   it('lists, refuses a duplicate with 409 and bad specs with 400, and deletes', async function () {
     const scheduleId = uniqueJobId('nightly');
-    const created = await service.request<Schedule>('POST', '/api/v1/schedules', { scheduleId, cron: '0 3 * * *', job: { type: 'sleep', input: { seconds: 1 } }, paused: true });
+    const created = await service.request<Schedule>('POST', '/api/v1/schedules', {
+      scheduleId,
+      cron: '0 3 * * *',
+      job: { type: 'sleep', input: { seconds: 1 } },
+      paused: true,
+    });
     assert.equal(created.status, 201);
     assert.equal(created.body.cron, '0 3 * * *');
     assert.match(created.body.nextRunTimes[0] ?? '', /T03:00:00/);
-    const duplicate = await service.request<ErrorBody>('POST', '/api/v1/schedules', { scheduleId, cron: '0 4 * * *', job: { type: 'sleep', input: { seconds: 1 } } });
+    const duplicate = await service.request<ErrorBody>('POST', '/api/v1/schedules', {
+      scheduleId,
+      cron: '0 4 * * *',
+      job: { type: 'sleep', input: { seconds: 1 } },
+    });
     assert.equal(duplicate.status, 409);
     for (const bad of [
       { scheduleId: 'both', cron: '0 3 * * *', intervalSeconds: 5, job: { type: 'sleep', input: { seconds: 1 } } },
@@ -85,24 +104,44 @@ describe('Schedules', function () {
 
   it('creates the Temporal schedule with overlap skip unless told otherwise', async function () {
     const [plain, buffered] = [uniqueJobId('overlap-default'), uniqueJobId('overlap-buffer')];
-    await service.request<Schedule>('POST', '/api/v1/schedules', { scheduleId: plain, intervalSeconds: 3600, paused: true, job: { type: 'sleep', input: { seconds: 0 } } });
-    await service.request<Schedule>('POST', '/api/v1/schedules', { scheduleId: buffered, intervalSeconds: 3600, paused: true, overlap: 'buffer_one', job: { type: 'sleep', input: { seconds: 0 } } });
-    const overlapOf = async (scheduleId: string): Promise<string | undefined> => (await service.temporal.client.schedule.getHandle(scheduleId).describe()).policies.overlap;
+    await service.request<Schedule>('POST', '/api/v1/schedules', {
+      scheduleId: plain,
+      intervalSeconds: 3600,
+      paused: true,
+      job: { type: 'sleep', input: { seconds: 0 } },
+    });
+    await service.request<Schedule>('POST', '/api/v1/schedules', {
+      scheduleId: buffered,
+      intervalSeconds: 3600,
+      paused: true,
+      overlap: 'buffer_one',
+      job: { type: 'sleep', input: { seconds: 0 } },
+    });
+    const overlapOf = async (scheduleId: string): Promise<string | undefined> =>
+      (await service.temporal.client.schedule.getHandle(scheduleId).describe()).policies.overlap;
     assert.equal(await overlapOf(plain), 'SKIP');
     assert.equal(await overlapOf(buffered), 'BUFFER_ONE');
-    for (const scheduleId of [plain, buffered]) assert.equal((await service.request('DELETE', `/api/v1/schedules/${scheduleId}`)).status, 204);
+    for (const scheduleId of [plain, buffered])
+      assert.equal((await service.request('DELETE', `/api/v1/schedules/${scheduleId}`)).status, 204);
   });
 
   it('runs a daily cron once a day: three days backfilled give three jobs at 03:00 UTC', async function () {
     // The time-skipping server does not implement Schedules; Temporal's backfill evaluates the same spec
     // over past days instead, on the real server.
     const scheduleId = uniqueJobId('daily');
-    await service.request<Schedule>('POST', '/api/v1/schedules', { scheduleId, cron: '0 3 * * *', job: { type: 'sleep', input: { seconds: 0 } } });
+    await service.request<Schedule>('POST', '/api/v1/schedules', {
+      scheduleId,
+      cron: '0 3 * * *',
+      job: { type: 'sleep', input: { seconds: 0 } },
+    });
     const today = new Date();
     const end = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()));
     const start = new Date(end.getTime() - 3 * 86_400_000);
     await service.temporal.client.schedule.getHandle(scheduleId).backfill({ start, end, overlap: 'ALLOW_ALL' });
-    const expected = [3, 2, 1].map((daysAgo) => `${scheduleId}-${new Date(end.getTime() - daysAgo * 86_400_000 + 3 * 3_600_000).toISOString().replace('.000Z', 'Z')}`);
+    const expected = [3, 2, 1].map(
+      (daysAgo) =>
+        `${scheduleId}-${new Date(end.getTime() - daysAgo * 86_400_000 + 3 * 3_600_000).toISOString().replace('.000Z', 'Z')}`,
+    );
     for (const jobId of expected) assert.equal((await service.waitFor(jobId, ['succeeded'])).jobId, jobId);
     assert.equal(await service.countWorkflows(`WorkflowId STARTS_WITH '${scheduleId}-'`), 3);
   });

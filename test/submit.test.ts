@@ -13,7 +13,11 @@ describe('Submitting a job', function () {
 
   it('answers 202 with the queued job and its Location, and the job runs to succeeded', async function () {
     const jobId = uniqueJobId('submit');
-    const { status, headers, body } = await service.submit({ type: 'sleep', input: { seconds: 0.2, message: 'hello' }, jobId });
+    const { status, headers, body } = await service.submit({
+      type: 'sleep',
+      input: { seconds: 0.2, message: 'hello' },
+      jobId,
+    });
     assert.equal(status, 202);
     assert.equal(headers.get('location'), `/api/v1/jobs/${jobId}`);
     assert.equal(body.jobId, jobId);
@@ -23,7 +27,10 @@ describe('Submitting a job', function () {
     assert.equal(body.attempt, 0);
     assert.equal(body.maxAttempts, 3);
     assert.deepEqual(body.input, { seconds: 0.2, message: 'hello' });
-    assert.deepEqual(body.links, { self: `/api/v1/jobs/${jobId}`, ui: `http://localhost:8233/namespaces/default/workflows/${jobId}` });
+    assert.deepEqual(body.links, {
+      self: `/api/v1/jobs/${jobId}`,
+      ui: `http://localhost:8233/namespaces/default/workflows/${jobId}`,
+    });
     assert.ok(!Number.isNaN(Date.parse(body.createdAt)));
 
     const done = await service.waitFor(jobId, ['succeeded']);
@@ -71,7 +78,10 @@ describe('Submitting with ?wait', function () {
   });
 
   it('answers 200 with a failed job too, since it finished', async function () {
-    const { status, body } = await service.submit({ type: 'sleep', input: { seconds: 0, failAttempts: 1, failure: 'non_retryable' } }, '?wait=10');
+    const { status, body } = await service.submit(
+      { type: 'sleep', input: { seconds: 0, failAttempts: 1, failure: 'non_retryable' } },
+      '?wait=10',
+    );
     assert.equal(status, 200);
     assert.equal(body.status, 'failed');
   });
@@ -131,14 +141,22 @@ describe('Submitting the same jobId again', function () {
 
   it("does not tell whether a command's env values match: they are not compared, as they are not shown", async function () {
     const jobId = uniqueJobId('env-guess');
-    const submit = (greeting: string) => service.submit({ type: 'command', input: { command: 'print-env', env: { GREETING: greeting } }, jobId }, '?wait=10');
+    const submit = (greeting: string) =>
+      service.submit(
+        { type: 'command', input: { command: 'print-env', env: { GREETING: greeting } }, jobId },
+        '?wait=10',
+      );
     assert.equal((await submit('the-real-secret')).body.status, 'succeeded');
     for (const guess of ['a-wrong-guess', 'the-real-secret']) {
       const again = await submit(guess);
       assert.equal(again.status, 200, guess);
       assert.deepEqual((again.body.input as { env: unknown }).env, { GREETING: '***' });
     }
-    const renamed = await service.submit({ type: 'command', input: { command: 'print-env', env: { EMPTY: 'x' } }, jobId });
+    const renamed = await service.submit({
+      type: 'command',
+      input: { command: 'print-env', env: { EMPTY: 'x' } },
+      jobId,
+    });
     assert.equal(renamed.status, 409, 'the names are still compared');
     assert.equal(await service.countWorkflows(`WorkflowId = '${jobId}'`), 1);
   });

@@ -22,7 +22,9 @@ describe('When Temporal is unreachable', function () {
   };
 
   it('answers a submit with 503 unavailable within a few seconds', async function () {
-    const { value, ms } = await timed(() => service.request<ErrorBody>('POST', '/api/v1/jobs', { type: 'sleep', input: { seconds: 1 } }));
+    const { value, ms } = await timed(() =>
+      service.request<ErrorBody>('POST', '/api/v1/jobs', { type: 'sleep', input: { seconds: 1 } }),
+    );
     assert.equal(value.status, 503);
     assert.equal(value.body.error.code, 'unavailable');
     assert.ok(ms < 7000, `answered after ${Math.round(ms)} ms`);

@@ -21,8 +21,18 @@ describe('API keys', function () {
   it('answers 401 unauthorized with WWW-Authenticate under /api/v1 without a key or with a wrong one', async function () {
     for (const apiKey of [undefined, 'not-a-key-of-anybody-at-all', keys.acme.slice(0, -1)]) {
       service.apiKey = apiKey;
-      for (const [method, path] of [['GET', '/api/v1/jobs'], ['POST', '/api/v1/jobs'], ['GET', '/api/v1/jobs/x'], ['GET', '/api/v1/queues'], ['GET', '/api/v1/job-types']] as const) {
-        const response = await service.request<ErrorBody>(method, path, method === 'POST' ? { type: 'sleep', input: { seconds: 0 } } : undefined);
+      for (const [method, path] of [
+        ['GET', '/api/v1/jobs'],
+        ['POST', '/api/v1/jobs'],
+        ['GET', '/api/v1/jobs/x'],
+        ['GET', '/api/v1/queues'],
+        ['GET', '/api/v1/job-types'],
+      ] as const) {
+        const response = await service.request<ErrorBody>(
+          method,
+          path,
+          method === 'POST' ? { type: 'sleep', input: { seconds: 0 } } : undefined,
+        );
         assert.equal(response.status, 401, `${method} ${path}`);
         assert.equal(response.body.error.code, 'unauthorized');
         assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer/);
@@ -55,7 +65,7 @@ describe('Tenant isolation', function () {
     service.apiKey = keys.globex;
     const globex = await service.submit({ type: 'sleep', input: { seconds: 0, message: 'globex' }, jobId }, '?wait=10');
     assert.equal(acme.status, 200);
-    assert.equal(globex.status, 200, 'a different tenant\'s request is not a conflict');
+    assert.equal(globex.status, 200, "a different tenant's request is not a conflict");
     assert.deepEqual((acme.body.result as { message: string }).message, 'acme');
     assert.deepEqual((globex.body.result as { message: string }).message, 'globex');
     assert.notEqual(acme.body.links.ui, globex.body.links.ui);
@@ -64,23 +74,31 @@ describe('Tenant isolation', function () {
     assert.deepEqual(description.searchAttributes['JobTenant'], ['globex']);
   });
 
-  it('answers 404 for another tenant\'s job on every route, exactly as for a missing one', async function () {
+  it("answers 404 for another tenant's job on every route, exactly as for a missing one", async function () {
     const jobId = uniqueJobId('private');
     service.apiKey = keys.acme;
     await service.submit({ type: 'sleep', input: { seconds: 30 }, jobId });
     service.apiKey = keys.globex;
     const missing = await service.getJob('never-submitted');
-    for (const response of [await service.getJob(jobId), await service.cancel(jobId), await service.request<ErrorBody>('GET', `/api/v1/jobs/${jobId}/events`)]) {
+    for (const response of [
+      await service.getJob(jobId),
+      await service.cancel(jobId),
+      await service.request<ErrorBody>('GET', `/api/v1/jobs/${jobId}/events`),
+    ]) {
       assert.equal(response.status, 404);
       assert.deepEqual(response.body, { error: { code: 'not_found', message: `no job with id "${jobId}"` } });
     }
     assert.equal(missing.status, 404);
     service.apiKey = keys.acme;
-    assert.equal((await service.getJob(jobId)).body.status === 'cancelled', false, 'the other tenant\'s cancel did nothing');
+    assert.equal(
+      (await service.getJob(jobId)).body.status === 'cancelled',
+      false,
+      "the other tenant's cancel did nothing",
+    );
     await service.cancel(jobId);
   });
 
-  it('scopes lists and queue figures to the caller\'s tenant', async function () {
+  it("scopes lists and queue figures to the caller's tenant", async function () {
     service.apiKey = keys.globex;
     const globexOnly = uniqueJobId('globex-only');
     await service.submit({ type: 'sleep', input: { seconds: 0 }, jobId: globexOnly }, '?wait=10');
@@ -88,13 +106,15 @@ describe('Tenant isolation', function () {
     const acmeList = await service.request<{ jobs: Job[] }>('GET', '/api/v1/jobs?limit=100');
     assert.ok(acmeList.body.jobs.length > 0);
     assert.ok(acmeList.body.jobs.every((job) => job.jobId !== globexOnly));
-    assert.ok(acmeList.body.jobs.every((job) => ['acme'].includes(job.links.ui.split('/workflows/')[1]!.split('%2F')[0]!)));
+    assert.ok(
+      acmeList.body.jobs.every((job) => ['acme'].includes(job.links.ui.split('/workflows/')[1]!.split('%2F')[0]!)),
+    );
     service.apiKey = keys.globex;
     const globexList = await service.request<{ jobs: Job[] }>('GET', '/api/v1/jobs?limit=100');
     assert.ok(globexList.body.jobs.some((job) => job.jobId === globexOnly));
   });
 
-  it('counts only the caller\'s jobs in the queue figures', async function () {
+  it("counts only the caller's jobs in the queue figures", async function () {
     const unfinished = async (apiKey: string): Promise<number> => {
       service.apiKey = apiKey;
       const { body } = await service.request<{ queues: QueueFigures[] }>('GET', '/api/v1/queues');
@@ -103,9 +123,11 @@ describe('Tenant isolation', function () {
     // globex's jobs have all finished; acme starts three that keep running.
     service.apiKey = keys.acme;
     const acmeJobs = Array.from({ length: 3 }, () => uniqueJobId('acme-busy'));
-    for (const jobId of acmeJobs) assert.equal((await service.submit({ type: 'sleep', input: { seconds: 60 }, jobId })).status, 202);
+    for (const jobId of acmeJobs)
+      assert.equal((await service.submit({ type: 'sleep', input: { seconds: 60 }, jobId })).status, 202);
     const deadline = Date.now() + 10_000;
-    while ((await unfinished(keys.acme)) < acmeJobs.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    while ((await unfinished(keys.acme)) < acmeJobs.length && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(await unfinished(keys.acme), acmeJobs.length, "acme's own figures count its jobs");
     assert.equal(await unfinished(keys.globex), 0, "globex's figures count acme's jobs");
     service.apiKey = keys.acme;
@@ -118,7 +140,12 @@ describe('Submit limits', function () {
   before(async function () {
     service = await TestService.start({
       workers: false,
-      env: { API_KEYS: apiKeys, RATE_LIMIT_SUBMITS_PER_SEC: '1', RATE_LIMIT_BURST: '3', MAX_UNFINISHED_JOBS_PER_TENANT: '4' },
+      env: {
+        API_KEYS: apiKeys,
+        RATE_LIMIT_SUBMITS_PER_SEC: '1',
+        RATE_LIMIT_BURST: '3',
+        MAX_UNFINISHED_JOBS_PER_TENANT: '4',
+      },
     });
   });
   after(async function () {
@@ -130,17 +157,27 @@ describe('Submit limits', function () {
     const statuses: number[] = [];
     let refused: { headers: Headers; body: ErrorBody } | undefined;
     for (let i = 0; i < 5; i++) {
-      const response = await service.request<ErrorBody>('POST', '/api/v1/jobs', { type: 'sleep', input: { seconds: 1 } });
+      const response = await service.request<ErrorBody>('POST', '/api/v1/jobs', {
+        type: 'sleep',
+        input: { seconds: 1 },
+      });
       statuses.push(response.status);
       if (response.status === 429) refused = response;
     }
     assert.deepEqual(statuses.slice(0, 3), [202, 202, 202]);
-    assert.ok(statuses.slice(3).every((status) => status === 429), statuses.join());
+    assert.ok(
+      statuses.slice(3).every((status) => status === 429),
+      statuses.join(),
+    );
     assert.equal(refused?.body.error.code, 'rate_limited');
     assert.ok(Number(refused?.headers.get('retry-after')) >= 1);
     assert.equal(await service.countWorkflows(`JobTenant = 'acme'`), 3);
     service.apiKey = keys.globex;
-    assert.equal((await service.submit({ type: 'sleep', input: { seconds: 1 } })).status, 202, 'another tenant has its own bucket');
+    assert.equal(
+      (await service.submit({ type: 'sleep', input: { seconds: 1 } })).status,
+      202,
+      'another tenant has its own bucket',
+    );
   });
 
   it('answers 429 once a tenant has its cap of unfinished jobs', async function () {
@@ -151,7 +188,10 @@ describe('Submit limits', function () {
     for (let i = 0; i < 3; i++) statuses.push((await service.submit({ type: 'sleep', input: { seconds: 1 } })).status);
     assert.deepEqual(statuses, [202, 202, 202]);
     const deadline = Date.now() + 5000;
-    while ((await service.countWorkflows(`JobTenant = 'globex' AND ExecutionStatus = 'Running'`)) < 4 && Date.now() < deadline) {
+    while (
+      (await service.countWorkflows(`JobTenant = 'globex' AND ExecutionStatus = 'Running'`)) < 4 &&
+      Date.now() < deadline
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await new Promise((resolve) => setTimeout(resolve, 1000)); // a token for the next submit
@@ -172,7 +212,10 @@ describe('The unfinished cap across API processes', function () {
     for (let i = 0; i < 2; i++) {
       const port = await freePort();
       await startApiPart({
-        port, temporalAddress: temporal.address, taskQueuePrefix: `cap-${process.pid}`, commandsDir,
+        port,
+        temporalAddress: temporal.address,
+        taskQueuePrefix: `cap-${process.pid}`,
+        commandsDir,
         env: { API_KEYS: apiKeys, MAX_UNFINISHED_JOBS_PER_TENANT: '4' },
       });
       apis.push(`http://127.0.0.1:${port}`);
@@ -208,7 +251,7 @@ describe('Fair sharing between tenants', function () {
     await service.teardown();
   });
 
-  it('runs another tenant\'s jobs of the same priority before one tenant\'s flood drains', async function () {
+  it("runs another tenant's jobs of the same priority before one tenant's flood drains", async function () {
     service.apiKey = keys.acme;
     const flood = Array.from({ length: 8 }, () => uniqueJobId('flood'));
     for (const jobId of flood) await service.submit({ type: 'sleep', input: { seconds: 1 }, jobId });
@@ -222,18 +265,28 @@ describe('Fair sharing between tenants', function () {
     assert.ok(waiting >= 4, `only ${waiting} of the flood were still queued when the other tenant's jobs finished`);
     for (const jobId of flood) await service.cancel(jobId);
   });
-  it('sets the priority key and the tenant as fairness key on the job\'s workflow and on its attempt', async function () {
+  it("sets the priority key and the tenant as fairness key on the job's workflow and on its attempt", async function () {
     service.apiKey = keys.acme;
     const jobId = uniqueJobId('keys');
-    const { body } = await service.submit({ type: 'sleep', input: { seconds: 0 }, priority: 'normal', jobId }, '?wait=20');
+    const { body } = await service.submit(
+      { type: 'sleep', input: { seconds: 0 }, priority: 'normal', jobId },
+      '?wait=20',
+    );
     assert.equal(body.status, 'succeeded');
     const events = (await service.temporal.client.workflow.getHandle(`acme/${jobId}`).fetchHistory()).events ?? [];
-    const started = events.find((event) => event.workflowExecutionStartedEventAttributes)?.workflowExecutionStartedEventAttributes;
-    const scheduled = events.filter((event) => event.activityTaskScheduledEventAttributes).map((event) => event.activityTaskScheduledEventAttributes!);
+    const started = events.find(
+      (event) => event.workflowExecutionStartedEventAttributes,
+    )?.workflowExecutionStartedEventAttributes;
+    const scheduled = events
+      .filter((event) => event.activityTaskScheduledEventAttributes)
+      .map((event) => event.activityTaskScheduledEventAttributes!);
     assert.ok(scheduled.length >= 1, 'the attempt was scheduled');
     // normal is priority key 3 (high 1, low 5).
     for (const priority of [started?.priority, ...scheduled.map((attributes) => attributes.priority)]) {
-      assert.deepEqual({ priorityKey: priority?.priorityKey, fairnessKey: priority?.fairnessKey }, { priorityKey: 3, fairnessKey: 'acme' });
+      assert.deepEqual(
+        { priorityKey: priority?.priorityKey, fairnessKey: priority?.fairnessKey },
+        { priorityKey: 3, fairnessKey: 'acme' },
+      );
     }
   });
 });

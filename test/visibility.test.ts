@@ -56,9 +56,15 @@ describe('Listing jobs', function () {
       await service.submit({ type: 'sleep', input: { seconds: 0 }, jobId }, '?wait=10');
     }
     ids.failed = uniqueJobId('list-failed');
-    await service.submit({ type: 'sleep', input: { seconds: 0, failAttempts: 1, failure: 'non_retryable' }, jobId: ids.failed }, '?wait=10');
+    await service.submit(
+      { type: 'sleep', input: { seconds: 0, failAttempts: 1, failure: 'non_retryable' }, jobId: ids.failed },
+      '?wait=10',
+    );
     ids.high = uniqueJobId('list-high');
-    await service.submit({ type: 'command', input: { command: 'echo-args' }, priority: 'high', jobId: ids.high }, '?wait=10');
+    await service.submit(
+      { type: 'command', input: { command: 'echo-args' }, priority: 'high', jobId: ids.high },
+      '?wait=10',
+    );
     // Visibility is eventually consistent: wait until it has every job's final status.
     const deadline = Date.now() + 10_000;
     while ((await service.countWorkflows(`JobStatus = 'succeeded'`)) < 6 && Date.now() < deadline) {
@@ -72,16 +78,28 @@ describe('Listing jobs', function () {
   it('lists jobs as full job objects, newest first, filtered by status, type and priority', async function () {
     const failed = await service.request<JobListBody>('GET', '/api/v1/jobs?status=failed');
     assert.equal(failed.status, 200);
-    assert.deepEqual(failed.body.jobs.map((job) => job.jobId), [ids.failed]);
+    assert.deepEqual(
+      failed.body.jobs.map((job) => job.jobId),
+      [ids.failed],
+    );
     assert.equal(failed.body.jobs[0]?.error?.type, 'UnrecoverableError');
     assert.equal(failed.body.nextCursor, null);
 
-    const commands = await service.request<JobListBody>('GET', '/api/v1/jobs?type=command&priority=high&status=succeeded');
-    assert.deepEqual(commands.body.jobs.map((job) => job.jobId), [ids.high]);
+    const commands = await service.request<JobListBody>(
+      'GET',
+      '/api/v1/jobs?type=command&priority=high&status=succeeded',
+    );
+    assert.deepEqual(
+      commands.body.jobs.map((job) => job.jobId),
+      [ids.high],
+    );
     assert.equal((commands.body.jobs[0]?.result as { exitCode: number }).exitCode, 0);
 
     const sleeps = await service.request<JobListBody>('GET', '/api/v1/jobs?type=sleep&status=succeeded');
-    assert.deepEqual(sleeps.body.jobs.map((job) => job.jobId), [...ids.succeeded].reverse());
+    assert.deepEqual(
+      sleeps.body.jobs.map((job) => job.jobId),
+      [...ids.succeeded].reverse(),
+    );
     for (const job of sleeps.body.jobs) assert.deepEqual(job.result, { sleptSeconds: 0, message: null });
   });
 
@@ -103,7 +121,18 @@ describe('Listing jobs', function () {
     assert.ok(pages >= 3);
   });
 
-  for (const query of ['status=done', 'priority=urgent', 'type=teleport', 'limit=0', 'limit=101', 'limit=ten', 'cursor=not*a*cursor', 'cursor=bm90LWEtdG9rZW4', 'cursor=bm90LWEtdG9rZW4.AAAAAAAAAAAA', 'colour=red']) {
+  for (const query of [
+    'status=done',
+    'priority=urgent',
+    'type=teleport',
+    'limit=0',
+    'limit=101',
+    'limit=ten',
+    'cursor=not*a*cursor',
+    'cursor=bm90LWEtdG9rZW4',
+    'cursor=bm90LWEtdG9rZW4.AAAAAAAAAAAA',
+    'colour=red',
+  ]) {
     it(`answers 400 invalid_request for ?${query}`, async function () {
       const response = await service.request<ErrorBody>('GET', `/api/v1/jobs?${query}`);
       assert.equal(response.status, 400);
@@ -112,12 +141,15 @@ describe('Listing jobs', function () {
   }
 
   it('keeps filter values inert: a value with quotes is refused, never spliced into the query', async function () {
-    const response = await service.request<ErrorBody>('GET', `/api/v1/jobs?type=${encodeURIComponent("sleep' OR JobStatus = 'failed")}`);
+    const response = await service.request<ErrorBody>(
+      'GET',
+      `/api/v1/jobs?type=${encodeURIComponent("sleep' OR JobStatus = 'failed")}`,
+    );
     assert.equal(response.status, 400);
   });
 });
 
-describe('Following a job\'s events', function () {
+describe("Following a job's events", function () {
   let service: TestService;
   before(async function () {
     service = await TestService.start();
@@ -128,14 +160,25 @@ describe('Following a job\'s events', function () {
 
   it('streams a job event on each change of status, attempt or progress, and ends after the finished state', async function () {
     const jobId = uniqueJobId('events');
-    await service.submit({ type: 'sleep', input: { seconds: 3, failAttempts: 1 }, retry: { initialIntervalSeconds: 0.5 }, jobId });
+    await service.submit({
+      type: 'sleep',
+      input: { seconds: 3, failAttempts: 1 },
+      retry: { initialIntervalSeconds: 0.5 },
+      jobId,
+    });
     const { jobs, contentType } = await readJobEvents(`${service.baseUrl}/api/v1/jobs/${jobId}/events`);
     assert.match(contentType ?? '', /^text\/event-stream/);
     const statuses = jobs.map((job) => job.status);
     assert.equal(statuses.at(-1), 'succeeded');
     assert.ok(statuses.includes('running'));
-    assert.ok(jobs.some((job) => job.lastError?.type === 'TransientError'), 'the failed first attempt was streamed');
-    assert.ok(jobs.filter((job) => job.status === 'running' && job.attempt === 2 && job.progress).length >= 2, 'progress was streamed');
+    assert.ok(
+      jobs.some((job) => job.lastError?.type === 'TransientError'),
+      'the failed first attempt was streamed',
+    );
+    assert.ok(
+      jobs.filter((job) => job.status === 'running' && job.attempt === 2 && job.progress).length >= 2,
+      'progress was streamed',
+    );
     for (let i = 1; i < jobs.length; i++) {
       assert.notDeepEqual(
         [jobs[i]!.status, jobs[i]!.attempt, jobs[i]!.progress, jobs[i]!.lastError],
@@ -149,7 +192,10 @@ describe('Following a job\'s events', function () {
     const jobId = uniqueJobId('events-done');
     await service.submit({ type: 'sleep', input: { seconds: 0 }, jobId }, '?wait=10');
     const { jobs } = await readJobEvents(`${service.baseUrl}/api/v1/jobs/${jobId}/events`);
-    assert.deepEqual(jobs.map((job) => job.status), ['succeeded']);
+    assert.deepEqual(
+      jobs.map((job) => job.status),
+      ['succeeded'],
+    );
     const missing = await service.request<ErrorBody>('GET', '/api/v1/jobs/no-such-job/events');
     assert.equal(missing.status, 404);
   });
@@ -182,7 +228,9 @@ describe('Following a job\'s events', function () {
     const baseline = await service.openConnections();
     const readsBefore = await temporalReads(service);
     // Each client reads the first event and goes away.
-    await Promise.all(Array.from({ length: 50 }, () => readJobEvents(`${service.baseUrl}/api/v1/jobs/${jobId}/events`, 1)));
+    await Promise.all(
+      Array.from({ length: 50 }, () => readJobEvents(`${service.baseUrl}/api/v1/jobs/${jobId}/events`, 1)),
+    );
     const deadline = Date.now() + 5000;
     while ((await service.openConnections()) > baseline && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -193,7 +241,11 @@ describe('Following a job\'s events', function () {
     const readsAfterClose = await temporalReads(service);
     assert.ok(readsAfterClose > readsBefore, 'the streams read the job from Temporal while they were open');
     await new Promise((resolve) => setTimeout(resolve, 6 * eventPollIntervalMs));
-    assert.equal(await temporalReads(service), readsAfterClose, 'the API kept reading Temporal for streams nobody follows');
+    assert.equal(
+      await temporalReads(service),
+      readsAfterClose,
+      'the API kept reading Temporal for streams nobody follows',
+    );
     await service.cancel(jobId);
   });
 });
@@ -208,9 +260,18 @@ describe('Job types', function () {
   });
 
   it('lists each registered type with its input JSON Schema and defaults', async function () {
-    const { status, body } = await service.request<{ types: Array<{ name: string; inputSchema: { type: string; properties: Record<string, unknown>; required?: string[] }; defaults: { retry: { maxAttempts: number } } }> }>('GET', '/api/v1/job-types');
+    const { status, body } = await service.request<{
+      types: Array<{
+        name: string;
+        inputSchema: { type: string; properties: Record<string, unknown>; required?: string[] };
+        defaults: { retry: { maxAttempts: number } };
+      }>;
+    }>('GET', '/api/v1/job-types');
     assert.equal(status, 200);
-    assert.deepEqual(body.types.map((type) => type.name), ['sleep', 'command']);
+    assert.deepEqual(
+      body.types.map((type) => type.name),
+      ['sleep', 'command'],
+    );
     const sleep = body.types[0]!;
     assert.equal(sleep.inputSchema.type, 'object');
     assert.deepEqual(sleep.inputSchema.required, ['seconds']);

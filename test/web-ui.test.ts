@@ -20,7 +20,15 @@ describe('The Temporal Web UI', function () {
     service = await TestService.start({ webUi: true });
     browser = await chromium.launch({
       executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = await browser.newPage();
   });
@@ -29,24 +37,35 @@ describe('The Temporal Web UI', function () {
     await service?.teardown();
   });
 
-  it('opens a finished job\'s links.ui on its workflow page, showing its id and status', async function () {
+  it("opens a finished job's links.ui on its workflow page, showing its id and status", async function () {
     const jobId = uniqueJobId('ui-failed');
-    const { body } = await service.submit({ type: 'sleep', input: { seconds: 0, failAttempts: 1, failure: 'non_retryable' }, jobId }, '?wait=10');
+    const { body } = await service.submit(
+      { type: 'sleep', input: { seconds: 0, failAttempts: 1, failure: 'non_retryable' }, jobId },
+      '?wait=10',
+    );
     assert.equal(body.status, 'failed');
     // The page long-polls its history, so it never goes network-idle: wait for load, then for the text.
     await page.goto(body.links.ui, { waitUntil: 'load' });
     await page.getByText(jobId).first().waitFor({ timeout: 20_000 });
-    await page.getByText(/^failed$/i).first().waitFor({ timeout: 20_000 });
+    await page
+      .getByText(/^failed$/i)
+      .first()
+      .waitFor({ timeout: 20_000 });
     assert.match(await page.content(), /UnrecoverableError|planned failure/);
   });
 
   it('finds the job in the workflow list filtered by its JobStatus search attribute', async function () {
     const failedId = uniqueJobId('ui-list-failed');
     const succeededId = uniqueJobId('ui-list-ok');
-    await service.submit({ type: 'sleep', input: { seconds: 0, failAttempts: 1, failure: 'non_retryable' }, jobId: failedId }, '?wait=10');
+    await service.submit(
+      { type: 'sleep', input: { seconds: 0, failAttempts: 1, failure: 'non_retryable' }, jobId: failedId },
+      '?wait=10',
+    );
     await service.submit({ type: 'sleep', input: { seconds: 0 }, jobId: succeededId }, '?wait=10');
     const query = encodeURIComponent('JobStatus="failed"');
-    await page.goto(`${service.config.TEMPORAL_UI_URL}/namespaces/default/workflows?query=${query}`, { waitUntil: 'load' });
+    await page.goto(`${service.config.TEMPORAL_UI_URL}/namespaces/default/workflows?query=${query}`, {
+      waitUntil: 'load',
+    });
     await page.getByText(failedId).first().waitFor({ timeout: 20_000 });
     assert.equal(await page.getByText(succeededId).count(), 0, 'a succeeded job is not in the failed list');
   });

@@ -26,14 +26,26 @@ interface Reads {
 }
 
 /** Reads through each side in alternating halves (A B A B), so that drift in the machine's load falls on both alike. */
-async function alternate(stack: BenchStack, jobIds: readonly string[], perSide: number, drive: Drive, read: Record<Side, Read>): Promise<Reads> {
+async function alternate(
+  stack: BenchStack,
+  jobIds: readonly string[],
+  perSide: number,
+  drive: Drive,
+  read: Record<Side, Read>,
+): Promise<Reads> {
   const ms: Record<Side, number[]> = { gateway: [], direct: [] };
   const apiCpuSeconds: Record<Side, number> = { gateway: 0, direct: 0 };
   for (const side of ['gateway', 'direct', 'gateway', 'direct'] as const) {
-    const { cpuSeconds } = await withCpu(() => stack.cpuSeconds(), () => drive(perSide / 2, jobIds, (jobId) => timed(ms[side], () => read[side](jobId)), read[side]));
+    const { cpuSeconds } = await withCpu(
+      () => stack.cpuSeconds(),
+      () => drive(perSide / 2, jobIds, (jobId) => timed(ms[side], () => read[side](jobId)), read[side]),
+    );
     apiCpuSeconds[side] += cpuSeconds.api;
   }
-  return { ms, apiCpuMs: { gateway: (apiCpuSeconds.gateway * 1000) / perSide, direct: (apiCpuSeconds.direct * 1000) / perSide } };
+  return {
+    ms,
+    apiCpuMs: { gateway: (apiCpuSeconds.gateway * 1000) / perSide, direct: (apiCpuSeconds.direct * 1000) / perSide },
+  };
 }
 
 interface PaceRun {
@@ -47,30 +59,51 @@ interface PaceRun {
 export async function poll(stack: BenchStack, params: BenchParams): Promise<ScenarioRun<PollFigures>> {
   const { pollers, requestsPerSide, runningJobs, finishedJobs, intervalMs, warmUpPolls } = params.poll;
   const { gateway, bare } = stack;
-  const expectStatus = (status: JobStatus) => async (jobId: string): Promise<void> => {
-    const job = await gateway.getJob(jobId);
-    if (job.status !== status) throw new GatewayReplyUnexpectedError(`GET job ${jobId}: expected ${status}`, 200, job);
-  };
+  const expectStatus =
+    (status: JobStatus) =>
+    async (jobId: string): Promise<void> => {
+      const job = await gateway.getJob(jobId);
+      if (job.status !== status)
+        throw new GatewayReplyUnexpectedError(`GET job ${jobId}: expected ${status}`, 200, job);
+    };
   // Each paced poller follows its job as a client does, and is measured once it has done so for a while: its
   // first poll, which finds no recent read of the job in the API, and the API's first renewals of those reads are
   // the start of following a job, not the steady polls measured here; nor is the direct side measured cold.
   const paced: Drive = (count, jobIds, timedRead, warmUp) =>
-    runPaced(Math.ceil(count / pollers) + warmUpPolls, pollers, intervalMs, (lane, run) => (run < warmUpPolls ? warmUp : timedRead)(jobIds[lane % jobIds.length]!));
-  const saturated: Drive = (count, jobIds, timedRead) => runConcurrently(count, pollers, (i) => timedRead(jobIds[i % jobIds.length]!));
+    runPaced(Math.ceil(count / pollers) + warmUpPolls, pollers, intervalMs, (lane, run) =>
+      (run < warmUpPolls ? warmUp : timedRead)(jobIds[lane % jobIds.length]!),
+    );
+  const saturated: Drive = (count, jobIds, timedRead) =>
+    runConcurrently(count, pollers, (i) => timedRead(jobIds[i % jobIds.length]!));
 
   // The finished jobs first: the running ones take every normal slot of the worker.
   const finished: string[] = [];
-  await runConcurrently(finishedJobs, pollers, async () => void finished.push((await gateway.runJob(zeroSecondJob)).jobId));
+  await runConcurrently(
+    finishedJobs,
+    pollers,
+    async () => void finished.push((await gateway.runJob(zeroSecondJob)).jobId),
+  );
   // Each holds a worker slot and heartbeats, as real running jobs do; cancelled at the end.
-  const running = await Promise.all(Array.from({ length: runningJobs }, () => gateway.submit({ type: 'sleep', input: { seconds: longJobSeconds } })));
+  const running = await Promise.all(
+    Array.from({ length: runningJobs }, () => gateway.submit({ type: 'sleep', input: { seconds: longJobSeconds } })),
+  );
   const runningIds = running.map((job) => job.jobId);
 
   const healthz = async (): Promise<void> => void (await gateway.request('GET', '/healthz'));
   const measure = async (drive: Drive): Promise<PaceRun> => {
     const floor: number[] = [];
-    const { cpuSeconds: floorCpu } = await withCpu(() => stack.cpuSeconds(), () => drive(requestsPerSide, runningIds, async () => void (await timed(floor, healthz)), healthz));
-    const onRunning = await alternate(stack, runningIds, requestsPerSide, drive, { gateway: expectStatus('running'), direct: async (jobId) => void (await bare.query(jobId)) });
-    const onFinished = await alternate(stack, finished, requestsPerSide, drive, { gateway: expectStatus('succeeded'), direct: (jobId) => bare.describe(jobId) });
+    const { cpuSeconds: floorCpu } = await withCpu(
+      () => stack.cpuSeconds(),
+      () => drive(requestsPerSide, runningIds, async () => void (await timed(floor, healthz)), healthz),
+    );
+    const onRunning = await alternate(stack, runningIds, requestsPerSide, drive, {
+      gateway: expectStatus('running'),
+      direct: async (jobId) => void (await bare.query(jobId)),
+    });
+    const onFinished = await alternate(stack, finished, requestsPerSide, drive, {
+      gateway: expectStatus('succeeded'),
+      direct: (jobId) => bare.describe(jobId),
+    });
     const [get, direct, http] = [
       { running: summarize(onRunning.ms.gateway), finished: summarize(onFinished.ms.gateway) },
       { running: summarize(onRunning.ms.direct), finished: summarize(onFinished.ms.direct) },
@@ -103,9 +136,17 @@ export async function poll(stack: BenchStack, params: BenchParams): Promise<Scen
     const directBoth = summarize([...atPace.running.ms.direct, ...atPace.finished.ms.direct]);
     const distributions: Distribution[] = [
       { label: `GET running job, every ${intervalMs} ms`, side: 'gateway', samplesMs: atPace.running.ms.gateway },
-      { label: `query running job (direct), every ${intervalMs} ms`, side: 'bare', samplesMs: atPace.running.ms.direct },
+      {
+        label: `query running job (direct), every ${intervalMs} ms`,
+        side: 'bare',
+        samplesMs: atPace.running.ms.direct,
+      },
       { label: `GET finished job, every ${intervalMs} ms`, side: 'gateway', samplesMs: atPace.finished.ms.gateway },
-      { label: `describe finished job (direct), every ${intervalMs} ms`, side: 'bare', samplesMs: atPace.finished.ms.direct },
+      {
+        label: `describe finished job (direct), every ${intervalMs} ms`,
+        side: 'bare',
+        samplesMs: atPace.finished.ms.direct,
+      },
       { label: 'GET running job, saturated', side: 'gateway', samplesMs: flatOut.running.ms.gateway },
       { label: 'query running job (direct), saturated', side: 'bare', samplesMs: flatOut.running.ms.direct },
       { label: 'GET /healthz, saturated', side: 'floor', samplesMs: flatOut.floor },

@@ -21,21 +21,30 @@ export async function priority(stack: BenchStack, params: BenchParams): Promise<
   const { lowJobs, lowSeconds, highJobs, highSeconds } = params.priority;
   const lowSlots = (params.workerQueues.low ?? 0) * stack.workers.length;
   const countLow = (status: 'queued' | 'running'): Promise<number> =>
-    stack.bare.count(`WorkflowType = 'jobWorkflow' AND ${JobPriorityKey.name} = 'low' AND ${JobStatusKey.name} = '${status}'`);
+    stack.bare.count(
+      `WorkflowType = 'jobWorkflow' AND ${JobPriorityKey.name} = 'low' AND ${JobStatusKey.name} = '${status}'`,
+    );
 
   const low: JobBody = { type: 'sleep', input: { seconds: lowSeconds }, priority: 'low' };
   await runConcurrently(lowJobs, submitters, async () => void (await stack.gateway.submit(low)));
   const deadline = Date.now() + saturationTimeoutMs;
   let lowRunning = await countLow('running');
   while (lowRunning < lowSlots) {
-    if (Date.now() > deadline) throw new BacklogNotFormedError(`only ${lowRunning} of ${lowSlots} low slots busy after ${saturationTimeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new BacklogNotFormedError(
+        `only ${lowRunning} of ${lowSlots} low slots busy after ${saturationTimeoutMs} ms`,
+      );
     await delay(100);
     lowRunning = await countLow('running');
   }
 
   const high: JobBody = { type: 'sleep', input: { seconds: highSeconds }, priority: 'high' };
   const highMs: number[] = [];
-  await runConcurrently(highJobs, highJobs, async () => void (await timed(highMs, () => stack.gateway.runJob(high, 30))));
+  await runConcurrently(
+    highJobs,
+    highJobs,
+    async () => void (await timed(highMs, () => stack.gateway.runJob(high, 30))),
+  );
   const lowStillQueued = await countLow('queued');
 
   const summary = summarize(highMs);

@@ -10,7 +10,11 @@ import { rounded } from '../stats.js';
 
 async function measure(stack: BenchStack, load: ScalingLoad, waitSeconds: number): Promise<ScalingPoint> {
   const { priority, seconds, concurrency, warmUpSeconds, windowSeconds } = load;
-  const job = (): JobBody => ({ type: 'sleep', input: { seconds: rounded(seconds.min + Math.random() * (seconds.max - seconds.min), 2) }, priority });
+  const job = (): JobBody => ({
+    type: 'sleep',
+    input: { seconds: rounded(seconds.min + Math.random() * (seconds.max - seconds.min), 2) },
+    priority,
+  });
   const windowStart = performance.now() + warmUpSeconds * 1000;
   const windowEnd = windowStart + windowSeconds * 1000;
   const endedAt: number[] = [];
@@ -37,14 +41,20 @@ export async function scaling(stack: BenchStack, params: BenchParams): Promise<S
     for (const { load, points } of measured) {
       const point = await measure(stack, load, waitSeconds);
       points.push(point);
-      console.log(`  ${load.name}, ${point.workerProcesses} worker process${point.workerProcesses === 1 ? '' : 'es'}: ${point.jobsPerSec} jobs/s`);
+      console.log(
+        `  ${load.name}, ${point.workerProcesses} worker process${point.workerProcesses === 1 ? '' : 'es'}: ${point.jobsPerSec} jobs/s`,
+      );
     }
     if (stack.workers.length >= params.stack.workerProcesses) break;
     await stack.addWorker();
   }
   return {
     figures: {
-      series: measured.map(({ load, points }) => ({ load: load.name, points, speedup: rounded(points.at(-1)!.jobsPerSec / points[0]!.jobsPerSec, 2) })),
+      series: measured.map(({ load, points }) => ({
+        load: load.name,
+        points,
+        speedup: rounded(points.at(-1)!.jobsPerSec / points[0]!.jobsPerSec, 2),
+      })),
     },
     distributions: [],
   };

@@ -29,9 +29,14 @@ export async function throughput(stack: BenchStack, params: BenchParams): Promis
 
   const measured: Round[] = [];
   for (const side of rounds) {
-    const { value: ms, cpuSeconds } = await withCpu(() => stack.cpuSeconds(), () => runConcurrently(jobsPerRound, concurrency, runJob[side]));
+    const { value: ms, cpuSeconds } = await withCpu(
+      () => stack.cpuSeconds(),
+      () => runConcurrently(jobsPerRound, concurrency, runJob[side]),
+    );
     measured.push({ side, jobs: jobsPerRound, ms, cpuSeconds });
-    console.log(`  ${side.padEnd(7)} ${jobsPerRound} jobs in ${(ms / 1000).toFixed(1)} s: ${rounded((jobsPerRound * 1000) / ms)} jobs/s`);
+    console.log(
+      `  ${side.padEnd(7)} ${jobsPerRound} jobs in ${(ms / 1000).toFixed(1)} s: ${rounded((jobsPerRound * 1000) / ms)} jobs/s`,
+    );
   }
   const totals = (side: Side) => {
     const mine = measured.filter((round) => round.side === side);

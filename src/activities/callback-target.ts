@@ -82,7 +82,10 @@ function addressValue(address: string): bigint {
   const headGroups = head ? head.split(':') : [];
   const tailGroups = tail ? tail.split(':') : [];
   const zeros = tail === undefined ? [] : Array<string>(8 - headGroups.length - tailGroups.length).fill('0');
-  return [...headGroups, ...zeros, ...tailGroups].reduce((value, group) => (value << 16n) | BigInt(parseInt(group, 16)), 0n);
+  return [...headGroups, ...zeros, ...tailGroups].reduce(
+    (value, group) => (value << 16n) | BigInt(parseInt(group, 16)),
+    0n,
+  );
 }
 
 function ipv4Text(value: bigint): string {
@@ -108,7 +111,9 @@ export function addressRefusal(address: string): string | undefined {
     return kind && `${carrier.kind} of ${v4}, ${kind}`;
   }
   const known = ipv6Ranges.find((candidate) => inRange(value, 128, candidate))?.kind;
-  return known ?? (inRange(value, 128, globalUnicast) ? undefined : 'a reserved address (outside global unicast 2000::/3)');
+  return (
+    known ?? (inRange(value, 128, globalUnicast) ? undefined : 'a reserved address (outside global unicast 2000::/3)')
+  );
 }
 
 /** The `host:port` a URL reaches, default port included: what an allow-list entry must equal. */
@@ -130,7 +135,8 @@ const remedy = 'give a public https URL, or have the operator list its host:port
  */
 export function callbackUrlRefusal(url: URL, allowed: readonly string[]): string | undefined {
   if (allowed.includes(targetKey(url))) return undefined;
-  if (url.protocol !== 'https:') return `plain http goes only to a host:port listed in CALLBACK_ALLOW_HOSTS, and ${targetKey(url)} is not; ${remedy}`;
+  if (url.protocol !== 'https:')
+    return `plain http goes only to a host:port listed in CALLBACK_ALLOW_HOSTS, and ${targetKey(url)} is not; ${remedy}`;
   const literal = literalAddress(url);
   const kind = literal && addressRefusal(literal);
   return kind ? `${literal} is ${kind}; ${remedy}` : undefined;
@@ -146,18 +152,24 @@ export const lookupAllAddresses: HostLookup = (hostname) => dnsLookup(hostname, 
  * address it resolves to is not public, unless its host:port is allow-listed. The caller connects to
  * this address, so no second lookup can answer differently.
  */
-export async function resolveCallbackTarget(url: URL, allowed: readonly string[], lookup: HostLookup): Promise<LookupAddress> {
+export async function resolveCallbackTarget(
+  url: URL,
+  allowed: readonly string[],
+  lookup: HostLookup,
+): Promise<LookupAddress> {
   const refusal = callbackUrlRefusal(url, allowed);
   if (refusal) throw new UnrecoverableError(`callbackUrl refused: ${refusal}`);
   const literal = literalAddress(url);
   if (literal) return { address: literal, family: isIP(literal) };
   // `localhost.` is `localhost`: the resolver may not read /etc/hosts for a name with its root dot.
   const addresses = await lookup(hostKey(url.hostname));
-  if (addresses.length === 0) throw new UnrecoverableError(`callbackUrl refused: ${url.hostname} resolves to no address`);
+  if (addresses.length === 0)
+    throw new UnrecoverableError(`callbackUrl refused: ${url.hostname} resolves to no address`);
   if (!allowed.includes(targetKey(url))) {
     for (const { address } of addresses) {
       const kind = addressRefusal(address);
-      if (kind) throw new UnrecoverableError(`callbackUrl refused: ${url.hostname} resolves to ${address}, ${kind}; ${remedy}`);
+      if (kind)
+        throw new UnrecoverableError(`callbackUrl refused: ${url.hostname} resolves to ${address}, ${kind}; ${remedy}`);
     }
   }
   return addresses[0]!;

@@ -52,14 +52,22 @@ export function createCallbackActivities(settings: CallbackSettings): CallbackAc
       const target = new URL(url);
       const address = await resolveCallbackTarget(target, settings.allowHosts, settings.lookup ?? lookupAllAddresses);
       const body = JSON.stringify(toJobJson(job, jobWorkflowId, settings));
-      const status = await post(target, address, body, {
-        'content-type': 'application/json',
-        'user-agent': 'durable-jobs',
-        'x-job-id': job.jobId,
-        'x-signature': callbackSignature(settings.secret, body),
-      }, settings.extraCa);
+      const status = await post(
+        target,
+        address,
+        body,
+        {
+          'content-type': 'application/json',
+          'user-agent': 'durable-jobs',
+          'x-job-id': job.jobId,
+          'x-signature': callbackSignature(settings.secret, body),
+        },
+        settings.extraCa,
+      );
       if (status >= 300 && status < 400) {
-        throw new UnrecoverableError(`the callback answered ${status}, a redirect, which is not followed: give the final URL as callbackUrl`);
+        throw new UnrecoverableError(
+          `the callback answered ${status}, a redirect, which is not followed: give the final URL as callbackUrl`,
+        );
       }
       if (status < 200 || status >= 300) throw new CallbackRefusedError(`the callback answered ${status}`);
     },
@@ -67,7 +75,13 @@ export function createCallbackActivities(settings: CallbackSettings): CallbackAc
 }
 
 /** POSTs `body` to `url` over a connection to `address`, the one that was checked: no second lookup. Answers the status. */
-function post(url: URL, address: LookupAddress, body: string, headers: Record<string, string>, extraCa: string | undefined): Promise<number> {
+function post(
+  url: URL,
+  address: LookupAddress,
+  body: string,
+  headers: Record<string, string>,
+  extraCa: string | undefined,
+): Promise<number> {
   const lookup: LookupFunction = (_hostname, options, callback) => {
     if (options.all) callback(null, [address]);
     else callback(null, address.address, address.family);

@@ -28,10 +28,19 @@ const pipesCloseWaitMs = 1000;
 function endProblem(command: string, exitCode: number, signal: NodeJS.Signals | null, stderr: string): string {
   // stderr has its env values masked already: the tail cannot start inside one.
   // The supervisor reports a command killed by signal n as 128 + n, as shells do.
-  const name = signal ?? (exitCode > 128 ? Object.entries(osConstants.signals).find(([, number]) => number === exitCode - 128)?.[0] : undefined);
+  const name =
+    signal ??
+    (exitCode > 128
+      ? Object.entries(osConstants.signals).find(([, number]) => number === exitCode - 128)?.[0]
+      : undefined);
   const tail = stderr.slice(-500).trim();
   if (!name) return `"${command}" exited with code ${exitCode}: ${tail}`;
-  const cause = name === 'SIGXCPU' ? ' (its CPU time limit)' : name === 'SIGKILL' ? ' (a CPU, memory or process limit, or a kill from outside?)' : '';
+  const cause =
+    name === 'SIGXCPU'
+      ? ' (its CPU time limit)'
+      : name === 'SIGKILL'
+        ? ' (a CPU, memory or process limit, or a kill from outside?)'
+        : '';
   return `"${command}" was killed by ${name}${cause}: ${tail}`;
 }
 
@@ -51,13 +60,23 @@ async function runCommand(input: CommandInput, context: JobContext, settings: Jo
 }
 
 /** Runs the command through the launcher's programs until it and everything it started have ended. */
-async function supervise(input: CommandInput, path: string, programs: readonly string[], context: JobContext): Promise<CommandResult> {
+async function supervise(
+  input: CommandInput,
+  path: string,
+  programs: readonly string[],
+  context: JobContext,
+): Promise<CommandResult> {
   const argv = [
     ...programs,
     // Only the command gets the request's env: the programs before it (root ones, when the worker is root) get the base.
     // JOBS_WORKER_PID last, so no request sets it (no manifest may declare JOBS_*): a pid namespace hides the worker.
-    '/usr/bin/env', '-i', ...Object.entries({ ...baseCommandEnv, ...input.env, JOBS_WORKER_PID: String(process.pid) }).map(([name, value]) => `${name}=${value}`),
-    path, ...(input.args ?? []),
+    '/usr/bin/env',
+    '-i',
+    ...Object.entries({ ...baseCommandEnv, ...input.env, JOBS_WORKER_PID: String(process.pid) }).map(
+      ([name, value]) => `${name}=${value}`,
+    ),
+    path,
+    ...(input.args ?? []),
   ];
   const mask = masker(Object.values(input.env ?? {}));
   const startedAt = performance.now();
@@ -71,11 +90,18 @@ async function supervise(input: CommandInput, path: string, programs: readonly s
   const stdout = collect(outputLimitBytes);
   const stderr = collect(outputLimitBytes);
   const onProgress = reportProgressLines(context, mask);
-  child.stdout.on('data', (chunk: Buffer) => { stdout.push(chunk); onProgress(chunk); });
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout.push(chunk);
+    onProgress(chunk);
+  });
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
 
   const killGroup = (signal: NodeJS.Signals): void => {
-    try { if (child.pid) process.kill(-child.pid, signal); } catch { /* already gone */ }
+    try {
+      if (child.pid) process.kill(-child.pid, signal);
+    } catch {
+      /* already gone */
+    }
   };
   let forceKill: NodeJS.Timeout | undefined;
   const stop = (): void => {
@@ -117,7 +143,7 @@ export const commandJob: JobType<CommandInput, CommandResult> = {
   name: 'command',
   description:
     'Runs an executable from the commands directory, with no shell and only the env its manifest (<command>.json) declares; a non-zero exit fails the attempt. ' +
-    'Every env value of 4 or more characters is replaced by *** in the result\'s stdout and stderr, in progress messages and in the error\'s stderr tail.',
+    "Every env value of 4 or more characters is replaced by *** in the result's stdout and stderr, in progress messages and in the error's stderr tail.",
   inputSchema: CommandInput,
   defaults: {
     timeoutSeconds: 600,

@@ -35,16 +35,22 @@ function attemptActivity(jobType: JobType, deps: ActivityDeps) {
         .catch((err: unknown) => deps.onSignalError?.(err));
       const parsedInput = jobType.inputSchema.parse(input);
       // A parent's handler gets its children's ends in its input, beside what the submitter gave.
-      const handlerInput = attempt.childResults ? { ...(parsedInput as object), childResults: attempt.childResults } : parsedInput;
-      const result = await jobType.run(handlerInput, {
-        jobId: attempt.jobId,
-        attempt: attempt.attempt,
-        signal: activity.cancellationSignal,
-        progress(percent, message) {
-          progress = { percent, message: message ?? null };
-          heartbeat();
+      const handlerInput = attempt.childResults
+        ? { ...(parsedInput as object), childResults: attempt.childResults }
+        : parsedInput;
+      const result = await jobType.run(
+        handlerInput,
+        {
+          jobId: attempt.jobId,
+          attempt: attempt.attempt,
+          signal: activity.cancellationSignal,
+          progress(percent, message) {
+            progress = { percent, message: message ?? null };
+            heartbeat();
+          },
         },
-      }, deps.settings);
+        deps.settings,
+      );
       return { result, progress };
     } catch (err) {
       // Report a cancellation as one, whatever error the handler's abort produced.

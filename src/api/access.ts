@@ -8,8 +8,15 @@ import { UnauthorizedError, type ApiKeys } from './tenants.js';
  * probes, metrics and the API's own documentation. Everything else, however it is spelled, needs a key.
  */
 const publicRoutes: ReadonlySet<string> = new Set(
-  ['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs', '/docs/assets/swagger-ui.css', '/docs/assets/swagger-ui-bundle.js']
-    .flatMap((path) => [`GET ${path}`, `HEAD ${path}`]),
+  [
+    '/healthz',
+    '/readyz',
+    '/metrics',
+    '/openapi.json',
+    '/docs',
+    '/docs/assets/swagger-ui.css',
+    '/docs/assets/swagger-ui-bundle.js',
+  ].flatMap((path) => [`GET ${path}`, `HEAD ${path}`]),
 );
 
 export function isPublicRoute(method: string, path: string): boolean {
@@ -52,6 +59,7 @@ export class TenantMissingError extends Error {
 /** The tenant the request acts as, as the guard set it. */
 export function tenantOf(ctx: Context): string {
   const tenant: unknown = ctx.state['tenant'];
-  if (typeof tenant !== 'string' || tenant === '') throw new TenantMissingError(`${ctx.method} ${ctx.path} reached a tenant's route unauthenticated`);
+  if (typeof tenant !== 'string' || tenant === '')
+    throw new TenantMissingError(`${ctx.method} ${ctx.path} reached a tenant's route unauthenticated`);
   return tenant;
 }

@@ -27,10 +27,20 @@ export interface AppDeps {
   readonly client: Client;
   readonly config: Pick<
     Config,
-    | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_UI_URL' | 'JOBS_TASK_QUEUE_PREFIX' | 'JOBS_COMMANDS_DIR' | 'BODY_LIMIT_BYTES'
-    | 'apiKeys' | 'RATE_LIMIT_SUBMITS_PER_SEC' | 'RATE_LIMIT_BURST' | 'MAX_UNFINISHED_JOBS_PER_TENANT'
-    | 'SCHEDULE_MIN_INTERVAL_SECONDS' | 'MAX_SCHEDULES_PER_TENANT'
-    | 'CALLBACK_SECRET' | 'CALLBACK_ALLOW_HOSTS' | 'CODEC_TENANTS'
+    | 'TEMPORAL_NAMESPACE'
+    | 'TEMPORAL_UI_URL'
+    | 'JOBS_TASK_QUEUE_PREFIX'
+    | 'JOBS_COMMANDS_DIR'
+    | 'BODY_LIMIT_BYTES'
+    | 'apiKeys'
+    | 'RATE_LIMIT_SUBMITS_PER_SEC'
+    | 'RATE_LIMIT_BURST'
+    | 'MAX_UNFINISHED_JOBS_PER_TENANT'
+    | 'SCHEDULE_MIN_INTERVAL_SECONDS'
+    | 'MAX_SCHEDULES_PER_TENANT'
+    | 'CALLBACK_SECRET'
+    | 'CALLBACK_ALLOW_HOSTS'
+    | 'CODEC_TENANTS'
   >;
   readonly logger?: Logger;
 }
@@ -59,7 +69,10 @@ function requestLogging(logger: Logger) {
     try {
       await next();
     } finally {
-      state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, durationMs: Math.round(performance.now() - started) }, 'request');
+      state.log.info(
+        { method: ctx.method, path: ctx.path, status: ctx.status, durationMs: Math.round(performance.now() - started) },
+        'request',
+      );
     }
   };
 }
@@ -92,7 +105,9 @@ function operationsRouter(deps: AppDeps, metrics: ApiMetrics): Router {
       ctx.body = { status: 'ready', namespace };
     } catch (err) {
       ctx.status = 503;
-      const reason = isTemporalUnreachable(err) ? 'Temporal is unreachable' : `namespace "${namespace}" is not available: ${(err as Error).message}`;
+      const reason = isTemporalUnreachable(err)
+        ? 'Temporal is unreachable'
+        : `namespace "${namespace}" is not available: ${(err as Error).message}`;
       ctx.body = errorBody('unavailable', reason);
     }
   });
@@ -115,7 +130,11 @@ function operationsRouter(deps: AppDeps, metrics: ApiMetrics): Router {
     });
   }
   router.get('/api/v1/queues', async (ctx) => {
-    const queueDeps = { client: deps.client, namespace: deps.config.TEMPORAL_NAMESPACE, taskQueuePrefix: deps.config.JOBS_TASK_QUEUE_PREFIX };
+    const queueDeps = {
+      client: deps.client,
+      namespace: deps.config.TEMPORAL_NAMESPACE,
+      taskQueuePrefix: deps.config.JOBS_TASK_QUEUE_PREFIX,
+    };
     ctx.body = { queues: await queueFigures(queueDeps, tenantOf(ctx)) };
   });
   return router;
@@ -147,7 +166,9 @@ export function createApp(deps: AppDeps): App {
     temporalReads: metrics.temporalReads,
   };
   const rate = deps.config.RATE_LIMIT_SUBMITS_PER_SEC;
-  const limiter = rate ? new SubmitRateLimiter(rate, deps.config.RATE_LIMIT_BURST ?? Math.max(1, Math.ceil(rate))) : undefined;
+  const limiter = rate
+    ? new SubmitRateLimiter(rate, deps.config.RATE_LIMIT_BURST ?? Math.max(1, Math.ceil(rate)))
+    : undefined;
   const unfinishedCap = deps.config.MAX_UNFINISHED_JOBS_PER_TENANT;
   const jobsRoutes: JobsRoutesDeps = {
     jobsOf: (tenant) => new Jobs(jobsDeps, tenant),

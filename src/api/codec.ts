@@ -11,14 +11,21 @@ const codecPaths: ReadonlySet<string> = new Set([`${codecEndpointPath}/encode`, 
 
 function fromJson(payload: CodecPayload): Payload {
   return {
-    metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([name, value]) => [name, Buffer.from(value, 'base64')])),
+    metadata: Object.fromEntries(
+      Object.entries(payload.metadata ?? {}).map(([name, value]) => [name, Buffer.from(value, 'base64')]),
+    ),
     data: Buffer.from(payload.data ?? '', 'base64'),
   };
 }
 
 function toJson(payload: Payload): CodecPayload {
   return {
-    metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([name, value]) => [name, Buffer.from(value ?? []).toString('base64')])),
+    metadata: Object.fromEntries(
+      Object.entries(payload.metadata ?? {}).map(([name, value]) => [
+        name,
+        Buffer.from(value ?? []).toString('base64'),
+      ]),
+    ),
     data: Buffer.from(payload.data ?? []).toString('base64'),
   };
 }
@@ -48,7 +55,10 @@ export interface CodecRoutesDeps {
  */
 export function codecRouter(deps: CodecRoutesDeps): Router {
   const router = createRouter();
-  for (const [direction, run] of [['encode', encode], ['decode', decode]] as const) {
+  for (const [direction, run] of [
+    ['encode', encode],
+    ['decode', decode],
+  ] as const) {
     router.post(`${codecEndpointPath}/${direction}`, async (ctx) => {
       const tenant = tenantOf(ctx);
       if (deps.tenants && !deps.tenants.has(tenant)) throw new CodecTenantForbiddenError(tenant);

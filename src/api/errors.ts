@@ -64,7 +64,10 @@ export class JobNotFoundError extends ApiError {
 /** Thrown when a request conflicts with the job's existing request or state. */
 export class JobConflictError extends ApiError {
   override readonly name = 'JobConflictError';
-  constructor(readonly jobId: string, message: string) {
+  constructor(
+    readonly jobId: string,
+    message: string,
+  ) {
     super('conflict', message);
   }
 }
@@ -73,7 +76,10 @@ export class JobConflictError extends ApiError {
 export class TemporalUnavailableError extends ApiError {
   override readonly name = 'TemporalUnavailableError';
   constructor(cause: unknown) {
-    super('unavailable', 'Temporal is unreachable; try again shortly', undefined, { cause, headers: { 'Retry-After': '5' } });
+    super('unavailable', 'Temporal is unreachable; try again shortly', undefined, {
+      cause,
+      headers: { 'Retry-After': '5' },
+    });
   }
 }
 
@@ -89,8 +95,13 @@ export function isTemporalNotFound(err: unknown): boolean {
 /** True when the error (or one of its causes) says Temporal could not be reached or did not answer in time. */
 export function isTemporalUnreachable(err: unknown): boolean {
   for (let current = err; current; current = (current as { cause?: unknown }).cause) {
-    if (isGrpcServiceError(current) && (current.code === grpcUnavailable || current.code === grpcDeadlineExceeded)) return true;
-    if (current instanceof Error && /ECONNREFUSED|Connection refused|connect error|transport error/i.test(current.message)) return true;
+    if (isGrpcServiceError(current) && (current.code === grpcUnavailable || current.code === grpcDeadlineExceeded))
+      return true;
+    if (
+      current instanceof Error &&
+      /ECONNREFUSED|Connection refused|connect error|transport error/i.test(current.message)
+    )
+      return true;
     if (typeof current !== 'object') break;
   }
   return false;
@@ -114,7 +125,8 @@ export async function errorResponses(ctx: Context, next: Next): Promise<void> {
     if (ctx.body === undefined || ctx.body === null) {
       if (ctx.status === 404) throw new ApiError('not_found', `no route ${ctx.method} ${ctx.path}`);
       // The router answers 405 (or 501 for methods it has never heard of) with an Allow header and no body.
-      if (ctx.status === 405 || ctx.status === 501) throw new ApiError('method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}`);
+      if (ctx.status === 405 || ctx.status === 501)
+        throw new ApiError('method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}`);
     }
   } catch (err) {
     const apiError = toApiError(err);

@@ -1,7 +1,15 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { CreateScheduleBody, JobBatchBody, JobId, ListJobsQuery, ScheduleId, SubmitJobBody, WaitQuery } from '../contract/job.js';
+import {
+  CreateScheduleBody,
+  JobBatchBody,
+  JobId,
+  ListJobsQuery,
+  ScheduleId,
+  SubmitJobBody,
+  WaitQuery,
+} from '../contract/job.js';
 import { findJobType, jobTypes } from '../activities/registry.js';
 import { isFinished } from '../workflows/job-state.js';
 import { createRouter, tenantOf } from './access.js';
@@ -51,7 +59,9 @@ export function jobsRouter(deps: JobsRoutesDeps): Router {
     const jobs = jobsOf(tenantOf(ctx));
     const query = parse(ListJobsQuery, ctx.query);
     if (query.type && !findJobType(query.type)) {
-      throw new RequestInvalidError(`type: unknown job type "${query.type}"; known: ${jobTypes.map((jobType) => jobType.name).join(', ')}`);
+      throw new RequestInvalidError(
+        `type: unknown job type "${query.type}"; known: ${jobTypes.map((jobType) => jobType.name).join(', ')}`,
+      );
     }
     const { states, nextCursor } = await jobs.list(query);
     ctx.body = { jobs: states.map((state) => jobs.toJson(state)), nextCursor };

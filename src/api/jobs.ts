@@ -14,19 +14,48 @@ import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import { ApplicationFailure, type Payload } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import proto from '@temporalio/proto';
-import type { ChildJobBody, Job, JobError, JobPriority, JobProgress, JobState, JobStatus, SubmitJobBody } from '../contract/job.js';
+import type {
+  ChildJobBody,
+  Job,
+  JobError,
+  JobPriority,
+  JobProgress,
+  JobState,
+  JobStatus,
+  SubmitJobBody,
+} from '../contract/job.js';
 import { jobPath, redactedInput, toJobJson } from '../contract/job-json.js';
 import type { JobType, JobTypeSettings } from '../activities/job-type.js';
 import { callbackUrlRefusal } from '../activities/callback-target.js';
 import { findJobType } from '../activities/registry.js';
 import { jobWorkflow } from '../workflows/index.js';
-import { callbackWorkflowIdOf, initialJobState, isFinished, workflowIdOf, type JobRequest } from '../workflows/job-state.js';
+import {
+  callbackWorkflowIdOf,
+  initialJobState,
+  isFinished,
+  workflowIdOf,
+  type JobRequest,
+} from '../workflows/job-state.js';
 import { jobStateQuery, type HeartbeatDetails } from '../workflows/messages.js';
-import { jobStartMetadata, JobPriorityKey, JobStatusKey, JobTenantKey, JobTypeKey, visibilityLiteral } from '../workflows/search-attributes.js';
+import {
+  jobStartMetadata,
+  JobPriorityKey,
+  JobStatusKey,
+  JobTenantKey,
+  JobTypeKey,
+  visibilityLiteral,
+} from '../workflows/search-attributes.js';
 import { taskQueueFor, workflowTaskQueueFor } from '../workflows/task-queues.js';
 import { FinishedJobCache } from './finished-jobs.js';
 import { PolledJobReads, type JobRead } from './polled-jobs.js';
-import { JobConflictError, JobNotFoundError, PayloadTooLargeError, RequestInvalidError, isTemporalNotFound, isTemporalUnreachable } from './errors.js';
+import {
+  JobConflictError,
+  JobNotFoundError,
+  PayloadTooLargeError,
+  RequestInvalidError,
+  isTemporalNotFound,
+  isTemporalUnreachable,
+} from './errors.js';
 
 // A CommonJS package whose exports Node's ESM loader cannot see by name (see queues.ts).
 const { WorkflowExecutionStatus } = proto.temporal.api.enums.v1;
@@ -62,7 +91,8 @@ const maxDelayMs = 366 * 24 * 60 * 60 * 1000;
 
 /** When a delayed job may first run: from delaySeconds or runAt, nothing for an immediate job. */
 function runAtOf(body: ChildJobBody): { runAt?: string } {
-  if (body.delaySeconds !== undefined && body.runAt !== undefined) throw new RequestInvalidError('give delaySeconds or runAt, not both');
+  if (body.delaySeconds !== undefined && body.runAt !== undefined)
+    throw new RequestInvalidError('give delaySeconds or runAt, not both');
   const now = Date.now();
   if (body.delaySeconds) return { runAt: new Date(now + body.delaySeconds * 1000).toISOString() };
   if (body.runAt === undefined) return {};
@@ -96,11 +126,16 @@ function canonicalJson(value: unknown): string {
 function requestHash(request: JobRequest): string {
   const { submittedAt: _submittedAt, run: _run, children, input, ...identity } = request;
   const childHashes = children?.map((child) => child.requestHash);
-  return createHash('sha256').update(canonicalJson({ ...identity, input: redactedInput(request.type, input), children: childHashes })).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson({ ...identity, input: redactedInput(request.type, input), children: childHashes }))
+    .digest('hex');
 }
 
 /** The fields of a workflow execution that reading a finished job needs, as both describe and list give them. */
-type ExecutionInfo = Pick<WorkflowExecutionInfo, 'workflowId' | 'runId' | 'status' | 'memo' | 'typedSearchAttributes' | 'closeTime'>;
+type ExecutionInfo = Pick<
+  WorkflowExecutionInfo,
+  'workflowId' | 'runId' | 'status' | 'memo' | 'typedSearchAttributes' | 'closeTime'
+>;
 
 export interface JobListFilter {
   readonly status?: JobStatus;
@@ -125,7 +160,8 @@ function cursorOf(token: Uint8Array, query: string): string {
 function pageTokenOf(cursor: string, query: string): Buffer {
   const [encoded = '', check] = cursor.split('.');
   const token = Buffer.from(encoded, 'base64url');
-  if (check !== cursorCheck(token, query)) throw new RequestInvalidError('cursor: is not a cursor this API gave for these filters');
+  if (check !== cursorCheck(token, query))
+    throw new RequestInvalidError('cursor: is not a cursor this API gave for these filters');
   return token;
 }
 
@@ -182,15 +218,20 @@ export class Jobs {
     if (!body.children) return request;
     const children = await Promise.all(
       body.children.map(async (childBody, index) => {
-        const child = await this.resolveOne({ ...childBody, jobId: childBody.jobId ?? `${request.jobId}.${index}` }).catch((err: unknown) => {
-          if (err instanceof RequestInvalidError) throw new RequestInvalidError(`children.${index}.${err.message}`, err.details);
+        const child = await this.resolveOne({
+          ...childBody,
+          jobId: childBody.jobId ?? `${request.jobId}.${index}`,
+        }).catch((err: unknown) => {
+          if (err instanceof RequestInvalidError)
+            throw new RequestInvalidError(`children.${index}.${err.message}`, err.details);
           throw err;
         });
         return { request: child, requestHash: requestHash(child) };
       }),
     );
     const ids = children.map(({ request: child }) => child.jobId);
-    if (new Set(ids).size !== ids.length || ids.includes(request.jobId)) throw new RequestInvalidError('children: job ids must differ from each other and from the parent');
+    if (new Set(ids).size !== ids.length || ids.includes(request.jobId))
+      throw new RequestInvalidError('children: job ids must differ from each other and from the parent');
     return { ...request, children, onChildFailure: body.onChildFailure ?? 'fail' };
   }
 
@@ -203,26 +244,38 @@ export class Jobs {
     // A repeat of an existing parent is the submit's to answer (200 or 409), whatever its children.
     if (await this.exists(request.jobId)) return;
     for (const { request: child } of request.children) {
-      if (await this.exists(child.jobId)) throw new JobConflictError(child.jobId, `child job "${child.jobId}" already exists`);
+      if (await this.exists(child.jobId))
+        throw new JobConflictError(child.jobId, `child job "${child.jobId}" already exists`);
     }
   }
 
   private exists(jobId: string): Promise<boolean> {
-    return this.counted('describe', () => this.deps.client.workflow.getHandle(this.workflowId(jobId)).describe())
-      .then(() => true, (err: unknown) => (err instanceof WorkflowNotFoundError ? false : Promise.reject(err)));
+    return this.counted('describe', () => this.deps.client.workflow.getHandle(this.workflowId(jobId)).describe()).then(
+      () => true,
+      (err: unknown) => (err instanceof WorkflowNotFoundError ? false : Promise.reject(err)),
+    );
   }
 
   /** Validates one job's body against its job type and applies the type's defaults. */
   async resolveOne(body: ChildJobBody): Promise<JobRequest> {
     const jobType: JobType | undefined = findJobType(body.type);
-    if (!jobType) throw new RequestInvalidError(`type: unknown job type "${body.type}"`, [{ path: 'type', message: 'unknown job type' }]);
-    if (Buffer.byteLength(JSON.stringify(body.input ?? {})) > maxInputBytes) throw new PayloadTooLargeError(maxInputBytes, 'input');
+    if (!jobType)
+      throw new RequestInvalidError(`type: unknown job type "${body.type}"`, [
+        { path: 'type', message: 'unknown job type' },
+      ]);
+    if (Buffer.byteLength(JSON.stringify(body.input ?? {})) > maxInputBytes)
+      throw new PayloadTooLargeError(maxInputBytes, 'input');
     const input = jobType.inputSchema.safeParse(body.input ?? {});
     if (!input.success) throw RequestInvalidError.fromZod(input.error, ['input']);
     const check = (await jobType.checkInput?.(input.data, this.deps.jobTypeSettings)) ?? { defaults: {} };
-    if ('problem' in check) throw new RequestInvalidError(`input: ${check.problem}`, [{ path: 'input', message: check.problem }]);
+    if ('problem' in check)
+      throw new RequestInvalidError(`input: ${check.problem}`, [{ path: 'input', message: check.problem }]);
     const { timeoutSeconds: inputTimeoutSeconds, maxAttempts: inputMaxAttempts } = check.defaults;
-    const retry = { ...jobType.defaults.retry, ...(inputMaxAttempts ? { maxAttempts: inputMaxAttempts } : {}), ...body.retry };
+    const retry = {
+      ...jobType.defaults.retry,
+      ...(inputMaxAttempts ? { maxAttempts: inputMaxAttempts } : {}),
+      ...body.retry,
+    };
     if (body.callbackUrl) this.checkCallbackUrl(body.callbackUrl);
     if (retry.maximumIntervalSeconds < retry.initialIntervalSeconds) {
       throw new RequestInvalidError('retry.maximumIntervalSeconds: must be ≥ retry.initialIntervalSeconds');
@@ -244,7 +297,10 @@ export class Jobs {
   }
 
   private checkCallbackUrl(url: string): void {
-    if (!this.deps.callbacks?.enabled) throw new RequestInvalidError('callbackUrl: callbacks are not enabled on this service (CALLBACK_SECRET is not set)');
+    if (!this.deps.callbacks?.enabled)
+      throw new RequestInvalidError(
+        'callbackUrl: callbacks are not enabled on this service (CALLBACK_SECRET is not set)',
+      );
     const refusal = callbackUrlRefusal(new URL(url), this.deps.callbacks.allowHosts);
     if (refusal) throw new RequestInvalidError(`callbackUrl: ${refusal}`, [{ path: 'callbackUrl', message: refusal }]);
   }
@@ -293,7 +349,10 @@ export class Jobs {
     const description = await this.describe(jobId);
     const current = await this.readState(description);
     if (!['failed', 'timed_out', 'cancelled'].includes(current.status)) {
-      throw new JobConflictError(jobId, `job "${jobId}" is ${current.status}; only failed, timed_out or cancelled jobs can be retried`);
+      throw new JobConflictError(
+        jobId,
+        `job "${jobId}" is ${current.status}; only failed, timed_out or cancelled jobs can be retried`,
+      );
     }
     const previous = await this.requestOf(description);
     const request: JobRequest = { ...previous, run: (previous.run ?? 1) + 1, submittedAt: new Date().toISOString() };
@@ -305,7 +364,8 @@ export class Jobs {
       });
       this.finished.forget(this.workflowId(jobId));
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new JobConflictError(jobId, `job "${jobId}" is already running again`);
+      if (err instanceof WorkflowExecutionAlreadyStartedError)
+        throw new JobConflictError(jobId, `job "${jobId}" is already running again`);
       throw err;
     }
     const state = initialJobState(request);
@@ -372,7 +432,9 @@ export class Jobs {
     const { connection } = this.deps.client;
     const deadline = Date.now() + seconds * 1000;
     const result = (): Promise<unknown> =>
-      connection.withDeadline(deadline, () => this.counted('history', () => this.deps.client.workflow.getHandle(workflowId).result()));
+      connection.withDeadline(deadline, () =>
+        this.counted('history', () => this.deps.client.workflow.getHandle(workflowId).result()),
+      );
     // A signal of this wait's own: the SDK never removes the listener it adds to a call's signal, so the
     // server's long-lived one would keep one per wait for good. This one gets one per history long poll of
     // the wait (a busy job's can pass ten) and goes with the wait.
@@ -385,7 +447,8 @@ export class Jobs {
     try {
       outcome = await connection.withAbortSignal(ended.signal, result);
     } catch (err) {
-      if (err instanceof WorkflowFailedError) outcome = err.cause instanceof ApplicationFailure ? err.cause.details?.[0] : undefined;
+      if (err instanceof WorkflowFailedError)
+        outcome = err.cause instanceof ApplicationFailure ? err.cause.details?.[0] : undefined;
       // The wait running out is a deadline too; before it, one means Temporal is away.
       else if (isTemporalUnreachable(err) && Date.now() < deadline && !ended.signal.aborted) return undefined;
     } finally {
@@ -393,7 +456,9 @@ export class Jobs {
     }
     // The close event already carries the final state of a succeeded, failed or timed-out job.
     if (isJobState(outcome) && isFinished(outcome.status)) {
-      const state = await this.deps.client.connection.withDeadline(Date.now() + temporalDeadlineMs, () => this.withCallback(outcome, workflowId));
+      const state = await this.deps.client.connection.withDeadline(Date.now() + temporalDeadlineMs, () =>
+        this.withCallback(outcome, workflowId),
+      );
       this.polled.record(workflowId, state);
       return state;
     }
@@ -423,18 +488,24 @@ export class Jobs {
     if (filter.type) clauses.push(`${JobTypeKey.name} = ${visibilityLiteral(filter.type)}`);
     if (filter.priority) clauses.push(`${JobPriorityKey.name} = ${visibilityLiteral(filter.priority)}`);
     const query = clauses.join(' AND ');
-    const page = await this.counted('list', () => this.deps.client.workflowService.listWorkflowExecutions({
-      namespace: this.deps.namespace,
-      query,
-      pageSize: filter.limit,
-      nextPageToken: filter.cursor ? pageTokenOf(filter.cursor, query) : null,
-    }));
+    const page = await this.counted('list', () =>
+      this.deps.client.workflowService.listWorkflowExecutions({
+        namespace: this.deps.namespace,
+        query,
+        pageSize: filter.limit,
+        nextPageToken: filter.cursor ? pageTokenOf(filter.cursor, query) : null,
+      }),
+    );
     const infos = await Promise.all(
-      page.executions.map((raw) => executionInfoFromRaw(raw, this.deps.client.options.loadedDataConverter, raw, this.deps.namespace)),
+      page.executions.map((raw) =>
+        executionInfoFromRaw(raw, this.deps.client.options.loadedDataConverter, raw, this.deps.namespace),
+      ),
     );
     const states = await Promise.all(
       infos.map(async (info) =>
-        info.status.name === 'RUNNING' ? this.readState(this.describeRun(info)) : this.withCallback(await this.readFinished(info), info.workflowId),
+        info.status.name === 'RUNNING'
+          ? this.readState(this.describeRun(info))
+          : this.withCallback(await this.readFinished(info), info.workflowId),
       ),
     );
     const token = page.nextPageToken;
@@ -447,7 +518,9 @@ export class Jobs {
 
   private async describe(jobId: string): Promise<WorkflowExecutionDescription> {
     try {
-      const description = await this.counted('describe', () => this.deps.client.workflow.getHandle(this.workflowId(jobId)).describe());
+      const description = await this.counted('describe', () =>
+        this.deps.client.workflow.getHandle(this.workflowId(jobId)).describe(),
+      );
       // The id mapping already separates tenants; this guards against a workflow started by other means.
       if (description.typedSearchAttributes.get(JobTenantKey) !== this.tenant) throw new JobNotFoundError(jobId);
       return description;
@@ -458,19 +531,29 @@ export class Jobs {
   }
 
   /** `queried`: the job's state as its workflow answered a query already sent, if one was. */
-  private async readState(described: WorkflowExecutionDescription | Promise<WorkflowExecutionDescription>, queried?: Promise<JobState | undefined>): Promise<JobState> {
+  private async readState(
+    described: WorkflowExecutionDescription | Promise<WorkflowExecutionDescription>,
+    queried?: Promise<JobState | undefined>,
+  ): Promise<JobState> {
     const description = await described;
-    if (description.status.name !== 'RUNNING') return this.withCallback(await this.readFinished(description), description.workflowId);
-    return this.readRunning(description, queried ?? this.queryState(this.deps.client.workflow.getHandle(description.workflowId, description.runId)));
+    if (description.status.name !== 'RUNNING')
+      return this.withCallback(await this.readFinished(description), description.workflowId);
+    return this.readRunning(
+      description,
+      queried ?? this.queryState(this.deps.client.workflow.getHandle(description.workflowId, description.runId)),
+    );
   }
 
   /** A finished job's callback is delivered by a workflow of its own: its state says how delivery goes. */
   private async withCallback(state: JobState, jobWorkflowId: string): Promise<JobState> {
     if (!state.callback) return state;
     try {
-      const delivery = await this.counted('describe', () => this.deps.client.workflow.getHandle(callbackWorkflowIdOf(jobWorkflowId)).describe());
+      const delivery = await this.counted('describe', () =>
+        this.deps.client.workflow.getHandle(callbackWorkflowIdOf(jobWorkflowId)).describe(),
+      );
       const attempts = Number(delivery.memo?.['callbackAttempts'] ?? 0);
-      const status = delivery.status.name === 'RUNNING' ? 'pending' : delivery.status.name === 'COMPLETED' ? 'delivered' : 'failed';
+      const status =
+        delivery.status.name === 'RUNNING' ? 'pending' : delivery.status.name === 'COMPLETED' ? 'delivered' : 'failed';
       const lastError = (delivery.memo?.['callbackLastError'] as JobError | undefined) ?? null;
       return { ...state, callback: { status, attempts, lastError } };
     } catch (err) {
@@ -489,16 +572,24 @@ export class Jobs {
 
   /** The state the job's workflow answers, or undefined when it cannot (closed, or no worker in time). */
   private queryState(handle: WorkflowHandle): Promise<JobState | undefined> {
-    return this.counted('query', () => this.deps.client.connection.withDeadline(Date.now() + queryDeadlineMs, () => handle.query(jobStateQuery))).catch(() => undefined);
+    return this.counted('query', () =>
+      this.deps.client.connection.withDeadline(Date.now() + queryDeadlineMs, () => handle.query(jobStateQuery)),
+    ).catch(() => undefined);
   }
 
-  private async readRunning(description: WorkflowExecutionDescription, queried: Promise<JobState | undefined>): Promise<JobState> {
+  private async readRunning(
+    description: WorkflowExecutionDescription,
+    queried: Promise<JobState | undefined>,
+  ): Promise<JobState> {
     // Without an answer, the history still has the request, and the search attribute the status.
     return this.withHeartbeatProgress((await queried) ?? (await this.stateFromHistory(description)), description);
   }
 
   /** A running attempt's progress is in its last heartbeat, which the workflow never sees. */
-  private async withHeartbeatProgress(state: JobState, description: Pick<WorkflowExecutionDescription, 'raw'>): Promise<JobState> {
+  private async withHeartbeatProgress(
+    state: JobState,
+    description: Pick<WorkflowExecutionDescription, 'raw'>,
+  ): Promise<JobState> {
     if (state.status !== 'running') return state;
     return { ...state, progress: (await this.heartbeatProgress(description.raw)) ?? state.progress };
   }
@@ -509,7 +600,12 @@ export class Jobs {
    * than that needs (the client's full decoding of memo and search attributes costs as much again).
    */
   private async readUnchanged(workflowId: string, basis: QueriedState): Promise<JobRead<QueriedState> | undefined> {
-    const raw = await this.counted('describe', () => this.deps.client.workflowService.describeWorkflowExecution({ namespace: this.deps.namespace, execution: { workflowId } }))
+    const raw = await this.counted('describe', () =>
+      this.deps.client.workflowService.describeWorkflowExecution({
+        namespace: this.deps.namespace,
+        execution: { workflowId },
+      }),
+    )
       // Gone (deleted, or past retention): the full read says so as the contract does.
       .catch((err: unknown) => (isTemporalNotFound(err) ? undefined : Promise.reject(err)));
     const info = raw?.workflowExecutionInfo;
@@ -525,30 +621,45 @@ export class Jobs {
     const finalJob = description.memo?.['finalJob'];
     if (isJobState(finalJob)) return finalJob;
     try {
-      const result: unknown = await this.counted('history', () => this.deps.client.workflow.getHandle(description.workflowId, description.runId).result());
+      const result: unknown = await this.counted('history', () =>
+        this.deps.client.workflow.getHandle(description.workflowId, description.runId).result(),
+      );
       if (isJobState(result)) return result;
     } catch (err) {
-      const detail = err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure ? err.cause.details?.[0] : undefined;
+      const detail =
+        err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure
+          ? err.cause.details?.[0]
+          : undefined;
       if (isJobState(detail)) return detail;
     }
     // Ended from outside the job's own logic (terminated, or a workflow timeout).
     const state = await this.stateFromHistory(description);
-    const status = description.status.name === 'TIMED_OUT' ? 'timed_out' : description.status.name === 'CANCELLED' ? 'cancelled' : 'failed';
+    const status =
+      description.status.name === 'TIMED_OUT'
+        ? 'timed_out'
+        : description.status.name === 'CANCELLED'
+          ? 'cancelled'
+          : 'failed';
     return {
       ...state,
       status,
-      error: { type: `Workflow${description.status.name[0]}${description.status.name.slice(1).toLowerCase()}`, message: `the job's workflow was ${description.status.name.toLowerCase()}` },
+      error: {
+        type: `Workflow${description.status.name[0]}${description.status.name.slice(1).toLowerCase()}`,
+        message: `the job's workflow was ${description.status.name.toLowerCase()}`,
+      },
       finishedAt: description.closeTime?.toISOString() ?? null,
     };
   }
 
   /** The request a job's run started with, from its first history event. */
   private async requestOf(description: ExecutionInfo): Promise<JobRequest> {
-    const { history } = await this.counted('history', () => this.deps.client.workflowService.getWorkflowExecutionHistory({
-      namespace: this.deps.namespace,
-      execution: { workflowId: description.workflowId, runId: description.runId },
-      maximumPageSize: 1,
-    }));
+    const { history } = await this.counted('history', () =>
+      this.deps.client.workflowService.getWorkflowExecutionHistory({
+        namespace: this.deps.namespace,
+        execution: { workflowId: description.workflowId, runId: description.runId },
+        maximumPageSize: 1,
+      }),
+    );
     const payload = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     if (!payload) throw new Error(`workflow ${description.workflowId} has no start event input`);
     return this.decode<JobRequest>(payload);

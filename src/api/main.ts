@@ -16,19 +16,29 @@ async function run(): Promise<void> {
   const logger = createLogger('api', config.LOG_LEVEL);
   const client = createLazyClient(config.temporalAddress, config.TEMPORAL_NAMESPACE, payloadCodecsFor(config));
   if (config.apiKeys.length === 0) {
-    logger.warn('no API keys configured (API_KEYS, API_KEYS_FILE): the API is open to anyone who reaches it, and every job is tenant "default"\'s');
+    logger.warn(
+      'no API keys configured (API_KEYS, API_KEYS_FILE): the API is open to anyone who reaches it, and every job is tenant "default"\'s',
+    );
   } else {
     logger.info({ tenants: [...new Set(config.apiKeys.map(({ tenant }) => tenant))] }, 'API keys configured');
   }
-  if (!config.PAYLOAD_ENCRYPTION_KEY) logger.warn('no PAYLOAD_ENCRYPTION_KEY: job inputs and results are stored in Temporal in clear text');
+  if (!config.PAYLOAD_ENCRYPTION_KEY)
+    logger.warn('no PAYLOAD_ENCRYPTION_KEY: job inputs and results are stored in Temporal in clear text');
   const app = createApp({ client, config, logger });
   const server = app.koa.listen(config.PORT, config.listenHost);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const listening = config.HOST
     ? 'HOST'
-    : config.apiKeys.length === 0 ? 'loopback only: no API keys are configured (HOST moves it)' : 'every interface: API keys are configured (HOST moves it)';
+    : config.apiKeys.length === 0
+      ? 'loopback only: no API keys are configured (HOST moves it)'
+      : 'every interface: API keys are configured (HOST moves it)';
   logger.info(
-    { host: config.listenHost, port: config.PORT, temporal: config.temporalAddress, namespace: config.TEMPORAL_NAMESPACE },
+    {
+      host: config.listenHost,
+      port: config.PORT,
+      temporal: config.temporalAddress,
+      namespace: config.TEMPORAL_NAMESPACE,
+    },
     `API listening on http://${config.listenHost.includes(':') ? `[${config.listenHost}]` : config.listenHost}:${config.PORT} (${listening})`,
   );
 

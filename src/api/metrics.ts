@@ -17,7 +17,11 @@ export class ApiMetrics {
     registers: [this.registry],
   });
   readonly jobPolls = new Counter({ name: 'job_polls_total', help: 'Polls of one job', registers: [this.registry] });
-  readonly jobCancels = new Counter({ name: 'job_cancels_total', help: 'Cancel requests accepted', registers: [this.registry] });
+  readonly jobCancels = new Counter({
+    name: 'job_cancels_total',
+    help: 'Cancel requests accepted',
+    registers: [this.registry],
+  });
   readonly temporalReads = new Counter({
     name: 'durable_jobs_temporal_reads_total',
     help: 'Calls that read jobs from Temporal, by call: describe, query, history (a result or the start event), list',

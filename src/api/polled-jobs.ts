@@ -60,7 +60,11 @@ export class PolledJobReads<Basis = never> {
     // Kept in the order taken, so that the expired ones are at the front.
     this.reads.delete(workflowId);
     const at = this.now();
-    this.reads.set(workflowId, { taken: basis === undefined ? { state } : { state, basis }, at, renewAt: at + pollRefreshAfterMs * (1 + this.random() / 2) });
+    this.reads.set(workflowId, {
+      taken: basis === undefined ? { state } : { state, basis },
+      at,
+      renewAt: at + pollRefreshAfterMs * (1 + this.random() / 2),
+    });
   }
 
   /**
@@ -69,7 +73,9 @@ export class PolledJobReads<Basis = never> {
    */
   private startRead(workflowId: string, read: ReadJob<Basis>, latest: JobRead<Basis> | undefined): Promise<JobState> {
     const began = this.now();
-    const begun = latest ? new Promise<void>((resolve) => setImmediate(resolve)).then(() => read(latest)) : read(undefined);
+    const begun = latest
+      ? new Promise<void>((resolve) => setImmediate(resolve)).then(() => read(latest))
+      : read(undefined);
     const next = begun
       .then(({ state, basis }) => {
         // A change this process recorded meanwhile (a cancel) is newer than what this read saw.

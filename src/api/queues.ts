@@ -18,7 +18,10 @@ async function countJobs(deps: QueuesDeps, tenant: string, priority: JobPriority
   return (await deps.client.workflow.count(query)).count;
 }
 
-async function describeAttemptQueue(deps: QueuesDeps, taskQueue: string): Promise<Pick<QueueFigures, 'backlog' | 'pollers'>> {
+async function describeAttemptQueue(
+  deps: QueuesDeps,
+  taskQueue: string,
+): Promise<Pick<QueueFigures, 'backlog' | 'pollers'>> {
   try {
     const response = await deps.client.workflowService.describeTaskQueue({
       namespace: deps.namespace,
@@ -27,7 +30,10 @@ async function describeAttemptQueue(deps: QueuesDeps, taskQueue: string): Promis
       reportStats: true,
     });
     const backlog = response.stats?.approximateBacklogCount;
-    return { backlog: backlog === undefined || backlog === null ? null : Number(backlog), pollers: response.pollers?.length ?? null };
+    return {
+      backlog: backlog === undefined || backlog === null ? null : Number(backlog),
+      pollers: response.pollers?.length ?? null,
+    };
   } catch {
     // Older servers refuse stats; the figures are then unknown rather than an error for the whole answer.
     return { backlog: null, pollers: null };

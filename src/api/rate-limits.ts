@@ -6,7 +6,9 @@ import { unfinishedJobsQuery } from '../workflows/search-attributes.js';
 export class RateLimitedError extends ApiError {
   override readonly name = 'RateLimitedError';
   constructor(message: string, retryAfterSeconds: number) {
-    super('rate_limited', message, undefined, { headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) } });
+    super('rate_limited', message, undefined, {
+      headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
+    });
   }
 }
 
@@ -31,7 +33,10 @@ export class SubmitRateLimiter {
     bucket.updatedAt = now;
     this.buckets.set(tenant, bucket);
     if (bucket.tokens < count) {
-      throw new RateLimitedError(`tenant "${tenant}" submits faster than ${this.perSecond}/s`, (count - bucket.tokens) / this.perSecond);
+      throw new RateLimitedError(
+        `tenant "${tenant}" submits faster than ${this.perSecond}/s`,
+        (count - bucket.tokens) / this.perSecond,
+      );
     }
     bucket.tokens -= count;
   }

@@ -1,4 +1,10 @@
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleDescription, type ScheduleOverlapPolicy } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  type Client,
+  type ScheduleDescription,
+  type ScheduleOverlapPolicy,
+} from '@temporalio/client';
 import type { CreateScheduleBody, Schedule } from '../contract/job.js';
 import { redactedInput } from '../contract/job-json.js';
 import { jobIdOf, workflowIdOf, type JobRequest } from '../workflows/job-state.js';
@@ -20,15 +26,23 @@ export class ScheduleNotFoundApiError extends ApiError {
 function redactedJob(job: unknown): Record<string, unknown> {
   if (typeof job !== 'object' || job === null) return {};
   const body = job as Record<string, unknown>;
-  return typeof body['type'] === 'string' && 'input' in body ? { ...body, input: redactedInput(body['type'], body['input']) } : body;
+  return typeof body['type'] === 'string' && 'input' in body
+    ? { ...body, input: redactedInput(body['type'], body['input']) }
+    : body;
 }
 
 /** Thrown by a schedule's create when its tenant already has as many schedules as MAX_SCHEDULES_PER_TENANT allows. */
 export class ScheduleLimitReachedError extends ApiError {
   override readonly name = 'ScheduleLimitReachedError';
-  constructor(readonly tenant: string, readonly limit: number) {
+  constructor(
+    readonly tenant: string,
+    readonly limit: number,
+  ) {
     // A conflict with what the tenant has, not a rate: waiting does not lift it, deleting a schedule does.
-    super('conflict', `tenant "${tenant}" has ${limit} schedules, the most MAX_SCHEDULES_PER_TENANT (${limit}) allows; delete one first`);
+    super(
+      'conflict',
+      `tenant "${tenant}" has ${limit} schedules, the most MAX_SCHEDULES_PER_TENANT (${limit}) allows; delete one first`,
+    );
   }
 }
 
@@ -65,7 +79,12 @@ export interface ScheduleLimits {
 }
 
 const overlapPolicies: Record<NonNullable<CreateScheduleBody['overlap']>, ScheduleOverlapPolicy> = {
-  skip: 'SKIP', buffer_one: 'BUFFER_ONE', buffer_all: 'BUFFER_ALL', cancel_other: 'CANCEL_OTHER', terminate_other: 'TERMINATE_OTHER', allow_all: 'ALLOW_ALL',
+  skip: 'SKIP',
+  buffer_one: 'BUFFER_ONE',
+  buffer_all: 'BUFFER_ALL',
+  cancel_other: 'CANCEL_OTHER',
+  terminate_other: 'TERMINATE_OTHER',
+  allow_all: 'ALLOW_ALL',
 };
 
 /**
@@ -91,7 +110,11 @@ export class Schedules {
     if ('children' in body.job) throw new RequestInvalidError('job.children: scheduled jobs cannot have children');
     this.checkFrequency(body);
     const resolved = await this.jobs.resolveOne({ ...body.job, jobId: body.scheduleId });
-    const request = { ...resolved, scheduled: true, ...(this.limits.unfinishedCap ? { unfinishedCap: this.limits.unfinishedCap } : {}) };
+    const request = {
+      ...resolved,
+      scheduled: true,
+      ...(this.limits.unfinishedCap ? { unfinishedCap: this.limits.unfinishedCap } : {}),
+    };
     this.limits.takeToken(this.jobs.tenant);
     await this.limits.createTurns.inTurn(this.jobs.tenant, async () => {
       await this.checkCount();
@@ -107,17 +130,32 @@ export class Schedules {
       await this.client.schedule.create({
         scheduleId: this.scheduleIdOf(body.scheduleId),
         spec: body.cron ? { cronExpressions: [body.cron] } : { intervals: [{ every: body.intervalSeconds! * 1000 }] },
-        action: { type: 'startWorkflow', workflowType: jobWorkflow, workflowId, taskQueue, args, memo, typedSearchAttributes },
+        action: {
+          type: 'startWorkflow',
+          workflowType: jobWorkflow,
+          workflowId,
+          taskQueue,
+          args,
+          memo,
+          typedSearchAttributes,
+        },
         policies: { overlap: overlapPolicies[body.overlap ?? 'skip'] },
         state: { paused: body.paused ?? false },
         // Temporal turns a cron expression into calendars; the memo keeps what the caller gave.
-        memo: { job: body.job, overlap: body.overlap ?? 'skip', cron: body.cron ?? null, intervalSeconds: body.intervalSeconds ?? null },
+        memo: {
+          job: body.job,
+          overlap: body.overlap ?? 'skip',
+          cron: body.cron ?? null,
+          intervalSeconds: body.intervalSeconds ?? null,
+        },
         typedSearchAttributes: [{ key: JobTenantKey, value: this.jobs.tenant }],
       });
     } catch (err) {
-      if (err instanceof ScheduleAlreadyRunning) throw new JobConflictError(body.scheduleId, `schedule "${body.scheduleId}" exists`);
+      if (err instanceof ScheduleAlreadyRunning)
+        throw new JobConflictError(body.scheduleId, `schedule "${body.scheduleId}" exists`);
       // The client turns the server's "Invalid schedule spec" into a TypeError (RangeError for a calendar it encodes).
-      if (err instanceof TypeError || err instanceof RangeError) throw new RequestInvalidError(`${body.cron === undefined ? 'intervalSeconds' : 'cron'}: ${err.message}`);
+      if (err instanceof TypeError || err instanceof RangeError)
+        throw new RequestInvalidError(`${body.cron === undefined ? 'intervalSeconds' : 'cron'}: ${err.message}`);
       throw err;
     }
   }
@@ -132,9 +170,14 @@ export class Schedules {
     if (body.cron === undefined || min <= 60) return;
     const gap = shortestCronGapSeconds(body.cron);
     if (gap === undefined) {
-      throw new RequestInvalidError(`cron: with SCHEDULE_MIN_INTERVAL_SECONDS at ${min}, its minute and hour fields must be numbers, ranges, steps or lists`);
+      throw new RequestInvalidError(
+        `cron: with SCHEDULE_MIN_INTERVAL_SECONDS at ${min}, its minute and hour fields must be numbers, ranges, steps or lists`,
+      );
     }
-    if (gap < min) throw new RequestInvalidError(`cron: fires ${gap} seconds apart; the minimum is ${min} (SCHEDULE_MIN_INTERVAL_SECONDS)`);
+    if (gap < min)
+      throw new RequestInvalidError(
+        `cron: fires ${gap} seconds apart; the minimum is ${min} (SCHEDULE_MIN_INTERVAL_SECONDS)`,
+      );
   }
 
   /**
@@ -144,7 +187,8 @@ export class Schedules {
   private async checkCount(): Promise<void> {
     let count = 0;
     for await (const _summary of this.client.schedule.list({ query: this.tenantQuery })) {
-      if (++count >= this.limits.maxPerTenant) throw new ScheduleLimitReachedError(this.jobs.tenant, this.limits.maxPerTenant);
+      if (++count >= this.limits.maxPerTenant)
+        throw new ScheduleLimitReachedError(this.jobs.tenant, this.limits.maxPerTenant);
     }
   }
 
@@ -211,7 +255,8 @@ export class Schedules {
   private async describe(scheduleId: string): Promise<ScheduleDescription> {
     try {
       const description = await this.client.schedule.getHandle(this.scheduleIdOf(scheduleId)).describe();
-      if (description.typedSearchAttributes.get(JobTenantKey) !== this.jobs.tenant) throw new ScheduleNotFoundApiError(scheduleId);
+      if (description.typedSearchAttributes.get(JobTenantKey) !== this.jobs.tenant)
+        throw new ScheduleNotFoundApiError(scheduleId);
       return description;
     } catch (err) {
       if (err instanceof ScheduleNotFoundError) throw new ScheduleNotFoundApiError(scheduleId);

@@ -11,7 +11,9 @@ const lineEnd = /\r\n|\r|\n/;
  * ignored, any line ending; a blank line dispatches an event, so an unfinished one at the end is dropped.
  * Leaving early (break, return, throw in the consumer's loop) cancels the body, which closes the connection.
  */
-export async function* readEventStream(body: ReadableStream<Uint8Array>): AsyncGenerator<ServerSentEvent, void, undefined> {
+export async function* readEventStream(
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<ServerSentEvent, void, undefined> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';

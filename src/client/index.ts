@@ -54,7 +54,9 @@ export class JobsResponseInvalidError extends Error {
     readonly status: number,
     readonly body: unknown,
   ) {
-    super(`the jobs API answered ${status} with ${body === undefined || body === '' ? 'no body' : 'a body outside the contract'}`);
+    super(
+      `the jobs API answered ${status} with ${body === undefined || body === '' ? 'no body' : 'a body outside the contract'}`,
+    );
   }
 }
 
@@ -92,9 +94,14 @@ export interface WaitOptions {
 function isErrorBody(body: unknown): body is ErrorBody {
   if (typeof body !== 'object' || body === null || !('error' in body)) return false;
   const { error } = body;
-  return typeof error === 'object' && error !== null
-    && 'code' in error && typeof error.code === 'string'
-    && 'message' in error && typeof error.message === 'string';
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    'code' in error &&
+    typeof error.code === 'string' &&
+    'message' in error &&
+    typeof error.message === 'string'
+  );
 }
 
 function errorFrom(response: Response, body: unknown): Error {

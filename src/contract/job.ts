@@ -9,7 +9,10 @@ export type JobPriority = z.infer<typeof JobPriority>;
 
 export const JobId = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'must be 1–128 characters of [A-Za-z0-9._:-], starting with a letter or digit');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/,
+    'must be 1–128 characters of [A-Za-z0-9._:-], starting with a letter or digit',
+  );
 
 export const JobError = z.object({ type: z.string(), message: z.string() });
 export type JobError = z.infer<typeof JobError>;
@@ -25,7 +28,9 @@ const IsoTime = z.iso.datetime();
 export const JobCallback = z.object({
   status: z.enum(['pending', 'delivered', 'failed']),
   attempts: z.number().int().min(0),
-  lastError: JobError.nullable().describe('why the last failed delivery attempt failed (a refused target, the receiver\'s answer…); null while none has'),
+  lastError: JobError.nullable().describe(
+    "why the last failed delivery attempt failed (a refused target, the receiver's answer…); null while none has",
+  ),
 });
 export type JobCallback = z.infer<typeof JobCallback>;
 
@@ -37,17 +42,20 @@ export const Job = z.object({
   attempt: z.number().int().min(0).describe('attempts started so far'),
   maxAttempts: z.number().int().min(1),
   progress: JobProgress.nullable(),
-  input: z.unknown().describe('the input as submitted, but a command job\'s `env` values read `***`'),
+  input: z.unknown().describe("the input as submitted, but a command job's `env` values read `***`"),
   result: z.unknown(),
   error: JobError.nullable(),
   lastError: JobError.nullable(),
   createdAt: IsoTime,
   startedAt: IsoTime.nullable(),
   finishedAt: IsoTime.nullable(),
-  runAt: IsoTime.nullable().describe('a delayed job\'s first attempt starts no earlier than this'),
+  runAt: IsoTime.nullable().describe("a delayed job's first attempt starts no earlier than this"),
   run: z.number().int().min(1).describe('1 for the first run; each retry of a finished job adds one'),
   callback: JobCallback.nullable().describe('delivery of the finished job to callbackUrl; null without one'),
-  children: z.array(z.object({ jobId: JobId, status: JobStatus })).nullable().describe('a parent job\'s children, as the parent last saw them (poll a child for its live state)'),
+  children: z
+    .array(z.object({ jobId: JobId, status: JobStatus }))
+    .nullable()
+    .describe("a parent job's children, as the parent last saw them (poll a child for its live state)"),
   links: z.object({ self: z.string(), ui: z.string() }),
 });
 export type Job = z.infer<typeof Job>;
@@ -80,16 +88,38 @@ export const ChildJobBody = z.strictObject({
   timeoutSeconds: z.number().int().min(1).max(604_800).optional(),
   heartbeatTimeoutSeconds: z.number().int().min(1).max(86_400).optional(),
   retry: RetrySettings.partial().optional(),
-  callbackUrl: z.url({ protocol: /^https?$/ }).max(2048).optional().describe('POSTed the finished job, signed; https to a public address (its host is resolved and checked at delivery; redirects are not followed), or http or a non-public address only for a host:port in CALLBACK_ALLOW_HOSTS'),
-  delaySeconds: z.number().min(0).max(31_536_000).optional().describe('start the first attempt no earlier than this many seconds from now'),
-  runAt: z.iso.datetime({ offset: true }).optional().describe('start the first attempt no earlier than this time (at most a year ahead)'),
+  callbackUrl: z
+    .url({ protocol: /^https?$/ })
+    .max(2048)
+    .optional()
+    .describe(
+      'POSTed the finished job, signed; https to a public address (its host is resolved and checked at delivery; redirects are not followed), or http or a non-public address only for a host:port in CALLBACK_ALLOW_HOSTS',
+    ),
+  delaySeconds: z
+    .number()
+    .min(0)
+    .max(31_536_000)
+    .optional()
+    .describe('start the first attempt no earlier than this many seconds from now'),
+  runAt: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe('start the first attempt no earlier than this time (at most a year ahead)'),
 });
 export type ChildJobBody = z.infer<typeof ChildJobBody>;
 
 /** The body of POST /api/v1/jobs. `input` is checked afterwards against the chosen type's own schema. */
 export const SubmitJobBody = ChildJobBody.extend({
-  children: z.array(ChildJobBody).min(1).max(100).optional().describe('jobs that run first, concurrently; their results reach this job\'s handler as input.childResults'),
-  onChildFailure: z.enum(['fail', 'continue']).optional().describe('fail (default): the first failed child fails this job and cancels the others; continue: run anyway'),
+  children: z
+    .array(ChildJobBody)
+    .min(1)
+    .max(100)
+    .optional()
+    .describe("jobs that run first, concurrently; their results reach this job's handler as input.childResults"),
+  onChildFailure: z
+    .enum(['fail', 'continue'])
+    .optional()
+    .describe('fail (default): the first failed child fails this job and cancels the others; continue: run anyway'),
 });
 export type SubmitJobBody = z.infer<typeof SubmitJobBody>;
 
@@ -110,7 +140,10 @@ export const ListJobsQuery = z.strictObject({
   type: z.string().min(1).max(128).optional(),
   priority: JobPriority.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,4096}\.[A-Za-z0-9_-]{12}$/, 'is not a cursor this API gave').optional(),
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,4096}\.[A-Za-z0-9_-]{12}$/, 'is not a cursor this API gave')
+    .optional(),
 });
 export type ListJobsQuery = z.infer<typeof ListJobsQuery>;
 
@@ -122,7 +155,7 @@ export const JobList = z.object({
 export const JobTypeDescription = z.object({
   name: z.string(),
   description: z.string(),
-  inputSchema: z.record(z.string(), z.unknown()).describe('JSON Schema of the type\'s input'),
+  inputSchema: z.record(z.string(), z.unknown()).describe("JSON Schema of the type's input"),
   defaults: JobDefaults,
 });
 
@@ -131,8 +164,20 @@ export const JobTypeList = z.object({ types: z.array(JobTypeDescription) });
 export const QueueFigures = z.object({
   priority: JobPriority,
   taskQueue: z.string(),
-  backlog: z.number().int().min(0).nullable().describe('attempts waiting in the task queue, as the server estimates it (cached ≈ 10 s); null where it cannot say'),
-  pollers: z.number().int().min(0).nullable().describe('workers polling the queue recently; null where the server cannot say'),
+  backlog: z
+    .number()
+    .int()
+    .min(0)
+    .nullable()
+    .describe(
+      'attempts waiting in the task queue, as the server estimates it (cached ≈ 10 s); null where it cannot say',
+    ),
+  pollers: z
+    .number()
+    .int()
+    .min(0)
+    .nullable()
+    .describe('workers polling the queue recently; null where the server cannot say'),
   queuedJobs: z.number().int().min(0),
   runningJobs: z.number().int().min(0),
 });
@@ -159,7 +204,10 @@ export const JobBatchResult = z.object({
 
 export const ScheduleId = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/, 'must be 1–100 characters of [A-Za-z0-9._:-], starting with a letter or digit');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/,
+    'must be 1–100 characters of [A-Za-z0-9._:-], starting with a letter or digit',
+  );
 
 export const CreateScheduleBody = z
   .strictObject({
@@ -170,13 +218,28 @@ export const CreateScheduleBody = z
       .max(200)
       .regex(/^\s*\S+(\s+\S+){4}\s*$/, 'must be five fields: minute hour day-of-month month day-of-week')
       .optional()
-      .describe('a cron expression (minute hour day-of-month month day-of-week), in UTC; it may fire no more often than SCHEDULE_MIN_INTERVAL_SECONDS (default 10)'),
-    intervalSeconds: z.number().int().min(1).max(31_536_000).optional().describe('at least SCHEDULE_MIN_INTERVAL_SECONDS (default 10)'),
-    job: ChildJobBody.omit({ jobId: true, delaySeconds: true, runAt: true }).describe('what each run submits; its jobId is <scheduleId>-<scheduled time>'),
+      .describe(
+        'a cron expression (minute hour day-of-month month day-of-week), in UTC; it may fire no more often than SCHEDULE_MIN_INTERVAL_SECONDS (default 10)',
+      ),
+    intervalSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(31_536_000)
+      .optional()
+      .describe('at least SCHEDULE_MIN_INTERVAL_SECONDS (default 10)'),
+    job: ChildJobBody.omit({ jobId: true, delaySeconds: true, runAt: true }).describe(
+      'what each run submits; its jobId is <scheduleId>-<scheduled time>',
+    ),
     paused: z.boolean().optional(),
-    overlap: z.enum(['skip', 'buffer_one', 'buffer_all', 'cancel_other', 'terminate_other', 'allow_all']).optional().describe('what a run does while the previous one is still going (default skip)'),
+    overlap: z
+      .enum(['skip', 'buffer_one', 'buffer_all', 'cancel_other', 'terminate_other', 'allow_all'])
+      .optional()
+      .describe('what a run does while the previous one is still going (default skip)'),
   })
-  .refine((body) => (body.cron === undefined) !== (body.intervalSeconds === undefined), { message: 'give exactly one of cron and intervalSeconds' });
+  .refine((body) => (body.cron === undefined) !== (body.intervalSeconds === undefined), {
+    message: 'give exactly one of cron and intervalSeconds',
+  });
 export type CreateScheduleBody = z.infer<typeof CreateScheduleBody>;
 
 export const Schedule = z.object({
@@ -189,7 +252,13 @@ export const Schedule = z.object({
   nextRunTimes: z.array(IsoTime),
   recentJobs: z.array(z.object({ jobId: z.string(), scheduledAt: IsoTime })),
   createdAt: IsoTime,
-  skippedRuns: z.number().int().min(0).describe('runs that found the tenant at MAX_UNFINISHED_JOBS_PER_TENANT and ended at once (cancelled, error type Skipped), within the namespace\'s retention'),
+  skippedRuns: z
+    .number()
+    .int()
+    .min(0)
+    .describe(
+      "runs that found the tenant at MAX_UNFINISHED_JOBS_PER_TENANT and ended at once (cancelled, error type Skipped), within the namespace's retention",
+    ),
   lastSkippedAt: IsoTime.nullable().describe('when the latest of those runs ended'),
 });
 export type Schedule = z.infer<typeof Schedule>;

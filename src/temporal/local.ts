@@ -28,8 +28,10 @@ export async function payloadKeyFor(config: Config): Promise<string> {
   const path = resolve(projectRoot, dirname(config.TEMPORAL_DEV_DB_FILE), 'payload-key');
   await mkdir(dirname(path), { recursive: true });
   // `wx`: never overwrite a key, which would leave every stored payload unreadable.
-  await writeFile(path, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EEXIST') throw err;
-  });
+  await writeFile(path, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' }).catch(
+    (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    },
+  );
   return (await readFile(path, 'utf8')).trim();
 }

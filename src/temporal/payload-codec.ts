@@ -24,7 +24,9 @@ export function payloadKeyId(key: Buffer): string {
 export class PayloadKeyUnknownError extends Error {
   override readonly name = 'PayloadKeyUnknownError';
   constructor(readonly keyId: string) {
-    super(`a payload is encrypted with key ${keyId}, which is neither PAYLOAD_ENCRYPTION_KEY nor one of PAYLOAD_DECRYPTION_KEYS`);
+    super(
+      `a payload is encrypted with key ${keyId}, which is neither PAYLOAD_ENCRYPTION_KEY nor one of PAYLOAD_DECRYPTION_KEYS`,
+    );
   }
 }
 
@@ -78,8 +80,12 @@ export class PayloadEncryptionCodec implements PayloadCodec {
 }
 
 /** The codecs every client and worker of the service use: encryption when a key is configured, else none. */
-export function payloadCodecsFor(config: Pick<Config, 'PAYLOAD_ENCRYPTION_KEY' | 'PAYLOAD_DECRYPTION_KEYS'>): PayloadCodec[] {
-  return config.PAYLOAD_ENCRYPTION_KEY ? [new PayloadEncryptionCodec(config.PAYLOAD_ENCRYPTION_KEY, config.PAYLOAD_DECRYPTION_KEYS)] : [];
+export function payloadCodecsFor(
+  config: Pick<Config, 'PAYLOAD_ENCRYPTION_KEY' | 'PAYLOAD_DECRYPTION_KEYS'>,
+): PayloadCodec[] {
+  return config.PAYLOAD_ENCRYPTION_KEY
+    ? [new PayloadEncryptionCodec(config.PAYLOAD_ENCRYPTION_KEY, config.PAYLOAD_DECRYPTION_KEYS)]
+    : [];
 }
 
 /**

@@ -28,11 +28,15 @@ export const historyShardCount = 4;
 
 /** The search attributes the job workflow sets (contract §3a), as the operator API registers them. */
 export function jobSearchAttributeTypes(): Record<string, temporal.api.enums.v1.IndexedValueType> {
-  return Object.fromEntries(jobSearchAttributeKeys.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!]));
+  return Object.fromEntries(
+    jobSearchAttributeKeys.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!]),
+  );
 }
 
 /** `serverDynamicConfig` in the server's dynamic config file format (a list of values per key, no constraints). */
 export function dynamicConfigYaml(): string {
-  const entries = Object.entries(serverDynamicConfig).map(([key, value]) => `${key}:\n  - value: ${JSON.stringify(value)}\n`);
+  const entries = Object.entries(serverDynamicConfig).map(
+    ([key, value]) => `${key}:\n  - value: ${JSON.stringify(value)}\n`,
+  );
   return `# Generated from src/temporal/server-settings.ts: edit it there; npm run test:cluster checks this copy.\n${entries.join('')}`;
 }

@@ -8,14 +8,29 @@ import { payloadCodecsFor } from '../temporal/payload-codec.js';
 import { createJobWorkers, prebuiltWorkflowBundle } from './workers.js';
 
 const sdkLevels: Record<Config['LOG_LEVEL'], LogLevel> = {
-  trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR',
+  trace: 'TRACE',
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARN',
+  error: 'ERROR',
+  fatal: 'ERROR',
+  silent: 'ERROR',
 };
 
 /** The SDK's logs (workers, workflows, activities with their job's workflow id and attempt) go through our logger. */
 function installRuntime(config: Config, logger: Logger): void {
   Runtime.install({
     logger: new DefaultLogger(sdkLevels[config.LOG_LEVEL], ({ level, message, meta }) => {
-      const method = level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : level === 'INFO' ? 'info' : level === 'WARN' ? 'warn' : 'error';
+      const method =
+        level === 'TRACE'
+          ? 'trace'
+          : level === 'DEBUG'
+            ? 'debug'
+            : level === 'INFO'
+              ? 'info'
+              : level === 'WARN'
+                ? 'warn'
+                : 'error';
       logger[method](meta ?? {}, message);
     }),
     telemetryOptions: config.WORKER_METRICS_PORT
@@ -45,7 +60,12 @@ async function run(): Promise<void> {
     callbacks: callbackSettingsOf(config),
   });
   logger.info(
-    { temporal: config.temporalAddress, namespace: config.TEMPORAL_NAMESPACE, queues: config.WORKER_QUEUES, metricsPort: config.WORKER_METRICS_PORT },
+    {
+      temporal: config.temporalAddress,
+      namespace: config.TEMPORAL_NAMESPACE,
+      queues: config.WORKER_QUEUES,
+      metricsPort: config.WORKER_METRICS_PORT,
+    },
     'worker polling',
   );
   try {

@@ -6,7 +6,14 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
-import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundle, type WorkflowBundleOption, type WorkflowBundlePath } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  Worker,
+  type NativeConnection,
+  type WorkflowBundle,
+  type WorkflowBundleOption,
+  type WorkflowBundlePath,
+} from '@temporalio/worker';
 import { projectRoot } from '../temporal/binaries.js';
 import { dataConverterFor, encodedFailuresPath } from '../temporal/payload-codec.js';
 import type { JobPriority } from '../contract/job.js';
@@ -43,7 +50,11 @@ export async function prebuiltWorkflowBundle(options: JobWorkflowsBundleOptions 
   const codePath = join(projectRoot, '.cache', 'workflow-bundles', `${hash.digest('hex').slice(0, 16)}.js`);
   if (!existsSync(codePath)) {
     await mkdir(dirname(codePath), { recursive: true });
-    const args = [join(projectRoot, 'src', 'worker', 'bundle.ts'), codePath, ...(options.encodeFailures ? ['--encode-failures'] : [])];
+    const args = [
+      join(projectRoot, 'src', 'worker', 'bundle.ts'),
+      codePath,
+      ...(options.encodeFailures ? ['--encode-failures'] : []),
+    ];
     const builder = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: 'inherit' });
     const [code] = (await once(builder, 'exit')) as [number | null];
     if (code !== 0) throw new Error(`building the workflow bundle failed (exit ${code})`);
@@ -90,15 +101,20 @@ export async function createJobWorkers(options: JobWorkersOptions): Promise<Work
     onSignalError: (err) => console.warn('could not report an attempt start to its workflow', err),
   });
   const dataConverter = dataConverterFor(options.payloadCodecs ?? []);
-  const workflowWorkers = options.runWorkflows === false ? [] : [Worker.create({
-    connection: options.connection,
-    namespace: options.namespace,
-    dataConverter,
-    taskQueue: workflowTaskQueueFor(options.taskQueuePrefix),
-    workflowBundle: options.workflowBundle,
-    // The workflow queue's activities are short and not jobs: callback deliveries, and a scheduled run's cap check.
-    activities: { ...createCallbackActivities(options.callbacks), ...createTenantActivities(options.client) },
-  })];
+  const workflowWorkers =
+    options.runWorkflows === false
+      ? []
+      : [
+          Worker.create({
+            connection: options.connection,
+            namespace: options.namespace,
+            dataConverter,
+            taskQueue: workflowTaskQueueFor(options.taskQueuePrefix),
+            workflowBundle: options.workflowBundle,
+            // The workflow queue's activities are short and not jobs: callback deliveries, and a scheduled run's cap check.
+            activities: { ...createCallbackActivities(options.callbacks), ...createTenantActivities(options.client) },
+          }),
+        ];
   const attemptWorkers = Object.entries(options.queues).map(([priority, slots]) =>
     Worker.create({
       connection: options.connection,

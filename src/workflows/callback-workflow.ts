@@ -36,17 +36,38 @@ export async function callbackWorkflow(delivery: CallbackDelivery): Promise<{ at
       return { attempts: attempt };
     } catch (err) {
       const failure = err instanceof ActivityFailure && err.cause ? err.cause : (err as Error);
-      const lastError: JobError = { type: failure instanceof ApplicationFailure ? (failure.type ?? 'Error') : failure.name, message: failure.message };
+      const lastError: JobError = {
+        type: failure instanceof ApplicationFailure ? (failure.type ?? 'Error') : failure.name,
+        message: failure.message,
+      };
       // Deliveries recorded before this neither kept their error nor stopped at an unrecoverable one.
       const stopsWhenUnrecoverable = patched('callback-last-error-and-unrecoverable');
-      upsertMemo(stopsWhenUnrecoverable ? { callbackAttempts: attempt, callbackLastError: lastError } : { callbackAttempts: attempt });
+      upsertMemo(
+        stopsWhenUnrecoverable
+          ? { callbackAttempts: attempt, callbackLastError: lastError }
+          : { callbackAttempts: attempt },
+      );
       // The activity's UnrecoverableError (a refused target, a redirect): another attempt would fail alike.
-      if (stopsWhenUnrecoverable && failure instanceof ApplicationFailure && (failure.nonRetryable || failure.type === 'UnrecoverableError')) {
-        throw ApplicationFailure.create({ type: 'CallbackUndeliveredError', message: `callback not delivered: ${lastError.message}`, nonRetryable: true, cause: failure });
+      if (
+        stopsWhenUnrecoverable &&
+        failure instanceof ApplicationFailure &&
+        (failure.nonRetryable || failure.type === 'UnrecoverableError')
+      ) {
+        throw ApplicationFailure.create({
+          type: 'CallbackUndeliveredError',
+          message: `callback not delivered: ${lastError.message}`,
+          nonRetryable: true,
+          cause: failure,
+        });
       }
       const delayMs = Math.min(firstRetryMs * 2 ** (attempt - 1), longestRetryMs);
       if (Date.now() + delayMs > giveUpAt) {
-        throw ApplicationFailure.create({ type: 'CallbackUndeliveredError', message: `no 2xx from the callback after ${attempt} attempts in 24 h`, nonRetryable: true, cause: err as Error });
+        throw ApplicationFailure.create({
+          type: 'CallbackUndeliveredError',
+          message: `no 2xx from the callback after ${attempt} attempts in 24 h`,
+          nonRetryable: true,
+          cause: err as Error,
+        });
       }
       await sleep(delayMs);
     }

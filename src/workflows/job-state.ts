@@ -1,5 +1,13 @@
 // The job's state and its transitions, as pure functions: the workflow keeps it, the API shows it.
-import type { ChildResult, JobError, JobPriority, JobProgress, JobState, JobStatus, RetrySettings } from '../contract/job.js';
+import type {
+  ChildResult,
+  JobError,
+  JobPriority,
+  JobProgress,
+  JobState,
+  JobStatus,
+  RetrySettings,
+} from '../contract/job.js';
 
 /** The submit body resolved against the job type's defaults: the job workflow's only input. */
 export interface JobRequest {
@@ -80,7 +88,10 @@ export function isFinished(status: JobStatus): boolean {
 export const priorityKeyOf: Record<JobPriority, number> = { high: 1, normal: 3, low: 5 };
 
 /** The Temporal priority of a job's workflow and attempts: its priority's key, and its tenant as fairness key. */
-export function priorityOf(request: Pick<JobRequest, 'priority' | 'tenant'>): { priorityKey: number; fairnessKey?: string } {
+export function priorityOf(request: Pick<JobRequest, 'priority' | 'tenant'>): {
+  priorityKey: number;
+  fairnessKey?: string;
+} {
   return { priorityKey: priorityKeyOf[request.priority], ...(request.tenant ? { fairnessKey: request.tenant } : {}) };
 }
 
@@ -103,7 +114,9 @@ export function initialJobState(request: JobRequest): JobState {
     runAt: request.runAt ?? null,
     run: request.run ?? 1,
     callback: request.callbackUrl ? { status: 'pending', attempts: 0, lastError: null } : null,
-    children: request.children ? request.children.map(({ request: child }) => ({ jobId: child.jobId, status: 'queued' })) : null,
+    children: request.children
+      ? request.children.map(({ request: child }) => ({ jobId: child.jobId, status: 'queued' }))
+      : null,
   };
 }
 
@@ -128,7 +141,12 @@ export function succeeded(state: JobState, attempt: number, outcome: AttemptOutc
   };
 }
 
-export function ended(state: JobState, status: 'failed' | 'timed_out' | 'cancelled', error: JobError, at: string): JobState {
+export function ended(
+  state: JobState,
+  status: 'failed' | 'timed_out' | 'cancelled',
+  error: JobError,
+  at: string,
+): JobState {
   return { ...state, status, error, lastError: null, finishedAt: at };
 }
 

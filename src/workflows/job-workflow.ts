@@ -81,7 +81,8 @@ function describeFailure(err: unknown): AttemptFailure {
       retryable: !cause.nonRetryable && !nonRetryableErrorTypes.includes(type),
     };
   }
-  const error = cause instanceof Error ? { type: cause.name, message: cause.message } : { type: 'Error', message: String(cause) };
+  const error =
+    cause instanceof Error ? { type: cause.name, message: cause.message } : { type: 'Error', message: String(cause) };
   return { error, timedOut: false, retryable: true };
 }
 
@@ -95,15 +96,24 @@ function childEnd(jobId: string, err: unknown): ChildResult {
     const state = final as JobState;
     return { jobId, status: state.status, result: null, error: state.error };
   }
-  if (isCancellation(cause)) return { jobId, status: 'cancelled', result: null, error: { type: 'Cancelled', message: 'cancelled' } };
-  return { jobId, status: 'failed', result: null, error: { type: (cause as Error).name ?? 'Error', message: (cause as Error).message ?? String(cause) } };
+  if (isCancellation(cause))
+    return { jobId, status: 'cancelled', result: null, error: { type: 'Cancelled', message: 'cancelled' } };
+  return {
+    jobId,
+    status: 'failed',
+    result: null,
+    error: { type: (cause as Error).name ?? 'Error', message: (cause as Error).message ?? String(cause) },
+  };
 }
 
 /**
  * Runs a parent's children as child workflows (real jobs, with their own ids), at most `childConcurrency`
  * at once. Under onChildFailure `fail` the first child that does not succeed cancels the others.
  */
-async function runChildren(request: JobRequest, onEnd: (index: number, status: ChildResult['status']) => void): Promise<ChildResult[]> {
+async function runChildren(
+  request: JobRequest,
+  onEnd: (index: number, status: ChildResult['status']) => void,
+): Promise<ChildResult[]> {
   const children = request.children!;
   const results: ChildResult[] = new Array(children.length);
   const failFast = (request.onChildFailure ?? 'fail') === 'fail';
@@ -143,7 +153,10 @@ function cancelRequested(err: unknown): boolean {
 const now = (): string => new Date().toISOString();
 
 /** On the workflow's own queue: a count in visibility, quick, retried a little. */
-const { countUnfinishedJobs } = proxyActivities<TenantActivities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 3 } });
+const { countUnfinishedJobs } = proxyActivities<TenantActivities>({
+  startToCloseTimeout: '10s',
+  retry: { maximumAttempts: 3 },
+});
 
 /**
  * Whether a scheduled run finds its tenant at its cap of unfinished jobs. The API admits every other start, but
@@ -151,9 +164,12 @@ const { countUnfinishedJobs } = proxyActivities<TenantActivities>({ startToClose
  * this check replays without it.
  */
 async function atUnfinishedCap(request: JobRequest): Promise<boolean> {
-  if (!request.scheduled || request.unfinishedCap === undefined || !patched('scheduled-run-unfinished-cap')) return false;
+  if (!request.scheduled || request.unfinishedCap === undefined || !patched('scheduled-run-unfinished-cap'))
+    return false;
   try {
-    return (await countUnfinishedJobs(request.tenant ?? defaultTenant, workflowInfo().workflowId)) >= request.unfinishedCap;
+    return (
+      (await countUnfinishedJobs(request.tenant ?? defaultTenant, workflowInfo().workflowId)) >= request.unfinishedCap
+    );
   } catch (err) {
     if (isCancellation(err)) throw err;
     // The cap is as loose as visibility anyway: a run is not dropped because visibility could not answer.
@@ -169,7 +185,11 @@ async function atUnfinishedCap(request: JobRequest): Promise<boolean> {
  */
 export async function jobWorkflow(requested: JobRequest): Promise<JobState> {
   const request: JobRequest = requested.scheduled
-    ? { ...requested, jobId: jobIdOf(requested.tenant ?? defaultTenant, workflowInfo().workflowId), submittedAt: workflowInfo().startTime.toISOString() }
+    ? {
+        ...requested,
+        jobId: jobIdOf(requested.tenant ?? defaultTenant, workflowInfo().workflowId),
+        submittedAt: workflowInfo().startTime.toISOString(),
+      }
     : requested;
   let state = initialJobState(request);
   let currentAttempt = 0;
@@ -199,27 +219,52 @@ export async function jobWorkflow(requested: JobRequest): Promise<JobState> {
   const runToTheEnd = async (): Promise<void> => {
     try {
       if (await atUnfinishedCap(request)) {
-        const error = { type: 'Skipped', message: `skipped: tenant "${request.tenant ?? defaultTenant}" is at its cap of ${request.unfinishedCap} unfinished jobs` };
+        const error = {
+          type: 'Skipped',
+          message: `skipped: tenant "${request.tenant ?? defaultTenant}" is at its cap of ${request.unfinishedCap} unfinished jobs`,
+        };
         publish(ended(state, 'cancelled', error, now()));
         // The workflow fails rather than ends Canceled as a client's cancel does, so visibility tells the two apart.
-        throw ApplicationFailure.create({ type: error.type, message: error.message, nonRetryable: true, details: [state] });
+        throw ApplicationFailure.create({
+          type: error.type,
+          message: error.message,
+          nonRetryable: true,
+          details: [state],
+        });
       }
       // A delayed job waits on a durable timer; cancelling it during the wait ends it with no attempt.
       const delayMs = request.runAt ? Date.parse(request.runAt) - Date.now() : 0;
       if (delayMs > 0) await sleep(delayMs);
-      const childResults = request.children ? await runChildren(request, (index, status) => {
-        state = { ...state, children: state.children!.map((child, i) => (i === index ? { ...child, status } : child)) };
-      }) : undefined;
+      const childResults = request.children
+        ? await runChildren(request, (index, status) => {
+            state = {
+              ...state,
+              children: state.children!.map((child, i) => (i === index ? { ...child, status } : child)),
+            };
+          })
+        : undefined;
       const failedChild = childResults?.find((child) => child.status !== 'succeeded');
       if (failedChild && (request.onChildFailure ?? 'fail') === 'fail') {
-        const error = { type: failedChild.error?.type ?? 'ChildJobFailed', message: `child job ${failedChild.jobId} ended ${failedChild.status}: ${failedChild.error?.message ?? ''}` };
+        const error = {
+          type: failedChild.error?.type ?? 'ChildJobFailed',
+          message: `child job ${failedChild.jobId} ended ${failedChild.status}: ${failedChild.error?.message ?? ''}`,
+        };
         publish(ended(state, 'failed', error, now()));
-        throw ApplicationFailure.create({ type: error.type, message: error.message, nonRetryable: true, details: [state] });
+        throw ApplicationFailure.create({
+          type: error.type,
+          message: error.message,
+          nonRetryable: true,
+          details: [state],
+        });
       }
       for (currentAttempt = 1; ; currentAttempt++) {
         try {
           awaitingStart = currentAttempt;
-          const attemptInfo = { jobId: request.jobId, attempt: currentAttempt, ...(childResults ? { childResults } : {}) };
+          const attemptInfo = {
+            jobId: request.jobId,
+            attempt: currentAttempt,
+            ...(childResults ? { childResults } : {}),
+          };
           const outcome = await runAttempt(request.input, attemptInfo).finally(() => {
             awaitingStart = undefined;
           });
@@ -229,7 +274,14 @@ export async function jobWorkflow(requested: JobRequest): Promise<JobState> {
           if (cancelRequested(err)) throw err;
           const failure = describeFailure(err);
           if (!failure.retryable || currentAttempt >= request.retry.maxAttempts) {
-            publish(ended({ ...state, attempt: currentAttempt }, failure.timedOut ? 'timed_out' : 'failed', failure.error, now()));
+            publish(
+              ended(
+                { ...state, attempt: currentAttempt },
+                failure.timedOut ? 'timed_out' : 'failed',
+                failure.error,
+                now(),
+              ),
+            );
             throw ApplicationFailure.create({
               type: failure.error.type,
               message: failure.error.message,

@@ -15,7 +15,10 @@ export function visibilityLiteral(value: string): string {
 }
 
 /** The tenant's unfinished jobs, as the API's cap counts them; `started` keeps those whose start is in [atOrAfter, before). */
-export function unfinishedJobsQuery(tenant: string, started?: { readonly atOrAfter?: Date; readonly before: Date }): string {
+export function unfinishedJobsQuery(
+  tenant: string,
+  started?: { readonly atOrAfter?: Date; readonly before: Date },
+): string {
   const query = `WorkflowType = 'jobWorkflow' AND ExecutionStatus = 'Running' AND ${JobTenantKey.name} = ${visibilityLiteral(tenant)}`;
   if (started === undefined) return query;
   const from = started.atOrAfter ? ` AND StartTime >= ${visibilityLiteral(started.atOrAfter.toISOString())}` : '';
@@ -36,7 +39,10 @@ export function skippedRunsQuery(scheduleWorkflowId: string): string {
  * reads back (type, priority, tenant, the hash that tells a repeated submit from a different one), the
  * search attributes of a queued job, and its Temporal priority.
  */
-export function jobStartMetadata(request: JobRequest, requestHash: string): {
+export function jobStartMetadata(
+  request: JobRequest,
+  requestHash: string,
+): {
   memo: Record<string, unknown>;
   typedSearchAttributes: SearchAttributePair[];
   priority: ReturnType<typeof priorityOf>;

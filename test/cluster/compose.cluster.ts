@@ -13,7 +13,12 @@ import { buildClusterBinaries, temporalServerModule, type ClusterBinaries } from
 import { LocalCluster } from '../../src/temporal/cluster/cluster.js';
 import { LocalPostgres } from '../../src/temporal/cluster/postgres.js';
 import { pickClusterPorts } from '../../src/temporal/cluster/services.js';
-import { dynamicConfigYaml, historyShardCount, jobSearchAttributeTypes, namespaceRetentionSeconds } from '../../src/temporal/server-settings.js';
+import {
+  dynamicConfigYaml,
+  historyShardCount,
+  jobSearchAttributeTypes,
+  namespaceRetentionSeconds,
+} from '../../src/temporal/server-settings.js';
 import { Part } from '../support/processes.js';
 
 const run = promisify(execFile);
@@ -33,12 +38,20 @@ describe('docker-compose.yml takes its Temporal settings from server-settings.ts
 
   before(async function () {
     this.timeout(20 * 60_000);
-    [compose, dockerfile, binaries] = await Promise.all([readProjectFile('docker-compose.yml'), readProjectFile('Dockerfile'), buildClusterBinaries()]);
+    [compose, dockerfile, binaries] = await Promise.all([
+      readProjectFile('docker-compose.yml'),
+      readProjectFile('Dockerfile'),
+      buildClusterBinaries(),
+    ]);
   });
 
   it('mounts the dynamic config generated from the module, which the server accepts', async () => {
     const file = 'deploy/temporal/dynamicconfig.yaml';
-    assert.equal(await readProjectFile(file), dynamicConfigYaml(), `${file} is stale: write dynamicConfigYaml() of src/temporal/server-settings.ts to it`);
+    assert.equal(
+      await readProjectFile(file),
+      dynamicConfigYaml(),
+      `${file} is stale: write dynamicConfigYaml() of src/temporal/server-settings.ts to it`,
+    );
     const mountedAt = valueOf(compose, 'DYNAMIC_CONFIG_FILE_PATH');
     assert.ok(mountedAt, 'the temporal service sets DYNAMIC_CONFIG_FILE_PATH');
     assert.ok(compose.includes(`- ./${file}:${mountedAt}:ro`), `the temporal service mounts ${file} at ${mountedAt}`);
@@ -51,7 +64,10 @@ describe('docker-compose.yml takes its Temporal settings from server-settings.ts
     assert.deepEqual(serverImages, [temporalServerModule.version.replace(/^v/, '')]);
     assert.equal(valueOf(compose, 'NUM_HISTORY_SHARDS'), String(historyShardCount));
     assert.match(dockerfile, new RegExp(`GOTOOLCHAIN=${temporalServerModule.goToolchain}\\b`));
-    assert.ok(dockerfile.includes(`go install ${temporalServerModule.path}/cmd/tools/sql@${temporalServerModule.version}`), 'the Dockerfile builds the pinned sql tool');
+    assert.ok(
+      dockerfile.includes(`go install ${temporalServerModule.path}/cmd/tools/sql@${temporalServerModule.version}`),
+      'the Dockerfile builds the pinned sql tool',
+    );
   });
 
   it('sets up schemas and the namespace with the same entries the compose file runs', async function () {
@@ -59,7 +75,10 @@ describe('docker-compose.yml takes its Temporal settings from server-settings.ts
     assert.match(compose, /target: temporal-schema/);
     assert.match(compose, /command: \["node", "\.cache\/build\/src\/temporal\/cluster\/register-namespace\.js"\]/);
     assert.match(dockerfile, /CMD \["node", "\.cache\/build\/src\/temporal\/cluster\/setup-schema\.js"\]/);
-    assert.ok(dockerfile.includes(`NODE_OPTIONS=${partNodeFlags.join(' ')}\n`), 'the images run Node with the flags `npm run <part>` gives');
+    assert.ok(
+      dockerfile.includes(`NODE_OPTIONS=${partNodeFlags.join(' ')}\n`),
+      'the images run Node with the flags `npm run <part>` gives',
+    );
 
     const dir = await mkdtemp(join(tmpdir(), 'durable-jobs-compose-'));
     await chmod(dir, 0o755);
@@ -68,7 +87,11 @@ describe('docker-compose.yml takes its Temporal settings from server-settings.ts
     const parts: Part[] = [];
     try {
       // The schema container's entry, on an empty PostgreSQL as compose's first start has it.
-      const postgres = await LocalPostgres.start({ dataDir: join(dir, 'cluster', 'postgres'), port: ports.postgres, logFile: join(dir, 'postgres.log') });
+      const postgres = await LocalPostgres.start({
+        dataDir: join(dir, 'cluster', 'postgres'),
+        port: ports.postgres,
+        logFile: join(dir, 'postgres.log'),
+      });
       try {
         const schema = Part.spawn('temporal-schema', 'src/temporal/cluster/setup-schema.ts', {
           POSTGRES_HOST: '127.0.0.1',
@@ -80,17 +103,27 @@ describe('docker-compose.yml takes its Temporal settings from server-settings.ts
       } finally {
         await postgres.stop();
       }
-      cluster = await LocalCluster.start({ dir: join(dir, 'cluster'), binaries, ports, namespace: 'default', log: () => undefined });
+      cluster = await LocalCluster.start({
+        dir: join(dir, 'cluster'),
+        binaries,
+        ports,
+        namespace: 'default',
+        log: () => undefined,
+      });
 
       // The namespace container's entry, for a namespace of its own.
       const namespace = 'compose-check';
-      const register = Part.spawn('temporal-namespace', 'src/temporal/cluster/register-namespace.ts', { TEMPORAL_ADDRESS: cluster.address, TEMPORAL_NAMESPACE: namespace });
+      const register = Part.spawn('temporal-namespace', 'src/temporal/cluster/register-namespace.ts', {
+        TEMPORAL_ADDRESS: cluster.address,
+        TEMPORAL_NAMESPACE: namespace,
+      });
       parts.push(register);
       await register.waitForOutput(/^namespace compose-check registered on /, 120_000);
       const { config } = await cluster.connection.workflowService.describeNamespace({ namespace });
       assert.equal(Number(config?.workflowExecutionRetentionTtl?.seconds), namespaceRetentionSeconds);
       const { customAttributes } = await cluster.connection.operatorService.listSearchAttributes({ namespace });
-      for (const [name, type] of Object.entries(jobSearchAttributeTypes())) assert.equal(customAttributes?.[name], type, `search attribute ${name}`);
+      for (const [name, type] of Object.entries(jobSearchAttributeTypes()))
+        assert.equal(customAttributes?.[name], type, `search attribute ${name}`);
     } finally {
       await Promise.all(parts.map((part) => part.stop('SIGKILL')));
       await cluster?.stop();

@@ -39,7 +39,11 @@ interface FaultWindow {
   toMs: number;
 }
 
-async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+async function inParallel<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(limit, items.length) }, async () => {
@@ -74,7 +78,13 @@ describe('A real cluster: two API processes, three workers, faults while jobs ru
   const workers: Part[] = [];
 
   const startWorker = (): Promise<Part> =>
-    startWorkerPart({ temporalAddress: cluster!.address, taskQueuePrefix, commandsDir, queues: { normal: 10 }, client });
+    startWorkerPart({
+      temporalAddress: cluster!.address,
+      taskQueuePrefix,
+      commandsDir,
+      queues: { normal: 10 },
+      client,
+    });
 
   before(async function () {
     // A cold build of the Temporal server takes minutes; `.ci/run` builds it in a step of its own first.
@@ -109,7 +119,9 @@ describe('A real cluster: two API processes, three workers, faults while jobs ru
       const cause = faultCutting(dones) ?? 'unexplained';
       causes.set(cause, (causes.get(cause) ?? 0) + 1);
     }
-    const byCause = [...causes].map(([cause, count]) => (cause === 'unexplained' ? `${count} unexplained` : `${count} from the ${cause}`)).join(', ');
+    const byCause = [...causes]
+      .map(([cause, count]) => (cause === 'unexplained' ? `${count} unexplained` : `${count} from the ${cause}`))
+      .join(', ');
     console.log(
       `cluster summary: jobs accepted ${ledger.accepted.size}, faults injected ${ledger.faults}, jobs lost ${ledger.lost.size}, ` +
         `duplicate completions ${ledger.duplicates.size}${byCause ? ` (${byCause})` : ''}`,
@@ -121,11 +133,15 @@ describe('A real cluster: two API processes, three workers, faults while jobs ru
   });
 
   async function call(api: { url: string }, method: string, path: string, body?: unknown): Promise<Reply> {
-    const { status, text } = await httpRequest(`${api.url}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const { status, text } = await httpRequest(`${api.url}${path}`, {
+      method,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
     return { status, body: text ? (JSON.parse(text) as unknown) : undefined };
   }
 
-  const isUnavailable = (reply: Reply): boolean => reply.status === 503 && (reply.body as ErrorBody).error.code === 'unavailable';
+  const isUnavailable = (reply: Reply): boolean =>
+    reply.status === 503 && (reply.body as ErrorBody).error.code === 'unavailable';
 
   /** Counts and logs a fault; returns when it happened. */
   function noteFault(description: string): number {
@@ -159,8 +175,12 @@ describe('A real cluster: two API processes, three workers, faults while jobs ru
         ledger.accepted.add(body['jobId'] as string);
         return reply;
       }
-      assert.ok(isUnavailable(reply), `submit of ${String(body['jobId'])} answered ${reply.status}: ${JSON.stringify(reply.body)}`);
-      if (Date.now() > deadline) assert.fail(`submit of ${String(body['jobId'])} still answered 503 after ${timeoutMs} ms`);
+      assert.ok(
+        isUnavailable(reply),
+        `submit of ${String(body['jobId'])} answered ${reply.status}: ${JSON.stringify(reply.body)}`,
+      );
+      if (Date.now() > deadline)
+        assert.fail(`submit of ${String(body['jobId'])} still answered 503 after ${timeoutMs} ms`);
       await delay(300);
     }
   }
@@ -170,7 +190,13 @@ describe('A real cluster: two API processes, three workers, faults while jobs ru
     const deadline = Date.now() + timeoutMs;
     await inParallel(jobIds, 64, async (jobId) => {
       for (;;) {
-        const closed = await client.workflow.getHandle(jobId).result().then(() => true, (err: unknown) => err instanceof Error && err.name === 'WorkflowFailedError');
+        const closed = await client.workflow
+          .getHandle(jobId)
+          .result()
+          .then(
+            () => true,
+            (err: unknown) => err instanceof Error && err.name === 'WorkflowFailedError',
+          );
         if (closed || Date.now() > deadline) return;
         await delay(500);
       }
@@ -182,7 +208,8 @@ describe('A real cluster: two API processes, three workers, faults while jobs ru
       const replies: Reply[] = [];
       for (const api of [apis[i % 2]!, apis[(i + 1) % 2]!]) {
         let reply = await call(api, 'GET', `/api/v1/jobs/${jobId}`);
-        while (isUnavailable(reply) && Date.now() < deadline) reply = await delay(500).then(() => call(api, 'GET', `/api/v1/jobs/${jobId}`));
+        while (isUnavailable(reply) && Date.now() < deadline)
+          reply = await delay(500).then(() => call(api, 'GET', `/api/v1/jobs/${jobId}`));
         replies.push(reply);
       }
       assert.equal(replies[0]!.status, 200, `GET ${jobId}: ${JSON.stringify(replies[0]!.body)}`);
@@ -223,8 +250,12 @@ describe('A real cluster: two API processes, three workers, faults while jobs ru
     const history = await client.workflow.getHandle(jobId).fetchHistory();
     return (history.events ?? []).flatMap((event) => {
       if (event.activityTaskCompletedEventAttributes) return ['completed'];
-      if (event.activityTaskTimedOutEventAttributes) return [`timed out (${decodeTimeoutType(event.activityTaskTimedOutEventAttributes.failure?.timeoutFailureInfo?.timeoutType)})`];
-      if (event.activityTaskFailedEventAttributes) return [`failed (${event.activityTaskFailedEventAttributes.failure?.message})`];
+      if (event.activityTaskTimedOutEventAttributes)
+        return [
+          `timed out (${decodeTimeoutType(event.activityTaskTimedOutEventAttributes.failure?.timeoutFailureInfo?.timeoutType)})`,
+        ];
+      if (event.activityTaskFailedEventAttributes)
+        return [`failed (${event.activityTaskFailedEventAttributes.failure?.message})`];
       return [];
     });
   }
@@ -232,13 +263,16 @@ describe('A real cluster: two API processes, three workers, faults while jobs ru
   /** Records every job with more than one completed handler run, and says why each ran again. */
   async function countDuplicates(jobIds: Iterable<string>): Promise<void> {
     const dones = new Map<string, LedgerLine[]>();
-    for (const line of await readLedger()) if (line.kind === 'done') dones.set(line.jobId, [...(dones.get(line.jobId) ?? []), line]);
+    for (const line of await readLedger())
+      if (line.kind === 'done') dones.set(line.jobId, [...(dones.get(line.jobId) ?? []), line]);
     for (const jobId of jobIds) {
       const lines = dones.get(jobId) ?? [];
       if (lines.length <= 1) continue;
       ledger.duplicates.set(jobId, lines);
       const runs = lines.map((line) => `pid ${line.pid} at ${new Date(line.atMs).toISOString()}`).join(', ');
-      console.log(`  ${jobId}: handler completed ${lines.length} times (${runs}); attempts ${(await attemptEnds(jobId)).join(', ')}`);
+      console.log(
+        `  ${jobId}: handler completed ${lines.length} times (${runs}); attempts ${(await attemptEnds(jobId)).join(', ')}`,
+      );
     }
   }
 
@@ -252,8 +286,16 @@ describe('A real cluster: two API processes, three workers, faults while jobs ru
     assert.deepEqual([...ledger.lost], [], 'every job succeeds');
     assert.equal(jobs.size, 300);
 
-    const donePids = new Set((await readLedger()).filter((line) => line.kind === 'done' && line.jobId.startsWith(`scale-${tag}-`)).map((line) => line.pid));
-    for (const worker of workers) assert.ok(donePids.has(worker.pid), `worker ${worker.pid} ran none of the jobs (ran: ${[...donePids].join(', ')})`);
+    const donePids = new Set(
+      (await readLedger())
+        .filter((line) => line.kind === 'done' && line.jobId.startsWith(`scale-${tag}-`))
+        .map((line) => line.pid),
+    );
+    for (const worker of workers)
+      assert.ok(
+        donePids.has(worker.pid),
+        `worker ${worker.pid} ran none of the jobs (ran: ${[...donePids].join(', ')})`,
+      );
     await countDuplicates(jobIds);
     assert.equal(ledger.duplicates.size, 0, 'no fault yet, so no handler completed twice');
   });
@@ -263,12 +305,17 @@ describe('A real cluster: two API processes, three workers, faults while jobs ru
     const body = ledgerJob(jobId, 1);
     const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => submit(i % 2, body)));
     const statuses = replies.map((reply) => reply.status);
-    assert.equal(statuses.filter((status) => status === 202).length, 1, `exactly one submit created the job: ${statuses.join(' ')}`);
+    assert.equal(
+      statuses.filter((status) => status === 202).length,
+      1,
+      `exactly one submit created the job: ${statuses.join(' ')}`,
+    );
     assert.equal(statuses.filter((status) => status === 200).length, 49);
 
     await finalJobs([jobId], 60_000);
     const runs = [];
-    for await (const execution of client.workflow.list({ query: `WorkflowId = "${jobId}"` })) runs.push(execution.runId);
+    for await (const execution of client.workflow.list({ query: `WorkflowId = "${jobId}"` }))
+      runs.push(execution.runId);
     assert.equal(runs.length, 1, 'one workflow execution');
     const handlerStarts = (await readLedger()).filter((line) => line.jobId === jobId && line.kind === 'start');
     assert.equal(handlerStarts.length, 1, 'the handler ran once');
@@ -293,13 +340,21 @@ describe('A real cluster: two API processes, three workers, faults while jobs ru
         const lines = await readLedger();
         const live = (line: LedgerLine): boolean => workers.some((worker) => worker.pid === line.pid);
         const done = new Set(lines.filter((line) => line.kind === 'done').map((line) => `${line.jobId} ${line.pid}`));
-        const inFlight = lines.filter((line) => line.kind === 'start' && live(line) && !done.has(`${line.jobId} ${line.pid}`)).length;
-        const completedSince = lines.filter((line) => line.kind === 'done' && live(line) && line.atMs > faultAtMs).length;
+        const inFlight = lines.filter(
+          (line) => line.kind === 'start' && live(line) && !done.has(`${line.jobId} ${line.pid}`),
+        ).length;
+        const completedSince = lines.filter(
+          (line) => line.kind === 'done' && live(line) && line.atMs > faultAtMs,
+        ).length;
         if (completedSince >= 10 && inFlight >= 10) {
-          if (faultAtMs > 0) console.log(`    jobs completing again, ${((Date.now() - faultAtMs) / 1000).toFixed(1)} s after it`);
+          if (faultAtMs > 0)
+            console.log(`    jobs completing again, ${((Date.now() - faultAtMs) / 1000).toFixed(1)} s after it`);
           return;
         }
-        assert.ok(Date.now() < deadline, `jobs did not run again within 120 s of the fault (${completedSince} completed since, ${inFlight} in flight)`);
+        assert.ok(
+          Date.now() < deadline,
+          `jobs did not run again within 120 s of the fault (${completedSince} completed since, ${inFlight} in flight)`,
+        );
         await delay(250);
       }
     };
@@ -338,7 +393,9 @@ describe('A real cluster: two API processes, three workers, faults while jobs ru
     await finalJobs(jobIds, 240_000);
     assert.deepEqual([...ledger.lost], [], 'every accepted job ends succeeded');
     await countDuplicates(jobIds);
-    const unexplained = [...ledger.duplicates].filter(([, dones]) => faultCutting(dones) === undefined).map(([jobId]) => jobId);
+    const unexplained = [...ledger.duplicates]
+      .filter(([, dones]) => faultCutting(dones) === undefined)
+      .map(([jobId]) => jobId);
     assert.deepEqual(unexplained, [], 'a handler completed twice only when a fault cut its first completion');
   });
 
@@ -356,8 +413,14 @@ describe('A real cluster: two API processes, three workers, faults while jobs ru
         apis.map(async (api, i) => {
           const jobId = `outage-${tag}-${refusedIds.length}-${i}`;
           refusedIds.push(jobId);
-          const [submitted, ready] = await Promise.all([call(api, 'POST', '/api/v1/jobs', ledgerJob(jobId, 1)), call(api, 'GET', '/readyz')]);
-          assert.ok(isUnavailable(submitted), `submit during the outage answered ${submitted.status} ${JSON.stringify(submitted.body)}`);
+          const [submitted, ready] = await Promise.all([
+            call(api, 'POST', '/api/v1/jobs', ledgerJob(jobId, 1)),
+            call(api, 'GET', '/readyz'),
+          ]);
+          assert.ok(
+            isUnavailable(submitted),
+            `submit during the outage answered ${submitted.status} ${JSON.stringify(submitted.body)}`,
+          );
           assert.equal(ready.status, 503, `/readyz during the outage answered ${ready.status}`);
           checks.push(`${api.url} ${submitted.status}/${ready.status}`);
         }),
@@ -372,12 +435,21 @@ describe('A real cluster: two API processes, three workers, faults while jobs ru
         await delay(250);
       }
     }
-    assert.deepEqual(apis.map((api) => api.part.pid), apiPids, 'the API processes recovered without a restart');
+    assert.deepEqual(
+      apis.map((api) => api.part.pid),
+      apiPids,
+      'the API processes recovered without a restart',
+    );
     const afterIds = [`after-outage-${tag}-0`, `after-outage-${tag}-1`];
     await Promise.all(afterIds.map((jobId, i) => submit(i, ledgerJob(jobId, 1))));
     await finalJobs(afterIds, 60_000);
     assert.deepEqual([...ledger.lost], []);
-    for (const jobId of refusedIds) assert.equal((await call(apis[0]!, 'GET', `/api/v1/jobs/${jobId}`)).status, 404, `${jobId} was refused, so it must not exist`);
+    for (const jobId of refusedIds)
+      assert.equal(
+        (await call(apis[0]!, 'GET', `/api/v1/jobs/${jobId}`)).status,
+        404,
+        `${jobId} was refused, so it must not exist`,
+      );
     assert.ok(checks.length >= 2, `only ${checks.length} checks ran during the outage`);
   });
 });

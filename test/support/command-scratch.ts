@@ -29,7 +29,11 @@ export function hostPids(pids: readonly number[], namespace: string): number[] {
     if (!/^\d+$/.test(entry)) continue;
     try {
       if (readlinkSync(`/proc/${entry}/ns/pid`) !== namespace) continue;
-      const nsPids = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1]?.trim().split(/\s+/).map(Number);
+      const nsPids = /^NSpid:\s+(.*)$/m
+        .exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1]
+        ?.trim()
+        .split(/\s+/)
+        .map(Number);
       const inner = nsPids?.at(-1);
       if (inner !== undefined) found.set(inner, Number(entry));
     } catch {

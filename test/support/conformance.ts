@@ -17,7 +17,8 @@ const matchers = operations.map((operation) => ({ operation, pattern: templateTo
 
 export function findOperation(method: string, path: string): Operation | undefined {
   const pathOnly = path.split('?')[0]!;
-  return matchers.find(({ operation, pattern }) => operation.method === method.toLowerCase() && pattern.test(pathOnly))?.operation;
+  return matchers.find(({ operation, pattern }) => operation.method === method.toLowerCase() && pattern.test(pathOnly))
+    ?.operation;
 }
 
 /** The Swagger UI files /docs loads: served, but left out of the document on purpose (as the route test does). */
@@ -36,8 +37,10 @@ export function assertConforms(method: string, path: string, status: number, bod
     if ((head || method.toUpperCase() === 'GET') && docsAsset.test(path) && status === 200) return;
     const parserRefusal = status === 400 && (body === undefined || body === '');
     if (parserRefusal) return;
-    if (![401, 404, 405].includes(status)) throw new Error(`${method} ${path} matches no documented operation, yet answered ${status}`);
-    if (!head && !validators.get('ErrorBody')!(body)) throw new Error(`${method} ${path} ${status} is not the error body: ${JSON.stringify(body).slice(0, 500)}`);
+    if (![401, 404, 405].includes(status))
+      throw new Error(`${method} ${path} matches no documented operation, yet answered ${status}`);
+    if (!head && !validators.get('ErrorBody')!(body))
+      throw new Error(`${method} ${path} ${status} is not the error body: ${JSON.stringify(body).slice(0, 500)}`);
     return;
   }
   const answer = operation.responses[status];
@@ -45,6 +48,8 @@ export function assertConforms(method: string, path: string, status: number, bod
   if (!answer.schema || head) return;
   const validate = validators.get(answer.schema)!;
   if (!validate(body)) {
-    throw new Error(`${method} ${path} ${status} does not match ${answer.schema}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 500)}`);
+    throw new Error(
+      `${method} ${path} ${status} does not match ${answer.schema}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 500)}`,
+    );
   }
 }

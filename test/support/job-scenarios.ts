@@ -48,19 +48,33 @@ export const jobScenarios: readonly JobScenario[] = [
   },
   {
     name: 'retry-then-success',
-    job: { type: 'sleep', input: { seconds: 0, failAttempts: 1 }, retry: { ...noRetry, maxAttempts: 3, initialIntervalSeconds: 30 } },
+    job: {
+      type: 'sleep',
+      input: { seconds: 0, failAttempts: 1 },
+      retry: { ...noRetry, maxAttempts: 3, initialIntervalSeconds: 30 },
+    },
     ends: { status: 'succeeded', attempt: 2 },
   },
   {
     name: 'non-retryable-failure',
-    job: { type: 'sleep', input: { seconds: 0, failAttempts: 1, failure: 'non_retryable' }, retry: { ...noRetry, maxAttempts: 3 } },
+    job: {
+      type: 'sleep',
+      input: { seconds: 0, failAttempts: 1, failure: 'non_retryable' },
+      retry: { ...noRetry, maxAttempts: 3 },
+    },
     ends: { status: 'failed', attempt: 1 },
   },
   {
     name: 'timeout',
     // Heartbeats are sent in wall time and cannot keep up with skipped time: a heartbeat timeout no shorter than
     // the attempt's leaves the attempt's own timeout as the one that fires.
-    job: { type: 'sleep', input: { seconds: 7200 }, timeoutSeconds: 3600, heartbeatTimeoutSeconds: 3600, retry: noRetry },
+    job: {
+      type: 'sleep',
+      input: { seconds: 7200 },
+      timeoutSeconds: 3600,
+      heartbeatTimeoutSeconds: 3600,
+      retry: noRetry,
+    },
     ends: { status: 'timed_out', attempt: 1 },
     async drive(testbed, handle) {
       await waitForJobState(handle, (state) => state.status === 'running', 'the attempt starting');
@@ -70,11 +84,19 @@ export const jobScenarios: readonly JobScenario[] = [
   },
   {
     name: 'cancel-during-backoff',
-    job: { type: 'sleep', input: { seconds: 0, failAttempts: 100 }, retry: { ...noRetry, maxAttempts: 5, initialIntervalSeconds: 3600 } },
+    job: {
+      type: 'sleep',
+      input: { seconds: 0, failAttempts: 100 },
+      retry: { ...noRetry, maxAttempts: 5, initialIntervalSeconds: 3600 },
+    },
     ends: { status: 'cancelled', attempt: 1 },
     async drive(_testbed, handle) {
       // Server time passes at wall-clock speed until the end is awaited: the job is still in its hour of backoff.
-      await waitForJobState(handle, (state) => state.status === 'queued' && state.attempt === 1, 'the first attempt failing');
+      await waitForJobState(
+        handle,
+        (state) => state.status === 'queued' && state.attempt === 1,
+        'the first attempt failing',
+      );
       await handle.cancel();
     },
   },
@@ -90,7 +112,11 @@ export const jobScenarios: readonly JobScenario[] = [
     ends: { status: 'cancelled', attempt: 0 },
     async drive(_testbed, handle) {
       // Server time passes at wall-clock speed until the end is awaited: the job is still in its day of delay.
-      await eventually(() => handle.fetchHistory(), (history) => timerStartTimes(history).length === 1, 'the delay starting');
+      await eventually(
+        () => handle.fetchHistory(),
+        (history) => timerStartTimes(history).length === 1,
+        'the delay starting',
+      );
       await handle.cancel();
     },
   },
@@ -167,12 +193,22 @@ export const jobScenarios: readonly JobScenario[] = [
   {
     name: 'second-run',
     // A retried job's run 2: it fails once more and backs off before it succeeds.
-    job: { type: 'sleep', input: { seconds: 0, failAttempts: 1 }, retry: { ...noRetry, maxAttempts: 2, initialIntervalSeconds: 45 }, run: 2 },
+    job: {
+      type: 'sleep',
+      input: { seconds: 0, failAttempts: 1 },
+      retry: { ...noRetry, maxAttempts: 2, initialIntervalSeconds: 45 },
+      run: 2,
+    },
     ends: { status: 'succeeded', attempt: 2 },
   },
   {
     name: 'callback-after-failure',
-    job: { type: 'sleep', input: { seconds: 0, failAttempts: 1, failure: 'non_retryable' }, retry: noRetry, callback: true },
+    job: {
+      type: 'sleep',
+      input: { seconds: 0, failAttempts: 1, failure: 'non_retryable' },
+      retry: noRetry,
+      callback: true,
+    },
     ends: { status: 'failed', attempt: 1 },
   },
   {
@@ -180,7 +216,11 @@ export const jobScenarios: readonly JobScenario[] = [
     job: { type: 'sleep', input: { seconds: 0 }, retry: noRetry, delaySeconds: day, callback: true },
     ends: { status: 'cancelled', attempt: 0 },
     async drive(_testbed, handle) {
-      await eventually(() => handle.fetchHistory(), (history) => timerStartTimes(history).length === 1, 'the delay starting');
+      await eventually(
+        () => handle.fetchHistory(),
+        (history) => timerStartTimes(history).length === 1,
+        'the delay starting',
+      );
       await handle.cancel();
     },
   },
@@ -253,7 +293,10 @@ export async function writeHistoryFixture(fixture: string, { workflowId, history
 
 /** Reads a fixture by its path relative to `historyFixturesDir`. */
 export async function readHistoryFixture(file: string): Promise<HistoryFixture> {
-  const { workflowId, history } = JSON.parse(await readFile(join(historyFixturesDir, file), 'utf8')) as { workflowId: unknown; history: unknown };
+  const { workflowId, history } = JSON.parse(await readFile(join(historyFixturesDir, file), 'utf8')) as {
+    workflowId: unknown;
+    history: unknown;
+  };
   assert.ok(typeof workflowId === 'string', `${file}: a workflowId beside the history`);
   return { workflowId, history: historyFromJSON(history) };
 }
@@ -289,7 +332,11 @@ export async function runScenario(testbed: JobWorkflowTestbed, scenario: JobScen
         () => 'delivered' as const,
         (err: unknown) => {
           const cause = err instanceof WorkflowFailedError ? err.cause : undefined;
-          if (cause instanceof ApplicationFailure && cause.message.startsWith('callback not delivered: callbackUrl refused')) return 'refused' as const;
+          if (
+            cause instanceof ApplicationFailure &&
+            cause.message.startsWith('callback not delivered: callbackUrl refused')
+          )
+            return 'refused' as const;
           throw err;
         },
       );

@@ -59,14 +59,19 @@ export interface HttpRequestOptions {
  */
 export async function httpRequest(url: string, options: HttpRequestOptions = {}): Promise<HttpReply> {
   const { method = 'GET', body, contentType = 'application/json', rawPath } = options;
-  const headers = { ...(body === undefined ? {} : { 'content-type': contentType, 'content-length': Buffer.byteLength(body) }), ...options.headers };
+  const headers = {
+    ...(body === undefined ? {} : { 'content-type': contentType, 'content-length': Buffer.byteLength(body) }),
+    ...options.headers,
+  };
   const { hostname, port, pathname, search } = new URL(url);
   const path = rawPath ?? pathname + search;
   const reply = await new Promise<HttpReply>((resolve, reject) => {
     const req = request({ host: hostname, port, path, method, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.once('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
+      res.once('end', () =>
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), headers: res.headers }),
+      );
       res.once('error', reject);
     });
     req.once('error', reject);
@@ -145,8 +150,10 @@ export class Part {
   async waitForOutput(pattern: RegExp, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!this.output.some((line) => pattern.test(line))) {
-      if (!this.isRunning) throw new PartNotReadyError(`${this.name} exited before printing ${pattern}\n${this.recentOutput()}`);
-      if (Date.now() > deadline) throw new PartNotReadyError(`${this.name} did not print ${pattern} in ${timeoutMs} ms\n${this.recentOutput()}`);
+      if (!this.isRunning)
+        throw new PartNotReadyError(`${this.name} exited before printing ${pattern}\n${this.recentOutput()}`);
+      if (Date.now() > deadline)
+        throw new PartNotReadyError(`${this.name} did not print ${pattern} in ${timeoutMs} ms\n${this.recentOutput()}`);
       await delay(50);
     }
   }
@@ -167,7 +174,8 @@ export class Part {
     }
     const deadline = Date.now() + groupExitMs;
     while (this.groupAlive()) {
-      if (Date.now() > deadline) throw new Error(`${this.name}: processes of its group outlived it by ${groupExitMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`${this.name}: processes of its group outlived it by ${groupExitMs} ms`);
       await delay(20);
     }
   }
@@ -203,7 +211,11 @@ process.once('exit', () => {
 
 /** Stops every part still running, each on its own so one failure does not leave the rest behind. */
 export async function stopAllParts(): Promise<void> {
-  await Promise.all([...running].map((part) => part.stop('SIGTERM', 5000).catch((err: unknown) => console.error(`stopping ${part.name} failed`, err))));
+  await Promise.all(
+    [...running].map((part) =>
+      part.stop('SIGTERM', 5000).catch((err: unknown) => console.error(`stopping ${part.name} failed`, err)),
+    ),
+  );
 }
 
 export interface TemporalPartOptions {
@@ -242,7 +254,9 @@ export async function startWorkerPart(options: WorkerPartOptions): Promise<Part>
     TEMPORAL_ADDRESS: options.temporalAddress,
     JOBS_TASK_QUEUE_PREFIX: options.taskQueuePrefix,
     JOBS_COMMANDS_DIR: options.commandsDir,
-    WORKER_QUEUES: Object.entries(options.queues).map(([priority, slots]) => `${priority}:${slots}`).join(','),
+    WORKER_QUEUES: Object.entries(options.queues)
+      .map(([priority, slots]) => `${priority}:${slots}`)
+      .join(','),
   });
   const queues = [
     { name: workflowTaskQueueFor(options.taskQueuePrefix), type: TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW },
@@ -261,7 +275,10 @@ export async function startWorkerPart(options: WorkerPartOptions): Promise<Part>
   };
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const polling = await Promise.all(queues.map(polledByPart)).then((each) => each.every(Boolean), () => false);
+    const polling = await Promise.all(queues.map(polledByPart)).then(
+      (each) => each.every(Boolean),
+      () => false,
+    );
     if (polling) return part;
     if (!part.isRunning) throw new PartNotReadyError(`the worker exited before it polled\n${part.recentOutput()}`);
     if (Date.now() > deadline) throw new PartNotReadyError(`the worker did not poll in 60 s\n${part.recentOutput()}`);
@@ -288,10 +305,15 @@ export async function startApiPart(options: ApiPartOptions): Promise<Part> {
   });
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const healthy = await httpRequest(`http://127.0.0.1:${options.port}/healthz`).then((reply) => reply.status === 200, () => false);
+    const healthy = await httpRequest(`http://127.0.0.1:${options.port}/healthz`).then(
+      (reply) => reply.status === 200,
+      () => false,
+    );
     if (healthy) return part;
-    if (!part.isRunning) throw new PartNotReadyError(`the API exited before it answered /healthz\n${part.recentOutput()}`);
-    if (Date.now() > deadline) throw new PartNotReadyError(`the API did not answer /healthz in 30 s\n${part.recentOutput()}`);
+    if (!part.isRunning)
+      throw new PartNotReadyError(`the API exited before it answered /healthz\n${part.recentOutput()}`);
+    if (Date.now() > deadline)
+      throw new PartNotReadyError(`the API did not answer /healthz in 30 s\n${part.recentOutput()}`);
     await delay(100);
   }
 }

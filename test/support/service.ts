@@ -63,7 +63,9 @@ const conformanceCheck: Middleware = {
 };
 
 /** A call of the client's typed HTTP layer, in the harness's shape: a refusal's body is the error body. */
-async function asHttpResponse(call: Promise<{ data?: unknown; error?: unknown; response: Response }>): Promise<HttpResponse<Job>> {
+async function asHttpResponse(
+  call: Promise<{ data?: unknown; error?: unknown; response: Response }>,
+): Promise<HttpResponse<Job>> {
   const { data, error, response } = await call;
   return { status: response.status, headers: response.headers, body: (data ?? error) as Job };
 }
@@ -133,12 +135,19 @@ export class TestService {
   }
 
   /** Workers for these priorities; the first set started also runs the job workflows. */
-  async startWorkers(queues: Partial<Record<JobPriority, number>> = { high: 5, normal: 5, low: 5 }, payloadCodecs = this.payloadCodecs): Promise<RunningWorkers> {
+  async startWorkers(
+    queues: Partial<Record<JobPriority, number>> = { high: 5, normal: 5, low: 5 },
+    payloadCodecs = this.payloadCodecs,
+  ): Promise<RunningWorkers> {
     const workers = await createJobWorkers({
       runWorkflows: !this.workflowsRunning,
       connection: this.temporal.nativeConnection,
       // The activities' signals to their workflows are payloads too.
-      client: new Client({ connection: this.temporal.connection, namespace: this.config.TEMPORAL_NAMESPACE, dataConverter: { payloadCodecs } }),
+      client: new Client({
+        connection: this.temporal.connection,
+        namespace: this.config.TEMPORAL_NAMESPACE,
+        dataConverter: { payloadCodecs },
+      }),
       payloadCodecs,
       namespace: this.config.TEMPORAL_NAMESPACE,
       taskQueuePrefix: this.config.JOBS_TASK_QUEUE_PREFIX,
@@ -170,8 +179,16 @@ export class TestService {
   /** The bearer key sent with every request from now on (undefined: none). */
   apiKey: string | undefined;
 
-  async request<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResponse<T>> {
-    const init: RequestInit = { method, headers: { ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}), ...headers } };
+  async request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<HttpResponse<T>> {
+    const init: RequestInit = {
+      method,
+      headers: { ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}), ...headers },
+    };
     if (body !== undefined) {
       init.body = typeof body === 'string' ? body : JSON.stringify(body);
       (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
@@ -200,7 +217,11 @@ export class TestService {
   }
 
   /** Polls until the job's status is one of `statuses` (or `until` holds); fails after `timeoutMs`. */
-  async waitFor(jobId: string, until: readonly JobStatus[] | ((job: Job) => boolean | Promise<boolean>), timeoutMs = 20_000): Promise<Job> {
+  async waitFor(
+    jobId: string,
+    until: readonly JobStatus[] | ((job: Job) => boolean | Promise<boolean>),
+    timeoutMs = 20_000,
+  ): Promise<Job> {
     const matches = typeof until === 'function' ? until : (job: Job) => until.includes(job.status);
     const deadline = Date.now() + timeoutMs;
     let last: Job | undefined;
@@ -212,12 +233,16 @@ export class TestService {
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    throw new Error(`job ${jobId} did not reach the expected state in ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`);
+    throw new Error(
+      `job ${jobId} did not reach the expected state in ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`,
+    );
   }
 
   /** Connections the API holds open now. */
   openConnections(): Promise<number> {
-    return new Promise((resolve, reject) => this.server.getConnections((err, count) => (err ? reject(err) : resolve(count))));
+    return new Promise((resolve, reject) =>
+      this.server.getConnections((err, count) => (err ? reject(err) : resolve(count))),
+    );
   }
 
   /** How many workflow executions Temporal has for a visibility query. */

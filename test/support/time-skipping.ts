@@ -33,8 +33,20 @@ export interface TestQueues {
 
 /** What a test says about its job; the rest of the request gets defaults. */
 export interface JobSpec
-  extends Pick<JobRequest, 'type' | 'input'>,
-    Partial<Pick<JobRequest, 'timeoutSeconds' | 'heartbeatTimeoutSeconds' | 'retry' | 'onChildFailure' | 'run' | 'scheduled' | 'unfinishedCap'>> {
+  extends
+    Pick<JobRequest, 'type' | 'input'>,
+    Partial<
+      Pick<
+        JobRequest,
+        | 'timeoutSeconds'
+        | 'heartbeatTimeoutSeconds'
+        | 'retry'
+        | 'onChildFailure'
+        | 'run'
+        | 'scheduled'
+        | 'unfinishedCap'
+      >
+    > {
   /** Sets `runAt` this long after the server's current time, which skipped time leaves far from the wall clock's. */
   readonly delaySeconds?: number;
   /** Jobs that run first, as child workflows on the parent's workers. */
@@ -109,7 +121,10 @@ export class JobWorkflowTestbed {
   async teardown(): Promise<void> {
     const { server } = this.callbackReceiver;
     server.closeAllConnections();
-    const results = await Promise.allSettled([new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))), this.env.teardown()]);
+    const results = await Promise.allSettled([
+      new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
+      this.env.teardown(),
+    ]);
     const failure = results.find((result) => result.status === 'rejected');
     if (failure) throw failure.reason;
   }
@@ -130,16 +145,28 @@ export class JobWorkflowTestbed {
       ...spec,
       taskQueue: queues.attempts,
       submittedAt: new Date().toISOString(),
-      ...(delaySeconds !== undefined ? { runAt: new Date((await this.env.currentTimeMs()) + delaySeconds * 1000).toISOString() } : {}),
+      ...(delaySeconds !== undefined
+        ? { runAt: new Date((await this.env.currentTimeMs()) + delaySeconds * 1000).toISOString() }
+        : {}),
       // The workflow only copies a child's request hash into its memo; the API's idempotency check is not under test here.
-      ...(children ? { children: await Promise.all(children.map(async (child) => ({ request: await this.request(queues, child), requestHash: 'unchecked' }))) } : {}),
+      ...(children
+        ? {
+            children: await Promise.all(
+              children.map(async (child) => ({ request: await this.request(queues, child), requestHash: 'unchecked' })),
+            ),
+          }
+        : {}),
       ...(callback ? { callbackUrl: typeof callback === 'string' ? callback : this.callbackReceiver.url } : {}),
     };
   }
 
   /** Starts the job's workflow as the API does: the job id is the workflow id, the workflow on its own queue. */
   start(queues: TestQueues, request: JobRequest): Promise<JobHandle> {
-    return this.env.client.workflow.start(jobWorkflow, { args: [request], workflowId: request.jobId, taskQueue: queues.workflows });
+    return this.env.client.workflow.start(jobWorkflow, {
+      args: [request],
+      workflowId: request.jobId,
+      taskQueue: queues.workflows,
+    });
   }
 
   /** Runs job workflows and, as in production, their callback deliveries: attempts scheduled meanwhile wait on their own queue. */
@@ -167,7 +194,10 @@ export class JobWorkflowTestbed {
     return Worker.create({
       connection: this.env.nativeConnection,
       taskQueue: queues.attempts,
-      activities: { ...createActivities({ client, settings: { commandsDir: loadConfig({}).JOBS_COMMANDS_DIR } }), ...testJobActivities(client) },
+      activities: {
+        ...createActivities({ client, settings: { commandsDir: loadConfig({}).JOBS_COMMANDS_DIR } }),
+        ...testJobActivities(client),
+      },
     });
   }
 
@@ -200,25 +230,39 @@ export async function jobOutcome(handle: JobHandle): Promise<JobOutcome> {
       return { closedAs: 'cancelled', state: JobStateSchema.parse(memo?.['finalJob']) };
     }
     if (err.cause instanceof ApplicationFailure) {
-      return { closedAs: 'failed', failureType: err.cause.type ?? undefined, state: JobStateSchema.parse(err.cause.details?.[0]) };
+      return {
+        closedAs: 'failed',
+        failureType: err.cause.type ?? undefined,
+        state: JobStateSchema.parse(err.cause.details?.[0]),
+      };
     }
     throw err;
   }
 }
 
 /** Reads `read()` every 50 ms of wall time until `matches` holds; fails after `timeoutMs` with the last value seen. */
-export async function eventually<T>(read: () => Promise<T>, matches: (value: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(
+  read: () => Promise<T>,
+  matches: (value: T) => boolean,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
     if (matches(value)) return value;
-    if (Date.now() > deadline) assert.fail(`${what} did not happen within ${timeoutMs} ms; last seen: ${JSON.stringify(value)}`);
+    if (Date.now() > deadline)
+      assert.fail(`${what} did not happen within ${timeoutMs} ms; last seen: ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
 /** The job's state, as its query answers, once it matches. */
-export function waitForJobState(handle: JobHandle, matches: (state: JobState) => boolean, what: string): Promise<JobState> {
+export function waitForJobState(
+  handle: JobHandle,
+  matches: (state: JobState) => boolean,
+  what: string,
+): Promise<JobState> {
   return eventually(() => handle.query(jobStateQuery), matches, what);
 }
 
@@ -243,7 +287,10 @@ export function cancelRequestToCancelledMs(history: History): number {
   const events = history.events ?? [];
   const requested = events.find((event) => event.workflowExecutionCancelRequestedEventAttributes);
   const closed = events.at(-1);
-  assert.ok(requested && closed?.workflowExecutionCanceledEventAttributes, 'a cancel request, and WorkflowExecutionCanceled last');
+  assert.ok(
+    requested && closed?.workflowExecutionCanceledEventAttributes,
+    'a cancel request, and WorkflowExecutionCanceled last',
+  );
   return eventTimeMs(closed) - eventTimeMs(requested);
 }
 
@@ -251,7 +298,9 @@ export function cancelRequestToCancelledMs(history: History): number {
 export function attemptTimeouts(history: History): { atMs: number; type: TimeoutType | undefined }[] {
   return (history.events ?? []).flatMap((event) => {
     const timedOut = event.activityTaskTimedOutEventAttributes;
-    return timedOut ? [{ atMs: eventTimeMs(event), type: decodeTimeoutType(timedOut.failure?.timeoutFailureInfo?.timeoutType) }] : [];
+    return timedOut
+      ? [{ atMs: eventTimeMs(event), type: decodeTimeoutType(timedOut.failure?.timeoutFailureInfo?.timeoutType) }]
+      : [];
   });
 }
 

@@ -33,7 +33,10 @@ describe('Configuration starts from defaults that run locally', function () {
   });
 
   it('links the Web UI at TEMPORAL_UI_URL without its trailing slashes, else at TEMPORAL_DEV_UI_PORT', function () {
-    assert.equal(loadConfig({ TEMPORAL_UI_URL: 'https://temporal.example.com/ui//' }).TEMPORAL_UI_URL, 'https://temporal.example.com/ui');
+    assert.equal(
+      loadConfig({ TEMPORAL_UI_URL: 'https://temporal.example.com/ui//' }).TEMPORAL_UI_URL,
+      'https://temporal.example.com/ui',
+    );
     assert.equal(loadConfig({ TEMPORAL_DEV_UI_PORT: '9233' }).TEMPORAL_UI_URL, 'http://localhost:9233');
   });
 });
@@ -57,7 +60,7 @@ describe('Configuration listens where it is safe to', function () {
     ['an open API on loopback only', {}, '127.0.0.1'],
     ['an API guarded by keys on every interface', { API_KEYS: `acme:${key(1)}` }, '0.0.0.0'],
     ['HOST when given, open or not', { HOST: '192.168.1.5' }, '192.168.1.5'],
-    ['HOST over the keys\' default', { HOST: 'localhost', API_KEYS: `acme:${key(1)}` }, 'localhost'],
+    ["HOST over the keys' default", { HOST: 'localhost', API_KEYS: `acme:${key(1)}` }, 'localhost'],
     ['an IPv6 HOST', { HOST: '::' }, '::'],
   ];
   for (const [name, env, host] of rows) {
@@ -93,7 +96,7 @@ describe('Configuration takes API keys from API_KEYS and API_KEYS_FILE', functio
     assert.deepEqual(loadConfig({ API_KEYS: `acme:${key(1)}:x` }).apiKeys, [{ tenant: 'acme', key: `${key(1)}:x` }]);
   });
 
-  it('adds the file\'s keys, several per tenant, after the variable\'s', function () {
+  it("adds the file's keys, several per tenant, after the variable's", function () {
     const path = file('keys.json', JSON.stringify({ acme: [key(2), key(3)], globex: [key(4)] }));
     assert.deepEqual(loadConfig({ API_KEYS: `acme:${key(1)}`, API_KEYS_FILE: path }).apiKeys, [
       { tenant: 'acme', key: key(1) },
@@ -104,16 +107,39 @@ describe('Configuration takes API keys from API_KEYS and API_KEYS_FILE', functio
   });
 
   const refusals: [name: string, env: () => Record<string, string>, message: RegExp][] = [
-    ['a key given twice, across both', () => ({ API_KEYS: `acme:${key(1)}`, API_KEYS_FILE: file('twice.json', JSON.stringify({ globex: [key(1)] })) }), /API_KEYS \/ API_KEYS_FILE: the same key is given twice/],
-    ['a file that is not there', () => ({ API_KEYS_FILE: join(dir, 'missing.json') }), /API_KEYS_FILE: cannot read .*missing\.json as JSON/],
+    [
+      'a key given twice, across both',
+      () => ({ API_KEYS: `acme:${key(1)}`, API_KEYS_FILE: file('twice.json', JSON.stringify({ globex: [key(1)] })) }),
+      /API_KEYS \/ API_KEYS_FILE: the same key is given twice/,
+    ],
+    [
+      'a file that is not there',
+      () => ({ API_KEYS_FILE: join(dir, 'missing.json') }),
+      /API_KEYS_FILE: cannot read .*missing\.json as JSON/,
+    ],
     ['a file that is not JSON', () => ({ API_KEYS_FILE: file('bad.json', 'acme: key') }), /API_KEYS_FILE: cannot read/],
-    ['a file with a short key', () => ({ API_KEYS_FILE: file('short.json', JSON.stringify({ acme: ['short'] })) }), /API_KEYS_FILE: acme\.0: an API key has at least 16 characters/],
-    ['a file with a tenant with no keys', () => ({ API_KEYS_FILE: file('empty.json', JSON.stringify({ acme: [] })) }), /API_KEYS_FILE: acme/],
-    ['a file with a bad tenant name', () => ({ API_KEYS_FILE: file('tenant.json', JSON.stringify({ 'ac me': [key(1)] })) }), /API_KEYS_FILE: ac me/],
+    [
+      'a file with a short key',
+      () => ({ API_KEYS_FILE: file('short.json', JSON.stringify({ acme: ['short'] })) }),
+      /API_KEYS_FILE: acme\.0: an API key has at least 16 characters/,
+    ],
+    [
+      'a file with a tenant with no keys',
+      () => ({ API_KEYS_FILE: file('empty.json', JSON.stringify({ acme: [] })) }),
+      /API_KEYS_FILE: acme/,
+    ],
+    [
+      'a file with a bad tenant name',
+      () => ({ API_KEYS_FILE: file('tenant.json', JSON.stringify({ 'ac me': [key(1)] })) }),
+      /API_KEYS_FILE: ac me/,
+    ],
   ];
   for (const [name, env, message] of refusals) {
     it(`refuses ${name}`, function () {
-      assert.throws(() => loadConfig(env()), (err: unknown) => err instanceof ConfigInvalidError && message.test(err.message));
+      assert.throws(
+        () => loadConfig(env()),
+        (err: unknown) => err instanceof ConfigInvalidError && message.test(err.message),
+      );
     });
   }
 });
@@ -130,11 +156,16 @@ describe('Configuration takes payload keys as 32 bytes, in hex or base64', funct
   });
 
   it('reads JOBS_COMMAND_UIDS as a range', function () {
-    assert.deepEqual(loadConfig({ JOBS_COMMAND_UIDS: '100000-165535' }).JOBS_COMMAND_UIDS, { first: 100_000, last: 165_535 });
+    assert.deepEqual(loadConfig({ JOBS_COMMAND_UIDS: '100000-165535' }).JOBS_COMMAND_UIDS, {
+      first: 100_000,
+      last: 165_535,
+    });
   });
 
   it('normalises CALLBACK_ALLOW_HOSTS entries as a target is compared: host lower case, no trailing dot', function () {
-    assert.deepEqual(loadConfig({ CALLBACK_ALLOW_HOSTS: 'Hooks.Example.COM.:8443' }).CALLBACK_ALLOW_HOSTS, ['hooks.example.com:8443']);
+    assert.deepEqual(loadConfig({ CALLBACK_ALLOW_HOSTS: 'Hooks.Example.COM.:8443' }).CALLBACK_ALLOW_HOSTS, [
+      'hooks.example.com:8443',
+    ]);
   });
 });
 
@@ -187,7 +218,8 @@ describe('Configuration refuses a bad value, naming the variable', function () {
     it(`${variable}=${JSON.stringify(value)}`, function () {
       assert.throws(
         () => loadConfig({ [variable]: value }),
-        (err: unknown) => err instanceof ConfigInvalidError && err.message.startsWith(`invalid configuration: ${variable}`),
+        (err: unknown) =>
+          err instanceof ConfigInvalidError && err.message.startsWith(`invalid configuration: ${variable}`),
       );
     });
   }
@@ -197,7 +229,10 @@ describe('Configuration refuses a bad value, naming the variable', function () {
   });
 
   it('refuses PAYLOAD_DECRYPTION_KEYS without PAYLOAD_ENCRYPTION_KEY', function () {
-    assert.throws(() => loadConfig({ PAYLOAD_DECRYPTION_KEYS: hexKey }), /PAYLOAD_DECRYPTION_KEYS: needs PAYLOAD_ENCRYPTION_KEY/);
+    assert.throws(
+      () => loadConfig({ PAYLOAD_DECRYPTION_KEYS: hexKey }),
+      /PAYLOAD_DECRYPTION_KEYS: needs PAYLOAD_ENCRYPTION_KEY/,
+    );
   });
 
   it('ignores variables it does not read', function () {

@@ -2,7 +2,14 @@
 // which field a refusal names.
 import assert from 'node:assert/strict';
 import type { z } from 'zod';
-import { CreateScheduleBody, JobId, ListJobsQuery, RetrySettings, SubmitJobBody, WaitQuery } from '../../src/contract/job.js';
+import {
+  CreateScheduleBody,
+  JobId,
+  ListJobsQuery,
+  RetrySettings,
+  SubmitJobBody,
+  WaitQuery,
+} from '../../src/contract/job.js';
 
 /** A table row: the value, and either `ok` or the path of the field the first refusal names. */
 type Row = readonly [name: string, value: unknown, expected: 'ok' | readonly (string | number)[]];
@@ -55,10 +62,21 @@ describe('A submit body is checked before any job starts', function () {
   });
 
   check(SubmitJobBody, [
-    ['a full body', {
-      type: 'sleep', input: { seconds: 1 }, jobId: 'job-1', priority: 'high', timeoutSeconds: 60, heartbeatTimeoutSeconds: 10,
-      retry: { maxAttempts: 5 }, callbackUrl: 'https://example.com/hook', delaySeconds: 5,
-    }, 'ok'],
+    [
+      'a full body',
+      {
+        type: 'sleep',
+        input: { seconds: 1 },
+        jobId: 'job-1',
+        priority: 'high',
+        timeoutSeconds: 60,
+        heartbeatTimeoutSeconds: 10,
+        retry: { maxAttempts: 5 },
+        callbackUrl: 'https://example.com/hook',
+        delaySeconds: 5,
+      },
+      'ok',
+    ],
     ['no type', {}, ['type']],
     ['an empty type', { type: '' }, ['type']],
     ['a 129-character type', { type: 'x'.repeat(129) }, ['type']],
@@ -70,25 +88,49 @@ describe('A submit body is checked before any job starts', function () {
     ['timeoutSeconds of a week', { type: 'sleep', timeoutSeconds: 604_800 }, 'ok'],
     ['timeoutSeconds over a week', { type: 'sleep', timeoutSeconds: 604_801 }, ['timeoutSeconds']],
     ['timeoutSeconds as a string', { type: 'sleep', timeoutSeconds: '60' }, ['timeoutSeconds']],
-    ['heartbeatTimeoutSeconds over a day', { type: 'sleep', heartbeatTimeoutSeconds: 86_401 }, ['heartbeatTimeoutSeconds']],
+    [
+      'heartbeatTimeoutSeconds over a day',
+      { type: 'sleep', heartbeatTimeoutSeconds: 86_401 },
+      ['heartbeatTimeoutSeconds'],
+    ],
     ['part of the retry settings', { type: 'sleep', retry: { backoffCoefficient: 1.5 } }, 'ok'],
     ['an unknown retry setting', { type: 'sleep', retry: { attempts: 3 } }, ['retry']],
     ['retry.maxAttempts 0', { type: 'sleep', retry: { maxAttempts: 0 } }, ['retry', 'maxAttempts']],
-    ['an http callbackUrl (its host is checked at delivery)', { type: 'sleep', callbackUrl: 'http://127.0.0.1:8080/hook' }, 'ok'],
+    [
+      'an http callbackUrl (its host is checked at delivery)',
+      { type: 'sleep', callbackUrl: 'http://127.0.0.1:8080/hook' },
+      'ok',
+    ],
     ['an ftp callbackUrl', { type: 'sleep', callbackUrl: 'ftp://example.com/hook' }, ['callbackUrl']],
     ['a callbackUrl that is no URL', { type: 'sleep', callbackUrl: 'example.com/hook' }, ['callbackUrl']],
-    ['a callbackUrl over 2048 characters', { type: 'sleep', callbackUrl: `https://example.com/${'a'.repeat(2048)}` }, ['callbackUrl']],
+    [
+      'a callbackUrl over 2048 characters',
+      { type: 'sleep', callbackUrl: `https://example.com/${'a'.repeat(2048)}` },
+      ['callbackUrl'],
+    ],
     ['a negative delaySeconds', { type: 'sleep', delaySeconds: -1 }, ['delaySeconds']],
     ['a delaySeconds over a year', { type: 'sleep', delaySeconds: 31_536_001 }, ['delaySeconds']],
     ['runAt in UTC', { type: 'sleep', runAt: '2030-01-01T00:00:00Z' }, 'ok'],
     ['runAt with an offset', { type: 'sleep', runAt: '2030-01-01T00:00:00+02:00' }, 'ok'],
     ['runAt as a date alone', { type: 'sleep', runAt: '2030-01-01' }, ['runAt']],
     ['runAt without a zone', { type: 'sleep', runAt: '2030-01-01T00:00:00' }, ['runAt']],
-    ['children', { type: 'sleep', children: [{ type: 'sleep' }, { type: 'command' }], onChildFailure: 'continue' }, 'ok'],
+    [
+      'children',
+      { type: 'sleep', children: [{ type: 'sleep' }, { type: 'command' }], onChildFailure: 'continue' },
+      'ok',
+    ],
     ['an empty children list', { type: 'sleep', children: [] }, ['children']],
     ['101 children', { type: 'sleep', children: Array.from({ length: 101 }, () => ({ type: 'sleep' })) }, ['children']],
-    ['grandchildren (a child has no children)', { type: 'sleep', children: [{ type: 'sleep', children: [{ type: 'sleep' }] }] }, ['children', 0]],
-    ['a child with a bad field', { type: 'sleep', children: [{ type: 'sleep' }, { type: 'sleep', priority: 'top' }] }, ['children', 1, 'priority']],
+    [
+      'grandchildren (a child has no children)',
+      { type: 'sleep', children: [{ type: 'sleep', children: [{ type: 'sleep' }] }] },
+      ['children', 0],
+    ],
+    [
+      'a child with a bad field',
+      { type: 'sleep', children: [{ type: 'sleep' }, { type: 'sleep', priority: 'top' }] },
+      ['children', 1, 'priority'],
+    ],
     ['an onChildFailure other than fail/continue', { type: 'sleep', onChildFailure: 'ignore' }, ['onChildFailure']],
     ['a body that is an array', [{ type: 'sleep' }], []],
   ]);
@@ -97,16 +139,28 @@ describe('A submit body is checked before any job starts', function () {
 describe('Retry settings stay within what Temporal is asked to do', function () {
   const valid = { maxAttempts: 3, initialIntervalSeconds: 1, backoffCoefficient: 2, maximumIntervalSeconds: 60 };
   check(RetrySettings, [
-    ['the sleep job\'s defaults', valid, 'ok'],
-    ['one attempt, no waiting, no backoff', { maxAttempts: 1, initialIntervalSeconds: 0, backoffCoefficient: 1, maximumIntervalSeconds: 0 }, 'ok'],
-    ['the largest values', { maxAttempts: 100, initialIntervalSeconds: 86_400, backoffCoefficient: 100, maximumIntervalSeconds: 86_400 }, 'ok'],
+    ["the sleep job's defaults", valid, 'ok'],
+    [
+      'one attempt, no waiting, no backoff',
+      { maxAttempts: 1, initialIntervalSeconds: 0, backoffCoefficient: 1, maximumIntervalSeconds: 0 },
+      'ok',
+    ],
+    [
+      'the largest values',
+      { maxAttempts: 100, initialIntervalSeconds: 86_400, backoffCoefficient: 100, maximumIntervalSeconds: 86_400 },
+      'ok',
+    ],
     ['a fractional interval', { ...valid, initialIntervalSeconds: 0.5 }, 'ok'],
     ['maxAttempts 101', { ...valid, maxAttempts: 101 }, ['maxAttempts']],
     ['a fractional maxAttempts', { ...valid, maxAttempts: 2.5 }, ['maxAttempts']],
     ['a backoffCoefficient under 1', { ...valid, backoffCoefficient: 0.5 }, ['backoffCoefficient']],
     ['a negative initial interval', { ...valid, initialIntervalSeconds: -1 }, ['initialIntervalSeconds']],
     ['a maximum interval over a day', { ...valid, maximumIntervalSeconds: 86_401 }, ['maximumIntervalSeconds']],
-    ['a missing field (only a submit body may leave some out)', { maxAttempts: 3, initialIntervalSeconds: 1, backoffCoefficient: 2 }, ['maximumIntervalSeconds']],
+    [
+      'a missing field (only a submit body may leave some out)',
+      { maxAttempts: 3, initialIntervalSeconds: 1, backoffCoefficient: 2 },
+      ['maximumIntervalSeconds'],
+    ],
     ['an unknown field', { ...valid, jitter: 0.1 }, []],
   ]);
 });
@@ -123,7 +177,11 @@ describe('A schedule is made with exactly one of cron and intervalSeconds', func
     ['a cron of six fields (seconds)', { scheduleId: 's', cron: '0 0 3 * * *', job }, ['cron']],
     ['intervalSeconds 0', { scheduleId: 's', intervalSeconds: 0, job }, ['intervalSeconds']],
     ['a fractional intervalSeconds', { scheduleId: 's', intervalSeconds: 1.5, job }, ['intervalSeconds']],
-    ['a job with a jobId (each run gets its own)', { scheduleId: 's', intervalSeconds: 60, job: { ...job, jobId: 'x' } }, ['job']],
+    [
+      'a job with a jobId (each run gets its own)',
+      { scheduleId: 's', intervalSeconds: 60, job: { ...job, jobId: 'x' } },
+      ['job'],
+    ],
     ['a job with a delay', { scheduleId: 's', intervalSeconds: 60, job: { ...job, delaySeconds: 5 } }, ['job']],
     ['a job with children', { scheduleId: 's', intervalSeconds: 60, job: { ...job, children: [job] } }, ['job']],
     ['no job', { scheduleId: 's', intervalSeconds: 60 }, ['job']],

@@ -7,7 +7,7 @@ describe("A cron's shortest gap between fires is never overstated", function () 
   const rows: [cron: string, seconds: number, why: string][] = [
     ['* * * * *', 60, 'every minute'],
     ['*/5 * * * *', 300, 'every five minutes'],
-    ['*/7 * * * *', 240, 'minute 56 to the next hour\'s minute 0 is 4 minutes, shorter than the step'],
+    ['*/7 * * * *', 240, "minute 56 to the next hour's minute 0 is 4 minutes, shorter than the step"],
     ['5/15 * * * *', 900, '`a/n` runs from a to the end of the hour: 5, 20, 35, 50'],
     ['0,30 * * * *', 1800, 'a list'],
     ['0,1 0 * * *', 60, 'two fires a minute apart, once a day'],

@@ -18,8 +18,8 @@ const request: JobRequest = {
   submittedAt: '2025-01-01T00:00:00.000Z',
 };
 
-describe('The job JSON shows the workflow\'s state as the contract describes it', function () {
-  it('is a valid Job, with the state\'s fields and links to itself and the Web UI', function () {
+describe("The job JSON shows the workflow's state as the contract describes it", function () {
+  it("is a valid Job, with the state's fields and links to itself and the Web UI", function () {
     const json = toJobJson(initialJobState(request), 'acme/job-1', settings);
     assert.deepEqual(Job.parse(json), json);
     assert.equal(json.status, 'queued');
@@ -30,8 +30,13 @@ describe('The job JSON shows the workflow\'s state as the contract describes it'
     });
   });
 
-  it('carries a finished job\'s result and times', function () {
-    const done = succeeded(initialJobState(request), 1, { result: { sleptSeconds: 1 }, progress: { percent: 100, message: null } }, '2025-01-01T00:00:02.000Z');
+  it("carries a finished job's result and times", function () {
+    const done = succeeded(
+      initialJobState(request),
+      1,
+      { result: { sleptSeconds: 1 }, progress: { percent: 100, message: null } },
+      '2025-01-01T00:00:02.000Z',
+    );
     const json = toJobJson(done, 'job-1', settings);
     assert.deepEqual(Job.parse(json), json);
     assert.deepEqual(json.result, { sleptSeconds: 1 });
@@ -39,7 +44,10 @@ describe('The job JSON shows the workflow\'s state as the contract describes it'
   });
 
   it('escapes the job id, namespace and workflow id in its links', function () {
-    const json = toJobJson({ ...initialJobState(request), jobId: 'a:b' }, 'acme/a:b', { uiUrl: 'https://ui.example', namespace: 'prod ns' });
+    const json = toJobJson({ ...initialJobState(request), jobId: 'a:b' }, 'acme/a:b', {
+      uiUrl: 'https://ui.example',
+      namespace: 'prod ns',
+    });
     assert.equal(json.links.self, '/api/v1/jobs/a%3Ab');
     assert.equal(json.links.ui, 'https://ui.example/namespaces/prod%20ns/workflows/acme%2Fa%3Ab');
     assert.equal(jobPath('a:b'), json.links.self);
@@ -56,22 +64,38 @@ describe('The job JSON shows the workflow\'s state as the contract describes it'
     assert.deepEqual(Job.parse(json), json);
   });
 
-  it('shows a command job\'s env values as ***', function () {
-    const state = initialJobState({ ...request, type: 'command', input: { command: 'deploy', env: { TOKEN: 'secret', REGION: 'eu' } } });
-    assert.deepEqual(toJobJson(state, 'job-1', settings).input, { command: 'deploy', env: { TOKEN: redacted, REGION: redacted } });
-    assert.deepEqual(state.input, { command: 'deploy', env: { TOKEN: 'secret', REGION: 'eu' } }, 'the state keeps the values for the handler');
+  it("shows a command job's env values as ***", function () {
+    const state = initialJobState({
+      ...request,
+      type: 'command',
+      input: { command: 'deploy', env: { TOKEN: 'secret', REGION: 'eu' } },
+    });
+    assert.deepEqual(toJobJson(state, 'job-1', settings).input, {
+      command: 'deploy',
+      env: { TOKEN: redacted, REGION: redacted },
+    });
+    assert.deepEqual(
+      state.input,
+      { command: 'deploy', env: { TOKEN: 'secret', REGION: 'eu' } },
+      'the state keeps the values for the handler',
+    );
   });
 });
 
-describe('A job\'s input hides only a command\'s env values', function () {
+describe("A job's input hides only a command's env values", function () {
   const rows: [name: string, type: string, input: unknown, shown: unknown][] = [
-    ['a command\'s env values', 'command', { command: 'x', env: { A: '1', B: '' } }, { command: 'x', env: { A: '***', B: '***' } }],
-    ['a command\'s empty env', 'command', { command: 'x', env: {} }, { command: 'x', env: {} }],
+    [
+      "a command's env values",
+      'command',
+      { command: 'x', env: { A: '1', B: '' } },
+      { command: 'x', env: { A: '***', B: '***' } },
+    ],
+    ["a command's empty env", 'command', { command: 'x', env: {} }, { command: 'x', env: {} }],
     ['a command without env', 'command', { command: 'x' }, { command: 'x' }],
     ['a command whose env is null', 'command', { command: 'x', env: null }, { command: 'x', env: null }],
     ['a command whose input is not an object', 'command', 'x', 'x'],
     ['a command whose input is null', 'command', null, null],
-    ['another type\'s env', 'sleep', { seconds: 1, env: { A: '1' } }, { seconds: 1, env: { A: '1' } }],
+    ["another type's env", 'sleep', { seconds: 1, env: { A: '1' } }, { seconds: 1, env: { A: '1' } }],
   ];
   for (const [name, type, input, shown] of rows) {
     it(name, function () {

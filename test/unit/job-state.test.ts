@@ -40,7 +40,7 @@ const t3 = '2025-01-01T00:00:03.000Z';
 const boom = { type: 'TransientError', message: 'boom' };
 
 describe("A job's state starts queued, as submitted", function () {
-  it('is queued with no attempt, no result, no error and the retry policy\'s attempts', function () {
+  it("is queued with no attempt, no result, no error and the retry policy's attempts", function () {
     assert.deepEqual(initialJobState(request()), {
       jobId: 'job-1',
       type: 'sleep',
@@ -79,14 +79,24 @@ describe("A job's state starts queued, as submitted", function () {
           { request: request({ jobId: 'child-b' }), requestHash: 'b' },
         ],
       },
-      expect: { children: [{ jobId: 'child-a', status: 'queued' }, { jobId: 'child-b', status: 'queued' }] },
+      expect: {
+        children: [
+          { jobId: 'child-a', status: 'queued' },
+          { jobId: 'child-b', status: 'queued' },
+        ],
+      },
     },
-    { name: 'maxAttempts comes from the retry settings', overrides: { retry: { ...retry, maxAttempts: 7 } }, expect: { maxAttempts: 7 } },
+    {
+      name: 'maxAttempts comes from the retry settings',
+      overrides: { retry: { ...retry, maxAttempts: 7 } },
+      expect: { maxAttempts: 7 },
+    },
   ];
   for (const { name, overrides, expect } of rows) {
     it(name, function () {
       const state = initialJobState(request(overrides));
-      for (const [field, value] of Object.entries(expect)) assert.deepEqual(state[field as keyof JobState], value, field);
+      for (const [field, value] of Object.entries(expect))
+        assert.deepEqual(state[field as keyof JobState], value, field);
     });
   }
 });
@@ -182,7 +192,7 @@ describe('A job is finished once it succeeded, failed, timed out or was cancelle
   }
 });
 
-describe('A retry waits as Temporal\'s retry policy computes it', function () {
+describe("A retry waits as Temporal's retry policy computes it", function () {
   const rows: [settings: typeof retry, failedAttempt: number, seconds: number][] = [
     [retry, 1, 1],
     [retry, 2, 2],
@@ -213,7 +223,7 @@ describe("A job's workflow id keeps tenants apart", function () {
     });
   }
 
-  it('gives two tenants\' jobs of the same id two workflows', function () {
+  it("gives two tenants' jobs of the same id two workflows", function () {
     assert.notEqual(workflowIdOf('acme', 'job-1'), workflowIdOf('globex', 'job-1'));
     assert.notEqual(workflowIdOf(defaultTenant, 'job-1'), workflowIdOf('acme', 'job-1'));
   });
@@ -224,7 +234,11 @@ describe("A job's workflow id keeps tenants apart", function () {
 });
 
 describe("A job's priority orders it within Temporal's queues, its tenant shares them fairly", function () {
-  const rows: [priority: JobRequest['priority'], tenant: string | undefined, expected: ReturnType<typeof priorityOf>][] = [
+  const rows: [
+    priority: JobRequest['priority'],
+    tenant: string | undefined,
+    expected: ReturnType<typeof priorityOf>,
+  ][] = [
     ['high', 'acme', { priorityKey: 1, fairnessKey: 'acme' }],
     ['normal', 'acme', { priorityKey: 3, fairnessKey: 'acme' }],
     ['low', 'acme', { priorityKey: 5, fairnessKey: 'acme' }],

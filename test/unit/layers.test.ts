@@ -23,7 +23,12 @@ const layers: readonly Layer[] = [
   // The env schema and the logger built from it: read by everything but workflow code.
   { name: 'config', holds: ['src/config', 'src/logger'], mayImport: ['contract'] },
   // The job workflow, its state machine, messages, search attributes and task queues: deterministic.
-  { name: 'workflows', holds: ['src/workflows/'], mayImport: ['contract'], packages: ['@temporalio/workflow', '@temporalio/common'] },
+  {
+    name: 'workflows',
+    holds: ['src/workflows/'],
+    mayImport: ['contract'],
+    packages: ['@temporalio/workflow', '@temporalio/common'],
+  },
   // Job handlers and the workflows' other activities: they implement what the workflows declare.
   { name: 'activities', holds: ['src/activities/'], mayImport: ['contract', 'config', 'workflows'] },
   // Connection, payload codec, the local dev server and cluster launchers.
@@ -70,12 +75,15 @@ function importsOf(file: string): Import[] {
     found.push({ specifier: literal.text, line: source.getLineAndCharacterOfPosition(literal.getStart()).line + 1 });
   };
   const visit = (node: ts.Node): void => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier) add(node.moduleSpecifier);
+    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier)
+      add(node.moduleSpecifier);
     else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) add(node.argument.literal);
-    else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) add(node.moduleReference.expression);
+    else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference))
+      add(node.moduleReference.expression);
     else if (
       ts.isCallExpression(node) &&
-      (node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === 'require')) &&
+      (node.expression.kind === ts.SyntaxKind.ImportKeyword ||
+        (ts.isIdentifier(node.expression) && node.expression.text === 'require')) &&
       node.arguments[0]
     ) {
       add(node.arguments[0]);
@@ -93,14 +101,19 @@ function packageOf(specifier: string): string {
 }
 
 function isNodeBuiltin(specifier: string): boolean {
-  return specifier.startsWith('node:') || builtinModules.includes(specifier) || builtinModules.includes(packageOf(specifier));
+  return (
+    specifier.startsWith('node:') || builtinModules.includes(specifier) || builtinModules.includes(packageOf(specifier))
+  );
 }
 
-const where = (file: string, { line, specifier }: Import): string => `${relative(root, file)}:${line} imports '${specifier}'`;
+const where = (file: string, { line, specifier }: Import): string =>
+  `${relative(root, file)}:${line} imports '${specifier}'`;
 
 describe('the layers of src/', () => {
   it('hold every file under src/', () => {
-    const unplaced = sourceFiles().filter((file) => !layerOf(file)).map((file) => relative(root, file));
+    const unplaced = sourceFiles()
+      .filter((file) => !layerOf(file))
+      .map((file) => relative(root, file));
     assert.deepEqual(unplaced, [], `files in no layer of the table:\n${unplaced.join('\n')}`);
   });
 
@@ -115,7 +128,9 @@ describe('the layers of src/', () => {
         if (to === from) continue;
         if (!to) backwards.push(`${where(file, found)}: outside the layers of src/`);
         else if (!from.mayImport.includes(to.name)) {
-          backwards.push(`${where(file, found)}: ${from.name} may not import ${to.name} (it may import ${from.mayImport.join(', ') || 'no other layer'})`);
+          backwards.push(
+            `${where(file, found)}: ${from.name} may not import ${to.name} (it may import ${from.mayImport.join(', ') || 'no other layer'})`,
+          );
         }
       }
     }

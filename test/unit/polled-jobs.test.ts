@@ -40,7 +40,10 @@ describe('Polls of a job share reads of Temporal', function () {
   let reads: Reads;
   beforeEach(function () {
     now = 0;
-    polled = new PolledJobReads(() => now, () => 0);
+    polled = new PolledJobReads(
+      () => now,
+      () => 0,
+    );
     reads = new Reads();
   });
 
@@ -79,11 +82,18 @@ describe('Polls of a job share reads of Temporal', function () {
     now += pollRefreshAfterMs;
     await polled.poll('job', reads.read);
     await nextTurn();
-    assert.deepEqual(reads.given[2], { state: stateWith('running', 30) }, 'a recorded state leaves nothing to build on');
+    assert.deepEqual(
+      reads.given[2],
+      { state: stateWith('running', 30) },
+      'a recorded state leaves nothing to build on',
+    );
   });
 
   it(`renews reads taken together at random times between ${pollRefreshAfterMs} and ${pollRefreshAfterMs * 1.5} ms`, async function () {
-    const late = new PolledJobReads<string>(() => now, () => 0.999);
+    const late = new PolledJobReads<string>(
+      () => now,
+      () => 0.999,
+    );
     const first = late.poll('job', reads.read);
     await reads.answer(stateWith('running', 10));
     await first;
@@ -143,6 +153,10 @@ describe('Polls of a job share reads of Temporal', function () {
     polled.record('job', stateWith('cancelled', 50));
     await reads.answer(stateWith('running', 60));
     now += 10;
-    assert.equal((await polled.poll('job', reads.read)).status, 'cancelled', 'the read begun before the cancel does not replace it');
+    assert.equal(
+      (await polled.poll('job', reads.read)).status,
+      'cancelled',
+      'the read begun before the cancel does not replace it',
+    );
   });
 });

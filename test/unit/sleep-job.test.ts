@@ -41,7 +41,11 @@ describe('A sleep job sleeps, reporting progress', function () {
     assert.deepEqual(reports[0], { percent: 0, message: 'slept 0 of 0.2 s' });
     assert.deepEqual(reports.at(-1), { percent: 100, message: 'slept 0 of 0.2 s' });
     const percents = reports.map(({ percent }) => percent ?? -1);
-    assert.deepEqual(percents, [...percents].sort((a, b) => a - b), 'progress never goes back');
+    assert.deepEqual(
+      percents,
+      [...percents].sort((a, b) => a - b),
+      'progress never goes back',
+    );
   });
 
   it('stops promptly when its signal is aborted (a cancel or a timeout)', async function () {
@@ -55,8 +59,12 @@ describe('A sleep job sleeps, reporting progress', function () {
   });
 });
 
-describe("A sleep job fails its first failAttempts attempts, as asked", function () {
-  const rows: [input: Parameters<typeof sleepJob.run>[0], attempt: number, outcome: 'succeeds' | typeof TransientError | typeof UnrecoverableError][] = [
+describe('A sleep job fails its first failAttempts attempts, as asked', function () {
+  const rows: [
+    input: Parameters<typeof sleepJob.run>[0],
+    attempt: number,
+    outcome: 'succeeds' | typeof TransientError | typeof UnrecoverableError,
+  ][] = [
     [{ seconds: 0, failAttempts: 2 }, 1, TransientError],
     [{ seconds: 0, failAttempts: 2 }, 2, TransientError],
     [{ seconds: 0, failAttempts: 2 }, 3, 'succeeds'],
@@ -76,7 +84,10 @@ describe("A sleep job fails its first failAttempts attempts, as asked", function
           assert.ok(err instanceof outcome);
           // The name is the failure type Temporal matches against nonRetryableErrorTypes.
           assert.equal((err as Error).name, outcome.name);
-          assert.equal((err as Error).message, `planned failure of attempt ${attempt} (failAttempts: ${input.failAttempts})`);
+          assert.equal(
+            (err as Error).message,
+            `planned failure of attempt ${attempt} (failAttempts: ${input.failAttempts})`,
+          );
           return true;
         });
       }
@@ -123,21 +134,37 @@ function recordingClient(failSignals = false) {
 describe("A job's attempt runs its type's handler as an activity", function () {
   /** One per test: once cancelled, an environment's context stays cancelled. Logs only errors. */
   const environment = () =>
-    new MockActivityEnvironment({ workflowExecution: { workflowId: 'acme/job-1', runId: 'run-1' } }, { logger: new DefaultLogger('ERROR') });
+    new MockActivityEnvironment(
+      { workflowExecution: { workflowId: 'acme/job-1', runId: 'run-1' } },
+      { logger: new DefaultLogger('ERROR') },
+    );
 
   it('tells the workflow the attempt started, and returns the result with the last progress', async function () {
     const { client, signals } = recordingClient();
     const env = environment();
-    const outcome = await env.run(createActivities({ client, settings }).sleep!, { seconds: 0, message: 'hi' }, { jobId: 'job-1', attempt: 2 });
-    assert.deepEqual(outcome, { result: { sleptSeconds: 0, message: 'hi' }, progress: { percent: 100, message: 'slept 0 of 0 s' } });
-    assert.deepEqual(signals, [{ workflowId: 'acme/job-1', runId: 'run-1', name: attemptStartedSignal.name, arg: { attempt: 2 } }]);
+    const outcome = await env.run(
+      createActivities({ client, settings }).sleep!,
+      { seconds: 0, message: 'hi' },
+      { jobId: 'job-1', attempt: 2 },
+    );
+    assert.deepEqual(outcome, {
+      result: { sleptSeconds: 0, message: 'hi' },
+      progress: { percent: 100, message: 'slept 0 of 0 s' },
+    });
+    assert.deepEqual(signals, [
+      { workflowId: 'acme/job-1', runId: 'run-1', name: attemptStartedSignal.name, arg: { attempt: 2 } },
+    ]);
   });
 
   it('heartbeats at once, and with each progress report', async function () {
     const env = environment();
     const beats: HeartbeatDetails[] = [];
     env.on('heartbeat', (details: HeartbeatDetails) => beats.push(details));
-    await env.run(createActivities({ client: recordingClient().client, settings }).sleep!, { seconds: 0.1 }, { jobId: 'job-1', attempt: 1 });
+    await env.run(
+      createActivities({ client: recordingClient().client, settings }).sleep!,
+      { seconds: 0.1 },
+      { jobId: 'job-1', attempt: 1 },
+    );
     assert.deepEqual(beats[0], { progress: null }, 'the first heartbeat comes before any progress');
     assert.deepEqual(beats.at(-1), { progress: { percent: 100, message: 'slept 0 of 0.1 s' } });
   });
@@ -145,21 +172,29 @@ describe("A job's attempt runs its type's handler as an activity", function () {
   it('runs the attempt even when the started signal fails, handing the error over', async function () {
     const errors: unknown[] = [];
     const env = environment();
-    const activity = createActivities({ client: recordingClient(true).client, settings, onSignalError: (err) => errors.push(err) }).sleep!;
+    const activity = createActivities({
+      client: recordingClient(true).client,
+      settings,
+      onSignalError: (err) => errors.push(err),
+    }).sleep!;
     const outcome: AttemptOutcome = await env.run(activity, { seconds: 0 }, { jobId: 'job-1', attempt: 1 });
     assert.deepEqual(outcome.result, { sleptSeconds: 0, message: null });
     assert.match(String(errors[0]), /unreachable/);
   });
 
-  it('adds a parent job\'s children\'s results to its input after checking it, so a strict schema does not refuse them', async function () {
+  it("adds a parent job's children's results to its input after checking it, so a strict schema does not refuse them", async function () {
     const env = environment();
     const childResults = [{ jobId: 'child-1', status: 'succeeded' as const, result: 1, error: null }];
     const activity = createActivities({ client: recordingClient().client, settings }).sleep!;
-    const outcome: AttemptOutcome = await env.run(activity, { seconds: 0 }, { jobId: 'job-1', attempt: 1, childResults });
+    const outcome: AttemptOutcome = await env.run(
+      activity,
+      { seconds: 0 },
+      { jobId: 'job-1', attempt: 1, childResults },
+    );
     assert.deepEqual(outcome.result, { sleptSeconds: 0, message: null });
   });
 
-  it('refuses an input its type\'s schema refuses', async function () {
+  it("refuses an input its type's schema refuses", async function () {
     const env = environment();
     const activity = createActivities({ client: recordingClient().client, settings }).sleep!;
     await assert.rejects(env.run(activity, { seconds: -1 }, { jobId: 'job-1', attempt: 1 }), { name: 'ZodError' });
@@ -176,6 +211,9 @@ describe("A job's attempt runs its type's handler as an activity", function () {
   });
 
   it('has one activity per registered job type, named after it', function () {
-    assert.deepEqual(Object.keys(createActivities({ client: recordingClient().client, settings })).sort(), ['command', 'sleep']);
+    assert.deepEqual(Object.keys(createActivities({ client: recordingClient().client, settings })).sort(), [
+      'command',
+      'sleep',
+    ]);
   });
 });

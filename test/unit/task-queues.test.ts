@@ -15,7 +15,7 @@ describe("A job's attempts run on its priority's task queue, its workflow on one
     });
   }
 
-  it('every workflow on <prefix>-workflows, apart from every priority\'s queue', function () {
+  it("every workflow on <prefix>-workflows, apart from every priority's queue", function () {
     assert.equal(workflowTaskQueueFor('jobs'), 'jobs-workflows');
     const attemptQueues = (['high', 'normal', 'low'] as const).map((priority) => taskQueueFor('jobs', priority));
     assert.ok(!attemptQueues.includes(workflowTaskQueueFor('jobs')));

@@ -7,13 +7,22 @@ const objectKeys = new Set(['__proto__', 'constructor', 'prototype']);
 function refuseObjectKeys(value: unknown, ctx: z.core.ParsePayload<unknown>): unknown {
   if (value === null || typeof value !== 'object') return value;
   for (const name of Object.keys(value)) {
-    if (objectKeys.has(name)) ctx.issues.push({ code: 'custom', message: `env ${JSON.stringify(name)} is not a variable name`, path: [name], input: value });
+    if (objectKeys.has(name))
+      ctx.issues.push({
+        code: 'custom',
+        message: `env ${JSON.stringify(name)} is not a variable name`,
+        path: [name],
+        input: value,
+      });
   }
   return value;
 }
 
 /** An argument or environment value: the OS cannot pass a NUL byte, and spawn would throw at the attempt. */
-const ProcessString = z.string().max(32_768).regex(/^[^\0]*$/, 'must not contain a NUL character');
+const ProcessString = z
+  .string()
+  .max(32_768)
+  .regex(/^[^\0]*$/, 'must not contain a NUL character');
 
 export const CommandInput = z.strictObject({
   command: z.string().min(1).max(255),

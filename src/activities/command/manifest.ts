@@ -12,11 +12,52 @@ import type { CommandInput } from './input.js';
 const interpreterHook = new RegExp(
   '^(' +
     [
-      'LD_.*', 'BASH_ENV', 'BASH_FUNC_.*', 'BASHOPTS', 'SHELLOPTS', 'BASH_XTRACEFD', 'ENV', 'PS4', 'IFS', 'CDPATH', 'PATH', 'HOME',
-      'NODE_.*', 'NPM_CONFIG_.*', 'PYTHON.*', 'PIP_.*', 'PERL.*', 'RUBY.*', 'GEM_.*', 'BUNDLE_.*', 'PHP.*', 'LUA_.*',
-      'JAVA_TOOL_OPTIONS', '_JAVA_OPTIONS', 'JDK_JAVA_OPTIONS', 'CLASSPATH', 'GIT_.*', 'SSH_.*', 'OPENSSL_.*',
-      'GCONV_PATH', 'LOCPATH', 'NLSPATH', 'GLIBC_TUNABLES', 'MALLOC_.*', 'TZ.*', 'HOSTALIASES', 'RES_OPTIONS', 'LOCALDOMAIN',
-      'EDITOR', 'VISUAL', 'PAGER', 'LESS.*', 'XDG_.*', 'TMPDIR', '.*_PROXY', 'JOBS_.*',
+      'LD_.*',
+      'BASH_ENV',
+      'BASH_FUNC_.*',
+      'BASHOPTS',
+      'SHELLOPTS',
+      'BASH_XTRACEFD',
+      'ENV',
+      'PS4',
+      'IFS',
+      'CDPATH',
+      'PATH',
+      'HOME',
+      'NODE_.*',
+      'NPM_CONFIG_.*',
+      'PYTHON.*',
+      'PIP_.*',
+      'PERL.*',
+      'RUBY.*',
+      'GEM_.*',
+      'BUNDLE_.*',
+      'PHP.*',
+      'LUA_.*',
+      'JAVA_TOOL_OPTIONS',
+      '_JAVA_OPTIONS',
+      'JDK_JAVA_OPTIONS',
+      'CLASSPATH',
+      'GIT_.*',
+      'SSH_.*',
+      'OPENSSL_.*',
+      'GCONV_PATH',
+      'LOCPATH',
+      'NLSPATH',
+      'GLIBC_TUNABLES',
+      'MALLOC_.*',
+      'TZ.*',
+      'HOSTALIASES',
+      'RES_OPTIONS',
+      'LOCALDOMAIN',
+      'EDITOR',
+      'VISUAL',
+      'PAGER',
+      'LESS.*',
+      'XDG_.*',
+      'TMPDIR',
+      '.*_PROXY',
+      'JOBS_.*',
     ].join('|') +
     ')$',
   'i',
@@ -27,9 +68,12 @@ const CommandManifest = z.strictObject({
   description: z.string().max(1000).optional(),
   env: z
     .array(
-      z.string()
+      z
+        .string()
         .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'is not a variable name')
-        .refine((name) => !interpreterHook.test(name), { error: (issue) => `${JSON.stringify(issue.input)} lets a value run code in an interpreter or the loader` }),
+        .refine((name) => !interpreterHook.test(name), {
+          error: (issue) => `${JSON.stringify(issue.input)} lets a value run code in an interpreter or the loader`,
+        }),
     )
     .max(100)
     .default([]),
@@ -40,7 +84,10 @@ const CommandManifest = z.strictObject({
 type CommandManifest = z.infer<typeof CommandManifest>;
 
 /** The manifest beside the command's real path; none declares nothing. */
-export async function readManifest(path: string, command: string): Promise<{ manifest: CommandManifest } | { problem: string }> {
+export async function readManifest(
+  path: string,
+  command: string,
+): Promise<{ manifest: CommandManifest } | { problem: string }> {
   let text: string;
   try {
     text = await readFile(`${path}.json`, 'utf8');

@@ -32,7 +32,9 @@ export const maskedValueMinLength = 4;
  * a start of one at its very end: output, an error message and progress never carry a caller's env value.
  */
 export function masker(values: readonly string[]): (text: string, cut?: boolean) => string {
-  const secrets = [...new Set(values.filter((value) => value.length >= maskedValueMinLength))].sort((a, b) => b.length - a.length);
+  const secrets = [...new Set(values.filter((value) => value.length >= maskedValueMinLength))].sort(
+    (a, b) => b.length - a.length,
+  );
   return (text, cut = false) => {
     let masked = text;
     for (const secret of secrets) masked = masked.split(secret).join('***');
@@ -66,7 +68,8 @@ export function reportProgressLines(context: JobContext, mask: (text: string) =>
   return (chunk) => {
     let start = 0;
     for (let end = chunk.indexOf(newline); end !== -1; end = chunk.indexOf(newline, start)) {
-      if (!overlong && pendingBytes + end - start <= progressLineLimitBytes) report(Buffer.concat([...pending, chunk.subarray(start, end)]).toString('utf8'));
+      if (!overlong && pendingBytes + end - start <= progressLineLimitBytes)
+        report(Buffer.concat([...pending, chunk.subarray(start, end)]).toString('utf8'));
       pending = [];
       pendingBytes = 0;
       overlong = false;

@@ -3,7 +3,10 @@ import { access, realpath, stat } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 
 /** The command's real path when it is an executable file inside the commands directory, else a reason. */
-export async function resolveCommand(command: string, commandsDir: string): Promise<{ path: string } | { problem: string }> {
+export async function resolveCommand(
+  command: string,
+  commandsDir: string,
+): Promise<{ path: string } | { problem: string }> {
   const dir = await realpath(commandsDir).catch(() => undefined);
   if (!dir) return { problem: `the commands directory ${commandsDir} does not exist` };
   const path = await realpath(resolve(dir, command)).catch(() => undefined);
@@ -12,7 +15,12 @@ export async function resolveCommand(command: string, commandsDir: string): Prom
   if (path.endsWith('.json')) return { problem: `command "${command}" is a manifest, not a command` };
   // env(1) starts the command and would take a path holding `=` for a variable.
   if (path.includes('=')) return { problem: `command "${command}" has "=" in its path` };
-  const isExecutableFile = (await stat(path)).isFile() && (await access(path, constants.X_OK).then(() => true, () => false));
+  const isExecutableFile =
+    (await stat(path)).isFile() &&
+    (await access(path, constants.X_OK).then(
+      () => true,
+      () => false,
+    ));
   if (!isExecutableFile) return { problem: `command "${command}" is not an executable file` };
   return { path };
 }

@@ -5,7 +5,10 @@ import { UnrecoverableError } from '../job-type.js';
 import { CommandExitedError } from './exited-error.js';
 
 /** The environment every command gets, before the request's own `env`: nothing of the worker's leaks. */
-export const baseCommandEnv: Readonly<Record<string, string>> = { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' };
+export const baseCommandEnv: Readonly<Record<string, string>> = {
+  PATH: '/usr/local/bin:/usr/bin:/bin',
+  LANG: 'C.UTF-8',
+};
 /** RLIMIT_CPU's soft limit sends SIGXCPU (a clear cause); the hard one, this much later, SIGKILL. */
 const cpuKillAfterSeconds = 5;
 
@@ -108,7 +111,10 @@ const knownUsers = new Map<string, { uid: number; gid: number }>();
 async function lookUpUser(name: string): Promise<{ uid: number; gid: number }> {
   const known = knownUsers.get(name);
   if (known) return known;
-  const entry = await execFileAsync('getent', ['passwd', name]).then(({ stdout }) => stdout.split(':'), () => []);
+  const entry = await execFileAsync('getent', ['passwd', name]).then(
+    ({ stdout }) => stdout.split(':'),
+    () => [],
+  );
   const [uid, gid] = [Number(entry[2]), Number(entry[3])];
   if (!Number.isInteger(uid) || !Number.isInteger(gid) || entry.length < 4) {
     throw new UnrecoverableError(`JOBS_COMMAND_USER "${name}" is not a user on this machine`);
@@ -123,12 +129,29 @@ let namespacesUsable: Promise<boolean> | undefined;
 /** Why commands run without namespaces on this worker (shared /proc, network and /tmp, escapes from the process group), or undefined. */
 export async function commandIsolationProblem(): Promise<string | undefined> {
   if (process.platform !== 'linux') return 'commands are not confined off Linux';
-  if (process.getuid?.() !== 0) return 'the worker is not root: commands run as its user, without namespaces of their own (shared /proc, network and /tmp), and a process that leaves the group outlives its attempt';
-  namespacesUsable ??= execFileAsync('/usr/bin/unshare', ['--pid', '--fork', '--kill-child', '--mount-proc', '--net', '--', '/bin/sh', '-c', 'mount -t tmpfs -o size=1m tmpfs /tmp'], { env: baseCommandEnv, timeout: 10_000 })
-    .then(() => true, () => false);
+  if (process.getuid?.() !== 0)
+    return 'the worker is not root: commands run as its user, without namespaces of their own (shared /proc, network and /tmp), and a process that leaves the group outlives its attempt';
+  namespacesUsable ??= execFileAsync(
+    '/usr/bin/unshare',
+    [
+      '--pid',
+      '--fork',
+      '--kill-child',
+      '--mount-proc',
+      '--net',
+      '--',
+      '/bin/sh',
+      '-c',
+      'mount -t tmpfs -o size=1m tmpfs /tmp',
+    ],
+    { env: baseCommandEnv, timeout: 10_000 },
+  ).then(
+    () => true,
+    () => false,
+  );
   return (await namespacesUsable)
     ? undefined
-    : 'unshare cannot create namespaces here (no CAP_SYS_ADMIN?): commands share the worker\'s /proc, network and /tmp, and a process that leaves the group outlives its attempt';
+    : "unshare cannot create namespaces here (no CAP_SYS_ADMIN?): commands share the worker's /proc, network and /tmp, and a process that leaves the group outlives its attempt";
 }
 
 /** Uids of the range that an attempt of this process runs as now. */
@@ -171,7 +194,9 @@ export async function launcher(sandbox: CommandSandbox, commandPath: string): Pr
   const isRoot = process.getuid?.() === 0;
   const namespaces = isRoot && (await commandIsolationProblem()) === undefined;
   const uid = isRoot && sandbox.uids ? takeUid(sandbox.uids) : undefined;
-  const release = (): void => { if (uid !== undefined) uidsInUse.delete(uid); };
+  const release = (): void => {
+    if (uid !== undefined) uidsInUse.delete(uid);
+  };
   try {
     const user = uid !== undefined ? { uid, gid: uid } : isRoot ? await lookUpUser(sandbox.user) : undefined;
     const limits = [
@@ -192,13 +217,35 @@ export async function launcher(sandbox: CommandSandbox, commandPath: string): Pr
     return {
       programs: [
         ...limits,
-        '/usr/bin/setpriv', '--pdeathsig=KILL', '--',
-        '/bin/sh', '-c', guardScript, 'command-guard', String(process.pid),
-        '/usr/bin/unshare', '--pid', '--fork', '--kill-child', '--mount-proc', ...(sandbox.network === 'none' ? ['--net'] : []), '--',
-        '/bin/sh', '-c', mountScript, 'command-mounts', String(sandbox.tmpBytes), tmpFolderHolding(commandPath),
+        '/usr/bin/setpriv',
+        '--pdeathsig=KILL',
+        '--',
+        '/bin/sh',
+        '-c',
+        guardScript,
+        'command-guard',
+        String(process.pid),
+        '/usr/bin/unshare',
+        '--pid',
+        '--fork',
+        '--kill-child',
+        '--mount-proc',
+        ...(sandbox.network === 'none' ? ['--net'] : []),
+        '--',
+        '/bin/sh',
+        '-c',
+        mountScript,
+        'command-mounts',
+        String(sandbox.tmpBytes),
+        tmpFolderHolding(commandPath),
         // The privilege drop clears the death signal --kill-child armed: armed again, after it.
-        ...drop, '--pdeathsig=KILL', '--',
-        '/bin/sh', '-c', namespaceInitScript, 'command-init',
+        ...drop,
+        '--pdeathsig=KILL',
+        '--',
+        '/bin/sh',
+        '-c',
+        namespaceInitScript,
+        'command-init',
       ],
       release,
     };

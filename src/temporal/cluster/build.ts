@@ -45,9 +45,17 @@ function go(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<string
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
     child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    child.once('error', (err) => reject(new ClusterBuildFailedError(`cannot run go (${err.message}); install Go ≥ 1.21 (it fetches ${temporalServerModule.goToolchain} itself)`)));
+    child.once('error', (err) =>
+      reject(
+        new ClusterBuildFailedError(
+          `cannot run go (${err.message}); install Go ≥ 1.21 (it fetches ${temporalServerModule.goToolchain} itself)`,
+        ),
+      ),
+    );
     child.once('exit', (code) =>
-      code === 0 ? resolve(stdout) : reject(new ClusterBuildFailedError(`go ${args.join(' ')} exited ${code}:\n${stderr.slice(-4000)}`)),
+      code === 0
+        ? resolve(stdout)
+        : reject(new ClusterBuildFailedError(`go ${args.join(' ')} exited ${code}:\n${stderr.slice(-4000)}`)),
     );
   });
 }
@@ -58,15 +66,29 @@ function go(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<string
  * so an interrupted build never looks finished.
  */
 export async function buildClusterBinaries(log: (line: string) => void = console.log): Promise<ClusterBinaries> {
-  if (await stat(readyMarker).then(() => true, () => false)) return binariesIn(cacheDir);
+  if (
+    await stat(readyMarker).then(
+      () => true,
+      () => false,
+    )
+  )
+    return binariesIn(cacheDir);
 
   const scratch = `${cacheDir}.building-${process.pid}`;
   await rm(scratch, { recursive: true, force: true });
   await mkdir(join(scratch, 'bin'), { recursive: true });
   const { path, version, goToolchain } = temporalServerModule;
-  const env = { ...process.env, GOTOOLCHAIN: goToolchain, GOFLAGS: '-mod=mod', GOBIN: join(scratch, 'bin'), CGO_ENABLED: '0' };
+  const env = {
+    ...process.env,
+    GOTOOLCHAIN: goToolchain,
+    GOFLAGS: '-mod=mod',
+    GOBIN: join(scratch, 'bin'),
+    CGO_ENABLED: '0',
+  };
   try {
-    log(`building temporal-server and temporal-sql-tool from ${path}@${version} with ${goToolchain} (once; a few minutes)…`);
+    log(
+      `building temporal-server and temporal-sql-tool from ${path}@${version} with ${goToolchain} (once; a few minutes)…`,
+    );
     // One `go install` for both: they share most packages, so the second costs little.
     await go(['install', `${path}/cmd/server@${version}`, `${path}/cmd/tools/sql@${version}`], env, scratch);
     await writeFile(join(scratch, '.ready'), `${path}@${version}\n`);

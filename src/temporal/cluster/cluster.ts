@@ -57,13 +57,25 @@ export class LocalCluster {
     const dynamicConfigFile = join(dir, 'dynamicconfig.yaml');
     await writeFile(dynamicConfigFile, dynamicConfigYaml());
 
-    const postgres = await LocalPostgres.start({ dataDir: join(dir, 'postgres'), port: ports.postgres, logFile: join(dir, 'logs', 'postgres.log'), log });
+    const postgres = await LocalPostgres.start({
+      dataDir: join(dir, 'postgres'),
+      port: ports.postgres,
+      logFile: join(dir, 'logs', 'postgres.log'),
+      log,
+    });
     const services = [
       { name: 'frontend', service: 'frontend' as const, ports: ports.frontend },
-      ...ports.history.map((historyPorts, i) => ({ name: i === 0 ? 'history' : `history-${i + 1}`, service: 'history' as const, ports: historyPorts })),
+      ...ports.history.map((historyPorts, i) => ({
+        name: i === 0 ? 'history' : `history-${i + 1}`,
+        service: 'history' as const,
+        ports: historyPorts,
+      })),
       { name: 'matching', service: 'matching' as const, ports: ports.matching },
       { name: 'worker', service: 'worker' as const, ports: ports.worker },
-    ].map((spec) => new ServiceProcess({ ...spec, serverBinary: binaries.server, clusterPorts: ports, dir, dynamicConfigFile }));
+    ].map(
+      (spec) =>
+        new ServiceProcess({ ...spec, serverBinary: binaries.server, clusterPorts: ports, dir, dynamicConfigFile }),
+    );
     let connection: Connection | undefined;
     const stopStarted = async (): Promise<void> => {
       await Promise.all(services.map((service) => service.stop('SIGKILL')));
@@ -129,20 +141,29 @@ async function waitUntilServing(connection: Connection, namespace: string, timeo
     try {
       await Promise.all(
         Array.from({ length: 16 }, () =>
-          connection.workflowService.describeWorkflowExecution({ namespace, execution: { workflowId: `readiness-probe-${randomUUID()}` } }).then(
-            () => undefined,
-            (err: unknown) => {
-              if (!(isGrpcServiceError(err) && err.code === grpcNotFound)) throw err;
-            },
-          ),
+          connection.workflowService
+            .describeWorkflowExecution({ namespace, execution: { workflowId: `readiness-probe-${randomUUID()}` } })
+            .then(
+              () => undefined,
+              (err: unknown) => {
+                if (!(isGrpcServiceError(err) && err.code === grpcNotFound)) throw err;
+              },
+            ),
         ),
       );
-      await connection.workflowService.describeTaskQueue({ namespace, taskQueue: { name: 'readiness-probe', kind: 1 }, taskQueueType: 1 });
+      await connection.workflowService.describeTaskQueue({
+        namespace,
+        taskQueue: { name: 'readiness-probe', kind: 1 },
+        taskQueueType: 1,
+      });
       return;
     } catch (err) {
       lastError = err;
       await delay(250);
     }
   }
-  throw new ClusterNotReadyError(`the cluster did not serve within ${timeoutMs / 1000} s: ${(lastError as Error | undefined)?.message}`, { cause: lastError });
+  throw new ClusterNotReadyError(
+    `the cluster did not serve within ${timeoutMs / 1000} s: ${(lastError as Error | undefined)?.message}`,
+    { cause: lastError },
+  );
 }

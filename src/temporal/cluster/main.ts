@@ -12,15 +12,25 @@ import { defaultClusterPorts } from './services.js';
 const clusterDir = join(projectRoot, '.data', 'cluster');
 
 async function run(): Promise<void> {
-  const { values: flags } = parseArgs({ options: { reset: { type: 'boolean', default: false }, 'build-only': { type: 'boolean', default: false } } });
+  const { values: flags } = parseArgs({
+    options: { reset: { type: 'boolean', default: false }, 'build-only': { type: 'boolean', default: false } },
+  });
   const config = loadConfig();
   const binaries = await buildClusterBinaries();
   if (flags['build-only']) {
-    console.log(`temporal-server ${temporalServerModule.version}: ${binaries.server}\ntemporal-sql-tool: ${binaries.sqlTool}`);
+    console.log(
+      `temporal-server ${temporalServerModule.version}: ${binaries.server}\ntemporal-sql-tool: ${binaries.sqlTool}`,
+    );
     return;
   }
 
-  const cluster = await LocalCluster.start({ dir: clusterDir, binaries, ports: defaultClusterPorts, namespace: config.TEMPORAL_NAMESPACE, reset: flags.reset });
+  const cluster = await LocalCluster.start({
+    dir: clusterDir,
+    binaries,
+    ports: defaultClusterPorts,
+    namespace: config.TEMPORAL_NAMESPACE,
+    reset: flags.reset,
+  });
   let stopping = false;
   const stop = async (exitCode: number): Promise<void> => {
     if (stopping) return;
@@ -33,12 +43,15 @@ async function run(): Promise<void> {
   for (const service of cluster.services) {
     void service.whenExited().then(async () => {
       if (stopping) return;
-      console.error(`${service.name} exited on its own; stopping the cluster. Its log, ${service.logFile}, ends with:\n${await service.recentLog()}`);
+      console.error(
+        `${service.name} exited on its own; stopping the cluster. Its log, ${service.logFile}, ends with:\n${await service.recentLog()}`,
+      );
       await stop(1);
     });
   }
 
-  const row = (name: string, address: string, pid: number | undefined): string => `  ${name.padEnd(9)} ${address.padEnd(16)} pid ${pid}`;
+  const row = (name: string, address: string, pid: number | undefined): string =>
+    `  ${name.padEnd(9)} ${address.padEnd(16)} pid ${pid}`;
   console.log(
     [
       '',

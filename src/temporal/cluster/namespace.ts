@@ -23,7 +23,10 @@ async function ensureNamespace(connection: Connection, namespace: string): Promi
   try {
     const { config } = await connection.workflowService.describeNamespace({ namespace });
     if (tsToMs(config?.workflowExecutionRetentionTtl) !== namespaceRetentionSeconds * 1000) {
-      await connection.workflowService.updateNamespace({ namespace, config: { workflowExecutionRetentionTtl: retention } });
+      await connection.workflowService.updateNamespace({
+        namespace,
+        config: { workflowExecutionRetentionTtl: retention },
+      });
     }
   } catch (err) {
     if (!isCode(err, grpcNotFound)) throw err;
@@ -41,9 +44,13 @@ async function ensureSearchAttributes(connection: Connection, namespace: string)
   for (const [name, type] of Object.entries(jobSearchAttributeTypes())) {
     const existing = customAttributes?.[name];
     if (existing === undefined || existing === null) missing[name] = type;
-    else if (existing !== type) throw new SearchAttributeTypeMismatchError(`search attribute ${name} exists in ${namespace} with type ${existing}, not ${type}`);
+    else if (existing !== type)
+      throw new SearchAttributeTypeMismatchError(
+        `search attribute ${name} exists in ${namespace} with type ${existing}, not ${type}`,
+      );
   }
-  if (Object.keys(missing).length > 0) await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
+  if (Object.keys(missing).length > 0)
+    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
 }
 
 /**
@@ -51,7 +58,11 @@ async function ensureSearchAttributes(connection: Connection, namespace: string)
  * what differs, so it is safe on every start. Retries while the server is still coming up: a namespace
  * just registered is unknown to the frontend's cache for a few seconds.
  */
-export async function registerJobNamespace(connection: Connection, namespace: string, timeoutMs = 60_000): Promise<void> {
+export async function registerJobNamespace(
+  connection: Connection,
+  namespace: string,
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -61,7 +72,10 @@ export async function registerJobNamespace(connection: Connection, namespace: st
     } catch (err) {
       if (err instanceof SearchAttributeTypeMismatchError) throw err;
       if (Date.now() > deadline) {
-        throw new NamespaceRegistrationTimedOutError(`namespace ${namespace} was not registered within ${timeoutMs / 1000} s: ${(err as Error).message}`, { cause: err });
+        throw new NamespaceRegistrationTimedOutError(
+          `namespace ${namespace} was not registered within ${timeoutMs / 1000} s: ${(err as Error).message}`,
+          { cause: err },
+        );
       }
       await delay(500);
     }

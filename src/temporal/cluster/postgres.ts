@@ -29,7 +29,13 @@ async function installedBinDir(): Promise<string | undefined> {
   const sorted = versions.filter((name) => /^\d+$/.test(name)).sort((a, b) => Number(b) - Number(a));
   for (const version of sorted) {
     const bin = join(debianPostgresRoot, version, 'bin');
-    if (await stat(join(bin, 'postgres')).then(() => true, () => false)) return bin;
+    if (
+      await stat(join(bin, 'postgres')).then(
+        () => true,
+        () => false,
+      )
+    )
+      return bin;
   }
   return undefined;
 }
@@ -39,18 +45,24 @@ async function postgresBinDir(log: (line: string) => void): Promise<string> {
   const found = await installedBinDir();
   if (found) return found;
   if (process.getuid?.() !== 0) {
-    throw new PostgresStartFailedError('PostgreSQL is not installed; run `sudo apt-get install -y postgresql` and try again');
+    throw new PostgresStartFailedError(
+      'PostgreSQL is not installed; run `sudo apt-get install -y postgresql` and try again',
+    );
   }
   log('installing PostgreSQL (apt-get install postgresql)…');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = (): Promise<unknown> => run('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], { env, maxBuffer: 64 * 1024 * 1024 });
+  const install = (): Promise<unknown> =>
+    run('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], { env, maxBuffer: 64 * 1024 * 1024 });
   // A fresh machine has no package lists yet: update only when the first try needs it.
   await install().catch(async () => {
     await run('apt-get', ['update'], { env, maxBuffer: 64 * 1024 * 1024 });
     await install();
   });
   const installed = await installedBinDir();
-  if (!installed) throw new PostgresStartFailedError(`apt-get installed postgresql but no server binary is under ${debianPostgresRoot}`);
+  if (!installed)
+    throw new PostgresStartFailedError(
+      `apt-get installed postgresql but no server binary is under ${debianPostgresRoot}`,
+    );
   return installed;
 }
 
@@ -59,7 +71,8 @@ async function serverIdentity(): Promise<{ uid: number; gid: number } | undefine
   if (process.getuid?.() !== 0) return undefined;
   const line = (await readFile('/etc/passwd', 'utf8')).split('\n').find((entry) => entry.startsWith('postgres:'));
   const [, , uid, gid] = line?.split(':') ?? [];
-  if (uid === undefined || gid === undefined) throw new PostgresStartFailedError('running as root, but there is no `postgres` user to run PostgreSQL as');
+  if (uid === undefined || gid === undefined)
+    throw new PostgresStartFailedError('running as root, but there is no `postgres` user to run PostgreSQL as');
   return { uid: Number(uid), gid: Number(gid) };
 }
 
@@ -83,19 +96,26 @@ export class LocalPostgres {
   static async start(options: PostgresOptions): Promise<LocalPostgres> {
     const log = options.log ?? console.log;
     // Else the readiness check would take another server on the port for this one.
-    if (!(await isPortFree(options.port))) throw new PostgresStartFailedError(`port ${options.port} is already in use (is another cluster running?)`);
+    if (!(await isPortFree(options.port)))
+      throw new PostgresStartFailedError(`port ${options.port} is already in use (is another cluster running?)`);
     const bin = await postgresBinDir(log);
     const identity = await serverIdentity();
     const asServer = identity ? { uid: identity.uid, gid: identity.gid } : {};
-    const created = !(await stat(join(options.dataDir, 'PG_VERSION')).then(() => true, () => false));
+    const created = !(await stat(join(options.dataDir, 'PG_VERSION')).then(
+      () => true,
+      () => false,
+    ));
     if (created) {
       await mkdir(options.dataDir, { recursive: true });
       if (identity) await chown(options.dataDir, identity.uid, identity.gid);
       await chmod(options.dataDir, 0o700);
-      await run(join(bin, 'initdb'), ['-D', options.dataDir, '-U', postgresRole.user, '--auth=trust', '--encoding=UTF8', '--no-locale'], asServer)
-        .catch((err: Error & { stderr?: string }) => {
-          throw new PostgresStartFailedError(`initdb failed: ${err.stderr ?? err.message}`);
-        });
+      await run(
+        join(bin, 'initdb'),
+        ['-D', options.dataDir, '-U', postgresRole.user, '--auth=trust', '--encoding=UTF8', '--no-locale'],
+        asServer,
+      ).catch((err: Error & { stderr?: string }) => {
+        throw new PostgresStartFailedError(`initdb failed: ${err.stderr ?? err.message}`);
+      });
       await appendFile(join(options.dataDir, 'postgresql.conf'), `\n${serverSettings.join('\n')}\n`);
     }
     const logFile = await open(options.logFile, 'a');
@@ -118,11 +138,17 @@ export class LocalPostgres {
     for (;;) {
       if (this.child.exitCode !== null || this.child.signalCode !== null) {
         const tail = (await readFile(logFile, 'utf8').catch(() => '')).split('\n').slice(-8).join('\n');
-        throw new PostgresStartFailedError(`PostgreSQL exited at start (is another one running on the same data directory?):\n${tail}`);
+        throw new PostgresStartFailedError(
+          `PostgreSQL exited at start (is another one running on the same data directory?):\n${tail}`,
+        );
       }
-      const ready = await run(pgIsReady, ['-q', '-h', '127.0.0.1', '-p', String(this.port)]).then(() => true, () => false);
+      const ready = await run(pgIsReady, ['-q', '-h', '127.0.0.1', '-p', String(this.port)]).then(
+        () => true,
+        () => false,
+      );
       if (ready) return;
-      if (Date.now() > deadline) throw new PostgresStartFailedError(`PostgreSQL did not accept connections on port ${this.port} within 30 s`);
+      if (Date.now() > deadline)
+        throw new PostgresStartFailedError(`PostgreSQL did not accept connections on port ${this.port} within 30 s`);
       await delay(200);
     }
   }

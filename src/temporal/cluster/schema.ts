@@ -21,10 +21,29 @@ export class SchemaSetupFailedError extends Error {
  */
 export async function setUpSchemas(sqlTool: string, server: { host: string; port: number }): Promise<void> {
   for (const database of databases) {
-    const connection = ['--ep', server.host, '-p', String(server.port), '-u', postgresRole.user, '--pw', postgresRole.password, '--pl', 'postgres12', '--db', database.name];
-    for (const step of [['create-database'], ['setup-schema', '-v', '0.0'], ['update-schema', '--schema-name', database.schema]]) {
+    const connection = [
+      '--ep',
+      server.host,
+      '-p',
+      String(server.port),
+      '-u',
+      postgresRole.user,
+      '--pw',
+      postgresRole.password,
+      '--pl',
+      'postgres12',
+      '--db',
+      database.name,
+    ];
+    for (const step of [
+      ['create-database'],
+      ['setup-schema', '-v', '0.0'],
+      ['update-schema', '--schema-name', database.schema],
+    ]) {
       await run(sqlTool, [...connection, ...step]).catch((err: Error & { stdout?: string; stderr?: string }) => {
-        throw new SchemaSetupFailedError(`temporal-sql-tool ${step[0]} on ${database.name} failed:\n${err.stderr || err.stdout || err.message}`);
+        throw new SchemaSetupFailedError(
+          `temporal-sql-tool ${step[0]} on ${database.name} failed:\n${err.stderr || err.stdout || err.message}`,
+        );
       });
     }
   }

@@ -66,7 +66,11 @@ export async function pickClusterPorts(historyProcesses: number): Promise<Cluste
  * (a second history process). No archival, metrics or pprof listeners: they would collide between
  * processes on one machine.
  */
-function serverConfigYaml(ports: ClusterPorts, own: { service: ServiceName; ports: ServicePorts }, dynamicConfigFile: string): string {
+function serverConfigYaml(
+  ports: ClusterPorts,
+  own: { service: ServiceName; ports: ServicePorts },
+  dynamicConfigFile: string,
+): string {
   const rpc = (service: ServiceName, p: ServicePorts & { http?: number }): string => {
     const mine = service === own.service ? own.ports : p;
     return [
@@ -144,7 +148,10 @@ const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 function portAnswers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 }
@@ -200,21 +207,34 @@ export class ServiceProcess {
     const { serverBinary, clusterPorts, service, ports, dynamicConfigFile } = this.options;
     // Else the readiness check below would take another server on the port (a dev server on 7233) for this one.
     for (const port of [ports.grpc, ports.membership]) {
-      if (!(await isPortFree(port))) throw new ServiceStartFailedError(`${this.name}: port ${port} is already in use (is \`npm start\` or another cluster running?)`);
+      if (!(await isPortFree(port)))
+        throw new ServiceStartFailedError(
+          `${this.name}: port ${port} is already in use (is \`npm start\` or another cluster running?)`,
+        );
     }
     await writeFile(this.configFile, serverConfigYaml(clusterPorts, { service, ports }, dynamicConfigFile));
     const log = await open(this.logFile, 'a');
-    const child = spawn(serverBinary, ['--config-file', this.configFile, '--allow-no-auth', 'start', '--service', service], {
-      cwd: this.options.dir,
-      stdio: ['ignore', log.fd, log.fd],
-    });
+    const child = spawn(
+      serverBinary,
+      ['--config-file', this.configFile, '--allow-no-auth', 'start', '--service', service],
+      {
+        cwd: this.options.dir,
+        stdio: ['ignore', log.fd, log.fd],
+      },
+    );
     await log.close();
     this.child = child;
     this.exited = once(child, 'exit').then(() => undefined);
     const deadline = Date.now() + 60_000;
     while (!(await portAnswers(ports.grpc))) {
-      if (!this.isRunning) throw new ServiceStartFailedError(`${this.name} exited at start (${child.exitCode ?? child.signalCode}):\n${await this.recentLog()}`);
-      if (Date.now() > deadline) throw new ServiceStartFailedError(`${this.name} did not open port ${ports.grpc} within 60 s:\n${await this.recentLog()}`);
+      if (!this.isRunning)
+        throw new ServiceStartFailedError(
+          `${this.name} exited at start (${child.exitCode ?? child.signalCode}):\n${await this.recentLog()}`,
+        );
+      if (Date.now() > deadline)
+        throw new ServiceStartFailedError(
+          `${this.name} did not open port ${ports.grpc} within 60 s:\n${await this.recentLog()}`,
+        );
       await delay(100);
     }
   }

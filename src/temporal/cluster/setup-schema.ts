@@ -11,7 +11,10 @@ const Env = z.object({
 
 async function run(): Promise<void> {
   const parsed = Env.safeParse(process.env);
-  if (!parsed.success) throw new Error(`invalid configuration: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(
+      `invalid configuration: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+    );
   const env = parsed.data;
   await setUpSchemas(env.TEMPORAL_SQL_TOOL, { host: env.POSTGRES_HOST, port: env.POSTGRES_PORT });
   console.log(`Temporal schemas are up to date on ${env.POSTGRES_HOST}:${env.POSTGRES_PORT}`);
