@@ -1,0 +1,90 @@
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { z } from 'zod';
+import {
+  DeclareWorker,
+  workerNotDeclaredErrorType,
+  WorkerRef,
+  type RegistryInput,
+} from '../contract/job-type-declaration.js';
+import { canRenew, declareWorker, emptyRegistry, leave, pruneExpired, renewLease } from './job-type-registry-state.js';
+import {
+  declareWorkerUpdate,
+  leaveUpdate,
+  registryStateQuery,
+  renewLeaseUpdate,
+} from './job-type-registry-messages.js';
+
+/** Past this many events the registry continues as new: its state is small, its history of renewals is not. */
+const defaultHistoryLimit = 2000;
+/** Expired leases are dropped at every message; this sweep keeps the state small when none comes. */
+const sweepIntervalMs = 5 * 60 * 1000;
+
+/** Rejects a malformed message in its validator, so it leaves nothing in the history. */
+function parsed<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw ApplicationFailure.nonRetryable(z.prettifyError(result.error), 'InvalidWorkerMessage');
+  return result.data;
+}
+
+/**
+ * The job types of one task queue prefix and the worker processes that serve them (docs/worker-protocol.md). One
+ * long-lived run per prefix, started by the first worker's Update-With-Start; handlers are synchronous, so the
+ * state changes atomically per message. Never completes: it continues as new, carrying its state.
+ */
+export async function jobTypeRegistryWorkflow(input: RegistryInput): Promise<void> {
+  let state = input.state ?? emptyRegistry();
+  const historyLimit = input.historyLimit ?? defaultHistoryLimit;
+
+  setHandler(registryStateQuery, () => state);
+  setHandler(
+    declareWorkerUpdate,
+    (declaration) => {
+      const next = declareWorker(state, declaration, Date.now());
+      state = next.state;
+      return next.result;
+    },
+    { validator: (declaration) => void parsed(DeclareWorker, declaration) },
+  );
+  setHandler(
+    renewLeaseUpdate,
+    ({ workerId }) => {
+      const next = renewLease(state, workerId, Date.now());
+      state = next.state;
+      return next.result;
+    },
+    {
+      validator: (ref) => {
+        const { workerId } = parsed(WorkerRef, ref);
+        if (!canRenew(state, workerId, Date.now()))
+          throw ApplicationFailure.nonRetryable(
+            `worker ${workerId} is not declared (or its lease ran out)`,
+            workerNotDeclaredErrorType,
+          );
+      },
+    },
+  );
+  setHandler(
+    leaveUpdate,
+    ({ workerId }) => {
+      state = leave(state, workerId, Date.now());
+      return null;
+    },
+    { validator: (ref) => void parsed(WorkerRef, ref) },
+  );
+
+  const continueAsNewDue = (): boolean =>
+    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyLimit;
+  while (!(await condition(continueAsNewDue, sweepIntervalMs))) state = pruneExpired(state, Date.now());
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof jobTypeRegistryWorkflow>({
+    state: pruneExpired(state, Date.now()),
+    ...(input.historyLimit !== undefined ? { historyLimit: input.historyLimit } : {}),
+  });
+}

@@ -1,0 +1,207 @@
+// The job type registry workflow on the dev server: what handler workers declare, how long they count as live, and
+// what a rolling upgrade's two declarations of one type look like to the API.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
+import {
+  registryTaskQueue,
+  registryWorkflowId,
+  workerNotDeclaredErrorType,
+  workerProtocolVersion,
+  type DeclareWorker,
+  type JobTypeDeclaration,
+  type RegistryInput,
+} from '../src/contract/job-type-declaration.js';
+import { startDevServer } from '../dev/temporal/dev-server.js';
+import type { jobTypeRegistryWorkflow } from '../src/workflows/job-type-registry.js';
+import {
+  declareWorkerUpdate,
+  leaveUpdate,
+  registryStateQuery,
+  renewLeaseUpdate,
+} from '../src/workflows/job-type-registry-messages.js';
+import { jobTypeViews } from '../src/workflows/job-type-registry-state.js';
+
+const primesV1: JobTypeDeclaration = {
+  name: 'primes',
+  description: 'Counts the primes below a bound.',
+  inputSchema: { type: 'object', properties: { below: { type: 'integer' } }, required: ['below'] },
+  resultSchema: null,
+  defaults: {
+    timeoutSeconds: 600,
+    heartbeatTimeoutSeconds: 10,
+    retry: { maxAttempts: 3, initialIntervalSeconds: 1, backoffCoefficient: 2, maximumIntervalSeconds: 60 },
+  },
+};
+const primesV2: JobTypeDeclaration = {
+  ...primesV1,
+  inputSchema: { ...primesV1.inputSchema, properties: { below: { type: 'integer' }, above: { type: 'integer' } } },
+};
+
+describe('The job type registry keeps what live handler workers declare', function () {
+  let env: TestWorkflowEnvironment;
+  let bundle: WorkflowBundle;
+  let client: Client;
+  let worker: Worker;
+  let running: Promise<void>;
+  let prefix: string;
+
+  before(async function () {
+    env = await startDevServer();
+    client = env.client;
+    bundle = await bundleWorkflowCode({
+      workflowsPath: fileURLToPath(new URL('../src/workflows/job-type-registry.ts', import.meta.url)),
+      logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
+    });
+  });
+  after(async function () {
+    await env?.teardown();
+  });
+
+  // Each test has its own prefix, so its own registry, served by its own worker.
+  beforeEach(async function () {
+    prefix = `registry-${randomUUID().slice(0, 8)}`;
+    worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: registryTaskQueue(prefix),
+      workflowBundle: bundle,
+    });
+    running = worker.run();
+  });
+  afterEach(async function () {
+    worker.shutdown();
+    await running;
+  });
+
+  function declaration(workerId: string, jobTypes: JobTypeDeclaration[], more: Partial<DeclareWorker> = {}) {
+    return {
+      protocolVersion: workerProtocolVersion,
+      workerId,
+      identity: `test ${workerId}`,
+      jobTypes,
+      queues: { high: 2, normal: 4 },
+      leaseSeconds: 30,
+      ...more,
+    } satisfies DeclareWorker;
+  }
+
+  function declare(message: DeclareWorker, input: RegistryInput = { state: null }) {
+    return client.workflow.executeUpdateWithStart(declareWorkerUpdate, {
+      args: [message],
+      startWorkflowOperation: new WithStartWorkflowOperation<typeof jobTypeRegistryWorkflow>(
+        'jobTypeRegistryWorkflow',
+        {
+          workflowId: registryWorkflowId(prefix),
+          taskQueue: registryTaskQueue(prefix),
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          args: [input],
+        },
+      ),
+    });
+  }
+
+  const registry = () => client.workflow.getHandle(registryWorkflowId(prefix));
+  const views = async () => jobTypeViews(await registry().query(registryStateQuery), Date.now());
+
+  it('a first declaration starts the registry; the type shows with its live workers per priority', async function () {
+    const result = await declare(declaration('a', [primesV1]));
+    assert.deepEqual(result.differing, []);
+    const [primes, ...others] = await views();
+    assert.deepEqual(others, []);
+    assert.deepEqual(primes?.declaration, primesV1);
+    assert.deepEqual(primes?.workers, { high: 1, normal: 1, low: 0 });
+    assert.equal(primes?.liveVariants, 1);
+  });
+
+  it('the same declaration again, by the same worker or another, is one variant with more workers', async function () {
+    await declare(declaration('a', [primesV1]));
+    await declare(declaration('a', [primesV1]));
+    await declare(declaration('b', [primesV1], { queues: { low: 1 } }));
+    const state = await registry().query(registryStateQuery);
+    assert.equal(state.types['primes']?.length, 1);
+    assert.deepEqual((await views())[0]?.workers, { high: 1, normal: 1, low: 1 });
+  });
+
+  it('a rolling upgrade: the newer declaration is in force while both are live, the older one again once the newer workers leave', async function () {
+    await declare(declaration('old', [primesV1]));
+    const upgraded = await declare(declaration('new', [primesV2]));
+    assert.deepEqual(upgraded.differing, [{ name: 'primes', otherWorkers: 1 }]);
+    let [primes] = await views();
+    assert.deepEqual(primes?.declaration, primesV2);
+    assert.equal(primes?.liveVariants, 2);
+    assert.deepEqual(primes?.workers, { high: 2, normal: 2, low: 0 });
+
+    // A canary rolled back: its workers leave, and the declaration the old workers serve is in force again.
+    await registry().executeUpdate(leaveUpdate, { args: [{ workerId: 'new' }] });
+    [primes] = await views();
+    assert.deepEqual(primes?.declaration, primesV1);
+    assert.equal(primes?.liveVariants, 1);
+
+    // Upgrade finished: the old workers are gone, the new ones alone stay, and the old variant is dropped.
+    await declare(declaration('new-2', [primesV2]));
+    await registry().executeUpdate(leaveUpdate, { args: [{ workerId: 'old' }] });
+    const state = await registry().query(registryStateQuery);
+    assert.deepEqual(
+      state.types['primes']?.map((variant) => variant.declaration),
+      [primesV2],
+    );
+  });
+
+  it('a worker that stops renewing stops counting when its lease runs out, and must declare again', async function () {
+    await declare(declaration('kept', [primesV1], { leaseSeconds: 2 }));
+    await declare(declaration('killed', [primesV1], { leaseSeconds: 2, queues: { low: 1 } }));
+    for (let renewals = 0; renewals < 4; renewals++) {
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      await registry().executeUpdate(renewLeaseUpdate, { args: [{ workerId: 'kept' }] });
+    }
+    const [primes] = await views();
+    assert.deepEqual(primes?.workers, { high: 1, normal: 1, low: 0 }, 'the killed worker no longer counts');
+
+    const refused = await registry()
+      .executeUpdate(renewLeaseUpdate, { args: [{ workerId: 'killed' }] })
+      .catch((err: unknown) => err);
+    assert.ok(refused instanceof WorkflowUpdateFailedError, `refused: ${String(refused)}`);
+    assert.ok(refused.cause instanceof ApplicationFailure);
+    assert.equal(refused.cause.type, workerNotDeclaredErrorType);
+
+    // Once every worker is gone the type is still known, with no workers: its jobs wait queued.
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const [alone] = await views();
+    assert.deepEqual(alone?.declaration, primesV1);
+    assert.deepEqual(alone?.workers, { high: 0, normal: 0, low: 0 });
+  });
+
+  it('a malformed declaration is rejected and leaves the registry as it was', async function () {
+    await declare(declaration('a', [primesV1]));
+    const bad = { ...declaration('b', [{ ...primesV1, name: 'Not A Name' }]) };
+    const refused = await declare(bad).catch((err: unknown) => err);
+    assert.ok(refused instanceof WorkflowUpdateFailedError, `refused: ${String(refused)}`);
+    assert.match((refused.cause as Error).message, /name/);
+    const state = await registry().query(registryStateQuery);
+    assert.deepEqual(Object.keys(state.workers), ['a']);
+  });
+
+  it('continues as new past its history limit, carrying every type and lease', async function () {
+    await declare(declaration('a', [primesV1]), { state: null, historyLimit: 20 });
+    await declare(declaration('b', [primesV2]), { state: null, historyLimit: 20 });
+    const firstRun = (await registry().describe()).runId;
+    for (let renewals = 0; renewals < 8; renewals++)
+      await registry().executeUpdate(renewLeaseUpdate, { args: [{ workerId: 'a' }] });
+    // The continued run answers the next message; it keeps the limit it was started with.
+    await registry().executeUpdate(renewLeaseUpdate, { args: [{ workerId: 'b' }] });
+    const description = await registry().describe();
+    assert.notEqual(description.runId, firstRun, 'a new run');
+    const state = await registry().query(registryStateQuery);
+    assert.deepEqual(Object.keys(state.workers).sort(), ['a', 'b']);
+    assert.deepEqual(
+      state.types['primes']?.map((variant) => variant.revision),
+      [1, 2],
+    );
+    const [primes] = jobTypeViews(state, Date.now());
+    assert.deepEqual(primes?.declaration, primesV2);
+  });
+});
