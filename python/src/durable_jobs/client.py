@@ -1,0 +1,484 @@
+"""Clients of the durable-jobs REST API: ``Client`` (blocking) and ``AsyncClient`` (asyncio), with the same methods."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import time
+from collections.abc import AsyncGenerator, Generator, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from ._wire import (
+    EVENTS_READ_TIMEOUT_SECONDS,
+    EventStreamParser,
+    api_error,
+    client_headers,
+    expect_status,
+    parse,
+    query,
+    segment,
+    submit_body,
+)
+from .errors import JobWaitTimeoutError, ServiceUnreachableError
+from .models import (
+    BatchItemResult,
+    ChildFailurePolicy,
+    ChildJobBody,
+    CreateScheduleBody,
+    Job,
+    JobBatchBody,
+    JobBatchResult,
+    JobList,
+    JobStatus,
+    JobType,
+    JobTypeList,
+    Priority,
+    QueueFigures,
+    QueueList,
+    RetryPolicy,
+    Schedule,
+    ScheduledJobBody,
+    ScheduleList,
+    ScheduleOverlap,
+    SubmitJobBody,
+)
+
+JOBS = "/api/v1/jobs"
+SCHEDULES = "/api/v1/schedules"
+
+
+class Client:
+    """A blocking client of one durable-jobs API.
+
+    ``api_key`` is the tenant's key when the API has keys configured (sent as ``Authorization: Bearer``).
+    Every method raises an ``ApiError`` subclass when the API refuses (``NotFoundError``, ``ConflictError``, …),
+    and ``ServiceUnreachableError`` when no answer comes. Use it as a context manager, or ``close()`` it.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: str | None = None,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=base_url, headers=client_headers(api_key), timeout=timeout, transport=transport
+        )
+        self._timeout = timeout
+        self.schedules = Schedules(self)
+        """The schedules: ``create``, ``list``, ``get``, ``delete``, ``pause``, ``unpause``, ``trigger``."""
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str | int] | None = None,
+        json: Any = None,
+        timeout: float | None = None,
+    ) -> httpx.Response:
+        try:
+            return self._http.request(
+                method, path, params=params, json=json, timeout=self._timeout if timeout is None else timeout
+            )
+        except httpx.TransportError as err:
+            raise ServiceUnreachableError(f"{method} {path}: {err!r}") from err
+
+    def submit(
+        self,
+        type: str,
+        input: Any = None,
+        *,
+        job_id: str | None = None,
+        priority: Priority | None = None,
+        wait: int | None = None,
+        timeout_seconds: int | None = None,
+        heartbeat_timeout_seconds: int | None = None,
+        retry: RetryPolicy | None = None,
+        callback_url: str | None = None,
+        delay_seconds: float | None = None,
+        run_at: datetime | None = None,
+        children: builtins.list[ChildJobBody] | None = None,
+        on_child_failure: ChildFailurePolicy | None = None,
+    ) -> Job:
+        """Submits a job of ``type`` with ``input``, and answers it as it is then.
+
+        ``job_id`` makes the submit idempotent: the same id with an identical request answers the existing job
+        and starts nothing, with a different request raises ``ConflictError``. ``wait`` (0 to 60 s) holds the
+        answer until the job finishes or that time passes; it is answered as it is then, finished or not.
+        """
+        body = submit_body(
+            type,
+            input,
+            job_id=job_id,
+            priority=priority,
+            timeout_seconds=timeout_seconds,
+            heartbeat_timeout_seconds=heartbeat_timeout_seconds,
+            retry=retry,
+            callback_url=callback_url,
+            delay_seconds=delay_seconds,
+            run_at=run_at,
+            children=children,
+            on_child_failure=on_child_failure,
+        )
+        timeout = None if wait is None else self._timeout + wait
+        return parse(self._send("POST", JOBS, params=query(wait=wait), json=body, timeout=timeout), Job)
+
+    def submit_batch(self, jobs: Sequence[SubmitJobBody]) -> builtins.list[BatchItemResult]:
+        """Submits up to 100 jobs in one request; each item stands alone (``job`` or ``error``, by index)."""
+        body = JobBatchBody(jobs=builtins.list(jobs)).to_json_body()
+        return parse(self._send("POST", "/api/v1/job-batches", json=body), JobBatchResult).results
+
+    def get(self, job_id: str) -> Job:
+        return parse(self._send("GET", f"{JOBS}/{segment(job_id)}"), Job)
+
+    def wait(self, job_id: str, timeout: float = 60.0, *, interval: float = 0.5) -> Job:
+        """Polls the job every ``interval`` seconds until it finishes, and answers it then.
+
+        Raises ``JobWaitTimeoutError`` (a ``TimeoutError``) with the job as last seen after ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.get(job_id)
+            if job.finished:
+                return job
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise JobWaitTimeoutError(job, timeout)
+            time.sleep(min(interval, left))
+
+    def cancel(self, job_id: str) -> Job:
+        """Asks a queued or running job to stop; answers it as it is now (``ConflictError`` once it has finished)."""
+        return parse(self._send("POST", f"{JOBS}/{segment(job_id)}/cancel"), Job)
+
+    def retry(self, job_id: str) -> Job:
+        """Runs a failed, timed-out or cancelled job again, same id and input (``ConflictError`` otherwise)."""
+        return parse(self._send("POST", f"{JOBS}/{segment(job_id)}/retry"), Job)
+
+    def events(self, job_id: str) -> Generator[Job, None, None]:
+        """The job each time it changes, from its event stream: first as it is now; the stream ends after an end
+        state. Leaving the loop early closes the connection."""
+        path = f"{JOBS}/{segment(job_id)}/events"
+        timeout = httpx.Timeout(self._timeout, read=EVENTS_READ_TIMEOUT_SECONDS)
+        try:
+            with self._http.stream("GET", path, headers={"accept": "text/event-stream"}, timeout=timeout) as response:
+                if not response.is_success:
+                    response.read()
+                    raise api_error(response)
+                parser = EventStreamParser()
+                for line in response.iter_lines():
+                    event = parser.feed(line)
+                    if event is not None and event.event == "job":
+                        yield Job.model_validate_json(event.data)
+        except httpx.TransportError as err:
+            raise ServiceUnreachableError(f"GET {path}: {err!r}") from err
+
+    def list_page(
+        self,
+        *,
+        status: JobStatus | None = None,
+        type: str | None = None,
+        priority: Priority | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> JobList:
+        """One page of the tenant's jobs (``limit`` 1 to 100, default 20); pass ``next_cursor`` back as ``cursor``."""
+        params = query(status=status, type=type, priority=priority, limit=limit, cursor=cursor)
+        return parse(self._send("GET", JOBS, params=params), JobList)
+
+    def list(
+        self,
+        *,
+        status: JobStatus | None = None,
+        type: str | None = None,
+        priority: Priority | None = None,
+        page_size: int | None = None,
+    ) -> Generator[Job, None, None]:
+        """The tenant's jobs matching the filters, newest first, fetched a page at a time as the loop goes on."""
+        cursor: str | None = None
+        while True:
+            page = self.list_page(status=status, type=type, priority=priority, limit=page_size, cursor=cursor)
+            yield from page.jobs
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def job_types(self) -> builtins.list[JobType]:
+        """The registered job types, each with its input's JSON Schema and defaults."""
+        return parse(self._send("GET", "/api/v1/job-types"), JobTypeList).types
+
+    def queues(self) -> builtins.list[QueueFigures]:
+        """Per priority: the task queue, its backlog and pollers, and the tenant's queued and running jobs."""
+        return parse(self._send("GET", "/api/v1/queues"), QueueList).queues
+
+
+class Schedules:
+    """The schedules of a ``Client`` (``client.schedules``): Temporal Schedules submitting a job by cron or interval."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def create(
+        self,
+        schedule_id: str,
+        job: ScheduledJobBody,
+        *,
+        cron: str | None = None,
+        interval_seconds: int | None = None,
+        paused: bool | None = None,
+        overlap: ScheduleOverlap | None = None,
+    ) -> Schedule:
+        """Creates a schedule running ``job`` by ``cron`` (UTC) or every ``interval_seconds`` (a taken id: conflict)."""
+        body = CreateScheduleBody(
+            schedule_id=schedule_id,
+            cron=cron,
+            interval_seconds=interval_seconds,
+            job=job,
+            paused=paused,
+            overlap=overlap,
+        ).to_json_body()
+        return parse(self._client._send("POST", SCHEDULES, json=body), Schedule)
+
+    def get(self, schedule_id: str) -> Schedule:
+        return parse(self._client._send("GET", f"{SCHEDULES}/{segment(schedule_id)}"), Schedule)
+
+    def delete(self, schedule_id: str) -> None:
+        expect_status(self._client._send("DELETE", f"{SCHEDULES}/{segment(schedule_id)}"), 204)
+
+    def pause(self, schedule_id: str) -> Schedule:
+        return parse(self._client._send("POST", f"{SCHEDULES}/{segment(schedule_id)}/pause"), Schedule)
+
+    def unpause(self, schedule_id: str) -> Schedule:
+        return parse(self._client._send("POST", f"{SCHEDULES}/{segment(schedule_id)}/unpause"), Schedule)
+
+    def trigger(self, schedule_id: str) -> Schedule:
+        """Runs the schedule's job now, whatever its overlap policy."""
+        return parse(self._client._send("POST", f"{SCHEDULES}/{segment(schedule_id)}/trigger"), Schedule)
+
+    def list(self) -> builtins.list[Schedule]:
+        return parse(self._client._send("GET", SCHEDULES), ScheduleList).schedules
+
+
+class AsyncClient:
+    """An asyncio client of one durable-jobs API: ``Client``'s methods as coroutines, ``list`` and ``events`` as
+    async iterators. Use it as an async context manager, or ``await aclose()``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: str | None = None,
+        timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=base_url, headers=client_headers(api_key), timeout=timeout, transport=transport
+        )
+        self._timeout = timeout
+        self.schedules = AsyncSchedules(self)
+        """The schedules: ``create``, ``list``, ``get``, ``delete``, ``pause``, ``unpause``, ``trigger``."""
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str | int] | None = None,
+        json: Any = None,
+        timeout: float | None = None,
+    ) -> httpx.Response:
+        try:
+            return await self._http.request(
+                method, path, params=params, json=json, timeout=self._timeout if timeout is None else timeout
+            )
+        except httpx.TransportError as err:
+            raise ServiceUnreachableError(f"{method} {path}: {err!r}") from err
+
+    async def submit(
+        self,
+        type: str,
+        input: Any = None,
+        *,
+        job_id: str | None = None,
+        priority: Priority | None = None,
+        wait: int | None = None,
+        timeout_seconds: int | None = None,
+        heartbeat_timeout_seconds: int | None = None,
+        retry: RetryPolicy | None = None,
+        callback_url: str | None = None,
+        delay_seconds: float | None = None,
+        run_at: datetime | None = None,
+        children: builtins.list[ChildJobBody] | None = None,
+        on_child_failure: ChildFailurePolicy | None = None,
+    ) -> Job:
+        """Submits a job of ``type`` with ``input`` (see ``Client.submit``)."""
+        body = submit_body(
+            type,
+            input,
+            job_id=job_id,
+            priority=priority,
+            timeout_seconds=timeout_seconds,
+            heartbeat_timeout_seconds=heartbeat_timeout_seconds,
+            retry=retry,
+            callback_url=callback_url,
+            delay_seconds=delay_seconds,
+            run_at=run_at,
+            children=children,
+            on_child_failure=on_child_failure,
+        )
+        timeout = None if wait is None else self._timeout + wait
+        return parse(await self._send("POST", JOBS, params=query(wait=wait), json=body, timeout=timeout), Job)
+
+    async def submit_batch(self, jobs: Sequence[SubmitJobBody]) -> builtins.list[BatchItemResult]:
+        body = JobBatchBody(jobs=builtins.list(jobs)).to_json_body()
+        return parse(await self._send("POST", "/api/v1/job-batches", json=body), JobBatchResult).results
+
+    async def get(self, job_id: str) -> Job:
+        return parse(await self._send("GET", f"{JOBS}/{segment(job_id)}"), Job)
+
+    async def wait(self, job_id: str, timeout: float = 60.0, *, interval: float = 0.5) -> Job:
+        """Polls the job until it finishes (see ``Client.wait``)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            job = await self.get(job_id)
+            if job.finished:
+                return job
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise JobWaitTimeoutError(job, timeout)
+            await asyncio.sleep(min(interval, left))
+
+    async def cancel(self, job_id: str) -> Job:
+        return parse(await self._send("POST", f"{JOBS}/{segment(job_id)}/cancel"), Job)
+
+    async def retry(self, job_id: str) -> Job:
+        return parse(await self._send("POST", f"{JOBS}/{segment(job_id)}/retry"), Job)
+
+    async def events(self, job_id: str) -> AsyncGenerator[Job, None]:
+        """The job each time it changes (see ``Client.events``). To close the connection on leaving the loop
+        early, iterate inside ``contextlib.aclosing(client.events(job_id))``."""
+        path = f"{JOBS}/{segment(job_id)}/events"
+        timeout = httpx.Timeout(self._timeout, read=EVENTS_READ_TIMEOUT_SECONDS)
+        try:
+            async with self._http.stream(
+                "GET", path, headers={"accept": "text/event-stream"}, timeout=timeout
+            ) as response:
+                if not response.is_success:
+                    await response.aread()
+                    raise api_error(response)
+                parser = EventStreamParser()
+                async for line in response.aiter_lines():
+                    event = parser.feed(line)
+                    if event is not None and event.event == "job":
+                        yield Job.model_validate_json(event.data)
+        except httpx.TransportError as err:
+            raise ServiceUnreachableError(f"GET {path}: {err!r}") from err
+
+    async def list_page(
+        self,
+        *,
+        status: JobStatus | None = None,
+        type: str | None = None,
+        priority: Priority | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> JobList:
+        params = query(status=status, type=type, priority=priority, limit=limit, cursor=cursor)
+        return parse(await self._send("GET", JOBS, params=params), JobList)
+
+    async def list(
+        self,
+        *,
+        status: JobStatus | None = None,
+        type: str | None = None,
+        priority: Priority | None = None,
+        page_size: int | None = None,
+    ) -> AsyncGenerator[Job, None]:
+        """The tenant's jobs matching the filters, newest first, a page at a time (``async for``)."""
+        cursor: str | None = None
+        while True:
+            page = await self.list_page(status=status, type=type, priority=priority, limit=page_size, cursor=cursor)
+            for job in page.jobs:
+                yield job
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    async def job_types(self) -> builtins.list[JobType]:
+        return parse(await self._send("GET", "/api/v1/job-types"), JobTypeList).types
+
+    async def queues(self) -> builtins.list[QueueFigures]:
+        return parse(await self._send("GET", "/api/v1/queues"), QueueList).queues
+
+
+class AsyncSchedules:
+    """The schedules of an ``AsyncClient`` (``client.schedules``)."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    async def create(
+        self,
+        schedule_id: str,
+        job: ScheduledJobBody,
+        *,
+        cron: str | None = None,
+        interval_seconds: int | None = None,
+        paused: bool | None = None,
+        overlap: ScheduleOverlap | None = None,
+    ) -> Schedule:
+        body = CreateScheduleBody(
+            schedule_id=schedule_id,
+            cron=cron,
+            interval_seconds=interval_seconds,
+            job=job,
+            paused=paused,
+            overlap=overlap,
+        ).to_json_body()
+        return parse(await self._client._send("POST", SCHEDULES, json=body), Schedule)
+
+    async def get(self, schedule_id: str) -> Schedule:
+        return parse(await self._client._send("GET", f"{SCHEDULES}/{segment(schedule_id)}"), Schedule)
+
+    async def delete(self, schedule_id: str) -> None:
+        expect_status(await self._client._send("DELETE", f"{SCHEDULES}/{segment(schedule_id)}"), 204)
+
+    async def pause(self, schedule_id: str) -> Schedule:
+        return parse(await self._client._send("POST", f"{SCHEDULES}/{segment(schedule_id)}/pause"), Schedule)
+
+    async def unpause(self, schedule_id: str) -> Schedule:
+        return parse(await self._client._send("POST", f"{SCHEDULES}/{segment(schedule_id)}/unpause"), Schedule)
+
+    async def trigger(self, schedule_id: str) -> Schedule:
+        return parse(await self._client._send("POST", f"{SCHEDULES}/{segment(schedule_id)}/trigger"), Schedule)
+
+    async def list(self) -> builtins.list[Schedule]:
+        return parse(await self._client._send("GET", SCHEDULES), ScheduleList).schedules

@@ -1,0 +1,312 @@
+"""The REST contract's shapes as pydantic models, with snake_case names for the API's camelCase fields.
+
+They are written by hand, for readable names, and checked against the service's OpenAPI document by
+``tests/test_openapi_drift.py``: a field, a required field, an enum value or a type that differs fails it.
+Answers ignore fields they do not know, so an older client keeps reading a newer service.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+JobStatus = Literal["queued", "running", "succeeded", "failed", "timed_out", "cancelled"]
+"""``queued`` and ``running`` go on; the other four are end states."""
+
+FINISHED_STATUSES: frozenset[JobStatus] = frozenset({"succeeded", "failed", "timed_out", "cancelled"})
+
+Priority = Literal["high", "normal", "low"]
+
+ErrorCode = Literal[
+    "invalid_request",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "method_not_allowed",
+    "conflict",
+    "payload_too_large",
+    "unsupported_media_type",
+    "rate_limited",
+    "internal",
+    "unavailable",
+]
+
+ChildFailurePolicy = Literal["fail", "continue"]
+ScheduleOverlap = Literal["skip", "buffer_one", "buffer_all", "cancel_other", "terminate_other", "allow_all"]
+CallbackStatus = Literal["pending", "delivered", "failed"]
+
+
+class ApiModel(BaseModel):
+    """An answer of the API: read-only, camelCase on the wire, unknown fields ignored."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        frozen=True,
+        extra="ignore",
+    )
+
+
+class RequestModel(BaseModel):
+    """A request body: camelCase on the wire, unknown fields refused here as the API would."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        extra="forbid",
+    )
+
+    def to_json_body(self) -> dict[str, Any]:
+        """The body as the API takes it: camelCase, fields left unset omitted (the API applies its defaults)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+# --- the job -------------------------------------------------------------------------------------
+
+
+class Progress(ApiModel):
+    """What the job's handler last reported."""
+
+    percent: float | None
+    message: str | None
+
+
+class JobError(ApiModel):
+    """Why an attempt, a job or a callback delivery failed: the error's type and message."""
+
+    type: str
+    message: str
+
+
+class CallbackDelivery(ApiModel):
+    """Delivery of the finished job to its ``callbackUrl``."""
+
+    status: CallbackStatus
+    attempts: int
+    last_error: JobError | None
+
+
+class ChildJobStatus(ApiModel):
+    """A parent job's child, as the parent last saw it (get the child for its live state)."""
+
+    job_id: str
+    status: JobStatus
+
+
+class JobLinks(ApiModel):
+    self_link: str = Field(alias="self")
+    """The job's path in this API."""
+    ui: str
+    """The job's page in the Temporal Web UI."""
+
+
+class Job(ApiModel):
+    """A job as the API answers it (contract section 1)."""
+
+    job_id: str
+    type: str
+    priority: Priority
+    status: JobStatus
+    attempt: int
+    """Attempts started so far."""
+    max_attempts: int
+    progress: Progress | None
+    input: Any
+    result: Any
+    error: JobError | None
+    """Why a finished job did not succeed."""
+    last_error: JobError | None
+    """The last failed attempt's error while the job is still going."""
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    run_at: datetime | None
+    """A delayed job's first attempt starts no earlier than this."""
+    run: int
+    """1 for the first run; each retry of a finished job adds one."""
+    callback: CallbackDelivery | None
+    children: list[ChildJobStatus] | None
+    links: JobLinks
+
+    @property
+    def finished(self) -> bool:
+        """True in an end state: succeeded, failed, timed_out or cancelled."""
+        return self.status in FINISHED_STATUSES
+
+
+class JobList(ApiModel):
+    """One page of jobs, newest first; ``next_cursor`` asks for the next one."""
+
+    jobs: list[Job]
+    next_cursor: str | None
+
+
+# --- submitting ----------------------------------------------------------------------------------
+
+
+class RetryPolicy(RequestModel):
+    """Retries of a job's attempts; what is left out comes from the job type's defaults."""
+
+    max_attempts: int | None = None
+    initial_interval_seconds: float | None = None
+    backoff_coefficient: float | None = None
+    maximum_interval_seconds: float | None = None
+
+
+class ScheduledJobBody(RequestModel):
+    """The job a schedule submits at each run (its job id is ``<scheduleId>-<scheduled time>``)."""
+
+    type: str
+    input: Any = None
+    priority: Priority | None = None
+    timeout_seconds: int | None = None
+    heartbeat_timeout_seconds: int | None = None
+    retry: RetryPolicy | None = None
+    callback_url: str | None = None
+
+
+class ChildJobBody(ScheduledJobBody):
+    """A child of a submitted job; its job id is ``<parent jobId>.<index>`` unless it names one."""
+
+    job_id: str | None = None
+    delay_seconds: float | None = None
+    run_at: datetime | None = None
+
+
+class SubmitJobBody(ChildJobBody):
+    """The body of ``POST /api/v1/jobs`` (and of each item of a batch)."""
+
+    children: list[ChildJobBody] | None = None
+    on_child_failure: ChildFailurePolicy | None = None
+
+
+class JobBatchBody(RequestModel):
+    jobs: list[SubmitJobBody]
+
+
+class BatchItemError(ApiModel):
+    """Why one item of a batch was refused: the error body it alone would have had."""
+
+    code: str
+    message: str
+    details: list[Any] | None = None
+
+
+class BatchItemResult(ApiModel):
+    """One item of a batch: ``job`` when it was accepted, ``error`` when refused."""
+
+    index: int
+    status: int
+    """The HTTP status this item alone would have had."""
+    job: Job | None = None
+    error: BatchItemError | None = None
+
+
+class JobBatchResult(ApiModel):
+    results: list[BatchItemResult]
+
+
+# --- errors --------------------------------------------------------------------------------------
+
+
+class ErrorDetail(ApiModel):
+    code: ErrorCode
+    message: str
+    details: list[Any] | None = None
+
+
+class ErrorBody(ApiModel):
+    """Every 4xx and 5xx answer's body."""
+
+    error: ErrorDetail
+
+
+# --- schedules -----------------------------------------------------------------------------------
+
+
+class CreateScheduleBody(RequestModel):
+    schedule_id: str
+    cron: str | None = None
+    interval_seconds: int | None = None
+    job: ScheduledJobBody
+    paused: bool | None = None
+    overlap: ScheduleOverlap | None = None
+
+
+class ScheduledRun(ApiModel):
+    job_id: str
+    scheduled_at: datetime
+
+
+class Schedule(ApiModel):
+    """A Temporal Schedule that submits a job by cron or interval."""
+
+    schedule_id: str
+    cron: str | None
+    interval_seconds: float | None
+    job: dict[str, Any]
+    """The submit body each run sends, as the schedule holds it."""
+    paused: bool
+    overlap: str
+    next_run_times: list[datetime]
+    recent_jobs: list[ScheduledRun]
+    created_at: datetime
+    skipped_runs: int
+    """Runs that found the tenant at its cap of unfinished jobs and ended at once."""
+    last_skipped_at: datetime | None
+
+
+class ScheduleList(ApiModel):
+    schedules: list[Schedule]
+
+
+# --- job types and queues ------------------------------------------------------------------------
+
+
+class RetryDefaults(ApiModel):
+    max_attempts: int
+    initial_interval_seconds: float
+    backoff_coefficient: float
+    maximum_interval_seconds: float
+
+
+class JobTypeDefaults(ApiModel):
+    timeout_seconds: int
+    heartbeat_timeout_seconds: int
+    retry: RetryDefaults
+
+
+class JobType(ApiModel):
+    """A registered job type: its input's JSON Schema and the defaults a submit leaves out."""
+
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+    defaults: JobTypeDefaults
+
+
+class JobTypeList(ApiModel):
+    types: list[JobType]
+
+
+class QueueFigures(ApiModel):
+    """One priority's task queue and the caller's tenant's jobs on it."""
+
+    priority: Priority
+    task_queue: str
+    backlog: int | None
+    """Attempts waiting in the task queue as the server estimates it; None where it cannot say."""
+    pollers: int | None
+    queued_jobs: int
+    running_jobs: int
+
+
+class QueueList(ApiModel):
+    queues: list[QueueFigures]
