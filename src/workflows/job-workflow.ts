@@ -39,6 +39,7 @@ import {
   type AttemptOutcome,
   type JobRequest,
 } from './job-state.js';
+import { finalStateIn } from './final-state.js';
 import { attemptStartedSignal, jobStateQuery } from './messages.js';
 import { jobStartMetadata, JobStatusKey } from './search-attributes.js';
 
@@ -91,11 +92,8 @@ const childConcurrency = 10;
 
 function childEnd(jobId: string, err: unknown): ChildResult {
   const cause = err instanceof ChildWorkflowFailure ? err.cause : err;
-  const final = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
-  if (final && typeof final === 'object' && 'status' in final) {
-    const state = final as JobState;
-    return { jobId, status: state.status, result: null, error: state.error };
-  }
+  const final = finalStateIn(err);
+  if (final) return { jobId, status: final.status, result: null, error: final.error };
   if (isCancellation(cause))
     return { jobId, status: 'cancelled', result: null, error: { type: 'Cancelled', message: 'cancelled' } };
   return {
@@ -152,6 +150,19 @@ function cancelRequested(err: unknown): boolean {
 
 const now = (): string => new Date().toISOString();
 
+/**
+ * The longest final state (JSON characters; at most 3 bytes each) the memo takes. Temporal refuses a memo over
+ * `limit.memoSize.error` (2 MiB by default on the dev server and a cluster alike: the workflow task would fail for
+ * good), and every list page carries each row's memo. Only a succeeded job's result gets this big (input is capped
+ * at 512 KiB, a result at the 2 MiB payload limit): such a job's final state stays in its close event alone, read as
+ * a run's from before v3 is.
+ */
+export const finalJobMemoMaxChars = 256 * 1024;
+
+function fitsInMemo(state: JobState): boolean {
+  return JSON.stringify(state).length <= finalJobMemoMaxChars;
+}
+
 /** On the workflow's own queue: a count in visibility, quick, retried a little. */
 const { countUnfinishedJobs } = proxyActivities<TenantActivities>({
   startToCloseTimeout: '10s',
@@ -180,8 +191,9 @@ async function atUnfinishedCap(request: JobRequest): Promise<boolean> {
 /**
  * One job: runs its type's activity, retrying with backoff here rather than in the server, so that the
  * history shows when each attempt started and the state knows its attempt and last error at every step.
- * Ends Completed (succeeded), Failed (failed, timed_out; the final state in the failure's details) or
- * Canceled (the final state in the memo, since a cancellation carries no details).
+ * Ends Completed (succeeded), Failed (failed, timed_out, skipped, a child failed: the Web UI shows Failed) or Canceled;
+ * at every ending the final state is in the memo (`finalJob`). Runs from before v3 had it there only when cancelled,
+ * and otherwise in the result or the failure's details (see finalStateIn).
  */
 export async function jobWorkflow(requested: JobRequest): Promise<JobState> {
   const request: JobRequest = requested.scheduled
@@ -216,6 +228,7 @@ export async function jobWorkflow(requested: JobRequest): Promise<JobState> {
   });
   const runAttempt = activities[request.type]!;
 
+  let cancelledByClient = false;
   const runToTheEnd = async (): Promise<void> => {
     try {
       if (await atUnfinishedCap(request)) {
@@ -297,6 +310,7 @@ export async function jobWorkflow(requested: JobRequest): Promise<JobState> {
       if (!cancelRequested(err) || isFinished(state.status)) throw err;
       publish(ended(state, 'cancelled', { type: 'Cancelled', message: 'cancelled by a client' }, now()));
       upsertMemo({ finalJob: state });
+      cancelledByClient = true;
       throw new CancelledFailure('cancelled by a client');
     }
   };
@@ -305,6 +319,10 @@ export async function jobWorkflow(requested: JobRequest): Promise<JobState> {
   await runToTheEnd().catch((err: unknown) => {
     ending = err;
   });
+  // Every ending leaves the final state in the memo, so one describe reads a finished job (the cancel path wrote it
+  // already). `patched`: a run begun before v3 replays without it, and its readers fall back to the close event.
+  if (isFinished(state.status) && !cancelledByClient && patched('final-job-memo') && fitsInMemo(state))
+    upsertMemo({ finalJob: state });
   if (request.callbackUrl) {
     const jobWorkflowId = workflowInfo().workflowId;
     await CancellationScope.nonCancellable(() =>

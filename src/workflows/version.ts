@@ -5,5 +5,6 @@
  *
  * 1: as of 49db99e (2026-11-24). 2: a scheduled run checks its tenant's unfinished cap (`scheduled-run-unfinished-cap`);
  * a delivery keeps its last error and stops at an unrecoverable one (`callback-last-error-and-unrecoverable`).
+ * 3: every ending writes the final state to the memo, not only a cancel (`final-job-memo`).
  */
-export const workflowVersion = 2;
+export const workflowVersion = 3;
