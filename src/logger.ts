@@ -5,7 +5,8 @@ export type { Logger };
 
 /** JSON lines, or pretty ones when a person watches a terminal. Authorization headers never reach the log. */
 export function createLogger(name: string, level: Config['LOG_LEVEL']): Logger {
-  const pretty = process.stdout.isTTY === true && !process.env['CI'];
+  // Typed boolean, but undefined when stdout is not a terminal.
+  const pretty = process.stdout.isTTY && !process.env['CI'];
   return pino({
     name,
     level,

@@ -85,13 +85,22 @@ export function codecRouter(deps: CodecRoutesDeps): Router {
 export function codecCors(uiUrl: string) {
   const uiOrigin = new URL(uiUrl).origin;
   return async (ctx: Context, next: Next): Promise<void> => {
-    if (!codecPaths.has(ctx.path)) return next();
+    if (!codecPaths.has(ctx.path)) {
+      await next();
+      return;
+    }
     ctx.vary('Origin');
-    if (ctx.get('origin') !== uiOrigin) return next();
+    if (ctx.get('origin') !== uiOrigin) {
+      await next();
+      return;
+    }
     ctx.set('Access-Control-Allow-Origin', uiOrigin);
     // The UI may be set to send credentials ("include cross-origin credentials").
     ctx.set('Access-Control-Allow-Credentials', 'true');
-    if (ctx.method !== 'OPTIONS') return next();
+    if (ctx.method !== 'OPTIONS') {
+      await next();
+      return;
+    }
     ctx.set('Access-Control-Allow-Methods', 'POST');
     ctx.set('Access-Control-Allow-Headers', 'Authorization, Content-Type, X-Namespace');
     ctx.set('Access-Control-Max-Age', '600');

@@ -19,7 +19,7 @@ export const redacted = '***';
  */
 export function redactedInput(type: string, input: unknown): unknown {
   if (type !== 'command' || typeof input !== 'object' || input === null || !('env' in input)) return input;
-  const { env } = input as { env: unknown };
+  const { env } = input;
   if (typeof env !== 'object' || env === null) return input;
   return { ...input, env: Object.fromEntries(Object.keys(env).map((name) => [name, redacted])) };
 }

@@ -238,7 +238,7 @@ export const CreateScheduleBody = z
       .describe('what a run does while the previous one is still going (default skip)'),
   })
   .refine((body) => (body.cron === undefined) !== (body.intervalSeconds === undefined), {
-    message: 'give exactly one of cron and intervalSeconds',
+    error: 'give exactly one of cron and intervalSeconds',
   });
 export type CreateScheduleBody = z.infer<typeof CreateScheduleBody>;
 

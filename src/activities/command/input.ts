@@ -4,7 +4,7 @@ import { z } from 'zod';
 const objectKeys = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Refuses, before the record sees them, env names that are Object.prototype's own. */
-function refuseObjectKeys(value: unknown, ctx: z.core.ParsePayload<unknown>): unknown {
+function refuseObjectKeys(value: unknown, ctx: z.core.ParsePayload): unknown {
   if (value === null || typeof value !== 'object') return value;
   for (const name of Object.keys(value)) {
     if (objectKeys.has(name))
