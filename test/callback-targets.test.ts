@@ -105,9 +105,9 @@ function fixedLookup(...addresses: string[]): {
   const asked: string[] = [];
   return {
     asked,
-    lookup: async (hostname) => {
+    lookup: (hostname) => {
       asked.push(hostname);
-      return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+      return Promise.resolve(addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })));
     },
   };
 }

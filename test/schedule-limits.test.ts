@@ -148,8 +148,10 @@ describe("Scheduled runs inside the tenant's unfinished cap", function () {
         `WorkflowType = 'jobWorkflow' AND ExecutionStatus = 'Running' AND JobTenant = 'globex' AND TemporalScheduledById IS NULL`,
       );
     let most = 0;
-    for (const end = Date.now() + 6000; Date.now() < end; await sleep(200))
+    for (const end = Date.now() + 6000; Date.now() < end;) {
       most = Math.max(most, await unfinishedBesidesRuns());
+      await sleep(200);
+    }
     assert.equal((await service.request('POST', `/api/v1/schedules/${scheduleId}/pause`)).status, 200);
     assert.equal(most, cap, "the unfinished jobs besides the scheduled runs: just the cap's");
     assert.equal(

@@ -230,7 +230,7 @@ describe('Crons that only Temporal refuses', function () {
     this.timeout(120_000);
     const token = fc.oneof(
       fc.constantFrom('*', '?', 'L', 'W', '#', '@every', '@hourly', '1s', 'MON', 'jan', '-', '/', ',', 'x'),
-      fc.stringMatching(/^[0-9*,\/\-@a-zA-Z#?]{1,8}$/),
+      fc.stringMatching(/^[0-9*,/\-@a-zA-Z#?]{1,8}$/),
     );
     await fc.assert(
       fc.asyncProperty(fc.array(token, { minLength: 5, maxLength: 5 }), async (fields) => {

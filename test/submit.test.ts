@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { Job } from '../src/contract/job.js';
+import { JobPriorityKey, JobStatusKey, JobTypeKey } from '../src/workflows/search-attributes.js';
 import { TestService, uniqueJobId } from './support/service.js';
 
 describe('Submitting a job', function () {
@@ -55,9 +55,9 @@ describe('Submitting a job', function () {
     assert.equal(description.type, 'jobWorkflow');
     assert.equal(description.memo?.['jobType'], 'sleep');
     assert.equal(description.memo?.['jobPriority'], 'high');
-    assert.deepEqual(description.searchAttributes['JobStatus'], ['succeeded']);
-    assert.deepEqual(description.searchAttributes['JobType'], ['sleep']);
-    assert.deepEqual(description.searchAttributes['JobPriority'], ['high']);
+    assert.equal(description.typedSearchAttributes.get(JobStatusKey), 'succeeded');
+    assert.equal(description.typedSearchAttributes.get(JobTypeKey), 'sleep');
+    assert.equal(description.typedSearchAttributes.get(JobPriorityKey), 'high');
   });
 });
 
@@ -168,7 +168,7 @@ describe('Submitting the same jobId again', function () {
     );
     const statuses = responses.map((response) => response.status).sort();
     assert.deepEqual(statuses, [...Array<number>(19).fill(200), 202].sort());
-    for (const { body } of responses) assert.equal((body as Job).jobId, jobId);
+    for (const { body } of responses) assert.equal(body.jobId, jobId);
     await service.waitFor(jobId, ['succeeded']);
     assert.equal(await service.countWorkflows(`WorkflowId = '${jobId}'`), 1);
   });

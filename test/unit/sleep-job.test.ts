@@ -121,9 +121,10 @@ function recordingClient(failSignals = false) {
   const client = {
     workflow: {
       getHandle: (workflowId: string, runId?: string) => ({
-        signal: async (definition: { name: string }, arg: unknown) => {
-          if (failSignals) throw new Error('Temporal is unreachable');
+        signal: (definition: { name: string }, arg: unknown): Promise<void> => {
+          if (failSignals) return Promise.reject(new Error('Temporal is unreachable'));
           signals.push({ workflowId, runId, name: definition.name, arg });
+          return Promise.resolve();
         },
       }),
     },
