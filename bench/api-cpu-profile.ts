@@ -1,5 +1,5 @@
 // Loaded into the API process (NODE_OPTIONS=--import) by `npm run bench -- --cpu-prof`: Node refuses --cpu-prof
-// in NODE_OPTIONS, and test/support/processes.ts starts parts with no node flags of their own. Profiling starts
+// in NODE_OPTIONS, and dev/parts.ts starts parts with no node flags of their own. Profiling starts
 // on SIGUSR2, which the bench sends once start-up (and tsx's compiling) is over, and stops at exit.
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';

@@ -3,11 +3,11 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { temporalCli } from '../src/temporal/binaries.js';
-import { buildClusterBinaries, temporalServerModule } from '../src/temporal/cluster/build.js';
-import { LocalCluster } from '../src/temporal/cluster/cluster.js';
-import { pickClusterPorts } from '../src/temporal/cluster/services.js';
-import { startDevServer } from '../src/temporal/dev-server.js';
+import { temporalCli } from '../dev/temporal/binaries.js';
+import { buildClusterBinaries, temporalServerModule } from '../dev/cluster/build.js';
+import { LocalCluster } from '../dev/cluster/cluster.js';
+import { pickClusterPorts } from '../dev/cluster/services.js';
+import { startDevServer } from '../dev/temporal/dev-server.js';
 import type { StackShape } from './options.js';
 import { findChild } from './proc.js';
 

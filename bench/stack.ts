@@ -3,7 +3,7 @@
 // be read on its own. With several processes in a role, a role's CPU is their sum and its memory their largest.
 import { join } from 'node:path';
 import type { JobPriority } from '../src/contract/job.js';
-import { projectRoot } from '../src/temporal/binaries.js';
+import { projectRoot } from '../dev/project-root.js';
 import { createLazyClient } from '../src/temporal/connection.js';
 import {
   freePort,
@@ -12,7 +12,7 @@ import {
   stopAllParts,
   type Part,
   type WorkerPartOptions,
-} from '../test/support/processes.js';
+} from '../dev/parts.js';
 import { startTemporalBackend, type TemporalBackend } from './backend.js';
 import { BareClient } from './bare-client.js';
 import { Gateway } from './gateway.js';

@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startDevServer } from '../src/temporal/dev-server.js';
+import { startDevServer } from '../dev/temporal/dev-server.js';
 import { Part, freePort, httpRequest, startApiPart, stopAllParts } from './support/processes.js';
 import { commandsDir } from './support/service.js';
 

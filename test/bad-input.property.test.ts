@@ -9,7 +9,7 @@ import { maxJsonDepth } from '../src/api/body.js';
 import { jobTypes } from '../src/activities/registry.js';
 import { ErrorBody, type ErrorCode } from '../src/contract/errors.js';
 import { JobId, RetrySettings, SubmitJobBody } from '../src/contract/job.js';
-import { startDevServer } from '../src/temporal/dev-server.js';
+import { startDevServer } from '../dev/temporal/dev-server.js';
 import { freePort, httpRequest, startApiPart, stopAllParts, type Part } from './support/processes.js';
 import { commandsDir } from './support/service.js';
 

@@ -31,7 +31,7 @@ async function eventually(check: () => Promise<boolean>, what: string, timeoutMs
 describe('The generated client types', function () {
   it('are current with the OpenAPI document (else: npm run client:generate)', function () {
     this.timeout(30_000);
-    const check = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/generate-client.ts', '--check'], {
+    const check = spawnSync(process.execPath, ['--import', 'tsx', 'dev/generate-client.ts', '--check'], {
       cwd: root,
       encoding: 'utf8',
     });

@@ -6,9 +6,9 @@ import type { Job } from '../src/contract/job.js';
 import { Part, freePort, httpRequest, stopAllParts } from './support/processes.js';
 import { commandsDir, uniqueJobId } from './support/service.js';
 
-/** `npm start` (src/start.ts) as one process on free ports, persisted to `dbFile`; ready once it says so. */
+/** `npm start` (dev/start.ts) as one process on free ports, persisted to `dbFile`; ready once it says so. */
 async function startEverything(env: Record<string, string>): Promise<Part> {
-  const part = Part.spawn('npm start', 'src/start.ts', env);
+  const part = Part.spawn('npm start', 'dev/start.ts', env);
   await part.waitForOutput(/durable-jobs is up/, 60_000);
   return part;
 }

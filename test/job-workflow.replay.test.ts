@@ -1,7 +1,7 @@
 // Replays every recorded history under test/fixtures/histories/ (each workflow version's in v<version>/) against
 // today's code: a change that would break a run begun by the workers of any recorded version fails here. Temporal's
 // replay compares commands, not a timer's duration, so the timers are compared here too.
-// The fixtures come from `npm run fixtures:record` (scripts/record-histories.ts), which writes only the current
+// The fixtures come from `npm run fixtures:record` (dev/record-histories.ts), which writes only the current
 // version's folder and never replaces a file.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { History } from '@temporalio/common/lib/proto-utils.js';
 import { Worker, type InjectedSinks, type WorkflowBundle } from '@temporalio/worker';
-import { bundleJobWorkflows } from '../src/worker/workers.js';
+import { bundleJobWorkflows } from '../dev/workflow-bundle.js';
 import { workflowVersion } from '../src/workflows/version.js';
 import {
   historyFixtureFiles,

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startDevServer } from '../src/temporal/dev-server.js';
+import { startDevServer } from '../dev/temporal/dev-server.js';
 import { commandsDir } from './support/service.js';
 import { freePort, Part, stopAllParts } from './support/processes.js';
 
@@ -45,7 +45,7 @@ describe('npm start gives each part only the environment it needs', function () 
 
   it("keeps the API keys and the launcher's unrelated variables out of the worker, whose commands could read them", async function () {
     const apiKeys = 'acme:acme-key-0123456789abcdef';
-    const launcher = Part.spawn('npm start', 'src/start.ts', {
+    const launcher = Part.spawn('npm start', 'dev/start.ts', {
       TEMPORAL_ADDRESS: temporal.address,
       TEMPORAL_DEV_DB_FILE: join(dataDir, 'temporal.sqlite'),
       PORT: String(await freePort()),

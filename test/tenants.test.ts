@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { ErrorBody } from '../src/contract/errors.js';
 import type { Job, QueueFigures } from '../src/contract/job.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startDevServer } from '../src/temporal/dev-server.js';
+import { startDevServer } from '../dev/temporal/dev-server.js';
 import { freePort, httpRequest, startApiPart, stopAllParts } from './support/processes.js';
 import { commandsDir, TestService, uniqueJobId } from './support/service.js';
 

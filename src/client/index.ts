@@ -1,5 +1,5 @@
 // The TypeScript client of the durable-jobs REST API: openapi-fetch over the types that
-// scripts/generate-client.ts generates from the OpenAPI document (schema.ts), with the calls a program
+// dev/generate-client.ts generates from the OpenAPI document (schema.ts), with the calls a program
 // makes about jobs wrapped to answer a job or throw a typed error.
 import createClient, { type Client } from 'openapi-fetch';
 import { readEventStream } from './event-stream.js';

@@ -1,9 +1,8 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import type { Config } from '../config.js';
-import { projectRoot } from './binaries.js';
 
 // A CommonJS package whose exports Node's ESM loader cannot see by name (see api/queues.ts).
 const ProtoPayload = proto.temporal.api.common.v1.Payload;
@@ -90,14 +89,14 @@ export function payloadCodecsFor(
 
 /**
  * The module of the failure converter that moves failures' messages and stack traces into (encrypted) payloads,
- * read from src/: the build holds only compiled TypeScript, and the worker's image keeps src/ for its bundle.
+ * beside this one: in src/, and copied as it is into each build (dev/build.mjs, `npm run build`).
  */
-export const encodedFailuresPath = join(projectRoot, 'src', 'temporal', 'encoded-failures.cjs');
+export const encodedFailuresPath = fileURLToPath(new URL('./encoded-failures.cjs', import.meta.url));
 
 /**
  * The data converter of a client or worker with these codecs: with encryption, failures are encoded too, or a
  * failed job's error message (a command's stderr) and stack traces would be stored in clear text. The workflows
- * must then be bundled with the same converter (bundleJobWorkflows / prebuiltWorkflowBundle `encodeFailures`).
+ * must then be bundled with the same converter (WorkflowBundleVariant `encodeFailures`).
  */
 export function dataConverterFor(payloadCodecs: PayloadCodec[]): DataConverter {
   return payloadCodecs.length > 0 ? { payloadCodecs, failureConverterPath: encodedFailuresPath } : { payloadCodecs };

@@ -5,7 +5,8 @@ import { loadConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createLazyClient } from '../temporal/connection.js';
 import { payloadCodecsFor } from '../temporal/payload-codec.js';
-import { createJobWorkers, prebuiltWorkflowBundle } from './workers.js';
+import { createJobWorkers } from './workers.js';
+import { prebuiltWorkflowBundle } from './workflow-bundle.js';
 
 const sdkLevels: Record<Config['LOG_LEVEL'], LogLevel> = {
   trace: 'TRACE',
@@ -55,7 +56,7 @@ async function run(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueuePrefix: config.JOBS_TASK_QUEUE_PREFIX,
     queues: config.WORKER_QUEUES,
-    workflowBundle: await prebuiltWorkflowBundle({ encodeFailures: payloadCodecs.length > 0 }),
+    workflowBundle: prebuiltWorkflowBundle(config.WORKFLOW_BUNDLE_DIR, { encodeFailures: payloadCodecs.length > 0 }),
     settings: { commandsDir: config.JOBS_COMMANDS_DIR, commandSandbox: commandSandboxOf(config) },
     callbacks: callbackSettingsOf(config),
   });

@@ -1,75 +1,13 @@
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
-import {
-  bundleWorkflowCode,
-  Worker,
-  type NativeConnection,
-  type WorkflowBundle,
-  type WorkflowBundleOption,
-  type WorkflowBundlePath,
-} from '@temporalio/worker';
-import { projectRoot } from '../temporal/binaries.js';
-import { dataConverterFor, encodedFailuresPath } from '../temporal/payload-codec.js';
+import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import { dataConverterFor } from '../temporal/payload-codec.js';
 import type { JobPriority } from '../contract/job.js';
 import { createActivities } from '../activities/index.js';
 import type { JobTypeSettings } from '../activities/job-type.js';
 import { createCallbackActivities, type CallbackSettings } from '../activities/callback.js';
 import { createTenantActivities } from '../activities/unfinished-jobs.js';
 import { taskQueueFor, workflowTaskQueueFor } from '../workflows/task-queues.js';
-
-export const workflowsPath = join(projectRoot, 'src', 'workflows', 'index.ts');
-
-export interface JobWorkflowsBundleOptions {
-  /**
-   * Build in the failure converter that encodes failures' messages and stack traces (encoded-failures.cjs): for
-   * workers with payload codecs, whose dataConverterFor(codecs) encodes them outside the workflows too.
-   */
-  readonly encodeFailures?: boolean;
-  /** Workflow interceptor modules to build in: the replay test's, which reports the timers the workflows start. */
-  readonly workflowInterceptorModules?: string[];
-}
-
-/**
- * The workflow bundle as a file under .cache/, named by a hash of what goes into it, built by a child
- * process on first use: webpack would add 60–100 MB to the worker's memory for good.
- */
-export async function prebuiltWorkflowBundle(options: JobWorkflowsBundleOptions = {}): Promise<WorkflowBundlePath> {
-  const inputs = [join(projectRoot, 'package-lock.json')];
-  for (const dir of ['src/workflows', 'src/contract']) {
-    for (const name of (await readdir(join(projectRoot, dir))).sort()) inputs.push(join(projectRoot, dir, name));
-  }
-  if (options.encodeFailures) inputs.push(encodedFailuresPath);
-  const hash = createHash('sha256').update(options.encodeFailures ? 'encode failures\0' : '');
-  for (const file of inputs) hash.update(file).update(await readFile(file));
-  const codePath = join(projectRoot, '.cache', 'workflow-bundles', `${hash.digest('hex').slice(0, 16)}.js`);
-  if (!existsSync(codePath)) {
-    await mkdir(dirname(codePath), { recursive: true });
-    const args = [
-      join(projectRoot, 'src', 'worker', 'bundle.ts'),
-      codePath,
-      ...(options.encodeFailures ? ['--encode-failures'] : []),
-    ];
-    const builder = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: 'inherit' });
-    const [code] = (await once(builder, 'exit')) as [number | null];
-    if (code !== 0) throw new Error(`building the workflow bundle failed (exit ${code})`);
-  }
-  return { codePath };
-}
-
-export async function bundleJobWorkflows(options: JobWorkflowsBundleOptions = {}): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({
-    workflowsPath,
-    ...(options.encodeFailures ? { failureConverterPath: encodedFailuresPath } : {}),
-    ...(options.workflowInterceptorModules ? { workflowInterceptorModules: options.workflowInterceptorModules } : {}),
-    logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
-  });
-}
 
 export interface JobWorkersOptions {
   readonly connection: NativeConnection;
@@ -78,7 +16,7 @@ export interface JobWorkersOptions {
   readonly taskQueuePrefix: string;
   /** The priorities this process serves and the concurrent attempts (slots) of each. */
   readonly queues: Partial<Record<JobPriority, number>>;
-  /** Built with `encodeFailures` when there are payload codecs (see JobWorkflowsBundleOptions). */
+  /** Built with `encodeFailures` when there are payload codecs (see WorkflowBundleVariant). */
   readonly workflowBundle: WorkflowBundleOption;
   /** Whether this process also runs job workflows (default true); one process may hold one such worker. */
   readonly runWorkflows?: boolean;

@@ -7,12 +7,12 @@ import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { partNodeFlags } from '../../scripts/build.mjs';
-import { projectRoot } from '../../src/temporal/binaries.js';
-import { buildClusterBinaries, temporalServerModule, type ClusterBinaries } from '../../src/temporal/cluster/build.js';
-import { LocalCluster } from '../../src/temporal/cluster/cluster.js';
-import { LocalPostgres } from '../../src/temporal/cluster/postgres.js';
-import { pickClusterPorts } from '../../src/temporal/cluster/services.js';
+import { partNodeFlags } from '../../dev/build.mjs';
+import { projectRoot } from '../../dev/project-root.js';
+import { buildClusterBinaries, temporalServerModule, type ClusterBinaries } from '../../dev/cluster/build.js';
+import { LocalCluster } from '../../dev/cluster/cluster.js';
+import { LocalPostgres } from '../../dev/cluster/postgres.js';
+import { pickClusterPorts } from '../../dev/cluster/services.js';
 import {
   dynamicConfigYaml,
   historyShardCount,
@@ -73,8 +73,8 @@ describe('docker-compose.yml takes its Temporal settings from server-settings.ts
   it('sets up schemas and the namespace with the same entries the compose file runs', async function () {
     this.timeout(180_000);
     assert.match(compose, /target: temporal-schema/);
-    assert.match(compose, /command: \["node", "\.cache\/build\/src\/temporal\/cluster\/register-namespace\.js"\]/);
-    assert.match(dockerfile, /CMD \["node", "\.cache\/build\/src\/temporal\/cluster\/setup-schema\.js"\]/);
+    assert.match(compose, /command: \['node', 'dist\/temporal\/register-namespace\.js'\]/);
+    assert.match(dockerfile, /CMD \["node", "dist\/temporal\/setup-schema\.js"\]/);
     assert.ok(
       dockerfile.includes(`NODE_OPTIONS=${partNodeFlags.join(' ')}\n`),
       'the images run Node with the flags `npm run <part>` gives',
@@ -93,7 +93,7 @@ describe('docker-compose.yml takes its Temporal settings from server-settings.ts
         logFile: join(dir, 'postgres.log'),
       });
       try {
-        const schema = Part.spawn('temporal-schema', 'src/temporal/cluster/setup-schema.ts', {
+        const schema = Part.spawn('temporal-schema', 'src/temporal/setup-schema.ts', {
           POSTGRES_HOST: '127.0.0.1',
           POSTGRES_PORT: String(ports.postgres),
           TEMPORAL_SQL_TOOL: binaries.sqlTool,
@@ -113,7 +113,7 @@ describe('docker-compose.yml takes its Temporal settings from server-settings.ts
 
       // The namespace container's entry, for a namespace of its own.
       const namespace = 'compose-check';
-      const register = Part.spawn('temporal-namespace', 'src/temporal/cluster/register-namespace.ts', {
+      const register = Part.spawn('temporal-namespace', 'src/temporal/register-namespace.ts', {
         TEMPORAL_ADDRESS: cluster.address,
         TEMPORAL_NAMESPACE: namespace,
       });

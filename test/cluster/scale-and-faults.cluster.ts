@@ -11,9 +11,9 @@ import { decodeTimeoutType } from '@temporalio/common';
 import { pollMaxAgeMs } from '../../src/api/polled-jobs.js';
 import type { ErrorBody } from '../../src/contract/errors.js';
 import type { Job } from '../../src/contract/job.js';
-import { buildClusterBinaries } from '../../src/temporal/cluster/build.js';
-import { LocalCluster } from '../../src/temporal/cluster/cluster.js';
-import { pickClusterPorts } from '../../src/temporal/cluster/services.js';
+import { buildClusterBinaries } from '../../dev/cluster/build.js';
+import { LocalCluster } from '../../dev/cluster/cluster.js';
+import { pickClusterPorts } from '../../dev/cluster/services.js';
 import { commandScratchDir } from '../support/command-scratch.js';
 import { freePort, httpRequest, startApiPart, startWorkerPart, stopAllParts, type Part } from '../support/processes.js';
 

@@ -17,8 +17,9 @@ import type { Job, JobPriority, JobStatus } from '../../src/contract/job.js';
 import { codecEndpointPath } from '../../src/contract/codec.js';
 import { createLazyClient } from '../../src/temporal/connection.js';
 import { payloadCodecsFor } from '../../src/temporal/payload-codec.js';
-import { startDevServer } from '../../src/temporal/dev-server.js';
-import { bundleJobWorkflows, createJobWorkers } from '../../src/worker/workers.js';
+import { startDevServer } from '../../dev/temporal/dev-server.js';
+import { bundleJobWorkflows } from '../../dev/workflow-bundle.js';
+import { createJobWorkers } from '../../src/worker/workers.js';
 import { assertConforms } from './conformance.js';
 import { freePort } from './processes.js';
 

@@ -1,6 +1,6 @@
 import { isGrpcServiceError, type Connection } from '@temporalio/client';
 import { msToTs, tsToMs } from '@temporalio/common/lib/time.js';
-import { jobSearchAttributeTypes, namespaceRetentionSeconds } from '../server-settings.js';
+import { jobSearchAttributeTypes, namespaceRetentionSeconds } from './server-settings.js';
 
 const grpcNotFound = 5;
 const grpcAlreadyExists = 6;

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Connection, isGrpcServiceError } from '@temporalio/client';
-import { dynamicConfigYaml } from '../server-settings.js';
+import { dynamicConfigYaml } from '../../src/temporal/server-settings.js';
 import type { ClusterBinaries } from './build.js';
-import { registerJobNamespace } from './namespace.js';
-import { LocalPostgres } from './postgres.js';
-import { setUpSchemas } from './schema.js';
+import { registerJobNamespace } from '../../src/temporal/namespace.js';
+import { LocalPostgres, postgresRole } from './postgres.js';
+import { setUpSchemas } from '../../src/temporal/schema.js';
 import { ServiceProcess, type ClusterPorts } from './services.js';
 
 export interface ClusterOptions {
@@ -83,7 +83,7 @@ export class LocalCluster {
     };
     try {
       log(postgres.created ? 'creating the temporal and temporal_visibility databases…' : 'reusing the database…');
-      await setUpSchemas(binaries.sqlTool, { host: '127.0.0.1', port: ports.postgres });
+      await setUpSchemas(binaries.sqlTool, { host: '127.0.0.1', port: ports.postgres, ...postgresRole });
 
       // On a fresh database the first service to start writes the cluster metadata; several at once race on it.
       const [first, ...rest] = services;

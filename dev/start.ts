@@ -1,19 +1,16 @@
 // `npm start`: the Temporal dev server (unless TEMPORAL_ADDRESS is set), one worker and the API.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Env, loadConfig } from './config.js';
+import { Env, loadConfig } from '../src/config.js';
+import { buildSources, partArgs } from './build.mjs';
+import { stopChild } from './child-process.js';
+import { projectRoot } from './project-root.js';
 import { payloadKeyFor, startLocalServer } from './temporal/local.js';
+import { buildWorkflowBundles } from './workflow-bundle.js';
 
-/** Runs a part the way this process runs: compiled (`npm start`), or its TypeScript through tsx. */
+/** Runs a part compiled, as `npm run <part>` does (`entry`: its source file under src/). */
 function startPart(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const sibling = new URL(`${entry}${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(sibling)], {
-    env,
-    stdio: 'inherit',
-  });
+  const child = spawn(process.execPath, partArgs(entry), { cwd: projectRoot, env, stdio: 'inherit' });
   child.once('exit', (code, signal) => {
     if (!stopping) {
       console.error(`${name} exited (${signal ?? code}); stopping everything`);
@@ -57,13 +54,8 @@ const parts: ChildProcess[] = [];
 async function stopAll(exitCode: number): Promise<void> {
   if (stopping) return;
   stopping = true;
-  await Promise.all(
-    parts.map(async (child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    }),
-  );
+  // No SIGKILL after a while: the worker takes its grace time to let running attempts finish.
+  await Promise.all(parts.map((child) => stopChild(child)));
   await server?.teardown();
   process.exit(exitCode);
 }
@@ -86,6 +78,9 @@ async function run(): Promise<void> {
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
 
+  // Only what changed since the last run is compiled and bundled; the worker loads the bundle npm start uses.
+  await buildSources();
+  await buildWorkflowBundles(config.WORKFLOW_BUNDLE_DIR, [{ encodeFailures: true }]);
   let temporalAddress = config.TEMPORAL_ADDRESS;
   if (!temporalAddress) {
     console.log('starting the Temporal dev server…');
@@ -94,8 +89,8 @@ async function run(): Promise<void> {
   }
   // Both parts read the key from their environment: by default a local one, so payloads are stored encrypted.
   process.env['PAYLOAD_ENCRYPTION_KEY'] = await payloadKeyFor(config);
-  parts.push(startPart('worker', './worker/main', partEnv('worker', temporalAddress)));
-  const api = startPart('API', './api/main', partEnv('api', temporalAddress));
+  parts.push(startPart('worker', 'src/worker/main.ts', partEnv('worker', temporalAddress)));
+  const api = startPart('API', 'src/api/main.ts', partEnv('api', temporalAddress));
   parts.push(api);
   const apiHost = config.listenHost === '0.0.0.0' || config.listenHost === '::' ? 'localhost' : config.listenHost;
   await waitForApi(`http://${apiHost}:${config.PORT}/healthz`, api);

@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import { open, readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { historyShardCount } from '../server-settings.js';
+import { historyShardCount } from '../../src/temporal/server-settings.js';
+import { isRunning, signalChild, stopChild } from '../child-process.js';
 import { isPortFree } from './ports.js';
 import { postgresRole } from './postgres.js';
 
@@ -193,7 +194,7 @@ export class ServiceProcess {
   }
 
   get isRunning(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+    return this.child !== undefined && isRunning(this.child);
   }
 
   /** Resolves when the running process exits, whatever the reason. */
@@ -241,20 +242,12 @@ export class ServiceProcess {
 
   /** SIGTERM lets the service hand its shards or task queues over; SIGKILL is a crash. */
   async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM', timeoutMs = 20_000): Promise<void> {
-    const child = this.child;
-    if (!child || !this.isRunning) return;
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    try {
-      await this.exited;
-    } finally {
-      clearTimeout(timer);
-    }
+    if (this.child) await stopChild(this.child, { signal, killAfterMs: timeoutMs });
   }
 
   /** Last resort when the launcher itself is exiting: nothing else can be awaited any more. */
   killNow(): void {
-    if (this.isRunning) this.child?.kill('SIGKILL');
+    if (this.child) signalChild(this.child, 'SIGKILL');
   }
 
   async recentLog(lines = 15): Promise<string> {

@@ -1,6 +1,6 @@
 // The service's parts run as JavaScript compiled from src/ into .cache/build/src/, not through tsx: tsx's
-// loader thread costs each process about 35 MB of memory for good. Plain Node.js on purpose: scripts/run.mjs
-// uses it before anything but the dependencies is there.
+// loader thread costs each process about 35 MB of memory for good. Plain Node.js on purpose: dev/run.mjs
+// uses it before anything but the dependencies is there. The production build is `npm run build` (tsc into dist/).
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,12 +8,22 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const buildDir = join(root, '.cache', 'build');
 
-function sourceFiles(dir) {
+/** The files of `dir` whose names end in `suffix`, in every folder below it. */
+function filesIn(dir, suffix) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) return sourceFiles(path);
-    return entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') ? [path] : [];
+    if (entry.isDirectory()) return filesIn(path, suffix);
+    return entry.name.endsWith(suffix) && !entry.name.endsWith('.d.ts') ? [path] : [];
   });
+}
+
+/** Writes `text` to `path` unless it holds it already, through a rename. */
+function writeIfChanged(path, text) {
+  if (readOrEmpty(path) === text) return;
+  mkdirSync(dirname(path), { recursive: true });
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, text);
+  renameSync(temporary, path);
 }
 
 function readOrEmpty(path) {
@@ -25,14 +35,14 @@ function readOrEmpty(path) {
 }
 
 /**
- * Transpiles every file of src/ (no bundling: the tree keeps its shape, so relative imports hold). Only
- * changed files are written, each through a rename, so processes started from an earlier build of the same
- * tree never read half a file.
+ * Transpiles every file of src/ (no bundling: the tree keeps its shape, so relative imports hold) and copies its
+ * CommonJS modules (the failure converter) beside them. Only changed files are written, each through a rename, so
+ * processes started from an earlier build of the same tree never read half a file.
  */
 export async function buildSources() {
   const { build } = await import('esbuild');
   const { outputFiles } = await build({
-    entryPoints: sourceFiles(join(root, 'src')),
+    entryPoints: filesIn(join(root, 'src'), '.ts'),
     outbase: root,
     outdir: buildDir,
     format: 'esm',
@@ -41,12 +51,9 @@ export async function buildSources() {
     write: false,
     logLevel: 'error',
   });
-  for (const file of outputFiles) {
-    if (readOrEmpty(file.path) === file.text) continue;
-    mkdirSync(dirname(file.path), { recursive: true });
-    const temporary = `${file.path}.${process.pid}.tmp`;
-    writeFileSync(temporary, file.text);
-    renameSync(temporary, file.path);
+  for (const file of outputFiles) writeIfChanged(file.path, file.text);
+  for (const path of filesIn(join(root, 'src'), '.cjs')) {
+    writeIfChanged(join(buildDir, relative(root, path)), readFileSync(path, 'utf8'));
   }
 }
 
@@ -66,6 +73,3 @@ export const partNodeFlags = ['--max-semi-space-size=4'];
 export function partArgs(entry) {
   return [...partNodeFlags, builtEntry(entry)];
 }
-
-// `node scripts/build.mjs`: the build alone (the Dockerfile's step).
-if (process.argv[1] === fileURLToPath(import.meta.url)) await buildSources();

@@ -60,10 +60,16 @@ if (target === '--test') {
   if (typecheck !== 0) process.exit(typecheck);
   process.exit(await run(bin('mocha'), rest.length > 0 ? rest : ['test/**/*.test.ts']));
 }
-// The service's parts run compiled; the bench and the project's scripts run through tsx.
+const tsx = (entry) => ['--import', 'tsx', join(root, entry)];
+// The service's parts run compiled; the worker loads the workflow bundles built beforehand. The development tools,
+// the bench and the launcher run through tsx.
 if (target.startsWith('src/')) {
   const { buildSources, partArgs } = await import('./build.mjs');
   await buildSources();
+  if (target === 'src/worker/main.ts') {
+    const bundled = await run(process.execPath, tsx('dev/build-workflow-bundles.ts'));
+    if (bundled !== 0) process.exit(bundled);
+  }
   process.exit(await run(process.execPath, [...partArgs(target), ...rest]));
 }
-process.exit(await run(process.execPath, ['--import', 'tsx', join(root, target), ...rest]));
+process.exit(await run(process.execPath, [...tsx(target), ...rest]));

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { postgresRole } from './postgres.js';
 
 const run = promisify(execFile);
 
@@ -19,7 +18,15 @@ export class SchemaSetupFailedError extends Error {
  * Creates both databases with their schemas, or brings existing ones up to the sql tool's version. Each
  * step leaves what exists alone (checked with v1.32.2's tool), so this is safe on every start.
  */
-export async function setUpSchemas(sqlTool: string, server: { host: string; port: number }): Promise<void> {
+export interface PostgresServer {
+  readonly host: string;
+  readonly port: number;
+  /** The role Temporal connects as. */
+  readonly user: string;
+  readonly password: string;
+}
+
+export async function setUpSchemas(sqlTool: string, server: PostgresServer): Promise<void> {
   for (const database of databases) {
     const connection = [
       '--ep',
@@ -27,9 +34,9 @@ export async function setUpSchemas(sqlTool: string, server: { host: string; port
       '-p',
       String(server.port),
       '-u',
-      postgresRole.user,
+      server.user,
       '--pw',
-      postgresRole.password,
+      server.password,
       '--pl',
       'postgres12',
       '--db',

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { loadConfig } from '../config.js';
-import { projectRoot } from './binaries.js';
+import { loadConfig } from '../../src/config.js';
+import { projectRoot } from '../project-root.js';
 import { startLocalServer } from './local.js';
 
 async function run(): Promise<void> {

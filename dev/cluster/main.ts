@@ -2,9 +2,13 @@
 // database; `-- --build-only` only builds the server binaries into .cache/.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../../config.js';
-import { projectRoot } from '../binaries.js';
-import { historyShardCount, jobSearchAttributeTypes, namespaceRetentionSeconds } from '../server-settings.js';
+import { loadConfig } from '../../src/config.js';
+import { projectRoot } from '../project-root.js';
+import {
+  historyShardCount,
+  jobSearchAttributeTypes,
+  namespaceRetentionSeconds,
+} from '../../src/temporal/server-settings.js';
 import { buildClusterBinaries, temporalServerModule } from './build.js';
 import { LocalCluster } from './cluster.js';
 import { defaultClusterPorts } from './services.js';

@@ -6,6 +6,9 @@ import { setUpSchemas } from './schema.js';
 const Env = z.object({
   POSTGRES_HOST: z.string().min(1).default('127.0.0.1'),
   POSTGRES_PORT: z.coerce.number().int().min(1).max(65_535).default(5432),
+  // The names the temporalio/server image reads.
+  POSTGRES_USER: z.string().min(1).default('temporal'),
+  POSTGRES_PWD: z.string().min(1).default('temporal'),
   TEMPORAL_SQL_TOOL: z.string().min(1).default('temporal-sql-tool'),
 });
 
@@ -16,7 +19,12 @@ async function run(): Promise<void> {
       `invalid configuration: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
     );
   const env = parsed.data;
-  await setUpSchemas(env.TEMPORAL_SQL_TOOL, { host: env.POSTGRES_HOST, port: env.POSTGRES_PORT });
+  await setUpSchemas(env.TEMPORAL_SQL_TOOL, {
+    host: env.POSTGRES_HOST,
+    port: env.POSTGRES_PORT,
+    user: env.POSTGRES_USER,
+    password: env.POSTGRES_PWD,
+  });
   console.log(`Temporal schemas are up to date on ${env.POSTGRES_HOST}:${env.POSTGRES_PORT}`);
 }
 

@@ -1,8 +1,8 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { appendFile, chmod, chown, mkdir, open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { isRunning, signalChild, stopChild } from '../child-process.js';
 import { isPortFree } from './ports.js';
 
 const run = promisify(execFile);
@@ -136,7 +136,7 @@ export class LocalPostgres {
   private async waitUntilReady(pgIsReady: string, logFile: string): Promise<void> {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) {
+      if (!isRunning(this.child)) {
         const tail = (await readFile(logFile, 'utf8').catch(() => '')).split('\n').slice(-8).join('\n');
         throw new PostgresStartFailedError(
           `PostgreSQL exited at start (is another one running on the same data directory?):\n${tail}`,
@@ -154,20 +154,12 @@ export class LocalPostgres {
   }
 
   /** Fast shutdown (SIGINT): open transactions are rolled back, committed data is safe. */
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = once(this.child, 'exit');
-    this.child.kill('SIGINT');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 20_000);
-    try {
-      await exited;
-    } finally {
-      clearTimeout(timer);
-    }
+  stop(): Promise<void> {
+    return stopChild(this.child, { signal: 'SIGINT', killAfterMs: 20_000 });
   }
 
   /** Last resort when the launcher itself is exiting: nothing else can be awaited any more. */
   killNow(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGQUIT');
+    signalChild(this.child, 'SIGQUIT');
   }
 }

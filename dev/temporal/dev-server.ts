@@ -1,9 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { jobSearchAttributeKeys } from '../workflows/search-attributes.js';
+import { jobSearchAttributeKeys } from '../../src/workflows/search-attributes.js';
 import { executableFor, temporalCli, temporalTestServer } from './binaries.js';
-import { jobSearchAttributeTypes, serverDynamicConfig } from './server-settings.js';
+import { jobSearchAttributeTypes, serverDynamicConfig } from '../../src/temporal/server-settings.js';
 
 /** SQLite in WAL mode with synchronous=NORMAL: the default file mode is an order of magnitude slower. */
 const sqlitePragmas = ['journal_mode=wal', 'synchronous=normal'];

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { projectRoot } from '../binaries.js';
+import { projectRoot } from '../project-root.js';
 
 /**
  * The Temporal server the cluster runs, built from its Go module: no release binary can be downloaded

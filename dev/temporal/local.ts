@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Config } from '../config.js';
-import { codecEndpointPath } from '../contract/codec.js';
-import { projectRoot } from './binaries.js';
+import type { Config } from '../../src/config.js';
+import { codecEndpointPath } from '../../src/contract/codec.js';
+import { projectRoot } from '../project-root.js';
 import { startDevServer } from './dev-server.js';
 
 /** The dev server of `npm start` and `npm run temporal`: fixed ports, persisted to a SQLite file (.data/ by default). */

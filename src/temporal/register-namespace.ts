@@ -1,7 +1,7 @@
 // Registers the namespace (retention, search attributes from server-settings.ts) on the Temporal server at
 // TEMPORAL_ADDRESS, then exits: the one-shot setup container of docker-compose.yml. `npm run cluster` does the same in-process.
 import { Connection } from '@temporalio/client';
-import { loadConfig } from '../../config.js';
+import { loadConfig } from '../config.js';
 import { registerJobNamespace } from './namespace.js';
 
 async function run(): Promise<void> {

@@ -1,0 +1,83 @@
+// The job workflows' bundle: built in-process for tests (bundleJobWorkflows), and into files for the worker by
+// `npm run build:workflows`, which npm start, npm run worker and the Dockerfile run (buildWorkflowBundles).
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { encodedFailuresPath } from '../src/temporal/payload-codec.js';
+import { workflowBundleFile, type WorkflowBundleVariant } from '../src/worker/workflow-bundle.js';
+import { projectRoot } from './project-root.js';
+
+export const workflowsPath = join(projectRoot, 'src', 'workflows', 'index.ts');
+
+export interface JobWorkflowsBundleOptions extends Partial<WorkflowBundleVariant> {
+  /** Workflow interceptor modules to build in: the replay test's, which reports the timers the workflows start. */
+  readonly workflowInterceptorModules?: string[];
+}
+
+export async function bundleJobWorkflows(options: JobWorkflowsBundleOptions = {}): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({
+    workflowsPath,
+    ...(options.encodeFailures ? { failureConverterPath: encodedFailuresPath } : {}),
+    ...(options.workflowInterceptorModules ? { workflowInterceptorModules: options.workflowInterceptorModules } : {}),
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
+  });
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort();
+}
+
+/**
+ * A hash of what goes into a bundle: the workflows and the contract they load (the layer test keeps workflow code
+ * to these), the lockfile (the SDK's version), and the failure converter when it is built in.
+ */
+async function inputsHash({ encodeFailures }: WorkflowBundleVariant): Promise<string> {
+  const inputs = [join(projectRoot, 'package-lock.json')];
+  for (const dir of ['src/workflows', 'src/contract']) inputs.push(...(await filesUnder(join(projectRoot, dir))));
+  if (encodeFailures) inputs.push(encodedFailuresPath);
+  const hash = createHash('sha256').update(encodeFailures ? 'encode failures\0' : '');
+  for (const file of inputs)
+    hash
+      .update(relative(projectRoot, file))
+      .update('\0')
+      .update(await readFile(file));
+  return hash.digest('hex');
+}
+
+/** Writes through a rename, so a worker starting meanwhile reads the old file or the new one, never half of one. */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, text);
+  await rename(temporary, path);
+}
+
+/**
+ * Writes the bundle of each variant into `dir` (relative to the project root), each only when its inputs changed
+ * since it was written: their hash is kept beside it (`<bundle>.inputs`). Returns the files.
+ */
+export async function buildWorkflowBundles(
+  dir: string,
+  variants: readonly WorkflowBundleVariant[] = [{ encodeFailures: false }, { encodeFailures: true }],
+  log: (line: string) => void = console.log,
+): Promise<string[]> {
+  const files: string[] = [];
+  for (const variant of variants) {
+    const file = workflowBundleFile(resolve(projectRoot, dir), variant);
+    const hash = await inputsHash(variant);
+    const built = await readFile(`${file}.inputs`, 'utf8').catch(() => '');
+    if (built.trim() !== hash) {
+      log(`bundling the workflows into ${relative(projectRoot, file)}…`);
+      await mkdir(dirname(file), { recursive: true });
+      const { code } = await bundleJobWorkflows(variant);
+      await writeAtomically(file, code);
+      await writeAtomically(`${file}.inputs`, `${hash}\n`);
+    }
+    files.push(file);
+  }
+  return files;
+}
