@@ -1,0 +1,107 @@
+// The job activity of one job type: what the service's job workflow schedules on the type's task queues.
+import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import { ApplicationFailure, type LogLevel, type LogMetadata, type Logger } from '@temporalio/common';
+import {
+  attemptStartedSignalName,
+  type AttemptHeartbeat,
+  type AttemptInfo,
+  type AttemptOutcome,
+  type AttemptProgress,
+  type AttemptStarted,
+} from './job-type-declaration.js';
+import type { JobType } from './job-type.js';
+
+/** Progress and liveness go to the server this often; a cancellation is seen on the heartbeat after it. */
+const heartbeatIntervalMs = 1000;
+
+/** The tenant of a job whose attempt names none (a job workflow from before tenants were passed). */
+const defaultTenant = 'default';
+
+/** A logger whose every line carries `attributes`. */
+function loggerWith(logger: Logger, attributes: LogMetadata): Logger {
+  const at =
+    (level: LogLevel) =>
+    (message: string, meta?: LogMetadata): void =>
+      logger.log(level, message, { ...attributes, ...meta });
+  return {
+    log: (level, message, meta) => logger.log(level, message, { ...attributes, ...meta }),
+    trace: at('TRACE'),
+    debug: at('DEBUG'),
+    info: at('INFO'),
+    warn: at('WARN'),
+    error: at('ERROR'),
+  };
+}
+
+function checkedProgress(percent: number | null, message: string | null | undefined): AttemptProgress {
+  if (percent !== null && !(Number.isFinite(percent) && percent >= 0 && percent <= 100))
+    throw new RangeError(`progress must be a percentage from 0 to 100 or null, not ${percent}`);
+  return { percent, message: message ?? null };
+}
+
+/**
+ * The activity named after the job type: `(input, attempt)` → `{ result, progress }`. It heartbeats its progress
+ * every second, tells the job workflow that the attempt has started (queued → running), and reports a cancellation
+ * as one whatever error the handler's abort produced.
+ */
+export function attemptActivity(jobType: JobType, client: Client) {
+  return async (input: unknown, attempt: AttemptInfo): Promise<AttemptOutcome> => {
+    const activity = Context.current();
+    const tenant = attempt.tenant ?? defaultTenant;
+    const log = loggerWith(activity.log, { jobId: attempt.jobId, tenant, jobAttempt: attempt.attempt });
+    let progress: AttemptProgress | null = null;
+    const heartbeat = (): void => activity.heartbeat({ progress } satisfies AttemptHeartbeat);
+    // Heartbeat before telling the workflow: a slow signal must not let the heartbeat timeout end the attempt.
+    heartbeat();
+    const beating = setInterval(heartbeat, heartbeatIntervalMs);
+    try {
+      const execution = activity.info.workflowExecution!;
+      await client.workflow
+        .getHandle(execution.workflowId, execution.runId)
+        .signal<[AttemptStarted]>(attemptStartedSignalName, { attempt: attempt.attempt })
+        .catch((err: unknown) => log.warn('could not report the attempt started to its job', { error: String(err) }));
+      let parsed: unknown;
+      try {
+        parsed = jobType.parseInput(input);
+      } catch (err) {
+        // The API checked the input against the declaration in force; this worker's differs (a rolling upgrade), so
+        // another attempt, maybe on an upgraded worker, may run it.
+        throw ApplicationFailure.retryable(
+          `the input does not match this worker's declaration of ${jobType.declaration.name}: ${(err as Error).message}`,
+          'InputRejected',
+        );
+      }
+      // A parent's handler gets its children's ends in its input, beside what the submitter gave.
+      const handlerInput = attempt.childResults
+        ? { ...(parsed as object), childResults: attempt.childResults }
+        : parsed;
+      const result = await jobType.run(handlerInput, {
+        jobId: attempt.jobId,
+        tenant,
+        attempt: attempt.attempt,
+        signal: activity.cancellationSignal,
+        log,
+        progress(percent, message) {
+          progress = checkedProgress(percent, message);
+          heartbeat();
+        },
+      });
+      let checked: unknown;
+      try {
+        checked = jobType.parseResult(result);
+      } catch (err) {
+        throw ApplicationFailure.nonRetryable(
+          `the handler's result does not match its declared schema: ${(err as Error).message}`,
+          'ResultRejected',
+        );
+      }
+      return { result: checked ?? null, progress };
+    } catch (err) {
+      if (activity.cancellationSignal.aborted) throw activity.cancellationSignal.reason;
+      throw err;
+    } finally {
+      clearInterval(beating);
+    }
+  };
+}

@@ -1,0 +1,20 @@
+export {
+  defineJobType,
+  JobTypeDefinitionError,
+  UnrecoverableError,
+  type Infer,
+  type JobContext,
+  type JobType,
+  type JobTypeDefinition,
+  type JsonSchemaObject,
+} from './job-type.js';
+export { runWorker, WorkerOptionsInvalidError, type RunWorkerOptions } from './run-worker.js';
+export { PayloadKeyInvalidError, PayloadKeyUnknownError } from './payload-codec.js';
+export {
+  jobTypeTaskQueue,
+  protocolDefaults,
+  workerProtocolVersion,
+  type AttemptInfo,
+  type AttemptOutcome,
+  type JobTypeDeclaration,
+} from './job-type-declaration.js';

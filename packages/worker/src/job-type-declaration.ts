@@ -1,0 +1,196 @@
+// The worker protocol's names and shapes (docs/worker-protocol.md): what a handler worker declares to the job type
+// registry and what a job's attempt is given and gives back. The service owns this file; the TypeScript SDK holds a
+// byte-identical copy at packages/worker/src/job-type-declaration.ts (test/unit/worker-protocol-copy.test.ts checks
+// it), because the SDK must install on its own, from a path or a git URL, without the service's source.
+// Only zod here: the workflow bundle loads it.
+import { z } from 'zod';
+
+/** Sent in every declaration; a registry refuses versions it does not know. */
+export const workerProtocolVersion = 1;
+
+export const jobPriorities = ['high', 'normal', 'low'] as const;
+export type Priority = (typeof jobPriorities)[number];
+
+/** Lower-case so that `Primes` and `primes` cannot become two task queues; no `:`, which separates task queue parts. */
+export const JobTypeName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'must be 1–64 characters of [a-z0-9_.-], starting with a letter');
+
+/** The task queue of one job type's attempts at one priority: only workers with the type's handler poll it. */
+export function jobTypeTaskQueue(prefix: string, type: string, priority: Priority): string {
+  return `${prefix}:${type}:${priority}`;
+}
+
+/** The registry workflow of a task queue prefix: `#` is in no job id, tenant or prefix, so no job can take it. */
+export function registryWorkflowId(prefix: string): string {
+  return `${prefix}#job-type-registry`;
+}
+
+/** The registry runs on the job workflows' queue, served by the service's own workers. */
+export function registryTaskQueue(prefix: string): string {
+  return `${prefix}-workflows`;
+}
+
+export const registryWorkflowType = 'jobTypeRegistryWorkflow';
+export const declareWorkerUpdateName = 'declareWorker';
+export const renewLeaseUpdateName = 'renewLease';
+export const leaveUpdateName = 'leave';
+export const registryStateQueryName = 'registryState';
+/** The failure type of a renewal the registry does not take (unknown or expired worker): the worker declares again. */
+export const workerNotDeclaredErrorType = 'WorkerNotDeclared';
+
+/** A JSON Schema (draft 2020-12) object, kept small: the registry holds every declaration in its workflow state. */
+export const JsonSchema = z
+  .record(z.string(), z.unknown())
+  .refine((schema) => JSON.stringify(schema).length <= 65_536, 'must be at most 64 KiB as JSON');
+
+export const RetryDefaults = z.strictObject({
+  maxAttempts: z.number().int().min(1).max(100),
+  initialIntervalSeconds: z.number().min(0).max(86_400),
+  backoffCoefficient: z.number().min(1).max(100),
+  maximumIntervalSeconds: z.number().min(0).max(86_400),
+});
+
+export const JobTypeDefaults = z.strictObject({
+  timeoutSeconds: z.number().int().min(1).max(604_800),
+  heartbeatTimeoutSeconds: z.number().int().min(1).max(86_400),
+  retry: RetryDefaults,
+});
+export type JobTypeDefaults = z.infer<typeof JobTypeDefaults>;
+
+/** What a declaration leaves out of its defaults takes these (SDKs fill them in before declaring). */
+export const protocolDefaults: JobTypeDefaults = {
+  timeoutSeconds: 3600,
+  heartbeatTimeoutSeconds: 30,
+  retry: { maxAttempts: 3, initialIntervalSeconds: 1, backoffCoefficient: 2, maximumIntervalSeconds: 60 },
+};
+
+/** One job type as callers and the API see it; the handler stays in the worker. */
+export const JobTypeDeclaration = z.strictObject({
+  name: JobTypeName,
+  description: z.string().max(2000),
+  inputSchema: JsonSchema,
+  resultSchema: JsonSchema.nullable(),
+  defaults: JobTypeDefaults,
+});
+export type JobTypeDeclaration = z.infer<typeof JobTypeDeclaration>;
+
+/** Attempts a worker process runs at once per priority; a priority it leaves out (or at 0) it does not poll. */
+export const WorkerQueues = z.strictObject({
+  high: z.number().int().min(0).max(10_000).optional(),
+  normal: z.number().int().min(0).max(10_000).optional(),
+  low: z.number().int().min(0).max(10_000).optional(),
+});
+export type WorkerQueues = z.infer<typeof WorkerQueues>;
+
+/** The argument of the `declareWorker` update, sent with Update-With-Start when a worker starts. */
+export const DeclareWorker = z.strictObject({
+  protocolVersion: z.literal(workerProtocolVersion),
+  /** Unique per process start (host, pid and a random part): a restarted process is a new worker. */
+  workerId: z.string().min(1).max(200),
+  /** Free text for people: the SDK, its version, the host. */
+  identity: z.string().max(500),
+  jobTypes: z
+    .array(JobTypeDeclaration)
+    .min(1)
+    .max(100)
+    .refine((types) => new Set(types.map((type) => type.name)).size === types.length, 'must not name a type twice'),
+  queues: WorkerQueues,
+  /** The worker counts as live this long after each declaration or renewal; it renews every third of it. */
+  leaseSeconds: z.number().int().min(2).max(300),
+});
+export type DeclareWorker = z.infer<typeof DeclareWorker>;
+
+export const DeclareWorkerResult = z.object({
+  leaseExpiresAt: z.iso.datetime(),
+  /** Types that other live workers declare differently (a rolling upgrade, or a name clash): this declaration now wins. */
+  differing: z.array(z.object({ name: z.string(), otherWorkers: z.number().int().min(1) })),
+});
+export type DeclareWorkerResult = z.infer<typeof DeclareWorkerResult>;
+
+/** The argument of `renewLease` (every leaseSeconds / 3) and of `leave` (at graceful shutdown). */
+export const WorkerRef = z.strictObject({ workerId: z.string().min(1).max(200) });
+export type WorkerRef = z.infer<typeof WorkerRef>;
+
+export const RenewLeaseResult = z.object({ leaseExpiresAt: z.iso.datetime() });
+export type RenewLeaseResult = z.infer<typeof RenewLeaseResult>;
+
+/** One distinct declaration of a type, numbered in the order the registry first saw it. */
+export const JobTypeVariant = z.object({
+  revision: z.number().int().min(1),
+  declaration: JobTypeDeclaration,
+  declaredAt: z.iso.datetime(),
+});
+export type JobTypeVariant = z.infer<typeof JobTypeVariant>;
+
+export const WorkerLease = z.object({
+  identity: z.string(),
+  queues: WorkerQueues,
+  /** The revision of each type's variant this worker declared. */
+  types: z.record(z.string(), z.number().int()),
+  leaseSeconds: z.number().int(),
+  declaredAt: z.iso.datetime(),
+  expiresAt: z.iso.datetime(),
+});
+export type WorkerLease = z.infer<typeof WorkerLease>;
+
+/** What the `registryState` query answers and what continue-as-new carries. */
+export const RegistryState = z.object({
+  nextRevision: z.number().int().min(1),
+  /** By type name: its variants still declared by a live worker, and always its newest one. */
+  types: z.record(z.string(), z.array(JobTypeVariant)),
+  workers: z.record(z.string(), WorkerLease),
+});
+export type RegistryState = z.infer<typeof RegistryState>;
+
+/** The registry workflow's argument. */
+export const RegistryInput = z.object({
+  state: RegistryState.nullable(),
+  /** Continue as new past this many history events (default 2000); tests set it low. */
+  historyLimit: z.number().int().min(10).optional(),
+});
+export type RegistryInput = z.infer<typeof RegistryInput>;
+
+/** A job type as the API serves it: the declaration in force and its live worker processes per priority. */
+export interface JobTypeView {
+  readonly declaration: JobTypeDeclaration;
+  readonly revision: number;
+  readonly workers: Record<Priority, number>;
+  /** Distinct declarations among live workers: more than one during a rolling upgrade. */
+  readonly liveVariants: number;
+}
+
+/** The job activity's second argument; the first is the job's input as submitted. */
+export interface AttemptInfo {
+  readonly jobId: string;
+  readonly tenant: string;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  /** A parent job's children's ends, by index; handlers see them as `input.childResults`. */
+  readonly childResults?: readonly unknown[];
+}
+
+export interface AttemptProgress {
+  readonly percent: number | null;
+  readonly message: string | null;
+}
+
+/** What the job activity returns. */
+export interface AttemptOutcome {
+  readonly result: unknown;
+  readonly progress: AttemptProgress | null;
+}
+
+/** The job activity's heartbeat details: the API reads progress back from the pending attempt. */
+export interface AttemptHeartbeat {
+  readonly progress: AttemptProgress | null;
+}
+
+/** Signalled to the job workflow when an attempt begins executing, so that `queued` turns `running`. */
+export const attemptStartedSignalName = 'attemptStarted';
+export interface AttemptStarted {
+  readonly attempt: number;
+}
+
+/** The failure type that ends a job at once, whatever attempts remain. */
+export const unrecoverableErrorType = 'UnrecoverableError';

@@ -1,0 +1,88 @@
+// The service's payload encryption (docs/worker-protocol.md, "Payload encryption"): a handler worker must read what
+// the service wrote and write what it reads. The same format as the service's codec, implemented apart so that this
+// package stands alone.
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import proto from '@temporalio/proto';
+
+// A CommonJS package whose exports Node's ESM loader cannot see by name.
+const ProtoPayload = proto.temporal.api.common.v1.Payload;
+
+const encryptedEncoding = 'binary/encrypted';
+const keyIdField = 'encryption-key-id';
+const ivBytes = 12;
+const tagBytes = 16;
+
+/** Thrown by parsePayloadKey for a key that is not 32 bytes as hex or base64. */
+export class PayloadKeyInvalidError extends Error {
+  override readonly name = 'PayloadKeyInvalidError';
+  constructor() {
+    super('a payload encryption key must be 32 bytes as 64 hex digits or base64 (openssl rand -base64 32)');
+  }
+}
+
+/** Thrown when decoding a payload encrypted with a key this worker was not given. */
+export class PayloadKeyUnknownError extends Error {
+  override readonly name = 'PayloadKeyUnknownError';
+  constructor(readonly keyId: string) {
+    super(`a payload is encrypted with key ${keyId}, which is not one this worker was given`);
+  }
+}
+
+/** The key as the service's PAYLOAD_ENCRYPTION_KEY takes it: 64 hex digits or base64 of 32 bytes. */
+export function parsePayloadKey(text: string): Buffer {
+  const trimmed = text.trim();
+  const bytes = /^[0-9a-f]{64}$/i.test(trimmed)
+    ? Buffer.from(trimmed, 'hex')
+    : /^[A-Za-z0-9+/]{43}=?$/.test(trimmed)
+      ? Buffer.from(trimmed, 'base64')
+      : undefined;
+  if (bytes?.length !== 32) throw new PayloadKeyInvalidError();
+  return bytes;
+}
+
+/** A key's public name: a digest, so the metadata says which key without revealing anything of it. */
+export function payloadKeyId(key: Buffer): string {
+  return createHash('sha256').update('durable-jobs payload key\0').update(key).digest('hex').slice(0, 16);
+}
+
+/** AES-256-GCM over the whole serialized payload: data is IV ‖ ciphertext ‖ tag; plain payloads pass through. */
+export class PayloadEncryptionCodec implements PayloadCodec {
+  private readonly currentId: string;
+  private readonly keys: ReadonlyMap<string, Buffer>;
+
+  constructor(
+    private readonly current: Buffer,
+    older: readonly Buffer[] = [],
+  ) {
+    this.currentId = payloadKeyId(current);
+    this.keys = new Map([...older, current].map((key) => [payloadKeyId(key), key]));
+  }
+
+  async encode(payloads: Payload[]): Promise<Payload[]> {
+    return payloads.map((payload) => {
+      const iv = randomBytes(ivBytes);
+      const cipher = createCipheriv('aes-256-gcm', this.current, iv);
+      const ciphertext = Buffer.concat([cipher.update(ProtoPayload.encode(payload).finish()), cipher.final()]);
+      return {
+        metadata: { encoding: Buffer.from(encryptedEncoding), [keyIdField]: Buffer.from(this.currentId) },
+        data: Buffer.concat([iv, ciphertext, cipher.getAuthTag()]),
+      };
+    });
+  }
+
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    return payloads.map((payload) => {
+      const encoding = payload.metadata?.['encoding'];
+      if (!encoding || Buffer.from(encoding).toString() !== encryptedEncoding) return payload;
+      const keyId = Buffer.from(payload.metadata?.[keyIdField] ?? []).toString();
+      const key = this.keys.get(keyId);
+      if (!key) throw new PayloadKeyUnknownError(keyId);
+      const data = Buffer.from(payload.data ?? []);
+      const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, ivBytes));
+      decipher.setAuthTag(data.subarray(data.length - tagBytes));
+      const plain = Buffer.concat([decipher.update(data.subarray(ivBytes, data.length - tagBytes)), decipher.final()]);
+      return ProtoPayload.decode(plain);
+    });
+  }
+}

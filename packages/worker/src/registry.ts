@@ -1,0 +1,115 @@
+// Keeps a worker process declared to the job type registry (docs/worker-protocol.md, "The registry").
+import { setTimeout as delay } from 'node:timers/promises';
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure, type Logger, type Workflow } from '@temporalio/common';
+import {
+  declareWorkerUpdateName,
+  leaveUpdateName,
+  registryTaskQueue,
+  registryWorkflowId,
+  registryWorkflowType,
+  renewLeaseUpdateName,
+  workerNotDeclaredErrorType,
+  type DeclareWorker,
+  type DeclareWorkerResult,
+  type RegistryInput,
+  type RenewLeaseResult,
+  type WorkerRef,
+} from './job-type-declaration.js';
+
+function isNotDeclared(err: unknown): boolean {
+  return (
+    err instanceof WorkflowUpdateFailedError &&
+    err.cause instanceof ApplicationFailure &&
+    err.cause.type === workerNotDeclaredErrorType
+  );
+}
+
+/** A worker's place in the registry: declared at start, renewed every third of its lease, left at shutdown. */
+export class RegistryLease {
+  private readonly workflowId: string;
+
+  constructor(
+    private readonly client: Client,
+    private readonly taskQueuePrefix: string,
+    private readonly declaration: DeclareWorker,
+    private readonly log: Logger,
+  ) {
+    this.workflowId = registryWorkflowId(taskQueuePrefix);
+  }
+
+  /** Declares with Update-With-Start: the first worker of a prefix starts its registry. */
+  declare(): Promise<DeclareWorkerResult> {
+    return this.client.workflow.executeUpdateWithStart<Workflow, DeclareWorkerResult, [DeclareWorker]>(
+      declareWorkerUpdateName,
+      {
+        args: [this.declaration],
+        startWorkflowOperation: new WithStartWorkflowOperation(registryWorkflowType, {
+          workflowId: this.workflowId,
+          taskQueue: registryTaskQueue(this.taskQueuePrefix),
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          args: [{ state: null } satisfies RegistryInput],
+        }),
+      },
+    );
+  }
+
+  private renew(): Promise<RenewLeaseResult> {
+    return this.client.workflow
+      .getHandle(this.workflowId)
+      .executeUpdate<RenewLeaseResult, [WorkerRef]>(renewLeaseUpdateName, {
+        args: [{ workerId: this.declaration.workerId }],
+      });
+  }
+
+  /**
+   * Declares, then renews until `signal` aborts; declares again whenever the registry no longer knows this worker
+   * (its lease ran out while the process was stalled, or the registry was reset). Never throws: a registry out of
+   * reach is logged and tried again, and the worker goes on serving what the job workflows send it.
+   */
+  async keep(signal: AbortSignal): Promise<void> {
+    const renewEveryMs = (this.declaration.leaseSeconds * 1000) / 3;
+    let declared = false;
+    let unreachableSince: number | undefined;
+    while (!signal.aborted) {
+      try {
+        await this.client.withAbortSignal(signal, async () => {
+          if (declared) return void (await this.renew());
+          const { differing } = await this.declare();
+          declared = true;
+          this.log.info('declared its job types to the registry', {
+            jobTypes: this.declaration.jobTypes.map((type) => type.name),
+          });
+          for (const { name, otherWorkers } of differing)
+            this.log.warn(
+              `job type ${name}: ${otherWorkers} other live worker(s) declare it differently; this declaration is now the one the API validates against`,
+            );
+        });
+        unreachableSince = undefined;
+      } catch (err) {
+        if (signal.aborted) break;
+        if (isNotDeclared(err)) {
+          declared = false;
+          continue;
+        }
+        unreachableSince ??= Date.now();
+        this.log.warn('could not reach the job type registry (is the service worker running?)', {
+          error: String(err),
+          forSeconds: Math.round((Date.now() - unreachableSince) / 1000),
+        });
+      }
+      await delay(renewEveryMs, undefined, { signal }).catch(() => undefined);
+    }
+  }
+
+  /** At graceful shutdown: the worker stops counting at once rather than when its lease runs out. */
+  async leave(timeoutMs = 3000): Promise<void> {
+    await this.client
+      .withAbortSignal(AbortSignal.timeout(timeoutMs), () =>
+        this.client.workflow
+          .getHandle(this.workflowId)
+          .executeUpdate<null, [WorkerRef]>(leaveUpdateName, { args: [{ workerId: this.declaration.workerId }] }),
+      )
+      .catch((err: unknown) => this.log.warn('could not leave the job type registry', { error: String(err) }));
+  }
+}

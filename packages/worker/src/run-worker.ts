@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import type { DataConverter, Logger } from '@temporalio/common';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { z } from 'zod';
+import { attemptActivity } from './attempt.js';
+import {
+  jobPriorities,
+  jobTypeTaskQueue,
+  workerProtocolVersion,
+  WorkerQueues,
+  type DeclareWorker,
+} from './job-type-declaration.js';
+import type { JobType } from './job-type.js';
+import { parsePayloadKey, PayloadEncryptionCodec } from './payload-codec.js';
+import { RegistryLease } from './registry.js';
+import { PrioritySlotPool } from './slots.js';
+
+export interface RunWorkerOptions {
+  /** The job types this process serves (defineJobType). */
+  readonly jobTypes: readonly JobType<any, any>[];
+  /** Where Temporal is: the service's TEMPORAL_ADDRESS (default localhost:7233) and TEMPORAL_NAMESPACE (default). */
+  readonly temporal?: { readonly address?: string; readonly namespace?: string };
+  /** The service's JOBS_TASK_QUEUE_PREFIX (default "jobs"). */
+  readonly taskQueuePrefix?: string;
+  /** Attempts run at once per priority, shared by all the job types; a priority left out is not served. */
+  readonly queues: WorkerQueues;
+  /** The service's PAYLOAD_ENCRYPTION_KEY, when it has one (64 hex digits or base64 of 32 bytes). */
+  readonly payloadEncryptionKey?: string;
+  /** The service's PAYLOAD_DECRYPTION_KEYS: older keys, still read. */
+  readonly payloadDecryptionKeys?: readonly string[];
+  /** Counted as live this long after each renewal (default 10 s): a killed worker stops counting within it. */
+  readonly leaseSeconds?: number;
+  /** How long running attempts may go on after a stop signal before they are cancelled (default 10 s). */
+  readonly shutdownGraceSeconds?: number;
+  /** Stops the worker as SIGTERM does; runWorker also stops on SIGTERM and SIGINT. */
+  readonly signal?: AbortSignal;
+  /** Defaults to Temporal's runtime logger. */
+  readonly logger?: Logger;
+}
+
+/** Thrown by runWorker when its options cannot serve anything. */
+export class WorkerOptionsInvalidError extends Error {
+  override readonly name = 'WorkerOptionsInvalidError';
+}
+
+const TaskQueuePrefix = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be 1–100 characters of [A-Za-z0-9._-], as JOBS_TASK_QUEUE_PREFIX');
+
+const encodedFailuresPath = fileURLToPath(new URL('../encoded-failures.cjs', import.meta.url));
+
+function dataConverterFor(options: RunWorkerOptions): DataConverter {
+  if (!options.payloadEncryptionKey) return {};
+  const codec = new PayloadEncryptionCodec(
+    parsePayloadKey(options.payloadEncryptionKey),
+    (options.payloadDecryptionKeys ?? []).map(parsePayloadKey),
+  );
+  // Failures' messages and stack traces are encrypted too, as the service's own workers do.
+  return { payloadCodecs: [codec], failureConverterPath: encodedFailuresPath };
+}
+
+function checked(options: RunWorkerOptions): { prefix: string; queues: WorkerQueues } {
+  const prefix = TaskQueuePrefix.safeParse(options.taskQueuePrefix ?? 'jobs');
+  if (!prefix.success) throw new WorkerOptionsInvalidError(`taskQueuePrefix ${prefix.error.issues[0]!.message}`);
+  const queues = WorkerQueues.safeParse(options.queues);
+  if (!queues.success) throw new WorkerOptionsInvalidError(`queues: ${z.prettifyError(queues.error)}`);
+  if (!jobPriorities.some((priority) => (queues.data[priority] ?? 0) > 0))
+    throw new WorkerOptionsInvalidError('queues: give at least one priority a slot, e.g. { normal: 4 }');
+  const names = options.jobTypes.map((type) => type.declaration.name);
+  if (names.length === 0) throw new WorkerOptionsInvalidError('jobTypes: give at least one job type');
+  const twice = names.find((name, index) => names.indexOf(name) !== index);
+  if (twice) throw new WorkerOptionsInvalidError(`jobTypes: "${twice}" is given twice`);
+  return { prefix: prefix.data, queues: queues.data };
+}
+
+/**
+ * Serves `jobTypes` until SIGTERM, SIGINT or `signal`: one Temporal worker per job type and priority, each polling
+ * that pair's task queue, the types of a priority sharing its slots; the process is declared to the service's job
+ * type registry and keeps its lease while it runs. Resolves once every running attempt has ended or been cancelled.
+ */
+export async function runWorker(options: RunWorkerOptions): Promise<void> {
+  const { prefix, queues } = checked(options);
+  const log = options.logger ?? Runtime.instance().logger;
+  const address = options.temporal?.address ?? 'localhost:7233';
+  const namespace = options.temporal?.namespace ?? 'default';
+  const dataConverter = dataConverterFor(options);
+  const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+
+  const nativeConnection = await NativeConnection.connect({ address });
+  const connection = await Connection.connect({ address });
+  const stopping = new AbortController();
+  try {
+    const client = new Client({ connection, namespace, dataConverter });
+    const workers: Worker[] = [];
+    for (const priority of jobPriorities) {
+      const slots = queues[priority] ?? 0;
+      if (slots === 0) continue;
+      const pool = new PrioritySlotPool(slots);
+      for (const jobType of options.jobTypes) {
+        workers.push(
+          await Worker.create({
+            connection: nativeConnection,
+            namespace,
+            taskQueue: jobTypeTaskQueue(prefix, jobType.declaration.name, priority),
+            identity: `${workerId} ${jobType.declaration.name}/${priority}`,
+            dataConverter,
+            activities: { [jobType.declaration.name]: attemptActivity(jobType, client) },
+            tuner: {
+              activityTaskSlotSupplier: pool,
+              // No workflows or local activities run here; the slots are what the SDK requires at the least.
+              workflowTaskSlotSupplier: { type: 'fixed-size', numSlots: 2 },
+              localActivityTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
+              nexusTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
+            },
+            // One open poll per type and priority: see PrioritySlotPool.
+            maxConcurrentActivityTaskPolls: 1,
+            // Cancellation reaches an attempt only on a heartbeat sent to the server; the SDK's default throttle
+            // (0.8 × heartbeat timeout) would delay it by seconds.
+            maxHeartbeatThrottleInterval: '500ms',
+            defaultHeartbeatThrottleInterval: '500ms',
+            shutdownGraceTime: `${options.shutdownGraceSeconds ?? 10}s`,
+          }),
+        );
+      }
+    }
+
+    const declaration: DeclareWorker = {
+      protocolVersion: workerProtocolVersion,
+      workerId,
+      identity: `@durable-jobs/worker (TypeScript) pid ${process.pid} on ${hostname()}`,
+      jobTypes: options.jobTypes.map((type) => type.declaration),
+      queues,
+      leaseSeconds: options.leaseSeconds ?? 10,
+    };
+    const lease = new RegistryLease(client, prefix, declaration, log);
+    const stop = (): void => {
+      if (stopping.signal.aborted) return;
+      log.info('stopping: running attempts get the grace time to finish');
+      stopping.abort();
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+    };
+    const onSignal = (): void => stop();
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    options.signal?.addEventListener('abort', stop, { once: true });
+    if (options.signal?.aborted) stop();
+    try {
+      // Leaves as soon as the stop begins: the running attempts drain without new ones counting on this process.
+      const keeping = lease.keep(stopping.signal).then(() => lease.leave());
+      await Promise.all(workers.map((worker) => worker.run()));
+      stop();
+      await keeping;
+    } finally {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      options.signal?.removeEventListener('abort', stop);
+    }
+  } finally {
+    await connection.close();
+    await nativeConnection.close();
+  }
+}

@@ -1,0 +1,246 @@
+// The TypeScript SDK (packages/worker) as a handler worker of its own process, against the real job workflow and the
+// job type registry on the dev server: the worker protocol of docs/worker-protocol.md, end to end below the API.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { startDevServer } from '../dev/temporal/dev-server.js';
+import type { JobState } from '../src/contract/job.js';
+import {
+  jobTypeTaskQueue,
+  registryTaskQueue,
+  registryWorkflowId,
+  type AttemptHeartbeat,
+  type JobTypeView,
+} from '../src/contract/job-type-declaration.js';
+import { jobWorkflow } from '../src/workflows/index.js';
+import type { JobRequest } from '../src/workflows/job-state.js';
+import { registryStateQuery } from '../src/workflows/job-type-registry-messages.js';
+import { jobTypeViews } from '../src/workflows/job-type-registry-state.js';
+import { jobStateQuery } from '../src/workflows/messages.js';
+
+const fixture = fileURLToPath(new URL('fixtures/handler-worker/main.ts', import.meta.url));
+
+/** A handler worker process; its output is kept and shown only when a test fails. */
+class HandlerWorker {
+  readonly output: string[] = [];
+  private constructor(readonly process: ChildProcess) {
+    process.stdout!.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
+    process.stderr!.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
+  }
+
+  static start(env: Record<string, string>): HandlerWorker {
+    return new HandlerWorker(
+      spawn(process.execPath, ['--import', 'tsx', fixture], { env: { ...process.env, ...env }, stdio: 'pipe' }),
+    );
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (this.process.exitCode !== null || this.process.signalCode !== null) return;
+    const exited = once(this.process, 'exit');
+    this.process.kill(signal);
+    await exited;
+  }
+}
+
+describe('A handler worker written with the TypeScript SDK', function () {
+  let env: TestWorkflowEnvironment;
+  let client: Client;
+  let serviceWorker: Worker;
+  let serviceRunning: Promise<void>;
+  const prefix = `sdk-${randomUUID().slice(0, 8)}`;
+  const handlers: HandlerWorker[] = [];
+
+  const startHandler = (more: Record<string, string> = {}): HandlerWorker => {
+    const handler = HandlerWorker.start({
+      TEMPORAL_ADDRESS: env.address,
+      JOBS_TASK_QUEUE_PREFIX: prefix,
+      HANDLER_QUEUES: '{"high":1,"normal":2}',
+      ...more,
+    });
+    handlers.push(handler);
+    return handler;
+  };
+
+  const views = async (): Promise<JobTypeView[]> =>
+    jobTypeViews(await client.workflow.getHandle(registryWorkflowId(prefix)).query(registryStateQuery), Date.now());
+
+  async function until<T>(
+    what: string,
+    read: () => Promise<T | undefined>,
+    done: (value: T) => boolean,
+    ms = 20_000,
+  ): Promise<T> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const value = await read().catch(() => undefined);
+      if (value !== undefined && done(value)) return value;
+      if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms (last: ${JSON.stringify(value)})`);
+      await delay(100);
+    }
+  }
+
+  const workersOf = async (type: string) => (await views()).find((view) => view.declaration.name === type)?.workers;
+
+  function startJob(type: string, input: unknown, more: Partial<JobRequest> = {}) {
+    const jobId = `${type}-${randomUUID().slice(0, 8)}`;
+    const request: JobRequest = {
+      jobId,
+      type,
+      priority: 'normal',
+      input,
+      timeoutSeconds: 60,
+      heartbeatTimeoutSeconds: 5,
+      retry: { maxAttempts: 3, initialIntervalSeconds: 0, backoffCoefficient: 1, maximumIntervalSeconds: 0 },
+      taskQueue: jobTypeTaskQueue(prefix, type, 'normal'),
+      submittedAt: new Date().toISOString(),
+      ...more,
+    };
+    return client.workflow.start(jobWorkflow, {
+      workflowId: jobId,
+      taskQueue: registryTaskQueue(prefix),
+      args: [request],
+    });
+  }
+
+  before(async function () {
+    this.timeout(120_000);
+    env = await startDevServer();
+    client = env.client;
+    // The service's side: the job workflows and the registry, on <prefix>-workflows.
+    serviceWorker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: registryTaskQueue(prefix),
+      workflowBundle: await bundleWorkflowCode({
+        workflowsPath: fileURLToPath(new URL('../src/workflows/index.ts', import.meta.url)),
+        logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
+      }),
+    });
+    serviceRunning = serviceWorker.run();
+    startHandler();
+    await until(
+      'the handler worker declared',
+      () => workersOf('test.steps'),
+      (workers) => workers?.normal === 1,
+      60_000,
+    );
+  });
+
+  after(async function () {
+    await Promise.all(handlers.map((handler) => handler.stop('SIGKILL')));
+    serviceWorker?.shutdown();
+    await serviceRunning;
+    await env?.teardown();
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed')
+      for (const handler of handlers) console.error(handler.output.join('').slice(-4000));
+  });
+
+  it('declares its types with their JSON Schemas and the priorities it serves', async function () {
+    const all = await views();
+    assert.deepEqual(
+      all.map((view) => view.declaration.name),
+      ['test.fails', 'test.steps'],
+    );
+    const steps = all.find((view) => view.declaration.name === 'test.steps')!;
+    assert.deepEqual(steps.workers, { high: 1, normal: 1, low: 0 });
+    assert.equal(steps.declaration.inputSchema['$schema'], 'https://json-schema.org/draft/2020-12/schema');
+    assert.deepEqual(steps.declaration.inputSchema['required'], ['steps', 'stepMs']);
+    assert.equal(steps.declaration.defaults.timeoutSeconds, 60);
+    assert.equal(steps.declaration.defaults.retry.maxAttempts, 3, 'the protocol default');
+  });
+
+  it('runs a job on its type’s queue: running, progress in heartbeats, the result', async function () {
+    const job = await startJob('test.steps', { steps: 6, stepMs: 300 });
+    const running = await until(
+      'running',
+      () => job.query(jobStateQuery),
+      (state: JobState) => state.status === 'running',
+    );
+    assert.equal(running.attempt, 1);
+    // Progress travels in the attempt's heartbeat details, where the API reads it from the pending attempt.
+    const heartbeat = await until(
+      'progress heartbeated',
+      async () => {
+        const pending = (await job.describe()).raw.pendingActivities?.[0];
+        const payload = pending?.heartbeatDetails?.payloads?.[0];
+        return payload ? defaultPayloadConverter.fromPayload<AttemptHeartbeat>(payload) : undefined;
+      },
+      (details) => (details.progress?.percent ?? 0) > 0,
+    );
+    assert.match(heartbeat.progress?.message ?? '', /^step \d$/);
+    const final = await job.result();
+    assert.equal(final.status, 'succeeded');
+    assert.deepEqual(final.result, { steps: 6, tenant: 'default' });
+    assert.deepEqual(final.progress, { percent: 100, message: 'done' });
+  });
+
+  it('retries a plain error and ends at once on an UnrecoverableError', async function () {
+    const retried = await (await startJob('test.fails', { failAttempts: 1 })).result();
+    assert.equal(retried.status, 'succeeded');
+    assert.equal(retried.attempt, 2);
+
+    const job = await startJob('test.fails', { failAttempts: 3, unrecoverable: true });
+    const failure = await job.result().catch((err: unknown) => err);
+    assert.ok(failure instanceof WorkflowFailedError);
+    const final = await job.query(jobStateQuery);
+    assert.equal(final.status, 'failed');
+    assert.equal(final.attempt, 1);
+    assert.deepEqual(final.error, { type: 'UnrecoverableError', message: 'planned failure of attempt 1' });
+  });
+
+  it('stops a cancelled attempt within 2 s', async function () {
+    const job = await startJob('test.steps', { steps: 200, stepMs: 100 });
+    await until(
+      'running',
+      () => job.query(jobStateQuery),
+      (state: JobState) => state.status === 'running',
+    );
+    const asked = Date.now();
+    await job.cancel();
+    await job.result().catch(() => undefined);
+    assert.ok(Date.now() - asked < 2000, `ended ${Date.now() - asked} ms after the cancel`);
+    assert.equal((await job.query(jobStateQuery)).status, 'cancelled');
+  });
+
+  it('a stopped worker leaves the registry at once; a killed one stops counting when its lease runs out', async function () {
+    const stopped = startHandler({ HANDLER_QUEUES: '{"low":1}', HANDLER_LEASE_SECONDS: '60' });
+    await until(
+      'declared',
+      () => workersOf('test.steps'),
+      (workers) => workers?.low === 1,
+    );
+    await stopped.stop('SIGTERM');
+    await until(
+      'left',
+      () => workersOf('test.steps'),
+      (workers) => workers?.low === 0,
+      1000,
+    );
+
+    const killed = startHandler({ HANDLER_QUEUES: '{"low":1}', HANDLER_LEASE_SECONDS: '3' });
+    await until(
+      'declared',
+      () => workersOf('test.steps'),
+      (workers) => workers?.low === 1,
+    );
+    await killed.stop('SIGKILL');
+    const killedAt = Date.now();
+    await until(
+      'expired',
+      () => workersOf('test.steps'),
+      (workers) => workers?.low === 0,
+      5000,
+    );
+    assert.ok(Date.now() - killedAt <= 3500, `counted ${Date.now() - killedAt} ms after SIGKILL`);
+    assert.deepEqual(await workersOf('test.steps'), { high: 1, normal: 1, low: 0 }, 'the first worker still counts');
+  });
+});
