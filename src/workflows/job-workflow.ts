@@ -151,13 +151,14 @@ function cancelRequested(err: unknown): boolean {
 const now = (): string => new Date().toISOString();
 
 /**
- * The longest final state (JSON characters; at most 3 bytes each) the memo takes. Temporal refuses a memo over
- * `limit.memoSize.error` (2 MiB by default on the dev server and a cluster alike: the workflow task would fail for
- * good), and every list page carries each row's memo. Only a succeeded job's result gets this big (input is capped
- * at 512 KiB, a result at the 2 MiB payload limit): such a job's final state stays in its close event alone, read as
- * a run's from before v3 is.
+ * The longest final state (JSON characters, at most 3 bytes each) the memo takes. Temporal refuses a memo over
+ * `limit.memoSize.error` (2 MiB by default, dev server and cluster alike: the workflow task would fail for good) and
+ * logs one over `limit.memoSize.warn` (2 KiB); a list page (up to 100 rows) carries every row's memo, and a gRPC
+ * message is held to 4 MB. Most jobs' states are far smaller; a bigger one (a large result or input) stays in the
+ * close event alone, read as a run's from before v3 is: one history read more, once per run. Changing this changes
+ * the commands of runs whose state falls between the two values: it needs a patch of its own.
  */
-export const finalJobMemoMaxChars = 256 * 1024;
+export const finalJobMemoMaxChars = 16 * 1024;
 
 function fitsInMemo(state: JobState): boolean {
   return JSON.stringify(state).length <= finalJobMemoMaxChars;
@@ -321,7 +322,7 @@ export async function jobWorkflow(requested: JobRequest): Promise<JobState> {
   });
   // Every ending leaves the final state in the memo, so one describe reads a finished job (the cancel path wrote it
   // already). `patched`: a run begun before v3 replays without it, and its readers fall back to the close event.
-  if (isFinished(state.status) && !cancelledByClient && patched('final-job-memo') && fitsInMemo(state))
+  if (isFinished(state.status) && !cancelledByClient && fitsInMemo(state) && patched('final-job-memo'))
     upsertMemo({ finalJob: state });
   if (request.callbackUrl) {
     const jobWorkflowId = workflowInfo().workflowId;
