@@ -1,6 +1,7 @@
 // The bare-client side: the same job workflow started and awaited with the Temporal client alone.
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { Jobs } from '../src/api/jobs.js';
+import { findJobType } from '../src/activities/registry.js';
+import { createJobs, ReadCaches, type Jobs } from '../src/jobs/index.js';
 import { SubmitJobBody, type JobState } from '../src/contract/job.js';
 import type { jobWorkflow } from '../src/workflows/index.js';
 import { defaultTenant, workflowIdOf } from '../src/workflows/job-state.js';
@@ -16,8 +17,8 @@ export class BareJobFailedError extends Error {
 }
 
 /**
- * Builds the workflow's arguments and start options with the gateway's own `Jobs.resolve` and
- * `Jobs.submit` (memo, search attributes, task queues, id policies, priority key), so both sides start
+ * Builds the workflow's arguments and start options with the gateway's own `requests.resolve` and
+ * `commands.submit` (memo, search attributes, task queues, id policies, priority key), so both sides start
  * exactly the same workflow; what is left out is HTTP, Koa and the reads the gateway does to answer.
  */
 export class BareClient {
@@ -27,16 +28,18 @@ export class BareClient {
     readonly client: Client,
     taskQueuePrefix: string,
   ) {
-    this.jobs = new Jobs(
-      {
-        client,
-        namespace: client.options.namespace,
-        taskQueuePrefix,
-        uiUrl: 'http://localhost:8233',
+    this.jobs = createJobs({
+      client,
+      namespace: client.options.namespace,
+      uiUrl: 'http://localhost:8233',
+      requests: {
+        findJobType,
         jobTypeSettings: { commandsDir: 'jobs/commands' },
+        taskQueuePrefix,
+        callbacks: { enabled: false, refusal: () => undefined },
       },
-      defaultTenant,
-    );
+      caches: new ReadCaches(),
+    });
   }
 
   /** The job's workflow; the API runs open (no keys), so every job is the default tenant's. */
@@ -46,8 +49,8 @@ export class BareClient {
 
   /** Starts the job's workflow and awaits its result (the final state); throws unless it succeeded. */
   async runJob(body: JobBody): Promise<JobState> {
-    const request = await this.jobs.resolve(SubmitJobBody.parse(body));
-    await this.jobs.submit(request);
+    const request = await this.jobs.requests.resolve(defaultTenant, SubmitJobBody.parse(body));
+    await this.jobs.commands.submit(defaultTenant, request);
     const state = await this.handle(request.jobId).result();
     if (state.status !== 'succeeded') throw new BareJobFailedError(state);
     return state;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import fc from 'fast-check';
 import { z } from 'zod';
-import { maxInputBytes } from '../src/api/jobs.js';
+import { maxInputBytes } from '../src/jobs/index.js';
 import { maxJsonDepth } from '../src/api/body.js';
 import { jobTypes } from '../src/activities/registry.js';
 import { ErrorBody, type ErrorCode } from '../src/contract/errors.js';

@@ -6,11 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { decodeTimeoutType } from '@temporalio/common';
-import { defaultTenant, workflowIdOf } from '../src/api/jobs.js';
-import { pollMaxAgeMs } from '../src/api/polled-jobs.js';
+import { pollMaxAgeMs } from '../src/jobs/index.js';
 import type { ErrorBody } from '../src/contract/errors.js';
 import type { Job } from '../src/contract/job.js';
-import { isFinished } from '../src/workflows/job-state.js';
+import { defaultTenant, isFinished, workflowIdOf } from '../src/workflows/job-state.js';
 import {
   freePort,
   httpRequest,

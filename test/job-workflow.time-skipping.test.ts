@@ -1,8 +1,10 @@
 // The job workflow's timing on the time-skipping test server: hours of timeouts and backoff in seconds of wall time.
 import assert from 'node:assert/strict';
 import { Client } from '@temporalio/client';
-import { defaultTenant, Jobs } from '../src/api/jobs.js';
+import { findJobType } from '../src/activities/registry.js';
 import { loadConfig } from '../src/config.js';
+import { createJobs, ReadCaches, type Jobs } from '../src/jobs/index.js';
+import { defaultTenant } from '../src/workflows/job-state.js';
 import { jobStateQuery } from '../src/workflows/messages.js';
 import { runScenario, scenarioNamed } from './support/job-scenarios.js';
 import {
@@ -288,7 +290,7 @@ describe('Job workflow under skipped time', function () {
     });
   });
 
-  describe('waiting for a job with a deadline, as the API does (Jobs.waitForFinish)', function () {
+  describe('waiting for a job with a deadline, as the API does (JobWaits.waitForFinish)', function () {
     /**
      * The API's side of Temporal, on the test's queues and over a plain client as the API has, so that server time
      * moves only while the test sleeps. The environment's own client unlocks time skipping around result() and
@@ -297,29 +299,31 @@ describe('Job workflow under skipped time', function () {
      */
     function apiJobs(queues: TestQueues): Jobs {
       const config = loadConfig({ JOBS_TASK_QUEUE_PREFIX: queues.prefix });
-      return new Jobs(
-        {
-          client: new Client({ connection: testbed.env.connection, namespace: config.TEMPORAL_NAMESPACE }),
-          namespace: config.TEMPORAL_NAMESPACE,
-          taskQueuePrefix: config.JOBS_TASK_QUEUE_PREFIX,
-          uiUrl: config.TEMPORAL_UI_URL,
+      return createJobs({
+        client: new Client({ connection: testbed.env.connection, namespace: config.TEMPORAL_NAMESPACE }),
+        namespace: config.TEMPORAL_NAMESPACE,
+        uiUrl: config.TEMPORAL_UI_URL,
+        requests: {
+          findJobType,
           jobTypeSettings: { commandsDir: config.JOBS_COMMANDS_DIR },
+          taskQueuePrefix: config.JOBS_TASK_QUEUE_PREFIX,
+          callbacks: { enabled: false, refusal: () => undefined },
         },
-        defaultTenant,
-      );
+        caches: new ReadCaches(),
+      });
     }
 
     /** Submits a job whose first attempt fails at once, and returns its id once it waits an hour for its retry. */
     async function submitRetryingInAnHour(jobs: Jobs): Promise<string> {
-      const request = await jobs.resolve({
+      const request = await jobs.requests.resolve(defaultTenant, {
         type: 'sleep',
         priority: 'normal',
         input: { seconds: 0, failAttempts: 1 },
         retry: { maxAttempts: 2, initialIntervalSeconds: 3600, maximumIntervalSeconds: 3600 },
       });
-      await jobs.submit(request);
+      await jobs.commands.submit(defaultTenant, request);
       await eventually(
-        () => jobs.get(request.jobId),
+        () => jobs.reads.read(defaultTenant, request.jobId),
         (state) => state.status === 'queued' && state.attempt === 1,
         'attempt 1 failing',
       );
@@ -332,7 +336,10 @@ describe('Job workflow under skipped time', function () {
       await testbed.withWorkers(queues, async () => {
         const jobId = await submitRetryingInAnHour(jobs);
 
-        const [finished] = await Promise.all([jobs.waitForFinish(jobId, 10), testbed.env.sleep(2 * 3600 * second)]);
+        const [finished] = await Promise.all([
+          jobs.waits.waitForFinish(defaultTenant, jobId, 10),
+          testbed.env.sleep(2 * 3600 * second),
+        ]);
         assert.equal(finished?.status, 'succeeded');
         assert.equal(finished?.attempt, 2);
       });
@@ -346,14 +353,20 @@ describe('Job workflow under skipped time', function () {
 
         const waitStartedAt = performance.now();
         // Half of the hour of backoff passes: the retry is not due yet when the 1 s deadline comes.
-        const [unfinished] = await Promise.all([jobs.waitForFinish(jobId, 1), testbed.env.sleep(1800 * second)]);
+        const [unfinished] = await Promise.all([
+          jobs.waits.waitForFinish(defaultTenant, jobId, 1),
+          testbed.env.sleep(1800 * second),
+        ]);
         assert.ok(performance.now() - waitStartedAt >= 900, 'waited for the deadline');
         // The job as it is at the deadline: waiting for its retry.
         assert.equal(unfinished?.status, 'queued');
         assert.equal(unfinished?.attempt, 1);
 
         // The rest of the hour: the job ends, leaving nothing outstanding on the server for later tests.
-        const [finished] = await Promise.all([jobs.waitForFinish(jobId, 10), testbed.env.sleep(1800 * second)]);
+        const [finished] = await Promise.all([
+          jobs.waits.waitForFinish(defaultTenant, jobId, 10),
+          testbed.env.sleep(1800 * second),
+        ]);
         assert.equal(finished?.status, 'succeeded');
       });
     });

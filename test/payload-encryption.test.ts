@@ -14,6 +14,7 @@ import { encryptedEncoding, keyIdField, PayloadEncryptionCodec, payloadKeyId } f
 import { TestService, uniqueJobId } from './support/service.js';
 
 const { History } = proto.temporal.api.history.v1;
+const { DescribeWorkflowExecutionResponse } = proto.temporal.api.workflowservice.v1;
 
 const newKey = (): Buffer => randomBytes(32);
 /** A value no part of the service makes up: finding it in stored bytes means it was stored in clear text. */
@@ -93,6 +94,18 @@ describe('With PAYLOAD_ENCRYPTION_KEY, Temporal stores no job data in clear text
     }
     const input = await storedInput(service, workflowIdOf(body));
     assert.equal(fromBase64(input.metadata?.['encoding']), encryptedEncoding);
+    // The final state in the memo, which describe and visibility serve, is encrypted as every payload is.
+    const described = await service.temporal.client.workflowService.describeWorkflowExecution({
+      namespace: service.config.TEMPORAL_NAMESPACE,
+      execution: { workflowId: workflowIdOf(body) },
+    });
+    const finalJob = described.workflowExecutionInfo?.memo?.fields?.['finalJob'];
+    assert.ok(finalJob, 'the memo has the final state');
+    assert.equal(Buffer.from(finalJob.metadata?.['encoding'] ?? []).toString(), encryptedEncoding);
+    const describedBytes = Buffer.from(DescribeWorkflowExecutionResponse.encode(described).finish());
+    for (const value of [argument, secret, '"exitCode"']) {
+      assert.equal(describedBytes.includes(value), false, `${value} is in the described memo in clear text`);
+    }
 
     const polled = await service.getJob(body.jobId);
     assert.equal(polled.body.status, 'succeeded');

@@ -10,11 +10,12 @@ import swaggerUiAssetsPath from 'swagger-ui-dist/absolute-path.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { errorBody, errorResponses, isTemporalUnreachable } from './errors.js';
-import { FinishedJobCache } from './finished-jobs.js';
-import { PolledJobReads } from './polled-jobs.js';
-import { Jobs, temporalDeadlineMs } from './jobs.js';
+import { callbackUrlRefusal } from '../activities/callback-target.js';
+import { findJobType } from '../activities/registry.js';
+import { createJobs, ReadCaches, temporalDeadlineMs } from '../jobs/index.js';
 import { jobBatchesRouter, jobsRouter, jobTypesRouter, schedulesRouter, type JobsRoutesDeps } from './jobs-routes.js';
-import { ScheduleCreateTurns, Schedules, type ScheduleLimits } from './schedules.js';
+import { ScheduleCreateTurns, type ScheduleLimits } from './schedule-limits.js';
+import { Schedules } from './schedules.js';
 import { ApiMetrics } from './metrics.js';
 import { docsPage, openApiDocument } from './openapi.js';
 import { queueFigures } from './queues.js';
@@ -154,24 +155,30 @@ export function createApp(deps: AppDeps): App {
   const logger = deps.logger ?? pino({ level: 'silent' });
   const metrics = new ApiMetrics();
   const closing = new AbortController();
-  const jobsDeps = {
+  const allowHosts = deps.config.CALLBACK_ALLOW_HOSTS ?? [];
+  const jobs = createJobs({
     client: deps.client,
     namespace: deps.config.TEMPORAL_NAMESPACE,
-    taskQueuePrefix: deps.config.JOBS_TASK_QUEUE_PREFIX,
     uiUrl: deps.config.TEMPORAL_UI_URL,
-    jobTypeSettings: { commandsDir: deps.config.JOBS_COMMANDS_DIR },
-    finished: new FinishedJobCache(),
-    polled: new PolledJobReads(),
-    callbacks: { enabled: Boolean(deps.config.CALLBACK_SECRET), allowHosts: deps.config.CALLBACK_ALLOW_HOSTS ?? [] },
+    requests: {
+      findJobType,
+      jobTypeSettings: { commandsDir: deps.config.JOBS_COMMANDS_DIR },
+      taskQueuePrefix: deps.config.JOBS_TASK_QUEUE_PREFIX,
+      callbacks: {
+        enabled: Boolean(deps.config.CALLBACK_SECRET),
+        refusal: (url) => callbackUrlRefusal(url, allowHosts),
+      },
+    },
+    caches: new ReadCaches(),
     temporalReads: metrics.temporalReads,
-  };
+  });
   const rate = deps.config.RATE_LIMIT_SUBMITS_PER_SEC;
   const limiter = rate
     ? new SubmitRateLimiter(rate, deps.config.RATE_LIMIT_BURST ?? Math.max(1, Math.ceil(rate)))
     : undefined;
   const unfinishedCap = deps.config.MAX_UNFINISHED_JOBS_PER_TENANT;
   const jobsRoutes: JobsRoutesDeps = {
-    jobsOf: (tenant) => new Jobs(jobsDeps, tenant),
+    jobs,
     metrics,
     bodyLimitBytes: deps.config.BODY_LIMIT_BYTES,
     closing: closing.signal,
@@ -194,7 +201,10 @@ export function createApp(deps: AppDeps): App {
     operationsRouter(deps, metrics),
     jobsRouter(jobsRoutes),
     jobBatchesRouter(jobsRoutes),
-    schedulesRouter({ ...jobsRoutes, schedulesOf: (jobs) => new Schedules(deps.client, jobs, scheduleLimits) }),
+    schedulesRouter({
+      ...jobsRoutes,
+      schedulesOf: (tenant) => new Schedules(deps.client, jobs.requests, scheduleLimits, tenant),
+    }),
     jobTypesRouter(),
     codecRouter({
       codecs: deps.client.options.loadedDataConverter.payloadCodecs,

@@ -1,111 +1,18 @@
-import { isGrpcServiceError } from '@temporalio/client';
 import type { Context, Next } from 'koa';
-import { z } from 'zod';
-import { errorStatusByCode, type ErrorBody, type ErrorCode } from '../contract/errors.js';
+import type { ErrorBody, ErrorCode } from '../contract/errors.js';
+import { ApiError, isTemporalUnreachable, TemporalUnavailableError } from '../jobs/errors.js';
 
-/** A refusal the API answers with the contract's error body; only these expose their message. */
-export class ApiError extends Error {
-  override readonly name: string = 'ApiError';
-  /** Response headers the refusal needs (Retry-After, WWW-Authenticate). */
-  readonly headers: Readonly<Record<string, string>>;
-
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly details?: unknown[],
-    options?: { cause?: unknown; headers?: Record<string, string> },
-  ) {
-    super(message, options);
-    this.headers = options?.headers ?? {};
-  }
-
-  get status(): number {
-    return errorStatusByCode[this.code];
-  }
-}
-
-/** Thrown when a request's body, path or query does not satisfy the contract. */
-export class RequestInvalidError extends ApiError {
-  override readonly name = 'RequestInvalidError';
-  constructor(message: string, details?: unknown[]) {
-    super('invalid_request', message, details);
-  }
-
-  static fromZod(error: z.ZodError, pathPrefix: readonly (string | number)[] = []): RequestInvalidError {
-    const details = error.issues.flatMap((issue) => {
-      const keys = issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [key]) : [[]];
-      return keys.map((key) => ({
-        path: [...pathPrefix, ...issue.path, ...key].map(String).join('.'),
-        message: issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message,
-      }));
-    });
-    const first = details[0];
-    const message = first ? (first.path ? `${first.path}: ${first.message}` : first.message) : 'invalid request';
-    return new RequestInvalidError(message, details);
-  }
-}
-
-/** Thrown when a request body, or a job's input, is over its size limit. */
-export class PayloadTooLargeError extends ApiError {
-  override readonly name = 'PayloadTooLargeError';
-  constructor(limitBytes: number, what = 'request body') {
-    super('payload_too_large', `${what} is larger than ${limitBytes} bytes`);
-  }
-}
-
-/** Thrown when no job has the requested id. */
-export class JobNotFoundError extends ApiError {
-  override readonly name = 'JobNotFoundError';
-  constructor(readonly jobId: string) {
-    super('not_found', `no job with id "${jobId}"`);
-  }
-}
-
-/** Thrown when a request conflicts with the job's existing request or state. */
-export class JobConflictError extends ApiError {
-  override readonly name = 'JobConflictError';
-  constructor(
-    readonly jobId: string,
-    message: string,
-  ) {
-    super('conflict', message);
-  }
-}
-
-/** Thrown when Temporal cannot be reached in time. */
-export class TemporalUnavailableError extends ApiError {
-  override readonly name = 'TemporalUnavailableError';
-  constructor(cause: unknown) {
-    super('unavailable', 'Temporal is unreachable; try again shortly', undefined, {
-      cause,
-      headers: { 'Retry-After': '5' },
-    });
-  }
-}
-
-const grpcUnavailable = 14;
-const grpcDeadlineExceeded = 4;
-const grpcNotFound = 5;
-
-/** True when Temporal answered that what was asked of it does not exist (a raw service call's workflow, say). */
-export function isTemporalNotFound(err: unknown): boolean {
-  return isGrpcServiceError(err) && err.code === grpcNotFound;
-}
-
-/** True when the error (or one of its causes) says Temporal could not be reached or did not answer in time. */
-export function isTemporalUnreachable(err: unknown): boolean {
-  for (let current = err; current; current = (current as { cause?: unknown }).cause) {
-    if (isGrpcServiceError(current) && (current.code === grpcUnavailable || current.code === grpcDeadlineExceeded))
-      return true;
-    if (
-      current instanceof Error &&
-      /ECONNREFUSED|Connection refused|connect error|transport error/i.test(current.message)
-    )
-      return true;
-    if (typeof current !== 'object') break;
-  }
-  return false;
-}
+// The refusals are thrown by the jobs module too; the API's files take them from here.
+export {
+  ApiError,
+  isTemporalNotFound,
+  isTemporalUnreachable,
+  JobConflictError,
+  JobNotFoundError,
+  PayloadTooLargeError,
+  RequestInvalidError,
+  TemporalUnavailableError,
+} from '../jobs/errors.js';
 
 export function errorBody(code: ErrorCode, message: string, details?: unknown[]): ErrorBody {
   return { error: { code, message, ...(details ? { details } : {}) } };

@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Context } from 'koa';
 import type { Job, JobState } from '../contract/job.js';
 import { isFinished } from '../workflows/job-state.js';
-import type { Jobs } from './jobs.js';
+import type { Jobs } from '../jobs/index.js';
 
 /** Progress shows in polls within about a second; the stream looks as often. */
 export const eventPollIntervalMs = 500;
@@ -24,7 +24,13 @@ function sseEvent(event: string, data: unknown): string {
  * server shuts down.
  * The job must exist: the caller reads it first, so a missing job is a plain 404.
  */
-export function streamJobEvents(ctx: Context, jobs: Jobs, jobId: string, first: JobState, closing: AbortSignal): void {
+export function streamJobEvents(
+  ctx: Context,
+  jobs: Pick<Jobs, 'reads' | 'toJson'>,
+  { tenant, jobId }: { tenant: string; jobId: string },
+  first: JobState,
+  closing: AbortSignal,
+): void {
   const stream = new PassThrough();
   const stop = new AbortController();
   ctx.req.once('close', () => stop.abort());
@@ -36,7 +42,7 @@ export function streamJobEvents(ctx: Context, jobs: Jobs, jobId: string, first: 
   ctx.body = stream;
 
   const send = (state: JobState): void => {
-    stream.write(sseEvent('job', jobs.toJson(state) satisfies Job));
+    stream.write(sseEvent('job', jobs.toJson(tenant, state) satisfies Job));
   };
   const keepAlive = setInterval(() => stream.write(': keep-alive\n\n'), keepAliveIntervalMs);
 
@@ -47,7 +53,7 @@ export function streamJobEvents(ctx: Context, jobs: Jobs, jobId: string, first: 
     while (!finished && !stop.signal.aborted) {
       await delay(eventPollIntervalMs, undefined, { signal: stop.signal }).catch(() => undefined);
       if (stop.signal.aborted) break;
-      const state = await jobs.getFresh(jobId).catch(() => undefined);
+      const state = await jobs.reads.readOutsideRequest(tenant, jobId).catch(() => undefined);
       if (!state) continue;
       finished = isFinished(state.status);
       const current = fingerprint(state);

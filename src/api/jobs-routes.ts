@@ -12,11 +12,12 @@ import {
 } from '../contract/job.js';
 import { findJobType, jobTypes } from '../activities/registry.js';
 import { isFinished } from '../workflows/job-state.js';
+import { jobPath } from '../contract/job-json.js';
+import { pollMaxAgeMs, type Jobs } from '../jobs/index.js';
 import { createRouter, tenantOf } from './access.js';
 import { readJsonBody } from './body.js';
 import { streamJobEvents } from './job-events.js';
 import { ApiError, errorBody, RequestInvalidError, toApiError } from './errors.js';
-import type { Jobs } from './jobs.js';
 import type { ApiMetrics } from './metrics.js';
 import type { Schedules } from './schedules.js';
 
@@ -31,8 +32,8 @@ function parseJobId(raw: string | undefined): string {
 }
 
 export interface JobsRoutesDeps {
-  /** The view of one tenant's jobs. */
-  readonly jobsOf: (tenant: string) => Jobs;
+  /** Built once per process: its caches serve every request. */
+  readonly jobs: Jobs;
   readonly metrics: ApiMetrics;
   readonly bodyLimitBytes: number;
   /** Aborted when the server shuts down: event streams end. */
@@ -42,75 +43,76 @@ export interface JobsRoutesDeps {
 }
 
 /** One submit, as POST /api/v1/jobs and each item of a batch make it: validated, admitted, started. */
-async function submitJob(deps: JobsRoutesDeps, jobs: Jobs, body: SubmitJobBody) {
-  const request = await jobs.resolve(body);
-  await deps.admitSubmits(jobs.tenant, 1 + (request.children?.length ?? 0));
-  await jobs.checkChildrenFree(request);
-  const submitted = await jobs.submit(request);
+async function submitJob(deps: JobsRoutesDeps, tenant: string, body: SubmitJobBody) {
+  const { requests, commands } = deps.jobs;
+  const request = await requests.resolve(tenant, body);
+  await deps.admitSubmits(tenant, 1 + (request.children?.length ?? 0));
+  await commands.checkChildrenFree(tenant, request);
+  const submitted = await commands.submit(tenant, request);
   if (submitted.created) deps.metrics.jobsSubmitted.inc({ type: request.type, priority: request.priority });
   return { request, submitted };
 }
 
 export function jobsRouter(deps: JobsRoutesDeps): Router {
-  const { jobsOf, metrics, bodyLimitBytes, closing, admitSubmits } = deps;
+  const { jobs, metrics, bodyLimitBytes, closing, admitSubmits } = deps;
   const router = createRouter('/api/v1/jobs');
 
   router.get('/', async (ctx) => {
-    const jobs = jobsOf(tenantOf(ctx));
+    const tenant = tenantOf(ctx);
     const query = parse(ListJobsQuery, ctx.query);
     if (query.type && !findJobType(query.type)) {
       throw new RequestInvalidError(
         `type: unknown job type "${query.type}"; known: ${jobTypes.map((jobType) => jobType.name).join(', ')}`,
       );
     }
-    const { states, nextCursor } = await jobs.list(query);
-    ctx.body = { jobs: states.map((state) => jobs.toJson(state)), nextCursor };
+    const { states, nextCursor } = await jobs.list.list(tenant, query);
+    ctx.body = { jobs: states.map((state) => jobs.toJson(tenant, state)), nextCursor };
   });
 
   router.post('/', async (ctx) => {
-    const jobs = jobsOf(tenantOf(ctx));
+    const tenant = tenantOf(ctx);
     const query = parse(WaitQuery, ctx.query);
     const raw = await readJsonBody(ctx, bodyLimitBytes);
     if (raw === undefined) throw new RequestInvalidError('a JSON body is required');
     const body = parse(SubmitJobBody, raw);
 
-    const { request, submitted } = await submitJob(deps, jobs, body);
-    const waited = await jobs.waitForFinish(request.jobId, query.wait ?? 0, closing);
+    const { request, submitted } = await submitJob(deps, tenant, body);
+    const waited = await jobs.waits.waitForFinish(tenant, request.jobId, query.wait ?? 0, closing);
     const finished = waited !== undefined && isFinished(waited.status);
     ctx.status = finished || !submitted.created ? 200 : 202;
-    ctx.set('Location', jobs.jobUrl(request.jobId));
-    ctx.body = jobs.toJson(waited ?? submitted.state);
+    ctx.set('Location', jobPath(request.jobId));
+    ctx.body = jobs.toJson(tenant, waited ?? submitted.state);
   });
 
   router.get('/:jobId', async (ctx) => {
-    const jobs = jobsOf(tenantOf(ctx));
+    const tenant = tenantOf(ctx);
     metrics.jobPolls.inc();
-    ctx.body = jobs.toJson(await jobs.poll(parseJobId(ctx.params['jobId'])));
+    ctx.body = jobs.toJson(tenant, await jobs.reads.read(tenant, parseJobId(ctx.params['jobId']), pollMaxAgeMs));
   });
 
   router.get('/:jobId/events', async (ctx) => {
-    const jobs = jobsOf(tenantOf(ctx));
+    const tenant = tenantOf(ctx);
     const jobId = parseJobId(ctx.params['jobId']);
-    streamJobEvents(ctx, jobs, jobId, await jobs.get(jobId), closing);
+    streamJobEvents(ctx, jobs, { tenant, jobId }, await jobs.reads.read(tenant, jobId), closing);
   });
 
   router.post('/:jobId/retry', async (ctx) => {
-    const jobs = jobsOf(tenantOf(ctx));
+    const tenant = tenantOf(ctx);
     const jobId = parseJobId(ctx.params['jobId']);
-    await admitSubmits(jobs.tenant, 1);
-    const state = await jobs.retry(jobId);
+    await admitSubmits(tenant, 1);
+    const state = await jobs.commands.retry(tenant, jobId);
     ctx.status = 202;
-    ctx.set('Location', jobs.jobUrl(jobId));
-    ctx.body = jobs.toJson(state);
+    ctx.set('Location', jobPath(jobId));
+    ctx.body = jobs.toJson(tenant, state);
   });
 
   router.post('/:jobId/cancel', async (ctx) => {
-    const jobs = jobsOf(tenantOf(ctx));
+    const tenant = tenantOf(ctx);
     const jobId = parseJobId(ctx.params['jobId']);
-    const state = await jobs.cancel(jobId);
+    const state = await jobs.commands.cancel(tenant, jobId);
     metrics.jobCancels.inc();
     ctx.status = 202;
-    ctx.body = jobs.toJson(state);
+    ctx.body = jobs.toJson(tenant, state);
   });
 
   return router;
@@ -122,7 +124,7 @@ const batchConcurrency = 8;
 export function jobBatchesRouter(deps: JobsRoutesDeps): Router {
   const router = createRouter('/api/v1/job-batches');
   router.post('/', async (ctx) => {
-    const jobs = deps.jobsOf(tenantOf(ctx));
+    const tenant = tenantOf(ctx);
     const raw = await readJsonBody(ctx, deps.bodyLimitBytes);
     const { jobs: items } = parse(JobBatchBody, raw ?? {});
     const results: unknown[] = new Array(items.length);
@@ -131,8 +133,9 @@ export function jobBatchesRouter(deps: JobsRoutesDeps): Router {
     const lane = async (): Promise<void> => {
       for (let index = next++; index < items.length; index = next++) {
         try {
-          const { submitted } = await submitJob(deps, jobs, parse(SubmitJobBody, items[index]));
-          results[index] = { index, status: submitted.created ? 202 : 200, job: jobs.toJson(submitted.state) };
+          const { submitted } = await submitJob(deps, tenant, parse(SubmitJobBody, items[index]));
+          const job = deps.jobs.toJson(tenant, submitted.state);
+          results[index] = { index, status: submitted.created ? 202 : 200, job };
         } catch (err) {
           const refusal = toApiError(err);
           if (!refusal) ctx.app.emit('error', err, ctx);
@@ -147,9 +150,11 @@ export function jobBatchesRouter(deps: JobsRoutesDeps): Router {
   return router;
 }
 
-export function schedulesRouter(deps: JobsRoutesDeps & { readonly schedulesOf: (jobs: Jobs) => Schedules }): Router {
+export function schedulesRouter(
+  deps: JobsRoutesDeps & { readonly schedulesOf: (tenant: string) => Schedules },
+): Router {
   const router = createRouter('/api/v1/schedules');
-  const schedulesFor = (ctx: Context): Schedules => deps.schedulesOf(deps.jobsOf(tenantOf(ctx)));
+  const schedulesFor = (ctx: Context): Schedules => deps.schedulesOf(tenantOf(ctx));
   const scheduleIdOf = (ctx: Context): string => parse(ScheduleId, ctx.params['scheduleId'], ['scheduleId']);
   router.post('/', async (ctx) => {
     const body = parse(CreateScheduleBody, (await readJsonBody(ctx, deps.bodyLimitBytes)) ?? {});

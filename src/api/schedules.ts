@@ -12,7 +12,8 @@ import { jobWorkflow } from '../workflows/index.js';
 import { JobTenantKey, skippedRunsQuery, visibilityLiteral } from '../workflows/search-attributes.js';
 import { shortestCronGapSeconds } from './cron.js';
 import { ApiError, JobConflictError, RequestInvalidError } from './errors.js';
-import type { Jobs } from './jobs.js';
+import { ScheduleLimitReachedError, type ScheduleLimits } from './schedule-limits.js';
+import type { JobRequests } from '../jobs/index.js';
 
 /** Thrown when no schedule has the requested id (for the caller's tenant). */
 export class ScheduleNotFoundApiError extends ApiError {
@@ -31,52 +32,8 @@ function redactedJob(job: unknown): Record<string, unknown> {
     : body;
 }
 
-/** Thrown by a schedule's create when its tenant already has as many schedules as MAX_SCHEDULES_PER_TENANT allows. */
-export class ScheduleLimitReachedError extends ApiError {
-  override readonly name = 'ScheduleLimitReachedError';
-  constructor(
-    readonly tenant: string,
-    readonly limit: number,
-  ) {
-    // A conflict with what the tenant has, not a rate: waiting does not lift it, deleting a schedule does.
-    super(
-      'conflict',
-      `tenant "${tenant}" has ${limit} schedules, the most MAX_SCHEDULES_PER_TENANT (${limit}) allows; delete one first`,
-    );
-  }
-}
-
-/** Runs each tenant's schedule creates one after another within this API process, so each counts the ones before. */
-export class ScheduleCreateTurns {
-  private readonly tails = new Map<string, Promise<unknown>>();
-
-  inTurn<T>(tenant: string, create: () => Promise<T>): Promise<T> {
-    const result = (this.tails.get(tenant) ?? Promise.resolve()).then(create, create);
-    const tail = result.catch(() => undefined);
-    this.tails.set(tenant, tail);
-    void tail.then(() => {
-      if (this.tails.get(tenant) === tail) this.tails.delete(tenant);
-    });
-    return result;
-  }
-}
-
 /** How long a create waits for visibility to show its schedule before counting the tenant's schedules again. */
 const visibleWithinMs = 2000;
-
-/** What bounds a tenant's schedules; the token and admit functions throw RateLimitedError. */
-export interface ScheduleLimits {
-  readonly minIntervalSeconds: number;
-  readonly maxPerTenant: number;
-  /** Goes into each run's request: a run that finds its tenant at this many unfinished jobs skips itself. */
-  readonly unfinishedCap?: number;
-  /** Takes one of the tenant's submit tokens (a create). */
-  readonly takeToken: (tenant: string) => void;
-  /** Admits one more job for the tenant now, as a submit is admitted (a trigger). */
-  readonly admitRun: (tenant: string) => Promise<void>;
-  /** Shared by every request of the process. */
-  readonly createTurns: ScheduleCreateTurns;
-}
 
 const overlapPolicies: Record<NonNullable<CreateScheduleBody['overlap']>, ScheduleOverlapPolicy> = {
   skip: 'SKIP',
@@ -94,29 +51,30 @@ const overlapPolicies: Record<NonNullable<CreateScheduleBody['overlap']>, Schedu
 export class Schedules {
   constructor(
     private readonly client: Client,
-    private readonly jobs: Jobs,
+    private readonly requests: JobRequests,
     private readonly limits: ScheduleLimits,
+    private readonly tenant: string,
   ) {}
 
   private scheduleIdOf(scheduleId: string): string {
-    return workflowIdOf(this.jobs.tenant, scheduleId);
+    return workflowIdOf(this.tenant, scheduleId);
   }
 
   private get tenantQuery(): string {
-    return `${JobTenantKey.name} = ${visibilityLiteral(this.jobs.tenant)}`;
+    return `${JobTenantKey.name} = ${visibilityLiteral(this.tenant)}`;
   }
 
   async create(body: CreateScheduleBody): Promise<Schedule> {
     if ('children' in body.job) throw new RequestInvalidError('job.children: scheduled jobs cannot have children');
     this.checkFrequency(body);
-    const resolved = await this.jobs.resolveOne({ ...body.job, jobId: body.scheduleId });
+    const resolved = await this.requests.resolveOne(this.tenant, { ...body.job, jobId: body.scheduleId });
     const request = {
       ...resolved,
       scheduled: true,
       ...(this.limits.unfinishedCap ? { unfinishedCap: this.limits.unfinishedCap } : {}),
     };
-    this.limits.takeToken(this.jobs.tenant);
-    await this.limits.createTurns.inTurn(this.jobs.tenant, async () => {
+    this.limits.takeToken(this.tenant);
+    await this.limits.createTurns.inTurn(this.tenant, async () => {
       await this.checkCount();
       await this.createInTemporal(body, request);
       await this.checkCountAfterCreate(body.scheduleId);
@@ -125,7 +83,10 @@ export class Schedules {
   }
 
   private async createInTemporal(body: CreateScheduleBody, request: JobRequest): Promise<void> {
-    const { args, memo, typedSearchAttributes, taskQueue, workflowId } = this.jobs.startOptions(request);
+    const { args, memo, typedSearchAttributes, taskQueue, workflowId } = this.requests.startOptions(
+      this.tenant,
+      request,
+    );
     try {
       await this.client.schedule.create({
         scheduleId: this.scheduleIdOf(body.scheduleId),
@@ -148,7 +109,7 @@ export class Schedules {
           cron: body.cron ?? null,
           intervalSeconds: body.intervalSeconds ?? null,
         },
-        typedSearchAttributes: [{ key: JobTenantKey, value: this.jobs.tenant }],
+        typedSearchAttributes: [{ key: JobTenantKey, value: this.tenant }],
       });
     } catch (err) {
       if (err instanceof ScheduleAlreadyRunning)
@@ -188,7 +149,7 @@ export class Schedules {
     let count = 0;
     for await (const _summary of this.client.schedule.list({ query: this.tenantQuery })) {
       if (++count >= this.limits.maxPerTenant)
-        throw new ScheduleLimitReachedError(this.jobs.tenant, this.limits.maxPerTenant);
+        throw new ScheduleLimitReachedError(this.tenant, this.limits.maxPerTenant);
     }
   }
 
@@ -217,7 +178,7 @@ export class Schedules {
     }
     if (count <= this.limits.maxPerTenant) return;
     await this.client.schedule.getHandle(id).delete();
-    throw new ScheduleLimitReachedError(this.jobs.tenant, this.limits.maxPerTenant);
+    throw new ScheduleLimitReachedError(this.tenant, this.limits.maxPerTenant);
   }
 
   async get(scheduleId: string): Promise<Schedule> {
@@ -227,7 +188,7 @@ export class Schedules {
   async list(): Promise<Schedule[]> {
     const schedules: Schedule[] = [];
     for await (const summary of this.client.schedule.list({ query: this.tenantQuery })) {
-      schedules.push(await this.get(jobIdOf(this.jobs.tenant, summary.scheduleId)));
+      schedules.push(await this.get(jobIdOf(this.tenant, summary.scheduleId)));
     }
     return schedules;
   }
@@ -246,7 +207,7 @@ export class Schedules {
 
   async trigger(scheduleId: string): Promise<Schedule> {
     await this.describe(scheduleId);
-    await this.limits.admitRun(this.jobs.tenant);
+    await this.limits.admitRun(this.tenant);
     // An explicit run now starts even while another runs, whatever the overlap policy says.
     await this.client.schedule.getHandle(this.scheduleIdOf(scheduleId)).trigger('ALLOW_ALL');
     return this.get(scheduleId);
@@ -255,7 +216,7 @@ export class Schedules {
   private async describe(scheduleId: string): Promise<ScheduleDescription> {
     try {
       const description = await this.client.schedule.getHandle(this.scheduleIdOf(scheduleId)).describe();
-      if (description.typedSearchAttributes.get(JobTenantKey) !== this.jobs.tenant)
+      if (description.typedSearchAttributes.get(JobTenantKey) !== this.tenant)
         throw new ScheduleNotFoundApiError(scheduleId);
       return description;
     } catch (err) {
@@ -279,7 +240,7 @@ export class Schedules {
   private toJson(description: ScheduleDescription, skipped: Pick<Schedule, 'skippedRuns' | 'lastSkippedAt'>): Schedule {
     const memo = description.memo ?? {};
     return {
-      scheduleId: jobIdOf(this.jobs.tenant, description.scheduleId),
+      scheduleId: jobIdOf(this.tenant, description.scheduleId),
       cron: typeof memo['cron'] === 'string' ? memo['cron'] : null,
       intervalSeconds: typeof memo['intervalSeconds'] === 'number' ? memo['intervalSeconds'] : null,
       job: redactedJob(memo['job']),
@@ -287,7 +248,7 @@ export class Schedules {
       overlap: String(memo['overlap'] ?? 'skip'),
       nextRunTimes: description.info.nextActionTimes.map((time) => time.toISOString()),
       recentJobs: description.info.recentActions.map((action) => ({
-        jobId: jobIdOf(this.jobs.tenant, action.action.workflow.workflowId),
+        jobId: jobIdOf(this.tenant, action.action.workflow.workflowId),
         scheduledAt: action.scheduledAt.toISOString(),
       })),
       createdAt: description.info.createdAt.toISOString(),

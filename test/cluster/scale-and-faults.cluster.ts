@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { decodeTimeoutType } from '@temporalio/common';
-import { pollMaxAgeMs } from '../../src/api/polled-jobs.js';
+import { pollMaxAgeMs } from '../../src/jobs/index.js';
 import type { ErrorBody } from '../../src/contract/errors.js';
 import type { Job } from '../../src/contract/job.js';
 import { buildClusterBinaries } from '../../dev/cluster/build.js';

@@ -12,6 +12,8 @@ interface Layer {
   /** Folders (ending in `/`) and files (without extension) under the project root. */
   readonly holds: readonly string[];
   readonly mayImport: readonly string[];
+  /** Layers it may import types from (`import type`, `export type`, `import()` types), never code. */
+  readonly mayImportTypes?: readonly string[];
   /** The only packages it may import; absent: any. */
   readonly packages?: readonly string[];
 }
@@ -33,8 +35,19 @@ const layers: readonly Layer[] = [
   { name: 'activities', holds: ['src/activities/'], mayImport: ['contract', 'config', 'workflows'] },
   // Connection, payload codec, the local dev server and cluster launchers.
   { name: 'temporal', holds: ['src/temporal/'], mayImport: ['contract', 'config', 'workflows'] },
-  // The REST API checks submits against the job-type registry; the worker serves the workflows and activities.
-  { name: 'api', holds: ['src/api/'], mayImport: ['contract', 'config', 'workflows', 'activities', 'temporal'] },
+  // Jobs on Temporal: request building, commands, reads and their caches, the list. Job types are given to it.
+  {
+    name: 'jobs',
+    holds: ['src/jobs/'],
+    mayImport: ['contract', 'config', 'workflows', 'temporal'],
+    mayImportTypes: ['activities'],
+  },
+  // The REST API gives the job-type registry to the jobs module; the worker serves the workflows and activities.
+  {
+    name: 'api',
+    holds: ['src/api/'],
+    mayImport: ['contract', 'config', 'workflows', 'activities', 'temporal', 'jobs'],
+  },
   { name: 'worker', holds: ['src/worker/'], mayImport: ['contract', 'config', 'workflows', 'activities', 'temporal'] },
   // The typed client users ship: it speaks only the contract.
   { name: 'client', holds: ['src/client/'], mayImport: ['contract'] },
@@ -65,19 +78,22 @@ function sourceFiles(): string[] {
 interface Import {
   readonly specifier: string;
   readonly line: number;
+  /** Erased from the emitted code: `import type`, `export type`, an `import()` type. */
+  readonly typeOnly: boolean;
 }
 
 function importsOf(file: string): Import[] {
   const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
   const found: Import[] = [];
-  const add = (literal: ts.Node): void => {
+  const add = (literal: ts.Node, typeOnly = false): void => {
     if (!ts.isStringLiteralLike(literal)) return;
-    found.push({ specifier: literal.text, line: source.getLineAndCharacterOfPosition(literal.getStart()).line + 1 });
+    const line = source.getLineAndCharacterOfPosition(literal.getStart()).line + 1;
+    found.push({ specifier: literal.text, line, typeOnly });
   };
   const visit = (node: ts.Node): void => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier)
-      add(node.moduleSpecifier);
-    else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) add(node.argument.literal);
+    if (ts.isImportDeclaration(node)) add(node.moduleSpecifier, node.importClause?.isTypeOnly ?? false);
+    else if (ts.isExportDeclaration(node) && node.moduleSpecifier) add(node.moduleSpecifier, node.isTypeOnly);
+    else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) add(node.argument.literal, true);
     else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference))
       add(node.moduleReference.expression);
     else if (
@@ -127,6 +143,7 @@ describe('the layers of src/', () => {
         const to = layerOf(target);
         if (to === from) continue;
         if (!to) backwards.push(`${where(file, found)}: outside the layers of src/`);
+        else if (found.typeOnly && from.mayImportTypes?.includes(to.name)) continue;
         else if (!from.mayImport.includes(to.name)) {
           backwards.push(
             `${where(file, found)}: ${from.name} may not import ${to.name} (it may import ${from.mayImport.join(', ') || 'no other layer'})`,

@@ -1,3 +1,5 @@
+// The API process's memory of jobs' reads, on a clock of its own (a test moves it): the latest read of each polled
+// job, for a second, and the final states of finished jobs. Only src/jobs/reads.ts uses them.
 import type { JobState } from '../contract/job.js';
 
 /** The oldest read of a job a poll is answered with. */
@@ -98,5 +100,64 @@ export class PolledJobReads<Basis = never> {
       if (at >= oldest) return;
       this.reads.delete(workflowId);
     }
+  }
+}
+
+/** How long a job's latest finished state is served without asking Temporal (see `latest`). */
+export const latestFinishedTtlMs = 5_000;
+
+/**
+ * The final states of finished jobs. By run id they never go stale (a run's end never changes); the oldest
+ * are dropped past `capacity`. By workflow id they are kept for `latestFinishedTtlMs` only: a retry starts a
+ * new run of the same workflow id, and an API process that did not take the retry learns of it that late.
+ */
+export class FinishedJobCache {
+  private readonly byRun = new Map<string, JobState>();
+  private readonly byWorkflow = new Map<string, { state: JobState; until: number }>();
+
+  constructor(
+    private readonly capacity = 10_000,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  get(runId: string): JobState | undefined {
+    return this.byRun.get(runId);
+  }
+
+  set(runId: string, workflowId: string, state: JobState): void {
+    remember(this.byRun, runId, state, this.capacity);
+    remember(this.byWorkflow, workflowId, { state, until: this.now() + latestFinishedTtlMs }, this.capacity);
+  }
+
+  /** The job's latest finished state, if it was read within the TTL. */
+  latest(workflowId: string): JobState | undefined {
+    const entry = this.byWorkflow.get(workflowId);
+    if (!entry) return undefined;
+    if (entry.until > this.now()) return entry.state;
+    this.byWorkflow.delete(workflowId);
+    return undefined;
+  }
+
+  /** This process started a new run of the workflow: its last finished state is no longer the job's. */
+  forget(workflowId: string): void {
+    this.byWorkflow.delete(workflowId);
+  }
+}
+
+function remember<V>(map: Map<string, V>, key: string, value: V, capacity: number): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > capacity) map.delete(map.keys().next().value!);
+}
+
+/** The caches of one API process, on one clock: build them once (createApp), and every read shares them. */
+export class ReadCaches<Basis = never> {
+  readonly polled: PolledJobReads<Basis>;
+  readonly finished: FinishedJobCache;
+
+  constructor(options: { now?: () => number; random?: () => number; finishedCapacity?: number } = {}) {
+    const now = options.now ?? (() => performance.now());
+    this.polled = new PolledJobReads(now, options.random);
+    this.finished = new FinishedJobCache(options.finishedCapacity, now);
   }
 }

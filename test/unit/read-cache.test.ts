@@ -1,6 +1,14 @@
-// How polls of unfinished jobs share reads of Temporal (src/api/polled-jobs.ts), on a clock the test moves.
+// How polls of unfinished jobs share reads of Temporal, and how long finished states are kept (src/jobs/read-cache.ts),
+// on a clock the test moves.
 import assert from 'node:assert/strict';
-import { PolledJobReads, pollMaxAgeMs, pollRefreshAfterMs, type JobRead } from '../../src/api/polled-jobs.js';
+import {
+  latestFinishedTtlMs,
+  PolledJobReads,
+  pollMaxAgeMs,
+  pollRefreshAfterMs,
+  ReadCaches,
+  type JobRead,
+} from '../../src/jobs/read-cache.js';
 import type { JobState, JobStatus } from '../../src/contract/job.js';
 
 function stateWith(status: JobStatus, percent: number): JobState {
@@ -158,5 +166,50 @@ describe('Polls of a job share reads of Temporal', function () {
       'cancelled',
       'the read begun before the cancel does not replace it',
     );
+  });
+});
+
+describe('Finished jobs’ final states are kept', function () {
+  let now: number;
+  let caches: ReadCaches<string>;
+  beforeEach(function () {
+    now = 0;
+    caches = new ReadCaches<string>({ now: () => now, finishedCapacity: 2 });
+  });
+
+  it(`by workflow id for ${latestFinishedTtlMs} ms, as the job's latest: a retry elsewhere shows after that`, function () {
+    caches.finished.set('run-1', 'job', stateWith('failed', 0));
+    now += latestFinishedTtlMs - 1;
+    assert.equal(caches.finished.latest('job')?.status, 'failed');
+    now += 1;
+    assert.equal(caches.finished.latest('job'), undefined);
+    assert.equal(caches.finished.get('run-1')?.status, 'failed', 'a run’s end never changes: kept by run id');
+  });
+
+  it('not as the latest once this process starts a new run of the job', function () {
+    caches.finished.set('run-1', 'job', stateWith('failed', 0));
+    caches.finished.forget('job');
+    assert.equal(caches.finished.latest('job'), undefined);
+    assert.equal(caches.finished.get('run-1')?.status, 'failed');
+  });
+
+  it('by run id up to the capacity, dropping the oldest first', function () {
+    caches.finished.set('run-1', 'a', stateWith('succeeded', 100));
+    caches.finished.set('run-2', 'b', stateWith('succeeded', 100));
+    caches.finished.set('run-3', 'c', stateWith('succeeded', 100));
+    assert.deepEqual(
+      ['run-1', 'run-2', 'run-3'].map((run) => caches.finished.get(run) !== undefined),
+      [false, true, true],
+    );
+  });
+
+  it('on the same clock as the polled reads', async function () {
+    const reads = new Reads();
+    const first = caches.polled.poll('job', reads.read);
+    await reads.answer(stateWith('running', 10));
+    await first;
+    now += pollMaxAgeMs + 1;
+    void caches.polled.poll('job', reads.read).catch(() => undefined);
+    assert.equal(reads.started, 2, 'a read older than the bound is not answered with');
   });
 });

@@ -1,0 +1,102 @@
+// What changes a job: submit (start its workflow), retry (a new run of it), cancel. Each tells the reads what it did.
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { JobState } from '../contract/job.js';
+import { jobWorkflow } from '../workflows/index.js';
+import { initialJobState, type JobRequest } from '../workflows/job-state.js';
+import { JobConflictError } from './errors.js';
+import type { JobReads } from './reads.js';
+import { jobStartOptions, requestHash } from './request.js';
+import type { JobWaits } from './wait.js';
+import type { WorkflowReads } from './workflow-reads.js';
+
+export class JobCommands {
+  constructor(
+    private readonly workflows: WorkflowReads,
+    private readonly reads: JobReads,
+    private readonly waits: JobWaits,
+    private readonly taskQueuePrefix: string,
+  ) {}
+
+  /**
+   * Refuses a parent whose child ids are taken, before anything starts (a child started in the meantime
+   * still cannot run twice: its workflow id is refused, and the parent records it as failed).
+   */
+  async checkChildrenFree(tenant: string, request: JobRequest): Promise<void> {
+    if (!request.children) return;
+    // A repeat of an existing parent is the submit's to answer (200 or 409), whatever its children.
+    if (await this.workflows.exists(tenant, request.jobId)) return;
+    for (const { request: child } of request.children) {
+      if (await this.workflows.exists(tenant, child.jobId))
+        throw new JobConflictError(child.jobId, `child job "${child.jobId}" already exists`);
+    }
+  }
+
+  /**
+   * Starts the job's workflow. The workflow id is the idempotency key: Temporal refuses a second start,
+   * and the stored request hash tells a repeat of the same request (200) from a different one (409).
+   */
+  async submit(tenant: string, request: JobRequest): Promise<{ state: JobState; created: boolean }> {
+    try {
+      await this.workflows.client.workflow.start(jobWorkflow, {
+        ...jobStartOptions(this.taskQueuePrefix, tenant, request),
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      });
+      const state = initialJobState(request);
+      // A client's first poll usually follows its submit at once: it is answered with this, and reads.
+      this.reads.record(tenant, request.jobId, state);
+      return { state, created: true };
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      const description = await this.workflows.describe(tenant, request.jobId);
+      if (description.memo?.['requestHash'] !== requestHash(request)) {
+        throw new JobConflictError(request.jobId, `job "${request.jobId}" exists with a different request`);
+      }
+      return { state: await this.reads.stateOf(description), created: false };
+    }
+  }
+
+  /**
+   * Runs a failed, timed-out or cancelled job again: a new run of the same workflow id with the same
+   * request. Temporal's ALLOW_DUPLICATE_FAILED_ONLY admits exactly those ends (a succeeded job's
+   * workflow completed), and refuses a second concurrent retry.
+   */
+  async retry(tenant: string, jobId: string): Promise<JobState> {
+    const description = await this.workflows.describe(tenant, jobId);
+    const current = await this.reads.stateOf(description);
+    if (!['failed', 'timed_out', 'cancelled'].includes(current.status)) {
+      throw new JobConflictError(
+        jobId,
+        `job "${jobId}" is ${current.status}; only failed, timed_out or cancelled jobs can be retried`,
+      );
+    }
+    const previous = await this.workflows.requestOf(description);
+    const request: JobRequest = { ...previous, run: (previous.run ?? 1) + 1, submittedAt: new Date().toISOString() };
+    try {
+      await this.workflows.client.workflow.start(jobWorkflow, {
+        ...jobStartOptions(this.taskQueuePrefix, tenant, request),
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError)
+        throw new JobConflictError(jobId, `job "${jobId}" is already running again`);
+      throw err;
+    }
+    const state = initialJobState(request);
+    this.reads.record(tenant, jobId, state, { newRun: true });
+    return state;
+  }
+
+  /** Asks the job to stop; a running attempt hears of it on its next heartbeat. */
+  async cancel(tenant: string, jobId: string): Promise<JobState> {
+    const description = await this.workflows.describe(tenant, jobId);
+    if (description.status.name !== 'RUNNING') {
+      const state = await this.reads.stateOf(description);
+      throw new JobConflictError(jobId, `job "${jobId}" already finished (${state.status})`);
+    }
+    await this.workflows.client.workflow.getHandle(description.workflowId, description.runId).cancel();
+    // A queued job is cancelled at once: give it a moment so the answer already says so.
+    return (await this.waits.waitForFinish(tenant, jobId, 1)) ?? this.reads.read(tenant, jobId);
+  }
+}

@@ -1,0 +1,110 @@
+// Where a poll's answer comes from: one entry point, `read`, with a freshness bound, over this process's caches (the
+// latest read of each polled job, finished jobs' final states) and the reads of Temporal behind them; and `record`,
+// what this process just did to a job (a submit, a retry, a wait that saw it end).
+import type { WorkflowExecutionDescription } from '@temporalio/client';
+import type { JobState } from '../contract/job.js';
+import { workflowIdOf } from '../workflows/job-state.js';
+import type { JobRead, ReadCaches } from './read-cache.js';
+import type { ExecutionInfo, QueriedState, WorkflowReads } from './workflow-reads.js';
+
+/** Every read of Temporal gets this long before it counts as an outage (503). */
+export const temporalDeadlineMs = 5000;
+
+export class JobReads {
+  constructor(
+    private readonly workflows: WorkflowReads,
+    private readonly caches: ReadCaches<QueriedState>,
+  ) {}
+
+  /**
+   * The job's state, no older than `maxAgeMs`: 0 (the default) reads Temporal now, and later polls may be answered
+   * with it; a poll's bound (`pollMaxAgeMs`, the most this process keeps a read) may be answered with this process's
+   * read from under that ago while the next read runs (see PolledJobReads).
+   */
+  async read(tenant: string, jobId: string, maxAgeMs = 0): Promise<JobState> {
+    const workflowId = workflowIdOf(tenant, jobId);
+    const recent = this.caches.finished.latest(workflowId);
+    if (recent) return this.workflows.withCallback(recent, workflowId);
+    if (maxAgeMs > 0) return this.caches.polled.poll(workflowId, (latest) => this.readTemporal(tenant, jobId, latest));
+    const { state } = await this.readTemporal(tenant, jobId, undefined);
+    this.caches.polled.record(workflowId, state);
+    return state;
+  }
+
+  /** `read` under a deadline of its own, for callers that outlive the request's (waits, event streams). */
+  readOutsideRequest(tenant: string, jobId: string): Promise<JobState> {
+    return this.workflows.client.connection.withDeadline(Date.now() + temporalDeadlineMs, () =>
+      this.read(tenant, jobId),
+    );
+  }
+
+  /**
+   * What this process just learnt of the job, as a read taken now: a submit's or a wait's. `newRun`: this process
+   * started a new run of its workflow (a retry), so the last run's final state is no longer the job's.
+   */
+  record(tenant: string, jobId: string, state: JobState, options: { newRun?: boolean } = {}): void {
+    const workflowId = workflowIdOf(tenant, jobId);
+    if (options.newRun) this.caches.finished.forget(workflowId);
+    this.caches.polled.record(workflowId, state);
+  }
+
+  /** A described job's state (the describe a command made anyway), its final state from the cache if it has ended. */
+  async stateOf(description: WorkflowExecutionDescription): Promise<JobState> {
+    if (description.status.name !== 'RUNNING') return this.finishedState(description);
+    return this.workflows.runningState(
+      description,
+      this.workflows.queryState(description.workflowId, description.runId),
+    );
+  }
+
+  /** A row of a visibility list: a finished job's state is in the row's memo, a running one's needs its describe. */
+  async listedState(info: ExecutionInfo): Promise<JobState> {
+    return info.status.name === 'RUNNING'
+      ? this.stateOf(await this.workflows.describeRun(info))
+      : this.finishedState(info);
+  }
+
+  /** `latest`: this process's latest read of the job, which a poll is answered with while this one runs. */
+  private async readTemporal(
+    tenant: string,
+    jobId: string,
+    latest: JobRead<QueriedState> | undefined,
+  ): Promise<JobRead<QueriedState>> {
+    const workflowId = workflowIdOf(tenant, jobId);
+    const recent = this.caches.finished.latest(workflowId);
+    if (recent) return { state: await this.workflows.withCallback(recent, workflowId) };
+    if (!latest) {
+      // Someone waits for this read, and it is most often of a running job: its query goes out beside the
+      // describe, not after it. The client asks Temporal to reject queries of closed workflows, so a finished
+      // job's costs no worker a replay.
+      const queried = this.workflows.queryState(workflowId);
+      const description = await this.workflows.describe(tenant, jobId);
+      if (description.status.name !== 'RUNNING') return { state: await this.finishedState(description) };
+      return { state: await this.workflows.runningState(description, queried) };
+    }
+    // Nobody waits: the describe first, then the query only if the workflow's history has grown since the last.
+    if (latest.basis) {
+      const unchanged = await this.workflows.readUnchanged(workflowId, latest.basis);
+      if (unchanged) return { state: unchanged, basis: latest.basis };
+    }
+    const description = await this.workflows.describe(tenant, jobId);
+    if (description.status.name !== 'RUNNING') return { state: await this.finishedState(description) };
+    // Sent after the describe, the query answers for at least the history the describe counted.
+    const queried = await this.workflows.queryState(workflowId, description.runId);
+    if (!queried) return { state: await this.workflows.runningState(description, Promise.resolve(undefined)) };
+    return {
+      state: await this.workflows.withHeartbeatProgress(queried, description),
+      basis: { runId: description.runId, historyLength: description.historyLength, state: queried },
+    };
+  }
+
+  /** A run's end never changes: its final state is read from Temporal once, then kept by run id. */
+  private async finishedState(info: ExecutionInfo): Promise<JobState> {
+    let state = this.caches.finished.get(info.runId);
+    if (!state) {
+      state = await this.workflows.closedState(info);
+      this.caches.finished.set(info.runId, info.workflowId, state);
+    }
+    return this.workflows.withCallback(state, info.workflowId);
+  }
+}

@@ -1,0 +1,153 @@
+// Where a submit is validated: a body, its job type and its tenant become the job workflow's request, and the request
+// its hash (the idempotency check of a repeated submit). Pure but for the job type's own input check.
+import { createHash, randomUUID } from 'node:crypto';
+import type { ChildJobBody, SubmitJobBody } from '../contract/job.js';
+import { redactedInput } from '../contract/job-json.js';
+import type { JobType, JobTypeSettings } from '../activities/job-type.js';
+import { workflowIdOf, type JobRequest } from '../workflows/job-state.js';
+import { jobStartMetadata } from '../workflows/search-attributes.js';
+import { taskQueueFor, workflowTaskQueueFor } from '../workflows/task-queues.js';
+import { PayloadTooLargeError, RequestInvalidError } from './errors.js';
+
+/**
+ * A job's input travels in its workflow's history and in every poll: well under Temporal's 2 MB payload
+ * limit, and refused here before Temporal sees it.
+ */
+export const maxInputBytes = 512 * 1024;
+
+/** A runAt this far in the past still counts as "now": clocks differ. */
+export const runAtSkewMs = 60_000;
+const maxDelayMs = 366 * 24 * 60 * 60 * 1000;
+
+export interface RequestSettings {
+  /** The job type of a name, or undefined (the worker's registry, given by the API). */
+  readonly findJobType: (name: string) => JobType | undefined;
+  readonly jobTypeSettings: JobTypeSettings;
+  readonly taskQueuePrefix: string;
+  /** Off when CALLBACK_SECRET is not set; `refusal` says why a callback URL may not be called, if it may not. */
+  readonly callbacks: { readonly enabled: boolean; readonly refusal: (url: URL) => string | undefined };
+  /** Milliseconds since the epoch: submission times and runAt checks. */
+  readonly now?: () => number;
+  /** A job id for a body without one. */
+  readonly newJobId?: () => string;
+}
+
+/** When a delayed job may first run: from delaySeconds or runAt, nothing for an immediate job. */
+function runAtOf(body: ChildJobBody, now: number): { runAt?: string } {
+  if (body.delaySeconds !== undefined && body.runAt !== undefined)
+    throw new RequestInvalidError('give delaySeconds or runAt, not both');
+  if (body.delaySeconds) return { runAt: new Date(now + body.delaySeconds * 1000).toISOString() };
+  if (body.runAt === undefined) return {};
+  const at = Date.parse(body.runAt);
+  if (at < now - runAtSkewMs) throw new RequestInvalidError('runAt: is in the past');
+  if (at > now + maxDelayMs) throw new RequestInvalidError('runAt: is more than a year ahead');
+  return at > now ? { runAt: new Date(at).toISOString() } : {};
+}
+
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+/**
+ * Two submits are the same request when everything but the submission times (and the run) match. A command's
+ * env values are left out, as the job JSON leaves them out: a 200 or 409 would otherwise tell a caller
+ * guessing them whether its guess was right.
+ */
+export function requestHash(request: JobRequest): string {
+  const { submittedAt: _submittedAt, run: _run, children, input, ...identity } = request;
+  const childHashes = children?.map((child) => child.requestHash);
+  return createHash('sha256')
+    .update(canonicalJson({ ...identity, input: redactedInput(request.type, input), children: childHashes }))
+    .digest('hex');
+}
+
+/** Validates one job's body against its job type and applies the type's defaults. */
+export async function resolveJob(settings: RequestSettings, tenant: string, body: ChildJobBody): Promise<JobRequest> {
+  const jobType = settings.findJobType(body.type);
+  if (!jobType)
+    throw new RequestInvalidError(`type: unknown job type "${body.type}"`, [
+      { path: 'type', message: 'unknown job type' },
+    ]);
+  if (Buffer.byteLength(JSON.stringify(body.input ?? {})) > maxInputBytes)
+    throw new PayloadTooLargeError(maxInputBytes, 'input');
+  const input = jobType.inputSchema.safeParse(body.input ?? {});
+  if (!input.success) throw RequestInvalidError.fromZod(input.error, ['input']);
+  const check = (await jobType.checkInput?.(input.data, settings.jobTypeSettings)) ?? { defaults: {} };
+  if ('problem' in check)
+    throw new RequestInvalidError(`input: ${check.problem}`, [{ path: 'input', message: check.problem }]);
+  const { timeoutSeconds: inputTimeoutSeconds, maxAttempts: inputMaxAttempts } = check.defaults;
+  const retry = {
+    ...jobType.defaults.retry,
+    ...(inputMaxAttempts ? { maxAttempts: inputMaxAttempts } : {}),
+    ...body.retry,
+  };
+  if (body.callbackUrl) checkCallbackUrl(settings, body.callbackUrl);
+  if (retry.maximumIntervalSeconds < retry.initialIntervalSeconds) {
+    throw new RequestInvalidError('retry.maximumIntervalSeconds: must be ≥ retry.initialIntervalSeconds');
+  }
+  const now = (settings.now ?? Date.now)();
+  return {
+    jobId: body.jobId ?? (settings.newJobId ?? randomUUID)(),
+    tenant,
+    type: jobType.name,
+    priority: body.priority,
+    input: input.data,
+    timeoutSeconds: body.timeoutSeconds ?? inputTimeoutSeconds ?? jobType.defaults.timeoutSeconds,
+    heartbeatTimeoutSeconds: body.heartbeatTimeoutSeconds ?? jobType.defaults.heartbeatTimeoutSeconds,
+    retry,
+    taskQueue: taskQueueFor(settings.taskQueuePrefix, body.priority),
+    submittedAt: new Date(now).toISOString(),
+    ...(body.callbackUrl ? { callbackUrl: body.callbackUrl } : {}),
+    ...runAtOf(body, now),
+  };
+}
+
+function checkCallbackUrl(settings: RequestSettings, url: string): void {
+  if (!settings.callbacks.enabled)
+    throw new RequestInvalidError(
+      'callbackUrl: callbacks are not enabled on this service (CALLBACK_SECRET is not set)',
+    );
+  const refusal = settings.callbacks.refusal(new URL(url));
+  if (refusal) throw new RequestInvalidError(`callbackUrl: ${refusal}`, [{ path: 'callbackUrl', message: refusal }]);
+}
+
+/** Validates a submit body (with its children) against the job types and applies their defaults. */
+export async function resolveSubmit(
+  settings: RequestSettings,
+  tenant: string,
+  body: SubmitJobBody,
+): Promise<JobRequest> {
+  const request = await resolveJob(settings, tenant, body);
+  if (!body.children) return request;
+  const children = await Promise.all(
+    body.children.map(async (childBody, index) => {
+      const child = await resolveJob(settings, tenant, {
+        ...childBody,
+        jobId: childBody.jobId ?? `${request.jobId}.${index}`,
+      }).catch((err: unknown) => {
+        if (err instanceof RequestInvalidError)
+          throw new RequestInvalidError(`children.${index}.${err.message}`, err.details);
+        throw err;
+      });
+      return { request: child, requestHash: requestHash(child) };
+    }),
+  );
+  const ids = children.map(({ request: child }) => child.jobId);
+  if (new Set(ids).size !== ids.length || ids.includes(request.jobId))
+    throw new RequestInvalidError('children: job ids must differ from each other and from the parent');
+  return { ...request, children, onChildFailure: body.onChildFailure ?? 'fail' };
+}
+
+/** How a job's workflow starts: its id, queue, input, memo, search attributes and Temporal priority. */
+export function jobStartOptions(taskQueuePrefix: string, tenant: string, request: JobRequest) {
+  return {
+    workflowId: workflowIdOf(tenant, request.jobId),
+    taskQueue: workflowTaskQueueFor(taskQueuePrefix),
+    args: [request] as [JobRequest],
+    ...jobStartMetadata(request, requestHash(request)),
+  };
+}

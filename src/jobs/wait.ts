@@ -1,0 +1,66 @@
+// `?wait`: a submit's answer may wait for the job to finish, through a long poll of its workflow's close event.
+import { setMaxListeners } from 'node:events';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { JobState } from '../contract/job.js';
+import { finalStateIn } from '../workflows/final-state.js';
+import { isFinished, workflowIdOf } from '../workflows/job-state.js';
+import { isTemporalUnreachable } from './errors.js';
+import { temporalDeadlineMs, type JobReads } from './reads.js';
+import type { WorkflowReads } from './workflow-reads.js';
+
+export class JobWaits {
+  constructor(
+    private readonly workflows: WorkflowReads,
+    private readonly reads: JobReads,
+  ) {}
+
+  /**
+   * Waits up to `seconds` for the job to finish, or until `stop` aborts (the server shuts down): the job's state
+   * then, finished or not (a fresh read once the wait runs out); undefined without a wait, or when Temporal is away.
+   */
+  async waitForFinish(
+    tenant: string,
+    jobId: string,
+    seconds: number,
+    stop?: AbortSignal,
+  ): Promise<JobState | undefined> {
+    if (seconds <= 0) return undefined;
+    const workflowId = workflowIdOf(tenant, jobId);
+    const { connection } = this.workflows.client;
+    const deadline = Date.now() + seconds * 1000;
+    const result = (): Promise<unknown> =>
+      connection.withDeadline(deadline, () =>
+        this.workflows.counted('history', () => this.workflows.client.workflow.getHandle(workflowId).result()),
+      );
+    // A signal of this wait's own: the SDK never removes the listener it adds to a call's signal, so the
+    // server's long-lived one would keep one per wait for good. This one gets one per history long poll of
+    // the wait (a busy job's can pass ten) and goes with the wait.
+    const ended = new AbortController();
+    setMaxListeners(0, ended.signal);
+    const onStop = (): void => ended.abort();
+    if (stop?.aborted) ended.abort();
+    stop?.addEventListener('abort', onStop, { once: true });
+    let outcome: unknown;
+    try {
+      outcome = await connection.withAbortSignal(ended.signal, result);
+    } catch (err) {
+      outcome = err;
+      // The wait running out is a deadline too; before it, one means Temporal is away.
+      const away = !(err instanceof WorkflowFailedError) && isTemporalUnreachable(err);
+      if (away && Date.now() < deadline && !ended.signal.aborted) return undefined;
+    } finally {
+      stop?.removeEventListener('abort', onStop);
+    }
+    // The close event carries the final state of a job that ended by its own logic (not a cancel).
+    const final = finalStateIn(outcome);
+    if (final && isFinished(final.status)) {
+      const state = await connection.withDeadline(Date.now() + temporalDeadlineMs, () =>
+        this.workflows.withCallback(final, workflowId),
+      );
+      this.reads.record(tenant, jobId, state);
+      return state;
+    }
+    // Still going, cancelled or ended from outside, or the wait was cut short: the job as it is now.
+    return this.reads.readOutsideRequest(tenant, jobId);
+  }
+}

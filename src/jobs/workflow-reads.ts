@@ -1,0 +1,222 @@
+// How a job's state is read from its workflow in Temporal, uncached: a describe, the workflow's query, the memo of a
+// finished one. src/jobs/reads.ts decides which of these a read needs and remembers what they answered.
+import {
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowExecutionDescription,
+  type WorkflowExecutionInfo,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
+import proto from '@temporalio/proto';
+import type { JobError, JobProgress, JobState } from '../contract/job.js';
+import { finalStateIn, finalStateInMemo } from '../workflows/final-state.js';
+import { callbackWorkflowIdOf, initialJobState, workflowIdOf, type JobRequest } from '../workflows/job-state.js';
+import { jobStateQuery, type HeartbeatDetails } from '../workflows/messages.js';
+import { JobStatusKey, JobTenantKey } from '../workflows/search-attributes.js';
+import { isTemporalNotFound, JobNotFoundError } from './errors.js';
+
+// A CommonJS package whose exports Node's ESM loader cannot see by name (see src/api/queues.ts).
+const { WorkflowExecutionStatus } = proto.temporal.api.enums.v1;
+
+/** The kinds of call that read jobs from Temporal. */
+export type TemporalRead = 'describe' | 'query' | 'history' | 'list';
+
+export interface WorkflowReadsDeps {
+  readonly client: Client;
+  readonly namespace: string;
+  /** Counts each call that reads jobs' workflows from Temporal (ApiMetrics.temporalReads). */
+  readonly temporalReads?: { inc(labels: { call: TemporalRead }): void };
+}
+
+/** How long a read waits for a running job's workflow to answer its query before falling back to history. */
+const queryDeadlineMs = 3000;
+
+/** The fields of a workflow execution that reading a finished job needs, as both describe and list give them. */
+export type ExecutionInfo = Pick<
+  WorkflowExecutionInfo,
+  'workflowId' | 'runId' | 'status' | 'memo' | 'typedSearchAttributes' | 'closeTime'
+>;
+
+/**
+ * What a read of a running job learnt from its workflow's query, with the run and the length of the history the
+ * query answered for. A workflow's state changes only with events in its history: while its run and history
+ * length stay the same, its query would answer the same, and the next read needs only the describe (whose
+ * heartbeat details carry the progress).
+ */
+export interface QueriedState {
+  readonly runId: string;
+  readonly historyLength: number;
+  readonly state: JobState;
+}
+
+export class WorkflowReads {
+  constructor(private readonly deps: WorkflowReadsDeps) {}
+
+  get client(): Client {
+    return this.deps.client;
+  }
+
+  /** Runs one read of Temporal, counted. */
+  counted<T>(call: TemporalRead, read: () => Promise<T>): Promise<T> {
+    this.deps.temporalReads?.inc({ call });
+    return read();
+  }
+
+  /** The job's workflow, described; JobNotFoundError when the tenant has no such job. */
+  async describe(tenant: string, jobId: string): Promise<WorkflowExecutionDescription> {
+    try {
+      const description = await this.counted('describe', () =>
+        this.deps.client.workflow.getHandle(workflowIdOf(tenant, jobId)).describe(),
+      );
+      // The id mapping already separates tenants; this guards against a workflow started by other means.
+      if (description.typedSearchAttributes.get(JobTenantKey) !== tenant) throw new JobNotFoundError(jobId);
+      return description;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new JobNotFoundError(jobId);
+      throw err;
+    }
+  }
+
+  describeRun(info: Pick<ExecutionInfo, 'workflowId' | 'runId'>): Promise<WorkflowExecutionDescription> {
+    return this.counted('describe', () => this.deps.client.workflow.getHandle(info.workflowId, info.runId).describe());
+  }
+
+  exists(tenant: string, jobId: string): Promise<boolean> {
+    return this.counted('describe', () =>
+      this.deps.client.workflow.getHandle(workflowIdOf(tenant, jobId)).describe(),
+    ).then(
+      () => true,
+      (err: unknown) => (err instanceof WorkflowNotFoundError ? false : Promise.reject(err)),
+    );
+  }
+
+  /** The state the job's workflow answers, or undefined when it cannot (closed, or no worker in time). */
+  queryState(workflowId: string, runId?: string): Promise<JobState | undefined> {
+    const handle: WorkflowHandle = this.deps.client.workflow.getHandle(workflowId, runId);
+    return this.counted('query', () =>
+      this.deps.client.connection.withDeadline(Date.now() + queryDeadlineMs, () => handle.query(jobStateQuery)),
+    ).catch(() => undefined);
+  }
+
+  /** A running job's state: the query's answer, or without one the history's request and the search attribute's status. */
+  async runningState(
+    description: WorkflowExecutionDescription,
+    queried: Promise<JobState | undefined>,
+  ): Promise<JobState> {
+    return this.withHeartbeatProgress((await queried) ?? (await this.stateFromHistory(description)), description);
+  }
+
+  /** A running attempt's progress is in its last heartbeat, which the workflow never sees. */
+  async withHeartbeatProgress(
+    state: JobState,
+    description: Pick<WorkflowExecutionDescription, 'raw'>,
+  ): Promise<JobState> {
+    if (state.status !== 'running') return state;
+    return { ...state, progress: (await this.heartbeatProgress(description.raw)) ?? state.progress };
+  }
+
+  /**
+   * The queried state of `basis` with the progress of now, if the job's workflow is still running the same run with
+   * the same history; else undefined. Most reads of a running job end here, so it decodes the describe no further
+   * than that needs (the client's full decoding of memo and search attributes costs as much again).
+   */
+  async readUnchanged(workflowId: string, basis: QueriedState): Promise<JobState | undefined> {
+    const raw = await this.counted('describe', () =>
+      this.deps.client.workflowService.describeWorkflowExecution({
+        namespace: this.deps.namespace,
+        execution: { workflowId },
+      }),
+    )
+      // Gone (deleted, or past retention): the full read says so as the contract does.
+      .catch((err: unknown) => (isTemporalNotFound(err) ? undefined : Promise.reject(err)));
+    const info = raw?.workflowExecutionInfo;
+    const unchanged =
+      info?.status === WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING &&
+      info.execution?.runId === basis.runId &&
+      info.historyLength?.toNumber() === basis.historyLength;
+    return raw && unchanged ? this.withHeartbeatProgress(basis.state, { raw }) : undefined;
+  }
+
+  /**
+   * A finished job's state: the memo's, which every ending writes from workflow v3 on, so a describe (or a list
+   * row) is the whole read and no worker is asked. The fallback reads the close event.
+   */
+  async closedState(info: ExecutionInfo): Promise<JobState> {
+    return finalStateInMemo(info.memo) ?? this.closedStateFromHistory(info);
+  }
+
+  /**
+   * The fallback for a run closed before v3 (its memo has the final state only when it was cancelled), or whose final
+   * state was too big for the memo: the state in the result or failure of its close event; for an ending from outside
+   * the job's own logic (terminated, a workflow timeout), its request and status.
+   */
+  private async closedStateFromHistory(info: ExecutionInfo): Promise<JobState> {
+    const outcome = await this.counted('history', () =>
+      this.deps.client.workflow.getHandle(info.workflowId, info.runId).result(),
+    ).catch((err: unknown) => err);
+    const final = finalStateIn(outcome);
+    if (final) return final;
+    const state = await this.stateFromHistory(info);
+    const status =
+      info.status.name === 'TIMED_OUT' ? 'timed_out' : info.status.name === 'CANCELLED' ? 'cancelled' : 'failed';
+    return {
+      ...state,
+      status,
+      error: {
+        type: `Workflow${info.status.name[0]}${info.status.name.slice(1).toLowerCase()}`,
+        message: `the job's workflow was ${info.status.name.toLowerCase()}`,
+      },
+      finishedAt: info.closeTime?.toISOString() ?? null,
+    };
+  }
+
+  /** A finished job's callback is delivered by a workflow of its own: its state says how delivery goes. */
+  async withCallback(state: JobState, jobWorkflowId: string): Promise<JobState> {
+    if (!state.callback) return state;
+    try {
+      const delivery = await this.counted('describe', () =>
+        this.deps.client.workflow.getHandle(callbackWorkflowIdOf(jobWorkflowId)).describe(),
+      );
+      const attempts = Number(delivery.memo?.['callbackAttempts'] ?? 0);
+      const status =
+        delivery.status.name === 'RUNNING' ? 'pending' : delivery.status.name === 'COMPLETED' ? 'delivered' : 'failed';
+      const lastError = (delivery.memo?.['callbackLastError'] as JobError | undefined) ?? null;
+      return { ...state, callback: { status, attempts, lastError } };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return state;
+      throw err;
+    }
+  }
+
+  /** The request a job's run started with, from its first history event. */
+  async requestOf(info: Pick<ExecutionInfo, 'workflowId' | 'runId'>): Promise<JobRequest> {
+    const { history } = await this.counted('history', () =>
+      this.deps.client.workflowService.getWorkflowExecutionHistory({
+        namespace: this.deps.namespace,
+        execution: { workflowId: info.workflowId, runId: info.runId },
+        maximumPageSize: 1,
+      }),
+    );
+    const payload = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    if (!payload) throw new Error(`workflow ${info.workflowId} has no start event input`);
+    return this.decode<JobRequest>(payload);
+  }
+
+  private async stateFromHistory(info: ExecutionInfo): Promise<JobState> {
+    const request = await this.requestOf(info);
+    const status = info.typedSearchAttributes.get(JobStatusKey);
+    return { ...initialJobState(request), status: (status as JobState['status'] | undefined) ?? 'queued' };
+  }
+
+  private async heartbeatProgress(raw: WorkflowExecutionDescription['raw']): Promise<JobProgress | null | undefined> {
+    const payload = raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
+    return payload ? (await this.decode<HeartbeatDetails>(payload)).progress : undefined;
+  }
+
+  /** A payload of a raw answer, decoded as the client decodes its own: through its codecs (decryption), then its converter. */
+  private decode<T>(payload: Payload): Promise<T> {
+    return decodeFromPayloadsAtIndex<T>(this.deps.client.options.loadedDataConverter, 0, [payload]);
+  }
+}
