@@ -33,7 +33,7 @@ const layers: readonly Layer[] = [
   },
   // Job handlers and the workflows' other activities: they implement what the workflows declare.
   { name: 'activities', holds: ['src/activities/'], mayImport: ['contract', 'config', 'workflows'] },
-  // Connection, payload codec, the local dev server and cluster launchers.
+  // Connection, payload codec, the servers' shared settings, and the deployment's one-shot namespace and schema setup.
   { name: 'temporal', holds: ['src/temporal/'], mayImport: ['contract', 'config', 'workflows'] },
   // Jobs on Temporal: request building, commands, reads and their caches, the list. Job types are given to it.
   {
@@ -51,9 +51,10 @@ const layers: readonly Layer[] = [
   { name: 'worker', holds: ['src/worker/'], mayImport: ['contract', 'config', 'workflows', 'activities', 'temporal'] },
   // The typed client users ship: it speaks only the contract.
   { name: 'client', holds: ['src/client/'], mayImport: ['contract'] },
-  // `npm start`: the local server, then the API and worker as processes of their own.
-  { name: 'start', holds: ['src/start'], mayImport: ['config', 'temporal'] },
 ];
+
+/** The development tooling, the tests and the benchmark: they import src/, never the other way round. */
+const tooling = ['dev/', 'test/', 'bench/'];
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const sourceFile = /\.[cm]?[jt]s$/;
@@ -152,6 +153,35 @@ describe('the layers of src/', () => {
       }
     }
     assert.deepEqual(backwards, [], `imports against the layers:\n${backwards.join('\n')}`);
+  });
+
+  it('never import the tooling (dev/, test/, bench/): src/ is what runs in production', () => {
+    const found: string[] = [];
+    for (const file of sourceFiles()) {
+      for (const imported of importsOf(file)) {
+        if (!imported.specifier.startsWith('.')) continue;
+        const target = relative(root, resolve(dirname(file), imported.specifier))
+          .split(sep)
+          .join('/');
+        if (tooling.some((folder) => target.startsWith(folder))) found.push(where(file, imported));
+      }
+    }
+    assert.deepEqual(found, [], `production code importing the tooling:\n${found.join('\n')}`);
+  });
+
+  it('load only production dependencies: the image installs no devDependencies', () => {
+    const { dependencies } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    const found: string[] = [];
+    for (const file of sourceFiles()) {
+      for (const imported of importsOf(file)) {
+        const { specifier } = imported;
+        if (specifier.startsWith('.') || isNodeBuiltin(specifier) || packageOf(specifier) in dependencies) continue;
+        found.push(`${where(file, imported)}: not in package.json's dependencies`);
+      }
+    }
+    assert.deepEqual(found, [], `packages production does not install:\n${found.join('\n')}`);
   });
 
   it('keep workflow code, and the contract it loads, to workflow-safe packages: no Node built-ins', () => {
