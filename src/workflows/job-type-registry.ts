@@ -6,9 +6,9 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { z } from 'zod';
 import {
   DeclareWorker,
+  problemWith,
   workerNotDeclaredErrorType,
   WorkerRef,
   type RegistryInput,
@@ -27,10 +27,9 @@ const defaultHistoryLimit = 2000;
 const sweepIntervalMs = 5 * 60 * 1000;
 
 /** Rejects a malformed message in its validator, so it leaves nothing in the history. */
-function parsed<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value);
-  if (!result.success) throw ApplicationFailure.nonRetryable(z.prettifyError(result.error), 'InvalidWorkerMessage');
-  return result.data;
+function check(schema: Parameters<typeof problemWith>[0], value: unknown): void {
+  const problem = problemWith(schema, value);
+  if (problem) throw ApplicationFailure.nonRetryable(problem, 'InvalidWorkerMessage');
 }
 
 /**
@@ -50,7 +49,7 @@ export async function jobTypeRegistryWorkflow(input: RegistryInput): Promise<voi
       state = next.state;
       return next.result;
     },
-    { validator: (declaration) => void parsed(DeclareWorker, declaration) },
+    { validator: (declaration) => check(DeclareWorker, declaration) },
   );
   setHandler(
     renewLeaseUpdate,
@@ -61,7 +60,8 @@ export async function jobTypeRegistryWorkflow(input: RegistryInput): Promise<voi
     },
     {
       validator: (ref) => {
-        const { workerId } = parsed(WorkerRef, ref);
+        check(WorkerRef, ref);
+        const { workerId } = ref;
         if (!canRenew(state, workerId, Date.now()))
           throw ApplicationFailure.nonRetryable(
             `worker ${workerId} is not declared (or its lease ran out)`,
@@ -76,7 +76,7 @@ export async function jobTypeRegistryWorkflow(input: RegistryInput): Promise<voi
       state = leave(state, workerId, Date.now());
       return null;
     },
-    { validator: (ref) => void parsed(WorkerRef, ref) },
+    { validator: (ref) => check(WorkerRef, ref) },
   );
 
   const continueAsNewDue = (): boolean =>

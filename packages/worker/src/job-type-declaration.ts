@@ -5,6 +5,12 @@
 // Only zod here: the workflow bundle loads it.
 import { z } from 'zod';
 
+/** What is wrong with `value` as `schema` reads it, for a message or an error; undefined when nothing is. */
+export function problemWith(schema: z.ZodType, value: unknown): string | undefined {
+  const result = schema.safeParse(value);
+  return result.success ? undefined : z.prettifyError(result.error);
+}
+
 /** Sent in every declaration; a registry refuses versions it does not know. */
 export const workerProtocolVersion = 1;
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   JobTypeDeclaration,
   JobTypeName,
+  problemWith,
   protocolDefaults,
   unrecoverableErrorType,
   type JobTypeDefaults,
@@ -97,8 +98,8 @@ export function jsonSchemaOf(jobType: string, schema: z.ZodType | JsonSchemaObje
 export function defineJobType<S extends z.ZodType | JsonSchemaObject, R>(
   definition: JobTypeDefinition<S, R>,
 ): JobType<Infer<S>, R> {
-  const name = JobTypeName.safeParse(definition.name);
-  if (!name.success) throw new JobTypeDefinitionError(definition.name, `its name ${name.error.issues[0]!.message}`);
+  const badName = problemWith(JobTypeName, definition.name);
+  if (badName) throw new JobTypeDefinitionError(definition.name, `its name: ${badName}`);
   const given = definition.defaults ?? {};
   const declared = JobTypeDeclaration.safeParse({
     name: definition.name,

@@ -1,0 +1,196 @@
+// The pure parts of the worker protocol (docs/worker-protocol.md): names, task queues, declarations from zod, the
+// SDK's copy of the protocol file, its payload codec against the service's, and its shared slot pool.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Payload } from '@temporalio/common';
+import type { ActivitySlotInfo, SlotReleaseContext, SlotReserveContext } from '@temporalio/worker';
+import { z } from 'zod';
+import { JobPriority } from '../../src/contract/job.js';
+import {
+  jobPriorities,
+  jobTypeTaskQueue,
+  JobTypeName,
+  registryTaskQueue,
+  registryWorkflowId,
+} from '../../src/contract/job-type-declaration.js';
+import { PayloadEncryptionCodec as ServiceCodec } from '../../src/temporal/payload-codec.js';
+import { taskQueueFor, workflowTaskQueueFor } from '../../src/workflows/task-queues.js';
+import { canonicalJson } from '../../src/workflows/job-type-registry-state.js';
+import { defineJobType, JobTypeDefinitionError } from '../../packages/worker/src/job-type.js';
+import { PayloadEncryptionCodec as SdkCodec, parsePayloadKey } from '../../packages/worker/src/payload-codec.js';
+import { PrioritySlotPool } from '../../packages/worker/src/slots.js';
+
+describe('The worker protocol', function () {
+  it("the SDK's protocol file is a byte-identical copy of the service's (cp src/contract/job-type-declaration.ts packages/worker/src/)", function () {
+    const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
+    assert.equal(read('packages/worker/src/job-type-declaration.ts'), read('src/contract/job-type-declaration.ts'));
+  });
+
+  it('names the priorities as the REST contract does', function () {
+    assert.deepEqual([...jobPriorities], JobPriority.options);
+  });
+
+  const names: [name: string, valid: boolean][] = [
+    ['sleep', true],
+    ['primes', true],
+    ['billing.send-invoice_v2', true],
+    ['a', true],
+    ['a'.repeat(64), true],
+    ['a'.repeat(65), false],
+    ['Primes', false],
+    ['2fa', false],
+    ['-x', false],
+    ['a:b', false],
+    ['a/b', false],
+    ['a b', false],
+    ['', false],
+  ];
+  for (const [name, valid] of names) {
+    it(`job type name ${JSON.stringify(name.length > 20 ? `${name.slice(0, 8)}…(${name.length})` : name)} is ${valid ? 'valid' : 'refused'}`, function () {
+      assert.equal(JobTypeName.safeParse(name).success, valid);
+    });
+  }
+
+  it('gives each (type, priority) its own task queue, apart from the priority queues and the workflows queue', function () {
+    assert.equal(jobTypeTaskQueue('jobs', 'primes', 'high'), 'jobs:primes:high');
+    const types = ['primes', 'primes-high', 'high', 'a.b', 'a-b', 'workflows'];
+    const queues = types.flatMap((type) => jobPriorities.map((priority) => jobTypeTaskQueue('jobs', type, priority)));
+    assert.equal(new Set(queues).size, queues.length, 'no two pairs share a queue');
+    const serviceQueues = [
+      ...jobPriorities.map((priority) => taskQueueFor('jobs', priority)),
+      workflowTaskQueueFor('jobs'),
+    ];
+    assert.deepEqual(
+      queues.filter((queue) => serviceQueues.includes(queue)),
+      [],
+    );
+    assert.equal(registryTaskQueue('jobs'), workflowTaskQueueFor('jobs'), 'the registry runs beside the job workflows');
+    assert.equal(registryWorkflowId('jobs'), 'jobs#job-type-registry');
+  });
+
+  it('compares declarations by their canonical JSON, whatever their key order', function () {
+    assert.equal(canonicalJson({ b: 1, a: [{ d: 2, c: null }] }), canonicalJson({ a: [{ c: null, d: 2 }], b: 1 }));
+    assert.notEqual(canonicalJson({ a: [1, 2] }), canonicalJson({ a: [2, 1] }));
+  });
+});
+
+describe('defineJobType', function () {
+  const run = async () => ({});
+
+  it('declares a zod input as JSON Schema draft 2020-12, with the protocol defaults under its own', function () {
+    const primes = defineJobType({
+      name: 'primes',
+      description: 'Counts the primes below a bound.',
+      input: z.object({ below: z.number().int().min(2), label: z.string().default('') }),
+      result: z.object({ count: z.number() }),
+      defaults: { timeoutSeconds: 600, retry: { maxAttempts: 5 } },
+      run,
+    });
+    const { inputSchema, resultSchema, defaults } = primes.declaration;
+    assert.equal(inputSchema['$schema'], 'https://json-schema.org/draft/2020-12/schema');
+    assert.equal(inputSchema['type'], 'object');
+    assert.deepEqual(inputSchema['required'], ['below'], 'a field with a default is optional to the submitter');
+    assert.deepEqual(resultSchema?.['required'], ['count']);
+    assert.deepEqual(defaults, {
+      timeoutSeconds: 600,
+      heartbeatTimeoutSeconds: 30,
+      retry: { maxAttempts: 5, initialIntervalSeconds: 1, backoffCoefficient: 2, maximumIntervalSeconds: 60 },
+    });
+    assert.deepEqual(primes.parseInput({ below: 10 }), { below: 10, label: '' });
+    assert.throws(() => primes.parseInput({ below: 1 }), z.ZodError);
+  });
+
+  it('takes a plain JSON Schema as it is, and passes the input through unchecked', function () {
+    const schema = { type: 'object', properties: { url: { type: 'string' } } };
+    const fetchType = defineJobType({ name: 'fetch', description: '', input: schema, run });
+    assert.deepEqual(fetchType.declaration.inputSchema, {
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      ...schema,
+    });
+    assert.equal(fetchType.declaration.resultSchema, null);
+    assert.deepEqual(fetchType.parseInput({ anything: 1 }), { anything: 1 });
+  });
+
+  const refused: [what: string, definition: Parameters<typeof defineJobType>[0], message: RegExp][] = [
+    ['a name with capitals', { name: 'Primes', description: '', input: z.object({}), run }, /name/],
+    ['an input JSON Schema cannot describe', { name: 'dates', description: '', input: z.date(), run }, /JSON Schema/],
+    [
+      'a timeout of 0',
+      { name: 'zero', description: '', input: z.object({}), defaults: { timeoutSeconds: 0 }, run },
+      /timeoutSeconds/,
+    ],
+  ];
+  for (const [what, definition, message] of refused) {
+    it(`refuses ${what} at once`, function () {
+      assert.throws(
+        () => defineJobType(definition),
+        (err: unknown) => err instanceof JobTypeDefinitionError && message.test(err.message),
+      );
+    });
+  }
+});
+
+describe("The SDK's payload encryption speaks the service's format", function () {
+  const key = randomBytes(32);
+  const payload: Payload = { metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('{"a":1}') };
+
+  it('each decrypts what the other encrypted', async function () {
+    const service = new ServiceCodec(key);
+    const sdk = new SdkCodec(parsePayloadKey(key.toString('base64')));
+    // Compared as plain data: a decoded payload is a protobuf message.
+    const plain = ([decoded]: Payload[]) => ({
+      encoding: Buffer.from(decoded!.metadata!['encoding']!).toString(),
+      data: Buffer.from(decoded!.data!).toString(),
+    });
+    const expected = { encoding: 'json/plain', data: '{"a":1}' };
+    assert.deepEqual(plain(await service.decode(await sdk.encode([payload]))), expected);
+    assert.deepEqual(plain(await sdk.decode(await service.encode([payload]))), expected);
+  });
+
+  it('takes the key as the service does: 64 hex digits or base64 of 32 bytes', function () {
+    assert.deepEqual(parsePayloadKey(key.toString('hex')), key);
+    assert.deepEqual(parsePayloadKey(` ${key.toString('base64')}\n`), key);
+    assert.throws(() => parsePayloadKey('short'), /32 bytes/);
+  });
+});
+
+describe("A priority's slot pool, shared by its job types' workers", function () {
+  const reserve: SlotReserveContext = {
+    slotType: 'activity',
+    taskQueue: 'jobs:a:normal',
+    workerIdentity: 'test',
+    workerBuildId: '',
+    isSticky: false,
+  };
+  const used = { slotInfo: { type: 'activity', activityType: 'a' } as ActivitySlotInfo, permit: {} };
+  const unused: SlotReleaseContext<ActivitySlotInfo> = { permit: {} };
+  const settled = async (promise: Promise<unknown>) =>
+    Promise.race([promise.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 20))]);
+
+  it('grants polls while fewer attempts than its capacity run, and holds them once it is full', async function () {
+    const pool = new PrioritySlotPool(2);
+    const signal = new AbortController().signal;
+    assert.ok(await settled(pool.reserveSlot(reserve, signal)));
+    assert.ok(await settled(pool.reserveSlot(reserve, signal)), 'an idle poll holds no slot');
+    pool.markSlotUsed(used);
+    pool.markSlotUsed(used);
+    const waiting = pool.reserveSlot(reserve, signal);
+    assert.equal(await settled(waiting), false, 'full: the next poll waits');
+    assert.equal(pool.tryReserveSlot(reserve), null);
+    pool.releaseSlot(unused);
+    assert.equal(await settled(waiting), false, 'a poll that timed out frees nothing');
+    pool.releaseSlot(used);
+    assert.ok(await settled(waiting), 'an attempt that ends lets the next poll go');
+    assert.equal(pool.runningAttempts, 1);
+  });
+
+  it('rejects a waiting reservation the SDK aborts with an AbortError', async function () {
+    const pool = new PrioritySlotPool(1);
+    pool.markSlotUsed(used);
+    const abort = new AbortController();
+    const waiting = pool.reserveSlot(reserve, abort.signal);
+    abort.abort();
+    await assert.rejects(waiting, { name: 'AbortError' });
+  });
+});
