@@ -1,8 +1,8 @@
 // The gateway as its clients see it: JSON over HTTP/1.1 with keep-alive connections.
 import { Agent, request } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Job, JobStatus } from '../src/contract/job.js';
 import { finishedStatuses } from '../src/workflows/job-state.js';
-import { delay } from './load.js';
 
 export interface Reply<T> {
   readonly status: number;

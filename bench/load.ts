@@ -1,7 +1,6 @@
 // Driving load: a fixed number of tasks at a fixed concurrency, each one timed; and what the load cost each process.
 import { machineBusySeconds } from './proc.js';
-import type { ScenarioLoad } from './results.js';
-import { perProcess, type ProcessName } from './stack.js';
+import { perProcess, type ProcessName, type ScenarioLoad } from './results.js';
 import { rounded, summarize } from './stats.js';
 
 /** `lanes` loops that each start `task(next index)` whenever theirs is done, as long as `more(next index)`; resolves with the wall time in ms. */

@@ -1,6 +1,13 @@
 // The shape of bench/results/latest.json (the dev server) and cluster.json (the local cluster).
 import type { BenchParams } from './options.js';
-import type { ProcessName } from './stack.js';
+
+/** The roles whose CPU the report splits a scenario's time between. */
+export type ProcessName = 'client' | 'api' | 'worker' | 'temporal';
+
+/** A figure for each role. */
+export function perProcess(figure: (name: ProcessName) => number): Record<ProcessName, number> {
+  return { client: figure('client'), api: figure('api'), worker: figure('worker'), temporal: figure('temporal') };
+}
 
 /** One latency distribution, drawn in the chart. */
 export interface Distribution {

@@ -18,14 +18,7 @@ import { BareClient } from './bare-client.js';
 import { Gateway } from './gateway.js';
 import { devServerShape, type StackShape } from './options.js';
 import { cpuSeconds, peakRssMb, rssMb, treeCpuSeconds } from './proc.js';
-
-/** The roles whose CPU the report splits a scenario's time between. */
-export type ProcessName = 'client' | 'api' | 'worker' | 'temporal';
-
-/** A figure for each role. */
-export function perProcess(figure: (name: ProcessName) => number): Record<ProcessName, number> {
-  return { client: figure('client'), api: figure('api'), worker: figure('worker'), temporal: figure('temporal') };
-}
+import type { ProcessName } from './results.js';
 
 export interface StackOptions {
   /** The dev server, one API and one worker process by default. */

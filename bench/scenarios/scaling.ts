@@ -4,8 +4,8 @@
 import type { JobBody } from '../gateway.js';
 import { delay, runUntil } from '../load.js';
 import type { BenchParams, ScalingLoad } from '../options.js';
-import type { ScalingFigures, ScalingPoint, ScenarioRun } from '../results.js';
-import { perProcess, type BenchStack } from '../stack.js';
+import { perProcess, type ScalingFigures, type ScalingPoint, type ScenarioRun } from '../results.js';
+import type { BenchStack } from '../stack.js';
 import { rounded } from '../stats.js';
 
 async function measure(stack: BenchStack, load: ScalingLoad, waitSeconds: number): Promise<ScalingPoint> {

@@ -3,8 +3,8 @@
 import { zeroSecondJob } from '../gateway.js';
 import { runConcurrently, withCpu } from '../load.js';
 import type { BenchParams } from '../options.js';
-import type { ScenarioRun, ThroughputFigures } from '../results.js';
-import { perProcess, type BenchStack, type ProcessName } from '../stack.js';
+import { perProcess, type ProcessName, type ScenarioRun, type ThroughputFigures } from '../results.js';
+import type { BenchStack } from '../stack.js';
 import { rounded } from '../stats.js';
 
 type Side = 'gateway' | 'bare';
