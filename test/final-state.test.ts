@@ -2,7 +2,7 @@
 // describe; a state too big for the memo stays in the close event, and the API reads it from there.
 import assert from 'node:assert/strict';
 import type { Job } from '../src/contract/job.js';
-import { finalJobMemoMaxChars } from '../src/workflows/job-workflow.js';
+import { finalJobMemoMaxChars } from '../src/workflows/final-state.js';
 import { TestService, uniqueJobId } from './support/service.js';
 
 describe("A finished job's final state", function () {

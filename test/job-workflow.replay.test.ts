@@ -41,7 +41,8 @@ function recordedTimerDurations(history: History): number[] {
 async function patchIdsInWorkflows(): Promise<string[]> {
   const dir = fileURLToPath(new URL('../src/workflows/', import.meta.url));
   const sources = await Promise.all(
-    ['job-workflow.ts', 'callback-workflow.ts'].map((file) => readFile(join(dir, file), 'utf8')),
+    // The job and callback workflows' files: the ones whose histories are recorded.
+    ['job-workflow.ts', 'unfinished-cap.ts', 'callback-workflow.ts'].map((file) => readFile(join(dir, file), 'utf8')),
   );
   return sources.flatMap((source) =>
     [...source.matchAll(/\b(?:patched|deprecatePatch)\('([^']+)'\)/g)].map((match) => match[1]!),

@@ -30,3 +30,17 @@ export function finalStateIn(outcome: unknown): JobState | undefined {
   }
   return undefined;
 }
+
+/**
+ * The longest final state (JSON characters, at most 3 bytes each) the memo takes. Temporal refuses a memo over
+ * `limit.memoSize.error` (2 MiB by default, dev server and cluster alike: the workflow task would fail for good) and
+ * logs one over `limit.memoSize.warn` (2 KiB); a list page (up to 100 rows) carries every row's memo, and a gRPC
+ * message is held to 4 MB. Most jobs' states are far smaller; a bigger one (a large result or input) stays in the
+ * close event alone, read as a run's from before v3 is: one history read more, once per run. Changing this changes
+ * the commands of runs whose state falls between the two values: it needs a patch of its own.
+ */
+export const finalJobMemoMaxChars = 16 * 1024;
+
+export function fitsInMemo(state: JobState): boolean {
+  return JSON.stringify(state).length <= finalJobMemoMaxChars;
+}

@@ -1,6 +1,5 @@
 import {
   ActivityCancellationType,
-  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
@@ -13,14 +12,12 @@ import {
   setHandler,
   sleep,
   startChild,
-  TimeoutFailure,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
-import { TimeoutType } from '@temporalio/common';
-import type { ChildResult, JobError, JobState } from '../contract/job.js';
+import type { ChildResult, JobState } from '../contract/job.js';
 import { callbackWorkflow } from './callback-workflow.js';
 import {
   attemptFailed,
@@ -39,53 +36,16 @@ import {
   type AttemptOutcome,
   type JobRequest,
 } from './job-state.js';
-import { finalStateIn } from './final-state.js';
+import { describeFailure } from './attempt-failure.js';
+import { finalStateIn, fitsInMemo } from './final-state.js';
 import { attemptStartedSignal, jobStateQuery } from './messages.js';
 import { jobStartMetadata, JobStatusKey } from './search-attributes.js';
+import { atUnfinishedCap } from './unfinished-cap.js';
+
+export type { TenantActivities } from './unfinished-cap.js';
 
 /** Every job type's handler is registered on the worker as an activity named after the type. */
 export type JobActivities = Record<string, (input: unknown, attempt: AttemptInfo) => Promise<AttemptOutcome>>;
-
-/** Activities of the job workflows' own queue that read the tenant's standing in visibility (src/activities/unfinished-jobs.ts). */
-export interface TenantActivities {
-  /** The tenant's unfinished jobs that started before the run `workflowId`. */
-  countUnfinishedJobs(tenant: string, workflowId: string): Promise<number>;
-}
-
-/** Error types that end a job at once, whatever attempts remain. */
-const nonRetryableErrorTypes: readonly string[] = ['UnrecoverableError'];
-
-interface AttemptFailure {
-  readonly error: JobError;
-  readonly timedOut: boolean;
-  readonly retryable: boolean;
-}
-
-function describeFailure(err: unknown): AttemptFailure {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof TimeoutFailure) {
-    const heartbeat = cause.timeoutType === TimeoutType.HEARTBEAT;
-    return {
-      error: {
-        type: heartbeat ? 'HeartbeatTimeout' : 'Timeout',
-        message: heartbeat ? 'the attempt stopped heartbeating' : 'the attempt ran past timeoutSeconds',
-      },
-      timedOut: true,
-      retryable: true,
-    };
-  }
-  if (cause instanceof ApplicationFailure) {
-    const type = cause.type ?? 'Error';
-    return {
-      error: { type, message: cause.message },
-      timedOut: false,
-      retryable: !cause.nonRetryable && !nonRetryableErrorTypes.includes(type),
-    };
-  }
-  const error =
-    cause instanceof Error ? { type: cause.name, message: cause.message } : { type: 'Error', message: String(cause) };
-  return { error, timedOut: false, retryable: true };
-}
 
 /** How many of a parent's children run at once. */
 const childConcurrency = 10;
@@ -149,45 +109,6 @@ function cancelRequested(err: unknown): boolean {
 }
 
 const now = (): string => new Date().toISOString();
-
-/**
- * The longest final state (JSON characters, at most 3 bytes each) the memo takes. Temporal refuses a memo over
- * `limit.memoSize.error` (2 MiB by default, dev server and cluster alike: the workflow task would fail for good) and
- * logs one over `limit.memoSize.warn` (2 KiB); a list page (up to 100 rows) carries every row's memo, and a gRPC
- * message is held to 4 MB. Most jobs' states are far smaller; a bigger one (a large result or input) stays in the
- * close event alone, read as a run's from before v3 is: one history read more, once per run. Changing this changes
- * the commands of runs whose state falls between the two values: it needs a patch of its own.
- */
-export const finalJobMemoMaxChars = 16 * 1024;
-
-function fitsInMemo(state: JobState): boolean {
-  return JSON.stringify(state).length <= finalJobMemoMaxChars;
-}
-
-/** On the workflow's own queue: a count in visibility, quick, retried a little. */
-const { countUnfinishedJobs } = proxyActivities<TenantActivities>({
-  startToCloseTimeout: '10s',
-  retry: { maximumAttempts: 3 },
-});
-
-/**
- * Whether a scheduled run finds its tenant at its cap of unfinished jobs. The API admits every other start, but
- * a schedule's runs are started by Temporal, so they check here. `patched`: a run begun by a worker without
- * this check replays without it.
- */
-async function atUnfinishedCap(request: JobRequest): Promise<boolean> {
-  if (!request.scheduled || request.unfinishedCap === undefined || !patched('scheduled-run-unfinished-cap'))
-    return false;
-  try {
-    return (
-      (await countUnfinishedJobs(request.tenant ?? defaultTenant, workflowInfo().workflowId)) >= request.unfinishedCap
-    );
-  } catch (err) {
-    if (isCancellation(err)) throw err;
-    // The cap is as loose as visibility anyway: a run is not dropped because visibility could not answer.
-    return false;
-  }
-}
 
 /**
  * One job: runs its type's activity, retrying with backoff here rather than in the server, so that the
