@@ -23,6 +23,7 @@ import { codecCors, codecRouter } from './codec.js';
 import { checkUnfinishedCap, SubmitRateLimiter } from './rate-limits.js';
 import { authenticate, createRouter, tenantOf } from './access.js';
 import { ApiKeys } from './tenants.js';
+import { whoamiRouter } from './whoami.js';
 
 export interface AppDeps {
   readonly client: Client;
@@ -206,6 +207,7 @@ export function createApp(deps: AppDeps): App {
       schedulesOf: (tenant) => new Schedules(deps.client, jobs.requests, scheduleLimits, tenant),
     }),
     jobTypesRouter(),
+    whoamiRouter(),
     codecRouter({
       codecs: deps.client.options.loadedDataConverter.payloadCodecs,
       bodyLimitBytes: deps.config.BODY_LIMIT_BYTES,

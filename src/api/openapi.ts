@@ -17,6 +17,7 @@ import {
   SubmitJobBody,
   WaitQuery,
 } from '../contract/job.js';
+import { Whoami } from '../contract/whoami.js';
 
 /** The named schemas of the document: the same zod schemas the routes validate and answer with. */
 export const components = {
@@ -32,6 +33,7 @@ export const components = {
   JobTypeList,
   QueueList,
   CodecPayloads,
+  Whoami,
 } as const;
 type ComponentName = keyof typeof components;
 
@@ -205,6 +207,12 @@ const routes: readonly Operation[] = [
     path: '/api/v1/queues',
     summary: 'Per priority: task queue, backlog, pollers, queued and running jobs',
     responses: { 200: { description: 'the queues', schema: 'QueueList' }, 503: unavailable },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/whoami',
+    summary: "The tenant the caller's API key acts as",
+    responses: { 200: { description: 'the tenant', schema: 'Whoami' } },
   },
   ...(['encode', 'decode'] as const).map((direction): Operation => ({
     method: 'post',

@@ -13,6 +13,7 @@ export type SubmitJobBody = components['schemas']['SubmitJobBody'];
 export type ListJobsQuery = NonNullable<paths['/api/v1/jobs']['get']['parameters']['query']>;
 export type ErrorBody = components['schemas']['ErrorBody'];
 export type ErrorCode = ErrorBody['error']['code'];
+export type Whoami = components['schemas']['Whoami'];
 
 // Written out rather than read from the document (types only reach run time this way): a new status in
 // the contract fails to compile here until it is placed.
@@ -165,6 +166,16 @@ export class JobsClient {
   /** Asks a queued or running job to stop; answers the job as it is now (409 conflict once it has finished). */
   async cancel(jobId: string): Promise<Job> {
     return dataOf(await this.api.POST('/api/v1/jobs/{jobId}/cancel', { params: { path: { jobId } } }));
+  }
+
+  /** Runs a failed, timed_out or cancelled job again; answers the new run (409 conflict for any other job). */
+  async retry(jobId: string): Promise<Job> {
+    return dataOf(await this.api.POST('/api/v1/jobs/{jobId}/retry', { params: { path: { jobId } } }));
+  }
+
+  /** The tenant the client's key acts as (`default` when the API has no keys). */
+  async whoami(): Promise<Whoami> {
+    return dataOf(await this.api.GET('/api/v1/whoami'));
   }
 
   /** One page of the tenant's jobs, newest first; pass `nextCursor` back as `cursor` for the next page. */
