@@ -5,7 +5,8 @@ import { UnauthorizedError, type ApiKeys } from './tenants.js';
 
 /**
  * The only requests served without an API key, matched exactly (method and path, letter case included):
- * probes, metrics and the API's own documentation. Everything else, however it is spelled, needs a key.
+ * probes, metrics, the API's own documentation and the dashboard's static files. Everything else, however it is
+ * spelled, needs a key.
  */
 const publicRoutes: ReadonlySet<string> = new Set(
   [
@@ -16,11 +17,21 @@ const publicRoutes: ReadonlySet<string> = new Set(
     '/docs',
     '/docs/assets/swagger-ui.css',
     '/docs/assets/swagger-ui-bundle.js',
+    '/',
+    '/ui',
+    '/ui/',
+    '/ui/assets/app.js',
+    '/ui/assets/app.css',
   ].flatMap((path) => [`GET ${path}`, `HEAD ${path}`]),
 );
 
+/** A job's page in the dashboard (src/api/ui.ts): the same static shell as /ui/, so that a deep link loads signed out. */
+const dashboardJobPage = /^\/ui\/jobs\/[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
 export function isPublicRoute(method: string, path: string): boolean {
-  return publicRoutes.has(`${method} ${path}`);
+  return (
+    publicRoutes.has(`${method} ${path}`) || ((method === 'GET' || method === 'HEAD') && dashboardJobPage.test(path))
+  );
 }
 
 /**

@@ -23,6 +23,7 @@ import { codecCors, codecRouter } from './codec.js';
 import { checkUnfinishedCap, SubmitRateLimiter } from './rate-limits.js';
 import { authenticate, createRouter, tenantOf } from './access.js';
 import { ApiKeys } from './tenants.js';
+import { dashboard } from './ui.js';
 import { whoamiRouter } from './whoami.js';
 
 export interface AppDeps {
@@ -233,5 +234,6 @@ export function createApp(deps: AppDeps): App {
     koa.use(router.routes());
     koa.use(router.allowedMethods());
   }
+  koa.use(dashboard());
   return { koa, metrics, routers, close: () => closing.abort() };
 }

@@ -1,0 +1,218 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { buildDashboard } from '../dev/build-ui.js';
+import { dashboard } from '../src/api/ui.js';
+import { TestService, uniqueJobId } from './support/service.js';
+
+/** Debian's Chromium, as the Web UI test drives it. */
+const chromiumPath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const screenshots = new URL('../docs/images/', import.meta.url);
+const keys = { acme: 'acme-dashboard-key-0123456789', globex: 'globex-dashboard-key-0123456789' };
+
+describe('The job dashboard', function () {
+  this.timeout(120_000);
+  let service: TestService;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+
+  const statusOn = (on: Page) => on.locator('.page-head .status');
+
+  async function signIn(on: Page, key: string): Promise<void> {
+    await on.goto(`${service.baseUrl}/`);
+    await on.getByLabel('API key').fill(key);
+    await on.getByRole('button', { name: 'Sign in' }).click();
+    await on.getByTestId('tenant').waitFor();
+  }
+
+  /** Clicks one of the job page's actions and confirms it in the dialog. */
+  async function confirmAction(action: 'cancel' | 'retry'): Promise<void> {
+    await page.locator(`button[data-action="${action}"]`).click();
+    await page.locator(`dialog[open] button[data-confirm="${action}"]`).click();
+    await page.locator('dialog[open]').waitFor({ state: 'detached' });
+  }
+
+  before(async function () {
+    if (!existsSync(chromiumPath)) {
+      if (process.env['CI']) assert.fail(`no Chromium at ${chromiumPath} in CI (set CHROMIUM_PATH)`);
+      console.warn(`skipping the dashboard tests: no Chromium at ${chromiumPath} (set CHROMIUM_PATH)`);
+      this.skip();
+    }
+    await buildDashboard();
+    service = await TestService.start({
+      workers: { high: 4, normal: 4 },
+      env: { API_KEYS: `acme:${keys.acme},globex:${keys.globex}` },
+    });
+    service.apiKey = keys.acme;
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
+    });
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    page = await context.newPage();
+    await mkdir(screenshots, { recursive: true });
+  });
+  after(async function () {
+    await browser?.close();
+    await service?.teardown();
+  });
+
+  it('serves the HTML shell and its assets without a key, and nothing else', async function () {
+    for (const path of ['/ui/', '/ui/jobs/some-job', '/ui/assets/app.js', '/ui/assets/app.css']) {
+      const answer = await fetch(service.baseUrl + path);
+      assert.equal(answer.status, 200, path);
+      assert.doesNotMatch(await answer.text(), /acme|globex/);
+    }
+    const root = await fetch(`${service.baseUrl}/`, { redirect: 'manual' });
+    assert.equal(root.status, 302);
+    assert.equal(root.headers.get('location'), '/ui/');
+    for (const path of ['/api/v1/whoami', '/UI/', '/ui/queues', '/ui/jobs/a/b', '/ui/assets/other.js']) {
+      assert.equal((await fetch(service.baseUrl + path)).status, 401, path);
+    }
+  });
+
+  it('signs in with a key, kept in sessionStorage and never in the address, and shows the tenant', async function () {
+    await page.goto(`${service.baseUrl}/`);
+    assert.equal(new URL(page.url()).pathname, '/ui/');
+    await page.getByLabel('API key').fill('not-a-key-of-anybody-at-all');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'not valid' }).waitFor();
+    await page.getByLabel('API key').fill(keys.acme);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    assert.equal(await page.getByTestId('tenant').textContent(), 'acme');
+    assert.equal(await page.evaluate('Object.values(sessionStorage).join()'), keys.acme);
+    assert.ok(!page.url().includes(keys.acme));
+  });
+
+  it('shows a submitted job in the list without a reload', async function () {
+    const failed = uniqueJobId('dash-failed');
+    await service.submit(
+      { type: 'sleep', input: { seconds: 0, failAttempts: 1, failure: 'non_retryable' }, jobId: failed },
+      '?wait=10',
+    );
+    await service.submit({ type: 'sleep', input: { seconds: 1 }, jobId: uniqueJobId('dash-done') }, '?wait=10');
+    await page.goto(`${service.baseUrl}/ui/`);
+    await page.locator(`tr[data-job-id="${failed}"]`).waitFor();
+    const jobId = uniqueJobId('dash-new');
+    await service.submit({ type: 'sleep', input: { seconds: 20, message: 'appears live' }, jobId, priority: 'high' });
+    const row = page.locator(`tr[data-job-id="${jobId}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    await row.locator('.status-running').waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: new URL('dashboard-jobs.png', screenshots).pathname });
+    await page.getByRole('navigation', { name: 'Status' }).getByRole('link', { name: 'Failed', exact: true }).click();
+    await page.locator(`tr[data-job-id="${failed}"]`).waitFor();
+    assert.equal(await row.count(), 0, 'a running job under the failed tab');
+    assert.equal(new URL(page.url()).search, '?status=failed');
+  });
+
+  it("advances a running job's progress bar on its page", async function () {
+    const jobId = uniqueJobId('dash-progress');
+    await service.submit({ type: 'sleep', input: { seconds: 8, message: 'step by step' }, jobId });
+    await page.goto(`${service.baseUrl}/ui/`);
+    await page.getByRole('link', { name: jobId }).click();
+    assert.equal(new URL(page.url()).pathname, `/ui/jobs/${jobId}`);
+    const bar = page.getByRole('progressbar', { name: 'Progress', exact: true });
+    /** The bar's aria-valuenow once it is above `floor`. */
+    const valueAbove = async (floor: number): Promise<number> => {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const value = Number((await bar.getAttribute('aria-valuenow')) ?? -1);
+        if (value > floor) return value;
+        assert.ok(Date.now() < deadline, `the progress bar stayed at ${value}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    };
+    const first = await valueAbove(0);
+    const later = await valueAbove(first);
+    assert.ok(later > first && later <= 100);
+    await page.screenshot({ path: new URL('dashboard-job.png', screenshots).pathname, fullPage: true });
+  });
+
+  it('cancels a running job when Cancel is confirmed: it ends cancelled', async function () {
+    const jobId = uniqueJobId('dash-cancel');
+    await service.submit({ type: 'sleep', input: { seconds: 60 }, jobId });
+    await page.goto(`${service.baseUrl}/ui/jobs/${jobId}`);
+    await statusOn(page).filter({ hasText: 'running' }).waitFor({ timeout: 15_000 });
+    assert.equal(await page.locator('button[data-action="retry"]').count(), 0, 'Retry on a running job');
+    await page.locator('button[data-action="cancel"]').click();
+    await page.getByRole('button', { name: 'Keep it' }).click();
+    assert.equal((await service.getJob(jobId)).body.status, 'running', 'cancelled without confirmation');
+    await confirmAction('cancel');
+    await statusOn(page).filter({ hasText: 'cancelled' }).waitFor({ timeout: 15_000 });
+    assert.equal((await service.waitFor(jobId, ['cancelled'])).status, 'cancelled');
+    await page.locator('button[data-action="retry"]').waitFor();
+  });
+
+  it('retries a failed job when Retry is confirmed: run 2', async function () {
+    const jobId = uniqueJobId('dash-retry');
+    const { body } = await service.submit(
+      { type: 'sleep', input: { seconds: 0, failAttempts: 1, failure: 'non_retryable' }, jobId },
+      '?wait=10',
+    );
+    assert.equal(body.status, 'failed');
+    await page.goto(`${service.baseUrl}/ui/jobs/${jobId}`);
+    await page.locator('.panel-error').filter({ hasText: 'planned failure' }).waitFor();
+    assert.equal(await page.getByTestId('run').textContent(), '1');
+    await confirmAction('retry');
+    await page.getByTestId('run').filter({ hasText: '2' }).waitFor({ timeout: 10_000 });
+    const job = await service.waitFor(jobId, (seen) => seen.run === 2 && seen.status !== 'queued');
+    assert.equal(job.run, 2);
+  });
+
+  it('reloads a deep link to a job on the same page, still signed in', async function () {
+    const jobId = uniqueJobId('dash-deep');
+    await service.submit({ type: 'sleep', input: { seconds: 0 }, jobId }, '?wait=10');
+    await page.goto(`${service.baseUrl}/ui/jobs/${jobId}`);
+    await page.getByRole('heading', { name: jobId }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: jobId }).waitFor();
+    await statusOn(page).filter({ hasText: 'succeeded' }).waitFor();
+    assert.equal(await page.getByTestId('tenant').textContent(), 'acme');
+  });
+
+  it("shows a second tenant none of the first's jobs, in the list or by a deep link", async function () {
+    const jobId = uniqueJobId('dash-acme-only');
+    await service.submit({ type: 'sleep', input: { seconds: 0, message: 'acme only' }, jobId }, '?wait=10');
+    const other = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    try {
+      const globex = await other.newPage();
+      await signIn(globex, keys.globex);
+      assert.equal(await globex.getByTestId('tenant').textContent(), 'globex');
+      await globex.getByText('No jobs yet').waitFor();
+      const mine = uniqueJobId('dash-globex');
+      service.apiKey = keys.globex;
+      await service.submit({ type: 'sleep', input: { seconds: 0 }, jobId: mine }, '?wait=10');
+      await globex.locator(`tr[data-job-id="${mine}"]`).waitFor();
+      assert.doesNotMatch(await globex.content(), /dash-acme-only|dash-failed|dash-new/);
+      await globex.goto(`${service.baseUrl}/ui/jobs/${jobId}`);
+      await globex.getByRole('alert').filter({ hasText: 'no job' }).waitFor();
+      assert.doesNotMatch(await globex.content(), /acme only/);
+    } finally {
+      service.apiKey = keys.acme;
+      await other.close();
+    }
+  });
+});
+
+describe('The dashboard as the gateway serves it', function () {
+  this.timeout(60_000);
+
+  it('answers 503 naming the build command when the dashboard is not built, rather than failing', async function () {
+    const koa = new Koa();
+    koa.use(dashboard('/nonexistent/dashboard'));
+    const server = koa.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const answer = await fetch(`http://127.0.0.1:${port}/ui/jobs/x`);
+      assert.equal(answer.status, 503);
+      assert.match(await answer.text(), /not built.*npm run build:ui/);
+    } finally {
+      server.close();
+    }
+  });
+});

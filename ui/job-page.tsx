@@ -1,0 +1,262 @@
+// A job's page: its state read every second until it finishes, its input and result, errors, children and callback,
+// and Cancel or Retry where they apply, each confirmed first.
+import type { ComponentChildren } from 'preact';
+import { useRef, useState } from 'preact/hooks';
+import { client, isJobFinished, isUnauthorized, JobsApiError, messageOf, type Job } from './api.js';
+import { ProgressBar, StatusBadge } from './components.js';
+import { dateTime, duration, json, runTime } from './format.js';
+import { useLive } from './live.js';
+import { Link, jobPath, jobsPath } from './router.js';
+
+const refreshMs = 1000;
+
+type Action = 'cancel' | 'retry';
+
+const actions: Readonly<Record<Action, { label: string; question: string; applies: (job: Job) => boolean }>> = {
+  cancel: {
+    label: 'Cancel',
+    question: 'Cancel this job? A running attempt is told to stop; the job ends cancelled.',
+    applies: (job) => job.status === 'queued' || job.status === 'running',
+  },
+  retry: {
+    label: 'Retry',
+    question: 'Run this job again, with the same input? It starts a new run of the same job id.',
+    applies: (job) => job.status === 'failed' || job.status === 'timed_out' || job.status === 'cancelled',
+  },
+};
+
+export function JobPage({ jobId, onUnauthorized }: { readonly jobId: string; readonly onUnauthorized: () => void }) {
+  const live = useLive(
+    jobId,
+    () => client.get(jobId),
+    refreshMs,
+    onUnauthorized,
+    (job) => !isJobFinished(job),
+  );
+  const job = live.data;
+  const notFound = live.problem !== undefined && job === undefined;
+
+  return (
+    <section class="job">
+      <nav class="breadcrumb" aria-label="Breadcrumb">
+        <Link href={jobsPath}>Jobs</Link> <span aria-hidden="true">/</span> <span>{jobId}</span>
+      </nav>
+      {job === undefined ? (
+        notFound ? (
+          <div class="notice notice-error" role="alert">
+            <p>{live.problem}</p>
+          </div>
+        ) : (
+          <p class="muted">Loading…</p>
+        )
+      ) : (
+        <JobDetails
+          job={job}
+          now={live.readAt}
+          problem={live.problem}
+          onChanged={live.replace}
+          onUnauthorized={onUnauthorized}
+        />
+      )}
+    </section>
+  );
+}
+
+interface DetailsProps {
+  readonly job: Job;
+  readonly now: number;
+  readonly problem: string | undefined;
+  readonly onChanged: (job: Job) => void;
+  readonly onUnauthorized: () => void;
+}
+
+function JobDetails({ job, now, problem, onChanged, onUnauthorized }: DetailsProps) {
+  const ran = runTime(job, now);
+  const percent = job.progress?.percent;
+  return (
+    <>
+      <div class="page-head">
+        <h1 class="job-title">{job.jobId}</h1>
+        <StatusBadge status={job.status} />
+        <Actions job={job} onChanged={onChanged} onUnauthorized={onUnauthorized} />
+      </div>
+      {problem && (
+        <p class="notice notice-error" role="status">
+          {problem}
+        </p>
+      )}
+      <div class="progress-large">
+        <ProgressBar job={job} label="Progress" />
+        <p class="progress-caption">
+          <strong>{percent == null ? (job.status === 'succeeded' ? '100%' : '–') : `${Math.round(percent)}%`}</strong>
+          {job.progress?.message && <span class="muted"> {job.progress.message}</span>}
+        </p>
+      </div>
+      <dl class="facts">
+        <Fact term="Type">{job.type}</Fact>
+        <Fact term="Priority">
+          <span class={`priority priority-${job.priority}`}>{job.priority}</span>
+        </Fact>
+        <Fact term="Attempt">
+          <span data-testid="attempt">
+            {job.attempt}/{job.maxAttempts}
+          </span>
+        </Fact>
+        <Fact term="Run">
+          <span data-testid="run">{job.run}</span>
+        </Fact>
+        <Fact term="Created">
+          <time dateTime={job.createdAt}>{dateTime(job.createdAt)}</time>
+        </Fact>
+        {job.runAt && (
+          <Fact term="Runs at">
+            <time dateTime={job.runAt}>{dateTime(job.runAt)}</time>
+          </Fact>
+        )}
+        <Fact term="Started">
+          {job.startedAt ? <time dateTime={job.startedAt}>{dateTime(job.startedAt)}</time> : '–'}
+        </Fact>
+        <Fact term="Finished">
+          {job.finishedAt ? <time dateTime={job.finishedAt}>{dateTime(job.finishedAt)}</time> : '–'}
+        </Fact>
+        <Fact term="Duration">{ran === null ? '–' : duration(ran)}</Fact>
+      </dl>
+      {job.error && <ErrorBox title="Error" error={job.error} />}
+      {job.lastError && !job.error && <ErrorBox title="Last attempt's error" error={job.lastError} />}
+      {job.children && (
+        <section class="panel">
+          <h2>Children</h2>
+          <ul class="children">
+            {job.children.map((child) => (
+              <li key={child.jobId}>
+                <Link href={jobPath(child.jobId)}>{child.jobId}</Link> <StatusBadge status={child.status} />
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+      {job.callback && (
+        <section class="panel">
+          <h2>Callback</h2>
+          <p>
+            <span class={`callback callback-${job.callback.status}`}>{job.callback.status}</span>,{' '}
+            {job.callback.attempts} {job.callback.attempts === 1 ? 'attempt' : 'attempts'}
+          </p>
+          {job.callback.lastError && (
+            <p class="muted">
+              Last failure: {job.callback.lastError.type}: {job.callback.lastError.message}
+            </p>
+          )}
+        </section>
+      )}
+      <div class="payloads">
+        <section class="panel">
+          <h2>Input</h2>
+          <pre>{json(job.input)}</pre>
+        </section>
+        <section class="panel">
+          <h2>Result</h2>
+          {job.result === null || job.result === undefined ? (
+            <p class="muted">none yet</p>
+          ) : (
+            <pre>{json(job.result)}</pre>
+          )}
+        </section>
+      </div>
+      <p class="deep-link">
+        <a href={job.links.ui} target="_blank" rel="noopener noreferrer">
+          Open in the Temporal Web UI ↗
+        </a>
+        <span class="muted"> for the workflow's full history (deep debugging)</span>
+      </p>
+    </>
+  );
+}
+
+function Fact({ term, children }: { readonly term: string; readonly children: ComponentChildren }) {
+  return (
+    <div>
+      <dt>{term}</dt>
+      <dd>{children}</dd>
+    </div>
+  );
+}
+
+function ErrorBox({ title, error }: { readonly title: string; readonly error: { type: string; message: string } }) {
+  return (
+    <section class="panel panel-error">
+      <h2>{title}</h2>
+      <p>
+        <code>{error.type}</code>
+      </p>
+      <pre>{error.message}</pre>
+    </section>
+  );
+}
+
+/** Cancel and Retry, where they apply: each asks in a modal dialog first, then shows the API's answer at once. */
+function Actions({ job, onChanged, onUnauthorized }: Omit<DetailsProps, 'now' | 'problem'>) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  const [asking, setAsking] = useState<Action | undefined>();
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | undefined>();
+  const applicable = (Object.keys(actions) as Action[]).filter((action) => actions[action].applies(job));
+
+  const ask = (action: Action) => {
+    setProblem(undefined);
+    setAsking(action);
+    dialog.current?.showModal();
+  };
+  const confirm = async () => {
+    if (!asking) return;
+    setBusy(true);
+    try {
+      onChanged(asking === 'cancel' ? await client.cancel(job.jobId) : await client.retry(job.jobId));
+      dialog.current?.close();
+    } catch (err) {
+      if (isUnauthorized(err)) return onUnauthorized();
+      setProblem(err instanceof JobsApiError && err.status === 409 ? `Not now: ${err.message}` : messageOf(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div class="actions">
+      {applicable.map((action) => (
+        <button key={action} type="button" data-action={action} onClick={() => ask(action)}>
+          {actions[action].label}
+        </button>
+      ))}
+      <dialog ref={dialog} class="confirm" aria-labelledby="confirm-title" onClose={() => setAsking(undefined)}>
+        {asking && (
+          <div>
+            <h2 id="confirm-title">
+              {actions[asking].label} {job.jobId}?
+            </h2>
+            <p>{actions[asking].question}</p>
+            {problem && (
+              <p class="notice notice-error" role="alert">
+                {problem}
+              </p>
+            )}
+            <div class="dialog-buttons">
+              <button type="button" class="button-quiet" onClick={() => dialog.current?.close()}>
+                Keep it
+              </button>
+              <button
+                type="button"
+                class={asking === 'cancel' ? 'button-danger' : 'button-primary'}
+                data-confirm={asking}
+                disabled={busy}
+                onClick={() => void confirm()}
+              >
+                {busy ? 'Working…' : `${actions[asking].label} job`}
+              </button>
+            </div>
+          </div>
+        )}
+      </dialog>
+    </div>
+  );
+}

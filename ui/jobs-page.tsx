@@ -1,0 +1,217 @@
+// The jobs list: a tab per status, filters by type and priority, pages through the API's cursor, read every 2 s.
+import { useEffect, useState } from 'preact/hooks';
+import { client, type Job, type JobStatus, type ListJobsQuery } from './api.js';
+import { ProgressBar, StatusBadge } from './components.js';
+import { dateTime, duration, relative, runTime, statusTitle } from './format.js';
+import { useLive } from './live.js';
+import { Link, jobPath, jobsPath, navigate } from './router.js';
+
+const statuses: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'failed', 'timed_out', 'cancelled'];
+const priorities = ['high', 'normal', 'low'] as const;
+const pageSize = 25;
+const refreshMs = 2000;
+
+interface Filters {
+  readonly status: JobStatus | undefined;
+  readonly type: string | undefined;
+  readonly priority: (typeof priorities)[number] | undefined;
+}
+
+function priorityOf(value: string | null): Filters['priority'] {
+  return priorities.find((known) => known === value);
+}
+
+function filtersOf(query: URLSearchParams): Filters {
+  const status = query.get('status');
+  return {
+    status: statuses.find((known) => known === status),
+    type: query.get('type') || undefined,
+    priority: priorityOf(query.get('priority')),
+  };
+}
+
+function hrefOf(filters: Filters): string {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(filters)) if (value) query.set(name, value);
+  const search = query.toString();
+  return search ? `${jobsPath}?${search}` : jobsPath;
+}
+
+/** The job types to filter by, read once. */
+function useJobTypes(): readonly string[] {
+  const [types, setTypes] = useState<readonly string[]>([]);
+  useEffect(() => {
+    client.api
+      .GET('/api/v1/job-types')
+      .then(({ data }) => setTypes(data?.types.map((type) => type.name) ?? []))
+      .catch(() => setTypes([]));
+  }, []);
+  return types;
+}
+
+export function JobsPage({
+  query,
+  onUnauthorized,
+}: {
+  readonly query: URLSearchParams;
+  readonly onUnauthorized: () => void;
+}) {
+  const filters = filtersOf(query);
+  const types = useJobTypes();
+  // The cursors of the pages before this one, so that "Newer" can go back; a filter change starts at the first.
+  const [cursors, setCursors] = useState<readonly (string | undefined)[]>([undefined]);
+  const filterKey = hrefOf(filters);
+  useEffect(() => setCursors([undefined]), [filterKey]);
+  const cursor = cursors[cursors.length - 1];
+  const listQuery: ListJobsQuery = {
+    limit: pageSize,
+    ...(filters.status ? { status: filters.status } : {}),
+    ...(filters.type ? { type: filters.type } : {}),
+    ...(filters.priority ? { priority: filters.priority } : {}),
+    ...(cursor ? { cursor } : {}),
+  };
+  const live = useLive(`${filterKey}#${cursor ?? ''}`, () => client.list(listQuery), refreshMs, onUnauthorized);
+  const page = live.data;
+  const setFilter = (change: Partial<Filters>) => navigate(hrefOf({ ...filters, ...change }), { replace: true });
+
+  return (
+    <section>
+      <div class="page-head">
+        <h1>Jobs</h1>
+        <span class="muted live-note" aria-live="off">
+          {live.problem ? <span class="problem">{live.problem}</span> : 'updates every 2 s'}
+        </span>
+      </div>
+      <nav class="tabs" aria-label="Status">
+        <Link href={hrefOf({ ...filters, status: undefined })} aria-current={filters.status ? undefined : 'page'}>
+          All
+        </Link>
+        {statuses.map((status) => (
+          <Link
+            key={status}
+            href={hrefOf({ ...filters, status })}
+            aria-current={filters.status === status ? 'page' : undefined}
+          >
+            {statusTitle(status)}
+          </Link>
+        ))}
+      </nav>
+      <form class="filters" onSubmit={(event) => event.preventDefault()}>
+        <label>
+          Type
+          <select
+            value={filters.type ?? ''}
+            onChange={(event) => setFilter({ type: event.currentTarget.value || undefined })}
+          >
+            <option value="">any</option>
+            {[...new Set([...types, ...(filters.type ? [filters.type] : [])])].map((type) => (
+              <option key={type} value={type}>
+                {type}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Priority
+          <select
+            value={filters.priority ?? ''}
+            onChange={(event) => setFilter({ priority: priorityOf(event.currentTarget.value) })}
+          >
+            <option value="">any</option>
+            {priorities.map((priority) => (
+              <option key={priority} value={priority}>
+                {priority}
+              </option>
+            ))}
+          </select>
+        </label>
+      </form>
+      {page === undefined ? (
+        <p class="muted">{live.problem ?? 'Loading…'}</p>
+      ) : page.jobs.length === 0 ? (
+        <div class="empty">
+          <p>No jobs {filters.status || filters.type || filters.priority ? 'match these filters' : 'yet'}.</p>
+          <p class="muted">
+            Submit one with <code>POST /api/v1/jobs</code>: it shows here within two seconds.
+          </p>
+        </div>
+      ) : (
+        <JobsTable jobs={page.jobs} now={live.readAt} />
+      )}
+      <div class="pager">
+        <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
+          ← Newer
+        </button>
+        <span class="muted">Page {cursors.length}</span>
+        <button
+          type="button"
+          disabled={!page?.nextCursor}
+          onClick={() => page?.nextCursor && setCursors([...cursors, page.nextCursor])}
+        >
+          Older →
+        </button>
+      </div>
+    </section>
+  );
+}
+
+function JobsTable({ jobs, now }: { readonly jobs: readonly Job[]; readonly now: number }) {
+  return (
+    <table class="jobs">
+      <thead>
+        <tr>
+          <th scope="col">Job</th>
+          <th scope="col">Type</th>
+          <th scope="col">Priority</th>
+          <th scope="col">Status</th>
+          <th scope="col" class="number">
+            Attempt
+          </th>
+          <th scope="col">Progress</th>
+          <th scope="col" class="number">
+            Age
+          </th>
+          <th scope="col" class="number">
+            Duration
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {jobs.map((job) => {
+          const ran = runTime(job, now);
+          return (
+            <tr key={job.jobId} data-job-id={job.jobId}>
+              <td data-label="Job" class="job-id">
+                <Link href={jobPath(job.jobId)}>{job.jobId}</Link>
+              </td>
+              <td data-label="Type">{job.type}</td>
+              <td data-label="Priority">
+                <span class={`priority priority-${job.priority}`}>{job.priority}</span>
+              </td>
+              <td data-label="Status">
+                <StatusBadge status={job.status} />
+              </td>
+              <td data-label="Attempt" class="number">
+                {job.attempt}/{job.maxAttempts}
+              </td>
+              <td data-label="Progress">
+                <div class="progress-cell">
+                  <ProgressBar job={job} label={`Progress of ${job.jobId}`} />
+                  <span class="progress-text">
+                    {job.progress?.percent == null ? '' : `${Math.round(job.progress.percent)}%`}
+                  </span>
+                </div>
+              </td>
+              <td data-label="Age" class="number" title={dateTime(job.createdAt)}>
+                {relative(job.createdAt, now)}
+              </td>
+              <td data-label="Duration" class="number">
+                {ran === null ? '–' : duration(ran)}
+              </td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
