@@ -5,7 +5,7 @@ import type { ChildJobBody, Job, JobState, SubmitJobBody } from '../contract/job
 import { toJobJson } from '../contract/job-json.js';
 import { workflowIdOf, type JobRequest } from '../workflows/job-state.js';
 import { JobCommands } from './commands.js';
-import { JobList } from './list.js';
+import { JobListing } from './list.js';
 import type { ReadCaches } from './read-cache.js';
 import { JobReads } from './reads.js';
 import { jobStartOptions, resolveJob, resolveSubmit, type RequestSettings } from './request.js';
@@ -35,7 +35,7 @@ export interface Jobs {
   readonly commands: JobCommands;
   readonly reads: JobReads;
   readonly waits: JobWaits;
-  readonly list: JobList;
+  readonly list: JobListing;
   /** The contract's job JSON of one of the tenant's jobs. */
   toJson(tenant: string, state: JobState): Job;
 }
@@ -54,7 +54,7 @@ export function createJobs(deps: JobsDeps): Jobs {
     commands: new JobCommands(workflows, reads, waits, settings.taskQueuePrefix),
     reads,
     waits,
-    list: new JobList(workflows, reads, deps.namespace),
+    list: new JobListing(workflows, reads, deps.namespace),
     toJson: (tenant, state) =>
       toJobJson(state, workflowIdOf(tenant, state.jobId), { uiUrl: deps.uiUrl, namespace: deps.namespace }),
   };

@@ -30,7 +30,7 @@ export function jobListQuery(tenant: string, filter: Omit<JobListFilter, 'limit'
   return clauses.join(' AND ');
 }
 
-export class JobList {
+export class JobListing {
   constructor(
     private readonly workflows: WorkflowReads,
     private readonly reads: JobReads,
