@@ -114,8 +114,9 @@ const now = (): string => new Date().toISOString();
  * One job: runs its type's activity, retrying with backoff here rather than in the server, so that the
  * history shows when each attempt started and the state knows its attempt and last error at every step.
  * Ends Completed (succeeded), Failed (failed, timed_out, skipped, a child failed: the Web UI shows Failed) or Canceled;
- * at every ending the final state is in the memo (`finalJob`). Runs from before v3 had it there only when cancelled,
- * and otherwise in the result or the failure's details (see finalStateIn).
+ * at every ending the final state is in the memo (`finalJob`) if it fits (finalJobMemoMaxChars). Runs from before v3
+ * had it there only when cancelled; otherwise, and past the budget, it is in the result or the failure's details
+ * (finalStateIn reads it).
  */
 export async function jobWorkflow(requested: JobRequest): Promise<JobState> {
   const request: JobRequest = requested.scheduled
