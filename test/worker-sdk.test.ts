@@ -148,7 +148,7 @@ describe('A handler worker written with the TypeScript SDK', function () {
     const all = await views();
     assert.deepEqual(
       all.map((view) => view.declaration.name),
-      ['test.fails', 'test.steps'],
+      ['test.fails', 'test.steps', 'test.steps-b'],
     );
     const steps = all.find((view) => view.declaration.name === 'test.steps')!;
     assert.deepEqual(steps.workers, { high: 1, normal: 1, low: 0 });
@@ -179,8 +179,26 @@ describe('A handler worker written with the TypeScript SDK', function () {
     assert.match(heartbeat.progress?.message ?? '', /^step \d$/);
     const final = await job.result();
     assert.equal(final.status, 'succeeded');
-    assert.deepEqual(final.result, { steps: 6, tenant: 'default' });
+    assert.deepEqual(final.result, { steps: 6, tenant: 'default', peak: 1 });
     assert.deepEqual(final.progress, { percent: 100, message: 'done' });
+  });
+
+  it("shares a priority's slots among its types: two types, 2 normal slots, at most 3 attempts at once", async function () {
+    // Eight 1 s jobs, four of each type: with a pool per type they would run 4 at once; with one pool of 2 slots,
+    // each type's open poll may bring one attempt past a full pool (capacity + types − 1), never more.
+    const began = Date.now();
+    const jobs = await Promise.all(
+      ['test.steps', 'test.steps-b'].flatMap((type) =>
+        Array.from({ length: 4 }, () => startJob(type, { steps: 4, stepMs: 250 })),
+      ),
+    );
+    const finals = await Promise.all(jobs.map((job) => job.result()));
+    const seconds = (Date.now() - began) / 1000;
+    const peak = Math.max(...finals.map((final) => (final.result as { peak: number }).peak));
+    console.log(`      8 jobs of 1 s on 2 slots shared by 2 types: ${seconds.toFixed(1)} s, at most ${peak} at once`);
+    assert.ok(peak <= 3, `at most capacity + types - 1 at once, not ${peak}`);
+    assert.ok(peak >= 2, 'both slots were used');
+    assert.ok(seconds >= 8 / 3, `no more than 3 at once: ${seconds} s`);
   });
 
   it('retries a plain error and ends at once on an UnrecoverableError', async function () {

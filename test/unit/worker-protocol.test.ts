@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Payload } from '@temporalio/common';
-import type { ActivitySlotInfo, SlotReleaseContext, SlotReserveContext } from '@temporalio/worker';
+import type { ActivitySlotInfo, SlotPermit, SlotReserveContext } from '@temporalio/worker';
 import { z } from 'zod';
 import { JobPriority } from '../../src/contract/job.js';
 import {
@@ -156,40 +156,58 @@ describe("The SDK's payload encryption speaks the service's format", function ()
 });
 
 describe("A priority's slot pool, shared by its job types' workers", function () {
-  const reserve: SlotReserveContext = {
+  const reserveFor = (taskQueue: string): SlotReserveContext => ({
     slotType: 'activity',
-    taskQueue: 'jobs:a:normal',
+    taskQueue,
     workerIdentity: 'test',
     workerBuildId: '',
     isSticky: false,
-  };
-  const used = { slotInfo: { type: 'activity', activityType: 'a' } as ActivitySlotInfo, permit: {} };
-  const unused: SlotReleaseContext<ActivitySlotInfo> = { permit: {} };
+  });
+  const slotInfo: ActivitySlotInfo = { type: 'activity', activityType: 'a' };
+  const signal = new AbortController().signal;
+  /** Whether the promise settles within 20 ms. */
   const settled = async (promise: Promise<unknown>) =>
     Promise.race([promise.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 20))]);
 
-  it('grants polls while fewer attempts than its capacity run, and holds them once it is full', async function () {
+  it('grants reservations up to its capacity, running or open', async function () {
     const pool = new PrioritySlotPool(2);
-    const signal = new AbortController().signal;
-    assert.ok(await settled(pool.reserveSlot(reserve, signal)));
-    assert.ok(await settled(pool.reserveSlot(reserve, signal)), 'an idle poll holds no slot');
-    pool.markSlotUsed(used);
-    pool.markSlotUsed(used);
-    const waiting = pool.reserveSlot(reserve, signal);
-    assert.equal(await settled(waiting), false, 'full: the next poll waits');
-    assert.equal(pool.tryReserveSlot(reserve), null);
-    pool.releaseSlot(unused);
-    assert.equal(await settled(waiting), false, 'a poll that timed out frees nothing');
-    pool.releaseSlot(used);
-    assert.ok(await settled(waiting), 'an attempt that ends lets the next poll go');
-    assert.equal(pool.runningAttempts, 1);
+    const first = await pool.reserveSlot(reserveFor('a'), signal);
+    await pool.reserveSlot(reserveFor('a'), signal);
+    const third = pool.reserveSlot(reserveFor('a'), signal);
+    assert.equal(await settled(third), false, 'a third open reservation of the same type waits');
+    pool.markSlotUsed({ slotInfo, permit: first });
+    assert.equal(await settled(third), false, 'still 2 held');
+    pool.releaseSlot({ slotInfo, permit: first });
+    assert.ok(await settled(third), 'an attempt that ends lets the next poll go');
+  });
+
+  it('lets a type with no open reservation poll while fewer than the capacity run', async function () {
+    const pool = new PrioritySlotPool(2);
+    await pool.reserveSlot(reserveFor('a'), signal);
+    await pool.reserveSlot(reserveFor('a'), signal);
+    assert.ok(await settled(pool.reserveSlot(reserveFor('b'), signal)), 'idle polls of a do not starve b');
+    assert.equal(await settled(pool.reserveSlot(reserveFor('b'), signal)), false, 'but only one beyond the capacity');
+  });
+
+  it('opens no poll while the capacity runs, and frees nothing for a poll that timed out', async function () {
+    const pool = new PrioritySlotPool(1);
+    const permit = await pool.reserveSlot(reserveFor('a'), signal);
+    pool.markSlotUsed({ slotInfo, permit });
+    const waiting = pool.reserveSlot(reserveFor('b'), signal);
+    assert.equal(await settled(waiting), false, 'full: even a type with no poll waits');
+    assert.equal(pool.tryReserveSlot(reserveFor('c')), null);
+    pool.releaseSlot({ slotInfo, permit });
+    const granted = (await waiting) as SlotPermit;
+    pool.releaseSlot({ permit: granted });
+    assert.equal(pool.runningAttempts, 0);
+    assert.ok(await settled(pool.reserveSlot(reserveFor('c'), signal)));
   });
 
   it('rejects a waiting reservation the SDK aborts with an AbortError', async function () {
     const pool = new PrioritySlotPool(1);
-    pool.markSlotUsed(used);
+    pool.markSlotUsed({ slotInfo, permit: await pool.reserveSlot(reserveFor('a'), signal) });
     const abort = new AbortController();
-    const waiting = pool.reserveSlot(reserve, abort.signal);
+    const waiting = pool.reserveSlot(reserveFor('b'), abort.signal);
     abort.abort();
     await assert.rejects(waiting, { name: 'AbortError' });
   });
