@@ -1,7 +1,7 @@
 // Replays every recorded history under test/fixtures/histories/ (each workflow version's in v<version>/) against
 // today's code: a change that would break a run begun by the workers of any recorded version fails here. Temporal's
 // replay compares commands, not a timer's duration, so the timers are compared here too.
-// The fixtures come from `npm run fixtures:record` (dev/record-histories.ts), which writes only the current
+// The fixtures come from `npm run fixtures:record` (test/record-histories.ts), which writes only the current
 // version's folder and never replaces a file.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';

@@ -1,5 +1,5 @@
 // Ways a job ends, run on the time-skipping server: recorded as history fixtures for the replay test by
-// dev/record-histories.ts, and run live by the time-skipping suite where it checks their timing.
+// test/record-histories.ts, and run live by the time-skipping suite where it checks their timing.
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';

@@ -201,3 +201,21 @@ describe('the layers of src/', () => {
     assert.deepEqual(refused, [], `packages a workflow must not load:\n${refused.join('\n')}`);
   });
 });
+
+describe('the development tooling (dev/)', () => {
+  it('imports neither test/ nor bench/: both build on it', () => {
+    const found: string[] = [];
+    for (const path of readdirSync(join(root, 'dev'), { recursive: true, encoding: 'utf8' })) {
+      if (!sourceFile.test(path)) continue;
+      const file = join(root, 'dev', path);
+      for (const imported of importsOf(file)) {
+        if (!imported.specifier.startsWith('.')) continue;
+        const target = relative(root, resolve(dirname(file), imported.specifier))
+          .split(sep)
+          .join('/');
+        if (target.startsWith('test/') || target.startsWith('bench/')) found.push(where(file, imported));
+      }
+    }
+    assert.deepEqual(found, [], `dev/ importing the tests or the bench:\n${found.join('\n')}`);
+  });
+});

@@ -14,8 +14,8 @@ import {
   runScenario,
   scenarioNamed,
   writeHistoryFixture,
-} from '../test/support/job-scenarios.js';
-import { JobWorkflowTestbed } from '../test/support/time-skipping.js';
+} from './support/job-scenarios.js';
+import { JobWorkflowTestbed } from './support/time-skipping.js';
 
 async function exists(path: string): Promise<boolean> {
   return access(path).then(
