@@ -115,7 +115,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<void> {
               localActivityTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
               nexusTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
             },
-            // One open poll per type and priority: see PrioritySlotPool.
+            // One poller per type and priority: an idle type then holds at most one reservation of the pool.
             maxConcurrentActivityTaskPolls: 1,
             // Cancellation reaches an attempt only on a heartbeat sent to the server; the SDK's default throttle
             // (0.8 × heartbeat timeout) would delay it by seconds.

@@ -63,7 +63,7 @@ export class PrioritySlotPool implements CustomSlotSupplier<ActivitySlotInfo> {
   }
 
   async reserveSlot(ctx: SlotReserveContext, abortSignal: AbortSignal): Promise<SlotPermit> {
-    if (this.waiting.length === 0 && this.mayGrant(ctx.taskQueue)) return this.grant(ctx.taskQueue);
+    if (this.mayGrant(ctx.taskQueue)) return this.grant(ctx.taskQueue);
     return new Promise<QueuePermit>((resolve, reject) => {
       const waiter: Waiter = {
         taskQueue: ctx.taskQueue,
@@ -84,7 +84,7 @@ export class PrioritySlotPool implements CustomSlotSupplier<ActivitySlotInfo> {
   }
 
   tryReserveSlot(ctx: SlotReserveContext): SlotPermit | null {
-    return this.waiting.length === 0 && this.mayGrant(ctx.taskQueue) ? this.grant(ctx.taskQueue) : null;
+    return this.mayGrant(ctx.taskQueue) ? this.grant(ctx.taskQueue) : null;
   }
 
   markSlotUsed(ctx: SlotMarkUsedContext<ActivitySlotInfo>): void {
