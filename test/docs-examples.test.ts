@@ -108,9 +108,12 @@ class ExampleSandbox {
       timedOut = true;
       killGroup(child.pid!);
     }, blockTimeoutMs);
-    const exitCode = await new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    const closed = new Promise((resolve) => child.once('close', resolve));
+    const exitCode = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     clearTimeout(timer);
+    // Whatever the block left running goes with it, and so the output's pipes close.
     killGroup(child.pid!);
+    await closed;
     if (timedOut) {
       assert.fail(
         `${example.file}:${example.line} did not finish in ${blockTimeoutMs / 1000} s: if it is long-running, mark it <!-- not run: … -->\n${output}`,
