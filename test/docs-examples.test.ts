@@ -223,7 +223,9 @@ describe('Shell examples in README.md and docs/', function () {
           const calls = parseCurlLog(curlLog);
           this.test!.title += ` (curl statuses: ${calls.map((call) => call.status ?? 'none').join(' ') || 'no curl'})`;
           const report = `\n--- output ---\n${output.slice(-4000)}\n--- curls ---\n${curlLog}`;
-          assert.equal(exitCode, 0, `${title} exited ${exitCode}${report}`);
+          // 127: a command outside the sandbox's PATH, such as npm start.
+          const hint = exitCode === 127 ? ` (a command the test does not run: mark the block <!-- not run: … -->)` : '';
+          assert.equal(exitCode, 0, `${title} exited ${exitCode}${hint}${report}`);
           assert.deepEqual(
             unexpectedStatuses(calls, example.expectStatus),
             [],
