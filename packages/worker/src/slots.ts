@@ -7,11 +7,6 @@ import type {
   SlotReserveContext,
 } from '@temporalio/worker';
 
-/** Rejects a reservation the SDK no longer needs: the only error a slot supplier may throw. */
-class SlotReservationAbortedError extends Error {
-  override readonly name = 'AbortError';
-}
-
 /** A slot's permit says which worker (task queue) holds it, so releases can be counted per worker. */
 interface QueuePermit extends SlotPermit {
   readonly taskQueue: string;
@@ -75,7 +70,8 @@ export class PrioritySlotPool implements CustomSlotSupplier<ActivitySlotInfo> {
       const abort = (): void => {
         const index = this.waiting.indexOf(waiter);
         if (index >= 0) this.waiting.splice(index, 1);
-        reject(new SlotReservationAbortedError('slot reservation aborted'));
+        // The SDK takes its own abort reason back quietly; any other error it logs as one.
+        reject(abortSignal.reason);
       };
       if (abortSignal.aborted) return abort();
       this.waiting.push(waiter);
