@@ -13,6 +13,20 @@ const chromiumPath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const screenshots = new URL('../docs/images/', import.meta.url);
 const keys = { acme: 'acme-dashboard-key-0123456789', globex: 'globex-dashboard-key-0123456789' };
 
+/** Chromium for a suite, or a skipped suite where there is none (never in CI). */
+async function launchChromium(suite: Mocha.Context): Promise<Browser> {
+  if (!existsSync(chromiumPath)) {
+    if (process.env['CI']) assert.fail(`no Chromium at ${chromiumPath} in CI (set CHROMIUM_PATH)`);
+    console.warn(`skipping the dashboard tests: no Chromium at ${chromiumPath} (set CHROMIUM_PATH)`);
+    suite.skip();
+  }
+  await buildDashboard();
+  return chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
+  });
+}
+
 describe('The job dashboard', function () {
   this.timeout(120_000);
   let service: TestService;
@@ -37,21 +51,12 @@ describe('The job dashboard', function () {
   }
 
   before(async function () {
-    if (!existsSync(chromiumPath)) {
-      if (process.env['CI']) assert.fail(`no Chromium at ${chromiumPath} in CI (set CHROMIUM_PATH)`);
-      console.warn(`skipping the dashboard tests: no Chromium at ${chromiumPath} (set CHROMIUM_PATH)`);
-      this.skip();
-    }
-    await buildDashboard();
+    browser = await launchChromium(this);
     service = await TestService.start({
       workers: { high: 4, normal: 4 },
       env: { API_KEYS: `acme:${keys.acme},globex:${keys.globex}` },
     });
     service.apiKey = keys.acme;
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
-    });
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     page = await context.newPage();
     await mkdir(screenshots, { recursive: true });
@@ -195,6 +200,29 @@ describe('The job dashboard', function () {
       service.apiKey = keys.acme;
       await other.close();
     }
+  });
+});
+
+describe('The dashboard of an API without keys', function () {
+  this.timeout(120_000);
+  let service: TestService;
+  let browser: Browser;
+  before(async function () {
+    browser = await launchChromium(this);
+    service = await TestService.start({ workers: false });
+  });
+  after(async function () {
+    await browser?.close();
+    await service?.teardown();
+  });
+
+  it('needs no sign-in and shows tenant default', async function () {
+    const page = await browser.newPage();
+    await page.goto(`${service.baseUrl}/ui/`);
+    await page.getByText('No jobs yet').waitFor();
+    assert.equal(await page.getByTestId('tenant').textContent(), 'default');
+    assert.equal(await page.getByLabel('API key').count(), 0);
+    assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 0);
   });
 });
 

@@ -214,7 +214,10 @@ function Actions({ job, onChanged, onUnauthorized }: Omit<DetailsProps, 'now' | 
       onChanged(asking === 'cancel' ? await client.cancel(job.jobId) : await client.retry(job.jobId));
       dialog.current?.close();
     } catch (err) {
-      if (isUnauthorized(err)) return onUnauthorized();
+      if (isUnauthorized(err)) {
+        onUnauthorized();
+        return;
+      }
       setProblem(err instanceof JobsApiError && err.status === 409 ? `Not now: ${err.message}` : messageOf(err));
     } finally {
       setBusy(false);

@@ -32,7 +32,9 @@ function filtersOf(query: URLSearchParams): Filters {
 
 function hrefOf(filters: Filters): string {
   const query = new URLSearchParams();
-  for (const [name, value] of Object.entries(filters)) if (value) query.set(name, value);
+  if (filters.status) query.set('status', filters.status);
+  if (filters.type) query.set('type', filters.type);
+  if (filters.priority) query.set('priority', filters.priority);
   const search = query.toString();
   return search ? `${jobsPath}?${search}` : jobsPath;
 }

@@ -43,7 +43,10 @@ export function useLive<T>(
         if (keepGoing(data)) timer = setTimeout(tick, intervalMs);
       } catch (err) {
         if (stopped) return;
-        if (isUnauthorized(err)) return onUnauthorized();
+        if (isUnauthorized(err)) {
+          onUnauthorized();
+          return;
+        }
         setState((last) => ({ ...last, key, problem: messageOf(err), readAt: Date.now() }));
         timer = setTimeout(tick, intervalMs);
       } finally {

@@ -10,10 +10,22 @@ import { errorBody } from './errors.js';
 export const dashboardDir = 'dist/ui';
 
 /** The built files besides the shell, each with its content type. */
-const assets: Readonly<Record<string, string>> = {
+const assetTypes: Readonly<Record<string, string>> = {
   'app.js': 'application/javascript; charset=utf-8',
   'app.css': 'text/css; charset=utf-8',
 };
+
+type Served = { readonly redirect: string } | { readonly file: string; readonly type: string };
+
+/** What a GET of `path` serves: a redirect, a built file with its type, or nothing when the path is not the dashboard's. */
+function servedAt(path: string): Served | undefined {
+  if (path === '/' || path === '/ui') return { redirect: '/ui/' };
+  if (!path.startsWith('/ui/')) return undefined;
+  const asset = /^\/ui\/assets\/([^/]+)$/.exec(path)?.[1];
+  if (asset === undefined) return { file: 'index.html', type: 'text/html; charset=utf-8' };
+  const type = assetTypes[asset];
+  return type === undefined ? undefined : { file: asset, type };
+}
 
 // The app loads only its own files and talks only to this origin; nothing may frame it (it holds an API key).
 const shellHeaders = {
@@ -32,25 +44,27 @@ function isMissing(err: unknown): boolean {
 /** Serves `/` (a redirect), `/ui/assets/*` and, for every other path under `/ui/`, the app's HTML shell. */
 export function dashboard(dir = resolve(dashboardDir)) {
   return async (ctx: Context, next: Next): Promise<void> => {
-    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
-    if (ctx.path === '/' || ctx.path === '/ui') {
-      ctx.redirect('/ui/');
+    const served = ctx.method === 'GET' || ctx.method === 'HEAD' ? servedAt(ctx.path) : undefined;
+    if (served === undefined) {
+      await next();
       return;
     }
-    if (!ctx.path.startsWith('/ui/')) return next();
-    const asset = /^\/ui\/assets\/([^/]+)$/.exec(ctx.path)?.[1];
-    const file = asset === undefined ? 'index.html' : asset;
-    const type = asset === undefined ? 'text/html; charset=utf-8' : assets[asset];
-    if (type === undefined) return next();
+    if ('redirect' in served) {
+      ctx.redirect(served.redirect);
+      return;
+    }
     try {
-      ctx.body = await readFile(join(dir, file));
+      ctx.body = await readFile(join(dir, served.file));
     } catch (err) {
       if (!isMissing(err)) throw err;
       ctx.status = 503;
-      ctx.body = errorBody('unavailable', `the dashboard is not built (no ${join(dir, file)}): run npm run build:ui`);
+      ctx.body = errorBody(
+        'unavailable',
+        `the dashboard is not built (no ${join(dir, served.file)}): run npm run build:ui`,
+      );
       return;
     }
-    ctx.type = type;
+    ctx.type = served.type;
     ctx.set(shellHeaders);
   };
 }
