@@ -320,7 +320,7 @@ describe('Bad input, property-based, against the API process', function () {
     );
     await fc.assert(
       fc.asyncProperty(badNumber, async ({ field, value }) => {
-        const body: Record<string, Record<string, unknown> | unknown> = { type: 'sleep', input: { seconds: 1 } };
+        const body: Record<string, unknown> = { type: 'sleep', input: { seconds: 1 } };
         const [first, second] = field.path as [string, string | undefined];
         if (second === undefined) body[first] = value;
         else body[first] = { ...(body[first] as Record<string, unknown> | undefined), [second]: value };
@@ -355,7 +355,7 @@ describe('Bad input, property-based, against the API process', function () {
     );
     await fc.assert(
       fc.asyncProperty(badSubmitQuery, async (query) => {
-        assertRefused(await submit(jsonText(validBody), `?${query}`), 400, 'invalid_request');
+        assertRefused(await submit(jsonText(validBody), `?${query.toString()}`), 400, 'invalid_request');
       }),
       { numRuns: 100 },
     );
@@ -384,7 +384,7 @@ describe('Bad input, property-based, against the API process', function () {
     );
     await fc.assert(
       fc.asyncProperty(anyListQuery, async (pairs) => {
-        const reply = await send(api, 'GET', `/api/v1/jobs?${new URLSearchParams(pairs)}`);
+        const reply = await send(api, 'GET', `/api/v1/jobs?${new URLSearchParams(pairs).toString()}`);
         assert.ok(reply.status === 200 || reply.status === 400, `${reply.status} ${JSON.stringify(reply.body)}`);
         if (reply.status === 400) assertRefused(reply, 400, 'invalid_request');
       }),

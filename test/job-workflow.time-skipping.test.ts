@@ -54,7 +54,7 @@ describe('Job workflow under skipped time', function () {
     const [timeout] = attemptTimeouts(history);
     assert.equal(timeout?.type, 'START_TO_CLOSE');
     assertBetween(
-      timeout!.atMs - scheduledAt!,
+      timeout.atMs - scheduledAt!,
       3600 * second,
       3600 * second + schedulingSlackMs,
       'attempt scheduled → timed out',
@@ -248,13 +248,13 @@ describe('Job workflow under skipped time', function () {
       const [timeout] = attemptTimeouts(history);
       assert.equal(timeout?.type, 'HEARTBEAT');
       assertBetween(
-        timeout!.atMs - scheduledAt!,
+        timeout.atMs - scheduledAt!,
         heartbeatTimeoutSeconds * second,
         heartbeatTimeoutSeconds * second + schedulingSlackMs,
         'attempt 1 scheduled → timed out',
       );
       assertBetween(
-        secondScheduledAt! - timeout!.atMs,
+        secondScheduledAt! - timeout.atMs,
         backoffSeconds * second,
         backoffSeconds * second + schedulingSlackMs,
         'timed out → attempt 2 scheduled',

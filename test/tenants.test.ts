@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ErrorBody } from '../src/contract/errors.js';
 import type { Job, QueueFigures } from '../src/contract/job.js';
+import { JobTenantKey } from '../src/workflows/search-attributes.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startDevServer } from '../dev/temporal/dev-server.js';
 import { freePort, httpRequest, startApiPart, stopAllParts } from './support/processes.js';
@@ -71,7 +72,7 @@ describe('Tenant isolation', function () {
     assert.notEqual(acme.body.links.ui, globex.body.links.ui);
     assert.ok(acme.body.links.ui.endsWith(`/workflows/${encodeURIComponent(`acme/${jobId}`)}`));
     const description = await service.temporal.client.workflow.getHandle(`globex/${jobId}`).describe();
-    assert.deepEqual(description.searchAttributes['JobTenant'], ['globex']);
+    assert.equal(description.typedSearchAttributes.get(JobTenantKey), 'globex');
   });
 
   it("answers 404 for another tenant's job on every route, exactly as for a missing one", async function () {

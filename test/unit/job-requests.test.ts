@@ -24,15 +24,15 @@ const echo: JobType<{ text: string; env?: Record<string, string> }> = {
     heartbeatTimeoutSeconds: 10,
     retry: { maxAttempts: 3, initialIntervalSeconds: 1, backoffCoefficient: 2, maximumIntervalSeconds: 30 },
   },
-  checkInput: async (input) =>
-    input.text === 'forbidden' ? { problem: 'text is forbidden' } : { defaults: { maxAttempts: 5 } },
-  run: async (input) => input,
+  checkInput: (input) =>
+    Promise.resolve(input.text === 'forbidden' ? { problem: 'text is forbidden' } : { defaults: { maxAttempts: 5 } }),
+  run: (input) => Promise.resolve(input),
 };
 
 const now = Date.parse('2026-11-30T12:00:00.000Z');
 let ids = 0;
 const settings: RequestSettings = {
-  findJobType: (name) => (name === 'echo' ? (echo as JobType) : undefined),
+  findJobType: (name) => (name === 'echo' ? echo : undefined),
   jobTypeSettings: { commandsDir: 'jobs/commands' },
   taskQueuePrefix: 'test',
   callbacks: { enabled: true, refusal: (url) => (url.hostname === 'localhost' ? 'is not public' : undefined) },
@@ -40,8 +40,12 @@ const settings: RequestSettings = {
   newJobId: () => `job-${++ids}`,
 };
 
-const body = (fields: Partial<SubmitJobBody> = {}): SubmitJobBody =>
-  ({ type: 'echo', priority: 'normal', input: { text: 'hi' }, ...fields }) as SubmitJobBody;
+const body = (fields: Partial<SubmitJobBody> = {}): SubmitJobBody => ({
+  type: 'echo',
+  priority: 'normal',
+  input: { text: 'hi' },
+  ...fields,
+});
 
 async function refusal(promise: Promise<unknown>): Promise<Error> {
   try {
@@ -54,11 +58,7 @@ async function refusal(promise: Promise<unknown>): Promise<Error> {
 
 describe('Building a job request from a submit body', function () {
   it("applies the job type's defaults, the input check's own, and the body's fields over them", async function () {
-    const request = await resolveJob(
-      settings,
-      'acme',
-      body({ jobId: 'a', retry: { initialIntervalSeconds: 2 } } as never),
-    );
+    const request = await resolveJob(settings, 'acme', body({ jobId: 'a', retry: { initialIntervalSeconds: 2 } }));
     assert.equal(request.jobId, 'a');
     assert.equal(request.tenant, 'acme');
     assert.equal(request.timeoutSeconds, 60);
@@ -111,7 +111,7 @@ describe('Building a job request from a submit body', function () {
       parent.children?.map((child) => child.request.jobId),
       ['p.0', 'p.1'],
     );
-    assert.equal(parent.children?.[0]?.requestHash, requestHash(parent.children![0]!.request));
+    assert.equal(parent.children?.[0]?.requestHash, requestHash(parent.children[0]!.request));
     const bad = body({ jobId: 'p', children: [{ type: 'echo' }, { type: 'nope' }] } as never);
     assert.match((await refusal(resolveSubmit(settings, 't', bad))).message, /^children\.1\.type: unknown job type/);
     const clash = body({ jobId: 'p', children: [{ type: 'echo', jobId: 'p' }] } as never);
