@@ -63,6 +63,7 @@ describe('The Python package', function () {
       const output = await assertPasses(env, 'pytest', ['-q', '-rs', '--durations=5'], {
         DURABLE_JOBS_BASE_URL: service.baseUrl,
         DURABLE_JOBS_API_KEY: tenantKey,
+        DURABLE_JOBS_TENANT: 'python',
         DURABLE_JOBS_OTHER_API_KEY: otherTenantKey,
       });
       // Every test needs to have run here: a skip means the service was not reached as the tests expect.

@@ -2,6 +2,7 @@
 
 - ``DURABLE_JOBS_BASE_URL``: the API's base URL; without it the tests that need the service are skipped.
 - ``DURABLE_JOBS_API_KEY``: a tenant's key, when the API has keys configured.
+- ``DURABLE_JOBS_TENANT``: the tenant of that key (``default`` without keys).
 - ``DURABLE_JOBS_OTHER_API_KEY``: another tenant's key (tenant isolation as the client sees it), optional.
 """
 
@@ -26,6 +27,11 @@ def base_url() -> str:
 @pytest.fixture(scope="session")
 def api_key() -> str | None:
     return os.environ.get("DURABLE_JOBS_API_KEY") or None
+
+
+@pytest.fixture(scope="session")
+def tenant() -> str:
+    return os.environ.get("DURABLE_JOBS_TENANT") or "default"
 
 
 @pytest.fixture

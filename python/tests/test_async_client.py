@@ -107,7 +107,7 @@ async def test_refusals_are_their_exceptions(async_client: AsyncClient, base_url
                 await stranger.queues()
 
 
-async def test_batches_schedules_job_types_and_queues(async_client: AsyncClient) -> None:
+async def test_batches_schedules_job_types_queues_and_whoami(async_client: AsyncClient, tenant: str) -> None:
     results = await async_client.submit_batch(
         [SubmitJobBody(type="sleep", input={"seconds": 0}, job_id=unique_id("async-batch")), SubmitJobBody(type="x")]
     )
@@ -126,3 +126,4 @@ async def test_batches_schedules_job_types_and_queues(async_client: AsyncClient)
         await async_client.schedules.delete(schedule_id)
     assert "sleep" in {t.name for t in await async_client.job_types()}
     assert len(await async_client.queues()) == 3
+    assert await async_client.whoami() == tenant

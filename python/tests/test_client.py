@@ -199,6 +199,10 @@ def test_schedules_round_trip(client: Client) -> None:
     client.schedules.delete(cron.schedule_id)
 
 
+def test_whoami_names_the_key_s_tenant(client: Client, tenant: str) -> None:
+    assert client.whoami() == tenant
+
+
 def test_job_types_and_queues(client: Client) -> None:
     types = {t.name: t for t in client.job_types()}
     assert {"sleep", "command"} <= set(types)

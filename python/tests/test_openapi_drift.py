@@ -31,6 +31,7 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "ErrorBody": models.ErrorBody,
     "JobTypeList": models.JobTypeList,
     "QueueList": models.QueueList,
+    "Whoami": models.Whoami,
 }
 
 NOT_MODELLED = {
@@ -61,6 +62,7 @@ ROUTES = {
     ("POST", "/api/v1/schedules/{scheduleId}/trigger"): "schedules.trigger",
     ("GET", "/api/v1/job-types"): "job_types",
     ("GET", "/api/v1/queues"): "queues",
+    ("GET", "/api/v1/whoami"): "whoami",
     ("POST", "/api/v1/codec/encode"): "none: the Web UI's codec endpoint",
     ("POST", "/api/v1/codec/decode"): "none: the Web UI's codec endpoint",
     ("GET", "/healthz"): "none: for probes",

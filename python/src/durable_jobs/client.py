@@ -45,6 +45,7 @@ from .models import (
     ScheduleList,
     ScheduleOverlap,
     SubmitJobBody,
+    Whoami,
 )
 
 JOBS = "/api/v1/jobs"
@@ -227,6 +228,10 @@ class Client:
     def queues(self) -> builtins.list[QueueFigures]:
         """Per priority: the task queue, its backlog and pollers, and the tenant's queued and running jobs."""
         return parse(self._send("GET", "/api/v1/queues"), QueueList).queues
+
+    def whoami(self) -> str:
+        """The tenant the API key acts as (``default`` when the API has no keys)."""
+        return parse(self._send("GET", "/api/v1/whoami"), Whoami).tenant
 
 
 class Schedules:
@@ -437,6 +442,9 @@ class AsyncClient:
 
     async def queues(self) -> builtins.list[QueueFigures]:
         return parse(await self._send("GET", "/api/v1/queues"), QueueList).queues
+
+    async def whoami(self) -> str:
+        return parse(await self._send("GET", "/api/v1/whoami"), Whoami).tenant
 
 
 class AsyncSchedules:

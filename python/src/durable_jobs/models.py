@@ -310,3 +310,8 @@ class QueueFigures(ApiModel):
 
 class QueueList(ApiModel):
     queues: list[QueueFigures]
+
+
+class Whoami(ApiModel):
+    tenant: str
+    """The tenant the caller's API key acts as; ``default`` when the API has no keys configured."""
