@@ -6,15 +6,17 @@
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# With the dev dependencies: src/ compiled (and so type-checked) into dist/, and the worker's workflow bundles
-# (plain and with encoded failures) into dist/workflow-bundles/. The app stage takes only dist/ from here.
+# With the dev dependencies: src/ compiled (and so type-checked) into dist/, the worker's workflow bundles
+# (plain and with encoded failures) into dist/workflow-bundles/ and the job dashboard into dist/ui/. The app stage
+# takes only dist/ from here.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-COPY dev/project-root.ts dev/workflow-bundle.ts dev/build-workflow-bundles.ts ./dev/
+COPY ui ./ui
+COPY dev/project-root.ts dev/workflow-bundle.ts dev/build-workflow-bundles.ts dev/build-ui.ts ./dev/
 RUN npm run build
 
 # The API (the default command) and the worker (`node dist/worker/main.js`, which loads its workflow bundle from

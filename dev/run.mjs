@@ -70,6 +70,10 @@ if (target.startsWith('src/')) {
     const bundled = await run(process.execPath, tsx('dev/build-workflow-bundles.ts'));
     if (bundled !== 0) process.exit(bundled);
   }
+  if (target === 'src/api/main.ts') {
+    const built = await run(process.execPath, tsx('dev/build-ui.ts'));
+    if (built !== 0) process.exit(built);
+  }
   process.exit(await run(process.execPath, [...partArgs(target), ...rest]));
 }
 process.exit(await run(process.execPath, [...tsx(target), ...rest]));

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Env, loadConfig } from '../src/config.js';
 import { buildSources, partArgs } from './build.mjs';
+import { buildDashboard } from './build-ui.js';
 import { stopChild } from './child-process.js';
 import { projectRoot } from './project-root.js';
 import { payloadKeyFor, startLocalServer } from './temporal/local.js';
@@ -81,6 +82,7 @@ async function run(): Promise<void> {
   // Only what changed since the last run is compiled and bundled; the worker loads the bundle npm start uses.
   await buildSources();
   await buildWorkflowBundles(config.WORKFLOW_BUNDLE_DIR, [{ encodeFailures: true }]);
+  await buildDashboard();
   let temporalAddress = config.TEMPORAL_ADDRESS;
   if (!temporalAddress) {
     console.log('starting the Temporal dev server…');
@@ -99,6 +101,7 @@ async function run(): Promise<void> {
       '',
       'durable-jobs is up:',
       `  API      http://${apiHost}:${config.PORT}/api/v1/jobs (listening on ${config.listenHost}${config.HOST ? '' : config.apiKeys.length === 0 ? ': open, so loopback only' : ': keys on, so every interface'}; HOST moves it)`,
+      `  Jobs     http://${apiHost}:${config.PORT}/ui/ (the dashboard)`,
       `  Web UI   ${config.TEMPORAL_UI_URL}`,
       `  Temporal ${temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE})`,
       'Ctrl-C stops everything.',
