@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # The images of docker-compose.yml. Each step is one CI also runs, so a green CI means these build:
-#   - `npm ci` (dev/run.mjs installs with it) and `npm run build` (tsc over src/ into dist/, then the workflow bundles);
+#   - `npm ci` (dev/run.mjs installs with it) and `npm run build` (tsc over src/ into dist/, the workflow bundles, the dashboard);
 #   - the `go install` of dev/cluster/build.ts (`npm run cluster -- --build-only`): the same module,
 #     version and toolchain, which `npm run test:cluster` checks against build.ts.
 
