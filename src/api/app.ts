@@ -87,7 +87,7 @@ function requestMetrics(metrics: ApiMetrics) {
       await next();
     } finally {
       const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
-      stop({ method: ctx.method, route: String(route), status: String(ctx.status) });
+      stop({ method: ctx.method, route, status: String(ctx.status) });
     }
   };
 }

@@ -155,7 +155,8 @@ export function schedulesRouter(
 ): Router {
   const router = createRouter('/api/v1/schedules');
   const schedulesFor = (ctx: Context): Schedules => deps.schedulesOf(tenantOf(ctx));
-  const scheduleIdOf = (ctx: Context): string => parse(ScheduleId, ctx.params['scheduleId'], ['scheduleId']);
+  const scheduleIdOf = (ctx: Context & { params: Record<string, string | undefined> }): string =>
+    parse(ScheduleId, ctx.params['scheduleId'], ['scheduleId']);
   router.post('/', async (ctx) => {
     const body = parse(CreateScheduleBody, (await readJsonBody(ctx, deps.bodyLimitBytes)) ?? {});
     ctx.status = 201;

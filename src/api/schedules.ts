@@ -245,7 +245,7 @@ export class Schedules {
       intervalSeconds: typeof memo['intervalSeconds'] === 'number' ? memo['intervalSeconds'] : null,
       job: redactedJob(memo['job']),
       paused: description.state.paused,
-      overlap: String(memo['overlap'] ?? 'skip'),
+      overlap: typeof memo['overlap'] === 'string' ? memo['overlap'] : 'skip',
       nextRunTimes: description.info.nextActionTimes.map((time) => time.toISOString()),
       recentJobs: description.info.recentActions.map((action) => ({
         jobId: jobIdOf(this.tenant, action.action.workflow.workflowId),

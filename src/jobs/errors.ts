@@ -88,16 +88,21 @@ const grpcUnavailable = 14;
 const grpcDeadlineExceeded = 4;
 const grpcNotFound = 5;
 
+/** The gRPC status code of a failed call to Temporal, if the error is one. */
+function grpcCodeOf(err: unknown): number | undefined {
+  return isGrpcServiceError(err) ? err.code : undefined;
+}
+
 /** True when Temporal answered that what was asked of it does not exist (a raw service call's workflow, say). */
 export function isTemporalNotFound(err: unknown): boolean {
-  return isGrpcServiceError(err) && err.code === grpcNotFound;
+  return grpcCodeOf(err) === grpcNotFound;
 }
 
 /** True when the error (or one of its causes) says Temporal could not be reached or did not answer in time. */
 export function isTemporalUnreachable(err: unknown): boolean {
   for (let current = err; current; current = (current as { cause?: unknown }).cause) {
-    if (isGrpcServiceError(current) && (current.code === grpcUnavailable || current.code === grpcDeadlineExceeded))
-      return true;
+    const code = grpcCodeOf(current);
+    if (code === grpcUnavailable || code === grpcDeadlineExceeded) return true;
     if (
       current instanceof Error &&
       /ECONNREFUSED|Connection refused|connect error|transport error/i.test(current.message)

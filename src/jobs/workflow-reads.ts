@@ -88,7 +88,10 @@ export class WorkflowReads {
       this.deps.client.workflow.getHandle(workflowIdOf(tenant, jobId)).describe(),
     ).then(
       () => true,
-      (err: unknown) => (err instanceof WorkflowNotFoundError ? false : Promise.reject(err)),
+      (err: unknown) => {
+        if (err instanceof WorkflowNotFoundError) return false;
+        throw err;
+      },
     );
   }
 
@@ -130,7 +133,10 @@ export class WorkflowReads {
       }),
     )
       // Gone (deleted, or past retention): the full read says so as the contract does.
-      .catch((err: unknown) => (isTemporalNotFound(err) ? undefined : Promise.reject(err)));
+      .catch((err: unknown) => {
+        if (isTemporalNotFound(err)) return undefined;
+        throw err;
+      });
     const info = raw?.workflowExecutionInfo;
     const unchanged =
       info?.status === WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING &&
@@ -153,7 +159,7 @@ export class WorkflowReads {
    * the job's own logic (terminated, a workflow timeout), its request and status.
    */
   private async closedStateFromHistory(info: ExecutionInfo): Promise<JobState> {
-    const outcome = await this.counted('history', () =>
+    const outcome: unknown = await this.counted('history', (): Promise<unknown> =>
       this.deps.client.workflow.getHandle(info.workflowId, info.runId).result(),
     ).catch((err: unknown) => err);
     const final = finalStateIn(outcome);

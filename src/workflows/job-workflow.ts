@@ -73,7 +73,7 @@ async function runChildren(
   onEnd: (index: number, status: ChildResult['status']) => void,
 ): Promise<ChildResult[]> {
   const children = request.children!;
-  const results: ChildResult[] = new Array(children.length);
+  const results = new Array<ChildResult>(children.length);
   const failFast = (request.onChildFailure ?? 'fail') === 'fail';
   const parent = CancellationScope.current();
   const siblings = new CancellationScope();
@@ -238,9 +238,10 @@ export async function jobWorkflow(requested: JobRequest): Promise<JobState> {
     }
   };
 
-  let ending: unknown;
+  // What ended the job other than success: a Temporal failure (ApplicationFailure, CancelledFailure), rethrown as is.
+  let ending: Error | undefined;
   await runToTheEnd().catch((err: unknown) => {
-    ending = err;
+    ending = err as Error;
   });
   // Every ending leaves the final state in the memo, so one describe reads a finished job (the cancel path wrote it
   // already). `patched`: a run begun before v3 replays without it, and its readers fall back to the close event.
