@@ -48,17 +48,21 @@ export function createRouter(prefix?: string): Router {
  */
 export function authenticate(keys: ApiKeys) {
   return async (ctx: Context, next: Next): Promise<void> => {
-    if (isPublicRoute(ctx.method, ctx.path)) return next();
+    if (isPublicRoute(ctx.method, ctx.path)) {
+      await next();
+      return;
+    }
     if (keys.open) {
       ctx.state['tenant'] = defaultTenant;
-      return next();
+      await next();
+      return;
     }
     const match = /^Bearer ([\x21-\x7e]+)$/i.exec(ctx.get('authorization'));
     if (!match) throw new UnauthorizedError('send an API key as "Authorization: Bearer <key>"');
     const tenant = keys.tenantOf(match[1]!);
     if (!tenant) throw new UnauthorizedError('the API key is not valid');
     ctx.state['tenant'] = tenant;
-    return next();
+    await next();
   };
 }
 

@@ -286,6 +286,7 @@ export async function writeHistoryFixture(fixture: string, { workflowId, history
     throw new Error(
       `${relative(process.cwd(), path)} exists and is never overwritten: for a change to the workflows' commands, bump ` +
         'workflowVersion (src/workflows/version.ts); to re-record a version no worker has run yet, delete its file first',
+      { cause: err },
     );
   }
   return path;
