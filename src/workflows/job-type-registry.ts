@@ -59,7 +59,7 @@ export async function jobTypeRegistryWorkflow(input: RegistryInput): Promise<voi
       return next.result;
     },
     {
-      validator: (ref) => {
+      validator: (ref: WorkerRef) => {
         check(WorkerRef, ref);
         const { workerId } = ref;
         if (!canRenew(state, workerId, Date.now()))

@@ -22,10 +22,13 @@ const defaultTenant = 'default';
 function loggerWith(logger: Logger, attributes: LogMetadata): Logger {
   const at =
     (level: LogLevel) =>
-    (message: string, meta?: LogMetadata): void =>
+    (message: string, meta?: LogMetadata): void => {
       logger.log(level, message, { ...attributes, ...meta });
+    };
   return {
-    log: (level, message, meta) => logger.log(level, message, { ...attributes, ...meta }),
+    log: (level, message, meta) => {
+      logger.log(level, message, { ...attributes, ...meta });
+    },
     trace: at('TRACE'),
     debug: at('DEBUG'),
     info: at('INFO'),
@@ -60,7 +63,9 @@ export function attemptActivity(jobType: JobType, client: Client) {
       await client.workflow
         .getHandle(execution.workflowId, execution.runId)
         .signal<[AttemptStarted]>(attemptStartedSignalName, { attempt: attempt.attempt })
-        .catch((err: unknown) => log.warn('could not report the attempt started to its job', { error: String(err) }));
+        .catch((err: unknown) => {
+          log.warn('could not report the attempt started to its job', { error: String(err) });
+        });
       let parsed: unknown;
       try {
         parsed = jobType.parseInput(input);

@@ -119,6 +119,6 @@ export function defineJobType<S extends z.ZodType | JsonSchemaObject, R>(
     declaration: declared.data,
     parseInput: (value) => (isZodSchema(input) ? input.parse(value) : value) as Infer<S>,
     parseResult: (value) => (result && isZodSchema(result) ? result.parse(value) : value) as R,
-    run: definition.run,
+    run: (input, ctx) => definition.run(input, ctx),
   };
 }

@@ -59,30 +59,39 @@ export class PayloadEncryptionCodec implements PayloadCodec {
     this.keys = new Map([...older, current].map((key) => [payloadKeyId(key), key]));
   }
 
-  async encode(payloads: Payload[]): Promise<Payload[]> {
-    return payloads.map((payload) => {
-      const iv = randomBytes(ivBytes);
-      const cipher = createCipheriv('aes-256-gcm', this.current, iv);
-      const ciphertext = Buffer.concat([cipher.update(ProtoPayload.encode(payload).finish()), cipher.final()]);
-      return {
-        metadata: { encoding: Buffer.from(encryptedEncoding), [keyIdField]: Buffer.from(this.currentId) },
-        data: Buffer.concat([iv, ciphertext, cipher.getAuthTag()]),
-      };
+  // Synchronous work behind the codec's Promise API: a throw (an unknown key) becomes the rejection.
+  encode(payloads: Payload[]): Promise<Payload[]> {
+    return new Promise((resolve) => {
+      resolve(payloads.map((payload) => this.encrypt(payload)));
     });
   }
 
-  async decode(payloads: Payload[]): Promise<Payload[]> {
-    return payloads.map((payload) => {
-      const encoding = payload.metadata?.['encoding'];
-      if (!encoding || Buffer.from(encoding).toString() !== encryptedEncoding) return payload;
-      const keyId = Buffer.from(payload.metadata?.[keyIdField] ?? []).toString();
-      const key = this.keys.get(keyId);
-      if (!key) throw new PayloadKeyUnknownError(keyId);
-      const data = Buffer.from(payload.data ?? []);
-      const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, ivBytes));
-      decipher.setAuthTag(data.subarray(data.length - tagBytes));
-      const plain = Buffer.concat([decipher.update(data.subarray(ivBytes, data.length - tagBytes)), decipher.final()]);
-      return ProtoPayload.decode(plain);
+  decode(payloads: Payload[]): Promise<Payload[]> {
+    return new Promise((resolve) => {
+      resolve(payloads.map((payload) => this.decrypt(payload)));
     });
+  }
+
+  private encrypt(payload: Payload): Payload {
+    const iv = randomBytes(ivBytes);
+    const cipher = createCipheriv('aes-256-gcm', this.current, iv);
+    const ciphertext = Buffer.concat([cipher.update(ProtoPayload.encode(payload).finish()), cipher.final()]);
+    return {
+      metadata: { encoding: Buffer.from(encryptedEncoding), [keyIdField]: Buffer.from(this.currentId) },
+      data: Buffer.concat([iv, ciphertext, cipher.getAuthTag()]),
+    };
+  }
+
+  private decrypt(payload: Payload): Payload {
+    const encoding = payload.metadata?.['encoding'];
+    if (!encoding || Buffer.from(encoding).toString() !== encryptedEncoding) return payload;
+    const keyId = Buffer.from(payload.metadata?.[keyIdField] ?? []).toString();
+    const key = this.keys.get(keyId);
+    if (!key) throw new PayloadKeyUnknownError(keyId);
+    const data = Buffer.from(payload.data ?? []);
+    const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, ivBytes));
+    decipher.setAuthTag(data.subarray(data.length - tagBytes));
+    const plain = Buffer.concat([decipher.update(data.subarray(ivBytes, data.length - tagBytes)), decipher.final()]);
+    return ProtoPayload.decode(plain);
   }
 }

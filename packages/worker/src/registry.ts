@@ -74,7 +74,10 @@ export class RegistryLease {
     while (!signal.aborted) {
       try {
         await this.client.withAbortSignal(signal, async () => {
-          if (declared) return void (await this.renew());
+          if (declared) {
+            await this.renew();
+            return;
+          }
           const { differing } = await this.declare();
           declared = true;
           this.log.info('declared its job types to the registry', {
@@ -110,6 +113,8 @@ export class RegistryLease {
           .getHandle(this.workflowId)
           .executeUpdate<null, [WorkerRef]>(leaveUpdateName, { args: [{ workerId: this.declaration.workerId }] }),
       )
-      .catch((err: unknown) => this.log.warn('could not leave the job type registry', { error: String(err) }));
+      .catch((err: unknown) => {
+        this.log.warn('could not leave the job type registry', { error: String(err) });
+      });
   }
 }

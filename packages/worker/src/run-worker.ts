@@ -20,7 +20,7 @@ import { PrioritySlotPool } from './slots.js';
 
 export interface RunWorkerOptions {
   /** The job types this process serves (defineJobType). */
-  readonly jobTypes: readonly JobType<any, any>[];
+  readonly jobTypes: readonly JobType[];
   /** Where Temporal is: the service's TEMPORAL_ADDRESS (default localhost:7233) and TEMPORAL_NAMESPACE (default). */
   readonly temporal?: { readonly address?: string; readonly namespace?: string };
   /** The service's JOBS_TASK_QUEUE_PREFIX (default "jobs"). */

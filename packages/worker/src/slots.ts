@@ -71,9 +71,12 @@ export class PrioritySlotPool implements CustomSlotSupplier<ActivitySlotInfo> {
         const index = this.waiting.indexOf(waiter);
         if (index >= 0) this.waiting.splice(index, 1);
         // The SDK takes its own abort reason back quietly; any other error it logs as one.
-        reject(abortSignal.reason);
+        reject(abortSignal.reason as Error);
       };
-      if (abortSignal.aborted) return abort();
+      if (abortSignal.aborted) {
+        abort();
+        return;
+      }
       this.waiting.push(waiter);
       abortSignal.addEventListener('abort', abort, { once: true });
     });
