@@ -188,7 +188,12 @@ export class Schedules {
   async list(): Promise<Schedule[]> {
     const schedules: Schedule[] = [];
     for await (const summary of this.client.schedule.list({ query: this.tenantQuery })) {
-      schedules.push(await this.get(jobIdOf(this.tenant, summary.scheduleId)));
+      // Visibility lags: a schedule deleted since (a delete, or a create over the limit undone) is left out, not a 404.
+      const schedule = await this.get(jobIdOf(this.tenant, summary.scheduleId)).catch((err: unknown) => {
+        if (err instanceof ScheduleNotFoundApiError) return undefined;
+        throw err;
+      });
+      if (schedule) schedules.push(schedule);
     }
     return schedules;
   }
