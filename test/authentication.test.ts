@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import type { Context } from 'koa';
 import { isPublicRoute, tenantOf, TenantMissingError } from '../src/api/access.js';
-import { operations } from '../src/api/openapi.js';
+import { operations } from '../src/api/operations.js';
 import { loadConfig } from '../src/config.js';
 import type { ErrorBody } from '../src/contract/errors.js';
 import { freePort, httpRequest, startApiPart, stopAllParts, type HttpReply } from './support/processes.js';

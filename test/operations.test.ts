@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
-import { operations } from '../src/api/openapi.js';
+import { operations } from '../src/api/operations.js';
 import { TestService, uniqueJobId } from './support/service.js';
 
 describe('The OpenAPI document', function () {

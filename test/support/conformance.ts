@@ -2,7 +2,8 @@
 // operation, and its JSON body must satisfy the documented schema.
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { componentSchemas, operations, type Operation } from '../../src/api/openapi.js';
+import { componentSchemas } from '../../src/api/openapi.js';
+import { operations, type Operation } from '../../src/api/operations.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 const ajv = addFormats(new Ajv2020({ allErrors: true, strict: false }));

@@ -1,0 +1,268 @@
+// Every operation the gateway serves, with its answers: the table the OpenAPI document (openapi.ts) is made from and
+// the tests check the router against.
+import type { z } from 'zod';
+import { CodecPayloads } from '../contract/codec.js';
+import { ErrorBody } from '../contract/errors.js';
+import {
+  CreateScheduleBody,
+  Job,
+  JobBatchBody,
+  JobBatchResult,
+  JobList,
+  JobTypeList,
+  ListJobsQuery,
+  QueueList,
+  Schedule,
+  ScheduleList,
+  SubmitJobBody,
+  WaitQuery,
+} from '../contract/job.js';
+import { Whoami } from '../contract/whoami.js';
+
+/** The named schemas of the document: the same zod schemas the routes validate and answer with. */
+export const components = {
+  Job,
+  JobList,
+  SubmitJobBody,
+  JobBatchBody,
+  JobBatchResult,
+  CreateScheduleBody,
+  Schedule,
+  ScheduleList,
+  ErrorBody,
+  JobTypeList,
+  QueueList,
+  CodecPayloads,
+  Whoami,
+} as const;
+export type ComponentName = keyof typeof components;
+
+interface Answer {
+  readonly description: string;
+  readonly schema?: ComponentName;
+  readonly contentType?: string;
+}
+
+export interface Operation {
+  readonly method: 'get' | 'post' | 'delete';
+  /** OpenAPI path template, e.g. /api/v1/jobs/{jobId}. */
+  readonly path: string;
+  readonly summary: string;
+  readonly query?: z.ZodObject;
+  readonly body?: ComponentName;
+  readonly responses: Readonly<Record<number, Answer>>;
+}
+
+const refused = (description: string): Answer => ({ description, schema: 'ErrorBody' });
+const invalid = refused('the request does not satisfy the contract (`invalid_request`)');
+const notFound = refused('no job with this id (`not_found`)');
+const unavailable = refused('Temporal is unreachable (`unavailable`)');
+
+const triggerRefusals: Readonly<Record<number, Answer>> = {
+  429: refused("over the tenant's submit rate or unfinished-job cap (`rate_limited`, with Retry-After)"),
+};
+
+const routes: readonly Operation[] = [
+  {
+    method: 'post',
+    path: '/api/v1/jobs',
+    summary: 'Submit a job',
+    query: WaitQuery,
+    body: 'SubmitJobBody',
+    responses: {
+      200: {
+        description: 'the job finished within `?wait`, or this jobId was submitted before with an identical request',
+        schema: 'Job',
+      },
+      202: { description: 'accepted: the job is queued (Location names it)', schema: 'Job' },
+      400: invalid,
+      409: refused('the jobId exists with a different request (`conflict`)'),
+      413: refused('the body or the input is too large (`payload_too_large`)'),
+      415: refused('the body is not JSON (`unsupported_media_type`)'),
+      429: refused("over the tenant's submit rate or unfinished-job cap (`rate_limited`, with Retry-After)"),
+      503: unavailable,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/jobs',
+    summary: 'List jobs, newest first',
+    query: ListJobsQuery,
+    responses: { 200: { description: 'a page of jobs', schema: 'JobList' }, 400: invalid, 503: unavailable },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/jobs/{jobId}',
+    summary: 'Poll one job',
+    responses: { 200: { description: 'the job', schema: 'Job' }, 400: invalid, 404: notFound, 503: unavailable },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/jobs/{jobId}/cancel',
+    summary: 'Cancel a queued or running job',
+    responses: {
+      202: { description: 'cancellation requested; the job as it is now', schema: 'Job' },
+      400: invalid,
+      404: notFound,
+      409: refused('the job already finished (`conflict`)'),
+      503: unavailable,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/jobs/{jobId}/events',
+    summary: 'Follow a job: Server-Sent Events `job`, until it finishes',
+    responses: {
+      200: { description: 'an event stream; each `job` event carries the Job', contentType: 'text/event-stream' },
+      400: invalid,
+      404: notFound,
+      503: unavailable,
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/jobs/{jobId}/retry',
+    summary: 'Run a failed, timed-out or cancelled job again (run + 1)',
+    responses: {
+      202: { description: 'the new run, queued', schema: 'Job' },
+      400: invalid,
+      404: notFound,
+      409: refused('the job is unfinished or succeeded (`conflict`)'),
+      429: refused("over the tenant's submit rate or unfinished-job cap (`rate_limited`)"),
+      503: unavailable,
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/job-batches',
+    summary: 'Submit up to 100 jobs; each item stands alone',
+    body: 'JobBatchBody',
+    responses: {
+      200: { description: 'one result per item, by index', schema: 'JobBatchResult' },
+      400: invalid,
+      413: refused('the body is too large (`payload_too_large`)'),
+      415: refused('the body is not JSON (`unsupported_media_type`)'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/schedules',
+    summary: 'Create a schedule that submits a job by cron or interval',
+    body: 'CreateScheduleBody',
+    responses: {
+      201: { description: 'the schedule', schema: 'Schedule' },
+      400: refused(
+        'the request does not satisfy the contract, or fires more often than SCHEDULE_MIN_INTERVAL_SECONDS (`invalid_request`)',
+      ),
+      409: refused('the schedule exists, or the tenant has MAX_SCHEDULES_PER_TENANT schedules (`conflict`)'),
+      415: refused('the body is not JSON'),
+      429: refused("over the tenant's submit rate (`rate_limited`, with Retry-After)"),
+      503: unavailable,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/schedules',
+    summary: 'List schedules',
+    responses: { 200: { description: 'the schedules', schema: 'ScheduleList' }, 503: unavailable },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/schedules/{scheduleId}',
+    summary: 'Read a schedule',
+    responses: {
+      200: { description: 'the schedule', schema: 'Schedule' },
+      400: invalid,
+      404: refused('no such schedule'),
+      503: unavailable,
+    },
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/schedules/{scheduleId}',
+    summary: 'Remove a schedule (its jobs stay)',
+    responses: { 204: { description: 'removed' }, 400: invalid, 404: refused('no such schedule'), 503: unavailable },
+  },
+  ...(['pause', 'unpause', 'trigger'] as const).map((verb): Operation => ({
+    method: 'post',
+    path: `/api/v1/schedules/{scheduleId}/${verb}`,
+    summary:
+      verb === 'trigger' ? "Run the schedule's job now" : `${verb[0]!.toUpperCase()}${verb.slice(1)} the schedule`,
+    responses: {
+      200: { description: 'the schedule', schema: 'Schedule' },
+      400: invalid,
+      404: refused('no such schedule'),
+      ...(verb === 'trigger' ? triggerRefusals : {}),
+      503: unavailable,
+    },
+  })),
+  {
+    method: 'get',
+    path: '/api/v1/job-types',
+    summary: 'The registered job types with their input JSON Schemas and defaults',
+    responses: { 200: { description: 'the job types', schema: 'JobTypeList' } },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/queues',
+    summary: 'Per priority: task queue, backlog, pollers, queued and running jobs',
+    responses: { 200: { description: 'the queues', schema: 'QueueList' }, 503: unavailable },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/whoami',
+    summary: "The tenant the caller's API key acts as",
+    responses: { 200: { description: 'the tenant', schema: 'Whoami' } },
+  },
+  ...(['encode', 'decode'] as const).map((direction): Operation => ({
+    method: 'post',
+    path: `/api/v1/codec/${direction}`,
+    body: 'CodecPayloads',
+    summary: `${direction === 'encode' ? 'Encode (encrypt)' : 'Decode (decrypt)'} Temporal payloads: the remote codec protocol, for the Temporal Web UI (CORS: TEMPORAL_UI_URL only)`,
+    responses: {
+      200: {
+        description: `the payloads, ${direction}d with the service's PAYLOAD_ENCRYPTION_KEY (as they were when it has none)`,
+        schema: 'CodecPayloads',
+      },
+      400: refused('not payloads, or a payload no configured key decrypts (`invalid_request`)'),
+      403: refused("with API keys configured, the caller's tenant is not one of CODEC_TENANTS (`forbidden`)"),
+      413: refused('the body is too large (`payload_too_large`)'),
+      415: refused('the body is not JSON (`unsupported_media_type`)'),
+    },
+  })),
+  { method: 'get', path: '/healthz', summary: 'The process is alive', responses: { 200: { description: 'alive' } } },
+  {
+    method: 'get',
+    path: '/readyz',
+    summary: 'Temporal is reachable and the namespace exists',
+    responses: { 200: { description: 'ready' }, 503: refused('not ready, with the reason') },
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics',
+    responses: { 200: { description: 'text exposition', contentType: 'text/plain' } },
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This document',
+    responses: { 200: { description: 'OpenAPI 3.1' } },
+  },
+  {
+    method: 'get',
+    path: '/docs',
+    summary: 'This document, rendered',
+    responses: { 200: { description: 'an HTML page', contentType: 'text/html' } },
+  },
+];
+
+/** Every route the gateway serves (a test checks this list against the router); /api/v1 needs a key when keys are configured. */
+export const operations: readonly Operation[] = routes.map((operation) =>
+  operation.path.startsWith('/api/v1/')
+    ? {
+        ...operation,
+        responses: { ...operation.responses, 401: refused('no valid API key (`unauthorized`, with WWW-Authenticate)') },
+      }
+    : operation,
+);
