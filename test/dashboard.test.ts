@@ -61,6 +61,16 @@ describe('The job dashboard', function () {
     page = await context.newPage();
     await mkdir(screenshots, { recursive: true });
   });
+  afterEach(async function () {
+    // What the page showed when a test failed: a timeout alone does not say.
+    if (this.currentTest?.state === 'failed' && page) {
+      const shown = await page
+        .locator('body')
+        .innerText({ timeout: 2000 })
+        .catch((err: unknown) => String(err));
+      console.log(`      the page at ${page.url()} showed:\n${shown.replace(/^/gm, '        | ')}`);
+    }
+  });
   after(async function () {
     await browser?.close();
     await service?.teardown();
@@ -100,13 +110,19 @@ describe('The job dashboard', function () {
       '?wait=10',
     );
     await service.submit({ type: 'sleep', input: { seconds: 1 }, jobId: uniqueJobId('dash-done') }, '?wait=10');
+    await service.submit({
+      type: 'sleep',
+      input: { seconds: 1 },
+      jobId: uniqueJobId('dash-later'),
+      delaySeconds: 3600,
+    });
     await page.goto(`${service.baseUrl}/ui/`);
     await page.locator(`tr[data-job-id="${failed}"]`).waitFor();
     const jobId = uniqueJobId('dash-new');
     await service.submit({ type: 'sleep', input: { seconds: 20, message: 'appears live' }, jobId, priority: 'high' });
     const row = page.locator(`tr[data-job-id="${jobId}"]`);
-    await row.waitFor({ timeout: 10_000 });
-    await row.locator('.status-running').waitFor({ timeout: 10_000 });
+    await row.waitFor({ timeout: 30_000 });
+    await row.locator('.status-running').waitFor({ timeout: 30_000 });
     await page.screenshot({ path: new URL('dashboard-jobs.png', screenshots).pathname });
     await page.getByRole('navigation', { name: 'Status' }).getByRole('link', { name: 'Failed', exact: true }).click();
     await page.locator(`tr[data-job-id="${failed}"]`).waitFor();
@@ -123,7 +139,7 @@ describe('The job dashboard', function () {
     const bar = page.getByRole('progressbar', { name: 'Progress', exact: true });
     /** The bar's aria-valuenow once it is above `floor`. */
     const valueAbove = async (floor: number): Promise<number> => {
-      const deadline = Date.now() + 15_000;
+      const deadline = Date.now() + 30_000;
       for (;;) {
         const value = Number((await bar.getAttribute('aria-valuenow')) ?? -1);
         if (value > floor) return value;
@@ -141,13 +157,13 @@ describe('The job dashboard', function () {
     const jobId = uniqueJobId('dash-cancel');
     await service.submit({ type: 'sleep', input: { seconds: 60 }, jobId });
     await page.goto(`${service.baseUrl}/ui/jobs/${jobId}`);
-    await statusOn(page).filter({ hasText: 'running' }).waitFor({ timeout: 15_000 });
+    await statusOn(page).filter({ hasText: 'running' }).waitFor({ timeout: 30_000 });
     assert.equal(await page.locator('button[data-action="retry"]').count(), 0, 'Retry on a running job');
     await page.locator('button[data-action="cancel"]').click();
     await page.getByRole('button', { name: 'Keep it' }).click();
     assert.equal((await service.getJob(jobId)).body.status, 'running', 'cancelled without confirmation');
     await confirmAction('cancel');
-    await statusOn(page).filter({ hasText: 'cancelled' }).waitFor({ timeout: 15_000 });
+    await statusOn(page).filter({ hasText: 'cancelled' }).waitFor({ timeout: 30_000 });
     assert.equal((await service.waitFor(jobId, ['cancelled'])).status, 'cancelled');
     await page.locator('button[data-action="retry"]').waitFor();
   });
@@ -163,7 +179,7 @@ describe('The job dashboard', function () {
     await page.locator('.panel-error').filter({ hasText: 'planned failure' }).waitFor();
     assert.equal(await page.getByTestId('run').textContent(), '1');
     await confirmAction('retry');
-    await page.getByTestId('run').filter({ hasText: '2' }).waitFor({ timeout: 10_000 });
+    await page.getByTestId('run').filter({ hasText: '2' }).waitFor({ timeout: 30_000 });
     const job = await service.waitFor(jobId, (seen) => seen.run === 2 && seen.status !== 'queued');
     assert.equal(job.run, 2);
   });

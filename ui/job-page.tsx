@@ -1,7 +1,7 @@
 // A job's page: its state read every second until it finishes, its input and result, errors, children and callback,
 // and Cancel or Retry where they apply, each confirmed first.
 import type { ComponentChildren } from 'preact';
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { client, isJobFinished, isUnauthorized, JobsApiError, messageOf, type Job } from './api.js';
 import { ProgressBar, StatusBadge } from './components.js';
 import { dateTime, duration, json, runTime } from './format.js';
@@ -35,6 +35,9 @@ export function JobPage({ jobId, onUnauthorized }: { readonly jobId: string; rea
   );
   const job = live.data;
   const notFound = live.problem !== undefined && job === undefined;
+  useEffect(() => {
+    document.title = `${jobId} · durable-jobs`;
+  }, [jobId]);
 
   return (
     <section class="job">
@@ -77,7 +80,9 @@ function JobDetails({ job, now, problem, onChanged, onUnauthorized }: DetailsPro
     <>
       <div class="page-head">
         <h1 class="job-title">{job.jobId}</h1>
-        <StatusBadge status={job.status} />
+        <span role="status">
+          <StatusBadge status={job.status} />
+        </span>
         <Actions job={job} onChanged={onChanged} onUnauthorized={onUnauthorized} />
       </div>
       {problem && (

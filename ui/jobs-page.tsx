@@ -60,11 +60,19 @@ export function JobsPage({
 }) {
   const filters = filtersOf(query);
   const types = useJobTypes();
-  // The cursors of the pages before this one, so that "Newer" can go back; a filter change starts at the first.
-  const [cursors, setCursors] = useState<readonly (string | undefined)[]>([undefined]);
+  // The cursors of this page and the ones before it, so that "Newer" can go back; they belong to one set of filters
+  // (the API refuses a cursor with others), so a filter change starts again at the first page.
   const filterKey = hrefOf(filters);
-  useEffect(() => setCursors([undefined]), [filterKey]);
+  const [paging, setPaging] = useState<{ filterKey: string; cursors: readonly (string | undefined)[] }>({
+    filterKey,
+    cursors: [undefined],
+  });
+  const cursors = paging.filterKey === filterKey ? paging.cursors : [undefined];
+  const setCursors = (next: readonly (string | undefined)[]) => setPaging({ filterKey, cursors: next });
   const cursor = cursors[cursors.length - 1];
+  useEffect(() => {
+    document.title = 'Jobs · durable-jobs';
+  }, []);
   const listQuery: ListJobsQuery = {
     limit: pageSize,
     ...(filters.status ? { status: filters.status } : {}),
