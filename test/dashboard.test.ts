@@ -198,7 +198,8 @@ describe('The job dashboard', function () {
   it("shows a second tenant none of the first's jobs, in the list or by a deep link", async function () {
     const jobId = uniqueJobId('dash-acme-only');
     await service.submit({ type: 'sleep', input: { seconds: 0, message: 'acme only' }, jobId }, '?wait=10');
-    const other = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    // A phone's width in dark mode: the same page, laid out as cards.
+    const other = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
     try {
       const globex = await other.newPage();
       await signIn(globex, keys.globex);
