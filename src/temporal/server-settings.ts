@@ -8,13 +8,16 @@ import { jobSearchAttributeKeys } from '../workflows/search-attributes.js';
  * Dynamic config every server we run gets, with why:
  * - transferProcessorMaxPollRPS: the default 20/s makes every workflow task wait ≈ 43 ms for pickup;
  * - one task-queue partition: priority keys order tasks strictly only within a single partition;
- * - fairness: tasks of one priority are shared between fairness keys (tenants), not first come first served.
+ * - fairness: tasks of one priority are shared between fairness keys (tenants), not first come first served;
+ * - memo warning at 64 KiB, not 2 KiB: a finished job's memo holds its final state (up to 16 Ki JSON characters,
+ *   src/workflows/final-state.ts), and the server would log a warning for most jobs.
  */
 export const serverDynamicConfig: Readonly<Record<string, string | number | boolean>> = {
   'history.transferProcessorMaxPollRPS': 1000,
   'matching.numTaskqueueReadPartitions': 1,
   'matching.numTaskqueueWritePartitions': 1,
   'matching.enableFairness': true,
+  'limit.memoSize.warn': 65_536,
 };
 
 /**
