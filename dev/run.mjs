@@ -51,6 +51,9 @@ function ensureChromium() {
 ensureDependencies();
 const [target, ...rest] = process.argv.slice(2);
 if (target === '--test') {
+  // npm test lints too, here rather than before this script: on a fresh clone eslint exists only after the install.
+  const lint = rest[0] === '--lint';
+  if (lint) rest.shift();
   // Only the Web UI tests need a browser: a run of the unit tests alone installs nothing.
   const unitOnly =
     rest.length > 0 && rest.filter((arg) => !arg.startsWith('-')).every((arg) => arg.startsWith('test/unit/'));
@@ -58,6 +61,15 @@ if (target === '--test') {
   const bin = (name) => join(root, 'node_modules', '.bin', name);
   const typecheck = await run(bin('tsc'), ['--noEmit', '-p', root]);
   if (typecheck !== 0) process.exit(typecheck);
+  if (lint) {
+    for (const [name, args] of [
+      ['eslint', ['.']],
+      ['prettier', ['--check', '.']],
+    ]) {
+      const linted = await run(bin(name), args);
+      if (linted !== 0) process.exit(linted);
+    }
+  }
   process.exit(await run(bin('mocha'), rest.length > 0 ? rest : ['test/**/*.test.ts']));
 }
 const tsx = (entry) => ['--import', 'tsx', join(root, entry)];
