@@ -165,6 +165,14 @@ export function JobsPage({
   );
 }
 
+/** How long the job ran (or has been running), or when a delayed job starts. */
+function durationText(job: Job, now: number): string {
+  const ran = runTime(job, now);
+  if (ran !== null) return duration(ran);
+  if (job.runAt && Date.parse(job.runAt) > now) return `starts ${relative(job.runAt, now)}`;
+  return '–';
+}
+
 function JobsTable({ jobs, now }: { readonly jobs: readonly Job[]; readonly now: number }) {
   return (
     <table class="jobs">
@@ -187,40 +195,37 @@ function JobsTable({ jobs, now }: { readonly jobs: readonly Job[]; readonly now:
         </tr>
       </thead>
       <tbody>
-        {jobs.map((job) => {
-          const ran = runTime(job, now);
-          return (
-            <tr key={job.jobId} data-job-id={job.jobId}>
-              <td data-label="Job" class="job-id">
-                <Link href={jobPath(job.jobId)}>{job.jobId}</Link>
-              </td>
-              <td data-label="Type">{job.type}</td>
-              <td data-label="Priority">
-                <span class={`priority priority-${job.priority}`}>{job.priority}</span>
-              </td>
-              <td data-label="Status">
-                <StatusBadge status={job.status} />
-              </td>
-              <td data-label="Attempt" class="number">
-                {job.attempt}/{job.maxAttempts}
-              </td>
-              <td data-label="Progress">
-                <div class="progress-cell">
-                  <ProgressBar job={job} label={`Progress of ${job.jobId}`} />
-                  <span class="progress-text">
-                    {job.progress?.percent == null ? '' : `${Math.round(job.progress.percent)}%`}
-                  </span>
-                </div>
-              </td>
-              <td data-label="Age" class="number" title={dateTime(job.createdAt)}>
-                {relative(job.createdAt, now)}
-              </td>
-              <td data-label="Duration" class="number">
-                {ran === null ? '–' : duration(ran)}
-              </td>
-            </tr>
-          );
-        })}
+        {jobs.map((job) => (
+          <tr key={job.jobId} data-job-id={job.jobId}>
+            <td data-label="Job" class="job-id">
+              <Link href={jobPath(job.jobId)}>{job.jobId}</Link>
+            </td>
+            <td data-label="Type">{job.type}</td>
+            <td data-label="Priority">
+              <span class={`priority priority-${job.priority}`}>{job.priority}</span>
+            </td>
+            <td data-label="Status">
+              <StatusBadge status={job.status} />
+            </td>
+            <td data-label="Attempt" class="number">
+              {job.attempt}/{job.maxAttempts}
+            </td>
+            <td data-label="Progress">
+              <div class="progress-cell">
+                <ProgressBar job={job} label={`Progress of ${job.jobId}`} />
+                <span class="progress-text">
+                  {job.progress?.percent == null ? '' : `${Math.round(job.progress.percent)}%`}
+                </span>
+              </div>
+            </td>
+            <td data-label="Age" class="number" title={dateTime(job.createdAt)}>
+              {relative(job.createdAt, now)}
+            </td>
+            <td data-label="Duration" class="number">
+              {durationText(job, now)}
+            </td>
+          </tr>
+        ))}
       </tbody>
     </table>
   );

@@ -35,6 +35,11 @@ export function useLive<T>(
     setState({ key, readAt: Date.now() });
     const tick = async () => {
       timer = undefined;
+      // A tab nobody looks at costs the API nothing: it reads again once it is shown.
+      if (document.hidden) {
+        timer = setTimeout(tick, intervalMs);
+        return;
+      }
       reading = true;
       try {
         const data = await read();
