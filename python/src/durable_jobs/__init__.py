@@ -1,11 +1,11 @@
-"""durable-jobs for Python: a client of the REST API for callers.
-
-The worker half (``job_type``, ``JobContext``, ``UnrecoverableError``, ``run_worker`` and the ``durable-jobs worker``
-command) joins this package beside the client, on the worker protocol of ``docs/worker-protocol.md``.
+"""durable-jobs for Python: job handlers in Python and their worker (``job_type``, ``JobContext``,
+``UnrecoverableError``, ``run_worker`` and the ``durable-jobs worker`` command, on the worker protocol of
+``docs/worker-protocol.md``), and a client of the REST API for callers (``Client``, ``AsyncClient``).
 """
 
 from ._version import __version__
 from .client import AsyncClient, AsyncSchedules, Client, Schedules
+from .context import JobContext
 from .errors import (
     ApiError,
     AuthenticationError,
@@ -24,6 +24,7 @@ from .errors import (
     ServiceUnreachableError,
     UnsupportedMediaTypeError,
 )
+from .job_type import DeclaredJobType, JobTypeDefinitionError, UnrecoverableError, job_type
 from .models import (
     BatchItemError,
     BatchItemResult,
@@ -47,6 +48,8 @@ from .models import (
     ScheduledRun,
     SubmitJobBody,
 )
+from .payload_codec import PayloadKeyInvalidError, PayloadKeyUnknownError
+from .worker import WorkerOptionsInvalidError, run_worker, serve
 
 __all__ = [
     "ApiError",
@@ -60,19 +63,24 @@ __all__ = [
     "ChildJobStatus",
     "Client",
     "ConflictError",
+    "DeclaredJobType",
     "DurableJobsError",
     "InternalServerError",
     "InvalidRequestError",
     "Job",
+    "JobContext",
     "JobError",
     "JobLinks",
     "JobList",
     "JobStatus",
     "JobType",
     "JobTypeDefaults",
+    "JobTypeDefinitionError",
     "JobWaitTimeoutError",
     "MethodNotAllowedError",
     "NotFoundError",
+    "PayloadKeyInvalidError",
+    "PayloadKeyUnknownError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "Priority",
@@ -89,6 +97,11 @@ __all__ = [
     "ServiceUnavailableError",
     "ServiceUnreachableError",
     "SubmitJobBody",
+    "UnrecoverableError",
     "UnsupportedMediaTypeError",
+    "WorkerOptionsInvalidError",
     "__version__",
+    "job_type",
+    "run_worker",
+    "serve",
 ]

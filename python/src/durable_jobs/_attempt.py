@@ -1,0 +1,154 @@
+"""The activity of one job type: what the service's job workflow schedules on the type's task queues
+(``docs/worker-protocol.md``, "Running an attempt")."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import contextvars
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import ValidationError
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from . import _protocol as protocol
+from .context import JobContext
+from .job_type import DeclaredJobType, ResultInvalidError, UnrecoverableError
+from .models import Progress
+
+#: Progress and liveness go to the server this often; a cancellation is seen on the heartbeat after it.
+HEARTBEAT_INTERVAL_SECONDS = 1.0
+
+#: The tenant of a job whose attempt names none (a job workflow from before tenants were passed).
+_DEFAULT_TENANT = "default"
+
+#: Tells the job workflow that attempt ``n`` began: ``(workflow_id, run_id, n)``.
+NotifyStarted = Callable[[str, str, int], Awaitable[None]]
+
+log = logging.getLogger("durable_jobs.worker")
+
+
+def _heartbeat_details(progress: Progress | None) -> dict[str, Any]:
+    return {"progress": None if progress is None else progress.model_dump(mode="json")}
+
+
+def attempt_activity(
+    job_type: DeclaredJobType[Any, Any],
+    notify_started: NotifyStarted,
+    executor: concurrent.futures.Executor,
+) -> Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any]]]:
+    """The activity named after the job type: ``(input, attempt)`` → ``{result, progress}``. It heartbeats at once
+    and every second, tells the job workflow the attempt started (queued → running), and ends as cancelled when
+    cancelled, whatever the handler made of it."""
+
+    @activity.defn(name=job_type.name)
+    async def attempt(input: Any, attempt: dict[str, Any]) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        loop_thread = threading.get_ident()
+        # activity.heartbeat reads the attempt from a context variable: keep this context for calls from elsewhere.
+        in_activity = contextvars.copy_context()
+
+        def heartbeat() -> None:
+            in_activity.run(activity.heartbeat, _heartbeat_details(ctx.last_progress))
+
+        def report(_progress: Progress) -> None:
+            if threading.get_ident() == loop_thread:
+                heartbeat()
+            else:
+                loop.call_soon_threadsafe(heartbeat)
+
+        ctx = JobContext(
+            job_id=attempt["jobId"],
+            tenant=attempt.get("tenant") or _DEFAULT_TENANT,
+            attempt=attempt["attempt"],
+            child_results=attempt.get("childResults"),
+            report=report,
+            logger=log,
+        )
+        # Heartbeat before telling the workflow: a slow signal must not let the heartbeat timeout end the attempt.
+        heartbeat()
+        beating = asyncio.create_task(_beat(heartbeat))
+        try:
+            info = activity.info()
+            try:
+                await notify_started(info.workflow_id or "", info.workflow_run_id or "", ctx.attempt)
+            except Exception as err:
+                ctx.log.warning("could not report the attempt started to its job: %s", err)
+            parsed = _parse_input(job_type, input, ctx.child_results)
+            if job_type.is_async:
+                result = await job_type.handler(parsed, ctx)
+            else:
+                result = await _in_thread(executor, job_type, parsed, ctx)
+            if activity.is_cancelled():
+                raise asyncio.CancelledError()
+            try:
+                dumped = job_type.dump_result(result)
+            except ResultInvalidError as err:
+                raise ApplicationError(
+                    f"the handler's result does not match its declared schema: {err}",
+                    type=protocol.RESULT_REJECTED_TYPE,
+                    non_retryable=True,
+                ) from err
+            last = ctx.last_progress
+            return {"result": dumped, "progress": None if last is None else last.model_dump(mode="json")}
+        except asyncio.CancelledError:
+            ctx.cancelled.set()
+            raise
+        except UnrecoverableError as err:
+            raise ApplicationError(str(err), type=protocol.UNRECOVERABLE_ERROR_TYPE, non_retryable=True) from err
+        except Exception:
+            if activity.is_cancelled():
+                # The handler's own reaction to the cancellation: the attempt still ends as cancelled.
+                ctx.cancelled.set()
+                raise asyncio.CancelledError() from None
+            raise
+        finally:
+            beating.cancel()
+
+    return attempt
+
+
+async def _beat(heartbeat: Callable[[], None]) -> None:
+    while True:
+        await asyncio.sleep(HEARTBEAT_INTERVAL_SECONDS)
+        heartbeat()
+
+
+def _parse_input(job_type: DeclaredJobType[Any, Any], input: Any, child_results: list[Any] | None) -> Any:
+    if child_results is not None and isinstance(input, dict):
+        # A parent's handler gets its children's ends in its input, when its model has room for them.
+        fields = job_type.input_model.model_fields
+        if any("childResults" in (name, field.alias) for name, field in fields.items()):
+            input = {**input, "childResults": child_results}
+    try:
+        return job_type.parse_input(input)
+    except ValidationError as err:
+        # The API checked the input against the declaration in force; this worker's differs (a rolling upgrade),
+        # so another attempt, maybe on an upgraded worker, may run it.
+        raise ApplicationError(
+            f"the input does not match this worker's declaration of {job_type.name}: {err}",
+            type=protocol.INPUT_REJECTED_TYPE,
+        ) from err
+
+
+async def _in_thread(
+    executor: concurrent.futures.Executor, job_type: DeclaredJobType[Any, Any], parsed: Any, ctx: JobContext
+) -> Any:
+    """Runs a plain ``def`` handler in the worker's thread pool while the event loop heartbeats for it. When the
+    attempt is cancelled, ``ctx.cancelled`` is set and the attempt ends only once the handler has returned: the job
+    turns ``cancelled`` when its attempt has really stopped."""
+    running = asyncio.get_running_loop().run_in_executor(
+        executor, contextvars.copy_context().run, job_type.handler, parsed, ctx
+    )
+    try:
+        return await asyncio.shield(running)
+    except asyncio.CancelledError:
+        ctx.cancelled.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait({running})
+        raise

@@ -1,0 +1,123 @@
+"""Keeps a worker process declared to the service's job type registry (``docs/worker-protocol.md``, "The registry")."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
+
+from . import _protocol as protocol
+
+
+def _is_not_declared(err: BaseException) -> bool:
+    return (
+        isinstance(err, WorkflowUpdateFailedError)
+        and isinstance(err.cause, ApplicationError)
+        and err.cause.type == protocol.WORKER_NOT_DECLARED
+    )
+
+
+class RegistryLease:
+    """A worker's place in the registry: declared at start, renewed every third of its lease, left at shutdown."""
+
+    def __init__(self, client: Client, prefix: str, message: dict[str, Any], log: logging.Logger) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._message = message
+        self._worker_ref = {"workerId": message["workerId"]}
+        self._workflow_id = protocol.registry_workflow_id(prefix)
+        self._log = log
+
+    async def declare(self) -> dict[str, Any]:
+        """Declares with Update-With-Start: the first worker of a prefix starts its registry."""
+        start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
+            protocol.REGISTRY_WORKFLOW_TYPE,
+            {"state": None},
+            id=self._workflow_id,
+            task_queue=protocol.registry_task_queue(self._prefix),
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        result: dict[str, Any] = await self._client.execute_update_with_start_workflow(
+            protocol.DECLARE_WORKER_UPDATE, self._message, start_workflow_operation=start, result_type=dict
+        )
+        return result
+
+    async def _renew(self) -> None:
+        await self._client.get_workflow_handle(self._workflow_id).execute_update(
+            protocol.RENEW_LEASE_UPDATE, self._worker_ref
+        )
+
+    async def keep(self, stopping: asyncio.Event) -> None:
+        """Declares, then renews until ``stopping`` is set; declares again whenever the registry no longer knows this
+        worker (its lease ran out while the process was stalled, or the registry was reset). Never raises: a registry
+        out of reach is logged and tried again, and the worker goes on serving what the job workflows send it."""
+        renew_every = self._message["leaseSeconds"] / 3
+        declared = False
+        unreachable_since: float | None = None
+        while not stopping.is_set():
+            try:
+                if declared:
+                    await _until_set(stopping, self._renew())
+                else:
+                    answer = await _until_set(stopping, self.declare())
+                    if answer is None:
+                        break
+                    declared = True
+                    self._log.info(
+                        "declared its job types to the registry: %s",
+                        ", ".join(each["name"] for each in self._message["jobTypes"]),
+                    )
+                    for differing in answer.get("differing", []):
+                        self._log.warning(
+                            "job type %s: %d other live worker(s) declare it differently; this declaration is now"
+                            " the one the API validates against",
+                            differing["name"],
+                            differing["otherWorkers"],
+                        )
+                unreachable_since = None
+            except Exception as err:
+                if _is_not_declared(err):
+                    declared = False
+                    continue
+                unreachable_since = unreachable_since or time.monotonic()
+                self._log.warning(
+                    "could not reach the job type registry for %d s (is the service worker running?): %s",
+                    round(time.monotonic() - unreachable_since),
+                    err,
+                )
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stopping.wait(), renew_every)
+
+    async def leave(self, timeout_seconds: float = 3) -> None:
+        """At graceful shutdown: the worker stops counting at once rather than when its lease runs out."""
+        try:
+            await asyncio.wait_for(
+                self._client.get_workflow_handle(self._workflow_id).execute_update(
+                    protocol.LEAVE_UPDATE, self._worker_ref
+                ),
+                timeout_seconds,
+            )
+        except Exception as err:
+            self._log.warning("could not leave the job type registry: %s", err)
+
+
+async def _until_set(stopping: asyncio.Event, call: Any) -> Any:
+    """``call``'s answer, or None once ``stopping`` is set first (the call is then cancelled)."""
+    task = asyncio.ensure_future(call)
+    stop = asyncio.ensure_future(stopping.wait())
+    try:
+        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        return None
+    return task.result()

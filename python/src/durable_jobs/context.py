@@ -1,0 +1,86 @@
+"""What a job handler is given for one attempt: :class:`JobContext`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import threading
+from collections.abc import Callable, Generator, MutableMapping
+from typing import Any
+
+from .models import Progress
+
+
+class ProgressReported:
+    """What :meth:`JobContext.progress` returns: awaiting it yields to the event loop once (an async handler's
+    natural point to be cancelled); a thread handler calls ``progress`` and leaves it."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return asyncio.sleep(0).__await__()
+
+
+class _JobLogAdapter(logging.LoggerAdapter[logging.Logger]):
+    """Every line names its job and attempt, in the message (for plain formatters) and as ``extra`` fields."""
+
+    def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
+        extra = dict(self.extra or {})
+        kwargs["extra"] = {**extra, **kwargs.get("extra", {})}
+        return f"[job {extra['job_id']} attempt {extra['attempt']}] {msg}", kwargs
+
+
+class JobContext:
+    """One attempt of one job, as its handler sees it.
+
+    ``cancelled`` is set when the job is cancelled, the attempt times out or the worker shuts down past its grace
+    time: a plain ``def`` handler (run in a thread) checks it or waits on it and returns promptly. An ``async def``
+    handler sees the same as :class:`asyncio.CancelledError` at its next ``await``.
+    """
+
+    def __init__(
+        self,
+        *,
+        job_id: str,
+        tenant: str,
+        attempt: int,
+        report: Callable[[Progress], None],
+        logger: logging.Logger,
+        child_results: list[Any] | None = None,
+    ) -> None:
+        self.job_id = job_id
+        #: The tenant that submitted the job (``default`` without API keys).
+        self.tenant = tenant
+        #: 1 for the first attempt.
+        self.attempt = attempt
+        #: A parent job's children's ends, by index (``None`` for a job without children).
+        self.child_results = child_results
+        self.log: logging.LoggerAdapter[logging.Logger] = _JobLogAdapter(
+            logger, {"job_id": job_id, "tenant": tenant, "attempt": attempt}
+        )
+        self.cancelled = threading.Event()
+        self._report = report
+        self._last: Progress | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def last_progress(self) -> Progress | None:
+        """The last progress reported, which the attempt returns with its result."""
+        with self._lock:
+            return self._last
+
+    def progress(self, percent: float | None, message: str | None = None) -> ProgressReported:
+        """Reports progress (``percent`` 0-100, or ``None`` for unknown): it shows in polls within about a second.
+
+        ``await ctx.progress(…)`` in an ``async def`` handler; ``ctx.progress(…)`` from a thread handler.
+        """
+        if percent is not None and not (math.isfinite(percent) and 0 <= percent <= 100):
+            raise ValueError(f"progress must be a percentage from 0 to 100 or None, not {percent!r}")
+        if message is not None and not isinstance(message, str):
+            raise TypeError(f"a progress message must be a str or None, not {type(message).__name__}")
+        reported = Progress(percent=percent, message=message)
+        with self._lock:
+            self._last = reported
+        self._report(reported)
+        return ProgressReported()

@@ -1,0 +1,198 @@
+"""One attempt in Temporal's activity test environment (no server): heartbeats, progress from the loop and from
+threads, cancellation of async and thread handlers, and the failures the protocol names."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from durable_jobs import JobContext, UnrecoverableError, job_type
+from durable_jobs._attempt import attempt_activity
+
+pytestmark = pytest.mark.anyio
+
+ATTEMPT = {"jobId": "report-42", "tenant": "acme", "attempt": 2}
+
+
+class Steps(BaseModel):
+    steps: int
+
+
+@job_type(name="async-steps")
+async def async_steps(input: Steps, ctx: JobContext) -> dict[str, Any]:
+    for step in range(input.steps):
+        await ctx.progress(100 * step / input.steps, f"step {step}")
+        await asyncio.sleep(0.05)
+    return {"job": ctx.job_id, "tenant": ctx.tenant, "attempt": ctx.attempt}
+
+
+@job_type(name="thread-steps")
+def thread_steps(input: Steps, ctx: JobContext) -> dict[str, Any]:
+    assert threading.current_thread() is not threading.main_thread()
+    for step in range(input.steps):
+        ctx.progress(100 * step / input.steps, f"step {step}")
+        if ctx.cancelled.wait(0.05):
+            return {"stopped_at": step}
+    ctx.progress(100, "done")
+    return {"steps": input.steps}
+
+
+@job_type(name="fails")
+async def fails(input: Steps, ctx: JobContext) -> None:
+    if input.steps == 0:
+        raise UnrecoverableError("no steps at all")
+    raise RuntimeError("try again")
+
+
+class Strict(BaseModel):
+    rows: int
+
+
+@job_type(name="bad-result")
+async def bad_result(input: Steps, ctx: JobContext) -> Strict:
+    return {"rows": "many"}  # type: ignore[return-value]
+
+
+@pytest.fixture
+def executor() -> Iterator[concurrent.futures.ThreadPoolExecutor]:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        yield pool
+
+
+class Recorded:
+    def __init__(self) -> None:
+        self.heartbeats: list[Any] = []
+        self.started: list[tuple[str, str, int]] = []
+        self.env = ActivityEnvironment()
+        self.env.on_heartbeat = self._heartbeat
+        #: Set at the third heartbeat: the handler is well under way.
+        self.under_way = asyncio.Event()
+
+    def _heartbeat(self, *details: Any) -> None:
+        self.heartbeats.append(details[0])
+        if len(self.heartbeats) >= 3:
+            self.under_way.set()
+
+    async def notify_started(self, workflow_id: str, run_id: str, attempt: int) -> None:
+        self.started.append((workflow_id, run_id, attempt))
+
+
+async def test_an_async_attempt_heartbeats_at_once_signals_and_returns_result_and_progress(
+    executor: concurrent.futures.Executor,
+) -> None:
+    recorded = Recorded()
+    activity = attempt_activity(async_steps, recorded.notify_started, executor)
+    outcome = await recorded.env.run(activity, {"steps": 4}, ATTEMPT)
+    assert outcome == {
+        "result": {"job": "report-42", "tenant": "acme", "attempt": 2},
+        "progress": {"percent": 75.0, "message": "step 3"},
+    }
+    assert recorded.heartbeats[0] == {"progress": None}, "a heartbeat before anything else"
+    assert {"progress": {"percent": 25.0, "message": "step 1"}} in recorded.heartbeats
+    assert recorded.started == [("test", "test-run", 2)]
+
+
+async def test_a_thread_handlers_progress_heartbeats_from_the_loop(executor: concurrent.futures.Executor) -> None:
+    recorded = Recorded()
+    outcome = await recorded.env.run(
+        attempt_activity(thread_steps, recorded.notify_started, executor),
+        {"steps": 3},
+        {
+            "jobId": "j",
+            "attempt": 1,
+        },
+    )
+    assert outcome == {"result": {"steps": 3}, "progress": {"percent": 100.0, "message": "done"}}
+    assert recorded.heartbeats[-1] == {"progress": {"percent": 100.0, "message": "done"}}
+
+
+async def test_a_missing_tenant_is_default_and_a_failed_signal_does_not_stop_the_attempt(
+    executor: concurrent.futures.Executor,
+) -> None:
+    recorded = Recorded()
+
+    async def unreachable(workflow_id: str, run_id: str, attempt: int) -> None:
+        raise RuntimeError("no workflow")
+
+    outcome = await recorded.env.run(
+        attempt_activity(async_steps, unreachable, executor), {"steps": 1}, {"jobId": "j", "attempt": 1}
+    )
+    assert outcome["result"]["tenant"] == "default"
+
+
+async def test_it_heartbeats_every_second_while_the_handler_runs(executor: concurrent.futures.Executor) -> None:
+    recorded = Recorded()
+    began = time.monotonic()
+    await recorded.env.run(attempt_activity(thread_steps, recorded.notify_started, executor), {"steps": 45}, ATTEMPT)
+    took = time.monotonic() - began
+    beats = [each for each in recorded.heartbeats if each == {"progress": None} or each["progress"]]
+    assert took >= 2
+    # One per progress report (45 + done), the first one, and at least one a second from the loop besides.
+    assert len(beats) >= 45 + 1 + 1 + int(took)
+
+
+@pytest.mark.parametrize("handler", [async_steps, thread_steps])
+async def test_a_cancelled_attempt_ends_cancelled_and_the_handler_has_stopped(
+    handler: Any, executor: concurrent.futures.Executor
+) -> None:
+    recorded = Recorded()
+    running = asyncio.ensure_future(
+        recorded.env.run(attempt_activity(handler, recorded.notify_started, executor), {"steps": 1000}, ATTEMPT)
+    )
+    await asyncio.wait_for(recorded.under_way.wait(), 5)
+    asked = time.monotonic()
+    recorded.env.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert time.monotonic() - asked < 0.5
+    count = len(recorded.heartbeats)
+    await asyncio.sleep(0.2)
+    assert len(recorded.heartbeats) == count, "nothing heartbeats after the attempt ended"
+
+
+async def test_errors_unrecoverable_retryable_and_rejected_inputs_and_results(
+    executor: concurrent.futures.Executor,
+) -> None:
+    recorded = Recorded()
+    with pytest.raises(ApplicationError) as unrecoverable:
+        await recorded.env.run(attempt_activity(fails, recorded.notify_started, executor), {"steps": 0}, ATTEMPT)
+    assert (unrecoverable.value.type, unrecoverable.value.non_retryable) == ("UnrecoverableError", True)
+    assert unrecoverable.value.message == "no steps at all"
+
+    with pytest.raises(RuntimeError, match="try again"):
+        await recorded.env.run(attempt_activity(fails, recorded.notify_started, executor), {"steps": 1}, ATTEMPT)
+
+    with pytest.raises(ApplicationError) as rejected:
+        await recorded.env.run(attempt_activity(fails, recorded.notify_started, executor), {"steps": "x"}, ATTEMPT)
+    assert (rejected.value.type, rejected.value.non_retryable) == ("InputRejected", False)
+
+    with pytest.raises(ApplicationError) as result:
+        await recorded.env.run(attempt_activity(bad_result, recorded.notify_started, executor), {"steps": 1}, ATTEMPT)
+    assert (result.value.type, result.value.non_retryable) == ("ResultRejected", True)
+
+
+def test_progress_is_checked_and_the_log_names_the_job(caplog: pytest.LogCaptureFixture) -> None:
+    reported: list[Any] = []
+    ctx = JobContext(
+        job_id="j-1", tenant="t", attempt=3, report=reported.append, logger=__import__("logging").getLogger("x")
+    )
+    for bad in [-1, 101, float("nan")]:
+        with pytest.raises(ValueError, match="percentage from 0 to 100"):
+            ctx.progress(bad)
+    ctx.progress(None, "warming up")
+    assert ctx.last_progress is not None
+    assert ctx.last_progress.percent is None
+    with caplog.at_level("INFO"):
+        ctx.log.info("hello %s", "there")
+    [record] = caplog.records
+    assert record.getMessage() == "[job j-1 attempt 3] hello there"
+    assert (record.job_id, record.attempt, record.tenant) == ("j-1", 3, "t")  # type: ignore[attr-defined]
