@@ -158,6 +158,12 @@ export const Env = z.object({
     .min(1024)
     .max(64 * 1024 * 1024)
     .default(1024 * 1024),
+  /** What the API keeps of jobs' reads (polled states, finished jobs' final states), in bytes; past it the least recently used go. */
+  JOBS_READ_CACHE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .default(32 * 1024 * 1024),
   API_KEYS: ApiKeyList.optional(),
   API_KEYS_FILE: z.string().min(1).optional(),
   RATE_LIMIT_SUBMITS_PER_SEC: z.coerce.number().positive().max(1_000_000).optional(),

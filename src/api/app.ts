@@ -44,6 +44,7 @@ export interface AppDeps {
     | 'CALLBACK_SECRET'
     | 'CALLBACK_ALLOW_HOSTS'
     | 'CODEC_TENANTS'
+    | 'JOBS_READ_CACHE_BYTES'
   >;
   readonly logger?: Logger;
 }
@@ -171,7 +172,7 @@ export function createApp(deps: AppDeps): App {
         refusal: (url) => callbackUrlRefusal(url, allowHosts),
       },
     },
-    caches: new ReadCaches(),
+    caches: new ReadCaches({ bytes: deps.config.JOBS_READ_CACHE_BYTES }),
     temporalReads: metrics.temporalReads,
   });
   const rate = deps.config.RATE_LIMIT_SUBMITS_PER_SEC;

@@ -1,5 +1,6 @@
 // The API process's memory of jobs' reads, on a clock of its own (a test moves it): the latest read of each polled
-// job, for a second, and the final states of finished jobs. Only src/jobs/reads.ts uses them.
+// job, for a second, and the final states of finished jobs, all within a byte budget (JOBS_READ_CACHE_BYTES). Only
+// src/jobs/reads.ts uses them.
 import type { JobState } from '../contract/job.js';
 
 /** The oldest read of a job a poll is answered with. */
@@ -11,6 +12,106 @@ export const pollMaxAgeMs = 1_000;
  * the next one.
  */
 export const pollRefreshAfterMs = 250;
+
+/** The read caches' byte budget unless JOBS_READ_CACHE_BYTES says otherwise. */
+export const defaultReadCacheBytes = 32 * 1024 * 1024;
+
+/**
+ * A state over this many bytes (a big input or result) is a large entry: large entries share a quarter of a cache's
+ * budget, so that a few jobs with half-megabyte inputs cannot push every small job's entry out.
+ */
+export const largeEntryBytes = 64 * 1024;
+
+/** What an entry costs beyond its state's JSON: the objects, the map's slot, the keys. */
+const entryOverheadBytes = 512;
+
+/**
+ * Roughly what a job's state takes in this process's memory: the length of its JSON (V8 keeps most of a state's
+ * strings a byte a character), plus a fixed allowance for the objects around it.
+ */
+export function stateBytes(state: JobState): number {
+  return JSON.stringify(state).length + entryOverheadBytes;
+}
+
+/**
+ * Values charged a size each, within a byte budget: a value over `largeEntryBytes` counts against a quarter of the
+ * budget, the others against the rest, and past either the oldest of its kind go first. A value bigger than its
+ * whole share is not kept. `get` with `touch` makes an entry the newest (least recently used goes first); without
+ * it entries stay in the order they were set.
+ */
+export class SizedEntries<V> {
+  private readonly shares: readonly [Share<V>, Share<V>];
+
+  constructor(budgetBytes: number) {
+    const large = Math.floor(budgetBytes / 4);
+    this.shares = [new Share(budgetBytes - large), new Share(large)];
+  }
+
+  get bytes(): number {
+    return this.shares[0].bytes + this.shares[1].bytes;
+  }
+
+  get(key: string, touch = false): V | undefined {
+    for (const share of this.shares) {
+      const entry = share.entries.get(key);
+      if (!entry) continue;
+      if (touch) {
+        share.entries.delete(key);
+        share.entries.set(key, entry);
+      }
+      return entry.value;
+    }
+    return undefined;
+  }
+
+  has(key: string): boolean {
+    return this.shares.some((share) => share.entries.has(key));
+  }
+
+  /** Keeps `value` as the newest entry, if it fits its share; false when it is not kept. */
+  set(key: string, value: V, bytes: number): boolean {
+    this.delete(key);
+    const share = this.shares[bytes > largeEntryBytes ? 1 : 0];
+    if (bytes > share.budget) return false;
+    share.entries.set(key, { value, bytes });
+    share.bytes += bytes;
+    while (share.bytes > share.budget) share.deleteOldest();
+    return true;
+  }
+
+  delete(key: string): void {
+    for (const share of this.shares) share.delete(key);
+  }
+
+  /** Drops entries from the oldest on while `stale` says so, in each share. */
+  dropOldestWhile(stale: (value: V) => boolean): void {
+    for (const share of this.shares) {
+      for (const [key, { value }] of share.entries) {
+        if (!stale(value)) break;
+        share.delete(key);
+      }
+    }
+  }
+}
+
+class Share<V> {
+  readonly entries = new Map<string, { readonly value: V; readonly bytes: number }>();
+  bytes = 0;
+
+  constructor(readonly budget: number) {}
+
+  delete(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    this.bytes -= entry.bytes;
+  }
+
+  deleteOldest(): void {
+    const oldest = this.entries.keys().next();
+    if (!oldest.done) this.delete(oldest.value);
+  }
+}
 
 /** A read of a job: its state, and what the next read of the job may build on (`Basis`, opaque here). */
 export interface JobRead<Basis> {
@@ -33,16 +134,20 @@ interface Read<Basis> {
  * old or so the poll starts the next read in the background, one at a time per job: a job is read at most about
  * four times a second however many clients poll it and however fast, and a poll waits for Temporal only when no
  * read of the job is under a second old. A client polling every 100 ms sees a state at most 375 ms
- * plus one read old.
+ * plus one read old. Reads are kept within `budgetBytes`: past it the oldest go first, and a job whose state is too
+ * big to keep is read for each poll (polls that arrive during one read share it).
  */
 export class PolledJobReads<Basis = never> {
-  private readonly reads = new Map<string, Read<Basis>>();
+  private readonly reads: SizedEntries<Read<Basis>>;
   private readonly reading = new Map<string, Promise<JobState>>();
 
   constructor(
     private readonly now: () => number = () => performance.now(),
     private readonly random: () => number = Math.random,
-  ) {}
+    budgetBytes = defaultReadCacheBytes / 4,
+  ) {
+    this.reads = new SizedEntries(budgetBytes);
+  }
 
   /** The job's state: the latest read if it is recent enough (and a new read begins), else a new read. */
   async poll(workflowId: string, read: ReadJob<Basis>): Promise<JobState> {
@@ -59,14 +164,18 @@ export class PolledJobReads<Basis = never> {
   /** What this process just learned of the job (a submit, a cancel, a fresh read): a read taken now. */
   record(workflowId: string, state: JobState, basis?: Basis): void {
     this.dropExpired();
-    // Kept in the order taken, so that the expired ones are at the front.
-    this.reads.delete(workflowId);
     const at = this.now();
-    this.reads.set(workflowId, {
-      taken: basis === undefined ? { state } : { state, basis },
-      at,
-      renewAt: at + pollRefreshAfterMs * (1 + this.random() / 2),
-    });
+    // Kept in the order taken (set makes it the newest), so that the expired ones are at the front. A basis holds
+    // the same state but for its progress, so the state's size is the entry's.
+    this.reads.set(
+      workflowId,
+      {
+        taken: basis === undefined ? { state } : { state, basis },
+        at,
+        renewAt: at + pollRefreshAfterMs * (1 + this.random() / 2),
+      },
+      stateBytes(state),
+    );
   }
 
   /**
@@ -96,10 +205,7 @@ export class PolledJobReads<Basis = never> {
 
   private dropExpired(): void {
     const oldest = this.now() - pollMaxAgeMs;
-    for (const [workflowId, { at }] of this.reads) {
-      if (at >= oldest) return;
-      this.reads.delete(workflowId);
-    }
+    this.reads.dropOldestWhile(({ at }) => at < oldest);
   }
 }
 
@@ -107,33 +213,44 @@ export class PolledJobReads<Basis = never> {
 export const latestFinishedTtlMs = 5_000;
 
 /**
- * The final states of finished jobs. By run id they never go stale (a run's end never changes); the oldest
- * are dropped past `capacity`. By workflow id they are kept for `latestFinishedTtlMs` only: a retry starts a
- * new run of the same workflow id, and an API process that did not take the retry learns of it that late.
+ * The final states of finished jobs, within `budgetBytes`, the least recently used dropped first. By run id they
+ * never go stale (a run's end never changes). As the latest of a workflow id they are served for
+ * `latestFinishedTtlMs` only: a retry starts a new run of the same workflow id, and an API process that did not take
+ * the retry learns of it that late.
  */
 export class FinishedJobCache {
-  private readonly byRun = new Map<string, JobState>();
-  private readonly byWorkflow = new Map<string, { state: JobState; until: number }>();
+  private readonly byRun: SizedEntries<JobState>;
+  /** Which run of each workflow id was read last, and until when it is the job's latest; in the order read. */
+  private readonly byWorkflow = new Map<string, { readonly runId: string; readonly until: number }>();
 
   constructor(
-    private readonly capacity = 10_000,
+    budgetBytes = (defaultReadCacheBytes * 3) / 4,
     private readonly now: () => number = () => performance.now(),
-  ) {}
+  ) {
+    this.byRun = new SizedEntries(budgetBytes);
+  }
 
   get(runId: string): JobState | undefined {
-    return this.byRun.get(runId);
+    return this.byRun.get(runId, true);
   }
 
   set(runId: string, workflowId: string, state: JobState): void {
-    remember(this.byRun, runId, state, this.capacity);
-    remember(this.byWorkflow, workflowId, { state, until: this.now() + latestFinishedTtlMs }, this.capacity);
+    this.byRun.set(runId, state, stateBytes(state));
+    // Every entry lives as long, so the expired ones are at the front.
+    const now = this.now();
+    for (const [key, { until }] of this.byWorkflow) {
+      if (until > now) break;
+      this.byWorkflow.delete(key);
+    }
+    this.byWorkflow.delete(workflowId);
+    this.byWorkflow.set(workflowId, { runId, until: now + latestFinishedTtlMs });
   }
 
-  /** The job's latest finished state, if it was read within the TTL. */
+  /** The job's latest finished state, if it was read within the TTL (and is still kept). */
   latest(workflowId: string): JobState | undefined {
     const entry = this.byWorkflow.get(workflowId);
     if (!entry) return undefined;
-    if (entry.until > this.now()) return entry.state;
+    if (entry.until > this.now()) return this.byRun.get(entry.runId, true);
     this.byWorkflow.delete(workflowId);
     return undefined;
   }
@@ -144,20 +261,19 @@ export class FinishedJobCache {
   }
 }
 
-function remember<V>(map: Map<string, V>, key: string, value: V, capacity: number): void {
-  map.delete(key);
-  map.set(key, value);
-  if (map.size > capacity) map.delete(map.keys().next().value!);
-}
-
-/** The caches of one API process, on one clock: build them once (createApp), and every read shares them. */
+/**
+ * The caches of one API process, on one clock and one byte budget (a quarter for polled reads, which live a second,
+ * the rest for finished states): build them once (createApp), and every read shares them.
+ */
 export class ReadCaches<Basis = never> {
   readonly polled: PolledJobReads<Basis>;
   readonly finished: FinishedJobCache;
 
-  constructor(options: { now?: () => number; random?: () => number; finishedCapacity?: number } = {}) {
+  constructor(options: { now?: () => number; random?: () => number; bytes?: number } = {}) {
     const now = options.now ?? (() => performance.now());
-    this.polled = new PolledJobReads(now, options.random);
-    this.finished = new FinishedJobCache(options.finishedCapacity, now);
+    const bytes = options.bytes ?? defaultReadCacheBytes;
+    const polledBytes = Math.floor(bytes / 4);
+    this.polled = new PolledJobReads(now, options.random, polledBytes);
+    this.finished = new FinishedJobCache(bytes - polledBytes, now);
   }
 }

@@ -2,18 +2,24 @@
 // on a clock the test moves.
 import assert from 'node:assert/strict';
 import {
+  FinishedJobCache,
+  largeEntryBytes,
   latestFinishedTtlMs,
   PolledJobReads,
   pollMaxAgeMs,
   pollRefreshAfterMs,
   ReadCaches,
+  SizedEntries,
+  stateBytes,
   type JobRead,
 } from '../../src/jobs/read-cache.js';
 import type { JobState, JobStatus } from '../../src/contract/job.js';
 
-function stateWith(status: JobStatus, percent: number): JobState {
-  return { status, progress: { percent, message: null } } as JobState;
+function stateWith(status: JobStatus, percent: number, inputBytes = 0): JobState {
+  return { status, progress: { percent, message: null }, input: 'x'.repeat(inputBytes) } as JobState;
 }
+
+const KiB = 1024;
 
 /** Lets the event loop run what the last turn scheduled (a background read begins after the answer). */
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -174,7 +180,7 @@ describe('Finished jobs’ final states are kept', function () {
   let caches: ReadCaches<string>;
   beforeEach(function () {
     now = 0;
-    caches = new ReadCaches<string>({ now: () => now, finishedCapacity: 2 });
+    caches = new ReadCaches<string>({ now: () => now });
   });
 
   it(`by workflow id for ${latestFinishedTtlMs} ms, as the job's latest: a retry elsewhere shows after that`, function () {
@@ -193,14 +199,40 @@ describe('Finished jobs’ final states are kept', function () {
     assert.equal(caches.finished.get('run-1')?.status, 'failed');
   });
 
-  it('by run id up to the capacity, dropping the oldest first', function () {
-    caches.finished.set('run-1', 'a', stateWith('succeeded', 100));
-    caches.finished.set('run-2', 'b', stateWith('succeeded', 100));
-    caches.finished.set('run-3', 'c', stateWith('succeeded', 100));
+  it('by run id within the byte budget, dropping the least recently used first', function () {
+    // 300 KiB: 225 KiB for states up to 64 KiB, 75 KiB for bigger ones.
+    const finished = new FinishedJobCache(300 * KiB, () => now);
+    for (let run = 1; run <= 6; run++) finished.set(`run-${run}`, `job-${run}`, stateWith('succeeded', 100, 50 * KiB));
     assert.deepEqual(
-      ['run-1', 'run-2', 'run-3'].map((run) => caches.finished.get(run) !== undefined),
-      [false, true, true],
+      [1, 2, 3, 4, 5, 6].map((run) => finished.get(`run-${run}`) !== undefined),
+      [false, false, true, true, true, true],
+      'four of 50 KiB fit in 225 KiB',
     );
+    finished.get('run-3');
+    finished.set('run-7', 'job-7', stateWith('succeeded', 100, 50 * KiB));
+    assert.equal(finished.get('run-3')?.status, 'succeeded', 'a state just read is kept');
+    assert.equal(finished.get('run-4'), undefined, 'the least recently used went');
+    assert.equal(finished.latest('job-4'), undefined, 'as the latest of its job too');
+  });
+
+  it('states with big inputs or results in a quarter of the budget, so they never push small ones out', function () {
+    const finished = new FinishedJobCache(1024 * KiB, () => now);
+    for (let run = 0; run < 100; run++) finished.set(`small-${run}`, `small-${run}`, stateWith('succeeded', 100));
+    for (let run = 0; run < 20; run++) finished.set(`big-${run}`, `big-${run}`, stateWith('succeeded', 100, 100 * KiB));
+    assert.ok(
+      Array.from({ length: 100 }, (_, run) => finished.get(`small-${run}`)).every(Boolean),
+      'every small state is kept',
+    );
+    const bigKept = Array.from({ length: 20 }, (_, run) => finished.get(`big-${run}`)).filter(Boolean).length;
+    assert.equal(bigKept, 2, 'two of ≈ 100 KiB fit in 256 KiB');
+    assert.ok(stateBytes(stateWith('succeeded', 100, 100 * KiB)) > largeEntryBytes);
+  });
+
+  it('not at all when one state is bigger than its share: its memory goes with the response', function () {
+    const finished = new FinishedJobCache(1024 * KiB, () => now);
+    finished.set('run-1', 'job', stateWith('succeeded', 100, 480 * KiB));
+    assert.equal(finished.get('run-1'), undefined);
+    assert.equal(finished.latest('job'), undefined);
   });
 
   it('on the same clock as the polled reads', async function () {
@@ -211,5 +243,73 @@ describe('Finished jobs’ final states are kept', function () {
     now += pollMaxAgeMs + 1;
     void caches.polled.poll('job', reads.read).catch(() => undefined);
     assert.equal(reads.started, 2, 'a read older than the bound is not answered with');
+  });
+});
+
+describe('The read caches stay within their byte budget', function () {
+  it('counts each entry by its size, and drops the oldest of its kind past its share', function () {
+    const entries = new SizedEntries<string>(400 * KiB);
+    for (let i = 0; i < 10; i++) entries.set(`small-${i}`, 'value', 60 * KiB);
+    assert.ok(entries.bytes <= 300 * KiB, `${entries.bytes} bytes kept of a 300 KiB share`);
+    assert.equal(entries.get('small-0'), undefined);
+    assert.equal(entries.get('small-9'), 'value');
+    assert.equal(entries.set('big', 'value', 90 * KiB), true, 'a large entry fits its 100 KiB share');
+    assert.equal(entries.set('bigger', 'value', 101 * KiB), false, 'one bigger than its share is not kept');
+    assert.equal(entries.get('big'), 'value');
+    entries.delete('big');
+    assert.equal(entries.has('big'), false);
+  });
+
+  it('keeps polled reads within theirs, on the fake clock, and expires them after a second', async function () {
+    let now = 0;
+    const polled = new PolledJobReads<string>(
+      () => now,
+      () => 0,
+      400 * KiB,
+    );
+    for (let job = 0; job < 20; job++) polled.record(`job-${job}`, stateWith('running', job, 40 * KiB));
+    const reads = new Reads();
+    const kept = Array.from({ length: 20 }, (_, job) => `job-${job}`).filter((job) => {
+      const before = reads.started;
+      void polled.poll(job, reads.read).catch(() => undefined);
+      return reads.started === before;
+    });
+    assert.deepEqual(
+      kept,
+      ['job-13', 'job-14', 'job-15', 'job-16', 'job-17', 'job-18', 'job-19'],
+      '7 of 40 KiB in 300 KiB',
+    );
+    await reads.fail(new Error('not asked'));
+    now += pollMaxAgeMs + 1;
+    const started = reads.started;
+    void polled.poll('job-19', reads.read).catch(() => undefined);
+    assert.equal(reads.started, started + 1, 'an expired read is not answered with');
+    await reads.fail(new Error('not asked'));
+  });
+
+  it('reads a job too big to keep for each poll, one read shared by the polls that arrive during it', async function () {
+    const polled = new PolledJobReads<string>(
+      () => 0,
+      () => 0,
+      400 * KiB,
+    );
+    const reads = new Reads();
+    const polls = Array.from({ length: 10 }, () => polled.poll('big', reads.read));
+    assert.equal(reads.started, 1);
+    await reads.answer(stateWith('running', 10, 480 * KiB));
+    for (const state of await Promise.all(polls)) assert.equal(state.progress?.percent, 10);
+    const next = polled.poll('big', reads.read);
+    assert.equal(reads.started, 2, 'not kept: the next poll reads again');
+    await reads.answer(stateWith('running', 20, 480 * KiB));
+    assert.equal((await next).progress?.percent, 20);
+  });
+
+  it('splits one budget between polled reads (a quarter) and finished states', function () {
+    const caches = new ReadCaches<string>({ bytes: 4 * 1024 * KiB });
+    // The finished share is 3 MiB, its large part 768 KiB: one state of 480 KiB fits, two do not.
+    caches.finished.set('run-1', 'a', stateWith('succeeded', 100, 480 * KiB));
+    caches.finished.set('run-2', 'b', stateWith('succeeded', 100, 480 * KiB));
+    assert.equal(caches.finished.get('run-1'), undefined);
+    assert.equal(caches.finished.get('run-2')?.status, 'succeeded');
   });
 });
