@@ -44,6 +44,11 @@ export default defineConfig(
       '@typescript-eslint/no-unnecessary-condition': 'off',
       // `child.on('exit', () => resolve())` is the usual shape of a callback; braces would add noise only.
       '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
+      // `<K extends Name>(name: K) => table[name](figures[name])` needs K to correlate the two lookups, though K
+      // appears once in the signature.
+      '@typescript-eslint/no-unnecessary-type-parameters': 'off',
+      // A `let` a signal handler reads before start-up assigns it cannot be a `const` declared later.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       // tsc's noUnusedLocals already reports the rest; `_`-names are the convention for deliberately unused ones,
       // e.g. the keys a rest destructuring leaves out.
       '@typescript-eslint/no-unused-vars': [

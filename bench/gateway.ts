@@ -89,7 +89,7 @@ export class Gateway {
             try {
               resolve({ status: res.statusCode ?? 0, body: (text ? JSON.parse(text) : undefined) as T });
             } catch (err) {
-              reject(err);
+              reject(err instanceof Error ? err : new Error(String(err)));
             }
           });
         },

@@ -93,7 +93,9 @@ async function run(): Promise<void> {
   // A signal during start-up stops everything once the stack is up: the Temporal server and the parts run in
   // process groups of their own, which only the stack knows how to stop. A second signal leaves at once.
   let stackUp: BenchStack | undefined;
-  const stop = (stack: BenchStack): void => void stack.teardown().finally(() => process.exit(130));
+  const stop = (stack: BenchStack): void => {
+    void stack.teardown().finally(() => process.exit(130));
+  };
   let interrupted = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
@@ -115,7 +117,10 @@ async function run(): Promise<void> {
       : {}),
   });
   stackUp = stack;
-  if (interrupted) return stop(stack);
+  if (interrupted) {
+    stop(stack);
+    return;
+  }
 
   const figures: BenchResults['scenarios'] = {};
   const distributions: Distribution[] = [];

@@ -77,11 +77,11 @@ const Flags = z
     'cpu-prof': z.boolean().optional(),
   })
   .refine((flags) => !(flags.cluster && flags['cpu-prof']), {
-    message: 'profiles the one API process of the dev-server stack: leave out --cluster',
+    error: 'profiles the one API process of the dev-server stack: leave out --cluster',
     path: ['cpu-prof'],
   })
   .refine((flags) => flags.cluster || !flags.scenario?.includes('scaling'), {
-    message: 'scaling adds worker processes one at a time: it needs --cluster',
+    error: 'scaling adds worker processes one at a time: it needs --cluster',
     path: ['scenario'],
   });
 

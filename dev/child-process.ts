@@ -61,7 +61,7 @@ export async function stopChild(child: ChildProcess, options: StopOptions = {}):
     }
   }
   if (!group) return;
-  const deadline = Date.now() + options.groupExitMs!;
+  const deadline = Date.now() + options.groupExitMs;
   while (groupAlive(child.pid!)) {
     if (Date.now() > deadline)
       throw new ProcessGroupOutlivedError(

@@ -5,9 +5,9 @@ import type { MemoryFigures, ScenarioRun } from '../results.js';
 import type { BenchStack } from '../stack.js';
 import { rounded } from '../stats.js';
 
-export async function memory(stack: BenchStack): Promise<ScenarioRun<MemoryFigures>> {
+export function memory(stack: BenchStack): Promise<ScenarioRun<MemoryFigures>> {
   const peaks = stack.memory();
-  return {
+  return Promise.resolve({
     figures: {
       apiPeakRssMb: rounded(peaks.api.peak),
       workerPeakRssMb: rounded(peaks.worker.peak),
@@ -17,5 +17,5 @@ export async function memory(stack: BenchStack): Promise<ScenarioRun<MemoryFigur
       workerRssAtStartMb: rounded(peaks.worker.atStart),
     },
     distributions: [],
-  };
+  });
 }

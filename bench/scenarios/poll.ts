@@ -89,16 +89,28 @@ export async function poll(stack: BenchStack, params: BenchParams): Promise<Scen
   );
   const runningIds = running.map((job) => job.jobId);
 
-  const healthz = async (): Promise<void> => void (await gateway.request('GET', '/healthz'));
+  const healthz = async (): Promise<void> => {
+    await gateway.request('GET', '/healthz');
+  };
   const measure = async (drive: Drive): Promise<PaceRun> => {
     const floor: number[] = [];
     const { cpuSeconds: floorCpu } = await withCpu(
       () => stack.cpuSeconds(),
-      () => drive(requestsPerSide, runningIds, async () => void (await timed(floor, healthz)), healthz),
+      () =>
+        drive(
+          requestsPerSide,
+          runningIds,
+          async () => {
+            await timed(floor, healthz);
+          },
+          healthz,
+        ),
     );
     const onRunning = await alternate(stack, runningIds, requestsPerSide, drive, {
       gateway: expectStatus('running'),
-      direct: async (jobId) => void (await bare.query(jobId)),
+      direct: async (jobId) => {
+        await bare.query(jobId);
+      },
     });
     const onFinished = await alternate(stack, finished, requestsPerSide, drive, {
       gateway: expectStatus('succeeded'),

@@ -26,7 +26,9 @@ export async function priority(stack: BenchStack, params: BenchParams): Promise<
     );
 
   const low: JobBody = { type: 'sleep', input: { seconds: lowSeconds }, priority: 'low' };
-  await runConcurrently(lowJobs, submitters, async () => void (await stack.gateway.submit(low)));
+  await runConcurrently(lowJobs, submitters, async () => {
+    await stack.gateway.submit(low);
+  });
   const deadline = Date.now() + saturationTimeoutMs;
   let lowRunning = await countLow('running');
   while (lowRunning < lowSlots) {
@@ -40,11 +42,9 @@ export async function priority(stack: BenchStack, params: BenchParams): Promise<
 
   const high: JobBody = { type: 'sleep', input: { seconds: highSeconds }, priority: 'high' };
   const highMs: number[] = [];
-  await runConcurrently(
-    highJobs,
-    highJobs,
-    async () => void (await timed(highMs, () => stack.gateway.runJob(high, 30))),
-  );
+  await runConcurrently(highJobs, highJobs, async () => {
+    await timed(highMs, () => stack.gateway.runJob(high, 30));
+  });
   const lowStillQueued = await countLow('queued');
 
   const summary = summarize(highMs);

@@ -20,8 +20,12 @@ export async function throughput(stack: BenchStack, params: BenchParams): Promis
   const { jobsPerRound, concurrency, rounds, waitSeconds } = params.throughput;
   // The gateway follows each job with `POST ?wait=N`; the bare client starts the workflow and awaits its result.
   const runJob = {
-    gateway: async (): Promise<void> => void (await stack.gateway.runJob(zeroSecondJob, waitSeconds)),
-    bare: async (): Promise<void> => void (await stack.bare.runJob(zeroSecondJob)),
+    gateway: async (): Promise<void> => {
+      await stack.gateway.runJob(zeroSecondJob, waitSeconds);
+    },
+    bare: async (): Promise<void> => {
+      await stack.bare.runJob(zeroSecondJob);
+    },
   };
 
   // Warm-up, not counted: JIT, connections, the worker's sticky caches.

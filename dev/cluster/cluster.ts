@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Connection, isGrpcServiceError } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { dynamicConfigYaml } from '../../src/temporal/server-settings.js';
 import type { ClusterBinaries } from './build.js';
 import { registerJobNamespace } from '../../src/temporal/namespace.js';
@@ -146,15 +147,15 @@ async function waitUntilServing(connection: Connection, namespace: string, timeo
             .then(
               () => undefined,
               (err: unknown) => {
-                if (!(isGrpcServiceError(err) && err.code === grpcNotFound)) throw err;
+                if (!(isGrpcServiceError(err) && (err.code as number) === grpcNotFound)) throw err;
               },
             ),
         ),
       );
       await connection.workflowService.describeTaskQueue({
         namespace,
-        taskQueue: { name: 'readiness-probe', kind: 1 },
-        taskQueueType: 1,
+        taskQueue: { name: 'readiness-probe', kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+        taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
       });
       return;
     } catch (err) {

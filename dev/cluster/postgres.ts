@@ -113,8 +113,9 @@ export class LocalPostgres {
         join(bin, 'initdb'),
         ['-D', options.dataDir, '-U', postgresRole.user, '--auth=trust', '--encoding=UTF8', '--no-locale'],
         asServer,
-      ).catch((err: Error & { stderr?: string }) => {
-        throw new PostgresStartFailedError(`initdb failed: ${err.stderr ?? err.message}`);
+      ).catch((err: unknown) => {
+        const failure = err as Error & { stderr?: string };
+        throw new PostgresStartFailedError(`initdb failed: ${failure.stderr ?? failure.message}`);
       });
       await appendFile(join(options.dataDir, 'postgresql.conf'), `\n${serverSettings.join('\n')}\n`);
     }

@@ -16,7 +16,7 @@ export class NamespaceRegistrationTimedOutError extends Error {
   override readonly name = 'NamespaceRegistrationTimedOutError';
 }
 
-const isCode = (err: unknown, code: number): boolean => isGrpcServiceError(err) && err.code === code;
+const isCode = (err: unknown, code: number): boolean => isGrpcServiceError(err) && (err.code as number) === code;
 
 async function ensureNamespace(connection: Connection, namespace: string): Promise<void> {
   const retention = msToTs(namespaceRetentionSeconds * 1000);

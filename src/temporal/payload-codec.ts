@@ -46,12 +46,17 @@ export class PayloadEncryptionCodec implements PayloadCodec {
     this.keys = new Map([...older, current].map((key) => [payloadKeyId(key), key]));
   }
 
-  async encode(payloads: Payload[]): Promise<Payload[]> {
-    return payloads.map((payload) => this.encrypt(payload));
+  // The codec interface is asynchronous; a payload that cannot be encrypted or decrypted rejects rather than throws.
+  encode(payloads: Payload[]): Promise<Payload[]> {
+    return new Promise((resolve) => {
+      resolve(payloads.map((payload) => this.encrypt(payload)));
+    });
   }
 
-  async decode(payloads: Payload[]): Promise<Payload[]> {
-    return payloads.map((payload) => this.decrypt(payload));
+  decode(payloads: Payload[]): Promise<Payload[]> {
+    return new Promise((resolve) => {
+      resolve(payloads.map((payload) => this.decrypt(payload)));
+    });
   }
 
   private encrypt(payload: Payload): Payload {

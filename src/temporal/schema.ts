@@ -47,9 +47,10 @@ export async function setUpSchemas(sqlTool: string, server: PostgresServer): Pro
       ['setup-schema', '-v', '0.0'],
       ['update-schema', '--schema-name', database.schema],
     ]) {
-      await run(sqlTool, [...connection, ...step]).catch((err: Error & { stdout?: string; stderr?: string }) => {
+      await run(sqlTool, [...connection, ...step]).catch((err: unknown) => {
+        const failure = err as Error & { stdout?: string; stderr?: string };
         throw new SchemaSetupFailedError(
-          `temporal-sql-tool ${step[0]} on ${database.name} failed:\n${err.stderr || err.stdout || err.message}`,
+          `temporal-sql-tool ${step[0]} on ${database.name} failed:\n${failure.stderr || failure.stdout || failure.message}`,
         );
       });
     }
