@@ -85,7 +85,7 @@ describe('The job dashboard', function () {
     const root = await fetch(`${service.baseUrl}/`, { redirect: 'manual' });
     assert.equal(root.status, 302);
     assert.equal(root.headers.get('location'), '/ui/');
-    for (const path of ['/api/v1/whoami', '/UI/', '/ui/queues', '/ui/jobs/a/b', '/ui/assets/other.js']) {
+    for (const path of ['/api/v1/whoami', '/UI/', '/ui/queues', '/ui/jobs/a/b', '/ui/assets/__proto__']) {
       assert.equal((await fetch(service.baseUrl + path)).status, 401, path);
     }
   });
@@ -240,6 +240,20 @@ describe('The dashboard of an API without keys', function () {
     assert.equal(await page.getByTestId('tenant').textContent(), 'default');
     assert.equal(await page.getByLabel('API key').count(), 0);
     assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 0);
+  });
+
+  it('answers the shell for any page under /ui/ and 404 for any file it did not build', async function () {
+    const page = await fetch(`${service.baseUrl}/ui/queues`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<div id="app">/);
+    for (const path of [
+      '/ui/assets/__proto__',
+      '/ui/assets/constructor',
+      '/ui/assets/%2e%2e%2findex.html',
+      '/ui/assets/a/b.js',
+    ]) {
+      assert.equal((await fetch(service.baseUrl + path)).status, 404, path);
+    }
   });
 });
 

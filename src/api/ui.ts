@@ -9,11 +9,13 @@ import { errorBody } from './errors.js';
 /** Where dev/build-ui.ts writes the dashboard, relative to the working directory (as WORKFLOW_BUNDLE_DIR is). */
 export const dashboardDir = 'dist/ui';
 
-/** The built files besides the shell, each with its content type. */
-const assetTypes: Readonly<Record<string, string>> = {
-  'app.js': 'application/javascript; charset=utf-8',
-  'app.css': 'text/css; charset=utf-8',
-};
+const assetsPath = '/ui/assets/';
+
+/** The built files besides the shell, each with its content type: nothing else under assetsPath is served. */
+const assetTypes: ReadonlyMap<string, string> = new Map([
+  ['app.js', 'application/javascript; charset=utf-8'],
+  ['app.css', 'text/css; charset=utf-8'],
+]);
 
 type Served = { readonly redirect: string } | { readonly file: string; readonly type: string };
 
@@ -21,9 +23,9 @@ type Served = { readonly redirect: string } | { readonly file: string; readonly 
 function servedAt(path: string): Served | undefined {
   if (path === '/' || path === '/ui') return { redirect: '/ui/' };
   if (!path.startsWith('/ui/')) return undefined;
-  const asset = /^\/ui\/assets\/([^/]+)$/.exec(path)?.[1];
-  if (asset === undefined) return { file: 'index.html', type: 'text/html; charset=utf-8' };
-  const type = assetTypes[asset];
+  if (!path.startsWith(assetsPath)) return { file: 'index.html', type: 'text/html; charset=utf-8' };
+  const asset = path.slice(assetsPath.length);
+  const type = assetTypes.get(asset);
   return type === undefined ? undefined : { file: asset, type };
 }
 
