@@ -1,6 +1,6 @@
 // The service's parts as child processes, started with the project's own entry points, for the tests and the
 // bench: each can be killed (SIGKILL), stopped (SIGTERM) and started again on the same port and data file.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
@@ -12,6 +12,7 @@ import { taskQueueFor, workflowTaskQueueFor } from '../src/workflows/task-queues
 import { buildSources, partArgs } from './build.mjs';
 import { isRunning, signalChild, stopChild } from './child-process.js';
 import { projectRoot } from './project-root.js';
+import { spawnTied } from './spawn-tied.mjs';
 import { buildWorkflowBundles } from './workflow-bundle.js';
 
 // Parts run compiled, as `npm run <part>` runs them: the build of the sources as they are now.
@@ -71,7 +72,8 @@ export class Part {
    */
   static spawn(name: string, entry: string, env: Record<string, string>): Part {
     const args = entry.startsWith('src/') ? partArgs(entry) : ['--import', 'tsx', entry];
-    const child = spawn(process.execPath, args, {
+    // Tied to this process: parts of a test run that is killed do not live on.
+    const child = spawnTied(process.execPath, args, {
       cwd: projectRoot,
       env: { ...inheritedEnv, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -111,6 +113,17 @@ export class Part {
         throw new PartNotReadyError(`${this.name} did not print ${pattern} in ${timeoutMs} ms\n${this.recentOutput()}`);
       await delay(50);
     }
+  }
+
+  /** Resolves with the exit code (null when a signal ended it) once the part exited by itself. */
+  async waitForExit(timeoutMs = 30_000): Promise<number | null> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.isRunning) {
+      if (Date.now() > deadline)
+        throw new Error(`${this.name} did not exit in ${timeoutMs} ms\n${this.recentOutput()}`);
+      await delay(50);
+    }
+    return this.exitCode;
   }
 
   /**

@@ -1,9 +1,10 @@
 // Entry of every npm script: installs dependencies when they are missing or stale, then runs the part asked for.
 // Plain Node.js on purpose: it must work on a fresh clone before anything is installed.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { spawnTied } from './spawn-tied.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const lockFile = join(root, 'package-lock.json');
@@ -21,14 +22,26 @@ function ensureDependencies() {
 
 /**
  * Runs the part in a process group of its own and forwards each stop signal to it exactly once, so a
- * Ctrl-C in the terminal does not reach it twice (once from the terminal, once forwarded by npm).
+ * Ctrl-C in the terminal does not reach it twice (once from the terminal, once forwarded by npm); resolves with its
+ * exit code once it exited. The part dies with this process if this one is killed (spawnTied).
  */
 function run(command, args) {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: root, stdio: 'inherit', detached: true });
+    const child = spawnTied(command, args, { cwd: root, stdio: 'inherit', detached: true });
     const forward = (signal) => child.kill(signal);
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, forward);
-    child.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 0 : 1)));
+    // npm exits about 1.5 s after a SIGTERM without waiting for its script, and a SIGTERM sent to npm alone never
+    // reaches the script: once this process's parent is gone, the part is stopped as if signalled.
+    const parent = process.ppid;
+    const orphaned = setInterval(() => {
+      if (process.ppid === parent) return;
+      clearInterval(orphaned);
+      child.kill('SIGTERM');
+    }, 500);
+    child.once('exit', (code, signal) => {
+      clearInterval(orphaned);
+      resolve(code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 0 : 1));
+    });
   });
 }
 
@@ -46,6 +59,27 @@ function ensureChromium() {
     stdio: 'inherit',
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
+}
+
+/**
+ * Exits 1 with a line for each port the part needs that is taken, naming the variable that moves it (`npm start` and
+ * `npm run temporal` check their own). A bad setting is left for the part to report.
+ */
+async function refuseBusyPorts(target) {
+  const parts = { 'src/api/main.ts': ['api'], 'src/worker/main.ts': ['worker'] }[target];
+  if (!parts) return;
+  const { loadConfig } = await import(pathToFileURL(join(root, '.cache', 'build', 'src', 'config.js')).href);
+  let config;
+  try {
+    config = loadConfig();
+  } catch {
+    return;
+  }
+  const { portProblems, portsOf } = await import('./ports.mjs');
+  const problems = await portProblems(portsOf(config, parts));
+  if (problems.length === 0) return;
+  for (const problem of problems) console.error(problem);
+  process.exit(1);
 }
 
 ensureDependencies();
@@ -78,6 +112,7 @@ const tsx = (entry) => ['--import', 'tsx', join(root, entry)];
 if (target.startsWith('src/')) {
   const { buildSources, partArgs } = await import('./build.mjs');
   await buildSources();
+  await refuseBusyPorts(target);
   if (target === 'src/worker/main.ts') {
     const bundled = await run(process.execPath, tsx('dev/build-workflow-bundles.ts'));
     if (bundled !== 0) process.exit(bundled);

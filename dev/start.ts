@@ -1,25 +1,17 @@
-// `npm start`: the Temporal dev server (unless TEMPORAL_ADDRESS is set), one worker and the API.
-import { spawn, type ChildProcess } from 'node:child_process';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+// `npm start`: the Temporal dev server (unless TEMPORAL_ADDRESS is set), one worker and the API. It checks every port
+// first, says "up" only once the API it started answers, stops everything when any part dies, and exits only once
+// every part it started has exited; each part dies with it if it is killed (spawnTied).
+import type { ChildProcess } from 'node:child_process';
 import { Env, loadConfig } from '../src/config.js';
 import { buildSources, partArgs } from './build.mjs';
 import { buildDashboard } from './build-ui.js';
-import { stopChild } from './child-process.js';
+import { isRunning, stopChild } from './child-process.js';
+import { listensOn, portProblems, portsOf } from './ports.mjs';
 import { projectRoot } from './project-root.js';
+import { spawnTied } from './spawn-tied.mjs';
+import type { DevServerProcess } from './temporal/dev-server.js';
 import { payloadKeyFor, startLocalServer } from './temporal/local.js';
 import { buildWorkflowBundles } from './workflow-bundle.js';
-
-/** Runs a part compiled, as `npm run <part>` does (`entry`: its source file under src/). */
-function startPart(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, partArgs(entry), { cwd: projectRoot, env, stdio: 'inherit' });
-  child.once('exit', (code, signal) => {
-    if (!stopping) {
-      console.error(`${name} exited (${signal ?? code}); stopping everything`);
-      void stopAll(1);
-    }
-  });
-  return child;
-}
 
 /** What any Node.js process needs from the launcher's environment besides the service's own variables. */
 const processBasics = [
@@ -49,36 +41,85 @@ function partEnv(part: 'api' | 'worker', temporalAddress: string): NodeJS.Proces
 }
 
 let stopping = false;
-let server: TestWorkflowEnvironment | undefined;
-const parts: ChildProcess[] = [];
+/** Set when a part died by itself: the launcher then exits 1 whatever the others do. */
+let failed = false;
+let server: DevServerProcess | undefined;
+const parts: { name: string; child: ChildProcess }[] = [];
 
-async function stopAll(exitCode: number): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  // No SIGKILL after a while: the worker takes its grace time to let running attempts finish.
-  await Promise.all(parts.map((child) => stopChild(child)));
-  await server?.teardown();
-  process.exit(exitCode);
+/** How long the rest of a part's process group may take to go after the part itself exited. */
+const groupExitMs = 5000;
+
+/**
+ * Runs a part compiled, as `npm run <part>` does (`entry`: its source file under src/), in a process group of its
+ * own: a stop signal reaches it once, from here, not a second time from the terminal.
+ */
+function startPart(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawnTied(process.execPath, partArgs(entry), {
+    cwd: projectRoot,
+    env,
+    stdio: 'inherit',
+    detached: true,
+  });
+  watch(name, child);
+  parts.push({ name, child });
+  return child;
 }
 
-async function waitForApi(url: string, child: ChildProcess): Promise<void> {
-  while (child.exitCode === null) {
-    if (
-      await fetch(url).then(
-        (res) => res.ok,
-        () => false,
-      )
-    )
-      return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+/** When `child` exits before the launcher stops, the launcher stops the rest and exits 1. */
+function watch(name: string, child: ChildProcess): void {
+  child.once('exit', (code, signal) => {
+    if (stopping) return;
+    failed = true;
+    console.error(`${name} exited (${signal ?? code}); stopping the rest`);
+    void stopAll();
+  });
+}
+
+/**
+ * Stops the API and the worker (each lets its requests or running attempts finish within its grace time), then the
+ * dev server they talk to, and exits once all of them exited: 0 when asked to stop and every part exited 0, else 1.
+ * No SIGKILL after a while: the worker's grace time is what bounds it.
+ */
+async function stopAll(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  const results = await Promise.allSettled(parts.map(({ child }) => stopChild(child, { groupExitMs })));
+  for (const result of results) if (result.status === 'rejected') console.error(String(result.reason));
+  await server?.stop();
+  const clean = parts.every(({ child }) => child.exitCode === 0) && results.every((r) => r.status === 'fulfilled');
+  process.exit(failed || !clean ? 1 : 0);
+}
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Resolves once `url` answers 200 and the process holding `port` is `child` (where /proc tells; else once it answers
+ * while `child` runs), so another API on the same port never makes the launcher say "up".
+ */
+async function waitForApi(url: string, port: number, child: ChildProcess): Promise<void> {
+  for (;;) {
+    const ok = await fetch(url).then(
+      (res) => res.ok,
+      () => false,
+    );
+    if (ok && (listensOn(child.pid!, port) ?? true) && isRunning(child)) return;
+    if (!isRunning(child)) throw new Error('the API exited before it answered');
+    await delay(200);
   }
 }
 
 async function run(): Promise<void> {
   const config = loadConfig();
-  process.on('SIGINT', () => void stopAll(0));
-  process.on('SIGTERM', () => void stopAll(0));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stopAll());
 
+  // Nothing starts while any port it needs is taken: the worker would attach to another Temporal server.
+  const problems = await portProblems(
+    portsOf(config, config.TEMPORAL_ADDRESS ? ['api', 'worker'] : ['temporal', 'api', 'worker']),
+  );
+  if (problems.length > 0) {
+    for (const problem of problems) console.error(problem);
+    process.exit(1);
+  }
   // Only what changed since the last run is compiled and bundled; the worker loads the bundle npm start uses.
   await buildSources();
   await buildWorkflowBundles(config.WORKFLOW_BUNDLE_DIR, [{ encodeFailures: true }]);
@@ -87,15 +128,17 @@ async function run(): Promise<void> {
   if (!temporalAddress) {
     console.log('starting the Temporal dev server…');
     server = await startLocalServer(config);
+    watch('the Temporal dev server', server.process);
     temporalAddress = `localhost:${config.TEMPORAL_DEV_PORT}`;
   }
   // Both parts read the key from their environment: by default a local one, so payloads are stored encrypted.
   process.env['PAYLOAD_ENCRYPTION_KEY'] = await payloadKeyFor(config);
-  parts.push(startPart('worker', 'src/worker/main.ts', partEnv('worker', temporalAddress)));
+  if (stopping) return;
+  startPart('worker', 'src/worker/main.ts', partEnv('worker', temporalAddress));
   const api = startPart('API', 'src/api/main.ts', partEnv('api', temporalAddress));
-  parts.push(api);
   const apiHost = config.listenHost === '0.0.0.0' || config.listenHost === '::' ? 'localhost' : config.listenHost;
-  await waitForApi(`http://${apiHost}:${config.PORT}/healthz`, api);
+  await waitForApi(`http://${apiHost}:${config.PORT}/healthz`, config.PORT, api);
+  if (stopping) return;
   console.log(
     [
       '',
@@ -111,6 +154,8 @@ async function run(): Promise<void> {
 }
 
 run().catch((err: unknown) => {
+  if (stopping) return;
   console.error(err instanceof Error ? err.message : err);
-  void stopAll(1);
+  failed = true;
+  void stopAll();
 });

@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { portProblems, type NeededPort } from '../dev/ports.mjs';
 import { startDevServer } from '../dev/temporal/dev-server.js';
-import { commandsDir } from './support/service.js';
-import { freePort, Part, stopAllParts } from './support/processes.js';
+import type { Job } from '../src/contract/job.js';
+import { commandsDir, uniqueJobId } from './support/service.js';
+import { freePort, httpRequest, Part, stopAllParts } from './support/processes.js';
 
 /** The environment of a running process, as the kernel keeps it. */
 function environmentOf(pid: number): Map<string, string> {
@@ -15,7 +18,7 @@ function environmentOf(pid: number): Map<string, string> {
 }
 
 /** The launcher's children, by the entry each runs. */
-function childrenOf(pid: number): { worker?: number; api?: number } {
+function childrenOf(pid: number): { worker?: number; api?: number; temporal?: number } {
   const pids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
     .trim()
     .split(/\s+/)
@@ -25,7 +28,75 @@ function childrenOf(pid: number): { worker?: number; api?: number } {
   return {
     worker: pids.find((child) => entry(child).includes('worker/main')),
     api: pids.find((child) => entry(child).includes('api/main')),
+    temporal: pids.find((child) => entry(child).includes('start-dev')),
   };
+}
+
+/** Whether `pid` is gone: no such process, or one that exited and waits to be reaped (an orphan's zombie). */
+function isGone(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
+}
+
+async function waitUntilGone(pids: number[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (pids.some((pid) => !isGone(pid))) {
+    if (Date.now() > deadline)
+      assert.fail(`still running after ${timeoutMs} ms: ${pids.filter((pid) => !isGone(pid)).join(' ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Holds `port` on loopback, as another program would. */
+async function holdPort(port: number): Promise<Server> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return server;
+}
+
+let launchCount = 0;
+
+/** `npm start` on free ports and a data dir of its own; with `temporalAddress`, on that server instead of its own. */
+async function launcherEnv(dataDir: string, temporalAddress?: string): Promise<Record<string, string>> {
+  launchCount += 1;
+  return {
+    PORT: String(await freePort()),
+    TEMPORAL_DEV_PORT: String(await freePort()),
+    TEMPORAL_DEV_UI_PORT: String(await freePort()),
+    TEMPORAL_DEV_DB_FILE: join(dataDir, `launch-${launchCount}`, 'temporal.sqlite'),
+    JOBS_TASK_QUEUE_PREFIX: `launcher-${process.pid}-${launchCount}`,
+    JOBS_COMMANDS_DIR: commandsDir,
+    LOG_LEVEL: 'warn',
+    ...(temporalAddress ? { TEMPORAL_ADDRESS: temporalAddress } : {}),
+  };
+}
+
+/** Starts `npm start` and waits for it to say it is up; returns it with its parts' pids. */
+async function startLauncher(env: Record<string, string>) {
+  const launcher = Part.spawn('npm start', 'dev/start.ts', env);
+  await launcher.waitForOutput(/durable-jobs is up/, 90_000);
+  const { worker, api, temporal } = childrenOf(launcher.pid);
+  assert.ok(worker && api, `the launcher's children: ${JSON.stringify({ worker, api })}`);
+  assert.equal(
+    temporal !== undefined,
+    env['TEMPORAL_ADDRESS'] === undefined,
+    'a dev server runs unless TEMPORAL_ADDRESS is set',
+  );
+  return { launcher, worker, api, temporal };
+}
+
+/** The ports a launcher started with `env` listens on. */
+function portsIn(env: Record<string, string>): NeededPort[] {
+  return (['PORT', 'TEMPORAL_DEV_PORT', 'TEMPORAL_DEV_UI_PORT'] as const).map((variable) => ({
+    port: Number(env[variable]),
+    host: '127.0.0.1',
+    variable,
+    what: variable,
+  }));
 }
 
 describe('npm start gives each part only the environment it needs', function () {
@@ -70,4 +141,88 @@ describe('npm start gives each part only the environment it needs', function () 
     await launcher.stop('SIGTERM');
     for (const pid of [worker, api]) assert.throws(() => process.kill(pid, 0), `part ${pid} outlived the launcher`);
   });
+});
+
+describe('npm start never says it runs what does not', function () {
+  // Five start-ups (two with a dev server of their own) and a job's attempt drained.
+  this.timeout(240_000);
+  let temporal: TestWorkflowEnvironment;
+  let dataDir: string;
+  before(async function () {
+    temporal = await startDevServer();
+    dataDir = await mkdtemp(join(tmpdir(), 'durable-jobs-launcher-'));
+  });
+  after(async function () {
+    await stopAllParts();
+    await temporal?.teardown();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('refuses to start while a port it needs is taken, naming each port and the variable that moves it', async function () {
+    const env = await launcherEnv(dataDir);
+    const variables = ['PORT', 'TEMPORAL_DEV_PORT', 'TEMPORAL_DEV_UI_PORT'];
+    const taken = await Promise.all(variables.map((variable) => holdPort(Number(env[variable]))));
+    try {
+      const launcher = Part.spawn('npm start', 'dev/start.ts', env);
+      assert.equal(await launcher.waitForExit(20_000), 1, launcher.recentOutput());
+      const output = launcher.recentOutput();
+      for (const variable of variables)
+        assert.match(
+          output,
+          new RegExp(`^port ${env[variable]} on 127.0.0.1 is in use: .* set ${variable} to a free port$`, 'm'),
+        );
+      assert.doesNotMatch(output, /starting the Temporal dev server|durable-jobs is up/, 'it started something');
+    } finally {
+      await Promise.all(taken.map((server) => new Promise((resolve) => server.close(resolve))));
+    }
+  });
+
+  it('leaves no part running and no port taken when it is killed with SIGKILL', async function () {
+    const env = await launcherEnv(dataDir);
+    const { launcher, worker, api, temporal: devServer } = await startLauncher(env);
+    process.kill(launcher.pid, 'SIGKILL');
+    // Each part gets SIGTERM as its parent dies (setpriv --pdeathsig) and stops as if asked.
+    await waitUntilGone([worker, api, devServer!], 20_000);
+    assert.deepEqual(await portProblems(portsIn(env)), []);
+  });
+
+  it('on SIGTERM, exits 0 only after the worker let its running attempt finish', async function () {
+    const env = await launcherEnv(dataDir, temporal.address);
+    const { launcher, worker, api } = await startLauncher(env);
+    const baseUrl = `http://127.0.0.1:${env['PORT']}`;
+    const jobId = uniqueJobId('drained');
+    const submitted = await httpRequest(`${baseUrl}/api/v1/jobs`, {
+      method: 'POST',
+      body: JSON.stringify({ type: 'sleep', input: { seconds: 4 }, jobId }),
+    });
+    assert.equal(submitted.status, 202, submitted.text);
+    let job: Job;
+    do {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      job = JSON.parse((await httpRequest(`${baseUrl}/api/v1/jobs/${jobId}`)).text) as Job;
+    } while (job.status === 'queued');
+    assert.equal(job.status, 'running');
+    const attemptEnds = Date.now() + 4000 - 500; // started at most ≈ 0.5 s ago (one poll's lag and its answer)
+    process.kill(launcher.pid, 'SIGTERM');
+    assert.equal(await launcher.waitForExit(30_000), 0, launcher.recentOutput());
+    const exitedAt = Date.now();
+    assert.ok(exitedAt >= attemptEnds, `npm start exited ${attemptEnds - exitedAt} ms before the attempt could end`);
+    for (const pid of [worker, api]) assert.ok(isGone(pid), `part ${pid} outlived the launcher`);
+  });
+
+  for (const part of ['worker', 'api', 'temporal'] as const) {
+    it(`stops the rest and exits 1 when its ${part === 'temporal' ? 'dev server' : part} dies`, async function () {
+      const env = await launcherEnv(dataDir, part === 'temporal' ? undefined : temporal.address);
+      const pids = await startLauncher(env);
+      process.kill(pids[part]!, 'SIGKILL');
+      assert.equal(await pids.launcher.waitForExit(30_000), 1, pids.launcher.recentOutput());
+      assert.match(pids.launcher.recentOutput(), /exited \(SIGKILL\); stopping the rest/);
+      const others = [pids.worker, pids.api, pids.temporal].filter((pid): pid is number => pid !== undefined);
+      for (const pid of others) assert.ok(isGone(pid), `part ${pid} outlived the launcher`);
+      assert.deepEqual(
+        await portProblems(portsIn(env).filter(({ variable }) => part === 'temporal' || variable === 'PORT')),
+        [],
+      );
+    });
+  }
 });

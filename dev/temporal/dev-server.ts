@@ -1,8 +1,14 @@
+import type { ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { TypedSearchAttributes } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { isRunning, stopChild } from '../child-process.js';
+import { listensOn } from '../ports.mjs';
+import { spawnTied } from '../spawn-tied.mjs';
 import { jobSearchAttributeKeys } from '../../src/workflows/search-attributes.js';
-import { executableFor, temporalCli, temporalTestServer } from './binaries.js';
+import { executableFor, provisionBinary, temporalCli, temporalTestServer } from './binaries.js';
 import { jobSearchAttributeTypes, serverDynamicConfig } from '../../src/temporal/server-settings.js';
 
 /** SQLite in WAL mode with synchronous=NORMAL: the default file mode is an order of magnitude slower. */
@@ -44,6 +50,87 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
       extraArgs: devServerArgs(options),
     },
   });
+}
+
+/** Thrown by spawnDevServer when the dev server exits, or does not answer, before it is ready. */
+export class DevServerNotReadyError extends Error {
+  override readonly name = 'DevServerNotReadyError';
+}
+
+/** The dev server as a child process of this one (spawnDevServer). */
+export interface DevServerProcess {
+  /** Where it answers gRPC: `127.0.0.1:<port>`. */
+  readonly address: string;
+  readonly process: ChildProcess;
+  /** SIGTERM, then SIGKILL after 10 s; resolves once it exited. */
+  stop(): Promise<void>;
+}
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Whether the server at `address` answers for `namespace`. */
+async function answers(address: string, namespace: string): Promise<boolean> {
+  const connection = await Connection.connect({ address, connectTimeout: 1000 }).catch(() => undefined);
+  if (!connection) return false;
+  try {
+    await connection.workflowService.describeNamespace({ namespace });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection.close();
+  }
+}
+
+/**
+ * The Temporal CLI dev server of `npm start` and `npm run temporal`, spawned by this process (not the SDK's, as
+ * startDevServer does): it is a child this process sees exit, that dies with it (spawnTied), and that stops with
+ * SIGTERM; the SDK takes any server answering on its port for the one it started and can only SIGKILL it.
+ */
+export async function spawnDevServer(
+  options: DevServerOptions & { readonly port: number; readonly namespace: string },
+): Promise<DevServerProcess> {
+  if (options.dbFilename) await mkdir(dirname(options.dbFilename), { recursive: true });
+  const address = `127.0.0.1:${options.port}`;
+  const args = [
+    'server',
+    'start-dev',
+    ...['--ip', '127.0.0.1', '--port', String(options.port), '--namespace', options.namespace],
+    ...['--log-format', 'pretty', '--log-level', 'error'],
+    ...['--dynamic-config-value', 'frontend.enableServerVersionCheck=false'],
+    ...jobSearchAttributeKeys.flatMap(({ name, type }) => [
+      '--search-attribute',
+      `${name}=${TypedSearchAttributes.toMetadataType(type)}`,
+    ]),
+    ...(options.dbFilename ? ['--db-filename', options.dbFilename] : []),
+    ...(options.uiPort !== undefined ? ['--ui-port', String(options.uiPort)] : ['--headless']),
+    ...devServerArgs(options),
+  ];
+  const child = spawnTied(await provisionBinary(temporalCli), args, {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    detached: true,
+  });
+  const server: DevServerProcess = {
+    address,
+    process: child,
+    stop: () => stopChild(child, { signal: 'SIGTERM', killAfterMs: 10_000 }),
+  };
+  // Ready once it answers and holds the port itself (not another server on the same port), or where /proc cannot
+  // tell, once it answers and still runs.
+  const isOurs = (): boolean => listensOn(child.pid!, options.port) ?? isRunning(child);
+  const deadline = Date.now() + 30_000;
+  while (!((await answers(address, options.namespace)) && isOurs())) {
+    if (!isRunning(child))
+      throw new DevServerNotReadyError(
+        `the Temporal dev server exited (${child.signalCode ?? child.exitCode}) before it was ready`,
+      );
+    if (Date.now() > deadline) {
+      await server.stop();
+      throw new DevServerNotReadyError(`the Temporal dev server did not answer on ${address} within 30 s`);
+    }
+    await delay(200);
+  }
+  return server;
 }
 
 /** The native time-skipping test server, with the job search attributes registered (it takes no flag for them). */

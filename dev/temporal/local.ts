@@ -1,15 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Config } from '../../src/config.js';
 import { codecEndpointPath } from '../../src/contract/codec.js';
 import { projectRoot } from '../project-root.js';
-import { startDevServer } from './dev-server.js';
+import { spawnDevServer, type DevServerProcess } from './dev-server.js';
 
-/** The dev server of `npm start` and `npm run temporal`: fixed ports, persisted to a SQLite file (.data/ by default). */
-export function startLocalServer(config: Config): Promise<TestWorkflowEnvironment> {
-  return startDevServer({
+/**
+ * The dev server of `npm start` and `npm run temporal`: fixed ports (the caller checked them free), persisted to a
+ * SQLite file (.data/ by default).
+ */
+export function startLocalServer(config: Config): Promise<DevServerProcess> {
+  return spawnDevServer({
     port: config.TEMPORAL_DEV_PORT,
     uiPort: config.TEMPORAL_DEV_UI_PORT,
     dbFilename: resolve(projectRoot, config.TEMPORAL_DEV_DB_FILE),
@@ -29,8 +31,8 @@ export async function payloadKeyFor(config: Config): Promise<string> {
   await mkdir(dirname(path), { recursive: true });
   // `wx`: never overwrite a key, which would leave every stored payload unreadable.
   await writeFile(path, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' }).catch(
-    (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EEXIST') throw err;
+    (err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     },
   );
   return (await readFile(path, 'utf8')).trim();
