@@ -164,6 +164,8 @@ export const Env = z.object({
     .int()
     .min(1024 * 1024)
     .default(32 * 1024 * 1024),
+  /** Event streams (GET /api/v1/jobs/{jobId}/events) one tenant may hold open on one API process; 429 beyond. */
+  JOBS_MAX_STREAMS_PER_TENANT: z.coerce.number().int().min(1).max(100_000).default(100),
   API_KEYS: ApiKeyList.optional(),
   API_KEYS_FILE: z.string().min(1).optional(),
   RATE_LIMIT_SUBMITS_PER_SEC: z.coerce.number().positive().max(1_000_000).optional(),

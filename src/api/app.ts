@@ -45,6 +45,7 @@ export interface AppDeps {
     | 'CALLBACK_ALLOW_HOSTS'
     | 'CODEC_TENANTS'
     | 'JOBS_READ_CACHE_BYTES'
+    | 'JOBS_MAX_STREAMS_PER_TENANT'
   >;
   readonly logger?: Logger;
 }
@@ -185,6 +186,7 @@ export function createApp(deps: AppDeps): App {
     metrics,
     bodyLimitBytes: deps.config.BODY_LIMIT_BYTES,
     closing: closing.signal,
+    maxStreamsPerTenant: deps.config.JOBS_MAX_STREAMS_PER_TENANT,
     // Refused submits start nothing: the checks run before any workflow does.
     admitSubmits: async (tenant, count) => {
       limiter?.take(tenant, count);

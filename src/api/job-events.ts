@@ -1,11 +1,15 @@
+// Event streams (Server-Sent Events) of jobs. Every stream of one job on this process follows one feed, which reads
+// the job through the poll cache (so polls share its reads too) and writes each change once, as the same text, to
+// every stream: a stream costs its socket and a place in its feed, not reads of Temporal.
 import { PassThrough } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Context } from 'koa';
 import type { Job, JobState } from '../contract/job.js';
-import { isFinished } from '../workflows/job-state.js';
-import type { Jobs } from '../jobs/index.js';
+import { isFinished, workflowIdOf } from '../workflows/job-state.js';
+import { pollMaxAgeMs, type Jobs } from '../jobs/index.js';
+import { RateLimitedError } from './rate-limits.js';
 
-/** Progress shows in polls within about a second; the stream looks as often. */
+/** Progress shows in polls within about a second; the feed looks as often. */
 export const eventPollIntervalMs = 500;
 /** A comment line this often keeps proxies from closing a quiet stream. */
 export const keepAliveIntervalMs = 15_000;
@@ -19,52 +23,160 @@ function sseEvent(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-/**
- * Streams `job` events (Server-Sent Events) for one job until it finishes, the client goes away or the
- * server shuts down.
- * The job must exist: the caller reads it first, so a missing job is a plain 404.
- */
-export function streamJobEvents(
-  ctx: Context,
-  jobs: Pick<Jobs, 'reads' | 'toJson'>,
-  { tenant, jobId }: { tenant: string; jobId: string },
-  first: JobState,
-  closing: AbortSignal,
-): void {
-  const stream = new PassThrough();
-  const stop = new AbortController();
-  ctx.req.once('close', () => stop.abort());
-  closing.addEventListener('abort', () => stop.abort(), { once: true, signal: stop.signal });
-  ctx.status = 200;
-  ctx.type = 'text/event-stream';
-  ctx.set('Cache-Control', 'no-cache');
-  ctx.set('X-Accel-Buffering', 'no');
-  ctx.body = stream;
+/** One open stream: where it writes, and the fingerprint of the last state it sent. */
+interface Stream {
+  readonly body: PassThrough;
+  last: string;
+}
 
-  const send = (state: JobState): void => {
-    stream.write(sseEvent('job', jobs.toJson(tenant, state) satisfies Job));
-  };
-  const keepAlive = setInterval(() => stream.write(': keep-alive\n\n'), keepAliveIntervalMs);
+type FeedJobs = Pick<Jobs, 'reads' | 'toJson'>;
 
-  const follow = async (): Promise<void> => {
-    let last = fingerprint(first);
-    send(first);
-    let finished = isFinished(first.status);
-    while (!finished && !stop.signal.aborted) {
-      await delay(eventPollIntervalMs, undefined, { signal: stop.signal }).catch(() => undefined);
-      if (stop.signal.aborted) break;
-      const state = await jobs.reads.readOutsideRequest(tenant, jobId).catch(() => undefined);
-      if (!state) continue;
-      finished = isFinished(state.status);
-      const current = fingerprint(state);
-      if (current !== last || finished) {
-        last = current;
-        send(state);
-      }
+/** The one reader of a job on this process while any stream follows it. */
+class JobFeed {
+  readonly streams = new Set<Stream>();
+  private readonly stop = new AbortController();
+
+  /** A feed that stopped (its last stream left, the job finished, the server shuts down) takes no more streams. */
+  get done(): boolean {
+    return this.stop.signal.aborted;
+  }
+
+  constructor(
+    private readonly jobs: FeedJobs,
+    private readonly tenant: string,
+    private readonly jobId: string,
+    closing: AbortSignal,
+    private readonly ended: () => void,
+  ) {
+    closing.addEventListener('abort', () => this.stop.abort(), { once: true, signal: this.stop.signal });
+  }
+
+  /** Sends the stream `first` (the state its request read, unfinished), then every change the feed reads. */
+  add(stream: Stream, first: JobState): void {
+    this.send([stream], first);
+    this.streams.add(stream);
+    if (this.streams.size === 1) void this.follow();
+  }
+
+  remove(stream: Stream): void {
+    this.streams.delete(stream);
+    if (this.streams.size === 0) this.stop.abort();
+  }
+
+  /** The job's state is read once per interval for all the streams, and serialized once for those it changed for. */
+  send(streams: Iterable<Stream>, state: JobState): void {
+    const current = fingerprint(state);
+    let text: string | undefined;
+    for (const stream of streams) {
+      if (stream.last === current && !isFinished(state.status)) continue;
+      text ??= sseEvent('job', this.jobs.toJson(this.tenant, state) satisfies Job);
+      stream.last = current;
+      stream.body.write(text);
     }
-  };
-  void follow().finally(() => {
-    clearInterval(keepAlive);
-    stream.end();
-  });
+  }
+
+  private async follow(): Promise<void> {
+    const { signal } = this.stop;
+    const keepAlive = setInterval(() => {
+      for (const stream of this.streams) stream.body.write(': keep-alive\n\n');
+    }, keepAliveIntervalMs);
+    try {
+      while (!signal.aborted) {
+        await delay(eventPollIntervalMs, undefined, { signal }).catch(() => undefined);
+        if (signal.aborted) break;
+        const state = await this.jobs.reads
+          .readOutsideRequest(this.tenant, this.jobId, pollMaxAgeMs)
+          .catch(() => undefined);
+        if (!state || signal.aborted) continue;
+        this.send(this.streams, state);
+        if (isFinished(state.status)) break;
+      }
+    } finally {
+      clearInterval(keepAlive);
+      this.stop.abort();
+      for (const stream of this.streams) stream.body.end();
+      this.streams.clear();
+      this.ended();
+    }
+  }
+}
+
+/** Every event stream of this process: one feed per job, and each tenant's streams counted against its cap. */
+export class JobEventFeeds {
+  private readonly feeds = new Map<string, JobFeed>();
+  private readonly streamsOf = new Map<string, number>();
+
+  constructor(
+    private readonly jobs: FeedJobs,
+    private readonly maxStreamsPerTenant: number,
+    private readonly closing: AbortSignal,
+  ) {}
+
+  /** The tenant's open streams on this process. */
+  openStreams(tenant: string): number {
+    return this.streamsOf.get(tenant) ?? 0;
+  }
+
+  /**
+   * Takes one of the tenant's stream places, or throws RateLimitedError at the cap; the function it answers gives
+   * the place back (once, however often it is called).
+   */
+  admit(tenant: string): () => void {
+    const open = this.openStreams(tenant);
+    if (open >= this.maxStreamsPerTenant) {
+      throw new RateLimitedError(
+        `tenant "${tenant}" has ${open} event streams open on this API process, the most JOBS_MAX_STREAMS_PER_TENANT allows; close one first, or poll GET /api/v1/jobs/{jobId} instead`,
+        5,
+      );
+    }
+    this.streamsOf.set(tenant, open + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = this.openStreams(tenant) - 1;
+      if (left > 0) this.streamsOf.set(tenant, left);
+      else this.streamsOf.delete(tenant);
+    };
+  }
+
+  /**
+   * Answers the request with the job's event stream until the job finishes, the client goes away or the server
+   * shuts down; `release` (from `admit`) is called when it ends. The job must exist: the caller reads it first, so
+   * a missing job is a plain 404.
+   */
+  stream(
+    ctx: Context,
+    { tenant, jobId }: { tenant: string; jobId: string },
+    first: JobState,
+    release: () => void,
+  ): void {
+    const body = new PassThrough();
+    ctx.status = 200;
+    ctx.type = 'text/event-stream';
+    ctx.set('Cache-Control', 'no-cache');
+    ctx.set('X-Accel-Buffering', 'no');
+    ctx.body = body;
+    const stream: Stream = { body, last: '' };
+    body.once('close', release);
+    body.once('finish', release);
+    if (isFinished(first.status) || this.closing.aborted) {
+      body.end(sseEvent('job', this.jobs.toJson(tenant, first) satisfies Job));
+      return;
+    }
+    const key = workflowIdOf(tenant, jobId);
+    let feed = this.feeds.get(key);
+    if (!feed || feed.done) {
+      const created = new JobFeed(this.jobs, tenant, jobId, this.closing, () => {
+        if (this.feeds.get(key) === created) this.feeds.delete(key);
+      });
+      this.feeds.set(key, (feed = created));
+    }
+    const joined = feed;
+    ctx.res.once('close', () => {
+      joined.remove(stream);
+      body.end();
+    });
+    joined.add(stream, first);
+  }
 }

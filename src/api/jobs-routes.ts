@@ -16,7 +16,7 @@ import { jobPath } from '../contract/job-json.js';
 import { pollMaxAgeMs, type Jobs } from '../jobs/index.js';
 import { createRouter, tenantOf } from './access.js';
 import { readJsonBody } from './body.js';
-import { streamJobEvents } from './job-events.js';
+import { JobEventFeeds } from './job-events.js';
 import { ApiError, errorBody, RequestInvalidError, toApiError } from './errors.js';
 import type { ApiMetrics } from './metrics.js';
 import type { Schedules } from './schedules.js';
@@ -38,6 +38,8 @@ export interface JobsRoutesDeps {
   readonly bodyLimitBytes: number;
   /** Aborted when the server shuts down: event streams end. */
   readonly closing: AbortSignal;
+  /** Event streams one tenant may hold open on this process (JOBS_MAX_STREAMS_PER_TENANT). */
+  readonly maxStreamsPerTenant: number;
   /** Throws RateLimitedError when the tenant may not submit `count` more jobs now. */
   readonly admitSubmits: (tenant: string, count: number) => Promise<void>;
 }
@@ -56,6 +58,7 @@ async function submitJob(deps: JobsRoutesDeps, tenant: string, body: SubmitJobBo
 export function jobsRouter(deps: JobsRoutesDeps): Router {
   const { jobs, metrics, bodyLimitBytes, closing, admitSubmits } = deps;
   const router = createRouter('/api/v1/jobs');
+  const feeds = new JobEventFeeds(jobs, deps.maxStreamsPerTenant, closing);
 
   router.get('/', async (ctx) => {
     const tenant = tenantOf(ctx);
@@ -93,7 +96,14 @@ export function jobsRouter(deps: JobsRoutesDeps): Router {
   router.get('/:jobId/events', async (ctx) => {
     const tenant = tenantOf(ctx);
     const jobId = parseJobId(ctx.params['jobId']);
-    streamJobEvents(ctx, jobs, { tenant, jobId }, await jobs.reads.read(tenant, jobId), closing);
+    const release = feeds.admit(tenant);
+    try {
+      // A poll's read: streams opened together on one job share it, as they share the feed's reads after.
+      feeds.stream(ctx, { tenant, jobId }, await jobs.reads.read(tenant, jobId, pollMaxAgeMs), release);
+    } catch (err) {
+      release();
+      throw err;
+    }
   });
 
   router.post('/:jobId/retry', async (ctx) => {

@@ -116,6 +116,9 @@ const routes: readonly Operation[] = [
       200: { description: 'an event stream; each `job` event carries the Job', contentType: 'text/event-stream' },
       400: invalid,
       404: notFound,
+      429: refused(
+        'the tenant holds JOBS_MAX_STREAMS_PER_TENANT streams on this API process (`rate_limited`, with Retry-After)',
+      ),
       503: unavailable,
     },
   },

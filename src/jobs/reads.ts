@@ -32,9 +32,9 @@ export class JobReads {
   }
 
   /** `read` under a deadline of its own, for callers that outlive the request's (waits, event streams). */
-  readOutsideRequest(tenant: string, jobId: string): Promise<JobState> {
+  readOutsideRequest(tenant: string, jobId: string, maxAgeMs = 0): Promise<JobState> {
     return this.workflows.client.connection.withDeadline(Date.now() + temporalDeadlineMs, () =>
-      this.read(tenant, jobId),
+      this.read(tenant, jobId, maxAgeMs),
     );
   }
 
