@@ -66,6 +66,20 @@ def test_a_simulation_runs_with_progress_and_its_report_reads_its_result(app: ht
     assert row.startswith(f"{simulation_id},10,7,")
 
 
+def test_a_cancelled_simulation_stops(app: httpx.Client) -> None:
+    submitted = app.post("/simulations", json={"steps": 1000, "seed": 3, "step_seconds": 0.1})
+    assert submitted.status_code == 202, submitted.text
+    path = f"/simulations/{submitted.json()['id']}"
+    poll(app, path, lambda job: job["status"] == "running")
+    cancelled = app.post(f"{path}/cancel")
+    assert cancelled.status_code == 202, cancelled.text
+    started = time.monotonic()
+    done = poll(app, path, finished, timeout=10)[-1]
+    assert done["status"] == "cancelled", done
+    assert time.monotonic() - started < 5, "the walk stops at its next step"
+    assert app.post(f"{path}/cancel").status_code == 409
+
+
 def test_an_idempotency_key_submits_once(app: httpx.Client) -> None:
     key = f"simulation-{uuid.uuid4()}"
     body = {"steps": 1, "seed": 1, "step_seconds": 0}
