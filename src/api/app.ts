@@ -12,7 +12,7 @@ import type { Logger } from '../logger.js';
 import { errorBody, errorResponses, isTemporalUnreachable } from './errors.js';
 import { callbackUrlRefusal } from '../activities/callback-target.js';
 import { findJobType } from '../activities/registry.js';
-import { createJobs, ReadCaches, temporalDeadlineMs } from '../jobs/index.js';
+import { createJobs, ReadCaches } from '../jobs/index.js';
 import { jobBatchesRouter, jobsRouter, jobTypesRouter, schedulesRouter, type JobsRoutesDeps } from './jobs-routes.js';
 import { ScheduleCreateTurns, type ScheduleLimits } from './schedule-limits.js';
 import { Schedules } from './schedules.js';
@@ -231,8 +231,6 @@ export function createApp(deps: AppDeps): App {
   koa.use(errorResponses);
   koa.use(codecCors(deps.config.TEMPORAL_UI_URL));
   koa.use(authenticate(apiKeys));
-  // Every call to Temporal made while serving one request shares a deadline, so an outage is a prompt 503.
-  koa.use((_ctx, next) => deps.client.connection.withDeadline(Date.now() + temporalDeadlineMs, next));
   for (const router of routers) {
     koa.use(router.routes());
     koa.use(router.allowedMethods());

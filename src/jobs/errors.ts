@@ -84,6 +84,7 @@ export class TemporalUnavailableError extends ApiError {
   }
 }
 
+const grpcCancelled = 1;
 const grpcUnavailable = 14;
 const grpcDeadlineExceeded = 4;
 const grpcNotFound = 5;
@@ -98,11 +99,14 @@ export function isTemporalNotFound(err: unknown): boolean {
   return grpcCodeOf(err) === grpcNotFound;
 }
 
-/** True when the error (or one of its causes) says Temporal could not be reached or did not answer in time. */
+/**
+ * True when the error (or one of its causes) says Temporal could not be reached or did not answer in time. A call
+ * cancelled by the server counts: Temporal cancels a call whose deadline it saw pass before this process did.
+ */
 export function isTemporalUnreachable(err: unknown): boolean {
   for (let current = err; current; current = (current as { cause?: unknown }).cause) {
     const code = grpcCodeOf(current);
-    if (code === grpcUnavailable || code === grpcDeadlineExceeded) return true;
+    if (code === grpcUnavailable || code === grpcDeadlineExceeded || code === grpcCancelled) return true;
     if (
       current instanceof Error &&
       /ECONNREFUSED|Connection refused|connect error|transport error/i.test(current.message)

@@ -1,18 +1,110 @@
-import { Client, Connection, isRetryableError, makeGrpcRetryInterceptor } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  isGrpcServiceError,
+  isRetryableError,
+  makeGrpcRetryInterceptor,
+  type ConnectionOptions,
+} from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { dataConverterFor } from './payload-codec.js';
+
+/**
+ * Each call to Temporal gets this long, retries included, unless its caller set a deadline of its own
+ * (`connection.withDeadline`): a request that makes many calls (a batch, a list) is not cut short by the sum of them.
+ */
+export const callDeadlineMs = 5000;
 
 /** The longest pause between retries of one call. */
 const longestRetryPauseMs = 1000;
 
+type Interceptor = NonNullable<ConnectionOptions['interceptors']>[number];
+type InterceptorOptions = Parameters<Interceptor>[0];
+type InterceptingCall = ReturnType<Parameters<Interceptor>[1]>;
+type CallStatus = Parameters<NonNullable<NonNullable<Parameters<InterceptingCall['start']>[1]>['onReceiveStatus']>>[0];
+
+/** Metadata on a failed call's status: one of its attempts may have reached Temporal (see isOutcomeUnknown). */
+const maybeSentKey = 'durable-jobs-maybe-sent';
+/** Where the two interceptors around the retry share what they saw of one call's attempts. */
+const attemptsKey = Symbol('attempts');
+type TrackedOptions = InterceptorOptions & { [attemptsKey]?: { maybeSent: boolean } };
+
+// gRPC codes an attempt ends with when its request may have reached the server and its answer was lost: cancelled,
+// unknown, deadline exceeded, aborted, internal, unavailable, data loss. Any other code is the server's own answer.
+const lostAnswerCodes = new Set([1, 2, 4, 10, 13, 14, 15]);
+// grpc-js's words for an attempt that never left this process: no connection to pick, a stream the server refused
+// before its handler saw it, a deadline that passed before a connection was picked.
+const neverSent =
+  /No connection established|Stream refused by server|Waiting for LB pick|waiting for name resolution|waiting for metadata filters|Failed to start HTTP\/2 stream/;
+
+/** True when an attempt that ended with this status may have been carried out by Temporal. */
+function mayHaveBeenSent(status: CallStatus): boolean {
+  return lostAnswerCodes.has(status.code) && !neverSent.test(status.details);
+}
+
+/**
+ * `call` with its listener's status seen first by `onStatus`. grpc-js needs only the call's interface of what an
+ * interceptor returns, though its type names the class (which the SDK does not let us import).
+ */
+function watchingStatus(call: InterceptingCall, onStatus: (status: CallStatus) => void): ReturnType<Interceptor> {
+  const watched = Object.create(call) as InterceptingCall;
+  watched.start = (metadata, listener) => {
+    call.start(metadata, {
+      onReceiveMetadata: (received) => listener?.onReceiveMetadata?.(received),
+      onReceiveMessage: (message) => listener?.onReceiveMessage?.(message),
+      onReceiveStatus: (status) => {
+        onStatus(status);
+        listener?.onReceiveStatus?.(status);
+      },
+    });
+  };
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- grpc-js calls only the interface
+  return watched as ReturnType<Interceptor>;
+}
+
+/**
+ * Outermost: the call's own deadline (unless its caller set one), and a mark on a failed call's status when any of its
+ * attempts may have reached Temporal, so that a start whose outcome is unknown is not taken for one never sent.
+ */
+const perCall: Interceptor = (options, nextCall) => {
+  const attempts = { maybeSent: false };
+  const tracked: TrackedOptions = {
+    ...options,
+    deadline: options.deadline ?? Date.now() + callDeadlineMs,
+    [attemptsKey]: attempts,
+  };
+  return watchingStatus(nextCall(tracked), (status) => {
+    if (lostAnswerCodes.has(status.code) && attempts.maybeSent) status.metadata.set(maybeSentKey, '1');
+  });
+};
+
+/** Innermost: sees each attempt the retry makes. */
+const eachAttempt: Interceptor = (options: TrackedOptions, nextCall) =>
+  watchingStatus(nextCall(options), (status) => {
+    const attempts = options[attemptsKey];
+    if (attempts && mayHaveBeenSent(status)) attempts.maybeSent = true;
+  });
+
 /**
  * The SDK's retry of UNAVAILABLE and its kin, with pauses capped at a second: its own cap (5 s) sleeps past a
- * request's deadline, so an outage answered a 503 up to ≈ 3 s late.
+ * call's deadline, so an outage answered a 503 up to ≈ 3 s late.
  */
 const retryInterceptor = makeGrpcRetryInterceptor({
   delayFunction: (attempt) => Math.min(longestRetryPauseMs, 100 * 1.7 ** attempt) * (0.8 + Math.random() * 0.4),
   retryableDecider: (attempt, status) => attempt < 10 && isRetryableError(status),
 });
+
+/**
+ * True when a failed call to Temporal may have been carried out: one of its attempts was sent and its answer lost
+ * (the deadline passed, the connection broke). False when no attempt left this process, or Temporal answered.
+ */
+export function isOutcomeUnknown(err: unknown): boolean {
+  for (let current = err; current; current = (current as { cause?: unknown }).cause) {
+    if (isGrpcServiceError(current)) return current.metadata?.get(maybeSentKey).length === 1;
+    if (typeof current !== 'object') break;
+  }
+  return false;
+}
 
 /**
  * A client that connects on first use, so the API starts (and answers 503) while Temporal is down.
@@ -21,7 +113,7 @@ const retryInterceptor = makeGrpcRetryInterceptor({
  */
 export function createLazyClient(address: string, namespace: string, payloadCodecs: PayloadCodec[] = []): Client {
   return new Client({
-    connection: Connection.lazy({ address, interceptors: [retryInterceptor] }),
+    connection: Connection.lazy({ address, interceptors: [perCall, retryInterceptor, eachAttempt] }),
     namespace,
     dataConverter: dataConverterFor(payloadCodecs),
     // Job states are queried only of running workflows; a closed one's would cost a worker a full replay.
