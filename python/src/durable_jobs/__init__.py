@@ -49,7 +49,7 @@ from .models import (
     SubmitJobBody,
 )
 from .payload_codec import PayloadKeyInvalidError, PayloadKeyUnknownError
-from .worker import WorkerOptionsInvalidError, run_worker, serve
+from .worker import TemporalUnreachableError, WorkerOptionsInvalidError, run_worker, serve
 
 __all__ = [
     "ApiError",
@@ -97,6 +97,7 @@ __all__ = [
     "ServiceUnavailableError",
     "ServiceUnreachableError",
     "SubmitJobBody",
+    "TemporalUnreachableError",
     "UnrecoverableError",
     "UnsupportedMediaTypeError",
     "WorkerOptionsInvalidError",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
 import logging
 import os
@@ -13,7 +14,7 @@ from typing import Any, NoReturn
 from . import _protocol as protocol
 from .job_type import DeclaredJobType
 from .payload_codec import PayloadKeyInvalidError, parse_payload_key
-from .worker import WorkerOptionsInvalidError, run_worker
+from .worker import TemporalUnreachableError, WorkerOptionsInvalidError, run_worker
 
 
 class UsageError(Exception):
@@ -119,9 +120,10 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
-    """The console script's entry; the payload key comes from ``PAYLOAD_ENCRYPTION_KEY`` only (never an argument,
-    which every process on the machine could read), older ones from ``PAYLOAD_DECRYPTION_KEYS``."""
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> NoReturn:
+    """The console script's entry, which exits the process. The payload key comes from ``PAYLOAD_ENCRYPTION_KEY``
+    only (never an argument, which every process on the machine could read), older ones from
+    ``PAYLOAD_DECRYPTION_KEYS``."""
     env = os.environ if env is None else env
     parser = _parser(env)
     args = parser.parse_args(argv)
@@ -161,8 +163,27 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         )
     except WorkerOptionsInvalidError as err:
         fail(str(err))
-    return 0
+    except TemporalUnreachableError as err:
+        print(f"durable-jobs {args.command}: {err}", file=sys.stderr)
+        _exit(1)
+    except Exception:
+        # A worker that failed: logged with its cause.
+        logging.getLogger("durable_jobs.worker").exception("the worker stopped on an error")
+        _exit(1)
+    _exit(0)
+
+
+def _exit(code: int) -> NoReturn:
+    """Ends the process once the worker is done: the atexit handlers run, then the process exits without the
+    interpreter's finalization, which the Temporal core's threads can abort (``PyGILState_Release``, exit status 134;
+    seen after a failed connection with temporalio 1.35) and which would wait for thread handlers that ignored
+    ``ctx.cancelled``."""
+    atexit._run_exitfuncs()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -38,6 +38,14 @@ class WorkerOptionsInvalidError(ValueError):
     """Raised by :func:`run_worker` and :func:`serve` when their options cannot serve anything."""
 
 
+class TemporalUnreachableError(RuntimeError):
+    """Raised by :func:`run_worker` and :func:`serve` when Temporal cannot be reached at start."""
+
+    def __init__(self, address: str, cause: BaseException) -> None:
+        super().__init__(f"could not connect to Temporal at {address}: {cause}")
+        self.address = address
+
+
 @dataclasses.dataclass(frozen=True)
 class _Checked:
     job_types: tuple[DeclaredJobType[Any, Any], ...]
@@ -115,7 +123,10 @@ async def serve(
     host = socket.gethostname()
     worker_id = f"{host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
-    client = await Client.connect(temporal_address, namespace=namespace, data_converter=data_converter)
+    try:
+        client = await Client.connect(temporal_address, namespace=namespace, data_converter=data_converter)
+    except RuntimeError as err:  # the SDK's core reports a failed connection as a RuntimeError
+        raise TemporalUnreachableError(temporal_address, err) from err
 
     async def notify_started(workflow_id: str, run_id: str, attempt: int) -> None:
         handle = client.get_workflow_handle(workflow_id, run_id=run_id or None)
@@ -209,7 +220,8 @@ def run_worker(
     ``<prefix>:<type>:<priority>``, the types of a priority sharing its slots (``queues``, e.g. ``{"high": 2,
     "normal": 8}``; default ``{"normal": 4}``). The process declares itself to the service's job type registry and
     keeps its lease while it runs. On a stop signal it leaves the registry, stops polling, gives running attempts
-    ``shutdown_grace_seconds`` to finish, then cancels them (their jobs retry them elsewhere).
+    ``shutdown_grace_seconds`` to finish, then cancels them (their jobs retry them elsewhere) and returns once they
+    have ended; a second signal exits the process at once.
 
     ``temporal_address``, ``namespace``, ``task_queue_prefix`` and ``payload_encryption_key`` are the service's
     ``TEMPORAL_ADDRESS``, ``TEMPORAL_NAMESPACE``, ``JOBS_TASK_QUEUE_PREFIX`` and ``PAYLOAD_ENCRYPTION_KEY``.
@@ -220,8 +232,19 @@ def run_worker(
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+
+        def on_signal() -> None:
+            if not stop.is_set():
+                stop.set()
+                return
+            # A second signal while draining (a thread handler that ignores ctx.cancelled cannot be stopped from
+            # outside): stop at once, as a second Ctrl-C stops celery. Its jobs retry after their heartbeat timeout.
+            log.warning("second stop signal: exiting without waiting for the running attempts")
+            logging.shutdown()
+            os._exit(1)
+
         for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
+            loop.add_signal_handler(signum, on_signal)
         try:
             await serve(
                 job_types,
