@@ -1,0 +1,432 @@
+// The Python worker (python/, durable_jobs) as a user runs it: the `durable-jobs worker` command of the pinned venv,
+// a process of its own serving test/fixtures/python-worker/handlers.py, against the real service (a Temporal dev
+// server, the service's workers running the job workflows and the registry, the API). Jobs are read and cancelled
+// over REST. They are started as the API will start them once it validates against the registry and dispatches to
+// <prefix>:<type>:<priority> (the request built from the declaration in force, started with the API's own options);
+// `submit` below is the one place to switch to POST /api/v1/jobs then.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { ensurePythonEnv, runCommand, type PythonEnv } from '../dev/python-env.js';
+import { PayloadEncryptionCodec, parsePayloadKey } from '../packages/worker/src/payload-codec.js';
+import type { Job, JobPriority } from '../src/contract/job.js';
+import { jobTypeTaskQueue, registryWorkflowId, type JobTypeView } from '../src/contract/job-type-declaration.js';
+import { jobStartOptions } from '../src/jobs/request.js';
+import type { JobRequest } from '../src/workflows/job-state.js';
+import { registryStateQuery } from '../src/workflows/job-type-registry-messages.js';
+import { jobTypeViews } from '../src/workflows/job-type-registry-state.js';
+import { TestService } from './support/service.js';
+
+const fixtureDir = fileURLToPath(new URL('fixtures/python-worker/', import.meta.url));
+
+/** A `durable-jobs worker` process; its output is kept and shown only when a test fails. */
+class PythonWorker {
+  readonly output: string[] = [];
+  readonly exited: Promise<[number | null, NodeJS.Signals | null]>;
+  private constructor(readonly process: ChildProcess) {
+    process.stdout!.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
+    process.stderr!.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
+    this.exited = once(process, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  }
+
+  static start(python: PythonEnv, args: string[], env: Record<string, string>): PythonWorker {
+    return new PythonWorker(
+      spawn(python.bin('durable-jobs'), ['worker', ...args], {
+        cwd: fixtureDir,
+        env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', ...env },
+        stdio: 'pipe',
+      }),
+    );
+  }
+
+  get pid(): number {
+    return this.process.pid!;
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<[number | null, NodeJS.Signals | null]> {
+    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill(signal);
+    return this.exited;
+  }
+}
+
+async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, ms = 20_000) {
+  const deadline = Date.now() + ms;
+  let last: T | undefined;
+  for (;;) {
+    last = await read().catch(() => last);
+    if (last !== undefined && done(last)) return last;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms (last: ${JSON.stringify(last)})`);
+    await delay(100);
+  }
+}
+
+/** The service and the Python workers started against it. */
+class Stack {
+  readonly workers: PythonWorker[] = [];
+  private readonly client: Client;
+
+  private constructor(
+    readonly python: PythonEnv,
+    readonly service: TestService,
+    private readonly workerEnv: Record<string, string>,
+  ) {
+    // With the service's codecs, as the API's own client.
+    this.client = new Client({
+      connection: service.temporal.connection,
+      namespace: service.config.TEMPORAL_NAMESPACE,
+      dataConverter: { payloadCodecs: service.payloadCodecs },
+    });
+  }
+
+  static async start(python: PythonEnv, env: Record<string, string> = {}): Promise<Stack> {
+    const service = await TestService.start({ workers: { normal: 1 }, env });
+    return new Stack(python, service, env);
+  }
+
+  get prefix(): string {
+    return this.service.config.JOBS_TASK_QUEUE_PREFIX;
+  }
+
+  startWorker(args: string[] = []): PythonWorker {
+    const worker = PythonWorker.start(
+      this.python,
+      [
+        'handlers',
+        '--queues',
+        'high:1,normal:2,low:1',
+        '--lease-seconds',
+        '3',
+        '--shutdown-grace-seconds',
+        '1',
+        ...args,
+      ],
+      { TEMPORAL_ADDRESS: this.service.temporal.address, JOBS_TASK_QUEUE_PREFIX: this.prefix, ...this.workerEnv },
+    );
+    this.workers.push(worker);
+    return worker;
+  }
+
+  async views(): Promise<JobTypeView[]> {
+    const handle = this.client.workflow.getHandle(registryWorkflowId(this.prefix));
+    return jobTypeViews(await handle.query(registryStateQuery), Date.now());
+  }
+
+  async viewOf(type: string): Promise<JobTypeView | undefined> {
+    return (await this.views()).find((view) => view.declaration.name === type);
+  }
+
+  /** Starts a job as the API does, with the declaration in force's defaults; returns its id. */
+  async submit(type: string, input: unknown, priority: JobPriority = 'normal', more: Partial<JobRequest> = {}) {
+    const view = await this.viewOf(type);
+    assert.ok(view, `${type} is declared`);
+    const jobId = `${type.replace('.', '-')}-${randomUUID().slice(0, 8)}`;
+    const request: JobRequest = {
+      jobId,
+      tenant: 'default',
+      type,
+      priority,
+      input,
+      ...view.declaration.defaults,
+      taskQueue: jobTypeTaskQueue(this.prefix, type, priority),
+      submittedAt: new Date().toISOString(),
+      ...more,
+    };
+    await this.client.workflow.start('jobWorkflow', jobStartOptions(this.prefix, 'default', request));
+    return jobId;
+  }
+
+  async job(jobId: string): Promise<Job> {
+    const { status, body } = await this.service.getJob(jobId);
+    assert.equal(status, 200, JSON.stringify(body));
+    return body;
+  }
+
+  finished(jobId: string, ms = 20_000): Promise<Job> {
+    return this.service.waitFor(jobId, ['succeeded', 'failed', 'cancelled', 'timed_out'], ms);
+  }
+
+  /** The job workflow's history as stored: what Temporal (and whoever reads its database) sees. */
+  history(jobId: string) {
+    return this.service.temporal.client.workflow.getHandle(jobId).fetchHistory();
+  }
+
+  showOutput(): void {
+    for (const worker of this.workers)
+      console.error(`--- worker ${worker.pid}\n${worker.output.join('').slice(-6000)}`);
+  }
+
+  async teardown(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.stop('SIGKILL')));
+    await this.service.teardown();
+  }
+}
+
+describe('A Python worker process (durable-jobs worker) against the service', function () {
+  let python: PythonEnv;
+  let stack: Stack;
+  let workers: PythonWorker[];
+  const startWorker = (args?: string[]) => stack.startWorker(args);
+  const views = () => stack.views();
+  const viewOf = (type: string) => stack.viewOf(type);
+  const submit = (...args: Parameters<Stack['submit']>) => stack.submit(...args);
+  const job = (jobId: string) => stack.job(jobId);
+  const finished = (jobId: string, ms?: number) => stack.finished(jobId, ms);
+
+  before(async function () {
+    this.timeout(300_000);
+    python = await ensurePythonEnv((line) => console.log(`      ${line}`));
+    stack = await Stack.start(python);
+    workers = stack.workers;
+    startWorker();
+    await until(
+      'the Python worker declared its types',
+      () => viewOf('py.steps'),
+      (view) => view?.workers.normal === 1,
+      60_000,
+    );
+  });
+
+  after(async function () {
+    await stack?.teardown();
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') stack.showOutput();
+  });
+
+  it('declares every job type of the module, its input schema from the pydantic model', async function () {
+    // The service's own types may be declared beside them.
+    const all = (await views()).filter((view) => view.declaration.name.startsWith('py.'));
+    assert.deepEqual(
+      all.map((view) => view.declaration.name),
+      ['py.flaky', 'py.stall', 'py.steps', 'py.sync-steps'],
+    );
+    const steps = all.find((view) => view.declaration.name === 'py.steps')!;
+    assert.deepEqual(steps.workers, { high: 1, normal: 1, low: 1 });
+    assert.equal(steps.declaration.inputSchema['$schema'], 'https://json-schema.org/draft/2020-12/schema');
+    assert.deepEqual(steps.declaration.inputSchema['required'], ['steps', 'step_ms']);
+    assert.equal(steps.declaration.resultSchema?.['title'], 'StepsResult');
+    assert.deepEqual(steps.declaration.defaults, {
+      timeoutSeconds: 3600,
+      heartbeatTimeoutSeconds: 30,
+      retry: { maxAttempts: 3, initialIntervalSeconds: 1, backoffCoefficient: 2, maximumIntervalSeconds: 60 },
+    });
+    const sync = all.find((view) => view.declaration.name === 'py.sync-steps')!;
+    assert.match(sync.declaration.description, /^The same in a thread/, 'the docstring is the description');
+  });
+
+  it('runs a job: running, progress in polls, the result', async function () {
+    const jobId = await submit('py.steps', { steps: 8, step_ms: 250 });
+    const polled = await until(
+      'progress in a poll',
+      () => job(jobId),
+      (seen) => seen.status === 'running' && (seen.progress?.percent ?? 0) > 0,
+    );
+    assert.match(polled.progress?.message ?? '', /^step \d$/);
+    const final = await finished(jobId);
+    assert.equal(final.status, 'succeeded');
+    assert.deepEqual(final.result, { steps: 8, tenant: 'default', attempt: 1, pid: workers[0]!.pid });
+    assert.deepEqual(final.progress, { percent: 100, message: 'done' });
+  });
+
+  for (const type of ['py.steps', 'py.sync-steps'])
+    it(`stops a cancelled ${type === 'py.steps' ? 'async' : 'sync (thread)'} handler within 2 s`, async function () {
+      const jobId = await submit(type, { steps: 200, step_ms: 100 });
+      await until(
+        'running',
+        () => job(jobId),
+        (seen) => seen.status === 'running' && seen.progress !== null,
+      );
+      const asked = Date.now();
+      const { status } = await stack.service.cancel(jobId);
+      assert.ok(status === 200 || status === 202, `cancel answered ${status}`);
+      // When the job workflow ends: the API's polls may be up to a second behind it.
+      await stack.service.temporal.client.workflow
+        .getHandle(jobId)
+        .result()
+        .catch(() => undefined);
+      const took = Date.now() - asked;
+      assert.equal((await finished(jobId)).status, 'cancelled');
+      assert.ok(took < 2000, `ended ${took} ms after the cancel`);
+      console.log(`      cancelled ${took} ms after the cancel`);
+    });
+
+  it('retries a raised exception with backoff, then succeeds', async function () {
+    const began = Date.now();
+    const final = await finished(await submit('py.flaky', { fail_attempts: 2 }));
+    const took = Date.now() - began;
+    assert.equal(final.status, 'succeeded');
+    assert.equal(final.attempt, 3);
+    assert.deepEqual(final.result, { attempt: 3 });
+    // Backoff of the declaration: 0.5 s, then 1 s.
+    assert.ok(took >= 1500, `3 attempts with 0.5 s and 1 s between them took ${took} ms`);
+  });
+
+  it('fails at once on an UnrecoverableError', async function () {
+    const final = await finished(await submit('py.flaky', { fail_attempts: 3, unrecoverable: true }));
+    assert.equal(final.status, 'failed');
+    assert.equal(final.attempt, 1);
+    assert.deepEqual(final.error, { type: 'UnrecoverableError', message: 'planned failure of attempt 1' });
+  });
+
+  it('times out a handler that blocks the event loop, as heartbeatTimeoutSeconds says', async function () {
+    // py.stall declares heartbeat_timeout_seconds=2 and blocks the loop for 6 s: nothing heartbeats meanwhile.
+    const began = Date.now();
+    const jobId = await submit('py.stall', { seconds: 6 });
+    const final = await finished(jobId, 10_000);
+    const took = Date.now() - began;
+    assert.equal(final.status, 'timed_out');
+    assert.equal(final.error?.type, 'HeartbeatTimeout');
+    assert.ok(took < 5500, `timed out ${took} ms after the submit, before the handler returned`);
+    console.log(`      heartbeat timeout of 2 s: timed_out ${took} ms after the submit`);
+    // The stall outlived the 3 s lease: the next renewal is refused (WorkerNotDeclared) and the worker declares
+    // again, counting once more.
+    await until(
+      'declared again',
+      () => Promise.resolve(workers[0]!.output.join('').match(/declared its job types/g)?.length ?? 0),
+      (count) => count >= 2,
+      10_000,
+    );
+    await until(
+      'counted again',
+      () => viewOf('py.steps'),
+      (view) => view?.workers.normal === 1,
+    );
+  });
+
+  it('runs a high job ahead of a queue of low ones', async function () {
+    // One low slot, four 1 s low jobs queued; the high job has its own slot and task queue.
+    const lows: string[] = [];
+    for (let index = 0; index < 4; index++) lows.push(await submit('py.steps', { steps: 4, step_ms: 250 }, 'low'));
+    await until(
+      'a low job running',
+      () => job(lows[0]!),
+      (seen) => seen.status === 'running',
+    );
+    const high = await submit('py.steps', { steps: 1, step_ms: 100 }, 'high');
+    assert.equal((await finished(high, 5000)).status, 'succeeded');
+    const lowStatuses = await Promise.all(lows.map(async (jobId) => (await job(jobId)).status));
+    assert.ok(lowStatuses.filter((status) => status === 'queued').length >= 2, `lows: ${lowStatuses.join(', ')}`);
+    for (const jobId of lows) assert.equal((await finished(jobId)).status, 'succeeded');
+  });
+
+  it('a SIGKILLed worker’s job is finished by another instance; SIGTERM leaves at once and exits 0', async function () {
+    this.timeout(60_000);
+    startWorker(['--queues', 'normal:1']);
+    await until(
+      'a second worker declared',
+      () => viewOf('py.steps'),
+      (view) => view?.workers.normal === 2,
+    );
+    // A short heartbeat timeout so that the killed attempt is noticed in 2 s.
+    const jobId = await submit('py.steps', { steps: 30, step_ms: 200 }, 'normal', { heartbeatTimeoutSeconds: 2 });
+    await until(
+      'running',
+      () => job(jobId),
+      (seen) => (seen.progress?.percent ?? 0) > 0,
+    );
+    // The worker identity names its process: host:pid:random, then the type and priority.
+    const identity = (await stack.service.temporal.client.workflow.getHandle(jobId).describe()).raw
+      .pendingActivities?.[0]?.lastWorkerIdentity;
+    const killed = workers.find((worker) => identity?.includes(`:${worker.pid}:`));
+    assert.ok(killed, `the worker running it: ${identity}`);
+    const survivor = workers.find((worker) => worker !== killed)!;
+    await killed.stop('SIGKILL');
+    const final = await finished(jobId, 30_000);
+    assert.equal(final.status, 'succeeded');
+    assert.equal(final.attempt, 2);
+    assert.equal((final.result as { pid: number }).pid, survivor.pid);
+
+    const [code] = await survivor.stop('SIGTERM');
+    assert.equal(code, 0, survivor.output.join(''));
+    const left = await viewOf('py.steps');
+    assert.equal(left?.workers.normal, 0, 'left the registry before exiting (the killed one’s lease ran out)');
+  });
+
+  it('reads and writes payloads the TypeScript codec writes and reads (AES-256-GCM)', async function () {
+    const key = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
+    const codec = new PayloadEncryptionCodec(parsePayloadKey(key));
+    const [fromTs] = await codec.encode([defaultPayloadConverter.toPayload({ from: 'TypeScript', n: 1 })]);
+    const script = `
+import asyncio, sys
+from temporalio.api.common.v1 import Payload
+from temporalio.converter import DataConverter
+from durable_jobs.payload_codec import PayloadEncryptionCodec, parse_payload_key
+codec = PayloadEncryptionCodec(parse_payload_key(sys.argv[1]))
+async def main():
+    given = Payload(); given.ParseFromString(bytes.fromhex(sys.argv[2]))
+    [plain] = await codec.decode([given])
+    value = DataConverter.default.payload_converter.from_payload(plain)
+    assert value == {"from": "TypeScript", "n": 1}, value
+    [sealed] = await codec.encode(DataConverter.default.payload_converter.to_payloads([{"from": "Python", "n": 2}]))
+    print(sealed.SerializeToString().hex())
+asyncio.run(main())
+`;
+    const encoded = (await import('@temporalio/proto')).default.temporal.api.common.v1.Payload;
+    const run = await runCommand(python.bin('python'), [
+      '-c',
+      script,
+      key,
+      Buffer.from(encoded.encode(fromTs!).finish()).toString('hex'),
+    ]);
+    assert.equal(run.code, 0, run.output);
+    const fromPython = encoded.decode(Buffer.from(run.output.trim(), 'hex'));
+    assert.equal(Buffer.from(fromPython.metadata['encoding']!).toString(), 'binary/encrypted');
+    const [plain] = await codec.decode([fromPython]);
+    assert.deepEqual(defaultPayloadConverter.fromPayload(plain!), { from: 'Python', n: 2 });
+  });
+});
+
+describe('A Python worker process with PAYLOAD_ENCRYPTION_KEY', function () {
+  let stack: Stack;
+  const key = 'c0ffee'.padEnd(64, '0');
+
+  before(async function () {
+    this.timeout(300_000);
+    stack = await Stack.start(await ensurePythonEnv(), { PAYLOAD_ENCRYPTION_KEY: key });
+    stack.startWorker();
+    // The declaration is an encrypted update: the registry reads it only if the codecs agree.
+    await until(
+      'declared through the codec',
+      () => stack.viewOf('py.steps'),
+      (view) => view?.workers.normal === 1,
+      60_000,
+    );
+  });
+
+  after(async function () {
+    await stack?.teardown();
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') stack.showOutput();
+  });
+
+  it('reads encrypted inputs and writes results and failures the service reads back, none in clear text', async function () {
+    const succeeded = await stack.finished(await stack.submit('py.steps', { steps: 2, step_ms: 10 }));
+    assert.equal(succeeded.status, 'succeeded');
+    assert.equal((succeeded.result as { steps: number }).steps, 2);
+
+    const jobId = await stack.submit('py.flaky', { fail_attempts: 1, unrecoverable: true });
+    const failed = await stack.finished(jobId);
+    assert.deepEqual(failed.error, { type: 'UnrecoverableError', message: 'planned failure of attempt 1' });
+
+    const { events } = await stack.history(jobId);
+    const scheduled = events?.find(
+      (event) => event.activityTaskScheduledEventAttributes,
+    )?.activityTaskScheduledEventAttributes;
+    const encodings = scheduled?.input?.payloads?.map((payload) =>
+      Buffer.from(payload.metadata!['encoding']!).toString(),
+    );
+    assert.deepEqual(encodings, ['binary/encrypted', 'binary/encrypted'], 'the attempt’s input and info');
+    const failure = events?.find((event) => event.activityTaskFailedEventAttributes)?.activityTaskFailedEventAttributes
+      ?.failure;
+    assert.equal(failure?.message, 'Encoded failure', 'the message moved into the encrypted attributes');
+    assert.equal(Buffer.from(failure?.encodedAttributes?.metadata?.['encoding'] ?? []).toString(), 'binary/encrypted');
+  });
+});
