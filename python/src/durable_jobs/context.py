@@ -7,7 +7,7 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Generator, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .models import Progress
 
@@ -22,7 +22,13 @@ class ProgressReported:
         return asyncio.sleep(0).__await__()
 
 
-class _JobLogAdapter(logging.LoggerAdapter[logging.Logger]):
+if TYPE_CHECKING:
+    _LoggerAdapter = logging.LoggerAdapter[logging.Logger]
+else:  # LoggerAdapter is subscriptable at run time from Python 3.11 only
+    _LoggerAdapter = logging.LoggerAdapter
+
+
+class _JobLogAdapter(_LoggerAdapter):
     """Every line names its job and attempt, in the message (for plain formatters) and as ``extra`` fields."""
 
     def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
