@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { buildDashboard } from '../dev/build-ui.js';
 import { dashboard } from '../src/api/ui.js';
 import { TestService, uniqueJobId } from './support/service.js';
@@ -11,7 +11,27 @@ import { TestService, uniqueJobId } from './support/service.js';
 /** Debian's Chromium, as the Web UI test drives it. */
 const chromiumPath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const screenshots = new URL('../docs/images/', import.meta.url);
-const keys = { acme: 'acme-dashboard-key-0123456789', globex: 'globex-dashboard-key-0123456789' };
+const keys = {
+  acme: 'acme-dashboard-key-0123456789',
+  globex: 'globex-dashboard-key-0123456789',
+  initech: 'initech-dashboard-key-0123456789',
+};
+
+/** Waits until `locator` finds exactly `count` elements (the page's CSP forbids waitForFunction's string eval). */
+async function untilCount(locator: Locator, count: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await locator.count();
+    if (found === count) return;
+    assert.ok(Date.now() < deadline, `found ${found}, not ${count}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** The job ids of the list's rows, in order. */
+async function jobIdsShown(rows: Locator): Promise<(string | null)[]> {
+  return Promise.all((await rows.all()).map((row) => row.getAttribute('data-job-id')));
+}
 
 /** Chromium for a suite, or a skipped suite where there is none (never in CI). */
 async function launchChromium(suite: Mocha.Context): Promise<Browser> {
@@ -54,7 +74,11 @@ describe('The job dashboard', function () {
     browser = await launchChromium(this);
     service = await TestService.start({
       workers: { high: 4, normal: 4 },
-      env: { API_KEYS: `acme:${keys.acme},globex:${keys.globex}` },
+      env: {
+        API_KEYS: Object.entries(keys)
+          .map(([tenant, key]) => `${tenant}:${key}`)
+          .join(','),
+      },
     });
     service.apiKey = keys.acme;
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -193,6 +217,49 @@ describe('The job dashboard', function () {
     await page.getByRole('heading', { name: jobId }).waitFor();
     await statusOn(page).filter({ hasText: 'succeeded' }).waitFor();
     assert.equal(await page.getByTestId('tenant').textContent(), 'acme');
+  });
+
+  it('pages through a long list with the cursor: Older, then Newer', async function () {
+    // A tenant of its own, so that the page holds exactly these jobs.
+    service.apiKey = keys.initech;
+    const jobs = Array.from({ length: 27 }, (_, index) => ({
+      type: 'sleep',
+      input: { seconds: 0 },
+      jobId: uniqueJobId(`dash-page-${index}`),
+    }));
+    try {
+      const { status } = await service.request('POST', '/api/v1/job-batches', { jobs });
+      assert.equal(status, 200);
+      for (const { jobId } of jobs) await service.waitFor(jobId, ['succeeded'], 60_000);
+    } finally {
+      service.apiKey = keys.acme;
+    }
+    const other = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const initech = await other.newPage();
+      await signIn(initech, keys.initech);
+      const rows = initech.locator('tbody tr');
+      await initech.locator('tbody tr .status-succeeded').nth(24).waitFor({ timeout: 30_000 });
+      assert.equal(await rows.count(), 25);
+      const older = initech.getByRole('button', { name: 'Older →' });
+      await initech.locator('button:not([disabled])', { hasText: 'Older →' }).waitFor({ timeout: 30_000 });
+      const firstPage = await jobIdsShown(rows);
+      await older.click();
+      await initech.getByText('Page 2').waitFor();
+      await untilCount(rows, 2);
+      const secondPage = await jobIdsShown(rows);
+      assert.deepEqual(
+        [...firstPage, ...secondPage].sort(),
+        jobs.map(({ jobId }) => jobId).sort(),
+        'the two pages hold each job once',
+      );
+      assert.ok(await older.isDisabled());
+      await initech.getByRole('button', { name: '← Newer' }).click();
+      await initech.getByText('Page 1').waitFor();
+      await untilCount(rows, 25);
+    } finally {
+      await other.close();
+    }
   });
 
   it("shows a second tenant none of the first's jobs, in the list or by a deep link", async function () {
