@@ -1,7 +1,6 @@
 // The bare-client side: the same job workflow started and awaited with the Temporal client alone.
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { findJobType } from '../src/activities/registry.js';
-import { createJobs, ReadCaches, type Jobs } from '../src/jobs/index.js';
+import { createJobs, ReadCaches, RegisteredJobTypes, type Jobs } from '../src/jobs/index.js';
 import { SubmitJobBody, type JobState } from '../src/contract/job.js';
 import type { jobWorkflow } from '../src/workflows/index.js';
 import { defaultTenant, workflowIdOf } from '../src/workflows/job-state.js';
@@ -28,13 +27,15 @@ export class BareClient {
     readonly client: Client,
     taskQueuePrefix: string,
   ) {
+    // The registry the service's worker declares the built-in types to, read as the API reads it.
+    const jobTypes = new RegisteredJobTypes(client, taskQueuePrefix);
     this.jobs = createJobs({
       client,
       namespace: client.options.namespace,
       uiUrl: 'http://localhost:8233',
       requests: {
-        findJobType,
-        jobTypeSettings: { commandsDir: 'jobs/commands' },
+        findJobType: (name) => jobTypes.find(name),
+        jobTypeNames: async () => (await jobTypes.all()).map((view) => view.declaration.name),
         taskQueuePrefix,
         callbacks: { enabled: false, refusal: () => undefined },
       },

@@ -6,11 +6,12 @@ import fc from 'fast-check';
 import { z } from 'zod';
 import { maxInputBytes } from '../src/jobs/index.js';
 import { maxJsonDepth } from '../src/api/body.js';
-import { jobTypes } from '../src/activities/registry.js';
+import { commandJobType } from '../src/activities/command.js';
+import { sleepJob } from '../src/activities/sleep.js';
 import { ErrorBody, type ErrorCode } from '../src/contract/errors.js';
 import { JobId, RetrySettings, SubmitJobBody } from '../src/contract/job.js';
 import { startDevServer } from '../dev/temporal/dev-server.js';
-import { freePort, httpRequest, startApiPart, stopAllParts, type Part } from './support/processes.js';
+import { freePort, httpRequest, startApiPart, startWorkerPart, stopAllParts, type Part } from './support/processes.js';
 import { commandsDir } from './support/service.js';
 
 interface Reply {
@@ -53,6 +54,7 @@ describe('Bad input, property-based, against the API process', function () {
   this.timeout(60_000);
 
   let temporal: TestWorkflowEnvironment;
+  const taskQueuePrefix = `bad-input-${process.pid}`;
   let api: ApiUnderTest;
   let roomyApi: ApiUnderTest;
 
@@ -61,7 +63,7 @@ describe('Bad input, property-based, against the API process', function () {
     const part = await startApiPart({
       port,
       temporalAddress: temporal.address,
-      taskQueuePrefix: `bad-input-${process.pid}`,
+      taskQueuePrefix,
       commandsDir,
       env: { BODY_LIMIT_BYTES: String(bodyLimitBytes) },
     });
@@ -103,6 +105,14 @@ describe('Bad input, property-based, against the API process', function () {
 
   before(async function () {
     temporal = await startDevServer();
+    // The service's worker declares the built-in types to the registry the APIs read.
+    await startWorkerPart({
+      temporalAddress: temporal.address,
+      taskQueuePrefix,
+      commandsDir,
+      queues: { normal: 1 },
+      client: temporal.client,
+    });
     [api, roomyApi] = await Promise.all([startApi(defaultBodyLimitBytes), startApi(roomyBodyLimitBytes)]);
   });
 
@@ -183,7 +193,7 @@ describe('Bad input, property-based, against the API process', function () {
       fc.integer({ min: temporalPayloadLimitBytes, max: roomyBodyLimitBytes - 4096 }),
     );
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...jobTypes.map((jobType) => jobType.name)), inputBytes, async (type, bytes) => {
+      fc.asyncProperty(fc.constantFrom('sleep', 'command'), inputBytes, async (type, bytes) => {
         const error = assertRefused(
           await submit(jsonText({ type, input: { blob: 'x'.repeat(bytes) } }), '', roomyApi),
           413,
@@ -251,21 +261,23 @@ describe('Bad input, property-based, against the API process', function () {
   });
 
   it("answers 400 to an unknown field at the top, in retry and in each job type's input", async function () {
-    const knownFields = (schema: z.ZodType): string[] =>
-      Object.keys((z.toJSONSchema(schema, { io: 'input' }) as { properties?: object }).properties ?? {});
+    const knownFields = (schema: z.ZodType): string[] => declaredFields(z.toJSONSchema(schema, { io: 'input' }));
+    const declaredFields = (schema: object): string[] =>
+      Object.keys((schema as { properties?: object }).properties ?? {});
+    const commandJob = await commandJobType({ commandsDir });
     const places = [
       { path: [] as string[], base: validBody as Record<string, unknown>, known: knownFields(SubmitJobBody) },
       { path: ['retry'], base: { maxAttempts: 2 }, known: knownFields(RetrySettings) },
       {
         path: ['input'],
         base: { seconds: 1 },
-        known: knownFields(jobTypes.find((jobType) => jobType.name === 'sleep')!.inputSchema),
+        known: declaredFields(sleepJob.declaration.inputSchema),
         type: 'sleep',
       },
       {
         path: ['input'],
         base: { command: 'echo-args' },
-        known: knownFields(jobTypes.find((jobType) => jobType.name === 'command')!.inputSchema),
+        known: declaredFields(commandJob.declaration.inputSchema),
         type: 'command',
       },
     ];

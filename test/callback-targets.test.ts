@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { addressRefusal, callbackUrlRefusal, resolveCallbackTarget } from '../src/activities/callback-target.js';
-import { UnrecoverableError } from '../src/activities/job-type.js';
+import { UnrecoverableError } from '@durable-jobs/worker';
 import { ConfigInvalidError, loadConfig, parseAllowEntry } from '../src/config.js';
 import type { ErrorBody } from '../src/contract/errors.js';
 import type { Job } from '../src/contract/job.js';

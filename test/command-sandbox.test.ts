@@ -6,7 +6,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { commandJob, commandSandboxOf, type CommandResult } from '../src/activities/command.js';
+import { Runtime } from '@temporalio/worker';
+import type { JobContext } from '@durable-jobs/worker';
+import {
+  commandJobType,
+  commandSandboxOf,
+  type CommandResult,
+  type CommandSettings,
+} from '../src/activities/command.js';
+import { commandCatalog } from '../src/activities/command/catalog.js';
 import { loadConfig } from '../src/config.js';
 import type { Job } from '../src/contract/job.js';
 import { commandScratchDir, hostPids } from './support/command-scratch.js';
@@ -43,21 +51,24 @@ async function readPids(pidFile: string, count = 3, timeoutMs = 10_000): Promise
   }
 }
 
+/** The command job type's handler, run in this process as a worker would run it, without Temporal. */
+const commandJob = {
+  async run(input: unknown, context: JobContext, settings: CommandSettings): Promise<CommandResult> {
+    return (await commandJobType(settings)).run(input, context);
+  },
+};
+
 /** A context for running the handler in this process, with the progress it reports. */
-function directContext(signal = new AbortController().signal): {
-  jobId: string;
-  attempt: number;
-  signal: AbortSignal;
-  progress: (percent: number, message: string | null) => void;
-  reported: [number, string | null][];
-} {
+function directContext(signal = new AbortController().signal): JobContext & { reported: [number, string | null][] } {
   const reported: [number, string | null][] = [];
   return {
     jobId: uniqueJobId('direct'),
+    tenant: 'default',
+    log: Runtime.instance().logger,
     attempt: 1,
     signal,
     progress: (percent, message) => {
-      reported.push([percent, message]);
+      reported.push([percent ?? -1, message ?? null]);
     },
     reported,
   };
@@ -175,12 +186,7 @@ describe("A command's env cannot make an interpreter run code", function () {
 
   it("refuses an undeclared variable at the worker too, when a request reaches it without the API's check", async function () {
     const settings = { commandsDir, commandSandbox: commandSandboxOf(loadConfig({})) };
-    const context = {
-      jobId: uniqueJobId('direct'),
-      attempt: 1,
-      signal: new AbortController().signal,
-      progress: () => undefined,
-    };
+    const context = directContext();
     await assert.rejects(
       commandJob.run(
         { command: 'greet-bash', env: { GREETING: 'hi', BASH_ENV: `$(touch ${marker})` } },
@@ -197,9 +203,16 @@ describe("A command's env cannot make an interpreter run code", function () {
     try {
       await writeFile(join(dir, 'tool'), '#!/bin/sh\necho tool\n', { mode: 0o755 });
       await writeFile(join(dir, 'tool.json'), '{ "env": [] }\n', { mode: 0o755 });
-      const check = await commandJob.checkInput!({ command: 'tool.json' }, { commandsDir: dir });
-      assert.match('problem' in check ? check.problem : '', /is a manifest, not a command/);
-      assert.deepEqual(await commandJob.checkInput!({ command: 'tool' }, { commandsDir: dir }), { defaults: {} });
+      // The declared schema offers the command, not its manifest; the handler refuses the manifest again.
+      const { commands } = await commandCatalog(dir);
+      assert.deepEqual(
+        commands.map(({ name }) => name),
+        ['tool'],
+      );
+      await assert.rejects(
+        commandJob.run({ command: 'tool.json' }, directContext(), { commandsDir: dir }),
+        /is a manifest, not a command/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -250,9 +263,11 @@ describe("A command's env cannot make an interpreter run code", function () {
       ];
       for (const name of names) {
         await writeFile(join(dir, 'tool.json'), JSON.stringify({ env: ['GREETING', name] }));
-        const check = await commandJob.checkInput!({ command: 'tool', env: { GREETING: 'hi' } }, { commandsDir: dir });
+        // Such a command is not offered at all: the worker leaves it out of the declared schema, and says why.
+        const { commands, skipped } = await commandCatalog(dir);
+        assert.deepEqual(commands, [], name);
         assert.match(
-          'problem' in check ? check.problem : '',
+          skipped[0]?.problem ?? '',
           new RegExp(`manifest of command "tool" is invalid: env.1: "${name}" lets a value run code`),
           name,
         );

@@ -1,9 +1,9 @@
 // The job workflow's timing on the time-skipping test server: hours of timeouts and backoff in seconds of wall time.
 import assert from 'node:assert/strict';
 import { Client } from '@temporalio/client';
-import { findJobType } from '../src/activities/registry.js';
+import { sleepJob } from '../src/activities/sleep.js';
 import { loadConfig } from '../src/config.js';
-import { createJobs, ReadCaches, type Jobs } from '../src/jobs/index.js';
+import { createJobs, declaredJobTypes, ReadCaches, type Jobs } from '../src/jobs/index.js';
 import { defaultTenant } from '../src/workflows/job-state.js';
 import { jobStateQuery } from '../src/workflows/messages.js';
 import { runScenario, scenarioNamed } from './support/job-scenarios.js';
@@ -304,8 +304,7 @@ describe('Job workflow under skipped time', function () {
         namespace: config.TEMPORAL_NAMESPACE,
         uiUrl: config.TEMPORAL_UI_URL,
         requests: {
-          findJobType,
-          jobTypeSettings: { commandsDir: config.JOBS_COMMANDS_DIR },
+          ...declaredJobTypes([sleepJob.declaration]),
           taskQueuePrefix: config.JOBS_TASK_QUEUE_PREFIX,
           callbacks: { enabled: false, refusal: () => undefined },
         },

@@ -5,7 +5,7 @@ import type { LookupAddress } from 'node:dns';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP, isIPv4 } from 'node:net';
 import { hostKey } from '../config.js';
-import { UnrecoverableError } from './job-type.js';
+import { UnrecoverableError } from '@durable-jobs/worker';
 
 interface AddressRange {
   readonly base: bigint;

@@ -9,7 +9,7 @@ import type { Config } from '../config.js';
 import { toJobJson, type JobLinkSettings } from '../contract/job-json.js';
 import type { CallbackActivities, CallbackDelivery } from '../workflows/callback-workflow.js';
 import { lookupAllAddresses, resolveCallbackTarget, type HostLookup } from './callback-target.js';
-import { UnrecoverableError } from './job-type.js';
+import { UnrecoverableError } from '@durable-jobs/worker';
 
 export interface CallbackSettings extends JobLinkSettings {
   /** CALLBACK_SECRET: the HMAC key of X-Signature. */

@@ -1,13 +1,15 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { constants as osConstants } from 'node:os';
-import { UnrecoverableError, type JobContext, type JobType, type JobTypeSettings } from './job-type.js';
+import { defineJobType, UnrecoverableError, type JobContext, type JobType } from '@durable-jobs/worker';
+import { z } from 'zod';
 import { CommandExitedError } from './command/exited-error.js';
 import { CommandInput } from './command/input.js';
-import { envProblem, readManifest, undeclaredEnvProblem } from './command/manifest.js';
+import { commandCatalog, commandInputSchema, commandDefaultsWhen } from './command/catalog.js';
+import { envProblem } from './command/manifest.js';
 import { collect, masker, outputLimitBytes, reportProgressLines } from './command/output.js';
 import { resolveCommand } from './command/resolve.js';
-import { baseCommandEnv, launcher } from './command/sandbox.js';
+import { baseCommandEnv, launcher, type CommandSandbox } from './command/sandbox.js';
 
 // The parts live in ./command/; the worker and the job types take what they need from here.
 export { commandIsolationProblem, commandSandboxOf, type CommandSandbox } from './command/sandbox.js';
@@ -44,7 +46,13 @@ function endProblem(command: string, exitCode: number, signal: NodeJS.Signals | 
   return `"${command}" was killed by ${name}${cause}: ${tail}`;
 }
 
-async function runCommand(input: CommandInput, context: JobContext, settings: JobTypeSettings): Promise<CommandResult> {
+/** Where the command job type finds its commands, and how the worker confines them. */
+export interface CommandSettings {
+  readonly commandsDir: string;
+  readonly commandSandbox?: CommandSandbox;
+}
+
+async function runCommand(input: CommandInput, context: JobContext, settings: CommandSettings): Promise<CommandResult> {
   const resolved = await resolveCommand(input.command, settings.commandsDir);
   if ('problem' in resolved) throw new CommandExitedError(resolved.problem);
   // The API checked the env at submit; a request that reached Temporal another way is refused here.
@@ -139,26 +147,34 @@ async function supervise(
   }
 }
 
-export const commandJob: JobType<CommandInput, CommandResult> = {
-  name: 'command',
-  description:
-    'Runs an executable from the commands directory, with no shell and only the env its manifest (<command>.json) declares; a non-zero exit fails the attempt. ' +
-    "Every env value of 4 or more characters is replaced by *** in the result's stdout and stderr, in progress messages and in the error's stderr tail.",
-  inputSchema: CommandInput,
-  defaults: {
-    timeoutSeconds: 600,
-    heartbeatTimeoutSeconds: 10,
-    retry: { maxAttempts: 1, initialIntervalSeconds: 1, backoffCoefficient: 2, maximumIntervalSeconds: 60 },
-  },
-  async checkInput(input, settings) {
-    const resolved = await resolveCommand(input.command, settings.commandsDir);
-    if ('problem' in resolved) return resolved;
-    const read = await readManifest(resolved.path, input.command);
-    if ('problem' in read) return read;
-    const problem = undeclaredEnvProblem(input, read.manifest);
-    if (problem) return { problem };
-    const { timeoutSeconds, maxAttempts } = read.manifest;
-    return { defaults: { ...(timeoutSeconds ? { timeoutSeconds } : {}), ...(maxAttempts ? { maxAttempts } : {}) } };
-  },
-  run: runCommand,
-};
+/**
+ * The command job type of a commands directory, declared with the same public API as a handler worker's. Its input
+ * schema is made from the directory when the worker starts: the commands as an enum, each with the env names its
+ * manifest declares, and its manifest's timeoutSeconds and maxAttempts as `defaultsWhen` cases. So the API refuses an
+ * unknown command or env name without reading the directory; the handler checks both again before it spawns.
+ */
+export async function commandJobType(
+  settings: CommandSettings,
+  onSkipped?: (command: string, problem: string) => void,
+): Promise<JobType<unknown, CommandResult>> {
+  const { commands, skipped } = await commandCatalog(settings.commandsDir);
+  for (const { name, problem } of skipped) onSkipped?.(name, problem);
+  return defineJobType({
+    name: 'command',
+    description:
+      'Runs an executable from the commands directory, with no shell and only the env its manifest (<command>.json) declares; a non-zero exit fails the attempt. ' +
+      "Every env value of 4 or more characters is replaced by *** in the result's stdout and stderr, in progress messages and in the error's stderr tail.",
+    input: commandInputSchema(commands),
+    defaults: {
+      timeoutSeconds: 600,
+      heartbeatTimeoutSeconds: 10,
+      retry: { maxAttempts: 1, initialIntervalSeconds: 1, backoffCoefficient: 2, maximumIntervalSeconds: 60 },
+    },
+    defaultsWhen: commandDefaultsWhen(commands),
+    run(input, context) {
+      const parsed = CommandInput.safeParse(input);
+      if (!parsed.success) throw new UnrecoverableError(`input: ${z.prettifyError(parsed.error)}`);
+      return runCommand(parsed.data, context, settings);
+    },
+  });
+}

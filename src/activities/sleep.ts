@@ -1,6 +1,11 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { defineJobType, UnrecoverableError } from '@durable-jobs/worker';
 import { z } from 'zod';
-import { TransientError, UnrecoverableError, type JobType } from './job-type.js';
+
+/** Thrown by a job handler for a failure that another attempt might not have: the job is retried. */
+export class TransientError extends Error {
+  override readonly name = 'TransientError';
+}
 
 const SleepInput = z.strictObject({
   seconds: z.number().min(0).max(86_400),
@@ -9,10 +14,11 @@ const SleepInput = z.strictObject({
   failure: z.enum(['retryable', 'non_retryable']).optional(),
 });
 
-export const sleepJob: JobType<z.infer<typeof SleepInput>, { sleptSeconds: number; message: string | null }> = {
+/** A built-in job type, written with the same public API as a handler worker's (@durable-jobs/worker). */
+export const sleepJob = defineJobType({
   name: 'sleep',
   description: 'Sleeps for `seconds`, reporting progress about once a second; fails its first `failAttempts` attempts.',
-  inputSchema: SleepInput,
+  input: SleepInput,
   defaults: {
     timeoutSeconds: 86_400 + 60,
     heartbeatTimeoutSeconds: 10,
@@ -37,4 +43,4 @@ export const sleepJob: JobType<z.infer<typeof SleepInput>, { sleptSeconds: numbe
     }
     return { sleptSeconds: seconds, message: message ?? null };
   },
-};
+});

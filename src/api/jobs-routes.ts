@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { z } from 'zod';
+import type { z } from 'zod';
+import type { JobTypeView } from '../contract/job-type-declaration.js';
 import {
   CreateScheduleBody,
   JobBatchBody,
@@ -10,10 +11,9 @@ import {
   SubmitJobBody,
   WaitQuery,
 } from '../contract/job.js';
-import { findJobType, jobTypes } from '../activities/registry.js';
 import { isFinished } from '../workflows/job-state.js';
 import { jobPath } from '../contract/job-json.js';
-import { pollMaxAgeMs, type Jobs } from '../jobs/index.js';
+import { pollMaxAgeMs, type Jobs, type RegisteredJobTypes } from '../jobs/index.js';
 import { createRouter, tenantOf } from './access.js';
 import { readJsonBody } from './body.js';
 import { JobEventFeeds } from './job-events.js';
@@ -34,6 +34,8 @@ function parseJobId(raw: string | undefined): string {
 export interface JobsRoutesDeps {
   /** Built once per process: its caches serve every request. */
   readonly jobs: Jobs;
+  /** The job type registry as this process reads it (cached, shared by every request). */
+  readonly jobTypes: RegisteredJobTypes;
   readonly metrics: ApiMetrics;
   readonly bodyLimitBytes: number;
   /** Aborted when the server shuts down: event streams end. */
@@ -56,17 +58,16 @@ async function submitJob(deps: JobsRoutesDeps, tenant: string, body: SubmitJobBo
 }
 
 export function jobsRouter(deps: JobsRoutesDeps): Router {
-  const { jobs, metrics, bodyLimitBytes, closing, admitSubmits } = deps;
+  const { jobs, jobTypes, metrics, bodyLimitBytes, closing, admitSubmits } = deps;
   const router = createRouter('/api/v1/jobs');
   const feeds = new JobEventFeeds(jobs, deps.maxStreamsPerTenant, closing);
 
   router.get('/', async (ctx) => {
     const tenant = tenantOf(ctx);
     const query = parse(ListJobsQuery, ctx.query);
-    if (query.type && !findJobType(query.type)) {
-      throw new RequestInvalidError(
-        `type: unknown job type "${query.type}"; known: ${jobTypes.map((jobType) => jobType.name).join(', ')}`,
-      );
+    if (query.type && !(await jobTypes.find(query.type))) {
+      const known = (await jobTypes.all()).map((view) => view.declaration.name);
+      throw new RequestInvalidError(`type: unknown job type "${query.type}"; known: ${known.join(', ')}`);
     }
     const { states, nextCursor } = await jobs.list.list(tenant, query);
     ctx.body = { jobs: states.map((state) => jobs.toJson(tenant, state)), nextCursor };
@@ -195,17 +196,25 @@ export function schedulesRouter(
   return router;
 }
 
-export function jobTypesRouter(): Router {
+/** A job type as GET /api/v1/job-types lists it: its declaration in force and who serves it. */
+export function jobTypeJson({ declaration, revision, workers, liveVariants }: JobTypeView) {
+  return {
+    name: declaration.name,
+    description: declaration.description,
+    inputSchema: declaration.inputSchema,
+    resultSchema: declaration.resultSchema,
+    defaults: declaration.defaults,
+    ...(declaration.defaultsWhen ? { defaultsWhen: declaration.defaultsWhen } : {}),
+    revision,
+    workers,
+    liveVariants,
+  };
+}
+
+export function jobTypesRouter(jobTypes: RegisteredJobTypes): Router {
   const router = createRouter('/api/v1/job-types');
-  router.get('/', (ctx) => {
-    ctx.body = {
-      types: jobTypes.map((jobType) => ({
-        name: jobType.name,
-        description: jobType.description,
-        inputSchema: z.toJSONSchema(jobType.inputSchema, { io: 'input' }),
-        defaults: jobType.defaults,
-      })),
-    };
+  router.get('/', async (ctx) => {
+    ctx.body = { types: (await jobTypes.all()).map(jobTypeJson) };
   });
   return router;
 }

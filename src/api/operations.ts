@@ -202,13 +202,15 @@ const routes: readonly Operation[] = [
   {
     method: 'get',
     path: '/api/v1/job-types',
-    summary: 'The registered job types with their input JSON Schemas and defaults',
-    responses: { 200: { description: 'the job types', schema: 'JobTypeList' } },
+    summary:
+      'The job types the job type registry knows: input JSON Schemas, defaults, and live worker processes per priority',
+    responses: { 200: { description: 'the job types', schema: 'JobTypeList' }, 503: unavailable },
   },
   {
     method: 'get',
     path: '/api/v1/queues',
-    summary: 'Per priority: task queue, backlog, pollers, queued and running jobs',
+    summary:
+      'Per priority: task queue, backlog, pollers, queued and running jobs; per job type and priority: workers, and why jobs wait',
     responses: { 200: { description: 'the queues', schema: 'QueueList' }, 503: unavailable },
   },
   {

@@ -1,7 +1,15 @@
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { JobPriority, type JobStatus, type QueueFigures } from '../contract/job.js';
-import { JobPriorityKey, JobStatusKey, JobTenantKey } from '../workflows/search-attributes.js';
+import { jobTypeTaskQueue } from '../contract/job-type-declaration.js';
+import {
+  JobPriority,
+  type JobStatus,
+  type QueueFigures,
+  type QueueList,
+  type TypeQueueFigures,
+} from '../contract/job.js';
+import type { RegisteredJobTypes } from '../jobs/index.js';
+import { JobPriorityKey, JobStatusKey, JobTenantKey, JobTypeKey } from '../workflows/search-attributes.js';
 import { taskQueueFor } from '../workflows/task-queues.js';
 
 // A CommonJS package whose exports Node's ESM loader cannot see by name: `npm run api` fails on a named import.
@@ -11,10 +19,19 @@ export interface QueuesDeps {
   readonly client: Client;
   readonly namespace: string;
   readonly taskQueuePrefix: string;
+  readonly jobTypes: RegisteredJobTypes;
 }
 
-async function countJobs(deps: QueuesDeps, tenant: string, priority: JobPriority, status: JobStatus): Promise<number> {
-  const query = `WorkflowType = 'jobWorkflow' AND ${JobTenantKey.name} = '${tenant}' AND ${JobPriorityKey.name} = '${priority}' AND ${JobStatusKey.name} = '${status}'`;
+async function countJobs(
+  deps: QueuesDeps,
+  tenant: string,
+  priority: JobPriority,
+  status: JobStatus,
+  type?: string,
+): Promise<number> {
+  // Type names are [a-z0-9_.-] (the protocol's JobTypeName): safe inside the quotes.
+  const ofType = type === undefined ? '' : ` AND ${JobTypeKey.name} = '${type}'`;
+  const query = `WorkflowType = 'jobWorkflow' AND ${JobTenantKey.name} = '${tenant}' AND ${JobPriorityKey.name} = '${priority}' AND ${JobStatusKey.name} = '${status}'${ofType}`;
   return (await deps.client.workflow.count(query)).count;
 }
 
@@ -41,19 +58,41 @@ async function describeAttemptQueue(
 }
 
 /**
- * Per priority: its attempts' task queue with backlog and pollers from Temporal (shared by all tenants),
- * and the tenant's queued and running jobs from visibility.
+ * Per priority: its shared task queue (the service's per-priority queue, which jobs started before job types had
+ * queues of their own still use) with backlog and pollers from Temporal, and the tenant's queued and running jobs
+ * from visibility. Per job type and priority: its own queue, the live worker processes the registry counts, the
+ * tenant's queued jobs, and why they wait when no worker serves them.
  */
-export async function queueFigures(deps: QueuesDeps, tenant: string): Promise<QueueFigures[]> {
-  return Promise.all(
-    JobPriority.options.map(async (priority) => {
-      const taskQueue = taskQueueFor(deps.taskQueuePrefix, priority);
-      const [described, queuedJobs, runningJobs] = await Promise.all([
-        describeAttemptQueue(deps, taskQueue),
-        countJobs(deps, tenant, priority, 'queued'),
-        countJobs(deps, tenant, priority, 'running'),
-      ]);
-      return { priority, taskQueue, ...described, queuedJobs, runningJobs };
-    }),
-  );
+export async function queueFigures(deps: QueuesDeps, tenant: string): Promise<QueueList> {
+  const views = await deps.jobTypes.all();
+  const [queues, types] = await Promise.all([
+    Promise.all(
+      JobPriority.options.map(async (priority): Promise<QueueFigures> => {
+        const taskQueue = taskQueueFor(deps.taskQueuePrefix, priority);
+        const [described, queuedJobs, runningJobs] = await Promise.all([
+          describeAttemptQueue(deps, taskQueue),
+          countJobs(deps, tenant, priority, 'queued'),
+          countJobs(deps, tenant, priority, 'running'),
+        ]);
+        return { priority, taskQueue, ...described, queuedJobs, runningJobs };
+      }),
+    ),
+    Promise.all(
+      views.flatMap(({ declaration: { name }, workers }) =>
+        JobPriority.options.map(async (priority): Promise<TypeQueueFigures> => {
+          const taskQueue = jobTypeTaskQueue(deps.taskQueuePrefix, name, priority);
+          const [described, queuedJobs] = await Promise.all([
+            describeAttemptQueue(deps, taskQueue),
+            countJobs(deps, tenant, priority, 'queued', name),
+          ]);
+          const waiting =
+            workers[priority] === 0
+              ? `no live worker serves ${name} at priority ${priority}: its jobs wait queued until one starts`
+              : null;
+          return { type: name, priority, taskQueue, workers: workers[priority], ...described, queuedJobs, waiting };
+        }),
+      ),
+    ),
+  ]);
+  return { queues, types };
 }

@@ -155,8 +155,32 @@ export const JobList = z.object({
 export const JobTypeDescription = z.object({
   name: z.string(),
   description: z.string(),
-  inputSchema: z.record(z.string(), z.unknown()).describe("JSON Schema of the type's input"),
+  inputSchema: z.record(z.string(), z.unknown()).describe("JSON Schema (draft 2020-12) of the type's input"),
+  resultSchema: z.record(z.string(), z.unknown()).nullable().describe("JSON Schema of the type's result, if declared"),
   defaults: JobDefaults,
+  defaultsWhen: z
+    .array(
+      z.object({
+        field: z.string(),
+        equals: z.union([z.string(), z.number(), z.boolean()]),
+        defaults: z.object({
+          timeoutSeconds: z.number().int().optional(),
+          heartbeatTimeoutSeconds: z.number().int().optional(),
+          retry: RetrySettings.partial().optional(),
+        }),
+      }),
+    )
+    .optional()
+    .describe("defaults for inputs whose `field` equals `equals`, over `defaults` (a command's manifest)"),
+  revision: z.number().int().min(1).describe("the registry's number of the declaration in force"),
+  workers: z
+    .object({ high: z.number().int().min(0), normal: z.number().int().min(0), low: z.number().int().min(0) })
+    .describe('live worker processes serving the type, per priority'),
+  liveVariants: z
+    .number()
+    .int()
+    .min(0)
+    .describe('distinct declarations among live workers: 2 or more during a rolling upgrade'),
 });
 
 export const JobTypeList = z.object({ types: z.array(JobTypeDescription) });
@@ -183,7 +207,26 @@ export const QueueFigures = z.object({
 });
 export type QueueFigures = z.infer<typeof QueueFigures>;
 
-export const QueueList = z.object({ queues: z.array(QueueFigures) });
+export const TypeQueueFigures = z.object({
+  type: z.string(),
+  priority: JobPriority,
+  taskQueue: z.string().describe("the type's own task queue at this priority: only workers with its handler poll it"),
+  workers: z.number().int().min(0).describe('live worker processes serving the type at this priority (the registry)'),
+  backlog: QueueFigures.shape.backlog,
+  pollers: QueueFigures.shape.pollers,
+  queuedJobs: z.number().int().min(0),
+  waiting: z
+    .string()
+    .nullable()
+    .describe("why the type's jobs wait at this priority (no live worker serves it), or null when one does"),
+});
+export type TypeQueueFigures = z.infer<typeof TypeQueueFigures>;
+
+export const QueueList = z.object({
+  queues: z.array(QueueFigures).describe('per priority: its shared queue and the jobs of every type'),
+  types: z.array(TypeQueueFigures).describe('per job type and priority'),
+});
+export type QueueList = z.infer<typeof QueueList>;
 
 export const RetryJobParams = z.strictObject({});
 

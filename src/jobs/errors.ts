@@ -40,9 +40,14 @@ export class RequestInvalidError extends ApiError {
         message: issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message,
       }));
     });
+    return RequestInvalidError.fromProblems(details);
+  }
+
+  /** The first problem is the message; all are the details (a job's input checked against its JSON Schema too). */
+  static fromProblems(details: readonly { path: string; message: string }[]): RequestInvalidError {
     const first = details[0];
     const message = first ? (first.path ? `${first.path}: ${first.message}` : first.message) : 'invalid request';
-    return new RequestInvalidError(message, details);
+    return new RequestInvalidError(message, [...details]);
   }
 }
 

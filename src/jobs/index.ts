@@ -63,5 +63,6 @@ export function createJobs(deps: JobsDeps): Jobs {
 export { ReadCaches, pollMaxAgeMs } from './read-cache.js';
 export { temporalDeadlineMs } from './reads.js';
 export { maxInputBytes } from './request.js';
+export { declaredJobTypes, RegisteredJobTypes, type KnownJobType } from './job-types.js';
 export type { JobListFilter } from './list.js';
 export type { QueriedState, TemporalRead } from './workflow-reads.js';

@@ -1,13 +1,14 @@
 // Where a submit is validated: a body, its job type and its tenant become the job workflow's request, and the request
-// its hash (the idempotency check of a repeated submit). Pure but for the job type's own input check.
+// its hash (the idempotency check of a repeated submit). Pure but for finding the job type in the registry.
 import { createHash, randomUUID } from 'node:crypto';
 import type { ChildJobBody, SubmitJobBody } from '../contract/job.js';
 import { redactedInput } from '../contract/job-json.js';
-import type { JobType, JobTypeSettings } from '../activities/job-type.js';
+import { jobTypeTaskQueue } from '../contract/job-type-declaration.js';
 import { workflowIdOf, type JobRequest } from '../workflows/job-state.js';
 import { jobStartMetadata } from '../workflows/search-attributes.js';
-import { taskQueueFor, workflowTaskQueueFor } from '../workflows/task-queues.js';
+import { workflowTaskQueueFor } from '../workflows/task-queues.js';
 import { PayloadTooLargeError, RequestInvalidError } from './errors.js';
+import { defaultsFor, type KnownJobType } from './job-types.js';
 
 /**
  * A job's input travels in its workflow's history and in every poll: well under Temporal's 2 MB payload
@@ -20,9 +21,10 @@ export const runAtSkewMs = 60_000;
 const maxDelayMs = 366 * 24 * 60 * 60 * 1000;
 
 export interface RequestSettings {
-  /** The job type of a name, or undefined (the worker's registry, given by the API). */
-  readonly findJobType: (name: string) => JobType | undefined;
-  readonly jobTypeSettings: JobTypeSettings;
+  /** The job type of a name from the job type registry, or undefined. */
+  readonly findJobType: (name: string) => Promise<KnownJobType | undefined>;
+  /** The names of every known type, for the refusal of an unknown one. */
+  readonly jobTypeNames: () => Promise<readonly string[]>;
   readonly taskQueuePrefix: string;
   /** Off when CALLBACK_SECRET is not set; `refusal` says why a callback URL may not be called, if it may not. */
   readonly callbacks: { readonly enabled: boolean; readonly refusal: (url: URL) => string | undefined };
@@ -67,24 +69,20 @@ export function requestHash(request: JobRequest): string {
 
 /** Validates one job's body against its job type and applies the type's defaults. */
 export async function resolveJob(settings: RequestSettings, tenant: string, body: ChildJobBody): Promise<JobRequest> {
-  const jobType = settings.findJobType(body.type);
-  if (!jobType)
-    throw new RequestInvalidError(`type: unknown job type "${body.type}"`, [
-      { path: 'type', message: 'unknown job type' },
+  const jobType = await settings.findJobType(body.type);
+  if (!jobType) {
+    const known = (await settings.jobTypeNames()).join(', ') || 'none yet (no worker has declared any)';
+    throw new RequestInvalidError(`type: unknown job type "${body.type}"; known: ${known}`, [
+      { path: 'type', message: `unknown job type; known: ${known}` },
     ]);
+  }
   if (Buffer.byteLength(JSON.stringify(body.input ?? {})) > maxInputBytes)
     throw new PayloadTooLargeError(maxInputBytes, 'input');
-  const input = jobType.inputSchema.safeParse(body.input ?? {});
-  if (!input.success) throw RequestInvalidError.fromZod(input.error, ['input']);
-  const check = (await jobType.checkInput?.(input.data, settings.jobTypeSettings)) ?? { defaults: {} };
-  if ('problem' in check)
-    throw new RequestInvalidError(`input: ${check.problem}`, [{ path: 'input', message: check.problem }]);
-  const { timeoutSeconds: inputTimeoutSeconds, maxAttempts: inputMaxAttempts } = check.defaults;
-  const retry = {
-    ...jobType.defaults.retry,
-    ...(inputMaxAttempts ? { maxAttempts: inputMaxAttempts } : {}),
-    ...body.retry,
-  };
+  const checked = jobType.check(body.input ?? {});
+  if ('problems' in checked) throw RequestInvalidError.fromProblems(checked.problems);
+  const { name } = jobType.view.declaration;
+  const defaults = defaultsFor(jobType.view.declaration, checked.input);
+  const retry = { ...defaults.retry, ...body.retry };
   if (body.callbackUrl) checkCallbackUrl(settings, body.callbackUrl);
   if (retry.maximumIntervalSeconds < retry.initialIntervalSeconds) {
     throw new RequestInvalidError('retry.maximumIntervalSeconds: must be ≥ retry.initialIntervalSeconds');
@@ -93,13 +91,14 @@ export async function resolveJob(settings: RequestSettings, tenant: string, body
   return {
     jobId: body.jobId ?? (settings.newJobId ?? randomUUID)(),
     tenant,
-    type: jobType.name,
+    type: name,
     priority: body.priority,
-    input: input.data,
-    timeoutSeconds: body.timeoutSeconds ?? inputTimeoutSeconds ?? jobType.defaults.timeoutSeconds,
-    heartbeatTimeoutSeconds: body.heartbeatTimeoutSeconds ?? jobType.defaults.heartbeatTimeoutSeconds,
+    input: checked.input,
+    timeoutSeconds: body.timeoutSeconds ?? defaults.timeoutSeconds,
+    heartbeatTimeoutSeconds: body.heartbeatTimeoutSeconds ?? defaults.heartbeatTimeoutSeconds,
     retry,
-    taskQueue: taskQueueFor(settings.taskQueuePrefix, body.priority),
+    // Only workers with the type's handler poll it (docs/worker-protocol.md).
+    taskQueue: jobTypeTaskQueue(settings.taskQueuePrefix, name, body.priority),
     submittedAt: new Date(now).toISOString(),
     ...(body.callbackUrl ? { callbackUrl: body.callbackUrl } : {}),
     ...runAtOf(body, now),

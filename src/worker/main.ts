@@ -34,6 +34,8 @@ function installRuntime(config: Config, logger: Logger): void {
                 : 'error';
       logger[method](meta ?? {}, message);
     }),
+    // Stop signals are handled in run(): the process leaves the job type registry before its workers stop.
+    shutdownSignals: [],
     telemetryOptions: config.WORKER_METRICS_PORT
       ? { metrics: { prometheus: { bindAddress: `${config.listenHost}:${config.WORKER_METRICS_PORT}` } } }
       : {},
@@ -49,7 +51,7 @@ async function run(): Promise<void> {
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const payloadCodecs = payloadCodecsFor(config);
   const client = createLazyClient(config.temporalAddress, config.TEMPORAL_NAMESPACE, payloadCodecs);
-  const workers = await createJobWorkers({
+  const jobWorkers = await createJobWorkers({
     connection,
     client,
     payloadCodecs,
@@ -59,6 +61,7 @@ async function run(): Promise<void> {
     workflowBundle: prebuiltWorkflowBundle(config.WORKFLOW_BUNDLE_DIR, { encodeFailures: payloadCodecs.length > 0 }),
     settings: { commandsDir: config.JOBS_COMMANDS_DIR, commandSandbox: commandSandboxOf(config) },
     callbacks: callbackSettingsOf(config),
+    logger: Runtime.instance().logger,
   });
   logger.info(
     {
@@ -69,9 +72,14 @@ async function run(): Promise<void> {
     },
     'worker polling',
   );
+  const stop = (): void => {
+    logger.info('stopping: running attempts get the grace time to finish');
+    void jobWorkers.shutdown();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
   try {
-    // The SDK shuts every worker down on SIGINT/SIGTERM, letting running attempts finish within the grace time.
-    await Promise.all(workers.map((worker) => worker.run()));
+    await jobWorkers.run();
   } finally {
     await connection.close();
     await client.connection.close();

@@ -1,10 +1,12 @@
+import { hostname } from 'node:os';
 import type { Client } from '@temporalio/client';
-import type { PayloadCodec } from '@temporalio/common';
+import type { Logger, PayloadCodec } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import { createAttemptWorkers, newWorkerId, RegistryLease } from '@durable-jobs/worker/serve';
+import { jobPriorities, workerProtocolVersion, type WorkerQueues } from '../contract/job-type-declaration.js';
 import { dataConverterFor } from '../temporal/payload-codec.js';
-import type { JobPriority } from '../contract/job.js';
-import { createActivities } from '../activities/index.js';
-import type { JobTypeSettings } from '../activities/job-type.js';
+import { commandJobType, type CommandSettings } from '../activities/command.js';
+import { sleepJob } from '../activities/sleep.js';
 import { createCallbackActivities, type CallbackSettings } from '../activities/callback.js';
 import { createTenantActivities } from '../activities/unfinished-jobs.js';
 import { taskQueueFor, workflowTaskQueueFor } from '../workflows/task-queues.js';
@@ -15,35 +17,54 @@ export interface JobWorkersOptions {
   readonly namespace: string;
   readonly taskQueuePrefix: string;
   /** The priorities this process serves and the concurrent attempts (slots) of each. */
-  readonly queues: Partial<Record<JobPriority, number>>;
+  readonly queues: WorkerQueues;
   /** Built with `encodeFailures` when there are payload codecs (see WorkflowBundleVariant). */
   readonly workflowBundle: WorkflowBundleOption;
   /** Whether this process also runs job workflows (default true); one process may hold one such worker. */
   readonly runWorkflows?: boolean;
-  readonly settings: JobTypeSettings;
+  readonly settings: CommandSettings;
   /** For delivering finished jobs to their callbackUrl. */
   readonly callbacks: CallbackSettings;
   readonly shutdownGraceSeconds?: number;
   /** payloadCodecsFor(config): the same as the client's, or workflows could not read what the API wrote; with any, failures are encoded too. */
   readonly payloadCodecs?: PayloadCodec[];
+  readonly logger: Logger;
+  /** Counted as live in the job type registry this long after each renewal (default 10 s). */
+  readonly leaseSeconds?: number;
+}
+
+/** The service's workers, and its place in the job type registry, which `run` keeps until they stop. */
+export interface JobWorkers {
+  readonly workers: readonly Worker[];
+  /** Runs the workers and keeps the built-in types declared until every worker has stopped. */
+  run(): Promise<void>;
+  /** Leaves the registry, then stops polling (running attempts get the grace time). */
+  shutdown(): Promise<void>;
+  /** Settles once the registry has the built-in types: the API then accepts their jobs. */
+  readonly declared: Promise<void>;
 }
 
 /**
- * The job workflows' worker, plus one worker per priority served, each polling its own task queue with its
- * own slots, so low-priority work can never take the capacity reserved for high-priority work.
+ * The job workflows' worker, plus the built-in job types (sleep, command) served as any handler worker serves its
+ * own (@durable-jobs/worker): a worker per type and priority on `<prefix>:<type>:<priority>`, the priority's slots
+ * shared by the types, the process declared to the job type registry. Each priority's queue from before per-type
+ * queues (`<prefix>-<priority>`) is polled too, with the same slots, so that jobs started before the upgrade finish:
+ * their workflows keep scheduling retries where their request says.
  */
-export async function createJobWorkers(options: JobWorkersOptions): Promise<Worker[]> {
-  const activities = createActivities({
-    client: options.client,
-    settings: options.settings,
-    onSignalError: (err) => console.warn('could not report an attempt start to its workflow', err),
-  });
+export async function createJobWorkers(options: JobWorkersOptions): Promise<JobWorkers> {
   const dataConverter = dataConverterFor(options.payloadCodecs ?? []);
+  const jobTypes = [
+    sleepJob,
+    await commandJobType(options.settings, (command, problem) => {
+      options.logger.warn(`command ${command} is not offered: ${problem}`);
+    }),
+  ];
+  const workerId = newWorkerId();
   const workflowWorkers =
     options.runWorkflows === false
       ? []
       : [
-          Worker.create({
+          await Worker.create({
             connection: options.connection,
             namespace: options.namespace,
             dataConverter,
@@ -53,20 +74,57 @@ export async function createJobWorkers(options: JobWorkersOptions): Promise<Work
             activities: { ...createCallbackActivities(options.callbacks), ...createTenantActivities(options.client) },
           }),
         ];
-  const attemptWorkers = Object.entries(options.queues).map(([priority, slots]) =>
-    Worker.create({
-      connection: options.connection,
-      namespace: options.namespace,
-      taskQueue: taskQueueFor(options.taskQueuePrefix, priority as JobPriority),
-      dataConverter,
-      activities,
-      maxConcurrentActivityTaskExecutions: slots,
-      // Cancellation reaches an attempt only on a heartbeat sent to the server; the SDK's default
-      // throttle (0.8 × heartbeat timeout) would delay it by seconds.
-      maxHeartbeatThrottleInterval: '500ms',
-      defaultHeartbeatThrottleInterval: '500ms',
-      shutdownGraceTime: `${options.shutdownGraceSeconds ?? 10}s`,
-    }),
+  const attemptWorkers = await createAttemptWorkers({
+    connection: options.connection,
+    client: options.client,
+    namespace: options.namespace,
+    taskQueuePrefix: options.taskQueuePrefix,
+    jobTypes,
+    queues: options.queues,
+    dataConverter,
+    // Temporal's own default identity first (pid@host), as the workflow worker's: what dev/parts.ts looks for.
+    identity: `${process.pid}@${hostname()}`,
+    sharedTaskQueues: Object.fromEntries(
+      jobPriorities.map((priority) => [priority, taskQueueFor(options.taskQueuePrefix, priority)]),
+    ),
+    ...(options.shutdownGraceSeconds !== undefined ? { shutdownGraceSeconds: options.shutdownGraceSeconds } : {}),
+  });
+  const workers = [...workflowWorkers, ...attemptWorkers];
+  const lease = new RegistryLease(
+    options.client,
+    options.taskQueuePrefix,
+    {
+      protocolVersion: workerProtocolVersion,
+      workerId,
+      identity: `durable-jobs service worker, pid ${process.pid} on ${hostname()}`,
+      jobTypes: jobTypes.map((jobType) => jobType.declaration),
+      queues: options.queues,
+      leaseSeconds: options.leaseSeconds ?? 10,
+    },
+    options.logger,
   );
-  return Promise.all([...workflowWorkers, ...attemptWorkers]);
+  const stopping = new AbortController();
+  let leaving: Promise<void> | undefined;
+  // Leaves before the workers stop: this process may run the registry's workflow, which must take the update.
+  const leave = (): Promise<void> => {
+    stopping.abort();
+    return (leaving ??= lease.leave());
+  };
+  return {
+    workers,
+    declared: lease.declared,
+    async shutdown() {
+      await leave();
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+    },
+    async run() {
+      const keeping = lease.keep(stopping.signal);
+      try {
+        await Promise.all(workers.map((worker) => worker.run()));
+      } finally {
+        await leave();
+        await keeping;
+      }
+    },
+  };
 }

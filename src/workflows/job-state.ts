@@ -1,13 +1,6 @@
 // The job's state and its transitions, as pure functions: the workflow keeps it, the API shows it.
-import type {
-  ChildResult,
-  JobError,
-  JobPriority,
-  JobProgress,
-  JobState,
-  JobStatus,
-  RetrySettings,
-} from '../contract/job.js';
+import type { AttemptOutcome } from '../contract/job-type-declaration.js';
+import type { JobError, JobPriority, JobState, JobStatus, RetrySettings } from '../contract/job.js';
 
 /** The submit body resolved against the job type's defaults: the job workflow's only input. */
 export interface JobRequest {
@@ -64,19 +57,9 @@ export function callbackWorkflowIdOf(jobWorkflowId: string): string {
   return `${jobWorkflowId}#callback`;
 }
 
-/** What one attempt of a job's activity returns. */
-export interface AttemptOutcome {
-  readonly result: unknown;
-  readonly progress: JobProgress | null;
-}
-
-/** What the job's activity is told about the attempt it runs. */
-export interface AttemptInfo {
-  readonly jobId: string;
-  readonly attempt: number;
-  /** A parent job's children's ends, by index; the handler sees them as `input.childResults`. */
-  readonly childResults?: readonly ChildResult[];
-}
+// What one attempt of a job's activity is told and returns: the worker protocol's shapes, so the job workflow and
+// every handler worker read the same ones.
+export type { AttemptInfo, AttemptOutcome } from '../contract/job-type-declaration.js';
 
 export const finishedStatuses: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'timed_out', 'cancelled']);
 

@@ -196,8 +196,9 @@ export async function jobWorkflow(requested: JobRequest): Promise<JobState> {
       for (currentAttempt = 1; ; currentAttempt++) {
         try {
           awaitingStart = currentAttempt;
-          const attemptInfo = {
+          const attemptInfo: AttemptInfo = {
             jobId: request.jobId,
+            tenant: request.tenant ?? defaultTenant,
             attempt: currentAttempt,
             ...(childResults ? { childResults } : {}),
           };

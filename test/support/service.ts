@@ -6,7 +6,7 @@ import { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { pino } from 'pino';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker, WorkflowBundle } from '@temporalio/worker';
+import { Runtime, type WorkflowBundle } from '@temporalio/worker';
 import type { Middleware } from 'openapi-fetch';
 import { callbackSettingsOf } from '../../src/activities/callback.js';
 import { commandSandboxOf } from '../../src/activities/command.js';
@@ -19,7 +19,7 @@ import { createLazyClient } from '../../src/temporal/connection.js';
 import { payloadCodecsFor } from '../../src/temporal/payload-codec.js';
 import { startDevServer } from '../../dev/temporal/dev-server.js';
 import { bundleJobWorkflows } from '../../dev/workflow-bundle.js';
-import { createJobWorkers } from '../../src/worker/workers.js';
+import { createJobWorkers, type JobWorkers } from '../../src/worker/workers.js';
 import { assertConforms } from './conformance.js';
 import { freePort } from './processes.js';
 
@@ -42,12 +42,12 @@ export interface HttpResponse<T = unknown> {
 /** Workers running in this process until `stop()`. */
 export class RunningWorkers {
   private readonly running: Promise<unknown>;
-  constructor(private readonly workers: Worker[]) {
-    this.running = Promise.all(workers.map((worker) => worker.run()));
+  constructor(private readonly workers: JobWorkers) {
+    this.running = workers.run();
   }
 
   async stop(): Promise<void> {
-    for (const worker of this.workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+    await this.workers.shutdown();
     await this.running;
   }
 }
@@ -157,8 +157,11 @@ export class TestService {
       settings: { commandsDir: this.config.JOBS_COMMANDS_DIR, commandSandbox: commandSandboxOf(this.config) },
       callbacks: callbackSettingsOf(this.config),
       shutdownGraceSeconds: 1,
+      logger: Runtime.instance().logger,
     });
     const running = new RunningWorkers(workers);
+    // The API accepts the built-in types' jobs once the registry has them (its workflow runs on these workers).
+    await workers.declared;
     this.workerSets.add(running);
     this.workflowsRunning = true;
     return running;

@@ -10,7 +10,9 @@ import type { History } from '@temporalio/common/lib/proto-utils.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkerOptions, type WorkflowBundle } from '@temporalio/worker';
 import { createCallbackActivities } from '../../src/activities/callback.js';
-import { createActivities } from '../../src/activities/index.js';
+import { attemptActivity } from '@durable-jobs/worker/serve';
+import { commandJobType } from '../../src/activities/command.js';
+import { sleepJob } from '../../src/activities/sleep.js';
 import { loadConfig } from '../../src/config.js';
 import { Job, type JobState } from '../../src/contract/job.js';
 import { startTimeSkippingServer } from '../../dev/temporal/dev-server.js';
@@ -19,7 +21,8 @@ import { jobWorkflow } from '../../src/workflows/index.js';
 import type { JobActivities, TenantActivities } from '../../src/workflows/job-workflow.js';
 import type { JobRequest } from '../../src/workflows/job-state.js';
 import { attemptStartedSignal, jobStateQuery } from '../../src/workflows/messages.js';
-import { taskQueueFor, workflowTaskQueueFor } from '../../src/workflows/task-queues.js';
+import { jobTypeTaskQueue } from '../../src/contract/job-type-declaration.js';
+import { workflowTaskQueueFor } from '../../src/workflows/task-queues.js';
 
 export type JobHandle = WorkflowHandle<typeof jobWorkflow>;
 type HistoryEvent = NonNullable<History['events']>[number];
@@ -131,7 +134,8 @@ export class JobWorkflowTestbed {
 
   queues(): TestQueues {
     const prefix = `test-${randomUUID()}`;
-    return { prefix, workflows: workflowTaskQueueFor(prefix), attempts: taskQueueFor(prefix, 'normal') };
+    // One attempt queue serves every type here; it is the one the API's request building gives a normal sleep job.
+    return { prefix, workflows: workflowTaskQueueFor(prefix), attempts: jobTypeTaskQueue(prefix, 'sleep', 'normal') };
   }
 
   async request(queues: TestQueues, job: JobSpec): Promise<JobRequest> {
@@ -189,13 +193,15 @@ export class JobWorkflowTestbed {
   }
 
   /** Runs attempts: the real job types and the test-only ones. */
-  attemptWorker(queues: TestQueues): Promise<Worker> {
+  async attemptWorker(queues: TestQueues): Promise<Worker> {
     const client = this.env.client;
+    const commandJob = await commandJobType({ commandsDir: loadConfig({}).JOBS_COMMANDS_DIR });
     return Worker.create({
       connection: this.env.nativeConnection,
       taskQueue: queues.attempts,
       activities: {
-        ...createActivities({ client, settings: { commandsDir: loadConfig({}).JOBS_COMMANDS_DIR } }),
+        sleep: attemptActivity(sleepJob, client),
+        command: attemptActivity(commandJob, client),
         ...testJobActivities(client),
       },
     });

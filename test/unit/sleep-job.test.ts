@@ -1,23 +1,25 @@
-// The `sleep` job type (src/activities/sleep.ts) run by hand, and the activity that runs a job type's handler
-// (src/activities/index.ts) under MockActivityEnvironment: no worker, no server.
+// The `sleep` job type (src/activities/sleep.ts) run by hand, and the SDK's activity that runs a job type's handler
+// (packages/worker/src/attempt.ts, what the service's worker serves it with) under MockActivityEnvironment.
 import assert from 'node:assert/strict';
 import type { Client } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { createActivities } from '../../src/activities/index.js';
-import { TransientError, UnrecoverableError, type JobContext } from '../../src/activities/job-type.js';
-import { sleepJob } from '../../src/activities/sleep.js';
+import { UnrecoverableError, type JobContext } from '@durable-jobs/worker';
+import { attemptActivity } from '@durable-jobs/worker/serve';
+import { sleepJob, TransientError } from '../../src/activities/sleep.js';
 import type { AttemptOutcome } from '../../src/workflows/job-state.js';
 import { attemptStartedSignal, type HeartbeatDetails } from '../../src/workflows/messages.js';
 
-const settings = { commandsDir: '/nonexistent' };
+const logger = new DefaultLogger('ERROR');
 
 /** A JobContext for one attempt, recording each progress report. */
 function contextFor(attempt: number, signal = new AbortController().signal) {
   const reports: { percent: number | null; message: string | null }[] = [];
   const context: JobContext = {
     jobId: 'job-1',
+    tenant: 'default',
+    log: logger,
     attempt,
     signal,
     progress: (percent, message) => reports.push({ percent, message: message ?? null }),
@@ -28,14 +30,14 @@ function contextFor(attempt: number, signal = new AbortController().signal) {
 describe('A sleep job sleeps, reporting progress', function () {
   it('reports 100% at once and returns for 0 seconds', async function () {
     const { context, reports } = contextFor(1);
-    assert.deepEqual(await sleepJob.run({ seconds: 0 }, context, settings), { sleptSeconds: 0, message: null });
+    assert.deepEqual(await sleepJob.run({ seconds: 0 }, context), { sleptSeconds: 0, message: null });
     assert.deepEqual(reports, [{ percent: 100, message: 'slept 0 of 0 s' }]);
   });
 
   it('reports from 0% up to 100% and returns its message', async function () {
     const { context, reports } = contextFor(1);
     const started = performance.now();
-    const result = await sleepJob.run({ seconds: 0.2, message: 'hi' }, context, settings);
+    const result = await sleepJob.run({ seconds: 0.2, message: 'hi' }, context);
     assert.ok(performance.now() - started >= 190, 'it slept');
     assert.deepEqual(result, { sleptSeconds: 0.2, message: 'hi' });
     assert.deepEqual(reports[0], { percent: 0, message: 'slept 0 of 0.2 s' });
@@ -52,7 +54,7 @@ describe('A sleep job sleeps, reporting progress', function () {
     const controller = new AbortController();
     const { context } = contextFor(1, controller.signal);
     const started = performance.now();
-    const running = sleepJob.run({ seconds: 60 }, context, settings);
+    const running = sleepJob.run({ seconds: 60 }, context);
     setTimeout(() => controller.abort(), 50);
     await assert.rejects(running, { name: 'AbortError' });
     assert.ok(performance.now() - started < 1000, 'it did not wait for its next second');
@@ -76,7 +78,7 @@ describe('A sleep job fails its first failAttempts attempts, as asked', function
   for (const [input, attempt, outcome] of rows) {
     const name = outcome === 'succeeds' ? 'succeeds' : `throws ${outcome.name}`;
     it(`attempt ${attempt} of ${JSON.stringify(input)} ${name}`, async function () {
-      const running = sleepJob.run(input, contextFor(attempt).context, settings);
+      const running = sleepJob.run(input, contextFor(attempt).context);
       if (outcome === 'succeeds') {
         assert.deepEqual(await running, { sleptSeconds: 0, message: null });
       } else {
@@ -95,6 +97,16 @@ describe('A sleep job fails its first failAttempts attempts, as asked', function
   }
 });
 
+/** Whether the sleep type's own parse takes the input (what its worker checks each attempt against). */
+function safeParses(input: unknown): boolean {
+  try {
+    sleepJob.parseInput(input);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe("A sleep job's input is checked against its schema", function () {
   const rows: [input: unknown, ok: boolean][] = [
     [{ seconds: 0 }, true],
@@ -110,7 +122,7 @@ describe("A sleep job's input is checked against its schema", function () {
   ];
   for (const [input, ok] of rows) {
     it(`${ok ? 'accepts' : 'refuses'} ${JSON.stringify(input)}`, function () {
-      assert.equal(sleepJob.inputSchema.safeParse(input).success, ok);
+      assert.equal(safeParses(input), ok);
     });
   }
 });
@@ -121,9 +133,9 @@ function recordingClient(failSignals = false) {
   const client = {
     workflow: {
       getHandle: (workflowId: string, runId?: string) => ({
-        signal: (definition: { name: string }, arg: unknown): Promise<void> => {
+        signal: (definition: string | { name: string }, arg: unknown): Promise<void> => {
           if (failSignals) return Promise.reject(new Error('Temporal is unreachable'));
-          signals.push({ workflowId, runId, name: definition.name, arg });
+          signals.push({ workflowId, runId, name: typeof definition === 'string' ? definition : definition.name, arg });
           return Promise.resolve();
         },
       }),
@@ -144,9 +156,9 @@ describe("A job's attempt runs its type's handler as an activity", function () {
     const { client, signals } = recordingClient();
     const env = environment();
     const outcome = await env.run(
-      createActivities({ client, settings }).sleep!,
+      attemptActivity(sleepJob, client),
       { seconds: 0, message: 'hi' },
-      { jobId: 'job-1', attempt: 2 },
+      { jobId: 'job-1', tenant: 'default', attempt: 2 },
     );
     assert.deepEqual(outcome, {
       result: { sleptSeconds: 0, message: 'hi' },
@@ -162,23 +174,27 @@ describe("A job's attempt runs its type's handler as an activity", function () {
     const beats: HeartbeatDetails[] = [];
     env.on('heartbeat', (details: HeartbeatDetails) => beats.push(details));
     await env.run(
-      createActivities({ client: recordingClient().client, settings }).sleep!,
+      attemptActivity(sleepJob, recordingClient().client),
       { seconds: 0.1 },
-      { jobId: 'job-1', attempt: 1 },
+      { jobId: 'job-1', tenant: 'default', attempt: 1 },
     );
     assert.deepEqual(beats[0], { progress: null }, 'the first heartbeat comes before any progress');
     assert.deepEqual(beats.at(-1), { progress: { percent: 100, message: 'slept 0 of 0.1 s' } });
   });
 
-  it('runs the attempt even when the started signal fails, handing the error over', async function () {
+  it('runs the attempt even when the started signal fails, logging the error', async function () {
     const errors: unknown[] = [];
-    const env = environment();
-    const activity = createActivities({
-      client: recordingClient(true).client,
-      settings,
-      onSignalError: (err) => errors.push(err),
-    }).sleep!;
-    const outcome: AttemptOutcome = await env.run(activity, { seconds: 0 }, { jobId: 'job-1', attempt: 1 });
+    const warnings = new DefaultLogger('WARN', (entry) => errors.push(entry.meta?.['error']));
+    const env = new MockActivityEnvironment(
+      { workflowExecution: { workflowId: 'acme/job-1', runId: 'run-1' } },
+      { logger: warnings },
+    );
+    const activity = attemptActivity(sleepJob, recordingClient(true).client);
+    const outcome: AttemptOutcome = await env.run(
+      activity,
+      { seconds: 0 },
+      { jobId: 'job-1', tenant: 'default', attempt: 1 },
+    );
     assert.deepEqual(outcome.result, { sleptSeconds: 0, message: null });
     assert.match(String(errors[0]), /unreachable/);
   });
@@ -186,35 +202,30 @@ describe("A job's attempt runs its type's handler as an activity", function () {
   it("adds a parent job's children's results to its input after checking it, so a strict schema does not refuse them", async function () {
     const env = environment();
     const childResults = [{ jobId: 'child-1', status: 'succeeded' as const, result: 1, error: null }];
-    const activity = createActivities({ client: recordingClient().client, settings }).sleep!;
+    const activity = attemptActivity(sleepJob, recordingClient().client);
     const outcome: AttemptOutcome = await env.run(
       activity,
       { seconds: 0 },
-      { jobId: 'job-1', attempt: 1, childResults },
+      { jobId: 'job-1', tenant: 'default', attempt: 1, childResults },
     );
     assert.deepEqual(outcome.result, { sleptSeconds: 0, message: null });
   });
 
   it("refuses an input its type's schema refuses", async function () {
     const env = environment();
-    const activity = createActivities({ client: recordingClient().client, settings }).sleep!;
-    await assert.rejects(env.run(activity, { seconds: -1 }, { jobId: 'job-1', attempt: 1 }), { name: 'ZodError' });
+    const activity = attemptActivity(sleepJob, recordingClient().client);
+    await assert.rejects(env.run(activity, { seconds: -1 }, { jobId: 'job-1', tenant: 'default', attempt: 1 }), {
+      type: 'InputRejected',
+    });
   });
 
   it('ends promptly when cancelled, and reports a cancellation whatever the handler threw', async function () {
     const env = environment();
-    const activity = createActivities({ client: recordingClient().client, settings }).sleep!;
+    const activity = attemptActivity(sleepJob, recordingClient().client);
     const started = performance.now();
-    const running = env.run(activity, { seconds: 60 }, { jobId: 'job-1', attempt: 1 });
+    const running = env.run(activity, { seconds: 60 }, { jobId: 'job-1', tenant: 'default', attempt: 1 });
     setTimeout(() => env.cancel(), 50);
     await assert.rejects(running, (err: unknown) => err instanceof CancelledFailure);
     assert.ok(performance.now() - started < 1000);
-  });
-
-  it('has one activity per registered job type, named after it', function () {
-    assert.deepEqual(Object.keys(createActivities({ client: recordingClient().client, settings })).sort(), [
-      'command',
-      'sleep',
-    ]);
   });
 });

@@ -16,5 +16,6 @@ export {
   workerProtocolVersion,
   type AttemptInfo,
   type AttemptOutcome,
+  type DefaultsWhen,
   type JobTypeDeclaration,
 } from './job-type-declaration.js';

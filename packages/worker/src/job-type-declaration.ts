@@ -71,6 +71,29 @@ export const protocolDefaults: JobTypeDefaults = {
   retry: { maxAttempts: 3, initialIntervalSeconds: 1, backoffCoefficient: 2, maximumIntervalSeconds: 60 },
 };
 
+/** Some of the defaults: what a `defaultsWhen` case sets over the type's own. */
+export const PartialJobTypeDefaults = z.strictObject({
+  timeoutSeconds: JobTypeDefaults.shape.timeoutSeconds.optional(),
+  heartbeatTimeoutSeconds: JobTypeDefaults.shape.heartbeatTimeoutSeconds.optional(),
+  retry: RetryDefaults.partial().optional(),
+});
+export type PartialJobTypeDefaults = z.infer<typeof PartialJobTypeDefaults>;
+
+/**
+ * Defaults that depend on the value of one top-level input field (the command type's per-command manifests): the
+ * first case whose `field` equals `equals` applies over `defaults`; a submit's own fields still win.
+ */
+export const DefaultsWhen = z
+  .array(
+    z.strictObject({
+      field: z.string().min(1).max(128),
+      equals: z.union([z.string().max(1000), z.number(), z.boolean()]),
+      defaults: PartialJobTypeDefaults,
+    }),
+  )
+  .max(1000);
+export type DefaultsWhen = z.infer<typeof DefaultsWhen>;
+
 /** One job type as callers and the API see it; the handler stays in the worker. */
 export const JobTypeDeclaration = z.strictObject({
   name: JobTypeName,
@@ -78,6 +101,8 @@ export const JobTypeDeclaration = z.strictObject({
   inputSchema: JsonSchema,
   resultSchema: JsonSchema.nullable(),
   defaults: JobTypeDefaults,
+  /** Optional (protocol version 1 without it is whole): per-value defaults, see DefaultsWhen. */
+  defaultsWhen: DefaultsWhen.optional(),
 });
 export type JobTypeDeclaration = z.infer<typeof JobTypeDeclaration>;
 

@@ -5,6 +5,7 @@ import {
   JobTypeName,
   problemWith,
   protocolDefaults,
+  type DefaultsWhen,
   unrecoverableErrorType,
   type JobTypeDefaults,
 } from './job-type-declaration.js';
@@ -44,6 +45,8 @@ export interface JobTypeDefinition<S extends z.ZodType | JsonSchemaObject, R> {
     readonly heartbeatTimeoutSeconds?: number;
     readonly retry?: Partial<JobTypeDefaults['retry']>;
   };
+  /** Defaults that depend on one input field's value, over `defaults` (docs/worker-protocol.md, "defaultsWhen"). */
+  readonly defaultsWhen?: DefaultsWhen;
   run(input: Infer<S>, ctx: JobContext): Promise<R>;
 }
 
@@ -111,6 +114,7 @@ export function defineJobType<S extends z.ZodType | JsonSchemaObject, R>(
       heartbeatTimeoutSeconds: given.heartbeatTimeoutSeconds ?? protocolDefaults.heartbeatTimeoutSeconds,
       retry: { ...protocolDefaults.retry, ...given.retry },
     },
+    ...(definition.defaultsWhen ? { defaultsWhen: definition.defaultsWhen } : {}),
   });
   if (!declared.success) throw new JobTypeDefinitionError(definition.name, z.prettifyError(declared.error));
   const input = definition.input;

@@ -28,6 +28,11 @@ function isNotDeclared(err: unknown): boolean {
 /** A worker's place in the registry: declared at start, renewed every third of its lease, left at shutdown. */
 export class RegistryLease {
   private readonly workflowId: string;
+  private markDeclared!: () => void;
+  /** Settles once the registry has taken this worker's first declaration (the API then knows its types). */
+  readonly declared = new Promise<void>((resolve) => {
+    this.markDeclared = resolve;
+  });
 
   constructor(
     private readonly client: Client,
@@ -80,6 +85,7 @@ export class RegistryLease {
           }
           const { differing } = await this.declare();
           declared = true;
+          this.markDeclared();
           this.log.info('declared its job types to the registry', {
             jobTypes: this.declaration.jobTypes.map((type) => type.name),
           });

@@ -1,22 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter, Logger } from '@temporalio/common';
-import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { z } from 'zod';
-import { attemptActivity } from './attempt.js';
-import {
-  jobPriorities,
-  jobTypeTaskQueue,
-  workerProtocolVersion,
-  WorkerQueues,
-  type DeclareWorker,
-} from './job-type-declaration.js';
+import { jobPriorities, workerProtocolVersion, WorkerQueues, type DeclareWorker } from './job-type-declaration.js';
 import type { JobType } from './job-type.js';
 import { parsePayloadKey, PayloadEncryptionCodec } from './payload-codec.js';
 import { RegistryLease } from './registry.js';
-import { PrioritySlotPool } from './slots.js';
+import { createAttemptWorkers, newWorkerId } from './serve.js';
 
 export interface RunWorkerOptions {
   /** The job types this process serves (defineJobType). */
@@ -87,45 +79,24 @@ export async function runWorker(options: RunWorkerOptions): Promise<void> {
   const address = options.temporal?.address ?? 'localhost:7233';
   const namespace = options.temporal?.namespace ?? 'default';
   const dataConverter = dataConverterFor(options);
-  const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const workerId = newWorkerId();
 
   const nativeConnection = await NativeConnection.connect({ address });
   const connection = await Connection.connect({ address });
   const stopping = new AbortController();
   try {
     const client = new Client({ connection, namespace, dataConverter });
-    const workers: Worker[] = [];
-    for (const priority of jobPriorities) {
-      const slots = queues[priority] ?? 0;
-      if (slots === 0) continue;
-      const pool = new PrioritySlotPool(slots);
-      for (const jobType of options.jobTypes) {
-        workers.push(
-          await Worker.create({
-            connection: nativeConnection,
-            namespace,
-            taskQueue: jobTypeTaskQueue(prefix, jobType.declaration.name, priority),
-            identity: `${workerId} ${jobType.declaration.name}/${priority}`,
-            dataConverter,
-            activities: { [jobType.declaration.name]: attemptActivity(jobType, client) },
-            tuner: {
-              activityTaskSlotSupplier: pool,
-              // No workflows or local activities run here; the slots are what the SDK requires at the least.
-              workflowTaskSlotSupplier: { type: 'fixed-size', numSlots: 2 },
-              localActivityTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
-              nexusTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
-            },
-            // One poller per type and priority: an idle type then holds at most one reservation of the pool.
-            maxConcurrentActivityTaskPolls: 1,
-            // Cancellation reaches an attempt only on a heartbeat sent to the server; the SDK's default throttle
-            // (0.8 × heartbeat timeout) would delay it by seconds.
-            maxHeartbeatThrottleInterval: '500ms',
-            defaultHeartbeatThrottleInterval: '500ms',
-            shutdownGraceTime: `${options.shutdownGraceSeconds ?? 10}s`,
-          }),
-        );
-      }
-    }
+    const workers = await createAttemptWorkers({
+      connection: nativeConnection,
+      client,
+      namespace,
+      taskQueuePrefix: prefix,
+      jobTypes: options.jobTypes,
+      queues,
+      dataConverter,
+      identity: workerId,
+      ...(options.shutdownGraceSeconds !== undefined ? { shutdownGraceSeconds: options.shutdownGraceSeconds } : {}),
+    });
 
     const declaration: DeclareWorker = {
       protocolVersion: workerProtocolVersion,

@@ -81,7 +81,7 @@ const CommandManifest = z.strictObject({
   timeoutSeconds: z.number().int().min(1).max(604_800).optional(),
   maxAttempts: z.number().int().min(1).max(100).optional(),
 });
-type CommandManifest = z.infer<typeof CommandManifest>;
+export type CommandManifest = z.infer<typeof CommandManifest>;
 
 /** The manifest beside the command's real path; none declares nothing. */
 export async function readManifest(

@@ -1,4 +1,4 @@
-import type { JobContext } from '../job-type.js';
+import type { JobContext } from '@durable-jobs/worker';
 
 /** Each of stdout and stderr is kept up to this many bytes; the rest is dropped and `truncated` set. */
 export const outputLimitBytes = 64 * 1024;

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Config } from '../../config.js';
-import { UnrecoverableError } from '../job-type.js';
+import { UnrecoverableError } from '@durable-jobs/worker';
 import { CommandExitedError } from './exited-error.js';
 
 /** The environment every command gets, before the request's own `env`: nothing of the worker's leaks. */

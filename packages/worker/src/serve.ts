@@ -1,0 +1,88 @@
+// The parts of a handler worker, for a process that builds its own around them: runWorker is made of these, and so is
+// the durable-jobs service's own worker, which serves the built-in job types beside its workflows.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
+import { Worker, type NativeConnection } from '@temporalio/worker';
+import { attemptActivity } from './attempt.js';
+import { jobPriorities, jobTypeTaskQueue, type Priority, type WorkerQueues } from './job-type-declaration.js';
+import type { JobType } from './job-type.js';
+import { PrioritySlotPool } from './slots.js';
+
+export { attemptActivity } from './attempt.js';
+export { RegistryLease } from './registry.js';
+export { PrioritySlotPool } from './slots.js';
+
+/** Unique per process start (host, pid and a random part): a restarted process is a new worker to the registry. */
+export function newWorkerId(): string {
+  return `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+}
+
+export interface AttemptWorkersOptions {
+  readonly connection: NativeConnection;
+  /** Signals `attemptStarted` to the job workflows: the same data converter as the workers'. */
+  readonly client: Client;
+  readonly namespace: string;
+  readonly taskQueuePrefix: string;
+  readonly jobTypes: readonly JobType[];
+  /** Attempts run at once per priority, shared by all the job types; a priority left out or at 0 is not served. */
+  readonly queues: WorkerQueues;
+  readonly dataConverter: DataConverter;
+  /** Each worker's identity is this, then its type and priority (what an activity's history shows). */
+  readonly identity: string;
+  readonly shutdownGraceSeconds?: number;
+  /**
+   * Per priority, one more task queue polled with every type's activity and the priority's shared slots: the service
+   * keeps serving the per-priority queues of jobs started before job types had queues of their own.
+   */
+  readonly sharedTaskQueues?: Partial<Record<Priority, string>>;
+}
+
+/**
+ * One Temporal worker per job type and priority, each polling that pair's task queue with the type's one activity,
+ * the types of a priority sharing its slot pool (docs/worker-protocol.md, "Capacity"). Not yet running.
+ */
+export async function createAttemptWorkers(options: AttemptWorkersOptions): Promise<Worker[]> {
+  const activities = Object.fromEntries(
+    options.jobTypes.map((jobType) => [jobType.declaration.name, attemptActivity(jobType, options.client)]),
+  );
+  const workers: Promise<Worker>[] = [];
+  for (const priority of jobPriorities) {
+    const slots = options.queues[priority] ?? 0;
+    if (slots === 0) continue;
+    const pool = new PrioritySlotPool(slots);
+    const serve = (taskQueue: string, name: string, served: typeof activities) =>
+      Worker.create({
+        connection: options.connection,
+        namespace: options.namespace,
+        taskQueue,
+        identity: `${options.identity} ${name}/${priority}`,
+        dataConverter: options.dataConverter,
+        activities: served,
+        tuner: {
+          activityTaskSlotSupplier: pool,
+          // No workflows or local activities run here; the slots are what the SDK requires at the least.
+          workflowTaskSlotSupplier: { type: 'fixed-size', numSlots: 2 },
+          localActivityTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
+          nexusTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
+        },
+        // One poller per queue: an idle type then holds at most one reservation of the pool.
+        maxConcurrentActivityTaskPolls: 1,
+        // Cancellation reaches an attempt only on a heartbeat sent to the server; the SDK's default throttle
+        // (0.8 × heartbeat timeout) would delay it by seconds.
+        maxHeartbeatThrottleInterval: '500ms',
+        defaultHeartbeatThrottleInterval: '500ms',
+        shutdownGraceTime: `${options.shutdownGraceSeconds ?? 10}s`,
+      });
+    for (const jobType of options.jobTypes) {
+      const name = jobType.declaration.name;
+      workers.push(
+        serve(jobTypeTaskQueue(options.taskQueuePrefix, name, priority), name, { [name]: activities[name]! }),
+      );
+    }
+    const shared = options.sharedTaskQueues?.[priority];
+    if (shared) workers.push(serve(shared, '*', activities));
+  }
+  return Promise.all(workers);
+}

@@ -1,0 +1,234 @@
+// The job types as the API knows them: read from the job type registry workflow (docs/worker-protocol.md), cached
+// briefly and shared by every request of the process, each type's input checked against its declared JSON Schema.
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import {
+  registryWorkflowId,
+  type JobTypeDeclaration,
+  type JobTypeDefaults,
+  type JobTypeView,
+  type RegistryState,
+} from '../contract/job-type-declaration.js';
+import { registryStateQuery } from '../workflows/job-type-registry-messages.js';
+import { jobTypeViews } from '../workflows/job-type-registry-state.js';
+import { ApiError } from './errors.js';
+
+/** One problem of a request, as the API's 400 lists them. */
+export interface RequestProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** A job type the registry knows, with its input check. */
+export interface KnownJobType {
+  readonly view: JobTypeView;
+  /** The input with its schema's `default`s filled in (a copy), or what is wrong with it, paths from the input. */
+  check(input: unknown): { readonly input: unknown } | { readonly problems: readonly RequestProblem[] };
+}
+
+/** How long a read of the registry serves requests; an older one is still served while a new one is read. */
+const freshForMs = 1500;
+/** A type not in the registry makes the API read it again when the last read is older than this. */
+const recheckAfterMs = 250;
+const queryDeadlineMs = 3000;
+
+/** Keywords whose error alone says too little: the failing schema's description goes beside it. */
+const describedKeywords = new Set(['pattern', 'format', 'not', 'additionalProperties', 'propertyNames']);
+
+function problemOf(error: ErrorObject): RequestProblem {
+  const path = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'));
+  // ajv says "must match pattern …" where the schema's description says what the pattern is for.
+  const parent = error.parentSchema as { description?: unknown } | undefined;
+  const why =
+    describedKeywords.has(error.keyword) && typeof parent?.description === 'string' ? ` (${parent.description})` : '';
+  const at = (...more: string[]): string => ['input', ...path, ...more].join('.');
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required':
+      return { path: at(String(params['missingProperty'])), message: 'is required' };
+    case 'additionalProperties':
+      return { path: at(String(params['additionalProperty'])), message: `unknown field${why}` };
+    case 'enum':
+      return {
+        path: at(),
+        message: `must be one of: ${(params['allowedValues'] as unknown[]).map((value) => JSON.stringify(value)).join(', ')}`,
+      };
+    default:
+      return { path: at(), message: `${error.message ?? 'is invalid'}${why}` };
+  }
+}
+
+/** ajv's errors as the API's problems: the combinators' own ("must match then schema") add nothing to their causes'. */
+export function problemsOf(errors: readonly ErrorObject[]): RequestProblem[] {
+  const problems = errors.filter((error) => !['if', 'allOf', 'anyOf', 'oneOf'].includes(error.keyword)).map(problemOf);
+  const seen = new Set<string>();
+  return problems.filter((problem) => {
+    const key = `${problem.path}\n${problem.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** The defaults of a job of this type with this input: the declaration's, then its first `defaultsWhen` case that fits. */
+export function defaultsFor(declaration: JobTypeDeclaration, input: unknown): JobTypeDefaults {
+  const fields = input !== null && typeof input === 'object' ? (input as Record<string, unknown>) : {};
+  const found = declaration.defaultsWhen?.find(
+    ({ field, equals }) => Object.hasOwn(fields, field) && fields[field] === equals,
+  );
+  if (!found) return declaration.defaults;
+  const { retry, ...rest } = found.defaults;
+  return { ...declaration.defaults, ...rest, retry: { ...declaration.defaults.retry, ...retry } };
+}
+
+/** Thrown when the job type registry cannot be read and no earlier read is at hand. */
+export class JobTypeRegistryUnavailableError extends ApiError {
+  override readonly name = 'JobTypeRegistryUnavailableError';
+  constructor(cause: unknown) {
+    super(
+      'unavailable',
+      "the job type registry cannot be read (is the service's worker running?); try again shortly",
+      undefined,
+      { cause, headers: { 'Retry-After': '5' } },
+    );
+  }
+}
+
+/**
+ * The registry's job types for this process: one query serves every request for a second or two, and a read that
+ * fails (the service's worker is down, so the registry's workflow cannot answer) leaves the last one in use.
+ */
+export class RegisteredJobTypes {
+  private cached: { readonly state: RegistryState | null; readonly at: number } | undefined;
+  private reading: Promise<RegistryState | null> | undefined;
+  private readonly checks = new InputChecks();
+
+  constructor(
+    private readonly client: Client,
+    private readonly taskQueuePrefix: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private async query(): Promise<RegistryState | null> {
+    try {
+      return await this.client.connection.withDeadline(this.now() + queryDeadlineMs, () =>
+        this.client.workflow.getHandle(registryWorkflowId(this.taskQueuePrefix)).query(registryStateQuery),
+      );
+    } catch (err) {
+      // No worker has declared anything yet.
+      if (err instanceof WorkflowNotFoundError) return null;
+      throw err;
+    }
+  }
+
+  private read(): Promise<RegistryState | null> {
+    this.reading ??= this.query()
+      .then((state) => {
+        this.cached = { state, at: this.now() };
+        return state;
+      })
+      .finally(() => {
+        this.reading = undefined;
+      });
+    return this.reading;
+  }
+
+  /** The registry's state no older than `maxAgeMs` when it can be read, else the last one read. */
+  private async state(maxAgeMs: number): Promise<RegistryState | null> {
+    const cached = this.cached;
+    if (cached && this.now() - cached.at <= maxAgeMs) return cached.state;
+    if (cached && maxAgeMs >= freshForMs) {
+      // Served stale while a read runs: a registry that cannot answer must not hold every submit up.
+      this.read().catch(() => undefined);
+      return cached.state;
+    }
+    try {
+      return await this.read();
+    } catch (err) {
+      if (cached) return cached.state;
+      throw new JobTypeRegistryUnavailableError(err);
+    }
+  }
+
+  /** Every known type, sorted by name, with its live workers per priority. */
+  async all(): Promise<JobTypeView[]> {
+    const state = await this.state(freshForMs);
+    return state ? jobTypeViews(state, this.now()) : [];
+  }
+
+  /** The type of this name; a name not known reads the registry again unless it was read a moment ago. */
+  async find(name: string): Promise<KnownJobType | undefined> {
+    let view = (await this.all()).find((known) => known.declaration.name === name);
+    if (!view) {
+      const state = await this.state(recheckAfterMs);
+      view = state ? jobTypeViews(state, this.now()).find((known) => known.declaration.name === name) : undefined;
+    }
+    return view && this.checks.of(view);
+  }
+}
+
+/** Each declared input schema compiled once (ajv, draft 2020-12, with formats), by type and revision. */
+class InputChecks {
+  private readonly ajv = new Ajv2020({ strict: false, allErrors: true, useDefaults: true, verbose: true });
+  private readonly validators = new Map<string, ValidateFunction | Error>();
+
+  constructor() {
+    addFormats.default(this.ajv);
+  }
+
+  of(view: JobTypeView): KnownJobType {
+    const validate = this.validatorOf(view);
+    return {
+      view,
+      check: (input) => {
+        if (validate instanceof Error)
+          return {
+            problems: [{ path: 'type', message: `its declared input schema is not usable: ${validate.message}` }],
+          };
+        // ajv fills the schema's defaults in: into a copy, the caller's body stays as sent.
+        const copy: unknown = structuredClone(input);
+        return validate(copy) ? { input: copy } : { problems: problemsOf(validate.errors ?? []) };
+      },
+    };
+  }
+
+  private validatorOf(view: JobTypeView): ValidateFunction | Error {
+    const key = `${view.declaration.name}#${view.revision}`;
+    let validate = this.validators.get(key);
+    if (!validate) {
+      try {
+        validate = this.ajv.compile(view.declaration.inputSchema);
+      } catch (err) {
+        validate = err as Error;
+      }
+      this.validators.set(key, validate);
+    }
+    return validate;
+  }
+}
+
+/**
+ * Job types from declarations at hand instead of the registry (tools and tests that run no registry), each as if
+ * one worker served it at every priority: what RequestSettings takes.
+ */
+export function declaredJobTypes(declarations: readonly JobTypeDeclaration[]): {
+  findJobType: (name: string) => Promise<KnownJobType | undefined>;
+  jobTypeNames: () => Promise<string[]>;
+} {
+  const checks = new InputChecks();
+  const views = declarations.map((declaration): JobTypeView => ({
+    declaration,
+    revision: 1,
+    workers: { high: 1, normal: 1, low: 1 },
+    liveVariants: 1,
+  }));
+  return {
+    findJobType: (name) =>
+      Promise.resolve(views.find((view) => view.declaration.name === name)).then((view) => view && checks.of(view)),
+    jobTypeNames: () => Promise.resolve(views.map((view) => view.declaration.name)),
+  };
+}
