@@ -10,7 +10,11 @@ import { TestService, uniqueJobId } from './support/service.js';
 
 /** Debian's Chromium, as the Web UI test drives it. */
 const chromiumPath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const screenshots = new URL('../docs/images/', import.meta.url);
+// README's pictures are refreshed only when asked (UPDATE_SCREENSHOTS=1): every run would otherwise change them.
+const screenshots = new URL(
+  process.env.UPDATE_SCREENSHOTS === '1' ? '../docs/images/' : '../.cache/screenshots/',
+  import.meta.url,
+);
 const keys = {
   acme: 'acme-dashboard-key-0123456789',
   globex: 'globex-dashboard-key-0123456789',
