@@ -381,6 +381,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description the tenant holds JOBS_MAX_STREAMS_PER_TENANT streams on this API process (`rate_limited`, with Retry-After) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description Temporal is unreachable (`unavailable`) */
                 503: {
                     headers: {
@@ -1068,7 +1077,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The registered job types with their input JSON Schemas and defaults */
+        /** The job types the job type registry knows: input JSON Schemas, defaults, and live worker processes per priority */
         get: {
             parameters: {
                 query?: never;
@@ -1096,6 +1105,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description Temporal is unreachable (`unavailable`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         put?: never;
@@ -1113,7 +1131,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Per priority: task queue, backlog, pollers, queued and running jobs */
+        /** Per priority: task queue, backlog, pollers, queued and running jobs; per job type and priority: workers, and why jobs wait */
         get: {
             parameters: {
                 query?: never;
@@ -1906,10 +1924,14 @@ export interface components {
             types: {
                 name: string;
                 description: string;
-                /** @description JSON Schema of the type's input */
+                /** @description JSON Schema (draft 2020-12) of the type's input */
                 inputSchema: {
                     [key: string]: unknown;
                 };
+                /** @description JSON Schema of the type's result, if declared */
+                resultSchema: {
+                    [key: string]: unknown;
+                } | null;
                 defaults: {
                     timeoutSeconds: number;
                     heartbeatTimeoutSeconds: number;
@@ -1920,9 +1942,35 @@ export interface components {
                         maximumIntervalSeconds: number;
                     };
                 };
+                /** @description defaults for inputs whose `field` equals `equals`, over `defaults` (a command's manifest) */
+                defaultsWhen?: {
+                    field: string;
+                    equals: string | number | boolean;
+                    defaults: {
+                        timeoutSeconds?: number;
+                        heartbeatTimeoutSeconds?: number;
+                        retry?: {
+                            maxAttempts?: number;
+                            initialIntervalSeconds?: number;
+                            backoffCoefficient?: number;
+                            maximumIntervalSeconds?: number;
+                        };
+                    };
+                }[];
+                /** @description the registry's number of the declaration in force */
+                revision: number;
+                /** @description live worker processes serving the type, per priority */
+                workers: {
+                    high: number;
+                    normal: number;
+                    low: number;
+                };
+                /** @description distinct declarations among live workers: 2 or more during a rolling upgrade */
+                liveVariants: number;
             }[];
         };
         QueueList: {
+            /** @description per priority: its shared queue and the jobs of every type */
             queues: {
                 /** @enum {string} */
                 priority: "high" | "normal" | "low";
@@ -1933,6 +1981,23 @@ export interface components {
                 pollers: number | null;
                 queuedJobs: number;
                 runningJobs: number;
+            }[];
+            /** @description per job type and priority */
+            types: {
+                type: string;
+                /** @enum {string} */
+                priority: "high" | "normal" | "low";
+                /** @description the type's own task queue at this priority: only workers with its handler poll it */
+                taskQueue: string;
+                /** @description live worker processes serving the type at this priority (the registry) */
+                workers: number;
+                /** @description attempts waiting in the task queue, as the server estimates it (cached ≈ 10 s); null where it cannot say */
+                backlog: number | null;
+                /** @description workers polling the queue recently; null where the server cannot say */
+                pollers: number | null;
+                queuedJobs: number;
+                /** @description why the type's jobs wait at this priority (no live worker serves it), or null when one does */
+                waiting: string | null;
             }[];
         };
         CodecPayloads: {

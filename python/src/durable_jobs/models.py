@@ -283,13 +283,48 @@ class JobTypeDefaults(ApiModel):
     retry: RetryDefaults
 
 
+class PartialRetryDefaults(ApiModel):
+    max_attempts: int | None = None
+    initial_interval_seconds: float | None = None
+    backoff_coefficient: float | None = None
+    maximum_interval_seconds: float | None = None
+
+
+class PartialJobTypeDefaults(ApiModel):
+    timeout_seconds: int | None = None
+    heartbeat_timeout_seconds: int | None = None
+    retry: PartialRetryDefaults | None = None
+
+
+class DefaultsCase(ApiModel):
+    """Defaults for the inputs whose ``field`` equals ``equals``, over the type's own (a command's manifest)."""
+
+    field: str
+    equals: str | float | bool
+    defaults: PartialJobTypeDefaults
+
+
+class JobTypeWorkers(ApiModel):
+    """Live worker processes serving a job type, per priority."""
+
+    high: int
+    normal: int
+    low: int
+
+
 class JobType(ApiModel):
-    """A registered job type: its input's JSON Schema and the defaults a submit leaves out."""
+    """A job type the registry knows: its schemas, the defaults a submit leaves out, and who serves it."""
 
     name: str
     description: str
     input_schema: dict[str, Any]
+    result_schema: dict[str, Any] | None
     defaults: JobTypeDefaults
+    defaults_when: list[DefaultsCase] | None = None
+    revision: int
+    workers: JobTypeWorkers
+    live_variants: int
+    """Distinct declarations among live workers: 2 or more during a rolling upgrade."""
 
 
 class JobTypeList(ApiModel):
@@ -308,8 +343,22 @@ class QueueFigures(ApiModel):
     running_jobs: int
 
 
+class TypeQueueFigures(ApiModel):
+    """One job type's task queue at one priority, its live workers, and why its jobs wait when none serves it."""
+
+    type: str
+    priority: Priority
+    task_queue: str
+    workers: int
+    backlog: int | None
+    pollers: int | None
+    queued_jobs: int
+    waiting: str | None
+
+
 class QueueList(ApiModel):
     queues: list[QueueFigures]
+    types: list[TypeQueueFigures]
 
 
 class Whoami(ApiModel):
