@@ -230,7 +230,7 @@ describe('A Python worker process (durable-jobs worker) against the service', fu
     assert.match(polled.progress?.message ?? '', /^step \d$/);
     const final = await finished(jobId);
     assert.equal(final.status, 'succeeded');
-    assert.deepEqual(final.result, { steps: 8, tenant: 'default', attempt: 1, pid: workers[0]!.pid });
+    assert.deepEqual(final.result, { steps: 8, tenant: 'default', attempt: 1, pid: workers[0]!.pid, peak: 1 });
     assert.deepEqual(final.progress, { percent: 100, message: 'done' });
   });
 
@@ -255,6 +255,25 @@ describe('A Python worker process (durable-jobs worker) against the service', fu
       assert.ok(took < 2000, `ended ${took} ms after the cancel`);
       console.log(`      cancelled ${took} ms after the cancel`);
     });
+
+  it("shares a priority's slots among its types: 2 normal slots, two types, at most 3 attempts at once", async function () {
+    // Eight 1 s jobs, four of each type (one async, one in threads): with a pool per type they would run 4 at once;
+    // each type's open poll may bring one attempt past a full pool (capacity + types - 1), never more.
+    const began = Date.now();
+    const jobIds = await Promise.all(
+      ['py.steps', 'py.sync-steps'].flatMap((type) =>
+        Array.from({ length: 4 }, () => submit(type, { steps: 4, step_ms: 250 })),
+      ),
+    );
+    const finals = await Promise.all(jobIds.map((jobId) => finished(jobId)));
+    const seconds = (Date.now() - began) / 1000;
+    assert.deepEqual(new Set(finals.map((final) => final.status)), new Set(['succeeded']));
+    const peak = Math.max(...finals.map((final) => (final.result as { peak: number }).peak));
+    console.log(`      8 jobs of 1 s on 2 slots shared by 2 types: ${seconds.toFixed(1)} s, at most ${peak} at once`);
+    assert.ok(peak <= 3, `at most capacity + types - 1 at once, not ${peak}`);
+    assert.ok(peak >= 2, 'both slots were used');
+    assert.ok(seconds >= 8 / 3, `no more than 3 at once: ${seconds} s`);
+  });
 
   it('retries a raised exception with backoff, then succeeds', async function () {
     const began = Date.now();
