@@ -53,14 +53,19 @@ def attempt_activity(
         # activity.heartbeat reads the attempt from a context variable: keep this context for calls from elsewhere.
         in_activity = contextvars.copy_context()
 
+        ended = False
+
         def heartbeat() -> None:
-            in_activity.run(activity.heartbeat, _heartbeat_details(ctx.last_progress))
+            # A thread handler may still report after a cancelled attempt ended: nothing is heartbeating then.
+            if not ended:
+                in_activity.run(activity.heartbeat, _heartbeat_details(ctx.last_progress))
 
         def report(_progress: Progress) -> None:
             if threading.get_ident() == loop_thread:
                 heartbeat()
-            else:
-                loop.call_soon_threadsafe(heartbeat)
+            elif not ended:
+                with contextlib.suppress(RuntimeError):  # the loop closed under a thread outliving its worker
+                    loop.call_soon_threadsafe(heartbeat)
 
         ctx = JobContext(
             job_id=attempt["jobId"],
@@ -108,6 +113,7 @@ def attempt_activity(
                 raise asyncio.CancelledError() from None
             raise
         finally:
+            ended = True
             beating.cancel()
 
     return attempt
