@@ -5,20 +5,17 @@ import { once } from 'node:events';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import type { Client } from '@temporalio/client';
-import proto from '@temporalio/proto';
 import { Env } from '../src/config.js';
 import type { JobPriority } from '../src/contract/job.js';
-import { taskQueueFor, workflowTaskQueueFor } from '../src/workflows/task-queues.js';
 import { buildSources, partArgs } from './build.mjs';
 import { isRunning, signalChild, stopChild } from './child-process.js';
 import { projectRoot } from './project-root.js';
 import { spawnTied } from './spawn-tied.mjs';
+import { pollsItsQueues } from './worker-pollers.js';
 import { buildWorkflowBundles } from './workflow-bundle.js';
 
 // Parts run compiled, as `npm run <part>` runs them: the build of the sources as they are now.
 await buildSources();
-
-const { TaskQueueKind, TaskQueueType } = proto.temporal.api.enums.v1;
 
 /** This process's environment less the service's own settings (API keys, ports…), which each part is given explicitly. */
 const inheritedEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !(name in Env.shape)));
@@ -200,28 +197,20 @@ export async function startWorkerPart(options: WorkerPartOptions): Promise<Part>
       .map(([priority, slots]) => `${priority}:${slots}`)
       .join(','),
   });
-  const queues = [
-    { name: workflowTaskQueueFor(options.taskQueuePrefix), type: TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW },
-    ...Object.keys(options.queues).map((priority) => ({
-      name: taskQueueFor(options.taskQueuePrefix, priority as JobPriority),
-      type: TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-    })),
-  ];
-  const polledByPart = async ({ name, type }: (typeof queues)[number]): Promise<boolean> => {
-    const { pollers } = await options.client.workflowService.describeTaskQueue({
-      namespace: options.client.options.namespace,
-      taskQueue: { name, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-      taskQueueType: type,
-    });
-    return (pollers ?? []).some((poller) => poller.identity?.startsWith(`${part.pid}@`));
-  };
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const polling = await Promise.all(queues.map(polledByPart)).then(
-      (each) => each.every(Boolean),
-      () => false,
-    );
-    if (polling) return part;
+    const priorities = Object.keys(options.queues) as JobPriority[];
+    const { workflowService } = options.client;
+    if (
+      await pollsItsQueues(
+        workflowService,
+        options.client.options.namespace,
+        options.taskQueuePrefix,
+        priorities,
+        part.pid,
+      )
+    )
+      return part;
     if (!part.isRunning) throw new PartNotReadyError(`the worker exited before it polled\n${part.recentOutput()}`);
     if (Date.now() > deadline) throw new PartNotReadyError(`the worker did not poll in 60 s\n${part.recentOutput()}`);
     await delay(200);

@@ -88,7 +88,12 @@ async function answers(address: string, namespace: string): Promise<boolean> {
  * SIGTERM; the SDK takes any server answering on its port for the one it started and can only SIGKILL it.
  */
 export async function spawnDevServer(
-  options: DevServerOptions & { readonly port: number; readonly namespace: string },
+  options: DevServerOptions & {
+    readonly port: number;
+    readonly namespace: string;
+    /** In a process group of its own, so a signal to this process's group does not reach it past this process. */
+    readonly ownProcessGroup?: boolean;
+  },
 ): Promise<DevServerProcess> {
   if (options.dbFilename) await mkdir(dirname(options.dbFilename), { recursive: true });
   const address = `127.0.0.1:${options.port}`;
@@ -108,7 +113,7 @@ export async function spawnDevServer(
   ];
   const child = spawnTied(await provisionBinary(temporalCli), args, {
     stdio: ['ignore', 'inherit', 'inherit'],
-    detached: true,
+    detached: options.ownProcessGroup ?? false,
   });
   const server: DevServerProcess = {
     address,

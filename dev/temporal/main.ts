@@ -13,7 +13,7 @@ async function run(): Promise<void> {
     for (const problem of problems) console.error(problem);
     process.exit(1);
   }
-  const server = await startLocalServer(config);
+  const server = await startLocalServer(config, { ownProcessGroup: false });
   console.log(
     `Temporal dev server on localhost:${config.TEMPORAL_DEV_PORT}, Web UI on http://localhost:${config.TEMPORAL_DEV_UI_PORT}, ` +
       `data in ${resolve(projectRoot, config.TEMPORAL_DEV_DB_FILE)}`,
