@@ -50,7 +50,7 @@ const ApiKeyList = z.string().transform((text, ctx) =>
     }),
 );
 
-/** A payload encryption key: 32 bytes as 64 hex digits or as base64 (`openssl rand -base64 32`). */
+/** A key of 32 bytes as 64 hex digits or as base64 (`openssl rand -base64 32`): payload encryption's, the cursors'. */
 const PayloadKey = z
   .string()
   .trim()
@@ -209,6 +209,8 @@ export const Env = z.object({
     )
     .pipe(z.array(PayloadKey))
     .optional(),
+  /** Signs list cursors (HMAC-SHA256); the same on every API process behind one address. Unset: a key per process. */
+  JOBS_CURSOR_KEY: PayloadKey.optional(),
   /** Tenants, comma-separated, that may call the codec endpoint (it decrypts any tenant's payloads) while API keys are configured; default none. */
   CODEC_TENANTS: z
     .string()

@@ -8,12 +8,10 @@ import { spawnDevServer, type DevServerProcess } from './dev-server.js';
 
 /**
  * The dev server of `npm start` and `npm run temporal`: fixed ports (the caller checked them free), persisted to a
- * SQLite file (.data/ by default). `npm start` runs it in a process group of its own, to stop it only after the worker
- * drained; `npm run temporal` in that process's group, which the tests kill whole as when a machine dies.
+ * SQLite file (.data/ by default).
  */
-export function startLocalServer(config: Config, options: { ownProcessGroup: boolean }): Promise<DevServerProcess> {
+export function startLocalServer(config: Config): Promise<DevServerProcess> {
   return spawnDevServer({
-    ...options,
     port: config.TEMPORAL_DEV_PORT,
     uiPort: config.TEMPORAL_DEV_UI_PORT,
     dbFilename: resolve(projectRoot, config.TEMPORAL_DEV_DB_FILE),
@@ -29,7 +27,21 @@ export function startLocalServer(config: Config, options: { ownProcessGroup: boo
  */
 export async function payloadKeyFor(config: Config): Promise<string> {
   if (config.PAYLOAD_ENCRYPTION_KEY) return config.PAYLOAD_ENCRYPTION_KEY.toString('base64');
-  const path = resolve(projectRoot, dirname(config.TEMPORAL_DEV_DB_FILE), 'payload-key');
+  return keptKey(config, 'payload-key');
+}
+
+/**
+ * The JOBS_CURSOR_KEY `npm start` gives the API: the configured one, else a key made once beside the dev server's
+ * data (`cursor-key`, mode 0600) and kept, so a list's cursors outlive a restart.
+ */
+export async function cursorKeyFor(config: Config): Promise<string> {
+  if (config.JOBS_CURSOR_KEY) return config.JOBS_CURSOR_KEY.toString('base64');
+  return keptKey(config, 'cursor-key');
+}
+
+/** A key of 32 random bytes (base64) in `name` beside the dev server's data, made the first time it is asked for. */
+async function keptKey(config: Config, name: string): Promise<string> {
+  const path = resolve(projectRoot, dirname(config.TEMPORAL_DEV_DB_FILE), name);
   await mkdir(dirname(path), { recursive: true });
   // `wx`: never overwrite a key, which would leave every stored payload unreadable.
   await writeFile(path, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' }).catch(

@@ -11,7 +11,8 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { errorBody, errorResponses, isTemporalUnreachable } from './errors.js';
 import { callbackUrlRefusal } from '../activities/callback-target.js';
-import { createJobs, ReadCaches, RegisteredJobTypes } from '../jobs/index.js';
+import { findJobType } from '../activities/registry.js';
+import { createJobs, ListCursors, ReadCaches } from '../jobs/index.js';
 import { jobBatchesRouter, jobsRouter, jobTypesRouter, schedulesRouter, type JobsRoutesDeps } from './jobs-routes.js';
 import { ScheduleCreateTurns, type ScheduleLimits } from './schedule-limits.js';
 import { Schedules } from './schedules.js';
@@ -43,6 +44,7 @@ export interface AppDeps {
     | 'CALLBACK_SECRET'
     | 'CALLBACK_ALLOW_HOSTS'
     | 'CODEC_TENANTS'
+    | 'JOBS_CURSOR_KEY'
     | 'JOBS_READ_CACHE_BYTES'
     | 'JOBS_MAX_STREAMS_PER_TENANT'
   >;
@@ -93,7 +95,7 @@ function requestMetrics(metrics: ApiMetrics) {
   };
 }
 
-function operationsRouter(deps: AppDeps, metrics: ApiMetrics, jobTypes: RegisteredJobTypes): Router {
+function operationsRouter(deps: AppDeps, metrics: ApiMetrics): Router {
   const router = createRouter();
   const document = openApiDocument();
   const assets = swaggerUiAssetsPath();
@@ -138,9 +140,8 @@ function operationsRouter(deps: AppDeps, metrics: ApiMetrics, jobTypes: Register
       client: deps.client,
       namespace: deps.config.TEMPORAL_NAMESPACE,
       taskQueuePrefix: deps.config.JOBS_TASK_QUEUE_PREFIX,
-      jobTypes,
     };
-    ctx.body = await queueFigures(queueDeps, tenantOf(ctx));
+    ctx.body = { queues: await queueFigures(queueDeps, tenantOf(ctx)) };
   });
   return router;
 }
@@ -160,15 +161,13 @@ export function createApp(deps: AppDeps): App {
   const metrics = new ApiMetrics();
   const closing = new AbortController();
   const allowHosts = deps.config.CALLBACK_ALLOW_HOSTS ?? [];
-  // One read of the registry serves every request of the process for a second or two.
-  const jobTypes = new RegisteredJobTypes(deps.client, deps.config.JOBS_TASK_QUEUE_PREFIX);
   const jobs = createJobs({
     client: deps.client,
     namespace: deps.config.TEMPORAL_NAMESPACE,
     uiUrl: deps.config.TEMPORAL_UI_URL,
     requests: {
-      findJobType: (name) => jobTypes.find(name),
-      jobTypeNames: async () => (await jobTypes.all()).map((view) => view.declaration.name),
+      findJobType,
+      jobTypeSettings: { commandsDir: deps.config.JOBS_COMMANDS_DIR },
       taskQueuePrefix: deps.config.JOBS_TASK_QUEUE_PREFIX,
       callbacks: {
         enabled: Boolean(deps.config.CALLBACK_SECRET),
@@ -177,6 +176,7 @@ export function createApp(deps: AppDeps): App {
     },
     caches: new ReadCaches({ bytes: deps.config.JOBS_READ_CACHE_BYTES }),
     temporalReads: metrics.temporalReads,
+    cursors: new ListCursors(deps.config.JOBS_CURSOR_KEY),
   });
   const rate = deps.config.RATE_LIMIT_SUBMITS_PER_SEC;
   const limiter = rate
@@ -185,7 +185,6 @@ export function createApp(deps: AppDeps): App {
   const unfinishedCap = deps.config.MAX_UNFINISHED_JOBS_PER_TENANT;
   const jobsRoutes: JobsRoutesDeps = {
     jobs,
-    jobTypes,
     metrics,
     bodyLimitBytes: deps.config.BODY_LIMIT_BYTES,
     closing: closing.signal,
@@ -206,14 +205,14 @@ export function createApp(deps: AppDeps): App {
   };
   const apiKeys = new ApiKeys(deps.config.apiKeys);
   const routers = [
-    operationsRouter(deps, metrics, jobTypes),
+    operationsRouter(deps, metrics),
     jobsRouter(jobsRoutes),
     jobBatchesRouter(jobsRoutes),
     schedulesRouter({
       ...jobsRoutes,
       schedulesOf: (tenant) => new Schedules(deps.client, jobs.requests, scheduleLimits, tenant),
     }),
-    jobTypesRouter(jobTypes),
+    jobTypesRouter(),
     whoamiRouter(),
     codecRouter({
       codecs: deps.client.options.loadedDataConverter.payloadCodecs,

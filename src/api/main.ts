@@ -24,6 +24,10 @@ async function run(): Promise<void> {
   }
   if (!config.PAYLOAD_ENCRYPTION_KEY)
     logger.warn('no PAYLOAD_ENCRYPTION_KEY: job inputs and results are stored in Temporal in clear text');
+  if (!config.JOBS_CURSOR_KEY)
+    logger.warn(
+      'no JOBS_CURSOR_KEY: list cursors are signed with a key of this process, so any other API process (and this one after a restart) refuses them with 400',
+    );
   const app = createApp({ client, config, logger });
   const server = app.koa.listen(config.PORT, config.listenHost);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));

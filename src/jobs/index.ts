@@ -5,6 +5,7 @@ import type { ChildJobBody, Job, JobState, SubmitJobBody } from '../contract/job
 import { toJobJson } from '../contract/job-json.js';
 import { workflowIdOf, type JobRequest } from '../workflows/job-state.js';
 import { JobCommands } from './commands.js';
+import { ListCursors } from './cursor.js';
 import { JobListing } from './list.js';
 import type { ReadCaches } from './read-cache.js';
 import { JobReads } from './reads.js';
@@ -21,6 +22,8 @@ export interface JobsDeps {
   /** Shared by every read of the process: build them once. */
   readonly caches: ReadCaches<QueriedState>;
   readonly temporalReads?: { inc(labels: { call: TemporalRead }): void };
+  /** Signs and checks list cursors (JOBS_CURSOR_KEY); by default under a key of this process's own. */
+  readonly cursors?: ListCursors;
 }
 
 /** Submit bodies into requests, and requests into a job workflow's start (a schedule's action starts it too). */
@@ -54,15 +57,15 @@ export function createJobs(deps: JobsDeps): Jobs {
     commands: new JobCommands(workflows, reads, waits, settings.taskQueuePrefix),
     reads,
     waits,
-    list: new JobListing(workflows, reads, deps.namespace),
+    list: new JobListing(workflows, reads, deps.namespace, deps.cursors ?? new ListCursors()),
     toJson: (tenant, state) =>
       toJobJson(state, workflowIdOf(tenant, state.jobId), { uiUrl: deps.uiUrl, namespace: deps.namespace }),
   };
 }
 
+export { ListCursors } from './cursor.js';
 export { ReadCaches, pollMaxAgeMs } from './read-cache.js';
 export { temporalDeadlineMs } from './reads.js';
 export { maxInputBytes } from './request.js';
-export { declaredJobTypes, RegisteredJobTypes, type KnownJobType } from './job-types.js';
 export type { JobListFilter } from './list.js';
 export type { QueriedState, TemporalRead } from './workflow-reads.js';

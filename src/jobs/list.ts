@@ -9,7 +9,7 @@ import {
   JobTypeKey,
   visibilityLiteral,
 } from '../workflows/search-attributes.js';
-import { cursorOf, pageTokenOf } from './cursor.js';
+import type { ListCursors } from './cursor.js';
 import type { JobReads } from './reads.js';
 import type { WorkflowReads } from './workflow-reads.js';
 
@@ -84,6 +84,7 @@ export class JobListing {
     private readonly workflows: WorkflowReads,
     private readonly reads: JobReads,
     private readonly namespace: string,
+    private readonly cursors: ListCursors,
   ) {}
 
   /**
@@ -92,6 +93,8 @@ export class JobListing {
    */
   async list(tenant: string, filter: JobListFilter): Promise<{ states: JobState[]; nextCursor: string | null }> {
     const query = jobListQuery(tenant, filter);
+    // Checked before Temporal is asked: a cursor this API did not give is a 400 at once.
+    const nextPageToken = filter.cursor ? this.cursors.pageTokenOf(filter.cursor, query) : null;
     const { client } = this.workflows;
     const page = await this.visibilityTurns.run(() =>
       this.workflows.counted('list', () =>
@@ -100,7 +103,7 @@ export class JobListing {
             namespace: this.namespace,
             query,
             pageSize: filter.limit,
-            nextPageToken: filter.cursor ? pageTokenOf(filter.cursor, query) : null,
+            nextPageToken,
           }),
         ),
       ),
@@ -110,6 +113,6 @@ export class JobListing {
     );
     const states = await inTurns(infos, listReadsAtOnce, (info) => this.reads.listedState(info));
     const token = page.nextPageToken;
-    return { states, nextCursor: token && token.length > 0 ? cursorOf(token, query) : null };
+    return { states, nextCursor: token && token.length > 0 ? this.cursors.cursorOf(token, query) : null };
   }
 }
