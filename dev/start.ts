@@ -1,8 +1,10 @@
 // `npm start`: the Temporal dev server (unless TEMPORAL_ADDRESS is set), one worker and the API. It checks every port
-// first, says "up" only once the API it started answers, stops everything when any part dies, and exits only once
-// every part it started has exited; each part dies with it if it is killed (spawnTied).
+// first, says "up" only once the API it started answers and the worker it started polls, stops everything when any
+// part dies, and exits only once every part it started has exited; each part dies with it if it is killed (spawnTied).
 import type { ChildProcess } from 'node:child_process';
-import { Env, loadConfig } from '../src/config.js';
+import { Connection } from '@temporalio/client';
+import { Env, loadConfig, type Config } from '../src/config.js';
+import type { JobPriority } from '../src/contract/job.js';
 import { buildSources, partArgs } from './build.mjs';
 import { buildDashboard } from './build-ui.js';
 import { isRunning, stopChild } from './child-process.js';
@@ -11,6 +13,7 @@ import { projectRoot } from './project-root.js';
 import { spawnTied } from './spawn-tied.mjs';
 import type { DevServerProcess } from './temporal/dev-server.js';
 import { cursorKeyFor, payloadKeyFor, startLocalServer } from './temporal/local.js';
+import { pollsItsQueues } from './worker-pollers.js';
 import { buildWorkflowBundles } from './workflow-bundle.js';
 
 /** What any Node.js process needs from the launcher's environment besides the service's own variables. */
@@ -108,6 +111,21 @@ async function waitForApi(url: string, port: number, child: ChildProcess): Promi
   }
 }
 
+/** Resolves once Temporal at `address` lists `child` among the pollers of every queue it serves. */
+async function waitForWorker(address: string, config: Config, child: ChildProcess): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    const priorities = Object.keys(config.WORKER_QUEUES) as JobPriority[];
+    const { TEMPORAL_NAMESPACE: namespace, JOBS_TASK_QUEUE_PREFIX: prefix } = config;
+    while (!(await pollsItsQueues(connection.workflowService, namespace, prefix, priorities, child.pid!))) {
+      if (!isRunning(child)) throw new Error('the worker exited before it polled');
+      await delay(200);
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
 async function run(): Promise<void> {
   const config = loadConfig();
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stopAll());
@@ -127,7 +145,7 @@ async function run(): Promise<void> {
   let temporalAddress = config.TEMPORAL_ADDRESS;
   if (!temporalAddress) {
     console.log('starting the Temporal dev server…');
-    server = await startLocalServer(config);
+    server = await startLocalServer(config, { ownProcessGroup: true });
     watch('the Temporal dev server', server.process);
     temporalAddress = `localhost:${config.TEMPORAL_DEV_PORT}`;
   }
@@ -135,10 +153,13 @@ async function run(): Promise<void> {
   process.env['PAYLOAD_ENCRYPTION_KEY'] = await payloadKeyFor(config);
   process.env['JOBS_CURSOR_KEY'] = await cursorKeyFor(config);
   if (stopping) return;
-  startPart('worker', 'src/worker/main.ts', partEnv('worker', temporalAddress));
+  const worker = startPart('worker', 'src/worker/main.ts', partEnv('worker', temporalAddress));
   const api = startPart('API', 'src/api/main.ts', partEnv('api', temporalAddress));
   const apiHost = config.listenHost === '0.0.0.0' || config.listenHost === '::' ? 'localhost' : config.listenHost;
-  await waitForApi(`http://${apiHost}:${config.PORT}/healthz`, config.PORT, api);
+  await Promise.all([
+    waitForApi(`http://${apiHost}:${config.PORT}/healthz`, config.PORT, api),
+    waitForWorker(temporalAddress, config, worker),
+  ]);
   if (stopping) return;
   console.log(
     [

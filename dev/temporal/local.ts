@@ -8,10 +8,12 @@ import { spawnDevServer, type DevServerProcess } from './dev-server.js';
 
 /**
  * The dev server of `npm start` and `npm run temporal`: fixed ports (the caller checked them free), persisted to a
- * SQLite file (.data/ by default).
+ * SQLite file (.data/ by default). `npm start` runs it in a process group of its own, to stop it only after the worker
+ * drained; `npm run temporal` in that process's group, which the tests kill whole as when a machine dies.
  */
-export function startLocalServer(config: Config): Promise<DevServerProcess> {
+export function startLocalServer(config: Config, options: { ownProcessGroup: boolean }): Promise<DevServerProcess> {
   return spawnDevServer({
+    ...options,
     port: config.TEMPORAL_DEV_PORT,
     uiPort: config.TEMPORAL_DEV_UI_PORT,
     dbFilename: resolve(projectRoot, config.TEMPORAL_DEV_DB_FILE),

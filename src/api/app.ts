@@ -11,8 +11,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { errorBody, errorResponses, isTemporalUnreachable } from './errors.js';
 import { callbackUrlRefusal } from '../activities/callback-target.js';
-import { findJobType } from '../activities/registry.js';
-import { createJobs, ListCursors, ReadCaches } from '../jobs/index.js';
+import { createJobs, ListCursors, ReadCaches, RegisteredJobTypes } from '../jobs/index.js';
 import { jobBatchesRouter, jobsRouter, jobTypesRouter, schedulesRouter, type JobsRoutesDeps } from './jobs-routes.js';
 import { ScheduleCreateTurns, type ScheduleLimits } from './schedule-limits.js';
 import { Schedules } from './schedules.js';
@@ -95,7 +94,7 @@ function requestMetrics(metrics: ApiMetrics) {
   };
 }
 
-function operationsRouter(deps: AppDeps, metrics: ApiMetrics): Router {
+function operationsRouter(deps: AppDeps, metrics: ApiMetrics, jobTypes: RegisteredJobTypes): Router {
   const router = createRouter();
   const document = openApiDocument();
   const assets = swaggerUiAssetsPath();
@@ -140,8 +139,9 @@ function operationsRouter(deps: AppDeps, metrics: ApiMetrics): Router {
       client: deps.client,
       namespace: deps.config.TEMPORAL_NAMESPACE,
       taskQueuePrefix: deps.config.JOBS_TASK_QUEUE_PREFIX,
+      jobTypes,
     };
-    ctx.body = { queues: await queueFigures(queueDeps, tenantOf(ctx)) };
+    ctx.body = await queueFigures(queueDeps, tenantOf(ctx));
   });
   return router;
 }
@@ -161,13 +161,15 @@ export function createApp(deps: AppDeps): App {
   const metrics = new ApiMetrics();
   const closing = new AbortController();
   const allowHosts = deps.config.CALLBACK_ALLOW_HOSTS ?? [];
+  // One read of the registry serves every request of the process for a second or two.
+  const jobTypes = new RegisteredJobTypes(deps.client, deps.config.JOBS_TASK_QUEUE_PREFIX);
   const jobs = createJobs({
     client: deps.client,
     namespace: deps.config.TEMPORAL_NAMESPACE,
     uiUrl: deps.config.TEMPORAL_UI_URL,
     requests: {
-      findJobType,
-      jobTypeSettings: { commandsDir: deps.config.JOBS_COMMANDS_DIR },
+      findJobType: (name) => jobTypes.find(name),
+      jobTypeNames: async () => (await jobTypes.all()).map((view) => view.declaration.name),
       taskQueuePrefix: deps.config.JOBS_TASK_QUEUE_PREFIX,
       callbacks: {
         enabled: Boolean(deps.config.CALLBACK_SECRET),
@@ -185,6 +187,7 @@ export function createApp(deps: AppDeps): App {
   const unfinishedCap = deps.config.MAX_UNFINISHED_JOBS_PER_TENANT;
   const jobsRoutes: JobsRoutesDeps = {
     jobs,
+    jobTypes,
     metrics,
     bodyLimitBytes: deps.config.BODY_LIMIT_BYTES,
     closing: closing.signal,
@@ -205,14 +208,14 @@ export function createApp(deps: AppDeps): App {
   };
   const apiKeys = new ApiKeys(deps.config.apiKeys);
   const routers = [
-    operationsRouter(deps, metrics),
+    operationsRouter(deps, metrics, jobTypes),
     jobsRouter(jobsRoutes),
     jobBatchesRouter(jobsRoutes),
     schedulesRouter({
       ...jobsRoutes,
       schedulesOf: (tenant) => new Schedules(deps.client, jobs.requests, scheduleLimits, tenant),
     }),
-    jobTypesRouter(),
+    jobTypesRouter(jobTypes),
     whoamiRouter(),
     codecRouter({
       codecs: deps.client.options.loadedDataConverter.payloadCodecs,

@@ -67,5 +67,6 @@ export { ListCursors } from './cursor.js';
 export { ReadCaches, pollMaxAgeMs } from './read-cache.js';
 export { temporalDeadlineMs } from './reads.js';
 export { maxInputBytes } from './request.js';
+export { declaredJobTypes, RegisteredJobTypes, type KnownJobType } from './job-types.js';
 export type { JobListFilter } from './list.js';
 export type { QueriedState, TemporalRead } from './workflow-reads.js';

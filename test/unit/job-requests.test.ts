@@ -1,10 +1,10 @@
 // Request building (src/jobs/request.ts) and list cursors (src/jobs/cursor.ts): pure, no Temporal server.
 import assert from 'node:assert/strict';
-import { z } from 'zod';
-import type { JobType } from '../../src/activities/job-type.js';
+import type { JobTypeDeclaration } from '../../src/contract/job-type-declaration.js';
 import type { SubmitJobBody } from '../../src/contract/job.js';
 import { ListCursors } from '../../src/jobs/cursor.js';
 import { PayloadTooLargeError, RequestInvalidError } from '../../src/jobs/errors.js';
+import { declaredJobTypes } from '../../src/jobs/job-types.js';
 import {
   jobStartOptions,
   maxInputBytes,
@@ -15,25 +15,32 @@ import {
   type RequestSettings,
 } from '../../src/jobs/request.js';
 
-const echo: JobType<{ text: string; env?: Record<string, string> }> = {
+// A declaration as a handler worker sends it: a JSON Schema (with a default the check fills in) and per-value defaults.
+const echo: JobTypeDeclaration = {
   name: 'echo',
   description: 'echoes its text',
-  inputSchema: z.strictObject({ text: z.string().default(''), env: z.record(z.string(), z.string()).optional() }),
+  inputSchema: {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    type: 'object',
+    properties: {
+      text: { type: 'string', default: '', not: { const: 'forbidden' }, description: 'the text; never "forbidden"' },
+      env: { type: 'object', additionalProperties: { type: 'string' } },
+    },
+    additionalProperties: false,
+  },
+  resultSchema: null,
   defaults: {
     timeoutSeconds: 60,
     heartbeatTimeoutSeconds: 10,
     retry: { maxAttempts: 3, initialIntervalSeconds: 1, backoffCoefficient: 2, maximumIntervalSeconds: 30 },
   },
-  checkInput: (input) =>
-    Promise.resolve(input.text === 'forbidden' ? { problem: 'text is forbidden' } : { defaults: { maxAttempts: 5 } }),
-  run: (input) => Promise.resolve(input),
+  defaultsWhen: [{ field: 'text', equals: 'hi', defaults: { retry: { maxAttempts: 5 } } }],
 };
 
 const now = Date.parse('2026-11-30T12:00:00.000Z');
 let ids = 0;
 const settings: RequestSettings = {
-  findJobType: (name) => (name === 'echo' ? echo : undefined),
-  jobTypeSettings: { commandsDir: 'jobs/commands' },
+  ...declaredJobTypes([echo]),
   taskQueuePrefix: 'test',
   callbacks: { enabled: true, refusal: (url) => (url.hostname === 'localhost' ? 'is not public' : undefined) },
   now: () => now,
@@ -57,7 +64,7 @@ async function refusal(promise: Promise<unknown>): Promise<Error> {
 }
 
 describe('Building a job request from a submit body', function () {
-  it("applies the job type's defaults, the input check's own, and the body's fields over them", async function () {
+  it("applies the job type's defaults, its defaultsWhen case, and the body's fields over them", async function () {
     const request = await resolveJob(settings, 'acme', body({ jobId: 'a', retry: { initialIntervalSeconds: 2 } }));
     assert.equal(request.jobId, 'a');
     assert.equal(request.tenant, 'acme');
@@ -68,14 +75,25 @@ describe('Building a job request from a submit body', function () {
       backoffCoefficient: 2,
       maximumIntervalSeconds: 30,
     });
-    assert.equal(request.taskQueue, 'test-normal');
+    // The type's own queue at the priority: only workers with its handler poll it.
+    assert.equal(request.taskQueue, 'test:echo:normal');
+    assert.equal((await resolveJob(settings, 'acme', body({ input: { text: 'other' } }))).retry.maxAttempts, 3);
+    assert.deepEqual((await resolveJob(settings, 'acme', body({ input: {} }))).input, { text: '' });
     assert.equal(request.submittedAt, '2026-11-30T12:00:00.000Z');
     assert.equal((await resolveJob(settings, 'acme', body())).jobId.startsWith('job-'), true);
   });
 
   it('refuses an unknown type, a bad input, an input over the limit and a refused callback URL', async function () {
-    assert.match((await refusal(resolveJob(settings, 't', body({ type: 'nope' })))).message, /unknown job type "nope"/);
-    assert.ok((await refusal(resolveJob(settings, 't', body({ input: { text: 1 } })))) instanceof RequestInvalidError);
+    assert.match(
+      (await refusal(resolveJob(settings, 't', body({ type: 'nope' })))).message,
+      /unknown job type "nope"; known: echo/,
+    );
+    const bad = await refusal(resolveJob(settings, 't', body({ input: { text: 1 } })));
+    assert.ok(bad instanceof RequestInvalidError);
+    assert.equal(bad.message, 'input.text: must be string');
+    const unknown = await refusal(resolveJob(settings, 't', body({ input: { text: 'a', color: 'red' } })));
+    assert.ok(unknown instanceof RequestInvalidError);
+    assert.deepEqual(unknown.details, [{ path: 'input.color', message: 'unknown field' }]);
     assert.match(
       (await refusal(resolveJob(settings, 't', body({ input: { text: 'forbidden' } })))).message,
       /forbidden/,
