@@ -3,6 +3,7 @@
 // process of its own on free ports; then the example's own smoke test (pytest) drives the app over HTTP.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -109,8 +110,11 @@ describe('The FastAPI example (examples/python-fastapi)', function () {
 
     before(async function () {
       this.timeout(120_000);
-      service = await TestService.start();
+      // Payloads encrypted, as npm start has them: the worker reads inputs and writes results with the same key.
+      const payloadKey = randomBytes(32).toString('base64');
+      service = await TestService.start({ env: { PAYLOAD_ENCRYPTION_KEY: payloadKey } });
       const shared = {
+        PAYLOAD_ENCRYPTION_KEY: payloadKey,
         DURABLE_JOBS_URL: service.baseUrl,
         TEMPORAL_ADDRESS: service.temporal.address,
         TEMPORAL_NAMESPACE: service.config.TEMPORAL_NAMESPACE,
