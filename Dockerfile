@@ -12,6 +12,9 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# The worker SDK is a dependency by path (file:packages/worker): npm ci links it and builds its dist/ (its prepare).
+COPY packages/worker/package.json packages/worker/tsconfig.json packages/worker/tsconfig.build.json packages/worker/encoded-failures.cjs ./packages/worker/
+COPY packages/worker/src ./packages/worker/src
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -26,7 +29,10 @@ FROM ${NODE_IMAGE} AS app
 ENV NODE_ENV=production NODE_OPTIONS=--max-semi-space-size=4
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# The SDK as built in the build stage; no install scripts, since its prepare needs the TypeScript compiler of dev.
+COPY --from=build /app/packages/worker/package.json /app/packages/worker/encoded-failures.cjs ./packages/worker/
+COPY --from=build /app/packages/worker/dist ./packages/worker/dist
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY jobs ./jobs
 USER node

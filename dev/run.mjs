@@ -1,7 +1,7 @@
 // Entry of every npm script: installs dependencies when they are missing or stale, then runs the part asked for.
 // Plain Node.js on purpose: it must work on a fresh clone before anything is installed.
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawnTied } from './spawn-tied.mjs';
@@ -82,7 +82,25 @@ async function refuseBusyPorts(target) {
   process.exit(1);
 }
 
+/**
+ * The SDK (packages/worker) is a dependency of the service (file:packages/worker), loaded from its dist/: npm builds
+ * it at install (its prepare), and this builds it again whenever one of its sources is newer than its build.
+ */
+function ensureWorkerSdkBuilt() {
+  const sdk = join(root, 'packages', 'worker');
+  const built = join(sdk, 'dist', 'index.js');
+  const builtAt = existsSync(built) ? statSync(built).mtimeMs : 0;
+  const sources = readdirSync(join(sdk, 'src')).map((name) => join(sdk, 'src', name));
+  if (sources.every((path) => statSync(path).mtimeMs <= builtAt)) return;
+  console.log('building the worker SDK (packages/worker)…');
+  const result = spawnSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(sdk, 'tsconfig.build.json')], {
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
 ensureDependencies();
+ensureWorkerSdkBuilt();
 const [target, ...rest] = process.argv.slice(2);
 if (target === '--test') {
   // npm test lints too, here rather than before this script: on a fresh clone eslint exists only after the install.

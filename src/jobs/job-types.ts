@@ -32,6 +32,8 @@ const freshForMs = 1500;
 /** A type not in the registry makes the API read it again when the last read is older than this. */
 const recheckAfterMs = 250;
 const queryDeadlineMs = 3000;
+/** A read this recent is served while the next one runs; an older one only while the registry cannot be read. */
+const serveStaleMs = 5000;
 
 /** Keywords whose error alone says too little: the failing schema's description goes beside it. */
 const describedKeywords = new Set(['pattern', 'format', 'not', 'additionalProperties', 'propertyNames']);
@@ -105,6 +107,7 @@ export class JobTypeRegistryUnavailableError extends ApiError {
 export class RegisteredJobTypes {
   private cached: { readonly state: RegistryState | null; readonly at: number } | undefined;
   private reading: Promise<RegistryState | null> | undefined;
+  private failedAt: number | undefined;
   private readonly checks = new InputChecks();
 
   constructor(
@@ -127,10 +130,17 @@ export class RegisteredJobTypes {
 
   private read(): Promise<RegistryState | null> {
     this.reading ??= this.query()
-      .then((state) => {
-        this.cached = { state, at: this.now() };
-        return state;
-      })
+      .then(
+        (state) => {
+          this.cached = { state, at: this.now() };
+          this.failedAt = undefined;
+          return state;
+        },
+        (err: unknown) => {
+          this.failedAt = this.now();
+          throw err;
+        },
+      )
       .finally(() => {
         this.reading = undefined;
       });
@@ -140,9 +150,12 @@ export class RegisteredJobTypes {
   /** The registry's state no older than `maxAgeMs` when it can be read, else the last one read. */
   private async state(maxAgeMs: number): Promise<RegistryState | null> {
     const cached = this.cached;
-    if (cached && this.now() - cached.at <= maxAgeMs) return cached.state;
-    if (cached && maxAgeMs >= freshForMs) {
-      // Served stale while a read runs: a registry that cannot answer must not hold every submit up.
+    const now = this.now();
+    if (cached && now - cached.at <= maxAgeMs) return cached.state;
+    // A recent read, or one the registry could not answer lately, is served while a new read runs: a registry that
+    // cannot answer (the service's worker is down) must not hold every submit up. An older one would mislead.
+    const recentlyFailed = this.failedAt !== undefined && now - this.failedAt < serveStaleMs;
+    if (cached && maxAgeMs >= freshForMs && (now - cached.at <= serveStaleMs || recentlyFailed)) {
       this.read().catch(() => undefined);
       return cached.state;
     }
