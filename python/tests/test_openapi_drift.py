@@ -201,7 +201,7 @@ def test_every_route_has_its_client_method(document: dict[str, Any]) -> None:
 
 def test_the_list_filters_are_the_document_s(document: dict[str, Any]) -> None:
     parameters = {p["name"]: p["schema"] for p in document["paths"]["/api/v1/jobs"]["get"]["parameters"]}
-    assert set(parameters) == {"status", "type", "priority", "limit", "cursor"}
+    assert set(parameters) == {"status", "type", "priority", "limit", "cursor", "include"}
     assert set(parameters["status"]["enum"]) == set(get_args(models.JobStatus))
     assert set(parameters["priority"]["enum"]) == set(get_args(models.Priority))
     assert set(get_args(models.JobStatus)) > models.FINISHED_STATUSES

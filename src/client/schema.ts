@@ -18,6 +18,7 @@ export interface paths {
                     priority?: "high" | "normal" | "low";
                     limit?: number;
                     cursor?: string;
+                    include?: string;
                 };
                 header?: never;
                 path?: never;

@@ -144,6 +144,13 @@ export const ListJobsQuery = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,4096}\.[A-Za-z0-9_-]{12}$/, 'is not a cursor this API gave')
     .optional(),
+  include: z
+    .string()
+    .regex(/^((input|result)(,(input|result))?)?$/, 'is input, result, input,result or empty')
+    .optional()
+    .describe(
+      'the big fields each listed job carries: input, result, input,result (the default) or none (include=); a field left out reads null',
+    ),
 });
 export type ListJobsQuery = z.infer<typeof ListJobsQuery>;
 

@@ -10,6 +10,7 @@ import {
   visibilityLiteral,
 } from '../workflows/search-attributes.js';
 import type { ListCursors } from './cursor.js';
+import { stateBytes } from './read-cache.js';
 import type { JobReads } from './reads.js';
 import type { WorkflowReads } from './workflow-reads.js';
 
@@ -19,10 +20,12 @@ export interface JobListFilter {
   readonly priority?: JobPriority;
   readonly limit: number;
   readonly cursor?: string;
+  /** `input,result`, either or empty: the big fields each item carries; undefined: both. */
+  readonly include?: string;
 }
 
 /** The visibility query of a tenant's jobs under the filter. */
-export function jobListQuery(tenant: string, filter: Omit<JobListFilter, 'limit' | 'cursor'>): string {
+export function jobListQuery(tenant: string, filter: Omit<JobListFilter, 'limit' | 'cursor' | 'include'>): string {
   const clauses = [`WorkflowType = 'jobWorkflow'`, `${JobTenantKey.name} = ${visibilityLiteral(tenant)}`];
   if (filter.status) clauses.push(`${JobStatusKey.name} = ${visibilityLiteral(filter.status)}`);
   if (filter.type) clauses.push(`${JobTypeKey.name} = ${visibilityLiteral(filter.type)}`);
@@ -36,16 +39,8 @@ export function jobListQuery(tenant: string, filter: Omit<JobListFilter, 'limit'
  */
 const listReadsAtOnce = 8;
 
-/** `read` of each item, at most `atOnce` at a time, in the items' order. */
-async function inTurns<T, R>(items: readonly T[], atOnce: number, read: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    for (let index = next++; index < items.length; index = next++) results[index] = await read(items[index]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(atOnce, items.length) }, lane));
-  return results;
-}
+/** A page stops after the job that takes its JSON past this many bytes, with a cursor to the rest. */
+export const listPageBudgetBytes = 4 * 1024 * 1024;
 
 /**
  * Visibility queries one API process sends at once. A SQL visibility store answers them about one at a time: 20 lists
@@ -89,30 +84,56 @@ export class JobListing {
 
   /**
    * Jobs in Temporal's visibility order: unfinished jobs newest first, then finished ones by finish time,
-   * newest first (SQL visibility stores cannot sort otherwise).
+   * newest first (SQL visibility stores cannot sort otherwise). Up to `limit` of them, and fewer when their JSON
+   * passes `listPageBudgetBytes`: the jobs are read `listReadsAtOnce` at a time, in order, and the page ends after
+   * the one that passed it, so a list never holds much more than the budget.
    */
   async list(tenant: string, filter: JobListFilter): Promise<{ states: JobState[]; nextCursor: string | null }> {
     const query = jobListQuery(tenant, filter);
     // Checked before Temporal is asked: a cursor this API did not give is a 400 at once.
-    const nextPageToken = filter.cursor ? this.cursors.pageTokenOf(filter.cursor, query) : null;
+    const token = filter.cursor ? this.cursors.pageTokenOf(filter.cursor, query) : null;
+    const include = new Set(filter.include === undefined ? ['input', 'result'] : filter.include.split(','));
     const { client } = this.workflows;
-    const page = await this.visibilityTurns.run(() =>
-      this.workflows.counted('list', () =>
-        client.connection.withDeadline(Date.now() + visibilityDeadlineMs, () =>
-          client.workflowService.listWorkflowExecutions({
-            namespace: this.namespace,
-            query,
-            pageSize: filter.limit,
-            nextPageToken,
-          }),
-        ),
-      ),
-    );
+    const page = await this.page(query, filter.limit, token);
     const infos = await Promise.all(
       page.executions.map((raw) => executionInfoFromRaw(raw, client.options.loadedDataConverter, raw, this.namespace)),
     );
-    const states = await inTurns(infos, listReadsAtOnce, (info) => this.reads.listedState(info));
-    const token = page.nextPageToken;
-    return { states, nextCursor: token && token.length > 0 ? this.cursors.cursorOf(token, query) : null };
+    const states: JobState[] = [];
+    let bytes = 0;
+    for (let start = 0; start < infos.length; start += listReadsAtOnce) {
+      const read = await Promise.all(
+        infos.slice(start, start + listReadsAtOnce).map((info) => this.reads.listedState(info)),
+      );
+      for (const state of read) {
+        const listed = {
+          ...state,
+          input: include.has('input') ? state.input : null,
+          result: include.has('result') ? state.result : null,
+        };
+        states.push(listed);
+        bytes += stateBytes(listed);
+        if (bytes > listPageBudgetBytes && states.length < infos.length) {
+          // Visibility pages by token only: the same page asked again as long as this one gives the token after it.
+          const shorter = await this.page(query, states.length, token);
+          return { states, nextCursor: this.cursorFrom(shorter.nextPageToken, query) };
+        }
+      }
+    }
+    return { states, nextCursor: this.cursorFrom(page.nextPageToken, query) };
+  }
+
+  private page(query: string, pageSize: number, nextPageToken: Uint8Array | null) {
+    const { client } = this.workflows;
+    return this.visibilityTurns.run(() =>
+      this.workflows.counted('list', () =>
+        client.connection.withDeadline(Date.now() + visibilityDeadlineMs, () =>
+          client.workflowService.listWorkflowExecutions({ namespace: this.namespace, query, pageSize, nextPageToken }),
+        ),
+      ),
+    );
+  }
+
+  private cursorFrom(token: Uint8Array | null | undefined, query: string): string | null {
+    return token && token.length > 0 ? this.cursors.cursorOf(token, query) : null;
   }
 }

@@ -52,6 +52,11 @@ JOBS = "/api/v1/jobs"
 SCHEDULES = "/api/v1/schedules"
 
 
+def _fields(include: Sequence[str] | None) -> str | None:
+    """A list's ``include`` as the query says it: comma-separated, empty for none."""
+    return None if include is None else ",".join(include)
+
+
 class Client:
     """A blocking client of one durable-jobs API.
 
@@ -199,9 +204,14 @@ class Client:
         priority: Priority | None = None,
         limit: int | None = None,
         cursor: str | None = None,
+        include: Sequence[str] | None = None,
     ) -> JobList:
-        """One page of the tenant's jobs (``limit`` 1 to 100, default 20); pass ``next_cursor`` back as ``cursor``."""
-        params = query(status=status, type=type, priority=priority, limit=limit, cursor=cursor)
+        """One page of the tenant's jobs (``limit`` 1 to 100, default 20, fewer past 4 MiB); pass ``next_cursor`` back
+        as ``cursor``. ``include``: the big fields each job carries, of ``input`` and ``result`` (default both); the
+        others read None."""
+        params = query(
+            status=status, type=type, priority=priority, limit=limit, cursor=cursor, include=_fields(include)
+        )
         return parse(self._send("GET", JOBS, params=params), JobList)
 
     def list(
@@ -415,8 +425,11 @@ class AsyncClient:
         priority: Priority | None = None,
         limit: int | None = None,
         cursor: str | None = None,
+        include: Sequence[str] | None = None,
     ) -> JobList:
-        params = query(status=status, type=type, priority=priority, limit=limit, cursor=cursor)
+        params = query(
+            status=status, type=type, priority=priority, limit=limit, cursor=cursor, include=_fields(include)
+        )
         return parse(await self._send("GET", JOBS, params=params), JobList)
 
     async def list(
