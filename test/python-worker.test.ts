@@ -1,12 +1,9 @@
 // The Python worker (python/, durable_jobs) as a user runs it: the `durable-jobs worker` command of the pinned venv,
 // a process of its own serving test/fixtures/python-worker/handlers.py, against the real service (a Temporal dev
-// server, the service's workers running the job workflows and the registry, the API). Jobs are read and cancelled
-// over REST. They are started as the API will start them once it validates against the registry and dispatches to
-// <prefix>:<type>:<priority> (the request built from the declaration in force, started with the API's own options);
-// `submit` below is the one place to switch to POST /api/v1/jobs then.
+// server, the service's workers running the job workflows and the registry, the API). Jobs are submitted, read and
+// cancelled over REST: the API validates them against the declarations and dispatches them to <prefix>:<type>:<priority>.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -14,10 +11,8 @@ import { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { ensurePythonEnv, runCommand, type PythonEnv } from '../dev/python-env.js';
 import { PayloadEncryptionCodec, parsePayloadKey } from '../packages/worker/src/payload-codec.js';
-import type { Job, JobPriority } from '../src/contract/job.js';
-import { jobTypeTaskQueue, registryWorkflowId, type JobTypeView } from '../src/contract/job-type-declaration.js';
-import { jobStartOptions } from '../src/jobs/request.js';
-import type { JobRequest } from '../src/workflows/job-state.js';
+import type { Job, JobPriority, SubmitJobBody } from '../src/contract/job.js';
+import { registryWorkflowId, type JobTypeView } from '../src/contract/job-type-declaration.js';
 import { registryStateQuery } from '../src/workflows/job-type-registry-messages.js';
 import { jobTypeViews } from '../src/workflows/job-type-registry-state.js';
 import { TestService } from './support/service.js';
@@ -124,24 +119,11 @@ class Stack {
     return (await this.views()).find((view) => view.declaration.name === type);
   }
 
-  /** Starts a job as the API does, with the declaration in force's defaults; returns its id. */
-  async submit(type: string, input: unknown, priority: JobPriority = 'normal', more: Partial<JobRequest> = {}) {
-    const view = await this.viewOf(type);
-    assert.ok(view, `${type} is declared`);
-    const jobId = `${type.replace('.', '-')}-${randomUUID().slice(0, 8)}`;
-    const request: JobRequest = {
-      jobId,
-      tenant: 'default',
-      type,
-      priority,
-      input,
-      ...view.declaration.defaults,
-      taskQueue: jobTypeTaskQueue(this.prefix, type, priority),
-      submittedAt: new Date().toISOString(),
-      ...more,
-    };
-    await this.client.workflow.start('jobWorkflow', jobStartOptions(this.prefix, 'default', request));
-    return jobId;
+  /** Submits over REST (POST /api/v1/jobs): the API validates the input against the declaration and applies its defaults. */
+  async submit(type: string, input: unknown, priority: JobPriority = 'normal', more: Partial<SubmitJobBody> = {}) {
+    const { status, body } = await this.service.submit({ type, input, priority, ...more });
+    assert.equal(status, 202, JSON.stringify(body));
+    return body.jobId;
   }
 
   async job(jobId: string): Promise<Job> {
