@@ -61,7 +61,7 @@ describe('Faults: nothing accepted is lost when a part dies', function () {
   const startApi = async (): Promise<Part> =>
     (api = await startApiPart({ port: apiPort, temporalAddress: temporalAddress(), taskQueuePrefix, commandsDir }));
 
-  /** A request to the API; any 5xx but 503 `unavailable` is a server error. */
+  /** A request to the API; any 5xx but 503 `unavailable` or `outcome_unknown` is a server error. */
   async function call(method: string, path: string, body?: unknown): Promise<Reply> {
     const started = performance.now();
     const { status, text, headers } = await httpRequest(`http://127.0.0.1:${apiPort}${path}`, {
@@ -69,7 +69,7 @@ describe('Faults: nothing accepted is lost when a part dies', function () {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const parsed: unknown = text ? JSON.parse(text) : undefined;
-    const unavailable = status === 503 && (parsed as ErrorBody).error.code === 'unavailable';
+    const unavailable = status === 503 && ['unavailable', 'outcome_unknown'].includes((parsed as ErrorBody).error.code);
     if (status >= 500 && !unavailable) ledger.serverErrors++;
     return { status, body: parsed, retryAfter: headers['retry-after'], ms: performance.now() - started };
   }

@@ -9,6 +9,7 @@ export {
   isTemporalUnreachable,
   JobConflictError,
   JobNotFoundError,
+  JobStartOutcomeUnknownError,
   PayloadTooLargeError,
   RequestInvalidError,
   TemporalUnavailableError,

@@ -57,6 +57,9 @@ const refused = (description: string): Answer => ({ description, schema: 'ErrorB
 const invalid = refused('the request does not satisfy the contract (`invalid_request`)');
 const notFound = refused('no job with this id (`not_found`)');
 const unavailable = refused('Temporal is unreachable (`unavailable`)');
+const startUnknown = refused(
+  "Temporal is unreachable (`unavailable`: nothing started), or the job's start was sent and its answer lost (`outcome_unknown`: `details` names the jobId; submitting the same request with it again is safe)",
+);
 
 const triggerRefusals: Readonly<Record<number, Answer>> = {
   429: refused("over the tenant's submit rate or unfinished-job cap (`rate_limited`, with Retry-After)"),
@@ -80,7 +83,7 @@ const routes: readonly Operation[] = [
       413: refused('the body or the input is too large (`payload_too_large`)'),
       415: refused('the body is not JSON (`unsupported_media_type`)'),
       429: refused("over the tenant's submit rate or unfinished-job cap (`rate_limited`, with Retry-After)"),
-      503: unavailable,
+      503: startUnknown,
     },
   },
   {
@@ -132,7 +135,7 @@ const routes: readonly Operation[] = [
       404: notFound,
       409: refused('the job is unfinished or succeeded (`conflict`)'),
       429: refused("over the tenant's submit rate or unfinished-job cap (`rate_limited`)"),
-      503: unavailable,
+      503: startUnknown,
     },
   },
   {

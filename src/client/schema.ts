@@ -153,7 +153,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description Temporal is unreachable (`unavailable`) */
+                /** @description Temporal is unreachable (`unavailable`: nothing started), or the job's start was sent and its answer lost (`outcome_unknown`: `details` names the jobId; submitting the same request with it again is safe) */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -485,7 +485,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description Temporal is unreachable (`unavailable`) */
+                /** @description Temporal is unreachable (`unavailable`: nothing started), or the job's start was sent and its answer lost (`outcome_unknown`: `details` names the jobId; submitting the same request with it again is safe) */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1916,7 +1916,7 @@ export interface components {
         ErrorBody: {
             error: {
                 /** @enum {string} */
-                code: "invalid_request" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                code: "invalid_request" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable" | "outcome_unknown";
                 message: string;
                 details?: unknown[];
             };

@@ -13,6 +13,8 @@ export const errorStatusByCode = {
   rate_limited: 429,
   internal: 500,
   unavailable: 503,
+  // A start sent to Temporal whose answer was lost: the job may exist; `details` names its jobId to submit again with.
+  outcome_unknown: 503,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatusByCode;

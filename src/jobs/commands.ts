@@ -3,7 +3,8 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { JobState } from '../contract/job.js';
 import { jobWorkflow } from '../workflows/index.js';
 import { initialJobState, type JobRequest } from '../workflows/job-state.js';
-import { JobConflictError } from './errors.js';
+import { isOutcomeUnknown } from '../temporal/connection.js';
+import { JobConflictError, JobStartOutcomeUnknownError } from './errors.js';
 import type { JobReads } from './reads.js';
 import { jobStartOptions, requestHash } from './request.js';
 import type { JobWaits } from './wait.js';
@@ -47,6 +48,13 @@ export class JobCommands {
       this.reads.record(tenant, request.jobId, state);
       return { state, created: true };
     } catch (err) {
+      if (isOutcomeUnknown(err)) {
+        throw new JobStartOutcomeUnknownError(
+          request.jobId,
+          `job "${request.jobId}" may or may not have been created: Temporal's answer was lost. Submitting the same request with "jobId": "${request.jobId}" again is safe: 200 with the job if it exists, else it starts once`,
+          err,
+        );
+      }
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       const description = await this.workflows.describe(tenant, request.jobId);
       if (description.memo?.['requestHash'] !== requestHash(request)) {
@@ -81,6 +89,13 @@ export class JobCommands {
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError)
         throw new JobConflictError(jobId, `job "${jobId}" is already running again`);
+      if (isOutcomeUnknown(err)) {
+        throw new JobStartOutcomeUnknownError(
+          jobId,
+          `the retry of job "${jobId}" may or may not have started: Temporal's answer was lost. Poll the job to see; retrying it again is safe (409 if this retry started)`,
+          err,
+        );
+      }
       throw err;
     }
     const state = initialJobState(request);

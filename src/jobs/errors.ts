@@ -89,6 +89,22 @@ export class TemporalUnavailableError extends ApiError {
   }
 }
 
+/**
+ * Thrown when a job's workflow start was sent to Temporal and its answer lost (the call's deadline passed, or the
+ * connection broke): the job may exist. Its id is the idempotency key, so submitting the same request with it again is
+ * safe: 200 with the job if it was started, 202 if not.
+ */
+export class JobStartOutcomeUnknownError extends ApiError {
+  override readonly name = 'JobStartOutcomeUnknownError';
+  constructor(
+    readonly jobId: string,
+    message: string,
+    cause: unknown,
+  ) {
+    super('outcome_unknown', message, [{ jobId }], { cause, headers: { 'Retry-After': '5' } });
+  }
+}
+
 const grpcCancelled = 1;
 const grpcUnavailable = 14;
 const grpcDeadlineExceeded = 4;

@@ -110,6 +110,13 @@ class ServiceUnavailableError(ApiError):
     code = "unavailable"
 
 
+class OutcomeUnknownError(ApiError):
+    """Raised when a submit's or a retry's start reached Temporal but its answer was lost (503 ``outcome_unknown``):
+    the job may exist. ``details`` names its ``jobId``: submitting the same request with it again is safe."""
+
+    code = "outcome_unknown"
+
+
 ERRORS_BY_CODE: dict[str, type[ApiError]] = {
     cls.code: cls
     for cls in (
@@ -124,6 +131,7 @@ ERRORS_BY_CODE: dict[str, type[ApiError]] = {
         RateLimitedError,
         InternalServerError,
         ServiceUnavailableError,
+        OutcomeUnknownError,
     )
 }
 """The class of each error code of the contract."""
