@@ -32,6 +32,7 @@ ErrorCode = Literal[
     "rate_limited",
     "internal",
     "unavailable",
+    "outcome_unknown",
 ]
 
 ChildFailurePolicy = Literal["fail", "continue"]
