@@ -52,8 +52,11 @@ function problemOf(error: ErrorObject): RequestProblem {
   switch (error.keyword) {
     case 'required':
       return { path: at(String(params['missingProperty'])), message: 'is required' };
-    case 'additionalProperties':
-      return { path: at(String(params['additionalProperty'])), message: `unknown field${why}` };
+    case 'additionalProperties': {
+      // Named in the message too: a key may differ from a known one only by its case or a space.
+      const key = String(params['additionalProperty']);
+      return { path: at(key), message: `unknown field ${JSON.stringify(key)}${why}` };
+    }
     case 'enum':
       return {
         path: at(),

@@ -93,7 +93,7 @@ describe('Building a job request from a submit body', function () {
     assert.equal(bad.message, 'input.text: must be string');
     const unknown = await refusal(resolveJob(settings, 't', body({ input: { text: 'a', color: 'red' } })));
     assert.ok(unknown instanceof RequestInvalidError);
-    assert.deepEqual(unknown.details, [{ path: 'input.color', message: 'unknown field' }]);
+    assert.deepEqual(unknown.details, [{ path: 'input.color', message: 'unknown field "color"' }]);
     assert.match(
       (await refusal(resolveJob(settings, 't', body({ input: { text: 'forbidden' } })))).message,
       /forbidden/,
