@@ -1946,7 +1946,8 @@ export interface components {
                 /** @description defaults for inputs whose `field` equals `equals`, over `defaults` (a command's manifest) */
                 defaultsWhen?: {
                     field: string;
-                    equals: string | number | boolean;
+                    /** @description a string, number or boolean */
+                    equals: unknown;
                     defaults: {
                         timeoutSeconds?: number;
                         heartbeatTimeoutSeconds?: number;

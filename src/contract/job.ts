@@ -169,7 +169,7 @@ export const JobTypeDescription = z.object({
     .array(
       z.object({
         field: z.string(),
-        equals: z.union([z.string(), z.number(), z.boolean()]),
+        equals: z.unknown().describe('a string, number or boolean'),
         defaults: z.object({
           timeoutSeconds: z.number().int().optional(),
           heartbeatTimeoutSeconds: z.number().int().optional(),

@@ -301,7 +301,8 @@ class DefaultsCase(ApiModel):
     """Defaults for the inputs whose ``field`` equals ``equals``, over the type's own (a command's manifest)."""
 
     field: str
-    equals: str | float | bool
+    equals: Any
+    """A string, number or boolean."""
     defaults: PartialJobTypeDefaults
 
 
