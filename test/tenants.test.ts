@@ -4,7 +4,7 @@ import type { Job, QueueFigures } from '../src/contract/job.js';
 import { JobTenantKey } from '../src/workflows/search-attributes.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startDevServer } from '../dev/temporal/dev-server.js';
-import { freePort, httpRequest, startApiPart, stopAllParts } from './support/processes.js';
+import { freePort, httpRequest, startApiPart, startWorkerPart, stopAllParts } from './support/processes.js';
 import { commandsDir, TestService, uniqueJobId } from './support/service.js';
 
 const keys = { acme: 'acme-key-0123456789abcdef', globex: 'globex-key-0123456789abcdef' };
@@ -210,6 +210,14 @@ describe('The unfinished cap across API processes', function () {
   const apis: string[] = [];
   before(async function () {
     temporal = await startDevServer();
+    // The service's worker declares the built-in types; it serves only low, so the normal jobs here stay queued.
+    await startWorkerPart({
+      temporalAddress: temporal.address,
+      taskQueuePrefix: `cap-${process.pid}`,
+      commandsDir,
+      queues: { low: 1 },
+      client: temporal.client,
+    });
     for (let i = 0; i < 2; i++) {
       const port = await freePort();
       await startApiPart({

@@ -74,7 +74,7 @@ async function asHttpResponse(
 let instances = 0;
 
 export interface ServiceOptions {
-  /** The priorities the first workers serve, with their slots; false: start none. */
+  /** The priorities the first workers serve, with their slots; false: none (jobs stay queued; workflows still run). */
   readonly workers?: Partial<Record<JobPriority, number>> | false;
   /** Serve the dev server's Web UI on a free port (links.ui points there). */
   readonly webUi?: boolean;
@@ -131,7 +131,9 @@ export class TestService {
     await new Promise((resolve) => server.once('listening', resolve));
     const { port } = server.address() as AddressInfo;
     const service = new TestService(temporal, config, apiClient, app, server, `http://127.0.0.1:${port}`);
-    if (options.workers !== false) await service.startWorkers(options.workers);
+    // Without attempt workers, the job workflows' worker still runs: the job type registry is one of its workflows, and
+    // the service's worker declares the built-in types there (the API knows no type no worker declared).
+    await service.startWorkers(options.workers === false ? {} : options.workers);
     return service;
   }
 
