@@ -1,10 +1,9 @@
 // The pure parts of the worker protocol (docs/worker-protocol.md): names, task queues, declarations from zod, the
-// SDK's copy of the protocol file, its payload codec against the service's, and its shared slot pool.
+// SDK's copy of the protocol file, and its payload codec against the service's.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Payload } from '@temporalio/common';
-import type { ActivitySlotInfo, SlotReserveContext } from '@temporalio/worker';
 import { z } from 'zod';
 import { JobPriority } from '../../src/contract/job.js';
 import {
@@ -19,7 +18,6 @@ import { taskQueueFor, workflowTaskQueueFor } from '../../src/workflows/task-que
 import { canonicalJson } from '../../src/workflows/job-type-registry-state.js';
 import { defineJobType, JobTypeDefinitionError } from '../../packages/worker/src/job-type.js';
 import { PayloadEncryptionCodec as SdkCodec, parsePayloadKey } from '../../packages/worker/src/payload-codec.js';
-import { PrioritySlotPool } from '../../packages/worker/src/slots.js';
 
 describe('The worker protocol', function () {
   it("the SDK's protocol file is a byte-identical copy of the service's (cp src/contract/job-type-declaration.ts packages/worker/src/)", function () {
@@ -152,59 +150,5 @@ describe("The SDK's payload encryption speaks the service's format", function ()
     assert.deepEqual(parsePayloadKey(key.toString('hex')), key);
     assert.deepEqual(parsePayloadKey(` ${key.toString('base64')}\n`), key);
     assert.throws(() => parsePayloadKey('short'), /32 bytes/);
-  });
-});
-
-describe("A priority's slot pool, shared by its job types' workers", function () {
-  // workerBuildId, deprecated and unread, left out.
-  const reserveFor = (taskQueue: string) =>
-    ({ slotType: 'activity', taskQueue, workerIdentity: 'test', isSticky: false }) as SlotReserveContext;
-  const slotInfo: ActivitySlotInfo = { type: 'activity', activityType: 'a' };
-  const signal = new AbortController().signal;
-  /** Whether the promise settles within 20 ms. */
-  const settled = async (promise: Promise<unknown>) =>
-    Promise.race([promise.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 20))]);
-
-  it('grants reservations up to its capacity, running or open', async function () {
-    const pool = new PrioritySlotPool(2);
-    const first = await pool.reserveSlot(reserveFor('a'), signal);
-    await pool.reserveSlot(reserveFor('a'), signal);
-    const third = pool.reserveSlot(reserveFor('a'), signal);
-    assert.equal(await settled(third), false, 'a third open reservation of the same type waits');
-    pool.markSlotUsed({ slotInfo, permit: first });
-    assert.equal(await settled(third), false, 'still 2 held');
-    pool.releaseSlot({ slotInfo, permit: first });
-    assert.ok(await settled(third), 'an attempt that ends lets the next poll go');
-  });
-
-  it('lets a type with no open reservation poll while fewer than the capacity run', async function () {
-    const pool = new PrioritySlotPool(2);
-    await pool.reserveSlot(reserveFor('a'), signal);
-    await pool.reserveSlot(reserveFor('a'), signal);
-    assert.ok(await settled(pool.reserveSlot(reserveFor('b'), signal)), 'idle polls of a do not starve b');
-    assert.equal(await settled(pool.reserveSlot(reserveFor('b'), signal)), false, 'but only one beyond the capacity');
-  });
-
-  it('opens no poll while the capacity runs, and frees nothing for a poll that timed out', async function () {
-    const pool = new PrioritySlotPool(1);
-    const permit = await pool.reserveSlot(reserveFor('a'), signal);
-    pool.markSlotUsed({ slotInfo, permit });
-    const waiting = pool.reserveSlot(reserveFor('b'), signal);
-    assert.equal(await settled(waiting), false, 'full: even a type with no poll waits');
-    assert.equal(pool.tryReserveSlot(reserveFor('c')), null);
-    pool.releaseSlot({ slotInfo, permit });
-    const granted = await waiting;
-    pool.releaseSlot({ permit: granted });
-    assert.equal(pool.runningAttempts, 0);
-    assert.ok(await settled(pool.reserveSlot(reserveFor('c'), signal)));
-  });
-
-  it('rejects a waiting reservation the SDK aborts with the abort reason, which the SDK takes back quietly', async function () {
-    const pool = new PrioritySlotPool(1);
-    pool.markSlotUsed({ slotInfo, permit: await pool.reserveSlot(reserveFor('a'), signal) });
-    const abort = new AbortController();
-    const waiting = pool.reserveSlot(reserveFor('b'), abort.signal);
-    abort.abort();
-    await assert.rejects(waiting, (err: unknown) => err === abort.signal.reason);
   });
 });
