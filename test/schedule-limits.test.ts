@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ErrorBody } from '../src/contract/errors.js';
-import type { Job, JobBatchResult, Schedule } from '../src/contract/job.js';
+import type { Job, JobBatchResult } from '../src/contract/job.js';
+import type { Schedule } from '../src/contract/schedule.js';
 import type { z } from 'zod';
 import { TestService, uniqueJobId } from './support/service.js';
 

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { ErrorBody } from '../src/contract/errors.js';
-import type { Job, Schedule } from '../src/contract/job.js';
+import type { Job } from '../src/contract/job.js';
+import type { Schedule } from '../src/contract/schedule.js';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/api/app.js';
 import { TestService, uniqueJobId } from './support/service.js';

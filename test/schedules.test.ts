@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ErrorBody } from '../src/contract/errors.js';
-import type { Job, Schedule } from '../src/contract/job.js';
+import type { Job } from '../src/contract/job.js';
+import type { Schedule } from '../src/contract/schedule.js';
 import { TestService, uniqueJobId } from './support/service.js';
 
 describe('Schedules', function () {

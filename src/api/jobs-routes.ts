@@ -2,15 +2,8 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { z } from 'zod';
 import type { JobTypeView } from '../contract/job-type-declaration.js';
-import {
-  CreateScheduleBody,
-  JobBatchBody,
-  JobId,
-  ListJobsQuery,
-  ScheduleId,
-  SubmitJobBody,
-  WaitQuery,
-} from '../contract/job.js';
+import { JobBatchBody, JobId, ListJobsQuery, SubmitJobBody, WaitQuery } from '../contract/job.js';
+import { CreateScheduleBody, ScheduleId } from '../contract/schedule.js';
 import { isFinished } from '../workflows/job-state.js';
 import { jobPath } from '../contract/job-json.js';
 import { pollMaxAgeMs, type Jobs, type RegisteredJobTypes } from '../jobs/index.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { JobId, ScheduleId } from '../contract/job.js';
+import { JobId } from '../contract/job.js';
+import { ScheduleId } from '../contract/schedule.js';
 import { components, operations, type ComponentName, type Operation } from './operations.js';
 
 const requestBodies = new Set<string>(['SubmitJobBody', 'JobBatchBody', 'CreateScheduleBody', 'CodecPayloads']);

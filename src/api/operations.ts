@@ -4,7 +4,6 @@ import type { z } from 'zod';
 import { CodecPayloads } from '../contract/codec.js';
 import { ErrorBody } from '../contract/errors.js';
 import {
-  CreateScheduleBody,
   Job,
   JobBatchBody,
   JobBatchResult,
@@ -12,11 +11,10 @@ import {
   JobTypeList,
   ListJobsQuery,
   QueueList,
-  Schedule,
-  ScheduleList,
   SubmitJobBody,
   WaitQuery,
 } from '../contract/job.js';
+import { CreateScheduleBody, Schedule, ScheduleList } from '../contract/schedule.js';
 import { Whoami } from '../contract/whoami.js';
 
 /** The named schemas of the document: the same zod schemas the routes validate and answer with. */

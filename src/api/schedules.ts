@@ -5,7 +5,7 @@ import {
   type ScheduleDescription,
   type ScheduleOverlapPolicy,
 } from '@temporalio/client';
-import type { CreateScheduleBody, Schedule } from '../contract/job.js';
+import type { CreateScheduleBody, Schedule } from '../contract/schedule.js';
 import { redactedInput } from '../contract/job-json.js';
 import { jobIdOf, workflowIdOf, type JobRequest } from '../workflows/job-state.js';
 import { jobWorkflow } from '../workflows/index.js';

@@ -2,14 +2,8 @@
 // which field a refusal names.
 import assert from 'node:assert/strict';
 import type { z } from 'zod';
-import {
-  CreateScheduleBody,
-  JobId,
-  ListJobsQuery,
-  RetrySettings,
-  SubmitJobBody,
-  WaitQuery,
-} from '../../src/contract/job.js';
+import { JobId, ListJobsQuery, RetrySettings, SubmitJobBody, WaitQuery } from '../../src/contract/job.js';
+import { CreateScheduleBody } from '../../src/contract/schedule.js';
 
 /** A table row: the value, and either `ok` or the path of the field the first refusal names. */
 type Row = readonly [name: string, value: unknown, expected: 'ok' | readonly (string | number)[]];
