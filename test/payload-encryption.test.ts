@@ -398,6 +398,8 @@ describe('Rotating the payload key', function () {
 
     // Workers and a client of the rotated configuration: the new key writes, the old one still reads.
     const rotated = [new PayloadEncryptionCodec(currentKey, [oldKey])];
+    // All of them: the workflows too, which read the attempts' results written with the new key.
+    await service.stopWorkers();
     await service.startWorkers(undefined, rotated);
     const client = createLazyClient(service.temporal.address, service.config.TEMPORAL_NAMESPACE, rotated);
     try {
