@@ -1,6 +1,6 @@
-// The service's payload encryption (docs/worker-protocol.md, "Payload encryption"): a handler worker must read what
-// the service wrote and write what it reads. The same format as the service's codec, implemented apart so that this
-// package stands alone.
+// The payload encryption of the service and its handler workers (docs/worker-protocol.md, "Payload encryption"): a
+// handler worker must read what the service wrote and write what it reads, so the service uses this module too
+// (`@durable-jobs/worker/payload-codec`, which loads no worker).
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import proto from '@temporalio/proto';
@@ -8,8 +8,10 @@ import proto from '@temporalio/proto';
 // A CommonJS package whose exports Node's ESM loader cannot see by name.
 const ProtoPayload = proto.temporal.api.common.v1.Payload;
 
-const encryptedEncoding = 'binary/encrypted';
-const keyIdField = 'encryption-key-id';
+/** The `encoding` of an encrypted payload; anything else is passed through as written. */
+export const encryptedEncoding = 'binary/encrypted';
+/** Names the key a payload was encrypted with, so older keys still decrypt what they wrote. */
+export const keyIdField = 'encryption-key-id';
 const ivBytes = 12;
 const tagBytes = 16;
 
@@ -25,7 +27,9 @@ export class PayloadKeyInvalidError extends Error {
 export class PayloadKeyUnknownError extends Error {
   override readonly name = 'PayloadKeyUnknownError';
   constructor(readonly keyId: string) {
-    super(`a payload is encrypted with key ${keyId}, which is not one this worker was given`);
+    super(
+      `a payload is encrypted with key ${keyId}, which is not one of the keys given (PAYLOAD_ENCRYPTION_KEY, PAYLOAD_DECRYPTION_KEYS)`,
+    );
   }
 }
 
