@@ -268,15 +268,16 @@ describe('Job types', function () {
       }>;
     }>('GET', '/api/v1/job-types');
     assert.equal(status, 200);
+    // In name order: the registry keeps them by name, whichever worker declared them first.
     assert.deepEqual(
       body.types.map((type) => type.name),
-      ['sleep', 'command'],
+      ['command', 'sleep'],
     );
-    const sleep = body.types[0]!;
+    const [command, sleep] = body.types as [(typeof body.types)[number], (typeof body.types)[number]];
     assert.equal(sleep.inputSchema.type, 'object');
     assert.deepEqual(sleep.inputSchema.required, ['seconds']);
     assert.deepEqual(sleep.inputSchema.properties['seconds'], { type: 'number', minimum: 0, maximum: 86_400 });
     assert.equal(sleep.defaults.retry.maxAttempts, 3);
-    assert.deepEqual(body.types[1]!.inputSchema.required, ['command']);
+    assert.deepEqual(command.inputSchema.required, ['command']);
   });
 });
