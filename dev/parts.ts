@@ -14,8 +14,15 @@ import { spawnTied } from './spawn-tied.mjs';
 import { pollsItsQueues } from './worker-pollers.js';
 import { buildWorkflowBundles } from './workflow-bundle.js';
 
-// Parts run compiled, as `npm run <part>` runs them: the build of the sources as they are now.
-await buildSources();
+let sourcesBuilt: Promise<void> | undefined;
+/**
+ * Parts run compiled, as `npm run <part>` runs them: the build of the sources as they are now, once per process.
+ * Awaited by whoever starts a part (not at the top level: mocha loads some test files through require, which
+ * refuses a module graph with a top-level await).
+ */
+export function buildPartSources(): Promise<void> {
+  return (sourcesBuilt ??= buildSources());
+}
 
 /** This process's environment less the service's own settings (API keys, ports…), which each part is given explicitly. */
 const inheritedEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !(name in Env.shape)));
@@ -164,6 +171,7 @@ export interface TemporalPartOptions {
 
 /** `npm run temporal`: the dev server on `port`, persisted to `dbFile`; ready once it says so. */
 export async function startTemporalPart(options: TemporalPartOptions): Promise<Part> {
+  await buildPartSources();
   const part = Part.spawn('temporal', 'dev/temporal/main.ts', {
     TEMPORAL_DEV_PORT: String(options.port),
     TEMPORAL_DEV_UI_PORT: String(options.uiPort),
@@ -188,6 +196,7 @@ export interface WorkerPartOptions {
  * priorities' queues.
  */
 export async function startWorkerPart(options: WorkerPartOptions): Promise<Part> {
+  await buildPartSources();
   await buildWorkflowBundles(Env.shape.WORKFLOW_BUNDLE_DIR.parse(undefined), [{ encodeFailures: false }]);
   const part = Part.spawn('worker', 'src/worker/main.ts', {
     TEMPORAL_ADDRESS: options.temporalAddress,
@@ -239,6 +248,7 @@ function answersOk(url: string): Promise<boolean> {
 
 /** `npm run api`; ready once `/healthz` answers. */
 export async function startApiPart(options: ApiPartOptions): Promise<Part> {
+  await buildPartSources();
   const part = Part.spawn('api', 'src/api/main.ts', {
     PORT: String(options.port),
     TEMPORAL_ADDRESS: options.temporalAddress,

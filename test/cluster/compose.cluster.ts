@@ -19,7 +19,7 @@ import {
   jobSearchAttributeTypes,
   namespaceRetentionSeconds,
 } from '../../src/temporal/server-settings.js';
-import { Part } from '../support/processes.js';
+import { buildPartSources, Part } from '../support/processes.js';
 
 const run = promisify(execFile);
 const readProjectFile = (path: string): Promise<string> => readFile(join(projectRoot, path), 'utf8');
@@ -93,6 +93,7 @@ describe('docker-compose.yml takes its Temporal settings from server-settings.ts
         logFile: join(dir, 'postgres.log'),
       });
       try {
+        await buildPartSources();
         const schema = Part.spawn('temporal-schema', 'src/temporal/setup-schema.ts', {
           POSTGRES_HOST: '127.0.0.1',
           POSTGRES_PORT: String(ports.postgres),

@@ -4,6 +4,7 @@ import { request, type IncomingHttpHeaders } from 'node:http';
 import { assertConforms } from './conformance.js';
 
 export {
+  buildPartSources,
   freePort,
   Part,
   PartNotReadyError,
