@@ -1,6 +1,6 @@
 // The job workflows' bundle: built in-process for tests (bundleJobWorkflows), and into files for the worker by
 // `npm run build:workflows`, which npm start, npm run worker and the Dockerfile run (buildWorkflowBundles).
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
@@ -51,7 +51,8 @@ async function inputsHash({ encodeFailures }: WorkflowBundleVariant): Promise<st
 
 /** Writes through a rename, so a worker starting meanwhile reads the old file or the new one, never half of one. */
 async function writeAtomically(path: string, text: string): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
+  // Unique per write: parts started side by side in one process (the cluster test's three workers) write at once.
+  const temporary = `${path}.${process.pid}.${randomUUID()}.tmp`;
   await writeFile(temporary, text);
   await rename(temporary, path);
 }

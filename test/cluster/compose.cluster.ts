@@ -26,8 +26,9 @@ const readProjectFile = (path: string): Promise<string> => readFile(join(project
 
 /** The value of `key: value` on its own line in a YAML or Dockerfile text (quotes dropped). */
 function valueOf(text: string, key: string): string | undefined {
-  const match = new RegExp(`^\\s*${key}[:=]\\s*"?([^"\\n]*?)"?\\s*$`, 'm').exec(text);
-  return match?.[1];
+  // Either quote: Prettier writes YAML strings in single quotes.
+  const match = new RegExp(`^\\s*${key}[:=]\\s*(["']?)([^"'\\n]*?)\\1\\s*$`, 'm').exec(text);
+  return match?.[2];
 }
 
 describe('docker-compose.yml takes its Temporal settings from server-settings.ts', function () {
