@@ -2,13 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Connection, isGrpcServiceError } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { dynamicConfigYaml } from '../../src/temporal/server-settings.js';
 import type { ClusterBinaries } from './build.js';
 import { registerJobNamespace } from '../../src/temporal/namespace.js';
 import { LocalPostgres, postgresRole } from './postgres.js';
 import { setUpSchemas } from '../../src/temporal/schema.js';
 import { ServiceProcess, type ClusterPorts } from './services.js';
+
+// A CommonJS package whose exports Node's ESM loader cannot see by name.
+const { TaskQueueKind, TaskQueueType } = proto.temporal.api.enums.v1;
 
 export interface ClusterOptions {
   /** Everything of the cluster lives here: PostgreSQL's data, the config files, the logs. */
@@ -154,8 +157,8 @@ async function waitUntilServing(connection: Connection, namespace: string, timeo
       );
       await connection.workflowService.describeTaskQueue({
         namespace,
-        taskQueue: { name: 'readiness-probe', kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-        taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        taskQueue: { name: 'readiness-probe', kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+        taskQueueType: TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
       });
       return;
     } catch (err) {
