@@ -140,8 +140,12 @@ describe('A real cluster: two API processes, three workers, faults while jobs ru
     return { status, body: text ? (JSON.parse(text) as unknown) : undefined };
   }
 
+  /**
+   * A 503 the same request answers again: Temporal unavailable, or a start whose outcome is unknown (the job may have
+   * been created; the same request with its jobId then answers 200).
+   */
   const isUnavailable = (reply: Reply): boolean =>
-    reply.status === 503 && (reply.body as ErrorBody).error.code === 'unavailable';
+    reply.status === 503 && ['unavailable', 'outcome_unknown'].includes((reply.body as ErrorBody).error.code);
 
   /** Counts and logs a fault; returns when it happened. */
   function noteFault(description: string): number {
