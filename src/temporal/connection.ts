@@ -86,13 +86,22 @@ const eachAttempt: Interceptor = (options: TrackedOptions, nextCall) =>
   });
 
 /**
- * The SDK's retry of UNAVAILABLE and its kin, with pauses capped at a second: its own cap (5 s) sleeps past a
- * call's deadline, so an outage answered a 503 up to ≈ 3 s late.
+ * The SDK's retry of UNAVAILABLE and its kin, with pauses capped at a second (its own cap, 5 s, sleeps past a call's
+ * deadline) and none begun that would end past the call's deadline: a pause that outlives it only delays the 503.
  */
-const retryInterceptor = makeGrpcRetryInterceptor({
-  delayFunction: (attempt) => Math.min(longestRetryPauseMs, 100 * 1.7 ** attempt) * (0.8 + Math.random() * 0.4),
-  retryableDecider: (attempt, status) => attempt < 10 && isRetryableError(status),
-});
+const retryInterceptor: Interceptor = (options, nextCall) => {
+  const deadline = options.deadline instanceof Date ? options.deadline.getTime() : (options.deadline ?? Infinity);
+  const pauseBefore = (attempt: number) =>
+    Math.min(longestRetryPauseMs, 100 * 1.7 ** attempt) * (0.8 + Math.random() * 0.4);
+  let nextPauseMs = 0;
+  return makeGrpcRetryInterceptor({
+    retryableDecider: (attempt, status) => {
+      nextPauseMs = pauseBefore(attempt);
+      return attempt < 10 && isRetryableError(status) && Date.now() + nextPauseMs < deadline;
+    },
+    delayFunction: () => nextPauseMs,
+  })(options, nextCall);
+};
 
 /**
  * True when a failed call to Temporal may have been carried out: one of its attempts was sent and its answer lost
