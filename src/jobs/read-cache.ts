@@ -1,6 +1,7 @@
 // The API process's memory of jobs' reads, on a clock of its own (a test moves it): the latest read of each polled
 // job, for a second, and the final states of finished jobs, all within a byte budget (JOBS_READ_CACHE_BYTES). Only
 // src/jobs/reads.ts uses them.
+import type { JobAttempts } from '../contract/attempts.js';
 import type { JobState } from '../contract/job.js';
 
 /** The oldest read of a job a poll is answered with. */
@@ -178,6 +179,11 @@ export class PolledJobReads<Basis = never> {
     );
   }
 
+  /** The job is gone (deleted): its latest read is no answer any more. */
+  forget(workflowId: string): void {
+    this.reads.delete(workflowId);
+  }
+
   /**
    * With a `latest` read to answer polls meanwhile, the read begins once the current event-loop turn is done, so
    * that sending it never delays an answer.
@@ -209,25 +215,43 @@ export class PolledJobReads<Basis = never> {
   }
 }
 
-/** How long a job's latest finished state is served without asking Temporal (see `latest`). */
-export const latestFinishedTtlMs = 5_000;
+/**
+ * How long a finished job's state is answered as the job's latest before a poll also checks, in the background, that
+ * its run is still the workflow id's latest (see `latest`).
+ */
+export const finishedRecheckMs = 5_000;
+
+/** What an entry of the workflow-id index costs: the ids and the map's slot. */
+const latestRunEntryBytes = 256;
+
+/** A finished job's latest state as this process knows it: its run and whether that run is due a check. */
+export interface LatestFinished {
+  readonly runId: string;
+  readonly state: JobState;
+  /** Last confirmed as the job's latest run over `finishedRecheckMs` ago: a retry elsewhere may have started another. */
+  readonly recheck: boolean;
+}
 
 /**
  * The final states of finished jobs, within `budgetBytes`, the least recently used dropped first. By run id they
- * never go stale (a run's end never changes). As the latest of a workflow id they are served for
- * `latestFinishedTtlMs` only: a retry starts a new run of the same workflow id, and an API process that did not take
- * the retry learns of it that late.
+ * never go stale (a run's end never changes), so they are kept as long as the budget allows. As the latest of a
+ * workflow id they are answered as long as they are kept too, but a retry starts a new run of the same workflow id,
+ * and an API process that did not take the retry learns of it only by asking: `latest` says when the run was last
+ * confirmed over `finishedRecheckMs` ago, and the reader checks it in the background (one describe) while polls are
+ * answered meanwhile. An eighth of the budget indexes workflow ids to their runs.
  */
 export class FinishedJobCache {
   private readonly byRun: SizedEntries<JobState>;
-  /** Which run of each workflow id was read last, and until when it is the job's latest; in the order read. */
-  private readonly byWorkflow = new Map<string, { readonly runId: string; readonly until: number }>();
+  /** Which run of each workflow id was read last, and when it was last confirmed as the job's latest. */
+  private readonly byWorkflow: SizedEntries<{ readonly runId: string; readonly confirmedAt: number }>;
 
   constructor(
     budgetBytes = (defaultReadCacheBytes * 3) / 4,
     private readonly now: () => number = () => performance.now(),
   ) {
-    this.byRun = new SizedEntries(budgetBytes);
+    const indexBytes = Math.floor(budgetBytes / 8);
+    this.byWorkflow = new SizedEntries(indexBytes);
+    this.byRun = new SizedEntries(budgetBytes - indexBytes);
   }
 
   get(runId: string): JobState | undefined {
@@ -236,26 +260,27 @@ export class FinishedJobCache {
 
   set(runId: string, workflowId: string, state: JobState): void {
     this.byRun.set(runId, state, stateBytes(state));
-    // Every entry lives as long, so the expired ones are at the front.
-    const now = this.now();
-    for (const [key, { until }] of this.byWorkflow) {
-      if (until > now) break;
-      this.byWorkflow.delete(key);
-    }
-    this.byWorkflow.delete(workflowId);
-    this.byWorkflow.set(workflowId, { runId, until: now + latestFinishedTtlMs });
+    this.confirm(workflowId, runId);
   }
 
-  /** The job's latest finished state, if it was read within the TTL (and is still kept). */
-  latest(workflowId: string): JobState | undefined {
-    const entry = this.byWorkflow.get(workflowId);
+  /** The job's latest finished state, while it is kept; `recheck` once it was confirmed over `finishedRecheckMs` ago. */
+  latest(workflowId: string): LatestFinished | undefined {
+    const entry = this.byWorkflow.get(workflowId, true);
     if (!entry) return undefined;
-    if (entry.until > this.now()) return this.byRun.get(entry.runId, true);
-    this.byWorkflow.delete(workflowId);
-    return undefined;
+    const state = this.byRun.get(entry.runId, true);
+    if (!state) {
+      this.byWorkflow.delete(workflowId);
+      return undefined;
+    }
+    return { runId: entry.runId, state, recheck: this.now() - entry.confirmedAt >= finishedRecheckMs };
   }
 
-  /** This process started a new run of the workflow: its last finished state is no longer the job's. */
+  /** Temporal said just now that `runId` is still the job's latest run. */
+  confirm(workflowId: string, runId: string): void {
+    this.byWorkflow.set(workflowId, { runId, confirmedAt: this.now() }, latestRunEntryBytes + workflowId.length);
+  }
+
+  /** A new run of the workflow started, or the job is gone: its last finished state is no longer the job's. */
   forget(workflowId: string): void {
     this.byWorkflow.delete(workflowId);
   }
@@ -263,17 +288,28 @@ export class FinishedJobCache {
 
 /**
  * The caches of one API process, on one clock and one byte budget (a quarter for polled reads, which live a second,
- * the rest for finished states): build them once (createApp), and every read shares them.
+ * a sixteenth for finished runs' attempts, the rest for finished states): build them once (createApp), and every
+ * read shares them.
  */
 export class ReadCaches<Basis = never> {
   readonly polled: PolledJobReads<Basis>;
   readonly finished: FinishedJobCache;
+  /** Finished runs' attempts (GET /api/v1/jobs/{jobId}/attempts) by run id: a run's end never changes them. */
+  readonly attempts: SizedEntries<JobAttempts>;
 
   constructor(options: { now?: () => number; random?: () => number; bytes?: number } = {}) {
     const now = options.now ?? (() => performance.now());
     const bytes = options.bytes ?? defaultReadCacheBytes;
     const polledBytes = Math.floor(bytes / 4);
+    const attemptsBytes = Math.floor(bytes / 16);
     this.polled = new PolledJobReads(now, options.random, polledBytes);
-    this.finished = new FinishedJobCache(bytes - polledBytes, now);
+    this.attempts = new SizedEntries(attemptsBytes);
+    this.finished = new FinishedJobCache(bytes - polledBytes - attemptsBytes, now);
+  }
+
+  /** The job was deleted: no poll is answered from what this process read of it. */
+  forget(workflowId: string): void {
+    this.polled.forget(workflowId);
+    this.finished.forget(workflowId);
   }
 }

@@ -4,6 +4,7 @@
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import type { JobState } from '../contract/job.js';
 import { workflowIdOf } from '../workflows/job-state.js';
+import { isTemporalNotFound } from './errors.js';
 import type { JobRead, ReadCaches } from './read-cache.js';
 import type { ExecutionInfo, QueriedState, WorkflowReads } from './workflow-reads.js';
 
@@ -11,6 +12,9 @@ import type { ExecutionInfo, QueriedState, WorkflowReads } from './workflow-read
 export const temporalDeadlineMs = 5000;
 
 export class JobReads {
+  /** The finished jobs whose latest run is being checked (see `recheckLatestRun`). */
+  private readonly rechecks = new Map<string, Promise<void>>();
+
   constructor(
     private readonly workflows: WorkflowReads,
     private readonly caches: ReadCaches<QueriedState>,
@@ -23,8 +27,13 @@ export class JobReads {
    */
   async read(tenant: string, jobId: string, maxAgeMs = 0): Promise<JobState> {
     const workflowId = workflowIdOf(tenant, jobId);
-    const recent = this.caches.finished.latest(workflowId);
-    if (recent) return this.workflows.withCallback(recent, workflowId);
+    const finished = this.caches.finished.latest(workflowId);
+    // A poll is answered with a finished state however long ago it was read, while its run is checked again in the
+    // background now and then: a finished run never changes, only a retry elsewhere makes another run the latest.
+    if (finished && (!finished.recheck || maxAgeMs > 0)) {
+      if (finished.recheck) this.recheckLatestRun(workflowId, finished.runId);
+      return this.workflows.withCallback(finished.state, workflowId);
+    }
     if (maxAgeMs > 0) return this.caches.polled.poll(workflowId, (latest) => this.readTemporal(tenant, jobId, latest));
     const { state } = await this.readTemporal(tenant, jobId, undefined);
     this.caches.polled.record(workflowId, state);
@@ -71,8 +80,8 @@ export class JobReads {
     latest: JobRead<QueriedState> | undefined,
   ): Promise<JobRead<QueriedState>> {
     const workflowId = workflowIdOf(tenant, jobId);
-    const recent = this.caches.finished.latest(workflowId);
-    if (recent) return { state: await this.workflows.withCallback(recent, workflowId) };
+    const finished = this.caches.finished.latest(workflowId);
+    if (finished && !finished.recheck) return { state: await this.workflows.withCallback(finished.state, workflowId) };
     if (!latest) {
       // Someone waits for this read, and it is most often of a running job: its query goes out beside the
       // describe, not after it. The client asks Temporal to reject queries of closed workflows, so a finished
@@ -96,6 +105,37 @@ export class JobReads {
       state: await this.workflows.withHeartbeatProgress(queried, description),
       basis: { runId: description.runId, historyLength: description.historyLength, state: queried },
     };
+  }
+
+  /**
+   * Asks Temporal, one describe at a time per job and outside any request, whether `runId` is still the latest run of
+   * the job's workflow: confirmed, its state keeps answering polls; another run (a retry through another process)
+   * makes the next poll read the job; gone (deleted), nothing of it answers. Unreachable: the next poll asks again.
+   */
+  private recheckLatestRun(workflowId: string, runId: string): void {
+    if (this.rechecks.has(workflowId)) return;
+    const { client } = this.workflows;
+    const check = client.connection
+      .withDeadline(Date.now() + temporalDeadlineMs, () =>
+        // The raw describe: only its run id is read, and the client's full decoding would cost as much as the call.
+        this.workflows.counted('describe', () =>
+          client.workflowService.describeWorkflowExecution({
+            namespace: client.options.namespace,
+            execution: { workflowId },
+          }),
+        ),
+      )
+      .then(
+        ({ workflowExecutionInfo }) => {
+          if (workflowExecutionInfo?.execution?.runId === runId) this.caches.finished.confirm(workflowId, runId);
+          else this.caches.finished.forget(workflowId);
+        },
+        (err: unknown) => {
+          if (isTemporalNotFound(err)) this.caches.forget(workflowId);
+        },
+      )
+      .finally(() => this.rechecks.delete(workflowId));
+    this.rechecks.set(workflowId, check);
   }
 
   /** A run's end never changes: its final state is read from Temporal once, then kept by run id. */

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import {
   FinishedJobCache,
   largeEntryBytes,
-  latestFinishedTtlMs,
+  finishedRecheckMs,
   PolledJobReads,
   pollMaxAgeMs,
   pollRefreshAfterMs,
@@ -183,13 +183,28 @@ describe('Finished jobs’ final states are kept', function () {
     caches = new ReadCaches<string>({ now: () => now });
   });
 
-  it(`by workflow id for ${latestFinishedTtlMs} ms, as the job's latest: a retry elsewhere shows after that`, function () {
+  it('by workflow id as long as kept, due a check of its run every ' + `${finishedRecheckMs} ms`, function () {
     caches.finished.set('run-1', 'job', stateWith('failed', 0));
-    now += latestFinishedTtlMs - 1;
-    assert.equal(caches.finished.latest('job')?.status, 'failed');
+    now += finishedRecheckMs - 1;
+    assert.deepEqual(
+      { ...caches.finished.latest('job'), state: undefined },
+      { runId: 'run-1', state: undefined, recheck: false },
+    );
     now += 1;
-    assert.equal(caches.finished.latest('job'), undefined);
+    assert.equal(caches.finished.latest('job')?.state.status, 'failed', 'still answered while its run is checked');
+    assert.equal(caches.finished.latest('job')?.recheck, true);
+    caches.finished.confirm('job', 'run-1');
+    assert.equal(caches.finished.latest('job')?.recheck, false, 'confirmed: answered for another while');
     assert.equal(caches.finished.get('run-1')?.status, 'failed', 'a run’s end never changes: kept by run id');
+  });
+
+  it('for no poll once the job is deleted', async function () {
+    caches.finished.set('run-1', 'job', stateWith('succeeded', 0));
+    caches.polled.record('job', stateWith('succeeded', 0));
+    caches.forget('job');
+    assert.equal(caches.finished.latest('job'), undefined);
+    const read = await caches.polled.poll('job', () => Promise.resolve({ state: stateWith('running', 5) }));
+    assert.equal(read.status, 'running', 'the next poll reads the job afresh');
   });
 
   it('not as the latest once this process starts a new run of the job', function () {
@@ -200,13 +215,13 @@ describe('Finished jobs’ final states are kept', function () {
   });
 
   it('by run id within the byte budget, dropping the least recently used first', function () {
-    // 300 KiB: 225 KiB for states up to 64 KiB, 75 KiB for bigger ones.
-    const finished = new FinishedJobCache(300 * KiB, () => now);
+    // 320 KiB: 40 KiB index the workflow ids, 210 KiB for states up to 64 KiB, 70 KiB for bigger ones.
+    const finished = new FinishedJobCache(320 * KiB, () => now);
     for (let run = 1; run <= 6; run++) finished.set(`run-${run}`, `job-${run}`, stateWith('succeeded', 100, 50 * KiB));
     assert.deepEqual(
       [1, 2, 3, 4, 5, 6].map((run) => finished.get(`run-${run}`) !== undefined),
       [false, false, true, true, true, true],
-      'four of 50 KiB fit in 225 KiB',
+      'four of 50 KiB fit in 210 KiB',
     );
     finished.get('run-3');
     finished.set('run-7', 'job-7', stateWith('succeeded', 100, 50 * KiB));
@@ -224,7 +239,7 @@ describe('Finished jobs’ final states are kept', function () {
       'every small state is kept',
     );
     const bigKept = Array.from({ length: 20 }, (_, run) => finished.get(`big-${run}`)).filter(Boolean).length;
-    assert.equal(bigKept, 2, 'two of ≈ 100 KiB fit in 256 KiB');
+    assert.equal(bigKept, 2, 'two of ≈ 100 KiB fit in 224 KiB');
     assert.ok(stateBytes(stateWith('succeeded', 100, 100 * KiB)) > largeEntryBytes);
   });
 
