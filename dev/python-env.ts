@@ -6,7 +6,8 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,6 +18,8 @@ const requirementsFile = join(pythonPackageDir, 'requirements-dev.txt');
 // Written last by each step, so a step cut short is redone on the next run.
 const venvKeyFile = join(venvDir, '.requirements-key');
 const packageKeyFile = join(venvDir, '.package-key');
+/** Held while one process builds the venv: test files run two at a time, and two builds of one venv break both. */
+const lockDir = join(root, '.cache', 'python-venv.lock');
 // The pins are resolved for CPython 3.11 (the version this project's machines have); 3.12 and 3.13 take the
 // same wheels where these exist, 3.10 would need backports (tomli, exceptiongroup) the pins leave out.
 const interpreters = ['python3.11', 'python3.12', 'python3.13', 'python3'];
@@ -96,8 +99,43 @@ async function packageKey(): Promise<string> {
   return sha256(...parts);
 }
 
+/** Runs `work` holding the venv's lock; a lock whose holder has died is taken over. */
+async function withVenvLock<T>(work: () => Promise<T>): Promise<T> {
+  await mkdir(join(root, '.cache'), { recursive: true });
+  for (;;) {
+    try {
+      await mkdir(lockDir);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number(await readFile(join(lockDir, 'pid'), 'utf8').catch(() => ''));
+      if (holder > 0 && !isAlive(holder)) await rm(lockDir, { recursive: true, force: true });
+      else await delay(250);
+    }
+  }
+  try {
+    await writeFile(join(lockDir, 'pid'), String(process.pid));
+    return await work();
+  } finally {
+    await rm(lockDir, { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Builds (or finds current) the venv and the package's installed copy, and answers where its tools are. */
-export async function ensurePythonEnv(log: (line: string) => void = () => undefined): Promise<PythonEnv> {
+export function ensurePythonEnv(log: (line: string) => void = () => undefined): Promise<PythonEnv> {
+  return withVenvLock(() => buildPythonEnv(log));
+}
+
+async function buildPythonEnv(log: (line: string) => void): Promise<PythonEnv> {
   const binDir = join(venvDir, 'bin');
   const env: PythonEnv = { binDir, bin: (name) => join(binDir, name) };
   const pip = (...args: string[]) =>
