@@ -12,6 +12,7 @@ import type { Logger } from '../logger.js';
 import { errorBody, errorResponses, isTemporalUnreachable } from './errors.js';
 import { callbackUrlRefusal } from '../activities/callback-target.js';
 import { createJobs, ListCursors, ReadCaches, RegisteredJobTypes } from '../jobs/index.js';
+import { jobActionsRouter } from './job-actions.js';
 import { jobBatchesRouter, jobsRouter, jobTypesRouter, schedulesRouter, type JobsRoutesDeps } from './jobs-routes.js';
 import { ScheduleCreateTurns, type ScheduleLimits } from './schedule-limits.js';
 import { Schedules } from './schedules.js';
@@ -209,6 +210,7 @@ export function createApp(deps: AppDeps): App {
   const apiKeys = new ApiKeys(deps.config.apiKeys);
   const routers = [
     operationsRouter(deps, metrics, jobTypes),
+    jobActionsRouter(jobsRoutes),
     jobsRouter(jobsRoutes),
     jobBatchesRouter(jobsRoutes),
     schedulesRouter({

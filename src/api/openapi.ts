@@ -3,7 +3,7 @@ import { JobId } from '../contract/job.js';
 import { ScheduleId } from '../contract/schedule.js';
 import { components, operations, type ComponentName, type Operation } from './operations.js';
 
-const requestBodies = new Set<string>(['SubmitJobBody', 'JobBatchBody', 'CreateScheduleBody', 'CodecPayloads']);
+const requestBodies = new Set<string>(['SubmitJobBody', 'JobBatchBody', 'BulkJobsBody', 'CreateScheduleBody', 'CodecPayloads']);
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {

@@ -1,6 +1,8 @@
 // Every operation the gateway serves, with its answers: the table the OpenAPI document (openapi.ts) is made from and
 // the tests check the router against.
 import type { z } from 'zod';
+import { JobAttempts } from '../contract/attempts.js';
+import { BulkJobsBody, BulkJobsResult } from '../contract/bulk.js';
 import { CodecPayloads } from '../contract/codec.js';
 import { ErrorBody } from '../contract/errors.js';
 import {
@@ -24,6 +26,9 @@ export const components = {
   SubmitJobBody,
   JobBatchBody,
   JobBatchResult,
+  JobAttempts,
+  BulkJobsBody,
+  BulkJobsResult,
   CreateScheduleBody,
   Schedule,
   ScheduleList,
@@ -109,6 +114,35 @@ const routes: readonly Operation[] = [
       503: unavailable,
     },
   },
+  {
+    method: 'get',
+    path: '/api/v1/jobs/{jobId}/attempts',
+    summary: "A job's attempts in its latest run: when each was scheduled, started and ended, how, and why it failed",
+    responses: {
+      200: { description: 'the attempts, oldest first', schema: 'JobAttempts' },
+      400: invalid,
+      404: notFound,
+      503: unavailable,
+    },
+  },
+  ...(['cancel', 'retry'] as const).map((action): Operation => ({
+    method: 'post',
+    path: `/api/v1/jobs/${action}`,
+    summary:
+      action === 'cancel'
+        ? 'Cancel up to 100 queued or running jobs; each job answers alone'
+        : 'Retry up to 100 failed, timed-out or cancelled jobs; each job answers alone',
+    body: 'BulkJobsBody',
+    responses: {
+      200: {
+        description: "one result per job id, in order: 202 with the job's status, or the refusal it alone would get",
+        schema: 'BulkJobsResult',
+      },
+      400: refused('no ids, over 100, an id twice, or an id that is not one (`invalid_request`)'),
+      413: refused('the body is too large (`payload_too_large`)'),
+      415: refused('the body is not JSON (`unsupported_media_type`)'),
+    },
+  })),
   {
     method: 'get',
     path: '/api/v1/jobs/{jobId}/events',

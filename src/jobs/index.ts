@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { ChildJobBody, Job, JobState, SubmitJobBody } from '../contract/job.js';
 import { toJobJson } from '../contract/job-json.js';
 import { workflowIdOf, type JobRequest } from '../workflows/job-state.js';
+import { JobAttemptReads } from './attempts.js';
 import { JobCommands } from './commands.js';
 import { ListCursors } from './cursor.js';
 import { JobListing } from './list.js';
@@ -37,6 +38,8 @@ export interface Jobs {
   readonly requests: JobRequests;
   readonly commands: JobCommands;
   readonly reads: JobReads;
+  /** Each job's attempts, from its latest run's history. */
+  readonly attempts: JobAttemptReads;
   readonly waits: JobWaits;
   readonly list: JobListing;
   /** The contract's job JSON of one of the tenant's jobs. */
@@ -56,6 +59,7 @@ export function createJobs(deps: JobsDeps): Jobs {
     },
     commands: new JobCommands(workflows, reads, waits, settings.taskQueuePrefix),
     reads,
+    attempts: new JobAttemptReads(workflows, deps.caches.attempts),
     waits,
     list: new JobListing(workflows, reads, deps.namespace, deps.cursors ?? new ListCursors()),
     toJson: (tenant, state) =>
