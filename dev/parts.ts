@@ -4,6 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
+import { tracingRequested } from '@durable-jobs/worker/serve';
 import type { Client } from '@temporalio/client';
 import { Env } from '../src/config.js';
 import type { JobPriority } from '../src/contract/job.js';
@@ -188,6 +189,8 @@ export interface WorkerPartOptions {
   readonly queues: Partial<Record<JobPriority, number>>;
   /** A client of the same server, to see the worker's pollers. */
   readonly client: Client;
+  /** More environment: OTEL_EXPORTER_OTLP_ENDPOINT (the traced bundle is then built), WORKER_METRICS_PORT… */
+  readonly env?: Record<string, string>;
 }
 
 /**
@@ -197,7 +200,8 @@ export interface WorkerPartOptions {
  */
 export async function startWorkerPart(options: WorkerPartOptions): Promise<Part> {
   await buildPartSources();
-  await buildWorkflowBundles(Env.shape.WORKFLOW_BUNDLE_DIR.parse(undefined), [{ encodeFailures: false }]);
+  const traced = tracingRequested({ ...process.env, ...options.env });
+  await buildWorkflowBundles(Env.shape.WORKFLOW_BUNDLE_DIR.parse(undefined), [{ encodeFailures: false, traced }]);
   const part = Part.spawn('worker', 'src/worker/main.ts', {
     TEMPORAL_ADDRESS: options.temporalAddress,
     JOBS_TASK_QUEUE_PREFIX: options.taskQueuePrefix,
@@ -205,6 +209,7 @@ export async function startWorkerPart(options: WorkerPartOptions): Promise<Part>
     WORKER_QUEUES: Object.entries(options.queues)
       .map(([priority, slots]) => `${priority}:${slots}`)
       .join(','),
+    ...options.env,
   });
   const deadline = Date.now() + 60_000;
   for (;;) {

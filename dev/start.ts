@@ -2,6 +2,7 @@
 // first, says "up" only once the API it started answers and the worker it started polls, stops everything when any
 // part dies, and exits only once every part it started has exited; each part dies with it if it is killed (spawnTied).
 import type { ChildProcess } from 'node:child_process';
+import { tracingRequested } from '@durable-jobs/worker/serve';
 import { Connection } from '@temporalio/client';
 import { Env, loadConfig, type Config } from '../src/config.js';
 import type { JobPriority } from '../src/contract/job.js';
@@ -140,7 +141,7 @@ async function run(): Promise<void> {
   }
   // Only what changed since the last run is compiled and bundled; the worker loads the bundle npm start uses.
   await buildSources();
-  await buildWorkflowBundles(config.WORKFLOW_BUNDLE_DIR, [{ encodeFailures: true }]);
+  await buildWorkflowBundles(config.WORKFLOW_BUNDLE_DIR, [{ encodeFailures: true, traced: tracingRequested() }]);
   await buildDashboard();
   let temporalAddress = config.TEMPORAL_ADDRESS;
   if (!temporalAddress) {

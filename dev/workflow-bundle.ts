@@ -1,6 +1,7 @@
 // The job workflows' bundle: built in-process for tests (bundleJobWorkflows), and into files for the worker by
 // `npm run build:workflows`, which npm start, npm run worker and the Dockerfile run (buildWorkflowBundles).
 import { createHash, randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
@@ -10,16 +11,33 @@ import { projectRoot } from './project-root.js';
 
 export const workflowsPath = join(projectRoot, 'src', 'workflows', 'index.ts');
 
+/** The SDK's OpenTelemetry workflow interceptors, built into the traced bundles. */
+const tracingInterceptorsPath = createRequire(import.meta.url).resolve(
+  '@temporalio/interceptors-opentelemetry/lib/workflow-interceptors',
+);
+
+/** The worker protocol's shapes, which the contract loads from the worker SDK's build. */
+const workerProtocolPath = createRequire(import.meta.url).resolve('@durable-jobs/worker/protocol');
+
+/** Every variant the worker may load: with or without encoded failures, with or without tracing. */
+export const workflowBundleVariants: readonly WorkflowBundleVariant[] = [false, true].flatMap((encodeFailures) =>
+  [false, true].map((traced) => ({ encodeFailures, traced })),
+);
+
 export interface JobWorkflowsBundleOptions extends Partial<WorkflowBundleVariant> {
   /** Workflow interceptor modules to build in: the replay test's, which reports the timers the workflows start. */
   readonly workflowInterceptorModules?: string[];
 }
 
 export async function bundleJobWorkflows(options: JobWorkflowsBundleOptions = {}): Promise<WorkflowBundle> {
+  const interceptorModules = [
+    ...(options.traced ? [tracingInterceptorsPath] : []),
+    ...(options.workflowInterceptorModules ?? []),
+  ];
   return bundleWorkflowCode({
     workflowsPath,
     ...(options.encodeFailures ? { failureConverterPath: encodedFailuresPath } : {}),
-    ...(options.workflowInterceptorModules ? { workflowInterceptorModules: options.workflowInterceptorModules } : {}),
+    ...(interceptorModules.length > 0 ? { workflowInterceptorModules: interceptorModules } : {}),
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
   });
 }
@@ -33,14 +51,17 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 /**
- * A hash of what goes into a bundle: the workflows and the contract they load (the layer test keeps workflow code
- * to these), the lockfile (the SDK's version), and the failure converter when it is built in.
+ * A hash of what goes into a bundle: the workflows and the contract they load with the worker protocol (the layer
+ * test keeps workflow code to these), the lockfile (the SDK's and the interceptors' versions), and the failure
+ * converter when it is built in.
  */
-async function inputsHash({ encodeFailures }: WorkflowBundleVariant): Promise<string> {
-  const inputs = [join(projectRoot, 'package-lock.json')];
+async function inputsHash({ encodeFailures, traced }: WorkflowBundleVariant): Promise<string> {
+  const inputs = [join(projectRoot, 'package-lock.json'), workerProtocolPath];
   for (const dir of ['src/workflows', 'src/contract']) inputs.push(...(await filesUnder(join(projectRoot, dir))));
   if (encodeFailures) inputs.push(encodedFailuresPath);
-  const hash = createHash('sha256').update(encodeFailures ? 'encode failures\0' : '');
+  const hash = createHash('sha256')
+    .update(encodeFailures ? 'encode failures\0' : '')
+    .update(traced ? 'traced\0' : '');
   for (const file of inputs)
     hash
       .update(relative(projectRoot, file))
@@ -63,7 +84,7 @@ async function writeAtomically(path: string, text: string): Promise<void> {
  */
 export async function buildWorkflowBundles(
   dir: string,
-  variants: readonly WorkflowBundleVariant[] = [{ encodeFailures: false }, { encodeFailures: true }],
+  variants: readonly WorkflowBundleVariant[] = workflowBundleVariants,
   log: (line: string) => void = console.log,
 ): Promise<string[]> {
   const files: string[] = [];

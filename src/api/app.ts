@@ -25,6 +25,7 @@ import { authenticate, createRouter, tenantOf } from './access.js';
 import { ApiKeys } from './tenants.js';
 import { dashboard } from './ui.js';
 import { whoamiRouter } from './whoami.js';
+import { requestSpans } from '../telemetry/request-spans.js';
 
 export interface AppDeps {
   readonly client: Client;
@@ -49,6 +50,8 @@ export interface AppDeps {
     | 'JOBS_MAX_STREAMS_PER_TENANT'
   >;
   readonly logger?: Logger;
+  /** Traces are exported (startTracing): each request gets a span, continuing the caller's `traceparent`. */
+  readonly traced?: boolean;
 }
 
 /** What every request carries in `ctx.state`. */
@@ -233,6 +236,7 @@ export function createApp(deps: AppDeps): App {
     if (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET') return;
     ((ctx?.state as RequestState | undefined)?.log ?? logger).error({ err }, 'request failed');
   });
+  if (deps.traced) koa.use(requestSpans());
   koa.use(requestLogging(logger));
   koa.use(requestMetrics(metrics));
   koa.use(errorResponses);

@@ -1,4 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
+import { startTracing } from '@durable-jobs/worker/serve';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { createLazyClient } from '../temporal/connection.js';
@@ -14,7 +15,13 @@ async function run(): Promise<void> {
   setFlagsFromString('--optimize-for-size');
   const config = loadConfig();
   const logger = createLogger('api', config.LOG_LEVEL);
-  const client = createLazyClient(config.temporalAddress, config.TEMPORAL_NAMESPACE, payloadCodecsFor(config));
+  const tracing = await startTracing('durable-jobs-api');
+  const client = createLazyClient(
+    config.temporalAddress,
+    config.TEMPORAL_NAMESPACE,
+    payloadCodecsFor(config),
+    tracing?.clientInterceptors,
+  );
   if (config.apiKeys.length === 0) {
     logger.warn(
       'no API keys configured (API_KEYS, API_KEYS_FILE): the API is open to anyone who reaches it, and every job is tenant "default"\'s',
@@ -28,7 +35,7 @@ async function run(): Promise<void> {
     logger.warn(
       'no JOBS_CURSOR_KEY: list cursors are signed with a key of this process, so any other API process (and this one after a restart) refuses them with 400',
     );
-  const app = createApp({ client, config, logger });
+  const app = createApp({ client, config, logger, traced: tracing !== undefined });
   const server = app.koa.listen(config.PORT, config.listenHost);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const listening = config.HOST
@@ -53,7 +60,7 @@ async function run(): Promise<void> {
     logger.info({ signal }, 'stopping: no new requests; finishing those in flight');
     app.close();
     server.close(() => {
-      void client.connection.close().finally(() => process.exit(0));
+      void Promise.allSettled([client.connection.close(), tracing?.shutdown()]).finally(() => process.exit(0));
     });
     server.closeIdleConnections();
     setTimeout(() => {

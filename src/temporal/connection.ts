@@ -1,6 +1,7 @@
 import {
   Client,
   Connection,
+  type ClientInterceptors,
   isGrpcServiceError,
   isRetryableError,
   makeGrpcRetryInterceptor,
@@ -118,14 +119,21 @@ export function isOutcomeUnknown(err: unknown): boolean {
 /**
  * A client that connects on first use, so the API starts (and answers 503) while Temporal is down.
  * `payloadCodecs` (payloadCodecsFor(config)) encode every payload it writes and decode what it reads; with any,
- * failures' messages and stack traces are encoded too (dataConverterFor).
+ * failures' messages and stack traces are encoded too (dataConverterFor). `interceptors`: startTracing's, when traces
+ * are exported.
  */
-export function createLazyClient(address: string, namespace: string, payloadCodecs: PayloadCodec[] = []): Client {
+export function createLazyClient(
+  address: string,
+  namespace: string,
+  payloadCodecs: PayloadCodec[] = [],
+  interceptors?: ClientInterceptors,
+): Client {
   return new Client({
     connection: Connection.lazy({ address, interceptors: [perCall, retryInterceptor, eachAttempt] }),
     namespace,
     dataConverter: dataConverterFor(payloadCodecs),
     // Job states are queried only of running workflows; a closed one's would cost a worker a full replay.
     workflow: { queryRejectCondition: 'NOT_OPEN' },
+    ...(interceptors ? { interceptors } : {}),
   });
 }

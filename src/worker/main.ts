@@ -1,3 +1,4 @@
+import { startTracing } from '@durable-jobs/worker/serve';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { callbackSettingsOf } from '../activities/callback.js';
 import { commandIsolationProblem, commandSandboxOf } from '../activities/command.js';
@@ -48,9 +49,15 @@ async function run(): Promise<void> {
   installRuntime(config, logger);
   const isolation = await commandIsolationProblem();
   if (isolation) logger.warn({ problem: isolation }, 'commands are not isolated from each other or from this machine');
+  const tracing = await startTracing('durable-jobs-worker');
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const payloadCodecs = payloadCodecsFor(config);
-  const client = createLazyClient(config.temporalAddress, config.TEMPORAL_NAMESPACE, payloadCodecs);
+  const client = createLazyClient(
+    config.temporalAddress,
+    config.TEMPORAL_NAMESPACE,
+    payloadCodecs,
+    tracing?.clientInterceptors,
+  );
   const jobWorkers = await createJobWorkers({
     connection,
     client,
@@ -58,10 +65,14 @@ async function run(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueuePrefix: config.JOBS_TASK_QUEUE_PREFIX,
     queues: config.WORKER_QUEUES,
-    workflowBundle: prebuiltWorkflowBundle(config.WORKFLOW_BUNDLE_DIR, { encodeFailures: payloadCodecs.length > 0 }),
+    workflowBundle: prebuiltWorkflowBundle(config.WORKFLOW_BUNDLE_DIR, {
+      encodeFailures: payloadCodecs.length > 0,
+      traced: tracing !== undefined,
+    }),
     settings: { commandsDir: config.JOBS_COMMANDS_DIR, commandSandbox: commandSandboxOf(config) },
     callbacks: callbackSettingsOf(config),
     logger: Runtime.instance().logger,
+    ...(tracing ? { tracing } : {}),
   });
   logger.info(
     {
@@ -69,6 +80,7 @@ async function run(): Promise<void> {
       namespace: config.TEMPORAL_NAMESPACE,
       queues: config.WORKER_QUEUES,
       metricsPort: config.WORKER_METRICS_PORT,
+      traces: tracing ? 'exported over OTLP/HTTP' : 'off',
     },
     'worker polling',
   );
@@ -83,6 +95,7 @@ async function run(): Promise<void> {
   } finally {
     await connection.close();
     await client.connection.close();
+    await tracing?.shutdown();
   }
 }
 

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { Client } from '@temporalio/client';
 import type { Logger, PayloadCodec } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
-import { createAttemptWorkers, newWorkerId, RegistryLease } from '@durable-jobs/worker/serve';
+import { createAttemptWorkers, newWorkerId, RegistryLease, type Tracing } from '@durable-jobs/worker/serve';
 import { jobPriorities, workerProtocolVersion, type WorkerQueues } from '../contract/job-type-declaration.js';
 import { dataConverterFor } from '../temporal/payload-codec.js';
 import { commandJobType, type CommandSettings } from '../activities/command.js';
@@ -31,6 +31,8 @@ export interface JobWorkersOptions {
   readonly logger: Logger;
   /** Counted as live in the job type registry this long after each renewal (default 10 s). */
   readonly leaseSeconds?: number;
+  /** startTracing's, when traces are exported: then `workflowBundle` must be a traced one. */
+  readonly tracing?: Tracing;
 }
 
 /** The service's workers, and its place in the job type registry, which `run` keeps until they stop. */
@@ -72,6 +74,9 @@ export async function createJobWorkers(options: JobWorkersOptions): Promise<JobW
             workflowBundle: options.workflowBundle,
             // The workflow queue's activities are short and not jobs: callback deliveries, and a scheduled run's cap check.
             activities: { ...createCallbackActivities(options.callbacks), ...createTenantActivities(options.client) },
+            ...(options.tracing
+              ? { interceptors: options.tracing.workerInterceptors, sinks: options.tracing.sinks }
+              : {}),
           }),
         ];
   const attemptWorkers = await createAttemptWorkers({
@@ -88,6 +93,7 @@ export async function createJobWorkers(options: JobWorkersOptions): Promise<JobW
       jobPriorities.map((priority) => [priority, taskQueueFor(options.taskQueuePrefix, priority)]),
     ),
     ...(options.shutdownGraceSeconds !== undefined ? { shutdownGraceSeconds: options.shutdownGraceSeconds } : {}),
+    ...(options.tracing ? { interceptors: options.tracing.workerInterceptors } : {}),
   });
   const workers = [...workflowWorkers, ...attemptWorkers];
   const lease = new RegistryLease(

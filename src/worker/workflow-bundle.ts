@@ -8,11 +8,16 @@ export interface WorkflowBundleVariant {
    * workers with payload codecs, whose dataConverterFor(codecs) encodes them outside the workflows too.
    */
   readonly encodeFailures: boolean;
+  /**
+   * Built with the OpenTelemetry workflow interceptors, which continue a job's trace through its workflow: for workers
+   * exporting traces (OTEL_EXPORTER_OTLP_ENDPOINT). Without them a workflow costs nothing for tracing.
+   */
+  readonly traced?: boolean;
 }
 
 /** The file of a workflow bundle in WORKFLOW_BUNDLE_DIR, as `npm run build:workflows` writes it. */
-export function workflowBundleFile(dir: string, { encodeFailures }: WorkflowBundleVariant): string {
-  return join(dir, encodeFailures ? 'job-workflows-encoded-failures.js' : 'job-workflows.js');
+export function workflowBundleFile(dir: string, { encodeFailures, traced }: WorkflowBundleVariant): string {
+  return join(dir, `job-workflows${encodeFailures ? '-encoded-failures' : ''}${traced ? '-traced' : ''}.js`);
 }
 
 /** Thrown by prebuiltWorkflowBundle when the build did not write the bundle the worker needs. */

@@ -42,13 +42,19 @@ const layers: readonly Layer[] = [
     mayImport: ['contract', 'config', 'workflows', 'temporal'],
     mayImportTypes: ['activities'],
   },
+  // Traces and job metrics of the API and the worker.
+  { name: 'telemetry', holds: ['src/telemetry/'], mayImport: ['contract', 'config', 'workflows', 'temporal'] },
   // The REST API gives the job-type registry to the jobs module; the worker serves the workflows and activities.
   {
     name: 'api',
     holds: ['src/api/'],
-    mayImport: ['contract', 'config', 'workflows', 'activities', 'temporal', 'jobs'],
+    mayImport: ['contract', 'config', 'workflows', 'activities', 'temporal', 'jobs', 'telemetry'],
   },
-  { name: 'worker', holds: ['src/worker/'], mayImport: ['contract', 'config', 'workflows', 'activities', 'temporal'] },
+  {
+    name: 'worker',
+    holds: ['src/worker/'],
+    mayImport: ['contract', 'config', 'workflows', 'activities', 'temporal', 'telemetry'],
+  },
   // The typed client users ship: it speaks only the contract.
   { name: 'client', holds: ['src/client/'], mayImport: ['contract'] },
 ];

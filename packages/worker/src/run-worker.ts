@@ -9,6 +9,7 @@ import type { JobType } from './job-type.js';
 import { parsePayloadKey, PayloadEncryptionCodec } from './payload-codec.js';
 import { RegistryLease } from './registry.js';
 import { createAttemptWorkers, newWorkerId } from './serve.js';
+import { startTracing } from './tracing.js';
 
 export interface RunWorkerOptions {
   /** The job types this process serves (defineJobType). */
@@ -80,12 +81,19 @@ export async function runWorker(options: RunWorkerOptions): Promise<void> {
   const namespace = options.temporal?.namespace ?? 'default';
   const dataConverter = dataConverterFor(options);
   const workerId = newWorkerId();
+  // Before connecting: a tracing setup that cannot load fails the start, not the first attempt.
+  const tracing = await startTracing('durable-jobs-handler-worker');
 
   const nativeConnection = await NativeConnection.connect({ address });
   const connection = await Connection.connect({ address });
   const stopping = new AbortController();
   try {
-    const client = new Client({ connection, namespace, dataConverter });
+    const client = new Client({
+      connection,
+      namespace,
+      dataConverter,
+      ...(tracing ? { interceptors: tracing.clientInterceptors } : {}),
+    });
     const workers = await createAttemptWorkers({
       connection: nativeConnection,
       client,
@@ -95,6 +103,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<void> {
       queues,
       dataConverter,
       identity: workerId,
+      ...(tracing ? { interceptors: tracing.workerInterceptors } : {}),
       ...(options.shutdownGraceSeconds !== undefined ? { shutdownGraceSeconds: options.shutdownGraceSeconds } : {}),
     });
 
@@ -132,5 +141,6 @@ export async function runWorker(options: RunWorkerOptions): Promise<void> {
   } finally {
     await connection.close();
     await nativeConnection.close();
+    await tracing?.shutdown();
   }
 }

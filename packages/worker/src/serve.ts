@@ -4,13 +4,14 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { Worker, type NativeConnection } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkerInterceptors } from '@temporalio/worker';
 import { attemptActivity } from './attempt.js';
 import { jobPriorities, jobTypeTaskQueue, type Priority, type WorkerQueues } from './job-type-declaration.js';
 import type { JobType } from './job-type.js';
 
 export { attemptActivity } from './attempt.js';
 export { RegistryLease } from './registry.js';
+export { startTracing, TracingPackagesMissingError, tracingRequested, type Tracing } from './tracing.js';
 
 /** Unique per process start (host, pid and a random part): a restarted process is a new worker to the registry. */
 export function newWorkerId(): string {
@@ -35,6 +36,8 @@ export interface AttemptWorkersOptions {
    * keeps serving the per-priority queues of jobs started before job types had queues of their own.
    */
   readonly sharedTaskQueues?: Partial<Record<Priority, string>>;
+  /** Activity interceptors of every worker: startTracing's, when traces are exported. */
+  readonly interceptors?: Pick<WorkerInterceptors, 'activity'>;
 }
 
 /**
@@ -57,6 +60,7 @@ export async function createAttemptWorkers(options: AttemptWorkersOptions): Prom
         identity: `${options.identity} ${name}/${priority}`,
         dataConverter: options.dataConverter,
         activities: served,
+        ...(options.interceptors ? { interceptors: options.interceptors } : {}),
         tuner: {
           // Slots per type and priority: a custom supplier shared by a priority's types ran 8 attempts of 20 slots
           // (@temporalio/worker 1.24, measured), so each worker has the priority's slots of its own.

@@ -23,6 +23,7 @@ from . import _protocol as protocol
 from ._attempt import attempt_activity
 from ._registry import RegistryLease
 from ._slots import PrioritySlotPool
+from ._tracing import start_tracing
 from ._version import __version__
 from .job_type import DeclaredJobType
 from .payload_codec import PayloadEncryptionCodec, parse_payload_key
@@ -123,9 +124,13 @@ async def serve(
     host = socket.gethostname()
     worker_id = f"{host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
+    interceptors, stop_tracing = start_tracing("durable-jobs-python-worker")
     try:
-        client = await Client.connect(temporal_address, namespace=namespace, data_converter=data_converter)
+        client = await Client.connect(
+            temporal_address, namespace=namespace, data_converter=data_converter, interceptors=interceptors
+        )
     except RuntimeError as err:  # the SDK's core reports a failed connection as a RuntimeError
+        stop_tracing()
         raise TemporalUnreachableError(temporal_address, err) from err
 
     async def notify_started(workflow_id: str, run_id: str, attempt: int) -> None:
@@ -202,6 +207,7 @@ async def serve(
         for task in running:
             task.cancel()
         executor.shutdown(wait=False, cancel_futures=True)
+        stop_tracing()
 
 
 def run_worker(
