@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import type { BulkJobsResult } from '../src/contract/bulk.js';
+import type { ErrorBody } from '../src/contract/errors.js';
+import { TestService, uniqueJobId } from './support/service.js';
+
+const keys = { acme: 'acme-key-0123456789abcdef', globex: 'globex-key-0123456789abcdef' };
+
+describe('Cancelling or retrying many jobs at once', function () {
+  let service: TestService;
+  before(async function () {
+    service = await TestService.start({ env: { API_KEYS: `acme:${keys.acme},globex:${keys.globex}` } });
+    service.apiKey = keys.acme;
+  });
+  after(async function () {
+    await service.teardown();
+  });
+
+  const bulk = (action: 'cancel' | 'retry', body: unknown) =>
+    service.request<BulkJobsResult & ErrorBody>('POST', `/api/v1/jobs/${action}`, body);
+
+  async function submitted(label: string, input: Record<string, unknown>, count: number): Promise<string[]> {
+    const jobIds = Array.from({ length: count }, () => uniqueJobId(label));
+    for (const jobId of jobIds) await service.submit({ type: 'sleep', input, jobId });
+    return jobIds;
+  }
+
+  it('cancels three running jobs in one request, and only those', async function () {
+    const [kept, ...cancelled] = await submitted('bulk-cancel', { seconds: 60 }, 4);
+    for (const jobId of [kept!, ...cancelled]) await service.waitFor(jobId, ['running']);
+    const { status, body } = await bulk('cancel', { jobIds: cancelled });
+    assert.equal(status, 200);
+    assert.deepEqual(
+      body.results.map((result) => [result.jobId, result.status]),
+      cancelled.map((jobId) => [jobId, 202]),
+    );
+    for (const jobId of cancelled)
+      assert.equal((await service.waitFor(jobId, ['cancelled'], 10_000)).status, 'cancelled');
+    assert.equal((await service.getJob(kept!)).body.status, 'running', 'a job not named runs on');
+
+    const again = await bulk('cancel', { jobIds: [cancelled[0], kept] });
+    assert.equal(again.status, 200);
+    assert.equal(again.body.results[0]!.status, 409, 'a finished job answers alone: conflict');
+    assert.equal(again.body.results[0]!.error?.code, 'conflict');
+    assert.equal(again.body.results[1]!.status, 202, 'and the others are still cancelled');
+  });
+
+  it('retries the failed jobs named, and answers conflict for a succeeded one', async function () {
+    const failed = await submitted('bulk-retry', { seconds: 0, failAttempts: 1, failure: 'non_retryable' }, 2);
+    const [succeeded] = await submitted('bulk-ok', { seconds: 0 }, 1);
+    for (const jobId of failed) await service.waitFor(jobId, ['failed']);
+    await service.waitFor(succeeded!, ['succeeded']);
+    const { status, body } = await bulk('retry', { jobIds: [...failed, succeeded] });
+    assert.equal(status, 200);
+    assert.deepEqual(
+      body.results.map((result) => [result.status, result.jobStatus ?? result.error?.code]),
+      [
+        [202, 'queued'],
+        [202, 'queued'],
+        [409, 'conflict'],
+      ],
+    );
+    // Each retried job runs again: its run 2 starts (and fails again, as its input says).
+    for (const jobId of failed) {
+      const job = await service.waitFor(jobId, (job) => job.run === 2 && job.status !== 'queued');
+      assert.equal(job.run, 2);
+    }
+    assert.equal((await service.getJob(succeeded!)).body.run, 1);
+  });
+
+  it("answers 404 for each of another tenant's jobs, and acts on none of them", async function () {
+    const [theirs] = await submitted('acme-job', { seconds: 60 }, 1);
+    service.apiKey = keys.globex;
+    try {
+      const { status, body } = await bulk('cancel', { jobIds: [theirs, uniqueJobId('unknown')] });
+      assert.equal(status, 200);
+      assert.deepEqual(
+        body.results.map((result) => [result.status, result.error?.code]),
+        [
+          [404, 'not_found'],
+          [404, 'not_found'],
+        ],
+      );
+      assert.equal((await bulk('retry', { jobIds: [theirs] })).body.results[0]!.status, 404);
+    } finally {
+      service.apiKey = keys.acme;
+    }
+    assert.notEqual((await service.getJob(theirs!)).body.status, 'cancelled');
+    await service.cancel(theirs!);
+  });
+
+  it('refuses an empty list, more than 100 ids, an id twice, a bad id and a body that is not JSON', async function () {
+    const cases: [unknown, RegExp][] = [
+      [{ jobIds: [] }, /^jobIds: name at least one job/],
+      [{ jobIds: Array.from({ length: 101 }, (_, i) => `job-${i}`) }, /^jobIds: name at most 100 jobs/],
+      [{ jobIds: ['a', 'b', 'a'] }, /^jobIds: names a job twice/],
+      [{ jobIds: ['ok', '-bad'] }, /^jobIds\.1: must be 1–128 characters/],
+      [{}, /^jobIds: /],
+      [{ jobIds: ['a'], status: 'failed' }, /^status: unknown field/],
+    ];
+    for (const action of ['cancel', 'retry'] as const) {
+      for (const [body, message] of cases) {
+        const answer = await bulk(action, body);
+        assert.equal(answer.status, 400, JSON.stringify(body));
+        assert.equal(answer.body.error.code, 'invalid_request');
+        assert.match(answer.body.error.message, message);
+      }
+    }
+    const notJson = await service.request<ErrorBody>('POST', '/api/v1/jobs/cancel', 'jobIds=a', {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
+    assert.equal(notJson.status, 415);
+  });
+});
