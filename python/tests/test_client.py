@@ -76,6 +76,24 @@ def test_retry_runs_a_failed_job_again_and_a_succeeded_one_conflicts(client: Cli
         client.retry(done.job_id)
 
 
+def test_attempts_and_bulk_cancel_and_retry(client: Client) -> None:
+    failed = client.submit("sleep", {"seconds": 0, "failAttempts": 1}, retry=RetryPolicy(max_attempts=1), wait=20)
+    attempts = client.attempts(failed.job_id)
+    assert [(a.attempt, a.outcome) for a in attempts.attempts] == [(1, "failed")]
+    assert attempts.attempts[0].error is not None
+    assert attempts.schedule_id is None
+    running = client.submit("sleep", {"seconds": 60})
+    cancelled = client.cancel_many([running.job_id, failed.job_id])
+    assert [(r.job_id, r.status) for r in cancelled] == [(running.job_id, 202), (failed.job_id, 409)]
+    assert cancelled[1].error is not None
+    assert cancelled[1].error.code == "conflict"
+    retried = client.retry_many([failed.job_id])
+    assert retried[0].status == 202
+    assert retried[0].job_status == "queued"
+    with pytest.raises(InvalidRequestError):
+        client.retry_many([])
+
+
 def test_wait_runs_out_with_the_job_as_last_seen(client: Client) -> None:
     job = client.submit("sleep", {"seconds": 60})
     with pytest.raises(JobWaitTimeoutError) as timed_out:

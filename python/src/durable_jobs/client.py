@@ -26,10 +26,14 @@ from ._wire import (
 from .errors import JobWaitTimeoutError, ServiceUnreachableError
 from .models import (
     BatchItemResult,
+    BulkItemResult,
+    BulkJobsBody,
+    BulkJobsResult,
     ChildFailurePolicy,
     ChildJobBody,
     CreateScheduleBody,
     Job,
+    JobAttempts,
     JobBatchBody,
     JobBatchResult,
     JobList,
@@ -177,6 +181,20 @@ class Client:
     def retry(self, job_id: str) -> Job:
         """Runs a failed, timed-out or cancelled job again, same id and input (``ConflictError`` otherwise)."""
         return parse(self._send("POST", f"{JOBS}/{segment(job_id)}/retry"), Job)
+
+    def attempts(self, job_id: str) -> JobAttempts:
+        """The attempts of the job's latest run: start, end, outcome and error of each, oldest first."""
+        return parse(self._send("GET", f"{JOBS}/{segment(job_id)}/attempts"), JobAttempts)
+
+    def cancel_many(self, job_ids: Sequence[str]) -> builtins.list[BulkItemResult]:
+        """Cancels 1 to 100 jobs in one request; each answers alone (status 202 with ``job_status``, or ``error``)."""
+        body = BulkJobsBody(job_ids=builtins.list(job_ids)).to_json_body()
+        return parse(self._send("POST", f"{JOBS}/cancel", json=body), BulkJobsResult).results
+
+    def retry_many(self, job_ids: Sequence[str]) -> builtins.list[BulkItemResult]:
+        """Retries 1 to 100 jobs in one request; each answers alone (status 202 with ``job_status``, or ``error``)."""
+        body = BulkJobsBody(job_ids=builtins.list(job_ids)).to_json_body()
+        return parse(self._send("POST", f"{JOBS}/retry", json=body), BulkJobsResult).results
 
     def events(self, job_id: str) -> Generator[Job, None, None]:
         """The job each time it changes, from its event stream: first as it is now; the stream ends after an end
@@ -396,6 +414,17 @@ class AsyncClient:
 
     async def retry(self, job_id: str) -> Job:
         return parse(await self._send("POST", f"{JOBS}/{segment(job_id)}/retry"), Job)
+
+    async def attempts(self, job_id: str) -> JobAttempts:
+        return parse(await self._send("GET", f"{JOBS}/{segment(job_id)}/attempts"), JobAttempts)
+
+    async def cancel_many(self, job_ids: Sequence[str]) -> builtins.list[BulkItemResult]:
+        body = BulkJobsBody(job_ids=builtins.list(job_ids)).to_json_body()
+        return parse(await self._send("POST", f"{JOBS}/cancel", json=body), BulkJobsResult).results
+
+    async def retry_many(self, job_ids: Sequence[str]) -> builtins.list[BulkItemResult]:
+        body = BulkJobsBody(job_ids=builtins.list(job_ids)).to_json_body()
+        return parse(await self._send("POST", f"{JOBS}/retry", json=body), BulkJobsResult).results
 
     async def events(self, job_id: str) -> AsyncGenerator[Job, None]:
         """The job each time it changes (see ``Client.events``). To close the connection on leaving the loop

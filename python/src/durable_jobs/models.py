@@ -214,6 +214,59 @@ class JobBatchResult(ApiModel):
     results: list[BatchItemResult]
 
 
+AttemptOutcome = Literal["queued", "running", "succeeded", "failed", "timed_out", "cancelled"]
+"""``queued``: waiting for a worker; ``running``; or how the attempt ended."""
+
+
+class JobAttempt(ApiModel):
+    """One attempt of a job's run: when it was scheduled, started and ended, and how."""
+
+    attempt: int
+    scheduled_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    outcome: AttemptOutcome
+    error: JobError | None
+    duration_ms: int | None
+
+
+class JobAttempts(ApiModel):
+    """The attempts of a job's latest run (``GET /api/v1/jobs/{jobId}/attempts``)."""
+
+    job_id: str
+    run: int
+    attempts: list[JobAttempt]
+    next_attempt_at: datetime | None
+    """During a backoff between attempts, when the next one is scheduled."""
+    schedule_id: str | None
+    """The schedule that started the job, or None."""
+
+
+class BulkJobsBody(RequestModel):
+    """The body of ``POST /api/v1/jobs/cancel`` and ``…/retry``: 1 to 100 distinct job ids."""
+
+    job_ids: list[str]
+
+
+class BulkItemError(ApiModel):
+    code: ErrorCode
+    message: str
+
+
+class BulkItemResult(ApiModel):
+    """One job of a bulk action: ``job_status`` when it was acted on (202), ``error`` when refused."""
+
+    job_id: str
+    status: int
+    """The HTTP status this job alone would have had."""
+    job_status: JobStatus | None = None
+    error: BulkItemError | None = None
+
+
+class BulkJobsResult(ApiModel):
+    results: list[BulkItemResult]
+
+
 # --- errors --------------------------------------------------------------------------------------
 
 
