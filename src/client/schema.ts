@@ -327,6 +327,232 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/jobs/{jobId}/attempts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A job's attempts in its latest run: when each was scheduled, started and ended, how, and why it failed */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    jobId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the attempts, oldest first */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JobAttempts"];
+                    };
+                };
+                /** @description the request does not satisfy the contract (`invalid_request`) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no job with this id (`not_found`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Temporal is unreachable (`unavailable`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel up to 100 queued or running jobs; each job answers alone */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["BulkJobsBody"];
+                };
+            };
+            responses: {
+                /** @description one result per job id, in order: 202 with the job's status, or the refusal it alone would get */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BulkJobsResult"];
+                    };
+                };
+                /** @description no ids, over 100, an id twice, or an id that is not one (`invalid_request`) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description the body is too large (`payload_too_large`) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description the body is not JSON (`unsupported_media_type`) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Retry up to 100 failed, timed-out or cancelled jobs; each job answers alone */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["BulkJobsBody"];
+                };
+            };
+            responses: {
+                /** @description one result per job id, in order: 202 with the job's status, or the refusal it alone would get */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BulkJobsResult"];
+                    };
+                };
+                /** @description no ids, over 100, an id twice, or an id that is not one (`invalid_request`) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description the body is too large (`payload_too_large`) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description the body is not JSON (`unsupported_media_type`) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs/{jobId}/events": {
         parameters: {
             query?: never;
@@ -1828,6 +2054,62 @@ export interface components {
                     code: string;
                     message: string;
                     details?: unknown[];
+                };
+            }[];
+        };
+        JobAttempts: {
+            jobId: string;
+            /** @description the run these attempts belong to: the latest (a retry starts run + 1) */
+            run: number;
+            /** @description oldest first */
+            attempts: {
+                attempt: number;
+                /**
+                 * Format: date-time
+                 * @description when the attempt was put on the task queue
+                 */
+                scheduledAt: string;
+                /** @description when a worker took it; null while it waits for one */
+                startedAt: string | null;
+                /** @description null while it waits or runs */
+                endedAt: string | null;
+                /**
+                 * @description queued: waiting for a worker; running; or how it ended
+                 * @enum {string}
+                 */
+                outcome: "queued" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled";
+                /** @description why the attempt failed, timed out or was cancelled */
+                error: {
+                    type: string;
+                    message: string;
+                } | null;
+                /** @description start to end; null until it ends */
+                durationMs: number | null;
+            }[];
+            /** @description during a backoff between attempts, when the next one is scheduled */
+            nextAttemptAt: string | null;
+            /** @description the schedule that started this job, or null */
+            scheduleId: string | null;
+        };
+        BulkJobsBody: {
+            /** @description 1–100 distinct job ids of the caller's tenant */
+            jobIds: string[];
+        };
+        BulkJobsResult: {
+            /** @description one per job id, in the order given */
+            results: {
+                jobId: string;
+                /** @description the HTTP status this job alone would have had (202, 404, 409, 429, 503) */
+                status: number;
+                /**
+                 * @description the job's status after the action, when it was taken
+                 * @enum {string}
+                 */
+                jobStatus?: "queued" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled";
+                error?: {
+                    /** @enum {string} */
+                    code: "invalid_request" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable" | "outcome_unknown";
+                    message: string;
                 };
             }[];
         };
