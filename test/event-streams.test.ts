@@ -50,13 +50,6 @@ class OpenStream {
   }
 }
 
-/** The API's reads of Temporal so far, as its /metrics says (durable_jobs_temporal_reads_total, all calls). */
-async function temporalReads(service: TestService): Promise<number> {
-  const { body } = await service.request<string>('GET', '/metrics');
-  const samples = [...body.matchAll(/^durable_jobs_temporal_reads_total\{[^}]*\} (\d+)$/gm)];
-  return samples.reduce((sum, [, value]) => sum + Number(value), 0);
-}
-
 describe('Event streams share one reader per job', function () {
   let service: TestService;
   before(async function () {
@@ -86,9 +79,9 @@ describe('Event streams share one reader per job', function () {
     const readsWhileOpen = async (count: number): Promise<number> => {
       const streams = await openStreams(jobId, count);
       await delay(1000);
-      const before = await temporalReads(service);
+      const before = await service.temporalReads();
       await delay(4000);
-      const reads = (await temporalReads(service)) - before;
+      const reads = (await service.temporalReads()) - before;
       assert.ok(
         streams.every((stream) => stream.jobs.length >= 2),
         'every stream was sent the job and at least one change',

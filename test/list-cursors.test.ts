@@ -16,12 +16,6 @@ interface JobListBody {
 const cursorKey = randomBytes(32);
 const keys = { acme: 'acme-key-0123456789abcdef', globex: 'globex-key-0123456789abcdef' };
 
-/** The API's visibility list calls so far, as its /metrics counts them. */
-async function listCalls(service: TestService): Promise<number> {
-  const { body } = await service.request<string>('GET', '/metrics');
-  return Number(/^durable_jobs_temporal_reads_total\{call="list"\} (\d+)$/m.exec(body)?.[1] ?? 0);
-}
-
 describe('List cursors', function () {
   let service: TestService;
   let cursor: string;
@@ -50,12 +44,12 @@ describe('List cursors', function () {
   /** Lists with `cursor` as `apiKey`'s tenant: a 400 that names the cursor, with no call to Temporal. */
   async function assertRefused(query: string, apiKey = keys.acme): Promise<void> {
     service.apiKey = apiKey;
-    const before = await listCalls(service);
+    const before = await service.temporalReads('list');
     const reply = await service.request<ErrorBody>('GET', `/api/v1/jobs?${query}`);
     assert.equal(reply.status, 400, JSON.stringify(reply.body));
     assert.equal(reply.body.error.code, 'invalid_request');
     assert.match(reply.body.error.message, /^cursor: /);
-    assert.equal(await listCalls(service), before, 'Temporal was asked');
+    assert.equal(await service.temporalReads('list'), before, 'Temporal was asked');
     service.apiKey = keys.acme;
   }
 
@@ -66,7 +60,7 @@ describe('List cursors', function () {
     );
     assert.equal(next.status, 200);
     assert.equal(next.body.jobs.length, 1);
-    assert.ok((await listCalls(service)) >= 2, 'the metric counts the lists');
+    assert.ok((await service.temporalReads('list')) >= 2, 'the metric counts the lists');
   });
 
   it('refuses a forged cursor: another token under the old unkeyed check, or the real tag on another token', async function () {

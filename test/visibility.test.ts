@@ -38,13 +38,6 @@ async function readJobEvents(url: string, stopAfter = Infinity): Promise<{ jobs:
   return { jobs, contentType: response.headers.get('content-type') };
 }
 
-/** The API's reads of Temporal so far, as its /metrics says (durable_jobs_temporal_reads_total, all calls). */
-async function temporalReads(service: TestService): Promise<number> {
-  const { body } = await service.request<string>('GET', '/metrics');
-  const samples = [...body.matchAll(/^durable_jobs_temporal_reads_total\{[^}]*\} (\d+)$/gm)];
-  return samples.reduce((sum, [, value]) => sum + Number(value), 0);
-}
-
 describe('Listing jobs', function () {
   let service: TestService;
   const ids = { succeeded: [] as string[], failed: '', high: '' };
@@ -226,7 +219,7 @@ describe("Following a job's events", function () {
     const jobId = uniqueJobId('events-leave');
     await service.submit({ type: 'sleep', input: { seconds: 60 }, jobId });
     const baseline = await service.openConnections();
-    const readsBefore = await temporalReads(service);
+    const readsBefore = await service.temporalReads();
     // Each client reads the first event and a change (the job's reader has read Temporal), and goes away.
     await Promise.all(
       Array.from({ length: 50 }, () => readJobEvents(`${service.baseUrl}/api/v1/jobs/${jobId}/events`, 2)),
@@ -238,11 +231,11 @@ describe("Following a job's events", function () {
     assert.ok((await service.openConnections()) <= baseline, 'every stream was closed');
     // A read already under way when its client left may still end; none starts after.
     await new Promise((resolve) => setTimeout(resolve, eventPollIntervalMs));
-    const readsAfterClose = await temporalReads(service);
+    const readsAfterClose = await service.temporalReads();
     assert.ok(readsAfterClose > readsBefore, 'the streams read the job from Temporal while they were open');
     await new Promise((resolve) => setTimeout(resolve, 6 * eventPollIntervalMs));
     assert.equal(
-      await temporalReads(service),
+      await service.temporalReads(),
       readsAfterClose,
       'the API kept reading Temporal for streams nobody follows',
     );

@@ -34,8 +34,9 @@ export function jobListQuery(tenant: string, filter: Omit<JobListFilter, 'limit'
 }
 
 /**
- * How many of a page's jobs are read at once (a running one's describe and query): a page of 100 sent at once, times a
- * few lists in parallel, queued thousands of calls in Temporal, each waiting past its deadline.
+ * How many of a page's running jobs are read at once (through the reader polls share, see JobReads.listedState): a
+ * page of 100 sent at once, times a few lists in parallel, queued thousands of calls in Temporal, each waiting past
+ * its deadline.
  */
 const listReadsAtOnce = 8;
 
@@ -102,7 +103,7 @@ export class JobListing {
     let bytes = 0;
     for (let start = 0; start < infos.length; start += listReadsAtOnce) {
       const read = await Promise.all(
-        infos.slice(start, start + listReadsAtOnce).map((info) => this.reads.listedState(info)),
+        infos.slice(start, start + listReadsAtOnce).map((info) => this.reads.listedState(tenant, info)),
       );
       for (const state of read) {
         const listed = {

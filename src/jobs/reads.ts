@@ -3,9 +3,9 @@
 // what this process just did to a job (a submit, a retry, a wait that saw it end).
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import type { JobState } from '../contract/job.js';
-import { workflowIdOf } from '../workflows/job-state.js';
+import { jobIdOf, workflowIdOf } from '../workflows/job-state.js';
 import { isTemporalNotFound } from './errors.js';
-import type { JobRead, ReadCaches } from './read-cache.js';
+import { pollMaxAgeMs, type JobRead, type ReadCaches } from './read-cache.js';
 import type { ExecutionInfo, QueriedState, WorkflowReads } from './workflow-reads.js';
 
 /** Every read of Temporal gets this long before it counts as an outage (503). */
@@ -66,10 +66,15 @@ export class JobReads {
     );
   }
 
-  /** A row of a visibility list: a finished job's state is in the row's memo, a running one's needs its describe. */
-  async listedState(info: ExecutionInfo): Promise<JobState> {
+  /**
+   * A row of a visibility list. A finished job's state is in the row's memo: no call. A running one's attempt and
+   * progress are not in visibility (the workflow's query, the attempt's heartbeat), so it is read as a poll is, by
+   * the one reader per job that polls and event streams share: lists in parallel, and the polls beside them, read
+   * each running job once (at most `pollMaxAgeMs` old), not once per list.
+   */
+  async listedState(tenant: string, info: ExecutionInfo): Promise<JobState> {
     return info.status.name === 'RUNNING'
-      ? this.stateOf(await this.workflows.describeRun(info))
+      ? this.read(tenant, jobIdOf(tenant, info.workflowId), pollMaxAgeMs)
       : this.finishedState(info);
   }
 

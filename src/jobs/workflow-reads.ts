@@ -79,10 +79,6 @@ export class WorkflowReads {
     }
   }
 
-  describeRun(info: Pick<ExecutionInfo, 'workflowId' | 'runId'>): Promise<WorkflowExecutionDescription> {
-    return this.counted('describe', () => this.deps.client.workflow.getHandle(info.workflowId, info.runId).describe());
-  }
-
   exists(tenant: string, jobId: string): Promise<boolean> {
     return this.counted('describe', () =>
       this.deps.client.workflow.getHandle(workflowIdOf(tenant, jobId)).describe(),

@@ -16,6 +16,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import type { Job, JobPriority, JobStatus } from '../../src/contract/job.js';
 import { codecEndpointPath } from '../../src/contract/codec.js';
 import { createLazyClient } from '../../src/temporal/connection.js';
+import type { TemporalRead } from '../../src/jobs/workflow-reads.js';
 import { payloadCodecsFor } from '../../src/temporal/payload-codec.js';
 import { startDevServer } from '../../dev/temporal/dev-server.js';
 import { bundleJobWorkflows } from '../../dev/workflow-bundle.js';
@@ -249,6 +250,15 @@ export class TestService {
     return new Promise((resolve, reject) =>
       this.server.getConnections((err, count) => (err ? reject(err) : resolve(count))),
     );
+  }
+
+  /** The API's reads of Temporal so far (durable_jobs_temporal_reads_total in its /metrics), of one kind or all. */
+  async temporalReads(call?: TemporalRead): Promise<number> {
+    const { body } = await this.request<string>('GET', '/metrics');
+    const samples = [...body.matchAll(/^durable_jobs_temporal_reads_total\{call="(\w+)"\} (\d+)$/gm)];
+    return samples
+      .filter(([, kind]) => call === undefined || kind === call)
+      .reduce((sum, [, , n]) => sum + Number(n), 0);
   }
 
   /** How many workflow executions Temporal has for a visibility query. */
