@@ -1,8 +1,7 @@
-// The pure parts of the worker protocol (docs/worker-protocol.md): names, task queues, declarations from zod, the
-// SDK's copy of the protocol file, and its payload codec against the service's.
+// The pure parts of the worker protocol (docs/worker-protocol.md): names, task queues, declarations from zod, and the
+// SDK's payload codec against the service's.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { Payload } from '@temporalio/common';
 import { z } from 'zod';
 import { JobPriority } from '../../src/contract/job.js';
@@ -20,11 +19,6 @@ import { defineJobType, JobTypeDefinitionError } from '../../packages/worker/src
 import { PayloadEncryptionCodec as SdkCodec, parsePayloadKey } from '../../packages/worker/src/payload-codec.js';
 
 describe('The worker protocol', function () {
-  it("the SDK's protocol file is a byte-identical copy of the service's (cp src/contract/job-type-declaration.ts packages/worker/src/)", function () {
-    const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
-    assert.equal(read('packages/worker/src/job-type-declaration.ts'), read('src/contract/job-type-declaration.ts'));
-  });
-
   it('names the priorities as the REST contract does', function () {
     assert.deepEqual([...jobPriorities], JobPriority.options);
   });

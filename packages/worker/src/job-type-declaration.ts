@@ -1,8 +1,7 @@
 // The worker protocol's names and shapes (docs/worker-protocol.md): what a handler worker declares to the job type
-// registry and what a job's attempt is given and gives back. The service owns this file; the TypeScript SDK holds a
-// byte-identical copy at packages/worker/src/job-type-declaration.ts (test/unit/worker-protocol-copy.test.ts checks
-// it), because the SDK must install on its own, from a path or a git URL, without the service's source.
-// Only zod here: the workflow bundle loads it.
+// registry and what a job's attempt is given and gives back. Written once, here, so that the SDK installs on its own
+// (from a path or a git URL); the service's contract takes it from the `@durable-jobs/worker/protocol` subpath
+// (src/contract/job-type-declaration.ts). Only zod here: the service's workflow bundle loads it.
 import { z } from 'zod';
 
 /** What is wrong with `value` as `schema` reads it, for a message or an error; undefined when nothing is. */
