@@ -157,4 +157,98 @@ describe('Refusing bad requests', function () {
     assert.equal(method.body.error.code, 'method_not_allowed');
     assert.match(method.headers.get('allow') ?? '', /GET/);
   });
+
+  describe('saying what to do, in the words a newcomer typed', function () {
+    /** The refusal of a submit (status, code, message), after checking it started nothing. */
+    async function refusal(body: unknown, query = ''): Promise<{ message: string; details: unknown[] }> {
+      const before = await service.countWorkflows('WorkflowType = "jobWorkflow"');
+      const response = await service.request<ErrorBody>('POST', `/api/v1/jobs${query}`, body);
+      assert.equal(response.status, 400, JSON.stringify(response.body));
+      assert.equal(response.body.error.code, 'invalid_request');
+      assert.equal(await service.countWorkflows('WorkflowType = "jobWorkflow"'), before);
+      return { message: response.body.error.message, details: response.body.error.details ?? [] };
+    }
+
+    it("says a flat body's arguments go under input, shown on the body sent", async function () {
+      const { message } = await refusal({ type: 'sleep', seconds: 1 });
+      assert.equal(
+        message,
+        `seconds: "seconds" is not a field of a job request: a job's arguments go under "input": {"type":"sleep","input":{"seconds":1}}`,
+      );
+      const child = await refusal({ type: 'sleep', input: { seconds: 1 }, children: [{ type: 'sleep', seconds: 2 }] });
+      assert.match(child.message, /^children\.0\.seconds: .*"input": \{"type":"sleep","input":\{"seconds":2\}\}$/);
+    });
+
+    it('suggests the near field, at the top, in retry and in input', async function () {
+      const top = await refusal({ type: 'sleep', input: { seconds: 1 }, priorty: 'high' });
+      assert.equal(top.message, 'priorty: unknown field "priorty"; did you mean "priority"?');
+      const cased = await refusal({ type: 'sleep', input: { seconds: 1 }, jobID: 'a' });
+      assert.equal(cased.message, 'jobID: unknown field "jobID"; did you mean "jobId"?');
+      const retry = await refusal({ type: 'sleep', input: { seconds: 1 }, retry: { maxAttempt: 2 } });
+      assert.equal(retry.message, 'retry.maxAttempt: unknown field "maxAttempt"; did you mean "maxAttempts"?');
+      const input = await refusal({ type: 'sleep', input: { second: 1 } });
+      assert.equal(input.message, 'input.second: unknown field "second"; did you mean "seconds"?');
+      const far = await refusal({ type: 'sleep', input: { seconds: 1 }, retry: { colour: 'red' } });
+      assert.match(far.message, /^retry\.colour: unknown field "colour"; the fields here are maxAttempts, /);
+    });
+
+    it('lists the known job types and suggests the near one', async function () {
+      const { message } = await refusal({ type: 'slep', input: { seconds: 1 } });
+      assert.match(message, /^type: unknown job type "slep"; known: .*\bsleep\b.*; did you mean "sleep"\?$/);
+      const listed = await service.request<ErrorBody>('GET', '/api/v1/jobs?type=slep');
+      assert.equal(listed.status, 400);
+      assert.match(listed.body.error.message, /did you mean "sleep"\?$/);
+    });
+
+    it("lists the commands folder's commands for an unknown command, and suggests the near one", async function () {
+      const { message } = await refusal({ type: 'command', input: { command: 'echo-arg' } });
+      assert.match(message, /^input\.command: must be one of: "chatter", /);
+      assert.match(message, /\(a command of the commands directory\); did you mean "echo-args"\?$/);
+      assert.match(message, / and \d+ more /, 'at most 20 commands listed');
+    });
+
+    it('names the unit and range of ?wait', async function () {
+      for (const wait of ['10s', '1000', '-1', '2.5']) {
+        const { message } = await refusal({ type: 'sleep', input: { seconds: 1 } }, `?wait=${wait}`);
+        assert.match(
+          message,
+          new RegExp(
+            `^wait: is a whole number of seconds from 0 to \\d+ \\(\\?wait=10 waits up to 10 s\\), not "${wait}"$`,
+          ),
+        );
+      }
+    });
+
+    it('points an unknown path to the API, its reference and the dashboard', async function () {
+      for (const path of ['/api/v2/jobs', '/jobs', '/api/v1']) {
+        const { status, body } = await service.request<ErrorBody>('GET', path);
+        assert.equal(status, 404, path);
+        assert.equal(body.error.code, 'not_found');
+        assert.equal(
+          body.error.message,
+          `no route GET "${path}"; the API is under /api/v1 (its reference at /docs, the OpenAPI document at /openapi.json), the dashboard at /ui/`,
+        );
+      }
+    });
+
+    it('quotes no more of what was sent than a short name, and lists no more than 20 names', async function () {
+      const long = 'x'.repeat(5000);
+      const field = await refusal({ type: 'sleep', input: { seconds: 1 }, [long]: 1 });
+      const flat = await refusal({ type: 'sleep', [long]: long });
+      const inInput = await refusal({ type: 'sleep', input: { seconds: 1, [long]: 1 } });
+      const wait = await refusal({ type: 'sleep', input: { seconds: 1 } }, `?wait=${long}`);
+      const manyFields = await refusal({
+        type: 'sleep',
+        input: { seconds: 1 },
+        ...Object.fromEntries(Array.from({ length: 500 }, (_, index) => [`field${index}`, index])),
+      });
+      for (const { message, details } of [field, flat, inInput, wait]) {
+        assert.ok(message.length < 700, message);
+        assert.ok(JSON.stringify(details).length < 1400, JSON.stringify(details));
+      }
+      assert.ok(manyFields.details.length <= 20, `${manyFields.details.length} details`);
+      const path = await service.request<ErrorBody>('GET', `/${long}`);
+      assert.ok(path.body.error.message.length < 400);
+    });
+  });
 });

@@ -1,6 +1,7 @@
 import type { Context, Next } from 'koa';
 import type { ErrorBody, ErrorCode } from '../contract/errors.js';
 import { ApiError, isTemporalUnreachable, TemporalUnavailableError } from '../jobs/errors.js';
+import { quoted } from '../jobs/suggest.js';
 
 // The refusals are thrown by the jobs module too; the API's files take them from here.
 export {
@@ -31,10 +32,16 @@ export async function errorResponses(ctx: Context, next: Next): Promise<void> {
   try {
     await next();
     if (ctx.body === undefined || ctx.body === null) {
-      if (ctx.status === 404) throw new ApiError('not_found', `no route ${ctx.method} ${ctx.path}`);
+      // The path is the caller's: quoted cut short. The answer says where things are for one who guessed.
+      if (ctx.status === 404)
+        throw new ApiError(
+          'not_found',
+          `no route ${ctx.method} ${quoted(ctx.path)}; the API is under /api/v1 (its reference at /docs, ` +
+            'the OpenAPI document at /openapi.json), the dashboard at /ui/',
+        );
       // The router answers 405 (or 501 for methods it has never heard of) with an Allow header and no body.
       if (ctx.status === 405 || ctx.status === 501)
-        throw new ApiError('method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}`);
+        throw new ApiError('method_not_allowed', `${ctx.method} is not allowed on ${quoted(ctx.path)}`);
     }
   } catch (err) {
     const apiError = toApiError(err);

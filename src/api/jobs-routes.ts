@@ -6,7 +6,7 @@ import { JobBatchBody, JobId, ListJobsQuery, SubmitJobBody, WaitQuery } from '..
 import { CreateScheduleBody, ScheduleId } from '../contract/schedule.js';
 import { isFinished } from '../workflows/job-state.js';
 import { jobPath } from '../contract/job-json.js';
-import { pollMaxAgeMs, type Jobs, type RegisteredJobTypes } from '../jobs/index.js';
+import { pollMaxAgeMs, quoted, unknownJobTypeMessage, type Jobs, type RegisteredJobTypes } from '../jobs/index.js';
 import { createRouter, tenantOf } from './access.js';
 import { readJsonBody } from './body.js';
 import { JobEventFeeds } from './job-events.js';
@@ -16,13 +16,26 @@ import type { Schedules } from './schedules.js';
 
 function parse<T>(schema: z.ZodType<T>, raw: unknown, path: string[] = []): T {
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw RequestInvalidError.fromZod(parsed.error, path);
+  if (!parsed.success) throw RequestInvalidError.fromZod(parsed.error, path, { schema, value: raw });
   return parsed.data;
 }
 
 function parseJobId(raw: string | undefined): string {
   return parse(JobId, raw, ['jobId']);
 }
+
+/** `?wait`, refused with its unit and range: a newcomer writes `10s` or milliseconds. */
+function parseWait(raw: unknown): z.infer<typeof WaitQuery> {
+  const parsed = WaitQuery.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const waitProblem = parsed.error.issues.some((issue) => issue.path[0] === 'wait');
+  if (!waitProblem) throw RequestInvalidError.fromZod(parsed.error, [], { schema: WaitQuery, value: raw });
+  const seconds = WaitQuery.shape.wait.unwrap();
+  const given = (raw as Record<string, unknown>)['wait'];
+  const message = `wait: is a whole number of seconds from ${seconds.minValue} to ${seconds.maxValue} (?wait=10 waits up to 10 s), not ${quoted(String(given))}`;
+  throw new RequestInvalidError(message, [{ path: 'wait', message }]);
+}
+
 
 export interface JobsRoutesDeps {
   /** Built once per process: its caches serve every request. */
@@ -60,7 +73,7 @@ export function jobsRouter(deps: JobsRoutesDeps): Router {
     const query = parse(ListJobsQuery, ctx.query);
     if (query.type && !(await jobTypes.find(query.type))) {
       const known = (await jobTypes.all()).map((view) => view.declaration.name);
-      throw new RequestInvalidError(`type: unknown job type "${query.type}"; known: ${known.join(', ')}`);
+      throw new RequestInvalidError(`type: ${unknownJobTypeMessage(query.type, known)}`);
     }
     const { states, nextCursor } = await jobs.list.list(tenant, query);
     ctx.body = { jobs: states.map((state) => jobs.toJson(tenant, state)), nextCursor };
@@ -68,7 +81,7 @@ export function jobsRouter(deps: JobsRoutesDeps): Router {
 
   router.post('/', async (ctx) => {
     const tenant = tenantOf(ctx);
-    const query = parse(WaitQuery, ctx.query);
+    const query = parseWait(ctx.query);
     const raw = await readJsonBody(ctx, bodyLimitBytes);
     if (raw === undefined) throw new RequestInvalidError('a JSON body is required');
     const body = parse(SubmitJobBody, raw);

@@ -3,6 +3,7 @@
 import { isGrpcServiceError } from '@temporalio/client';
 import { z } from 'zod';
 import { errorStatusByCode, type ErrorCode } from '../contract/errors.js';
+import { didYouMean, listedMaxNames, listOf, pathKey, quoted } from './suggest.js';
 
 /** A refusal the API answers with the contract's error body; only these expose their message. */
 export class ApiError extends Error {
@@ -32,12 +33,21 @@ export class RequestInvalidError extends ApiError {
     super('invalid_request', message, details);
   }
 
-  static fromZod(error: z.ZodError, pathPrefix: readonly (string | number)[] = []): RequestInvalidError {
+  /** `sent`, the schema and the value it refused, lets an unknown field's problem name the field meant. */
+  static fromZod(
+    error: z.ZodError,
+    pathPrefix: readonly (string | number)[] = [],
+    sent?: { schema: z.ZodType; value: unknown },
+  ): RequestInvalidError {
     const details = error.issues.flatMap((issue) => {
-      const keys = issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [key]) : [[]];
-      return keys.map((key) => ({
-        path: [...pathPrefix, ...issue.path, ...key].map(String).join('.'),
-        message: issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message,
+      if (issue.code !== 'unrecognized_keys') {
+        return [{ path: [...pathPrefix, ...issue.path].map(String).join('.'), message: issue.message }];
+      }
+      const known = sent ? fieldsAt(sent.schema, issue.path) : [];
+      const holder = sent ? valueAt(sent.value, issue.path) : undefined;
+      return issue.keys.slice(0, listedMaxNames).map((key) => ({
+        path: [...pathPrefix, ...issue.path, pathKey(key)].map(String).join('.'),
+        message: unknownFieldMessage(key, known, holder),
       }));
     });
     return RequestInvalidError.fromProblems(details);
@@ -49,6 +59,63 @@ export class RequestInvalidError extends ApiError {
     const message = first ? (first.path ? `${first.path}: ${first.message}` : first.message) : 'invalid request';
     return new RequestInvalidError(message, [...details]);
   }
+}
+
+/** The parts of a zod schema's definition that lead from an object to its fields. */
+interface SchemaDef {
+  readonly type: string;
+  readonly shape?: Record<string, z.ZodType>;
+  readonly element?: z.ZodType;
+  readonly innerType?: z.ZodType;
+  readonly in?: z.ZodType;
+}
+
+/** The fields the object schema at `path` declares (through optionals, defaults, arrays and pipes). */
+function fieldsAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let current: z.ZodType | undefined = schema;
+  let rest = [...path];
+  while (current) {
+    const def = current._zod.def as SchemaDef;
+    if (def.type === 'object') {
+      if (rest.length === 0) return Object.keys(def.shape ?? {});
+      current = def.shape?.[String(rest[0])];
+      rest = rest.slice(1);
+    } else if (def.type === 'array') {
+      current = def.element;
+      rest = rest.slice(1);
+    } else current = def.innerType ?? def.in;
+  }
+  return [];
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, key)) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+/** What a job body carries in the example of a flat body: no more than a refusal should quote. */
+const exampleMaxChars = 160;
+
+/**
+ * Why `key` is refused beside the `known` fields: the one it is near; for a job body (`type` and `input` known) with
+ * the job's arguments at its top, where they go, shown on the caller's own body; else the fields there are.
+ */
+function unknownFieldMessage(key: string, known: readonly string[], holder: unknown): string {
+  const near = didYouMean(key, known);
+  if (near || known.length === 0) return `unknown field ${quoted(key)}${near}`;
+  if (known.includes('input') && known.includes('type') && holder !== null && typeof holder === 'object') {
+    const fields = holder as Record<string, unknown>;
+    const args = Object.fromEntries(Object.entries(fields).filter(([name]) => !known.includes(name)));
+    const type = typeof fields['type'] === 'string' ? fields['type'] : '…';
+    const example = JSON.stringify({ type, input: args });
+    const shown = example.length <= exampleMaxChars ? example : `{"type":${quoted(type)},"input":{…}}`;
+    return `${quoted(key)} is not a field of a job request: a job's arguments go under "input": ${shown}`;
+  }
+  return `unknown field ${quoted(key)}; the fields here are ${listOf(known)}`;
 }
 
 /** Thrown when a request body, or a job's input, is over its size limit. */

@@ -70,7 +70,8 @@ export function createJobs(deps: JobsDeps): Jobs {
 export { ListCursors } from './cursor.js';
 export { ReadCaches, pollMaxAgeMs } from './read-cache.js';
 export { temporalDeadlineMs } from './reads.js';
-export { maxInputBytes } from './request.js';
+export { maxInputBytes, unknownJobTypeMessage } from './request.js';
+export { quoted } from './suggest.js';
 export { declaredJobTypes, RegisteredJobTypes, type KnownJobType } from './job-types.js';
 export type { JobListFilter } from './list.js';
 export type { QueriedState, TemporalRead } from './workflow-reads.js';

@@ -13,6 +13,7 @@ import {
 import { registryStateQuery } from '../workflows/job-type-registry-messages.js';
 import { jobTypeViews } from '../workflows/job-type-registry-state.js';
 import { ApiError } from './errors.js';
+import { didYouMean, listedMaxNames, listOf, pathKey, quoted } from './suggest.js';
 
 /** One problem of a request, as the API's 400 lists them. */
 export interface RequestProblem {
@@ -36,7 +37,7 @@ const queryDeadlineMs = 3000;
 const serveStaleMs = 5000;
 
 /** Keywords whose error alone says too little: the failing schema's description goes beside it. */
-const describedKeywords = new Set(['pattern', 'format', 'not', 'additionalProperties', 'propertyNames']);
+const describedKeywords = new Set(['pattern', 'format', 'not', 'additionalProperties', 'propertyNames', 'enum']);
 
 function problemOf(error: ErrorObject): RequestProblem {
   const path = error.instancePath
@@ -55,13 +56,19 @@ function problemOf(error: ErrorObject): RequestProblem {
     case 'additionalProperties': {
       // Named in the message too: a key may differ from a known one only by its case or a space.
       const key = String(params['additionalProperty']);
-      return { path: at(key), message: `unknown field ${JSON.stringify(key)}${why}` };
+      const declared = (error.parentSchema as { properties?: unknown } | undefined)?.properties;
+      const known = declared && typeof declared === 'object' ? Object.keys(declared) : [];
+      return { path: at(pathKey(key)), message: `unknown field ${quoted(key)}${why}${didYouMean(key, known)}` };
     }
-    case 'enum':
+    case 'enum': {
+      const allowed = params['allowedValues'] as unknown[];
+      const names = allowed.filter((value): value is string => typeof value === 'string');
+      const near = typeof error.data === 'string' ? didYouMean(error.data, names) : '';
       return {
         path: at(),
-        message: `must be one of: ${(params['allowedValues'] as unknown[]).map((value) => JSON.stringify(value)).join(', ')}`,
+        message: `must be one of: ${listOf(allowed.map((value) => JSON.stringify(value)))}${why}${near}`,
       };
+    }
     default:
       return { path: at(), message: `${error.message ?? 'is invalid'}${why}` };
   }
@@ -69,14 +76,20 @@ function problemOf(error: ErrorObject): RequestProblem {
 
 /** ajv's errors as the API's problems: the combinators' own ("must match then schema") add nothing to their causes'. */
 export function problemsOf(errors: readonly ErrorObject[]): RequestProblem[] {
-  const problems = errors.filter((error) => !['if', 'allOf', 'anyOf', 'oneOf'].includes(error.keyword)).map(problemOf);
+  // An unknown field first: "second" is the cause of "seconds is required" beside it, and its problem says so.
+  const problems = errors
+    .filter((error) => !['if', 'allOf', 'anyOf', 'oneOf'].includes(error.keyword))
+    .sort((a, b) => Number(b.keyword === 'additionalProperties') - Number(a.keyword === 'additionalProperties'))
+    .map(problemOf);
   const seen = new Set<string>();
-  return problems.filter((problem) => {
-    const key = `${problem.path}\n${problem.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  return problems
+    .filter((problem) => {
+      const key = `${problem.path}\n${problem.message}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .slice(0, listedMaxNames);
 }
 
 /** The defaults of a job of this type with this input: the declaration's, then its first `defaultsWhen` case that fits. */

@@ -9,6 +9,7 @@ import { jobStartMetadata } from '../workflows/search-attributes.js';
 import { workflowTaskQueueFor } from '../workflows/task-queues.js';
 import { PayloadTooLargeError, RequestInvalidError } from './errors.js';
 import { defaultsFor, type KnownJobType } from './job-types.js';
+import { didYouMean, listOf, quoted } from './suggest.js';
 
 /**
  * A job's input travels in its workflow's history and in every poll: well under Temporal's 2 MB payload
@@ -33,6 +34,13 @@ export interface RequestSettings {
   /** A job id for a body without one. */
   readonly newJobId?: () => string;
 }
+
+/** Why a type name is refused: the known names (a bounded list) and the one it is near, if any. */
+export function unknownJobTypeMessage(name: string, known: readonly string[]): string {
+  const names = known.length > 0 ? listOf(known) : 'none yet (no worker has declared any)';
+  return `unknown job type ${quoted(name)}; known: ${names}${didYouMean(name, known)}`;
+}
+
 
 /** When a delayed job may first run: from delaySeconds or runAt, nothing for an immediate job. */
 function runAtOf(body: ChildJobBody, now: number): { runAt?: string } {
@@ -71,10 +79,8 @@ export function requestHash(request: JobRequest): string {
 export async function resolveJob(settings: RequestSettings, tenant: string, body: ChildJobBody): Promise<JobRequest> {
   const jobType = await settings.findJobType(body.type);
   if (!jobType) {
-    const known = (await settings.jobTypeNames()).join(', ') || 'none yet (no worker has declared any)';
-    throw new RequestInvalidError(`type: unknown job type "${body.type}"; known: ${known}`, [
-      { path: 'type', message: `unknown job type; known: ${known}` },
-    ]);
+    const message = unknownJobTypeMessage(body.type, await settings.jobTypeNames());
+    throw new RequestInvalidError(`type: ${message}`, [{ path: 'type', message }]);
   }
   if (Buffer.byteLength(JSON.stringify(body.input ?? {})) > maxInputBytes)
     throw new PayloadTooLargeError(maxInputBytes, 'input');
