@@ -1,12 +1,13 @@
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
+import { hookDeliveryPath } from '../contract/hooks.js';
 import { defaultTenant } from '../workflows/job-state.js';
 import { UnauthorizedError, type ApiKeys } from './tenants.js';
 
 /**
  * The only requests served without an API key, matched exactly (method and path, letter case included):
- * probes, metrics, the API's own documentation and the dashboard's static files. Everything else, however it is
- * spelled, needs a key.
+ * probes, metrics, the API's own documentation, the dashboard's static files, and a hook's delivery (below).
+ * Everything else, however it is spelled, needs a key.
  */
 const publicRoutes: ReadonlySet<string> = new Set(
   [
@@ -30,7 +31,10 @@ const dashboardJobPage = /^\/ui\/jobs\/[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 export function isPublicRoute(method: string, path: string): boolean {
   return (
-    publicRoutes.has(`${method} ${path}`) || ((method === 'GET' || method === 'HEAD') && dashboardJobPage.test(path))
+    publicRoutes.has(`${method} ${path}`) ||
+    ((method === 'GET' || method === 'HEAD') && dashboardJobPage.test(path)) ||
+    // A hook's delivery proves itself by its signature (src/api/hooks.ts): only POST, only this exact spelling.
+    (method === 'POST' && hookDeliveryPath.test(path))
   );
 }
 

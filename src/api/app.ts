@@ -12,6 +12,8 @@ import type { Logger } from '../logger.js';
 import { errorBody, errorResponses, isTemporalUnreachable } from './errors.js';
 import { callbackUrlRefusal } from '../activities/callback-target.js';
 import { createJobs, ListCursors, ReadCaches, RegisteredJobTypes } from '../jobs/index.js';
+import { HookDirectory } from '../jobs/hooks.js';
+import { hooksRouter } from './hooks.js';
 import { jobActionsRouter } from './job-actions.js';
 import { jobBatchesRouter, jobsRouter, jobTypesRouter, schedulesRouter, type JobsRoutesDeps } from './jobs-routes.js';
 import { ScheduleCreateTurns, type ScheduleLimits } from './schedule-limits.js';
@@ -221,6 +223,7 @@ export function createApp(deps: AppDeps): App {
       schedulesOf: (tenant) => new Schedules(deps.client, jobs.requests, scheduleLimits, tenant),
     }),
     jobTypesRouter(jobTypes),
+    hooksRouter({ ...jobsRoutes, hooks: new HookDirectory(deps.client, deps.config.JOBS_TASK_QUEUE_PREFIX) }),
     whoamiRouter(),
     codecRouter({
       codecs: deps.client.options.loadedDataConverter.payloadCodecs,

@@ -49,14 +49,20 @@ async function readBody(ctx: Context, limitBytes: number): Promise<Buffer> {
   throw new PayloadTooLargeError(limitBytes);
 }
 
-/** Reads a JSON body; `undefined` when the request has none. */
-export async function readJsonBody(ctx: Context, limitBytes: number): Promise<unknown> {
+/**
+ * The bytes of a JSON body, read up to `limitBytes` (413 past it, 415 for another content type); `undefined` when
+ * the request has none. A hook's delivery checks its signature over these bytes before they are parsed.
+ */
+export async function readJsonBytes(ctx: Context, limitBytes: number): Promise<Buffer | undefined> {
   const declaredLength = ctx.get('content-length');
   const hasBody = (declaredLength !== '' && declaredLength !== '0') || ctx.get('transfer-encoding') !== '';
   if (!hasBody) return undefined;
   if (!ctx.is('application/json')) throw new UnsupportedMediaTypeError(ctx.get('content-type') || '(none)');
-  const body = await readBody(ctx, limitBytes);
+  return readBody(ctx, limitBytes);
+}
 
+/** JSON from a body's bytes: UTF-8, parsed, no deeper than maxJsonDepth. */
+export function parseJsonBytes(body: Buffer): unknown {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(body);
@@ -71,4 +77,10 @@ export async function readJsonBody(ctx: Context, limitBytes: number): Promise<un
   }
   if (depthOf(value) > maxJsonDepth) throw new RequestInvalidError(`JSON nested deeper than ${maxJsonDepth} levels`);
   return value;
+}
+
+/** Reads a JSON body; `undefined` when the request has none. */
+export async function readJsonBody(ctx: Context, limitBytes: number): Promise<unknown> {
+  const body = await readJsonBytes(ctx, limitBytes);
+  return body === undefined ? undefined : parseJsonBytes(body);
 }

@@ -52,8 +52,8 @@ export interface JobsRoutesDeps {
   readonly admitSubmits: (tenant: string, count: number) => Promise<void>;
 }
 
-/** One submit, as POST /api/v1/jobs and each item of a batch make it: validated, admitted, started. */
-async function submitJob(deps: JobsRoutesDeps, tenant: string, body: SubmitJobBody) {
+/** One submit, as POST /api/v1/jobs, each item of a batch and each hook delivery make it: validated, admitted, started. */
+export async function submitJob(deps: JobsRoutesDeps, tenant: string, body: SubmitJobBody) {
   const { requests, commands } = deps.jobs;
   const request = await requests.resolve(tenant, body);
   await deps.admitSubmits(tenant, 1 + (request.children?.length ?? 0));

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { JobId } from '../contract/job.js';
 import { ScheduleId } from '../contract/schedule.js';
+import { HookId } from '../contract/hooks.js';
 import { components, operations, type ComponentName, type Operation } from './operations.js';
 
-const requestBodies = new Set<string>(['SubmitJobBody', 'JobBatchBody', 'BulkJobsBody', 'CreateScheduleBody', 'CodecPayloads']);
+const requestBodies = new Set<string>(['SubmitJobBody', 'JobBatchBody', 'BulkJobsBody', 'CreateScheduleBody', 'CreateHookBody', 'UpdateHookBody', 'CodecPayloads']);
+const pathParameters: Readonly<Record<string, z.ZodType>> = { jobId: JobId, scheduleId: ScheduleId, hookId: HookId };
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
@@ -29,7 +31,7 @@ function parameters(operation: Operation): unknown[] {
     name,
     in: 'path',
     required: true,
-    schema: jsonSchema(name === 'scheduleId' ? ScheduleId : JobId, 'input'),
+    schema: jsonSchema(pathParameters[name!] ?? JobId, 'input'),
   }));
   const inQuery = Object.entries(operation.query?.shape ?? {}).map(([name, schema]) => ({
     name,
@@ -59,7 +61,7 @@ export function openApiDocument(): Record<string, unknown> {
     );
     (paths[operation.path] ??= {})[operation.method] = {
       summary: operation.summary,
-      ...(operation.path.startsWith('/api/v1/') ? { security: [{ bearer: [] }, {}] } : {}),
+      ...(operation.path.startsWith('/api/v1/') ? { security: operation.public ? [] : [{ bearer: [] }, {}] } : {}),
       parameters: parameters(operation),
       ...(operation.body
         ? {

@@ -17,6 +17,7 @@ import {
   WaitQuery,
 } from '../contract/job.js';
 import { CreateScheduleBody, Schedule, ScheduleList } from '../contract/schedule.js';
+import { CreatedHook, CreateHookBody, Hook, HookList, UpdateHookBody } from '../contract/hooks.js';
 import { Whoami } from '../contract/whoami.js';
 
 /** The named schemas of the document: the same zod schemas the routes validate and answer with. */
@@ -32,6 +33,11 @@ export const components = {
   CreateScheduleBody,
   Schedule,
   ScheduleList,
+  CreateHookBody,
+  UpdateHookBody,
+  Hook,
+  CreatedHook,
+  HookList,
   ErrorBody,
   JobTypeList,
   QueueList,
@@ -47,13 +53,15 @@ interface Answer {
 }
 
 export interface Operation {
-  readonly method: 'get' | 'post' | 'delete';
+  readonly method: 'get' | 'post' | 'patch' | 'delete';
   /** OpenAPI path template, e.g. /api/v1/jobs/{jobId}. */
   readonly path: string;
   readonly summary: string;
   readonly query?: z.ZodObject;
   readonly body?: ComponentName;
   readonly responses: Readonly<Record<number, Answer>>;
+  /** Served without an API key (src/api/access.ts): the route authenticates the request itself. */
+  readonly public?: true;
 }
 
 const refused = (description: string): Answer => ({ description, schema: 'ErrorBody' });
@@ -235,6 +243,84 @@ const routes: readonly Operation[] = [
     },
   })),
   {
+    method: 'post',
+    path: '/api/v1/hooks',
+    summary: 'Define an inbound webhook: a signed POST from a third party becomes a job (the secret is shown once)',
+    body: 'CreateHookBody',
+    responses: {
+      201: { description: 'the hook, with its signing secret (never shown again)', schema: 'CreatedHook' },
+      400: refused('the request does not satisfy the contract, or names an unknown job type (`invalid_request`)'),
+      409: refused('the tenant holds 100 hooks (`conflict`)'),
+      413: refused('the body is too large (`payload_too_large`)'),
+      415: refused('the body is not JSON (`unsupported_media_type`)'),
+      503: unavailable,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/hooks',
+    summary: "List the tenant's hooks (without secrets)",
+    responses: { 200: { description: 'the hooks', schema: 'HookList' }, 503: unavailable },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/hooks/{hookId}',
+    summary: 'Read a hook (without its secret)',
+    responses: {
+      200: { description: 'the hook', schema: 'Hook' },
+      400: invalid,
+      404: refused('the tenant has no such hook (`not_found`)'),
+      503: unavailable,
+    },
+  },
+  {
+    method: 'patch',
+    path: '/api/v1/hooks/{hookId}',
+    summary: 'Disable or enable a hook',
+    body: 'UpdateHookBody',
+    responses: {
+      200: { description: 'the hook', schema: 'Hook' },
+      400: invalid,
+      404: refused('the tenant has no such hook (`not_found`)'),
+      415: refused('the body is not JSON (`unsupported_media_type`)'),
+      503: unavailable,
+    },
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/hooks/{hookId}',
+    summary: 'Delete a hook (its jobs stay)',
+    responses: {
+      204: { description: 'deleted' },
+      400: invalid,
+      404: refused('the tenant has no such hook (`not_found`)'),
+      503: unavailable,
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/hooks/{hookId}',
+    summary:
+      "A hook's delivery (public: no API key; the body, any JSON, is signed with the hook's secret in X-Hub-Signature-256 or Stripe-Signature): submits a job",
+    public: true,
+    responses: {
+      202: {
+        description: "the delivery's job (the same one again for a redelivery of the same delivery id)",
+        schema: 'Job',
+      },
+      400: refused('the body is not JSON, or the job type refuses the input (`invalid_request`)'),
+      401: refused(
+        'no signature, or one that does not match the body under the secret, or a timestamp more than 300 s away (`unauthorized`)',
+      ),
+      404: refused('no such hook (`not_found`)'),
+      409: refused('the hook is disabled, or the delivery id came before with another body (`conflict`)'),
+      413: refused('the body or the input is too large (`payload_too_large`)'),
+      415: refused('the body is not JSON (`unsupported_media_type`)'),
+      429: refused("over the hook tenant's submit rate or unfinished-job cap (`rate_limited`, with Retry-After)"),
+      503: startUnknown,
+    },
+  },
+  {
     method: 'get',
     path: '/api/v1/job-types',
     summary:
@@ -299,7 +385,7 @@ const routes: readonly Operation[] = [
 
 /** Every route the gateway serves (a test checks this list against the router); /api/v1 needs a key when keys are configured. */
 export const operations: readonly Operation[] = routes.map((operation) =>
-  operation.path.startsWith('/api/v1/')
+  operation.path.startsWith('/api/v1/') && !operation.public
     ? {
         ...operation,
         responses: { ...operation.responses, 401: refused('no valid API key (`unauthorized`, with WWW-Authenticate)') },

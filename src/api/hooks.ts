@@ -1,0 +1,176 @@
+// Inbound webhooks (docs/api.md, "Inbound webhooks"): a tenant defines hooks; a hook's sender POSTs to its public path,
+// signed with the hook's secret, and each delivery is submitted as a job of the hook's type.
+import { createHash } from 'node:crypto';
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type { z } from 'zod';
+import {
+  CreateHookBody,
+  DeliveryId,
+  HookId,
+  hookIdPattern,
+  hookPath,
+  UpdateHookBody,
+  type Hook,
+  type StoredHook,
+} from '../contract/hooks.js';
+import { jobPath } from '../contract/job-json.js';
+import { HookNotFoundError, type HookDirectory } from '../jobs/hooks.js';
+import { createRouter, tenantOf } from './access.js';
+import { parseJsonBytes, readJsonBody, readJsonBytes } from './body.js';
+import { ApiError, JobConflictError, RequestInvalidError } from './errors.js';
+import { signatureRefusal } from './hook-signatures.js';
+import { submitJob, type JobsRoutesDeps } from './jobs-routes.js';
+
+/** Thrown when a delivery's signature does not prove its sender holds the hook's secret. */
+export class HookSignatureError extends ApiError {
+  override readonly name = 'HookSignatureError';
+  constructor(reason: string) {
+    super('unauthorized', reason);
+  }
+}
+
+/** Thrown when a delivery comes for a disabled hook. */
+export class HookDisabledError extends ApiError {
+  override readonly name = 'HookDisabledError';
+  constructor(hookId: string) {
+    super('conflict', `hook "${hookId}" is disabled; enable it with PATCH ${hookPath(hookId)} {"enabled":true}`);
+  }
+}
+
+/** The headers whose value names a delivery, so that a redelivery is the same job. */
+const deliveryIdHeaders = ['x-github-delivery', 'idempotency-key'];
+
+function parse<T>(schema: z.ZodType<T>, raw: unknown, path: string[] = []): T {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw RequestInvalidError.fromZod(parsed.error, path);
+  return parsed.data;
+}
+
+export function hookJson(hook: StoredHook): Hook {
+  return {
+    hookId: hook.hookId,
+    url: hookPath(hook.hookId),
+    type: hook.type,
+    inputFrom: hook.inputFrom,
+    priority: hook.priority,
+    enabled: hook.enabled,
+    description: hook.description,
+    createdAt: hook.createdAt,
+    updatedAt: hook.updatedAt,
+  };
+}
+
+/** The value at an RFC 6901 JSON pointer, or undefined when it leads nowhere. */
+export function valueAtPointer(document: unknown, pointer: string): unknown {
+  if (pointer === '') return document;
+  let current = document;
+  for (const token of pointer.slice(1).split('/')) {
+    const key = token.replaceAll('~1', '/').replaceAll('~0', '~');
+    if (Array.isArray(current)) {
+      if (!/^(0|[1-9]\d*)$/.test(key)) return undefined;
+      current = current[Number(key)];
+    } else if (current !== null && typeof current === 'object' && Object.hasOwn(current, key)) {
+      current = (current as Record<string, unknown>)[key];
+    } else return undefined;
+  }
+  return current;
+}
+
+/** The job's input from a delivery's body: the whole body, or the hook's fields picked out of it. */
+export function hookInput(inputFrom: StoredHook['inputFrom'], body: unknown): unknown {
+  if (!inputFrom) return body;
+  return Object.fromEntries(
+    Object.entries(inputFrom)
+      .map(([field, pointer]) => [field, valueAtPointer(body, pointer)] as const)
+      .filter(([, value]) => value !== undefined),
+  );
+}
+
+/** The job id of a delivery with an id: the same for a redelivery, and no other hook's (nor guessable from outside). */
+export function deliveryJobId(hookId: string, deliveryId: string): string {
+  return `hook-${createHash('sha256').update(`${hookId}\n${deliveryId}`).digest('hex').slice(0, 40)}`;
+}
+
+function deliveryIdOf(ctx: Context): string | undefined {
+  for (const header of deliveryIdHeaders) {
+    const value = ctx.get(header);
+    if (value !== '') return parse(DeliveryId, value, [header]);
+  }
+  return undefined;
+}
+
+export interface HooksRoutesDeps extends JobsRoutesDeps {
+  readonly hooks: HookDirectory;
+  readonly now?: () => number;
+}
+
+export function hooksRouter(deps: HooksRoutesDeps): Router {
+  const { hooks, jobTypes, bodyLimitBytes } = deps;
+  const now = deps.now ?? Date.now;
+  const router = createRouter('/api/v1/hooks');
+  const refOf = (ctx: Context & { params: Record<string, string | undefined> }) => ({
+    tenant: tenantOf(ctx),
+    hookId: parse(HookId, ctx.params['hookId'], ['hookId']),
+  });
+
+  router.post('/', async (ctx) => {
+    const tenant = tenantOf(ctx);
+    const body = parse(CreateHookBody, (await readJsonBody(ctx, bodyLimitBytes)) ?? {});
+    if (!(await jobTypes.find(body.type))) {
+      const known = (await jobTypes.all()).map((view) => view.declaration.name).join(', ') || 'none yet';
+      throw new RequestInvalidError(`type: unknown job type "${body.type}"; known: ${known}`);
+    }
+    const hook = await hooks.create(tenant, body);
+    ctx.status = 201;
+    ctx.set('Location', hookPath(hook.hookId));
+    ctx.body = { ...hookJson(hook), secret: hook.secret };
+  });
+
+  router.get('/', async (ctx) => {
+    ctx.body = { hooks: (await hooks.list(tenantOf(ctx))).map(hookJson) };
+  });
+
+  router.get('/:hookId', async (ctx) => {
+    ctx.body = hookJson(await hooks.get(refOf(ctx)));
+  });
+
+  router.patch('/:hookId', async (ctx) => {
+    const ref = refOf(ctx);
+    const { enabled } = parse(UpdateHookBody, (await readJsonBody(ctx, bodyLimitBytes)) ?? {});
+    ctx.body = hookJson(await hooks.setEnabled(ref, enabled));
+  });
+
+  router.delete('/:hookId', async (ctx) => {
+    await hooks.delete(refOf(ctx));
+    ctx.status = 204;
+  });
+
+  // The public path (src/api/access.ts): no API key, so nothing here reads the tenant from the request.
+  router.post('/:hookId', async (ctx) => {
+    const hookId = ctx.params['hookId'] ?? '';
+    const hook = hookIdPattern.test(hookId) ? await hooks.forDelivery(hookId) : null;
+    if (!hook) throw new HookNotFoundError(hookId);
+    const raw = (await readJsonBytes(ctx, bodyLimitBytes)) ?? Buffer.alloc(0);
+    const refusal = signatureRefusal(hook.secret, raw, ctx.req.headers, now());
+    if (refusal) throw new HookSignatureError(refusal);
+    if (!hook.enabled) throw new HookDisabledError(hookId);
+    if (raw.length === 0) throw new RequestInvalidError('a JSON body is required');
+    const deliveryId = deliveryIdOf(ctx);
+    const { request, submitted } = await submitJob(deps, hook.tenant, {
+      type: hook.type,
+      input: hookInput(hook.inputFrom, parseJsonBytes(raw)),
+      priority: hook.priority,
+      ...(deliveryId === undefined ? {} : { jobId: deliveryJobId(hookId, deliveryId) }),
+    }).catch((err: unknown) => {
+      if (err instanceof JobConflictError && deliveryId !== undefined)
+        throw new JobConflictError(err.jobId, `delivery "${deliveryId}" was received before with a different body`);
+      throw err;
+    });
+    ctx.status = 202;
+    ctx.set('Location', jobPath(request.jobId));
+    ctx.body = deps.jobs.toJson(hook.tenant, submitted.state);
+  });
+
+  return router;
+}

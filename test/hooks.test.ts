@@ -1,0 +1,301 @@
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import type { ErrorBody } from '../src/contract/errors.js';
+import type { CreatedHook, Hook } from '../src/contract/hooks.js';
+import type { Job } from '../src/contract/job.js';
+import { httpRequest, type HttpReply } from './support/processes.js';
+import { TestService, uniqueJobId } from './support/service.js';
+
+const keys = { acme: 'acme-key-0123456789abcdef', globex: 'globex-key-0123456789abcdef' };
+const bodyLimitBytes = 64 * 1024;
+
+/** Signed as GitHub signs: HMAC-SHA256 of the raw body, hex, after "sha256=". */
+function githubSignature(secret: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+/** Signed as Stripe signs: HMAC-SHA256 of "<t>.<body>", in "t=<t>,v1=<hex>". */
+function stripeSignature(secret: string, body: string, atMs = Date.now()): string {
+  const t = Math.floor(atMs / 1000);
+  return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
+}
+
+describe('Inbound webhooks', function () {
+  let service: TestService;
+  let base: string;
+  before(async function () {
+    service = await TestService.start({
+      env: {
+        API_KEYS: `acme:${keys.acme},globex:${keys.globex}`,
+        BODY_LIMIT_BYTES: String(bodyLimitBytes),
+        MAX_UNFINISHED_JOBS_PER_TENANT: '3',
+      },
+    });
+    base = service.baseUrl;
+  });
+  after(async function () {
+    await service.teardown();
+  });
+
+  async function createHook(tenant: keyof typeof keys, body: Record<string, unknown>): Promise<CreatedHook> {
+    service.apiKey = keys[tenant];
+    const created = await service.request<CreatedHook>('POST', '/api/v1/hooks', body);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(created.headers.get('location'), `/api/v1/hooks/${created.body.hookId}`);
+    return created.body;
+  }
+
+  /** A delivery as a third party sends it: no API key, the body as given. */
+  function deliver(
+    hookId: string,
+    body: string,
+    headers: Record<string, string>,
+    rawPath?: string,
+  ): Promise<HttpReply> {
+    return httpRequest(`${base}/api/v1/hooks/${hookId}`, {
+      method: 'POST',
+      body,
+      headers,
+      ...(rawPath ? { rawPath } : {}),
+    });
+  }
+
+  async function jobCount(): Promise<number> {
+    return service.countWorkflows(`WorkflowType = 'jobWorkflow'`);
+  }
+
+  describe('a GitHub-style delivery', function () {
+    it('starts a job of the hook type with the mapped input, and a redelivery is the same job', async function () {
+      const hook = await createHook('acme', {
+        type: 'sleep',
+        inputFrom: { seconds: '/delay', message: '/repository/full_name' },
+        priority: 'high',
+      });
+      assert.match(hook.hookId, /^hk_[A-Za-z0-9_-]{32}$/);
+      assert.ok(hook.secret.length >= 32);
+      const body = JSON.stringify({ delay: 0, repository: { full_name: 'acme/site' }, ref: 'refs/heads/main' });
+      const headers = {
+        'X-Hub-Signature-256': githubSignature(hook.secret, body),
+        'X-GitHub-Delivery': '72d3162e-cc78-11e3-81ab-4c9367dc0958',
+        'X-GitHub-Event': 'push',
+      };
+      const first = await deliver(hook.hookId, body, headers);
+      assert.equal(first.status, 202, first.text);
+      const job = JSON.parse(first.text) as Job;
+      assert.equal(job.type, 'sleep');
+      assert.equal(job.priority, 'high');
+      assert.deepEqual(job.input, { seconds: 0, message: 'acme/site' });
+      assert.equal(first.headers['location'], `/api/v1/jobs/${job.jobId}`);
+
+      service.apiKey = keys.acme;
+      const finished = await service.waitFor(job.jobId, ['succeeded']);
+      assert.deepEqual(finished.result, { sleptSeconds: 0, message: 'acme/site' });
+
+      const again = await deliver(hook.hookId, body, headers);
+      assert.equal(again.status, 202, again.text);
+      assert.equal((JSON.parse(again.text) as Job).jobId, job.jobId);
+      assert.equal(await service.countWorkflows(`WorkflowId = 'acme/${job.jobId}'`), 1);
+
+      const otherBody = JSON.stringify({ delay: 0, repository: { full_name: 'acme/other' } });
+      const reused = await deliver(hook.hookId, otherBody, {
+        ...headers,
+        'X-Hub-Signature-256': githubSignature(hook.secret, otherBody),
+      });
+      assert.equal(reused.status, 409, reused.text);
+    });
+  });
+
+  describe('a Stripe-style delivery', function () {
+    it('starts a job with the whole body as input, Idempotency-Key naming it', async function () {
+      const hook = await createHook('acme', { type: 'sleep' });
+      const body = JSON.stringify({ seconds: 0, message: 'invoice.paid' });
+      const headers = { 'Stripe-Signature': stripeSignature(hook.secret, body), 'Idempotency-Key': 'evt_1' };
+      const reply = await deliver(hook.hookId, body, headers);
+      assert.equal(reply.status, 202, reply.text);
+      const job = JSON.parse(reply.text) as Job;
+      service.apiKey = keys.acme;
+      assert.deepEqual((await service.waitFor(job.jobId, ['succeeded'])).result, {
+        sleptSeconds: 0,
+        message: 'invoice.paid',
+      });
+      const again = await deliver(hook.hookId, body, {
+        ...headers,
+        'Stripe-Signature': stripeSignature(hook.secret, body),
+      });
+      assert.equal((JSON.parse(again.text) as Job).jobId, job.jobId);
+
+      // Without a delivery id each delivery is its own job.
+      const unnamed = await deliver(hook.hookId, body, { 'Stripe-Signature': stripeSignature(hook.secret, body) });
+      assert.equal(unnamed.status, 202);
+      assert.notEqual((JSON.parse(unnamed.text) as Job).jobId, job.jobId);
+    });
+
+    it('takes a secret the sender made (Stripe makes its own)', async function () {
+      const secret = 'whsec_made-by-the-sender-0123456789';
+      const hook = await createHook('acme', { type: 'sleep', secret });
+      assert.equal(hook.secret, secret);
+      const body = JSON.stringify({ seconds: 0 });
+      const reply = await deliver(hook.hookId, body, { 'Stripe-Signature': stripeSignature(secret, body) });
+      assert.equal(reply.status, 202, reply.text);
+    });
+  });
+
+  describe('refused deliveries', function () {
+    let hook: CreatedHook;
+    const body = JSON.stringify({ seconds: 0, message: 'refused' });
+    before(async function () {
+      hook = await createHook('acme', { type: 'sleep' });
+    });
+
+    it('answers 401 and starts nothing for a missing, wrong, other-body or replayed signature', async function () {
+      const before = await jobCount();
+      const otherBody = JSON.stringify({ seconds: 0, message: 'other' });
+      const wrongSecret = 'whsec_not-the-hooks-secret-0000000000';
+      const attempts: Record<string, Record<string, string>> = {
+        'no signature': {},
+        'a wrong secret (GitHub)': { 'X-Hub-Signature-256': githubSignature(wrongSecret, body) },
+        'a wrong secret (Stripe)': { 'Stripe-Signature': stripeSignature(wrongSecret, body) },
+        'another body (GitHub)': { 'X-Hub-Signature-256': githubSignature(hook.secret, otherBody) },
+        'another body (Stripe)': { 'Stripe-Signature': stripeSignature(hook.secret, otherBody) },
+        'a replayed timestamp': { 'Stripe-Signature': stripeSignature(hook.secret, body, Date.now() - 6 * 60_000) },
+        'a timestamp ahead': { 'Stripe-Signature': stripeSignature(hook.secret, body, Date.now() + 6 * 60_000) },
+        'GitHub SHA-1 only': {
+          'X-Hub-Signature': `sha1=${createHmac('sha1', hook.secret).update(body).digest('hex')}`,
+        },
+        'a malformed header': { 'X-Hub-Signature-256': 'sha256=zz' },
+        'the signature as a bearer key': { authorization: `Bearer ${hook.secret}` },
+      };
+      for (const [what, headers] of Object.entries(attempts)) {
+        const reply = await deliver(hook.hookId, body, { ...headers, 'Idempotency-Key': what.replaceAll(' ', '-') });
+        assert.equal(reply.status, 401, `${what}: ${reply.text}`);
+        assert.equal((JSON.parse(reply.text) as ErrorBody).error.code, 'unauthorized');
+      }
+      assert.equal(await jobCount(), before);
+    });
+
+    it('answers 404 for an unknown hook, 409 for a disabled one, 413 and 415 as submits do', async function () {
+      const unknown = `hk_${'A'.repeat(32)}`;
+      const missing = await deliver(unknown, body, { 'X-Hub-Signature-256': githubSignature(hook.secret, body) });
+      assert.equal(missing.status, 404, missing.text);
+
+      const large = JSON.stringify({ seconds: 0, message: 'x'.repeat(bodyLimitBytes) });
+      const tooLarge = await deliver(hook.hookId, large, {
+        'X-Hub-Signature-256': githubSignature(hook.secret, large),
+      });
+      assert.equal(tooLarge.status, 413, tooLarge.text);
+
+      const form = await httpRequest(`${base}/api/v1/hooks/${hook.hookId}`, {
+        method: 'POST',
+        body: 'payload=%7B%7D',
+        contentType: 'application/x-www-form-urlencoded',
+        headers: { 'X-Hub-Signature-256': githubSignature(hook.secret, 'payload=%7B%7D') },
+      });
+      assert.equal(form.status, 415, form.text);
+
+      service.apiKey = keys.acme;
+      const disabled = await service.request<Hook>('PATCH', `/api/v1/hooks/${hook.hookId}`, { enabled: false });
+      assert.equal(disabled.status, 200);
+      assert.equal(disabled.body.enabled, false);
+      const refused = await deliver(hook.hookId, body, { 'X-Hub-Signature-256': githubSignature(hook.secret, body) });
+      assert.equal(refused.status, 409, refused.text);
+      const enabled = await service.request<Hook>('PATCH', `/api/v1/hooks/${hook.hookId}`, { enabled: true });
+      assert.equal(enabled.body.enabled, true);
+      const accepted = await deliver(hook.hookId, body, { 'X-Hub-Signature-256': githubSignature(hook.secret, body) });
+      assert.equal(accepted.status, 202, accepted.text);
+    });
+
+    it("answers 400 with the job type's reason for an input it refuses", async function () {
+      const reply = await deliver(hook.hookId, '{"seconds":"soon"}', {
+        'X-Hub-Signature-256': githubSignature(hook.secret, '{"seconds":"soon"}'),
+      });
+      assert.equal(reply.status, 400, reply.text);
+      assert.match((JSON.parse(reply.text) as ErrorBody).error.message, /input\.seconds/);
+    });
+  });
+
+  describe("a hook's tenant", function () {
+    it('owns it: another tenant can neither read, change, list nor delete it, and no answer shows the secret', async function () {
+      const hook = await createHook('acme', { type: 'sleep', description: 'deploys' });
+      service.apiKey = keys.globex;
+      assert.equal((await service.request('GET', `/api/v1/hooks/${hook.hookId}`)).status, 404);
+      assert.equal((await service.request('PATCH', `/api/v1/hooks/${hook.hookId}`, { enabled: false })).status, 404);
+      assert.equal((await service.request('DELETE', `/api/v1/hooks/${hook.hookId}`)).status, 404);
+      const theirs = await service.request<{ hooks: Hook[] }>('GET', '/api/v1/hooks');
+      assert.ok(!theirs.body.hooks.some((listed) => listed.hookId === hook.hookId));
+
+      service.apiKey = keys.acme;
+      const read = await service.request<Hook>('GET', `/api/v1/hooks/${hook.hookId}`);
+      assert.equal(read.status, 200);
+      assert.equal(read.body.description, 'deploys');
+      const listed = await service.request<{ hooks: Hook[] }>('GET', '/api/v1/hooks');
+      assert.ok(listed.body.hooks.some((item) => item.hookId === hook.hookId));
+      for (const answer of [read.body, ...listed.body.hooks]) {
+        assert.ok(!('secret' in answer), 'no secret after creation');
+        assert.ok(!JSON.stringify(answer).includes(hook.secret));
+      }
+
+      assert.equal((await service.request('DELETE', `/api/v1/hooks/${hook.hookId}`)).status, 204);
+      assert.equal((await service.request('GET', `/api/v1/hooks/${hook.hookId}`)).status, 404);
+      const body = '{"seconds":0}';
+      const gone = await deliver(hook.hookId, body, { 'X-Hub-Signature-256': githubSignature(hook.secret, body) });
+      assert.equal(gone.status, 404, 'a deleted hook takes no delivery (this API process forgets it at once)');
+    });
+
+    it("holds deliveries to the tenant's unfinished cap", async function () {
+      const hook = await createHook('globex', { type: 'sleep' });
+      const running: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const jobId = uniqueJobId('hook-cap');
+        assert.equal((await service.submit({ type: 'sleep', input: { seconds: 60 }, jobId })).status, 202);
+        running.push(jobId);
+      }
+      const body = '{"seconds":0}';
+      const reply = await deliver(hook.hookId, body, { 'X-Hub-Signature-256': githubSignature(hook.secret, body) });
+      assert.equal(reply.status, 429, reply.text);
+      assert.equal(await service.countWorkflows(`JobTenant = 'globex'`), 3);
+      for (const jobId of running) await service.cancel(jobId);
+    });
+
+    it('refuses a hook of an unknown job type, saying which types there are', async function () {
+      service.apiKey = keys.acme;
+      const reply = await service.request<ErrorBody>('POST', '/api/v1/hooks', { type: 'slep' });
+      assert.equal(reply.status, 400);
+      assert.match(reply.body.error.message, /unknown job type "slep"; known: .*sleep/);
+    });
+  });
+
+  describe('the public path', function () {
+    it('opens only POST /api/v1/hooks/<hookId>, spelled exactly: every other spelling or method needs a key', async function () {
+      const hook = await createHook('acme', { type: 'sleep' });
+      const body = '{"seconds":0}';
+      const signed = { 'X-Hub-Signature-256': githubSignature(hook.secret, body) };
+      const before = await jobCount();
+      const spellings: Array<[method: string, rawPath: string]> = [
+        ['POST', `/API/v1/hooks/${hook.hookId}`],
+        ['POST', `/api/v1/Hooks/${hook.hookId}`],
+        ['POST', `/api/v1/hooks/${hook.hookId}/`],
+        ['POST', `/api/v1/hooks/${hook.hookId}/../../jobs`],
+        ['POST', `/api/v1/hooks/${hook.hookId}%2F..%2F..%2Fjobs`],
+        ['POST', `/api/v1/hooks/%68k_${hook.hookId.slice(3)}`],
+        ['POST', `//api/v1/hooks/${hook.hookId}`],
+        ['POST', `/api/v1/hooks/${hook.hookId}/x`],
+        ['POST', '/api/v1/hooks'],
+        ['POST', '/api/v1/hooks/x/../../jobs'],
+        ['POST', '/api/v1/jobs'],
+        ['GET', `/api/v1/hooks/${hook.hookId}`],
+        ['PATCH', `/api/v1/hooks/${hook.hookId}`],
+        ['DELETE', `/api/v1/hooks/${hook.hookId}`],
+        ['PUT', `/api/v1/hooks/${hook.hookId}`],
+        ['GET', '/api/v1/hooks'],
+      ];
+      for (const [method, rawPath] of spellings) {
+        const reply = await httpRequest(`${base}/`, { method, body, rawPath, headers: signed });
+        assert.equal(reply.status, 401, `${method} ${rawPath}: ${reply.text}`);
+        assert.match(reply.headers['www-authenticate'] ?? '', /^Bearer/, `${method} ${rawPath} asks for a key`);
+      }
+      assert.equal(await jobCount(), before);
+      service.apiKey = keys.acme;
+      assert.equal((await service.request<Hook>('GET', `/api/v1/hooks/${hook.hookId}`)).body.enabled, true);
+    });
+  });
+});
