@@ -40,6 +40,19 @@ export interface JobScenario {
 const noRetry = { maxAttempts: 1, initialIntervalSeconds: 1, backoffCoefficient: 2, maximumIntervalSeconds: 3600 };
 const day = 24 * 3600;
 
+/**
+ * Cancels a delayed job once its delay's timer has started. Server time passes at wall-clock speed until the end is
+ * awaited, so the job is still in its day of delay.
+ */
+async function cancelInDelay(_testbed: JobWorkflowTestbed, handle: JobHandle): Promise<void> {
+  await eventually(
+    () => handle.fetchHistory(),
+    (history) => timerStartTimes(history).length === 1,
+    'the delay starting',
+  );
+  await handle.cancel();
+}
+
 export const jobScenarios: readonly JobScenario[] = [
   {
     name: 'success',
@@ -110,15 +123,7 @@ export const jobScenarios: readonly JobScenario[] = [
     name: 'cancel-during-delay',
     job: { type: 'sleep', input: { seconds: 0 }, retry: noRetry, delaySeconds: day },
     ends: { status: 'cancelled', attempt: 0 },
-    async drive(_testbed, handle) {
-      // Server time passes at wall-clock speed until the end is awaited: the job is still in its day of delay.
-      await eventually(
-        () => handle.fetchHistory(),
-        (history) => timerStartTimes(history).length === 1,
-        'the delay starting',
-      );
-      await handle.cancel();
-    },
+    drive: cancelInDelay,
   },
   {
     name: 'parent-with-children',
@@ -215,14 +220,7 @@ export const jobScenarios: readonly JobScenario[] = [
     name: 'callback-after-cancel',
     job: { type: 'sleep', input: { seconds: 0 }, retry: noRetry, delaySeconds: day, callback: true },
     ends: { status: 'cancelled', attempt: 0 },
-    async drive(_testbed, handle) {
-      await eventually(
-        () => handle.fetchHistory(),
-        (history) => timerStartTimes(history).length === 1,
-        'the delay starting',
-      );
-      await handle.cancel();
-    },
+    drive: cancelInDelay,
   },
   {
     name: 'callback-refused',
