@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { ErrorBody } from '../src/contract/errors.js';
 import type { CreatedHook, Hook } from '../src/contract/hooks.js';
 import type { Job } from '../src/contract/job.js';
+import { extractShellExamples, parseCurlLog, unexpectedStatuses } from './support/doc-examples.js';
 import { httpRequest, type HttpReply } from './support/processes.js';
 import { TestService, uniqueJobId } from './support/service.js';
 
@@ -297,5 +304,47 @@ describe('Inbound webhooks', function () {
       service.apiKey = keys.acme;
       assert.equal((await service.request<Hook>('GET', `/api/v1/hooks/${hook.hookId}`)).body.enabled, true);
     });
+  });
+});
+
+describe("docs/api.md's signed delivery example", function () {
+  let service: TestService;
+  before(async function () {
+    service = await TestService.start({ workers: { normal: 2 } });
+  });
+  after(async function () {
+    await service.teardown();
+  });
+
+  it('works pasted into bash with curl, jq and openssl (the docs test cannot run it: no openssl there)', async function () {
+    const docs = fileURLToPath(new URL('../docs/api.md', import.meta.url));
+    const example = extractShellExamples(await readFile(docs, 'utf8'), docs).find((block) =>
+      block.code.includes('X-Hub-Signature-256: sha256=$SIGNATURE'),
+    );
+    assert.ok(example?.notRun, 'the example is in docs/api.md, marked not run');
+    const dir = await mkdtemp(join(tmpdir(), 'hook-docs-'));
+    try {
+      const prelude = fileURLToPath(new URL('./support/doc-examples-prelude.sh', import.meta.url));
+      const log = join(dir, 'curl.log');
+      const { stdout } = await promisify(execFile)('bash', ['-c', `source ${prelude}\n${example.code}`], {
+        cwd: dir,
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          HOME: dir,
+          API: service.baseUrl.replace('http://', ''),
+          DOCS_EXAMPLE_DIR: dir,
+          DOCS_CURL_LOG: log,
+        },
+        timeout: 30_000,
+      });
+      const calls = parseCurlLog(await readFile(log, 'utf8'));
+      assert.deepEqual(unexpectedStatuses(calls), [], stdout);
+      assert.deepEqual(
+        calls.map((call) => call.status),
+        [201, 202, 202, 200, 204],
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
