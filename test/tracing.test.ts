@@ -232,7 +232,7 @@ describe('Traces from the caller to the handler (OTEL_EXPORTER_OTLP_ENDPOINT)', 
 
       // The workflow's spans leave when it ends; every process sends within a batch delay.
       const deadline = Date.now() + 30_000;
-      let chain: ReceivedSpan[] = [];
+      let chain: ReceivedSpan[];
       for (;;) {
         const spans = receiver.spans.filter((span) => span.traceId === traceId);
         const handler = spans.find((span) => span.name === handlerSpan);
