@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Runtime } from '@temporalio/worker';
+import { Runtime, type Logger } from '@temporalio/worker';
 import type { JobContext } from '@durable-jobs/worker';
 import {
   commandJobType,
@@ -64,7 +64,8 @@ function directContext(signal = new AbortController().signal): JobContext & { re
   return {
     jobId: uniqueJobId('direct'),
     tenant: 'default',
-    log: Runtime.instance().logger,
+    // The worker's logger, and the lines kept for the job's logs dropped (test/job-logs.test.ts reads those).
+    log: Object.assign(Object.create(Runtime.instance().logger) as Logger, { keep: () => undefined }),
     attempt: 1,
     signal,
     progress: (percent, message) => {

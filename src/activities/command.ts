@@ -7,7 +7,7 @@ import { CommandExitedError } from './command/exited-error.js';
 import { CommandInput } from './command/input.js';
 import { commandCatalog, commandInputSchema, commandDefaultsWhen } from './command/catalog.js';
 import { envProblem } from './command/manifest.js';
-import { collect, masker, outputLimitBytes, reportProgressLines } from './command/output.js';
+import { collect, keepOutputLines, masker, outputLimitBytes, reportProgressLines } from './command/output.js';
 import { resolveCommand } from './command/resolve.js';
 import { baseCommandEnv, launcher, type CommandSandbox } from './command/sandbox.js';
 
@@ -87,6 +87,8 @@ async function supervise(
     ...(input.args ?? []),
   ];
   const mask = masker(Object.values(input.env ?? {}));
+  // The job's logs take the output line by line: each line of a value that spans lines is masked too.
+  const maskLines = masker(Object.values(input.env ?? {}).flatMap((value) => [value, ...value.split('\n')]));
   const startedAt = performance.now();
   // detached: the first program leads a process group of its own, so a kill reaches everything the command started.
   const child = spawn(argv[0]!, argv.slice(1), {
@@ -98,11 +100,17 @@ async function supervise(
   const stdout = collect(outputLimitBytes);
   const stderr = collect(outputLimitBytes);
   const onProgress = reportProgressLines(context, mask);
+  const stdoutLines = keepOutputLines(context, 'info', maskLines);
+  const stderrLines = keepOutputLines(context, 'warn', maskLines);
   child.stdout.on('data', (chunk: Buffer) => {
     stdout.push(chunk);
     onProgress(chunk);
+    stdoutLines.push(chunk);
   });
-  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr.push(chunk);
+    stderrLines.push(chunk);
+  });
 
   const killGroup = (signal: NodeJS.Signals): void => {
     try {
@@ -130,6 +138,8 @@ async function supervise(
     await Promise.race([closed, new Promise((resolveWait) => setTimeout(resolveWait, pipesCloseWaitMs).unref())]);
     child.stdout.destroy();
     child.stderr.destroy();
+    stdoutLines.end();
+    stderrLines.end();
     if (context.signal.aborted) throw context.signal.reason;
     const exitCode = end.code ?? 128 + (end.signal ? osConstants.signals[end.signal] : 0);
     const result = {

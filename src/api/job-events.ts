@@ -5,12 +5,15 @@ import { PassThrough } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Context } from 'koa';
 import type { Job, JobState } from '../contract/job.js';
+import { maxLogPageLines, type JobLogLine } from '../contract/logs.js';
 import { isFinished, workflowIdOf } from '../workflows/job-state.js';
 import { pollMaxAgeMs, type Jobs } from '../jobs/index.js';
 import { RateLimitedError } from './rate-limits.js';
 
 /** Progress shows in polls within about a second; the feed looks as often. */
 export const eventPollIntervalMs = 500;
+/** A running attempt's new log lines are looked for this often: its worker heartbeats them every second. */
+export const logPollIntervalMs = 1000;
 /** A comment line this often keeps proxies from closing a quiet stream. */
 export const keepAliveIntervalMs = 15_000;
 
@@ -29,12 +32,15 @@ interface Stream {
   last: string;
 }
 
-type FeedJobs = Pick<Jobs, 'reads' | 'toJson'>;
+type FeedJobs = Pick<Jobs, 'reads' | 'toJson' | 'logs'>;
 
 /** The one reader of a job on this process while any stream follows it. */
 class JobFeed {
   readonly streams = new Set<Stream>();
   private readonly stop = new AbortController();
+  /** The attempt whose log lines the streams follow (0: none yet), and the last seq they were sent. */
+  private logged = { attempt: 0, seq: 0 };
+  private logsReadAt = 0;
 
   /** A feed that stopped (its last stream left, the job finished, the server shuts down) takes no more streams. */
   get done(): boolean {
@@ -75,6 +81,40 @@ class JobFeed {
     }
   }
 
+  private write(text: string): void {
+    for (const stream of this.streams) stream.body.write(text);
+  }
+
+  /**
+   * The lines logged since the last call: the running attempt's from its heartbeat, at most every
+   * `logPollIntervalMs`; once that attempt has ended, the rest of its lines from its history.
+   */
+  private async newLogLines(state: JobState): Promise<JobLogLine[]> {
+    const { attempt, seq } = this.logged;
+    if (attempt > 0 && (state.attempt !== attempt || state.status !== 'running')) {
+      const rest: JobLogLine[] = [];
+      for (let after = seq, more = true; more;) {
+        const page = await this.jobs.logs.page(this.tenant, this.jobId, { attempt, after, limit: maxLogPageLines });
+        // The attempt's end is not in the history yet: look again at the next read.
+        if (!page.attemptEnded) return rest;
+        rest.push(...page.lines);
+        this.logged = { attempt, seq: page.nextAfter };
+        after = page.nextAfter;
+        more = page.hasMore;
+      }
+      this.logged = { attempt: 0, seq: 0 };
+      return rest;
+    }
+    const now = performance.now();
+    if (state.status !== 'running' || state.attempt === 0 || now - this.logsReadAt < logPollIntervalMs) return [];
+    this.logsReadAt = now;
+    const lines = (await this.jobs.logs.runningTail(this.tenant, this.jobId, state.attempt)).filter(
+      (line) => line.seq > (attempt === state.attempt ? seq : 0),
+    );
+    this.logged = { attempt: state.attempt, seq: lines.at(-1)?.seq ?? (attempt === state.attempt ? seq : 0) };
+    return lines;
+  }
+
   private async follow(): Promise<void> {
     const { signal } = this.stop;
     const keepAlive = setInterval(() => {
@@ -88,6 +128,8 @@ class JobFeed {
           .readOutsideRequest(this.tenant, this.jobId, pollMaxAgeMs)
           .catch(() => undefined);
         if (!state || signal.aborted) continue;
+        const lines = await this.newLogLines(state).catch(() => []);
+        for (const line of lines) this.write(sseEvent('log', line));
         this.send(this.streams, state);
         if (isFinished(state.status)) break;
       }

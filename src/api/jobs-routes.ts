@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { JobTypeView } from '../contract/job-type-declaration.js';
 import { JobBatchBody, JobId, ListJobsQuery, SubmitJobBody, WaitQuery } from '../contract/job.js';
 import { CreateScheduleBody, ScheduleId } from '../contract/schedule.js';
+import { JobLogsQuery } from '../contract/logs.js';
 import { isFinished } from '../workflows/job-state.js';
 import { jobPath } from '../contract/job-json.js';
 import { pollMaxAgeMs, quoted, unknownJobTypeMessage, type Jobs, type RegisteredJobTypes } from '../jobs/index.js';
@@ -98,6 +99,12 @@ export function jobsRouter(deps: JobsRoutesDeps): Router {
     const tenant = tenantOf(ctx);
     metrics.jobPolls.inc();
     ctx.body = jobs.toJson(tenant, await jobs.reads.read(tenant, parseJobId(ctx.params['jobId']), pollMaxAgeMs));
+  });
+
+  router.get('/:jobId/logs', async (ctx) => {
+    const tenant = tenantOf(ctx);
+    const jobId = parseJobId(ctx.params['jobId']);
+    ctx.body = await jobs.logs.page(tenant, jobId, parse(JobLogsQuery, ctx.query));
   });
 
   router.get('/:jobId/events', async (ctx) => {

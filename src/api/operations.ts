@@ -16,6 +16,7 @@ import {
   SubmitJobBody,
   WaitQuery,
 } from '../contract/job.js';
+import { JobLogLine, JobLogs, JobLogsQuery } from '../contract/logs.js';
 import { CreateScheduleBody, Schedule, ScheduleList } from '../contract/schedule.js';
 import { CreatedHook, CreateHookBody, Hook, HookList, UpdateHookBody } from '../contract/hooks.js';
 import { Whoami } from '../contract/whoami.js';
@@ -28,6 +29,8 @@ export const components = {
   JobBatchBody,
   JobBatchResult,
   JobAttempts,
+  JobLogs,
+  JobLogLine,
   BulkJobsBody,
   BulkJobsResult,
   CreateScheduleBody,
@@ -133,6 +136,19 @@ const routes: readonly Operation[] = [
       503: unavailable,
     },
   },
+  {
+    method: 'get',
+    path: '/api/v1/jobs/{jobId}/logs',
+    summary:
+      "What a job's handler logged (and a command printed) in one attempt, the latest by default: paged by seq with `after`",
+    query: JobLogsQuery,
+    responses: {
+      200: { description: "a page of the attempt's lines, in seq order", schema: 'JobLogs' },
+      400: refused('a bad query, or an attempt the finished job never had (`invalid_request`)'),
+      404: notFound,
+      503: unavailable,
+    },
+  },
   ...(['cancel', 'retry'] as const).map((action): Operation => ({
     method: 'post',
     path: `/api/v1/jobs/${action}`,
@@ -154,9 +170,13 @@ const routes: readonly Operation[] = [
   {
     method: 'get',
     path: '/api/v1/jobs/{jobId}/events',
-    summary: 'Follow a job: Server-Sent Events `job`, until it finishes',
+    summary:
+      'Follow a job: Server-Sent Events `job`, and `log` for each line its running attempt logs, until it finishes',
     responses: {
-      200: { description: 'an event stream; each `job` event carries the Job', contentType: 'text/event-stream' },
+      200: {
+        description: 'an event stream; each `job` event carries the Job, each `log` event a JobLogLine',
+        contentType: 'text/event-stream',
+      },
       400: invalid,
       404: notFound,
       429: refused(

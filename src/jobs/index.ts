@@ -8,6 +8,7 @@ import { JobAttemptReads } from './attempts.js';
 import { JobCommands } from './commands.js';
 import { ListCursors } from './cursor.js';
 import { JobListing } from './list.js';
+import { JobLogReads } from './logs.js';
 import type { ReadCaches } from './read-cache.js';
 import { JobReads } from './reads.js';
 import { jobStartOptions, resolveJob, resolveSubmit, type RequestSettings } from './request.js';
@@ -42,6 +43,8 @@ export interface Jobs {
   readonly attempts: JobAttemptReads;
   readonly waits: JobWaits;
   readonly list: JobListing;
+  /** Each attempt's log lines (GET /api/v1/jobs/{jobId}/logs, the event streams' `log` events). */
+  readonly logs: JobLogReads;
   /** The contract's job JSON of one of the tenant's jobs. */
   toJson(tenant: string, state: JobState): Job;
 }
@@ -61,6 +64,7 @@ export function createJobs(deps: JobsDeps): Jobs {
     reads,
     attempts: new JobAttemptReads(workflows, deps.caches.attempts),
     waits,
+    logs: new JobLogReads(workflows, deps.caches.logs),
     list: new JobListing(workflows, reads, deps.namespace, deps.cursors ?? new ListCursors()),
     toJson: (tenant, state) =>
       toJobJson(state, workflowIdOf(tenant, state.jobId), { uiUrl: deps.uiUrl, namespace: deps.namespace }),

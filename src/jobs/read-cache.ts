@@ -3,6 +3,7 @@
 // src/jobs/reads.ts uses them.
 import type { JobAttempts } from '../contract/attempts.js';
 import type { JobState } from '../contract/job.js';
+import type { RunLogs } from './logs.js';
 
 /** The oldest read of a job a poll is answered with. */
 export const pollMaxAgeMs = 1_000;
@@ -296,15 +297,19 @@ export class ReadCaches<Basis = never> {
   readonly finished: FinishedJobCache;
   /** Finished runs' attempts (GET /api/v1/jobs/{jobId}/attempts) by run id: a run's end never changes them. */
   readonly attempts: SizedEntries<JobAttempts>;
+  /** Finished runs' logs (GET /api/v1/jobs/{jobId}/logs) by run id: up to 300 KiB an attempt, so an eighth. */
+  readonly logs: SizedEntries<RunLogs>;
 
   constructor(options: { now?: () => number; random?: () => number; bytes?: number } = {}) {
     const now = options.now ?? (() => performance.now());
     const bytes = options.bytes ?? defaultReadCacheBytes;
     const polledBytes = Math.floor(bytes / 4);
     const attemptsBytes = Math.floor(bytes / 16);
+    const logsBytes = Math.floor(bytes / 8);
     this.polled = new PolledJobReads(now, options.random, polledBytes);
     this.attempts = new SizedEntries(attemptsBytes);
-    this.finished = new FinishedJobCache(bytes - polledBytes - attemptsBytes, now);
+    this.logs = new SizedEntries(logsBytes);
+    this.finished = new FinishedJobCache(bytes - polledBytes - attemptsBytes - logsBytes, now);
   }
 
   /** The job was deleted: no poll is answered from what this process read of it. */

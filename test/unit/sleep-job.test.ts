@@ -19,7 +19,7 @@ function contextFor(attempt: number, signal = new AbortController().signal) {
   const context: JobContext = {
     jobId: 'job-1',
     tenant: 'default',
-    log: logger,
+    log: Object.assign(Object.create(logger) as DefaultLogger, { keep: () => undefined }),
     attempt,
     signal,
     progress: (percent, message) => reports.push({ percent, message: message ?? null }),
@@ -163,6 +163,7 @@ describe("A job's attempt runs its type's handler as an activity", function () {
     assert.deepEqual(outcome, {
       result: { sleptSeconds: 0, message: 'hi' },
       progress: { percent: 100, message: 'slept 0 of 0 s' },
+      logs: { lines: [], dropped: 0 },
     });
     assert.deepEqual(signals, [
       { workflowId: 'acme/job-1', runId: 'run-1', name: attemptStartedSignal.name, arg: { attempt: 2 } },
@@ -178,8 +179,9 @@ describe("A job's attempt runs its type's handler as an activity", function () {
       { seconds: 0.1 },
       { jobId: 'job-1', tenant: 'default', attempt: 1 },
     );
-    assert.deepEqual(beats[0], { progress: null }, 'the first heartbeat comes before any progress');
-    assert.deepEqual(beats.at(-1), { progress: { percent: 100, message: 'slept 0 of 0.1 s' } });
+    const noLines = { lines: [], dropped: 0 };
+    assert.deepEqual(beats[0], { progress: null, logs: noLines }, 'the first heartbeat comes before any progress');
+    assert.deepEqual(beats.at(-1), { progress: { percent: 100, message: 'slept 0 of 0.1 s' }, logs: noLines });
   });
 
   it('runs the attempt even when the started signal fails, logging the error', async function () {

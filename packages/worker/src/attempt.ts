@@ -2,6 +2,7 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure, type LogLevel, type LogMetadata, type Logger } from '@temporalio/common';
+import { AttemptLogBuffer, attemptLogLevelOf, failureWithLogs } from './attempt-logs.js';
 import {
   attemptStartedSignalName,
   type AttemptHeartbeat,
@@ -10,7 +11,7 @@ import {
   type AttemptProgress,
   type AttemptStarted,
 } from './job-type-declaration.js';
-import type { JobType } from './job-type.js';
+import type { JobLogger, JobType } from './job-type.js';
 
 /** Progress and liveness go to the server this often; a cancellation is seen on the heartbeat after it. */
 const heartbeatIntervalMs = 1000;
@@ -18,17 +19,20 @@ const heartbeatIntervalMs = 1000;
 /** The tenant of a job whose attempt names none (a job workflow from before tenants were passed). */
 const defaultTenant = 'default';
 
-/** A logger whose every line carries `attributes`. */
-function loggerWith(logger: Logger, attributes: LogMetadata): Logger {
+/** The attempt's logger: each line is kept in `kept` and written to `logger` with `attributes`. */
+function attemptLogger(logger: Logger, attributes: LogMetadata, kept: AttemptLogBuffer): JobLogger {
+  const log = (level: LogLevel, message: string, meta?: LogMetadata): void => {
+    kept.add(attemptLogLevelOf(level), message);
+    logger.log(level, message, { ...attributes, ...meta });
+  };
   const at =
     (level: LogLevel) =>
     (message: string, meta?: LogMetadata): void => {
-      logger.log(level, message, { ...attributes, ...meta });
+      log(level, message, meta);
     };
   return {
-    log: (level, message, meta) => {
-      logger.log(level, message, { ...attributes, ...meta });
-    },
+    log,
+    keep: (level, message) => kept.add(level, message),
     trace: at('TRACE'),
     debug: at('DEBUG'),
     info: at('INFO'),
@@ -52,9 +56,10 @@ export function attemptActivity(jobType: JobType, client: Client) {
   return async (input: unknown, attempt: AttemptInfo): Promise<AttemptOutcome> => {
     const activity = Context.current();
     const tenant = attempt.tenant ?? defaultTenant;
-    const log = loggerWith(activity.log, { jobId: attempt.jobId, tenant, jobAttempt: attempt.attempt });
+    const kept = new AttemptLogBuffer();
+    const log = attemptLogger(activity.log, { jobId: attempt.jobId, tenant, jobAttempt: attempt.attempt }, kept);
     let progress: AttemptProgress | null = null;
-    const heartbeat = (): void => activity.heartbeat({ progress } satisfies AttemptHeartbeat);
+    const heartbeat = (): void => activity.heartbeat({ progress, logs: kept.snapshot() } satisfies AttemptHeartbeat);
     // Heartbeat before telling the workflow: a slow signal must not let the heartbeat timeout end the attempt.
     heartbeat();
     const beating = setInterval(heartbeat, heartbeatIntervalMs);
@@ -101,10 +106,10 @@ export function attemptActivity(jobType: JobType, client: Client) {
           'ResultRejected',
         );
       }
-      return { result: checked ?? null, progress };
+      return { result: checked ?? null, progress, logs: kept.snapshot() };
     } catch (err) {
       if (activity.cancellationSignal.aborted) throw activity.cancellationSignal.reason;
-      throw err;
+      throw failureWithLogs(err, kept.snapshot());
     } finally {
       clearInterval(beating);
     }

@@ -209,12 +209,42 @@ export interface AttemptProgress {
 export interface AttemptOutcome {
   readonly result: unknown;
   readonly progress: AttemptProgress | null;
+  /** The attempt's log lines; a worker from before logs sends none. */
+  readonly logs?: AttemptLogs;
 }
 
-/** The job activity's heartbeat details: the API reads progress back from the pending attempt. */
+/** The job activity's heartbeat details: the API reads progress and the live log tail back from the pending attempt. */
 export interface AttemptHeartbeat {
   readonly progress: AttemptProgress | null;
+  readonly logs?: AttemptLogs;
 }
+
+/** A job log line's level, lowest first. */
+export const attemptLogLevels = ['debug', 'info', 'warn', 'error'] as const;
+export type AttemptLogLevel = (typeof attemptLogLevels)[number];
+
+/** One line a handler logged (or a command printed) in an attempt; `seq` counts from 1 in each attempt. */
+export const AttemptLogLine = z.object({
+  seq: z.number().int().min(1),
+  time: z.iso.datetime({ offset: true }),
+  level: z.enum(attemptLogLevels),
+  message: z.string(),
+});
+export type AttemptLogLine = z.infer<typeof AttemptLogLine>;
+
+/**
+ * The log lines an attempt kept: the newest, within `attemptLogLimits`; the `dropped` older ones (seq 1 to
+ * `dropped`) were let go. Sent in the heartbeat details and the completion, and as the last of an attempt failure's
+ * details `{ "logs": … }`.
+ */
+export const AttemptLogs = z.object({
+  lines: z.array(AttemptLogLine),
+  dropped: z.number().int().min(0),
+});
+export type AttemptLogs = z.infer<typeof AttemptLogs>;
+
+/** What an attempt keeps: its last 1,000 lines and 256 KiB of messages, each message cut at 8 KiB. */
+export const attemptLogLimits = { lines: 1000, bytes: 256 * 1024, messageBytes: 8 * 1024 } as const;
 
 /** Signalled to the job workflow when an attempt begins executing, so that `queued` turns `running`. */
 export const attemptStartedSignalName = 'attemptStarted';

@@ -5,6 +5,7 @@ import {
   JobTypeName,
   problemWith,
   protocolDefaults,
+  type AttemptLogLevel,
   type DefaultsWhen,
   unrecoverableErrorType,
   type JobTypeDefaults,
@@ -27,8 +28,16 @@ export interface JobContext {
   readonly signal: AbortSignal;
   /** Reports progress (percent 0–100, or null for unknown): it shows in polls within about a second. */
   progress(percent: number | null, message?: string | null): void;
-  /** The worker's logger; every line carries the job id, tenant and attempt. */
-  readonly log: Logger;
+  /**
+   * The attempt's logger: every line is kept in the job's logs (`GET /api/v1/jobs/{jobId}/logs`, the dashboard) and
+   * written to the worker's log with the job id, tenant and attempt.
+   */
+  readonly log: JobLogger;
+}
+
+export interface JobLogger extends Logger {
+  /** Keeps a line in the job's logs only, not in the worker's log: for output the handler relays (a command's lines). */
+  keep(level: AttemptLogLevel, message: string): void;
 }
 
 export interface JobTypeDefinition<S extends z.ZodType | JsonSchemaObject, R> {

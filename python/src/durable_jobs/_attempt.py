@@ -17,6 +17,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from . import _protocol as protocol
+from ._attempt_logs import AttemptLogBuffer
 from .context import JobContext
 from .job_type import DeclaredJobType, ResultInvalidError, UnrecoverableError
 from .models import Progress
@@ -33,8 +34,25 @@ NotifyStarted = Callable[[str, str, int], Awaitable[None]]
 log = logging.getLogger("durable_jobs.worker")
 
 
-def _heartbeat_details(progress: Progress | None) -> dict[str, Any]:
-    return {"progress": None if progress is None else progress.model_dump(mode="json")}
+def _heartbeat_details(progress: Progress | None, logs: AttemptLogBuffer) -> dict[str, Any]:
+    return {"progress": None if progress is None else progress.model_dump(mode="json"), "logs": logs.snapshot()}
+
+
+def _failure_with_logs(err: Exception, logs: AttemptLogBuffer) -> ApplicationError:
+    """The attempt's failure with its log lines as the last of its details: an ApplicationError keeps its type,
+    retryability and details; any other exception becomes the one Temporal would make of it (its class name as
+    the type)."""
+    kept = {"logs": logs.snapshot()}
+    if isinstance(err, ApplicationError):
+        return ApplicationError(
+            err.message,
+            *err.details,
+            kept,
+            type=err.type,
+            non_retryable=err.non_retryable,
+            next_retry_delay=err.next_retry_delay,
+        )
+    return ApplicationError(str(err), kept, type=type(err).__name__)
 
 
 def attempt_activity(
@@ -58,7 +76,7 @@ def attempt_activity(
         def heartbeat() -> None:
             # A thread handler may still report after a cancelled attempt ended: nothing is heartbeating then.
             if not ended:
-                in_activity.run(activity.heartbeat, _heartbeat_details(ctx.last_progress))
+                in_activity.run(activity.heartbeat, _heartbeat_details(ctx.last_progress, ctx.logs))
 
         def report(_progress: Progress) -> None:
             if threading.get_ident() == loop_thread:
@@ -100,18 +118,24 @@ def attempt_activity(
                     non_retryable=True,
                 ) from err
             last = ctx.last_progress
-            return {"result": dumped, "progress": None if last is None else last.model_dump(mode="json")}
+            return {
+                "result": dumped,
+                "progress": None if last is None else last.model_dump(mode="json"),
+                "logs": ctx.logs.snapshot(),
+            }
         except asyncio.CancelledError:
             ctx.cancelled.set()
             raise
         except UnrecoverableError as err:
-            raise ApplicationError(str(err), type=protocol.UNRECOVERABLE_ERROR_TYPE, non_retryable=True) from err
-        except Exception:
+            raise ApplicationError(
+                str(err), {"logs": ctx.logs.snapshot()}, type=protocol.UNRECOVERABLE_ERROR_TYPE, non_retryable=True
+            ) from err
+        except Exception as err:
             if activity.is_cancelled():
                 # The handler's own reaction to the cancellation: the attempt still ends as cancelled.
                 ctx.cancelled.set()
                 raise asyncio.CancelledError() from None
-            raise
+            raise _failure_with_logs(err, ctx.logs) from err
         finally:
             ended = True
             beating.cancel()

@@ -53,3 +53,9 @@ def registry_workflow_id(prefix: str) -> str:
 def registry_task_queue(prefix: str) -> str:
     """The registry runs on the job workflows' queue, served by the service's own workers."""
     return f"{prefix}-workflows"
+
+
+#: What an attempt keeps of its log lines: the last 1,000 and 256 KiB of messages, each message cut at 8 KiB.
+LOG_MAX_LINES: Final = 1000
+LOG_MAX_BYTES: Final = 256 * 1024
+LOG_MAX_MESSAGE_BYTES: Final = 8 * 1024

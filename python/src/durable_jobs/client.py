@@ -37,6 +37,7 @@ from .models import (
     JobBatchBody,
     JobBatchResult,
     JobList,
+    JobLogs,
     JobStatus,
     JobType,
     JobTypeList,
@@ -185,6 +186,14 @@ class Client:
     def attempts(self, job_id: str) -> JobAttempts:
         """The attempts of the job's latest run: start, end, outcome and error of each, oldest first."""
         return parse(self._send("GET", f"{JOBS}/{segment(job_id)}/attempts"), JobAttempts)
+
+    def logs(
+        self, job_id: str, attempt: int | None = None, *, after: int | None = None, limit: int | None = None
+    ) -> JobLogs:
+        """A page of what the job's handler logged in one attempt (the latest by default), lines with ``seq`` after
+        ``after``, at most ``limit`` (1 to 1000, default 500); pass ``next_after`` back as ``after`` to read on."""
+        params = query(attempt=attempt, after=after, limit=limit)
+        return parse(self._send("GET", f"{JOBS}/{segment(job_id)}/logs", params=params), JobLogs)
 
     def cancel_many(self, job_ids: Sequence[str]) -> builtins.list[BulkItemResult]:
         """Cancels 1 to 100 jobs in one request; each answers alone (status 202 with ``job_status``, or ``error``)."""
@@ -417,6 +426,14 @@ class AsyncClient:
 
     async def attempts(self, job_id: str) -> JobAttempts:
         return parse(await self._send("GET", f"{JOBS}/{segment(job_id)}/attempts"), JobAttempts)
+
+    async def logs(
+        self, job_id: str, attempt: int | None = None, *, after: int | None = None, limit: int | None = None
+    ) -> JobLogs:
+        """A page of what the job's handler logged in one attempt (the latest by default), lines with ``seq`` after
+        ``after``, at most ``limit`` (1 to 1000, default 500); pass ``next_after`` back as ``after`` to read on."""
+        params = query(attempt=attempt, after=after, limit=limit)
+        return parse(await self._send("GET", f"{JOBS}/{segment(job_id)}/logs", params=params), JobLogs)
 
     async def cancel_many(self, job_ids: Sequence[str]) -> builtins.list[BulkItemResult]:
         body = BulkJobsBody(job_ids=builtins.list(job_ids)).to_json_body()

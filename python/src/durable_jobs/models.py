@@ -242,6 +242,37 @@ class JobAttempts(ApiModel):
     """The schedule that started the job, or None."""
 
 
+LogLevel = Literal["debug", "info", "warn", "error"]
+
+
+class JobLogLine(ApiModel):
+    """One line a job's handler logged (or its command printed) in one attempt."""
+
+    attempt: int
+    seq: int
+    """The line's place in its attempt, from 1; lines dropped past the attempt's bounds leave a gap."""
+    time: datetime
+    level: LogLevel
+    message: str
+    trace_id: str | None
+    """The OpenTelemetry trace id of the attempt, when the job was traced."""
+
+
+class JobLogs(ApiModel):
+    """A page of one attempt's log lines (``GET /api/v1/jobs/{jobId}/logs``)."""
+
+    job_id: str
+    attempt: int | None
+    """The attempt these lines are of; None before the first one."""
+    attempts: int
+    attempt_ended: bool
+    """No line will be added to the attempt; while False, ask again with ``after=next_after``."""
+    lines: list[JobLogLine]
+    next_after: int
+    """The ``after`` of the next page."""
+    has_more: bool
+
+
 class BulkJobsBody(RequestModel):
     """The body of ``POST /api/v1/jobs/cancel`` and ``…/retry``: 1 to 100 distinct job ids."""
 

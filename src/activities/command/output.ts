@@ -1,4 +1,5 @@
 import type { JobContext } from '@durable-jobs/worker';
+import { attemptLogLimits, type AttemptLogLevel } from '../../contract/job-type-declaration.js';
 
 /** Each of stdout and stderr is kept up to this many bytes; the rest is dropped and `truncated` set. */
 export const outputLimitBytes = 64 * 1024;
@@ -56,34 +57,68 @@ export function masker(values: readonly string[]): (text: string, cut?: boolean)
 const progressLineLimitBytes = 4096;
 const newline = 0x0a;
 
-/** Reads `::progress` lines from stdout chunks, keeping at most one unfinished line of up to 4 KiB between chunks. */
-export function reportProgressLines(context: JobContext, mask: (text: string) => string): (chunk: Buffer) => void {
+/**
+ * Splits output chunks into lines, each given to `onLine` with at most its first `limitBytes` bytes (and `cut` when
+ * it had more), keeping at most that much of an unfinished line between chunks. `end` gives the last unfinished one.
+ */
+export function lineSplitter(
+  limitBytes: number,
+  onLine: (line: string, cut: boolean) => void,
+): { push(chunk: Buffer): void; end(): void } {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
-  let overlong = false;
-  const report = (line: string): void => {
-    const match = progressLine.exec(line.trimEnd());
-    if (match) context.progress(Math.min(100, Number(match[1])), match[2] === undefined ? null : mask(match[2]));
-  };
-  return (chunk) => {
-    let start = 0;
-    for (let end = chunk.indexOf(newline); end !== -1; end = chunk.indexOf(newline, start)) {
-      if (!overlong && pendingBytes + end - start <= progressLineLimitBytes)
-        report(Buffer.concat([...pending, chunk.subarray(start, end)]).toString('utf8'));
-      pending = [];
-      pendingBytes = 0;
-      overlong = false;
-      start = end + 1;
-    }
-    if (overlong || start === chunk.length) return;
-    if (pendingBytes + chunk.length - start > progressLineLimitBytes) {
-      overlong = true;
-      pending = [];
-      pendingBytes = 0;
-    } else {
+  let cut = false;
+  const keep = (part: Buffer): void => {
+    const room = limitBytes - pendingBytes;
+    if (part.length > room) cut = true;
+    if (room > 0 && part.length > 0) {
       // A copy: a view would keep the whole chunk alive.
-      pending.push(Buffer.from(chunk.subarray(start)));
-      pendingBytes += chunk.length - start;
+      const kept = Buffer.from(part.subarray(0, room));
+      pending.push(kept);
+      pendingBytes += kept.length;
     }
   };
+  const emit = (): void => {
+    onLine(Buffer.concat(pending).toString('utf8'), cut);
+    pending = [];
+    pendingBytes = 0;
+    cut = false;
+  };
+  return {
+    push(chunk) {
+      let start = 0;
+      for (let end = chunk.indexOf(newline); end !== -1; end = chunk.indexOf(newline, start)) {
+        keep(chunk.subarray(start, end));
+        emit();
+        start = end + 1;
+      }
+      if (start < chunk.length) keep(chunk.subarray(start));
+    },
+    end() {
+      if (pendingBytes > 0 || cut) emit();
+    },
+  };
+}
+
+/** Reads `::progress` lines from stdout chunks; a line over 4 KiB is passed over. */
+export function reportProgressLines(context: JobContext, mask: (text: string) => string): (chunk: Buffer) => void {
+  const lines = lineSplitter(progressLineLimitBytes, (line, cut) => {
+    const match = cut ? null : progressLine.exec(line.trimEnd());
+    if (match) context.progress(Math.min(100, Number(match[1])), match[2] === undefined ? null : mask(match[2]));
+  });
+  return (chunk) => lines.push(chunk);
+}
+
+/**
+ * Keeps each line of a stream in the job's logs at `level`, masked (a value's start at a cut line's end too); a line
+ * is cut at the protocol's message limit.
+ */
+export function keepOutputLines(
+  context: JobContext,
+  level: AttemptLogLevel,
+  mask: (text: string, cut?: boolean) => string,
+): { push(chunk: Buffer): void; end(): void } {
+  return lineSplitter(attemptLogLimits.messageBytes - 64, (line, cut) => {
+    context.log.keep(level, cut ? `${mask(line, true)} … (line cut)` : mask(line.replace(/\r$/, '')));
+  });
 }
