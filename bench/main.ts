@@ -1,6 +1,7 @@
-// `npm run bench`: starts an in-memory Temporal dev server, a worker and the API, runs the scenarios, stops
-// everything, prints a table and writes bench/results/latest.json and latest.svg. With `--cluster`: the local
-// cluster, two API processes and three workers, into cluster.json and cluster.svg.
+// `npm run bench`: starts a Temporal dev server (SQLite in a file, as `npm start` runs it), a worker, the API and the
+// lean reference's worker, runs the scenarios, stops everything, prints a table and writes bench/results/latest.json,
+// latest.svg and, with `backlog`, latest-backlog.svg. With `--cluster`: the local cluster, two API processes and
+// three workers, into cluster.json and cluster*.svg.
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, release, tmpdir, totalmem, type } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,11 @@ import { BenchArgsInvalidError, parseBenchArgs, type BenchParams, type ScenarioN
 import { summarizeProfile } from './profile.js';
 import { formatTables, writeResults } from './report.js';
 import type { BenchResults, Distribution, Machine, ScenarioFigures, ScenarioRun } from './results.js';
+import { growthChart } from './growth-chart.js';
+import { backlog } from './scenarios/backlog.js';
+import { highBehindLow } from './scenarios/high-behind-low.js';
 import { latency } from './scenarios/latency.js';
+import { manyFinished } from './scenarios/many-finished.js';
 import { memory } from './scenarios/memory.js';
 import { poll } from './scenarios/poll.js';
 import { priority } from './scenarios/priority.js';
@@ -28,7 +33,10 @@ const scenarios: {
   throughput,
   latency,
   poll,
+  'many-finished': manyFinished,
+  backlog,
   priority,
+  'high-behind-low': highBehindLow,
   memory,
 };
 
@@ -86,7 +94,7 @@ async function run(): Promise<void> {
   const profilePath = params.cpuProfile ? join(tmpdir(), `durable-jobs-api-${process.pid}.cpuprofile`) : undefined;
 
   const { temporal, apiProcesses, workerProcesses } = params.stack;
-  const server = temporal === 'cluster' ? 'the local Temporal cluster' : 'an in-memory dev server';
+  const server = temporal === 'cluster' ? 'the local Temporal cluster' : 'a dev server (SQLite in a file)';
   console.log(
     `starting ${server}, ${workerProcesses} worker and ${apiProcesses} API process${apiProcesses === 1 ? '' : 'es'}${params.quick ? ' (quick run)' : ''}…`,
   );
@@ -148,12 +156,14 @@ async function run(): Promise<void> {
   }
   const where = temporal === 'cluster' ? `cluster, ${apiProcesses} API and ${workerProcesses} worker processes, ` : '';
   const caption = `${where}${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, ${machine.startedAt.slice(0, 16).replace('T', ' ')} UTC, load average ${machine.loadAverageAtStart[0]} at start${params.quick ? ', quick run' : ''}`;
+  const growth = results.scenarios.backlog;
   const written = await writeResults(
     temporal === 'cluster' ? 'cluster' : 'latest',
     results,
     latencyChart(distributions, caption),
+    growth ? { backlog: growthChart(growth.points, caption) } : {},
   );
-  console.log(`wrote ${written.json} and ${written.svg} (${results.durationSeconds} s in all)`);
+  console.log(`wrote ${written.join(', ')} (${results.durationSeconds} s in all)`);
 }
 
 run().catch((err: unknown) => {

@@ -1,11 +1,28 @@
-// `npm run bench -- [--cluster] [--scenario <name>]… [--jobs N] [--concurrency C] [--quick] [--cpu-prof]`
+// `npm run bench -- [--cluster] [--scenario <name>]… [--jobs N] [--concurrency C] [--backlog-size N]… [--quick] [--cpu-prof]`
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { JobPriority } from '../src/contract/job.js';
 
-/** In the order they run: `scaling` starts with one worker process and leaves all of them running for the rest. */
-export const scenarioNames = ['scaling', 'throughput', 'latency', 'poll', 'priority', 'memory'] as const;
+/**
+ * In the order they run: `scaling` starts with one worker process and leaves all of them running for the rest;
+ * `backlog` drains what it queues, so it runs before `priority`, which leaves a backlog of low jobs that
+ * `high-behind-low` tops up; `memory` reads the peaks of the whole run.
+ */
+export const scenarioNames = [
+  'scaling',
+  'throughput',
+  'latency',
+  'poll',
+  'many-finished',
+  'backlog',
+  'priority',
+  'high-behind-low',
+  'memory',
+] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
+
+/** The sides of `throughput`: the gateway, the bare client with our workflow, and the lean reference. */
+export type ThroughputSide = 'gateway' | 'bare' | 'lean';
 
 /** What runs the service: the dev server with one API and one worker, or the local cluster with them scaled out. */
 export interface StackShape {
@@ -41,7 +58,7 @@ export interface BenchParams {
   readonly throughput: {
     readonly jobsPerRound: number;
     readonly concurrency: number;
-    readonly rounds: readonly ('gateway' | 'bare')[];
+    readonly rounds: readonly ThroughputSide[];
     readonly waitSeconds: number;
   };
   readonly latency: { readonly jobs: number; readonly concurrency: 1 };
@@ -64,6 +81,22 @@ export interface BenchParams {
     readonly highSeconds: number;
   };
   readonly scaling: { readonly loads: readonly ScalingLoad[]; readonly waitSeconds: number };
+  /** Finished jobs polled by clients without pause, each poll of the next job in its turn. */
+  readonly manyFinished: { readonly jobs: number; readonly clients: number; readonly polls: number };
+  /** High jobs submitted behind `lowJobs` queued low ones (topped up), each polled every `pollIntervalMs`. */
+  readonly highBehindLow: {
+    readonly lowJobs: number;
+    readonly lowSeconds: number;
+    readonly highJobs: number;
+    readonly pollIntervalMs: number;
+  };
+  /** Backlogs of zero-second jobs queued behind busy slots, one size after the other, each drained before the next. */
+  readonly backlog: {
+    readonly sizes: readonly number[];
+    readonly submitters: number;
+    readonly pollSamples: number;
+    readonly listSamples: number;
+  };
   readonly cpuProfile: boolean;
 }
 
@@ -73,6 +106,7 @@ const Flags = z
     jobs: z.coerce.number().int().min(1).max(100_000).optional(),
     concurrency: z.coerce.number().int().min(1).max(1000).optional(),
     quick: z.boolean().optional(),
+    'backlog-size': z.array(z.coerce.number().int().min(10).max(100_000)).optional(),
     cluster: z.boolean().optional(),
     'cpu-prof': z.boolean().optional(),
   })
@@ -100,6 +134,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchParams {
         jobs: { type: 'string' },
         concurrency: { type: 'string' },
         quick: { type: 'boolean' },
+        'backlog-size': { type: 'string', multiple: true },
         cluster: { type: 'boolean' },
         'cpu-prof': { type: 'boolean' },
       },
@@ -113,7 +148,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchParams {
         ? err.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`).join('; ')
         : (err as Error).message;
     throw new BenchArgsInvalidError(
-      `${message}\nusage: npm run bench -- [--cluster] [--scenario ${scenarioNames.join('|')}]… [--jobs N] [--concurrency C] [--quick] [--cpu-prof]`,
+      `${message}\nusage: npm run bench -- [--cluster] [--scenario ${scenarioNames.join('|')}]… [--jobs N] [--concurrency C] [--backlog-size N]… [--quick] [--cpu-prof]`,
     );
   }
   const quick = flags.quick ?? false;
@@ -129,7 +164,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchParams {
     throughput: {
       jobsPerRound: flags.jobs ?? (quick ? 100 : 400),
       concurrency: flags.concurrency ?? 32,
-      rounds: ['gateway', 'bare', 'gateway', 'bare'],
+      rounds: ['gateway', 'lean', 'bare', 'gateway', 'lean', 'bare'],
       waitSeconds: 60,
     },
     latency: { jobs: quick ? 40 : 200, concurrency: 1 },
@@ -166,6 +201,14 @@ export function parseBenchArgs(argv: readonly string[]): BenchParams {
         },
       ],
       waitSeconds: 60,
+    },
+    manyFinished: { jobs: quick ? 100 : 400, clients: 16, polls: quick ? 3000 : 16_000 },
+    highBehindLow: { lowJobs: quick ? 60 : 600, lowSeconds: 5, highJobs: 10, pollIntervalMs: 150 },
+    backlog: {
+      sizes: flags['backlog-size'] ?? (quick ? [200, 1000] : [1000, 10_000, 50_000]),
+      submitters: 32,
+      pollSamples: quick ? 320 : 1600,
+      listSamples: quick ? 20 : 60,
     },
     cpuProfile: flags['cpu-prof'] ?? false,
   };

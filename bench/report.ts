@@ -2,7 +2,9 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BenchResults, PollReads, ScenarioFigures } from './results.js';
+import type { ThroughputSide } from './options.js';
+import type { BenchResults, PollReads, ScenarioFigures, SideRatios } from './results.js';
+import { rounded } from './stats.js';
 
 export const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
 
@@ -54,6 +56,36 @@ function pollReadRows(prefix: string, f: PollReads, parts: readonly ('gateway' |
   return parts.flatMap((part) => rows[part].map((row) => ({ ...row, label: `${prefix}${row.label}` })));
 }
 
+const throughputSideNames: Record<ThroughputSide, string> = {
+  gateway: 'gateway',
+  bare: 'bare client',
+  lean: 'lean reference',
+};
+
+/** The gateway's figures over another side's, with the bars the issue sets. */
+function ratioRows(
+  other: string,
+  ratios: SideRatios,
+  targets: { jobsPerSec?: number; temporalCpuPerJob?: number },
+): Row[] {
+  const rows: Row[] = [];
+  if (ratios.jobsPerSec !== undefined)
+    rows.push({
+      label: `gateway / ${other}: throughput`,
+      value: ratios.jobsPerSec,
+      unit: '×',
+      ...(targets.jobsPerSec === undefined ? {} : { target: { atLeast: targets.jobsPerSec } }),
+    });
+  if (ratios.temporalCpuPerJob !== undefined)
+    rows.push({
+      label: `gateway / ${other}: Temporal CPU per job`,
+      value: ratios.temporalCpuPerJob,
+      unit: '×',
+      ...(targets.temporalCpuPerJob === undefined ? {} : { target: { atMost: targets.temporalCpuPerJob } }),
+    });
+  return rows;
+}
+
 /** The rows of each scenario, with the bars the issue sets for this 2-core machine. */
 const rowsOf: { [K in keyof ScenarioFigures]: RowsOf<K> } = {
   scaling: (f) =>
@@ -70,13 +102,33 @@ const rowsOf: { [K in keyof ScenarioFigures]: RowsOf<K> } = {
       { label: `${series.load}, last / first`, value: series.speedup, unit: '×' },
     ]),
   throughput: (f) => [
-    { label: 'gateway', value: f.gatewayJobsPerSec, unit: 'jobs/s' },
-    { label: 'bare client', value: f.bareJobsPerSec, unit: 'jobs/s' },
-    { label: 'gateway / bare', value: f.ratio, unit: '×', target: { atLeast: 0.9 } },
-    ...(['temporal', 'worker', 'api', 'client'] as const).flatMap((name) => [
-      { label: `${name} CPU per job, gateway`, value: f.cpuMsPerJob.gateway[name], unit: 'ms' },
-      { label: `${name} CPU per job, bare`, value: f.cpuMsPerJob.bare[name], unit: 'ms' },
-    ]),
+    ...(['gateway', 'bare', 'lean'] as const).flatMap((side): Row[] => {
+      const figures = f.sides[side];
+      if (!figures) return [];
+      const name = throughputSideNames[side];
+      return [
+        { label: `${name}: throughput`, value: figures.jobsPerSec, unit: 'jobs/s' },
+        ...(['temporal', 'worker', 'api', 'client'] as const).map((process) => ({
+          label: `${name}: ${process} CPU per job`,
+          value: figures.cpuMsPerJob[process],
+          unit: 'ms',
+        })),
+        { label: `${name}: history events per job`, value: figures.historyEventsPerJob, unit: 'events' },
+        { label: `${name}: workflow tasks per job`, value: figures.workflowTasksPerJob, unit: 'tasks' },
+        {
+          label: `${name}: Temporal RPCs per job`,
+          value: Math.round(Object.values(figures.rpcsPerJob).reduce((sum, n) => sum + n, 0) * 10) / 10,
+          unit: 'RPCs',
+        },
+        {
+          label: `${name}: visibility writes per job`,
+          value: Math.round(Object.values(figures.visibilityWritesPerJob).reduce((sum, n) => sum + n, 0) * 10) / 10,
+          unit: 'writes',
+        },
+      ];
+    }),
+    ...ratioRows('bare client', f.gatewayToBare, { jobsPerSec: 0.9 }),
+    ...ratioRows('lean reference', f.gatewayToLean, { jobsPerSec: 0.9, temporalCpuPerJob: 1.3 }),
   ],
   latency: (f) => [
     ms('submit p50', f.submitP50Ms),
@@ -85,6 +137,9 @@ const rowsOf: { [K in keyof ScenarioFigures]: RowsOf<K> } = {
     ms('end to end p99', f.endToEndP99Ms),
     ms('bare client end to end p50', f.bareEndToEndP50Ms),
     ms('bare client end to end p99', f.bareEndToEndP99Ms),
+    ms('lean reference end to end p50', f.leanEndToEndP50Ms),
+    ms('lean reference end to end p99', f.leanEndToEndP99Ms),
+    ms('end to end p50 over the lean reference’s', rounded(f.endToEndP50Ms - f.leanEndToEndP50Ms), 10),
   ],
   poll: (f) => [
     ms(`GET running p50, a GET per ${f.pollIntervalMs} ms`, f.runningP50Ms),
@@ -97,11 +152,41 @@ const rowsOf: { [K in keyof ScenarioFigures]: RowsOf<K> } = {
     ms('API CPU per GET running', f.apiCpuMsPerGet.running),
     ms('API CPU per GET finished', f.apiCpuMsPerGet.finished),
   ],
+  'many-finished': (f) => [
+    { label: `GETs of ${f.jobs} finished jobs, ${f.clients} clients, no pause`, value: f.getsPerSec, unit: 'GET/s' },
+    ms('GET finished p50', f.p50Ms),
+    ms('GET finished p99', f.p99Ms, 50),
+    ...(f.describesPerPoll === undefined
+      ? []
+      : [{ label: 'Temporal describes per GET', value: f.describesPerPoll, unit: 'calls' }]),
+  ],
+  backlog: (f) =>
+    f.points.flatMap((p): Row[] => {
+      const at = `at ${p.backlog.toLocaleString('en-US')} queued: `;
+      return [
+        { label: `${at}submit throughput`, value: p.submitPerSec, unit: 'jobs/s' },
+        ms(`${at}GET queued job p99`, p.queuedPollP99Ms),
+        ms(`${at}list ?status=queued p99`, p.listP99Ms),
+        { label: `${at}queued`, value: p.countsByStatus['queued'] ?? 0, unit: 'jobs' },
+        { label: `${at}running`, value: p.countsByStatus['running'] ?? 0, unit: 'jobs' },
+        mb(`${at}API RSS`, p.apiRssMb),
+        mb(`${at}worker RSS`, p.workerRssMb),
+        ...(p.databaseBytesPerJob === undefined
+          ? []
+          : [{ label: `${at}database per queued job`, value: p.databaseBytesPerJob, unit: 'bytes' }]),
+        { label: `${at}drain throughput`, value: p.drainPerSec, unit: 'jobs/s' },
+      ];
+    }),
   priority: (f) => [
     ms('high submit to finish p50', f.highP50Ms),
     ms('high submit to finish p95', f.highP95Ms, 2000),
     { label: 'low still queued after', value: f.lowStillQueued, unit: 'jobs' },
     { label: 'low running when high sent', value: f.lowRunningWhenHighSubmitted, unit: 'jobs' },
+  ],
+  'high-behind-low': (f) => [
+    { label: 'low jobs queued when high sent', value: f.lowQueuedWhenHighSubmitted, unit: 'jobs' },
+    ms(`high seen finished p50, a GET per ${f.pollIntervalMs} ms`, f.seenFinishedP50Ms),
+    ms(`high seen finished p95, a GET per ${f.pollIntervalMs} ms`, f.seenFinishedP95Ms, 1000),
   ],
   memory: (f) => [
     mb('API peak RSS (VmHWM)', f.apiPeakRssMb, 150),
@@ -181,14 +266,21 @@ async function writeAtomically(path: string, content: string): Promise<void> {
   await rename(`${path}.tmp`, path);
 }
 
-/** Writes `<name>.json` and `<name>.svg` in bench/results/. */
+/** Writes `<name>.json`, `<name>.svg` and each of `more` as `<name>-<key>.svg` in bench/results/. */
 export async function writeResults(
   name: 'latest' | 'cluster',
   results: BenchResults,
   svg: string,
-): Promise<{ json: string; svg: string }> {
-  const paths = { json: join(resultsDir, `${name}.json`), svg: join(resultsDir, `${name}.svg`) };
-  await writeAtomically(paths.json, `${JSON.stringify(results, null, 2)}\n`);
-  await writeAtomically(paths.svg, svg);
-  return paths;
+  more: Readonly<Record<string, string>> = {},
+): Promise<string[]> {
+  const files: [string, string][] = [
+    [join(resultsDir, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`],
+    [join(resultsDir, `${name}.svg`), svg],
+    ...Object.entries(more).map(([key, content]): [string, string] => [
+      join(resultsDir, `${name}-${key}.svg`),
+      content,
+    ]),
+  ];
+  for (const [path, content] of files) await writeAtomically(path, content);
+  return files.map(([path]) => path);
 }

@@ -1,5 +1,5 @@
 // The shape of bench/results/latest.json (the dev server) and cluster.json (the local cluster).
-import type { BenchParams } from './options.js';
+import type { BenchParams, ThroughputSide } from './options.js';
 
 /** The roles whose CPU the report splits a scenario's time between. */
 export type ProcessName = 'client' | 'api' | 'worker' | 'temporal';
@@ -33,13 +33,31 @@ export interface ScenarioLoad {
   readonly clientEventLoopLagP99Ms: number;
 }
 
+/** One side of `throughput`: its pace, the CPU each process spent per job, and what a job cost the Temporal server. */
+export interface ThroughputSideFigures {
+  readonly jobsPerSec: number;
+  readonly cpuMsPerJob: Record<ProcessName, number>;
+  /** From the histories of the side's last jobs. */
+  readonly historyEventsPerJob: number;
+  readonly workflowTasksPerJob: number;
+  readonly eventsPerJobByType: Readonly<Record<string, number>>;
+  /** RPCs the server's frontend served per job, by operation (every caller's), over the side's rounds. */
+  readonly rpcsPerJob: Readonly<Record<string, number>>;
+  /** Visibility records the server wrote per job, by kind (StartExecution, UpsertExecution, CloseExecution). */
+  readonly visibilityWritesPerJob: Readonly<Record<string, number>>;
+}
+
+/** The gateway's figure divided by another side's. */
+export interface SideRatios {
+  readonly jobsPerSec: number | undefined;
+  readonly temporalCpuPerJob: number | undefined;
+}
+
 export interface ThroughputFigures {
-  readonly gatewayJobsPerSec: number;
-  readonly bareJobsPerSec: number;
-  readonly ratio: number;
-  readonly rounds: readonly { readonly side: 'gateway' | 'bare'; readonly jobsPerSec: number }[];
-  /** CPU each process spent per job, by side: where the gateway's extra work lands. */
-  readonly cpuMsPerJob: Record<'gateway' | 'bare', Record<ProcessName, number>>;
+  readonly sides: Partial<Record<ThroughputSide, ThroughputSideFigures>>;
+  readonly rounds: readonly { readonly side: ThroughputSide; readonly jobsPerSec: number }[];
+  readonly gatewayToBare: SideRatios;
+  readonly gatewayToLean: SideRatios;
 }
 
 export interface LatencyFigures {
@@ -49,6 +67,8 @@ export interface LatencyFigures {
   readonly endToEndP99Ms: number;
   readonly bareEndToEndP50Ms: number;
   readonly bareEndToEndP99Ms: number;
+  readonly leanEndToEndP50Ms: number;
+  readonly leanEndToEndP99Ms: number;
 }
 
 /** GETs through the gateway, and the direct reads a client without it would make of the same jobs. */
@@ -117,12 +137,51 @@ export interface MemoryFigures {
   readonly workerRssAtStartMb: number;
 }
 
+/** Polls of many different finished jobs by clients that never pause. */
+export interface ManyFinishedFigures {
+  readonly jobs: number;
+  readonly clients: number;
+  readonly getsPerSec: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** Describes the Temporal server served per poll (the API's reads, rechecks included). */
+  readonly describesPerPoll: number | undefined;
+}
+
+/** High jobs behind a queued low backlog, as a client polling every `pollIntervalMs` sees them finish. */
+export interface HighBehindLowFigures {
+  readonly lowQueuedWhenHighSubmitted: number;
+  readonly pollIntervalMs: number;
+  readonly seenFinishedP50Ms: number;
+  readonly seenFinishedP95Ms: number;
+}
+
+/** The figures of one backlog size; `undefined` where the server does not say (the cluster's database size). */
+export interface BacklogPoint {
+  readonly backlog: number;
+  readonly submitPerSec: number;
+  readonly queuedPollP99Ms: number;
+  readonly listP99Ms: number;
+  readonly countsByStatus: Readonly<Record<string, number>>;
+  readonly apiRssMb: number;
+  readonly workerRssMb: number;
+  readonly databaseBytesPerJob: number | undefined;
+  readonly drainPerSec: number;
+}
+
+export interface BacklogFigures {
+  readonly points: readonly BacklogPoint[];
+}
+
 export interface ScenarioFigures {
   scaling: ScalingFigures;
   throughput: ThroughputFigures;
   latency: LatencyFigures;
   poll: PollFigures;
+  'many-finished': ManyFinishedFigures;
   priority: PriorityFigures;
+  'high-behind-low': HighBehindLowFigures;
+  backlog: BacklogFigures;
   memory: MemoryFigures;
 }
 

@@ -16,6 +16,7 @@ import {
 import { startTemporalBackend, type TemporalBackend } from './backend.js';
 import { BareClient } from './bare-client.js';
 import { Gateway } from './gateway.js';
+import { LeanSide } from './lean/side.js';
 import { devServerShape, type StackShape } from './options.js';
 import { cpuSeconds, peakRssMb, rssMb, treeCpuSeconds } from './proc.js';
 import type { ProcessName } from './results.js';
@@ -82,6 +83,7 @@ export class BenchStack {
     private readonly workerOptions: WorkerPartOptions,
     readonly gateway: Gateway,
     readonly bare: BareClient,
+    readonly lean: LeanSide,
   ) {}
 
   static async start(options: StackOptions): Promise<BenchStack> {
@@ -102,7 +104,7 @@ export class BenchStack {
       // Bundling the workflow code makes the workers the slow ones to start; the APIs start meanwhile. The APIs log
       // at `info`, the default a deployment runs with (a line per request); the workers inherit this process's
       // LOG_LEVEL, as startWorkerPart takes no environment.
-      const [workers, apis] = await Promise.all([
+      const [workers, apis, lean] = await Promise.all([
         Promise.all(
           Array.from({ length: options.initialWorkers ?? shape.workerProcesses }, () => startWorkerPart(workerOptions)),
         ),
@@ -117,8 +119,10 @@ export class BenchStack {
             }),
           ),
         ),
+        // The lean reference gets as many activity slots as the service gives `normal`, the bench's priority.
+        LeanSide.start(bare.client, temporal.address, `${taskQueuePrefix}-lean`, options.workerQueues.normal ?? 32),
       ]);
-      return new BenchStack(temporal, apis, workers, workerOptions, new Gateway('127.0.0.1', ports), bare);
+      return new BenchStack(temporal, apis, workers, workerOptions, new Gateway('127.0.0.1', ports), bare, lean);
     } catch (err) {
       await stopAllParts();
       await temporal.teardown();
@@ -135,13 +139,16 @@ export class BenchStack {
     this.workerParts.push(await startWorkerPart(this.workerOptions));
   }
 
-  /** CPU seconds used so far by each role: the sum over its processes (Temporal's with what they started). */
+  /**
+   * CPU seconds used so far by each role: the sum over its processes (Temporal's with what they started). `worker`
+   * counts the lean reference's worker too: each side's worker idles while the other's jobs run.
+   */
   cpuSeconds(): Record<ProcessName, number> {
     const sum = (parts: readonly Part[]): number => parts.reduce((total, part) => total + cpuSeconds(part.pid), 0);
     return {
       client: cpuSeconds(process.pid),
       api: sum(this.apis),
-      worker: sum(this.workers),
+      worker: sum([...this.workers, this.lean.worker]),
       temporal: treeCpuSeconds(this.temporal.pids()),
     };
   }
