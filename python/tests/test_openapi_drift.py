@@ -22,6 +22,7 @@ from durable_jobs.errors import ERRORS_BY_CODE
 SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "Job": models.Job,
     "JobList": models.JobList,
+    "JobCounts": models.JobCounts,
     "SubmitJobBody": models.SubmitJobBody,
     "JobBatchBody": models.JobBatchBody,
     "JobBatchResult": models.JobBatchResult,
@@ -53,6 +54,7 @@ REFINEMENTS = {
 ROUTES = {
     ("POST", "/api/v1/jobs"): "submit",
     ("GET", "/api/v1/jobs"): "list, list_page",
+    ("GET", "/api/v1/jobs/counts"): "counts",
     ("GET", "/api/v1/jobs/{jobId}"): "get, wait",
     ("POST", "/api/v1/jobs/{jobId}/cancel"): "cancel",
     ("GET", "/api/v1/jobs/{jobId}/events"): "events",

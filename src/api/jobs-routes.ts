@@ -2,7 +2,8 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { z } from 'zod';
 import type { JobTypeView } from '../contract/job-type-declaration.js';
-import { JobBatchBody, JobId, ListJobsQuery, SubmitJobBody, WaitQuery } from '../contract/job.js';
+import { JobBatchBody, JobId, SubmitJobBody, WaitQuery } from '../contract/job.js';
+import { JobFilterQuery, ListJobsQuery } from '../contract/job-list.js';
 import { CreateScheduleBody, ScheduleId } from '../contract/schedule.js';
 import { JobLogsQuery } from '../contract/logs.js';
 import { isFinished } from '../workflows/job-state.js';
@@ -37,7 +38,6 @@ function parseWait(raw: unknown): z.infer<typeof WaitQuery> {
   throw new RequestInvalidError(message, [{ path: 'wait', message }]);
 }
 
-
 export interface JobsRoutesDeps {
   /** Built once per process: its caches serve every request. */
   readonly jobs: Jobs;
@@ -69,15 +69,34 @@ export function jobsRouter(deps: JobsRoutesDeps): Router {
   const router = createRouter('/api/v1/jobs');
   const feeds = new JobEventFeeds(jobs, deps.maxStreamsPerTenant, closing);
 
+  /** Refuses a filter on a type no worker declared: a typo would otherwise find nothing. */
+  const checkTypeFilter = async (type: string | undefined): Promise<void> => {
+    if (type && !(await jobTypes.find(type))) {
+      const known = (await jobTypes.all()).map((view) => view.declaration.name);
+      throw new RequestInvalidError(`type: ${unknownJobTypeMessage(type, known)}`);
+    }
+  };
+
   router.get('/', async (ctx) => {
     const tenant = tenantOf(ctx);
     const query = parse(ListJobsQuery, ctx.query);
-    if (query.type && !(await jobTypes.find(query.type))) {
-      const known = (await jobTypes.all()).map((view) => view.declaration.name);
-      throw new RequestInvalidError(`type: ${unknownJobTypeMessage(query.type, known)}`);
-    }
-    const { states, nextCursor } = await jobs.list.list(tenant, query);
-    ctx.body = { jobs: states.map((state) => jobs.toJson(tenant, state)), nextCursor };
+    await checkTypeFilter(query.type);
+    const [{ states, nextCursor }, total] = await Promise.all([
+      jobs.list.list(tenant, query),
+      query.total ? jobs.list.total(tenant, query) : undefined,
+    ]);
+    ctx.body = {
+      jobs: states.map((state) => jobs.toJson(tenant, state)),
+      nextCursor,
+      ...(total === undefined ? {} : { total }),
+    };
+  });
+
+  // Before /:jobId: "counts" is no job id a submit accepts.
+  router.get('/counts', async (ctx) => {
+    const query = parse(JobFilterQuery, ctx.query);
+    await checkTypeFilter(query.type);
+    ctx.body = await jobs.list.counts(tenantOf(ctx), query);
   });
 
   router.post('/', async (ctx) => {

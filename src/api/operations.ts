@@ -9,13 +9,12 @@ import {
   Job,
   JobBatchBody,
   JobBatchResult,
-  JobList,
   JobTypeList,
-  ListJobsQuery,
   QueueList,
   SubmitJobBody,
   WaitQuery,
 } from '../contract/job.js';
+import { JobCounts, JobFilterQuery, JobList, ListJobsQuery } from '../contract/job-list.js';
 import { JobLogLine, JobLogs, JobLogsQuery } from '../contract/logs.js';
 import { CreateScheduleBody, Schedule, ScheduleList } from '../contract/schedule.js';
 import { CreatedHook, CreateHookBody, Hook, HookList, UpdateHookBody } from '../contract/hooks.js';
@@ -25,6 +24,7 @@ import { Whoami } from '../contract/whoami.js';
 export const components = {
   Job,
   JobList,
+  JobCounts,
   SubmitJobBody,
   JobBatchBody,
   JobBatchResult,
@@ -106,6 +106,13 @@ const routes: readonly Operation[] = [
     summary: 'List jobs, newest first',
     query: ListJobsQuery,
     responses: { 200: { description: 'a page of jobs', schema: 'JobList' }, 400: invalid, 503: unavailable },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/jobs/counts',
+    summary: "Count the tenant's jobs per status, under the list's filters",
+    query: JobFilterQuery,
+    responses: { 200: { description: 'the counts', schema: 'JobCounts' }, 400: invalid, 503: unavailable },
   },
   {
     method: 'get',

@@ -16,9 +16,11 @@ export interface paths {
                     status?: "queued" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled";
                     type?: string;
                     priority?: "high" | "normal" | "low";
+                    tag?: string | string[];
                     limit?: number;
                     cursor?: string;
                     include?: string;
+                    total?: "true" | "false";
                 };
                 header?: never;
                 path?: never;
@@ -164,6 +166,74 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Count the tenant's jobs per status, under the list's filters */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "queued" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled";
+                    type?: string;
+                    priority?: "high" | "normal" | "low";
+                    tag?: string | string[];
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the counts */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JobCounts"];
+                    };
+                };
+                /** @description the request does not satisfy the contract (`invalid_request`) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Temporal is unreachable (`unavailable`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -401,6 +471,84 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/jobs/{jobId}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a job's handler logged (and a command printed) in one attempt, the latest by default: paged by seq with `after` */
+        get: {
+            parameters: {
+                query?: {
+                    attempt?: number;
+                    after?: number;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    jobId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description a page of the attempt's lines, in seq order */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JobLogs"];
+                    };
+                };
+                /** @description a bad query, or an attempt the finished job never had (`invalid_request`) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no job with this id (`not_found`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Temporal is unreachable (`unavailable`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs/cancel": {
         parameters: {
             query?: never;
@@ -560,7 +708,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Follow a job: Server-Sent Events `job`, until it finishes */
+        /** Follow a job: Server-Sent Events `job`, and `log` for each line its running attempt logs, until it finishes */
         get: {
             parameters: {
                 query?: never;
@@ -572,7 +720,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description an event stream; each `job` event carries the Job */
+                /** @description an event stream; each `job` event carries the Job, each `log` event a JobLogLine */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2284,6 +2432,8 @@ export interface components {
                 /** @enum {string} */
                 status: "queued" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled";
             }[] | null;
+            /** @description the tags it was submitted with (key:value) */
+            tags: string[];
             links: {
                 self: string;
                 ui: string;
@@ -2340,12 +2490,29 @@ export interface components {
                     /** @enum {string} */
                     status: "queued" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled";
                 }[] | null;
+                /** @description the tags it was submitted with (key:value) */
+                tags: string[];
                 links: {
                     self: string;
                     ui: string;
                 };
             }[];
             nextCursor: string | null;
+            /** @description with ?total=true: the jobs under the filters, all pages together (visibility lags writes by about a second) */
+            total?: number;
+        };
+        JobCounts: {
+            /** @description the jobs under the filters */
+            total: number;
+            /** @description of those, per status */
+            counts: {
+                queued: number;
+                running: number;
+                succeeded: number;
+                failed: number;
+                timed_out: number;
+                cancelled: number;
+            };
         };
         SubmitJobBody: {
             type: string;
@@ -2376,6 +2543,8 @@ export interface components {
              * @description start the first attempt no earlier than this time (at most a year ahead)
              */
             runAt?: string;
+            /** @description up to 10 key:value tags, e.g. workspace:acme-eu; the list filters on them (?tag=) */
+            tags?: string[];
             /** @description jobs that run first, concurrently; their results reach this job's handler as input.childResults */
             children?: {
                 type: string;
@@ -2406,6 +2575,8 @@ export interface components {
                  * @description start the first attempt no earlier than this time (at most a year ahead)
                  */
                 runAt?: string;
+                /** @description up to 10 key:value tags, e.g. workspace:acme-eu; the list filters on them (?tag=) */
+                tags?: string[];
             }[];
             /**
              * @description fail (default): the first failed child fails this job and cancels the others; continue: run anyway
@@ -2472,6 +2643,8 @@ export interface components {
                         /** @enum {string} */
                         status: "queued" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled";
                     }[] | null;
+                    /** @description the tags it was submitted with (key:value) */
+                    tags: string[];
                     links: {
                         self: string;
                         ui: string;
@@ -2517,6 +2690,44 @@ export interface components {
             nextAttemptAt: string | null;
             /** @description the schedule that started this job, or null */
             scheduleId: string | null;
+        };
+        JobLogs: {
+            jobId: string;
+            /** @description the attempt these lines are of; null before the first one */
+            attempt: number | null;
+            /** @description how many attempts the job has begun */
+            attempts: number;
+            /** @description the attempt is over: no line will be added to it (while false, ask again with after=nextAfter) */
+            attemptEnded: boolean;
+            /** @description in seq order */
+            lines: {
+                attempt: number;
+                /** @description the line's place in its attempt, from 1; lines dropped past the attempt's bounds leave a gap */
+                seq: number;
+                /** Format: date-time */
+                time: string;
+                /** @enum {string} */
+                level: "debug" | "info" | "warn" | "error";
+                message: string;
+                /** @description the OpenTelemetry trace id of the attempt's span, when the job was traced; null otherwise */
+                traceId: string | null;
+            }[];
+            /** @description the `after` of the next page: the last line's seq, or the one given */
+            nextAfter: number;
+            /** @description more lines after this page are there already */
+            hasMore: boolean;
+        };
+        JobLogLine: {
+            attempt: number;
+            /** @description the line's place in its attempt, from 1; lines dropped past the attempt's bounds leave a gap */
+            seq: number;
+            /** Format: date-time */
+            time: string;
+            /** @enum {string} */
+            level: "debug" | "info" | "warn" | "error";
+            message: string;
+            /** @description the OpenTelemetry trace id of the attempt's span, when the job was traced; null otherwise */
+            traceId: string | null;
         };
         BulkJobsBody: {
             /** @description 1–100 distinct job ids of the caller's tenant */
@@ -2568,6 +2779,8 @@ export interface components {
                  * @description POSTed the finished job, signed; https to a public address (its host is resolved and checked at delivery; redirects are not followed), or http or a non-public address only for a host:port in CALLBACK_ALLOW_HOSTS
                  */
                 callbackUrl?: string;
+                /** @description up to 10 key:value tags, e.g. workspace:acme-eu; the list filters on them (?tag=) */
+                tags?: string[];
             };
             paused?: boolean;
             /**

@@ -49,6 +49,7 @@ export function toJobJson(state: JobState, workflowId: string, settings: JobLink
     run: state.run ?? 1,
     callback: state.callback ? { ...state.callback, lastError: state.callback.lastError ?? null } : null,
     children: state.children ?? null,
+    tags: state.tags ?? [],
     links: {
       self: jobPath(state.jobId),
       ui: `${settings.uiUrl}/namespaces/${encodeURIComponent(settings.namespace)}/workflows/${encodeURIComponent(workflowId)}`,

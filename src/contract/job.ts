@@ -15,6 +15,22 @@ export const JobId = z
   );
 
 export const JobError = z.object({ type: z.string(), message: z.string() });
+/**
+ * A job's tag (contract §1): `key:value`, what the list and the counts filter on (`?tag=`). No quotes, backslashes or
+ * spaces: Temporal's visibility store matches a value holding a backslash only unescaped and fails a query holding a
+ * double quote, so a tag is refused before any query sees it.
+ */
+export const JobTag = z
+  .string()
+  .max(128, 'must be at most 128 characters')
+  .regex(
+    /^[a-z0-9][a-z0-9_.-]{0,62}:[A-Za-z0-9_.:/@+=-]+$/,
+    'must be key:value — a key of [a-z0-9_.-] starting with a letter or digit, a colon, a value of [A-Za-z0-9_.:/@+=-]',
+  );
+
+/** The most tags a job may carry. */
+export const maxJobTags = 10;
+
 export type JobError = z.infer<typeof JobError>;
 
 export const JobProgress = z.object({
@@ -56,12 +72,16 @@ export const Job = z.object({
     .array(z.object({ jobId: JobId, status: JobStatus }))
     .nullable()
     .describe("a parent job's children, as the parent last saw them (poll a child for its live state)"),
+  tags: z.array(z.string()).describe('the tags it was submitted with (key:value)'),
   links: z.object({ self: z.string(), ui: z.string() }),
 });
 export type Job = z.infer<typeof Job>;
 
-/** The job as its workflow keeps it and answers the jobState query: the job JSON without the links, which depend on where it is served. */
-export type JobState = Omit<Job, 'links'>;
+/**
+ * The job as its workflow keeps it and answers the jobState query: the job JSON without the links, which depend on
+ * where it is served. `tags` only when it has some: the states of jobs without tags stay as they were before tags.
+ */
+export type JobState = Omit<Job, 'links' | 'tags'> & { readonly tags?: string[] };
 
 export const RetrySettings = z.strictObject({
   maxAttempts: z.number().int().min(1).max(100),
@@ -105,6 +125,12 @@ export const ChildJobBody = z.strictObject({
     .datetime({ offset: true })
     .optional()
     .describe('start the first attempt no earlier than this time (at most a year ahead)'),
+  tags: z
+    .array(JobTag)
+    .max(maxJobTags, `must hold at most ${maxJobTags} tags`)
+    .refine((tags) => new Set(tags).size === tags.length, 'must not repeat a tag')
+    .optional()
+    .describe('up to 10 key:value tags, e.g. workspace:acme-eu; the list filters on them (?tag=)'),
 });
 export type ChildJobBody = z.infer<typeof ChildJobBody>;
 
@@ -133,30 +159,6 @@ export type ChildResult = z.infer<typeof ChildResult>;
 
 export const WaitQuery = z.strictObject({
   wait: z.coerce.number().int().min(0).max(60).optional(),
-});
-
-export const ListJobsQuery = z.strictObject({
-  status: JobStatus.optional(),
-  type: z.string().min(1).max(128).optional(),
-  priority: JobPriority.optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,4096}\.[A-Za-z0-9_-]{12}$/, 'is not a cursor this API gave')
-    .optional(),
-  include: z
-    .string()
-    .regex(/^((input|result)(,(input|result))?)?$/, 'is input, result, input,result or empty')
-    .optional()
-    .describe(
-      'the big fields each listed job carries: input, result, input,result (the default) or none (include=); a field left out reads null',
-    ),
-});
-export type ListJobsQuery = z.infer<typeof ListJobsQuery>;
-
-export const JobList = z.object({
-  jobs: z.array(Job),
-  nextCursor: z.string().nullable(),
 });
 
 export const JobTypeDescription = z.object({

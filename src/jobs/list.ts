@@ -1,10 +1,12 @@
 // A tenant's jobs, a page at a time, from Temporal's visibility: filters become a visibility query, pages a cursor.
 // The public list iterator hides page tokens, which an opaque REST cursor needs; this decodes a raw page.
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
-import type { JobPriority, JobState, JobStatus } from '../contract/job.js';
+import { JobStatus, type JobPriority, type JobState } from '../contract/job.js';
+import type { JobCounts } from '../contract/job-list.js';
 import {
   JobPriorityKey,
   JobStatusKey,
+  JobTagsKey,
   JobTenantKey,
   JobTypeKey,
   visibilityLiteral,
@@ -18,11 +20,16 @@ export interface JobListFilter {
   readonly status?: JobStatus;
   readonly type?: string;
   readonly priority?: JobPriority;
+  /** Jobs carrying every one of these tags. */
+  readonly tag?: readonly string[];
   readonly limit: number;
   readonly cursor?: string;
   /** `input,result`, either or empty: the big fields each item carries; undefined: both. */
   readonly include?: string;
 }
+
+/** What the counts and a list's total take: the list's filters. */
+export type JobCountFilter = Omit<JobListFilter, 'limit' | 'cursor' | 'include'>;
 
 /** The visibility query of a tenant's jobs under the filter. */
 export function jobListQuery(tenant: string, filter: Omit<JobListFilter, 'limit' | 'cursor' | 'include'>): string {
@@ -30,6 +37,8 @@ export function jobListQuery(tenant: string, filter: Omit<JobListFilter, 'limit'
   if (filter.status) clauses.push(`${JobStatusKey.name} = ${visibilityLiteral(filter.status)}`);
   if (filter.type) clauses.push(`${JobTypeKey.name} = ${visibilityLiteral(filter.type)}`);
   if (filter.priority) clauses.push(`${JobPriorityKey.name} = ${visibilityLiteral(filter.priority)}`);
+  // A keyword list equals a value when it holds it.
+  for (const tag of filter.tag ?? []) clauses.push(`${JobTagsKey.name} = ${visibilityLiteral(tag)}`);
   return clauses.join(' AND ');
 }
 
@@ -121,6 +130,39 @@ export class JobListing {
       }
     }
     return { states, nextCursor: this.cursorFrom(page.nextPageToken, query) };
+  }
+
+  /** How many of the tenant's jobs the filter keeps: visibility's count, which lags writes as its list does. */
+  async total(tenant: string, filter: JobCountFilter): Promise<number> {
+    return this.count(jobListQuery(tenant, filter));
+  }
+
+  /**
+   * The filter's jobs per status: one count per status (visibility groups counts by ExecutionStatus only, which
+   * tells neither queued from running nor failed from timed out), none for a status the filter leaves out.
+   */
+  async counts(tenant: string, filter: JobCountFilter): Promise<JobCounts> {
+    const numbers = await Promise.all(
+      JobStatus.options.map((status) =>
+        filter.status === undefined || filter.status === status
+          ? this.count(jobListQuery(tenant, { ...filter, status }))
+          : 0,
+      ),
+    );
+    const counts = Object.fromEntries(JobStatus.options.map((status, i) => [status, numbers[i]!]));
+    return { total: numbers.reduce((sum, n) => sum + n, 0), counts: counts as JobCounts['counts'] };
+  }
+
+  private count(query: string): Promise<number> {
+    const { client } = this.workflows;
+    return this.visibilityTurns.run(() =>
+      this.workflows.counted('count', async () => {
+        const { count } = await client.connection.withDeadline(Date.now() + visibilityDeadlineMs, () =>
+          client.workflowService.countWorkflowExecutions({ namespace: this.namespace, query }),
+        );
+        return Number(count ?? 0);
+      }),
+    );
   }
 
   private page(query: string, pageSize: number, nextPageToken: Uint8Array | null) {

@@ -41,7 +41,6 @@ export function unknownJobTypeMessage(name: string, known: readonly string[]): s
   return `unknown job type ${quoted(name)}; known: ${names}${didYouMean(name, known)}`;
 }
 
-
 /** When a delayed job may first run: from delaySeconds or runAt, nothing for an immediate job. */
 function runAtOf(body: ChildJobBody, now: number): { runAt?: string } {
   if (body.delaySeconds !== undefined && body.runAt !== undefined)
@@ -75,8 +74,15 @@ export function requestHash(request: JobRequest): string {
     .digest('hex');
 }
 
+/** Job ids a submit refuses: GET /api/v1/jobs/counts is the counts, so a job of that id could not be read. */
+const reservedJobIds = new Set(['counts']);
+
 /** Validates one job's body against its job type and applies the type's defaults. */
 export async function resolveJob(settings: RequestSettings, tenant: string, body: ChildJobBody): Promise<JobRequest> {
+  if (body.jobId !== undefined && reservedJobIds.has(body.jobId))
+    throw new RequestInvalidError(
+      `jobId: "${body.jobId}" is reserved (GET /api/v1/jobs/${body.jobId}); choose another`,
+    );
   const jobType = await settings.findJobType(body.type);
   if (!jobType) {
     const message = unknownJobTypeMessage(body.type, await settings.jobTypeNames());
@@ -108,6 +114,7 @@ export async function resolveJob(settings: RequestSettings, tenant: string, body
     submittedAt: new Date(now).toISOString(),
     ...(body.callbackUrl ? { callbackUrl: body.callbackUrl } : {}),
     ...runAtOf(body, now),
+    ...(body.tags?.length ? { tags: body.tags } : {}),
   };
 }
 

@@ -21,7 +21,7 @@ import { isTemporalNotFound, JobNotFoundError } from './errors.js';
 const { WorkflowExecutionStatus } = proto.temporal.api.enums.v1;
 
 /** The kinds of call that read jobs from Temporal. */
-export type TemporalRead = 'describe' | 'query' | 'history' | 'list';
+export type TemporalRead = 'describe' | 'query' | 'history' | 'list' | 'count';
 
 export interface WorkflowReadsDeps {
   readonly client: Client;

@@ -33,6 +33,8 @@ export interface JobRequest {
    * the API admits no scheduled run, so the run checks it itself.
    */
   readonly unfinishedCap?: number;
+  /** The job's key:value tags; absent when it has none (and in histories from before tags). */
+  readonly tags?: readonly string[];
 }
 
 /** The tenant of every job when no API keys are configured. */
@@ -100,6 +102,8 @@ export function initialJobState(request: JobRequest): JobState {
     children: request.children
       ? request.children.map(({ request: child }) => ({ jobId: child.jobId, status: 'queued' }))
       : null,
+    // Only when it has tags: the final state of a job without is as it was before tags (its memo, fitsInMemo).
+    ...(request.tags ? { tags: [...request.tags] } : {}),
   };
 }
 

@@ -1,13 +1,15 @@
 import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 import { defaultTenant, priorityOf, type JobRequest } from './job-state.js';
 
-/** The Keyword search attributes of contract §3a; the dev servers and the cluster register exactly these. */
+/** The search attributes of contract §3a; the dev servers and the cluster register exactly these. */
 export const JobTypeKey = defineSearchAttributeKey('JobType', SearchAttributeType.KEYWORD);
 export const JobPriorityKey = defineSearchAttributeKey('JobPriority', SearchAttributeType.KEYWORD);
 export const JobStatusKey = defineSearchAttributeKey('JobStatus', SearchAttributeType.KEYWORD);
 export const JobTenantKey = defineSearchAttributeKey('JobTenant', SearchAttributeType.KEYWORD);
+/** The job's tags (key:value), set only on jobs submitted with some. */
+export const JobTagsKey = defineSearchAttributeKey('JobTags', SearchAttributeType.KEYWORD_LIST);
 
-export const jobSearchAttributeKeys = [JobTypeKey, JobPriorityKey, JobStatusKey, JobTenantKey];
+export const jobSearchAttributeKeys = [JobTypeKey, JobPriorityKey, JobStatusKey, JobTenantKey, JobTagsKey];
 
 /** A string literal for a visibility query: quotes and backslashes escaped, so any value stays inert. */
 export function visibilityLiteral(value: string): string {
@@ -55,6 +57,8 @@ export function jobStartMetadata(
       { key: JobPriorityKey, value: request.priority },
       { key: JobStatusKey, value: 'queued' },
       { key: JobTenantKey, value: tenant },
+      // Jobs without tags start as they did before tags: a parent's child starts are workflow commands.
+      ...(request.tags ? [{ key: JobTagsKey, value: [...request.tags] }] : []),
     ],
     priority: priorityOf(request),
   };

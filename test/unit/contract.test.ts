@@ -2,7 +2,8 @@
 // which field a refusal names.
 import assert from 'node:assert/strict';
 import type { z } from 'zod';
-import { JobId, ListJobsQuery, RetrySettings, SubmitJobBody, WaitQuery } from '../../src/contract/job.js';
+import { JobId, RetrySettings, SubmitJobBody, WaitQuery } from '../../src/contract/job.js';
+import { ListJobsQuery } from '../../src/contract/job-list.js';
 import { CreateScheduleBody } from '../../src/contract/schedule.js';
 
 /** A table row: the value, and either `ok` or the path of the field the first refusal names. */

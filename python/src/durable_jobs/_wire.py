@@ -4,6 +4,7 @@ and the reading of an event stream. Nothing here does I/O."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -48,6 +49,7 @@ def submit_body(
     run_at: datetime | None,
     children: list[ChildJobBody] | None,
     on_child_failure: ChildFailurePolicy | None,
+    tags: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     return SubmitJobBody(
         type=type,
@@ -62,12 +64,26 @@ def submit_body(
         run_at=run_at,
         children=children,
         on_child_failure=on_child_failure,
+        tags=None if tags is None else list(tags),
     ).to_json_body()
 
 
-def query(**params: str | int | None) -> dict[str, str | int]:
-    """Query parameters with the unset ones left out."""
-    return {name: value for name, value in params.items() if value is not None}
+QueryValue = str | int | list[str]
+
+
+def query(**params: str | int | bool | Sequence[str] | None) -> dict[str, QueryValue]:
+    """Query parameters with the unset ones left out; a sequence repeats its parameter, a bool reads true or false."""
+    result: dict[str, QueryValue] = {}
+    for name, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            result[name] = "true" if value else "false"
+        elif isinstance(value, str | int):
+            result[name] = value
+        else:
+            result[name] = list(value)
+    return result
 
 
 def api_error(response: httpx.Response) -> Exception:

@@ -15,6 +15,7 @@ import httpx
 from ._wire import (
     EVENTS_READ_TIMEOUT_SECONDS,
     EventStreamParser,
+    QueryValue,
     api_error,
     client_headers,
     expect_status,
@@ -36,6 +37,7 @@ from .models import (
     JobAttempts,
     JobBatchBody,
     JobBatchResult,
+    JobCounts,
     JobList,
     JobLogs,
     JobStatus,
@@ -101,7 +103,7 @@ class Client:
         method: str,
         path: str,
         *,
-        params: dict[str, str | int] | None = None,
+        params: dict[str, QueryValue] | None = None,
         json: Any = None,
         timeout: float | None = None,
     ) -> httpx.Response:
@@ -128,11 +130,13 @@ class Client:
         run_at: datetime | None = None,
         children: builtins.list[ChildJobBody] | None = None,
         on_child_failure: ChildFailurePolicy | None = None,
+        tags: Sequence[str] | None = None,
     ) -> Job:
         """Submits a job of ``type`` with ``input``, and answers it as it is then.
 
         ``job_id`` makes the submit idempotent: the same id with an identical request answers the existing job
-        and starts nothing, with a different request raises ``ConflictError``. ``wait`` (0 to 60 s) holds the
+        and starts nothing, with a different request raises ``ConflictError``. ``tags``: up to 10 ``key:value``.
+        ``wait`` (0 to 60 s) holds the
         answer until the job finishes or that time passes; it is answered as it is then, finished or not.
         """
         body = submit_body(
@@ -148,6 +152,7 @@ class Client:
             run_at=run_at,
             children=children,
             on_child_failure=on_child_failure,
+            tags=tags,
         )
         timeout = None if wait is None else self._timeout + wait
         return parse(self._send("POST", JOBS, params=query(wait=wait), json=body, timeout=timeout), Job)
@@ -229,15 +234,25 @@ class Client:
         status: JobStatus | None = None,
         type: str | None = None,
         priority: Priority | None = None,
+        tags: Sequence[str] | None = None,
         limit: int | None = None,
         cursor: str | None = None,
         include: Sequence[str] | None = None,
+        total: bool | None = None,
     ) -> JobList:
         """One page of the tenant's jobs (``limit`` 1 to 100, default 20, fewer past 4 MiB); pass ``next_cursor`` back
         as ``cursor``. ``include``: the big fields each job carries, of ``input`` and ``result`` (default both); the
-        others read None."""
+        others read None. ``tags``: only jobs carrying every one. ``total=True``: the page's ``total`` counts every
+        job under the filters."""
         params = query(
-            status=status, type=type, priority=priority, limit=limit, cursor=cursor, include=_fields(include)
+            status=status,
+            type=type,
+            priority=priority,
+            tag=tags,
+            limit=limit,
+            cursor=cursor,
+            include=_fields(include),
+            total=total,
         )
         return parse(self._send("GET", JOBS, params=params), JobList)
 
@@ -247,16 +262,31 @@ class Client:
         status: JobStatus | None = None,
         type: str | None = None,
         priority: Priority | None = None,
+        tags: Sequence[str] | None = None,
         page_size: int | None = None,
     ) -> Generator[Job, None, None]:
         """The tenant's jobs matching the filters, newest first, fetched a page at a time as the loop goes on."""
         cursor: str | None = None
         while True:
-            page = self.list_page(status=status, type=type, priority=priority, limit=page_size, cursor=cursor)
+            page = self.list_page(
+                status=status, type=type, priority=priority, tags=tags, limit=page_size, cursor=cursor
+            )
             yield from page.jobs
             if page.next_cursor is None:
                 return
             cursor = page.next_cursor
+
+    def counts(
+        self,
+        *,
+        status: JobStatus | None = None,
+        type: str | None = None,
+        priority: Priority | None = None,
+        tags: Sequence[str] | None = None,
+    ) -> JobCounts:
+        """How many of the tenant's jobs the filters keep, in all and per status (visibility lags about a second)."""
+        params = query(status=status, type=type, priority=priority, tag=tags)
+        return parse(self._send("GET", f"{JOBS}/counts", params=params), JobCounts)
 
     def job_types(self) -> builtins.list[JobType]:
         """The registered job types, each with its input's JSON Schema and defaults."""
@@ -353,7 +383,7 @@ class AsyncClient:
         method: str,
         path: str,
         *,
-        params: dict[str, str | int] | None = None,
+        params: dict[str, QueryValue] | None = None,
         json: Any = None,
         timeout: float | None = None,
     ) -> httpx.Response:
@@ -380,6 +410,7 @@ class AsyncClient:
         run_at: datetime | None = None,
         children: builtins.list[ChildJobBody] | None = None,
         on_child_failure: ChildFailurePolicy | None = None,
+        tags: Sequence[str] | None = None,
     ) -> Job:
         """Submits a job of ``type`` with ``input`` (see ``Client.submit``)."""
         body = submit_body(
@@ -395,6 +426,7 @@ class AsyncClient:
             run_at=run_at,
             children=children,
             on_child_failure=on_child_failure,
+            tags=tags,
         )
         timeout = None if wait is None else self._timeout + wait
         return parse(await self._send("POST", JOBS, params=query(wait=wait), json=body, timeout=timeout), Job)
@@ -469,12 +501,21 @@ class AsyncClient:
         status: JobStatus | None = None,
         type: str | None = None,
         priority: Priority | None = None,
+        tags: Sequence[str] | None = None,
         limit: int | None = None,
         cursor: str | None = None,
         include: Sequence[str] | None = None,
+        total: bool | None = None,
     ) -> JobList:
         params = query(
-            status=status, type=type, priority=priority, limit=limit, cursor=cursor, include=_fields(include)
+            status=status,
+            type=type,
+            priority=priority,
+            tag=tags,
+            limit=limit,
+            cursor=cursor,
+            include=_fields(include),
+            total=total,
         )
         return parse(await self._send("GET", JOBS, params=params), JobList)
 
@@ -484,17 +525,32 @@ class AsyncClient:
         status: JobStatus | None = None,
         type: str | None = None,
         priority: Priority | None = None,
+        tags: Sequence[str] | None = None,
         page_size: int | None = None,
     ) -> AsyncGenerator[Job, None]:
         """The tenant's jobs matching the filters, newest first, a page at a time (``async for``)."""
         cursor: str | None = None
         while True:
-            page = await self.list_page(status=status, type=type, priority=priority, limit=page_size, cursor=cursor)
+            page = await self.list_page(
+                status=status, type=type, priority=priority, tags=tags, limit=page_size, cursor=cursor
+            )
             for job in page.jobs:
                 yield job
             if page.next_cursor is None:
                 return
             cursor = page.next_cursor
+
+    async def counts(
+        self,
+        *,
+        status: JobStatus | None = None,
+        type: str | None = None,
+        priority: Priority | None = None,
+        tags: Sequence[str] | None = None,
+    ) -> JobCounts:
+        """How many of the tenant's jobs the filters keep, in all and per status (visibility lags about a second)."""
+        params = query(status=status, type=type, priority=priority, tag=tags)
+        return parse(await self._send("GET", f"{JOBS}/counts", params=params), JobCounts)
 
     async def job_types(self) -> builtins.list[JobType]:
         return parse(await self._send("GET", "/api/v1/job-types"), JobTypeList).types

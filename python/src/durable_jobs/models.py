@@ -134,6 +134,8 @@ class Job(ApiModel):
     """1 for the first run; each retry of a finished job adds one."""
     callback: CallbackDelivery | None
     children: list[ChildJobStatus] | None
+    tags: list[str]
+    """The ``key:value`` tags it was submitted with."""
     links: JobLinks
 
     @property
@@ -147,6 +149,24 @@ class JobList(ApiModel):
 
     jobs: list[Job]
     next_cursor: str | None
+    total: int | None = None
+    """With ``total=True``: the jobs under the filters, every page together."""
+
+
+class StatusCounts(ApiModel):
+    queued: int
+    running: int
+    succeeded: int
+    failed: int
+    timed_out: int
+    cancelled: int
+
+
+class JobCounts(ApiModel):
+    """The tenant's jobs under the filters (``total``), and per status."""
+
+    total: int
+    counts: StatusCounts
 
 
 # --- submitting ----------------------------------------------------------------------------------
@@ -171,6 +191,8 @@ class ScheduledJobBody(RequestModel):
     heartbeat_timeout_seconds: int | None = None
     retry: RetryPolicy | None = None
     callback_url: str | None = None
+    tags: list[str] | None = None
+    """Up to 10 ``key:value`` tags, e.g. ``workspace:acme-eu``."""
 
 
 class ChildJobBody(ScheduledJobBody):
