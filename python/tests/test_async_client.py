@@ -127,3 +127,14 @@ async def test_batches_schedules_job_types_queues_and_whoami(async_client: Async
     assert "sleep" in {t.name for t in await async_client.job_types()}
     assert len(await async_client.queues()) == 3
     assert await async_client.whoami() == tenant
+
+
+async def test_hooks_round_trip(async_client: AsyncClient) -> None:
+    created = await async_client.hooks.create("sleep", priority="high", enabled=False, secret="s" * 32)
+    assert (created.secret, created.priority, created.enabled, created.input_from) == ("s" * 32, "high", False, None)
+    assert created.hook_id in {hook.hook_id for hook in await async_client.hooks.list()}
+    assert (await async_client.hooks.get(created.hook_id)).enabled is False
+    assert (await async_client.hooks.update(created.hook_id, enabled=True)).enabled is True
+    await async_client.hooks.delete(created.hook_id)
+    with pytest.raises(NotFoundError):
+        await async_client.hooks.get(created.hook_id)

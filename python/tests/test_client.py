@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import time
 
+import httpx
 import pytest
 
 from durable_jobs import (
@@ -229,3 +232,27 @@ def test_job_types_and_queues(client: Client) -> None:
     queues = client.queues()
     assert sorted(q.priority for q in queues) == ["high", "low", "normal"]
     assert all(q.task_queue and q.queued_jobs >= 0 for q in queues)
+
+
+def test_hooks_round_trip_and_a_signed_delivery_starts_a_job(client: Client, base_url: str) -> None:
+    created = client.hooks.create("sleep", input_from={"seconds": "/delay"}, description="py")
+    assert created.url == f"/api/v1/hooks/{created.hook_id}"
+    assert (created.enabled, created.priority, created.input_from) == (True, "normal", {"seconds": "/delay"})
+    body = b'{"delay": 0, "other": "left out"}'
+    signature = hmac.new(created.secret.encode(), body, hashlib.sha256).hexdigest()
+    delivery = httpx.post(
+        f"{base_url}{created.url}",
+        content=body,
+        headers={"Content-Type": "application/json", "X-Hub-Signature-256": f"sha256={signature}"},
+    )
+    assert delivery.status_code == 202, delivery.text
+    job = client.wait(delivery.json()["jobId"], timeout=30)
+    assert (job.status, job.input) == ("succeeded", {"seconds": 0})
+    assert created.hook_id in {hook.hook_id for hook in client.hooks.list()}
+    read = client.hooks.get(created.hook_id)
+    assert read.description == "py"
+    assert "secret" not in read.model_dump()
+    assert client.hooks.update(created.hook_id, enabled=False).enabled is False
+    client.hooks.delete(created.hook_id)
+    with pytest.raises(NotFoundError):
+        client.hooks.get(created.hook_id)

@@ -4,7 +4,7 @@
 """
 
 from ._version import __version__
-from .client import AsyncClient, AsyncSchedules, Client, Schedules
+from .client import AsyncClient, AsyncHooks, AsyncSchedules, Client, Hooks, Schedules
 from .context import JobContext
 from .errors import (
     ApiError,
@@ -31,6 +31,8 @@ from .models import (
     CallbackDelivery,
     ChildJobBody,
     ChildJobStatus,
+    CreatedHook,
+    Hook,
     Job,
     JobCounts,
     JobError,
@@ -57,6 +59,7 @@ from .worker import TemporalUnreachableError, WorkerOptionsInvalidError, run_wor
 __all__ = [
     "ApiError",
     "AsyncClient",
+    "AsyncHooks",
     "AsyncSchedules",
     "AuthenticationError",
     "BatchItemError",
@@ -66,8 +69,11 @@ __all__ = [
     "ChildJobStatus",
     "Client",
     "ConflictError",
+    "CreatedHook",
     "DeclaredJobType",
     "DurableJobsError",
+    "Hook",
+    "Hooks",
     "InternalServerError",
     "InvalidRequestError",
     "Job",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import time
-from collections.abc import AsyncGenerator, Generator, Sequence
+from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -32,7 +32,11 @@ from .models import (
     BulkJobsResult,
     ChildFailurePolicy,
     ChildJobBody,
+    CreatedHook,
+    CreateHookBody,
     CreateScheduleBody,
+    Hook,
+    HookList,
     Job,
     JobAttempts,
     JobBatchBody,
@@ -52,11 +56,31 @@ from .models import (
     ScheduleList,
     ScheduleOverlap,
     SubmitJobBody,
+    UpdateHookBody,
     Whoami,
 )
 
 JOBS = "/api/v1/jobs"
 SCHEDULES = "/api/v1/schedules"
+HOOKS = "/api/v1/hooks"
+
+
+def _hook_body(
+    type: str,
+    input_from: Mapping[str, str] | None,
+    priority: Priority | None,
+    enabled: bool | None,
+    description: str | None,
+    secret: str | None,
+) -> dict[str, Any]:
+    return CreateHookBody(
+        type=type,
+        input_from=dict(input_from) if input_from is not None else None,
+        priority=priority,
+        enabled=enabled,
+        description=description,
+        secret=secret,
+    ).to_json_body()
 
 
 def _fields(include: Sequence[str] | None) -> str | None:
@@ -86,6 +110,8 @@ class Client:
         self._timeout = timeout
         self.schedules = Schedules(self)
         """The schedules: ``create``, ``list``, ``get``, ``delete``, ``pause``, ``unpause``, ``trigger``."""
+        self.hooks = Hooks(self)
+        """The inbound webhooks: ``create``, ``list``, ``get``, ``update``, ``delete``."""
 
     def close(self) -> None:
         self._http.close()
@@ -348,6 +374,41 @@ class Schedules:
         return parse(self._client._send("GET", SCHEDULES), ScheduleList).schedules
 
 
+class Hooks:
+    """The inbound webhooks of a ``Client`` (``client.hooks``): signed POSTs from third parties that submit jobs."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def create(
+        self,
+        type: str,
+        *,
+        input_from: Mapping[str, str] | None = None,
+        priority: Priority | None = None,
+        enabled: bool | None = None,
+        description: str | None = None,
+        secret: str | None = None,
+    ) -> CreatedHook:
+        """Defines a hook; the answer's ``secret`` is shown this once (give it to the sender)."""
+        body = _hook_body(type, input_from, priority, enabled, description, secret)
+        return parse(self._client._send("POST", HOOKS, json=body), CreatedHook)
+
+    def list(self) -> builtins.list[Hook]:
+        return parse(self._client._send("GET", HOOKS), HookList).hooks
+
+    def get(self, hook_id: str) -> Hook:
+        return parse(self._client._send("GET", f"{HOOKS}/{segment(hook_id)}"), Hook)
+
+    def update(self, hook_id: str, *, enabled: bool) -> Hook:
+        """Disables (deliveries answer 409) or enables the hook."""
+        body = UpdateHookBody(enabled=enabled).to_json_body()
+        return parse(self._client._send("PATCH", f"{HOOKS}/{segment(hook_id)}", json=body), Hook)
+
+    def delete(self, hook_id: str) -> None:
+        expect_status(self._client._send("DELETE", f"{HOOKS}/{segment(hook_id)}"), 204)
+
+
 class AsyncClient:
     """An asyncio client of one durable-jobs API: ``Client``'s methods as coroutines, ``list`` and ``events`` as
     async iterators. Use it as an async context manager, or ``await aclose()``."""
@@ -366,6 +427,8 @@ class AsyncClient:
         self._timeout = timeout
         self.schedules = AsyncSchedules(self)
         """The schedules: ``create``, ``list``, ``get``, ``delete``, ``pause``, ``unpause``, ``trigger``."""
+        self.hooks = AsyncHooks(self)
+        """The inbound webhooks: ``create``, ``list``, ``get``, ``update``, ``delete``."""
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -605,3 +668,37 @@ class AsyncSchedules:
 
     async def list(self) -> builtins.list[Schedule]:
         return parse(await self._client._send("GET", SCHEDULES), ScheduleList).schedules
+
+
+class AsyncHooks:
+    """The inbound webhooks of an ``AsyncClient`` (``client.hooks``)."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    async def create(
+        self,
+        type: str,
+        *,
+        input_from: Mapping[str, str] | None = None,
+        priority: Priority | None = None,
+        enabled: bool | None = None,
+        description: str | None = None,
+        secret: str | None = None,
+    ) -> CreatedHook:
+        """Defines a hook; the answer's ``secret`` is shown this once (give it to the sender)."""
+        body = _hook_body(type, input_from, priority, enabled, description, secret)
+        return parse(await self._client._send("POST", HOOKS, json=body), CreatedHook)
+
+    async def list(self) -> builtins.list[Hook]:
+        return parse(await self._client._send("GET", HOOKS), HookList).hooks
+
+    async def get(self, hook_id: str) -> Hook:
+        return parse(await self._client._send("GET", f"{HOOKS}/{segment(hook_id)}"), Hook)
+
+    async def update(self, hook_id: str, *, enabled: bool) -> Hook:
+        body = UpdateHookBody(enabled=enabled).to_json_body()
+        return parse(await self._client._send("PATCH", f"{HOOKS}/{segment(hook_id)}", json=body), Hook)
+
+    async def delete(self, hook_id: str) -> None:
+        expect_status(await self._client._send("DELETE", f"{HOOKS}/{segment(hook_id)}"), 204)

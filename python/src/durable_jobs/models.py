@@ -374,6 +374,48 @@ class ScheduleList(ApiModel):
     schedules: list[Schedule]
 
 
+# --- inbound webhooks ----------------------------------------------------------------------------
+
+
+class CreateHookBody(RequestModel):
+    type: str
+    input_from: dict[str, str] | None = None
+    """Input field -> JSON pointer into the delivery's body; None: the whole body is the input."""
+    priority: Priority | None = None
+    enabled: bool | None = None
+    description: str | None = None
+    secret: str | None = None
+    """The signing secret, when the sender makes its own (Stripe); None: the service makes one."""
+
+
+class UpdateHookBody(RequestModel):
+    enabled: bool
+
+
+class Hook(ApiModel):
+    """An inbound webhook: a signed POST to ``url`` (public, no key) submits a job of ``type``."""
+
+    hook_id: str
+    url: str
+    type: str
+    input_from: dict[str, str] | None
+    priority: Priority
+    enabled: bool
+    description: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CreatedHook(Hook):
+    """The hook as its creation answers it: with the signing secret, shown this once."""
+
+    secret: str
+
+
+class HookList(ApiModel):
+    hooks: list[Hook]
+
+
 # --- job types and queues ------------------------------------------------------------------------
 
 
