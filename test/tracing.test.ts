@@ -226,9 +226,11 @@ describe('Traces from the caller to the handler (OTEL_EXPORTER_OTLP_ENDPOINT)', 
         headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${callerSpanId}-01` },
         body: JSON.stringify({ type, input: { label: 'hello' } }),
       });
-      const job = (await response.json()) as { status: string };
+      const job = (await response.json()) as { status: string; traceId: string | null };
       assert.equal(response.status, 200, JSON.stringify(job));
       assert.equal(job.status, 'succeeded');
+      // The job JSON names the trace to open.
+      assert.equal(job.traceId, traceId);
 
       // The workflow's spans leave when it ends; every process sends within a batch delay.
       const deadline = Date.now() + 30_000;

@@ -2434,6 +2434,8 @@ export interface components {
             }[] | null;
             /** @description the tags it was submitted with (key:value) */
             tags: string[];
+            /** @description the OpenTelemetry trace the submit (or retry) was in, when the API exports traces: the trace to open; else null */
+            traceId: string | null;
             links: {
                 self: string;
                 ui: string;
@@ -2492,6 +2494,8 @@ export interface components {
                 }[] | null;
                 /** @description the tags it was submitted with (key:value) */
                 tags: string[];
+                /** @description the OpenTelemetry trace the submit (or retry) was in, when the API exports traces: the trace to open; else null */
+                traceId: string | null;
                 links: {
                     self: string;
                     ui: string;
@@ -2645,6 +2649,8 @@ export interface components {
                     }[] | null;
                     /** @description the tags it was submitted with (key:value) */
                     tags: string[];
+                    /** @description the OpenTelemetry trace the submit (or retry) was in, when the API exports traces: the trace to open; else null */
+                    traceId: string | null;
                     links: {
                         self: string;
                         ui: string;

@@ -50,6 +50,7 @@ export function toJobJson(state: JobState, workflowId: string, settings: JobLink
     callback: state.callback ? { ...state.callback, lastError: state.callback.lastError ?? null } : null,
     children: state.children ?? null,
     tags: state.tags ?? [],
+    traceId: state.traceId ?? null,
     links: {
       self: jobPath(state.jobId),
       ui: `${settings.uiUrl}/namespaces/${encodeURIComponent(settings.namespace)}/workflows/${encodeURIComponent(workflowId)}`,

@@ -73,15 +73,21 @@ export const Job = z.object({
     .nullable()
     .describe("a parent job's children, as the parent last saw them (poll a child for its live state)"),
   tags: z.array(z.string()).describe('the tags it was submitted with (key:value)'),
+  traceId: z
+    .string()
+    .nullable()
+    .describe(
+      'the OpenTelemetry trace the submit (or retry) was in, when the API exports traces: the trace to open; else null',
+    ),
   links: z.object({ self: z.string(), ui: z.string() }),
 });
 export type Job = z.infer<typeof Job>;
 
 /**
  * The job as its workflow keeps it and answers the jobState query: the job JSON without the links, which depend on
- * where it is served. `tags` only when it has some: the states of jobs without tags stay as they were before tags.
+ * where it is served. `tags` and `traceId` only when it has some: the states of jobs without stay as they were before.
  */
-export type JobState = Omit<Job, 'links' | 'tags'> & { readonly tags?: string[] };
+export type JobState = Omit<Job, 'links' | 'tags' | 'traceId'> & { readonly tags?: string[]; readonly traceId?: string };
 
 export const RetrySettings = z.strictObject({
   maxAttempts: z.number().int().min(1).max(100),

@@ -4,6 +4,7 @@ import type { JobState } from '../contract/job.js';
 import { jobWorkflow } from '../workflows/index.js';
 import { initialJobState, type JobRequest } from '../workflows/job-state.js';
 import { isOutcomeUnknown } from '../temporal/connection.js';
+import { withTraceId } from '../telemetry/trace-id.js';
 import { JobConflictError, JobStartOutcomeUnknownError } from './errors.js';
 import type { JobReads } from './reads.js';
 import { jobStartOptions, requestHash } from './request.js';
@@ -36,7 +37,8 @@ export class JobCommands {
    * Starts the job's workflow. The workflow id is the idempotency key: Temporal refuses a second start,
    * and the stored request hash tells a repeat of the same request (200) from a different one (409).
    */
-  async submit(tenant: string, request: JobRequest): Promise<{ state: JobState; created: boolean }> {
+  async submit(tenant: string, submitted: JobRequest): Promise<{ state: JobState; created: boolean }> {
+    const request = withTraceId(submitted);
     try {
       await this.workflows.client.workflow.start(jobWorkflow, {
         ...jobStartOptions(this.taskQueuePrefix, tenant, request),
@@ -79,7 +81,13 @@ export class JobCommands {
       );
     }
     const previous = await this.workflows.requestOf(description);
-    const request: JobRequest = { ...previous, run: (previous.run ?? 1) + 1, submittedAt: new Date().toISOString() };
+    // The retry's own trace, or none: not the first run's.
+    const { traceId: _firstRunTrace, ...untraced } = previous;
+    const request: JobRequest = withTraceId({
+      ...untraced,
+      run: (previous.run ?? 1) + 1,
+      submittedAt: new Date().toISOString(),
+    });
     try {
       await this.workflows.client.workflow.start(jobWorkflow, {
         ...jobStartOptions(this.taskQueuePrefix, tenant, request),

@@ -67,7 +67,7 @@ function canonicalJson(value: unknown): string {
  * guessing them whether its guess was right.
  */
 export function requestHash(request: JobRequest): string {
-  const { submittedAt: _submittedAt, run: _run, children, input, ...identity } = request;
+  const { submittedAt: _submittedAt, run: _run, traceId: _traceId, children, input, ...identity } = request;
   const childHashes = children?.map((child) => child.requestHash);
   return createHash('sha256')
     .update(canonicalJson({ ...identity, input: redactedInput(request.type, input), children: childHashes }))

@@ -27,9 +27,3 @@ export function requestSpans() {
     );
   };
 }
-
-/** The id of the trace the caller is in, when traces are exported and there is one: what a job records at its start. */
-export function activeTraceId(): string | null {
-  const spanContext = trace.getActiveSpan()?.spanContext();
-  return spanContext && trace.isSpanContextValid(spanContext) ? spanContext.traceId : null;
-}

@@ -35,6 +35,8 @@ export interface JobRequest {
   readonly unfinishedCap?: number;
   /** The job's key:value tags; absent when it has none (and in histories from before tags). */
   readonly tags?: readonly string[];
+  /** The OpenTelemetry trace the submit was in, when the API exports traces; not part of the request's identity. */
+  readonly traceId?: string;
 }
 
 /** The tenant of every job when no API keys are configured. */
@@ -104,6 +106,7 @@ export function initialJobState(request: JobRequest): JobState {
       : null,
     // Only when it has tags: the final state of a job without is as it was before tags (its memo, fitsInMemo).
     ...(request.tags ? { tags: [...request.tags] } : {}),
+    ...(request.traceId ? { traceId: request.traceId } : {}),
   };
 }
 

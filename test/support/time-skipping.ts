@@ -214,7 +214,7 @@ export class JobWorkflowTestbed {
   }
 }
 
-const JobStateSchema = Job.omit({ links: true });
+const JobStateSchema = Job.omit({ links: true, traceId: true });
 
 /** How a job's workflow ended, with the final state read the way a client reads it. */
 export type JobOutcome =

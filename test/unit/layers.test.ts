@@ -36,15 +36,15 @@ const layers: readonly Layer[] = [
   { name: 'activities', holds: ['src/activities/'], mayImport: ['contract', 'config', 'workflows'] },
   // Connection, payload codec, the servers' shared settings, and the deployment's one-shot namespace and schema setup.
   { name: 'temporal', holds: ['src/temporal/'], mayImport: ['contract', 'config', 'workflows'] },
+  // Traces and job metrics of the API and the worker.
+  { name: 'telemetry', holds: ['src/telemetry/'], mayImport: ['contract', 'config', 'workflows', 'temporal'] },
   // Jobs on Temporal: request building, commands, reads and their caches, the list. Job types are given to it.
   {
     name: 'jobs',
     holds: ['src/jobs/'],
-    mayImport: ['contract', 'config', 'workflows', 'temporal'],
+    mayImport: ['contract', 'config', 'workflows', 'temporal', 'telemetry'],
     mayImportTypes: ['activities'],
   },
-  // Traces and job metrics of the API and the worker.
-  { name: 'telemetry', holds: ['src/telemetry/'], mayImport: ['contract', 'config', 'workflows', 'temporal'] },
   // The REST API gives the job-type registry to the jobs module; the worker serves the workflows and activities.
   {
     name: 'api',

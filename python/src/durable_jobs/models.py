@@ -136,6 +136,8 @@ class Job(ApiModel):
     children: list[ChildJobStatus] | None
     tags: list[str]
     """The ``key:value`` tags it was submitted with."""
+    trace_id: str | None = None
+    """The OpenTelemetry trace the submit (or retry) was in, when the API exports traces."""
     links: JobLinks
 
     @property
