@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { buildDashboard } from '../dev/build-ui.js';
 import { dashboard } from '../src/api/ui.js';
+import { commandScratchDir } from './support/command-scratch.js';
 import { TestService, uniqueJobId } from './support/service.js';
 
 /** Debian's Chromium, as the Web UI test drives it. */
@@ -264,6 +266,34 @@ describe('The job dashboard', function () {
     } finally {
       await other.close();
     }
+  });
+
+  describe('reads what a job printed in each attempt', function () {
+    it("shows the latest attempt's lines, and the first attempt's when its tab is chosen", async function () {
+      const jobId = uniqueJobId('dash-logs');
+      // Outside /tmp, which is private to each attempt of a root worker: the second attempt must see the first's marker.
+      const scratch = await commandScratchDir();
+      try {
+        await service.submit({
+          type: 'command',
+          input: { command: 'fail-first-time', env: { MARKER: join(scratch, `${jobId}.marker`) } },
+          retry: { maxAttempts: 2, initialIntervalSeconds: 1 },
+          jobId,
+        });
+        await page.goto(`${service.baseUrl}/ui/jobs/${jobId}`);
+        await statusOn(page).filter({ hasText: 'succeeded' }).waitFor({ timeout: 30_000 });
+        const lines = page.getByTestId('log-lines');
+        await lines.filter({ hasText: 'second time' }).waitFor();
+        assert.equal(await lines.getAttribute('data-attempt'), '2');
+        assert.match(await lines.locator('.log-info').innerText(), /second time/);
+        await page.locator('button[data-log-attempt="1"]').click();
+        await page.locator('[data-testid="log-lines"][data-attempt="1"]').filter({ hasText: 'first time' }).waitFor();
+        assert.equal(await page.locator('[data-testid="log-lines"] .log-warn').count(), 1, 'stderr, at warn');
+        await page.locator('.logs').screenshot({ path: new URL('dashboard-logs.png', screenshots).pathname });
+      } finally {
+        await rm(scratch, { recursive: true, force: true });
+      }
+    });
   });
 
   it("shows a second tenant none of the first's jobs, in the list or by a deep link", async function () {

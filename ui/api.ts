@@ -4,7 +4,7 @@ import { storedKey } from './session.js';
 
 export const client = createJobsClient({ baseUrl: location.origin, apiKey: storedKey });
 
-export { isJobFinished, JobsApiError, type Job, type JobStatus, type ListJobsQuery } from '../src/client/index.js';
+export { isJobFinished, JobsApiError, type Job, type JobLogLine, type JobStatus, type ListJobsQuery } from '../src/client/index.js';
 
 /** True for the API's 401: the key is missing, wrong or revoked, and the user must sign in (again). */
 export function isUnauthorized(err: unknown): boolean {

@@ -3,6 +3,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { client, isJobFinished, isUnauthorized, JobsApiError, messageOf, type Job } from './api.js';
+import { LogsPanel } from './logs.js';
 import { ProgressBar, StatusBadge } from './components.js';
 import { dateTime, duration, json, runTime } from './format.js';
 import { useLive } from './live.js';
@@ -128,6 +129,7 @@ function JobDetails({ job, now, problem, onChanged, onUnauthorized }: DetailsPro
       </dl>
       {job.error && <ErrorBox title="Error" error={job.error} />}
       {job.lastError && !job.error && <ErrorBox title="Last attempt's error" error={job.lastError} />}
+      <LogsPanel job={job} onUnauthorized={onUnauthorized} />
       {job.children && (
         <section class="panel">
           <h2>Children</h2>

@@ -20,6 +20,9 @@ from durable_jobs._attempt import attempt_activity
 
 pytestmark = pytest.mark.anyio
 
+#: What an attempt that logged nothing keeps.
+NO_LINES = {"lines": [], "dropped": 0}
+
 ATTEMPT = {"jobId": "report-42", "tenant": "acme", "attempt": 2}
 
 
@@ -95,9 +98,10 @@ async def test_an_async_attempt_heartbeats_at_once_signals_and_returns_result_an
     assert outcome == {
         "result": {"job": "report-42", "tenant": "acme", "attempt": 2},
         "progress": {"percent": 75.0, "message": "step 3"},
+        "logs": NO_LINES,
     }
-    assert recorded.heartbeats[0] == {"progress": None}, "a heartbeat before anything else"
-    assert {"progress": {"percent": 25.0, "message": "step 1"}} in recorded.heartbeats
+    assert recorded.heartbeats[0] == {"progress": None, "logs": NO_LINES}, "a heartbeat before anything else"
+    assert {"progress": {"percent": 25.0, "message": "step 1"}, "logs": NO_LINES} in recorded.heartbeats
     assert recorded.started == [("test", "test-run", 2)]
 
 
@@ -111,8 +115,9 @@ async def test_a_thread_handlers_progress_heartbeats_from_the_loop(executor: con
             "attempt": 1,
         },
     )
-    assert outcome == {"result": {"steps": 3}, "progress": {"percent": 100.0, "message": "done"}}
-    assert recorded.heartbeats[-1] == {"progress": {"percent": 100.0, "message": "done"}}
+    done = {"percent": 100.0, "message": "done"}
+    assert outcome == {"result": {"steps": 3}, "progress": done, "logs": NO_LINES}
+    assert recorded.heartbeats[-1] == {"progress": done, "logs": NO_LINES}
 
 
 async def test_a_missing_tenant_is_default_and_a_failed_signal_does_not_stop_the_attempt(
@@ -134,7 +139,7 @@ async def test_it_heartbeats_every_second_while_the_handler_runs(executor: concu
     began = time.monotonic()
     await recorded.env.run(attempt_activity(thread_steps, recorded.notify_started, executor), {"steps": 45}, ATTEMPT)
     took = time.monotonic() - began
-    beats = [each for each in recorded.heartbeats if each == {"progress": None} or each["progress"]]
+    beats = [each for each in recorded.heartbeats if each == {"progress": None, "logs": NO_LINES} or each["progress"]]
     assert took >= 2
     # One per progress report (45 + done), the first one, and at least one a second from the loop besides.
     assert len(beats) >= 45 + 1 + 1 + int(took)
@@ -168,8 +173,11 @@ async def test_errors_unrecoverable_retryable_and_rejected_inputs_and_results(
     assert (unrecoverable.value.type, unrecoverable.value.non_retryable) == ("UnrecoverableError", True)
     assert unrecoverable.value.message == "no steps at all"
 
-    with pytest.raises(RuntimeError, match="try again"):
+    # Any other exception fails the attempt retryably as Temporal would, its class name the type, its lines the detail.
+    with pytest.raises(ApplicationError, match="try again") as retryable:
         await recorded.env.run(attempt_activity(fails, recorded.notify_started, executor), {"steps": 1}, ATTEMPT)
+    assert (retryable.value.type, retryable.value.non_retryable) == ("RuntimeError", False)
+    assert retryable.value.details[-1] == {"logs": NO_LINES}
 
     with pytest.raises(ApplicationError) as rejected:
         await recorded.env.run(attempt_activity(fails, recorded.notify_started, executor), {"steps": "x"}, ATTEMPT)

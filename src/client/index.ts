@@ -14,6 +14,9 @@ export type ListJobsQuery = NonNullable<paths['/api/v1/jobs']['get']['parameters
 export type ErrorBody = components['schemas']['ErrorBody'];
 export type ErrorCode = ErrorBody['error']['code'];
 export type Whoami = components['schemas']['Whoami'];
+export type JobLogs = components['schemas']['JobLogs'];
+export type JobLogLine = components['schemas']['JobLogLine'];
+export type JobLogsQuery = NonNullable<paths['/api/v1/jobs/{jobId}/logs']['get']['parameters']['query']>;
 
 // Written out rather than read from the document (types only reach run time this way): a new status in
 // the contract fails to compile here until it is placed.
@@ -171,6 +174,11 @@ export class JobsClient {
   /** Runs a failed, timed_out or cancelled job again; answers the new run (409 conflict for any other job). */
   async retry(jobId: string): Promise<Job> {
     return dataOf(await this.api.POST('/api/v1/jobs/{jobId}/retry', { params: { path: { jobId } } }));
+  }
+
+  /** A page of one attempt's log lines (the latest attempt's by default), those with `seq` after `after`. */
+  async logs(jobId: string, query: JobLogsQuery = {}): Promise<JobLogs> {
+    return dataOf(await this.api.GET('/api/v1/jobs/{jobId}/logs', { params: { path: { jobId }, query } }));
   }
 
   /** The tenant the client's key acts as (`default` when the API has no keys). */

@@ -308,7 +308,72 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        delete?: never;
+        /** Delete a finished job: its history is gone and its jobId free again */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    jobId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description the request does not satisfy the contract (`invalid_request`) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no job with this id (`not_found`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description the job has not finished (`conflict`): cancel it first */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Temporal is unreachable, or has not finished deleting it yet (`unavailable`): DELETE it again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -2402,10 +2467,18 @@ export interface components {
             error: {
                 type: string;
                 message: string;
+                /** @description what the handler attached to its failure, when it did: a failed command's exitCode, stdoutTail and stderrTail (the last 4 KiB of each, env values masked) */
+                details?: {
+                    [key: string]: unknown;
+                };
             } | null;
             lastError: {
                 type: string;
                 message: string;
+                /** @description what the handler attached to its failure, when it did: a failed command's exitCode, stdoutTail and stderrTail (the last 4 KiB of each, env values masked) */
+                details?: {
+                    [key: string]: unknown;
+                };
             } | null;
             /** Format: date-time */
             createdAt: string;
@@ -2424,6 +2497,10 @@ export interface components {
                 lastError: {
                     type: string;
                     message: string;
+                    /** @description what the handler attached to its failure, when it did: a failed command's exitCode, stdoutTail and stderrTail (the last 4 KiB of each, env values masked) */
+                    details?: {
+                        [key: string]: unknown;
+                    };
                 } | null;
             } | null;
             /** @description a parent job's children, as the parent last saw them (poll a child for its live state) */
@@ -2462,10 +2539,18 @@ export interface components {
                 error: {
                     type: string;
                     message: string;
+                    /** @description what the handler attached to its failure, when it did: a failed command's exitCode, stdoutTail and stderrTail (the last 4 KiB of each, env values masked) */
+                    details?: {
+                        [key: string]: unknown;
+                    };
                 } | null;
                 lastError: {
                     type: string;
                     message: string;
+                    /** @description what the handler attached to its failure, when it did: a failed command's exitCode, stdoutTail and stderrTail (the last 4 KiB of each, env values masked) */
+                    details?: {
+                        [key: string]: unknown;
+                    };
                 } | null;
                 /** Format: date-time */
                 createdAt: string;
@@ -2484,6 +2569,10 @@ export interface components {
                     lastError: {
                         type: string;
                         message: string;
+                        /** @description what the handler attached to its failure, when it did: a failed command's exitCode, stdoutTail and stderrTail (the last 4 KiB of each, env values masked) */
+                        details?: {
+                            [key: string]: unknown;
+                        };
                     } | null;
                 } | null;
                 /** @description a parent job's children, as the parent last saw them (poll a child for its live state) */
@@ -2617,10 +2706,18 @@ export interface components {
                     error: {
                         type: string;
                         message: string;
+                        /** @description what the handler attached to its failure, when it did: a failed command's exitCode, stdoutTail and stderrTail (the last 4 KiB of each, env values masked) */
+                        details?: {
+                            [key: string]: unknown;
+                        };
                     } | null;
                     lastError: {
                         type: string;
                         message: string;
+                        /** @description what the handler attached to its failure, when it did: a failed command's exitCode, stdoutTail and stderrTail (the last 4 KiB of each, env values masked) */
+                        details?: {
+                            [key: string]: unknown;
+                        };
                     } | null;
                     /** Format: date-time */
                     createdAt: string;
@@ -2639,6 +2736,10 @@ export interface components {
                         lastError: {
                             type: string;
                             message: string;
+                            /** @description what the handler attached to its failure, when it did: a failed command's exitCode, stdoutTail and stderrTail (the last 4 KiB of each, env values masked) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
                         } | null;
                     } | null;
                     /** @description a parent job's children, as the parent last saw them (poll a child for its live state) */
@@ -2688,6 +2789,10 @@ export interface components {
                 error: {
                     type: string;
                     message: string;
+                    /** @description what the handler attached to its failure, when it did: a failed command's exitCode, stdoutTail and stderrTail (the last 4 KiB of each, env values masked) */
+                    details?: {
+                        [key: string]: unknown;
+                    };
                 } | null;
                 /** @description start to end; null until it ends */
                 durationMs: number | null;
