@@ -35,6 +35,26 @@ describe('The command job type', function () {
     assert.equal(body.status, 'failed');
     assert.equal(body.error?.type, 'CommandExitedError');
     assert.match(body.error?.message ?? '', /exited with code 3: exiting with 3/);
+    assert.deepEqual(body.error?.details, { exitCode: 3, stdoutTail: '', stderrTail: 'exiting with 3\n' });
+  });
+
+  it("keeps a failed command's exit code and the last 4 KiB of its stdout and stderr in the job's error, env values masked", async function () {
+    const secret = 'hunter2-the-secret';
+    const jobId = uniqueJobId('loud');
+    const { body } = await service.submit(
+      { type: 'command', input: { command: 'fail-loudly', env: { SECRET: secret } }, jobId },
+      '?wait=10',
+    );
+    assert.equal(body.status, 'failed');
+    assert.equal(body.error?.type, 'CommandExitedError');
+    const details = body.error?.details as { exitCode: number; stdoutTail: string; stderrTail: string };
+    assert.equal(details.exitCode, 7);
+    assert.equal(details.stdoutTail, `${'o'.repeat(4096 - 20)}last line of stdout\n`);
+    // The tail begins inside the secret ("secret"): that end of it is masked too.
+    assert.equal(details.stderrTail, `***${'e'.repeat(4070)}last line of stderr\n`);
+    const polled = await service.request('GET', `/api/v1/jobs/${jobId}`);
+    assert.deepEqual((polled.body as typeof body).error, body.error);
+    for (const piece of [secret, 'secret', 'hunter']) assert.ok(!JSON.stringify(polled.body).includes(piece), piece);
   });
 
   it('refuses with 400 a command outside the commands directory, through .. or a symlink, and starts nothing', async function () {

@@ -7,7 +7,14 @@ import { CommandExitedError } from './command/exited-error.js';
 import { CommandInput } from './command/input.js';
 import { commandCatalog, commandInputSchema, commandDefaultsWhen } from './command/catalog.js';
 import { envProblem } from './command/manifest.js';
-import { collect, keepOutputLines, masker, outputLimitBytes, reportProgressLines } from './command/output.js';
+import {
+  collect,
+  keepOutputLines,
+  masker,
+  outputLimitBytes,
+  reportProgressLines,
+  type Collected,
+} from './command/output.js';
 import { resolveCommand } from './command/resolve.js';
 import { baseCommandEnv, launcher, type CommandSandbox } from './command/sandbox.js';
 
@@ -149,7 +156,17 @@ async function supervise(
       truncated: stdout.truncated() || stderr.truncated(),
       durationMs: Math.round(performance.now() - startedAt),
     };
-    if (exitCode !== 0) throw new CommandExitedError(endProblem(input.command, exitCode, end.signal, result.stderr));
+    if (exitCode !== 0) {
+      const tailOf = (output: Collected): string => {
+        const { text, cut } = output.tail();
+        return mask(text, false, cut);
+      };
+      throw new CommandExitedError(endProblem(input.command, exitCode, end.signal, result.stderr), {
+        exitCode,
+        stdoutTail: tailOf(stdout),
+        stderrTail: tailOf(stderr),
+      });
+    }
     return result;
   } finally {
     context.signal.removeEventListener('abort', stop);

@@ -14,7 +14,16 @@ export const JobId = z
     'must be 1–128 characters of [A-Za-z0-9._:-], starting with a letter or digit',
   );
 
-export const JobError = z.object({ type: z.string(), message: z.string() });
+export const JobError = z.object({
+  type: z.string(),
+  message: z.string(),
+  details: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe(
+      "what the handler attached to its failure, when it did: a failed command's exitCode, stdoutTail and stderrTail (the last 4 KiB of each, env values masked)",
+    ),
+});
 /**
  * A job's tag (contract §1): `key:value`, what the list and the counts filter on (`?tag=`). No quotes, backslashes or
  * spaces: Temporal's visibility store matches a value holding a backslash only unescaped and fails a query holding a

@@ -12,6 +12,19 @@ export interface AttemptFailure {
   readonly retryable: boolean;
 }
 
+/** A failure's details are kept up to this size: the job's state carries them in every poll and in its memo. */
+const maxDetailsChars = 16 * 1024;
+
+/**
+ * The first of the failure's details, when it is an object (a failed command's exit code and output tails), for the
+ * job's error. Data only, so no `patched()`: the workflow's commands are the same with or without it.
+ */
+function detailsOf(failure: ApplicationFailure): Record<string, unknown> | undefined {
+  const first: unknown = failure.details?.[0];
+  if (first === null || typeof first !== 'object' || Array.isArray(first)) return undefined;
+  return JSON.stringify(first).length <= maxDetailsChars ? (first as Record<string, unknown>) : undefined;
+}
+
 export function describeFailure(err: unknown): AttemptFailure {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof TimeoutFailure) {
@@ -27,8 +40,9 @@ export function describeFailure(err: unknown): AttemptFailure {
   }
   if (cause instanceof ApplicationFailure) {
     const type = cause.type ?? 'Error';
+    const details = detailsOf(cause);
     return {
-      error: { type, message: cause.message },
+      error: { type, message: cause.message, ...(details ? { details } : {}) },
       timedOut: false,
       retryable: !cause.nonRetryable && !nonRetryableErrorTypes.includes(type),
     };

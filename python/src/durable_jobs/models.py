@@ -80,10 +80,12 @@ class Progress(ApiModel):
 
 
 class JobError(ApiModel):
-    """Why an attempt, a job or a callback delivery failed: the error's type and message."""
+    """Why an attempt, a job or a callback delivery failed: the error's type and message, and what the handler
+    attached to its failure (a failed command's ``exitCode``, ``stdoutTail`` and ``stderrTail``)."""
 
     type: str
     message: str
+    details: dict[str, Any] | None = None
 
 
 class CallbackDelivery(ApiModel):

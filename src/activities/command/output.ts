@@ -6,10 +6,24 @@ export const outputLimitBytes = 64 * 1024;
 /** A line `::progress <percent> [message]` on stdout reports progress. */
 const progressLine = /^::progress (\d{1,3}(?:\.\d+)?)(?: (.*))?$/;
 
-export function collect(limit: number): { push(chunk: Buffer): void; text(): string; truncated(): boolean } {
+/** A failed command's error carries the last this many bytes of each of stdout and stderr. */
+export const outputTailBytes = 4096;
+
+export interface Collected {
+  push(chunk: Buffer): void;
+  /** The first `limit` bytes. */
+  text(): string;
+  truncated(): boolean;
+  /** The last `outputTailBytes` bytes, however much came before them, and whether anything did. */
+  tail(): { text: string; cut: boolean };
+}
+
+export function collect(export function collect(limit: number): Collected {
   const chunks: Buffer[] = [];
   let kept = 0;
   let dropped = false;
+  let seen = 0;
+  let tail = Buffer.alloc(0);
   return {
     push(chunk) {
       const room = limit - kept;
@@ -19,9 +33,18 @@ export function collect(limit: number): { push(chunk: Buffer): void; text(): str
         chunks.push(part);
         kept += part.length;
       }
+      seen += chunk.length;
+      // A copy: a view would keep the whole chunk alive.
+      tail = Buffer.from(Buffer.concat([tail, chunk.subarray(-outputTailBytes)]).subarray(-outputTailBytes));
     },
     text: () => Buffer.concat(chunks).toString('utf8'),
     truncated: () => dropped,
+    tail: () => {
+      // From a character's first byte: a tail starting inside one would hide the start of a masked value behind U+FFFD.
+      let start = 0;
+      while (start < 3 && start < tail.length && (tail[start]! & 0xc0) === 0x80) start++;
+      return { text: tail.subarray(start).toString('utf8'), cut: seen > tail.length - start };
+    },
   };
 }
 
@@ -30,22 +53,27 @@ export const maskedValueMinLength = 4;
 
 /**
  * Replaces each of the values (of at least 4 characters) in the text with `***`, and, when the text was cut,
- * a start of one at its very end: output, an error message and progress never carry a caller's env value.
+ * a start of one at its very end (`cut`), an end of one at its very start (`cutAtStart`, a tail of the output):
+ * output, an error message and progress never carry a caller's env value.
  */
-export function masker(values: readonly string[]): (text: string, cut?: boolean) => string {
+export function masker(values: readonly string[]): (text: string, cut?: boolean, cutAtStart?: boolean) => string {
   const secrets = [...new Set(values.filter((value) => value.length >= maskedValueMinLength))].sort(
     (a, b) => b.length - a.length,
   );
-  return (text, cut = false) => {
+  return (text, cut = false, cutAtStart = false) => {
     let masked = text;
     for (const secret of secrets) masked = masked.split(secret).join('***');
-    if (cut) {
-      for (const secret of secrets) {
-        for (let length = secret.length - 1; length > 0; length--) {
-          if (masked.endsWith(secret.slice(0, length))) {
-            masked = `${masked.slice(0, -length)}***`;
-            break;
-          }
+    for (const secret of secrets) {
+      for (let length = secret.length - 1; cut && length > 0; length--) {
+        if (masked.endsWith(secret.slice(0, length))) {
+          masked = `${masked.slice(0, -length)}***`;
+          break;
+        }
+      }
+      for (let length = secret.length - 1; cutAtStart && length > 0; length--) {
+        if (masked.startsWith(secret.slice(-length))) {
+          masked = `***${masked.slice(length)}`;
+          break;
         }
       }
     }
