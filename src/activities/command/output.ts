@@ -18,7 +18,7 @@ export interface Collected {
   tail(): { text: string; cut: boolean };
 }
 
-export function collect(export function collect(limit: number): Collected {
+export function collect(limit: number): Collected {
   const chunks: Buffer[] = [];
   let kept = 0;
   let dropped = false;
