@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { ErrorBody } from '../src/contract/errors.js';
-import type { CreatedHook, Hook } from '../src/contract/hooks.js';
+import { Client, WithStartWorkflowOperation } from '@temporalio/client';
+import { hookRegistryWorkflowId, type CreatedHook, type Hook } from '../src/contract/hooks.js';
+import { registryTaskQueue } from '../src/contract/job-type-declaration.js';
+import { hookRegistryWorkflow } from '../src/workflows/index.js';
+import { createHookUpdate, hookQuery, hooksOfQuery } from '../src/workflows/hook-registry-messages.js';
 import type { Job } from '../src/contract/job.js';
 import { extractShellExamples, parseCurlLog, unexpectedStatuses } from './support/doc-examples.js';
 import { httpRequest, type HttpReply } from './support/processes.js';
@@ -307,16 +311,20 @@ describe('Inbound webhooks', function () {
   });
 });
 
-describe("docs/api.md's signed delivery example", function () {
+describe('Hooks kept in Temporal, encrypted', function () {
   let service: TestService;
   before(async function () {
-    service = await TestService.start({ workers: { normal: 2 } });
+    // The API open (docs/api.md's examples send no key), payloads encrypted as a deployment with a key has them.
+    service = await TestService.start({
+      workers: { normal: 2 },
+      env: { PAYLOAD_ENCRYPTION_KEY: randomBytes(32).toString('base64') },
+    });
   });
   after(async function () {
     await service.teardown();
   });
 
-  it('works pasted into bash with curl, jq and openssl (the docs test cannot run it: no openssl there)', async function () {
+  it("docs/api.md's signed delivery example works pasted into bash with curl, jq and openssl (the docs test cannot run it: no openssl there)", async function () {
     const docs = fileURLToPath(new URL('../docs/api.md', import.meta.url));
     const example = extractShellExamples(await readFile(docs, 'utf8'), docs).find((block) =>
       block.code.includes('X-Hub-Signature-256: sha256=$SIGNATURE'),
@@ -346,5 +354,68 @@ describe("docs/api.md's signed delivery example", function () {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it("keeps the secret out of clear text in the hook registry's history", async function () {
+    const created = await service.request<CreatedHook>('POST', '/api/v1/hooks', { type: 'sleep' });
+    assert.equal(created.status, 201);
+    const prefix = service.config.JOBS_TASK_QUEUE_PREFIX;
+    // The test environment's own client has no codec: it reads what Temporal stores.
+    const history = await service.temporal.client.workflow.getHandle(hookRegistryWorkflowId(prefix)).fetchHistory();
+    // Every string and byte array of the events, as text (the payloads' data are byte arrays).
+    const texts: string[] = [];
+    const walk = (value: unknown): void => {
+      if (value instanceof Uint8Array) texts.push(Buffer.from(value).toString('latin1'));
+      else if (typeof value === 'string') texts.push(value);
+      else if (value && typeof value === 'object') for (const item of Object.values(value)) walk(item);
+    };
+    walk(history.events);
+    const stored = texts.join('\n');
+    assert.match(stored, /createHook/, 'the creations are in the history');
+    assert.ok(!stored.includes(created.body.secret), 'no secret in clear text');
+    assert.ok(!stored.includes('whsec_'), 'no secret of any hook in clear text');
+  });
+
+  it('continues as new past its history limit, carrying every hook', async function () {
+    const client = new Client({
+      connection: service.temporal.connection,
+      namespace: service.config.TEMPORAL_NAMESPACE,
+      dataConverter: { payloadCodecs: service.payloadCodecs },
+    });
+    const workflowId = `${hookRegistryWorkflowId(service.config.JOBS_TASK_QUEUE_PREFIX)}-continued`;
+    const create = (hookId: string) =>
+      client.workflow.executeUpdateWithStart(createHookUpdate, {
+        args: [
+          {
+            hookId,
+            tenant: 'acme',
+            type: 'sleep',
+            inputFrom: null,
+            priority: 'normal',
+            enabled: true,
+            description: null,
+            secret: `secret-of-${hookId}`,
+          },
+        ],
+        startWorkflowOperation: new WithStartWorkflowOperation(hookRegistryWorkflow, {
+          workflowId,
+          taskQueue: registryTaskQueue(service.config.JOBS_TASK_QUEUE_PREFIX),
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          args: [{ state: null, historyLimit: 20 }],
+        }),
+      });
+    await create('hk_first');
+    const firstRun = (await client.workflow.getHandle(workflowId).describe()).runId;
+    const ids = ['hk_first'];
+    for (let i = 0; i < 8; i++) {
+      ids.push(`hk_${i}`);
+      await create(`hk_${i}`);
+    }
+    const handle = client.workflow.getHandle(workflowId);
+    assert.notEqual((await handle.describe()).runId, firstRun, 'a new run');
+    const kept = await handle.query(hooksOfQuery, 'acme');
+    assert.deepEqual(kept.map((hook) => hook.hookId).sort(), [...ids].sort());
+    assert.equal((await handle.query(hookQuery, 'hk_first'))?.secret, 'secret-of-hk_first');
+    await handle.terminate('test over');
   });
 });
