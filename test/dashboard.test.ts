@@ -107,7 +107,15 @@ describe('The job dashboard', function () {
   });
 
   it('serves the HTML shell and its assets without a key, and nothing else', async function () {
-    for (const path of ['/ui/', '/ui/jobs/some-job', '/ui/assets/app.js', '/ui/assets/app.css']) {
+    for (const path of [
+      '/ui/',
+      '/ui/jobs/some-job',
+      '/ui/queues',
+      '/ui/schedules',
+      '/ui/run',
+      '/ui/assets/app.js',
+      '/ui/assets/app.css',
+    ]) {
       const answer = await fetch(service.baseUrl + path);
       assert.equal(answer.status, 200, path);
       assert.doesNotMatch(await answer.text(), /acme|globex/);
@@ -115,7 +123,7 @@ describe('The job dashboard', function () {
     const root = await fetch(`${service.baseUrl}/`, { redirect: 'manual' });
     assert.equal(root.status, 302);
     assert.equal(root.headers.get('location'), '/ui/');
-    for (const path of ['/api/v1/whoami', '/UI/', '/ui/queues', '/ui/jobs/a/b', '/ui/assets/__proto__']) {
+    for (const path of ['/api/v1/whoami', '/UI/', '/ui/elsewhere', '/ui/jobs/a/b', '/ui/assets/__proto__']) {
       assert.equal((await fetch(service.baseUrl + path)).status, 401, path);
     }
   });
@@ -268,6 +276,44 @@ describe('The job dashboard', function () {
     }
   });
 
+  describe('sees attempts on a timeline', function () {
+    it("draws each attempt's run as a bar, the backoff between them, and each attempt's error", async function () {
+      const jobId = uniqueJobId('dash-attempts');
+      await service.submit({
+        type: 'sleep',
+        input: { seconds: 0.5, failAttempts: 2 },
+        retry: { maxAttempts: 3, initialIntervalSeconds: 1, backoffCoefficient: 1 },
+        jobId,
+      });
+      await page.goto(`${service.baseUrl}/ui/jobs/${jobId}`);
+      await statusOn(page).filter({ hasText: 'succeeded' }).waitFor({ timeout: 30_000 });
+      const runs = page.locator('.timeline-track [data-kind="run"]');
+      await untilCount(runs, 3);
+      assert.deepEqual(await Promise.all((await runs.all()).map((bar) => bar.getAttribute('data-outcome'))), [
+        'failed',
+        'failed',
+        'succeeded',
+      ]);
+      assert.equal(
+        await page.locator('.timeline-track [data-kind="backoff"]').count(),
+        2,
+        'a gap before attempts 2 and 3',
+      );
+      // Bars are placed in time order, left to right, and none overlaps the next.
+      const boxes = await Promise.all((await runs.all()).map((bar) => bar.boundingBox()));
+      for (let i = 1; i < boxes.length; i++) assert.ok(boxes[i]!.x >= boxes[i - 1]!.x + boxes[i - 1]!.width - 1);
+      assert.match(
+        (await page.getByRole('img', { name: /^3 attempts over/ }).getAttribute('aria-label')) ?? '',
+        /failed, failed, succeeded$/,
+      );
+      const list = page.locator('.attempt-list li[data-attempt]');
+      await untilCount(list, 3);
+      assert.match(await list.nth(0).innerText(), /planned failure of attempt 1/);
+      assert.match(await list.nth(2).innerText(), /succeeded/);
+      await page.locator('.attempts').screenshot({ path: new URL('dashboard-attempts.png', screenshots).pathname });
+    });
+  });
+
   describe('reads what a job printed in each attempt', function () {
     it("shows the latest attempt's lines, and the first attempt's when its tab is chosen", async function () {
       const jobId = uniqueJobId('dash-logs');
@@ -292,6 +338,114 @@ describe('The job dashboard', function () {
         await page.locator('.logs').screenshot({ path: new URL('dashboard-logs.png', screenshots).pathname });
       } finally {
         await rm(scratch, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('cancels three jobs at once', function () {
+    it('ticks three running jobs in the list, confirms, and they end cancelled while a fourth runs on', async function () {
+      const jobIds = Array.from({ length: 4 }, () => uniqueJobId('dash-bulk'));
+      for (const jobId of jobIds) await service.submit({ type: 'sleep', input: { seconds: 60 }, jobId });
+      for (const jobId of jobIds) await service.waitFor(jobId, ['running']);
+      const [kept, ...chosen] = jobIds;
+      await page.goto(`${service.baseUrl}/ui/?status=running`);
+      for (const jobId of chosen) {
+        await page.locator(`tr[data-job-id="${jobId}"] input[type="checkbox"]`).check({ timeout: 30_000 });
+      }
+      assert.equal(await page.getByTestId('selected-count').textContent(), '3 selected');
+      assert.ok(await page.locator('button[data-bulk="retry"]').isDisabled(), 'Retry does not apply to running jobs');
+      await page.locator('button[data-bulk="cancel"]').click();
+      await page.getByRole('button', { name: 'Keep them' }).click();
+      assert.equal((await service.getJob(chosen[0]!)).body.status, 'running', 'cancelled without confirmation');
+      await page.locator('button[data-bulk="cancel"]').click();
+      await page.locator('dialog[open] button[data-confirm-bulk="cancel"]').click();
+      await page.getByTestId('bulk-outcome').filter({ hasText: '3 jobs cancelled' }).waitFor();
+      for (const jobId of chosen) assert.equal((await service.waitFor(jobId, ['cancelled'])).status, 'cancelled');
+      assert.equal((await service.getJob(kept!)).body.status, 'running', 'the job not ticked runs on');
+      await service.cancel(kept!);
+    });
+  });
+
+  describe('runs a job from the form', function () {
+    it("shows the API's validation message beside the field, then submits and opens the job", async function () {
+      await page.goto(`${service.baseUrl}/ui/`);
+      await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Run a job' }).click();
+      await page.getByLabel('Job type').selectOption('sleep');
+      const seconds = page.locator('[data-field="seconds"]');
+      await seconds.getByRole('spinbutton').fill('-1');
+      await page.getByLabel('Priority').selectOption('high');
+      await page.getByRole('button', { name: 'Run job' }).click();
+      await seconds.locator('.field-error').waitFor();
+      assert.match(await seconds.locator('.field-error').innerText(), /0|small|minimum/i);
+      assert.equal(await seconds.getByRole('spinbutton').getAttribute('aria-invalid'), 'true');
+      await seconds.getByRole('spinbutton').fill('0.2');
+      await page.locator('[data-field="message"] input').fill('from the form');
+      await page.getByRole('button', { name: 'Run job' }).click();
+      await page.waitForURL(/\/ui\/jobs\//);
+      await statusOn(page).filter({ hasText: 'succeeded' }).waitFor({ timeout: 30_000 });
+      const jobId = decodeURIComponent(new URL(page.url()).pathname.slice('/ui/jobs/'.length));
+      const { body } = await service.getJob(jobId);
+      assert.equal(body.priority, 'high');
+      assert.deepEqual(body.input, { seconds: 0.2, message: 'from the form' });
+    });
+  });
+
+  describe('sees queues', function () {
+    it('shows each priority with its running jobs, and each job type with its workers', async function () {
+      const jobId = uniqueJobId('dash-queue');
+      await service.submit({ type: 'sleep', input: { seconds: 60 }, jobId, priority: 'high' });
+      await service.waitFor(jobId, ['running']);
+      await page.goto(`${service.baseUrl}/ui/queues`);
+      for (const priority of ['high', 'normal', 'low'])
+        await page.locator(`[data-priority="${priority}"]`).first().waitFor();
+      const runningHigh = page.getByTestId('running-high');
+      const deadline = Date.now() + 30_000;
+      while (Number(await runningHigh.textContent()) < 1) {
+        assert.ok(Date.now() < deadline, 'the running high job is never counted');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const sleepHigh = page.locator('tr[data-type="sleep"][data-priority="high"]');
+      assert.ok(Number(await sleepHigh.locator('td').nth(2).textContent()) >= 1, 'a worker serves sleep at high');
+      await page.screenshot({ path: new URL('dashboard-queues.png', screenshots).pathname });
+      await service.cancel(jobId);
+    });
+  });
+
+  describe("sees schedules and a job's schedule of origin", function () {
+    it('pauses and resumes a schedule, runs it now, and links its job back to it', async function () {
+      const scheduleId = uniqueJobId('dash-sched');
+      const created = await service.request('POST', '/api/v1/schedules', {
+        scheduleId,
+        intervalSeconds: 3600,
+        job: { type: 'sleep', input: { seconds: 0 } },
+      });
+      assert.equal(created.status, 201);
+      try {
+        await page.goto(`${service.baseUrl}/ui/schedules`);
+        const card = page.locator(`[data-schedule-id="${scheduleId}"]`);
+        await card.getByTestId('schedule-state').filter({ hasText: 'active' }).waitFor();
+        assert.match(await card.innerText(), /every 1 h 0 min/);
+        await card.locator('button[data-schedule-action="pause"]').click();
+        await card.getByTestId('schedule-state').filter({ hasText: 'paused' }).waitFor();
+        assert.equal(
+          (await service.request<{ paused: boolean }>('GET', `/api/v1/schedules/${scheduleId}`)).body.paused,
+          true,
+        );
+        await card.locator('button[data-schedule-action="unpause"]').click();
+        await card.getByTestId('schedule-state').filter({ hasText: 'active' }).waitFor();
+        await card.locator('button[data-schedule-action="trigger"]').click();
+        const recent = card.locator('.recent-jobs a').first();
+        await recent.waitFor({ timeout: 30_000 });
+        await recent.click();
+        await page.waitForURL(/\/ui\/jobs\//);
+        const origin = page.getByTestId('schedule-origin');
+        await origin.waitFor({ timeout: 30_000 });
+        assert.equal(await origin.textContent(), scheduleId);
+        await origin.click();
+        await page.locator(`[data-schedule-id="${scheduleId}"][aria-current="true"]`).waitFor();
+        assert.equal(new URL(page.url()).searchParams.get('id'), scheduleId);
+      } finally {
+        await service.request('DELETE', `/api/v1/schedules/${scheduleId}`);
       }
     });
   });

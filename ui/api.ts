@@ -1,10 +1,20 @@
 // The dashboard's one client of the REST API: the project's typed client (src/client), with the signed-in key.
-import { createJobsClient, JobsApiError } from '../src/client/index.js';
+import { createJobsClient, isJobFinished, JobsApiError, type Job } from '../src/client/index.js';
 import { storedKey } from './session.js';
 
 export const client = createJobsClient({ baseUrl: location.origin, apiKey: storedKey });
 
-export { isJobFinished, JobsApiError, type Job, type JobLogLine, type JobStatus, type ListJobsQuery } from '../src/client/index.js';
+export {
+  dataOf,
+  isJobFinished,
+  JobsApiError,
+  type BulkJobsResult,
+  type Job,
+  type JobAttempts,
+  type JobLogLine,
+  type JobStatus,
+  type ListJobsQuery,
+} from '../src/client/index.js';
 
 /** True for the API's 401: the key is missing, wrong or revoked, and the user must sign in (again). */
 export function isUnauthorized(err: unknown): boolean {
@@ -15,4 +25,14 @@ export function isUnauthorized(err: unknown): boolean {
 export function messageOf(err: unknown): string {
   if (err instanceof JobsApiError) return err.message;
   return err instanceof Error ? `the API did not answer: ${err.message}` : String(err);
+}
+
+/** Whether Cancel applies: the job is unfinished (the API answers 409 for a finished one). */
+export function isCancellable(job: Job): boolean {
+  return !isJobFinished(job);
+}
+
+/** Whether Retry applies: the job failed, timed out or was cancelled (the API answers 409 otherwise). */
+export function isRetryable(job: Job): boolean {
+  return isJobFinished(job) && job.status !== 'succeeded';
 }

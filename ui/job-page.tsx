@@ -2,7 +2,17 @@
 // and Cancel or Retry where they apply, each confirmed first.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { client, isJobFinished, isUnauthorized, JobsApiError, messageOf, type Job } from './api.js';
+import {
+  client,
+  isCancellable,
+  isJobFinished,
+  isRetryable,
+  isUnauthorized,
+  JobsApiError,
+  messageOf,
+  type Job,
+} from './api.js';
+import { AttemptsPanel } from './attempts.js';
 import { LogsPanel } from './logs.js';
 import { ProgressBar, StatusBadge } from './components.js';
 import { dateTime, duration, json, runTime } from './format.js';
@@ -17,12 +27,12 @@ const actions: Readonly<Record<Action, { label: string; question: string; applie
   cancel: {
     label: 'Cancel',
     question: 'Cancel this job? A running attempt is told to stop; the job ends cancelled.',
-    applies: (job) => job.status === 'queued' || job.status === 'running',
+    applies: isCancellable,
   },
   retry: {
     label: 'Retry',
     question: 'Run this job again, with the same input? It starts a new run of the same job id.',
-    applies: (job) => job.status === 'failed' || job.status === 'timed_out' || job.status === 'cancelled',
+    applies: isRetryable,
   },
 };
 
@@ -129,6 +139,7 @@ function JobDetails({ job, now, problem, onChanged, onUnauthorized }: DetailsPro
       </dl>
       {job.error && <ErrorBox title="Error" error={job.error} />}
       {job.lastError && !job.error && <ErrorBox title="Last attempt's error" error={job.lastError} />}
+      <AttemptsPanel job={job} now={now} onUnauthorized={onUnauthorized} />
       <LogsPanel job={job} onUnauthorized={onUnauthorized} />
       {job.children && (
         <section class="panel">

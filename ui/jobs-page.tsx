@@ -1,6 +1,7 @@
 // The jobs list: a tab per status, filters by type and priority, pages through the API's cursor, read every 2 s.
 import { useEffect, useState } from 'preact/hooks';
 import { client, type Job, type JobStatus, type ListJobsQuery } from './api.js';
+import { BulkActions } from './bulk-actions.js';
 import { ProgressBar, StatusBadge } from './components.js';
 import { dateTime, duration, relative, runTime, statusTitle } from './format.js';
 import { useLive } from './live.js';
@@ -70,6 +71,21 @@ export function JobsPage({
   const cursors = paging.filterKey === filterKey ? paging.cursors : [undefined];
   const setCursors = (next: readonly (string | undefined)[]) => setPaging({ filterKey, cursors: next });
   const cursor = cursors[cursors.length - 1];
+  // The jobs ticked for a bulk action, on this page of these filters: moving on clears them.
+  const pageKey = `${filterKey}#${cursor ?? ''}`;
+  const [selection, setSelection] = useState<{ pageKey: string; jobIds: ReadonlySet<string> }>({
+    pageKey,
+    jobIds: new Set(),
+  });
+  const selectedIds = selection.pageKey === pageKey ? selection.jobIds : new Set<string>();
+  const select = (jobIds: readonly string[], on: boolean) => {
+    const next = new Set(selectedIds);
+    for (const jobId of jobIds) {
+      if (on) next.add(jobId);
+      else next.delete(jobId);
+    }
+    setSelection({ pageKey, jobIds: next });
+  };
   useEffect(() => {
     document.title = 'Jobs · durable-jobs';
   }, []);
@@ -80,7 +96,7 @@ export function JobsPage({
     ...(filters.priority ? { priority: filters.priority } : {}),
     ...(cursor ? { cursor } : {}),
   };
-  const live = useLive(`${filterKey}#${cursor ?? ''}`, () => client.list(listQuery), refreshMs, onUnauthorized);
+  const live = useLive(pageKey, () => client.list(listQuery), refreshMs, onUnauthorized);
   const page = live.data;
   const setFilter = (change: Partial<Filters>) => navigate(hrefOf({ ...filters, ...change }), { replace: true });
 
@@ -146,7 +162,14 @@ export function JobsPage({
           </p>
         </div>
       ) : (
-        <JobsTable jobs={page.jobs} now={live.readAt} />
+        <>
+          <BulkActions
+            selected={page.jobs.filter((job) => selectedIds.has(job.jobId))}
+            onDone={() => setSelection({ pageKey, jobIds: new Set() })}
+            onUnauthorized={onUnauthorized}
+          />
+          <JobsTable jobs={page.jobs} now={live.readAt} selected={selectedIds} onSelect={select} />
+        </>
       )}
       <div class="pager">
         <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
@@ -173,11 +196,32 @@ function durationText(job: Job, now: number): string {
   return '–';
 }
 
-function JobsTable({ jobs, now }: { readonly jobs: readonly Job[]; readonly now: number }) {
+interface TableProps {
+  readonly jobs: readonly Job[];
+  readonly now: number;
+  readonly selected: ReadonlySet<string>;
+  readonly onSelect: (jobIds: readonly string[], on: boolean) => void;
+}
+
+function JobsTable({ jobs, now, selected, onSelect }: TableProps) {
+  const allSelected = jobs.every((job) => selected.has(job.jobId));
   return (
     <table class="jobs">
       <thead>
         <tr>
+          <th scope="col" class="select">
+            <input
+              type="checkbox"
+              aria-label="Select every job of this page"
+              checked={allSelected}
+              onChange={() =>
+                onSelect(
+                  jobs.map((job) => job.jobId),
+                  !allSelected,
+                )
+              }
+            />
+          </th>
           <th scope="col">Job</th>
           <th scope="col">Type</th>
           <th scope="col">Priority</th>
@@ -197,6 +241,14 @@ function JobsTable({ jobs, now }: { readonly jobs: readonly Job[]; readonly now:
       <tbody>
         {jobs.map((job) => (
           <tr key={job.jobId} data-job-id={job.jobId}>
+            <td class="select" data-label="Select">
+              <input
+                type="checkbox"
+                aria-label={`Select ${job.jobId}`}
+                checked={selected.has(job.jobId)}
+                onChange={(event) => onSelect([job.jobId], event.currentTarget.checked)}
+              />
+            </td>
             <td data-label="Job" class="job-id">
               <Link href={jobPath(job.jobId)}>{job.jobId}</Link>
             </td>

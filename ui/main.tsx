@@ -4,7 +4,10 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { client, isUnauthorized, messageOf } from './api.js';
 import { JobPage } from './job-page.js';
 import { JobsPage } from './jobs-page.js';
-import { Link, jobsPath, useRoute } from './router.js';
+import { QueuesPage } from './queues-page.js';
+import { Link, jobsPath, queuesPath, runPath, schedulesPath, useRoute } from './router.js';
+import { RunPage } from './run-page.js';
+import { SchedulesPage } from './schedules-page.js';
 import { forgetKey, storedKey } from './session.js';
 import { SignIn } from './sign-in.js';
 import './styles.css';
@@ -55,6 +58,15 @@ function App() {
           <Link href={jobsPath} aria-current={route.page === 'jobs' ? 'page' : undefined}>
             Jobs
           </Link>
+          <Link href={runPath} aria-current={route.page === 'run' ? 'page' : undefined}>
+            Run a job
+          </Link>
+          <Link href={queuesPath} aria-current={route.page === 'queues' ? 'page' : undefined}>
+            Queues
+          </Link>
+          <Link href={schedulesPath} aria-current={route.page === 'schedules' ? 'page' : undefined}>
+            Schedules
+          </Link>
         </nav>
         {caller.state === 'signed-in' && (
           <div class="who">
@@ -86,6 +98,12 @@ function App() {
             <JobsPage query={route.query} onUnauthorized={signedOut} />
           ) : route.page === 'job' ? (
             <JobPage key={route.jobId} jobId={route.jobId} onUnauthorized={signedOut} />
+          ) : route.page === 'queues' ? (
+            <QueuesPage onUnauthorized={signedOut} />
+          ) : route.page === 'schedules' ? (
+            <SchedulesPage query={route.query} onUnauthorized={signedOut} />
+          ) : route.page === 'run' ? (
+            <RunPage query={route.query} onUnauthorized={signedOut} />
           ) : (
             <section>
               <h1>No such page</h1>

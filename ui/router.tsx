@@ -6,9 +6,20 @@ import { useEffect, useState } from 'preact/hooks';
 export type Route =
   | { readonly page: 'jobs'; readonly query: URLSearchParams }
   | { readonly page: 'job'; readonly jobId: string }
+  | { readonly page: 'queues' }
+  | { readonly page: 'schedules'; readonly query: URLSearchParams }
+  | { readonly page: 'run'; readonly query: URLSearchParams }
   | { readonly page: 'not-found' };
 
 export const jobsPath = '/ui/';
+export const queuesPath = '/ui/queues';
+export const schedulesPath = '/ui/schedules';
+export const runPath = '/ui/run';
+
+/** The schedules page with one schedule shown first and marked. */
+export function schedulePath(scheduleId: string): string {
+  return `${schedulesPath}?${new URLSearchParams({ id: scheduleId }).toString()}`;
+}
 
 export function jobPath(jobId: string): string {
   return `/ui/jobs/${encodeURIComponent(jobId)}`;
@@ -16,6 +27,9 @@ export function jobPath(jobId: string): string {
 
 function routeOf({ pathname, search }: Location): Route {
   if (pathname === jobsPath) return { page: 'jobs', query: new URLSearchParams(search) };
+  if (pathname === queuesPath) return { page: 'queues' };
+  if (pathname === schedulesPath) return { page: 'schedules', query: new URLSearchParams(search) };
+  if (pathname === runPath) return { page: 'run', query: new URLSearchParams(search) };
   const job = /^\/ui\/jobs\/([^/]+)$/.exec(pathname);
   if (job) return { page: 'job', jobId: decodeURIComponent(job[1]!) };
   return { page: 'not-found' };
@@ -49,6 +63,7 @@ interface LinkProps {
   readonly href: string;
   readonly class?: string;
   readonly 'aria-current'?: 'page' | undefined;
+  readonly 'data-testid'?: string;
   readonly children: ComponentChildren;
 }
 

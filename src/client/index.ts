@@ -14,9 +14,11 @@ export type ListJobsQuery = NonNullable<paths['/api/v1/jobs']['get']['parameters
 export type ErrorBody = components['schemas']['ErrorBody'];
 export type ErrorCode = ErrorBody['error']['code'];
 export type Whoami = components['schemas']['Whoami'];
+export type JobAttempts = components['schemas']['JobAttempts'];
 export type JobLogs = components['schemas']['JobLogs'];
 export type JobLogLine = components['schemas']['JobLogLine'];
 export type JobLogsQuery = NonNullable<paths['/api/v1/jobs/{jobId}/logs']['get']['parameters']['query']>;
+export type BulkJobsResult = components['schemas']['BulkJobsResult'];
 
 // Written out rather than read from the document (types only reach run time this way): a new status in
 // the contract fails to compile here until it is placed.
@@ -120,8 +122,8 @@ function errorFrom(response: Response, body: unknown): Error {
   );
 }
 
-/** The data of a successful answer, or the error its status and body describe. */
-function dataOf<T>({ data, error, response }: { data?: T; error?: unknown; response: Response }): T {
+/** The data of a successful answer, or the error its status and body describe (for calls made through `api`). */
+export function dataOf<T>({ data, error, response }: { data?: T; error?: unknown; response: Response }): T {
   if (response.ok && data !== undefined) return data;
   throw errorFrom(response, error);
 }
@@ -176,9 +178,24 @@ export class JobsClient {
     return dataOf(await this.api.POST('/api/v1/jobs/{jobId}/retry', { params: { path: { jobId } } }));
   }
 
+  /** The attempts of the job's latest run: when each was scheduled, started and ended, how, and why it failed. */
+  async attempts(jobId: string): Promise<JobAttempts> {
+    return dataOf(await this.api.GET('/api/v1/jobs/{jobId}/attempts', { params: { path: { jobId } } }));
+  }
+
   /** A page of one attempt's log lines (the latest attempt's by default), those with `seq` after `after`. */
   async logs(jobId: string, query: JobLogsQuery = {}): Promise<JobLogs> {
     return dataOf(await this.api.GET('/api/v1/jobs/{jobId}/logs', { params: { path: { jobId }, query } }));
+  }
+
+  /** Cancels 1–100 jobs in one request; each answers alone (202 with its status, or its refusal). */
+  async cancelMany(jobIds: readonly string[]): Promise<BulkJobsResult['results']> {
+    return dataOf(await this.api.POST('/api/v1/jobs/cancel', { body: { jobIds: [...jobIds] } })).results;
+  }
+
+  /** Retries 1–100 jobs in one request; each answers alone (202 with its status, or its refusal). */
+  async retryMany(jobIds: readonly string[]): Promise<BulkJobsResult['results']> {
+    return dataOf(await this.api.POST('/api/v1/jobs/retry', { body: { jobIds: [...jobIds] } })).results;
   }
 
   /** The tenant the client's key acts as (`default` when the API has no keys). */
