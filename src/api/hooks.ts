@@ -137,6 +137,8 @@ export function hooksRouter(deps: HooksRoutesDeps): Router {
 
   router.patch('/:hookId', async (ctx) => {
     const ref = refOf(ctx);
+    // Another tenant's hook answers 404 whatever the body, as a missing one does.
+    await hooks.get(ref);
     const { enabled } = parse(UpdateHookBody, (await readJsonBody(ctx, bodyLimitBytes)) ?? {});
     ctx.body = hookJson(await hooks.setEnabled(ref, enabled));
   });
