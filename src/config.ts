@@ -164,6 +164,11 @@ export const Env = z.object({
     .int()
     .min(1024 * 1024)
     .default(32 * 1024 * 1024),
+  /**
+   * How long one read of the job type registry answers the API process's requests (types, input checks, defaults):
+   * a worker's new or changed declaration reaches submits within about this long.
+   */
+  JOBS_TYPE_REGISTRY_CACHE_MS: z.coerce.number().int().min(250).max(60_000).default(1500),
   /** Event streams (GET /api/v1/jobs/{jobId}/events) one tenant may hold open on one API process; 429 beyond. */
   JOBS_MAX_STREAMS_PER_TENANT: z.coerce.number().int().min(1).max(100_000).default(100),
   API_KEYS: ApiKeyList.optional(),

@@ -50,6 +50,7 @@ export interface AppDeps {
     | 'JOBS_CURSOR_KEY'
     | 'JOBS_READ_CACHE_BYTES'
     | 'JOBS_MAX_STREAMS_PER_TENANT'
+    | 'JOBS_TYPE_REGISTRY_CACHE_MS'
   >;
   readonly logger?: Logger;
   /** Traces are exported (startTracing): each request gets a span, continuing the caller's `traceparent`. */
@@ -168,7 +169,11 @@ export function createApp(deps: AppDeps): App {
   const closing = new AbortController();
   const allowHosts = deps.config.CALLBACK_ALLOW_HOSTS ?? [];
   // One read of the registry serves every request of the process for a second or two.
-  const jobTypes = new RegisteredJobTypes(deps.client, deps.config.JOBS_TASK_QUEUE_PREFIX);
+  const jobTypes = new RegisteredJobTypes(
+    deps.client,
+    deps.config.JOBS_TASK_QUEUE_PREFIX,
+    deps.config.JOBS_TYPE_REGISTRY_CACHE_MS,
+  );
   const jobs = createJobs({
     client: deps.client,
     namespace: deps.config.TEMPORAL_NAMESPACE,

@@ -28,8 +28,6 @@ export interface KnownJobType {
   check(input: unknown): { readonly input: unknown } | { readonly problems: readonly RequestProblem[] };
 }
 
-/** How long a read of the registry serves requests; an older one is still served while a new one is read. */
-const freshForMs = 1500;
 /** A type not in the registry makes the API read it again when the last read is older than this. */
 const recheckAfterMs = 250;
 const queryDeadlineMs = 3000;
@@ -129,6 +127,8 @@ export class RegisteredJobTypes {
   constructor(
     private readonly client: Client,
     private readonly taskQueuePrefix: string,
+    /** How long a read of the registry serves requests (JOBS_TYPE_REGISTRY_CACHE_MS); an older one is still served while a new one is read. */
+    private readonly freshForMs = 1500,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -171,7 +171,7 @@ export class RegisteredJobTypes {
     // A recent read, or one the registry could not answer lately, is served while a new read runs: a registry that
     // cannot answer (the service's worker is down) must not hold every submit up. An older one would mislead.
     const recentlyFailed = this.failedAt !== undefined && now - this.failedAt < serveStaleMs;
-    if (cached && maxAgeMs >= freshForMs && (now - cached.at <= serveStaleMs || recentlyFailed)) {
+    if (cached && maxAgeMs >= this.freshForMs && (now - cached.at <= serveStaleMs || recentlyFailed)) {
       this.read().catch(() => undefined);
       return cached.state;
     }
@@ -185,7 +185,7 @@ export class RegisteredJobTypes {
 
   /** Every known type, sorted by name, with its live workers per priority. */
   async all(): Promise<JobTypeView[]> {
-    const state = await this.state(freshForMs);
+    const state = await this.state(this.freshForMs);
     return state ? jobTypeViews(state, this.now()) : [];
   }
 

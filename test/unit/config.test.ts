@@ -26,8 +26,15 @@ describe('Configuration starts from defaults that run locally', function () {
   });
 
   it('reads numbers from their text', function () {
-    const config = loadConfig({ PORT: '8080', BODY_LIMIT_BYTES: '2048', RATE_LIMIT_SUBMITS_PER_SEC: '2.5' });
+    const config = loadConfig({
+      PORT: '8080',
+      BODY_LIMIT_BYTES: '2048',
+      RATE_LIMIT_SUBMITS_PER_SEC: '2.5',
+      JOBS_TYPE_REGISTRY_CACHE_MS: '5000',
+    });
     assert.equal(config.PORT, 8080);
+    assert.equal(config.JOBS_TYPE_REGISTRY_CACHE_MS, 5000);
+    assert.equal(loadConfig({}).JOBS_TYPE_REGISTRY_CACHE_MS, 1500);
     assert.equal(config.BODY_LIMIT_BYTES, 2048);
     assert.equal(config.RATE_LIMIT_SUBMITS_PER_SEC, 2.5);
   });
@@ -210,6 +217,7 @@ describe('Configuration refuses a bad value, naming the variable', function () {
     ['PAYLOAD_ENCRYPTION_KEY', 'ab'.repeat(16)],
     ['PAYLOAD_ENCRYPTION_KEY', 'not a key'],
     ['CODEC_TENANTS', 'ops,a b'],
+    ['JOBS_TYPE_REGISTRY_CACHE_MS', '100'],
     ['WORKER_METRICS_PORT', '0'],
     ['TEMPORAL_DEV_PORT', '70000'],
     ['TEMPORAL_DEV_UI_PORT', '-1'],
