@@ -14,6 +14,8 @@ export interface JobBody {
   readonly type: 'sleep';
   readonly input: { readonly seconds: number };
   readonly priority?: 'high' | 'normal' | 'low';
+  /** With one, a submit answered 503 is sent again, as the contract says: the same id answers the job if it was made. */
+  readonly jobId?: string;
 }
 
 /** The job most scenarios run: all the work is the service's own. */
@@ -101,16 +103,25 @@ export class Gateway {
     });
   }
 
-  /** POST /api/v1/jobs, with `?wait=N` when `waitSeconds` is given. */
+  /** The URL of `path` on the next API process in turn, for requests that need a connection of their own. */
+  urlOf(path: string): string {
+    return `http://${this.host}:${this.ports[this.sent++ % this.ports.length]!}${path}`;
+  }
+
+  /** POST /api/v1/jobs, with `?wait=N` when `waitSeconds` is given; a 503 sent again for 30 s when the body has a jobId. */
   async submit(body: JobBody, waitSeconds?: number): Promise<Job> {
-    const reply = await this.request<Job>(
-      'POST',
-      `/api/v1/jobs${waitSeconds === undefined ? '' : `?wait=${waitSeconds}`}`,
-      body,
-    );
-    if (reply.status !== 200 && reply.status !== 202)
-      throw new GatewayReplyUnexpectedError('submit', reply.status, reply.body);
-    return reply.body;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const reply = await this.request<Job>(
+        'POST',
+        `/api/v1/jobs${waitSeconds === undefined ? '' : `?wait=${waitSeconds}`}`,
+        body,
+      );
+      if (reply.status === 200 || reply.status === 202) return reply.body;
+      if (reply.status !== 503 || body.jobId === undefined || Date.now() > deadline)
+        throw new GatewayReplyUnexpectedError('submit', reply.status, reply.body);
+      await delay(250);
+    }
   }
 
   /** GET /api/v1/jobs/{jobId}; a 503 (Temporal slow or away) answers undefined when `tolerateUnavailable`. */
@@ -121,6 +132,18 @@ export class Gateway {
     if (reply.status === 200) return reply.body;
     if (reply.status === 503 && tolerateUnavailable) return undefined;
     throw new GatewayReplyUnexpectedError(`GET job ${jobId}`, reply.status, reply.body);
+  }
+
+  /** POST /api/v1/jobs/{jobId}/cancel; a 503 (Temporal slow or away) is sent again, as the contract says, for up to 30 s. */
+  async cancel(jobId: string): Promise<Job> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const reply = await this.request<Job>('POST', `/api/v1/jobs/${encodeURIComponent(jobId)}/cancel`);
+      if (reply.status === 202) return reply.body;
+      if (reply.status !== 503 || Date.now() > deadline)
+        throw new GatewayReplyUnexpectedError(`cancel ${jobId}`, reply.status, reply.body);
+      await delay(250);
+    }
   }
 
   /** Polls the job every `intervalMs` until its status is one of `statuses`; a 503 means try again, as the contract says. */

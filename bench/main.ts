@@ -19,6 +19,7 @@ import { latency } from './scenarios/latency.js';
 import { manyFinished } from './scenarios/many-finished.js';
 import { memory } from './scenarios/memory.js';
 import { poll } from './scenarios/poll.js';
+import { pressure } from './scenarios/pressure.js';
 import { priority } from './scenarios/priority.js';
 import { scaling } from './scenarios/scaling.js';
 import { throughput } from './scenarios/throughput.js';
@@ -37,6 +38,7 @@ const scenarios: {
   backlog,
   priority,
   'high-behind-low': highBehindLow,
+  pressure,
   memory,
 };
 

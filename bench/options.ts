@@ -6,7 +6,7 @@ import type { JobPriority } from '../src/contract/job.js';
 /**
  * In the order they run: `scaling` starts with one worker process and leaves all of them running for the rest;
  * `backlog` drains what it queues, so it runs before `priority`, which leaves a backlog of low jobs that
- * `high-behind-low` tops up; `memory` reads the peaks of the whole run.
+ * `high-behind-low` tops up; `pressure` runs only when named; `memory` reads the peaks of the whole run.
  */
 export const scenarioNames = [
   'scaling',
@@ -17,9 +17,13 @@ export const scenarioNames = [
   'backlog',
   'priority',
   'high-behind-low',
+  'pressure',
   'memory',
 ] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
+
+/** Scenarios a run leaves out unless named with `--scenario`: `pressure` loads the machine on purpose (issue 21). */
+const onlyWhenNamed: readonly ScenarioName[] = ['pressure'];
 
 /** The sides of `throughput`: the gateway, the bare client with our workflow, and the lean reference. */
 export type ThroughputSide = 'gateway' | 'bare' | 'lean';
@@ -97,6 +101,14 @@ export interface BenchParams {
     readonly pollSamples: number;
     readonly listSamples: number;
   };
+  /** Issue 21's load: event streams on one job, parallel big lists, big jobs polled, a command without newlines. */
+  readonly pressure: {
+    readonly streams: number;
+    readonly parallelLists: number;
+    readonly bigJobs: number;
+    readonly bigInputBytes: number;
+    readonly noNewlineOutputBytes: number;
+  };
   readonly cpuProfile: boolean;
 }
 
@@ -154,7 +166,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchParams {
   const quick = flags.quick ?? false;
   const cluster = flags.cluster ?? false;
   const stack: StackShape = cluster ? { temporal: 'cluster', apiProcesses: 2, workerProcesses: 3 } : devServerShape;
-  const chosen = new Set(flags.scenario ?? scenarioNames.filter((name) => cluster || name !== 'scaling'));
+  const chosen = new Set(
+    flags.scenario ?? scenarioNames.filter((name) => (cluster || name !== 'scaling') && !onlyWhenNamed.includes(name)),
+  );
   return {
     quick,
     stack,
@@ -209,6 +223,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchParams {
       submitters: 32,
       pollSamples: quick ? 320 : 1600,
       listSamples: quick ? 20 : 60,
+    },
+    pressure: {
+      streams: 300,
+      parallelLists: 20,
+      bigJobs: 100,
+      bigInputBytes: 480 * 1024,
+      noNewlineOutputBytes: 48 * 1024 * 1024,
     },
     cpuProfile: flags['cpu-prof'] ?? false,
   };

@@ -188,6 +188,12 @@ const rowsOf: { [K in keyof ScenarioFigures]: RowsOf<K> } = {
     ms(`high seen finished p50, a GET per ${f.pollIntervalMs} ms`, f.seenFinishedP50Ms),
     ms(`high seen finished p95, a GET per ${f.pollIntervalMs} ms`, f.seenFinishedP95Ms, 1000),
   ],
+  pressure: (f) => [
+    mb('API peak RSS under pressure', f.apiPeakRssMb, 200),
+    mb('worker peak RSS under pressure', f.workerPeakRssMb, 350),
+    ms('GET /healthz p99 under pressure', f.healthzP99Ms, 50),
+    { label: '5xx answers', value: f.serverErrors, unit: 'answers', target: { atMost: 0 } },
+  ],
   memory: (f) => [
     mb('API peak RSS (VmHWM)', f.apiPeakRssMb, 150),
     mb('worker peak RSS (VmHWM)', f.workerPeakRssMb, 300),

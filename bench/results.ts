@@ -173,6 +173,15 @@ export interface BacklogFigures {
   readonly points: readonly BacklogPoint[];
 }
 
+/** Issue 21's load at once: streams, big lists, big jobs polled, a command printing without newlines. */
+export interface PressureFigures {
+  readonly apiPeakRssMb: number;
+  readonly workerPeakRssMb: number;
+  readonly healthzP99Ms: number;
+  readonly serverErrors: number;
+  readonly answersByStatus: Readonly<Record<string, number>>;
+}
+
 export interface ScenarioFigures {
   scaling: ScalingFigures;
   throughput: ThroughputFigures;
@@ -182,6 +191,7 @@ export interface ScenarioFigures {
   priority: PriorityFigures;
   'high-behind-low': HighBehindLowFigures;
   backlog: BacklogFigures;
+  pressure: PressureFigures;
   memory: MemoryFigures;
 }
 

@@ -1,6 +1,8 @@
 // The service under test, as it runs in production: a Temporal server (the in-memory dev server, or the local
 // cluster), and the API and worker processes started with their own entry points, so each one's CPU and memory can
 // be read on its own. With several processes in a role, a role's CPU is their sum and its memory their largest.
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JobPriority } from '../src/contract/job.js';
 import { projectRoot } from '../dev/project-root.js';
@@ -84,14 +86,18 @@ export class BenchStack {
     readonly gateway: Gateway,
     readonly bare: BareClient,
     readonly lean: LeanSide,
+    private readonly commandsDir: string,
   ) {}
 
   static async start(options: StackOptions): Promise<BenchStack> {
     const shape = options.shape ?? devServerShape;
     const temporal = await startTemporalBackend(shape.temporal);
+    const commandsDir = await mkdtemp(join(tmpdir(), 'durable-jobs-bench-commands-'));
     try {
       const taskQueuePrefix = `bench-${process.pid}`;
-      const commandsDir = join(projectRoot, 'jobs', 'commands');
+      // The project's commands and the bench's own (bench/commands/), together in a directory of the run's.
+      await cp(join(projectRoot, 'jobs', 'commands'), commandsDir, { recursive: true });
+      await cp(join(projectRoot, 'bench', 'commands'), commandsDir, { recursive: true });
       const ports = await Promise.all(Array.from({ length: shape.apiProcesses }, () => freePort()));
       const bare = new BareClient(createLazyClient(temporal.address, temporal.namespace), taskQueuePrefix);
       const workerOptions: WorkerPartOptions = {
@@ -122,10 +128,20 @@ export class BenchStack {
         // The lean reference gets as many activity slots as the service gives `normal`, the bench's priority.
         LeanSide.start(bare.client, temporal.address, `${taskQueuePrefix}-lean`, options.workerQueues.normal ?? 32),
       ]);
-      return new BenchStack(temporal, apis, workers, workerOptions, new Gateway('127.0.0.1', ports), bare, lean);
+      return new BenchStack(
+        temporal,
+        apis,
+        workers,
+        workerOptions,
+        new Gateway('127.0.0.1', ports),
+        bare,
+        lean,
+        commandsDir,
+      );
     } catch (err) {
       await stopAllParts();
       await temporal.teardown();
+      await rm(commandsDir, { recursive: true, force: true });
       throw err;
     }
   }
@@ -195,7 +211,12 @@ export class BenchStack {
   private async stopAll(): Promise<void> {
     this.sampler.stop();
     this.gateway.close();
-    const steps = [() => stopAllParts(), () => this.bare.client.connection.close(), () => this.temporal.teardown()];
+    const steps = [
+      () => stopAllParts(),
+      () => this.bare.client.connection.close(),
+      () => this.temporal.teardown(),
+      () => rm(this.commandsDir, { recursive: true, force: true }),
+    ];
     for (const step of steps) {
       try {
         await step();

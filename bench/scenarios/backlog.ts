@@ -4,8 +4,7 @@
 // drains. Sizes run one after the other, so the server's database holds every earlier size's jobs too.
 import { JobStatus } from '../../src/contract/job.js';
 import { JobPriorityKey, JobStatusKey } from '../../src/workflows/search-attributes.js';
-import type { JobBody } from '../gateway.js';
-import { GatewayReplyUnexpectedError } from '../gateway.js';
+import { GatewayReplyUnexpectedError, type JobBody } from '../gateway.js';
 import { delay, runConcurrently, runPaced, timed } from '../load.js';
 import type { BenchParams } from '../options.js';
 import { rssMb } from '../proc.js';
@@ -47,15 +46,16 @@ export async function backlog(stack: BenchStack, params: BenchParams): Promise<S
   for (const size of sizes) {
     console.log(`  backlog of ${size}…`);
     const blockers: string[] = [];
-    await runConcurrently(slots, submitters, async () => {
-      blockers.push((await stack.gateway.submit(blocker)).jobId);
+    const run = `backlog-${process.pid}-${size}`;
+    await runConcurrently(slots, submitters, async (index) => {
+      blockers.push((await stack.gateway.submit({ ...blocker, jobId: `${run}-blocker-${index}` })).jobId);
     });
     await waitFor(`${slots} long jobs running`, 60_000, async () => (await count('running')) >= slots);
 
     const databaseBefore = stack.temporal.databaseBytes();
     const jobIds: string[] = [];
-    const submitMs = await runConcurrently(size, submitters, async () => {
-      jobIds.push((await stack.gateway.submit(backlogJob)).jobId);
+    const submitMs = await runConcurrently(size, submitters, async (index) => {
+      jobIds.push((await stack.gateway.submit({ ...backlogJob, jobId: `${run}-${index}` })).jobId);
     });
 
     const polls: number[] = [];
@@ -79,8 +79,7 @@ export async function backlog(stack: BenchStack, params: BenchParams): Promise<S
 
     const drainStarted = performance.now();
     await runConcurrently(blockers.length, submitters, async (index) => {
-      const reply = await stack.gateway.request('POST', `/api/v1/jobs/${blockers[index]}/cancel`);
-      if (reply.status !== 202) throw new GatewayReplyUnexpectedError('cancel', reply.status, reply.body);
+      await stack.gateway.cancel(blockers[index]!);
     });
     // At least 5 jobs a second, or the drain has stalled.
     await waitFor(`the backlog of ${size} drained`, 120_000 + size * 200, async () => {

@@ -95,6 +95,7 @@ export async function throughput(stack: BenchStack, params: BenchParams): Promis
   const figures = Object.fromEntries(
     await Promise.all(sides.map(async (side) => [side, await totals(side)] as const)),
   ) as Partial<Record<ThroughputSide, ThroughputSideFigures>>;
+  for (const [side, sideFigures] of Object.entries(figures)) console.log(`  ${side}: ${JSON.stringify(sideFigures)}`);
   const ratio = (of: (side: ThroughputSideFigures) => number, to: ThroughputSide): number | undefined => {
     const gateway = figures.gateway;
     const other = figures[to];

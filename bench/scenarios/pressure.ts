@@ -1,0 +1,115 @@
+// Issue 21's load at once, not in the smoke run: `streams` event streams on one running job, `bigJobs` command jobs
+// with ≈ 480 KB inputs run and polled, `parallelLists` lists of 100 at a time, and a command printing 48 MB without a
+// newline; meanwhile `/healthz` is asked every 100 ms and the API's and worker's RSS sampled every 100 ms. Every
+// answer's status is counted: a 5xx is a failure of the service, a 429 (the stream cap) is not.
+import { request, type ClientRequest } from 'node:http';
+import type { Job } from '../../src/contract/job.js';
+import { finishedStatuses } from '../../src/workflows/job-state.js';
+import { delay, runConcurrently, timed } from '../load.js';
+import type { BenchParams } from '../options.js';
+import { rssMb } from '../proc.js';
+import type { PressureFigures, ScenarioRun } from '../results.js';
+import type { BenchStack } from '../stack.js';
+import { rounded, summarize } from '../stats.js';
+
+/** The most characters one command argument may have. */
+const argumentChars = 32_000;
+
+export async function pressure(stack: BenchStack, params: BenchParams): Promise<ScenarioRun<PressureFigures>> {
+  const { streams, parallelLists, bigJobs, bigInputBytes, noNewlineOutputBytes } = params.pressure;
+  const statuses = new Map<number, number>();
+  const counted = <T extends { status: number }>(reply: T): T => {
+    statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1);
+    return reply;
+  };
+  const pids = { api: stack.apis.map((api) => api.pid), worker: stack.workers.map((worker) => worker.pid) };
+  const peaks = { api: 0, worker: 0 };
+  const sampler = setInterval(() => {
+    for (const role of ['api', 'worker'] as const)
+      peaks[role] = Math.max(peaks[role], ...pids[role].map((pid) => rssMb(pid) ?? 0));
+  }, 100);
+  const healthz: number[] = [];
+  let loaded = true;
+  const probing = (async () => {
+    while (loaded) {
+      counted(await timed(healthz, () => stack.gateway.request('GET', '/healthz')));
+      await delay(100);
+    }
+  })();
+
+  const open: ClientRequest[] = [];
+  try {
+    const followed = counted(
+      await stack.gateway.request<Job>('POST', '/api/v1/jobs', { type: 'sleep', input: { seconds: 120 } }),
+    ).body;
+    // Each stream on a connection of its own, read and thrown away; its status counted once it answers.
+    for (let i = 0; i < streams; i++) {
+      const req = request(
+        stack.gateway.urlOf(`/api/v1/jobs/${followed.jobId}/events`),
+        { agent: false, headers: { accept: 'text/event-stream' } },
+        (res) => {
+          counted({ status: res.statusCode ?? 0 });
+          res.resume();
+        },
+      );
+      req.on('error', () => undefined).end();
+      open.push(req);
+    }
+
+    const args = Array.from({ length: Math.ceil(bigInputBytes / argumentChars) }, (_, i) =>
+      String(i % 10).repeat(argumentChars),
+    );
+    const bigIds: string[] = [];
+    await runConcurrently(bigJobs, 10, async () => {
+      const reply = counted(
+        await stack.gateway.request<Job>('POST', '/api/v1/jobs', {
+          type: 'command',
+          input: { command: 'spew', args: ['0', ...args] },
+        }),
+      );
+      bigIds.push(reply.body.jobId);
+    });
+    const noNewline = counted(
+      await stack.gateway.request<Job>('POST', '/api/v1/jobs', {
+        type: 'command',
+        input: { command: 'spew', args: [String(noNewlineOutputBytes)] },
+      }),
+    ).body;
+    // The big jobs polled until each is finished, as their callers would; the lists run meanwhile.
+    const lists = (async () => {
+      for (let round = 0; round < 3; round++)
+        await Promise.all(
+          Array.from({ length: parallelLists }, async () =>
+            counted(await stack.gateway.request('GET', '/api/v1/jobs?limit=100')),
+          ),
+        );
+    })();
+    await runConcurrently(bigIds.length + 1, 10, async (index) => {
+      const jobId = bigIds[index] ?? noNewline.jobId;
+      for (;;) {
+        const reply = counted(await stack.gateway.request<Job>('GET', `/api/v1/jobs/${jobId}`));
+        if (reply.status === 200 && finishedStatuses.has(reply.body.status)) return;
+        await delay(250);
+      }
+    });
+    await lists;
+    await stack.gateway.cancel(followed.jobId);
+  } finally {
+    for (const req of open) req.destroy();
+    loaded = false;
+    await probing;
+    clearInterval(sampler);
+  }
+  const serverErrors = [...statuses].filter(([status]) => status >= 500).reduce((sum, [, n]) => sum + n, 0);
+  console.log(`  answers by status: ${JSON.stringify(Object.fromEntries(statuses))}`);
+  return {
+    figures: {
+      apiPeakRssMb: rounded(peaks.api),
+      workerPeakRssMb: rounded(peaks.worker),
+      healthzP99Ms: rounded(summarize(healthz).p99),
+      serverErrors,
+      answersByStatus: Object.fromEntries(statuses),
+    },
+    distributions: [{ label: 'GET /healthz under pressure', side: 'floor', samplesMs: healthz }],
+  };
+}
