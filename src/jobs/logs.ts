@@ -39,7 +39,13 @@ function runLogsBytes(run: RunLogs): number {
  */
 export function attemptLines(attempt: number, logs: AttemptLogs | null): JobLogLine[] {
   if (!logs) return [];
-  const lines: JobLogLine[] = logs.lines.map((line) => ({ ...line, attempt, traceId: null }));
+  // A worker may write its times with an offset; the contract's are UTC.
+  const lines: JobLogLine[] = logs.lines.map((line) => ({
+    ...line,
+    time: new Date(line.time).toISOString(),
+    attempt,
+    traceId: null,
+  }));
   if (logs.dropped > 0) {
     lines.unshift({
       attempt,
