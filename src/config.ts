@@ -228,6 +228,8 @@ export const Env = z.object({
     .pipe(z.array(TenantName))
     .default([]),
   WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
+  /** The worker's job metrics (jobs finished, durations, callback deliveries) in Prometheus form on this port. */
+  WORKER_JOB_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
   /** Where the worker loads its workflow bundles from, written at build time (`npm run build:workflows`). */
   WORKFLOW_BUNDLE_DIR: z.string().min(1).default('dist/workflow-bundles'),
   TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65_535).default(7233),

@@ -81,7 +81,7 @@ describe('Operating the API', function () {
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
     const text = await response.text();
-    assert.match(text, /^jobs_submitted_total\{type="sleep",priority="high"\} 1$/m);
+    assert.match(text, /^durable_jobs_jobs_created_total\{type="sleep",priority="high"\} 1$/m);
     assert.match(text, /^job_polls_total [1-9]/m);
     assert.match(text, /^job_cancels_total 1$/m);
     assert.match(

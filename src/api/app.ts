@@ -21,6 +21,7 @@ import { Schedules } from './schedules.js';
 import { ApiMetrics } from './metrics.js';
 import { docsPage, openApiDocument } from './openapi.js';
 import { queueFigures } from './queues.js';
+import { QueueGauges } from './queue-metrics.js';
 import { codecCors, codecRouter } from './codec.js';
 import { checkUnfinishedCap, SubmitRateLimiter } from './rate-limits.js';
 import { authenticate, createRouter, tenantOf } from './access.js';
@@ -173,6 +174,16 @@ export function createApp(deps: AppDeps): App {
     deps.client,
     deps.config.JOBS_TASK_QUEUE_PREFIX,
     deps.config.JOBS_TYPE_REGISTRY_CACHE_MS,
+  );
+  // Read from Temporal on a scrape of /metrics, at most every 5 s.
+  new QueueGauges(
+    {
+      client: deps.client,
+      namespace: deps.config.TEMPORAL_NAMESPACE,
+      taskQueuePrefix: deps.config.JOBS_TASK_QUEUE_PREFIX,
+      jobTypes,
+    },
+    metrics.registry,
   );
   const jobs = createJobs({
     client: deps.client,

@@ -11,8 +11,9 @@ export class ApiMetrics {
     registers: [this.registry],
   });
   readonly jobsSubmitted = new Counter({
-    name: 'jobs_submitted_total',
-    help: 'Jobs started, by type and priority (repeats of an existing jobId are not counted)',
+    // Was jobs_submitted_total (docs/operations.md, "Observability").
+    name: 'durable_jobs_jobs_created_total',
+    help: 'Jobs created by this API process, by type and priority (repeats of an existing jobId are not counted)',
     labelNames: ['type', 'priority'] as const,
     registers: [this.registry],
   });

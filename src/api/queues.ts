@@ -35,7 +35,7 @@ async function countJobs(
   return (await deps.client.workflow.count(query)).count;
 }
 
-async function describeAttemptQueue(
+export async function describeAttemptQueue(
   deps: QueuesDeps,
   taskQueue: string,
 ): Promise<Pick<QueueFigures, 'backlog' | 'pollers'>> {

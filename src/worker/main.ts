@@ -6,6 +6,7 @@ import { loadConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createLazyClient } from '../temporal/connection.js';
 import { payloadCodecsFor } from '../temporal/payload-codec.js';
+import { JobMetrics } from '../telemetry/job-metrics.js';
 import { createJobWorkers } from './workers.js';
 import { prebuiltWorkflowBundle } from './workflow-bundle.js';
 
@@ -50,6 +51,10 @@ async function run(): Promise<void> {
   const isolation = await commandIsolationProblem();
   if (isolation) logger.warn({ problem: isolation }, 'commands are not isolated from each other or from this machine');
   const tracing = await startTracing('durable-jobs-worker');
+  const jobMetrics = new JobMetrics();
+  const metricsServer = config.WORKER_JOB_METRICS_PORT
+    ? await jobMetrics.serve(config.WORKER_JOB_METRICS_PORT, config.listenHost)
+    : undefined;
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const payloadCodecs = payloadCodecsFor(config);
   const client = createLazyClient(
@@ -73,6 +78,7 @@ async function run(): Promise<void> {
     callbacks: callbackSettingsOf(config),
     logger: Runtime.instance().logger,
     ...(tracing ? { tracing } : {}),
+    jobMetrics,
   });
   logger.info(
     {
@@ -80,6 +86,7 @@ async function run(): Promise<void> {
       namespace: config.TEMPORAL_NAMESPACE,
       queues: config.WORKER_QUEUES,
       metricsPort: config.WORKER_METRICS_PORT,
+      jobMetricsPort: config.WORKER_JOB_METRICS_PORT,
       traces: tracing ? 'exported over OTLP/HTTP' : 'off',
     },
     'worker polling',
@@ -96,6 +103,7 @@ async function run(): Promise<void> {
     await connection.close();
     await client.connection.close();
     await tracing?.shutdown();
+    metricsServer?.close();
   }
 }
 

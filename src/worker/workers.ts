@@ -9,6 +9,7 @@ import { commandJobType, type CommandSettings } from '../activities/command.js';
 import { sleepJob } from '../activities/sleep.js';
 import { createCallbackActivities, type CallbackSettings } from '../activities/callback.js';
 import { createTenantActivities } from '../activities/unfinished-jobs.js';
+import type { JobMetrics } from '../telemetry/job-metrics.js';
 import { taskQueueFor, workflowTaskQueueFor } from '../workflows/task-queues.js';
 
 export interface JobWorkersOptions {
@@ -33,6 +34,8 @@ export interface JobWorkersOptions {
   readonly leaseSeconds?: number;
   /** startTracing's, when traces are exported: then `workflowBundle` must be a traced one. */
   readonly tracing?: Tracing;
+  /** Where the job workflows report their ends and callback deliveries are counted (WORKER_JOB_METRICS_PORT serves it). */
+  readonly jobMetrics: JobMetrics;
 }
 
 /** The service's workers, and its place in the job type registry, which `run` keeps until they stop. */
@@ -62,6 +65,7 @@ export async function createJobWorkers(options: JobWorkersOptions): Promise<JobW
     }),
   ];
   const workerId = newWorkerId();
+  const callbackActivities = createCallbackActivities(options.callbacks);
   const workflowWorkers =
     options.runWorkflows === false
       ? []
@@ -73,10 +77,16 @@ export async function createJobWorkers(options: JobWorkersOptions): Promise<JobW
             taskQueue: workflowTaskQueueFor(options.taskQueuePrefix),
             workflowBundle: options.workflowBundle,
             // The workflow queue's activities are short and not jobs: callback deliveries, and a scheduled run's cap check.
-            activities: { ...createCallbackActivities(options.callbacks), ...createTenantActivities(options.client) },
-            ...(options.tracing
-              ? { interceptors: options.tracing.workerInterceptors, sinks: options.tracing.sinks }
-              : {}),
+            activities: {
+              ...callbackActivities,
+              deliverCallback: options.jobMetrics.countDeliveries(
+                (delivery: Parameters<typeof callbackActivities.deliverCallback>[0]) =>
+                  callbackActivities.deliverCallback(delivery),
+              ),
+              ...createTenantActivities(options.client),
+            },
+            sinks: { ...options.tracing?.sinks, ...options.jobMetrics.sinks() },
+            ...(options.tracing ? { interceptors: options.tracing.workerInterceptors } : {}),
           }),
         ];
   const attemptWorkers = await createAttemptWorkers({

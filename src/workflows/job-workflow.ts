@@ -38,6 +38,7 @@ import {
 } from './job-state.js';
 import { describeFailure } from './attempt-failure.js';
 import { finalStateIn, fitsInMemo } from './final-state.js';
+import { reportFinished } from './job-metrics.js';
 import { attemptStartedSignal, jobStateQuery } from './messages.js';
 import { jobStartMetadata, JobStatusKey } from './search-attributes.js';
 import { atUnfinishedCap } from './unfinished-cap.js';
@@ -248,6 +249,8 @@ export async function jobWorkflow(requested: JobRequest): Promise<JobState> {
   // already). `patched`: a run begun before v3 replays without it, and its readers fall back to the close event.
   if (isFinished(state.status) && !cancelledByClient && fitsInMemo(state) && patched('final-job-memo'))
     upsertMemo({ finalJob: state });
+  // A sink, not a command: the history is unchanged, so no patch; not called while replaying, so counted once.
+  if (isFinished(state.status)) reportFinished(state);
   if (request.callbackUrl) {
     const jobWorkflowId = workflowInfo().workflowId;
     await CancellationScope.nonCancellable(() =>

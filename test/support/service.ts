@@ -21,6 +21,7 @@ import { payloadCodecsFor } from '../../src/temporal/payload-codec.js';
 import { startDevServer } from '../../dev/temporal/dev-server.js';
 import { bundleJobWorkflows } from '../../dev/workflow-bundle.js';
 import { createJobWorkers, type JobWorkers } from '../../src/worker/workers.js';
+import { JobMetrics } from '../../src/telemetry/job-metrics.js';
 import { assertConforms } from './conformance.js';
 import { freePort } from './processes.js';
 
@@ -107,6 +108,9 @@ export class TestService {
   /** The API's codecs (payloadCodecsFor(config)), which the workers get too. */
   readonly payloadCodecs: PayloadCodec[];
 
+  /** What the workers' WORKER_JOB_METRICS_PORT would serve: the jobs finished, their durations, callback deliveries. */
+  readonly jobMetrics = new JobMetrics();
+
   /** The TypeScript client (src/client), sending `apiKey` as it is at each request; its answers are checked against the document. */
   readonly client: JobsClient;
 
@@ -161,6 +165,7 @@ export class TestService {
       callbacks: callbackSettingsOf(this.config),
       shutdownGraceSeconds: 1,
       logger: Runtime.instance().logger,
+      jobMetrics: this.jobMetrics,
     });
     const running = new RunningWorkers(workers);
     // The API accepts the built-in types' jobs once the registry has them (its workflow runs on these workers).
