@@ -162,7 +162,10 @@ describe('The job dashboard', function () {
     await row.waitFor({ timeout: 30_000 });
     await row.locator('.status-running').waitFor({ timeout: 30_000 });
     await page.screenshot({ path: new URL('dashboard-jobs.png', screenshots).pathname });
-    await page.getByRole('navigation', { name: 'Status' }).getByRole('link', { name: 'Failed', exact: true }).click();
+    await page
+      .getByRole('navigation', { name: 'Status' })
+      .getByRole('link', { name: /^Failed( \d+)?$/ })
+      .click();
     await page.locator(`tr[data-job-id="${failed}"]`).waitFor();
     assert.equal(await row.count(), 0, 'a running job under the failed tab');
     assert.equal(new URL(page.url()).search, '?status=failed');
@@ -274,6 +277,36 @@ describe('The job dashboard', function () {
     } finally {
       await other.close();
     }
+  });
+
+  describe('filters by a tag and sees counts on the tabs', function () {
+    it("lists only the tag's jobs, and each tab counts them", async function () {
+      const tag = `team:${uniqueJobId('dash-tag')}`;
+      const failed = uniqueJobId('dash-tag-failed');
+      const done = uniqueJobId('dash-tag-done');
+      await service.submit(
+        { type: 'sleep', input: { seconds: 0, failAttempts: 1, failure: 'non_retryable' }, jobId: failed, tags: [tag] },
+        '?wait=10',
+      );
+      await service.submit({ type: 'sleep', input: { seconds: 0 }, jobId: done, tags: [tag] }, '?wait=10');
+      await page.goto(`${service.baseUrl}/ui/`);
+      await page.getByLabel('Tag').fill(tag);
+      await page.getByLabel('Tag').press('Enter');
+      await page.waitForURL((url) => url.searchParams.get('tag') === tag);
+      const rows = page.locator('tbody tr');
+      await untilCount(rows, 2);
+      assert.deepEqual((await jobIdsShown(rows)).sort(), [done, failed].sort());
+      const tabs = page.getByRole('navigation', { name: 'Status' });
+      // Visibility counts lag writes by about a second: the tabs read again every 2 s.
+      await tabs.getByRole('link', { name: 'All 2', exact: true }).waitFor({ timeout: 30_000 });
+      await tabs.getByRole('link', { name: 'Failed 1', exact: true }).waitFor({ timeout: 30_000 });
+      await tabs.getByRole('link', { name: 'Succeeded 1', exact: true }).waitFor();
+      await tabs.getByRole('link', { name: 'Running 0', exact: true }).waitFor();
+      await tabs.getByRole('link', { name: 'Failed 1', exact: true }).click();
+      await untilCount(rows, 1);
+      assert.deepEqual(await jobIdsShown(rows), [failed]);
+      assert.equal(new URL(page.url()).searchParams.get('tag'), tag, 'the tag stays with the tab');
+    });
   });
 
   describe('sees attempts on a timeline', function () {

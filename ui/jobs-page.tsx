@@ -1,6 +1,7 @@
-// The jobs list: a tab per status, filters by type and priority, pages through the API's cursor, read every 2 s.
+// The jobs list: a tab per status with its count, filters by type, priority and tag, pages through the API's cursor,
+// read every 2 s.
 import { useEffect, useState } from 'preact/hooks';
-import { client, type Job, type JobStatus, type ListJobsQuery } from './api.js';
+import { client, dataOf, type Job, type JobStatus, type ListJobsQuery } from './api.js';
 import { BulkActions } from './bulk-actions.js';
 import { ProgressBar, StatusBadge } from './components.js';
 import { dateTime, duration, relative, runTime, statusTitle } from './format.js';
@@ -16,6 +17,7 @@ interface Filters {
   readonly status: JobStatus | undefined;
   readonly type: string | undefined;
   readonly priority: (typeof priorities)[number] | undefined;
+  readonly tag: string | undefined;
 }
 
 function priorityOf(value: string | null): Filters['priority'] {
@@ -28,6 +30,7 @@ function filtersOf(query: URLSearchParams): Filters {
     status: statuses.find((known) => known === status),
     type: query.get('type') || undefined,
     priority: priorityOf(query.get('priority')),
+    tag: query.get('tag') || undefined,
   };
 }
 
@@ -36,6 +39,7 @@ function hrefOf(filters: Filters): string {
   if (filters.status) query.set('status', filters.status);
   if (filters.type) query.set('type', filters.type);
   if (filters.priority) query.set('priority', filters.priority);
+  if (filters.tag) query.set('tag', filters.tag);
   const search = query.toString();
   return search ? `${jobsPath}?${search}` : jobsPath;
 }
@@ -94,8 +98,22 @@ export function JobsPage({
     ...(filters.status ? { status: filters.status } : {}),
     ...(filters.type ? { type: filters.type } : {}),
     ...(filters.priority ? { priority: filters.priority } : {}),
+    ...(filters.tag ? { tag: filters.tag } : {}),
     ...(cursor ? { cursor } : {}),
   };
+  // The tabs' counts: the filters but the status, so that each tab says how many it would show.
+  const countsQuery = { ...listQuery, status: undefined, cursor: undefined, limit: undefined };
+  const counts = useLive(
+    hrefOf({ ...filters, status: undefined }),
+    async () =>
+      dataOf(
+        await client.api.GET('/api/v1/jobs/counts', {
+          params: { query: { type: countsQuery.type, priority: countsQuery.priority, tag: countsQuery.tag } },
+        }),
+      ),
+    refreshMs,
+    onUnauthorized,
+  ).data;
   const live = useLive(pageKey, () => client.list(listQuery), refreshMs, onUnauthorized);
   const page = live.data;
   const setFilter = (change: Partial<Filters>) => navigate(hrefOf({ ...filters, ...change }), { replace: true });
@@ -110,7 +128,7 @@ export function JobsPage({
       </div>
       <nav class="tabs" aria-label="Status">
         <Link href={hrefOf({ ...filters, status: undefined })} aria-current={filters.status ? undefined : 'page'}>
-          All
+          All <Count value={counts?.total} />
         </Link>
         {statuses.map((status) => (
           <Link
@@ -118,7 +136,7 @@ export function JobsPage({
             href={hrefOf({ ...filters, status })}
             aria-current={filters.status === status ? 'page' : undefined}
           >
-            {statusTitle(status)}
+            {statusTitle(status)} <Count value={counts?.counts[status]} />
           </Link>
         ))}
       </nav>
@@ -151,12 +169,15 @@ export function JobsPage({
             ))}
           </select>
         </label>
+        <TagFilter tag={filters.tag} onChange={(tag) => setFilter({ tag })} />
       </form>
       {page === undefined ? (
         <p class="muted">{live.problem ?? 'Loading…'}</p>
       ) : page.jobs.length === 0 ? (
         <div class="empty">
-          <p>No jobs {filters.status || filters.type || filters.priority ? 'match these filters' : 'yet'}.</p>
+          <p>
+            No jobs {filters.status || filters.type || filters.priority || filters.tag ? 'match these filters' : 'yet'}.
+          </p>
           <p class="muted">
             Submit one with <code>POST /api/v1/jobs</code>: it shows here within two seconds.
           </p>
@@ -185,6 +206,35 @@ export function JobsPage({
         </button>
       </div>
     </section>
+  );
+}
+
+/** A tab's count, once read. */
+function Count({ value }: { readonly value: number | undefined }) {
+  return value === undefined ? null : <span class="count">{value}</span>;
+}
+
+/** A tag to filter by (key:value), applied when the field is left or Enter is pressed; the API checks its spelling. */
+function TagFilter({
+  tag,
+  onChange,
+}: {
+  readonly tag: string | undefined;
+  readonly onChange: (tag: string | undefined) => void;
+}) {
+  const [text, setText] = useState(tag ?? '');
+  useEffect(() => setText(tag ?? ''), [tag]);
+  return (
+    <label>
+      Tag
+      <input
+        type="search"
+        placeholder="key:value"
+        value={text}
+        onInput={(event) => setText(event.currentTarget.value)}
+        onChange={(event) => onChange(event.currentTarget.value.trim() || undefined)}
+      />
+    </label>
   );
 }
 
