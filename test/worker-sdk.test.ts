@@ -183,15 +183,27 @@ describe('A handler worker written with the TypeScript SDK', function () {
     assert.deepEqual(final.progress, { percent: 100, message: 'done' });
   });
 
-  it("runs at most its priority's slots of a type at once: 2 normal slots, four 1 s jobs", async function () {
+  it("shares a priority's slots between its types: 2 normal slots, three 1 s jobs of each of two types", async function () {
     const began = Date.now();
-    const jobs = await Promise.all(Array.from({ length: 4 }, () => startJob('test.steps', { steps: 4, stepMs: 250 })));
+    const types = ['test.steps', 'test.steps-b'];
+    const jobs = await Promise.all(
+      types.flatMap((type) => Array.from({ length: 3 }, () => startJob(type, { steps: 4, stepMs: 250 }))),
+    );
     const finals = await Promise.all(jobs.map((job) => job.result()));
     const seconds = (Date.now() - began) / 1000;
+    // The fixture counts the attempts running in the process, of every type.
     const peak = Math.max(...finals.map((final) => (final.result as { peak: number }).peak));
-    console.log(`      4 jobs of 1 s on 2 slots: ${seconds.toFixed(1)} s, at most ${peak} at once`);
-    assert.equal(peak, 2, 'both slots used, never more');
-    assert.ok(seconds >= 2, `no more than 2 at once: ${seconds} s`);
+    console.log(`      6 jobs of 1 s of two types on 2 shared slots: ${seconds.toFixed(1)} s, at most ${peak} at once`);
+    // Slots of their own would let each type run 2 (4 at once). Shared: 2, and at the instant the last slot fills the
+    // other busy type's open poll may bring one more (capacity + busy types − 1; PrioritySlotPool).
+    assert.ok(peak >= 2 && peak <= 3, `at most 3 at once, and both slots used: ${peak}`);
+    assert.ok(seconds >= 2, `no more than 3 at once, mostly 2: ${seconds} s`);
+    // Each type had an attempt start before the other type's last one finished: neither waited for the other.
+    const byType = (type: string) => finals.filter((final) => final.type === type);
+    const firstStart = (type: string) => Math.min(...byType(type).map((final) => Date.parse(final.startedAt!)));
+    const lastFinish = (type: string) => Math.max(...byType(type).map((final) => Date.parse(final.finishedAt!)));
+    assert.ok(firstStart(types[1]!) < lastFinish(types[0]!), `${types[1]} waited for every ${types[0]} job`);
+    assert.ok(firstStart(types[0]!) < lastFinish(types[1]!), `${types[0]} waited for every ${types[1]} job`);
   });
 
   it('retries a plain error and ends at once on an UnrecoverableError', async function () {

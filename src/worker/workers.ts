@@ -99,6 +99,9 @@ export async function createJobWorkers(options: JobWorkersOptions): Promise<JobW
     dataConverter,
     // Temporal's own default identity first (pid@host), as the workflow worker's: what dev/parts.ts looks for.
     identity: `${process.pid}@${hostname()}`,
+    // WORKER_QUEUES gives each built-in type its priority's slots, as before job types shared them: a busy sleep type
+    // runs them all at once (a shared budget lets only about as many polls open as slots free, one at a time per queue).
+    slots: 'per-type',
     sharedTaskQueues: Object.fromEntries(
       jobPriorities.map((priority) => [priority, taskQueueFor(options.taskQueuePrefix, priority)]),
     ),

@@ -18,7 +18,10 @@ export interface RunWorkerOptions {
   readonly temporal?: { readonly address?: string; readonly namespace?: string };
   /** The service's JOBS_TASK_QUEUE_PREFIX (default "jobs"). */
   readonly taskQueuePrefix?: string;
-  /** Attempts run at once per job type and priority; a priority left out is not served. */
+  /**
+   * Attempts run at once per priority, shared by all the job types (docs/worker-protocol.md, "Capacity"); a priority
+   * left out is not served.
+   */
   readonly queues: WorkerQueues;
   /** The service's PAYLOAD_ENCRYPTION_KEY, when it has one (64 hex digits or base64 of 32 bytes). */
   readonly payloadEncryptionKey?: string;
@@ -71,7 +74,7 @@ function checked(options: RunWorkerOptions): { prefix: string; queues: WorkerQue
 
 /**
  * Serves `jobTypes` until SIGTERM, SIGINT or `signal`: one Temporal worker per job type and priority, each polling
- * that pair's task queue, each with the priority's slots; the process is declared to the service's job
+ * that pair's task queue, the types sharing the priority's slots; the process is declared to the service's job
  * type registry and keeps its lease while it runs. Resolves once every running attempt has ended or been cancelled.
  */
 export async function runWorker(options: RunWorkerOptions): Promise<void> {

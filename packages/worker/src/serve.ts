@@ -8,6 +8,7 @@ import { Worker, type NativeConnection, type WorkerInterceptors } from '@tempora
 import { attemptActivity } from './attempt.js';
 import { jobPriorities, jobTypeTaskQueue, type Priority, type WorkerQueues } from './job-type-declaration.js';
 import type { JobType } from './job-type.js';
+import { PrioritySlotPool } from './slots.js';
 
 export { attemptActivity } from './attempt.js';
 export { RegistryLease } from './registry.js';
@@ -25,14 +26,20 @@ export interface AttemptWorkersOptions {
   readonly namespace: string;
   readonly taskQueuePrefix: string;
   readonly jobTypes: readonly JobType[];
-  /** Attempts run at once per job type and priority; a priority left out or at 0 is not served. */
+  /** Attempts run at once per priority; a priority left out or at 0 is not served. */
   readonly queues: WorkerQueues;
+  /**
+   * `shared` (the default): a priority's slots are one budget for all its types (PrioritySlotPool: at the busiest
+   * instant up to slots + types − 1). `per-type`: each type has the priority's slots of its own, so one busy type can
+   * use them all, and a process serving ten types may run ten times its slots.
+   */
+  readonly slots?: 'shared' | 'per-type';
   readonly dataConverter: DataConverter;
   /** Each worker's identity is this, then its type and priority (what an activity's history shows). */
   readonly identity: string;
   readonly shutdownGraceSeconds?: number;
   /**
-   * Per priority, one more task queue polled with every type's activity and the priority's slots: the service
+   * Per priority, one more task queue polled with every type's activity and the priority's shared slots: the service
    * keeps serving the per-priority queues of jobs started before job types had queues of their own.
    */
   readonly sharedTaskQueues?: Partial<Record<Priority, string>>;
@@ -42,7 +49,8 @@ export interface AttemptWorkersOptions {
 
 /**
  * One Temporal worker per job type and priority, each polling that pair's task queue with the type's one activity,
- * each with the priority's slots (docs/worker-protocol.md, "Capacity"). Not yet running.
+ * the types of a priority sharing its slots unless `slots` says otherwise (docs/worker-protocol.md, "Capacity"). Not
+ * yet running.
  */
 export async function createAttemptWorkers(options: AttemptWorkersOptions): Promise<Worker[]> {
   const activities = Object.fromEntries(
@@ -52,6 +60,7 @@ export async function createAttemptWorkers(options: AttemptWorkersOptions): Prom
   for (const priority of jobPriorities) {
     const slots = options.queues[priority] ?? 0;
     if (slots === 0) continue;
+    const pool = options.slots === 'per-type' ? undefined : new PrioritySlotPool(slots);
     const serve = (taskQueue: string, name: string, served: typeof activities) =>
       Worker.create({
         connection: options.connection,
@@ -62,9 +71,7 @@ export async function createAttemptWorkers(options: AttemptWorkersOptions): Prom
         activities: served,
         ...(options.interceptors ? { interceptors: options.interceptors } : {}),
         tuner: {
-          // Slots per type and priority: a custom supplier shared by a priority's types ran 8 attempts of 20 slots
-          // (@temporalio/worker 1.24, measured), so each worker has the priority's slots of its own.
-          activityTaskSlotSupplier: { type: 'fixed-size', numSlots: slots },
+          activityTaskSlotSupplier: pool ?? { type: 'fixed-size', numSlots: slots },
           // No workflows or local activities run here; the slots are what the SDK requires at the least.
           workflowTaskSlotSupplier: { type: 'fixed-size', numSlots: 2 },
           localActivityTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
