@@ -2,9 +2,18 @@ import { z } from 'zod';
 import { JobId } from '../contract/job.js';
 import { ScheduleId } from '../contract/schedule.js';
 import { HookId } from '../contract/hooks.js';
+import { operationExamples, pathParameterExamples } from './operation-examples.js';
 import { components, operations, type ComponentName, type Operation } from './operations.js';
 
-const requestBodies = new Set<string>(['SubmitJobBody', 'JobBatchBody', 'BulkJobsBody', 'CreateScheduleBody', 'CreateHookBody', 'UpdateHookBody', 'CodecPayloads']);
+const requestBodies = new Set<string>([
+  'SubmitJobBody',
+  'JobBatchBody',
+  'BulkJobsBody',
+  'CreateScheduleBody',
+  'CreateHookBody',
+  'UpdateHookBody',
+  'CodecPayloads',
+]);
 const pathParameters: Readonly<Record<string, z.ZodType>> = { jobId: JobId, scheduleId: ScheduleId, hookId: HookId };
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
@@ -32,6 +41,7 @@ function parameters(operation: Operation): unknown[] {
     in: 'path',
     required: true,
     schema: jsonSchema(pathParameters[name!] ?? JobId, 'input'),
+    example: pathParameterExamples[name!],
   }));
   const inQuery = Object.entries(operation.query?.shape ?? {}).map(([name, schema]) => ({
     name,
@@ -46,13 +56,23 @@ function parameters(operation: Operation): unknown[] {
 export function openApiDocument(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const operation of operations) {
+    const examples = operationExamples[`${operation.method.toUpperCase()} ${operation.path}`];
     const responses = Object.fromEntries(
       Object.entries(operation.responses).map(([status, answer]) => [
         status,
         {
           description: answer.description,
           ...(answer.schema
-            ? { content: { 'application/json': { schema: { $ref: `#/components/schemas/${answer.schema}` } } } }
+            ? {
+                content: {
+                  'application/json': {
+                    schema: { $ref: `#/components/schemas/${answer.schema}` },
+                    ...(examples?.responses?.[Number(status)] === undefined
+                      ? {}
+                      : { example: examples.responses[Number(status)] }),
+                  },
+                },
+              }
             : answer.contentType
               ? { content: { [answer.contentType]: {} } }
               : {}),
@@ -67,7 +87,12 @@ export function openApiDocument(): Record<string, unknown> {
         ? {
             requestBody: {
               required: true,
-              content: { 'application/json': { schema: { $ref: `#/components/schemas/${operation.body}` } } },
+              content: {
+                'application/json': {
+                  schema: { $ref: `#/components/schemas/${operation.body}` },
+                  ...(examples?.requests ? { examples: examples.requests } : {}),
+                },
+              },
             },
           }
         : {}),
