@@ -34,6 +34,47 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "jobs": [
+                         *         {
+                         *           "jobId": "report-42",
+                         *           "type": "sleep",
+                         *           "priority": "normal",
+                         *           "status": "running",
+                         *           "attempt": 1,
+                         *           "maxAttempts": 3,
+                         *           "progress": {
+                         *             "percent": 40,
+                         *             "message": "building the report"
+                         *           },
+                         *           "input": {
+                         *             "seconds": 5,
+                         *             "message": "building the report"
+                         *           },
+                         *           "result": null,
+                         *           "error": null,
+                         *           "lastError": null,
+                         *           "createdAt": "2026-11-30T19:00:00.000Z",
+                         *           "startedAt": "2026-11-30T19:00:00.120Z",
+                         *           "finishedAt": null,
+                         *           "runAt": null,
+                         *           "run": 1,
+                         *           "callback": null,
+                         *           "children": null,
+                         *           "tags": [
+                         *             "team:data"
+                         *           ],
+                         *           "traceId": null,
+                         *           "links": {
+                         *             "self": "/api/v1/jobs/report-42",
+                         *             "ui": "http://localhost:8233/namespaces/default/workflows/report-42"
+                         *           }
+                         *         }
+                         *       ],
+                         *       "nextCursor": null
+                         *     }
+                         */
                         "application/json": components["schemas"]["JobList"];
                     };
                 };
@@ -89,6 +130,44 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "jobId": "report-42",
+                         *       "type": "sleep",
+                         *       "priority": "normal",
+                         *       "status": "succeeded",
+                         *       "attempt": 1,
+                         *       "maxAttempts": 3,
+                         *       "progress": {
+                         *         "percent": 100,
+                         *         "message": "done"
+                         *       },
+                         *       "input": {
+                         *         "seconds": 5,
+                         *         "message": "building the report"
+                         *       },
+                         *       "result": {
+                         *         "slept": 5
+                         *       },
+                         *       "error": null,
+                         *       "lastError": null,
+                         *       "createdAt": "2026-11-30T19:00:00.000Z",
+                         *       "startedAt": "2026-11-30T19:00:00.120Z",
+                         *       "finishedAt": "2026-11-30T19:00:05.150Z",
+                         *       "runAt": null,
+                         *       "run": 1,
+                         *       "callback": null,
+                         *       "children": null,
+                         *       "tags": [
+                         *         "team:data"
+                         *       ],
+                         *       "traceId": null,
+                         *       "links": {
+                         *         "self": "/api/v1/jobs/report-42",
+                         *         "ui": "http://localhost:8233/namespaces/default/workflows/report-42"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Job"];
                     };
                 };
@@ -98,6 +177,39 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "jobId": "report-42",
+                         *       "type": "sleep",
+                         *       "priority": "normal",
+                         *       "status": "queued",
+                         *       "attempt": 0,
+                         *       "maxAttempts": 3,
+                         *       "progress": null,
+                         *       "input": {
+                         *         "seconds": 5,
+                         *         "message": "building the report"
+                         *       },
+                         *       "result": null,
+                         *       "error": null,
+                         *       "lastError": null,
+                         *       "createdAt": "2026-11-30T19:00:00.000Z",
+                         *       "startedAt": null,
+                         *       "finishedAt": null,
+                         *       "runAt": null,
+                         *       "run": 1,
+                         *       "callback": null,
+                         *       "children": null,
+                         *       "tags": [
+                         *         "team:data"
+                         *       ],
+                         *       "traceId": null,
+                         *       "links": {
+                         *         "self": "/api/v1/jobs/report-42",
+                         *         "ui": "http://localhost:8233/namespaces/default/workflows/report-42"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Job"];
                     };
                 };
@@ -200,6 +312,19 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "total": 42,
+                         *       "counts": {
+                         *         "queued": 3,
+                         *         "running": 2,
+                         *         "succeeded": 31,
+                         *         "failed": 4,
+                         *         "timed_out": 1,
+                         *         "cancelled": 1
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["JobCounts"];
                     };
                 };
@@ -253,6 +378,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @example report-42 */
                     jobId: string;
                 };
                 cookie?: never;
@@ -265,6 +391,42 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "jobId": "report-42",
+                         *       "type": "sleep",
+                         *       "priority": "normal",
+                         *       "status": "running",
+                         *       "attempt": 1,
+                         *       "maxAttempts": 3,
+                         *       "progress": {
+                         *         "percent": 40,
+                         *         "message": "building the report"
+                         *       },
+                         *       "input": {
+                         *         "seconds": 5,
+                         *         "message": "building the report"
+                         *       },
+                         *       "result": null,
+                         *       "error": null,
+                         *       "lastError": null,
+                         *       "createdAt": "2026-11-30T19:00:00.000Z",
+                         *       "startedAt": "2026-11-30T19:00:00.120Z",
+                         *       "finishedAt": null,
+                         *       "runAt": null,
+                         *       "run": 1,
+                         *       "callback": null,
+                         *       "children": null,
+                         *       "tags": [
+                         *         "team:data"
+                         *       ],
+                         *       "traceId": null,
+                         *       "links": {
+                         *         "self": "/api/v1/jobs/report-42",
+                         *         "ui": "http://localhost:8233/namespaces/default/workflows/report-42"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Job"];
                     };
                 };
@@ -308,72 +470,7 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        /** Delete a finished job: its history is gone and its jobId free again */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    jobId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description deleted */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description the request does not satisfy the contract (`invalid_request`) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-                /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-                /** @description no job with this id (`not_found`) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-                /** @description the job has not finished (`conflict`): cancel it first */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-                /** @description Temporal is unreachable, or has not finished deleting it yet (`unavailable`): DELETE it again */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -394,6 +491,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @example report-42 */
                     jobId: string;
                 };
                 cookie?: never;
@@ -406,6 +504,45 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "jobId": "report-42",
+                         *       "type": "sleep",
+                         *       "priority": "normal",
+                         *       "status": "cancelled",
+                         *       "attempt": 1,
+                         *       "maxAttempts": 3,
+                         *       "progress": {
+                         *         "percent": 40,
+                         *         "message": "building the report"
+                         *       },
+                         *       "input": {
+                         *         "seconds": 5,
+                         *         "message": "building the report"
+                         *       },
+                         *       "result": null,
+                         *       "error": {
+                         *         "type": "Cancelled",
+                         *         "message": "cancelled by a client"
+                         *       },
+                         *       "lastError": null,
+                         *       "createdAt": "2026-11-30T19:00:00.000Z",
+                         *       "startedAt": "2026-11-30T19:00:00.120Z",
+                         *       "finishedAt": "2026-11-30T19:00:02.300Z",
+                         *       "runAt": null,
+                         *       "run": 1,
+                         *       "callback": null,
+                         *       "children": null,
+                         *       "tags": [
+                         *         "team:data"
+                         *       ],
+                         *       "traceId": null,
+                         *       "links": {
+                         *         "self": "/api/v1/jobs/report-42",
+                         *         "ui": "http://localhost:8233/namespaces/default/workflows/report-42"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Job"];
                     };
                 };
@@ -475,6 +612,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @example report-42 */
                     jobId: string;
                 };
                 cookie?: never;
@@ -487,6 +625,37 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "jobId": "report-42",
+                         *       "run": 1,
+                         *       "attempts": [
+                         *         {
+                         *           "attempt": 1,
+                         *           "scheduledAt": "2026-11-30T19:00:00.050Z",
+                         *           "startedAt": "2026-11-30T19:00:00.120Z",
+                         *           "endedAt": "2026-11-30T19:00:01.400Z",
+                         *           "outcome": "failed",
+                         *           "error": {
+                         *             "type": "TransientError",
+                         *             "message": "the database did not answer"
+                         *           },
+                         *           "durationMs": 1280
+                         *         },
+                         *         {
+                         *           "attempt": 2,
+                         *           "scheduledAt": "2026-11-30T19:00:02.450Z",
+                         *           "startedAt": "2026-11-30T19:00:02.500Z",
+                         *           "endedAt": null,
+                         *           "outcome": "running",
+                         *           "error": null,
+                         *           "durationMs": null
+                         *         }
+                         *       ],
+                         *       "nextAttemptAt": null,
+                         *       "scheduleId": null
+                         *     }
+                         */
                         "application/json": components["schemas"]["JobAttempts"];
                     };
                 };
@@ -553,6 +722,7 @@ export interface paths {
                 };
                 header?: never;
                 path: {
+                    /** @example report-42 */
                     jobId: string;
                 };
                 cookie?: never;
@@ -565,6 +735,26 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "jobId": "report-42",
+                         *       "attempt": 1,
+                         *       "attempts": 1,
+                         *       "attemptEnded": false,
+                         *       "lines": [
+                         *         {
+                         *           "attempt": 1,
+                         *           "seq": 1,
+                         *           "time": "2026-11-30T19:00:01.250Z",
+                         *           "level": "info",
+                         *           "message": "reading 120 rows",
+                         *           "traceId": null
+                         *         }
+                         *       ],
+                         *       "nextAfter": 1,
+                         *       "hasMore": false
+                         *     }
+                         */
                         "application/json": components["schemas"]["JobLogs"];
                     };
                 };
@@ -643,6 +833,30 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "results": [
+                         *         {
+                         *           "jobId": "report-42",
+                         *           "status": 202,
+                         *           "jobStatus": "cancelled"
+                         *         },
+                         *         {
+                         *           "jobId": "report-43",
+                         *           "status": 202,
+                         *           "jobStatus": "running"
+                         *         },
+                         *         {
+                         *           "jobId": "report-44",
+                         *           "status": 409,
+                         *           "error": {
+                         *             "code": "conflict",
+                         *             "message": "job \"report-44\" already finished (succeeded)"
+                         *           }
+                         *         }
+                         *       ]
+                         *     }
+                         */
                         "application/json": components["schemas"]["BulkJobsResult"];
                     };
                 };
@@ -719,6 +933,33 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "results": [
+                         *         {
+                         *           "jobId": "report-42",
+                         *           "status": 202,
+                         *           "jobStatus": "queued"
+                         *         },
+                         *         {
+                         *           "jobId": "report-43",
+                         *           "status": 404,
+                         *           "error": {
+                         *             "code": "not_found",
+                         *             "message": "no job with id \"report-43\""
+                         *           }
+                         *         },
+                         *         {
+                         *           "jobId": "report-44",
+                         *           "status": 409,
+                         *           "error": {
+                         *             "code": "conflict",
+                         *             "message": "job \"report-44\" is running; only failed, timed_out or cancelled jobs can be retried"
+                         *           }
+                         *         }
+                         *       ]
+                         *     }
+                         */
                         "application/json": components["schemas"]["BulkJobsResult"];
                     };
                 };
@@ -779,6 +1020,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @example report-42 */
                     jobId: string;
                 };
                 cookie?: never;
@@ -864,6 +1106,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @example report-42 */
                     jobId: string;
                 };
                 cookie?: never;
@@ -876,6 +1119,39 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "jobId": "report-42",
+                         *       "type": "sleep",
+                         *       "priority": "normal",
+                         *       "status": "queued",
+                         *       "attempt": 0,
+                         *       "maxAttempts": 3,
+                         *       "progress": null,
+                         *       "input": {
+                         *         "seconds": 5,
+                         *         "message": "building the report"
+                         *       },
+                         *       "result": null,
+                         *       "error": null,
+                         *       "lastError": null,
+                         *       "createdAt": "2026-11-30T19:05:00.000Z",
+                         *       "startedAt": null,
+                         *       "finishedAt": null,
+                         *       "runAt": null,
+                         *       "run": 2,
+                         *       "callback": null,
+                         *       "children": null,
+                         *       "tags": [
+                         *         "team:data"
+                         *       ],
+                         *       "traceId": null,
+                         *       "links": {
+                         *         "self": "/api/v1/jobs/report-42",
+                         *         "ui": "http://localhost:8233/namespaces/default/workflows/report-42"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Job"];
                     };
                 };
@@ -970,6 +1246,55 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "results": [
+                         *         {
+                         *           "index": 0,
+                         *           "status": 202,
+                         *           "job": {
+                         *             "jobId": "report-42",
+                         *             "type": "sleep",
+                         *             "priority": "normal",
+                         *             "status": "queued",
+                         *             "attempt": 0,
+                         *             "maxAttempts": 3,
+                         *             "progress": null,
+                         *             "input": {
+                         *               "seconds": 5,
+                         *               "message": "building the report"
+                         *             },
+                         *             "result": null,
+                         *             "error": null,
+                         *             "lastError": null,
+                         *             "createdAt": "2026-11-30T19:00:00.000Z",
+                         *             "startedAt": null,
+                         *             "finishedAt": null,
+                         *             "runAt": null,
+                         *             "run": 1,
+                         *             "callback": null,
+                         *             "children": null,
+                         *             "tags": [
+                         *               "team:data"
+                         *             ],
+                         *             "traceId": null,
+                         *             "links": {
+                         *               "self": "/api/v1/jobs/report-42",
+                         *               "ui": "http://localhost:8233/namespaces/default/workflows/report-42"
+                         *             }
+                         *           }
+                         *         },
+                         *         {
+                         *           "index": 1,
+                         *           "status": 400,
+                         *           "error": {
+                         *             "code": "invalid_request",
+                         *             "message": "input.seconds: Too big: expected number to be <=86400"
+                         *           }
+                         *         }
+                         *       ]
+                         *     }
+                         */
                         "application/json": components["schemas"]["JobBatchResult"];
                     };
                 };
@@ -1040,6 +1365,40 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "schedules": [
+                         *         {
+                         *           "scheduleId": "nightly-report",
+                         *           "cron": "0 2 * * *",
+                         *           "intervalSeconds": null,
+                         *           "job": {
+                         *             "type": "sleep",
+                         *             "input": {
+                         *               "seconds": 5,
+                         *               "message": "nightly report"
+                         *             },
+                         *             "priority": "low"
+                         *           },
+                         *           "paused": false,
+                         *           "overlap": "skip",
+                         *           "nextRunTimes": [
+                         *             "2026-12-01T02:00:00.000Z",
+                         *             "2026-12-02T02:00:00.000Z"
+                         *           ],
+                         *           "recentJobs": [
+                         *             {
+                         *               "jobId": "nightly-report-2026-11-30T02:00:00Z",
+                         *               "scheduledAt": "2026-11-30T02:00:00.000Z"
+                         *             }
+                         *           ],
+                         *           "createdAt": "2026-11-01T09:00:00.000Z",
+                         *           "skippedRuns": 0,
+                         *           "lastSkippedAt": null
+                         *         }
+                         *       ]
+                         *     }
+                         */
                         "application/json": components["schemas"]["ScheduleList"];
                     };
                 };
@@ -1084,6 +1443,36 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "scheduleId": "nightly-report",
+                         *       "cron": "0 2 * * *",
+                         *       "intervalSeconds": null,
+                         *       "job": {
+                         *         "type": "sleep",
+                         *         "input": {
+                         *           "seconds": 5,
+                         *           "message": "nightly report"
+                         *         },
+                         *         "priority": "low"
+                         *       },
+                         *       "paused": false,
+                         *       "overlap": "skip",
+                         *       "nextRunTimes": [
+                         *         "2026-12-01T02:00:00.000Z",
+                         *         "2026-12-02T02:00:00.000Z"
+                         *       ],
+                         *       "recentJobs": [
+                         *         {
+                         *           "jobId": "nightly-report-2026-11-30T02:00:00Z",
+                         *           "scheduledAt": "2026-11-30T02:00:00.000Z"
+                         *         }
+                         *       ],
+                         *       "createdAt": "2026-11-01T09:00:00.000Z",
+                         *       "skippedRuns": 0,
+                         *       "lastSkippedAt": null
+                         *     }
+                         */
                         "application/json": components["schemas"]["Schedule"];
                     };
                 };
@@ -1162,6 +1551,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @example nightly-report */
                     scheduleId: string;
                 };
                 cookie?: never;
@@ -1174,6 +1564,36 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "scheduleId": "nightly-report",
+                         *       "cron": "0 2 * * *",
+                         *       "intervalSeconds": null,
+                         *       "job": {
+                         *         "type": "sleep",
+                         *         "input": {
+                         *           "seconds": 5,
+                         *           "message": "nightly report"
+                         *         },
+                         *         "priority": "low"
+                         *       },
+                         *       "paused": false,
+                         *       "overlap": "skip",
+                         *       "nextRunTimes": [
+                         *         "2026-12-01T02:00:00.000Z",
+                         *         "2026-12-02T02:00:00.000Z"
+                         *       ],
+                         *       "recentJobs": [
+                         *         {
+                         *           "jobId": "nightly-report-2026-11-30T02:00:00Z",
+                         *           "scheduledAt": "2026-11-30T02:00:00.000Z"
+                         *         }
+                         *       ],
+                         *       "createdAt": "2026-11-01T09:00:00.000Z",
+                         *       "skippedRuns": 0,
+                         *       "lastSkippedAt": null
+                         *     }
+                         */
                         "application/json": components["schemas"]["Schedule"];
                     };
                 };
@@ -1223,6 +1643,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @example nightly-report */
                     scheduleId: string;
                 };
                 cookie?: never;
@@ -1294,6 +1715,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @example nightly-report */
                     scheduleId: string;
                 };
                 cookie?: never;
@@ -1306,6 +1728,33 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "scheduleId": "nightly-report",
+                         *       "cron": "0 2 * * *",
+                         *       "intervalSeconds": null,
+                         *       "job": {
+                         *         "type": "sleep",
+                         *         "input": {
+                         *           "seconds": 5,
+                         *           "message": "nightly report"
+                         *         },
+                         *         "priority": "low"
+                         *       },
+                         *       "paused": true,
+                         *       "overlap": "skip",
+                         *       "nextRunTimes": [],
+                         *       "recentJobs": [
+                         *         {
+                         *           "jobId": "nightly-report-2026-11-30T02:00:00Z",
+                         *           "scheduledAt": "2026-11-30T02:00:00.000Z"
+                         *         }
+                         *       ],
+                         *       "createdAt": "2026-11-01T09:00:00.000Z",
+                         *       "skippedRuns": 0,
+                         *       "lastSkippedAt": null
+                         *     }
+                         */
                         "application/json": components["schemas"]["Schedule"];
                     };
                 };
@@ -1368,6 +1817,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @example nightly-report */
                     scheduleId: string;
                 };
                 cookie?: never;
@@ -1380,6 +1830,36 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "scheduleId": "nightly-report",
+                         *       "cron": "0 2 * * *",
+                         *       "intervalSeconds": null,
+                         *       "job": {
+                         *         "type": "sleep",
+                         *         "input": {
+                         *           "seconds": 5,
+                         *           "message": "nightly report"
+                         *         },
+                         *         "priority": "low"
+                         *       },
+                         *       "paused": false,
+                         *       "overlap": "skip",
+                         *       "nextRunTimes": [
+                         *         "2026-12-01T02:00:00.000Z",
+                         *         "2026-12-02T02:00:00.000Z"
+                         *       ],
+                         *       "recentJobs": [
+                         *         {
+                         *           "jobId": "nightly-report-2026-11-30T02:00:00Z",
+                         *           "scheduledAt": "2026-11-30T02:00:00.000Z"
+                         *         }
+                         *       ],
+                         *       "createdAt": "2026-11-01T09:00:00.000Z",
+                         *       "skippedRuns": 0,
+                         *       "lastSkippedAt": null
+                         *     }
+                         */
                         "application/json": components["schemas"]["Schedule"];
                     };
                 };
@@ -1442,6 +1922,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @example nightly-report */
                     scheduleId: string;
                 };
                 cookie?: never;
@@ -1454,6 +1935,36 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "scheduleId": "nightly-report",
+                         *       "cron": "0 2 * * *",
+                         *       "intervalSeconds": null,
+                         *       "job": {
+                         *         "type": "sleep",
+                         *         "input": {
+                         *           "seconds": 5,
+                         *           "message": "nightly report"
+                         *         },
+                         *         "priority": "low"
+                         *       },
+                         *       "paused": false,
+                         *       "overlap": "skip",
+                         *       "nextRunTimes": [
+                         *         "2026-12-01T02:00:00.000Z",
+                         *         "2026-12-02T02:00:00.000Z"
+                         *       ],
+                         *       "recentJobs": [
+                         *         {
+                         *           "jobId": "nightly-report-2026-11-30T02:00:00Z",
+                         *           "scheduledAt": "2026-11-30T02:00:00.000Z"
+                         *         }
+                         *       ],
+                         *       "createdAt": "2026-11-01T09:00:00.000Z",
+                         *       "skippedRuns": 0,
+                         *       "lastSkippedAt": null
+                         *     }
+                         */
                         "application/json": components["schemas"]["Schedule"];
                     };
                 };
@@ -1533,6 +2044,25 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "hooks": [
+                         *         {
+                         *           "hookId": "hk_3q2-7wE5dQx0c8bZ1rTyL6mNv4sKaP9o",
+                         *           "url": "/api/v1/hooks/hk_3q2-7wE5dQx0c8bZ1rTyL6mNv4sKaP9o",
+                         *           "type": "sleep",
+                         *           "inputFrom": {
+                         *             "message": "/head_commit/message"
+                         *           },
+                         *           "priority": "normal",
+                         *           "enabled": true,
+                         *           "description": "GitHub pushes of the report repository",
+                         *           "createdAt": "2026-11-30T18:00:00.000Z",
+                         *           "updatedAt": "2026-11-30T18:00:00.000Z"
+                         *         }
+                         *       ]
+                         *     }
+                         */
                         "application/json": components["schemas"]["HookList"];
                     };
                 };
@@ -1577,6 +2107,22 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "hookId": "hk_3q2-7wE5dQx0c8bZ1rTyL6mNv4sKaP9o",
+                         *       "url": "/api/v1/hooks/hk_3q2-7wE5dQx0c8bZ1rTyL6mNv4sKaP9o",
+                         *       "type": "sleep",
+                         *       "inputFrom": {
+                         *         "message": "/head_commit/message"
+                         *       },
+                         *       "priority": "normal",
+                         *       "enabled": true,
+                         *       "description": "GitHub pushes of the report repository",
+                         *       "createdAt": "2026-11-30T18:00:00.000Z",
+                         *       "updatedAt": "2026-11-30T18:00:00.000Z",
+                         *       "secret": "c2VjcmV0LW9ubHktc2hvd24tb25jZQ"
+                         *     }
+                         */
                         "application/json": components["schemas"]["CreatedHook"];
                     };
                 };
@@ -1655,6 +2201,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @example hk_3q2-7wE5dQx0c8bZ1rTyL6mNv4sKaP9o */
                     hookId: string;
                 };
                 cookie?: never;
@@ -1667,6 +2214,21 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "hookId": "hk_3q2-7wE5dQx0c8bZ1rTyL6mNv4sKaP9o",
+                         *       "url": "/api/v1/hooks/hk_3q2-7wE5dQx0c8bZ1rTyL6mNv4sKaP9o",
+                         *       "type": "sleep",
+                         *       "inputFrom": {
+                         *         "message": "/head_commit/message"
+                         *       },
+                         *       "priority": "normal",
+                         *       "enabled": true,
+                         *       "description": "GitHub pushes of the report repository",
+                         *       "createdAt": "2026-11-30T18:00:00.000Z",
+                         *       "updatedAt": "2026-11-30T18:00:00.000Z"
+                         *     }
+                         */
                         "application/json": components["schemas"]["Hook"];
                     };
                 };
@@ -1715,6 +2277,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @example hk_3q2-7wE5dQx0c8bZ1rTyL6mNv4sKaP9o */
                     hookId: string;
                 };
                 cookie?: never;
@@ -1727,6 +2290,39 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "jobId": "hk_3q2-7wE5dQx0c8bZ1rTyL6mNv4sKaP9o-delivery-72d4",
+                         *       "type": "sleep",
+                         *       "priority": "normal",
+                         *       "status": "queued",
+                         *       "attempt": 0,
+                         *       "maxAttempts": 3,
+                         *       "progress": null,
+                         *       "input": {
+                         *         "seconds": 5,
+                         *         "message": "building the report"
+                         *       },
+                         *       "result": null,
+                         *       "error": null,
+                         *       "lastError": null,
+                         *       "createdAt": "2026-11-30T19:00:00.000Z",
+                         *       "startedAt": null,
+                         *       "finishedAt": null,
+                         *       "runAt": null,
+                         *       "run": 1,
+                         *       "callback": null,
+                         *       "children": null,
+                         *       "tags": [
+                         *         "team:data"
+                         *       ],
+                         *       "traceId": null,
+                         *       "links": {
+                         *         "self": "/api/v1/jobs/report-42",
+                         *         "ui": "http://localhost:8233/namespaces/default/workflows/report-42"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Job"];
                     };
                 };
@@ -1810,6 +2406,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @example hk_3q2-7wE5dQx0c8bZ1rTyL6mNv4sKaP9o */
                     hookId: string;
                 };
                 cookie?: never;
@@ -1869,6 +2466,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @example hk_3q2-7wE5dQx0c8bZ1rTyL6mNv4sKaP9o */
                     hookId: string;
                 };
                 cookie?: never;
@@ -1885,6 +2483,21 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "hookId": "hk_3q2-7wE5dQx0c8bZ1rTyL6mNv4sKaP9o",
+                         *       "url": "/api/v1/hooks/hk_3q2-7wE5dQx0c8bZ1rTyL6mNv4sKaP9o",
+                         *       "type": "sleep",
+                         *       "inputFrom": {
+                         *         "message": "/head_commit/message"
+                         *       },
+                         *       "priority": "normal",
+                         *       "enabled": false,
+                         *       "description": "GitHub pushes of the report repository",
+                         *       "createdAt": "2026-11-30T18:00:00.000Z",
+                         *       "updatedAt": "2026-11-30T19:10:00.000Z"
+                         *     }
+                         */
                         "application/json": components["schemas"]["Hook"];
                     };
                 };
@@ -1960,6 +2573,50 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "types": [
+                         *         {
+                         *           "name": "sleep",
+                         *           "description": "Sleeps for `seconds`, reporting progress about once a second; fails its first `failAttempts` attempts.",
+                         *           "inputSchema": {
+                         *             "type": "object",
+                         *             "properties": {
+                         *               "seconds": {
+                         *                 "type": "number",
+                         *                 "minimum": 0,
+                         *                 "maximum": 86400
+                         *               },
+                         *               "message": {
+                         *                 "type": "string"
+                         *               }
+                         *             },
+                         *             "required": [
+                         *               "seconds"
+                         *             ]
+                         *           },
+                         *           "resultSchema": null,
+                         *           "defaults": {
+                         *             "timeoutSeconds": 3600,
+                         *             "heartbeatTimeoutSeconds": 30,
+                         *             "retry": {
+                         *               "maxAttempts": 3,
+                         *               "initialIntervalSeconds": 1,
+                         *               "backoffCoefficient": 2,
+                         *               "maximumIntervalSeconds": 60
+                         *             }
+                         *           },
+                         *           "revision": 1,
+                         *           "workers": {
+                         *             "high": 1,
+                         *             "normal": 1,
+                         *             "low": 1
+                         *           },
+                         *           "liveVariants": 1
+                         *         }
+                         *       ]
+                         *     }
+                         */
                         "application/json": components["schemas"]["JobTypeList"];
                     };
                 };
@@ -2014,6 +2671,48 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "queues": [
+                         *         {
+                         *           "priority": "high",
+                         *           "taskQueue": "durable-jobs-high",
+                         *           "backlog": 0,
+                         *           "pollers": 2,
+                         *           "queuedJobs": 0,
+                         *           "runningJobs": 1
+                         *         },
+                         *         {
+                         *           "priority": "normal",
+                         *           "taskQueue": "durable-jobs-normal",
+                         *           "backlog": 4,
+                         *           "pollers": 2,
+                         *           "queuedJobs": 4,
+                         *           "runningJobs": 5
+                         *         },
+                         *         {
+                         *           "priority": "low",
+                         *           "taskQueue": "durable-jobs-low",
+                         *           "backlog": null,
+                         *           "pollers": null,
+                         *           "queuedJobs": 0,
+                         *           "runningJobs": 0
+                         *         }
+                         *       ],
+                         *       "types": [
+                         *         {
+                         *           "type": "sleep",
+                         *           "priority": "normal",
+                         *           "taskQueue": "durable-jobs:sleep:normal",
+                         *           "workers": 1,
+                         *           "backlog": 4,
+                         *           "pollers": 2,
+                         *           "queuedJobs": 4,
+                         *           "waiting": null
+                         *         }
+                         *       ]
+                         *     }
+                         */
                         "application/json": components["schemas"]["QueueList"];
                     };
                 };
@@ -2068,6 +2767,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "tenant": "acme"
+                         *     }
+                         */
                         "application/json": components["schemas"]["Whoami"];
                     };
                 };
@@ -2119,6 +2823,18 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "payloads": [
+                         *         {
+                         *           "metadata": {
+                         *             "encoding": "anNvbi9wbGFpbg=="
+                         *           },
+                         *           "data": "eyJzZWNvbmRzIjo1fQ=="
+                         *         }
+                         *       ]
+                         *     }
+                         */
                         "application/json": components["schemas"]["CodecPayloads"];
                     };
                 };
@@ -2204,6 +2920,18 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "payloads": [
+                         *         {
+                         *           "metadata": {
+                         *             "encoding": "anNvbi9wbGFpbg=="
+                         *           },
+                         *           "data": "eyJzZWNvbmRzIjo1fQ=="
+                         *         }
+                         *       ]
+                         *     }
+                         */
                         "application/json": components["schemas"]["CodecPayloads"];
                     };
                 };
