@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
@@ -6,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { portProblems, type NeededPort } from '../dev/ports.mjs';
+import { projectRoot } from '../dev/project-root.js';
 import { startDevServer } from '../dev/temporal/dev-server.js';
 import type { Job } from '../src/contract/job.js';
 import { commandsDir, uniqueJobId } from './support/service.js';
@@ -140,6 +143,64 @@ describe('npm start gives each part only the environment it needs', function () 
     }
     await launcher.stop('SIGTERM');
     for (const pid of [worker, api]) assert.throws(() => process.kill(pid, 0), `part ${pid} outlived the launcher`);
+  });
+});
+
+/** `npm run <args>` in the project with `env` added; its exit code and its output (stdout and stderr). */
+async function npmRun(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawn('npm', ['run', '--silent', ...args], {
+    cwd: projectRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, output };
+}
+
+describe('npm start starts quietly, and npm run temporal -- <args> is the Temporal CLI on its server', function () {
+  this.timeout(180_000);
+  let dataDir: string;
+  before(async function () {
+    dataDir = await mkdtemp(join(tmpdir(), 'durable-jobs-launcher-'));
+  });
+  after(async function () {
+    await stopAllParts();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('prints no warning from start-up to a finished job, and lists the job with workflow list', async function () {
+    // Its own dev server, the project's commands (the fixtures' broken ones are warned of) and the default log level,
+    // as a newcomer's first npm start.
+    const env: Record<string, string> = { ...(await launcherEnv(dataDir)), LOG_LEVEL: 'info' };
+    delete env['JOBS_COMMANDS_DIR'];
+    const { launcher } = await startLauncher(env);
+    const baseUrl = `http://127.0.0.1:${env['PORT']}`;
+    const jobId = uniqueJobId('quiet');
+    const submitted = await httpRequest(`${baseUrl}/api/v1/jobs?wait=20`, {
+      method: 'POST',
+      body: JSON.stringify({ type: 'sleep', input: { seconds: 0 }, jobId }),
+    });
+    assert.equal((JSON.parse(submitted.text) as Job).status, 'succeeded', submitted.text);
+    const warnings = launcher
+      .recentOutput()
+      .split('\n')
+      .filter((line) => /\bwarn|"level":[4-6]0/i.test(line));
+    assert.deepEqual(warnings, []);
+
+    // Visibility lags a finished workflow by a moment: the list is asked again until the deadline.
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const { code, output } = await npmRun(['temporal', '--', 'workflow', 'list', '--output', 'json'], env);
+      assert.equal(code, 0, output);
+      if (output.includes(`"workflowId": "${jobId}"`)) break;
+      assert.ok(Date.now() < deadline, `workflow list did not show ${jobId}:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    process.kill(launcher.pid, 'SIGTERM');
+    assert.equal(await launcher.waitForExit(30_000), 0, launcher.recentOutput());
   });
 });
 

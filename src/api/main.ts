@@ -23,7 +23,9 @@ async function run(): Promise<void> {
     tracing?.clientInterceptors,
   );
   if (config.apiKeys.length === 0) {
-    logger.warn(
+    // A warning only where others can reach it: on loopback (the default without keys) only this machine can.
+    const loopback = ['127.0.0.1', '::1', 'localhost'].includes(config.listenHost);
+    logger[loopback ? 'info' : 'warn'](
       'no API keys configured (API_KEYS, API_KEYS_FILE): the API is open to anyone who reaches it, and every job is tenant "default"\'s',
     );
   } else {

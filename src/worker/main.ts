@@ -20,20 +20,26 @@ const sdkLevels: Record<Config['LOG_LEVEL'], LogLevel> = {
   silent: 'ERROR',
 };
 
+/** What the SDK says of a worker with activities only (@temporalio/worker's worker.js). */
+const activitiesOnlyWarning = 'No workflows registered, not polling for workflow tasks';
+
 /** The SDK's logs (workers, workflows, activities with their job's workflow id and attempt) go through our logger. */
 function installRuntime(config: Config, logger: Logger): void {
   Runtime.install({
     logger: new DefaultLogger(sdkLevels[config.LOG_LEVEL], ({ level, message, meta }) => {
+      // The job types' queues are meant to have activities only: the SDK's warning for each of them is no news.
       const method =
-        level === 'TRACE'
-          ? 'trace'
-          : level === 'DEBUG'
-            ? 'debug'
-            : level === 'INFO'
-              ? 'info'
-              : level === 'WARN'
-                ? 'warn'
-                : 'error';
+        message === activitiesOnlyWarning
+          ? 'debug'
+          : level === 'TRACE'
+            ? 'trace'
+            : level === 'DEBUG'
+              ? 'debug'
+              : level === 'INFO'
+                ? 'info'
+                : level === 'WARN'
+                  ? 'warn'
+                  : 'error';
       logger[method](meta ?? {}, message);
     }),
     // Stop signals are handled in run(): the process leaves the job type registry before its workers stop.
