@@ -1,7 +1,10 @@
 // The job metrics a Prometheus scrapes: the workers' finished jobs and durations (each job counted once, by the worker
 // running its workflow) and the API's gauges read from Temporal (backlog, running, workers), against a real service.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { Registry } from 'prom-client';
 import type { JobPriority } from '../src/contract/job.js';
 import { TestService, uniqueJobId } from './support/service.js';
 
@@ -15,6 +18,31 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
     if (wanted.every((pair) => present.includes(pair))) return Number(match[3]);
   }
   return undefined;
+}
+
+/** The names a registry exports, as a scrape shows them: a histogram's as its _bucket, _sum and _count series. */
+async function exportedNames(registry: Registry): Promise<string[]> {
+  const metrics = await registry.getMetricsAsJSON();
+  return metrics.flatMap(({ name, type }) =>
+    String(type) === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name],
+  );
+}
+
+/** The Temporal SDK's worker metrics the dashboard reads, as its Prometheus exporter names them (WORKER_METRICS_PORT). */
+const temporalSdkMetrics = ['temporal_worker_task_slots_used', 'temporal_worker_task_slots_available'];
+
+/** PromQL's functions and keywords the shipped expressions use: what is left of an expression's words are metrics. */
+const promqlWords = new Set(['histogram_quantile', 'label_values']);
+
+/** The metric names an expression reads: its words with an underscore, past label matchers, groupings and strings. */
+function metricsOf(expr: string): string[] {
+  const bare = expr
+    .replace(/\{[^}]*\}/g, '')
+    .replace(/\b(by|without)\s*\([^)]*\)/g, '')
+    .replace(/"[^"]*"/g, '');
+  return [...bare.matchAll(/[a-z_:][a-z0-9_:]*/g)]
+    .map(([word]) => word)
+    .filter((word) => word.includes('_') && !promqlWords.has(word));
 }
 
 describe('Job metrics for alerting and autoscaling', function () {
@@ -132,5 +160,42 @@ describe('Job metrics for alerting and autoscaling', function () {
       () => gauge('durable_jobs_running'),
       (value) => value === 0,
     );
+  });
+
+  it('are what the shipped Grafana dashboard, alert rules and KEDA example read', async function () {
+    this.timeout(30_000);
+    const exported = new Set([
+      ...(await exportedNames(service.app.metrics.registry)),
+      ...(await exportedNames(service.jobMetrics.registry)),
+      ...temporalSdkMetrics,
+    ]);
+    const dashboard = JSON.parse(await readFile('deploy/grafana/durable-jobs.json', 'utf8')) as {
+      panels: { title: string; targets: { expr: string }[] }[];
+      templating: { list: { name: string; definition?: string }[] };
+    };
+    assert.ok(dashboard.panels.length >= 10);
+    for (const panel of dashboard.panels) {
+      const names = panel.targets.flatMap((target) => metricsOf(target.expr));
+      assert.ok(names.length > 0, `panel "${panel.title}" reads no metric`);
+      for (const name of names)
+        assert.ok(exported.has(name), `panel "${panel.title}" reads ${name}, which nothing exports`);
+    }
+    for (const variable of dashboard.templating.list)
+      for (const name of metricsOf(variable.definition ?? ''))
+        assert.ok(exported.has(name), `variable ${variable.name}: ${name}`);
+
+    for (const file of ['deploy/prometheus/alerts.yml', 'deploy/keda/scaledobject.yaml']) {
+      const names = [...(await readFile(file, 'utf8')).matchAll(/\bdurable_jobs_[a-z_]+/g)].map(([name]) => name);
+      assert.ok(names.length > 0, file);
+      for (const name of names) assert.ok(exported.has(name), `${file} reads ${name}, which nothing exports`);
+    }
+  });
+
+  it('ships alert rules that promtool check rules accepts', function () {
+    // CI installs Debian's prometheus package for it (.ci/run); elsewhere, without promtool, this is skipped.
+    if (spawnSync('promtool', ['--version']).error) this.skip();
+    const checked = spawnSync('promtool', ['check', 'rules', 'deploy/prometheus/alerts.yml'], { encoding: 'utf8' });
+    assert.equal(checked.status, 0, checked.stdout + checked.stderr);
+    assert.match(checked.stdout, /SUCCESS: 4 rules found/);
   });
 });

@@ -14,6 +14,8 @@ import { attemptActivity } from '@durable-jobs/worker/serve';
 import { commandJobType } from '../../src/activities/command.js';
 import { sleepJob } from '../../src/activities/sleep.js';
 import { loadConfig } from '../../src/config.js';
+import { JobMetrics } from '../../src/telemetry/job-metrics.js';
+import { z } from 'zod';
 import { Job, type JobState } from '../../src/contract/job.js';
 import { startTimeSkippingServer } from '../../dev/temporal/dev-server.js';
 import { bundleJobWorkflows } from '../../dev/workflow-bundle.js';
@@ -189,6 +191,8 @@ export class JobWorkflowTestbed {
         }),
         ...noOtherUnfinishedJobs,
       },
+      // The job workflows report their ends to it, as to the service's worker.
+      sinks: new JobMetrics().sinks(),
     });
   }
 
@@ -214,7 +218,11 @@ export class JobWorkflowTestbed {
   }
 }
 
-const JobStateSchema = Job.omit({ links: true, traceId: true });
+// A state has tags and traceId only when the job has them (JobState).
+const JobStateSchema = Job.omit({ links: true }).extend({
+  tags: Job.shape.tags.optional(),
+  traceId: z.string().optional(),
+});
 
 /** How a job's workflow ended, with the final state read the way a client reads it. */
 export type JobOutcome =
