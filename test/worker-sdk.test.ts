@@ -183,6 +183,13 @@ describe('A handler worker written with the TypeScript SDK', function () {
     assert.deepEqual(final.progress, { percent: 100, message: 'done' });
   });
 
+  it("gives the handler its job's tenant", async function () {
+    const job = await startJob('test.steps', { steps: 1, stepMs: 10 }, { tenant: 'acme-eu' });
+    const final = await job.result();
+    assert.equal(final.status, 'succeeded');
+    assert.equal((final.result as { tenant: string }).tenant, 'acme-eu');
+  });
+
   it("shares a priority's slots between its types: 2 normal slots, three 1 s jobs of each of two types", async function () {
     const began = Date.now();
     const types = ['test.steps', 'test.steps-b'];
