@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,9 @@ import { createHookUpdate, hookQuery, hooksOfQuery } from '../src/workflows/hook
 import type { Job } from '../src/contract/job.js';
 import { extractShellExamples, parseCurlLog, unexpectedStatuses } from './support/doc-examples.js';
 import { httpRequest, type HttpReply } from './support/processes.js';
+import { createApp } from '../src/api/app.js';
+import { createLazyClient } from '../src/temporal/connection.js';
+import { payloadCodecsFor } from '../src/temporal/payload-codec.js';
 import { TestService, uniqueJobId } from './support/service.js';
 
 const keys = { acme: 'acme-key-0123456789abcdef', globex: 'globex-key-0123456789abcdef' };
@@ -272,6 +276,53 @@ describe('Inbound webhooks', function () {
       const reply = await service.request<ErrorBody>('POST', '/api/v1/hooks', { type: 'slep' });
       assert.equal(reply.status, 400);
       assert.match(reply.body.error.message, /unknown job type "slep"; known: .*sleep/);
+    });
+  });
+
+  describe('another API process', function () {
+    it('refuses a hook disabled, then deleted, through this one within 5 s (docs/api.md says so)', async function () {
+      const { config } = service;
+      const other = createApp({
+        client: createLazyClient(config.temporalAddress, config.TEMPORAL_NAMESPACE, payloadCodecsFor(config)),
+        config,
+      });
+      const server = other.koa.listen(0, '127.0.0.1');
+      await new Promise((resolve) => server.once('listening', resolve));
+      const otherBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      try {
+        const hook = await createHook('acme', { type: 'sleep' });
+        const body = '{"seconds":0}';
+        const signed = { 'X-Hub-Signature-256': githubSignature(hook.secret, body), 'Idempotency-Key': 'replicas' };
+        const deliverThere = () =>
+          httpRequest(`${otherBase}/api/v1/hooks/${hook.hookId}`, { method: 'POST', body, headers: signed });
+        assert.equal((await deliverThere()).status, 202, 'the other process finds a hook just created');
+        /** How long until the other process answers `status`, answering only `meanwhile` before. */
+        const refusedWithin = async (status: number, meanwhile: readonly number[]): Promise<number> => {
+          const started = Date.now();
+          for (;;) {
+            const reply = await deliverThere();
+            if (reply.status === status) return Date.now() - started;
+            assert.ok(meanwhile.includes(reply.status), reply.text);
+            assert.ok(Date.now() - started < 8000, `still ${reply.status} after 8 s`);
+            await new Promise((resolve) => setTimeout(resolve, 200));
+          }
+        };
+        service.apiKey = keys.acme;
+        assert.equal((await service.request('PATCH', `/api/v1/hooks/${hook.hookId}`, { enabled: false })).status, 200);
+        const disabledAfter = await refusedWithin(409, [202]);
+        assert.equal((await service.request('PATCH', `/api/v1/hooks/${hook.hookId}`, { enabled: true })).status, 200);
+        assert.equal((await service.request('DELETE', `/api/v1/hooks/${hook.hookId}`)).status, 204);
+        // Until it reads again, the other process may still hold the hook disabled.
+        const deletedAfter = await refusedWithin(404, [202, 409]);
+        // The bound, and the time a request takes on a busy machine.
+        assert.ok(disabledAfter <= 6000 && deletedAfter <= 6000, `${disabledAfter} ms, ${deletedAfter} ms`);
+      } finally {
+        other.close();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      }
     });
   });
 

@@ -1,5 +1,5 @@
 // The inbound webhooks as the API keeps them: in the hook registry workflow (one per task queue prefix), read through
-// its queries and changed through its updates; one hook's record is cached briefly for the deliveries.
+// its queries and changed through its updates; every hook is read at once, briefly cached, for the deliveries.
 import { randomBytes } from 'node:crypto';
 import {
   WithStartWorkflowOperation,
@@ -18,6 +18,7 @@ import {
 import { registryTaskQueue } from '../contract/job-type-declaration.js';
 import { hookRegistryWorkflow } from '../workflows/index.js';
 import {
+  allHooksQuery,
   createHookUpdate,
   deleteHookUpdate,
   hookQuery,
@@ -27,12 +28,15 @@ import {
 import { ApiError } from './errors.js';
 
 /**
- * How long an API process answers deliveries from a hook's record read earlier: a hook deleted, disabled or created
+ * How long an API process answers deliveries from the hooks it read earlier: a hook deleted, disabled or created
  * through another API process takes effect here within this. docs/api.md says it.
  */
 export const hookCacheMs = 5000;
-/** Hook records (or their absence) cached at once; past it the oldest go. */
-const hookCacheEntries = 10_000;
+/**
+ * A delivery for a hook id not in the last read reads again when that read is older than this: a hook just created
+ * through another process is found at once, and ids sent at random cost at most one read a second.
+ */
+const recheckAfterMs = 1000;
 const deadlineMs = 10_000;
 
 /** Thrown when the tenant has no hook of that id (or it is another tenant's: the same answer). */
@@ -55,8 +59,11 @@ const newHookId = (): string => `hk_${randomBytes(24).toString('base64url')}`;
 const newSecret = (): string => `whsec_${randomBytes(32).toString('base64url')}`;
 
 export class HookDirectory {
-  private readonly cached = new Map<string, { readonly hook: StoredHook | null; readonly at: number }>();
-  private readonly reading = new Map<string, Promise<StoredHook | null>>();
+  /** Every hook by id, as last read (memory bounded by the registry's maxHooks), and when. */
+  private cached: { readonly hooks: Map<string, StoredHook>; readonly at: number } | undefined;
+  private reading: Promise<Map<string, StoredHook>> | undefined;
+  /** Changes this process made while a read was under way: that read may predate them. */
+  private readonly changedDuringRead = new Map<string, StoredHook | null>();
   private readonly workflowId: string;
 
   constructor(
@@ -71,10 +78,12 @@ export class HookDirectory {
     return this.client.connection.withDeadline(this.now() + deadlineMs, call);
   }
 
+  /** A change this process made, or a hook it read, counts here at once. */
   private remember(hookId: string, hook: StoredHook | null): void {
-    this.cached.delete(hookId);
-    this.cached.set(hookId, { hook, at: this.now() });
-    if (this.cached.size > hookCacheEntries) this.cached.delete(this.cached.keys().next().value!);
+    if (this.reading) this.changedDuringRead.set(hookId, hook);
+    if (!this.cached) return;
+    if (hook) this.cached.hooks.set(hookId, hook);
+    else this.cached.hooks.delete(hookId);
   }
 
   async create(tenant: string, body: CreateHookBody): Promise<StoredHook> {
@@ -135,24 +144,31 @@ export class HookDirectory {
     return hook;
   }
 
-  /**
-   * A hook for a delivery, whichever its tenant: read at most hookCacheMs ago (its absence too, so that unknown ids
-   * sent again and again do not each reach Temporal); one read at a time per id.
-   */
+  private readAll(): Promise<Map<string, StoredHook>> {
+    this.reading ??= this.query(() => this.client.workflow.getHandle(this.workflowId).query(allHooksQuery), [])
+      .then((hooks) => {
+        const byId = new Map(hooks.map((hook) => [hook.hookId, hook]));
+        for (const [hookId, hook] of this.changedDuringRead) {
+          if (hook) byId.set(hookId, hook);
+          else byId.delete(hookId);
+        }
+        this.cached = { hooks: byId, at: this.now() };
+        return byId;
+      })
+      .finally(() => {
+        this.reading = undefined;
+        this.changedDuringRead.clear();
+      });
+    return this.reading;
+  }
+
+  /** A hook for a delivery, whichever its tenant, from a read at most hookCacheMs old. */
   async forDelivery(hookId: string): Promise<StoredHook | null> {
-    const cached = this.cached.get(hookId);
-    if (cached && this.now() - cached.at <= hookCacheMs) return cached.hook;
-    let reading = this.reading.get(hookId);
-    if (!reading) {
-      reading = this.query(() => this.client.workflow.getHandle(this.workflowId).query(hookQuery, hookId), null)
-        .then((hook) => {
-          this.remember(hookId, hook);
-          return hook;
-        })
-        .finally(() => this.reading.delete(hookId));
-      this.reading.set(hookId, reading);
-    }
-    return reading;
+    const cached = this.cached;
+    const age = cached ? this.now() - cached.at : Infinity;
+    let hooks = cached && age <= hookCacheMs ? cached.hooks : await this.readAll();
+    if (!hooks.has(hookId) && hooks === cached?.hooks && age > recheckAfterMs) hooks = await this.readAll();
+    return hooks.get(hookId) ?? null;
   }
 
   async setEnabled(ref: HookRef, enabled: boolean): Promise<StoredHook> {

@@ -9,5 +9,7 @@ export const setHookEnabledUpdate = defineUpdate<StoredHook | null, [SetHookEnab
 export const deleteHookUpdate = defineUpdate<boolean, [HookRef]>('deleteHook');
 /** One hook by id, whichever its tenant: a delivery knows only the id. */
 export const hookQuery = defineQuery<StoredHook | null, [string]>('hook');
+/** Every tenant's hooks: what an API process answers deliveries from. */
+export const allHooksQuery = defineQuery<StoredHook[]>('allHooks');
 /** A tenant's hooks, by creation time. */
 export const hooksOfQuery = defineQuery<StoredHook[], [string]>('hooksOf');

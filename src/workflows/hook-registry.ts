@@ -16,6 +16,7 @@ import {
   setHookEnabled,
 } from './hook-registry-state.js';
 import {
+  allHooksQuery,
   createHookUpdate,
   deleteHookUpdate,
   hookQuery,
@@ -37,6 +38,7 @@ export async function hookRegistryWorkflow(input: HookRegistryInput): Promise<vo
 
   setHandler(hookQuery, (hookId) => state.hooks[hookId] ?? null);
   setHandler(hooksOfQuery, (tenant) => hooksOf(state, tenant));
+  setHandler(allHooksQuery, () => Object.values(state.hooks));
   setHandler(
     createHookUpdate,
     (hook) => {
