@@ -111,7 +111,10 @@ describe('The TypeScript client', function () {
   it("throws JobsApiError with the contract's error body", async function () {
     const { client } = service;
     const missing = await assertRefused(client.get('no-such-job'), 404, 'not_found');
-    assert.equal(missing.message, 'no job with id "no-such-job"');
+    assert.equal(
+      missing.message,
+      'no job with id "no-such-job: it never existed, was deleted, or finished longer ago than the retention (JOB_RETENTION_HOURS)',
+    );
     const invalid = await assertRefused(
       client.submit({ type: 'sleep', input: { seconds: -1 } }),
       400,

@@ -138,7 +138,13 @@ describe('Polling a job', function () {
   it('answers 404 not_found for an unknown job and 400 for a malformed id', async function () {
     const missing = await service.getJob('no-such-job');
     assert.equal(missing.status, 404);
-    assert.deepEqual(missing.body, { error: { code: 'not_found', message: 'no job with id "no-such-job"' } });
+    assert.deepEqual(missing.body, {
+      error: {
+        code: 'not_found',
+        message:
+          'no job with id "no-such-job: it never existed, was deleted, or finished longer ago than the retention (JOB_RETENTION_HOURS)',
+      },
+    });
     const malformed = await service.request('GET', '/api/v1/jobs/-starts-with-dash');
     assert.equal(malformed.status, 400);
     const overlong = await service.getJob('a'.repeat(129));

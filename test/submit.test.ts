@@ -98,10 +98,15 @@ describe('Submitting with ?wait', function () {
     assert.ok(elapsed >= 1900 && elapsed < 5000, `answered after ${elapsed} ms`);
   });
 
-  it('refuses a wait outside 0–60 seconds', async function () {
-    const { status, body } = await service.submit({ type: 'sleep', input: { seconds: 0 } }, '?wait=61');
+  it('waits up to 300 seconds, and refuses a wait outside 0–300', async function () {
+    const longest = await service.submit({ type: 'sleep', input: { seconds: 1 } }, '?wait=300');
+    assert.equal(longest.status, 200);
+    assert.equal(longest.body.status, 'succeeded');
+    const { status, body } = await service.submit({ type: 'sleep', input: { seconds: 0 } }, '?wait=301');
     assert.equal(status, 400);
-    assert.equal((body as unknown as { error: { code: string } }).error.code, 'invalid_request');
+    const { error } = body as unknown as { error: { code: string; message: string } };
+    assert.equal(error.code, 'invalid_request');
+    assert.match(error.message, /from 0 to 300/);
   });
 });
 

@@ -87,7 +87,12 @@ describe('Tenant isolation', function () {
       await service.request<ErrorBody>('GET', `/api/v1/jobs/${jobId}/events`),
     ]) {
       assert.equal(response.status, 404);
-      assert.deepEqual(response.body, { error: { code: 'not_found', message: `no job with id "${jobId}"` } });
+      assert.deepEqual(response.body, {
+        error: {
+          code: 'not_found',
+          message: `no job with id "${jobId}: it never existed, was deleted, or finished longer ago than the retention (JOB_RETENTION_HOURS)`,
+        },
+      });
     }
     assert.equal(missing.status, 404);
     service.apiKey = keys.acme;

@@ -138,3 +138,21 @@ async def test_hooks_round_trip(async_client: AsyncClient) -> None:
     await async_client.hooks.delete(created.hook_id)
     with pytest.raises(NotFoundError):
         await async_client.hooks.get(created.hook_id)
+
+
+async def test_tags_counts_and_delete(async_client: AsyncClient) -> None:
+    tag = f"run:{unique_id('async-tags')}"
+    job = await async_client.submit("sleep", {"seconds": 0}, tags=[tag], wait=20)
+    assert job.tags == [tag]
+    # Visibility lags writes by about a second.
+    deadline = time.monotonic() + 10
+    for _ in range(100):
+        if (await async_client.counts(tags=[tag])).total >= 1 or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.1)
+    assert (await async_client.counts(tags=[tag], status="succeeded")).counts.succeeded == 1
+    page = await async_client.list_page(tags=[tag], total=True)
+    assert ([listed.job_id for listed in page.jobs], page.total) == ([job.job_id], 1)
+    await async_client.delete(job.job_id)
+    with pytest.raises(NotFoundError):
+        await async_client.get(job.job_id)

@@ -256,3 +256,28 @@ def test_hooks_round_trip_and_a_signed_delivery_starts_a_job(client: Client, bas
     client.hooks.delete(created.hook_id)
     with pytest.raises(NotFoundError):
         client.hooks.get(created.hook_id)
+
+
+def test_tags_counts_and_delete(client: Client) -> None:
+    tag = f"run:{unique_id('tags')}"
+    job = client.submit("sleep", {"seconds": 0}, tags=[tag, "team:py"], wait=20)
+    assert job.tags == [tag, "team:py"]
+    with pytest.raises(InvalidRequestError):
+        client.submit("sleep", {"seconds": 0}, tags=["no colon"])
+    deadline = time.monotonic() + 10
+    while client.counts(tags=[tag]).total < 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    counts = client.counts(tags=[tag, "team:py"])
+    assert (counts.total, counts.counts.succeeded, counts.counts.queued) == (1, 1, 0)
+    page = client.list_page(tags=[tag], total=True)
+    assert ([listed.job_id for listed in page.jobs], page.total) == ([job.job_id], 1)
+    assert [listed.job_id for listed in client.list(tags=[tag, "team:other"])] == []
+    client.delete(job.job_id)
+    with pytest.raises(NotFoundError):
+        client.get(job.job_id)
+    with pytest.raises(NotFoundError):
+        client.delete(job.job_id)
+    queued = client.submit("sleep", {"seconds": 0}, delay_seconds=3600)
+    with pytest.raises(ConflictError):
+        client.delete(queued.job_id)
+    client.cancel(queued.job_id)

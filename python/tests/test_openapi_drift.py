@@ -61,6 +61,7 @@ ROUTES = {
     ("GET", "/api/v1/jobs"): "list, list_page",
     ("GET", "/api/v1/jobs/counts"): "counts",
     ("GET", "/api/v1/jobs/{jobId}"): "get, wait",
+    ("DELETE", "/api/v1/jobs/{jobId}"): "delete",
     ("POST", "/api/v1/jobs/{jobId}/cancel"): "cancel",
     ("GET", "/api/v1/jobs/{jobId}/events"): "events",
     ("POST", "/api/v1/jobs/{jobId}/retry"): "retry",
@@ -223,7 +224,9 @@ def test_every_route_has_its_client_method(document: dict[str, Any]) -> None:
 
 def test_the_list_filters_are_the_document_s(document: dict[str, Any]) -> None:
     parameters = {p["name"]: p["schema"] for p in document["paths"]["/api/v1/jobs"]["get"]["parameters"]}
-    assert set(parameters) == {"status", "type", "priority", "limit", "cursor", "include"}
+    assert set(parameters) == {"status", "type", "priority", "tag", "limit", "cursor", "include", "total"}
+    counts = {p["name"] for p in document["paths"]["/api/v1/jobs/counts"]["get"]["parameters"]}
+    assert counts == {"status", "type", "priority", "tag"}
     assert set(parameters["status"]["enum"]) == set(get_args(models.JobStatus))
     assert set(parameters["priority"]["enum"]) == set(get_args(models.Priority))
     assert set(get_args(models.JobStatus)) > models.FINISHED_STATUSES

@@ -149,6 +149,11 @@ export function jobsRouter(deps: JobsRoutesDeps): Router {
     ctx.body = jobs.toJson(tenant, state);
   });
 
+  router.delete('/:jobId', async (ctx) => {
+    await jobs.commands.delete(tenantOf(ctx), parseJobId(ctx.params['jobId']));
+    ctx.status = 204;
+  });
+
   router.post('/:jobId/cancel', async (ctx) => {
     const tenant = tenantOf(ctx);
     const jobId = parseJobId(ctx.params['jobId']);

@@ -5,6 +5,7 @@ import { createLogger } from '../logger.js';
 import { createLazyClient } from '../temporal/connection.js';
 import { payloadCodecsFor } from '../temporal/payload-codec.js';
 import { createApp } from './app.js';
+import { applyServerTimeouts } from './server-timeouts.js';
 
 /** In-flight requests get this long to finish after SIGTERM before the process exits anyway. */
 const shutdownGraceMs = 10_000;
@@ -39,6 +40,7 @@ async function run(): Promise<void> {
     );
   const app = createApp({ client, config, logger, traced: tracing !== undefined });
   const server = app.koa.listen(config.PORT, config.listenHost);
+  applyServerTimeouts(server);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const listening = config.HOST
     ? 'HOST'

@@ -121,6 +121,18 @@ const routes: readonly Operation[] = [
     responses: { 200: { description: 'the job', schema: 'Job' }, 400: invalid, 404: notFound, 503: unavailable },
   },
   {
+    method: 'delete',
+    path: '/api/v1/jobs/{jobId}',
+    summary: 'Delete a finished job: its history is gone and its jobId free again',
+    responses: {
+      204: { description: 'deleted' },
+      400: invalid,
+      404: notFound,
+      409: refused('the job has not finished (`conflict`): cancel it first'),
+      503: refused('Temporal is unreachable, or has not finished deleting it yet (`unavailable`): DELETE it again'),
+    },
+  },
+  {
     method: 'post',
     path: '/api/v1/jobs/{jobId}/cancel',
     summary: 'Cancel a queued or running job',

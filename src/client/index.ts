@@ -86,7 +86,10 @@ export interface JobsClientOptions {
 }
 
 export interface SubmitOptions {
-  /** Seconds (0–60) the API may hold the answer until the job finishes (`?wait`). */
+  /**
+   * Seconds (0–300) the API may hold the answer until the job finishes (`?wait`). Node's fetch gives up on an answer
+   * whose headers take over 300 s (undici's headersTimeout): past about 290, pass a dispatcher with a longer one.
+   */
   readonly wait?: number;
 }
 

@@ -14,16 +14,6 @@ export const JobId = z
     'must be 1–128 characters of [A-Za-z0-9._:-], starting with a letter or digit',
   );
 
-export const JobError = z.object({
-  type: z.string(),
-  message: z.string(),
-  details: z
-    .record(z.string(), z.unknown())
-    .optional()
-    .describe(
-      "what the handler attached to its failure, when it did: a failed command's exitCode, stdoutTail and stderrTail (the last 4 KiB of each, env values masked)",
-    ),
-});
 /**
  * A job's tag (contract §1): `key:value`, what the list and the counts filter on (`?tag=`). No quotes, backslashes or
  * spaces: Temporal's visibility store matches a value holding a backslash only unescaped and fails a query holding a
@@ -40,6 +30,16 @@ export const JobTag = z
 /** The most tags a job may carry. */
 export const maxJobTags = 10;
 
+export const JobError = z.object({
+  type: z.string(),
+  message: z.string(),
+  details: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe(
+      "what the handler attached to its failure, when it did: a failed command's exitCode, stdoutTail and stderrTail (the last 4 KiB of each, env values masked)",
+    ),
+});
 export type JobError = z.infer<typeof JobError>;
 
 export const JobProgress = z.object({
@@ -96,7 +96,10 @@ export type Job = z.infer<typeof Job>;
  * The job as its workflow keeps it and answers the jobState query: the job JSON without the links, which depend on
  * where it is served. `tags` and `traceId` only when it has some: the states of jobs without stay as they were before.
  */
-export type JobState = Omit<Job, 'links' | 'tags' | 'traceId'> & { readonly tags?: string[]; readonly traceId?: string };
+export type JobState = Omit<Job, 'links' | 'tags' | 'traceId'> & {
+  readonly tags?: string[];
+  readonly traceId?: string;
+};
 
 export const RetrySettings = z.strictObject({
   maxAttempts: z.number().int().min(1).max(100),
@@ -172,8 +175,11 @@ export const ChildResult = z.object({
 });
 export type ChildResult = z.infer<typeof ChildResult>;
 
+/** The longest `?wait`: a reverse proxy in front of the API must hold a request this long (docs/operations.md). */
+export const maxWaitSeconds = 300;
+
 export const WaitQuery = z.strictObject({
-  wait: z.coerce.number().int().min(0).max(60).optional(),
+  wait: z.coerce.number().int().min(0).max(maxWaitSeconds).optional(),
 });
 
 export const JobTypeDescription = z.object({

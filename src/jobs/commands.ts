@@ -1,15 +1,25 @@
-// What changes a job: submit (start its workflow), retry (a new run of it), cancel. Each tells the reads what it did.
+// What changes a job: submit (start its workflow), retry (a new run of it), cancel, delete. Each tells the reads what it
+// did.
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { JobState } from '../contract/job.js';
 import { jobWorkflow } from '../workflows/index.js';
-import { initialJobState, type JobRequest } from '../workflows/job-state.js';
+import { callbackWorkflowIdOf, initialJobState, type JobRequest } from '../workflows/job-state.js';
+import { visibilityLiteral } from '../workflows/search-attributes.js';
 import { isOutcomeUnknown } from '../temporal/connection.js';
 import { withTraceId } from '../telemetry/trace-id.js';
-import { JobConflictError, JobStartOutcomeUnknownError } from './errors.js';
+import {
+  isTemporalNotFound,
+  JobConflictError,
+  JobDeleteUnfinishedError,
+  JobStartOutcomeUnknownError,
+} from './errors.js';
 import type { JobReads } from './reads.js';
 import { jobStartOptions, requestHash } from './request.js';
 import type { JobWaits } from './wait.js';
 import type { WorkflowReads } from './workflow-reads.js';
+
+/** How long a delete waits for Temporal's background deletion before answering 503 (measured ≈ 4 s on the dev server). */
+const deleteWaitMs = 15_000;
 
 export class JobCommands {
   constructor(
@@ -121,5 +131,61 @@ export class JobCommands {
     await this.workflows.client.workflow.getHandle(description.workflowId, description.runId).cancel();
     // A queued job is cancelled at once: give it a moment so the answer already says so.
     return (await this.waits.waitForFinish(tenant, jobId, 1)) ?? this.reads.read(tenant, jobId);
+  }
+
+  /**
+   * Removes a finished job from Temporal: every run of its workflow (a retried job has several) and its callback's
+   * delivery, by DeleteWorkflowExecution. Temporal deletes in the background: this returns once it no longer finds
+   * the workflow, so that a submit of the same jobId that follows starts a new job.
+   */
+  async delete(tenant: string, jobId: string): Promise<void> {
+    const description = await this.workflows.describe(tenant, jobId);
+    if (description.status.name === 'RUNNING') {
+      const { status } = await this.reads.stateOf(description);
+      throw new JobConflictError(
+        jobId,
+        `job "${jobId}" has not finished (${status}): cancel it first (POST /api/v1/jobs/${jobId}/cancel), then delete it once it is cancelled`,
+      );
+    }
+    const { client } = this.workflows;
+    const { workflowId } = description;
+    const callbackId = callbackWorkflowIdOf(workflowId);
+    // The described run may not be in visibility yet; the earlier runs closed before it started, so they are.
+    const runs = [
+      { workflowId, runId: description.runId },
+      { workflowId: callbackId, runId: undefined },
+    ];
+    const query = `WorkflowId IN (${visibilityLiteral(workflowId)}, ${visibilityLiteral(callbackId)})`;
+    for await (const run of client.workflow.list({ query }))
+      runs.push({ workflowId: run.workflowId, runId: run.runId });
+    for (const execution of runs) {
+      await client.workflowService
+        .deleteWorkflowExecution({ namespace: client.options.namespace, workflowExecution: execution })
+        .catch((err: unknown) => {
+          if (!isTemporalNotFound(err)) throw err;
+        });
+    }
+    this.reads.forget(tenant, jobId);
+    await this.untilGone(jobId, workflowId);
+  }
+
+  /** Resolves once Temporal no longer finds the workflow (its deletion is a background task of the server's). */
+  private async untilGone(jobId: string, workflowId: string): Promise<void> {
+    const { client } = this.workflows;
+    const deadline = Date.now() + deleteWaitMs;
+    for (;;) {
+      const found = await client.workflowService
+        .describeWorkflowExecution({ namespace: client.options.namespace, execution: { workflowId } })
+        .then(
+          () => true,
+          (err: unknown) => {
+            if (isTemporalNotFound(err)) return false;
+            throw err;
+          },
+        );
+      if (!found) return;
+      if (Date.now() > deadline) throw new JobDeleteUnfinishedError(jobId);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 }

@@ -130,7 +130,11 @@ export class PayloadTooLargeError extends ApiError {
 export class JobNotFoundError extends ApiError {
   override readonly name = 'JobNotFoundError';
   constructor(readonly jobId: string) {
-    super('not_found', `no job with id "${jobId}"`);
+    // A job past retention is gone from Temporal without a trace: the message names every reason the API cannot tell apart.
+    super(
+      'not_found',
+      `no job with id "${jobId}: it never existed, was deleted, or finished longer ago than the retention (JOB_RETENTION_HOURS)`,
+    );
   }
 }
 
@@ -153,6 +157,24 @@ export class TemporalUnavailableError extends ApiError {
       cause,
       headers: { 'Retry-After': '5' },
     });
+  }
+}
+
+/**
+ * Thrown by a delete when Temporal still finds the job's workflow after deleting it for a while (it deletes in the
+ * background): asking again is safe, and answers 204 once it is gone, or 404.
+ */
+export class JobDeleteUnfinishedError extends ApiError {
+  override readonly name = 'JobDeleteUnfinishedError';
+  constructor(readonly jobId: string) {
+    super(
+      'unavailable',
+      `job "${jobId}" is being deleted and Temporal has not finished yet; DELETE it again shortly`,
+      undefined,
+      {
+        headers: { 'Retry-After': '5' },
+      },
+    );
   }
 }
 

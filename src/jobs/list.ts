@@ -146,7 +146,7 @@ export class JobListing {
       JobStatus.options.map((status) =>
         filter.status === undefined || filter.status === status
           ? this.count(jobListQuery(tenant, { ...filter, status }))
-          : 0,
+          : Promise.resolve(0),
       ),
     );
     const counts = Object.fromEntries(JobStatus.options.map((status, i) => [status, numbers[i]!]));

@@ -57,6 +57,11 @@ export class JobReads {
     this.caches.polled.record(workflowId, state);
   }
 
+  /** This process deleted the job: nothing of it answers any more. */
+  forget(tenant: string, jobId: string): void {
+    this.caches.forget(workflowIdOf(tenant, jobId));
+  }
+
   /** A described job's state (the describe a command made anyway), its final state from the cache if it has ended. */
   async stateOf(description: WorkflowExecutionDescription): Promise<JobState> {
     if (description.status.name !== 'RUNNING') return this.finishedState(description);

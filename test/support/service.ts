@@ -22,6 +22,7 @@ import { startDevServer } from '../../dev/temporal/dev-server.js';
 import { bundleJobWorkflows } from '../../dev/workflow-bundle.js';
 import { createJobWorkers, type JobWorkers } from '../../src/worker/workers.js';
 import { JobMetrics } from '../../src/telemetry/job-metrics.js';
+import { applyServerTimeouts } from '../../src/api/server-timeouts.js';
 import { assertConforms } from './conformance.js';
 import { freePort } from './processes.js';
 
@@ -133,6 +134,7 @@ export class TestService {
     const apiClient = createLazyClient(temporal.address, config.TEMPORAL_NAMESPACE, payloadCodecsFor(config));
     const app = createApp({ client: apiClient, config, logger: pino({ level: 'error' }) });
     const server = app.koa.listen(apiPort, '127.0.0.1');
+    applyServerTimeouts(server);
     await new Promise((resolve) => server.once('listening', resolve));
     const { port } = server.address() as AddressInfo;
     const service = new TestService(temporal, config, apiClient, app, server, `http://127.0.0.1:${port}`);

@@ -162,7 +162,7 @@ class Client:
 
         ``job_id`` makes the submit idempotent: the same id with an identical request answers the existing job
         and starts nothing, with a different request raises ``ConflictError``. ``tags``: up to 10 ``key:value``.
-        ``wait`` (0 to 60 s) holds the
+        ``wait`` (0 to 300 s) holds the
         answer until the job finishes or that time passes; it is answered as it is then, finished or not.
         """
         body = submit_body(
@@ -213,6 +213,11 @@ class Client:
     def retry(self, job_id: str) -> Job:
         """Runs a failed, timed-out or cancelled job again, same id and input (``ConflictError`` otherwise)."""
         return parse(self._send("POST", f"{JOBS}/{segment(job_id)}/retry"), Job)
+
+    def delete(self, job_id: str) -> None:
+        """Deletes a finished job (its history in Temporal); its id is free again. ``ConflictError`` while it has not
+        finished: cancel it first."""
+        expect_status(self._send("DELETE", f"{JOBS}/{segment(job_id)}"), 204)
 
     def attempts(self, job_id: str) -> JobAttempts:
         """The attempts of the job's latest run: start, end, outcome and error of each, oldest first."""
@@ -518,6 +523,9 @@ class AsyncClient:
 
     async def retry(self, job_id: str) -> Job:
         return parse(await self._send("POST", f"{JOBS}/{segment(job_id)}/retry"), Job)
+
+    async def delete(self, job_id: str) -> None:
+        expect_status(await self._send("DELETE", f"{JOBS}/{segment(job_id)}"), 204)
 
     async def attempts(self, job_id: str) -> JobAttempts:
         return parse(await self._send("GET", f"{JOBS}/{segment(job_id)}/attempts"), JobAttempts)

@@ -158,11 +158,13 @@ class JobList(ApiModel):
 
 
 class StatusCounts(ApiModel):
+    """Jobs per status; the statuses' own names on the wire."""
+
     queued: int
     running: int
     succeeded: int
     failed: int
-    timed_out: int
+    timed_out: int = Field(alias="timed_out")
     cancelled: int
 
 
