@@ -73,12 +73,33 @@ function checked(options: RunWorkerOptions): { prefix: string; queues: WorkerQue
 }
 
 /**
+ * With WORKER_METRICS_PORT set, the Temporal SDK's metrics (activity slots used and available, polls, latencies) in
+ * Prometheus form on WORKER_METRICS_HOST (default 127.0.0.1) and that port. It installs the SDK's runtime, which a
+ * process does once: only when asked.
+ */
+function installMetricsRuntime(env: NodeJS.ProcessEnv = process.env): void {
+  const port = env['WORKER_METRICS_PORT'];
+  if (!port) return;
+  if (!/^[0-9]{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65_535)
+    throw new WorkerOptionsInvalidError(`WORKER_METRICS_PORT must be a port number from 1 to 65535, not "${port}"`);
+  const bindAddress = `${env['WORKER_METRICS_HOST'] || '127.0.0.1'}:${port}`;
+  try {
+    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress } } } });
+  } catch (err) {
+    throw new WorkerOptionsInvalidError(
+      `WORKER_METRICS_PORT is set, but this process installed the Temporal runtime already: give its telemetryOptions the Prometheus exporter instead (${(err as Error).message})`,
+    );
+  }
+}
+
+/**
  * Serves `jobTypes` until SIGTERM, SIGINT or `signal`: one Temporal worker per job type and priority, each polling
  * that pair's task queue, the types sharing the priority's slots; the process is declared to the service's job
  * type registry and keeps its lease while it runs. Resolves once every running attempt has ended or been cancelled.
  */
 export async function runWorker(options: RunWorkerOptions): Promise<void> {
   const { prefix, queues } = checked(options);
+  installMetricsRuntime();
   const log = options.logger ?? Runtime.instance().logger;
   const address = options.temporal?.address ?? 'localhost:7233';
   const namespace = options.temporal?.namespace ?? 'default';

@@ -21,6 +21,7 @@ from temporalio.worker import FixedSizeSlotSupplier, PollerBehaviorSimpleMaximum
 
 from . import _protocol as protocol
 from ._attempt import attempt_activity
+from ._metrics import metrics_runtime
 from ._registry import RegistryLease
 from ._slots import PrioritySlotPool
 from ._tracing import start_tracing
@@ -124,10 +125,18 @@ async def serve(
     host = socket.gethostname()
     worker_id = f"{host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
+    try:
+        runtime = metrics_runtime()
+    except ValueError as err:
+        raise WorkerOptionsInvalidError(str(err)) from err
     interceptors, stop_tracing = start_tracing("durable-jobs-python-worker")
     try:
         client = await Client.connect(
-            temporal_address, namespace=namespace, data_converter=data_converter, interceptors=interceptors
+            temporal_address,
+            namespace=namespace,
+            data_converter=data_converter,
+            interceptors=interceptors,
+            runtime=runtime,
         )
     except RuntimeError as err:  # the SDK's core reports a failed connection as a RuntimeError
         stop_tracing()
