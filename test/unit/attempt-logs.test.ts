@@ -1,0 +1,82 @@
+// What an attempt keeps of its log lines (packages/worker/src/attempt-logs.ts), how its failure carries them, and how
+// a command's output becomes lines (src/activities/command/output.ts).
+import assert from 'node:assert/strict';
+import { ApplicationFailure } from '@temporalio/common';
+import { AttemptLogBuffer, failureWithLogs } from '../../packages/worker/src/attempt-logs.js';
+import { attemptLogLimits } from '../../src/contract/job-type-declaration.js';
+import { lineSplitter, masker } from '../../src/activities/command/output.js';
+
+describe("An attempt's log lines are bounded, newest kept", function () {
+  it('keeps the last 1,000 lines of a flood and counts the others as dropped', function () {
+    const kept = new AttemptLogBuffer();
+    for (let line = 1; line <= 5000; line++) kept.add('info', `line ${line}`);
+    const { lines, dropped } = kept.snapshot();
+    assert.equal(dropped, 4000);
+    assert.equal(lines.length, attemptLogLimits.lines);
+    assert.deepEqual([lines[0]!.seq, lines[0]!.message, lines.at(-1)!.seq], [4001, 'line 4001', 5000]);
+  });
+
+  it('keeps at most 256 KiB of messages, and cuts a message past 8 KiB saying so', function () {
+    const kept = new AttemptLogBuffer();
+    kept.add('warn', 'é'.repeat(10_000));
+    const [cut] = kept.snapshot().lines;
+    assert.ok(Buffer.byteLength(cut!.message) <= attemptLogLimits.messageBytes);
+    assert.match(cut!.message, /é … \(cut at 8192 bytes\)$/);
+    for (let line = 0; line < 100; line++) kept.add('info', 'x'.repeat(8000));
+    const { lines, dropped } = kept.snapshot();
+    assert.ok(lines.reduce((sum, line) => sum + Buffer.byteLength(line.message), 0) <= attemptLogLimits.bytes);
+    assert.equal(dropped + lines.length, 101);
+    assert.equal(lines[0]!.seq, dropped + 1);
+  });
+});
+
+describe("An attempt's failure carries its lines as its last detail", function () {
+  const logs = {
+    lines: [{ seq: 1, time: new Date().toISOString(), level: 'info' as const, message: 'hi' }],
+    dropped: 0,
+  };
+
+  it('keeps an ApplicationFailure’s type, retryability and details', function () {
+    const failure = failureWithLogs(ApplicationFailure.nonRetryable('no', 'UnrecoverableError', { row: 3 }), logs);
+    assert.deepEqual(
+      [failure.message, failure.type, failure.nonRetryable, failure.details],
+      ['no', 'UnrecoverableError', true, [{ row: 3 }, { logs }]],
+    );
+  });
+
+  it('makes any other error the failure Temporal would: its name as the type, retryable', function () {
+    class ReportMissingError extends Error {
+      override readonly name = 'ReportMissingError';
+    }
+    const failure = failureWithLogs(new ReportMissingError('gone'), logs);
+    assert.deepEqual(
+      [failure.message, failure.type, failure.nonRetryable, failure.details],
+      ['gone', 'ReportMissingError', false, [{ logs }]],
+    );
+  });
+});
+
+describe("A command's output becomes lines", function () {
+  it('splits chunks into lines, keeps a long line’s head marked cut, and gives the unfinished last one at the end', function () {
+    const lines: [string, boolean][] = [];
+    const split = lineSplitter(8, (line, cut) => lines.push([line, cut]));
+    split.push(Buffer.from('one\ntw'));
+    split.push(Buffer.from('o\nthree is long\nfour'));
+    split.end();
+    assert.deepEqual(lines, [
+      ['one', false],
+      ['two', false],
+      ['three is', true],
+      ['four', false],
+    ]);
+  });
+
+  it('masks each line of an env value that spans lines', function () {
+    const secret = 'first-half\nsecond-half';
+    const mask = masker([secret, ...secret.split('\n')]);
+    assert.deepEqual(
+      ['before first-half', 'second-half after'].map((line) => mask(line)),
+      ['before ***', '*** after'],
+    );
+  });
+});
