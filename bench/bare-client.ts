@@ -5,6 +5,7 @@ import { SubmitJobBody, type JobState } from '../src/contract/job.js';
 import type { jobWorkflow } from '../src/workflows/index.js';
 import { defaultTenant, workflowIdOf } from '../src/workflows/job-state.js';
 import { jobStateQuery } from '../src/workflows/messages.js';
+import { awaitResult } from './await-result.js';
 import type { JobBody } from './gateway.js';
 
 /** Thrown when a job started with the bare client ends other than `succeeded`. */
@@ -52,7 +53,7 @@ export class BareClient {
   async runJob(body: JobBody): Promise<JobState> {
     const request = await this.jobs.requests.resolve(defaultTenant, SubmitJobBody.parse(body));
     await this.jobs.commands.submit(defaultTenant, request);
-    const state = await this.handle(request.jobId).result();
+    const state = await awaitResult<JobState>(this.handle(request.jobId));
     if (state.status !== 'succeeded') throw new BareJobFailedError(state);
     return state;
   }

@@ -2,6 +2,7 @@
 // on a task queue of its own served by a worker process of its own, on the same server as the service.
 import type { Client } from '@temporalio/client';
 import { Part } from '../../dev/parts.js';
+import { awaitResult } from '../await-result.js';
 import type { leanJobWorkflow } from './workflows.js';
 import { leanWorkerReadyLine } from './ready-line.js';
 
@@ -28,11 +29,12 @@ export class LeanSide {
   /** Runs one lean job of `seconds` to its end; resolves with its workflow id. */
   async runJob(seconds: number): Promise<string> {
     const workflowId = `lean-${process.pid}-${this.started++}`;
-    await this.client.workflow.execute<typeof leanJobWorkflow>('leanJobWorkflow', {
+    const handle = await this.client.workflow.start<typeof leanJobWorkflow>('leanJobWorkflow', {
       taskQueue: this.taskQueue,
       workflowId,
       args: [seconds],
     });
+    await awaitResult<string>(handle);
     return workflowId;
   }
 }
