@@ -73,6 +73,9 @@ export function QueuesPage({ onUnauthorized }: { readonly onUnauthorized: () => 
                   </div>
                 </dl>
                 <Sparkline samples={history.current.get(queue.priority) ?? []} priority={queue.priority} />
+                <p class="sparkline-legend muted">
+                  <span class="legend-queued">queued</span> <span class="legend-running">running</span>, the last 2 min
+                </p>
               </section>
             ))}
           </div>
@@ -81,41 +84,43 @@ export function QueuesPage({ onUnauthorized }: { readonly onUnauthorized: () => 
             {answer.types.length === 0 ? (
               <p class="muted">No job type has a queue of its own yet.</p>
             ) : (
-              <table class="grid">
-                <thead>
-                  <tr>
-                    <th scope="col">Type</th>
-                    <th scope="col">Priority</th>
-                    <th scope="col" class="number">
-                      Workers
-                    </th>
-                    <th scope="col" class="number">
-                      Queued
-                    </th>
-                    <th scope="col" class="number">
-                      Backlog
-                    </th>
-                    <th scope="col">Task queue</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {answer.types.map((row) => (
-                    <tr key={`${row.type}:${row.priority}`} data-type={row.type} data-priority={row.priority}>
-                      <td>{row.type}</td>
-                      <td>
-                        <span class={`priority priority-${row.priority}`}>{row.priority}</span>
-                      </td>
-                      <td class="number">{row.workers}</td>
-                      <td class="number">{row.queuedJobs}</td>
-                      <td class="number">{shown(row.backlog)}</td>
-                      <td>
-                        <code>{row.taskQueue}</code>
-                        {row.waiting && <p class="waiting">{row.waiting}</p>}
-                      </td>
+              <div class="grid-scroll">
+                <table class="grid">
+                  <thead>
+                    <tr>
+                      <th scope="col">Type</th>
+                      <th scope="col">Priority</th>
+                      <th scope="col" class="number">
+                        Workers
+                      </th>
+                      <th scope="col" class="number">
+                        Queued
+                      </th>
+                      <th scope="col" class="number">
+                        Backlog
+                      </th>
+                      <th scope="col">Task queue</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {answer.types.map((row) => (
+                      <tr key={`${row.type}:${row.priority}`} data-type={row.type} data-priority={row.priority}>
+                        <td>{row.type}</td>
+                        <td>
+                          <span class={`priority priority-${row.priority}`}>{row.priority}</span>
+                        </td>
+                        <td class="number">{row.workers}</td>
+                        <td class="number">{row.queuedJobs}</td>
+                        <td class="number">{shown(row.backlog)}</td>
+                        <td>
+                          <code>{row.taskQueue}</code>
+                          {row.waiting && <p class="waiting">{row.waiting}</p>}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
             )}
           </section>
         </>

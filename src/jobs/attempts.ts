@@ -4,12 +4,15 @@
 // budget, by run id.
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { decodeOptionalFailureToOptionalError } from '@temporalio/common/lib/internal-non-workflow/index.js';
+import {
+  decodeFromPayloadsAtIndex,
+  decodeOptionalFailureToOptionalError,
+} from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { optionalTsToMs } from '@temporalio/common/lib/time.js';
 import type { temporal } from '@temporalio/proto';
 import type { JobAttempt, JobAttempts } from '../contract/attempts.js';
 import { describeFailure } from '../workflows/attempt-failure.js';
-import { jobIdOf } from '../workflows/job-state.js';
+import { jobIdOf, type JobRequest } from '../workflows/job-state.js';
 import type { SizedEntries } from './read-cache.js';
 import type { WorkflowReads } from './workflow-reads.js';
 
@@ -47,13 +50,16 @@ export class JobAttemptReads {
     jobId: string,
     description: WorkflowExecutionDescription,
   ): Promise<JobAttempts> {
-    const [request, history] = await Promise.all([
-      this.workflows.requestOf(description),
-      this.workflows.counted('history', () =>
-        this.workflows.client.workflow.getHandle(description.workflowId, description.runId).fetchHistory(),
-      ),
-    ]);
+    const history = await this.workflows.counted('history', () =>
+      this.workflows.client.workflow.getHandle(description.workflowId, description.runId).fetchHistory(),
+    );
     const events = history.events ?? [];
+    // The run's request is its start event's input: the job type names its attempts' activities.
+    const request = await decodeFromPayloadsAtIndex<JobRequest>(
+      this.workflows.client.options.loadedDataConverter,
+      0,
+      events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads,
+    );
     const attempts: JobAttempt[] = [];
     const bySchedule = new Map<string, JobAttempt>();
     let backoffUntil: number | undefined;
