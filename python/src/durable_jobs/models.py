@@ -138,7 +138,7 @@ class Job(ApiModel):
     children: list[ChildJobStatus] | None
     tags: list[str]
     """The ``key:value`` tags it was submitted with."""
-    trace_id: str | None = None
+    trace_id: str | None
     """The OpenTelemetry trace the submit (or retry) was in, when the API exports traces."""
     links: JobLinks
 
