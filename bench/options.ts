@@ -219,7 +219,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchParams {
     manyFinished: { jobs: quick ? 100 : 400, clients: 16, polls: quick ? 3000 : 16_000 },
     highBehindLow: { lowJobs: quick ? 60 : 600, lowSeconds: 5, highJobs: 10, pollIntervalMs: 150 },
     backlog: {
-      sizes: flags['backlog-size'] ?? (quick ? [200, 1000] : [1000, 10_000, 50_000]),
+      sizes: flags['backlog-size'] ?? (quick ? [100, 500] : [1000, 10_000, 50_000]),
       submitters: 32,
       pollSamples: quick ? 320 : 1600,
       listSamples: quick ? 20 : 60,
