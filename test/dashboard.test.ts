@@ -399,6 +399,57 @@ describe('The job dashboard', function () {
     });
   });
 
+  describe('retries every failed job of one type matching the filter', function () {
+    it('selects all matching jobs beyond the page, retries them, and leaves other types alone', async function () {
+      service.apiKey = keys.globex;
+      const failedSleeps = Array.from({ length: 27 }, (_, index) => ({
+        type: 'sleep',
+        input: { seconds: 0, failAttempts: 1, failure: 'non_retryable' },
+        jobId: uniqueJobId(`dash-all-${index}`),
+      }));
+      const otherType = uniqueJobId('dash-all-command');
+      try {
+        assert.equal((await service.request('POST', '/api/v1/job-batches', { jobs: failedSleeps })).status, 200);
+        await service.submit({
+          type: 'command',
+          input: { command: 'fail-loudly', env: { SECRET: 'not-a-secret-at-all' } },
+          retry: { maxAttempts: 1 },
+          jobId: otherType,
+        });
+        for (const { jobId } of failedSleeps) await service.waitFor(jobId, ['failed'], 60_000);
+        await service.waitFor(otherType, ['failed'], 60_000);
+      } finally {
+        service.apiKey = keys.acme;
+      }
+      const other = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      try {
+        const globex = await other.newPage();
+        await signIn(globex, keys.globex);
+        await globex.goto(`${service.baseUrl}/ui/?status=failed&type=sleep`);
+        await untilCount(globex.locator('tbody tr'), 25);
+        await globex.getByLabel('Select every job of this page').check();
+        const selectAll = globex.locator('button[data-select-matching]');
+        await selectAll.filter({ hasText: 'Select all 27 matching' }).waitFor({ timeout: 30_000 });
+        await selectAll.click();
+        assert.equal(await globex.getByTestId('selected-count').textContent(), 'all 27 matching selected');
+        await globex.locator('button[data-bulk="retry"]').click();
+        await globex.locator('dialog[open] button[data-confirm-bulk="retry"]').click();
+        await globex.getByTestId('bulk-outcome').filter({ hasText: '27 jobs retried' }).waitFor({ timeout: 60_000 });
+      } finally {
+        await other.close();
+      }
+      service.apiKey = keys.globex;
+      try {
+        for (const { jobId } of failedSleeps) assert.equal((await service.getJob(jobId)).body.run, 2, jobId);
+        const untouched = (await service.getJob(otherType)).body;
+        assert.equal(untouched.run, 1, 'the failed job of another type is not retried');
+        assert.equal(untouched.status, 'failed');
+      } finally {
+        service.apiKey = keys.acme;
+      }
+    });
+  });
+
   describe('runs a job from the form', function () {
     it("shows the API's validation message beside the field, then submits and opens the job", async function () {
       await page.goto(`${service.baseUrl}/ui/`);

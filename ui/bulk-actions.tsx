@@ -36,14 +36,28 @@ function outcomeOf(action: BulkAction, results: BulkJobsResult['results']): Outc
   };
 }
 
+/** The choice offered once a whole page is ticked and more pages follow: every job under the filters. */
+export interface AllMatching {
+  /** How many jobs the filters match (at most the bound a bulk action takes). */
+  readonly count: number;
+  readonly chosen: boolean;
+  readonly choose: (on: boolean) => void;
+  /** Reads every job under the filters. */
+  readonly collect: () => Promise<Job[]>;
+}
+
+/** The API takes this many job ids per request: more are sent in turn. */
+const idsPerRequest = 100;
+
 interface Props {
   /** The selected jobs, as the list last showed them. */
   readonly selected: readonly Job[];
+  readonly matching: AllMatching | undefined;
   readonly onDone: () => void;
   readonly onUnauthorized: () => void;
 }
 
-export function BulkActions({ selected, onDone, onUnauthorized }: Props) {
+export function BulkActions({ selected, matching, onDone, onUnauthorized }: Props) {
   const dialog = useRef<HTMLDialogElement>(null);
   const [asking, setAsking] = useState<BulkAction | undefined>();
   const [busy, setBusy] = useState(false);
@@ -51,6 +65,9 @@ export function BulkActions({ selected, onDone, onUnauthorized }: Props) {
   const [outcome, setOutcome] = useState<Outcome | undefined>();
   // The list may be a moment old: a job that no longer applies is the API's to refuse, and shows among the refusals.
   const applying = (action: BulkAction) => selected.filter((job) => bulkActions[action].applies(job));
+  const allMatching = matching?.chosen === true;
+  /** How many jobs the action would be sent for: the matching ones are counted when they are read. */
+  const countFor = (action: BulkAction) => (allMatching ? matching.count : applying(action).length);
 
   const ask = (action: BulkAction) => {
     setProblem(undefined);
@@ -61,8 +78,13 @@ export function BulkActions({ selected, onDone, onUnauthorized }: Props) {
     if (!asking) return;
     setBusy(true);
     try {
-      const jobIds = applying(asking).map((job) => job.jobId);
-      const results = asking === 'cancel' ? await client.cancelMany(jobIds) : await client.retryMany(jobIds);
+      const chosen = allMatching ? await matching.collect() : selected;
+      const jobIds = chosen.filter((job) => bulkActions[asking].applies(job)).map((job) => job.jobId);
+      const results: BulkJobsResult['results'] = [];
+      for (let start = 0; start < jobIds.length; start += idsPerRequest) {
+        const batch = jobIds.slice(start, start + idsPerRequest);
+        results.push(...(asking === 'cancel' ? await client.cancelMany(batch) : await client.retryMany(batch)));
+      }
       setOutcome(outcomeOf(asking, results));
       dialog.current?.close();
       onDone();
@@ -81,10 +103,15 @@ export function BulkActions({ selected, onDone, onUnauthorized }: Props) {
     <div class="bulk">
       <div class="bulk-bar" role="group" aria-label="Selected jobs">
         <span class="muted" data-testid="selected-count">
-          {selected.length} selected
+          {allMatching ? `all ${matching.count} matching selected` : `${selected.length} selected`}
         </span>
+        {matching && (
+          <button type="button" class="button-quiet" data-select-matching onClick={() => matching.choose(!allMatching)}>
+            {allMatching ? 'Only this page' : `Select all ${matching.count} matching`}
+          </button>
+        )}
         {(Object.keys(bulkActions) as BulkAction[]).map((action) => {
-          const count = applying(action).length;
+          const count = countFor(action);
           return (
             <button key={action} type="button" data-bulk={action} disabled={count === 0} onClick={() => ask(action)}>
               {bulkActions[action].label} {count > 0 ? count : ''}
@@ -117,7 +144,7 @@ export function BulkActions({ selected, onDone, onUnauthorized }: Props) {
         {asking && (
           <div>
             <h2 id="bulk-confirm-title">
-              {bulkActions[asking].label} {applying(asking).length} {applying(asking).length === 1 ? 'job' : 'jobs'}?
+              {bulkActions[asking].label} {countFor(asking)} {countFor(asking) === 1 ? 'job' : 'jobs'}?
             </h2>
             <p>
               {asking === 'cancel'
@@ -140,7 +167,7 @@ export function BulkActions({ selected, onDone, onUnauthorized }: Props) {
                 disabled={busy}
                 onClick={() => void confirm()}
               >
-                {busy ? 'Working…' : `${bulkActions[asking].label} ${applying(asking).length}`}
+                {busy ? 'Working…' : `${bulkActions[asking].label} ${countFor(asking)}`}
               </button>
             </div>
           </div>

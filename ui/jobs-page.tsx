@@ -12,6 +12,8 @@ const statuses: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'faile
 const priorities = ['high', 'normal', 'low'] as const;
 const pageSize = 25;
 const refreshMs = 2000;
+/** The most jobs one "all matching" bulk action takes: ten requests of 100. */
+const maxMatching = 1000;
 
 interface Filters {
   readonly status: JobStatus | undefined;
@@ -77,11 +79,13 @@ export function JobsPage({
   const cursor = cursors[cursors.length - 1];
   // The jobs ticked for a bulk action, on this page of these filters: moving on clears them.
   const pageKey = `${filterKey}#${cursor ?? ''}`;
-  const [selection, setSelection] = useState<{ pageKey: string; jobIds: ReadonlySet<string> }>({
+  // `allMatching`: every job under the filters, on this page or not, is chosen.
+  const [selection, setSelection] = useState<{ pageKey: string; jobIds: ReadonlySet<string>; allMatching?: boolean }>({
     pageKey,
     jobIds: new Set(),
   });
   const selectedIds = selection.pageKey === pageKey ? selection.jobIds : new Set<string>();
+  const allMatching = selection.pageKey === pageKey && selection.allMatching === true;
   const select = (jobIds: readonly string[], on: boolean) => {
     const next = new Set(selectedIds);
     for (const jobId of jobIds) {
@@ -114,6 +118,23 @@ export function JobsPage({
     refreshMs,
     onUnauthorized,
   ).data;
+  const matchingCount = counts && (filters.status ? counts.counts[filters.status] : counts.total);
+  /** The jobs under the filters, every page of them (at most `maxMatching`), each read small (no input or result). */
+  const collectMatching = async (): Promise<Job[]> => {
+    const found: Job[] = [];
+    let next: string | undefined;
+    do {
+      const { jobs, nextCursor } = await client.list({
+        ...listQuery,
+        limit: 100,
+        include: '',
+        cursor: next,
+      });
+      found.push(...jobs);
+      next = nextCursor ?? undefined;
+    } while (next && found.length < maxMatching);
+    return found.slice(0, maxMatching);
+  };
   const live = useLive(pageKey, () => client.list(listQuery), refreshMs, onUnauthorized);
   const page = live.data;
   const setFilter = (change: Partial<Filters>) => navigate(hrefOf({ ...filters, ...change }), { replace: true });
@@ -186,6 +207,16 @@ export function JobsPage({
         <>
           <BulkActions
             selected={page.jobs.filter((job) => selectedIds.has(job.jobId))}
+            matching={
+              page.nextCursor && page.jobs.every((job) => selectedIds.has(job.jobId))
+                ? {
+                    count: Math.min(matchingCount ?? maxMatching, maxMatching),
+                    chosen: allMatching,
+                    choose: (on) => setSelection({ pageKey, jobIds: selectedIds, allMatching: on }),
+                    collect: collectMatching,
+                  }
+                : undefined
+            }
             onDone={() => setSelection({ pageKey, jobIds: new Set() })}
             onUnauthorized={onUnauthorized}
           />
