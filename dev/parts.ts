@@ -4,7 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
-import { tracingRequested } from '@durable-jobs/worker/serve';
+import { tracingRequested } from '@durable-jobs/worker/tracing';
 import type { Client } from '@temporalio/client';
 import { Env } from '../src/config.js';
 import type { JobPriority } from '../src/contract/job.js';

@@ -2,7 +2,7 @@
 // first, says "up" only once the API it started answers and the worker it started polls, stops everything when any
 // part dies, and exits only once every part it started has exited; each part dies with it if it is killed (spawnTied).
 import type { ChildProcess } from 'node:child_process';
-import { tracingRequested } from '@durable-jobs/worker/serve';
+import { tracingRequested } from '@durable-jobs/worker/tracing';
 import { Connection } from '@temporalio/client';
 import { Env, loadConfig, type Config } from '../src/config.js';
 import type { JobPriority } from '../src/contract/job.js';
