@@ -89,6 +89,9 @@ export function parseAllowEntry(entry: string): string | undefined {
   }
 }
 
+/** A week: long enough to look into last week's failures, short enough that Temporal's store stays small. */
+export const defaultJobRetentionHours = 168;
+
 /** Every environment variable the service reads (contract §4), parsed once at start-up. */
 export const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
@@ -232,6 +235,11 @@ export const Env = z.object({
   WORKER_JOB_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
   /** Where the worker loads its workflow bundles from, written at build time (`npm run build:workflows`). */
   WORKFLOW_BUNDLE_DIR: z.string().min(1).default('dist/workflow-bundles'),
+  /**
+   * How long Temporal keeps a finished job (its history, result and visibility row) before deleting it: applied to the
+   * namespace by `npm start`, `npm run cluster` and compose's temporal-namespace (src/temporal/namespace.ts).
+   */
+  JOB_RETENTION_HOURS: z.coerce.number().int().min(1).max(87_600).default(defaultJobRetentionHours),
   TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65_535).default(7233),
   TEMPORAL_DEV_UI_PORT: z.coerce.number().int().min(1).max(65_535).default(8233),
   TEMPORAL_DEV_DB_FILE: z.string().min(1).default('.data/temporal.sqlite'),

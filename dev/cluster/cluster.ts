@@ -5,6 +5,7 @@ import { Connection, isGrpcServiceError } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { dynamicConfigYaml } from '../../src/temporal/server-settings.js';
 import type { ClusterBinaries } from './build.js';
+import { defaultJobRetentionHours } from '../../src/config.js';
 import { registerJobNamespace } from '../../src/temporal/namespace.js';
 import { LocalPostgres, postgresRole } from './postgres.js';
 import { setUpSchemas } from '../../src/temporal/schema.js';
@@ -19,6 +20,8 @@ export interface ClusterOptions {
   readonly binaries: ClusterBinaries;
   readonly ports: ClusterPorts;
   readonly namespace: string;
+  /** The namespace's retention (JOB_RETENTION_HOURS); its default when left out. */
+  readonly retentionHours?: number;
   /** Deletes `dir` first, so the cluster starts from an empty database. */
   readonly reset?: boolean;
   readonly log?: (line: string) => void;
@@ -94,7 +97,7 @@ export class LocalCluster {
       await first!.start();
       await Promise.all(rest.map((service) => service.start()));
       connection = await Connection.connect({ address: `127.0.0.1:${ports.frontend.grpc}`, connectTimeout: '60s' });
-      await registerJobNamespace(connection, options.namespace);
+      await registerJobNamespace(connection, options.namespace, options.retentionHours ?? defaultJobRetentionHours);
       await waitUntilServing(connection, options.namespace);
       return new LocalCluster(postgres, services, ports, connection);
     } catch (err) {

@@ -4,11 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../src/config.js';
 import { projectRoot } from '../project-root.js';
-import {
-  historyShardCount,
-  jobSearchAttributeTypes,
-  namespaceRetentionSeconds,
-} from '../../src/temporal/server-settings.js';
+import { historyShardCount, jobSearchAttributeTypes } from '../../src/temporal/server-settings.js';
 import { buildClusterBinaries, temporalServerModule } from './build.js';
 import { LocalCluster } from './cluster.js';
 import { defaultClusterPorts } from './services.js';
@@ -33,6 +29,7 @@ async function run(): Promise<void> {
     binaries,
     ports: defaultClusterPorts,
     namespace: config.TEMPORAL_NAMESPACE,
+    retentionHours: config.JOB_RETENTION_HOURS,
     reset: flags.reset,
   });
   let stopping = false;
@@ -62,7 +59,7 @@ async function run(): Promise<void> {
       `Temporal cluster is up (server ${temporalServerModule.version}, ${historyShardCount} history shards, data in ${clusterDir}):`,
       ...cluster.services.map((service) => row(service.name, `127.0.0.1:${service.grpcPort}`, service.pid)),
       row('postgres', `127.0.0.1:${cluster.postgres.port}`, cluster.postgres.pid),
-      `  namespace ${config.TEMPORAL_NAMESPACE} (retention ${namespaceRetentionSeconds / 3600} h), search attributes ${Object.keys(jobSearchAttributeTypes()).join(', ')}`,
+      `  namespace ${config.TEMPORAL_NAMESPACE} (retention ${config.JOB_RETENTION_HOURS} h, JOB_RETENTION_HOURS), search attributes ${Object.keys(jobSearchAttributeTypes()).join(', ')}`,
       `Point the service at it: TEMPORAL_ADDRESS=${cluster.address} npm run worker (and npm run api).`,
       'Ctrl-C stops the cluster; the next run reuses its database (`npm run cluster -- --reset` empties it).',
       '',

@@ -1,18 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { Connection } from '@temporalio/client';
 import type { Config } from '../../src/config.js';
 import { codecEndpointPath } from '../../src/contract/codec.js';
+import { registerJobNamespace } from '../../src/temporal/namespace.js';
 import { projectRoot } from '../project-root.js';
 import { spawnDevServer, type DevServerProcess } from './dev-server.js';
 
 /**
  * The dev server of `npm start` and `npm run temporal`: fixed ports (the caller checked them free), persisted to a
  * SQLite file (.data/ by default). `npm start` runs it in a process group of its own, to stop it only after the worker
- * drained; `npm run temporal` in that process's group, which the tests kill whole as when a machine dies.
+ * drained; `npm run temporal` in that process's group, which the tests kill whole as when a machine dies. Its namespace
+ * gets the job search attributes and JOB_RETENTION_HOURS.
  */
-export function startLocalServer(config: Config, options: { ownProcessGroup: boolean }): Promise<DevServerProcess> {
-  return spawnDevServer({
+export async function startLocalServer(
+  config: Config,
+  options: { ownProcessGroup: boolean },
+): Promise<DevServerProcess> {
+  const server = await spawnDevServer({
     ...options,
     port: config.TEMPORAL_DEV_PORT,
     uiPort: config.TEMPORAL_DEV_UI_PORT,
@@ -21,6 +27,19 @@ export function startLocalServer(config: Config, options: { ownProcessGroup: boo
     // The UI cannot send an API key: with keys on, its codec requests would all be refused.
     ...(config.apiKeys.length === 0 ? { uiCodecEndpoint: `http://localhost:${config.PORT}${codecEndpointPath}` } : {}),
   });
+  try {
+    // The dev server makes its namespace with 24 h of retention: JOB_RETENTION_HOURS replaces it, at every start.
+    const connection = await Connection.connect({ address: server.address });
+    try {
+      await registerJobNamespace(connection, config.TEMPORAL_NAMESPACE, config.JOB_RETENTION_HOURS);
+    } finally {
+      await connection.close();
+    }
+    return server;
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
 }
 
 /**

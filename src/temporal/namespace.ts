@@ -1,6 +1,6 @@
 import { isGrpcServiceError, type Connection } from '@temporalio/client';
 import { msToTs, tsToMs } from '@temporalio/common/lib/time.js';
-import { jobSearchAttributeTypes, namespaceRetentionSeconds } from './server-settings.js';
+import { jobSearchAttributeTypes } from './server-settings.js';
 
 const grpcNotFound = 5;
 const grpcAlreadyExists = 6;
@@ -18,11 +18,12 @@ export class NamespaceRegistrationTimedOutError extends Error {
 
 const isCode = (err: unknown, code: number): boolean => isGrpcServiceError(err) && (err.code as number) === code;
 
-async function ensureNamespace(connection: Connection, namespace: string): Promise<void> {
-  const retention = msToTs(namespaceRetentionSeconds * 1000);
+async function ensureNamespace(connection: Connection, namespace: string, retentionHours: number): Promise<void> {
+  const retentionMs = retentionHours * 3_600_000;
+  const retention = msToTs(retentionMs);
   try {
     const { config } = await connection.workflowService.describeNamespace({ namespace });
-    if (tsToMs(config?.workflowExecutionRetentionTtl) !== namespaceRetentionSeconds * 1000) {
+    if (tsToMs(config?.workflowExecutionRetentionTtl) !== retentionMs) {
       await connection.workflowService.updateNamespace({
         namespace,
         config: { workflowExecutionRetentionTtl: retention },
@@ -54,19 +55,21 @@ async function ensureSearchAttributes(connection: Connection, namespace: string)
 }
 
 /**
- * Makes the namespace exist with our retention and search attributes (server-settings.ts), changing only
- * what differs, so it is safe on every start. Retries while the server is still coming up: a namespace
- * just registered is unknown to the frontend's cache for a few seconds.
+ * Makes the namespace exist with the retention asked (JOB_RETENTION_HOURS) and our search attributes
+ * (server-settings.ts), changing only what differs, so it is safe on every start and a new retention applies at the
+ * next. Retries while the server is still coming up: a namespace just registered is unknown to the frontend's cache
+ * for a few seconds.
  */
 export async function registerJobNamespace(
   connection: Connection,
   namespace: string,
+  retentionHours: number,
   timeoutMs = 60_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      await ensureNamespace(connection, namespace);
+      await ensureNamespace(connection, namespace, retentionHours);
       await ensureSearchAttributes(connection, namespace);
       return;
     } catch (err) {

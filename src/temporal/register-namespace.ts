@@ -8,8 +8,10 @@ async function run(): Promise<void> {
   const config = loadConfig();
   const connection = await Connection.connect({ address: config.temporalAddress, connectTimeout: '120s' });
   try {
-    await registerJobNamespace(connection, config.TEMPORAL_NAMESPACE, 120_000);
-    console.log(`namespace ${config.TEMPORAL_NAMESPACE} registered on ${config.temporalAddress}`);
+    await registerJobNamespace(connection, config.TEMPORAL_NAMESPACE, config.JOB_RETENTION_HOURS, 120_000);
+    console.log(
+      `namespace ${config.TEMPORAL_NAMESPACE} registered on ${config.temporalAddress} (retention ${config.JOB_RETENTION_HOURS} h)`,
+    );
   } finally {
     await connection.close();
   }

@@ -23,12 +23,6 @@ export const serverDynamicConfig: Readonly<Record<string, string | number | bool
   'history.transferProcessorUpdateAckInterval': '1s',
 };
 
-/**
- * How long a finished job's workflow stays readable. The CLI dev server fixes 24 h for the namespaces it
- * creates, so the cluster and compose register the same.
- */
-export const namespaceRetentionSeconds = 24 * 60 * 60;
-
 /** Fixed when a cluster's database is first set up; cannot change afterwards. */
 export const historyShardCount = 4;
 

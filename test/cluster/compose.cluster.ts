@@ -12,13 +12,9 @@ import { projectRoot } from '../../dev/project-root.js';
 import { buildClusterBinaries, temporalServerModule, type ClusterBinaries } from '../../dev/cluster/build.js';
 import { LocalCluster } from '../../dev/cluster/cluster.js';
 import { LocalPostgres } from '../../dev/cluster/postgres.js';
+import { defaultJobRetentionHours } from '../../src/config.js';
 import { pickClusterPorts } from '../../dev/cluster/services.js';
-import {
-  dynamicConfigYaml,
-  historyShardCount,
-  jobSearchAttributeTypes,
-  namespaceRetentionSeconds,
-} from '../../src/temporal/server-settings.js';
+import { dynamicConfigYaml, historyShardCount, jobSearchAttributeTypes } from '../../src/temporal/server-settings.js';
 import { buildPartSources, Part } from '../support/processes.js';
 
 const run = promisify(execFile);
@@ -122,7 +118,7 @@ describe('docker-compose.yml takes its Temporal settings from server-settings.ts
       parts.push(register);
       await register.waitForOutput(/^namespace compose-check registered on /, 120_000);
       const { config } = await cluster.connection.workflowService.describeNamespace({ namespace });
-      assert.equal(Number(config?.workflowExecutionRetentionTtl?.seconds), namespaceRetentionSeconds);
+      assert.equal(Number(config?.workflowExecutionRetentionTtl?.seconds), defaultJobRetentionHours * 3600);
       const { customAttributes } = await cluster.connection.operatorService.listSearchAttributes({ namespace });
       for (const [name, type] of Object.entries(jobSearchAttributeTypes()))
         assert.equal(customAttributes?.[name], type, `search attribute ${name}`);

@@ -208,14 +208,21 @@ describe('A list of jobs is asked for with a query string', function () {
       ['a cursor this API would give', { cursor: `${'a'.repeat(40)}.abcdefghijkl` }, 'ok'],
       ['a cursor this API never gives', { cursor: 'page-2' }, ['cursor']],
       ['an unknown parameter', { page: '2' }, []],
+      ['a tag', { tag: 'workspace:acme-eu' }, 'ok'],
+      ['tags', { tag: ['workspace:acme-eu', 'team:data'] }, 'ok'],
+      ['a tag without its key', { tag: 'acme-eu' }, ['tag']],
+      ['a tag with a quote', { tag: "ws:x'OR'1'='1" }, ['tag']],
+      ['eleven tags', { tag: Array.from({ length: 11 }, (_, i) => `n:${i}`) }, ['tag']],
+      ['a total asked for', { total: 'true' }, 'ok'],
+      ['a total that is no boolean', { total: 'yes' }, ['total']],
     ]);
   });
 
   describe('a wait', function () {
     check(WaitQuery, [
       ['wait 0', { wait: '0' }, 'ok'],
-      ['wait 60', { wait: '60' }, 'ok'],
-      ['wait 61', { wait: '61' }, ['wait']],
+      ['wait 300', { wait: '300' }, 'ok'],
+      ['wait 301', { wait: '301' }, ['wait']],
       ['a fractional wait', { wait: '1.5' }, ['wait']],
     ]);
   });
