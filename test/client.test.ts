@@ -113,7 +113,7 @@ describe('The TypeScript client', function () {
     const missing = await assertRefused(client.get('no-such-job'), 404, 'not_found');
     assert.equal(
       missing.message,
-      'no job with id "no-such-job: it never existed, was deleted, or finished longer ago than the retention (JOB_RETENTION_HOURS)',
+      'no job with id "no-such-job": it never existed, was deleted, or finished longer ago than the retention (JOB_RETENTION_HOURS)',
     );
     const invalid = await assertRefused(
       client.submit({ type: 'sleep', input: { seconds: -1 } }),
@@ -121,7 +121,7 @@ describe('The TypeScript client', function () {
       'invalid_request',
     );
     assert.ok(invalid.details && invalid.details.length > 0);
-    await assertRefused(client.submit({ type: 'sleep', input: { seconds: 0 } }, { wait: 61 }), 400, 'invalid_request');
+    await assertRefused(client.submit({ type: 'sleep', input: { seconds: 0 } }, { wait: 301 }), 400, 'invalid_request');
   });
 
   it('lists jobs with filters, paging with the cursor', async function () {

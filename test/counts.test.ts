@@ -43,6 +43,7 @@ describe('Counting jobs', function () {
   it('counts the jobs per status under the filters, as the list takes them', async function () {
     const teamA: Counts = { total: 5, counts: { ...none, queued: 1, succeeded: 2, failed: 1, cancelled: 1 } };
     assert.deepEqual(await countsOnce('?tag=team:a', teamA), teamA);
+    assert.deepEqual(await service.client.counts({ tag: ['team:a'] }), teamA, 'through the TypeScript client');
     const prod: Counts = { total: 2, counts: { ...none, queued: 1, succeeded: 1 } };
     assert.deepEqual(await countsOnce('?tag=team:a&tag=env:prod', prod), prod);
     const failed: Counts = { total: 1, counts: { ...none, failed: 1 } };

@@ -67,7 +67,8 @@ describe('Deleting a job', function () {
     assert.equal((await service.getJob(jobId)).body.status, 'queued', 'still there');
     await service.cancel(jobId);
     await service.waitFor(jobId, ['cancelled']);
-    assert.equal((await service.request('DELETE', `/api/v1/jobs/${jobId}`)).status, 204);
+    await service.client.delete(jobId);
+    assert.equal((await service.getJob(jobId)).status, 404, 'deleted through the TypeScript client');
 
     const unknown = await service.request<ErrorBody>('DELETE', '/api/v1/jobs/no-such-job');
     assert.equal(unknown.status, 404);

@@ -142,7 +142,7 @@ describe('Polling a job', function () {
       error: {
         code: 'not_found',
         message:
-          'no job with id "no-such-job: it never existed, was deleted, or finished longer ago than the retention (JOB_RETENTION_HOURS)',
+          'no job with id "no-such-job": it never existed, was deleted, or finished longer ago than the retention (JOB_RETENTION_HOURS)',
       },
     });
     const malformed = await service.request('GET', '/api/v1/jobs/-starts-with-dash');

@@ -90,7 +90,7 @@ describe('Tenant isolation', function () {
       assert.deepEqual(response.body, {
         error: {
           code: 'not_found',
-          message: `no job with id "${jobId}: it never existed, was deleted, or finished longer ago than the retention (JOB_RETENTION_HOURS)`,
+          message: `no job with id "${jobId}": it never existed, was deleted, or finished longer ago than the retention (JOB_RETENTION_HOURS)`,
         },
       });
     }

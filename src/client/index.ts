@@ -11,6 +11,8 @@ export type JobStatus = Job['status'];
 export type JobList = components['schemas']['JobList'];
 export type SubmitJobBody = components['schemas']['SubmitJobBody'];
 export type ListJobsQuery = NonNullable<paths['/api/v1/jobs']['get']['parameters']['query']>;
+export type JobCounts = components['schemas']['JobCounts'];
+export type JobCountsQuery = NonNullable<paths['/api/v1/jobs/counts']['get']['parameters']['query']>;
 export type ErrorBody = components['schemas']['ErrorBody'];
 export type ErrorCode = ErrorBody['error']['code'];
 export type Whoami = components['schemas']['Whoami'];
@@ -181,6 +183,12 @@ export class JobsClient {
     return dataOf(await this.api.POST('/api/v1/jobs/{jobId}/retry', { params: { path: { jobId } } }));
   }
 
+  /** Deletes a finished job: its history is gone and its jobId free again (409 conflict while it has not finished). */
+  async delete(jobId: string): Promise<void> {
+    const { error, response } = await this.api.DELETE('/api/v1/jobs/{jobId}', { params: { path: { jobId } } });
+    if (!response.ok) throw errorFrom(response, error);
+  }
+
   /** The attempts of the job's latest run: when each was scheduled, started and ended, how, and why it failed. */
   async attempts(jobId: string): Promise<JobAttempts> {
     return dataOf(await this.api.GET('/api/v1/jobs/{jobId}/attempts', { params: { path: { jobId } } }));
@@ -209,6 +217,11 @@ export class JobsClient {
   /** One page of the tenant's jobs, newest first; pass `nextCursor` back as `cursor` for the next page. */
   async list(query: ListJobsQuery = {}): Promise<JobList> {
     return dataOf(await this.api.GET('/api/v1/jobs', { params: { query } }));
+  }
+
+  /** How many of the tenant's jobs the filters keep (those of `list`, tags included), in all and per status. */
+  async counts(query: JobCountsQuery = {}): Promise<JobCounts> {
+    return dataOf(await this.api.GET('/api/v1/jobs/counts', { params: { query } }));
   }
 
   /**

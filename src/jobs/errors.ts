@@ -133,7 +133,7 @@ export class JobNotFoundError extends ApiError {
     // A job past retention is gone from Temporal without a trace: the message names every reason the API cannot tell apart.
     super(
       'not_found',
-      `no job with id "${jobId}: it never existed, was deleted, or finished longer ago than the retention (JOB_RETENTION_HOURS)`,
+      `no job with id "${jobId}": it never existed, was deleted, or finished longer ago than the retention (JOB_RETENTION_HOURS)`,
     );
   }
 }
