@@ -76,6 +76,7 @@ async function run(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueuePrefix: config.JOBS_TASK_QUEUE_PREFIX,
     queues: config.WORKER_QUEUES,
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     workflowBundle: prebuiltWorkflowBundle(config.WORKFLOW_BUNDLE_DIR, {
       encodeFailures: payloadCodecs.length > 0,
       traced: tracing !== undefined,

@@ -23,6 +23,8 @@ export interface JobWorkersOptions {
   readonly workflowBundle: WorkflowBundleOption;
   /** Whether this process also runs job workflows (default true); one process may hold one such worker. */
   readonly runWorkflows?: boolean;
+  /** The most job workflows kept in memory between their tasks (WORKER_MAX_CACHED_WORKFLOWS); others replay. */
+  readonly maxCachedWorkflows?: number;
   readonly settings: CommandSettings;
   /** For delivering finished jobs to their callbackUrl. */
   readonly callbacks: CallbackSettings;
@@ -76,6 +78,10 @@ export async function createJobWorkers(options: JobWorkersOptions): Promise<JobW
             dataConverter,
             taskQueue: workflowTaskQueueFor(options.taskQueuePrefix),
             workflowBundle: options.workflowBundle,
+            // The SDK's default sizes the cache by the heap (thousands of workflows here): every queued job's
+            // workflow stayed in memory, 2.5 GB with 1,000 queued. Past the bound a workflow is replayed at its next
+            // task, which for a job's short history costs milliseconds.
+            ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
             // The workflow queue's activities are short and not jobs: callback deliveries, and a scheduled run's cap check.
             activities: {
               ...callbackActivities,
