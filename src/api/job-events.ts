@@ -108,9 +108,9 @@ class JobFeed {
     const now = performance.now();
     if (state.status !== 'running' || state.attempt === 0 || now - this.logsReadAt < logPollIntervalMs) return [];
     this.logsReadAt = now;
-    const lines = (await this.jobs.logs.runningTail(this.tenant, this.jobId, state.attempt)).filter(
-      (line) => line.seq > (attempt === state.attempt ? seq : 0),
-    );
+    const lines = (
+      await this.jobs.logs.runningTail(this.tenant, this.jobId, state.attempt, state.traceId ?? null)
+    ).filter((line) => line.seq > (attempt === state.attempt ? seq : 0));
     this.logged = { attempt: state.attempt, seq: lines.at(-1)?.seq ?? (attempt === state.attempt ? seq : 0) };
     return lines;
   }

@@ -24,9 +24,10 @@ export interface AttemptLogsRead {
   readonly ended: boolean;
 }
 
-/** What a run's attempts logged, oldest attempt first. */
+/** What a run's attempts logged, oldest attempt first, and the trace the run was started in. */
 export interface RunLogs {
   readonly attempts: readonly AttemptLogsRead[];
+  readonly traceId: string | null;
 }
 
 function runLogsBytes(run: RunLogs): number {
@@ -35,16 +36,17 @@ function runLogsBytes(run: RunLogs): number {
 
 /**
  * The attempt's lines as the contract gives them, a marker line first where older lines were dropped (it takes
- * the seq of the last dropped line, so a reader past it never sees it twice).
+ * the seq of the last dropped line, so a reader past it never sees it twice). `traceId`: the trace the job's run was
+ * started in, which every attempt's spans belong to.
  */
-export function attemptLines(attempt: number, logs: AttemptLogs | null): JobLogLine[] {
+export function attemptLines(attempt: number, logs: AttemptLogs | null, traceId: string | null = null): JobLogLine[] {
   if (!logs) return [];
   // A worker may write its times with an offset; the contract's are UTC.
   const lines: JobLogLine[] = logs.lines.map((line) => ({
     ...line,
     time: new Date(line.time).toISOString(),
     attempt,
-    traceId: null,
+    traceId,
   }));
   if (logs.dropped > 0) {
     lines.unshift({
@@ -53,7 +55,7 @@ export function attemptLines(attempt: number, logs: AttemptLogs | null): JobLogL
       time: logs.lines[0]?.time ?? new Date().toISOString(),
       level: 'warn',
       message: `… ${logs.dropped} earlier line${logs.dropped === 1 ? '' : 's'} dropped: an attempt keeps its last ${attemptLogLimits.lines} lines and ${attemptLogLimits.bytes / 1024} KiB`,
-      traceId: null,
+      traceId,
     });
   }
   return lines;
@@ -80,7 +82,7 @@ export class JobLogReads {
     const read = run.attempts.find((each) => each.attempt === attempt);
     const after = query.after ?? 0;
     const limit = query.limit ?? defaultLogPageLines;
-    const newer = attemptLines(attempt ?? 1, read?.logs ?? null).filter((line) => line.seq > after);
+    const newer = attemptLines(attempt ?? 1, read?.logs ?? null, run.traceId).filter((line) => line.seq > after);
     const lines = newer.slice(0, limit);
     return {
       jobId,
@@ -95,12 +97,12 @@ export class JobLogReads {
 
   /**
    * The running attempt's lines as of its latest heartbeat (one describe, no history): the event streams' tail.
-   * `attempt` is the job state's, which names the running attempt.
+   * `attempt` and `traceId` are the job state's: the running attempt, the run's trace.
    */
-  async runningTail(tenant: string, jobId: string, attempt: number): Promise<JobLogLine[]> {
+  async runningTail(tenant: string, jobId: string, attempt: number, traceId: string | null): Promise<JobLogLine[]> {
     const description = await this.workflows.describe(tenant, jobId);
     const details = this.pendingAttempt(description)?.heartbeatDetails?.payloads?.[0];
-    return attemptLines(attempt, details ? await this.logsIn(details) : null);
+    return attemptLines(attempt, details ? await this.logsIn(details) : null, traceId);
   }
 
   private async runLogs(description: WorkflowExecutionDescription): Promise<RunLogs> {
@@ -139,7 +141,8 @@ export class JobLogReads {
     const running = attempts.at(-1);
     const details = pending?.heartbeatDetails?.payloads?.[0];
     if (running && !running.ended && details) running.logs = await this.logsIn(details);
-    return { attempts };
+    const start = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    return { attempts, traceId: start ? await this.traceIdIn(start) : null };
   }
 
   /** The attempt the workflow is waiting on, as a describe gives it (its latest heartbeat details included). */
@@ -162,12 +165,23 @@ export class JobLogReads {
 
   /** The `logs` of a completion, heartbeat or failure detail (each an object with it); null when there are none. */
   private async logsIn(payload: Payload): Promise<AttemptLogs | null> {
+    const parsed = AttemptLogs.safeParse(await this.fieldOf(payload, 'logs'));
+    return parsed.success ? parsed.data : null;
+  }
+
+  /** The `traceId` of the job's request (its run's start input); null when it was submitted outside a trace. */
+  private async traceIdIn(payload: Payload): Promise<string | null> {
+    const traceId = await this.fieldOf(payload, 'traceId');
+    return typeof traceId === 'string' ? traceId : null;
+  }
+
+  private async fieldOf(payload: Payload, field: string): Promise<unknown> {
     const value = await decodeFromPayloadsAtIndex<unknown>(this.workflows.client.options.loadedDataConverter, 0, [
       payload,
     ]).catch(() => undefined);
-    const logs = typeof value === 'object' && value !== null && 'logs' in value ? value.logs : undefined;
-    const parsed = AttemptLogs.safeParse(logs);
-    return parsed.success ? parsed.data : null;
+    return typeof value === 'object' && value !== null && field in value
+      ? (value as Record<string, unknown>)[field]
+      : undefined;
   }
 }
 
