@@ -226,11 +226,18 @@ describe('Traces from the caller to the handler (OTEL_EXPORTER_OTLP_ENDPOINT)', 
         headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${callerSpanId}-01` },
         body: JSON.stringify({ type, input: { label: 'hello' } }),
       });
-      const job = (await response.json()) as { status: string; traceId: string | null };
+      const job = (await response.json()) as { jobId: string; status: string; traceId: string | null };
       assert.equal(response.status, 200, JSON.stringify(job));
       assert.equal(job.status, 'succeeded');
-      // The job JSON names the trace to open.
+      // The job JSON names the trace to open, and so does each line the job logged.
       assert.equal(job.traceId, traceId);
+      const logs = (await (await fetch(`${apiUrl}/api/v1/jobs/${job.jobId}/logs`)).json()) as {
+        lines: { message: string; traceId: string | null }[];
+      };
+      assert.deepEqual(
+        logs.lines.map((line) => [line.message, line.traceId]),
+        [['working on hello', traceId]],
+      );
 
       // The workflow's spans leave when it ends; every process sends within a batch delay.
       const deadline = Date.now() + 30_000;

@@ -3614,7 +3614,7 @@ export interface components {
                 /** @enum {string} */
                 level: "debug" | "info" | "warn" | "error";
                 message: string;
-                /** @description the OpenTelemetry trace id of the attempt's span, when the job was traced; null otherwise */
+                /** @description the OpenTelemetry trace id of the job's run (its attempts' spans are in it), when traced; null otherwise */
                 traceId: string | null;
             }[];
             /** @description the `after` of the next page: the last line's seq, or the one given */
@@ -3631,7 +3631,7 @@ export interface components {
             /** @enum {string} */
             level: "debug" | "info" | "warn" | "error";
             message: string;
-            /** @description the OpenTelemetry trace id of the attempt's span, when the job was traced; null otherwise */
+            /** @description the OpenTelemetry trace id of the job's run (its attempts' spans are in it), when traced; null otherwise */
             traceId: string | null;
         };
         BulkJobsBody: {

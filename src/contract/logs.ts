@@ -21,7 +21,9 @@ export const JobLogLine = z.object({
   traceId: z
     .string()
     .nullable()
-    .describe("the OpenTelemetry trace id of the attempt's span, when the job was traced; null otherwise"),
+    .describe(
+      "the OpenTelemetry trace id of the job's run (its attempts' spans are in it), when traced; null otherwise",
+    ),
 });
 export type JobLogLine = z.infer<typeof JobLogLine>;
 
