@@ -152,10 +152,11 @@ describe('Refusing bad requests', function () {
     const route = await service.request<ErrorBody>('GET', '/api/v1/nothing-here');
     assert.equal(route.status, 404);
     assert.equal(route.body.error.code, 'not_found');
-    const method = await service.request<ErrorBody>('DELETE', `/api/v1/jobs/${uniqueJobId('x')}`);
+    const method = await service.request<ErrorBody>('PUT', `/api/v1/jobs/${uniqueJobId('x')}`);
     assert.equal(method.status, 405);
     assert.equal(method.body.error.code, 'method_not_allowed');
     assert.match(method.headers.get('allow') ?? '', /GET/);
+    assert.match(method.headers.get('allow') ?? '', /DELETE/);
   });
 
   describe('saying what to do, in the words a newcomer typed', function () {
