@@ -49,6 +49,7 @@ describe('The OpenAPI document', function () {
       'callbackUrl',
       'delaySeconds',
       'runAt',
+      'tags',
       'children',
       'onChildFailure',
     ]);
