@@ -15,12 +15,20 @@ export interface AttemptFailure {
 /** A failure's details are kept up to this size: the job's state carries them in every poll and in its memo. */
 const maxDetailsChars = 16 * 1024;
 
+/** The attempt's kept log lines, which a worker appends as its failure's last detail: the job's logs, not its error's. */
+function isLogsDetail(detail: unknown): boolean {
+  return typeof detail === 'object' && detail !== null && Object.keys(detail).length === 1 && 'logs' in detail;
+}
+
 /**
- * The first of the failure's details, when it is an object (a failed command's exit code and output tails), for the
- * job's error. Data only, so no `patched()`: the workflow's commands are the same with or without it.
+ * The first of the failure's own details (not its logs), when it is an object (a failed command's exit code and
+ * output tails), for the job's error. Data only, so no `patched()`: the workflow's commands are the same with or
+ * without it.
  */
 function detailsOf(failure: ApplicationFailure): Record<string, unknown> | undefined {
-  const first: unknown = failure.details?.[0];
+  const details = failure.details ?? [];
+  const own = isLogsDetail(details.at(-1)) ? details.slice(0, -1) : details;
+  const first: unknown = own[0];
   if (first === null || typeof first !== 'object' || Array.isArray(first)) return undefined;
   return JSON.stringify(first).length <= maxDetailsChars ? (first as Record<string, unknown>) : undefined;
 }
