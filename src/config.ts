@@ -110,6 +110,18 @@ export const Env = z.object({
     .url()
     .transform((url) => url.replace(/\/+$/, ''))
     .optional(),
+  /**
+   * A trace viewer's address of one trace, `{traceId}` standing for the trace id (Jaeger
+   * `http://localhost:16686/trace/{traceId}`, a Grafana Tempo explore URL): each job in a trace links to it.
+   */
+  TRACE_UI_URL: z
+    .string()
+    .refine((text) => /^https?:\/\/[^\s]+$/i.test(text) && URL.canParse(text), 'must be an http(s) URL')
+    .refine(
+      (text) => text.includes('{traceId}'),
+      'must hold {traceId} where the trace id goes, e.g. http://localhost:16686/trace/{traceId}',
+    )
+    .optional(),
   JOBS_TASK_QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be 1–100 characters of [A-Za-z0-9._-]')

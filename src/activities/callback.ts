@@ -34,6 +34,7 @@ export function callbackSettingsOf(config: Config): CallbackSettings {
   return {
     secret: config.CALLBACK_SECRET,
     uiUrl: config.TEMPORAL_UI_URL,
+    traceUrl: config.TRACE_UI_URL,
     namespace: config.TEMPORAL_NAMESPACE,
     allowHosts: config.CALLBACK_ALLOW_HOSTS ?? [],
     ...(config.CALLBACK_CA_FILE ? { extraCa: readFileSync(config.CALLBACK_CA_FILE, 'utf8') } : {}),

@@ -36,6 +36,7 @@ export interface AppDeps {
     Config,
     | 'TEMPORAL_NAMESPACE'
     | 'TEMPORAL_UI_URL'
+    | 'TRACE_UI_URL'
     | 'JOBS_TASK_QUEUE_PREFIX'
     | 'JOBS_COMMANDS_DIR'
     | 'BODY_LIMIT_BYTES'
@@ -189,6 +190,7 @@ export function createApp(deps: AppDeps): App {
     client: deps.client,
     namespace: deps.config.TEMPORAL_NAMESPACE,
     uiUrl: deps.config.TEMPORAL_UI_URL,
+    traceUrl: deps.config.TRACE_UI_URL,
     requests: {
       findJobType: (name) => jobTypes.find(name),
       jobTypeNames: async () => (await jobTypes.all()).map((view) => view.declaration.name),

@@ -3310,6 +3310,8 @@ export interface components {
             links: {
                 self: string;
                 ui: string;
+                /** @description the job's trace in the trace viewer (TRACE_UI_URL); only when it has a traceId and TRACE_UI_URL is set */
+                trace?: string;
             };
         };
         JobList: {
@@ -3382,6 +3384,8 @@ export interface components {
                 links: {
                     self: string;
                     ui: string;
+                    /** @description the job's trace in the trace viewer (TRACE_UI_URL); only when it has a traceId and TRACE_UI_URL is set */
+                    trace?: string;
                 };
             }[];
             nextCursor: string | null;
@@ -3549,6 +3553,8 @@ export interface components {
                     links: {
                         self: string;
                         ui: string;
+                        /** @description the job's trace in the trace viewer (TRACE_UI_URL); only when it has a traceId and TRACE_UI_URL is set */
+                        trace?: string;
                     };
                 };
                 error?: {

@@ -4,6 +4,8 @@ export interface JobLinkSettings {
   /** The Temporal Web UI's base URL. */
   readonly uiUrl: string;
   readonly namespace: string;
+  /** TRACE_UI_URL: a trace viewer's address with `{traceId}` where the trace id goes. */
+  readonly traceUrl?: string | undefined;
 }
 
 export function jobPath(jobId: string): string {
@@ -54,6 +56,9 @@ export function toJobJson(state: JobState, workflowId: string, settings: JobLink
     links: {
       self: jobPath(state.jobId),
       ui: `${settings.uiUrl}/namespaces/${encodeURIComponent(settings.namespace)}/workflows/${encodeURIComponent(workflowId)}`,
+      ...(state.traceId && settings.traceUrl
+        ? { trace: settings.traceUrl.replaceAll('{traceId}', encodeURIComponent(state.traceId)) }
+        : {}),
     },
   };
 }

@@ -88,7 +88,16 @@ export const Job = z.object({
     .describe(
       'the OpenTelemetry trace the submit (or retry) was in, when the API exports traces: the trace to open; else null',
     ),
-  links: z.object({ self: z.string(), ui: z.string() }),
+  links: z.object({
+    self: z.string(),
+    ui: z.string(),
+    trace: z
+      .string()
+      .optional()
+      .describe(
+        "the job's trace in the trace viewer (TRACE_UI_URL); only when it has a traceId and TRACE_UI_URL is set",
+      ),
+  }),
 });
 export type Job = z.infer<typeof Job>;
 

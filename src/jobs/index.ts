@@ -20,6 +20,8 @@ export interface JobsDeps {
   readonly namespace: string;
   /** The Temporal Web UI's base URL, for each job's link. */
   readonly uiUrl: string;
+  /** TRACE_UI_URL, for the link to each job's trace. */
+  readonly traceUrl?: string | undefined;
   readonly requests: RequestSettings;
   /** Shared by every read of the process: build them once. */
   readonly caches: ReadCaches<QueriedState>;
@@ -67,7 +69,11 @@ export function createJobs(deps: JobsDeps): Jobs {
     logs: new JobLogReads(workflows, deps.caches.logs),
     list: new JobListing(workflows, reads, deps.namespace, deps.cursors ?? new ListCursors()),
     toJson: (tenant, state) =>
-      toJobJson(state, workflowIdOf(tenant, state.jobId), { uiUrl: deps.uiUrl, namespace: deps.namespace }),
+      toJobJson(state, workflowIdOf(tenant, state.jobId), {
+        uiUrl: deps.uiUrl,
+        namespace: deps.namespace,
+        traceUrl: deps.traceUrl,
+      }),
   };
 }
 

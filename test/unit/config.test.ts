@@ -49,6 +49,36 @@ describe('Configuration starts from defaults that run locally', function () {
   });
 });
 
+describe('Configuration takes TRACE_UI_URL as a trace viewer address holding {traceId}', function () {
+  it('keeps a Jaeger or Grafana Tempo template as given; unset by default', function () {
+    assert.equal(loadConfig({}).TRACE_UI_URL, undefined);
+    assert.equal(
+      loadConfig({ TRACE_UI_URL: 'http://localhost:16686/trace/{traceId}' }).TRACE_UI_URL,
+      'http://localhost:16686/trace/{traceId}',
+    );
+    const tempo = 'https://grafana.example/explore?left={"datasource":"tempo","queries":[{"query":"{traceId}"}]}';
+    assert.equal(loadConfig({ TRACE_UI_URL: tempo }).TRACE_UI_URL, tempo);
+  });
+
+  const refusals: [value: string, says: RegExp][] = [
+    ['http://localhost:16686/trace/', /must hold \{traceId\}/],
+    ['javascript:alert("{traceId}")', /must be an http\(s\) URL/],
+    ['ftp://traces.example/{traceId}', /must be an http\(s\) URL/],
+    ['localhost:16686/trace/{traceId}', /must be an http\(s\) URL/],
+  ];
+  for (const [value, says] of refusals) {
+    it(`refuses ${JSON.stringify(value)} at start-up, saying what it must be`, function () {
+      assert.throws(
+        () => loadConfig({ TRACE_UI_URL: value }),
+        (err: unknown) =>
+          err instanceof ConfigInvalidError &&
+          err.message.startsWith('invalid configuration: TRACE_UI_URL: ') &&
+          says.test(err.message),
+      );
+    });
+  }
+});
+
 describe('Configuration reads WORKER_QUEUES as priority:slots', function () {
   const rows: [text: string, slots: Record<string, number>][] = [
     ['high:4', { high: 4 }],

@@ -53,6 +53,27 @@ describe("The job JSON shows the workflow's state as the contract describes it",
     assert.equal(jobPath('a:b'), json.links.self);
   });
 
+  it("links the job's trace into TRACE_UI_URL's {traceId}, URL-encoded, only when it has a traceId and the template is set", function () {
+    const traceUrl = 'https://grafana.example/explore?trace={traceId}&again={traceId}';
+    const inTrace = { ...initialJobState(request), traceId: '4bf92f3577b34da6a3ce929d0e0e4736' };
+    const json = toJobJson(inTrace, 'job-1', { ...settings, traceUrl });
+    assert.deepEqual(Job.parse(json), json);
+    assert.equal(
+      json.links.trace,
+      'https://grafana.example/explore?trace=4bf92f3577b34da6a3ce929d0e0e4736&again=4bf92f3577b34da6a3ce929d0e0e4736',
+    );
+    assert.equal(
+      toJobJson({ ...inTrace, traceId: 'a b/&c' }, 'job-1', { ...settings, traceUrl }).links.trace,
+      'https://grafana.example/explore?trace=a%20b%2F%26c&again=a%20b%2F%26c',
+    );
+    assert.equal('trace' in toJobJson(inTrace, 'job-1', settings).links, false, 'no TRACE_UI_URL');
+    assert.equal(
+      'trace' in toJobJson(initialJobState(request), 'job-1', { ...settings, traceUrl }).links,
+      false,
+      'no traceId',
+    );
+  });
+
   it('fills the fields a state recorded before they existed lacks (replayed histories)', function () {
     const { runAt: _runAt, run: _run, children: _children, ...old } = initialJobState(request);
     const fromOldState = { ...old, callback: { status: 'pending', attempts: 0 } } as unknown as JobState;
