@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { buildDashboard } from '../dev/build-ui.js';
+import { type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { dashboard } from '../src/api/ui.js';
+import { launchChromium } from './support/chromium.js';
 import { commandScratchDir } from './support/command-scratch.js';
 import { TestService, uniqueJobId } from './support/service.js';
 
-/** Debian's Chromium, as the Web UI test drives it. */
-const chromiumPath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 // README's pictures are refreshed only when asked (UPDATE_SCREENSHOTS=1): every run would otherwise change them.
 const screenshots = new URL(
   process.env.UPDATE_SCREENSHOTS === '1' ? '../docs/images/' : '../.cache/screenshots/',
@@ -37,20 +34,6 @@ async function untilCount(locator: Locator, count: number, timeoutMs = 30_000): 
 /** The job ids of the list's rows, in order. */
 async function jobIdsShown(rows: Locator): Promise<(string | null)[]> {
   return Promise.all((await rows.all()).map((row) => row.getAttribute('data-job-id')));
-}
-
-/** Chromium for a suite, or a skipped suite where there is none (never in CI). */
-async function launchChromium(suite: Mocha.Context): Promise<Browser> {
-  if (!existsSync(chromiumPath)) {
-    if (process.env['CI']) assert.fail(`no Chromium at ${chromiumPath} in CI (set CHROMIUM_PATH)`);
-    console.warn(`skipping the dashboard tests: no Chromium at ${chromiumPath} (set CHROMIUM_PATH)`);
-    suite.skip();
-  }
-  await buildDashboard();
-  return chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
-  });
 }
 
 describe('The job dashboard', function () {

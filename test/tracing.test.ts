@@ -20,9 +20,19 @@ import { ensurePythonEnv } from '../dev/python-env.js';
 import { startDevServer } from '../dev/temporal/dev-server.js';
 import { buildWorkflowBundles } from '../dev/workflow-bundle.js';
 import { projectRoot } from '../dev/project-root.js';
+import { launchChromium } from './support/chromium.js';
 import { commandsDir } from './support/service.js';
 
 const fixtureDir = fileURLToPath(new URL('fixtures/traced-workers/', import.meta.url));
+/** The API's TRACE_UI_URL here: Jaeger's address of one trace. */
+const traceUiUrl = 'http://jaeger.test:16686/trace/{traceId}';
+
+interface SubmittedJob {
+  jobId: string;
+  status: string;
+  traceId: string | null;
+  links: { trace?: string };
+}
 
 interface ReceivedSpan {
   readonly service: string;
@@ -165,7 +175,7 @@ describe('Traces from the caller to the handler (OTEL_EXPORTER_OTLP_ENDPOINT)', 
     apiUrl = `http://127.0.0.1:${apiPort}`;
     const common = { temporalAddress: temporal.address, taskQueuePrefix, commandsDir };
     await Promise.all([
-      startApiPart({ ...common, port: apiPort, env: tracingEnv }),
+      startApiPart({ ...common, port: apiPort, env: { ...tracingEnv, TRACE_UI_URL: traceUiUrl } }),
       startWorkerPart({ ...common, queues: { normal: 1 }, client: temporal.client, env: tracingEnv }),
     ]);
     const env = {
@@ -226,11 +236,12 @@ describe('Traces from the caller to the handler (OTEL_EXPORTER_OTLP_ENDPOINT)', 
         headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${callerSpanId}-01` },
         body: JSON.stringify({ type, input: { label: 'hello' } }),
       });
-      const job = (await response.json()) as { jobId: string; status: string; traceId: string | null };
+      const job = (await response.json()) as SubmittedJob;
       assert.equal(response.status, 200, JSON.stringify(job));
       assert.equal(job.status, 'succeeded');
-      // The job JSON names the trace to open, and so does each line the job logged.
+      // The job JSON names the trace to open, links to it in the trace viewer, and each line the job logged names it.
       assert.equal(job.traceId, traceId);
+      assert.equal(job.links.trace, `http://jaeger.test:16686/trace/${traceId}`);
       const logs = (await (await fetch(`${apiUrl}/api/v1/jobs/${job.jobId}/logs`)).json()) as {
         lines: { message: string; traceId: string | null }[];
       };
@@ -266,6 +277,45 @@ describe('Traces from the caller to the handler (OTEL_EXPORTER_OTLP_ENDPOINT)', 
       assert.equal(request.name, 'POST /api/v1/jobs');
     });
   }
+
+  it("links a job submitted without a traceparent to the API's own trace of the submit", async function () {
+    this.timeout(60_000);
+    const response = await fetch(`${apiUrl}/api/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'traced.ts', input: { label: 'untraced' } }),
+    });
+    const job = (await response.json()) as SubmittedJob;
+    assert.equal(response.status, 202, JSON.stringify(job));
+    assert.match(job.traceId ?? '', /^[0-9a-f]{32}$/);
+    assert.equal(job.links.trace, `http://jaeger.test:16686/trace/${job.traceId}`);
+  });
+
+  it("shows the trace id on the job's page, with an Open trace link to the trace viewer", async function () {
+    this.timeout(90_000);
+    const browser = await launchChromium(this);
+    try {
+      const traceId = randomBytes(16).toString('hex');
+      const response = await fetch(`${apiUrl}/api/v1/jobs`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
+        },
+        body: JSON.stringify({ type: 'traced.ts', input: { label: 'page' } }),
+      });
+      const job = (await response.json()) as SubmittedJob;
+      assert.equal(response.status, 202, JSON.stringify(job));
+      const page = await browser.newPage();
+      await page.goto(`${apiUrl}/ui/jobs/${encodeURIComponent(job.jobId)}`);
+      const link = page.getByRole('link', { name: 'Open trace' });
+      await link.waitFor({ timeout: 30_000 });
+      assert.equal(await link.getAttribute('href'), `http://jaeger.test:16686/trace/${traceId}`);
+      assert.equal(await page.getByTestId('trace-id').innerText(), traceId);
+    } finally {
+      await browser.close();
+    }
+  });
 
   it('costs nothing when the variable is unset: no tracing set up, and a workflow bundle without the interceptors', async function () {
     this.timeout(120_000);

@@ -136,6 +136,19 @@ function JobDetails({ job, now, problem, onChanged, onUnauthorized }: DetailsPro
           {job.finishedAt ? <time dateTime={job.finishedAt}>{dateTime(job.finishedAt)}</time> : '–'}
         </Fact>
         <Fact term="Duration">{ran === null ? '–' : duration(ran)}</Fact>
+        {job.traceId && (
+          <Fact term="Trace">
+            <code data-testid="trace-id">{job.traceId}</code>
+            {job.links.trace && (
+              <>
+                {' '}
+                <a href={job.links.trace} target="_blank" rel="noopener noreferrer">
+                  Open trace
+                </a>
+              </>
+            )}
+          </Fact>
+        )}
       </dl>
       {job.error && <ErrorBox title="Error" error={job.error} />}
       {job.lastError && !job.error && <ErrorBox title="Last attempt's error" error={job.lastError} />}

@@ -108,6 +108,8 @@ class JobLinks(ApiModel):
     """The job's path in this API."""
     ui: str
     """The job's page in the Temporal Web UI."""
+    trace: str | None = None
+    """The job's trace in the trace viewer (TRACE_UI_URL); only when it was traced and TRACE_UI_URL is set."""
 
 
 class Job(ApiModel):
