@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import type { Job } from '../src/contract/job.js';
 import { extractShellExamples, parseCurlLog, unexpectedStatuses } from './support/doc-examples.js';
 import { httpRequest, type HttpReply } from './support/processes.js';
 import { createApp } from '../src/api/app.js';
+import { deliveryJobId } from '../src/api/hooks.js';
 import { createLazyClient } from '../src/temporal/connection.js';
 import { payloadCodecsFor } from '../src/temporal/payload-codec.js';
 import { TestService, uniqueJobId } from './support/service.js';
@@ -276,6 +278,71 @@ describe('Inbound webhooks', function () {
       const reply = await service.request<ErrorBody>('POST', '/api/v1/hooks', { type: 'slep' });
       assert.equal(reply.status, 400);
       assert.match(reply.body.error.message, /unknown job type "slep"; known: .*sleep/);
+    });
+  });
+
+  describe('a delivery whose body is still arriving', function () {
+    it('is refused when its hook is deleted or disabled before the body ends: a leaked secret stops at once', async function () {
+      const body = JSON.stringify({ seconds: 0, message: 'slow' });
+      const { hostname, port } = new URL(base);
+      /** Sends a signed delivery's headers and the start of its body; `finish` sends the rest and reads the answer. */
+      const startDelivery = (hook: CreatedHook, deliveryId: string) => {
+        const req = request({
+          host: hostname,
+          port,
+          path: `/api/v1/hooks/${hook.hookId}`,
+          method: 'POST',
+          agent: false,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            'x-hub-signature-256': githubSignature(hook.secret, body),
+            'idempotency-key': deliveryId,
+          },
+        });
+        const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+          req.once('response', (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.once('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+          });
+          req.once('error', reject);
+        });
+        req.write(body.slice(0, 5));
+        return () => {
+          req.end(body.slice(5));
+          return answer;
+        };
+      };
+      const deleted = await createHook('acme', { type: 'sleep' });
+      const disabled = await createHook('acme', { type: 'sleep' });
+      // Both known to this process's delivery cache, as a hook in use is.
+      for (const hook of [deleted, disabled]) {
+        const warm = await deliver(hook.hookId, body, { 'X-Hub-Signature-256': githubSignature(hook.secret, body) });
+        assert.equal(warm.status, 202, warm.text);
+      }
+      const finishDeleted = startDelivery(deleted, 'slow-deleted');
+      const finishDisabled = startDelivery(disabled, 'slow-disabled');
+      // The server reads both deliveries' headers (and looks their hooks up) while their bodies are still due.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      service.apiKey = keys.acme;
+      assert.equal((await service.request('DELETE', `/api/v1/hooks/${deleted.hookId}`)).status, 204);
+      assert.equal(
+        (await service.request('PATCH', `/api/v1/hooks/${disabled.hookId}`, { enabled: false })).status,
+        200,
+      );
+
+      const afterDelete = await finishDeleted();
+      assert.equal(afterDelete.status, 404, afterDelete.text);
+      const afterDisable = await finishDisabled();
+      assert.equal(afterDisable.status, 409, afterDisable.text);
+      for (const [hook, deliveryId] of [
+        [deleted, 'slow-deleted'],
+        [disabled, 'slow-disabled'],
+      ] as const) {
+        const job = await service.request('GET', `/api/v1/jobs/${deliveryJobId(hook.hookId, deliveryId)}`);
+        assert.equal(job.status, 404, `no job for the refused delivery to ${hook.hookId}`);
+      }
     });
   });
 

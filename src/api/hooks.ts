@@ -151,9 +151,13 @@ export function hooksRouter(deps: HooksRoutesDeps): Router {
   // The public path (src/api/access.ts): no API key, so nothing here reads the tenant from the request.
   router.post('/:hookId', async (ctx) => {
     const hookId = ctx.params['hookId'] ?? '';
-    const hook = hookIdPattern.test(hookId) ? await hooks.forDelivery(hookId) : null;
-    if (!hook) throw new HookNotFoundError(hookId);
+    const known = hookIdPattern.test(hookId) ? await hooks.forDelivery(hookId) : null;
+    if (!known) throw new HookNotFoundError(hookId);
     const raw = (await readJsonBytes(ctx, bodyLimitBytes)) ?? Buffer.alloc(0);
+    // The body may take minutes to arrive: the hook is looked up again once it has, so that a hook deleted or disabled
+    // meanwhile (a leaked secret's) refuses it as it refuses a delivery sent after.
+    const hook = await hooks.forDelivery(hookId);
+    if (!hook) throw new HookNotFoundError(hookId);
     const refusal = signatureRefusal(hook.secret, raw, ctx.req.headers, now());
     if (refusal) throw new HookSignatureError(refusal);
     if (!hook.enabled) throw new HookDisabledError(hookId);
