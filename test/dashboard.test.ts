@@ -273,8 +273,8 @@ describe('The job dashboard', function () {
       );
       await service.submit({ type: 'sleep', input: { seconds: 0 }, jobId: done, tags: [tag] }, '?wait=10');
       await page.goto(`${service.baseUrl}/ui/`);
-      await page.getByLabel('Tag').fill(tag);
-      await page.getByLabel('Tag').press('Enter');
+      await page.getByLabel('Tag', { exact: true }).fill(tag);
+      await page.getByLabel('Tag', { exact: true }).press('Enter');
       await page.waitForURL((url) => url.searchParams.get('tag') === tag);
       const rows = page.locator('tbody tr');
       await untilCount(rows, 2);
