@@ -168,7 +168,7 @@ export const Env = z.object({
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   WORKER_QUEUES: z.string().default('high:20,normal:10,low:5').pipe(QueueSlots),
   /** The most job workflows the worker keeps in memory between their tasks; past it they replay (a few ms each). */
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(10).max(100_000).default(250),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(10).max(100_000).default(50),
   BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()

@@ -18,7 +18,7 @@ describe('Configuration starts from defaults that run locally', function () {
     assert.equal(config.TEMPORAL_NAMESPACE, 'default');
     assert.equal(config.TEMPORAL_UI_URL, 'http://localhost:8233');
     assert.deepEqual(config.WORKER_QUEUES, { high: 20, normal: 10, low: 5 });
-    assert.equal(config.WORKER_MAX_CACHED_WORKFLOWS, 250);
+    assert.equal(config.WORKER_MAX_CACHED_WORKFLOWS, 50);
     assert.deepEqual(config.apiKeys, []);
     assert.equal(config.listenHost, '127.0.0.1');
     assert.deepEqual(config.CODEC_TENANTS, []);
