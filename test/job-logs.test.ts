@@ -2,7 +2,7 @@
 // attempt in Temporal and read through the API (GET /api/v1/jobs/{jobId}/logs, `log` events), with the API, the
 // service's worker and both handler workers run as the processes a user runs, and restarted.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -11,24 +11,9 @@ import { freePort, startApiPart, startWorkerPart, stopAllParts, type Part } from
 import { ensurePythonEnv, type PythonEnv } from '../dev/python-env.js';
 import { startDevServer } from '../dev/temporal/dev-server.js';
 import { commandsDir, uniqueJobId } from './support/service.js';
+import { HandlerWorker } from './support/handler-worker.js';
 
 const fixtureDir = fileURLToPath(new URL('fixtures/log-workers/', import.meta.url));
-
-/** A handler worker process of this test; its output is shown when a test fails. */
-class HandlerWorker {
-  readonly output: string[] = [];
-  constructor(readonly child: ChildProcess) {
-    child.stdout!.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.kill('SIGTERM');
-    await exited;
-  }
-}
 
 interface SseEvent {
   readonly event: string;

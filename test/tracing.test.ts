@@ -2,7 +2,7 @@
 // the processes a user runs, exporting to a real OTLP/HTTP receiver in this test (JSON from the TypeScript exporter,
 // protobuf from the Python one), decoded here.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -22,6 +22,7 @@ import { buildWorkflowBundles } from '../dev/workflow-bundle.js';
 import { projectRoot } from '../dev/project-root.js';
 import { launchChromium } from './support/chromium.js';
 import { commandsDir } from './support/service.js';
+import { HandlerWorker } from './support/handler-worker.js';
 
 const fixtureDir = fileURLToPath(new URL('fixtures/traced-workers/', import.meta.url));
 /** The API's TRACE_UI_URL here: Jaeger's address of one trace. */
@@ -129,22 +130,6 @@ class OtlpReceiver {
   close(): Promise<void> {
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-/** A handler worker process of this test; its output is shown when a test fails. */
-class HandlerWorker {
-  readonly output: string[] = [];
-  constructor(readonly child: ChildProcess) {
-    child.stdout!.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.kill('SIGTERM');
-    await exited;
   }
 }
 

@@ -1,9 +1,8 @@
 // The TypeScript SDK (packages/worker) as a handler worker of its own process, against the real job workflow and the
 // job type registry on the dev server: the worker protocol of docs/worker-protocol.md, end to end below the API.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
@@ -24,30 +23,9 @@ import type { JobRequest } from '../src/workflows/job-state.js';
 import { registryStateQuery } from '../src/workflows/job-type-registry-messages.js';
 import { jobTypeViews } from '../src/workflows/job-type-registry-state.js';
 import { jobStateQuery } from '../src/workflows/messages.js';
+import { HandlerWorker } from './support/handler-worker.js';
 
 const fixture = fileURLToPath(new URL('fixtures/handler-worker/main.ts', import.meta.url));
-
-/** A handler worker process; its output is kept and shown only when a test fails. */
-class HandlerWorker {
-  readonly output: string[] = [];
-  private constructor(readonly process: ChildProcess) {
-    process.stdout!.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
-    process.stderr!.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
-  }
-
-  static start(env: Record<string, string>): HandlerWorker {
-    return new HandlerWorker(
-      spawn(process.execPath, ['--import', 'tsx', fixture], { env: { ...process.env, ...env }, stdio: 'pipe' }),
-    );
-  }
-
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    if (this.process.exitCode !== null || this.process.signalCode !== null) return;
-    const exited = once(this.process, 'exit');
-    this.process.kill(signal);
-    await exited;
-  }
-}
 
 describe('A handler worker written with the TypeScript SDK', function () {
   let env: TestWorkflowEnvironment;
@@ -58,12 +36,18 @@ describe('A handler worker written with the TypeScript SDK', function () {
   const handlers: HandlerWorker[] = [];
 
   const startHandler = (more: Record<string, string> = {}): HandlerWorker => {
-    const handler = HandlerWorker.start({
-      TEMPORAL_ADDRESS: env.address,
-      JOBS_TASK_QUEUE_PREFIX: prefix,
-      HANDLER_QUEUES: '{"high":1,"normal":2}',
-      ...more,
-    });
+    const handler = new HandlerWorker(
+      spawn(process.execPath, ['--import', 'tsx', fixture], {
+        env: {
+          ...process.env,
+          TEMPORAL_ADDRESS: env.address,
+          JOBS_TASK_QUEUE_PREFIX: prefix,
+          HANDLER_QUEUES: '{"high":1,"normal":2}',
+          ...more,
+        },
+        stdio: 'pipe',
+      }),
+    );
     handlers.push(handler);
     return handler;
   };
