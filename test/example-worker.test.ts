@@ -17,6 +17,7 @@ import type { Job } from '../src/contract/job.js';
 import { createLazyClient } from '../src/temporal/connection.js';
 import { payloadCodecsFor } from '../src/temporal/payload-codec.js';
 import { TestService, uniqueJobId } from './support/service.js';
+import { until } from './support/until.js';
 
 const exampleDir = fileURLToPath(new URL('../examples/typescript-worker/', import.meta.url));
 
@@ -87,16 +88,6 @@ describe('Job types of a handler worker of your own (examples/typescript-worker)
     return ((await response.json()) as { types: JobTypeJson[] }).types;
   };
 
-  async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, ms = 30_000) {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const value = await read();
-      if (done(value)) return value;
-      if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms (last: ${JSON.stringify(value)})`);
-      await delay(200);
-    }
-  }
-
   const typeNamed = (types: JobTypeJson[], name: string) => types.find((type) => type.name === name);
   const normalWorkers = async (name: string) => typeNamed(await jobTypes(), name)?.workers.normal;
 
@@ -140,8 +131,11 @@ describe('Job types of a handler worker of your own (examples/typescript-worker)
   it('lists its types with their schemas once it starts, without restarting the API', async function () {
     assert.equal(typeNamed(await jobTypes(), 'primes'), undefined);
     startExample();
-    const types = await until('primes and check-url listed', jobTypes, (listed) =>
-      ['primes', 'check-url'].every((name) => (typeNamed(listed, name)?.workers.normal ?? 0) === 1),
+    const types = await until(
+      'primes and check-url listed',
+      jobTypes,
+      (listed) => ['primes', 'check-url'].every((name) => (typeNamed(listed, name)?.workers.normal ?? 0) === 1),
+      30_000,
     );
     const primes = typeNamed(types, 'primes')!;
     assert.deepEqual(Object.keys(primes.inputSchema.properties ?? {}), ['below']);
@@ -293,6 +287,7 @@ describe('Job types of a handler worker of your own (examples/typescript-worker)
       'the example back',
       () => normalWorkers('primes'),
       (workers) => workers === 1,
+      30_000,
     );
     const before = typeNamed(await jobTypes(), 'primes')!;
     // A newer primes: one more optional field, another description.
@@ -321,6 +316,7 @@ describe('Job types of a handler worker of your own (examples/typescript-worker)
         'the upgrade in force',
         async () => typeNamed(await jobTypes(), 'primes')!,
         (primes) => primes.liveVariants === 2,
+        30_000,
       );
       assert.equal(during.description, 'Counts the primes below `below` (version 2).');
       assert.ok(during.revision > before.revision);
@@ -336,6 +332,7 @@ describe('Job types of a handler worker of your own (examples/typescript-worker)
       'the old declaration back',
       async () => typeNamed(await jobTypes(), 'primes')!,
       (primes) => primes.liveVariants === 1,
+      30_000,
     );
     assert.equal(after.revision, before.revision);
     assert.equal(after.description, before.description);

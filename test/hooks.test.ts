@@ -22,6 +22,7 @@ import { deliveryJobId } from '../src/api/hooks.js';
 import { createLazyClient } from '../src/temporal/connection.js';
 import { payloadCodecsFor } from '../src/temporal/payload-codec.js';
 import { TestService, uniqueJobId } from './support/service.js';
+import { until } from './support/until.js';
 
 const keys = { acme: 'acme-key-0123456789abcdef', globex: 'globex-key-0123456789abcdef' };
 const bodyLimitBytes = 64 * 1024;
@@ -266,6 +267,13 @@ describe('Inbound webhooks', function () {
         assert.equal((await service.submit({ type: 'sleep', input: { seconds: 60 }, jobId })).status, 202);
         running.push(jobId);
       }
+      // The cap is counted by Temporal's visibility, which lags a submit by moments.
+      await until(
+        "the tenant's three jobs visible",
+        () => service.countWorkflows(`JobTenant = 'globex' AND ExecutionStatus = 'Running'`),
+        (count) => count === 3,
+        10_000,
+      );
       const body = '{"seconds":0}';
       const reply = await deliver(hook.hookId, body, { 'X-Hub-Signature-256': githubSignature(hook.secret, body) });
       assert.equal(reply.status, 429, reply.text);

@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -16,6 +15,7 @@ import { registryWorkflowId, type JobTypeView } from '../src/contract/job-type-d
 import { registryStateQuery } from '../src/workflows/job-type-registry-messages.js';
 import { jobTypeViews } from '../src/workflows/job-type-registry-state.js';
 import { TestService } from './support/service.js';
+import { until } from './support/until.js';
 
 const fixtureDir = fileURLToPath(new URL('fixtures/python-worker/', import.meta.url));
 
@@ -50,17 +50,6 @@ class PythonWorker {
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<[number | null, NodeJS.Signals | null]> {
     if (this.running) this.process.kill(signal);
     return this.exited;
-  }
-}
-
-async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, ms = 20_000) {
-  const deadline = Date.now() + ms;
-  let last: T | undefined;
-  for (;;) {
-    last = await read().catch(() => last);
-    if (last !== undefined && done(last)) return last;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms (last: ${JSON.stringify(last)})`);
-    await delay(100);
   }
 }
 

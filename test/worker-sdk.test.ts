@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -18,12 +17,14 @@ import {
   type AttemptHeartbeat,
   type JobTypeView,
 } from '../src/contract/job-type-declaration.js';
+import { JobMetrics } from '../src/telemetry/job-metrics.js';
 import { jobWorkflow } from '../src/workflows/index.js';
 import type { JobRequest } from '../src/workflows/job-state.js';
 import { registryStateQuery } from '../src/workflows/job-type-registry-messages.js';
 import { jobTypeViews } from '../src/workflows/job-type-registry-state.js';
 import { jobStateQuery } from '../src/workflows/messages.js';
 import { HandlerWorker } from './support/handler-worker.js';
+import { until } from './support/until.js';
 
 const fixture = fileURLToPath(new URL('fixtures/handler-worker/main.ts', import.meta.url));
 
@@ -54,21 +55,6 @@ describe('A handler worker written with the TypeScript SDK', function () {
 
   const views = async (): Promise<JobTypeView[]> =>
     jobTypeViews(await client.workflow.getHandle(registryWorkflowId(prefix)).query(registryStateQuery), Date.now());
-
-  async function until<T>(
-    what: string,
-    read: () => Promise<T | undefined>,
-    done: (value: T) => boolean,
-    ms = 20_000,
-  ): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const value = await read().catch(() => undefined);
-      if (value !== undefined && done(value)) return value;
-      if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms (last: ${JSON.stringify(value)})`);
-      await delay(100);
-    }
-  }
 
   const workersOf = async (type: string) => (await views()).find((view) => view.declaration.name === type)?.workers;
 
@@ -105,6 +91,7 @@ describe('A handler worker written with the TypeScript SDK', function () {
         workflowsPath: fileURLToPath(new URL('../src/workflows/index.ts', import.meta.url)),
         logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
       }),
+      sinks: new JobMetrics().sinks(),
     });
     serviceRunning = serviceWorker.run();
     startHandler();
