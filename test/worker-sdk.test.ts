@@ -212,6 +212,24 @@ describe('A handler worker written with the TypeScript SDK', function () {
     assert.equal((await job.query(jobStateQuery)).status, 'cancelled');
   });
 
+  it("starts without warnings (it runs no workflows by design) and writes its handlers' warnings", async function () {
+    const quiet = startHandler({ HANDLER_QUEUES: '{"low":1}' });
+    await until(
+      'declared',
+      () => workersOf('test.fails'),
+      (workers) => workers?.low === 1,
+    );
+    const started = quiet.output.join('');
+    await quiet.stop('SIGTERM');
+    assert.match(started, /\bworker\b.*\bstart|INFO/i, `the worker wrote nothing at start: ${started}`);
+    assert.doesNotMatch(started, /WARN/, 'a warning at start');
+
+    const job = await startJob('test.fails', { failAttempts: 1 });
+    await job.result();
+    const written = handlers[0]!.output.join('');
+    assert.match(written, /\[WARN\] failing: planned failure of attempt 1/);
+  });
+
   it('a stopped worker leaves the registry at once; a killed one stops counting when its lease runs out', async function () {
     const stopped = startHandler({ HANDLER_QUEUES: '{"low":1}', HANDLER_LEASE_SECONDS: '60' });
     await until(

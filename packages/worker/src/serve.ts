@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerInterceptors } from '@temporalio/worker';
+import { EMPTY, type Observable } from 'rxjs';
 import { attemptActivity } from './attempt.js';
 import { jobPriorities, jobTypeTaskQueue, type Priority, type WorkerQueues } from './job-type-declaration.js';
 import type { JobType } from './job-type.js';
@@ -13,6 +14,18 @@ import { PrioritySlotPool } from './slots.js';
 export { attemptActivity } from './attempt.js';
 export { RegistryLease } from './registry.js';
 export { startTracing, TracingPackagesMissingError, tracingRequested, type Tracing } from './tracing.js';
+
+/**
+ * A Temporal worker of activities only. The SDK's worker warns "No workflows registered, not polling for workflow
+ * tasks" when it starts without workflows, meant for a worker that lost its bundle by mistake; a handler worker has
+ * none by design, so it polls no workflow tasks as the SDK would, without that warning (and only that one).
+ */
+class ActivityWorker extends Worker {
+  protected override workflow$(): Observable<void> {
+    this.workflowPollerStateSubject.next('SHUTDOWN');
+    return EMPTY;
+  }
+}
 
 /** Unique per process start (host, pid and a random part): a restarted process is a new worker to the registry. */
 export function newWorkerId(): string {
@@ -62,7 +75,7 @@ export async function createAttemptWorkers(options: AttemptWorkersOptions): Prom
     if (slots === 0) continue;
     const pool = options.slots === 'per-type' ? undefined : new PrioritySlotPool(slots);
     const serve = (taskQueue: string, name: string, served: typeof activities) =>
-      Worker.create({
+      ActivityWorker.create({
         connection: options.connection,
         namespace: options.namespace,
         taskQueue,
