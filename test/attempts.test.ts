@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import type { JobAttempts } from '../src/contract/attempts.js';
 import type { ErrorBody } from '../src/contract/errors.js';
-import { TestService, uniqueJobId } from './support/service.js';
-
-const keys = { acme: 'acme-key-0123456789abcdef', globex: 'globex-key-0123456789abcdef' };
+import { withHourlySchedule } from './support/schedules.js';
+import { uniqueJobId, type TestService } from './support/service.js';
+import { asTenant, startWithTenants, twoTenants as keys } from './support/tenants.js';
+import { until } from './support/until.js';
 
 describe("A job's attempts", function () {
   let service: TestService;
   before(async function () {
-    service = await TestService.start({ env: { API_KEYS: `acme:${keys.acme},globex:${keys.globex}` } });
-    service.apiKey = keys.acme;
+    service = await startWithTenants(keys);
   });
   after(async function () {
     await service.teardown();
@@ -105,44 +105,64 @@ describe("A job's attempts", function () {
     assert.equal(await historyReads(), before, 'no history read for the second answer');
   });
 
-  it('names the schedule that started a job', async function () {
-    const scheduleId = uniqueJobId('origin');
-    const created = await service.request('POST', '/api/v1/schedules', {
-      scheduleId,
-      intervalSeconds: 3600,
-      job: { type: 'sleep', input: { seconds: 0 } },
-    });
-    assert.equal(created.status, 201);
-    try {
-      await service.request('POST', `/api/v1/schedules/${scheduleId}/trigger`);
-      const deadline = Date.now() + 15_000;
-      let jobId: string | undefined;
-      while (!jobId && Date.now() < deadline) {
-        const { body } = await service.request<{ recentJobs: { jobId: string }[] }>(
-          'GET',
-          `/api/v1/schedules/${scheduleId}`,
-        );
-        jobId = body.recentJobs[0]?.jobId;
-        if (!jobId) await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-      assert.ok(jobId, 'the trigger started a job');
-      assert.equal((await attemptsOf(jobId)).body.scheduleId, scheduleId);
-    } finally {
-      await service.request('DELETE', `/api/v1/schedules/${scheduleId}`);
+  it("shares one read of a running job's history between reads that arrive together, until the history grows", async function () {
+    const jobId = uniqueJobId('shared');
+    await service.submit({ type: 'sleep', input: { seconds: 60 }, jobId });
+    await service.waitFor(jobId, ['running']);
+    const path = (what: string) => `/api/v1/jobs/${encodeURIComponent(jobId)}/${what}`;
+    const parallel = 8;
+    for (const what of ['attempts', 'logs']) {
+      const before = await historyReads();
+      const answers = await Promise.all(
+        Array.from({ length: parallel }, () => service.request<{ attempts: unknown }>('GET', path(what))),
+      );
+      assert.deepEqual(
+        answers.map(({ status }) => status),
+        Array(parallel).fill(200),
+      );
+      assert.equal((await historyReads()) - before, 1, `${parallel} parallel reads of its ${what}: one history read`);
+      // The history has not grown since: its answer stands, and the running attempt is still read from the describe.
+      const again = await service.request<JobAttempts>('GET', path(what));
+      assert.equal(again.status, 200);
+      assert.equal((await historyReads()) - before, 1, `a later read of its ${what} while its history is unchanged`);
     }
+    const running = (await attemptsOf(jobId)).body.attempts;
+    assert.deepEqual(
+      running.map(({ outcome }) => outcome),
+      ['running'],
+    );
+    await service.cancel(jobId);
+    await service.waitFor(jobId, ['cancelled']);
+    const before = await historyReads();
+    const ended = (await attemptsOf(jobId)).body.attempts;
+    assert.deepEqual(
+      ended.map(({ outcome }) => outcome),
+      ['cancelled'],
+    );
+    assert.equal((await historyReads()) - before, 1, 'the grown history is read again');
+  });
+
+  it('names the schedule that started a job', async function () {
+    await withHourlySchedule(service, 'origin', async (scheduleId) => {
+      await service.request('POST', `/api/v1/schedules/${scheduleId}/trigger`);
+      const jobId = await until(
+        'the trigger started a job',
+        async () =>
+          (await service.request<{ recentJobs: { jobId: string }[] }>('GET', `/api/v1/schedules/${scheduleId}`)).body
+            .recentJobs[0]?.jobId,
+        () => true,
+        15_000,
+      );
+      assert.equal((await attemptsOf(jobId)).body.scheduleId, scheduleId);
+    });
   });
 
   it('answers 404 for an unknown job or one of another tenant, 400 for a bad id', async function () {
     const jobId = uniqueJobId('acme-only');
     await service.submit({ type: 'sleep', input: { seconds: 0 }, jobId });
-    service.apiKey = keys.globex;
-    try {
-      const other = await attemptsOf(jobId);
-      assert.equal(other.status, 404);
-      assert.equal(other.body.error.code, 'not_found');
-    } finally {
-      service.apiKey = keys.acme;
-    }
+    const other = await asTenant(service, keys.globex, () => attemptsOf(jobId));
+    assert.equal(other.status, 404);
+    assert.equal(other.body.error.code, 'not_found');
     assert.equal((await attemptsOf(uniqueJobId('nobody'))).status, 404);
     const bad = await attemptsOf('-bad id-');
     assert.equal(bad.status, 400);

@@ -1,7 +1,7 @@
 // A job's attempts, read from its latest run's history: each attempt is an activity the job workflow schedules (one
 // try each; the workflow waits out the backoff on a timer between them), so the history holds when each was
-// scheduled, started and ended, and how. A finished run's answer never changes: it is kept within the read caches'
-// budget, by run id.
+// scheduled, started and ended, and how. What a run's history says is kept while the history does not grow
+// (RunHistoryAnswers); a running attempt's start is read from each describe.
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import {
@@ -13,7 +13,8 @@ import type { temporal } from '@temporalio/proto';
 import type { JobAttempt, JobAttempts } from '../contract/attempts.js';
 import { describeFailure } from '../workflows/attempt-failure.js';
 import { jobIdOf, type JobRequest } from '../workflows/job-state.js';
-import type { SizedEntries } from './read-cache.js';
+import { JobTypeKey } from '../workflows/search-attributes.js';
+import type { RunHistoryAnswers } from './read-cache.js';
 import type { WorkflowReads } from './workflow-reads.js';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -21,28 +22,28 @@ type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 /** Set by Temporal on every run a schedule starts: the schedule's id (our workflowIdOf(tenant, scheduleId)). */
 const ScheduledByKey = defineSearchAttributeKey('TemporalScheduledById', SearchAttributeType.KEYWORD);
 
-/** Roughly what an answer takes in memory: its JSON, plus the objects around it. */
-function answerBytes(answer: JobAttempts): number {
-  return JSON.stringify(answer).length + 512;
-}
-
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
 export class JobAttemptReads {
   constructor(
     private readonly workflows: WorkflowReads,
-    /** Finished runs' answers by run id. */
-    private readonly finished: SizedEntries<JobAttempts>,
+    /** What runs' histories say of their attempts. */
+    private readonly histories: RunHistoryAnswers<JobAttempts>,
   ) {}
 
   async read(tenant: string, jobId: string): Promise<JobAttempts> {
     const description = await this.workflows.describe(tenant, jobId);
-    const closed = description.status.name !== 'RUNNING';
-    const kept = closed ? this.finished.get(description.runId, true) : undefined;
-    if (kept) return kept;
-    const answer = await this.fromHistory(tenant, jobId, description);
-    if (closed) this.finished.set(description.runId, answer, answerBytes(answer));
-    return answer;
+    const answer = await this.histories.answer(description, () => this.fromHistory(tenant, jobId, description));
+    // Temporal writes an attempt's start event only when it ends: a running one's start is in the pending activity.
+    const last = answer.attempts.at(-1);
+    const type = description.typedSearchAttributes.get(JobTypeKey);
+    const pending = description.raw.pendingActivities?.find((activity) => activity.activityType?.name === type);
+    const pendingStart = optionalTsToMs(pending?.lastStartedTime);
+    if (!last || last.outcome !== 'queued' || pendingStart === undefined || pendingStart <= 0) return answer;
+    return {
+      ...answer,
+      attempts: [...answer.attempts.slice(0, -1), { ...last, startedAt: iso(pendingStart), outcome: 'running' }],
+    };
   }
 
   private async fromHistory(
@@ -102,13 +103,6 @@ export class JobAttemptReads {
         error: ended.error,
         durationMs: startedAt === undefined || at === undefined ? null : Math.max(0, at - startedAt),
       });
-    }
-    // Temporal writes an attempt's start event only when it ends: a running one's start is in the pending activity.
-    const pending = description.raw.pendingActivities?.find((activity) => activity.activityType?.name === request.type);
-    const last = attempts[attempts.length - 1];
-    const pendingStart = optionalTsToMs(pending?.lastStartedTime);
-    if (last && last.outcome === 'queued' && pendingStart !== undefined && pendingStart > 0) {
-      Object.assign(last, { startedAt: iso(pendingStart), outcome: 'running' });
     }
     const scheduledBy = description.typedSearchAttributes.get(ScheduledByKey);
     return {

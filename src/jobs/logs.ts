@@ -1,8 +1,8 @@
 // A job's logs, read from its latest run in Temporal (docs/worker-protocol.md, "Logs"): each attempt carries its kept
 // lines in its completion, or as the last of its failure's details, or (timed out) in its last heartbeat, all in the
 // run's history; the running attempt's are in its latest heartbeat details, which a describe gives. So every API
-// replica reads the same, a restart loses nothing, and no store but Temporal is needed. A finished run's logs never
-// change: they are kept within the read caches' budget, by run id.
+// replica reads the same, a restart loses nothing, and no store but Temporal is needed. What a run's history says is
+// kept while the history does not grow (RunHistoryAnswers); the running attempt's lines are read from each describe.
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
@@ -11,7 +11,7 @@ import { AttemptLogs, attemptLogLimits } from '../contract/job-type-declaration.
 import { defaultLogPageLines, type JobLogLine, type JobLogs, type JobLogsQuery } from '../contract/logs.js';
 import { JobTypeKey } from '../workflows/search-attributes.js';
 import { RequestInvalidError } from './errors.js';
-import type { SizedEntries } from './read-cache.js';
+import type { RunHistoryAnswers } from './read-cache.js';
 import type { WorkflowReads } from './workflow-reads.js';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -28,10 +28,6 @@ export interface AttemptLogsRead {
 export interface RunLogs {
   readonly attempts: readonly AttemptLogsRead[];
   readonly traceId: string | null;
-}
-
-function runLogsBytes(run: RunLogs): number {
-  return JSON.stringify(run).length + 512;
 }
 
 /**
@@ -64,8 +60,8 @@ export function attemptLines(attempt: number, logs: AttemptLogs | null, traceId:
 export class JobLogReads {
   constructor(
     private readonly workflows: WorkflowReads,
-    /** Finished runs' logs by run id. */
-    private readonly finished: SizedEntries<RunLogs>,
+    /** What runs' histories say of their logs. */
+    private readonly histories: RunHistoryAnswers<RunLogs>,
   ) {}
 
   /** A page of one attempt's lines (the latest attempt's by default); JobNotFoundError for an unknown job. */
@@ -105,13 +101,13 @@ export class JobLogReads {
     return attemptLines(attempt, details ? await this.logsIn(details) : null, traceId);
   }
 
+  /** The run's logs: its history's, and the running attempt's as of its latest heartbeat. */
   private async runLogs(description: WorkflowExecutionDescription): Promise<RunLogs> {
-    const closed = description.status.name !== 'RUNNING';
-    const kept = closed ? this.finished.get(description.runId, true) : undefined;
-    if (kept) return kept;
-    const run = await this.fromHistory(description);
-    if (closed) this.finished.set(description.runId, run, runLogsBytes(run));
-    return run;
+    const run = await this.histories.answer(description, () => this.fromHistory(description));
+    const running = run.attempts.at(-1);
+    const details = this.pendingAttempt(description)?.heartbeatDetails?.payloads?.[0];
+    if (!running || running.ended || !details) return run;
+    return { ...run, attempts: [...run.attempts.slice(0, -1), { ...running, logs: await this.logsIn(details) }] };
   }
 
   private async fromHistory(description: WorkflowExecutionDescription): Promise<RunLogs> {
@@ -137,10 +133,6 @@ export class JobLogReads {
       attempt.ended = true;
       attempt.logs = ended.payload ? await this.logsIn(ended.payload) : null;
     }
-    const pending = this.pendingAttempt(description);
-    const running = attempts.at(-1);
-    const details = pending?.heartbeatDetails?.payloads?.[0];
-    if (running && !running.ended && details) running.logs = await this.logsIn(details);
     const start = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     return { attempts, traceId: start ? await this.traceIdIn(start) : null };
   }

@@ -287,18 +287,59 @@ export class FinishedJobCache {
   }
 }
 
+/** What an answer kept with the length of the history it was read from costs beyond the answer's JSON. */
+const runAnswerOverheadBytes = 512;
+
+/**
+ * Answers read from runs' histories (a job's attempts, its logs), the latest of each run within a byte budget, least
+ * recently used first out. A history only grows: while a run's history is as long as when its answer was read, the
+ * answer stands, whether the run is running or finished, so that a read costs a describe and no history. Reads of a
+ * run that arrive while its history is being read share that read: N at once cost one. Only the reads in flight are
+ * held besides the budget, and each is dropped when it settles.
+ */
+export class RunHistoryAnswers<T> {
+  private readonly kept: SizedEntries<{ readonly historyLength: number; readonly answer: T }>;
+  private readonly reading = new Map<string, Promise<T>>();
+
+  constructor(budgetBytes: number) {
+    this.kept = new SizedEntries(budgetBytes);
+  }
+
+  /** The run's answer as of `historyLength` events: kept, being read, or read now with `read`. */
+  answer(run: { readonly runId: string; readonly historyLength: number }, read: () => Promise<T>): Promise<T> {
+    const kept = this.kept.get(run.runId, true);
+    if (kept && kept.historyLength >= run.historyLength) return Promise.resolve(kept.answer);
+    const key = `${run.runId}@${run.historyLength}`;
+    const reading = this.reading.get(key);
+    if (reading) return reading;
+    const next = read()
+      .then((answer) => {
+        // A read of a longer history may have been kept meanwhile: it is the newer.
+        const latest = this.kept.get(run.runId);
+        if (!latest || latest.historyLength < run.historyLength) {
+          const bytes = JSON.stringify(answer).length + runAnswerOverheadBytes;
+          this.kept.set(run.runId, { historyLength: run.historyLength, answer }, bytes);
+        }
+        return answer;
+      })
+      .finally(() => this.reading.delete(key));
+    this.reading.set(key, next);
+    return next;
+  }
+}
+
 /**
  * The caches of one API process, on one clock and one byte budget (a quarter for polled reads, which live a second,
- * a sixteenth for finished runs' attempts, the rest for finished states): build them once (createApp), and every
+ * a sixteenth for runs' attempts, an eighth for their logs, the rest for finished states): build them once (createApp), and every
  * read shares them.
  */
 export class ReadCaches<Basis = never> {
   readonly polled: PolledJobReads<Basis>;
   readonly finished: FinishedJobCache;
-  /** Finished runs' attempts (GET /api/v1/jobs/{jobId}/attempts) by run id: a run's end never changes them. */
-  readonly attempts: SizedEntries<JobAttempts>;
-  /** Finished runs' logs (GET /api/v1/jobs/{jobId}/logs) by run id: up to 300 KiB an attempt, so an eighth. */
-  readonly logs: SizedEntries<RunLogs>;
+  /** Runs' attempts (GET /api/v1/jobs/{jobId}/attempts) as their histories give them. */
+  readonly attempts: RunHistoryAnswers<JobAttempts>;
+  /** Runs' logs (GET /api/v1/jobs/{jobId}/logs) as their histories give them: up to 300 KiB an attempt, so an eighth. */
+  readonly logs: RunHistoryAnswers<RunLogs>;
 
   constructor(options: { now?: () => number; random?: () => number; bytes?: number } = {}) {
     const now = options.now ?? (() => performance.now());
@@ -307,8 +348,8 @@ export class ReadCaches<Basis = never> {
     const attemptsBytes = Math.floor(bytes / 16);
     const logsBytes = Math.floor(bytes / 8);
     this.polled = new PolledJobReads(now, options.random, polledBytes);
-    this.attempts = new SizedEntries(attemptsBytes);
-    this.logs = new SizedEntries(logsBytes);
+    this.attempts = new RunHistoryAnswers(attemptsBytes);
+    this.logs = new RunHistoryAnswers(logsBytes);
     this.finished = new FinishedJobCache(bytes - polledBytes - attemptsBytes - logsBytes, now);
   }
 

@@ -9,6 +9,7 @@ import {
   pollMaxAgeMs,
   pollRefreshAfterMs,
   ReadCaches,
+  RunHistoryAnswers,
   SizedEntries,
   stateBytes,
   type JobRead,
@@ -326,5 +327,70 @@ describe('The read caches stay within their byte budget', function () {
     caches.finished.set('run-2', 'b', stateWith('succeeded', 100, 480 * KiB));
     assert.equal(caches.finished.get('run-1'), undefined);
     assert.equal(caches.finished.get('run-2')?.status, 'succeeded');
+  });
+});
+
+describe("Reads of a run's history are shared", function () {
+  /** A history read the test ends by hand, counting how many began. */
+  function historyReads() {
+    const pending: ((answer: string) => void)[] = [];
+    let started = 0;
+    return {
+      get started() {
+        return started;
+      },
+      read: (): Promise<string> => {
+        started++;
+        return new Promise((resolve) => pending.push(resolve));
+      },
+      answer: async (answer: string): Promise<void> => {
+        for (const resolve of pending.splice(0)) resolve(answer);
+        await nextTurn();
+      },
+    };
+  }
+
+  it('N reads of a run at once cost one history read, and its answer stands while the history keeps its length', async function () {
+    const answers = new RunHistoryAnswers<string>(64 * KiB);
+    const reads = historyReads();
+    const run = { runId: 'r1', historyLength: 11 };
+    const together = Promise.all(Array.from({ length: 8 }, () => answers.answer(run, reads.read)));
+    await reads.answer('as of 11');
+    assert.deepEqual(await together, Array(8).fill('as of 11'));
+    assert.equal(reads.started, 1);
+    assert.equal(await answers.answer(run, reads.read), 'as of 11');
+    assert.equal(reads.started, 1, 'no read while the history has the same length');
+
+    const grown = answers.answer({ runId: 'r1', historyLength: 14 }, reads.read);
+    await reads.answer('as of 14');
+    assert.equal(await grown, 'as of 14');
+    assert.equal(reads.started, 2, 'a longer history is read again');
+    assert.equal(await answers.answer(run, reads.read), 'as of 14', 'a describe from before it gets the newer answer');
+  });
+
+  it('keeps answers within its budget and a failed read for nobody', async function () {
+    const answers = new RunHistoryAnswers<string>(8 * KiB);
+    const reads = historyReads();
+    for (let run = 0; run < 10; run++) {
+      const answered = answers.answer({ runId: `r${run}`, historyLength: 5 }, reads.read);
+      await reads.answer('x'.repeat(KiB));
+      await answered;
+    }
+    assert.equal(reads.started, 10);
+    await answers.answer({ runId: 'r9', historyLength: 5 }, reads.read);
+    assert.equal(reads.started, 10, 'the newest is kept');
+    const oldest = answers.answer({ runId: 'r0', historyLength: 5 }, reads.read);
+    assert.equal(reads.started, 11, 'the oldest was dropped for the budget');
+    await reads.answer('again');
+    await oldest;
+
+    let failures = 0;
+    const failing = () => {
+      failures++;
+      return Promise.reject(new Error('Temporal unreachable'));
+    };
+    await assert.rejects(answers.answer({ runId: 'f', historyLength: 3 }, failing), /unreachable/);
+    await assert.rejects(answers.answer({ runId: 'f', historyLength: 3 }, failing), /unreachable/);
+    assert.equal(failures, 2, 'a failed read is not kept');
   });
 });
