@@ -16,8 +16,10 @@ const tracingInterceptorsPath = createRequire(import.meta.url).resolve(
   '@temporalio/interceptors-opentelemetry/lib/workflow-interceptors',
 );
 
-/** The worker protocol's shapes, which the contract loads from the worker SDK's build. */
-const workerProtocolPath = createRequire(import.meta.url).resolve('@durable-jobs/worker/protocol');
+/** The worker protocol's shapes and names, which the contract loads from the worker SDK's build. */
+const workerProtocolPaths = ['@durable-jobs/worker/protocol', '@durable-jobs/worker/protocol-names'].map((name) =>
+  createRequire(import.meta.url).resolve(name),
+);
 
 /** Every variant the worker may load: with or without encoded failures, with or without tracing. */
 export const workflowBundleVariants: readonly WorkflowBundleVariant[] = [false, true].flatMap((encodeFailures) =>
@@ -56,7 +58,7 @@ async function filesUnder(dir: string): Promise<string[]> {
  * converter when it is built in.
  */
 async function inputsHash({ encodeFailures, traced }: WorkflowBundleVariant): Promise<string> {
-  const inputs = [join(projectRoot, 'package-lock.json'), workerProtocolPath];
+  const inputs = [join(projectRoot, 'package-lock.json'), ...workerProtocolPaths];
   for (const dir of ['src/workflows', 'src/contract']) inputs.push(...(await filesUnder(join(projectRoot, dir))));
   if (encodeFailures) inputs.push(encodedFailuresPath);
   const hash = createHash('sha256')

@@ -117,11 +117,7 @@ export interface SetHookEnabled extends HookRef {
   readonly enabled: boolean;
 }
 
-/** Hooks one tenant may hold, and all tenants together: the registry's state travels whole at continue-as-new. */
-export const maxHooksPerTenant = 100;
-export const maxHooks = 2000;
-/** The failure type of a creation past those limits. */
-export const hookLimitErrorType = 'HookLimitReached';
+export { hookLimitErrorType, maxHooks, maxHooksPerTenant } from './hook-limits.js';
 
 export function hookRegistryWorkflowId(prefix: string): string {
   return `${prefix}#hook-registry`;

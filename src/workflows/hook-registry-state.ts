@@ -1,14 +1,6 @@
 // The hook registry's state and its transitions, as pure functions the registry workflow applies.
-import {
-  hookLimitErrorType,
-  maxHooks,
-  maxHooksPerTenant,
-  type HookRef,
-  type HookRegistryState,
-  type NewHook,
-  type SetHookEnabled,
-  type StoredHook,
-} from '../contract/hooks.js';
+import type { HookRef, HookRegistryState, NewHook, SetHookEnabled, StoredHook } from '../contract/hooks.js';
+import { hookLimitErrorType, maxHooks, maxHooksPerTenant } from '../contract/hook-limits.js';
 
 export function emptyHookRegistry(): HookRegistryState {
   return { hooks: {} };

@@ -1,17 +1,16 @@
 // The job type registry's state and its transitions, as pure functions: the registry workflow keeps it, the API
 // reads it through the registryState query and judges liveness with its own clock (a query answers with the
 // workflow's time of its last task, which may be long past).
-import {
-  jobPriorities,
-  type DeclareWorker,
-  type DeclareWorkerResult,
-  type JobTypeVariant,
-  type JobTypeView,
-  type Priority,
-  type RegistryState,
-  type RenewLeaseResult,
-  type WorkerLease,
+import type {
+  DeclareWorker,
+  DeclareWorkerResult,
+  JobTypeVariant,
+  JobTypeView,
+  RegistryState,
+  RenewLeaseResult,
+  WorkerLease,
 } from '../contract/job-type-declaration.js';
+import { jobPriorities, type Priority } from '../contract/protocol-names.js';
 
 export function emptyRegistry(): RegistryState {
   return { nextRevision: 1, types: {}, workers: {} };

@@ -1,9 +1,6 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import {
-  attemptStartedSignalName,
-  type AttemptHeartbeat,
-  type AttemptStarted,
-} from '../contract/job-type-declaration.js';
+import type { AttemptHeartbeat, AttemptStarted } from '../contract/job-type-declaration.js';
+import { attemptStartedSignalName } from '../contract/protocol-names.js';
 import type { JobState } from '../contract/job.js';
 
 /** The job's current state, as the job workflow keeps it. */

@@ -21,8 +21,14 @@ interface Layer {
 /** Lowest first: a layer imports only from the layers it names, never from one above it. */
 const layers: readonly Layer[] = [
   // The REST contract (zod): every side agrees on it, and the workflow bundle loads it. The worker protocol's shapes
-  // come from the SDK's zod-only subpath, written once for the service and the handler workers.
-  { name: 'contract', holds: ['src/contract/'], mayImport: [], packages: ['zod', '@durable-jobs/worker/protocol'] },
+  // come from the SDK's zod-only subpath, written once for the service and the handler workers; its names without
+  // the schemas from another.
+  {
+    name: 'contract',
+    holds: ['src/contract/'],
+    mayImport: [],
+    packages: ['zod', '@durable-jobs/worker/protocol', '@durable-jobs/worker/protocol-names'],
+  },
   // The env schema and the logger built from it: read by everything but workflow code.
   { name: 'config', holds: ['src/config', 'src/logger'], mayImport: ['contract'] },
   // The job workflow, its state machine, messages, search attributes and task queues: deterministic.

@@ -1,8 +1,12 @@
 // The worker protocol's names and shapes (docs/worker-protocol.md): what a handler worker declares to the job type
 // registry and what a job's attempt is given and gives back. Written once, here, so that the SDK installs on its own
 // (from a path or a git URL); the service's contract takes it from the `@durable-jobs/worker/protocol` subpath
-// (src/contract/job-type-declaration.ts). Only zod here: the service's workflow bundle loads it.
+// (src/contract/job-type-declaration.ts). Only zod here. The names, which the service's workflows load, are in
+// protocol-names.ts: these schemas cost each workflow that loads them 1.4 MB (docs/performance.md).
 import { z } from 'zod';
+import { workerProtocolVersion, type Priority } from './protocol-names.js';
+
+export * from './protocol-names.js';
 
 /** What is wrong with `value` as `schema` reads it, for a message or an error; undefined when nothing is. */
 export function problemWith(schema: z.ZodType, value: unknown): string | undefined {
@@ -10,39 +14,10 @@ export function problemWith(schema: z.ZodType, value: unknown): string | undefin
   return result.success ? undefined : z.prettifyError(result.error);
 }
 
-/** Sent in every declaration; a registry refuses versions it does not know. */
-export const workerProtocolVersion = 1;
-
-export const jobPriorities = ['high', 'normal', 'low'] as const;
-export type Priority = (typeof jobPriorities)[number];
-
 /** Lower-case so that `Primes` and `primes` cannot become two task queues; no `:`, which separates task queue parts. */
 export const JobTypeName = z
   .string()
   .regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'must be 1–64 characters of [a-z0-9_.-], starting with a letter');
-
-/** The task queue of one job type's attempts at one priority: only workers with the type's handler poll it. */
-export function jobTypeTaskQueue(prefix: string, type: string, priority: Priority): string {
-  return `${prefix}:${type}:${priority}`;
-}
-
-/** The registry workflow of a task queue prefix: `#` is in no job id, tenant or prefix, so no job can take it. */
-export function registryWorkflowId(prefix: string): string {
-  return `${prefix}#job-type-registry`;
-}
-
-/** The registry runs on the job workflows' queue, served by the service's own workers. */
-export function registryTaskQueue(prefix: string): string {
-  return `${prefix}-workflows`;
-}
-
-export const registryWorkflowType = 'jobTypeRegistryWorkflow';
-export const declareWorkerUpdateName = 'declareWorker';
-export const renewLeaseUpdateName = 'renewLease';
-export const leaveUpdateName = 'leave';
-export const registryStateQueryName = 'registryState';
-/** The failure type of a renewal the registry does not take (unknown or expired worker): the worker declares again. */
-export const workerNotDeclaredErrorType = 'WorkerNotDeclared';
 
 /** A JSON Schema (draft 2020-12) object, kept small: the registry holds every declaration in its workflow state. */
 export const JsonSchema = z
@@ -245,12 +220,3 @@ export type AttemptLogs = z.infer<typeof AttemptLogs>;
 
 /** What an attempt keeps: its last 1,000 lines and 256 KiB of messages, each message cut at 8 KiB. */
 export const attemptLogLimits = { lines: 1000, bytes: 256 * 1024, messageBytes: 8 * 1024 } as const;
-
-/** Signalled to the job workflow when an attempt begins executing, so that `queued` turns `running`. */
-export const attemptStartedSignalName = 'attemptStarted';
-export interface AttemptStarted {
-  readonly attempt: number;
-}
-
-/** The failure type that ends a job at once, whatever attempts remain. */
-export const unrecoverableErrorType = 'UnrecoverableError';
