@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createJobsClient, JobsApiError, JobWaitTimeoutError, type Job } from '../src/client/index.js';
+import { createJobsClient, JobsApiError, JobWaitTimeoutError, type Job, type JobEvent } from '../src/client/index.js';
 import { readEventStream, type ServerSentEvent } from '../src/client/event-stream.js';
 import { TestService, uniqueJobId } from './support/service.js';
 
@@ -173,6 +173,37 @@ describe('The TypeScript client', function () {
       ['succeeded'],
     );
     await assertRefused(client.events('no-such-job').next(), 404, 'not_found');
+  });
+
+  it("follows a job's changes and its running attempt's log lines, typed, in the stream's order", async function () {
+    const { client } = service;
+    const jobId = uniqueJobId('client-follow');
+    await client.submit({ type: 'command', input: { command: 'tick', args: ['6'] }, jobId });
+    const events: JobEvent[] = [];
+    for await (const event of client.follow(jobId)) events.push(event);
+    const lines = events.flatMap((event) => (event.type === 'log' ? [event.line] : []));
+    assert.deepEqual(
+      lines.map(({ attempt, level, message }) => [attempt, level, message]),
+      [1, 2, 3, 4, 5, 6].map((tick) => [1, 'info', `tick ${tick}`]),
+    );
+    assert.deepEqual(
+      lines.map(({ seq }) => seq),
+      [1, 2, 3, 4, 5, 6],
+    );
+    const last = events.at(-1);
+    assert.equal(last?.type === 'job' && last.job.status, 'succeeded', 'the finished job comes last, after the lines');
+    assert.ok(
+      events.some((event) => event.type === 'job' && event.job.status === 'running'),
+      'the job while it ran',
+    );
+    // `events` reads the same stream and gives only the jobs: what it gave before log events existed.
+    const jobs: Job[] = [];
+    for await (const job of client.events(jobId)) jobs.push(job);
+    assert.deepEqual(
+      jobs.map(({ jobId: id, status }) => [id, status]),
+      [[jobId, 'succeeded']],
+    );
+    await assertRefused(client.follow('no-such-job').next(), 404, 'not_found');
   });
 
   it('closes the connection when the consumer leaves the loop early', async function () {

@@ -90,6 +90,26 @@ async def test_events_follow_the_job_until_it_finishes(async_client: AsyncClient
     await async_client.cancel(long.job_id)
 
 
+async def test_follow_gives_the_job_and_its_log_lines(async_client: AsyncClient) -> None:
+    job = await async_client.submit("command", {"command": "tick", "args": ["3"]})
+    messages: list[str] = []
+    statuses: list[str] = []
+    async for event in async_client.follow(job.job_id):
+        if event.type == "log":
+            messages.append(event.line.message)
+        else:
+            statuses.append(event.job.status)
+    assert messages == ["tick 1", "tick 2", "tick 3"]
+    assert statuses[-1] == "succeeded"
+    long = await async_client.submit("sleep", {"seconds": 60})
+    async with aclosing(async_client.follow(long.job_id)) as events:
+        async for first in events:
+            assert first.type == "job"
+            assert first.job.job_id == long.job_id
+            break
+    await async_client.cancel(long.job_id)
+
+
 async def test_refusals_are_their_exceptions(async_client: AsyncClient, base_url: str) -> None:
     with pytest.raises(NotFoundError):
         await async_client.get(unique_id("missing"))

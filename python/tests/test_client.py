@@ -16,6 +16,9 @@ from durable_jobs import (
     ConflictError,
     InvalidRequestError,
     Job,
+    JobChangedEvent,
+    JobEvent,
+    JobLogEvent,
     JobWaitTimeoutError,
     NotFoundError,
     RetryPolicy,
@@ -133,6 +136,24 @@ def test_events_follow_the_job_until_it_finishes(client: Client) -> None:
     assert updates[-1].status == "succeeded"
     assert all(not update.finished for update in updates[:-1])
     assert any(update.progress is not None for update in updates)
+
+
+def test_follow_gives_the_job_and_its_log_lines_in_the_streams_order(client: Client) -> None:
+    job = client.submit("command", {"command": "tick", "args": ["4"]})
+    events: list[JobEvent] = list(client.follow(job.job_id))
+    lines = [event.line for event in events if isinstance(event, JobLogEvent)]
+    assert [(line.attempt, line.level, line.message) for line in lines] == [
+        (1, "info", f"tick {n}") for n in range(1, 5)
+    ]
+    assert [line.seq for line in lines] == [1, 2, 3, 4]
+    last = events[-1]
+    assert isinstance(last, JobChangedEvent), "the finished job comes last"
+    assert last.job.status == "succeeded"
+    assert any(isinstance(event, JobChangedEvent) and event.job.status == "running" for event in events)
+    # ``events`` reads the same stream and gives only the jobs, as before log events existed.
+    assert [update.status for update in client.events(job.job_id)] == ["succeeded"]
+    with pytest.raises(NotFoundError):
+        next(iter(client.follow(unique_id("missing"))))
 
 
 def test_leaving_the_events_loop_early_closes_it(client: Client) -> None:

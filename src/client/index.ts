@@ -22,6 +22,13 @@ export type JobLogLine = components['schemas']['JobLogLine'];
 export type JobLogsQuery = NonNullable<paths['/api/v1/jobs/{jobId}/logs']['get']['parameters']['query']>;
 export type BulkJobsResult = components['schemas']['BulkJobsResult'];
 
+/**
+ * What a job's event stream sends, in its order: the job when it changes (`job`), and each line its running attempt
+ * logs (`log`); an attempt's last lines come before the `job` event that says it ended.
+ */
+export type JobEvent =
+  { readonly type: 'job'; readonly job: Job } | { readonly type: 'log'; readonly line: JobLogLine };
+
 // Written out rather than read from the document (types only reach run time this way): a new status in
 // the contract fails to compile here until it is placed.
 const finishedStatus = {
@@ -227,9 +234,20 @@ export class JobsClient {
   /**
    * The job each time it changes, from its events stream: the first is the job as it is now, and the
    * stream ends after an end state (or earlier if the server shuts down). Breaking out of the loop closes
-   * the connection.
+   * the connection. `follow` gives the log lines of the same stream too.
    */
   async *events(jobId: string): AsyncGenerator<Job, void, undefined> {
+    for await (const event of this.follow(jobId)) {
+      if (event.type === 'job') yield event.job;
+    }
+  }
+
+  /**
+   * The job's events stream as it comes: `{ type: 'job', job }` each time the job changes (as `events` gives them)
+   * and `{ type: 'log', line }` for each line its running attempt logs, from when the stream opened (earlier lines:
+   * `logs`). Ends after an end state; breaking out of the loop closes the connection.
+   */
+  async *follow(jobId: string): AsyncGenerator<JobEvent, void, undefined> {
     const answer = await this.api.GET('/api/v1/jobs/{jobId}/events', {
       params: { path: { jobId } },
       headers: { Accept: 'text/event-stream' },
@@ -238,7 +256,9 @@ export class JobsClient {
     const stream = dataOf(answer);
     if (stream === null) throw new JobsResponseInvalidError(answer.response.status, undefined);
     for await (const event of readEventStream(stream)) {
-      if (event.event === 'job') yield JSON.parse(event.data) as Job;
+      // Events of kinds a newer API may add are skipped, as a browser's EventSource skips unheard ones.
+      if (event.event === 'job') yield { type: 'job', job: JSON.parse(event.data) as Job };
+      else if (event.event === 'log') yield { type: 'log', line: JSON.parse(event.data) as JobLogLine };
     }
   }
 }

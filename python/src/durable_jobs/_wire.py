@@ -15,7 +15,18 @@ from pydantic import BaseModel, ValidationError
 
 from ._version import __version__
 from .errors import ERRORS_BY_CODE, ApiError, ResponseInvalidError
-from .models import ChildFailurePolicy, ChildJobBody, Priority, RetryPolicy, SubmitJobBody
+from .models import (
+    ChildFailurePolicy,
+    ChildJobBody,
+    Job,
+    JobChangedEvent,
+    JobEvent,
+    JobLogEvent,
+    JobLogLine,
+    Priority,
+    RetryPolicy,
+    SubmitJobBody,
+)
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -161,3 +172,15 @@ class EventStreamParser:
         elif name == "data":
             self._data.append(value)
         return None
+
+
+def job_event(event: ServerSentEvent | None) -> JobEvent | None:
+    """A job stream's event as ``follow`` yields it; None for none, and for kinds a newer API may add (skipped, as a
+    browser's EventSource skips the ones it does not listen to)."""
+    if event is None:
+        return None
+    if event.event == "job":
+        return JobChangedEvent(job=Job.model_validate_json(event.data))
+    if event.event == "log":
+        return JobLogEvent(line=JobLogLine.model_validate_json(event.data))
+    return None

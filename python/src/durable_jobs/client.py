@@ -6,6 +6,7 @@ import asyncio
 import builtins
 import time
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
+from contextlib import aclosing, closing
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -19,6 +20,7 @@ from ._wire import (
     api_error,
     client_headers,
     expect_status,
+    job_event,
     parse,
     query,
     segment,
@@ -41,7 +43,9 @@ from .models import (
     JobAttempts,
     JobBatchBody,
     JobBatchResult,
+    JobChangedEvent,
     JobCounts,
+    JobEvent,
     JobList,
     JobLogs,
     JobStatus,
@@ -243,7 +247,16 @@ class Client:
 
     def events(self, job_id: str) -> Generator[Job, None, None]:
         """The job each time it changes, from its event stream: first as it is now; the stream ends after an end
-        state. Leaving the loop early closes the connection."""
+        state. Leaving the loop early closes the connection. ``follow`` gives the stream's log lines too."""
+        with closing(self.follow(job_id)) as events:
+            for event in events:
+                if isinstance(event, JobChangedEvent):
+                    yield event.job
+
+    def follow(self, job_id: str) -> Generator[JobEvent, None, None]:
+        """The job's event stream as it comes: a ``JobChangedEvent`` each time the job changes (as ``events`` gives
+        them) and a ``JobLogEvent`` for each line its running attempt logs, from when the stream opened (earlier
+        lines: ``logs``). Ends after an end state; leaving the loop early closes the connection."""
         path = f"{JOBS}/{segment(job_id)}/events"
         timeout = httpx.Timeout(self._timeout, read=EVENTS_READ_TIMEOUT_SECONDS)
         try:
@@ -253,9 +266,9 @@ class Client:
                     raise api_error(response)
                 parser = EventStreamParser()
                 for line in response.iter_lines():
-                    event = parser.feed(line)
-                    if event is not None and event.event == "job":
-                        yield Job.model_validate_json(event.data)
+                    event = job_event(parser.feed(line))
+                    if event is not None:
+                        yield event
         except httpx.TransportError as err:
             raise ServiceUnreachableError(f"GET {path}: {err!r}") from err
 
@@ -549,6 +562,14 @@ class AsyncClient:
     async def events(self, job_id: str) -> AsyncGenerator[Job, None]:
         """The job each time it changes (see ``Client.events``). To close the connection on leaving the loop
         early, iterate inside ``contextlib.aclosing(client.events(job_id))``."""
+        async with aclosing(self.follow(job_id)) as events:
+            async for event in events:
+                if isinstance(event, JobChangedEvent):
+                    yield event.job
+
+    async def follow(self, job_id: str) -> AsyncGenerator[JobEvent, None]:
+        """The job's changes and its running attempt's log lines (see ``Client.follow``). To close the connection
+        on leaving the loop early, iterate inside ``contextlib.aclosing(client.follow(job_id))``."""
         path = f"{JOBS}/{segment(job_id)}/events"
         timeout = httpx.Timeout(self._timeout, read=EVENTS_READ_TIMEOUT_SECONDS)
         try:
@@ -560,9 +581,9 @@ class AsyncClient:
                     raise api_error(response)
                 parser = EventStreamParser()
                 async for line in response.aiter_lines():
-                    event = parser.feed(line)
-                    if event is not None and event.event == "job":
-                        yield Job.model_validate_json(event.data)
+                    event = job_event(parser.feed(line))
+                    if event is not None:
+                        yield event
         except httpx.TransportError as err:
             raise ServiceUnreachableError(f"GET {path}: {err!r}") from err
 

@@ -303,6 +303,29 @@ class JobLogs(ApiModel):
     has_more: bool
 
 
+class JobChangedEvent(BaseModel):
+    """An event of a job's stream (``follow``): the job, first as it is, then each time it changes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: Literal["job"] = "job"
+    job: Job
+
+
+class JobLogEvent(BaseModel):
+    """An event of a job's stream (``follow``): a line its running attempt logged."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: Literal["log"] = "log"
+    line: JobLogLine
+
+
+JobEvent = JobChangedEvent | JobLogEvent
+"""What ``follow`` yields, told apart by ``type`` (``"job"`` or ``"log"``): an attempt's last lines come before the
+job event that says it ended."""
+
+
 class BulkJobsBody(RequestModel):
     """The body of ``POST /api/v1/jobs/cancel`` and ``…/retry``: 1 to 100 distinct job ids."""
 
