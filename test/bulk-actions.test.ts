@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
 import type { BulkJobsResult } from '../src/contract/bulk.js';
 import type { ErrorBody } from '../src/contract/errors.js';
-import { TestService, uniqueJobId } from './support/service.js';
-
-const keys = { acme: 'acme-key-0123456789abcdef', globex: 'globex-key-0123456789abcdef' };
+import { uniqueJobId, type TestService } from './support/service.js';
+import { asTenant, startWithTenants, twoTenants as keys } from './support/tenants.js';
 
 describe('Cancelling or retrying many jobs at once', function () {
   let service: TestService;
   before(async function () {
-    service = await TestService.start({ env: { API_KEYS: `acme:${keys.acme},globex:${keys.globex}` } });
-    service.apiKey = keys.acme;
+    service = await startWithTenants(keys);
   });
   after(async function () {
     await service.teardown();
@@ -69,8 +67,7 @@ describe('Cancelling or retrying many jobs at once', function () {
 
   it("answers 404 for each of another tenant's jobs, and acts on none of them", async function () {
     const [theirs] = await submitted('acme-job', { seconds: 60 }, 1);
-    service.apiKey = keys.globex;
-    try {
+    await asTenant(service, keys.globex, async () => {
       const { status, body } = await bulk('cancel', { jobIds: [theirs, uniqueJobId('unknown')] });
       assert.equal(status, 200);
       assert.deepEqual(
@@ -81,9 +78,7 @@ describe('Cancelling or retrying many jobs at once', function () {
         ],
       );
       assert.equal((await bulk('retry', { jobIds: [theirs] })).body.results[0]!.status, 404);
-    } finally {
-      service.apiKey = keys.acme;
-    }
+    });
     assert.notEqual((await service.getJob(theirs!)).body.status, 'cancelled');
     await service.cancel(theirs!);
   });
