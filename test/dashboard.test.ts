@@ -7,7 +7,9 @@ import { type Browser, type BrowserContext, type Locator, type Page } from 'play
 import { dashboard } from '../src/api/ui.js';
 import { launchChromium } from './support/chromium.js';
 import { commandScratchDir } from './support/command-scratch.js';
+import { withHourlySchedule } from './support/schedules.js';
 import { TestService, uniqueJobId } from './support/service.js';
+import { asTenant, startWithTenants } from './support/tenants.js';
 
 // README's pictures are refreshed only when asked (UPDATE_SCREENSHOTS=1): every run would otherwise change them.
 const screenshots = new URL(
@@ -29,6 +31,11 @@ async function untilCount(locator: Locator, count: number, timeoutMs = 30_000): 
     assert.ok(Date.now() < deadline, `found ${found}, not ${count}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** Whether `locator`'s element is the one the keyboard acts on. */
+async function hasFocus(locator: Locator): Promise<boolean> {
+  return (await locator.and(locator.page().locator(':focus')).count()) === 1;
 }
 
 /** The job ids of the list's rows, in order. */
@@ -61,15 +68,7 @@ describe('The job dashboard', function () {
 
   before(async function () {
     browser = await launchChromium(this);
-    service = await TestService.start({
-      workers: { high: 4, normal: 4 },
-      env: {
-        API_KEYS: Object.entries(keys)
-          .map(([tenant, key]) => `${tenant}:${key}`)
-          .join(','),
-      },
-    });
-    service.apiKey = keys.acme;
+    service = await startWithTenants(keys, { workers: { high: 4, normal: 4 } });
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     page = await context.newPage();
     await mkdir(screenshots, { recursive: true });
@@ -221,19 +220,16 @@ describe('The job dashboard', function () {
 
   it('pages through a long list with the cursor: Older, then Newer', async function () {
     // A tenant of its own, so that the page holds exactly these jobs.
-    service.apiKey = keys.initech;
     const jobs = Array.from({ length: 27 }, (_, index) => ({
       type: 'sleep',
       input: { seconds: 0 },
       jobId: uniqueJobId(`dash-page-${index}`),
     }));
-    try {
+    await asTenant(service, keys.initech, async () => {
       const { status } = await service.request('POST', '/api/v1/job-batches', { jobs });
       assert.equal(status, 200);
       for (const { jobId } of jobs) await service.waitFor(jobId, ['succeeded'], 60_000);
-    } finally {
-      service.apiKey = keys.acme;
-    }
+    });
     const other = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     try {
       const initech = await other.newPage();
@@ -384,14 +380,13 @@ describe('The job dashboard', function () {
 
   describe('retries every failed job of one type matching the filter', function () {
     it('selects all matching jobs beyond the page, retries them, and leaves other types alone', async function () {
-      service.apiKey = keys.globex;
       const failedSleeps = Array.from({ length: 27 }, (_, index) => ({
         type: 'sleep',
         input: { seconds: 0, failAttempts: 1, failure: 'non_retryable' },
         jobId: uniqueJobId(`dash-all-${index}`),
       }));
       const otherType = uniqueJobId('dash-all-command');
-      try {
+      await asTenant(service, keys.globex, async () => {
         assert.equal((await service.request('POST', '/api/v1/job-batches', { jobs: failedSleeps })).status, 200);
         await service.submit({
           type: 'command',
@@ -401,9 +396,7 @@ describe('The job dashboard', function () {
         });
         for (const { jobId } of failedSleeps) await service.waitFor(jobId, ['failed'], 60_000);
         await service.waitFor(otherType, ['failed'], 60_000);
-      } finally {
-        service.apiKey = keys.acme;
-      }
+      });
       const other = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       try {
         const globex = await other.newPage();
@@ -421,15 +414,46 @@ describe('The job dashboard', function () {
       } finally {
         await other.close();
       }
-      service.apiKey = keys.globex;
-      try {
+      await asTenant(service, keys.globex, async () => {
         for (const { jobId } of failedSleeps) assert.equal((await service.getJob(jobId)).body.run, 2, jobId);
         const untouched = (await service.getJob(otherType)).body;
         assert.equal(untouched.run, 1, 'the failed job of another type is not retried');
         assert.equal(untouched.status, 'failed');
-      } finally {
-        service.apiKey = keys.acme;
-      }
+      });
+    });
+  });
+
+  describe('confirms an action from the keyboard', function () {
+    it('opens on the answer that changes nothing, closes on Escape with the focus back on its button', async function () {
+      const jobId = uniqueJobId('dash-keys');
+      await service.submit({ type: 'sleep', input: { seconds: 60 }, jobId });
+      await page.goto(`${service.baseUrl}/ui/jobs/${jobId}`);
+      const cancel = page.locator('button[data-action="cancel"]');
+      await cancel.focus();
+      await page.keyboard.press('Enter');
+      const dialog = page.getByRole('dialog', { name: `Cancel ${jobId}?` });
+      await dialog.waitFor();
+      assert.ok(await hasFocus(dialog.getByRole('button', { name: 'Keep it' })), 'the dialog opens on Keep it');
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+      assert.ok(await hasFocus(cancel), 'the focus is back on Cancel');
+      assert.notEqual((await service.getJob(jobId)).body.status, 'cancelled', 'Escape cancelled the job');
+      await page.keyboard.press('Enter');
+      await dialog.waitFor();
+      await page.keyboard.press('Tab');
+      assert.ok(await hasFocus(dialog.locator('button[data-confirm="cancel"]')), 'Tab reaches Cancel job');
+      await page.keyboard.press('Enter');
+      await statusOn(page).filter({ hasText: 'cancelled' }).waitFor({ timeout: 30_000 });
+    });
+  });
+
+  describe("shows the API's refusal with its message", function () {
+    it('says why the list is empty when the API refuses its filter', async function () {
+      await page.goto(`${service.baseUrl}/ui/?tag=no-colon`);
+      const refusal = page.getByRole('main').getByRole('alert');
+      await refusal.waitFor();
+      assert.match(await refusal.innerText(), /^tag: .*key:value/);
+      assert.equal(await page.locator('tbody tr').count(), 0);
     });
   });
 
@@ -480,14 +504,7 @@ describe('The job dashboard', function () {
 
   describe("sees schedules and a job's schedule of origin", function () {
     it('pauses and resumes a schedule, runs it now, and links its job back to it', async function () {
-      const scheduleId = uniqueJobId('dash-sched');
-      const created = await service.request('POST', '/api/v1/schedules', {
-        scheduleId,
-        intervalSeconds: 3600,
-        job: { type: 'sleep', input: { seconds: 0 } },
-      });
-      assert.equal(created.status, 201);
-      try {
+      await withHourlySchedule(service, 'dash-sched', async (scheduleId) => {
         await page.goto(`${service.baseUrl}/ui/schedules`);
         const card = page.locator(`[data-schedule-id="${scheduleId}"]`);
         await card.getByTestId('schedule-state').filter({ hasText: 'active' }).waitFor();
@@ -511,9 +528,7 @@ describe('The job dashboard', function () {
         await origin.click();
         await page.locator(`[data-schedule-id="${scheduleId}"][aria-current="true"]`).waitFor();
         assert.equal(new URL(page.url()).searchParams.get('id'), scheduleId);
-      } finally {
-        await service.request('DELETE', `/api/v1/schedules/${scheduleId}`);
-      }
+      });
     });
   });
 
@@ -528,15 +543,15 @@ describe('The job dashboard', function () {
       assert.equal(await globex.getByTestId('tenant').textContent(), 'globex');
       await globex.getByText('No jobs yet').waitFor();
       const mine = uniqueJobId('dash-globex');
-      service.apiKey = keys.globex;
-      await service.submit({ type: 'sleep', input: { seconds: 0 }, jobId: mine }, '?wait=10');
+      await asTenant(service, keys.globex, () =>
+        service.submit({ type: 'sleep', input: { seconds: 0 }, jobId: mine }, '?wait=10'),
+      );
       await globex.locator(`tr[data-job-id="${mine}"]`).waitFor();
       assert.doesNotMatch(await globex.content(), /dash-acme-only|dash-failed|dash-new/);
       await globex.goto(`${service.baseUrl}/ui/jobs/${jobId}`);
       await globex.getByRole('alert').filter({ hasText: 'no job' }).waitFor();
       assert.doesNotMatch(await globex.content(), /acme only/);
     } finally {
-      service.apiKey = keys.acme;
       await other.close();
     }
   });

@@ -27,12 +27,14 @@ export function messageOf(err: unknown): string {
   return err instanceof Error ? `the API did not answer: ${err.message}` : String(err);
 }
 
-/** Whether Cancel applies: the job is unfinished (the API answers 409 for a finished one). */
-export function isCancellable(job: Job): boolean {
-  return !isJobFinished(job);
-}
+export type JobAction = 'cancel' | 'retry';
 
-/** Whether Retry applies: the job failed, timed out or was cancelled (the API answers 409 otherwise). */
-export function isRetryable(job: Job): boolean {
-  return isJobFinished(job) && job.status !== 'succeeded';
-}
+/** What a job's page and the list's bulk bar both offer: each action's button label and the jobs it applies to. */
+export const jobActions: Readonly<
+  Record<JobAction, { readonly label: string; readonly applies: (job: Job) => boolean }>
+> = {
+  // An unfinished job (the API answers 409 for a finished one).
+  cancel: { label: 'Cancel', applies: (job) => !isJobFinished(job) },
+  // A job that failed, timed out or was cancelled (the API answers 409 otherwise).
+  retry: { label: 'Retry', applies: (job) => isJobFinished(job) && job.status !== 'succeeded' },
+};

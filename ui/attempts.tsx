@@ -2,7 +2,7 @@
 // them as gaps) over a list with each attempt's times and error, and the schedule that started the job. Read from
 // GET /api/v1/jobs/{jobId}/attempts again whenever the job changes, and every second while an attempt is under way.
 import { client, type Job, type JobAttempts } from './api.js';
-import { StatusBadge } from './components.js';
+import { Pending, StatusBadge } from './components.js';
 import { dateTime, duration } from './format.js';
 import { useLive } from './live.js';
 import { Link, schedulePath } from './router.js';
@@ -43,7 +43,7 @@ export function AttemptsPanel({ job, now, onUnauthorized }: Props) {
         </p>
       )}
       {answer === undefined ? (
-        <p class="muted">{live.problem ?? 'Loading…'}</p>
+        <Pending problem={live.problem} />
       ) : answer.attempts.length === 0 ? (
         <p class="muted">
           No attempt yet
@@ -140,7 +140,7 @@ function Timeline({ answer, now }: { readonly answer: JobAttempts; readonly now:
           return (
             <div
               key={index}
-              class={`timeline-span timeline-${span.kind}${span.attempt ? ` timeline-${span.attempt.outcome}` : ''}`}
+              class={`timeline-span timeline-${span.kind}${span.attempt ? ` status-${span.attempt.outcome}` : ''}`}
               style={{ left: `${left}%`, width: `${width}%` }}
               title={span.label}
               data-kind={span.kind}

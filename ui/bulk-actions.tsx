@@ -1,32 +1,24 @@
 // The jobs list's bulk actions: cancel or retry the selected jobs in one request (POST /api/v1/jobs/cancel or
 // …/retry), confirmed first; each job's outcome comes back on its own, and the refusals are listed.
-import { useRef, useState } from 'preact/hooks';
-import { client, isCancellable, isRetryable, isUnauthorized, messageOf, type BulkJobsResult, type Job } from './api.js';
+import { useState } from 'preact/hooks';
+import { client, jobActions, type BulkJobsResult, type Job, type JobAction } from './api.js';
+import { ConfirmDialog } from './confirm-dialog.js';
 import './bulk-actions.css';
 
-type BulkAction = 'cancel' | 'retry';
-
-const bulkActions: Readonly<Record<BulkAction, { label: string; done: string; applies: (job: Job) => boolean }>> = {
-  cancel: {
-    label: 'Cancel',
-    done: 'cancelled',
-    applies: isCancellable,
-  },
-  retry: {
-    label: 'Retry',
-    done: 'retried',
-    applies: isRetryable,
-  },
+/** What each action says it did, and what it will do. */
+const bulkWords: Readonly<Record<JobAction, { readonly done: string; readonly explanation: string }>> = {
+  cancel: { done: 'cancelled', explanation: 'Each running attempt is told to stop; the jobs end cancelled.' },
+  retry: { done: 'retried', explanation: 'Each job runs again with the same input, as a new run of the same job id.' },
 };
 
 /** What the last bulk action did: how many jobs it acted on, and each refusal. */
 interface Outcome {
-  readonly action: BulkAction;
+  readonly action: JobAction;
   readonly done: number;
   readonly refused: readonly { jobId: string; message: string }[];
 }
 
-function outcomeOf(action: BulkAction, results: BulkJobsResult['results']): Outcome {
+function outcomeOf(action: JobAction, results: BulkJobsResult['results']): Outcome {
   return {
     action,
     done: results.filter((result) => result.status === 202).length,
@@ -58,45 +50,24 @@ interface Props {
 }
 
 export function BulkActions({ selected, matching, onDone, onUnauthorized }: Props) {
-  const dialog = useRef<HTMLDialogElement>(null);
-  const [asking, setAsking] = useState<BulkAction | undefined>();
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<string | undefined>();
+  const [asking, setAsking] = useState<JobAction | undefined>();
   const [outcome, setOutcome] = useState<Outcome | undefined>();
   // The list may be a moment old: a job that no longer applies is the API's to refuse, and shows among the refusals.
-  const applying = (action: BulkAction) => selected.filter((job) => bulkActions[action].applies(job));
+  const applying = (action: JobAction) => selected.filter((job) => jobActions[action].applies(job));
   const allMatching = matching?.chosen === true;
   /** How many jobs the action would be sent for: the matching ones are counted when they are read. */
-  const countFor = (action: BulkAction) => (allMatching ? matching.count : applying(action).length);
+  const countFor = (action: JobAction) => (allMatching ? matching.count : applying(action).length);
 
-  const ask = (action: BulkAction) => {
-    setProblem(undefined);
-    setAsking(action);
-    dialog.current?.showModal();
-  };
-  const confirm = async () => {
-    if (!asking) return;
-    setBusy(true);
-    try {
-      const chosen = allMatching ? await matching.collect() : selected;
-      const jobIds = chosen.filter((job) => bulkActions[asking].applies(job)).map((job) => job.jobId);
-      const results: BulkJobsResult['results'] = [];
-      for (let start = 0; start < jobIds.length; start += idsPerRequest) {
-        const batch = jobIds.slice(start, start + idsPerRequest);
-        results.push(...(asking === 'cancel' ? await client.cancelMany(batch) : await client.retryMany(batch)));
-      }
-      setOutcome(outcomeOf(asking, results));
-      dialog.current?.close();
-      onDone();
-    } catch (err) {
-      if (isUnauthorized(err)) {
-        onUnauthorized();
-        return;
-      }
-      setProblem(messageOf(err));
-    } finally {
-      setBusy(false);
+  const act = async (action: JobAction) => {
+    const chosen = allMatching ? await matching.collect() : selected;
+    const jobIds = chosen.filter((job) => jobActions[action].applies(job)).map((job) => job.jobId);
+    const results: BulkJobsResult['results'] = [];
+    for (let start = 0; start < jobIds.length; start += idsPerRequest) {
+      const batch = jobIds.slice(start, start + idsPerRequest);
+      results.push(...(action === 'cancel' ? await client.cancelMany(batch) : await client.retryMany(batch)));
     }
+    setOutcome(outcomeOf(action, results));
+    onDone();
   };
 
   return (
@@ -110,11 +81,17 @@ export function BulkActions({ selected, matching, onDone, onUnauthorized }: Prop
             {allMatching ? 'Only this page' : `Select all ${matching.count} matching`}
           </button>
         )}
-        {(Object.keys(bulkActions) as BulkAction[]).map((action) => {
+        {(Object.keys(jobActions) as JobAction[]).map((action) => {
           const count = countFor(action);
           return (
-            <button key={action} type="button" data-bulk={action} disabled={count === 0} onClick={() => ask(action)}>
-              {bulkActions[action].label} {count > 0 ? count : ''}
+            <button
+              key={action}
+              type="button"
+              data-bulk={action}
+              disabled={count === 0}
+              onClick={() => setAsking(action)}
+            >
+              {jobActions[action].label} {count > 0 ? count : ''}
             </button>
           );
         })}
@@ -126,7 +103,7 @@ export function BulkActions({ selected, matching, onDone, onUnauthorized }: Prop
           data-testid="bulk-outcome"
         >
           <p>
-            {outcome.done} {outcome.done === 1 ? 'job' : 'jobs'} {bulkActions[outcome.action].done}
+            {outcome.done} {outcome.done === 1 ? 'job' : 'jobs'} {bulkWords[outcome.action].done}
             {outcome.refused.length > 0 && `, ${outcome.refused.length} refused:`}
           </p>
           {outcome.refused.length > 0 && (
@@ -140,39 +117,19 @@ export function BulkActions({ selected, matching, onDone, onUnauthorized }: Prop
           )}
         </div>
       )}
-      <dialog ref={dialog} class="confirm" aria-labelledby="bulk-confirm-title" onClose={() => setAsking(undefined)}>
-        {asking && (
-          <div>
-            <h2 id="bulk-confirm-title">
-              {bulkActions[asking].label} {countFor(asking)} {countFor(asking) === 1 ? 'job' : 'jobs'}?
-            </h2>
-            <p>
-              {asking === 'cancel'
-                ? 'Each running attempt is told to stop; the jobs end cancelled.'
-                : 'Each job runs again with the same input, as a new run of the same job id.'}
-            </p>
-            {problem && (
-              <p class="notice notice-error" role="alert">
-                {problem}
-              </p>
-            )}
-            <div class="dialog-buttons">
-              <button type="button" class="button-quiet" onClick={() => dialog.current?.close()}>
-                Keep them
-              </button>
-              <button
-                type="button"
-                class={asking === 'cancel' ? 'button-danger' : 'button-primary'}
-                data-confirm-bulk={asking}
-                disabled={busy}
-                onClick={() => void confirm()}
-              >
-                {busy ? 'Working…' : `${bulkActions[asking].label} ${countFor(asking)}`}
-              </button>
-            </div>
-          </div>
-        )}
-      </dialog>
+      {asking && (
+        <ConfirmDialog
+          title={`${jobActions[asking].label} ${countFor(asking)} ${countFor(asking) === 1 ? 'job' : 'jobs'}?`}
+          explanation={bulkWords[asking].explanation}
+          keepLabel="Keep them"
+          actLabel={`${jobActions[asking].label} ${countFor(asking)}`}
+          danger={asking === 'cancel'}
+          actData={{ 'data-confirm-bulk': asking }}
+          onConfirm={() => act(asking)}
+          onClose={() => setAsking(undefined)}
+          onUnauthorized={onUnauthorized}
+        />
+      )}
     </div>
   );
 }

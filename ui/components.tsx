@@ -1,6 +1,60 @@
-// Small pieces the pages share: a job's status badge and its progress bar.
+// Small pieces the pages share: the browser tab's title, a live page's heading, what stands before its first answer,
+// a figures column's heading, a job's status badge and its progress bar.
+import { useEffect } from 'preact/hooks';
 import type { Job, JobStatus } from './api.js';
 import { statusLabel } from './format.js';
+import type { Live } from './live.js';
+
+/** Names the page in the browser's tab: "Jobs · durable-jobs". */
+export function useDocumentTitle(title: string): void {
+  useEffect(() => {
+    document.title = `${title} · durable-jobs`;
+  }, [title]);
+}
+
+/**
+ * A live page's heading, and beside it how often it reads again or, while it shows older data, why the last read
+ * failed (before any data, <Pending> says so in the page itself).
+ */
+export function LiveHead({
+  title,
+  live,
+  refreshMs,
+}: {
+  readonly title: string;
+  readonly live: Pick<Live<unknown>, 'data' | 'problem'>;
+  readonly refreshMs: number;
+}) {
+  const staleProblem = live.data === undefined ? undefined : live.problem;
+  return (
+    <div class="page-head">
+      <h1>{title}</h1>
+      <span class="muted live-note">
+        {staleProblem ? <span class="problem">{staleProblem}</span> : `updates every ${refreshMs / 1000} s`}
+      </span>
+    </div>
+  );
+}
+
+/** What stands where data will be: "Loading…" until the first answer, or the API's message when the read failed. */
+export function Pending({ problem }: { readonly problem: string | undefined }) {
+  return problem === undefined ? (
+    <p class="muted">Loading…</p>
+  ) : (
+    <p class="notice notice-error" role="alert">
+      {problem}
+    </p>
+  );
+}
+
+/** A table's column heading for figures, right-aligned as they are. */
+export function NumberHead({ children }: { readonly children: string }) {
+  return (
+    <th scope="col" class="number">
+      {children}
+    </th>
+  );
+}
 
 export function StatusBadge({ status }: { readonly status: JobStatus }) {
   return <span class={`status status-${status}`}>{statusLabel(status)}</span>;

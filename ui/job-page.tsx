@@ -1,39 +1,22 @@
 // A job's page: its state read every second until it finishes, its input and result, errors, children and callback,
 // and Cancel or Retry where they apply, each confirmed first.
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
-import {
-  client,
-  isCancellable,
-  isJobFinished,
-  isRetryable,
-  isUnauthorized,
-  JobsApiError,
-  messageOf,
-  type Job,
-} from './api.js';
+import { useState } from 'preact/hooks';
+import { client, isJobFinished, jobActions, JobsApiError, messageOf, type Job, type JobAction } from './api.js';
 import { AttemptsPanel } from './attempts.js';
+import { ConfirmDialog } from './confirm-dialog.js';
 import { LogsPanel } from './logs.js';
-import { ProgressBar, StatusBadge } from './components.js';
+import { Pending, ProgressBar, StatusBadge, useDocumentTitle } from './components.js';
 import { dateTime, duration, json, runTime } from './format.js';
 import { useLive } from './live.js';
 import { Link, jobPath, jobsPath } from './router.js';
 
 const refreshMs = 1000;
 
-type Action = 'cancel' | 'retry';
-
-const actions: Readonly<Record<Action, { label: string; question: string; applies: (job: Job) => boolean }>> = {
-  cancel: {
-    label: 'Cancel',
-    question: 'Cancel this job? A running attempt is told to stop; the job ends cancelled.',
-    applies: isCancellable,
-  },
-  retry: {
-    label: 'Retry',
-    question: 'Run this job again, with the same input? It starts a new run of the same job id.',
-    applies: isRetryable,
-  },
+/** What each action will do, as its confirmation asks. */
+const questions: Readonly<Record<JobAction, string>> = {
+  cancel: 'Cancel this job? A running attempt is told to stop; the job ends cancelled.',
+  retry: 'Run this job again, with the same input? It starts a new run of the same job id.',
 };
 
 export function JobPage({ jobId, onUnauthorized }: { readonly jobId: string; readonly onUnauthorized: () => void }) {
@@ -45,10 +28,7 @@ export function JobPage({ jobId, onUnauthorized }: { readonly jobId: string; rea
     (job) => !isJobFinished(job),
   );
   const job = live.data;
-  const notFound = live.problem !== undefined && job === undefined;
-  useEffect(() => {
-    document.title = `${jobId} · durable-jobs`;
-  }, [jobId]);
+  useDocumentTitle(jobId);
 
   return (
     <section class="job">
@@ -56,13 +36,7 @@ export function JobPage({ jobId, onUnauthorized }: { readonly jobId: string; rea
         <Link href={jobsPath}>Jobs</Link> <span aria-hidden="true">/</span> <span>{jobId}</span>
       </nav>
       {job === undefined ? (
-        notFound ? (
-          <div class="notice notice-error" role="alert">
-            <p>{live.problem}</p>
-          </div>
-        ) : (
-          <p class="muted">Loading…</p>
-        )
+        <Pending problem={live.problem} />
       ) : (
         <JobDetails
           job={job}
@@ -227,70 +201,33 @@ function ErrorBox({ title, error }: { readonly title: string; readonly error: { 
 
 /** Cancel and Retry, where they apply: each asks in a modal dialog first, then shows the API's answer at once. */
 function Actions({ job, onChanged, onUnauthorized }: Omit<DetailsProps, 'now' | 'problem'>) {
-  const dialog = useRef<HTMLDialogElement>(null);
-  const [asking, setAsking] = useState<Action | undefined>();
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<string | undefined>();
-  const applicable = (Object.keys(actions) as Action[]).filter((action) => actions[action].applies(job));
-
-  const ask = (action: Action) => {
-    setProblem(undefined);
-    setAsking(action);
-    dialog.current?.showModal();
-  };
-  const confirm = async () => {
-    if (!asking) return;
-    setBusy(true);
-    try {
-      onChanged(asking === 'cancel' ? await client.cancel(job.jobId) : await client.retry(job.jobId));
-      dialog.current?.close();
-    } catch (err) {
-      if (isUnauthorized(err)) {
-        onUnauthorized();
-        return;
-      }
-      setProblem(err instanceof JobsApiError && err.status === 409 ? `Not now: ${err.message}` : messageOf(err));
-    } finally {
-      setBusy(false);
-    }
-  };
-
+  const [asking, setAsking] = useState<JobAction | undefined>();
+  const applicable = (Object.keys(jobActions) as JobAction[]).filter((action) => jobActions[action].applies(job));
   return (
     <div class="actions">
       {applicable.map((action) => (
-        <button key={action} type="button" data-action={action} onClick={() => ask(action)}>
-          {actions[action].label}
+        <button key={action} type="button" data-action={action} onClick={() => setAsking(action)}>
+          {jobActions[action].label}
         </button>
       ))}
-      <dialog ref={dialog} class="confirm" aria-labelledby="confirm-title" onClose={() => setAsking(undefined)}>
-        {asking && (
-          <div>
-            <h2 id="confirm-title">
-              {actions[asking].label} {job.jobId}?
-            </h2>
-            <p>{actions[asking].question}</p>
-            {problem && (
-              <p class="notice notice-error" role="alert">
-                {problem}
-              </p>
-            )}
-            <div class="dialog-buttons">
-              <button type="button" class="button-quiet" onClick={() => dialog.current?.close()}>
-                Keep it
-              </button>
-              <button
-                type="button"
-                class={asking === 'cancel' ? 'button-danger' : 'button-primary'}
-                data-confirm={asking}
-                disabled={busy}
-                onClick={() => void confirm()}
-              >
-                {busy ? 'Working…' : `${actions[asking].label} job`}
-              </button>
-            </div>
-          </div>
-        )}
-      </dialog>
+      {asking && (
+        <ConfirmDialog
+          title={`${jobActions[asking].label} ${job.jobId}?`}
+          explanation={questions[asking]}
+          keepLabel="Keep it"
+          actLabel={`${jobActions[asking].label} job`}
+          danger={asking === 'cancel'}
+          actData={{ 'data-confirm': asking }}
+          onConfirm={async () =>
+            onChanged(asking === 'cancel' ? await client.cancel(job.jobId) : await client.retry(job.jobId))
+          }
+          onClose={() => setAsking(undefined)}
+          onUnauthorized={onUnauthorized}
+          problemOf={(err) =>
+            err instanceof JobsApiError && err.status === 409 ? `Not now: ${err.message}` : messageOf(err)
+          }
+        />
+      )}
     </div>
   );
 }

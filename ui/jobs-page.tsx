@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { client, dataOf, type Job, type JobStatus, type ListJobsQuery } from './api.js';
 import { BulkActions } from './bulk-actions.js';
-import { ProgressBar, StatusBadge } from './components.js';
+import { LiveHead, NumberHead, Pending, ProgressBar, StatusBadge, useDocumentTitle } from './components.js';
 import { dateTime, duration, relative, runTime, statusTitle } from './format.js';
 import { useLive } from './live.js';
 import { Link, jobPath, jobsPath, navigate } from './router.js';
@@ -94,9 +94,7 @@ export function JobsPage({
     }
     setSelection({ pageKey, jobIds: next });
   };
-  useEffect(() => {
-    document.title = 'Jobs · durable-jobs';
-  }, []);
+  useDocumentTitle('Jobs');
   const listQuery: ListJobsQuery = {
     limit: pageSize,
     ...(filters.status ? { status: filters.status } : {}),
@@ -141,12 +139,7 @@ export function JobsPage({
 
   return (
     <section>
-      <div class="page-head">
-        <h1>Jobs</h1>
-        <span class="muted live-note" aria-live="off">
-          {live.problem ? <span class="problem">{live.problem}</span> : 'updates every 2 s'}
-        </span>
-      </div>
+      <LiveHead title="Jobs" live={live} refreshMs={refreshMs} />
       <nav class="tabs" aria-label="Status">
         <Link href={hrefOf({ ...filters, status: undefined })} aria-current={filters.status ? undefined : 'page'}>
           All <Count value={counts?.total} />
@@ -193,7 +186,7 @@ export function JobsPage({
         <TagFilter tag={filters.tag} onChange={(tag) => setFilter({ tag })} />
       </form>
       {page === undefined ? (
-        <p class="muted">{live.problem ?? 'Loading…'}</p>
+        <Pending problem={live.problem} />
       ) : page.jobs.length === 0 ? (
         <div class="empty">
           <p>
@@ -307,16 +300,10 @@ function JobsTable({ jobs, now, selected, onSelect }: TableProps) {
           <th scope="col">Type</th>
           <th scope="col">Priority</th>
           <th scope="col">Status</th>
-          <th scope="col" class="number">
-            Attempt
-          </th>
+          <NumberHead>Attempt</NumberHead>
           <th scope="col">Progress</th>
-          <th scope="col" class="number">
-            Age
-          </th>
-          <th scope="col" class="number">
-            Duration
-          </th>
+          <NumberHead>Age</NumberHead>
+          <NumberHead>Duration</NumberHead>
         </tr>
       </thead>
       <tbody>

@@ -4,6 +4,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import { client, dataOf } from './api.js';
 import type { components } from '../src/client/index.js';
+import { LiveHead, NumberHead, Pending, useDocumentTitle } from './components.js';
 import { useLive } from './live.js';
 import './pages.css';
 
@@ -25,9 +26,7 @@ export function QueuesPage({ onUnauthorized }: { readonly onUnauthorized: () => 
   const live = useLive('queues', async () => dataOf(await client.api.GET('/api/v1/queues')), refreshMs, onUnauthorized);
   const history = useRef(new Map<Priority, Sample[]>());
   const answer = live.data;
-  useEffect(() => {
-    document.title = 'Queues · durable-jobs';
-  }, []);
+  useDocumentTitle('Queues');
   useEffect(() => {
     for (const queue of answer?.queues ?? []) {
       const samples = history.current.get(queue.priority) ?? [];
@@ -38,14 +37,9 @@ export function QueuesPage({ onUnauthorized }: { readonly onUnauthorized: () => 
 
   return (
     <section>
-      <div class="page-head">
-        <h1>Queues</h1>
-        <span class="muted live-note">
-          {live.problem ? <span class="problem">{live.problem}</span> : 'updates every 2 s'}
-        </span>
-      </div>
+      <LiveHead title="Queues" live={live} refreshMs={refreshMs} />
       {answer === undefined ? (
-        <p class="muted">{live.problem ?? 'Loading…'}</p>
+        <Pending problem={live.problem} />
       ) : (
         <>
           <div class="queue-cards">
@@ -90,15 +84,9 @@ export function QueuesPage({ onUnauthorized }: { readonly onUnauthorized: () => 
                     <tr>
                       <th scope="col">Type</th>
                       <th scope="col">Priority</th>
-                      <th scope="col" class="number">
-                        Workers
-                      </th>
-                      <th scope="col" class="number">
-                        Queued
-                      </th>
-                      <th scope="col" class="number">
-                        Backlog
-                      </th>
+                      <NumberHead>Workers</NumberHead>
+                      <NumberHead>Queued</NumberHead>
+                      <NumberHead>Backlog</NumberHead>
                       <th scope="col">Task queue</th>
                     </tr>
                   </thead>

@@ -1,10 +1,13 @@
 // Run a job: pick a job type, fill a form made from its input's JSON Schema (text, number, a checkbox, a choice for
 // an enum; a JSON box for anything else), pick a priority, submit, and go to the new job's page. The API validates;
 // its messages show beside the fields they name.
-import { useEffect, useState } from 'preact/hooks';
-import { client, dataOf, isUnauthorized, JobsApiError, messageOf } from './api.js';
+import { useState } from 'preact/hooks';
+import { useAction } from './action.js';
+import { client, dataOf, JobsApiError, messageOf } from './api.js';
+import { Pending, useDocumentTitle } from './components.js';
 import type { components } from '../src/client/index.js';
 import { json } from './format.js';
+import { useLive } from './live.js';
 import { jobPath, navigate, runPath } from './router.js';
 import './pages.css';
 
@@ -12,6 +15,8 @@ type JobType = components['schemas']['JobTypeList']['types'][number];
 type Priority = components['schemas']['Job']['priority'];
 
 const priorities: readonly Priority[] = ['high', 'normal', 'low'];
+/** How soon a failed read of the job types is tried again. */
+const retryMs = 2000;
 
 /** A property of an input schema, as far as the form reads it. */
 interface PropertySchema {
@@ -70,11 +75,20 @@ function fieldsOf(inputSchema: Record<string, unknown>): Field[] | undefined {
 
 type Values = Readonly<Record<string, string | boolean>>;
 
+/** Thrown by the form for a value it cannot send at all (a JSON field that is not JSON), naming the field's path. */
+class FieldValueError extends Error {
+  override readonly name = 'FieldValueError';
+
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The input the form's values make; a field left empty is left out (the type's default applies). */
-function inputOf(
-  fields: readonly Field[],
-  values: Values,
-): { input: Record<string, unknown> } | { problem: string; field: string } {
+function inputOf(fields: readonly Field[], values: Values): Record<string, unknown> {
   const input: Record<string, unknown> = {};
   for (const field of fields) {
     const value = values[field.name] ?? field.initial;
@@ -84,15 +98,18 @@ function inputOf(
     }
     if (typeof value !== 'string' || value.trim() === '') continue;
     if (field.kind === 'number' || field.kind === 'integer') input[field.name] = Number(value);
-    else if (field.kind === 'json') {
-      try {
-        input[field.name] = JSON.parse(value) as unknown;
-      } catch {
-        return { field: `input.${field.name}`, problem: 'is not JSON' };
-      }
-    } else input[field.name] = value;
+    else if (field.kind === 'json') input[field.name] = parsedJson(value, `input.${field.name}`);
+    else input[field.name] = value;
   }
-  return { input };
+  return input;
+}
+
+function parsedJson(text: string, path: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new FieldValueError(path, 'is not JSON');
+  }
 }
 
 export function RunPage({
@@ -102,15 +119,16 @@ export function RunPage({
   readonly query: URLSearchParams;
   readonly onUnauthorized: () => void;
 }) {
-  const [types, setTypes] = useState<readonly JobType[] | undefined>();
-  const [loadProblem, setLoadProblem] = useState<string | undefined>();
-  useEffect(() => {
-    document.title = 'Run a job · durable-jobs';
-    client.api
-      .GET('/api/v1/job-types')
-      .then((answer) => setTypes(dataOf(answer).types))
-      .catch((err: unknown) => (isUnauthorized(err) ? onUnauthorized() : setLoadProblem(messageOf(err))));
-  }, []);
+  // Read once; a failed read is shown and read again.
+  const live = useLive(
+    'job-types',
+    async () => dataOf(await client.api.GET('/api/v1/job-types')).types,
+    retryMs,
+    onUnauthorized,
+    () => false,
+  );
+  const types = live.data;
+  useDocumentTitle('Run a job');
   const typeName = query.get('type') ?? types?.[0]?.name;
   const type = types?.find((known) => known.name === typeName);
 
@@ -120,7 +138,7 @@ export function RunPage({
         <h1>Run a job</h1>
       </div>
       {types === undefined ? (
-        <p class="muted">{loadProblem ?? 'Loading…'}</p>
+        <Pending problem={live.problem} />
       ) : types.length === 0 ? (
         <p class="muted">No job type is known yet: start a worker that declares one.</p>
       ) : (
@@ -158,44 +176,19 @@ function RunForm({ type, onUnauthorized }: { readonly type: JobType; readonly on
   const [values, setValues] = useState<Values>({});
   const [rawInput, setRawInput] = useState('{}');
   const [priority, setPriority] = useState<Priority>('normal');
-  const [busy, setBusy] = useState(false);
   /** The API's (or the form's own) problems, by the path they name: `input.seconds`, `priority`, or '' for the whole. */
-  const [problems, setProblems] = useState<Readonly<Record<string, string>>>({});
+  const action = useAction(onUnauthorized, problemsOf);
+  const problems = action.problem ?? {};
   const set = (name: string, value: string | boolean) => setValues({ ...values, [name]: value });
 
-  const submit = async (event: Event) => {
+  const submit = (event: Event) => {
     event.preventDefault();
-    let input: unknown;
-    if (fields) {
-      const made = inputOf(fields, values);
-      if ('problem' in made) {
-        setProblems({ [made.field]: made.problem });
-        return;
-      }
-      input = made.input;
-    } else {
-      try {
-        input = JSON.parse(rawInput) as unknown;
-      } catch {
-        setProblems({ input: 'is not JSON' });
-        return;
-      }
-    }
-    setBusy(true);
-    setProblems({});
-    try {
+    void action.run(async () => {
+      const input = fields ? inputOf(fields, values) : parsedJson(rawInput, 'input');
       const job = await client.submit({ type: type.name, input, priority });
       navigate(jobPath(job.jobId));
       scrollTo(0, 0);
-    } catch (err) {
-      if (isUnauthorized(err)) {
-        onUnauthorized();
-        return;
-      }
-      setProblems(problemsOf(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const general = Object.entries(problems).filter(
@@ -203,7 +196,7 @@ function RunForm({ type, onUnauthorized }: { readonly type: JobType; readonly on
       !(path === 'input' && !fields) && !fields?.some((field) => path === `input.${field.name}`) && path !== 'priority',
   );
   return (
-    <form class="run-form panel" noValidate onSubmit={(event) => void submit(event)}>
+    <form class="run-form panel" noValidate onSubmit={submit}>
       {type.description && <p class="muted">{type.description}</p>}
       {fields ? (
         fields.map((field) => (
@@ -229,13 +222,18 @@ function RunForm({ type, onUnauthorized }: { readonly type: JobType; readonly on
       )}
       <label class="field">
         <span>Priority</span>
-        <select value={priority} onChange={(event) => setPriority(event.currentTarget.value as Priority)}>
+        <select
+          value={priority}
+          aria-invalid={problems['priority'] ? 'true' : undefined}
+          onChange={(event) => setPriority(event.currentTarget.value as Priority)}
+        >
           {priorities.map((known) => (
             <option key={known} value={known}>
               {known}
             </option>
           ))}
         </select>
+        {problems['priority'] && <span class="field-error">{problems['priority']}</span>}
       </label>
       {general.length > 0 && (
         <div class="notice notice-error" role="alert">
@@ -245,16 +243,17 @@ function RunForm({ type, onUnauthorized }: { readonly type: JobType; readonly on
         </div>
       )}
       <div>
-        <button type="submit" disabled={busy}>
-          {busy ? 'Submitting…' : 'Run job'}
+        <button type="submit" disabled={action.busy}>
+          {action.busy ? 'Submitting…' : 'Run job'}
         </button>
       </div>
     </form>
   );
 }
 
-/** The API's refusal by the paths its details name; a refusal without details is the form's as a whole. */
-function problemsOf(err: unknown): Record<string, string> {
+/** The form's or the API's refusal by the paths its details name; a refusal without details is the form's as a whole. */
+function problemsOf(err: unknown): Readonly<Record<string, string>> {
+  if (err instanceof FieldValueError) return { [err.path]: err.message };
   if (!(err instanceof JobsApiError)) return { '': messageOf(err) };
   const byPath: Record<string, string> = {};
   for (const detail of err.details ?? []) {

@@ -1,10 +1,11 @@
 // The schedules page: each schedule of the tenant with its timing, job, next runs and recent jobs, and Pause or
 // Resume and Run now. GET /api/v1/schedules every 5 s; `?id=` puts one schedule first and marks it (a job's page
 // links to the schedule that started it so).
-import { useEffect, useState } from 'preact/hooks';
-import { client, dataOf, isUnauthorized, messageOf } from './api.js';
+import { useAction } from './action.js';
+import { client, dataOf, messageOf } from './api.js';
 import type { components } from '../src/client/index.js';
 import { dateTime, duration, relative } from './format.js';
+import { LiveHead, Pending, useDocumentTitle } from './components.js';
 import { useLive } from './live.js';
 import { Link, jobPath } from './router.js';
 import './pages.css';
@@ -32,9 +33,7 @@ export function SchedulesPage({ query, onUnauthorized }: Props) {
     onUnauthorized,
   );
   const marked = query.get('id');
-  useEffect(() => {
-    document.title = 'Schedules · durable-jobs';
-  }, []);
+  useDocumentTitle('Schedules');
   const schedules = live.data && [
     ...live.data.filter((schedule) => schedule.scheduleId === marked),
     ...live.data.filter((schedule) => schedule.scheduleId !== marked),
@@ -44,14 +43,9 @@ export function SchedulesPage({ query, onUnauthorized }: Props) {
 
   return (
     <section>
-      <div class="page-head">
-        <h1>Schedules</h1>
-        <span class="muted live-note">
-          {live.problem ? <span class="problem">{live.problem}</span> : 'updates every 5 s'}
-        </span>
-      </div>
+      <LiveHead title="Schedules" live={live} refreshMs={refreshMs} />
       {schedules === undefined ? (
-        <p class="muted">{live.problem ?? 'Loading…'}</p>
+        <Pending problem={live.problem} />
       ) : schedules.length === 0 ? (
         <div class="empty">
           <p>No schedules yet.</p>
@@ -86,30 +80,18 @@ interface CardProps {
 }
 
 function ScheduleCard({ schedule, marked, now, onChanged, onUnauthorized }: CardProps) {
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<string | undefined>();
-  const act = async (action: ScheduleAction) => {
-    setBusy(true);
-    setProblem(undefined);
-    try {
+  const action = useAction(onUnauthorized, messageOf);
+  const act = (which: ScheduleAction) =>
+    void action.run(async () => {
       const params = { params: { path: { scheduleId: schedule.scheduleId } } };
       const answer =
-        action === 'pause'
+        which === 'pause'
           ? await client.api.POST('/api/v1/schedules/{scheduleId}/pause', params)
-          : action === 'unpause'
+          : which === 'unpause'
             ? await client.api.POST('/api/v1/schedules/{scheduleId}/unpause', params)
             : await client.api.POST('/api/v1/schedules/{scheduleId}/trigger', params);
       onChanged(dataOf(answer));
-    } catch (err) {
-      if (isUnauthorized(err)) {
-        onUnauthorized();
-        return;
-      }
-      setProblem(messageOf(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   const type = typeof schedule.job['type'] === 'string' ? schedule.job['type'] : '?';
   return (
     <article
@@ -125,20 +107,20 @@ function ScheduleCard({ schedule, marked, now, onChanged, onUnauthorized }: Card
         <div class="actions">
           <button
             type="button"
-            disabled={busy}
+            disabled={action.busy}
             data-schedule-action={schedule.paused ? 'unpause' : 'pause'}
-            onClick={() => void act(schedule.paused ? 'unpause' : 'pause')}
+            onClick={() => act(schedule.paused ? 'unpause' : 'pause')}
           >
             {schedule.paused ? 'Resume' : 'Pause'}
           </button>
-          <button type="button" disabled={busy} data-schedule-action="trigger" onClick={() => void act('trigger')}>
+          <button type="button" disabled={action.busy} data-schedule-action="trigger" onClick={() => act('trigger')}>
             Run now
           </button>
         </div>
       </div>
-      {problem && (
+      {action.problem && (
         <p class="notice notice-error" role="alert">
-          {problem}
+          {action.problem}
         </p>
       )}
       <dl class="facts">
