@@ -1,8 +1,9 @@
 // A job's logs, read from its latest run in Temporal (docs/worker-protocol.md, "Logs"): each attempt carries its kept
-// lines in its completion, or as the last of its failure's details, or (timed out) in its last heartbeat, all in the
-// run's history; the running attempt's are in its latest heartbeat details, which a describe gives. So every API
-// replica reads the same, a restart loses nothing, and no store but Temporal is needed. What a run's history says is
-// kept while the history does not grow (RunHistoryAnswers); the running attempt's lines are read from each describe.
+// lines in its completion, or as the last of its failure's or cancellation's details, or (timed out) in its last
+// heartbeat, all in the run's history; the running attempt's are in its latest heartbeat details, which a describe
+// gives. So every API replica reads the same, a restart loses nothing, and no store but Temporal is needed. What a
+// run's history says is kept while the history does not grow (RunHistoryAnswers); the running attempt's lines are
+// read from each describe.
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
@@ -143,7 +144,10 @@ export class JobLogReads {
     return description.raw.pendingActivities?.find((activity) => activity.activityType?.name === type);
   }
 
-  /** Where an event ending an attempt keeps its logs: the completion, the failure's last detail, the last heartbeat. */
+  /**
+   * Where an event ending an attempt keeps its logs: the completion, the failure's last detail, the last heartbeat
+   * (timed out), the cancellation's last detail (none from a worker whose SDK sends no details with it).
+   */
   private attemptEnd(event: HistoryEvent): { scheduledEventId: string; payload: Payload | undefined } | undefined {
     const completed = event.activityTaskCompletedEventAttributes;
     if (completed)
@@ -151,7 +155,11 @@ export class JobLogReads {
     const failed = event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes;
     if (failed) return { scheduledEventId: String(failed.scheduledEventId), payload: logsPayloadOf(failed.failure) };
     const canceled = event.activityTaskCanceledEventAttributes;
-    if (canceled) return { scheduledEventId: String(canceled.scheduledEventId), payload: undefined };
+    if (canceled)
+      return {
+        scheduledEventId: String(canceled.scheduledEventId),
+        payload: canceled.details?.payloads?.at(-1) ?? undefined,
+      };
     return undefined;
   }
 

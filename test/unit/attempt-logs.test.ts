@@ -1,8 +1,8 @@
 // What an attempt keeps of its log lines (packages/worker/src/attempt-logs.ts), how its failure carries them, and how
 // a command's output becomes lines (src/activities/command/output.ts).
 import assert from 'node:assert/strict';
-import { ApplicationFailure } from '@temporalio/common';
-import { AttemptLogBuffer, failureWithLogs } from '../../packages/worker/src/attempt-logs.js';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { AttemptLogBuffer, cancellationWithLogs, failureWithLogs } from '../../packages/worker/src/attempt-logs.js';
 import { attemptLogLimits } from '../../src/contract/job-type-declaration.js';
 import { lineSplitter, masker } from '../../src/activities/command/output.js';
 
@@ -53,6 +53,16 @@ describe("An attempt's failure carries its lines as its last detail", function (
       [failure.message, failure.type, failure.nonRetryable, failure.details],
       ['gone', 'ReportMissingError', false, [{ logs }]],
     );
+  });
+});
+
+describe("An attempt's cancellation carries its lines as its last detail", function () {
+  it('is the cancellation the SDK reports as cancelled, its reason kept', function () {
+    const logs = { lines: [], dropped: 3 };
+    const cancellation = cancellationWithLogs(new CancelledFailure('CANCELLED'), logs);
+    assert.ok(cancellation instanceof CancelledFailure);
+    assert.deepEqual([cancellation.message, cancellation.details], ['CANCELLED', [{ logs }]]);
+    assert.equal(cancellationWithLogs('WORKER_SHUTDOWN', logs).message, 'WORKER_SHUTDOWN');
   });
 });
 

@@ -1,6 +1,7 @@
 // The log lines of one attempt, kept for the job (docs/worker-protocol.md, "Logs"): the newest within the protocol's
-// bounds, sent with every heartbeat (the live tail) and with the attempt's completion or failure (the rest).
-import { ApplicationFailure } from '@temporalio/common';
+// bounds, sent with every heartbeat (the live tail) and with the attempt's completion, failure or cancellation (the
+// rest).
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import {
   attemptLogLimits,
   type AttemptLogLevel,
@@ -89,4 +90,14 @@ export function failureWithLogs(err: unknown, logs: AttemptLogs): ApplicationFai
         : new ApplicationFailure(String(err), 'Error', false, [{ logs }]);
   if (err instanceof Error && err.stack) failure.stack = err.stack;
   return failure;
+}
+
+/**
+ * The attempt's cancellation (the SDK's abort reason) with its log lines as its details: the server keeps a
+ * cancellation's details in the attempt's history event, as it keeps a failure's.
+ */
+export function cancellationWithLogs(reason: unknown, logs: AttemptLogs): CancelledFailure {
+  const cancellation = new CancelledFailure(reason instanceof Error ? reason.message : String(reason), [{ logs }]);
+  if (reason instanceof Error && reason.stack) cancellation.stack = reason.stack;
+  return cancellation;
 }

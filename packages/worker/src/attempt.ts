@@ -2,7 +2,7 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure, type LogLevel, type LogMetadata, type Logger } from '@temporalio/common';
-import { AttemptLogBuffer, attemptLogLevelOf, failureWithLogs } from './attempt-logs.js';
+import { AttemptLogBuffer, attemptLogLevelOf, cancellationWithLogs, failureWithLogs } from './attempt-logs.js';
 import {
   attemptStartedSignalName,
   type AttemptHeartbeat,
@@ -50,7 +50,7 @@ function checkedProgress(percent: number | null, message: string | null | undefi
 /**
  * The activity named after the job type: `(input, attempt)` → `{ result, progress }`. It heartbeats its progress
  * every second, tells the job workflow that the attempt has started (queued → running), and reports a cancellation
- * as one whatever error the handler's abort produced.
+ * as one whatever error the handler's abort produced, its log lines with it.
  */
 export function attemptActivity(jobType: JobType, client: Client) {
   return async (input: unknown, attempt: AttemptInfo): Promise<AttemptOutcome> => {
@@ -108,7 +108,8 @@ export function attemptActivity(jobType: JobType, client: Client) {
       }
       return { result: checked ?? null, progress, logs: kept.snapshot() };
     } catch (err) {
-      if (activity.cancellationSignal.aborted) throw activity.cancellationSignal.reason;
+      if (activity.cancellationSignal.aborted)
+        throw cancellationWithLogs(activity.cancellationSignal.reason, kept.snapshot());
       throw failureWithLogs(err, kept.snapshot());
     } finally {
       clearInterval(beating);
