@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import proto from '@temporalio/proto';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { CommandResult } from '../src/activities/command.js';
 import type { CodecPayloads } from '../src/contract/codec.js';
 import type { ErrorBody } from '../src/contract/errors.js';
@@ -12,6 +11,7 @@ import type { Job } from '../src/contract/job.js';
 import type { Schedule } from '../src/contract/schedule.js';
 import { createLazyClient } from '../src/temporal/connection.js';
 import { encryptedEncoding, keyIdField, PayloadEncryptionCodec, payloadKeyId } from '../src/temporal/payload-codec.js';
+import { launchChromium } from './support/chromium.js';
 import { TestService, uniqueJobId } from './support/service.js';
 
 const { History } = proto.temporal.api.history.v1;
@@ -434,34 +434,16 @@ describe('Rotating the payload key', function () {
   });
 });
 
-/** Debian's Chromium, as in web-ui.test.ts. */
-const chromiumPath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-
 describe('The Temporal Web UI with the codec endpoint', function () {
   let service: TestService;
   let browser: Browser;
   before(async function () {
-    if (!existsSync(chromiumPath)) {
-      console.warn(`skipping the Web UI codec test: no Chromium at ${chromiumPath} (set CHROMIUM_PATH)`);
-      this.skip();
-    }
+    browser = await launchChromium(this, { dashboard: false });
     // The UI cannot send an API key, so the API is open here.
     service = await TestService.start({
       webUi: true,
       uiCodec: true,
       env: { PAYLOAD_ENCRYPTION_KEY: newKey().toString('base64') },
-    });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
     });
   });
   after(async function () {

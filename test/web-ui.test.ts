@@ -1,35 +1,15 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './support/chromium.js';
 import { TestService, uniqueJobId } from './support/service.js';
-
-/** Debian's Chromium; `npm test` installs it where it can (root with apt-get), and .ci/run always does. */
-const chromiumPath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
 describe('The Temporal Web UI', function () {
   let service: TestService;
   let browser: Browser;
   let page: Page;
   before(async function () {
-    if (!existsSync(chromiumPath)) {
-      // CI installs Chromium: there a missing browser is a broken install, not a reason to test less.
-      if (process.env['CI']) assert.fail(`no Chromium at ${chromiumPath} in CI (set CHROMIUM_PATH)`);
-      console.warn(`skipping the Web UI tests: no Chromium at ${chromiumPath} (set CHROMIUM_PATH)`);
-      this.skip();
-    }
+    browser = await launchChromium(this, { dashboard: false });
     service = await TestService.start({ webUi: true });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
     page = await browser.newPage();
   });
   after(async function () {
