@@ -176,7 +176,10 @@ export class JobWorkflowTestbed {
   }
 
   /** Runs job workflows and, as in production, their callback deliveries: attempts scheduled meanwhile wait on their own queue. */
-  workflowWorker(queues: TestQueues, options: Pick<WorkerOptions, 'maxCachedWorkflows'> = {}): Promise<Worker> {
+  workflowWorker(
+    queues: TestQueues,
+    options: Pick<WorkerOptions, 'maxCachedWorkflows' | 'debugMode'> = {},
+  ): Promise<Worker> {
     return Worker.create({
       ...options,
       connection: this.env.nativeConnection,
