@@ -19,6 +19,7 @@ import { extractShellExamples, parseCurlLog, unexpectedStatuses } from './suppor
 import { httpRequest, type HttpReply } from './support/processes.js';
 import { createApp } from '../src/api/app.js';
 import { deliveryJobId } from '../src/api/hooks.js';
+import { HookDirectory } from '../src/jobs/hooks.js';
 import { createLazyClient } from '../src/temporal/connection.js';
 import { payloadCodecsFor } from '../src/temporal/payload-codec.js';
 import { TestService, uniqueJobId } from './support/service.js';
@@ -80,6 +81,16 @@ describe('Inbound webhooks', function () {
 
   async function jobCount(): Promise<number> {
     return service.countWorkflows(`WorkflowType = 'jobWorkflow'`);
+  }
+
+  /** Until visibility shows none of the tenant's jobs running: the cap of 3 counts them there, lagging their ends. */
+  async function noneRunning(tenant: keyof typeof keys): Promise<void> {
+    await until(
+      `${tenant}'s earlier jobs finished`,
+      () => service.countWorkflows(`JobTenant = '${tenant}' AND ExecutionStatus = 'Running'`),
+      (count) => count === 0,
+      20_000,
+    );
   }
 
   describe('a GitHub-style delivery', function () {
@@ -148,6 +159,55 @@ describe('Inbound webhooks', function () {
       assert.notEqual((JSON.parse(unnamed.text) as Job).jobId, job.jobId);
     });
 
+    it("names the job after Stripe's event id (the body's evt_…): a retried event answers the first job, on this hook only", async function () {
+      const hook = await createHook('acme', {
+        type: 'sleep',
+        inputFrom: { seconds: '/data/object/seconds', message: '/type' },
+      });
+      const other = await createHook('acme', {
+        type: 'sleep',
+        inputFrom: { seconds: '/data/object/seconds', message: '/type' },
+      });
+      await noneRunning('acme');
+      const eventId = `evt_${randomBytes(12).toString('hex')}`;
+      const body = JSON.stringify({
+        id: eventId,
+        object: 'event',
+        type: 'invoice.paid',
+        data: { object: { seconds: 0 } },
+      });
+      const first = await deliver(hook.hookId, body, { 'Stripe-Signature': stripeSignature(hook.secret, body) });
+      assert.equal(first.status, 202, first.text);
+      const job = JSON.parse(first.text) as Job;
+      assert.equal(job.jobId, deliveryJobId(hook.hookId, eventId));
+      assert.deepEqual(job.input, { seconds: 0, message: 'invoice.paid' });
+      // Stripe's retry: the same event, signed again with a later timestamp.
+      const retried = await deliver(hook.hookId, body, {
+        'Stripe-Signature': stripeSignature(hook.secret, body, Date.now() + 2000),
+      });
+      assert.equal(retried.status, 202, retried.text);
+      assert.equal((JSON.parse(retried.text) as Job).jobId, job.jobId);
+      assert.equal(await service.countWorkflows(`WorkflowId = 'acme/${job.jobId}'`), 1);
+
+      const elsewhere = await deliver(other.hookId, body, { 'Stripe-Signature': stripeSignature(other.secret, body) });
+      assert.equal(elsewhere.status, 202, elsewhere.text);
+      assert.notEqual((JSON.parse(elsewhere.text) as Job).jobId, job.jobId, 'the event id is scoped to its hook');
+
+      // A delivery id header, when sent, names the delivery before the body does.
+      const keyed = await deliver(hook.hookId, body, {
+        'Stripe-Signature': stripeSignature(hook.secret, body),
+        'Idempotency-Key': `key-${eventId}`,
+      });
+      assert.equal((JSON.parse(keyed.text) as Job).jobId, deliveryJobId(hook.hookId, `key-${eventId}`));
+
+      const spaced = JSON.stringify({ id: 'evt_ with spaces', type: 'x', data: { object: { seconds: 0 } } });
+      const malformed = await deliver(hook.hookId, spaced, {
+        'Stripe-Signature': stripeSignature(hook.secret, spaced),
+      });
+      assert.equal(malformed.status, 400, malformed.text);
+      assert.match(malformed.text, /"path":"id"/);
+    });
+
     it('takes a secret the sender made (Stripe makes its own)', async function () {
       const secret = 'whsec_made-by-the-sender-0123456789';
       const hook = await createHook('acme', { type: 'sleep', secret });
@@ -155,6 +215,107 @@ describe('Inbound webhooks', function () {
       const body = JSON.stringify({ seconds: 0 });
       const reply = await deliver(hook.hookId, body, { 'Stripe-Signature': stripeSignature(secret, body) });
       assert.equal(reply.status, 202, reply.text);
+    });
+  });
+
+  describe("a GitHub delivery sent form-encoded (the webhook's content type application/x-www-form-urlencoded)", function () {
+    let hook: CreatedHook;
+    const event = { delay: 0, repository: { full_name: 'acme/café ✓ & co' }, ref: 'refs/heads/main' };
+    /** As GitHub sends it: one field, payload, the JSON URL-encoded (spaces as +). */
+    const formOf = (json: string): string => new URLSearchParams({ payload: json }).toString();
+    const formDelivery = (body: string, headers: Record<string, string> = {}) =>
+      deliver(hook.hookId, body, {
+        'content-type': 'application/x-www-form-urlencoded',
+        'X-Hub-Signature-256': githubSignature(hook.secret, body),
+        ...headers,
+      });
+    before(async function () {
+      hook = await createHook('acme', {
+        type: 'sleep',
+        inputFrom: { seconds: '/delay', message: '/repository/full_name' },
+      });
+    });
+
+    it('is signed over the raw form; its job takes the decoded payload JSON, and a redelivery is the same job', async function () {
+      const body = formOf(JSON.stringify(event));
+      assert.match(body, /^payload=%7B.*\+/, 'URL-encoded, a space as +');
+      await noneRunning('acme');
+      const delivery = { 'X-GitHub-Delivery': randomBytes(8).toString('hex') };
+      const first = await formDelivery(body, delivery);
+      assert.equal(first.status, 202, first.text);
+      const job = JSON.parse(first.text) as Job;
+      assert.deepEqual(job.input, { seconds: 0, message: 'acme/café ✓ & co' });
+      assert.equal(job.jobId, deliveryJobId(hook.hookId, delivery['X-GitHub-Delivery']));
+      const again = await formDelivery(body, delivery);
+      assert.equal(again.status, 202, again.text);
+      assert.equal((JSON.parse(again.text) as Job).jobId, job.jobId);
+      assert.equal(await service.countWorkflows(`WorkflowId = 'acme/${job.jobId}'`), 1);
+      const charset = await formDelivery(body, {
+        ...delivery,
+        'content-type': 'application/x-www-form-urlencoded; charset=UTF-8',
+      });
+      assert.equal(charset.status, 202, `charset=UTF-8 is what the payload is read in: ${charset.text}`);
+    });
+
+    it("refuses every other form, saying what to send, and starts nothing: the attacker's spellings", async function () {
+      const before = await jobCount();
+      const json = JSON.stringify(event);
+      const payload = formOf(json);
+      const refusals: Array<
+        [what: string, body: string, headers: Record<string, string>, status: number, says: RegExp]
+      > = [
+        ['two payload fields', `${payload}&${formOf('{"delay":0}')}`, {}, 400, /2 payload fields/],
+        ['a payload spelled escaped, twice', `${payload}&pay%6Coad=%7B%7D`, {}, 400, /2 payload fields/],
+        ['no payload field', `data=${encodeURIComponent(json)}`, {}, 400, /no payload field/],
+        ['a field beside payload', `${payload}&extra=1`, {}, 400, /fields besides payload/],
+        ['an empty form', '&', {}, 400, /no payload field/],
+        ['a broken escape', `payload=%7B%2`, {}, 400, /% without two hex digits/],
+        ['a payload not JSON', 'payload=%7Bdelay', {}, 400, /payload: malformed JSON/],
+        ['a payload not UTF-8', 'payload=%7B%22d%22%3A%22%FF%22%7D', {}, 400, /payload: the body is not valid UTF-8/],
+        [
+          'the JSON unencoded, as a form',
+          json,
+          {},
+          400,
+          /no payload field|fields besides payload|% without two hex digits/,
+        ],
+        [
+          'a charset other than UTF-8',
+          payload,
+          { 'content-type': 'application/x-www-form-urlencoded; charset=utf-16le' },
+          415,
+          /UTF-8/,
+        ],
+        [
+          'latin-1',
+          payload,
+          { 'content-type': 'application/x-www-form-urlencoded; charset="ISO-8859-1"' },
+          415,
+          /UTF-8/,
+        ],
+        ['multipart', payload, { 'content-type': 'multipart/form-data; boundary=x' }, 415, /payload/],
+        [
+          'signed over the decoded JSON, not the body sent',
+          payload,
+          { 'X-Hub-Signature-256': githubSignature(hook.secret, json) },
+          401,
+          /does not match/,
+        ],
+        ['unsigned', payload, { 'X-Hub-Signature-256': '' }, 401, /malformed|no signature/],
+        [
+          'over the body limit',
+          formOf(JSON.stringify({ ...event, padding: 'x'.repeat(bodyLimitBytes) })),
+          {},
+          413,
+          /payload_too_large/,
+        ],
+      ];
+      for (const [what, body, headers, status, says] of refusals) {
+        const reply = await formDelivery(body, { 'Idempotency-Key': `form-${what.replaceAll(' ', '-')}`, ...headers });
+        assert.equal(reply.status, status, `${what}: ${reply.text}`);
+        assert.match(reply.text, says, what);
+      }
+      assert.equal(await jobCount(), before);
     });
   });
 
@@ -202,13 +363,14 @@ describe('Inbound webhooks', function () {
       });
       assert.equal(tooLarge.status, 413, tooLarge.text);
 
-      const form = await httpRequest(`${base}/api/v1/hooks/${hook.hookId}`, {
+      const text = await httpRequest(`${base}/api/v1/hooks/${hook.hookId}`, {
         method: 'POST',
-        body: 'payload=%7B%7D',
-        contentType: 'application/x-www-form-urlencoded',
-        headers: { 'X-Hub-Signature-256': githubSignature(hook.secret, 'payload=%7B%7D') },
+        body,
+        contentType: 'text/plain',
+        headers: { 'X-Hub-Signature-256': githubSignature(hook.secret, body) },
       });
-      assert.equal(form.status, 415, form.text);
+      assert.equal(text.status, 415, text.text);
+      assert.match(text.text, /application\/json, or as GitHub does/);
 
       service.apiKey = keys.acme;
       const disabled = await service.request<Hook>('PATCH', `/api/v1/hooks/${hook.hookId}`, { enabled: false });
@@ -500,6 +662,45 @@ describe('Hooks kept in Temporal, encrypted', function () {
     assert.match(stored, /createHook/, 'the creations are in the history');
     assert.ok(!stored.includes(created.body.secret), 'no secret in clear text');
     assert.ok(!stored.includes('whsec_'), 'no secret of any hook in clear text');
+  });
+
+  describe("an API process's hooks, read while it changes them", function () {
+    it('forget a hook deleted while a read of it was answered: the older answer does not bring it back', async function () {
+      // The read's answer is held once it has come, until the deletion is done: the order a busy process may see.
+      let answered!: () => void;
+      const readAnswered = new Promise<void>((resolve) => (answered = resolve));
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const client = new Client({
+        connection: service.temporal.connection,
+        namespace: service.config.TEMPORAL_NAMESPACE,
+        dataConverter: { payloadCodecs: service.payloadCodecs },
+        interceptors: {
+          workflow: [
+            {
+              async query(input, next) {
+                const answer = await next(input);
+                if (input.queryType === hookQuery.name) {
+                  answered();
+                  await released;
+                }
+                return answer;
+              },
+            },
+          ],
+        },
+      });
+      const hooks = new HookDirectory(client, service.config.JOBS_TASK_QUEUE_PREFIX);
+      const hook = await hooks.create('acme', { type: 'sleep', priority: 'normal', enabled: true });
+      assert.equal((await hooks.forDelivery(hook.hookId))?.hookId, hook.hookId, 'known to deliveries');
+
+      const read = hooks.get({ tenant: 'acme', hookId: hook.hookId });
+      await readAnswered;
+      await hooks.delete({ tenant: 'acme', hookId: hook.hookId });
+      release();
+      assert.equal((await read).hookId, hook.hookId, 'the read answers what it found');
+      assert.equal(await hooks.forDelivery(hook.hookId), null, 'deliveries find it deleted');
+    });
   });
 
   it('continues as new past its history limit, carrying every hook', async function () {

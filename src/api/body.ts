@@ -7,8 +7,8 @@ export const maxJsonDepth = 32;
 /** Thrown when a body is sent with a content type other than JSON. */
 export class UnsupportedMediaTypeError extends ApiError {
   override readonly name = 'UnsupportedMediaTypeError';
-  constructor(contentType: string) {
-    super('unsupported_media_type', `content type "${contentType}" is not supported; send application/json`);
+  constructor(contentType: string, whatToSend = 'send application/json') {
+    super('unsupported_media_type', `content type "${contentType}" is not supported; ${whatToSend}`);
   }
 }
 
@@ -34,7 +34,7 @@ const discardCapBytes = 64 * 1024 * 1024;
  * client still sends would show it a broken pipe rather than the answer, and a second loop over the stream
  * after the first one ended would find it destroyed.
  */
-async function readBody(ctx: Context, limitBytes: number): Promise<Buffer> {
+export async function readBody(ctx: Context, limitBytes: number): Promise<Buffer> {
   let tooLarge = Number(ctx.get('content-length')) > limitBytes;
   const chunks: Buffer[] = [];
   let received = 0;
@@ -49,14 +49,18 @@ async function readBody(ctx: Context, limitBytes: number): Promise<Buffer> {
   throw new PayloadTooLargeError(limitBytes);
 }
 
+/** Whether the request declares a body (a length other than 0, or a chunked one). */
+export function hasBody(ctx: Context): boolean {
+  const declaredLength = ctx.get('content-length');
+  return (declaredLength !== '' && declaredLength !== '0') || ctx.get('transfer-encoding') !== '';
+}
+
 /**
  * The bytes of a JSON body, read up to `limitBytes` (413 past it, 415 for another content type); `undefined` when
  * the request has none. A hook's delivery checks its signature over these bytes before they are parsed.
  */
 export async function readJsonBytes(ctx: Context, limitBytes: number): Promise<Buffer | undefined> {
-  const declaredLength = ctx.get('content-length');
-  const hasBody = (declaredLength !== '' && declaredLength !== '0') || ctx.get('transfer-encoding') !== '';
-  if (!hasBody) return undefined;
+  if (!hasBody(ctx)) return undefined;
   if (!ctx.is('application/json')) throw new UnsupportedMediaTypeError(ctx.get('content-type') || '(none)');
   return readBody(ctx, limitBytes);
 }

@@ -17,9 +17,10 @@ import {
 import { jobPath } from '../contract/job-json.js';
 import { HookNotFoundError, type HookDirectory } from '../jobs/hooks.js';
 import { createRouter, tenantOf } from './access.js';
-import { parseJsonBytes, readJsonBody, readJsonBytes } from './body.js';
+import { hasBody, parseJsonBytes, readBody, readJsonBody, UnsupportedMediaTypeError } from './body.js';
 import { ApiError, JobConflictError, RequestInvalidError } from './errors.js';
-import { signatureRefusal } from './hook-signatures.js';
+import { deliveryBodyHelp, formMediaType, formPayload, stripeEventId } from './hook-bodies.js';
+import { githubSignatureHeader, signatureRefusal } from './hook-signatures.js';
 import { submitJob, type JobsRoutesDeps } from './jobs-routes.js';
 
 /** Thrown when a delivery's signature does not prove its sender holds the hook's secret. */
@@ -38,7 +39,7 @@ export class HookDisabledError extends ApiError {
   }
 }
 
-/** The headers whose value names a delivery, so that a redelivery is the same job. */
+/** The headers whose value names a delivery, so that a redelivery is the same job (before a Stripe event id). */
 const deliveryIdHeaders = ['x-github-delivery', 'idempotency-key'];
 
 function parse<T>(schema: z.ZodType<T>, raw: unknown, path: string[] = []): T {
@@ -92,12 +93,29 @@ export function deliveryJobId(hookId: string, deliveryId: string): string {
   return `hook-${createHash('sha256').update(`${hookId}\n${deliveryId}`).digest('hex').slice(0, 40)}`;
 }
 
-function deliveryIdOf(ctx: Context): string | undefined {
+/** What names a delivery: a delivery id header, else the event id of a delivery signed as Stripe signs. */
+function deliveryIdOf(ctx: Context, body: unknown): string | undefined {
   for (const header of deliveryIdHeaders) {
     const value = ctx.get(header);
     if (value !== '') return parse(DeliveryId, value, [header]);
   }
-  return undefined;
+  if (ctx.req.headers[githubSignatureHeader] !== undefined) return undefined;
+  const eventId = stripeEventId(body);
+  return eventId === undefined ? undefined : parse(DeliveryId, eventId, ['id']);
+}
+
+/**
+ * A delivery's raw bytes, JSON or GitHub's form (415 for anything else, before it is read); a form only in UTF-8, the
+ * one charset its payload is decoded in.
+ */
+async function readDeliveryBytes(ctx: Context, limitBytes: number): Promise<Buffer | undefined> {
+  if (!hasBody(ctx)) return undefined;
+  const contentType = ctx.get('content-type') || '(none)';
+  if (ctx.is(formMediaType)) {
+    if (!['', 'utf-8', 'utf8'].includes(ctx.request.charset.toLowerCase()))
+      throw new UnsupportedMediaTypeError(contentType, deliveryBodyHelp);
+  } else if (!ctx.is('application/json')) throw new UnsupportedMediaTypeError(contentType, deliveryBodyHelp);
+  return readBody(ctx, limitBytes);
 }
 
 export interface HooksRoutesDeps extends JobsRoutesDeps {
@@ -153,7 +171,7 @@ export function hooksRouter(deps: HooksRoutesDeps): Router {
     const hookId = ctx.params['hookId'] ?? '';
     const known = hookIdPattern.test(hookId) ? await hooks.forDelivery(hookId) : null;
     if (!known) throw new HookNotFoundError(hookId);
-    const raw = (await readJsonBytes(ctx, bodyLimitBytes)) ?? Buffer.alloc(0);
+    const raw = (await readDeliveryBytes(ctx, bodyLimitBytes)) ?? Buffer.alloc(0);
     // The body may take minutes to arrive: the hook is looked up again once it has, so that a hook deleted or disabled
     // meanwhile (a leaked secret's) refuses it as it refuses a delivery sent after.
     const hook = await hooks.forDelivery(hookId);
@@ -161,11 +179,12 @@ export function hooksRouter(deps: HooksRoutesDeps): Router {
     const refusal = signatureRefusal(hook.secret, raw, ctx.req.headers, now());
     if (refusal) throw new HookSignatureError(refusal);
     if (!hook.enabled) throw new HookDisabledError(hookId);
-    if (raw.length === 0) throw new RequestInvalidError('a JSON body is required');
-    const deliveryId = deliveryIdOf(ctx);
+    if (raw.length === 0) throw new RequestInvalidError(`a body is required: ${deliveryBodyHelp}`);
+    const body = ctx.is(formMediaType) ? formPayload(raw) : parseJsonBytes(raw);
+    const deliveryId = deliveryIdOf(ctx, body);
     const { request, submitted } = await submitJob(deps, hook.tenant, {
       type: hook.type,
-      input: hookInput(hook.inputFrom, parseJsonBytes(raw)),
+      input: hookInput(hook.inputFrom, body),
       priority: hook.priority,
       ...(deliveryId === undefined ? {} : { jobId: deliveryJobId(hookId, deliveryId) }),
     }).catch((err: unknown) => {

@@ -340,21 +340,26 @@ const routes: readonly Operation[] = [
     method: 'post',
     path: '/api/v1/hooks/{hookId}',
     summary:
-      "A hook's delivery (public: no API key; the body, any JSON, is signed with the hook's secret in X-Hub-Signature-256 or Stripe-Signature): submits a job",
+      "A hook's delivery (public: no API key; the body, any JSON or GitHub's form payload=<URL-encoded JSON>, is signed as sent with the hook's secret in X-Hub-Signature-256 or Stripe-Signature): submits a job",
     public: true,
     responses: {
       202: {
-        description: "the delivery's job (the same one again for a redelivery of the same delivery id)",
+        description:
+          "the delivery's job (the same one again for a redelivery: the same delivery id, or Stripe event id)",
         schema: 'Job',
       },
-      400: refused('the body is not JSON, or the job type refuses the input (`invalid_request`)'),
+      400: refused(
+        "the body is not JSON, the form is not GitHub's (one payload field of JSON), the delivery id or Stripe event id is malformed, or the job type refuses the input (`invalid_request`)",
+      ),
       401: refused(
         'no signature, or one that does not match the body under the secret, or a timestamp more than 300 s away (`unauthorized`)',
       ),
       404: refused('no such hook (`not_found`)'),
       409: refused('the hook is disabled, or the delivery id came before with another body (`conflict`)'),
       413: refused('the body or the input is too large (`payload_too_large`)'),
-      415: refused('the body is not JSON (`unsupported_media_type`)'),
+      415: refused(
+        "the body is neither JSON nor GitHub's form (application/x-www-form-urlencoded, UTF-8) (`unsupported_media_type`)",
+      ),
       429: refused("over the hook tenant's submit rate or unfinished-job cap (`rate_limited`, with Retry-After)"),
       503: startUnknown,
     },

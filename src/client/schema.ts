@@ -2337,7 +2337,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** A hook's delivery (public: no API key; the body, any JSON, is signed with the hook's secret in X-Hub-Signature-256 or Stripe-Signature): submits a job */
+        /** A hook's delivery (public: no API key; the body, any JSON or GitHub's form payload=<URL-encoded JSON>, is signed as sent with the hook's secret in X-Hub-Signature-256 or Stripe-Signature): submits a job */
         post: {
             parameters: {
                 query?: never;
@@ -2350,7 +2350,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description the delivery's job (the same one again for a redelivery of the same delivery id) */
+                /** @description the delivery's job (the same one again for a redelivery: the same delivery id, or Stripe event id) */
                 202: {
                     headers: {
                         [name: string]: unknown;
@@ -2392,7 +2392,7 @@ export interface paths {
                         "application/json": components["schemas"]["Job"];
                     };
                 };
-                /** @description the body is not JSON, or the job type refuses the input (`invalid_request`) */
+                /** @description the body is not JSON, the form is not GitHub's (one payload field of JSON), the delivery id or Stripe event id is malformed, or the job type refuses the input (`invalid_request`) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2437,7 +2437,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description the body is not JSON (`unsupported_media_type`) */
+                /** @description the body is neither JSON nor GitHub's form (application/x-www-form-urlencoded, UTF-8) (`unsupported_media_type`) */
                 415: {
                     headers: {
                         [name: string]: unknown;

@@ -78,7 +78,10 @@ export class HookDirectory {
     return this.client.connection.withDeadline(this.now() + deadlineMs, call);
   }
 
-  /** A change this process made, or a hook it read, counts here at once. */
+  /**
+   * A change this process made counts here at once. Only changes: an answer to a read may have left the registry
+   * before a change this process made meanwhile, and would bring a deleted or disabled hook back for deliveries.
+   */
   private remember(hookId: string, hook: StoredHook | null): void {
     if (this.reading) this.changedDuringRead.set(hookId, hook);
     if (!this.cached) return;
@@ -139,7 +142,6 @@ export class HookDirectory {
   /** The tenant's hook, read now. */
   async get({ tenant, hookId }: HookRef): Promise<StoredHook> {
     const hook = await this.query(() => this.client.workflow.getHandle(this.workflowId).query(hookQuery, hookId), null);
-    this.remember(hookId, hook);
     if (hook?.tenant !== tenant) throw new HookNotFoundError(hookId);
     return hook;
   }

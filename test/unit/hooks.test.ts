@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { isPublicRoute } from '../../src/api/access.js';
 import { parseTimestampedSignature, replayWindowSeconds, signatureRefusal } from '../../src/api/hook-signatures.js';
+import { RequestInvalidError } from '../../src/api/errors.js';
+import { formPayload, stripeEventId } from '../../src/api/hook-bodies.js';
 import { deliveryJobId, hookInput, valueAtPointer } from '../../src/api/hooks.js';
 import { CreateHookBody, maxHooksPerTenant, type NewHook } from '../../src/contract/hooks.js';
 import {
@@ -135,6 +137,54 @@ describe("A hook delivery's input and job id", function () {
     const many = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`f${i}`, `/f${i}`]));
     assert.equal(CreateHookBody.safeParse({ type: 'sleep', inputFrom: many }).success, false);
     assert.equal(CreateHookBody.safeParse({ type: 'sleep', inputFrom: { a: '/x~1y' } }).success, true);
+  });
+});
+
+describe("A hook delivery's body", function () {
+  const form = (text: string): unknown => formPayload(Buffer.from(text, 'latin1'));
+  const refusal = (text: string): string => {
+    try {
+      form(text);
+    } catch (err) {
+      assert.ok(err instanceof RequestInvalidError, String(err));
+      return err.message;
+    }
+    assert.fail(`${text} was taken`);
+  };
+
+  it("takes GitHub's form: one payload field, + a space, %XX a UTF-8 byte, empty pieces skipped", function () {
+    const event = { message: 'café ✓ & co', n: [1, 2] };
+    assert.deepEqual(form(new URLSearchParams({ payload: JSON.stringify(event) }).toString()), event);
+    assert.deepEqual(form(`payload=${encodeURIComponent(JSON.stringify(event))}`), event);
+    assert.deepEqual(form('&payload=%7B%22a%22:+1%7D&'), { a: 1 });
+    assert.deepEqual(form('pay%6Coad=%5B%5D'), []);
+  });
+
+  it('refuses any other form, saying what is wrong and what to send', function () {
+    assert.match(refusal('payload=1&payload=2'), /2 payload fields;.*application\/json/);
+    assert.match(refusal('payload=1&pay%6coad=2'), /2 payload fields/);
+    assert.match(refusal('Payload=1'), /no payload field/);
+    assert.match(refusal(''), /no payload field/);
+    assert.match(refusal('payload'), /payload: malformed JSON/);
+    assert.match(refusal('payload=1&x=2'), /fields besides payload/);
+    assert.match(refusal('payload=%7'), /% without two hex digits/);
+    assert.match(refusal('payload=%zz'), /% without two hex digits/);
+    assert.match(refusal('pay%load=1'), /% without two hex digits/);
+    assert.match(refusal('payload=%22%C3%28%22'), /payload: the body is not valid UTF-8/);
+    assert.match(refusal(`payload=${'%5B'.repeat(40)}${'%5D'.repeat(40)}`), /payload: JSON nested deeper/);
+  });
+
+  it("reads Stripe's event id, evt_…, from a JSON object's own id", function () {
+    assert.equal(
+      stripeEventId({ id: 'evt_1NG8Du2eZvKYlo2CUI79vXWy', object: 'event' }),
+      'evt_1NG8Du2eZvKYlo2CUI79vXWy',
+    );
+    assert.equal(stripeEventId({ id: 'in_123', object: 'invoice' }), undefined);
+    assert.equal(stripeEventId({ id: 7 }), undefined);
+    assert.equal(stripeEventId([{ id: 'evt_1' }]), undefined);
+    assert.equal(stripeEventId('evt_1'), undefined);
+    assert.equal(stripeEventId(null), undefined);
+    assert.equal(stripeEventId(Object.create({ id: 'evt_inherited' })), undefined);
   });
 });
 
