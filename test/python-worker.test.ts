@@ -193,6 +193,10 @@ describe('A Python worker process (durable-jobs worker) against the service', fu
     });
     const sync = all.find((view) => view.declaration.name === 'py.sync-steps')!;
     assert.match(sync.declaration.description, /^The same in a thread/, 'the docstring is the description');
+    // A handler worker runs no workflows by design: it starts quietly (the TypeScript SDK's does too).
+    const started = workers[0]!.output.join('');
+    assert.match(started, /INFO durable_jobs\.worker: serving /);
+    assert.doesNotMatch(started, /WARNING|ERROR/, 'a warning at start');
   });
 
   it('runs a job: running, progress in polls, the result', async function () {
