@@ -60,9 +60,16 @@ export function attemptActivity(jobType: JobType, client: Client) {
     const log = attemptLogger(activity.log, { jobId: attempt.jobId, tenant, jobAttempt: attempt.attempt }, kept);
     let progress: AttemptProgress | null = null;
     const heartbeat = (): void => activity.heartbeat({ progress, logs: kept.snapshot() } satisfies AttemptHeartbeat);
-    // Heartbeat before telling the workflow: a slow signal must not let the heartbeat timeout end the attempt.
-    heartbeat();
-    const beating = setInterval(heartbeat, heartbeatIntervalMs);
+    // Beating from here, before telling the workflow: a slow signal must not let the heartbeat timeout end the attempt.
+    // The first beat comes after an interval, not at once, and carries what the handler reported until then: an
+    // attempt that ends sooner costs the server no heartbeat (a write) at all, and its outcome carries its progress
+    // (issue 25). Within half the heartbeat timeout, so that a beat always comes in time.
+    const beatEveryMs = Math.min(heartbeatIntervalMs, (activity.info.heartbeatTimeoutMs ?? Infinity) / 2);
+    let beaten = false;
+    const beating = setInterval(() => {
+      beaten = true;
+      heartbeat();
+    }, beatEveryMs);
     try {
       const execution = activity.info.workflowExecution!;
       await client.workflow
@@ -94,7 +101,7 @@ export function attemptActivity(jobType: JobType, client: Client) {
         log,
         progress(percent, message) {
           progress = checkedProgress(percent, message);
-          heartbeat();
+          if (beaten) heartbeat();
         },
       });
       let checked: unknown;

@@ -10,6 +10,7 @@ import contextvars
 import logging
 import threading
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -60,9 +61,9 @@ def attempt_activity(
     notify_started: NotifyStarted,
     executor: concurrent.futures.Executor,
 ) -> Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any]]]:
-    """The activity named after the job type: ``(input, attempt)`` → ``{result, progress}``. It heartbeats at once
-    and every second, tells the job workflow the attempt started (queued → running), and ends as cancelled when
-    cancelled, whatever the handler made of it."""
+    """The activity named after the job type: ``(input, attempt)`` → ``{result, progress}``. It heartbeats every
+    second from the first (a report heartbeats at once from then on), tells the job workflow the attempt started
+    (queued → running), and ends as cancelled when cancelled, whatever the handler made of it."""
 
     @activity.defn(name=job_type.name)
     async def attempt(input: Any, attempt: dict[str, Any]) -> dict[str, Any]:
@@ -72,11 +73,18 @@ def attempt_activity(
         in_activity = contextvars.copy_context()
 
         ended = False
+        beaten = False
 
         def heartbeat() -> None:
-            # A thread handler may still report after a cancelled attempt ended: nothing is heartbeating then.
-            if not ended:
+            # A thread handler may still report after a cancelled attempt ended: nothing is heartbeating then. A report
+            # before the first beat waits for it.
+            if not ended and beaten:
                 in_activity.run(activity.heartbeat, _heartbeat_details(ctx.last_progress, ctx.logs))
+
+        def beat() -> None:
+            nonlocal beaten
+            beaten = True
+            heartbeat()
 
         def report(_progress: Progress) -> None:
             if threading.get_ident() == loop_thread:
@@ -93,9 +101,11 @@ def attempt_activity(
             report=report,
             logger=log,
         )
-        # Heartbeat before telling the workflow: a slow signal must not let the heartbeat timeout end the attempt.
-        heartbeat()
-        beating = asyncio.create_task(_beat(heartbeat))
+        # Beating from here, before telling the workflow: a slow signal must not let the heartbeat timeout end the
+        # attempt. The first beat comes after an interval, not at once, and carries what the handler reported until
+        # then: an attempt that ends sooner costs the server no heartbeat (a write) at all, and its outcome carries its
+        # progress. Within half the heartbeat timeout, so that a beat always comes in time.
+        beating = asyncio.create_task(_beat(beat, _beat_every_seconds(activity.info().heartbeat_timeout)))
         try:
             info = activity.info()
             try:
@@ -143,10 +153,16 @@ def attempt_activity(
     return attempt
 
 
-async def _beat(heartbeat: Callable[[], None]) -> None:
+def _beat_every_seconds(heartbeat_timeout: timedelta | None) -> float:
+    if heartbeat_timeout is None:
+        return HEARTBEAT_INTERVAL_SECONDS
+    return min(HEARTBEAT_INTERVAL_SECONDS, heartbeat_timeout.total_seconds() / 2)
+
+
+async def _beat(beat: Callable[[], None], every_seconds: float) -> None:
     while True:
-        await asyncio.sleep(HEARTBEAT_INTERVAL_SECONDS)
-        heartbeat()
+        await asyncio.sleep(every_seconds)
+        beat()
 
 
 def _parse_input(job_type: DeclaredJobType[Any, Any], input: Any, child_results: list[Any] | None) -> Any:
