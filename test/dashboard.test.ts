@@ -579,6 +579,13 @@ describe('The dashboard of an API without keys', function () {
     assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 0);
   });
 
+  it('says how to make the first schedule when there is none', async function () {
+    const page = await browser.newPage();
+    await page.goto(`${service.baseUrl}/ui/schedules`);
+    await page.getByText('No schedules yet.').waitFor();
+    assert.match(await page.getByRole('main').innerText(), /POST \/api\/v1\/schedules/);
+  });
+
   it('answers the shell for any page under /ui/ and 404 for any file it did not build', async function () {
     const page = await fetch(`${service.baseUrl}/ui/queues`);
     assert.equal(page.status, 200);
