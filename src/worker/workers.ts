@@ -78,9 +78,9 @@ export async function createJobWorkers(options: JobWorkersOptions): Promise<JobW
             dataConverter,
             taskQueue: workflowTaskQueueFor(options.taskQueuePrefix),
             workflowBundle: options.workflowBundle,
-            // The SDK's default sizes the cache by the heap (hundreds of workflows here, 3–4 MB each): every queued
-            // job's workflow stayed in memory, 2.5 GB with 1,000 queued. Past the bound a workflow is replayed at its
-            // next task, which for a job's short history costs milliseconds.
+            // The SDK's default sizes the cache by the heap (hundreds of workflows here): every queued job's workflow
+            // stays in memory, about 100 KB plus its request, input included. Past the bound a workflow is replayed
+            // at its next task, which for a job's short history costs milliseconds.
             ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
             // The workflow queue's activities are short and not jobs: callback deliveries, and a scheduled run's cap check.
             activities: {
