@@ -1,11 +1,4 @@
-import {
-  allHandlersFinished,
-  ApplicationFailure,
-  condition,
-  continueAsNew,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import type { HookRegistryInput, NewHook } from '../contract/hooks.js';
 import {
   createHook,
@@ -23,9 +16,7 @@ import {
   hooksOfQuery,
   setHookEnabledUpdate,
 } from './hook-registry-messages.js';
-
-/** Past this many events the registry continues as new, carrying its hooks. */
-const defaultHistoryLimit = 2000;
+import { continueAsNewWhenDue } from './registry-run.js';
 
 /**
  * The inbound webhooks of one task queue prefix, every tenant's: one long-lived run, started by the first creation's
@@ -34,7 +25,6 @@ const defaultHistoryLimit = 2000;
  */
 export async function hookRegistryWorkflow(input: HookRegistryInput): Promise<void> {
   let state = input.state ?? emptyHookRegistry();
-  const historyLimit = input.historyLimit ?? defaultHistoryLimit;
 
   setHandler(hookQuery, (hookId) => state.hooks[hookId] ?? null);
   setHandler(hooksOfQuery, (tenant) => hooksOf(state, tenant));
@@ -65,10 +55,5 @@ export async function hookRegistryWorkflow(input: HookRegistryInput): Promise<vo
     return next.deleted;
   });
 
-  await condition(() => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyLimit);
-  await condition(allHandlersFinished);
-  await continueAsNew<typeof hookRegistryWorkflow>({
-    state,
-    ...(input.historyLimit !== undefined ? { historyLimit: input.historyLimit } : {}),
-  });
+  await continueAsNewWhenDue(input, () => state);
 }

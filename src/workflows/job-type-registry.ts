@@ -1,11 +1,4 @@
-import {
-  allHandlersFinished,
-  ApplicationFailure,
-  condition,
-  continueAsNew,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import type { RegistryInput, WorkerRef } from '../contract/job-type-declaration.js';
 import { workerNotDeclaredErrorType } from '../contract/protocol-names.js';
 import { canRenew, declareWorker, emptyRegistry, leave, pruneExpired, renewLease } from './job-type-registry-state.js';
@@ -15,9 +8,8 @@ import {
   registryStateQuery,
   renewLeaseUpdate,
 } from './job-type-registry-messages.js';
+import { continueAsNewWhenDue } from './registry-run.js';
 
-/** Past this many events the registry continues as new: its state is small, its history of renewals is not. */
-const defaultHistoryLimit = 2000;
 /** Expired leases are dropped at every message; this sweep keeps the state small when none comes. */
 const sweepIntervalMs = 5 * 60 * 1000;
 
@@ -37,7 +29,6 @@ export async function jobTypeRegistryWorkflow(input: RegistryInput): Promise<voi
   // import settles before this activation ends, so messages that came with the start wait for the handlers below.
   const protocol = await import(/* webpackMode: "eager" */ '../contract/job-type-declaration.js');
   let state = input.state ?? emptyRegistry();
-  const historyLimit = input.historyLimit ?? defaultHistoryLimit;
 
   setHandler(registryStateQuery, () => state);
   setHandler(
@@ -77,12 +68,10 @@ export async function jobTypeRegistryWorkflow(input: RegistryInput): Promise<voi
     { validator: (ref) => check(protocol.problemWith(protocol.WorkerRef, ref)) },
   );
 
-  const continueAsNewDue = (): boolean =>
-    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyLimit;
-  while (!(await condition(continueAsNewDue, sweepIntervalMs))) state = pruneExpired(state, Date.now());
-  await condition(allHandlersFinished);
-  await continueAsNew<typeof jobTypeRegistryWorkflow>({
-    state: pruneExpired(state, Date.now()),
-    ...(input.historyLimit !== undefined ? { historyLimit: input.historyLimit } : {}),
+  await continueAsNewWhenDue(input, () => pruneExpired(state, Date.now()), {
+    intervalMs: sweepIntervalMs,
+    sweep: () => {
+      state = pruneExpired(state, Date.now());
+    },
   });
 }
