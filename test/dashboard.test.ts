@@ -33,9 +33,9 @@ async function untilCount(locator: Locator, count: number, timeoutMs = 30_000): 
   }
 }
 
-/** Whether `locator`'s element is the one the keyboard acts on. */
-async function hasFocus(locator: Locator): Promise<boolean> {
-  return (await locator.and(locator.page().locator(':focus')).count()) === 1;
+/** Waits until `locator`'s element is the one the keyboard acts on. */
+async function untilFocused(locator: Locator): Promise<void> {
+  await locator.and(locator.page().locator(':focus')).waitFor({ timeout: 5_000 });
 }
 
 /** The job ids of the list's rows, in order. */
@@ -372,6 +372,7 @@ describe('The job dashboard', function () {
       await page.locator('button[data-bulk="cancel"]').click();
       await page.locator('dialog[open] button[data-confirm-bulk="cancel"]').click();
       await page.getByTestId('bulk-outcome').filter({ hasText: '3 jobs cancelled' }).waitFor();
+      await untilFocused(page.getByTestId('bulk-outcome'));
       for (const jobId of chosen) assert.equal((await service.waitFor(jobId, ['cancelled'])).status, 'cancelled');
       assert.equal((await service.getJob(kept!)).body.status, 'running', 'the job not ticked runs on');
       await service.cancel(kept!);
@@ -424,7 +425,7 @@ describe('The job dashboard', function () {
   });
 
   describe('confirms an action from the keyboard', function () {
-    it('opens on the answer that changes nothing, closes on Escape with the focus back on its button', async function () {
+    it('opens on Keep it, closes on Escape with the focus back on Cancel, confirms with Tab and Enter', async function () {
       const jobId = uniqueJobId('dash-keys');
       await service.submit({ type: 'sleep', input: { seconds: 60 }, jobId });
       await page.goto(`${service.baseUrl}/ui/jobs/${jobId}`);
@@ -433,17 +434,22 @@ describe('The job dashboard', function () {
       await page.keyboard.press('Enter');
       const dialog = page.getByRole('dialog', { name: `Cancel ${jobId}?` });
       await dialog.waitFor();
-      assert.ok(await hasFocus(dialog.getByRole('button', { name: 'Keep it' })), 'the dialog opens on Keep it');
+      // It opens on the answer that changes nothing.
+      await untilFocused(dialog.getByRole('button', { name: 'Keep it' }));
       await page.keyboard.press('Escape');
       await dialog.waitFor({ state: 'hidden' });
-      assert.ok(await hasFocus(cancel), 'the focus is back on Cancel');
+      await untilFocused(cancel);
       assert.notEqual((await service.getJob(jobId)).body.status, 'cancelled', 'Escape cancelled the job');
       await page.keyboard.press('Enter');
       await dialog.waitFor();
       await page.keyboard.press('Tab');
-      assert.ok(await hasFocus(dialog.locator('button[data-confirm="cancel"]')), 'Tab reaches Cancel job');
+      await untilFocused(dialog.locator('button[data-confirm="cancel"]'));
       await page.keyboard.press('Enter');
       await statusOn(page).filter({ hasText: 'cancelled' }).waitFor({ timeout: 30_000 });
+      // Cancel is gone with the running job: the focus waits on its heading, one Tab before Retry.
+      await untilFocused(page.getByRole('heading', { name: jobId }));
+      await page.keyboard.press('Tab');
+      await untilFocused(page.locator('button[data-action="retry"]'));
     });
   });
 

@@ -1,6 +1,6 @@
 // The jobs list's bulk actions: cancel or retry the selected jobs in one request (POST /api/v1/jobs/cancel or
 // …/retry), confirmed first; each job's outcome comes back on its own, and the refusals are listed.
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { client, jobActions, type BulkJobsResult, type Job, type JobAction } from './api.js';
 import { ConfirmDialog } from './confirm-dialog.js';
 import './bulk-actions.css';
@@ -52,6 +52,9 @@ interface Props {
 export function BulkActions({ selected, matching, onDone, onUnauthorized }: Props) {
   const [asking, setAsking] = useState<JobAction | undefined>();
   const [outcome, setOutcome] = useState<Outcome | undefined>();
+  // Always on the page, so that screen readers announce what it comes to say; the focus goes there once an action
+  // is done (its button may be disabled by then: nothing is selected any more).
+  const outcomeNotice = useRef<HTMLDivElement>(null);
   // The list may be a moment old: a job that no longer applies is the API's to refuse, and shows among the refusals.
   const applying = (action: JobAction) => selected.filter((job) => jobActions[action].applies(job));
   const allMatching = matching?.chosen === true;
@@ -96,27 +99,31 @@ export function BulkActions({ selected, matching, onDone, onUnauthorized }: Prop
           );
         })}
       </div>
-      {outcome && (
-        <div
-          class={`notice${outcome.refused.length > 0 ? ' notice-error' : ''}`}
-          role="status"
-          data-testid="bulk-outcome"
-        >
-          <p>
-            {outcome.done} {outcome.done === 1 ? 'job' : 'jobs'} {bulkWords[outcome.action].done}
-            {outcome.refused.length > 0 && `, ${outcome.refused.length} refused:`}
-          </p>
-          {outcome.refused.length > 0 && (
-            <ul>
-              {outcome.refused.map(({ jobId, message }) => (
-                <li key={jobId}>
-                  <code>{jobId}</code>: {message}
-                </li>
-              ))}
-            </ul>
-          )}
-        </div>
-      )}
+      <div
+        ref={outcomeNotice}
+        class={outcome ? `notice${outcome.refused.length > 0 ? ' notice-error' : ''}` : undefined}
+        role="status"
+        tabIndex={-1}
+        data-testid="bulk-outcome"
+      >
+        {outcome && (
+          <>
+            <p>
+              {outcome.done} {outcome.done === 1 ? 'job' : 'jobs'} {bulkWords[outcome.action].done}
+              {outcome.refused.length > 0 && `, ${outcome.refused.length} refused:`}
+            </p>
+            {outcome.refused.length > 0 && (
+              <ul>
+                {outcome.refused.map(({ jobId, message }) => (
+                  <li key={jobId}>
+                    <code>{jobId}</code>: {message}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </>
+        )}
+      </div>
       {asking && (
         <ConfirmDialog
           title={`${jobActions[asking].label} ${countFor(asking)} ${countFor(asking) === 1 ? 'job' : 'jobs'}?`}
@@ -126,6 +133,7 @@ export function BulkActions({ selected, matching, onDone, onUnauthorized }: Prop
           danger={asking === 'cancel'}
           actData={{ 'data-confirm-bulk': asking }}
           onConfirm={() => act(asking)}
+          onDone={() => outcomeNotice.current?.focus()}
           onClose={() => setAsking(undefined)}
           onUnauthorized={onUnauthorized}
         />

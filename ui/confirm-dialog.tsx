@@ -1,6 +1,7 @@
 // The confirmation every action that changes jobs asks first: a modal dialog that opens on the answer that changes
 // nothing, closes on Escape or that answer, and gives the focus back to the button that opened it (the browser does
-// so when a modal dialog closes, so the dialog is closed before it leaves the page).
+// so when a modal dialog closes, so the dialog is closed before it leaves the page). Once the action is done, that
+// button may be gone with it (Cancel on a cancelled job): `onDone` puts the focus where the answer shows.
 import { useEffect, useId, useRef } from 'preact/hooks';
 import { useAction } from './action.js';
 import { messageOf } from './api.js';
@@ -20,6 +21,8 @@ interface Props {
   readonly actData: Readonly<Record<`data-${string}`, string>>;
   /** Acts; the dialog closes once it resolves and shows what it threw otherwise. */
   readonly onConfirm: () => Promise<void>;
+  /** The action is done and the dialog closed. */
+  readonly onDone: () => void;
   /** The dialog closed, whichever way: the opener stops rendering it. */
   readonly onClose: () => void;
   readonly onUnauthorized: () => void;
@@ -28,7 +31,8 @@ interface Props {
 }
 
 export function ConfirmDialog(props: Props) {
-  const { title, explanation, keepLabel, actLabel, danger, actData, onConfirm, onClose, onUnauthorized } = props;
+  const { title, explanation, keepLabel, actLabel, danger, actData, onConfirm, onDone, onClose, onUnauthorized } =
+    props;
   const dialog = useRef<HTMLDialogElement>(null);
   const id = useId();
   const action = useAction(onUnauthorized, props.problemOf ?? messageOf);
@@ -40,6 +44,7 @@ export function ConfirmDialog(props: Props) {
     void action.run(async () => {
       await onConfirm();
       close();
+      onDone();
     });
   return (
     <dialog

@@ -1,7 +1,7 @@
 // A job's page: its state read every second until it finishes, its input and result, errors, children and callback,
 // and Cancel or Retry where they apply, each confirmed first.
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { client, isJobFinished, jobActions, JobsApiError, messageOf, type Job, type JobAction } from './api.js';
 import { AttemptsPanel } from './attempts.js';
 import { ConfirmDialog } from './confirm-dialog.js';
@@ -59,16 +59,24 @@ interface DetailsProps {
 }
 
 function JobDetails({ job, now, problem, onChanged, onUnauthorized }: DetailsProps) {
+  const heading = useRef<HTMLHeadingElement>(null);
   const ran = runTime(job, now);
   const percent = job.progress?.percent;
   return (
     <>
       <div class="page-head">
-        <h1 class="job-title">{job.jobId}</h1>
+        <h1 class="job-title" ref={heading} tabIndex={-1}>
+          {job.jobId}
+        </h1>
         <span role="status">
           <StatusBadge status={job.status} />
         </span>
-        <Actions job={job} onChanged={onChanged} onUnauthorized={onUnauthorized} />
+        <Actions
+          job={job}
+          onChanged={onChanged}
+          onDone={() => heading.current?.focus()}
+          onUnauthorized={onUnauthorized}
+        />
       </div>
       {problem && (
         <p class="notice notice-error" role="status">
@@ -199,8 +207,16 @@ function ErrorBox({ title, error }: { readonly title: string; readonly error: { 
   );
 }
 
-/** Cancel and Retry, where they apply: each asks in a modal dialog first, then shows the API's answer at once. */
-function Actions({ job, onChanged, onUnauthorized }: Omit<DetailsProps, 'now' | 'problem'>) {
+/**
+ * Cancel and Retry, where they apply: each asks in a modal dialog first, then shows the API's answer at once, the
+ * focus on the job's heading (the button that was pressed may no longer apply).
+ */
+function Actions({
+  job,
+  onChanged,
+  onDone,
+  onUnauthorized,
+}: Omit<DetailsProps, 'now' | 'problem'> & { readonly onDone: () => void }) {
   const [asking, setAsking] = useState<JobAction | undefined>();
   const applicable = (Object.keys(jobActions) as JobAction[]).filter((action) => jobActions[action].applies(job));
   return (
@@ -221,6 +237,7 @@ function Actions({ job, onChanged, onUnauthorized }: Omit<DetailsProps, 'now' | 
           onConfirm={async () =>
             onChanged(asking === 'cancel' ? await client.cancel(job.jobId) : await client.retry(job.jobId))
           }
+          onDone={onDone}
           onClose={() => setAsking(undefined)}
           onUnauthorized={onUnauthorized}
           problemOf={(err) =>
