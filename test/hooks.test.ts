@@ -13,7 +13,12 @@ import { Client, WithStartWorkflowOperation } from '@temporalio/client';
 import { hookRegistryWorkflowId, type CreatedHook, type Hook } from '../src/contract/hooks.js';
 import { registryTaskQueue } from '../src/contract/job-type-declaration.js';
 import { hookRegistryWorkflow } from '../src/workflows/index.js';
-import { createHookUpdate, hookQuery, hooksOfQuery } from '../src/workflows/hook-registry-messages.js';
+import {
+  createHookUpdate,
+  hookQuery,
+  hooksOfQuery,
+  setHookEnabledUpdate,
+} from '../src/workflows/hook-registry-messages.js';
 import type { Job } from '../src/contract/job.js';
 import { extractShellExamples, parseCurlLog, unexpectedStatuses } from './support/doc-examples.js';
 import { httpRequest, type HttpReply } from './support/processes.js';
@@ -664,13 +669,20 @@ describe('Hooks kept in Temporal, encrypted', function () {
     assert.ok(!stored.includes('whsec_'), 'no secret of any hook in clear text');
   });
 
-  describe("an API process's hooks, read while it changes them", function () {
-    it('forget a hook deleted while a read of it was answered: the older answer does not bring it back', async function () {
-      // The read's answer is held once it has come, until the deletion is done: the order a busy process may see.
-      let answered!: () => void;
-      const readAnswered = new Promise<void>((resolve) => (answered = resolve));
+  describe("an API process's hooks, read or changed while it deletes them", function () {
+    it('forget a hook deleted once a read or change of it was answered: the older answers do not bring it back', async function () {
+      // The answers to a read and to a change are held once they have come, until the deletion is done: the order a
+      // busy process may see them in.
+      let answered = 0;
+      let bothAnswered!: () => void;
+      const answersHeld = new Promise<void>((resolve) => (bothAnswered = resolve));
       let release!: () => void;
       const released = new Promise<void>((resolve) => (release = resolve));
+      const hold = async <T>(answer: T): Promise<T> => {
+        if (++answered === 2) bothAnswered();
+        await released;
+        return answer;
+      };
       const client = new Client({
         connection: service.temporal.connection,
         namespace: service.config.TEMPORAL_NAMESPACE,
@@ -680,11 +692,11 @@ describe('Hooks kept in Temporal, encrypted', function () {
             {
               async query(input, next) {
                 const answer = await next(input);
-                if (input.queryType === hookQuery.name) {
-                  answered();
-                  await released;
-                }
-                return answer;
+                return input.queryType === hookQuery.name ? hold(answer) : answer;
+              },
+              async startUpdate(input, next) {
+                const answer = await next(input);
+                return input.updateName === setHookEnabledUpdate.name ? hold(answer) : answer;
               },
             },
           ],
@@ -692,13 +704,16 @@ describe('Hooks kept in Temporal, encrypted', function () {
       });
       const hooks = new HookDirectory(client, service.config.JOBS_TASK_QUEUE_PREFIX);
       const hook = await hooks.create('acme', { type: 'sleep', priority: 'normal', enabled: true });
+      const ref = { tenant: 'acme', hookId: hook.hookId };
       assert.equal((await hooks.forDelivery(hook.hookId))?.hookId, hook.hookId, 'known to deliveries');
 
-      const read = hooks.get({ tenant: 'acme', hookId: hook.hookId });
-      await readAnswered;
-      await hooks.delete({ tenant: 'acme', hookId: hook.hookId });
+      const read = hooks.get(ref);
+      const disabled = hooks.setEnabled(ref, false);
+      await answersHeld;
+      await hooks.delete(ref);
       release();
       assert.equal((await read).hookId, hook.hookId, 'the read answers what it found');
+      assert.equal((await disabled).enabled, false, 'the change answers what it did');
       assert.equal(await hooks.forDelivery(hook.hookId), null, 'deliveries find it deleted');
     });
   });

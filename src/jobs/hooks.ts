@@ -64,6 +64,11 @@ export class HookDirectory {
   private reading: Promise<Map<string, StoredHook>> | undefined;
   /** Changes this process made while a read was under way: that read may predate them. */
   private readonly changedDuringRead = new Map<string, StoredHook | null>();
+  /**
+   * Hooks this process deleted, and when: a change's answer that left the registry before the deletion may come after
+   * it (until the call's deadline), and must not bring the hook back. Ids are never reused.
+   */
+  private readonly deletedAt = new Map<string, number>();
   private readonly workflowId: string;
 
   constructor(
@@ -83,6 +88,10 @@ export class HookDirectory {
    * before a change this process made meanwhile, and would bring a deleted or disabled hook back for deliveries.
    */
   private remember(hookId: string, hook: StoredHook | null): void {
+    const now = this.now();
+    for (const [deletedId, at] of this.deletedAt) if (now - at > deadlineMs) this.deletedAt.delete(deletedId);
+    if (!hook) this.deletedAt.set(hookId, now);
+    else if (this.deletedAt.has(hookId)) return;
     if (this.reading) this.changedDuringRead.set(hookId, hook);
     if (!this.cached) return;
     if (hook) this.cached.hooks.set(hookId, hook);
