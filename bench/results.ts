@@ -180,6 +180,8 @@ export interface PressureFigures {
   readonly healthzP99Ms: number;
   readonly serverErrors: number;
   readonly answersByStatus: Readonly<Record<string, number>>;
+  /** Each 5xx by the request that got it and its error's code and message. */
+  readonly serverErrorsByRequest: Readonly<Record<string, number>>;
 }
 
 export interface ScenarioFigures {

@@ -18,8 +18,15 @@ const argumentChars = 32_000;
 export async function pressure(stack: BenchStack, params: BenchParams): Promise<ScenarioRun<PressureFigures>> {
   const { streams, parallelLists, bigJobs, bigInputBytes, noNewlineOutputBytes } = params.pressure;
   const statuses = new Map<number, number>();
-  const counted = <T extends { status: number }>(reply: T): T => {
+  const serverErrorsByRequest = new Map<string, number>();
+  // `what` names the request; a 5xx is counted by it and by the error's code and message, to find its cause.
+  const counted = <T extends { status: number; body?: unknown }>(what: string, reply: T): T => {
     statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1);
+    if (reply.status >= 500) {
+      const { error } = (reply.body ?? {}) as { error?: { code?: string; message?: string } };
+      const key = `${what} ${reply.status} ${error?.code ?? '?'}: ${error?.message ?? JSON.stringify(reply.body)}`;
+      serverErrorsByRequest.set(key, (serverErrorsByRequest.get(key) ?? 0) + 1);
+    }
     return reply;
   };
   const pids = { api: stack.apis.map((api) => api.pid), worker: stack.workers.map((worker) => worker.pid) };
@@ -32,7 +39,7 @@ export async function pressure(stack: BenchStack, params: BenchParams): Promise<
   let loaded = true;
   const probing = (async () => {
     while (loaded) {
-      counted(await timed(healthz, () => stack.gateway.request('GET', '/healthz')));
+      counted('GET /healthz', await timed(healthz, () => stack.gateway.request('GET', '/healthz')));
       await delay(100);
     }
   })();
@@ -40,6 +47,7 @@ export async function pressure(stack: BenchStack, params: BenchParams): Promise<
   const open: ClientRequest[] = [];
   try {
     const followed = counted(
+      'POST /api/v1/jobs (the followed job)',
       await stack.gateway.request<Job>('POST', '/api/v1/jobs', { type: 'sleep', input: { seconds: 120 } }),
     ).body;
     // Each stream on a connection of its own, read and thrown away; its status counted once it answers.
@@ -48,7 +56,7 @@ export async function pressure(stack: BenchStack, params: BenchParams): Promise<
         stack.gateway.urlOf(`/api/v1/jobs/${followed.jobId}/events`),
         { agent: false, headers: { accept: 'text/event-stream' } },
         (res) => {
-          counted({ status: res.statusCode ?? 0 });
+          counted('GET /api/v1/jobs/{id}/events', { status: res.statusCode ?? 0 });
           res.resume();
         },
       );
@@ -62,6 +70,7 @@ export async function pressure(stack: BenchStack, params: BenchParams): Promise<
     const bigIds: string[] = [];
     await runConcurrently(bigJobs, 10, async () => {
       const reply = counted(
+        'POST /api/v1/jobs (480 KB input)',
         await stack.gateway.request<Job>('POST', '/api/v1/jobs', {
           type: 'command',
           input: { command: 'spew', args: ['0', ...args] },
@@ -70,6 +79,7 @@ export async function pressure(stack: BenchStack, params: BenchParams): Promise<
       bigIds.push(reply.body.jobId);
     });
     const noNewline = counted(
+      'POST /api/v1/jobs (48 MB without a newline)',
       await stack.gateway.request<Job>('POST', '/api/v1/jobs', {
         type: 'command',
         input: { command: 'spew', args: [String(noNewlineOutputBytes)] },
@@ -80,14 +90,17 @@ export async function pressure(stack: BenchStack, params: BenchParams): Promise<
       for (let round = 0; round < 3; round++)
         await Promise.all(
           Array.from({ length: parallelLists }, async () =>
-            counted(await stack.gateway.request('GET', '/api/v1/jobs?limit=100')),
+            counted('GET /api/v1/jobs?limit=100', await stack.gateway.request('GET', '/api/v1/jobs?limit=100')),
           ),
         );
     })();
     await runConcurrently(bigIds.length + 1, 10, async (index) => {
       const jobId = bigIds[index] ?? noNewline.jobId;
       for (;;) {
-        const reply = counted(await stack.gateway.request<Job>('GET', `/api/v1/jobs/${jobId}`));
+        const reply = counted(
+          'GET /api/v1/jobs/{id}',
+          await stack.gateway.request<Job>('GET', `/api/v1/jobs/${jobId}`),
+        );
         if (reply.status === 200 && finishedStatuses.has(reply.body.status)) return;
         await delay(250);
       }
@@ -102,6 +115,7 @@ export async function pressure(stack: BenchStack, params: BenchParams): Promise<
   }
   const serverErrors = [...statuses].filter(([status]) => status >= 500).reduce((sum, [, n]) => sum + n, 0);
   console.log(`  answers by status: ${JSON.stringify(Object.fromEntries(statuses))}`);
+  for (const [what, n] of serverErrorsByRequest) console.log(`  ${n} × ${what}`);
   return {
     figures: {
       apiPeakRssMb: rounded(peaks.api),
@@ -109,6 +123,7 @@ export async function pressure(stack: BenchStack, params: BenchParams): Promise<
       healthzP99Ms: rounded(summarize(healthz).p99),
       serverErrors,
       answersByStatus: Object.fromEntries(statuses),
+      serverErrorsByRequest: Object.fromEntries(serverErrorsByRequest),
     },
     distributions: [{ label: 'GET /healthz under pressure', side: 'floor', samplesMs: healthz }],
   };
