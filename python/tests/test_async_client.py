@@ -91,7 +91,7 @@ async def test_events_follow_the_job_until_it_finishes(async_client: AsyncClient
 
 
 async def test_follow_gives_the_job_and_its_log_lines(async_client: AsyncClient) -> None:
-    job = await async_client.submit("command", {"command": "tick", "args": ["3"]})
+    job = await async_client.submit("command", {"command": "tick", "args": ["6"]})
     messages: list[str] = []
     statuses: list[str] = []
     async for event in async_client.follow(job.job_id):
@@ -99,7 +99,7 @@ async def test_follow_gives_the_job_and_its_log_lines(async_client: AsyncClient)
             messages.append(event.line.message)
         else:
             statuses.append(event.job.status)
-    assert messages == ["tick 1", "tick 2", "tick 3"]
+    assert messages == [f"tick {n}" for n in range(1, 7)]
     assert statuses[-1] == "succeeded"
     long = await async_client.submit("sleep", {"seconds": 60})
     async with aclosing(async_client.follow(long.job_id)) as events:

@@ -139,13 +139,13 @@ def test_events_follow_the_job_until_it_finishes(client: Client) -> None:
 
 
 def test_follow_gives_the_job_and_its_log_lines_in_the_streams_order(client: Client) -> None:
-    job = client.submit("command", {"command": "tick", "args": ["4"]})
+    job = client.submit("command", {"command": "tick", "args": ["6"]})
     events: list[JobEvent] = list(client.follow(job.job_id))
     lines = [event.line for event in events if isinstance(event, JobLogEvent)]
     assert [(line.attempt, line.level, line.message) for line in lines] == [
-        (1, "info", f"tick {n}") for n in range(1, 5)
+        (1, "info", f"tick {n}") for n in range(1, 7)
     ]
-    assert [line.seq for line in lines] == [1, 2, 3, 4]
+    assert [line.seq for line in lines] == [1, 2, 3, 4, 5, 6]
     last = events[-1]
     assert isinstance(last, JobChangedEvent), "the finished job comes last"
     assert last.job.status == "succeeded"
