@@ -2,6 +2,7 @@ import type { Context, Next } from 'koa';
 import type { ErrorBody, ErrorCode } from '../contract/errors.js';
 import { ApiError, isTemporalUnreachable, TemporalUnavailableError } from '../jobs/errors.js';
 import { quoted } from '../jobs/suggest.js';
+import type { Logger } from '../logger.js';
 
 // The refusals are thrown by the jobs module too; the API's files take them from here.
 export {
@@ -46,6 +47,9 @@ export async function errorResponses(ctx: Context, next: Next): Promise<void> {
   } catch (err) {
     const apiError = toApiError(err);
     if (apiError) {
+      // Which call failed and how is in the cause, which the answer does not carry: the log line does.
+      if (apiError instanceof TemporalUnavailableError)
+        (ctx.state as { log?: Logger }).log?.warn({ err: apiError.cause }, apiError.message);
       ctx.status = apiError.status;
       ctx.body = errorBody(apiError.code, apiError.message, apiError.details);
       ctx.set(apiError.headers);

@@ -149,14 +149,21 @@ export class JobConflictError extends ApiError {
   }
 }
 
-/** Thrown when Temporal cannot be reached in time. */
+/**
+ * Thrown when Temporal cannot be reached, or did not answer a call before its deadline: the message says which (a
+ * busy server is reachable, and an operator looks for different causes).
+ */
 export class TemporalUnavailableError extends ApiError {
   override readonly name = 'TemporalUnavailableError';
   constructor(cause: unknown) {
-    super('unavailable', 'Temporal is unreachable; try again shortly', undefined, {
-      cause,
-      headers: { 'Retry-After': '5' },
-    });
+    super(
+      'unavailable',
+      isTemporalLate(cause)
+        ? 'Temporal did not answer in time; try again shortly'
+        : 'Temporal is unreachable; try again shortly',
+      undefined,
+      { cause, headers: { 'Retry-After': '5' } },
+    );
   }
 }
 
@@ -207,6 +214,19 @@ function grpcCodeOf(err: unknown): number | undefined {
 /** True when Temporal answered that what was asked of it does not exist (a raw service call's workflow, say). */
 export function isTemporalNotFound(err: unknown): boolean {
   return grpcCodeOf(err) === grpcNotFound;
+}
+
+/**
+ * True when the first gRPC status in the error's cause chain says a call's deadline passed: this process's, or the
+ * server's, which cancels a call whose deadline it saw pass first.
+ */
+function isTemporalLate(err: unknown): boolean {
+  for (let current = err; current; current = (current as { cause?: unknown }).cause) {
+    const code = grpcCodeOf(current);
+    if (code !== undefined) return code === grpcDeadlineExceeded || code === grpcCancelled;
+    if (typeof current !== 'object') break;
+  }
+  return false;
 }
 
 /**
