@@ -192,6 +192,8 @@ const rowsOf: { [K in keyof ScenarioFigures]: RowsOf<K> } = {
     mb('API peak RSS under pressure', f.apiPeakRssMb, 200),
     mb('worker peak RSS under pressure', f.workerPeakRssMb, 350),
     ms('GET /healthz p99 under pressure', f.healthzP99Ms, 50),
+    ms("API's event loop delay p99", f.apiEventLoopDelayP99Ms),
+    ms("API's event loop delay max", f.apiEventLoopDelayMaxMs),
     { label: '5xx answers', value: f.serverErrors, unit: 'answers', target: { atMost: 0 } },
   ],
   memory: (f) => [

@@ -178,6 +178,9 @@ export interface PressureFigures {
   readonly apiPeakRssMb: number;
   readonly workerPeakRssMb: number;
   readonly healthzP99Ms: number;
+  /** The API's event loop delay over the scenario: what of `/healthz`'s time its own work blocked it. */
+  readonly apiEventLoopDelayP99Ms: number;
+  readonly apiEventLoopDelayMaxMs: number;
   readonly serverErrors: number;
   readonly answersByStatus: Readonly<Record<string, number>>;
   /** Each 5xx by the request that got it and its error's code and message. */

@@ -15,6 +15,19 @@ import { rounded, summarize } from '../stats.js';
 /** The most characters one command argument may have. */
 const argumentChars = 32_000;
 
+/**
+ * The API's event loop delay (prom-client's, from monitorEventLoopDelay) since its last scrape, in ms: high while
+ * `/healthz` is slow, the API's own work blocks it; low, the process waited for a core.
+ */
+async function apiEventLoopDelayMs(stack: BenchStack): Promise<{ p99: number; max: number }> {
+  const text = await (await fetch(stack.gateway.urlOf('/metrics'))).text();
+  const seconds = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return {
+    p99: rounded(seconds('nodejs_eventloop_lag_p99_seconds') * 1000),
+    max: rounded(seconds('nodejs_eventloop_lag_max_seconds') * 1000),
+  };
+}
+
 export async function pressure(stack: BenchStack, params: BenchParams): Promise<ScenarioRun<PressureFigures>> {
   const { streams, parallelLists, bigJobs, bigInputBytes, noNewlineOutputBytes } = params.pressure;
   const statuses = new Map<number, number>();
@@ -35,6 +48,7 @@ export async function pressure(stack: BenchStack, params: BenchParams): Promise<
     for (const role of ['api', 'worker'] as const)
       peaks[role] = Math.max(peaks[role], ...pids[role].map((pid) => rssMb(pid) ?? 0));
   }, 100);
+  await apiEventLoopDelayMs(stack); // a scrape resets it: what the next one reads is this scenario's
   const healthz: number[] = [];
   let loaded = true;
   const probing = (async () => {
@@ -113,6 +127,7 @@ export async function pressure(stack: BenchStack, params: BenchParams): Promise<
     await probing;
     clearInterval(sampler);
   }
+  const eventLoopDelay = await apiEventLoopDelayMs(stack);
   const serverErrors = [...statuses].filter(([status]) => status >= 500).reduce((sum, [, n]) => sum + n, 0);
   console.log(`  answers by status: ${JSON.stringify(Object.fromEntries(statuses))}`);
   for (const [what, n] of serverErrorsByRequest) console.log(`  ${n} × ${what}`);
@@ -121,6 +136,8 @@ export async function pressure(stack: BenchStack, params: BenchParams): Promise<
       apiPeakRssMb: rounded(peaks.api),
       workerPeakRssMb: rounded(peaks.worker),
       healthzP99Ms: rounded(summarize(healthz).p99),
+      apiEventLoopDelayP99Ms: eventLoopDelay.p99,
+      apiEventLoopDelayMaxMs: eventLoopDelay.max,
       serverErrors,
       answersByStatus: Object.fromEntries(statuses),
       serverErrorsByRequest: Object.fromEntries(serverErrorsByRequest),
