@@ -148,13 +148,9 @@ export class JobReads {
     this.rechecks.set(workflowId, check);
   }
 
-  /** A run's end never changes: its final state is read from Temporal once, then kept by run id. */
+  /** A run's end never changes: its final state is read from Temporal once (one read shared meanwhile), then kept by run id. */
   private async finishedState(info: ExecutionInfo): Promise<JobState> {
-    let state = this.caches.finished.get(info.runId);
-    if (!state) {
-      state = await this.workflows.closedState(info);
-      this.caches.finished.set(info.runId, info.workflowId, state);
-    }
+    const state = await this.caches.finished.read(info.runId, info.workflowId, () => this.workflows.closedState(info));
     return this.workflows.withCallback(state, info.workflowId);
   }
 }

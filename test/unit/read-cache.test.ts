@@ -251,6 +251,30 @@ describe('Finished jobs’ final states are kept', function () {
     assert.equal(finished.latest('job'), undefined);
   });
 
+  it('read once for all who ask while it is being read, kept or not', async function () {
+    const finished = new FinishedJobCache(1024 * KiB, () => now);
+    for (const inputBytes of [0, 480 * KiB]) {
+      const runId = `run-${inputBytes}`;
+      let started = 0;
+      let answer!: (state: JobState) => void;
+      const read = (): Promise<JobState> => {
+        started++;
+        return new Promise((resolve) => (answer = resolve));
+      };
+      const together = Promise.all(Array.from({ length: 20 }, () => finished.read(runId, 'job', read)));
+      answer(stateWith('succeeded', 100, inputBytes));
+      assert.deepEqual(
+        (await together).map((state) => String(state.input).length),
+        Array(20).fill(inputBytes),
+      );
+      assert.equal(started, 1, `20 reads of a run at once (${inputBytes} bytes of input) cost one`);
+      const again = finished.read(runId, 'job', read);
+      answer(stateWith('succeeded', 100, inputBytes)); // ends the read again, if one began
+      await again;
+      assert.equal(started, inputBytes === 0 ? 1 : 2, 'a kept state is not read again; one too big to keep is');
+    }
+  });
+
   it('on the same clock as the polled reads', async function () {
     const reads = new Reads();
     const first = caches.polled.poll('job', reads.read);
