@@ -170,18 +170,40 @@ describe("A job's attempt runs its type's handler as an activity", function () {
     ]);
   });
 
-  it('heartbeats at once, and with each progress report', async function () {
+  it('sends no heartbeat for an attempt shorter than a second: its outcome carries the progress', async function () {
     const env = environment();
     const beats: HeartbeatDetails[] = [];
     env.on('heartbeat', (details: HeartbeatDetails) => beats.push(details));
-    await env.run(
+    const outcome: AttemptOutcome = await env.run(
       attemptActivity(sleepJob, recordingClient().client),
       { seconds: 0.1 },
       { jobId: 'job-1', tenant: 'default', attempt: 1 },
     );
+    assert.deepEqual(beats, []);
+    assert.deepEqual(outcome.progress, { percent: 100, message: 'slept 0 of 0.1 s' });
+  });
+
+  it('heartbeats first after a second, with the progress reported until then, then with each report', async function () {
+    const env = environment();
+    const beats: HeartbeatDetails[] = [];
+    const started = performance.now();
+    let firstBeatAfterMs: number | undefined;
+    env.on('heartbeat', (details: HeartbeatDetails) => {
+      firstBeatAfterMs ??= performance.now() - started;
+      beats.push(details);
+    });
+    await env.run(
+      attemptActivity(sleepJob, recordingClient().client),
+      { seconds: 1.3 },
+      { jobId: 'job-1', tenant: 'default', attempt: 1 },
+    );
     const noLines = { lines: [], dropped: 0 };
-    assert.deepEqual(beats[0], { progress: null, logs: noLines }, 'the first heartbeat comes before any progress');
-    assert.deepEqual(beats.at(-1), { progress: { percent: 100, message: 'slept 0 of 0.1 s' }, logs: noLines });
+    assert.ok(
+      firstBeatAfterMs !== undefined && firstBeatAfterMs >= 950,
+      `the first beat came after ${firstBeatAfterMs} ms`,
+    );
+    assert.notEqual(beats[0]?.progress, null, 'the first beat carries the progress reported before it');
+    assert.deepEqual(beats.at(-1), { progress: { percent: 100, message: 'slept 1 of 1.3 s' }, logs: noLines });
   });
 
   it('runs the attempt even when the started signal fails, logging the error', async function () {
