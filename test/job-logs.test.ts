@@ -198,37 +198,40 @@ describe("A job's logs, per attempt (GET /api/v1/jobs/{jobId}/logs, log events)"
     assert.equal(rest.hasMore, false);
   });
 
-  it("keeps a cancelled attempt's lines, sent with its cancellation (TypeScript handler)", async function () {
-    this.timeout(60_000);
-    const jobId = uniqueJobId('cancelled');
-    const submitted = await request('POST', '/api/v1/jobs', {
-      jobId,
-      type: 'logs.ts',
-      input: { lines: 200, tickMs: 100 },
+  for (const [type, input] of [
+    ['logs.ts', { lines: 200, tickMs: 100 }],
+    ['logs.py', { lines: 200, tick_ms: 100 }],
+  ] as const) {
+    it(`keeps a cancelled attempt's lines, sent with its cancellation (${type})`, async function () {
+      this.timeout(60_000);
+      const jobId = uniqueJobId('cancelled');
+      const submitted = await request('POST', '/api/v1/jobs', { jobId, type, input });
+      assert.equal(submitted.status, 202);
+      const deadline = Date.now() + 30_000;
+      while ((await logsOf(jobId)).lines.length < 3) {
+        if (Date.now() > deadline) assert.fail('the attempt logged no 3 lines in 30 s');
+        await delay(100);
+      }
+      const asked = Date.now();
+      assert.equal((await request('POST', `/api/v1/jobs/${jobId}/cancel`)).status, 202);
+      for (;;) {
+        const { body } = await request<{ status: string }>('GET', `/api/v1/jobs/${jobId}`);
+        if (body.status === 'cancelled') break;
+        if (Date.now() > deadline) assert.fail(`not cancelled: ${JSON.stringify(body)}`);
+        await delay(100);
+      }
+      assert.ok(Date.now() - asked < 2500, `cancelled ${Date.now() - asked} ms after the cancel`);
+      const logs = await logsOf(jobId, '?attempt=1&limit=1000');
+      assert.equal(logs.attemptEnded, true);
+      // Every line up to the cancellation, the ones logged after its last heartbeat too, and none twice.
+      assert.ok(logs.lines.length >= 3, `lines kept: ${logs.lines.length}`);
+      assert.deepEqual(
+        logs.lines.map((line) => line.message),
+        logs.lines.map((_, index) => `attempt 1 line ${index + 1}`),
+      );
+      assert.ok(logs.lines.length < 200, 'the handler stopped when cancelled');
     });
-    assert.equal(submitted.status, 202);
-    const deadline = Date.now() + 30_000;
-    while ((await logsOf(jobId)).lines.length < 3) {
-      if (Date.now() > deadline) assert.fail('the attempt logged no 3 lines in 30 s');
-      await delay(100);
-    }
-    assert.equal((await request('POST', `/api/v1/jobs/${jobId}/cancel`)).status, 202);
-    for (;;) {
-      const { body } = await request<{ status: string }>('GET', `/api/v1/jobs/${jobId}`);
-      if (body.status === 'cancelled') break;
-      if (Date.now() > deadline) assert.fail(`not cancelled: ${JSON.stringify(body)}`);
-      await delay(100);
-    }
-    const logs = await logsOf(jobId, '?attempt=1&limit=1000');
-    assert.equal(logs.attemptEnded, true);
-    // Every line up to the cancellation, the ones logged after its last heartbeat too, and none twice.
-    assert.ok(logs.lines.length >= 3, `lines kept: ${logs.lines.length}`);
-    assert.deepEqual(
-      logs.lines.map((line) => line.message),
-      logs.lines.map((_, index) => `attempt 1 line ${index + 1}`),
-    );
-    assert.ok(logs.lines.length < 200, 'the handler stopped when cancelled');
-  });
+  }
 
   it('sends the running attempt’s new lines as log events while it runs', async function () {
     this.timeout(90_000);

@@ -32,6 +32,10 @@ _DEFAULT_TENANT = "default"
 #: Tells the job workflow that attempt ``n`` began: ``(workflow_id, run_id, n)``.
 NotifyStarted = Callable[[str, str, int], Awaitable[None]]
 
+#: Ends the attempt of this task token as cancelled, with these details (through the client: the SDK's own
+#: cancellation carries none).
+ReportCancelled = Callable[[bytes, dict[str, Any]], Awaitable[None]]
+
 log = logging.getLogger("durable_jobs.worker")
 
 
@@ -60,10 +64,12 @@ def attempt_activity(
     job_type: DeclaredJobType[Any, Any],
     notify_started: NotifyStarted,
     executor: concurrent.futures.Executor,
+    report_cancelled: ReportCancelled | None = None,
 ) -> Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any]]]:
     """The activity named after the job type: ``(input, attempt)`` → ``{result, progress}``. It heartbeats every
     second from the first (a report heartbeats at once from then on), tells the job workflow the attempt started
-    (queued → running), and ends as cancelled when cancelled, whatever the handler made of it."""
+    (queued → running), and ends as cancelled when cancelled, whatever the handler made of it, its log lines with
+    it when ``report_cancelled`` is given."""
 
     @activity.defn(name=job_type.name)
     async def attempt(input: Any, attempt: dict[str, Any]) -> dict[str, Any]:
@@ -134,7 +140,7 @@ def attempt_activity(
                 "logs": ctx.logs.snapshot(),
             }
         except asyncio.CancelledError:
-            ctx.cancelled.set()
+            await _end_cancelled(ctx, report_cancelled)
             raise
         except UnrecoverableError as err:
             raise ApplicationError(
@@ -143,7 +149,7 @@ def attempt_activity(
         except Exception as err:
             if activity.is_cancelled():
                 # The handler's own reaction to the cancellation: the attempt still ends as cancelled.
-                ctx.cancelled.set()
+                await _end_cancelled(ctx, report_cancelled)
                 raise asyncio.CancelledError() from None
             raise _failure_with_logs(err, ctx.logs) from err
         finally:
@@ -151,6 +157,24 @@ def attempt_activity(
             beating.cancel()
 
     return attempt
+
+
+async def _end_cancelled(ctx: JobContext, report_cancelled: ReportCancelled | None) -> None:
+    """Ends a cancelled attempt with its log lines as its cancellation's details (``docs/worker-protocol.md``,
+    "Logs"), when a client cancelled it: the SDK (temporalio 1.35) reports a cancellation without details, so the
+    attempt reports its own through the client and the SDK's task completes asynchronously, as done. Returns when
+    the SDK's cancellation is the attempt's end instead: another cause (a worker shutdown, a timeout), or the report
+    failed."""
+    ctx.cancelled.set()
+    details = activity.cancellation_details()
+    if report_cancelled is None or details is None or not details.cancel_requested:
+        return
+    try:
+        await report_cancelled(activity.info().task_token, {"logs": ctx.logs.snapshot()})
+    except Exception as err:
+        log.warning("could not send the cancelled attempt's log lines: %s", err)
+        return
+    activity.raise_complete_async()
 
 
 def _beat_every_seconds(heartbeat_timeout: timedelta | None) -> float:

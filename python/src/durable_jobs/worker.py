@@ -146,6 +146,9 @@ async def serve(
         handle = client.get_workflow_handle(workflow_id, run_id=run_id or None)
         await handle.signal(protocol.ATTEMPT_STARTED_SIGNAL, {"attempt": attempt})
 
+    async def report_cancelled(task_token: bytes, details: dict[str, Any]) -> None:
+        await client.get_async_activity_handle(task_token=task_token).report_cancellation(details)
+
     # Plain def handlers run here; the event loop heartbeats for them. Sized for every slot, and the one extra
     # attempt per type a pool may let in at its busiest.
     threads = sum(checked.queues.values()) + len(checked.job_types) * len(checked.queues)
@@ -165,7 +168,7 @@ async def serve(
                     client,
                     task_queue=protocol.job_type_task_queue(checked.prefix, each.name, priority),
                     identity=f"{worker_id} {each.name}/{priority}",
-                    activities=[attempt_activity(each, notify_started, executor)],
+                    activities=[attempt_activity(each, notify_started, executor, report_cancelled)],
                     tuner=tuner,
                     # One poller per type and priority: an idle type then holds at most one reservation of the pool.
                     activity_task_poller_behavior=PollerBehaviorSimpleMaximum(1),
