@@ -39,7 +39,7 @@ export class HookDisabledError extends ApiError {
   }
 }
 
-/** The headers whose value names a delivery, so that a redelivery is the same job (before a Stripe event id). */
+/** The headers whose value names a delivery, so that a redelivery is the same job (after a Stripe event id). */
 const deliveryIdHeaders = ['x-github-delivery', 'idempotency-key'];
 
 function parse<T>(schema: z.ZodType<T>, raw: unknown, path: string[] = []): T {
@@ -93,15 +93,19 @@ export function deliveryJobId(hookId: string, deliveryId: string): string {
   return `hook-${createHash('sha256').update(`${hookId}\n${deliveryId}`).digest('hex').slice(0, 40)}`;
 }
 
-/** What names a delivery: a delivery id header, else the event id of a delivery signed as Stripe signs. */
+/**
+ * What names a delivery: the event id of a delivery signed as Stripe signs, else a delivery id header. The event id
+ * first: it is signed and a header is not, so a captured delivery replayed within the signature's window with a new
+ * header is still the first job.
+ */
 function deliveryIdOf(ctx: Context, body: unknown): string | undefined {
+  const eventId = ctx.req.headers[githubSignatureHeader] === undefined ? stripeEventId(body) : undefined;
+  if (eventId !== undefined) return parse(DeliveryId, eventId, ['id']);
   for (const header of deliveryIdHeaders) {
     const value = ctx.get(header);
     if (value !== '') return parse(DeliveryId, value, [header]);
   }
-  if (ctx.req.headers[githubSignatureHeader] !== undefined) return undefined;
-  const eventId = stripeEventId(body);
-  return eventId === undefined ? undefined : parse(DeliveryId, eventId, ['id']);
+  return undefined;
 }
 
 /**
