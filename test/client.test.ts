@@ -1,8 +1,17 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { createJobsClient, JobsApiError, JobWaitTimeoutError, type Job, type JobEvent } from '../src/client/index.js';
-import { readEventStream, type ServerSentEvent } from '../src/client/event-stream.js';
+import {
+  createJobsClient,
+  JobsApiError,
+  JobsResponseInvalidError,
+  JobWaitTimeoutError,
+  type Job,
+  type JobEvent,
+} from '../src/client/index.js';
+import { maxEventBytes, readEventStream, type ServerSentEvent } from '../src/client/event-stream.js';
 import { TestService, uniqueJobId } from './support/service.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -64,6 +73,90 @@ describe('Reading an event stream', function () {
       { event: 'job', data: '{"a":1}' },
       { event: 'message', data: 'first\nsecond' },
     ]);
+  });
+});
+
+describe("The TypeScript client's follow() against a hostile or broken stream", function () {
+  let server: Server;
+  let base: string;
+  let sentBytes = 0;
+  /** What the server streams for a job's events: written, then (unless it returns true) the stream ends. */
+  let stream: (response: ServerResponse) => Promise<boolean> | boolean = () => false;
+
+  before(async function () {
+    server = createServer((_request, response) => {
+      response.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      const write = response.write.bind(response);
+      response.write = ((chunk: string | Buffer, ...rest: never[]) => {
+        sentBytes += Buffer.byteLength(chunk);
+        return write(chunk, ...rest);
+      }) as typeof response.write;
+      void Promise.resolve(stream(response)).then((open) => open || response.end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async function () {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  /** Writes `chunk` until the client stops reading (the socket closes) or `maxBytes` went out. */
+  async function writeEndlessly(response: ServerResponse, chunk: string, maxBytes: number): Promise<boolean> {
+    sentBytes = 0;
+    while (!response.destroyed && sentBytes < maxBytes) {
+      if (response.write(chunk)) continue;
+      await new Promise<void>((resolve) => {
+        const settled = (): void => {
+          response.off('drain', settled).off('close', settled);
+          resolve();
+        };
+        response.on('drain', settled).on('close', settled);
+      });
+    }
+    return false;
+  }
+
+  /** What follow() threw, after the events it gave before (which must be none here: no event is whole and valid). */
+  async function followError(): Promise<Error> {
+    const client = createJobsClient({ baseUrl: base });
+    const events: JobEvent[] = [];
+    let thrown: unknown;
+    try {
+      for await (const event of client.follow('any')) events.push(event);
+    } catch (err) {
+      thrown = err;
+    }
+    assert.deepEqual(events, []);
+    assert.ok(thrown instanceof JobsResponseInvalidError, `expected a JobsResponseInvalidError, got ${String(thrown)}`);
+    return thrown;
+  }
+
+  it('stops reading an event that never ends (no newline, or endless data lines) past its bound, saying so', async function () {
+    this.timeout(30_000);
+    const chunk = 'x'.repeat(64 * 1024);
+    for (const [what, prefix, line] of [
+      ['one endless line', 'event: job\ndata: ', chunk],
+      ['endless data lines', 'event: job\n', `data: ${chunk}\n`],
+    ] as const) {
+      stream = (response) => {
+        response.write(prefix);
+        return writeEndlessly(response, line, 4 * maxEventBytes);
+      };
+      const err = await followError();
+      assert.match(err.message, /event over 16 MiB/, what);
+      await eventually(async () => Promise.resolve(sentBytes < 4 * maxEventBytes), what);
+      assert.ok(sentBytes < 2 * maxEventBytes, `${what}: the client read ${sentBytes} bytes`);
+    }
+  });
+
+  it('says which event was not JSON, and skips event types it does not know', async function () {
+    stream = (response) => {
+      response.write('event: shiny-new-kind\ndata: {"whatever": true}\n\nevent: job\ndata: {not json\n\n');
+      return false;
+    };
+    const err = await followError();
+    assert.match(err.message, /a job event that is not JSON/);
   });
 });
 

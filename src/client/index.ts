@@ -2,7 +2,7 @@
 // dev/generate-client.ts generates from the OpenAPI document (schema.ts), with the calls a program
 // makes about jobs wrapped to answer a job or throw a typed error.
 import createClient, { type Client } from 'openapi-fetch';
-import { readEventStream } from './event-stream.js';
+import { EventTooLargeError, readEventStream, type ServerSentEvent } from './event-stream.js';
 import type { components, paths } from './schema.js';
 
 export type { components, paths };
@@ -68,9 +68,11 @@ export class JobsResponseInvalidError extends Error {
   constructor(
     readonly status: number,
     readonly body: unknown,
+    /** What is wrong with it, when more is known than that it is outside the contract. */
+    reason?: string,
   ) {
     super(
-      `the jobs API answered ${status} with ${body === undefined || body === '' ? 'no body' : 'a body outside the contract'}`,
+      `the jobs API answered ${status} with ${reason ?? (body === undefined || body === '' ? 'no body' : 'a body outside the contract')}`,
     );
   }
 }
@@ -255,10 +257,27 @@ export class JobsClient {
     });
     const stream = dataOf(answer);
     if (stream === null) throw new JobsResponseInvalidError(answer.response.status, undefined);
-    for await (const event of readEventStream(stream)) {
-      // Events of kinds a newer API may add are skipped, as a browser's EventSource skips unheard ones.
-      if (event.event === 'job') yield { type: 'job', job: JSON.parse(event.data) as Job };
-      else if (event.event === 'log') yield { type: 'log', line: JSON.parse(event.data) as JobLogLine };
+    const status = answer.response.status;
+    const parsed = (event: ServerSentEvent): unknown => {
+      try {
+        return JSON.parse(event.data);
+      } catch (err) {
+        throw new JobsResponseInvalidError(
+          status,
+          event.data,
+          `a ${event.event} event that is not JSON: ${String(err)}`,
+        );
+      }
+    };
+    try {
+      for await (const event of readEventStream(stream)) {
+        // Events of kinds a newer API may add are skipped, as a browser's EventSource skips unheard ones.
+        if (event.event === 'job') yield { type: 'job', job: parsed(event) as Job };
+        else if (event.event === 'log') yield { type: 'log', line: parsed(event) as JobLogLine };
+      }
+    } catch (err) {
+      if (err instanceof EventTooLargeError) throw new JobsResponseInvalidError(status, null, err.message);
+      throw err;
     }
   }
 }
