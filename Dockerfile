@@ -25,8 +25,9 @@ RUN npm run build
 # The API (the default command) and the worker (`node dist/worker/main.js`, which loads its workflow bundle from
 # dist/workflow-bundles/, WORKFLOW_BUNDLE_DIR's default): production dependencies and the compiled code only.
 FROM ${NODE_IMAGE} AS app
-# partNodeFlags of dev/build.mjs, which `npm run <part>` passes.
-ENV NODE_ENV=production NODE_OPTIONS=--max-semi-space-size=4
+# partNodeFlags of dev/build.mjs, which `npm run <part>` passes; the glibc malloc settings are the worker's
+# (workerMallocEnv of dev/parts.ts), set for both commands of the image.
+ENV NODE_ENV=production NODE_OPTIONS=--max-semi-space-size=4 MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=65536
 WORKDIR /app
 COPY package.json package-lock.json ./
 # The SDK as built in the build stage; no install scripts, since its prepare needs the TypeScript compiler of dev.

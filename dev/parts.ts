@@ -194,6 +194,13 @@ export interface WorkerPartOptions {
 }
 
 /**
+ * glibc malloc settings of the worker process: Temporal's Rust core and Node's buffers of a command's output allocate
+ * and free blocks of 64 KB to 1 MB (payloads, pipe reads) from many threads; with glibc's defaults (an arena per
+ * thread, a threshold for mmap that rises with each big block freed) the freed memory stayed in the process.
+ */
+export const workerMallocEnv = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '65536' };
+
+/**
  * `npm run worker`, with the workflow bundle it loads built first when stale; ready once Temporal lists this process
  * (the SDK's default identity is `<pid>@<host>`) among the pollers of the workflow task queue and of each of its
  * priorities' queues.
@@ -209,6 +216,7 @@ export async function startWorkerPart(options: WorkerPartOptions): Promise<Part>
     WORKER_QUEUES: Object.entries(options.queues)
       .map(([priority, slots]) => `${priority}:${slots}`)
       .join(','),
+    ...workerMallocEnv,
     ...options.env,
   });
   const deadline = Date.now() + 60_000;
