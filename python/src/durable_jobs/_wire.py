@@ -4,6 +4,7 @@ and the reading of an event stream. Nothing here does I/O."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -148,19 +149,60 @@ class ServerSentEvent:
     data: str
 
 
+#: An event (its data and the line being read) longer than this ends the stream: the job JSON is far smaller.
+MAX_EVENT_CHARS = 16 * 1024 * 1024
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
 @dataclass
 class EventStreamParser:
-    """Reads a ``text/event-stream`` line by line by the WHATWG rules: ``event:`` and ``data:`` fields, comments
-    (``:``) skipped; a blank line dispatches the event, so an unfinished one at the end is dropped. httpx's
-    ``iter_lines`` has already split the lines on any line ending."""
+    """Reads a ``text/event-stream`` by the WHATWG rules: ``event:`` and ``data:`` fields, comments (``:``) skipped,
+    any line ending; a blank line dispatches the event, so an unfinished one at the end is dropped. ``feed_text``
+    takes the text as it arrives and keeps memory bounded: an event over ``MAX_EVENT_CHARS`` (each at least a byte,
+    so over 16 MiB) raises ``ResponseInvalidError`` (a broken or hostile server)."""
 
+    status: int = 200
     _event: str = ""
     _data: list[str] = field(default_factory=list)
+    _data_chars: int = 0
+    _buffer: str = ""
+    #: Where the search for a line end resumes: the buffer before it has none, so each character is scanned once.
+    _search_from: int = 0
+
+    def feed_text(self, text: str) -> list[ServerSentEvent]:
+        self._buffer += text
+        events: list[ServerSentEvent] = []
+        start = 0
+        for match in _LINE_END.finditer(self._buffer, self._search_from):
+            # A CR at the very end may be the first half of a CRLF split across chunks (``close`` ends it).
+            if match.group() == "\r" and match.end() == len(self._buffer):
+                break
+            if (event := self.feed(self._buffer[start : match.start()])) is not None:
+                events.append(event)
+            start = match.end()
+        self._buffer = self._buffer[start:]
+        self._search_from = max(0, len(self._buffer) - 1) if self._buffer.endswith("\r") else len(self._buffer)
+        if self._data_chars + len(self._buffer) > MAX_EVENT_CHARS:
+            raise ResponseInvalidError(
+                f"the API's event stream sent an event over {MAX_EVENT_CHARS // 1024 // 1024} MiB",
+                status=self.status,
+                body="",
+            )
+        return events
+
+    def close(self) -> list[ServerSentEvent]:
+        """The events a line end held back at the stream's end completes (a last CR)."""
+        if not self._buffer.endswith("\r"):
+            return []
+        event = self.feed(self._buffer[:-1])
+        self._buffer, self._search_from = "", 0
+        return [] if event is None else [event]
 
     def feed(self, line: str) -> ServerSentEvent | None:
         if line == "":
             dispatched = ServerSentEvent(self._event or "message", "\n".join(self._data)) if self._data else None
-            self._event, self._data = "", []
+            self._event, self._data, self._data_chars = "", [], 0
             return dispatched
         if line.startswith(":"):
             return None
@@ -171,16 +213,29 @@ class EventStreamParser:
             self._event = value
         elif name == "data":
             self._data.append(value)
+            self._data_chars += len(value) + 1
         return None
 
 
-def job_event(event: ServerSentEvent | None) -> JobEvent | None:
+def job_event(event: ServerSentEvent | None, status: int) -> JobEvent | None:
     """A job stream's event as ``follow`` yields it; None for none, and for kinds a newer API may add (skipped, as a
-    browser's EventSource skips the ones it does not listen to)."""
+    browser's EventSource skips the ones it does not listen to). ``ResponseInvalidError`` for one outside the
+    contract."""
     if event is None:
         return None
+    model: type[Job] | type[JobLogLine]
     if event.event == "job":
-        return JobChangedEvent(job=Job.model_validate_json(event.data))
-    if event.event == "log":
-        return JobLogEvent(line=JobLogLine.model_validate_json(event.data))
-    return None
+        model = Job
+    elif event.event == "log":
+        model = JobLogLine
+    else:
+        return None
+    try:
+        parsed = model.model_validate_json(event.data)
+    except ValidationError as err:
+        raise ResponseInvalidError(
+            f"the API's event stream sent a {event.event} event that is not a {model.__name__}: {err}",
+            status=status,
+            body=event.data,
+        ) from err
+    return JobChangedEvent(job=parsed) if isinstance(parsed, Job) else JobLogEvent(line=parsed)

@@ -264,10 +264,13 @@ class Client:
                 if not response.is_success:
                     response.read()
                     raise api_error(response)
-                parser = EventStreamParser()
-                for line in response.iter_lines():
-                    event = job_event(parser.feed(line))
-                    if event is not None:
+                parser = EventStreamParser(status=response.status_code)
+                for text in response.iter_text():
+                    for sse in parser.feed_text(text):
+                        if (event := job_event(sse, response.status_code)) is not None:
+                            yield event
+                for sse in parser.close():
+                    if (event := job_event(sse, response.status_code)) is not None:
                         yield event
         except httpx.TransportError as err:
             raise ServiceUnreachableError(f"GET {path}: {err!r}") from err
@@ -579,10 +582,13 @@ class AsyncClient:
                 if not response.is_success:
                     await response.aread()
                     raise api_error(response)
-                parser = EventStreamParser()
-                async for line in response.aiter_lines():
-                    event = job_event(parser.feed(line))
-                    if event is not None:
+                parser = EventStreamParser(status=response.status_code)
+                async for text in response.aiter_text():
+                    for sse in parser.feed_text(text):
+                        if (event := job_event(sse, response.status_code)) is not None:
+                            yield event
+                for sse in parser.close():
+                    if (event := job_event(sse, response.status_code)) is not None:
                         yield event
         except httpx.TransportError as err:
             raise ServiceUnreachableError(f"GET {path}: {err!r}") from err
