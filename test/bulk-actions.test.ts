@@ -83,6 +83,54 @@ describe('Cancelling or retrying many jobs at once', function () {
     await service.cancel(theirs!);
   });
 
+  it("answers 429 to bulk requests sent while the tenant's previous one runs, and acts on none of their jobs", async function () {
+    // Each request names one real job and 99 unknown ids, so it takes 100 calls to Temporal: the first one
+    // admitted is still running when the others, sent together, arrive.
+    const requests = 6;
+    const failed = await submitted(
+      'bulk-flood-failed',
+      { seconds: 0, failAttempts: 1, failure: 'non_retryable' },
+      requests,
+    );
+    const running = await submitted('bulk-flood-running', { seconds: 60 }, requests);
+    for (const jobId of failed) await service.waitFor(jobId, ['failed']);
+    const flood = async (action: 'cancel' | 'retry', jobIds: string[]) => {
+      const answers = await Promise.all(
+        jobIds.map((jobId) =>
+          bulk(action, { jobIds: [jobId, ...Array.from({ length: 99 }, () => uniqueJobId('bulk-flood-unknown'))] }),
+        ),
+      );
+      assert.ok(
+        answers.some((answer) => answer.status === 429),
+        `${action}: some of ${requests} requests sent at once are refused`,
+      );
+      for (const answer of answers) {
+        if (answer.status === 200) {
+          assert.equal(answer.body.results[0]!.status, 202, `${action}: an admitted request acts on its job`);
+          assert.deepEqual(new Set(answer.body.results.slice(1).map((result) => result.status)), new Set([404]));
+          continue;
+        }
+        assert.equal(answer.status, 429);
+        assert.equal(answer.body.error.code, 'rate_limited');
+        assert.match(answer.body.error.message, /still running .*; wait for its answer, then send the next/);
+        assert.ok(Number(answer.headers.get('retry-after')) >= 1, 'with Retry-After');
+      }
+      return answers.map((answer) => answer.status);
+    };
+
+    const retried = await flood('retry', failed);
+    for (const [index, jobId] of failed.entries()) {
+      const job = (await service.getJob(jobId)).body;
+      assert.equal(job.run, retried[index] === 200 ? 2 : 1, `a refused retry starts no run (${jobId})`);
+    }
+    const cancelled = await flood('cancel', running);
+    for (const [index, jobId] of running.entries()) {
+      if (cancelled[index] === 200) await service.waitFor(jobId, ['cancelled'], 10_000);
+      else assert.notEqual((await service.getJob(jobId)).body.status, 'cancelled', 'a refused cancel cancels nothing');
+    }
+    for (const [index, jobId] of running.entries()) if (cancelled[index] === 429) await service.cancel(jobId);
+  });
+
   it('refuses an empty list, more than 100 ids, an id twice, a bad id and a body that is not JSON', async function () {
     const cases: [unknown, RegExp][] = [
       [{ jobIds: [] }, /^jobIds: name at least one job/],

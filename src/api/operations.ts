@@ -184,6 +184,9 @@ const routes: readonly Operation[] = [
       400: refused('no ids, over 100, an id twice, or an id that is not one (`invalid_request`)'),
       413: refused('the body is too large (`payload_too_large`)'),
       415: refused('the body is not JSON (`unsupported_media_type`)'),
+      429: refused(
+        "the tenant's previous bulk cancel or retry on this API process is still running: wait for its answer, then send the next (`rate_limited`, with Retry-After)",
+      ),
     },
   })),
   {

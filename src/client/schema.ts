@@ -962,6 +962,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description the tenant's previous bulk cancel or retry on this API process is still running: wait for its answer, then send the next (`rate_limited`, with Retry-After) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1058,6 +1067,15 @@ export interface paths {
                 };
                 /** @description the body is not JSON (`unsupported_media_type`) */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description the tenant's previous bulk cancel or retry on this API process is still running: wait for its answer, then send the next (`rate_limited`, with Retry-After) */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
