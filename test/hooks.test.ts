@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import type { ErrorBody } from '../src/contract/errors.js';
 import { Client, WithStartWorkflowOperation } from '@temporalio/client';
 import { hookRegistryWorkflowId, type CreatedHook, type Hook } from '../src/contract/hooks.js';
@@ -381,6 +382,22 @@ describe('Inbound webhooks', function () {
       });
       assert.equal(text.status, 415, text.text);
       assert.match(text.text, /application\/json, or as GitHub does/);
+
+      // Nothing inflates a body (so no small body inflates past the limit): a compressed one, signed as sent, says so.
+      const gzipped = gzipSync(body);
+      for (const encoding of ['gzip', 'GZip', 'deflate, gzip']) {
+        const compressed = await httpRequest(`${base}/api/v1/hooks/${hook.hookId}`, {
+          method: 'POST',
+          body: gzipped,
+          headers: {
+            'Content-Encoding': encoding,
+            'X-Hub-Signature-256': `sha256=${createHmac('sha256', hook.secret).update(gzipped).digest('hex')}`,
+          },
+        });
+        assert.equal(compressed.status, 415, `${encoding}: ${compressed.text}`);
+        assert.match(compressed.text, /Content-Encoding .* is not supported; send the body uncompressed/);
+        assert.equal(compressed.headers['accept-encoding'], 'identity');
+      }
 
       service.apiKey = keys.acme;
       const disabled = await service.request<Hook>('PATCH', `/api/v1/hooks/${hook.hookId}`, { enabled: false });

@@ -12,6 +12,24 @@ export class UnsupportedMediaTypeError extends ApiError {
   }
 }
 
+/**
+ * Thrown when a body is sent compressed (any Content-Encoding but identity): nothing here inflates one, so that the
+ * body limit counts what is held, and a hook's signature is over the bytes as sent.
+ */
+export class UnsupportedContentEncodingError extends ApiError {
+  override readonly name = 'UnsupportedContentEncodingError';
+  constructor(contentEncoding: string) {
+    super(
+      'unsupported_media_type',
+      `Content-Encoding "${contentEncoding}" is not supported; send the body uncompressed`,
+      undefined,
+      {
+        headers: { 'Accept-Encoding': 'identity' },
+      },
+    );
+  }
+}
+
 function depthOf(value: unknown): number {
   let deepest = 0;
   const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
@@ -35,6 +53,9 @@ const discardCapBytes = 64 * 1024 * 1024;
  * after the first one ended would find it destroyed.
  */
 export async function readBody(ctx: Context, limitBytes: number): Promise<Buffer> {
+  const contentEncoding = ctx.get('content-encoding');
+  if (!['', 'identity'].includes(contentEncoding.trim().toLowerCase()))
+    throw new UnsupportedContentEncodingError(contentEncoding);
   let tooLarge = Number(ctx.get('content-length')) > limitBytes;
   const chunks: Buffer[] = [];
   let received = 0;
