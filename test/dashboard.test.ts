@@ -142,7 +142,7 @@ describe('The job dashboard', function () {
     await service.submit({ type: 'sleep', input: { seconds: 20, message: 'appears live' }, jobId, priority: 'high' });
     const row = page.locator(`tr[data-job-id="${jobId}"]`);
     await row.waitFor({ timeout: 30_000 });
-    await row.locator('.status-running').waitFor({ timeout: 30_000 });
+    await row.locator('.status', { hasText: 'running' }).waitFor({ timeout: 30_000 });
     await page.screenshot({ path: new URL('dashboard-jobs.png', screenshots).pathname });
     await page
       .getByRole('navigation', { name: 'Status' })
@@ -235,7 +235,7 @@ describe('The job dashboard', function () {
       const initech = await other.newPage();
       await signIn(initech, keys.initech);
       const rows = initech.locator('tbody tr');
-      await initech.locator('tbody tr .status-succeeded').nth(24).waitFor({ timeout: 30_000 });
+      await initech.locator('tbody tr .status', { hasText: 'succeeded' }).nth(24).waitFor({ timeout: 30_000 });
       assert.equal(await rows.count(), 25);
       const older = initech.getByRole('button', { name: 'Older →' });
       await initech.locator('button:not([disabled])', { hasText: 'Older →' }).waitFor({ timeout: 30_000 });
@@ -460,6 +460,63 @@ describe('The job dashboard', function () {
       await refusal.waitFor();
       assert.match(await refusal.innerText(), /^tag: .*key:value/);
       assert.equal(await page.locator('tbody tr').count(), 0);
+    });
+  });
+
+  describe('stops asking when the refusal will not change, and asks again when told', function () {
+    /** Fails if `page` asks for a URL `matches` accepts within `ms`: the refused page reads no more. */
+    async function noRequestFor(ms: number, matches: (url: URL) => boolean): Promise<void> {
+      await assert.rejects(
+        page.waitForRequest((request) => matches(new URL(request.url())), { timeout: ms }),
+        /Timeout/,
+        'the page asked again after a refusal that will not change',
+      );
+    }
+
+    it('shows a job that does not exist once, with Try again, and reads it again when it is clicked', async function () {
+      const jobId = uniqueJobId('dash-gone');
+      const isJobRead = (url: URL) => url.pathname === `/api/v1/jobs/${jobId}`;
+      await page.goto(`${service.baseUrl}/ui/jobs/${jobId}`);
+      const refusal = page.getByRole('main').getByRole('alert');
+      await refusal.waitFor();
+      assert.match(await refusal.innerText(), /not found|no job/i);
+      // The page read every second before: three intervals without a read show that it stopped.
+      await noRequestFor(3_000, isJobRead);
+      const readAgain = page.waitForRequest((request) => isJobRead(new URL(request.url())));
+      await refusal.getByRole('button', { name: 'Try again' }).click();
+      await readAgain;
+      await refusal.getByRole('button', { name: 'Try again' }).waitFor();
+    });
+
+    it('keeps reading a job while the API cannot be reached', async function () {
+      const jobId = uniqueJobId('dash-unreachable');
+      const isJobRead = (url: URL) => url.pathname === `/api/v1/jobs/${jobId}`;
+      await page.route(`**/api/v1/jobs/${jobId}`, (route) => route.abort('connectionrefused'));
+      try {
+        await page.goto(`${service.baseUrl}/ui/jobs/${jobId}`);
+        const refusal = page.getByRole('main').getByRole('alert');
+        await refusal.waitFor();
+        assert.match(await refusal.innerText(), /the API did not answer/);
+        await page.waitForRequest((request) => isJobRead(new URL(request.url())), { timeout: 10_000 });
+        assert.equal(await refusal.getByRole('button', { name: 'Try again' }).count(), 0);
+      } finally {
+        await page.unroute(`**/api/v1/jobs/${jobId}`);
+      }
+    });
+
+    it("shows the list's refused filter once, and reads again with a corrected one", async function () {
+      const isListRead = (url: URL) => url.pathname === '/api/v1/jobs' || url.pathname === '/api/v1/jobs/counts';
+      await page.goto(`${service.baseUrl}/ui/?tag=no-colon`);
+      const refusal = page.getByRole('main').getByRole('alert');
+      await refusal.waitFor();
+      assert.match(await refusal.innerText(), /^tag: .*key:value/);
+      // The list reads every 2 s: two and a half intervals without a read show that it stopped.
+      await noRequestFor(5_000, isListRead);
+      const readAgain = page.waitForRequest((request) => isListRead(new URL(request.url())));
+      await page.getByLabel('Tag').fill('team:none');
+      await page.getByLabel('Tag').press('Enter');
+      await readAgain;
+      await refusal.waitFor({ state: 'detached' });
     });
   });
 

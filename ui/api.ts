@@ -21,6 +21,14 @@ export function isUnauthorized(err: unknown): boolean {
   return err instanceof JobsApiError && err.status === 401;
 }
 
+/**
+ * True for a refusal that asking again cannot change (400, 404…: any 4xx but 401, 408 and 429): a live page stops
+ * reading on it, where a 503 or a lost connection is read again.
+ */
+export function isLastingRefusal(err: unknown): boolean {
+  return err instanceof JobsApiError && err.status >= 400 && err.status < 500 && ![401, 408, 429].includes(err.status);
+}
+
 /** What to show for a failed call: the API's own message, or the browser's. */
 export function messageOf(err: unknown): string {
   if (err instanceof JobsApiError) return err.message;

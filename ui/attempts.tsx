@@ -2,7 +2,7 @@
 // them as gaps) over a list with each attempt's times and error, and the schedule that started the job. Read from
 // GET /api/v1/jobs/{jobId}/attempts again whenever the job changes, and every second while an attempt is under way.
 import { client, type Job, type JobAttempts } from './api.js';
-import { Pending, StatusBadge } from './components.js';
+import { Pending, StatusBadge, statusColor } from './components.js';
 import { dateTime, duration } from './format.js';
 import { useLive } from './live.js';
 import { Link, schedulePath } from './router.js';
@@ -43,7 +43,7 @@ export function AttemptsPanel({ job, now, onUnauthorized }: Props) {
         </p>
       )}
       {answer === undefined ? (
-        <Pending problem={live.problem} />
+        <Pending problem={live.problem} again={live.again} />
       ) : answer.attempts.length === 0 ? (
         <p class="muted">
           No attempt yet
@@ -140,8 +140,12 @@ function Timeline({ answer, now }: { readonly answer: JobAttempts; readonly now:
           return (
             <div
               key={index}
-              class={`timeline-span timeline-${span.kind}${span.attempt ? ` status-${span.attempt.outcome}` : ''}`}
-              style={{ left: `${left}%`, width: `${width}%` }}
+              class={`timeline-span timeline-${span.kind}`}
+              style={{
+                left: `${left}%`,
+                width: `${width}%`,
+                ...(span.attempt ? statusColor(span.attempt.outcome) : {}),
+              }}
               title={span.label}
               data-kind={span.kind}
               data-attempt={span.attempt?.attempt}

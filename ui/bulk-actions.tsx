@@ -75,7 +75,7 @@ export function BulkActions({ selected, matching, onDone, onUnauthorized }: Prop
 
   return (
     <div class="bulk">
-      <div class="bulk-bar" role="group" aria-label="Selected jobs">
+      <div class="bulk-bar wrapping-row" role="group" aria-label="Selected jobs">
         <span class="muted" data-testid="selected-count">
           {allMatching ? `all ${matching.count} matching selected` : `${selected.length} selected`}
         </span>

@@ -14,7 +14,7 @@ export function useDocumentTitle(title: string): void {
 
 /**
  * A live page's heading, and beside it how often it reads again or, while it shows older data, why the last read
- * failed (before any data, <Pending> says so in the page itself).
+ * failed (before any data, <Pending> says so in the page itself), with a Try again button once a refusal stopped it.
  */
 export function LiveHead({
   title,
@@ -22,29 +22,54 @@ export function LiveHead({
   refreshMs,
 }: {
   readonly title: string;
-  readonly live: Pick<Live<unknown>, 'data' | 'problem'>;
+  readonly live: Pick<Live<unknown>, 'data' | 'problem' | 'again'>;
   readonly refreshMs: number;
 }) {
   const staleProblem = live.data === undefined ? undefined : live.problem;
   return (
-    <div class="page-head">
+    <div class="page-head wrapping-row">
       <h1>{title}</h1>
       <span class="muted live-note">
-        {staleProblem ? <span class="problem">{staleProblem}</span> : `updates every ${refreshMs / 1000} s`}
+        {staleProblem ? (
+          <span class="problem">{staleProblem}</span>
+        ) : live.again ? (
+          'not updating'
+        ) : (
+          `updates every ${refreshMs / 1000} s`
+        )}
       </span>
+      {live.data !== undefined && <TryAgain again={live.again} />}
     </div>
   );
 }
 
-/** What stands where data will be: "Loading…" until the first answer, or the API's message when the read failed. */
-export function Pending({ problem }: { readonly problem: string | undefined }) {
+/**
+ * What stands where data will be: "Loading…" until the first answer, or the API's message when the read failed (with
+ * Try again when the refusal stopped the reading).
+ */
+export function Pending({
+  problem,
+  again,
+}: {
+  readonly problem: string | undefined;
+  readonly again?: Live<unknown>['again'];
+}) {
   return problem === undefined ? (
     <p class="muted">Loading…</p>
   ) : (
     <p class="notice notice-error" role="alert">
-      {problem}
+      {problem} <TryAgain again={again} />
     </p>
   );
+}
+
+/** Reads again, shown once a refusal that asking again would not change (404, 400) stopped a live page's reading. */
+export function TryAgain({ again }: { readonly again: Live<unknown>['again'] }) {
+  return again ? (
+    <button type="button" onClick={again}>
+      Try again
+    </button>
+  ) : null;
 }
 
 /** A table's column heading for figures, right-aligned as they are. */
@@ -56,8 +81,17 @@ export function NumberHead({ children }: { readonly children: string }) {
   );
 }
 
+/** Draws an element in a status's colour: its CSS reads `--status-color` (a badge, an attempt's bar). */
+export function statusColor(status: JobStatus): { readonly '--status-color': string } {
+  return { '--status-color': `var(--${status})` };
+}
+
 export function StatusBadge({ status }: { readonly status: JobStatus }) {
-  return <span class={`status status-${status}`}>{statusLabel(status)}</span>;
+  return (
+    <span class="status" style={statusColor(status)}>
+      {statusLabel(status)}
+    </span>
+  );
 }
 
 /**

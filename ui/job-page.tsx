@@ -6,9 +6,9 @@ import { client, isJobFinished, jobActions, JobsApiError, messageOf, type Job, t
 import { AttemptsPanel } from './attempts.js';
 import { ConfirmDialog } from './confirm-dialog.js';
 import { LogsPanel } from './logs.js';
-import { Pending, ProgressBar, StatusBadge, useDocumentTitle } from './components.js';
+import { Pending, ProgressBar, StatusBadge, TryAgain, useDocumentTitle } from './components.js';
 import { dateTime, duration, json, runTime } from './format.js';
-import { useLive } from './live.js';
+import { useLive, type Live } from './live.js';
 import { Link, jobPath, jobsPath } from './router.js';
 
 const refreshMs = 1000;
@@ -36,12 +36,13 @@ export function JobPage({ jobId, onUnauthorized }: { readonly jobId: string; rea
         <Link href={jobsPath}>Jobs</Link> <span aria-hidden="true">/</span> <span>{jobId}</span>
       </nav>
       {job === undefined ? (
-        <Pending problem={live.problem} />
+        <Pending problem={live.problem} again={live.again} />
       ) : (
         <JobDetails
           job={job}
           now={live.readAt}
           problem={live.problem}
+          again={live.again}
           onChanged={live.replace}
           onUnauthorized={onUnauthorized}
         />
@@ -54,17 +55,18 @@ interface DetailsProps {
   readonly job: Job;
   readonly now: number;
   readonly problem: string | undefined;
+  readonly again: Live<Job>['again'];
   readonly onChanged: (job: Job) => void;
   readonly onUnauthorized: () => void;
 }
 
-function JobDetails({ job, now, problem, onChanged, onUnauthorized }: DetailsProps) {
+function JobDetails({ job, now, problem, again, onChanged, onUnauthorized }: DetailsProps) {
   const heading = useRef<HTMLHeadingElement>(null);
   const ran = runTime(job, now);
   const percent = job.progress?.percent;
   return (
     <>
-      <div class="page-head">
+      <div class="page-head wrapping-row">
         <h1 class="job-title" ref={heading} tabIndex={-1}>
           {job.jobId}
         </h1>
@@ -80,7 +82,7 @@ function JobDetails({ job, now, problem, onChanged, onUnauthorized }: DetailsPro
       </div>
       {problem && (
         <p class="notice notice-error" role="status">
-          {problem}
+          {problem} <TryAgain again={again} />
         </p>
       )}
       <div class="progress-large">
@@ -216,7 +218,7 @@ function Actions({
   onChanged,
   onDone,
   onUnauthorized,
-}: Omit<DetailsProps, 'now' | 'problem'> & { readonly onDone: () => void }) {
+}: Omit<DetailsProps, 'now' | 'problem' | 'again'> & { readonly onDone: () => void }) {
   const [asking, setAsking] = useState<JobAction | undefined>();
   const applicable = (Object.keys(jobActions) as JobAction[]).filter((action) => jobActions[action].applies(job));
   return (

@@ -186,7 +186,7 @@ export function JobsPage({
         <TagFilter tag={filters.tag} onChange={(tag) => setFilter({ tag })} />
       </form>
       {page === undefined ? (
-        <Pending problem={live.problem} />
+        <Pending problem={live.problem} again={live.again} />
       ) : page.jobs.length === 0 ? (
         <div class="empty">
           <p>

@@ -1,6 +1,6 @@
 // Live data without a reload: read now, then again `intervalMs` after each answer, until the page goes away.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { isUnauthorized, messageOf } from './api.js';
+import { isLastingRefusal, isUnauthorized, messageOf } from './api.js';
 
 export interface Live<T> {
   readonly data: T | undefined;
@@ -10,11 +10,14 @@ export interface Live<T> {
   readonly readAt: number;
   /** Shows `data` at once (an action's answer) and reads again after the interval. */
   readonly replace: (data: T) => void;
+  /** Reads again now: set only once a refusal that will not change (404, 400) stopped the reading. */
+  readonly again: (() => void) | undefined;
 }
 
 /**
  * Polls `read` while `keepGoing` says so (default: always); a new `key` starts over. A 401 goes to
- * `onUnauthorized`; other failures are shown and retried.
+ * `onUnauthorized`; a refusal that asking again cannot change (404, 400) is shown and stops the reading until
+ * `again`; other failures (503, a lost connection) are shown and read again.
  */
 export function useLive<T>(
   key: string,
@@ -23,11 +26,18 @@ export function useLive<T>(
   onUnauthorized: () => void,
   keepGoing: (data: T) => boolean = () => true,
 ): Live<T> {
-  const [state, setState] = useState<{ key: string; data?: T; problem?: string; readAt: number }>({
+  const [state, setState] = useState<{
+    key: string;
+    data?: T;
+    problem?: string;
+    lastingRefusal?: boolean;
+    readAt: number;
+  }>({
     key,
     readAt: Date.now(),
   });
   const wake = useRef<() => void>(() => undefined);
+  const restart = useRef<() => void>(() => undefined);
   useEffect(() => {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -52,14 +62,18 @@ export function useLive<T>(
           onUnauthorized();
           return;
         }
-        setState((last) => ({ ...last, key, problem: messageOf(err), readAt: Date.now() }));
-        timer = setTimeout(tick, intervalMs);
+        const lasting = isLastingRefusal(err);
+        setState((last) => ({ ...last, key, problem: messageOf(err), lastingRefusal: lasting, readAt: Date.now() }));
+        if (!lasting) timer = setTimeout(tick, intervalMs);
       } finally {
         reading = false;
       }
     };
     wake.current = () => {
       if (timer === undefined && !reading && !stopped) timer = setTimeout(tick, intervalMs);
+    };
+    restart.current = () => {
+      if (timer === undefined && !reading && !stopped) void tick();
     };
     void tick();
     return () => {
@@ -77,5 +91,6 @@ export function useLive<T>(
       setState({ key, data, readAt: Date.now() });
       wake.current();
     },
+    again: current.lastingRefusal ? () => restart.current() : undefined,
   };
 }

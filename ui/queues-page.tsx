@@ -39,7 +39,7 @@ export function QueuesPage({ onUnauthorized }: { readonly onUnauthorized: () => 
     <section>
       <LiveHead title="Queues" live={live} refreshMs={refreshMs} />
       {answer === undefined ? (
-        <Pending problem={live.problem} />
+        <Pending problem={live.problem} again={live.again} />
       ) : (
         <>
           <div class="queue-cards">

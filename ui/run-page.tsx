@@ -134,11 +134,11 @@ export function RunPage({
 
   return (
     <section class="run">
-      <div class="page-head">
+      <div class="page-head wrapping-row">
         <h1>Run a job</h1>
       </div>
       {types === undefined ? (
-        <Pending problem={live.problem} />
+        <Pending problem={live.problem} again={live.again} />
       ) : types.length === 0 ? (
         <p class="muted">No job type is known yet: start a worker that declares one.</p>
       ) : (

@@ -5,7 +5,7 @@ import { useAction } from './action.js';
 import { client, dataOf, messageOf } from './api.js';
 import type { components } from '../src/client/index.js';
 import { dateTime, duration, relative } from './format.js';
-import { LiveHead, Pending, useDocumentTitle } from './components.js';
+import { LiveHead, Pending, statusColor, useDocumentTitle } from './components.js';
 import { useLive } from './live.js';
 import { Link, jobPath } from './router.js';
 import './pages.css';
@@ -45,7 +45,7 @@ export function SchedulesPage({ query, onUnauthorized }: Props) {
     <section>
       <LiveHead title="Schedules" live={live} refreshMs={refreshMs} />
       {schedules === undefined ? (
-        <Pending problem={live.problem} />
+        <Pending problem={live.problem} again={live.again} />
       ) : schedules.length === 0 ? (
         <div class="empty">
           <p>No schedules yet.</p>
@@ -99,9 +99,13 @@ function ScheduleCard({ schedule, marked, now, onChanged, onUnauthorized }: Card
       data-schedule-id={schedule.scheduleId}
       aria-current={marked ? 'true' : undefined}
     >
-      <div class="schedule-head">
+      <div class="schedule-head wrapping-row">
         <h2 class="job-title">{schedule.scheduleId}</h2>
-        <span class={`status ${schedule.paused ? 'status-cancelled' : 'status-running'}`} data-testid="schedule-state">
+        <span
+          class="status"
+          style={statusColor(schedule.paused ? 'cancelled' : 'running')}
+          data-testid="schedule-state"
+        >
           {schedule.paused ? 'paused' : 'active'}
         </span>
         <div class="actions">
