@@ -11,7 +11,8 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import type { ErrorBody } from '../src/contract/errors.js';
 import { Client, WithStartWorkflowOperation } from '@temporalio/client';
-import { hookRegistryWorkflowId, type CreatedHook, type Hook } from '../src/contract/hooks.js';
+import type { Job } from '../src/contract/job.js';
+import { hookRegistryWorkflowId, type CreatedHook, type Hook, type HookDelivery } from '../src/contract/hooks.js';
 import { registryTaskQueue } from '../src/contract/job-type-declaration.js';
 import { hookRegistryWorkflow } from '../src/workflows/index.js';
 import {
@@ -20,7 +21,6 @@ import {
   hooksOfQuery,
   setHookEnabledUpdate,
 } from '../src/workflows/hook-registry-messages.js';
-import type { Job } from '../src/contract/job.js';
 import { extractShellExamples, parseCurlLog, unexpectedStatuses } from './support/doc-examples.js';
 import { httpRequest, type HttpReply } from './support/processes.js';
 import { createApp } from '../src/api/app.js';
@@ -70,6 +70,13 @@ describe('Inbound webhooks', function () {
     return created.body;
   }
 
+  /** The job as its tenant reads it (with the tenant's key: a delivery's answer holds only its id and status). */
+  async function jobOf(jobId: string): Promise<Job> {
+    const read = await service.request<Job>('GET', `/api/v1/jobs/${jobId}`);
+    assert.equal(read.status, 200, JSON.stringify(read.body));
+    return read.body;
+  }
+
   /** A delivery as a third party sends it: no API key, the body as given. */
   function deliver(
     hookId: string,
@@ -116,19 +123,20 @@ describe('Inbound webhooks', function () {
       };
       const first = await deliver(hook.hookId, body, headers);
       assert.equal(first.status, 202, first.text);
-      const job = JSON.parse(first.text) as Job;
-      assert.equal(job.type, 'sleep');
-      assert.equal(job.priority, 'high');
-      assert.deepEqual(job.input, { seconds: 0, message: 'acme/site' });
+      const job = JSON.parse(first.text) as HookDelivery;
+      assert.deepEqual(Object.keys(job).sort(), ['jobId', 'status'], "the sender learns the job's id, not the job");
       assert.equal(first.headers['location'], `/api/v1/jobs/${job.jobId}`);
 
       service.apiKey = keys.acme;
       const finished = await service.waitFor(job.jobId, ['succeeded']);
+      assert.equal(finished.type, 'sleep');
+      assert.equal(finished.priority, 'high');
+      assert.deepEqual(finished.input, { seconds: 0, message: 'acme/site' });
       assert.deepEqual(finished.result, { sleptSeconds: 0, message: 'acme/site' });
 
       const again = await deliver(hook.hookId, body, headers);
       assert.equal(again.status, 202, again.text);
-      assert.equal((JSON.parse(again.text) as Job).jobId, job.jobId);
+      assert.deepEqual(JSON.parse(again.text), { jobId: job.jobId, status: 'succeeded' }, 'a replay reads no result');
       assert.equal(await service.countWorkflows(`WorkflowId = 'acme/${job.jobId}'`), 1);
 
       const otherBody = JSON.stringify({ delay: 0, repository: { full_name: 'acme/other' } });
@@ -147,7 +155,7 @@ describe('Inbound webhooks', function () {
       const headers = { 'Stripe-Signature': stripeSignature(hook.secret, body), 'Idempotency-Key': 'evt_1' };
       const reply = await deliver(hook.hookId, body, headers);
       assert.equal(reply.status, 202, reply.text);
-      const job = JSON.parse(reply.text) as Job;
+      const job = JSON.parse(reply.text) as HookDelivery;
       service.apiKey = keys.acme;
       assert.deepEqual((await service.waitFor(job.jobId, ['succeeded'])).result, {
         sleptSeconds: 0,
@@ -157,12 +165,12 @@ describe('Inbound webhooks', function () {
         ...headers,
         'Stripe-Signature': stripeSignature(hook.secret, body),
       });
-      assert.equal((JSON.parse(again.text) as Job).jobId, job.jobId);
+      assert.equal((JSON.parse(again.text) as HookDelivery).jobId, job.jobId);
 
       // Without a delivery id each delivery is its own job.
       const unnamed = await deliver(hook.hookId, body, { 'Stripe-Signature': stripeSignature(hook.secret, body) });
       assert.equal(unnamed.status, 202);
-      assert.notEqual((JSON.parse(unnamed.text) as Job).jobId, job.jobId);
+      assert.notEqual((JSON.parse(unnamed.text) as HookDelivery).jobId, job.jobId);
     });
 
     it("names the job after Stripe's event id (the body's evt_…): a retried event answers the first job, on this hook only", async function () {
@@ -184,20 +192,25 @@ describe('Inbound webhooks', function () {
       });
       const first = await deliver(hook.hookId, body, { 'Stripe-Signature': stripeSignature(hook.secret, body) });
       assert.equal(first.status, 202, first.text);
-      const job = JSON.parse(first.text) as Job;
+      const job = JSON.parse(first.text) as HookDelivery;
       assert.equal(job.jobId, deliveryJobId(hook.hookId, eventId));
-      assert.deepEqual(job.input, { seconds: 0, message: 'invoice.paid' });
+      service.apiKey = keys.acme;
+      assert.deepEqual((await jobOf(job.jobId)).input, { seconds: 0, message: 'invoice.paid' });
       // Stripe's retry: the same event, signed again with a later timestamp.
       const retried = await deliver(hook.hookId, body, {
         'Stripe-Signature': stripeSignature(hook.secret, body, Date.now() + 2000),
       });
       assert.equal(retried.status, 202, retried.text);
-      assert.equal((JSON.parse(retried.text) as Job).jobId, job.jobId);
+      assert.equal((JSON.parse(retried.text) as HookDelivery).jobId, job.jobId);
       assert.equal(await service.countWorkflows(`WorkflowId = 'acme/${job.jobId}'`), 1);
 
       const elsewhere = await deliver(other.hookId, body, { 'Stripe-Signature': stripeSignature(other.secret, body) });
       assert.equal(elsewhere.status, 202, elsewhere.text);
-      assert.notEqual((JSON.parse(elsewhere.text) as Job).jobId, job.jobId, 'the event id is scoped to its hook');
+      assert.notEqual(
+        (JSON.parse(elsewhere.text) as HookDelivery).jobId,
+        job.jobId,
+        'the event id is scoped to its hook',
+      );
 
       // A captured delivery replayed within the signature's window with a fresh delivery id header (headers are not
       // signed, the event id is) is still the first job.
@@ -207,7 +220,7 @@ describe('Inbound webhooks', function () {
           [header]: `replay-${randomBytes(8).toString('hex')}`,
         });
         assert.equal(replayed.status, 202, replayed.text);
-        assert.equal((JSON.parse(replayed.text) as Job).jobId, job.jobId, header);
+        assert.equal((JSON.parse(replayed.text) as HookDelivery).jobId, job.jobId, header);
       }
       assert.equal(await service.countWorkflows(`WorkflowId = 'acme/${job.jobId}'`), 1);
 
@@ -254,12 +267,13 @@ describe('Inbound webhooks', function () {
       const delivery = { 'X-GitHub-Delivery': randomBytes(8).toString('hex') };
       const first = await formDelivery(body, delivery);
       assert.equal(first.status, 202, first.text);
-      const job = JSON.parse(first.text) as Job;
-      assert.deepEqual(job.input, { seconds: 0, message: 'acme/café ✓ & co' });
+      const job = JSON.parse(first.text) as HookDelivery;
+      service.apiKey = keys.acme;
+      assert.deepEqual((await jobOf(job.jobId)).input, { seconds: 0, message: 'acme/café ✓ & co' });
       assert.equal(job.jobId, deliveryJobId(hook.hookId, delivery['X-GitHub-Delivery']));
       const again = await formDelivery(body, delivery);
       assert.equal(again.status, 202, again.text);
-      assert.equal((JSON.parse(again.text) as Job).jobId, job.jobId);
+      assert.equal((JSON.parse(again.text) as HookDelivery).jobId, job.jobId);
       assert.equal(await service.countWorkflows(`WorkflowId = 'acme/${job.jobId}'`), 1);
       const charset = await formDelivery(body, {
         ...delivery,
@@ -452,7 +466,7 @@ describe('Inbound webhooks', function () {
       const hook = await createHook('globex', { type: 'sleep' });
       const running: string[] = [];
       for (let i = 0; i < 3; i++) {
-        const jobId = uniqueJobId('hook-cap');
+        const jobId = uniqueJobId('capped-by-hook');
         assert.equal((await service.submit({ type: 'sleep', input: { seconds: 60 }, jobId })).status, 202);
         running.push(jobId);
       }
@@ -468,6 +482,24 @@ describe('Inbound webhooks', function () {
       assert.equal(reply.status, 429, reply.text);
       assert.equal(await service.countWorkflows(`JobTenant = 'globex'`), 3);
       for (const jobId of running) await service.cancel(jobId);
+    });
+
+    it("cannot take a delivery's job id first: a submit of a hook- id is a 400, and the delivery still starts its job", async function () {
+      const hook = await createHook('acme', { type: 'sleep' });
+      const body = '{"seconds":0}';
+      const deliveryId = randomBytes(8).toString('hex');
+      const taken = await service.request<ErrorBody>('POST', '/api/v1/jobs', {
+        type: 'sleep',
+        input: { seconds: 0 },
+        jobId: deliveryJobId(hook.hookId, deliveryId),
+      });
+      assert.equal(taken.status, 400, JSON.stringify(taken.body));
+      assert.match(taken.body.error.message, /jobId: must not start with "hook-"/);
+      const delivered = await deliver(hook.hookId, body, {
+        'X-Hub-Signature-256': githubSignature(hook.secret, body),
+        'X-GitHub-Delivery': deliveryId,
+      });
+      assert.equal(delivered.status, 202, delivered.text);
     });
 
     it('refuses a hook of an unknown job type, saying which types there are', async function () {

@@ -47,6 +47,7 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
 
 NOT_MODELLED = {
     "CodecPayloads": "Temporal's remote codec protocol, which the Web UI speaks, not a caller",
+    "HookDelivery": "the answer to a webhook sender (GitHub, Stripe), which this client never is",
 }
 
 # Where the model says more than the document, and why.

@@ -12,6 +12,7 @@ import {
   hookPath,
   UpdateHookBody,
   type Hook,
+  type HookDelivery,
   type StoredHook,
 } from '../contract/hooks.js';
 import { jobPath } from '../contract/job-json.js';
@@ -198,7 +199,7 @@ export function hooksRouter(deps: HooksRoutesDeps): Router {
     });
     ctx.status = 202;
     ctx.set('Location', jobPath(request.jobId));
-    ctx.body = deps.jobs.toJson(hook.tenant, submitted.state);
+    ctx.body = { jobId: request.jobId, status: submitted.state.status } satisfies HookDelivery;
   });
 
   return router;

@@ -329,7 +329,9 @@ export const operationExamples: Readonly<Record<string, OperationExamples>> = {
     responses: { 200: { ...hook, enabled: false, updatedAt: '2026-11-30T19:10:00.000Z' } },
   },
   'DELETE /api/v1/hooks/{hookId}': {},
-  'POST /api/v1/hooks/{hookId}': { responses: { 202: { ...queuedJob, jobId: `${hookId}-delivery-72d4` } } },
+  'POST /api/v1/hooks/{hookId}': {
+    responses: { 202: { jobId: 'hook-3f2a9c41d07be85a6c19e4b2d8f07a13c5e962d4', status: 'queued' } },
+  },
   'GET /api/v1/job-types': {
     responses: {
       200: {

@@ -17,7 +17,7 @@ import {
 import { JobCounts, JobFilterQuery, JobList, ListJobsQuery } from '../contract/job-list.js';
 import { JobLogLine, JobLogs, JobLogsQuery } from '../contract/logs.js';
 import { CreateScheduleBody, Schedule, ScheduleList } from '../contract/schedule.js';
-import { CreatedHook, CreateHookBody, Hook, HookList, UpdateHookBody } from '../contract/hooks.js';
+import { CreatedHook, CreateHookBody, Hook, HookDelivery, HookList, UpdateHookBody } from '../contract/hooks.js';
 import { Whoami } from '../contract/whoami.js';
 
 /** The named schemas of the document: the same zod schemas the routes validate and answer with. */
@@ -41,6 +41,7 @@ export const components = {
   Hook,
   CreatedHook,
   HookList,
+  HookDelivery,
   ErrorBody,
   JobTypeList,
   QueueList,
@@ -348,8 +349,8 @@ const routes: readonly Operation[] = [
     responses: {
       202: {
         description:
-          "the delivery's job (the same one again for a redelivery: the same delivery id, or Stripe event id)",
-        schema: 'Job',
+          "the delivery's job id and status, not the job (the same job again for a redelivery: the same delivery id, or Stripe event id); the tenant reads the job with its key",
+        schema: 'HookDelivery',
       },
       400: refused(
         "the body is not JSON, the form is not GitHub's (one payload field of JSON), the delivery id or Stripe event id is malformed, or the job type refuses the input (`invalid_request`)",

@@ -2368,7 +2368,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description the delivery's job (the same one again for a redelivery: the same delivery id, or Stripe event id) */
+                /** @description the delivery's job id and status, not the job (the same job again for a redelivery: the same delivery id, or Stripe event id); the tenant reads the job with its key */
                 202: {
                     headers: {
                         [name: string]: unknown;
@@ -2376,38 +2376,11 @@ export interface paths {
                     content: {
                         /**
                          * @example {
-                         *       "jobId": "hk_3q2-7wE5dQx0c8bZ1rTyL6mNv4sKaP9o-delivery-72d4",
-                         *       "type": "sleep",
-                         *       "priority": "normal",
-                         *       "status": "queued",
-                         *       "attempt": 0,
-                         *       "maxAttempts": 3,
-                         *       "progress": null,
-                         *       "input": {
-                         *         "seconds": 5,
-                         *         "message": "building the report"
-                         *       },
-                         *       "result": null,
-                         *       "error": null,
-                         *       "lastError": null,
-                         *       "createdAt": "2026-11-30T19:00:00.000Z",
-                         *       "startedAt": null,
-                         *       "finishedAt": null,
-                         *       "runAt": null,
-                         *       "run": 1,
-                         *       "callback": null,
-                         *       "children": null,
-                         *       "tags": [
-                         *         "team:data"
-                         *       ],
-                         *       "traceId": null,
-                         *       "links": {
-                         *         "self": "/api/v1/jobs/report-42",
-                         *         "ui": "http://localhost:8233/namespaces/default/workflows/report-42"
-                         *       }
+                         *       "jobId": "hook-3f2a9c41d07be85a6c19e4b2d8f07a13c5e962d4",
+                         *       "status": "queued"
                          *     }
                          */
-                        "application/json": components["schemas"]["Job"];
+                        "application/json": components["schemas"]["HookDelivery"];
                     };
                 };
                 /** @description the body is not JSON, the form is not GitHub's (one payload field of JSON), the delivery id or Stripe event id is malformed, or the job type refuses the input (`invalid_request`) */
@@ -3426,7 +3399,7 @@ export interface components {
         SubmitJobBody: {
             type: string;
             input?: unknown;
-            jobId?: string;
+            jobId?: string & (unknown & unknown);
             /**
              * @default normal
              * @enum {string}
@@ -3458,7 +3431,7 @@ export interface components {
             children?: {
                 type: string;
                 input?: unknown;
-                jobId?: string;
+                jobId?: string & (unknown & unknown);
                 /**
                  * @default normal
                  * @enum {string}
@@ -3846,6 +3819,15 @@ export interface components {
                 /** Format: date-time */
                 updatedAt: string;
             }[];
+        };
+        HookDelivery: {
+            /** @description the delivery's job: the same one again for a redelivery */
+            jobId: string;
+            /**
+             * @description as the job is when the delivery is answered
+             * @enum {string}
+             */
+            status: "queued" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled";
         };
         ErrorBody: {
             error: {

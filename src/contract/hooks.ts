@@ -1,7 +1,7 @@
 // Inbound webhooks (docs/api.md, "Inbound webhooks"): a tenant's hook turns a signed POST from a third party (GitHub,
 // Stripe, a form service) into a job. The REST shapes, and the hook registry's record and messages.
 import { z } from 'zod';
-import { IsoTime, JobPriority } from './job.js';
+import { IsoTime, JobPriority, JobStatus } from './job.js';
 
 /** 24 random bytes, base64url: unguessable, and in no other route's spelling. */
 export const hookIdPattern = /^hk_[A-Za-z0-9_-]{32}$/;
@@ -77,6 +77,17 @@ export const CreatedHook = Hook.extend({
 export type CreatedHook = z.infer<typeof CreatedHook>;
 
 export const HookList = z.object({ hooks: z.array(Hook) });
+
+/**
+ * What a delivery is answered: the job's id and status, not the job. The sender needs no more, and a captured
+ * delivery (GitHub signs without a timestamp and shows deliveries to a repository's admins) must not read the job's
+ * input, result or errors when it is sent again later; the tenant reads the job with its key.
+ */
+export const HookDelivery = z.object({
+  jobId: z.string().describe("the delivery's job: the same one again for a redelivery"),
+  status: JobStatus.describe('as the job is when the delivery is answered'),
+});
+export type HookDelivery = z.infer<typeof HookDelivery>;
 
 /** A delivery id header (X-GitHub-Delivery, Idempotency-Key): the job id is derived from it, scoped to the hook. */
 export const DeliveryId = z

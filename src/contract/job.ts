@@ -14,6 +14,12 @@ export const JobId = z
     'must be 1–128 characters of [A-Za-z0-9._:-], starting with a letter or digit',
   );
 
+/** A job id a client chooses: the `hook-` ids are the inbound webhooks' deliveries', so no submit can take one first. */
+export const ClientJobId = JobId.regex(
+  /^(?!hook-)/,
+  'must not start with "hook-": those ids name inbound webhooks\' deliveries (choose another)',
+);
+
 /**
  * A job's tag (contract §1): `key:value`, what the list and the counts filter on (`?tag=`). No quotes, backslashes or
  * spaces: Temporal's visibility store matches a value holding a backslash only unescaped and fails a query holding a
@@ -130,7 +136,7 @@ export type JobDefaults = z.infer<typeof JobDefaults>;
 export const ChildJobBody = z.strictObject({
   type: z.string().min(1).max(128),
   input: z.unknown().optional(),
-  jobId: JobId.optional(),
+  jobId: ClientJobId.optional(),
   priority: JobPriority.default('normal'),
   timeoutSeconds: z.number().int().min(1).max(604_800).optional(),
   heartbeatTimeoutSeconds: z.number().int().min(1).max(86_400).optional(),
