@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import swaggerUiAssetsPath from 'swagger-ui-dist/absolute-path.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { errorBody, errorResponses, isTemporalUnreachable } from './errors.js';
+import { errorBody, errorResponses, isTemporalUnavailable } from './errors.js';
 import { callbackUrlRefusal } from '../activities/callback-target.js';
 import { createJobs, ListCursors, ReadCaches, RegisteredJobTypes } from '../jobs/index.js';
 import { HookDirectory } from '../jobs/hooks.js';
@@ -119,7 +119,7 @@ function operationsRouter(deps: AppDeps, metrics: ApiMetrics, jobTypes: Register
       ctx.body = { status: 'ready', namespace };
     } catch (err) {
       ctx.status = 503;
-      const reason = isTemporalUnreachable(err)
+      const reason = isTemporalUnavailable(err)
         ? 'Temporal is unreachable'
         : `namespace "${namespace}" is not available: ${(err as Error).message}`;
       ctx.body = errorBody('unavailable', reason);

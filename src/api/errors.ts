@@ -1,6 +1,6 @@
 import type { Context, Next } from 'koa';
 import type { ErrorBody, ErrorCode } from '../contract/errors.js';
-import { ApiError, isTemporalUnreachable, TemporalUnavailableError } from '../jobs/errors.js';
+import { ApiError, isTemporalUnavailable, TemporalUnavailableError } from '../jobs/errors.js';
 import { quoted } from '../jobs/suggest.js';
 import type { Logger } from '../logger.js';
 
@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 export {
   ApiError,
   isTemporalNotFound,
-  isTemporalUnreachable,
+  isTemporalUnavailable,
   JobConflictError,
   JobNotFoundError,
   JobStartOutcomeUnknownError,
@@ -24,7 +24,7 @@ export function errorBody(code: ErrorCode, message: string, details?: unknown[])
 /** The refusal an error stands for, or undefined for an unexpected one (a bug: 500). */
 export function toApiError(err: unknown): ApiError | undefined {
   if (err instanceof ApiError) return err;
-  if (isTemporalUnreachable(err)) return new TemporalUnavailableError(err);
+  if (isTemporalUnavailable(err)) return new TemporalUnavailableError(err);
   return undefined;
 }
 

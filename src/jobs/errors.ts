@@ -150,21 +150,24 @@ export class JobConflictError extends ApiError {
 }
 
 /**
- * Thrown when Temporal cannot be reached, or did not answer a call before its deadline: the message says which (a
- * busy server is reachable, and an operator looks for different causes).
+ * Thrown when Temporal cannot be reached, did not answer a call before its deadline, or refused it for now (its rate
+ * limits, a busy workflow): the message says which (a busy server is reachable, and an operator looks for different
+ * causes).
  */
 export class TemporalUnavailableError extends ApiError {
   override readonly name = 'TemporalUnavailableError';
   constructor(cause: unknown) {
-    super(
-      'unavailable',
-      isTemporalLate(cause)
-        ? 'Temporal did not answer in time; try again shortly'
-        : 'Temporal is unreachable; try again shortly',
-      undefined,
-      { cause, headers: { 'Retry-After': '5' } },
-    );
+    super('unavailable', `${whyUnavailable(firstGrpcCode(cause))}; try again shortly`, undefined, {
+      cause,
+      headers: { 'Retry-After': '5' },
+    });
   }
+}
+
+function whyUnavailable(code: number | undefined): string {
+  if (code === grpcDeadlineExceeded || code === grpcCancelled) return 'Temporal did not answer in time';
+  if (code === grpcResourceExhausted || code === grpcAborted) return 'Temporal is busy and refused the call for now';
+  return 'Temporal is unreachable';
 }
 
 /**
@@ -205,6 +208,16 @@ const grpcCancelled = 1;
 const grpcUnavailable = 14;
 const grpcDeadlineExceeded = 4;
 const grpcNotFound = 5;
+const grpcResourceExhausted = 8;
+const grpcAborted = 10;
+/** The codes of a call Temporal could not take now, which the client's own retry gave up on by the call's deadline. */
+const unavailableCodes = new Set([
+  grpcUnavailable,
+  grpcDeadlineExceeded,
+  grpcCancelled,
+  grpcResourceExhausted,
+  grpcAborted,
+]);
 
 /** The gRPC status code of a failed call to Temporal, if the error is one. */
 function grpcCodeOf(err: unknown): number | undefined {
@@ -216,27 +229,25 @@ export function isTemporalNotFound(err: unknown): boolean {
   return grpcCodeOf(err) === grpcNotFound;
 }
 
-/**
- * True when the first gRPC status in the error's cause chain says a call's deadline passed: this process's, or the
- * server's, which cancels a call whose deadline it saw pass first.
- */
-function isTemporalLate(err: unknown): boolean {
+/** The first gRPC status code in the error's cause chain. */
+function firstGrpcCode(err: unknown): number | undefined {
   for (let current = err; current; current = (current as { cause?: unknown }).cause) {
     const code = grpcCodeOf(current);
-    if (code !== undefined) return code === grpcDeadlineExceeded || code === grpcCancelled;
+    if (code !== undefined) return code;
     if (typeof current !== 'object') break;
   }
-  return false;
+  return undefined;
 }
 
 /**
- * True when the error (or one of its causes) says Temporal could not be reached or did not answer in time. A call
- * cancelled by the server counts: Temporal cancels a call whose deadline it saw pass before this process did.
+ * True when the error (or one of its causes) says Temporal could not be reached, did not answer in time, or refused
+ * the call for now (RESOURCE_EXHAUSTED: its rate limits or a busy workflow; ABORTED). A call cancelled by the server
+ * counts: Temporal cancels a call whose deadline it saw pass before this process did.
  */
-export function isTemporalUnreachable(err: unknown): boolean {
+export function isTemporalUnavailable(err: unknown): boolean {
   for (let current = err; current; current = (current as { cause?: unknown }).cause) {
     const code = grpcCodeOf(current);
-    if (code === grpcUnavailable || code === grpcDeadlineExceeded || code === grpcCancelled) return true;
+    if (code !== undefined && unavailableCodes.has(code)) return true;
     if (
       current instanceof Error &&
       /ECONNREFUSED|Connection refused|connect error|transport error/i.test(current.message)

@@ -4,7 +4,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { JobState } from '../contract/job.js';
 import { finalStateIn } from '../workflows/final-state.js';
 import { isFinished, workflowIdOf } from '../workflows/job-state.js';
-import { isTemporalUnreachable } from './errors.js';
+import { isTemporalUnavailable } from './errors.js';
 import { temporalDeadlineMs, type JobReads } from './reads.js';
 import type { WorkflowReads } from './workflow-reads.js';
 
@@ -46,7 +46,7 @@ export class JobWaits {
     } catch (err) {
       outcome = err;
       // The wait running out is a deadline too; before it, one means Temporal is away.
-      const away = !(err instanceof WorkflowFailedError) && isTemporalUnreachable(err);
+      const away = !(err instanceof WorkflowFailedError) && isTemporalUnavailable(err);
       if (away && Date.now() < deadline && !ended.signal.aborted) return undefined;
     } finally {
       stop?.removeEventListener('abort', onStop);
