@@ -140,6 +140,10 @@ async function run(): Promise<void> {
     stack.startSampling();
     if (profilePath) for (const api of stack.apis) process.kill(api.pid, 'SIGUSR2');
     for (const name of params.scenarios) await runScenario(name, stack, params, figures, distributions);
+  } catch (err) {
+    // A scenario stops at an answer it did not expect (a 5xx, say): the APIs' last lines say why.
+    for (const api of stack.apis) console.error(api.recentOutput());
+    throw err;
   } finally {
     await stack.teardown();
   }
