@@ -26,7 +26,7 @@ RUN npm run build
 # dist/workflow-bundles/, WORKFLOW_BUNDLE_DIR's default): production dependencies and the compiled code only.
 FROM ${NODE_IMAGE} AS app
 # partNodeFlags of dev/build.mjs, which `npm run <part>` passes; the glibc malloc settings are the worker's
-# (workerMallocEnv of dev/parts.ts), set for both commands of the image.
+# (workerMallocEnv of dev/build.mjs), set for both commands of the image.
 ENV NODE_ENV=production NODE_OPTIONS=--max-semi-space-size=4 MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=65536
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -69,6 +69,14 @@ function builtEntry(entry) {
  */
 export const partNodeFlags = ['--max-semi-space-size=4'];
 
+/**
+ * glibc malloc settings of the worker process, however it is started (`npm start`, `npm run worker`, the tests' and
+ * the bench's parts; the Dockerfile sets the same): Temporal's Rust core and Node's buffers of a command's output
+ * allocate and free blocks of 64 KB to 1 MB (payloads, pipe reads) from many threads; with glibc's defaults (an arena
+ * per thread, a threshold for mmap that rises with each big block freed) the freed memory stayed in the process.
+ */
+export const workerMallocEnv = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '65536' };
+
 /** Node's arguments to run a part: its flags and its compiled entry. */
 export function partArgs(entry) {
   return [...partNodeFlags, builtEntry(entry)];

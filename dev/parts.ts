@@ -8,7 +8,7 @@ import { tracingRequested } from '@durable-jobs/worker/tracing';
 import type { Client } from '@temporalio/client';
 import { Env } from '../src/config.js';
 import type { JobPriority } from '../src/contract/job.js';
-import { buildSources, partArgs } from './build.mjs';
+import { buildSources, partArgs, workerMallocEnv } from './build.mjs';
 import { isRunning, signalChild, stopChild } from './child-process.js';
 import { projectRoot } from './project-root.js';
 import { spawnTied } from './spawn-tied.mjs';
@@ -192,13 +192,6 @@ export interface WorkerPartOptions {
   /** More environment: OTEL_EXPORTER_OTLP_ENDPOINT (the traced bundle is then built), WORKER_METRICS_PORT… */
   readonly env?: Record<string, string>;
 }
-
-/**
- * glibc malloc settings of the worker process: Temporal's Rust core and Node's buffers of a command's output allocate
- * and free blocks of 64 KB to 1 MB (payloads, pipe reads) from many threads; with glibc's defaults (an arena per
- * thread, a threshold for mmap that rises with each big block freed) the freed memory stayed in the process.
- */
-export const workerMallocEnv = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '65536' };
 
 /**
  * `npm run worker`, with the workflow bundle it loads built first when stale; ready once Temporal lists this process

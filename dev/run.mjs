@@ -25,9 +25,9 @@ function ensureDependencies() {
  * Ctrl-C in the terminal does not reach it twice (once from the terminal, once forwarded by npm); resolves with its
  * exit code once it exited. The part dies with this process if this one is killed (spawnTied).
  */
-function run(command, args) {
+function run(command, args, env = process.env) {
   return new Promise((resolve) => {
-    const child = spawnTied(command, args, { cwd: root, stdio: 'inherit', detached: true });
+    const child = spawnTied(command, args, { cwd: root, env, stdio: 'inherit', detached: true });
     const forward = (signal) => child.kill(signal);
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, forward);
     // npm exits about 1.5 s after a SIGTERM without waiting for its script, and a SIGTERM sent to npm alone never
@@ -143,7 +143,7 @@ const tsx = (entry) => ['--import', 'tsx', join(root, entry)];
 // The service's parts run compiled; the worker loads the workflow bundles built beforehand. The development tools,
 // the bench and the launcher run through tsx.
 if (target.startsWith('src/')) {
-  const { buildSources, partArgs } = await import('./build.mjs');
+  const { buildSources, partArgs, workerMallocEnv } = await import('./build.mjs');
   await buildSources();
   await refuseBusyPorts(target);
   if (target === 'src/worker/main.ts') {
@@ -154,6 +154,7 @@ if (target.startsWith('src/')) {
     const built = await run(process.execPath, tsx('dev/build-ui.ts'));
     if (built !== 0) process.exit(built);
   }
-  process.exit(await run(process.execPath, [...partArgs(target), ...rest]));
+  const env = target === 'src/worker/main.ts' ? { ...process.env, ...workerMallocEnv } : process.env;
+  process.exit(await run(process.execPath, [...partArgs(target), ...rest], env));
 }
 process.exit(await run(process.execPath, [...tsx(target), ...rest]));

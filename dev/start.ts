@@ -6,7 +6,7 @@ import { tracingRequested } from '@durable-jobs/worker/tracing';
 import { Connection } from '@temporalio/client';
 import { Env, loadConfig, type Config } from '../src/config.js';
 import type { JobPriority } from '../src/contract/job.js';
-import { buildSources, partArgs } from './build.mjs';
+import { buildSources, partArgs, workerMallocEnv } from './build.mjs';
 import { buildDashboard } from './build-ui.js';
 import { isRunning, stopChild } from './child-process.js';
 import { listensOn, portProblems, portsOf } from './ports.mjs';
@@ -154,7 +154,10 @@ async function run(): Promise<void> {
   process.env['PAYLOAD_ENCRYPTION_KEY'] = await payloadKeyFor(config);
   process.env['JOBS_CURSOR_KEY'] = await cursorKeyFor(config);
   if (stopping) return;
-  const worker = startPart('worker', 'src/worker/main.ts', partEnv('worker', temporalAddress));
+  const worker = startPart('worker', 'src/worker/main.ts', {
+    ...partEnv('worker', temporalAddress),
+    ...workerMallocEnv,
+  });
   const api = startPart('API', 'src/api/main.ts', partEnv('api', temporalAddress));
   const apiHost = config.listenHost === '0.0.0.0' || config.listenHost === '::' ? 'localhost' : config.listenHost;
   await Promise.all([
