@@ -7,7 +7,7 @@ import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { partNodeFlags } from '../../dev/build.mjs';
+import { partNodeFlags, workerMallocEnv } from '../../dev/build.mjs';
 import { projectRoot } from '../../dev/project-root.js';
 import { buildClusterBinaries, temporalServerModule, type ClusterBinaries } from '../../dev/cluster/build.js';
 import { LocalCluster } from '../../dev/cluster/cluster.js';
@@ -72,9 +72,10 @@ describe('docker-compose.yml takes its Temporal settings from server-settings.ts
     assert.match(compose, /target: temporal-schema/);
     assert.match(compose, /command: \['node', 'dist\/temporal\/register-namespace\.js'\]/);
     assert.match(dockerfile, /CMD \["node", "dist\/temporal\/setup-schema\.js"\]/);
+    const mallocSettings = Object.entries(workerMallocEnv).map(([name, value]) => `${name}=${value}`);
     assert.ok(
-      dockerfile.includes(`NODE_OPTIONS=${partNodeFlags.join(' ')}\n`),
-      'the images run Node with the flags `npm run <part>` gives',
+      dockerfile.includes(`NODE_OPTIONS=${[partNodeFlags.join(' '), ...mallocSettings].join(' ')}\n`),
+      'the images run Node with the flags `npm run <part>` gives, and the malloc settings `npm run worker` gives',
     );
 
     const dir = await mkdtemp(join(tmpdir(), 'durable-jobs-compose-'));
