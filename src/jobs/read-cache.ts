@@ -24,6 +24,24 @@ export const defaultReadCacheBytes = 32 * 1024 * 1024;
  */
 export const largeEntryBytes = 64 * 1024;
 
+/** Reads in flight by key: one asked for while the same one runs shares it, and each is dropped once it settles. */
+export class ReadsInFlight<T> {
+  private readonly running = new Map<string, Promise<T>>();
+
+  has(key: string): boolean {
+    return this.running.has(key);
+  }
+
+  /** The read running for `key`, or the one `start` begins now. */
+  share(key: string, start: () => Promise<T>): Promise<T> {
+    const running = this.running.get(key);
+    if (running) return running;
+    const next = start().finally(() => this.running.delete(key));
+    this.running.set(key, next);
+    return next;
+  }
+}
+
 /** What an entry costs beyond its state's JSON: the objects, the map's slot, the keys. */
 const entryOverheadBytes = 512;
 
@@ -141,7 +159,7 @@ interface Read<Basis> {
  */
 export class PolledJobReads<Basis = never> {
   private readonly reads: SizedEntries<Read<Basis>>;
-  private readonly reading = new Map<string, Promise<JobState>>();
+  private readonly reading = new ReadsInFlight<JobState>();
 
   constructor(
     private readonly now: () => number = () => performance.now(),
@@ -155,7 +173,7 @@ export class PolledJobReads<Basis = never> {
   async poll(workflowId: string, read: ReadJob<Basis>): Promise<JobState> {
     this.dropExpired();
     const latest = this.reads.get(workflowId);
-    if (!latest) return this.reading.get(workflowId) ?? this.startRead(workflowId, read, undefined);
+    if (!latest) return this.startRead(workflowId, read, undefined);
     if (this.now() >= latest.renewAt && !this.reading.has(workflowId)) {
       // Its failure is the next poll's to see: that one waits for a read of its own once the latest expires.
       this.startRead(workflowId, read, latest.taken).catch(() => undefined);
@@ -190,24 +208,23 @@ export class PolledJobReads<Basis = never> {
    * that sending it never delays an answer.
    */
   private startRead(workflowId: string, read: ReadJob<Basis>, latest: JobRead<Basis> | undefined): Promise<JobState> {
-    const began = this.now();
-    const begun = latest
-      ? new Promise<void>((resolve) => setImmediate(resolve)).then(() => read(latest))
-      : read(undefined);
-    const next = begun
-      .then(({ state, basis }) => {
-        // A change this process recorded meanwhile (a cancel) is newer than what this read saw.
-        const current = this.reads.get(workflowId);
-        if (!current || current.at <= began) this.record(workflowId, state, basis);
-        return state;
-      })
-      .catch((err: unknown) => {
-        this.reads.delete(workflowId);
-        throw err;
-      })
-      .finally(() => this.reading.delete(workflowId));
-    this.reading.set(workflowId, next);
-    return next;
+    return this.reading.share(workflowId, () => {
+      const began = this.now();
+      const begun = latest
+        ? new Promise<void>((resolve) => setImmediate(resolve)).then(() => read(latest))
+        : read(undefined);
+      return begun
+        .then(({ state, basis }) => {
+          // A change this process recorded meanwhile (a cancel) is newer than what this read saw.
+          const current = this.reads.get(workflowId);
+          if (!current || current.at <= began) this.record(workflowId, state, basis);
+          return state;
+        })
+        .catch((err: unknown) => {
+          this.reads.delete(workflowId);
+          throw err;
+        });
+    });
   }
 
   private dropExpired(): void {
@@ -245,8 +262,8 @@ export class FinishedJobCache {
   private readonly byRun: SizedEntries<JobState>;
   /** Which run of each workflow id was read last, and when it was last confirmed as the job's latest. */
   private readonly byWorkflow: SizedEntries<{ readonly runId: string; readonly confirmedAt: number }>;
-  /** The runs whose states are being read, each dropped when its read settles. */
-  private readonly reading = new Map<string, Promise<JobState>>();
+  /** The runs whose states are being read. */
+  private readonly reading = new ReadsInFlight<JobState>();
 
   constructor(
     budgetBytes = (defaultReadCacheBytes * 3) / 4,
@@ -274,17 +291,12 @@ export class FinishedJobCache {
   read(runId: string, workflowId: string, read: () => Promise<JobState>): Promise<JobState> {
     const kept = this.get(runId);
     if (kept) return Promise.resolve(kept);
-    let reading = this.reading.get(runId);
-    if (!reading) {
-      reading = read()
-        .then((state) => {
-          this.set(runId, workflowId, state);
-          return state;
-        })
-        .finally(() => this.reading.delete(runId));
-      this.reading.set(runId, reading);
-    }
-    return reading;
+    return this.reading.share(runId, () =>
+      read().then((state) => {
+        this.set(runId, workflowId, state);
+        return state;
+      }),
+    );
   }
 
   /** The job's latest finished state, while it is kept; `recheck` once it was confirmed over `finishedRecheckMs` ago. */
@@ -322,7 +334,7 @@ const runAnswerOverheadBytes = 512;
  */
 export class RunHistoryAnswers<T> {
   private readonly kept: SizedEntries<{ readonly historyLength: number; readonly answer: T }>;
-  private readonly reading = new Map<string, Promise<T>>();
+  private readonly reading = new ReadsInFlight<T>();
 
   constructor(budgetBytes: number) {
     this.kept = new SizedEntries(budgetBytes);
@@ -332,11 +344,8 @@ export class RunHistoryAnswers<T> {
   answer(run: { readonly runId: string; readonly historyLength: number }, read: () => Promise<T>): Promise<T> {
     const kept = this.kept.get(run.runId, true);
     if (kept && kept.historyLength >= run.historyLength) return Promise.resolve(kept.answer);
-    const key = `${run.runId}@${run.historyLength}`;
-    const reading = this.reading.get(key);
-    if (reading) return reading;
-    const next = read()
-      .then((answer) => {
+    return this.reading.share(`${run.runId}@${run.historyLength}`, () =>
+      read().then((answer) => {
         // A read of a longer history may have been kept meanwhile: it is the newer.
         const latest = this.kept.get(run.runId);
         if (!latest || latest.historyLength < run.historyLength) {
@@ -344,10 +353,8 @@ export class RunHistoryAnswers<T> {
           this.kept.set(run.runId, { historyLength: run.historyLength, answer }, bytes);
         }
         return answer;
-      })
-      .finally(() => this.reading.delete(key));
-    this.reading.set(key, next);
-    return next;
+      }),
+    );
   }
 }
 

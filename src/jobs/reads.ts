@@ -5,7 +5,7 @@ import type { WorkflowExecutionDescription } from '@temporalio/client';
 import type { JobState } from '../contract/job.js';
 import { jobIdOf, workflowIdOf } from '../workflows/job-state.js';
 import { isTemporalNotFound } from './errors.js';
-import { pollMaxAgeMs, type JobRead, type ReadCaches } from './read-cache.js';
+import { pollMaxAgeMs, ReadsInFlight, type JobRead, type ReadCaches } from './read-cache.js';
 import type { ExecutionInfo, QueriedState, WorkflowReads } from './workflow-reads.js';
 
 /** Every read of Temporal gets this long before it counts as an outage (503). */
@@ -13,7 +13,7 @@ export const temporalDeadlineMs = 5000;
 
 export class JobReads {
   /** The finished jobs whose latest run is being checked (see `recheckLatestRun`). */
-  private readonly rechecks = new Map<string, Promise<void>>();
+  private readonly rechecks = new ReadsInFlight<void>();
 
   constructor(
     private readonly workflows: WorkflowReads,
@@ -123,29 +123,28 @@ export class JobReads {
    * makes the next poll read the job; gone (deleted), nothing of it answers. Unreachable: the next poll asks again.
    */
   private recheckLatestRun(workflowId: string, runId: string): void {
-    if (this.rechecks.has(workflowId)) return;
     const { client } = this.workflows;
-    const check = client.connection
-      .withDeadline(Date.now() + temporalDeadlineMs, () =>
-        // The raw describe: only its run id is read, and the client's full decoding would cost as much as the call.
-        this.workflows.counted('describe', () =>
-          client.workflowService.describeWorkflowExecution({
-            namespace: client.options.namespace,
-            execution: { workflowId },
-          }),
+    void this.rechecks.share(workflowId, () =>
+      client.connection
+        .withDeadline(Date.now() + temporalDeadlineMs, () =>
+          // The raw describe: only its run id is read, and the client's full decoding would cost as much as the call.
+          this.workflows.counted('describe', () =>
+            client.workflowService.describeWorkflowExecution({
+              namespace: client.options.namespace,
+              execution: { workflowId },
+            }),
+          ),
+        )
+        .then(
+          ({ workflowExecutionInfo }) => {
+            if (workflowExecutionInfo?.execution?.runId === runId) this.caches.finished.confirm(workflowId, runId);
+            else this.caches.finished.forget(workflowId);
+          },
+          (err: unknown) => {
+            if (isTemporalNotFound(err)) this.caches.forget(workflowId);
+          },
         ),
-      )
-      .then(
-        ({ workflowExecutionInfo }) => {
-          if (workflowExecutionInfo?.execution?.runId === runId) this.caches.finished.confirm(workflowId, runId);
-          else this.caches.finished.forget(workflowId);
-        },
-        (err: unknown) => {
-          if (isTemporalNotFound(err)) this.caches.forget(workflowId);
-        },
-      )
-      .finally(() => this.rechecks.delete(workflowId));
-    this.rechecks.set(workflowId, check);
+    );
   }
 
   /** A run's end never changes: its final state is read from Temporal once (one read shared meanwhile), then kept by run id. */
