@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -239,3 +239,28 @@ def job_event(event: ServerSentEvent | None, status: int) -> JobEvent | None:
             body=event.data,
         ) from err
     return JobChangedEvent(job=parsed) if isinstance(parsed, Job) else JobLogEvent(line=parsed)
+
+
+@dataclass
+class JobEventReader:
+    """A job's event stream as ``follow`` reads it: its text in as it arrives, its ``JobEvent``s out
+    (``EventStreamParser`` then ``job_event``)."""
+
+    status: int
+    _parser: EventStreamParser = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._parser = EventStreamParser(status=self.status)
+
+    def feed_text(self, text: str) -> Iterator[JobEvent]:
+        """The events this text completes, each checked as it is taken (an invalid one raises after those before)."""
+        return self._job_events(self._parser.feed_text(text))
+
+    def close(self) -> Iterator[JobEvent]:
+        """The events the stream's end completes."""
+        return self._job_events(self._parser.close())
+
+    def _job_events(self, events: list[ServerSentEvent]) -> Iterator[JobEvent]:
+        for event in events:
+            if (job := job_event(event, self.status)) is not None:
+                yield job

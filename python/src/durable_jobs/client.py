@@ -15,12 +15,11 @@ import httpx
 
 from ._wire import (
     EVENTS_READ_TIMEOUT_SECONDS,
-    EventStreamParser,
+    JobEventReader,
     QueryValue,
     api_error,
     client_headers,
     expect_status,
-    job_event,
     parse,
     query,
     segment,
@@ -264,14 +263,10 @@ class Client:
                 if not response.is_success:
                     response.read()
                     raise api_error(response)
-                parser = EventStreamParser(status=response.status_code)
+                reader = JobEventReader(response.status_code)
                 for text in response.iter_text():
-                    for sse in parser.feed_text(text):
-                        if (event := job_event(sse, response.status_code)) is not None:
-                            yield event
-                for sse in parser.close():
-                    if (event := job_event(sse, response.status_code)) is not None:
-                        yield event
+                    yield from reader.feed_text(text)
+                yield from reader.close()
         except httpx.TransportError as err:
             raise ServiceUnreachableError(f"GET {path}: {err!r}") from err
 
@@ -582,14 +577,12 @@ class AsyncClient:
                 if not response.is_success:
                     await response.aread()
                     raise api_error(response)
-                parser = EventStreamParser(status=response.status_code)
+                reader = JobEventReader(response.status_code)
                 async for text in response.aiter_text():
-                    for sse in parser.feed_text(text):
-                        if (event := job_event(sse, response.status_code)) is not None:
-                            yield event
-                for sse in parser.close():
-                    if (event := job_event(sse, response.status_code)) is not None:
+                    for event in reader.feed_text(text):
                         yield event
+                for event in reader.close():
+                    yield event
         except httpx.TransportError as err:
             raise ServiceUnreachableError(f"GET {path}: {err!r}") from err
 
