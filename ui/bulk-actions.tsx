@@ -2,7 +2,7 @@
 // …/retry), confirmed first; each job's outcome comes back on its own, and the refusals are listed.
 import { useRef, useState } from 'preact/hooks';
 import { client, jobActions, type BulkJobsResult, type Job, type JobAction } from './api.js';
-import { ConfirmDialog } from './confirm-dialog.js';
+import { ConfirmDialog, useConfirmation } from './confirm-dialog.js';
 import './bulk-actions.css';
 
 /** What each action says it did, and what it will do. */
@@ -50,7 +50,7 @@ interface Props {
 }
 
 export function BulkActions({ selected, matching, onDone, onUnauthorized }: Props) {
-  const [asking, setAsking] = useState<JobAction | undefined>();
+  const { open, ask } = useConfirmation<JobAction>();
   const [outcome, setOutcome] = useState<Outcome | undefined>();
   // Always on the page, so that screen readers announce what it comes to say; the focus goes there once an action
   // is done (its button may be disabled by then: nothing is selected any more).
@@ -87,13 +87,7 @@ export function BulkActions({ selected, matching, onDone, onUnauthorized }: Prop
         {(Object.keys(jobActions) as JobAction[]).map((action) => {
           const count = countFor(action);
           return (
-            <button
-              key={action}
-              type="button"
-              data-bulk={action}
-              disabled={count === 0}
-              onClick={() => setAsking(action)}
-            >
+            <button key={action} type="button" data-bulk={action} disabled={count === 0} onClick={() => ask(action)}>
               {jobActions[action].label} {count > 0 ? count : ''}
             </button>
           );
@@ -124,17 +118,18 @@ export function BulkActions({ selected, matching, onDone, onUnauthorized }: Prop
           </>
         )}
       </div>
-      {asking && (
+      {open && (
         <ConfirmDialog
-          title={`${jobActions[asking].label} ${countFor(asking)} ${countFor(asking) === 1 ? 'job' : 'jobs'}?`}
-          explanation={bulkWords[asking].explanation}
+          key={open.key}
+          title={`${jobActions[open.action].label} ${countFor(open.action)} ${countFor(open.action) === 1 ? 'job' : 'jobs'}?`}
+          explanation={bulkWords[open.action].explanation}
           keepLabel="Keep them"
-          actLabel={`${jobActions[asking].label} ${countFor(asking)}`}
-          danger={asking === 'cancel'}
-          actData={{ 'data-confirm-bulk': asking }}
-          onConfirm={() => act(asking)}
+          actLabel={`${jobActions[open.action].label} ${countFor(open.action)}`}
+          danger={open.action === 'cancel'}
+          actData={{ 'data-confirm-bulk': open.action }}
+          onConfirm={() => act(open.action)}
           onDone={() => outcomeNotice.current?.focus()}
-          onClose={() => setAsking(undefined)}
+          onClose={open.close}
           onUnauthorized={onUnauthorized}
         />
       )}

@@ -2,7 +2,7 @@
 // nothing, closes on Escape or that answer, and gives the focus back to the button that opened it (the browser does
 // so when a modal dialog closes, so the dialog is closed before it leaves the page). Once the action is done, that
 // button may be gone with it (Cancel on a cancelled job): `onDone` puts the focus where the answer shows.
-import { useEffect, useId, useRef } from 'preact/hooks';
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { useAction } from './action.js';
 import { messageOf } from './api.js';
 
@@ -77,4 +77,20 @@ export function ConfirmDialog(props: Props) {
       </div>
     </dialog>
   );
+}
+
+/**
+ * Which action's dialog is open. Each opening is a new dialog (its `key`): the close event of the one before may still
+ * be queued when its opener is pressed again (Escape, then Enter at once), and it closes only the dialog it came from.
+ */
+export function useConfirmation<Action>() {
+  const openings = useRef(0);
+  const [open, setOpen] = useState<{ readonly action: Action; readonly key: number }>();
+  return {
+    open: open && {
+      ...open,
+      close: () => setOpen((current) => (current?.key === open.key ? undefined : current)),
+    },
+    ask: (action: Action) => setOpen({ action, key: ++openings.current }),
+  };
 }

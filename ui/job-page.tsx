@@ -1,10 +1,10 @@
 // A job's page: its state read every second until it finishes, its input and result, errors, children and callback,
 // and Cancel or Retry where they apply, each confirmed first.
 import type { ComponentChildren } from 'preact';
-import { useRef, useState } from 'preact/hooks';
+import { useRef } from 'preact/hooks';
 import { client, isJobFinished, jobActions, JobsApiError, messageOf, type Job, type JobAction } from './api.js';
 import { AttemptsPanel } from './attempts.js';
-import { ConfirmDialog } from './confirm-dialog.js';
+import { ConfirmDialog, useConfirmation } from './confirm-dialog.js';
 import { LogsPanel } from './logs.js';
 import { Pending, ProgressBar, StatusBadge, TryAgain, useDocumentTitle } from './components.js';
 import { dateTime, duration, json, runTime } from './format.js';
@@ -219,28 +219,29 @@ function Actions({
   onDone,
   onUnauthorized,
 }: Omit<DetailsProps, 'now' | 'problem' | 'again'> & { readonly onDone: () => void }) {
-  const [asking, setAsking] = useState<JobAction | undefined>();
+  const { open, ask } = useConfirmation<JobAction>();
   const applicable = (Object.keys(jobActions) as JobAction[]).filter((action) => jobActions[action].applies(job));
   return (
     <div class="actions">
       {applicable.map((action) => (
-        <button key={action} type="button" data-action={action} onClick={() => setAsking(action)}>
+        <button key={action} type="button" data-action={action} onClick={() => ask(action)}>
           {jobActions[action].label}
         </button>
       ))}
-      {asking && (
+      {open && (
         <ConfirmDialog
-          title={`${jobActions[asking].label} ${job.jobId}?`}
-          explanation={questions[asking]}
+          key={open.key}
+          title={`${jobActions[open.action].label} ${job.jobId}?`}
+          explanation={questions[open.action]}
           keepLabel="Keep it"
-          actLabel={`${jobActions[asking].label} job`}
-          danger={asking === 'cancel'}
-          actData={{ 'data-confirm': asking }}
+          actLabel={`${jobActions[open.action].label} job`}
+          danger={open.action === 'cancel'}
+          actData={{ 'data-confirm': open.action }}
           onConfirm={async () =>
-            onChanged(asking === 'cancel' ? await client.cancel(job.jobId) : await client.retry(job.jobId))
+            onChanged(open.action === 'cancel' ? await client.cancel(job.jobId) : await client.retry(job.jobId))
           }
           onDone={onDone}
-          onClose={() => setAsking(undefined)}
+          onClose={open.close}
           onUnauthorized={onUnauthorized}
           problemOf={(err) =>
             err instanceof JobsApiError && err.status === 409 ? `Not now: ${err.message}` : messageOf(err)

@@ -246,8 +246,12 @@ function TagFilter({
   readonly tag: string | undefined;
   readonly onChange: (tag: string | undefined) => void;
 }) {
-  const [text, setText] = useState(tag ?? '');
-  useEffect(() => setText(tag ?? ''), [tag]);
+  // The field follows the tag when the address changes it, but not on mount: an effect would run after the first
+  // paint and wipe what was typed in between.
+  const [shown, setShown] = useState({ tag, text: tag ?? '' });
+  if (shown.tag !== tag) setShown({ tag, text: tag ?? '' });
+  const text = shown.tag === tag ? shown.text : (tag ?? '');
+  const setText = (next: string) => setShown({ tag, text: next });
   return (
     <label>
       Tag
