@@ -17,6 +17,7 @@ import {
   type AttemptHeartbeat,
   type JobTypeView,
 } from '../src/contract/job-type-declaration.js';
+import { attemptStartedSignalName } from '../src/contract/protocol-names.js';
 import { JobMetrics } from '../src/telemetry/job-metrics.js';
 import { jobWorkflow } from '../src/workflows/index.js';
 import type { JobRequest } from '../src/workflows/job-state.js';
@@ -152,6 +153,21 @@ describe('A handler worker written with the TypeScript SDK', function () {
     assert.equal(final.status, 'succeeded');
     assert.deepEqual(final.result, { steps: 6, tenant: 'default', peak: 1 });
     assert.deepEqual(final.progress, { percent: 100, message: 'done' });
+  });
+
+  it('tells the workflow of an attempt’s start once it has run 250 ms, and of a shorter attempt never', async function () {
+    const startSignals = async (job: Awaited<ReturnType<typeof startJob>>): Promise<number> =>
+      (await job.fetchHistory()).events!.filter(
+        (event) => event.workflowExecutionSignaledEventAttributes?.signalName === attemptStartedSignalName,
+      ).length;
+    const short = await startJob('test.steps', { steps: 1, stepMs: 10 });
+    const long = await startJob('test.steps', { steps: 2, stepMs: 400 });
+    assert.deepEqual(
+      (await Promise.all([short.result(), long.result()])).map((final) => final.status),
+      ['succeeded', 'succeeded'],
+    );
+    assert.equal(await startSignals(short), 0, 'a zero-second attempt costs no signal and no workflow task');
+    assert.equal(await startSignals(long), 1);
   });
 
   it("gives the handler its job's tenant", async function () {

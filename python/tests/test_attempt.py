@@ -89,18 +89,24 @@ class Recorded:
         self.started.append((workflow_id, run_id, attempt))
 
 
-async def test_an_attempt_shorter_than_a_beat_signals_and_returns_result_and_progress_with_no_heartbeat(
+async def test_an_attempt_shorter_than_250_ms_returns_result_and_progress_with_no_heartbeat_and_no_signal(
     executor: concurrent.futures.Executor,
 ) -> None:
     recorded = Recorded()
     activity = attempt_activity(async_steps, recorded.notify_started, executor)
-    outcome = await recorded.env.run(activity, {"steps": 4}, ATTEMPT)
+    outcome = await recorded.env.run(activity, {"steps": 2}, ATTEMPT)
     assert outcome == {
         "result": {"job": "report-42", "tenant": "acme", "attempt": 2},
-        "progress": {"percent": 75.0, "message": "step 3"},
+        "progress": {"percent": 50.0, "message": "step 1"},
         "logs": NO_LINES,
     }
     assert recorded.heartbeats == [], "the first beat comes after a second, and the outcome carries the progress"
+    assert recorded.started == [], "the workflow hears of an attempt's start only once it has run 250 ms"
+
+
+async def test_an_attempt_that_runs_past_250_ms_tells_its_workflow_once(executor: concurrent.futures.Executor) -> None:
+    recorded = Recorded()
+    await recorded.env.run(attempt_activity(async_steps, recorded.notify_started, executor), {"steps": 10}, ATTEMPT)
     assert recorded.started == [("test", "test-run", 2)]
 
 
@@ -129,7 +135,7 @@ async def test_a_missing_tenant_is_default_and_a_failed_signal_does_not_stop_the
         raise RuntimeError("no workflow")
 
     outcome = await recorded.env.run(
-        attempt_activity(async_steps, unreachable, executor), {"steps": 1}, {"jobId": "j", "attempt": 1}
+        attempt_activity(async_steps, unreachable, executor), {"steps": 10}, {"jobId": "j", "attempt": 1}
     )
     assert outcome["result"]["tenant"] == "default"
 

@@ -112,7 +112,7 @@ export class JobReads {
     const queried = await this.workflows.queryState(workflowId, description.runId);
     if (!queried) return { state: await this.workflows.runningState(description, Promise.resolve(undefined)) };
     return {
-      state: await this.workflows.withHeartbeatProgress(queried, description),
+      state: await this.workflows.withPendingAttempt(queried, description),
       basis: { runId: description.runId, historyLength: description.historyLength, state: queried },
     };
   }

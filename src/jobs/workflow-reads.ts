@@ -8,6 +8,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
+import { optionalTsToDate } from '@temporalio/common/lib/time.js';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import proto from '@temporalio/proto';
 import type { JobError, JobProgress, JobState } from '../contract/job.js';
@@ -18,7 +19,24 @@ import { JobStatusKey, JobTenantKey } from '../workflows/search-attributes.js';
 import { isTemporalNotFound, JobNotFoundError } from './errors.js';
 
 // A CommonJS package whose exports Node's ESM loader cannot see by name (see src/api/queues.ts).
-const { WorkflowExecutionStatus } = proto.temporal.api.enums.v1;
+const { PendingActivityState, WorkflowExecutionStatus } = proto.temporal.api.enums.v1;
+
+export type PendingActivity = NonNullable<WorkflowExecutionDescription['raw']['pendingActivities']>[number];
+
+/**
+ * The job's state with its pending attempt's start: a worker tells the workflow that an attempt started only once it
+ * has run 250 ms (worker protocol, "Running an attempt"), so until then the workflow says `queued` while its attempt
+ * runs, and a read says `running` from the attempt's start.
+ */
+export function withAttemptStarted(state: JobState, pending: PendingActivity | undefined): JobState {
+  if (state.status !== 'queued' || pending?.state !== PendingActivityState.PENDING_ACTIVITY_STATE_STARTED) return state;
+  return {
+    ...state,
+    status: 'running',
+    attempt: state.attempt + 1,
+    startedAt: state.startedAt ?? optionalTsToDate(pending.lastStartedTime)?.toISOString() ?? null,
+  };
+}
 
 /** The kinds of call that read jobs from Temporal. */
 export type TemporalRead = 'describe' | 'query' | 'history' | 'list' | 'count';
@@ -104,16 +122,15 @@ export class WorkflowReads {
     description: WorkflowExecutionDescription,
     queried: Promise<JobState | undefined>,
   ): Promise<JobState> {
-    return this.withHeartbeatProgress((await queried) ?? (await this.stateFromHistory(description)), description);
+    return this.withPendingAttempt((await queried) ?? (await this.stateFromHistory(description)), description);
   }
 
-  /** A running attempt's progress is in its last heartbeat, which the workflow never sees. */
-  async withHeartbeatProgress(
-    state: JobState,
-    description: Pick<WorkflowExecutionDescription, 'raw'>,
-  ): Promise<JobState> {
-    if (state.status !== 'running') return state;
-    return { ...state, progress: (await this.heartbeatProgress(description.raw)) ?? state.progress };
+  /** What only the pending attempt knows, which the workflow never sees: that it started, and its progress. */
+  async withPendingAttempt(state: JobState, description: Pick<WorkflowExecutionDescription, 'raw'>): Promise<JobState> {
+    const pending = description.raw.pendingActivities?.find((activity) => activity.activityType?.name === state.type);
+    const seen = withAttemptStarted(state, pending);
+    if (seen.status !== 'running' || !pending) return seen;
+    return { ...seen, progress: (await this.heartbeatProgress(pending)) ?? seen.progress };
   }
 
   /**
@@ -138,7 +155,7 @@ export class WorkflowReads {
       info?.status === WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING &&
       info.execution?.runId === basis.runId &&
       info.historyLength?.toNumber() === basis.historyLength;
-    return raw && unchanged ? this.withHeartbeatProgress(basis.state, { raw }) : undefined;
+    return raw && unchanged ? this.withPendingAttempt(basis.state, { raw }) : undefined;
   }
 
   /**
@@ -212,8 +229,8 @@ export class WorkflowReads {
     return { ...initialJobState(request), status: (status as JobState['status'] | undefined) ?? 'queued' };
   }
 
-  private async heartbeatProgress(raw: WorkflowExecutionDescription['raw']): Promise<JobProgress | null | undefined> {
-    const payload = raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
+  private async heartbeatProgress(pending: PendingActivity): Promise<JobProgress | null | undefined> {
+    const payload = pending.heartbeatDetails?.payloads?.[0];
     return payload ? (await this.decode<HeartbeatDetails>(payload)).progress : undefined;
   }
 

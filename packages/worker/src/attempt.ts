@@ -16,6 +16,9 @@ import type { JobLogger, JobType } from './job-type.js';
 /** Progress and liveness go to the server this often; a cancellation is seen on the heartbeat after it. */
 const heartbeatIntervalMs = 1000;
 
+/** How long an attempt runs before its workflow is told that it started (worker protocol, "Running an attempt"). */
+const attemptStartedAfterMs = 250;
+
 /** The tenant of a job whose attempt names none (a job workflow from before tenants were passed). */
 const defaultTenant = 'default';
 
@@ -49,8 +52,8 @@ function checkedProgress(percent: number | null, message: string | null | undefi
 
 /**
  * The activity named after the job type: `(input, attempt)` → `{ result, progress }`. It heartbeats its progress
- * every second, tells the job workflow that the attempt has started (queued → running), and reports a cancellation
- * as one whatever error the handler's abort produced, its log lines with it.
+ * every second, tells the job workflow that the attempt has started (queued → running) once it has run 250 ms, and
+ * reports a cancellation as one whatever error the handler's abort produced, its log lines with it.
  */
 export function attemptActivity(jobType: JobType, client: Client) {
   return async (input: unknown, attempt: AttemptInfo): Promise<AttemptOutcome> => {
@@ -60,7 +63,6 @@ export function attemptActivity(jobType: JobType, client: Client) {
     const log = attemptLogger(activity.log, { jobId: attempt.jobId, tenant, jobAttempt: attempt.attempt }, kept);
     let progress: AttemptProgress | null = null;
     const heartbeat = (): void => activity.heartbeat({ progress, logs: kept.snapshot() } satisfies AttemptHeartbeat);
-    // Beating from here, before telling the workflow: a slow signal must not let the heartbeat timeout end the attempt.
     // The first beat comes after an interval, not at once, and carries what the handler reported until then: an
     // attempt that ends sooner costs the server no heartbeat (a write) at all, and its outcome carries its progress
     // (issue 25). Within half the heartbeat timeout, so that a beat always comes in time.
@@ -70,14 +72,19 @@ export function attemptActivity(jobType: JobType, client: Client) {
       beaten = true;
       heartbeat();
     }, beatEveryMs);
-    try {
-      const execution = activity.info.workflowExecution!;
-      await client.workflow
+    // The workflow hears that the attempt started only once it has run a while: the signal and the workflow task it
+    // wakes are a third of a short job's cost to Temporal, and until then the API reads the start from the pending
+    // attempt (issue 25).
+    const execution = activity.info.workflowExecution!;
+    const tellStarted = setTimeout(() => {
+      client.workflow
         .getHandle(execution.workflowId, execution.runId)
         .signal<[AttemptStarted]>(attemptStartedSignalName, { attempt: attempt.attempt })
         .catch((err: unknown) => {
           log.warn('could not report the attempt started to its job', { error: String(err) });
         });
+    }, attemptStartedAfterMs);
+    try {
       let parsed: unknown;
       try {
         parsed = jobType.parseInput(input);
@@ -120,6 +127,7 @@ export function attemptActivity(jobType: JobType, client: Client) {
       throw failureWithLogs(err, kept.snapshot());
     } finally {
       clearInterval(beating);
+      clearTimeout(tellStarted);
     }
   };
 }
