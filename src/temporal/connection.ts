@@ -95,14 +95,40 @@ const retryInterceptor: Interceptor = (options, nextCall) => {
   const pauseBefore = (attempt: number) =>
     Math.min(longestRetryPauseMs, 100 * 1.7 ** attempt) * (0.8 + Math.random() * 0.4);
   let nextPauseMs = 0;
+  let lastStatus: CallStatus | undefined;
+  let connectionClosed = false;
+  // A retry runs from the SDK's timer, where the error of a connection closed meanwhile (a process stopping during an
+  // outage) would be uncaught: the call ends with the status it was retrying instead.
+  const nextAttempt: typeof nextCall = (attemptOptions) => {
+    try {
+      return nextCall(attemptOptions);
+    } catch (err) {
+      if (!lastStatus) throw err;
+      connectionClosed = true;
+      return endedCall(lastStatus);
+    }
+  };
   return makeGrpcRetryInterceptor({
     retryableDecider: (attempt, status) => {
+      lastStatus = status;
       nextPauseMs = pauseBefore(attempt);
-      return attempt < 10 && isRetryableError(status) && Date.now() + nextPauseMs < deadline;
+      return !connectionClosed && attempt < 10 && isRetryableError(status) && Date.now() + nextPauseMs < deadline;
     },
     delayFunction: () => nextPauseMs,
-  })(options, nextCall);
+  })(options, nextAttempt);
 };
+
+/** A call that ends with `status` as soon as it starts, sending nothing. */
+function endedCall(status: CallStatus): ReturnType<Interceptor> {
+  const call: Pick<InterceptingCall, 'start' | 'sendMessage' | 'halfClose' | 'startRead' | 'cancelWithStatus'> = {
+    start: (_metadata, listener) => queueMicrotask(() => listener?.onReceiveStatus?.(status)),
+    sendMessage: () => undefined,
+    halfClose: () => undefined,
+    startRead: () => undefined,
+    cancelWithStatus: () => undefined,
+  };
+  return call as ReturnType<Interceptor>; // grpc-js calls only these of a call's interface
+}
 
 /**
  * True when a failed call to Temporal may have been carried out: one of its attempts was sent and its answer lost
