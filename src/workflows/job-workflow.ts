@@ -211,15 +211,10 @@ export async function jobWorkflow(requested: JobRequest): Promise<JobState> {
         } catch (err) {
           if (cancelRequested(err)) throw err;
           const failure = describeFailure(err);
+          // The attempt ran, though one that failed within 250 ms never told the workflow that it started.
+          const attempted: JobState = { ...state, attempt: currentAttempt, startedAt: state.startedAt ?? now() };
           if (!failure.retryable || currentAttempt >= request.retry.maxAttempts) {
-            publish(
-              ended(
-                { ...state, attempt: currentAttempt },
-                failure.timedOut ? 'timed_out' : 'failed',
-                failure.error,
-                now(),
-              ),
-            );
+            publish(ended(attempted, failure.timedOut ? 'timed_out' : 'failed', failure.error, now()));
             throw ApplicationFailure.create({
               type: failure.error.type,
               message: failure.error.message,
@@ -227,7 +222,7 @@ export async function jobWorkflow(requested: JobRequest): Promise<JobState> {
               details: [state],
             });
           }
-          publish(attemptFailed(state, currentAttempt, failure.error));
+          publish(attemptFailed(attempted, currentAttempt, failure.error));
           await sleep(retryDelaySeconds(request.retry, currentAttempt) * 1000);
         }
       }

@@ -152,7 +152,7 @@ describe("A job's attempt runs its type's handler as an activity", function () {
       { logger: new DefaultLogger('ERROR') },
     );
 
-  it('tells the workflow the attempt started, and returns the result with the last progress', async function () {
+  it('returns the result with the last progress, and tells the workflow of no start within 250 ms', async function () {
     const { client, signals } = recordingClient();
     const env = environment();
     const outcome = await env.run(
@@ -165,6 +165,16 @@ describe("A job's attempt runs its type's handler as an activity", function () {
       progress: { percent: 100, message: 'slept 0 of 0 s' },
       logs: { lines: [], dropped: 0 },
     });
+    assert.deepEqual(signals, [], 'an attempt that ends within 250 ms costs its workflow no signal');
+  });
+
+  it('tells the workflow once that the attempt started, 250 ms into it', async function () {
+    const { client, signals } = recordingClient();
+    await environment().run(
+      attemptActivity(sleepJob, client),
+      { seconds: 0.5 },
+      { jobId: 'job-1', tenant: 'default', attempt: 2 },
+    );
     assert.deepEqual(signals, [
       { workflowId: 'acme/job-1', runId: 'run-1', name: attemptStartedSignal.name, arg: { attempt: 2 } },
     ]);
@@ -216,10 +226,10 @@ describe("A job's attempt runs its type's handler as an activity", function () {
     const activity = attemptActivity(sleepJob, recordingClient(true).client);
     const outcome: AttemptOutcome = await env.run(
       activity,
-      { seconds: 0 },
+      { seconds: 0.5 },
       { jobId: 'job-1', tenant: 'default', attempt: 1 },
     );
-    assert.deepEqual(outcome.result, { sleptSeconds: 0, message: null });
+    assert.deepEqual(outcome.result, { sleptSeconds: 0.5, message: null });
     assert.match(String(errors[0]), /unreachable/);
   });
 
