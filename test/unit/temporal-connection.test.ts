@@ -1,20 +1,11 @@
-// The API's client of Temporal (src/temporal/connection.ts) against a real socket with no server behind it.
+// The API's client of Temporal (src/temporal/connection.ts) against a real port with no server behind it.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { freePort } from '../../dev/parts.js';
 import { createLazyClient } from '../../src/temporal/connection.js';
-
-/** A port on this machine that nothing listens on: a call there fails at once and is retried. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('A call to Temporal still retrying when its connection is closed', function () {
   it('fails, rather than throw from its retry timer once the connection is gone (an API stopping during an outage)', async function () {
-    const client = createLazyClient(`127.0.0.1:${await closedPort()}`, 'default');
+    const client = createLazyClient(`127.0.0.1:${await freePort()}`, 'default');
     const call = client.workflowService.getSystemInfo({}).then(
       () => assert.fail('answered with no server'),
       (err: unknown) => err,
