@@ -2,21 +2,12 @@
 import assert from 'node:assert/strict';
 import { Job, type JobState } from '../../src/contract/job.js';
 import { jobPath, redacted, redactedInput, toJobJson } from '../../src/contract/job-json.js';
-import { initialJobState, succeeded, type JobRequest } from '../../src/workflows/job-state.js';
+import { initialJobState, succeeded } from '../../src/workflows/job-state.js';
+import { sampleJobRequest } from '../support/job-request.js';
 
 const settings = { uiUrl: 'http://localhost:8233', namespace: 'default' };
 
-const request: JobRequest = {
-  jobId: 'job-1',
-  type: 'sleep',
-  priority: 'high',
-  input: { seconds: 1 },
-  timeoutSeconds: 60,
-  heartbeatTimeoutSeconds: 10,
-  retry: { maxAttempts: 3, initialIntervalSeconds: 1, backoffCoefficient: 2, maximumIntervalSeconds: 60 },
-  taskQueue: 'jobs-high',
-  submittedAt: '2025-01-01T00:00:00.000Z',
-};
+const request = sampleJobRequest({ priority: 'high', taskQueue: 'jobs-high' });
 
 describe("The job JSON shows the workflow's state as the contract describes it", function () {
   it("is a valid Job, with the state's fields and links to itself and the Web UI", function () {

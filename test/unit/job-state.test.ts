@@ -16,23 +16,9 @@ import {
   workflowIdOf,
   type JobRequest,
 } from '../../src/workflows/job-state.js';
+import { sampleJobRequest } from '../support/job-request.js';
 
-const retry = { maxAttempts: 3, initialIntervalSeconds: 1, backoffCoefficient: 2, maximumIntervalSeconds: 60 };
-
-function request(overrides: Partial<JobRequest> = {}): JobRequest {
-  return {
-    jobId: 'job-1',
-    type: 'sleep',
-    priority: 'normal',
-    input: { seconds: 1 },
-    timeoutSeconds: 60,
-    heartbeatTimeoutSeconds: 10,
-    retry,
-    taskQueue: 'jobs-normal',
-    submittedAt: '2025-01-01T00:00:00.000Z',
-    ...overrides,
-  };
-}
+const { retry } = sampleJobRequest();
 
 const t1 = '2025-01-01T00:00:01.000Z';
 const t2 = '2025-01-01T00:00:02.000Z';
@@ -41,7 +27,7 @@ const boom = { type: 'TransientError', message: 'boom' };
 
 describe("A job's state starts queued, as submitted", function () {
   it("is queued with no attempt, no result, no error and the retry policy's attempts", function () {
-    assert.deepEqual(initialJobState(request()), {
+    assert.deepEqual(initialJobState(sampleJobRequest()), {
       jobId: 'job-1',
       type: 'sleep',
       priority: 'normal',
@@ -75,8 +61,8 @@ describe("A job's state starts queued, as submitted", function () {
       name: 'a parent job lists its children, each queued',
       overrides: {
         children: [
-          { request: request({ jobId: 'child-a' }), requestHash: 'a' },
-          { request: request({ jobId: 'child-b' }), requestHash: 'b' },
+          { request: sampleJobRequest({ jobId: 'child-a' }), requestHash: 'a' },
+          { request: sampleJobRequest({ jobId: 'child-b' }), requestHash: 'b' },
         ],
       },
       expect: {
@@ -94,7 +80,7 @@ describe("A job's state starts queued, as submitted", function () {
   ];
   for (const { name, overrides, expect } of rows) {
     it(name, function () {
-      const state = initialJobState(request(overrides));
+      const state = initialJobState(sampleJobRequest(overrides));
       for (const [field, value] of Object.entries(expect))
         assert.deepEqual(state[field as keyof JobState], value, field);
     });
@@ -102,7 +88,7 @@ describe("A job's state starts queued, as submitted", function () {
 });
 
 describe("A job's state moves through its attempts", function () {
-  const queued = initialJobState(request());
+  const queued = initialJobState(sampleJobRequest());
 
   it('is running once an attempt starts, and keeps the first start time across attempts', function () {
     const first = attemptStarted(queued, 1, t1);

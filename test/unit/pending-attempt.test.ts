@@ -6,20 +6,11 @@ import proto from '@temporalio/proto';
 import type { JobState } from '../../src/contract/job.js';
 import { withAttemptStarted, type PendingActivity } from '../../src/jobs/workflow-reads.js';
 import { attemptFailed, initialJobState } from '../../src/workflows/job-state.js';
+import { sampleJobRequest } from '../support/job-request.js';
 
 const { PendingActivityState } = proto.temporal.api.enums.v1;
 
-const queued: JobState = initialJobState({
-  jobId: 'job-1',
-  type: 'sleep',
-  priority: 'normal',
-  input: { seconds: 1 },
-  timeoutSeconds: 60,
-  heartbeatTimeoutSeconds: 10,
-  retry: { maxAttempts: 3, initialIntervalSeconds: 1, backoffCoefficient: 2, maximumIntervalSeconds: 60 },
-  taskQueue: 'jobs-normal',
-  submittedAt: '2025-01-01T00:00:00.000Z',
-});
+const queued: JobState = initialJobState(sampleJobRequest());
 
 function pending(state: proto.temporal.api.enums.v1.PendingActivityState): PendingActivity {
   return {
