@@ -113,8 +113,8 @@ def attempt_activity(
         # The first beat comes after an interval, not at once, and carries what the handler reported until
         # then: an attempt that ends sooner costs the server no heartbeat (a write) at all, and its outcome carries its
         # progress. Within half the heartbeat timeout, so that a beat always comes in time.
-        beating = asyncio.create_task(_beat(beat, _beat_every_seconds(activity.info().heartbeat_timeout)))
         info = activity.info()
+        beating = asyncio.create_task(_beat(beat, _beat_every_seconds(info.heartbeat_timeout)))
         telling_started = asyncio.create_task(
             _tell_started(notify_started, info.workflow_id or "", info.workflow_run_id or "", ctx)
         )
