@@ -15,11 +15,16 @@ describe('Polling a job', function () {
     const jobId = uniqueJobId('queued');
     await service.submit({ type: 'sleep', input: { seconds: 3 }, jobId });
     await new Promise((resolve) => setTimeout(resolve, 1000));
+    const queries = await service.temporalReads('query');
     const queued = await service.getJob(jobId);
     assert.equal(queued.status, 200);
     assert.equal(queued.body.status, 'queued');
     assert.equal(queued.body.attempt, 0);
     assert.equal(queued.body.startedAt, null);
+    // A job that has only been queued is read from its request: no worker replays its workflow to answer a query.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    assert.equal((await service.getJob(jobId)).body.status, 'queued');
+    assert.equal(await service.temporalReads('query'), queries, 'a queued job was read with a query');
 
     const normalWorkers = await service.startWorkers({ normal: 2 });
     try {

@@ -92,24 +92,18 @@ export class JobReads {
     const workflowId = workflowIdOf(tenant, jobId);
     const finished = this.caches.finished.latest(workflowId);
     if (finished && !finished.recheck) return { state: await this.workflows.withCallback(finished.state, workflowId) };
-    if (!latest) {
-      // Someone waits for this read, and it is most often of a running job: its query goes out beside the
-      // describe, not after it. The client asks Temporal to reject queries of closed workflows, so a finished
-      // job's costs no worker a replay.
-      const queried = this.workflows.queryState(workflowId);
-      const description = await this.workflows.describe(tenant, jobId);
-      if (description.status.name !== 'RUNNING') return { state: await this.finishedState(description) };
-      return { state: await this.workflows.runningState(description, queried) };
-    }
-    // Nobody waits: the describe first, then the query only if the workflow's history has grown since the last.
-    if (latest.basis) {
+    // The describe first, then the query only if the workflow's history has grown since the last.
+    if (latest?.basis) {
       const unchanged = await this.workflows.readUnchanged(workflowId, latest.basis);
       if (unchanged) return { state: unchanged, basis: latest.basis };
     }
     const description = await this.workflows.describe(tenant, jobId);
     if (description.status.name !== 'RUNNING') return { state: await this.finishedState(description) };
-    // Sent after the describe, the query answers for at least the history the describe counted.
-    const queried = await this.workflows.queryState(workflowId, description.runId);
+    // A run that has only scheduled its first attempt (a queued job, however long the backlog) is its request: no
+    // worker is asked. Otherwise the query, sent after the describe, answers for at least the history it counted.
+    const queried =
+      (await this.workflows.unattemptedState(description)) ??
+      (await this.workflows.queryState(workflowId, description.runId));
     if (!queried) return { state: await this.workflows.runningState(description, Promise.resolve(undefined)) };
     return {
       state: await this.workflows.withPendingAttempt(queried, description),

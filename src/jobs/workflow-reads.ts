@@ -48,6 +48,9 @@ export interface WorkflowReadsDeps {
   readonly temporalReads?: { inc(labels: { call: TemporalRead }): void };
 }
 
+/** The history of a run before anything but its first workflow task: see `unattemptedState`. */
+const eventsBeforeAnything = 5;
+
 /** How long a read waits for a running job's workflow to answer its query before falling back to history. */
 const queryDeadlineMs = 3000;
 
@@ -156,6 +159,20 @@ export class WorkflowReads {
       info.execution?.runId === basis.runId &&
       info.historyLength?.toNumber() === basis.historyLength;
     return raw && unchanged ? this.withPendingAttempt(basis.state, { raw }) : undefined;
+  }
+
+  /**
+   * The state of a run that has done nothing yet but its first workflow task: its history is the start, that task
+   * (three events) and the first attempt's activity, a delay's timer or a first child scheduled, and no signal,
+   * cancel request or attempt's end. Its query would answer its request's initial state, so that is read instead,
+   * from the history's first event, and no worker replays the workflow (a backlog's queued jobs are mostly not in any
+   * worker's cache). Undefined for any other run, and for a scheduled run, whose workflow names its job itself.
+   */
+  async unattemptedState(description: WorkflowExecutionDescription): Promise<JobState | undefined> {
+    if (description.historyLength > eventsBeforeAnything) return undefined;
+    const request = await this.requestOf(description);
+    if (request.scheduled) return undefined;
+    return { ...initialJobState(request), status: 'queued' };
   }
 
   /**
