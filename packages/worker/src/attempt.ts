@@ -73,7 +73,7 @@ export function attemptActivity(jobType: JobType, client: Client) {
       heartbeat();
     }, beatEveryMs);
     // The workflow hears that the attempt started only once it has run a while: the signal and the workflow task it
-    // wakes are a third of a short job's cost to Temporal, and until then the API reads the start from the pending
+    // wakes are a fifth of a short job's cost to Temporal, and until then the API reads the start from the pending
     // attempt (issue 25).
     const execution = activity.info.workflowExecution!;
     const tellStarted = setTimeout(() => {

@@ -187,7 +187,7 @@ def _beat_every_seconds(heartbeat_timeout: timedelta | None) -> float:
 
 async def _tell_started(notify_started: NotifyStarted, workflow_id: str, run_id: str, ctx: JobContext) -> None:
     """Tells the job workflow that the attempt started, once it has run a while: the signal and the workflow task it
-    wakes are a third of a short job's cost to Temporal, and until then the API reads the start from the pending
+    wakes are a fifth of a short job's cost to Temporal, and until then the API reads the start from the pending
     attempt (issue 25)."""
     await asyncio.sleep(ATTEMPT_STARTED_AFTER_SECONDS)
     try:
