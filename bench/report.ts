@@ -195,6 +195,7 @@ const rowsOf: { [K in keyof ScenarioFigures]: RowsOf<K> } = {
     ms("API's event loop delay p99", f.apiEventLoopDelayP99Ms),
     ms("API's event loop delay max", f.apiEventLoopDelayMaxMs),
     { label: '5xx answers', value: f.serverErrors, unit: 'answers', target: { atMost: 0 } },
+    { label: 'loaded jobs not succeeded', value: f.jobsNotSucceeded, unit: 'jobs', target: { atMost: 0 } },
   ],
   memory: (f) => [
     mb('API peak RSS (VmHWM)', f.apiPeakRssMb, 150),

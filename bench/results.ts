@@ -182,6 +182,8 @@ export interface PressureFigures {
   readonly apiEventLoopDelayP99Ms: number;
   readonly apiEventLoopDelayMaxMs: number;
   readonly serverErrors: number;
+  /** The big jobs and the command without newlines that did not succeed: each is meant to (a failure is the bench's). */
+  readonly jobsNotSucceeded: number;
   readonly answersByStatus: Readonly<Record<string, number>>;
   /** Each 5xx by the request that got it and its error's code and message. */
   readonly serverErrorsByRequest: Readonly<Record<string, number>>;

@@ -1,8 +1,7 @@
 // The service under test, as it runs in production: a Temporal server (the in-memory dev server, or the local
 // cluster), and the API and worker processes started with their own entry points, so each one's CPU and memory can
 // be read on its own. With several processes in a role, a role's CPU is their sum and its memory their largest.
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JobPriority } from '../src/contract/job.js';
 import { projectRoot } from '../dev/project-root.js';
@@ -92,8 +91,12 @@ export class BenchStack {
   static async start(options: StackOptions): Promise<BenchStack> {
     const shape = options.shape ?? devServerShape;
     const temporal = await startTemporalBackend(shape.temporal);
-    const commandsDir = await mkdtemp(join(tmpdir(), 'durable-jobs-bench-commands-'));
+    // Not under /tmp: a command runs with a /tmp of its own (the sandbox), and as another user.
+    const cacheDir = join(projectRoot, '.cache');
+    await mkdir(cacheDir, { recursive: true });
+    const commandsDir = await mkdtemp(join(cacheDir, 'bench-commands-'));
     try {
+      await chmod(commandsDir, 0o755);
       const taskQueuePrefix = `bench-${process.pid}`;
       // The project's commands and the bench's own (bench/commands/), together in a directory of the run's.
       await cp(join(projectRoot, 'jobs', 'commands'), commandsDir, { recursive: true });

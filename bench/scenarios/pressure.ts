@@ -1,11 +1,12 @@
 // Issue 21's load at once, not in the smoke run: `streams` event streams on one running job, `bigJobs` command jobs
 // with ≈ 480 KB inputs run and polled, `parallelLists` lists of 100 at a time, and a command printing 48 MB without a
-// newline; meanwhile `/healthz` is asked every 100 ms and the API's and worker's RSS sampled every 100 ms. Every
+// newline; meanwhile `/healthz` is asked every 100 ms (from a thread of its own) and the API's and worker's RSS sampled every 100 ms. Every
 // answer's status is counted: a 5xx is a failure of the service, a 429 (the stream cap) is not.
 import { request, type ClientRequest } from 'node:http';
 import type { Job } from '../../src/contract/job.js';
 import { finishedStatuses } from '../../src/workflows/job-state.js';
-import { delay, runConcurrently, timed } from '../load.js';
+import { delay, runConcurrently } from '../load.js';
+import { probeInThread, type ProbeResult } from '../probe.js';
 import type { BenchParams } from '../options.js';
 import { rssMb } from '../proc.js';
 import type { PressureFigures, ScenarioRun } from '../results.js';
@@ -49,16 +50,11 @@ export async function pressure(stack: BenchStack, params: BenchParams): Promise<
       peaks[role] = Math.max(peaks[role], ...pids[role].map((pid) => rssMb(pid) ?? 0));
   }, 100);
   await apiEventLoopDelayMs(stack); // a scrape resets it: what the next one reads is this scenario's
-  const healthz: number[] = [];
-  let loaded = true;
-  const probing = (async () => {
-    while (loaded) {
-      counted('GET /healthz', await timed(healthz, () => stack.gateway.request('GET', '/healthz')));
-      await delay(100);
-    }
-  })();
+  const probe = probeInThread(stack.gateway.urlOf('/healthz'), 100);
+  let probed: ProbeResult | undefined;
 
   const open: ClientRequest[] = [];
+  let notSucceeded = 0;
   try {
     const followed = counted(
       'POST /api/v1/jobs (the followed job)',
@@ -115,7 +111,13 @@ export async function pressure(stack: BenchStack, params: BenchParams): Promise<
           'GET /api/v1/jobs/{id}',
           await stack.gateway.request<Job>('GET', `/api/v1/jobs/${jobId}`),
         );
-        if (reply.status === 200 && finishedStatuses.has(reply.body.status)) return;
+        if (reply.status === 200 && finishedStatuses.has(reply.body.status)) {
+          if (reply.body.status !== 'succeeded') {
+            notSucceeded++;
+            console.log(`  job ${jobId} ${reply.body.status}: ${reply.body.error?.message ?? ''}`);
+          }
+          return;
+        }
         await delay(250);
       }
     });
@@ -123,10 +125,11 @@ export async function pressure(stack: BenchStack, params: BenchParams): Promise<
     await stack.gateway.cancel(followed.jobId);
   } finally {
     for (const req of open) req.destroy();
-    loaded = false;
-    await probing;
     clearInterval(sampler);
+    probed = await probe.stop();
   }
+  const healthz = probed.samplesMs;
+  for (const status of probed.statuses) counted('GET /healthz', { status });
   const eventLoopDelay = await apiEventLoopDelayMs(stack);
   const serverErrors = [...statuses].filter(([status]) => status >= 500).reduce((sum, [, n]) => sum + n, 0);
   console.log(`  answers by status: ${JSON.stringify(Object.fromEntries(statuses))}`);
@@ -139,6 +142,7 @@ export async function pressure(stack: BenchStack, params: BenchParams): Promise<
       apiEventLoopDelayP99Ms: eventLoopDelay.p99,
       apiEventLoopDelayMaxMs: eventLoopDelay.max,
       serverErrors,
+      jobsNotSucceeded: notSucceeded,
       answersByStatus: Object.fromEntries(statuses),
       serverErrorsByRequest: Object.fromEntries(serverErrorsByRequest),
     },
