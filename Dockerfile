@@ -13,7 +13,7 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # The worker SDK is a dependency by path (file:packages/worker): npm ci links it and builds its dist/ (its prepare).
-COPY packages/worker/package.json packages/worker/tsconfig.json packages/worker/tsconfig.build.json packages/worker/encoded-failures.cjs ./packages/worker/
+COPY packages/worker/package.json packages/worker/tsconfig.json packages/worker/tsconfig.build.json packages/worker/encoded-failures.cjs packages/worker/json-payloads.cjs ./packages/worker/
 COPY packages/worker/src ./packages/worker/src
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
@@ -31,7 +31,7 @@ ENV NODE_ENV=production NODE_OPTIONS=--max-semi-space-size=4 MALLOC_ARENA_MAX=2 
 WORKDIR /app
 COPY package.json package-lock.json ./
 # The SDK as built in the build stage; no install scripts, since its prepare needs the TypeScript compiler of dev.
-COPY --from=build /app/packages/worker/package.json /app/packages/worker/encoded-failures.cjs ./packages/worker/
+COPY --from=build /app/packages/worker/package.json /app/packages/worker/encoded-failures.cjs /app/packages/worker/json-payloads.cjs ./packages/worker/
 COPY --from=build /app/packages/worker/dist ./packages/worker/dist
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist

@@ -201,6 +201,16 @@ export class RegisteredJobTypes {
 }
 
 /** Each declared input schema compiled once (ajv, draft 2020-12, with formats), by type and revision. */
+/**
+ * A copy of JSON data's objects and arrays, for ajv to fill defaults into. Strings and other leaves are shared, as
+ * they cannot change: a structuredClone copied a half-megabyte input's strings too.
+ */
+function copyStructure(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copyStructure);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([key, member]) => [key, copyStructure(member)]));
+}
+
 class InputChecks {
   private readonly ajv = new Ajv2020({ strict: false, allErrors: true, useDefaults: true, verbose: true });
   private readonly validators = new Map<string, ValidateFunction | Error>();
@@ -219,7 +229,7 @@ class InputChecks {
             problems: [{ path: 'type', message: `its declared input schema is not usable: ${validate.message}` }],
           };
         // ajv fills the schema's defaults in: into a copy, the caller's body stays as sent.
-        const copy: unknown = structuredClone(input);
+        const copy = copyStructure(input);
         return validate(copy) ? { input: copy } : { problems: problemsOf(validate.errors ?? []) };
       },
     };

@@ -3,6 +3,7 @@
 // src/jobs/reads.ts uses them.
 import type { JobAttempts } from '../contract/attempts.js';
 import type { JobState } from '../contract/job.js';
+import { jsonByteLength } from './json-bytes.js';
 import type { RunLogs } from './logs.js';
 
 /** The oldest read of a job a poll is answered with. */
@@ -50,7 +51,7 @@ const entryOverheadBytes = 512;
  * strings a byte a character), plus a fixed allowance for the objects around it.
  */
 export function stateBytes(state: JobState): number {
-  return JSON.stringify(state).length + entryOverheadBytes;
+  return jsonByteLength(state) + entryOverheadBytes;
 }
 
 /**

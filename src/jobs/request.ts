@@ -9,6 +9,7 @@ import { jobStartMetadata } from '../workflows/search-attributes.js';
 import { workflowTaskQueueFor } from '../workflows/task-queues.js';
 import { PayloadTooLargeError, RequestInvalidError } from './errors.js';
 import { defaultsFor, type KnownJobType } from './job-types.js';
+import { canonicalJsonPieces, jsonByteLength } from './json-bytes.js';
 import { didYouMean, listOf, quoted } from './suggest.js';
 
 /**
@@ -53,14 +54,6 @@ function runAtOf(body: ChildJobBody, now: number): { runAt?: string } {
   return at > now ? { runAt: new Date(at).toISOString() } : {};
 }
 
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-}
-
 /**
  * Two submits are the same request when everything but the submission times (and the run) match. A command's
  * env values are left out, as the job JSON leaves them out: a 200 or 409 would otherwise tell a caller
@@ -69,9 +62,14 @@ function canonicalJson(value: unknown): string {
 export function requestHash(request: JobRequest): string {
   const { submittedAt: _submittedAt, run: _run, traceId: _traceId, children, input, ...identity } = request;
   const childHashes = children?.map((child) => child.requestHash);
-  return createHash('sha256')
-    .update(canonicalJson({ ...identity, input: redactedInput(request.type, input), children: childHashes }))
-    .digest('hex');
+  const hash = createHash('sha256');
+  for (const piece of canonicalJsonPieces({
+    ...identity,
+    input: redactedInput(request.type, input),
+    children: childHashes,
+  }))
+    hash.update(piece);
+  return hash.digest('hex');
 }
 
 /** Job ids a submit refuses: GET /api/v1/jobs/counts is the counts, so a job of that id could not be read. */
@@ -88,8 +86,7 @@ export async function resolveJob(settings: RequestSettings, tenant: string, body
     const message = unknownJobTypeMessage(body.type, await settings.jobTypeNames());
     throw new RequestInvalidError(`type: ${message}`, [{ path: 'type', message }]);
   }
-  if (Buffer.byteLength(JSON.stringify(body.input ?? {})) > maxInputBytes)
-    throw new PayloadTooLargeError(maxInputBytes, 'input');
+  if (jsonByteLength(body.input ?? {}) > maxInputBytes) throw new PayloadTooLargeError(maxInputBytes, 'input');
   const checked = jobType.check(body.input ?? {});
   if ('problems' in checked) throw RequestInvalidError.fromProblems(checked.problems);
   const { name } = jobType.view.declaration;

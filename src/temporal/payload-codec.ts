@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 // One implementation for the service and the handler workers, which must read each other's payloads.
 export {
   encryptedEncoding,
+  jsonPayloadConverterPath,
   keyIdField,
   PayloadEncryptionCodec,
   payloadKeyId,

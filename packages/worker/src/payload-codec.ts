@@ -2,11 +2,18 @@
 // handler worker must read what the service wrote and write what it reads, so the service uses this module too
 // (`@durable-jobs/worker/payload-codec`, which loads no worker).
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import proto from '@temporalio/proto';
 
 // A CommonJS package whose exports Node's ESM loader cannot see by name.
 const ProtoPayload = proto.temporal.api.common.v1.Payload;
+
+/**
+ * The payload converter of clients and of workers without workflows (json-payloads.cjs): Temporal's JSON, coded by
+ * Node's own UTF-8 code.
+ */
+export const jsonPayloadConverterPath = fileURLToPath(new URL('../json-payloads.cjs', import.meta.url));
 
 /** The `encoding` of an encrypted payload; anything else is passed through as written. */
 export const encryptedEncoding = 'binary/encrypted';

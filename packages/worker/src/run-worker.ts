@@ -6,7 +6,7 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import { z } from 'zod';
 import { jobPriorities, workerProtocolVersion, WorkerQueues, type DeclareWorker } from './job-type-declaration.js';
 import type { JobType } from './job-type.js';
-import { parsePayloadKey, PayloadEncryptionCodec } from './payload-codec.js';
+import { jsonPayloadConverterPath, parsePayloadKey, PayloadEncryptionCodec } from './payload-codec.js';
 import { RegistryLease } from './registry.js';
 import { createAttemptWorkers, newWorkerId } from './serve.js';
 import { startTracing } from './tracing.js';
@@ -49,13 +49,14 @@ const TaskQueuePrefix = z
 const encodedFailuresPath = fileURLToPath(new URL('../encoded-failures.cjs', import.meta.url));
 
 function dataConverterFor(options: RunWorkerOptions): DataConverter {
-  if (!options.payloadEncryptionKey) return {};
+  const payloadConverterPath = jsonPayloadConverterPath;
+  if (!options.payloadEncryptionKey) return { payloadConverterPath };
   const codec = new PayloadEncryptionCodec(
     parsePayloadKey(options.payloadEncryptionKey),
     (options.payloadDecryptionKeys ?? []).map(parsePayloadKey),
   );
   // Failures' messages and stack traces are encrypted too, as the service's own workers do.
-  return { payloadCodecs: [codec], failureConverterPath: encodedFailuresPath };
+  return { payloadConverterPath, payloadCodecs: [codec], failureConverterPath: encodedFailuresPath };
 }
 
 function checked(options: RunWorkerOptions): { prefix: string; queues: WorkerQueues } {

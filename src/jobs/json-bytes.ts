@@ -1,0 +1,108 @@
+// JSON measured and hashed without writing it out: a job's input or state can be half a megabyte, and each
+// JSON.stringify of it made a string of that size for the collector (issue 21: a big submit made 13 of them).
+
+/** Characters JSON.stringify writes escaped: `"`, `\`, control characters and lone surrogates (pairs pass). */
+// eslint-disable-next-line no-control-regex -- control characters are what JSON escapes
+const escaped = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** Extra bytes the escapes of `text` add to its UTF-8 length (a lone surrogate: `\udXXX`, 6 bytes for its 3). */
+function escapeBytes(text: string): number {
+  let extra = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x22 || code === 0x5c) extra += 1;
+    else if (code < 0x20) extra += [0x08, 0x09, 0x0a, 0x0c, 0x0d].includes(code) ? 1 : 5;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+      else extra += 3;
+    } else if (code >= 0xd800 && code <= 0xdfff) extra += 3;
+  }
+  return extra;
+}
+
+function stringBytes(text: string): number {
+  return Buffer.byteLength(text, 'utf8') + 2 + (escaped.test(text) ? escapeBytes(text) : 0);
+}
+
+/**
+ * The length in bytes of `JSON.stringify(value)` as UTF-8, for JSON data (what JSON.parse makes, and objects of
+ * plain data): exact, and no bigger allocation than the walk's own. A value with `toJSON` is stringified.
+ */
+export function jsonByteLength(value: unknown): number {
+  switch (typeof value) {
+    case 'string':
+      return stringBytes(value);
+    case 'number':
+      return Number.isFinite(value) ? String(value).length : 4;
+    case 'boolean':
+      return value ? 4 : 5;
+    case 'object': {
+      if (value === null) return 4;
+      if ('toJSON' in value && typeof value.toJSON === 'function') return Buffer.byteLength(JSON.stringify(value));
+      if (Array.isArray(value)) {
+        let bytes = 2 + Math.max(0, value.length - 1);
+        for (const item of value) bytes += item === undefined || typeof item === 'function' ? 4 : jsonByteLength(item);
+        return bytes;
+      }
+      let bytes = 2;
+      let members = 0;
+      for (const [key, member] of Object.entries(value)) {
+        if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
+        bytes += stringBytes(key) + 1 + jsonByteLength(member);
+        members++;
+      }
+      return bytes + Math.max(0, members - 1);
+    }
+    default:
+      return Buffer.byteLength(JSON.stringify(value) ?? '');
+  }
+}
+
+/** What `JSON.stringify` writes for `text`, a string at a time: the string itself when nothing in it is escaped. */
+function* stringPieces(text: string): Generator<string> {
+  if (escaped.test(text)) {
+    yield JSON.stringify(text);
+    return;
+  }
+  yield '"';
+  yield text;
+  yield '"';
+}
+
+/**
+ * JSON.stringify(value) with every object's keys in sorted order (integer-like keys first, as an object orders them),
+ * as pieces whose concatenation is that string, so that a hash can be fed without the whole of it in memory.
+ */
+export function* canonicalJsonPieces(value: unknown): Generator<string> {
+  if (typeof value === 'string') {
+    yield* stringPieces(value);
+    return;
+  }
+  if (value === null || typeof value !== 'object' || ('toJSON' in value && typeof value.toJSON === 'function')) {
+    yield JSON.stringify(value) ?? 'null';
+    return;
+  }
+  if (Array.isArray(value)) {
+    yield '[';
+    for (const [i, item] of value.entries()) {
+      if (i > 0) yield ',';
+      yield* item === undefined || typeof item === 'function' ? ['null'] : canonicalJsonPieces(item);
+    }
+    yield ']';
+    return;
+  }
+  // Sorted, then made an object again as before: an object lists integer-like keys first, in numeric order.
+  const sorted = Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  yield '{';
+  let first = true;
+  for (const [key, member] of Object.entries(sorted)) {
+    if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
+    if (!first) yield ',';
+    first = false;
+    yield* stringPieces(key);
+    yield ':';
+    yield* canonicalJsonPieces(member);
+  }
+  yield '}';
+}

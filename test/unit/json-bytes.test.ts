@@ -1,0 +1,78 @@
+// JSON measured and hashed without being written out whole (src/jobs/json-bytes.ts): the same bytes and the same
+// request hashes as writing it out, for every spelling JSON.stringify treats specially.
+import assert from 'node:assert/strict';
+import { canonicalJsonPieces, jsonByteLength } from '../../src/jobs/json-bytes.js';
+import { requestHash } from '../../src/jobs/request.js';
+import { sampleJobRequest } from '../support/job-request.js';
+
+/** Strings JSON escapes or encodes in more than a byte a character, beside plain ones. */
+const strings = [
+  '',
+  'plain',
+  'quote " and backslash \\',
+  'controls \b\t\n\f\r \u0000 \u0001 \u001f \u007f',
+  'é 中 ﬀ',
+  'pair 😀 and lone high \ud800 and lone low \udc00',
+  'high at the end \ud83d',
+  '0'.repeat(32_000),
+];
+
+/** An input as unusual as JSON data gets: integer-like keys, undefined members, -0, exponents, nesting. */
+const unusual = {
+  z: 1,
+  a: [1, undefined, 'é"\\\n\u0001😀\ud800'],
+  '10': true,
+  '9': null,
+  b: { y: -0, x: 1e21 },
+};
+
+const values: unknown[] = [
+  ...strings,
+  ...strings.map((text) => ({ [text]: text })),
+  0,
+  -0,
+  1.5,
+  -2e-7,
+  1e21,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  true,
+  false,
+  null,
+  [],
+  {},
+  [undefined, null, [[]], { a: undefined }],
+  { b: 2, a: 1, c: { e: [1, 'two'], d: undefined } },
+  unusual,
+];
+
+describe('JSON measured without writing it out', () => {
+  it('is as many bytes as JSON.stringify writes in UTF-8, for every kind of value', () => {
+    for (const value of values)
+      assert.equal(jsonByteLength(value), Buffer.byteLength(JSON.stringify(value)), JSON.stringify(value));
+  });
+});
+
+describe('canonical JSON written in pieces', () => {
+  it('is JSON.stringify with every object made again with its keys sorted', () => {
+    const sortedKeys = (_key: string, value: unknown): unknown =>
+      value && typeof value === 'object' && !Array.isArray(value)
+        ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+        : value;
+    for (const value of values)
+      assert.equal([...canonicalJsonPieces(value)].join(''), JSON.stringify(value, sortedKeys), JSON.stringify(value));
+  });
+
+  it('hashes requests as they were hashed when the whole JSON was written: a repeat of an older submit still matches', () => {
+    // Hashes of the implementation before this one (its memo's requestHash), for three requests.
+    assert.equal(requestHash(sampleJobRequest()), '55328512856b8c5b8f21b2de02356a3a2bc211d29da17ebca50307a954e056db');
+    assert.equal(
+      requestHash(sampleJobRequest({ input: unusual, tags: ['t'] })),
+      '409122d007fdf5f0aa4a7f2a15ab684356e9572221bac2e0e3f0e5873ad7d834',
+    );
+    assert.equal(
+      requestHash(sampleJobRequest({ type: 'command', input: { command: 'hello', env: { TOKEN: 'secret' } } })),
+      'e505371b1caec24df875e8d9db3c61a5fdd49235dbf2ab6a5a08ef8c71d47aeb',
+    );
+  });
+});
