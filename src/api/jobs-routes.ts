@@ -3,7 +3,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { z } from 'zod';
 import type { JobTypeView } from '../contract/job-type-declaration.js';
-import { JobBatchBody, JobId, SubmitJobBody, WaitQuery, type Job } from '../contract/job.js';
+import { JobBatchBody, JobId, SubmitJobBody, WaitQuery, type JobState } from '../contract/job.js';
 import { JobFilterQuery, ListJobsQuery } from '../contract/job-list.js';
 import { CreateScheduleBody, ScheduleId } from '../contract/schedule.js';
 import { JobLogsQuery } from '../contract/logs.js';
@@ -18,16 +18,39 @@ import type { ApiMetrics } from './metrics.js';
 import type { Schedules } from './schedules.js';
 
 /**
+ * The job JSON of each state this process answered with, written once: a read state is never changed, and is answered
+ * by every poll while it is the latest and by every list while it is kept, which for a finished job with a
+ * half-megabyte input was that many strings of its size for the collector (issue 21). Kept as long as the state is.
+ */
+class JobJsonBytes {
+  private readonly written = new WeakMap<JobState, Buffer>();
+
+  constructor(private readonly jobs: Jobs) {}
+
+  of(tenant: string, state: JobState): Buffer {
+    let json = this.written.get(state);
+    if (!json) {
+      json = Buffer.from(JSON.stringify(this.jobs.toJson(tenant, state)));
+      this.written.set(state, json);
+    }
+    return json;
+  }
+}
+
+/**
  * A list page's JSON, made a job at a time as the socket takes it: a page of big jobs is megabytes (up to 4 MiB of
  * inputs and results), and one JSON.stringify of the whole page, 20 such lists at once, held the API's event loop
  * (and `/healthz`) for hundreds of ms and made strings of the page's size for the collector.
  */
 function* listPageJson(
-  jobs: readonly (() => Job)[],
+  jobs: readonly (() => Buffer)[],
   rest: { nextCursor: string | null; total?: number },
-): Generator<string> {
+): Generator<string | Buffer> {
   yield '{"jobs":[';
-  for (const [i, job] of jobs.entries()) yield (i > 0 ? ',' : '') + JSON.stringify(job());
+  for (const [i, job] of jobs.entries()) {
+    if (i > 0) yield ',';
+    yield job();
+  }
   yield `],${JSON.stringify(rest).slice(1)}`;
 }
 
@@ -83,6 +106,7 @@ export function jobsRouter(deps: JobsRoutesDeps): Router {
   const { jobs, jobTypes, metrics, bodyLimitBytes, closing, admitSubmits } = deps;
   const router = createRouter('/api/v1/jobs');
   const feeds = new JobEventFeeds(jobs, deps.maxStreamsPerTenant, closing);
+  const jobJson = new JobJsonBytes(jobs);
 
   /** Refuses a filter on a type no worker declared: a typo would otherwise find nothing. */
   const checkTypeFilter = async (type: string | undefined): Promise<void> => {
@@ -103,7 +127,7 @@ export function jobsRouter(deps: JobsRoutesDeps): Router {
     ctx.type = 'application/json';
     ctx.body = Readable.from(
       listPageJson(
-        states.map((state) => () => jobs.toJson(tenant, state)),
+        states.map((state) => () => jobJson.of(tenant, state)),
         { nextCursor, ...(total === undefined ? {} : { total }) },
       ),
       // One job's JSON ahead of the socket at a time.
@@ -130,13 +154,17 @@ export function jobsRouter(deps: JobsRoutesDeps): Router {
     const finished = waited !== undefined && isFinished(waited.status);
     ctx.status = finished || !submitted.created ? 200 : 202;
     ctx.set('Location', jobPath(request.jobId));
-    ctx.body = jobs.toJson(tenant, waited ?? submitted.state);
+    ctx.type = 'application/json';
+    // The state the job's first poll is answered with (reads keep it), so its JSON is written for both at once.
+    ctx.body = jobJson.of(tenant, waited ?? submitted.state);
   });
 
   router.get('/:jobId', async (ctx) => {
     const tenant = tenantOf(ctx);
     metrics.jobPolls.inc();
-    ctx.body = jobs.toJson(tenant, await jobs.reads.read(tenant, parseJobId(ctx.params['jobId']), pollMaxAgeMs));
+    const state = await jobs.reads.read(tenant, parseJobId(ctx.params['jobId']), pollMaxAgeMs);
+    ctx.type = 'application/json';
+    ctx.body = jobJson.of(tenant, state);
   });
 
   router.get('/:jobId/logs', async (ctx) => {

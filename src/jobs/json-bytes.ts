@@ -21,18 +21,23 @@ function escapeBytes(text: string): number {
   return extra;
 }
 
-function stringBytes(text: string): number {
-  return Buffer.byteLength(text, 'utf8') + 2 + (escaped.test(text) ? escapeBytes(text) : 0);
+/** How strings are measured: `exact` counts their escapes too, `unescaped` leaves out that scan of every character. */
+export type StringMeasure = 'exact' | 'unescaped';
+
+function stringBytes(text: string, measure: StringMeasure): number {
+  const unescaped = Buffer.byteLength(text, 'utf8') + 2;
+  return measure === 'exact' && escaped.test(text) ? unescaped + escapeBytes(text) : unescaped;
 }
 
 /**
  * The length in bytes of `JSON.stringify(value)` as UTF-8, for JSON data (what JSON.parse makes, and objects of
- * plain data): exact, and no bigger allocation than the walk's own. A value with `toJSON` is stringified.
+ * plain data): exact, and no bigger allocation than the walk's own; with `unescaped`, less the escapes' extra bytes
+ * (what a memory estimate needs, at a fraction of the cost). A value with `toJSON` is stringified.
  */
-export function jsonByteLength(value: unknown): number {
+export function jsonByteLength(value: unknown, measure: StringMeasure = 'exact'): number {
   switch (typeof value) {
     case 'string':
-      return stringBytes(value);
+      return stringBytes(value, measure);
     case 'number':
       return Number.isFinite(value) ? String(value).length : 4;
     case 'boolean':
@@ -42,14 +47,15 @@ export function jsonByteLength(value: unknown): number {
       if ('toJSON' in value && typeof value.toJSON === 'function') return Buffer.byteLength(JSON.stringify(value));
       if (Array.isArray(value)) {
         let bytes = 2 + Math.max(0, value.length - 1);
-        for (const item of value) bytes += item === undefined || typeof item === 'function' ? 4 : jsonByteLength(item);
+        for (const item of value)
+          bytes += item === undefined || typeof item === 'function' ? 4 : jsonByteLength(item, measure);
         return bytes;
       }
       let bytes = 2;
       let members = 0;
       for (const [key, member] of Object.entries(value)) {
         if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
-        bytes += stringBytes(key) + 1 + jsonByteLength(member);
+        bytes += stringBytes(key, measure) + 1 + jsonByteLength(member, measure);
         members++;
       }
       return bytes + Math.max(0, members - 1);

@@ -115,11 +115,15 @@ export class JobListing {
         infos.slice(start, start + listReadsAtOnce).map((info) => this.reads.listedState(tenant, info)),
       );
       for (const state of read) {
-        const listed = {
-          ...state,
-          input: include.has('input') ? state.input : null,
-          result: include.has('result') ? state.result : null,
-        };
+        // The state itself when it is listed whole: its JSON is then written once for every list and poll.
+        const listed =
+          include.has('input') && include.has('result')
+            ? state
+            : {
+                ...state,
+                input: include.has('input') ? state.input : null,
+                result: include.has('result') ? state.result : null,
+              };
         states.push(listed);
         bytes += stateBytes(listed);
         if (bytes > listPageBudgetBytes && states.length < infos.length) {

@@ -51,7 +51,7 @@ const entryOverheadBytes = 512;
  * strings a byte a character), plus a fixed allowance for the objects around it.
  */
 export function stateBytes(state: JobState): number {
-  return jsonByteLength(state) + entryOverheadBytes;
+  return jsonByteLength(state, 'unescaped') + entryOverheadBytes;
 }
 
 /**

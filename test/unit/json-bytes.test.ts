@@ -51,6 +51,12 @@ describe('JSON measured without writing it out', () => {
     for (const value of values)
       assert.equal(jsonByteLength(value), Buffer.byteLength(JSON.stringify(value)), JSON.stringify(value));
   });
+
+  it('without the escapes, as a memory estimate: never more, and the same for text with nothing to escape', () => {
+    for (const value of values) assert.ok(jsonByteLength(value, 'unescaped') <= jsonByteLength(value));
+    const plain = { text: '0'.repeat(32_000), list: ['é', 1, null] };
+    assert.equal(jsonByteLength(plain, 'unescaped'), Buffer.byteLength(JSON.stringify(plain)));
+  });
 });
 
 describe('canonical JSON written in pieces', () => {
