@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
-import { encodedFailuresPath } from '../src/temporal/payload-codec.js';
+import { encodedFailuresPath, jsonPayloadConverterPath } from '../src/temporal/payload-codec.js';
 import { workflowBundleFile, type WorkflowBundleVariant } from '../src/worker/workflow-bundle.js';
 import { projectRoot } from './project-root.js';
 
@@ -38,6 +38,7 @@ export async function bundleJobWorkflows(options: JobWorkflowsBundleOptions = {}
   ];
   return bundleWorkflowCode({
     workflowsPath,
+    payloadConverterPath: jsonPayloadConverterPath,
     ...(options.encodeFailures ? { failureConverterPath: encodedFailuresPath } : {}),
     ...(interceptorModules.length > 0 ? { workflowInterceptorModules: interceptorModules } : {}),
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
@@ -58,7 +59,7 @@ async function filesUnder(dir: string): Promise<string[]> {
  * converter when it is built in.
  */
 async function inputsHash({ encodeFailures, traced }: WorkflowBundleVariant): Promise<string> {
-  const inputs = [join(projectRoot, 'package-lock.json'), ...workerProtocolPaths];
+  const inputs = [join(projectRoot, 'package-lock.json'), jsonPayloadConverterPath, ...workerProtocolPaths];
   for (const dir of ['src/workflows', 'src/contract']) inputs.push(...(await filesUnder(join(projectRoot, dir))));
   if (encodeFailures) inputs.push(encodedFailuresPath);
   const hash = createHash('sha256')

@@ -1,10 +1,10 @@
-// The payload converter of every Temporal client of the service and of every worker that runs no workflows (handler
-// workers, the service's attempt workers): Temporal's default, but JSON is encoded and decoded by Node's own UTF-8
-// code. The default uses a JavaScript UTF-8 coder that must also run inside workflows; on a half-megabyte input it
+// The payload converter of every Temporal client and worker of the service, and of handler workers: Temporal's
+// default, but JSON is encoded and decoded by the platform's TextEncoder and TextDecoder (Node's own UTF-8 code, which
+// Temporal's workflow sandbox provides too). The default uses a JavaScript UTF-8 coder; on a half-megabyte input it
 // built a string of thousands of 32-character pieces and kept the API's collector busy (issue 21). Same bytes, same
-// `json/plain` encoding, so the workflows' worker (which keeps the default: its converter is bundled into workflows,
-// where Node's Buffer does not exist) and other SDKs read what it writes. CommonJS on purpose: Temporal require()s it
-// by path (dataConverter.payloadConverterPath).
+// `json/plain` encoding, so other SDKs, and workers with the default, read what it writes. CommonJS on purpose:
+// Temporal require()s it by path (dataConverter.payloadConverterPath), and the workflow bundle builds it in
+// (bundleWorkflowCode's payloadConverterPath).
 'use strict';
 const {
   BinaryPayloadConverter,
@@ -16,7 +16,10 @@ const {
   encodingTypes,
 } = require('@temporalio/common');
 
-class NodeJsonPayloadConverter {
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+
+class NativeJsonPayloadConverter {
   encodingType = encodingTypes.METADATA_ENCODING_JSON;
 
   toPayload(value) {
@@ -29,19 +32,19 @@ class NodeJsonPayloadConverter {
     }
     return {
       metadata: { [METADATA_ENCODING_KEY]: encodingKeys.METADATA_ENCODING_JSON },
-      data: Buffer.from(json, 'utf8'),
+      data: utf8Encoder.encode(json),
     };
   }
 
   fromPayload(content) {
     const data = content.data;
     if (data === undefined || data === null) throw new ValueError('Got payload with no data');
-    return JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
+    return JSON.parse(utf8Decoder.decode(data));
   }
 }
 
 exports.payloadConverter = new CompositePayloadConverter(
   new UndefinedPayloadConverter(),
   new BinaryPayloadConverter(),
-  new NodeJsonPayloadConverter(),
+  new NativeJsonPayloadConverter(),
 );

@@ -8,7 +8,7 @@ import {
   type ConnectionOptions,
 } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
-import { dataConverterFor, jsonPayloadConverterPath } from './payload-codec.js';
+import { dataConverterFor } from './payload-codec.js';
 
 /**
  * Each call to Temporal gets this long, retries included, unless its caller set a deadline of its own
@@ -145,8 +145,7 @@ export function isOutcomeUnknown(err: unknown): boolean {
 /**
  * A client that connects on first use, so the API starts (and answers 503) while Temporal is down.
  * `payloadCodecs` (payloadCodecsFor(config)) encode every payload it writes and decode what it reads; with any,
- * failures' messages and stack traces are encoded too (dataConverterFor); JSON is coded by Node's own UTF-8 code
- * (@durable-jobs/worker's json-payloads.cjs). `interceptors`: startTracing's, when traces
+ * failures' messages and stack traces are encoded too (dataConverterFor). `interceptors`: startTracing's, when traces
  * are exported.
  */
 export function createLazyClient(
@@ -158,7 +157,7 @@ export function createLazyClient(
   return new Client({
     connection: Connection.lazy({ address, interceptors: [perCall, retryInterceptor, eachAttempt] }),
     namespace,
-    dataConverter: { ...dataConverterFor(payloadCodecs), payloadConverterPath: jsonPayloadConverterPath },
+    dataConverter: dataConverterFor(payloadCodecs),
     // Job states are queried only of running workflows; a closed one's would cost a worker a full replay.
     workflow: { queryRejectCondition: 'NOT_OPEN' },
     ...(interceptors ? { interceptors } : {}),

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { DataConverter, PayloadCodec } from '@temporalio/common';
-import { PayloadEncryptionCodec } from '@durable-jobs/worker/payload-codec';
+import { jsonPayloadConverterPath, PayloadEncryptionCodec } from '@durable-jobs/worker/payload-codec';
 import type { Config } from '../config.js';
 
 // One implementation for the service and the handler workers, which must read each other's payloads.
@@ -28,10 +28,14 @@ export function payloadCodecsFor(
 export const encodedFailuresPath = fileURLToPath(new URL('./encoded-failures.cjs', import.meta.url));
 
 /**
- * The data converter of a client or worker with these codecs: with encryption, failures are encoded too, or a
- * failed job's error message (a command's stderr) and stack traces would be stored in clear text. The workflows
- * must then be bundled with the same converter (WorkflowBundleVariant `encodeFailures`).
+ * The data converter of a client or worker with these codecs: JSON coded natively (json-payloads.cjs, which every
+ * workflow bundle builds in); with encryption, failures are encoded too, or a failed job's error message (a
+ * command's stderr) and stack traces would be stored in clear text. The workflows must then be bundled with the
+ * same failure converter (WorkflowBundleVariant `encodeFailures`).
  */
 export function dataConverterFor(payloadCodecs: PayloadCodec[]): DataConverter {
-  return payloadCodecs.length > 0 ? { payloadCodecs, failureConverterPath: encodedFailuresPath } : { payloadCodecs };
+  const payloadConverterPath = jsonPayloadConverterPath;
+  return payloadCodecs.length > 0
+    ? { payloadConverterPath, payloadCodecs, failureConverterPath: encodedFailuresPath }
+    : { payloadConverterPath, payloadCodecs };
 }

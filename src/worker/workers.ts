@@ -4,7 +4,7 @@ import type { Logger, PayloadCodec } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { createAttemptWorkers, newWorkerId, RegistryLease, type Tracing } from '@durable-jobs/worker/serve';
 import { jobPriorities, workerProtocolVersion, type WorkerQueues } from '../contract/job-type-declaration.js';
-import { dataConverterFor, jsonPayloadConverterPath } from '../temporal/payload-codec.js';
+import { dataConverterFor } from '../temporal/payload-codec.js';
 import { commandJobType, type CommandSettings } from '../activities/command.js';
 import { sleepJob } from '../activities/sleep.js';
 import { createCallbackActivities, type CallbackSettings } from '../activities/callback.js';
@@ -102,8 +102,7 @@ export async function createJobWorkers(options: JobWorkersOptions): Promise<JobW
     taskQueuePrefix: options.taskQueuePrefix,
     jobTypes,
     queues: options.queues,
-    // Attempt workers run no workflows: they may decode inputs with Node's own UTF-8 code, as handler workers do.
-    dataConverter: { ...dataConverter, payloadConverterPath: jsonPayloadConverterPath },
+    dataConverter,
     // Temporal's own default identity first (pid@host), as the workflow worker's: what dev/parts.ts looks for.
     identity: `${process.pid}@${hostname()}`,
     // WORKER_QUEUES gives each built-in type its priority's slots, as before job types shared them: a busy sleep type

@@ -9,10 +9,7 @@ import proto from '@temporalio/proto';
 // A CommonJS package whose exports Node's ESM loader cannot see by name.
 const ProtoPayload = proto.temporal.api.common.v1.Payload;
 
-/**
- * The payload converter of clients and of workers without workflows (json-payloads.cjs): Temporal's JSON, coded by
- * Node's own UTF-8 code.
- */
+/** The payload converter of every client, worker and workflow bundle (json-payloads.cjs): Temporal's JSON, coded natively. */
 export const jsonPayloadConverterPath = fileURLToPath(new URL('../json-payloads.cjs', import.meta.url));
 
 /** The `encoding` of an encrypted payload; anything else is passed through as written. */
