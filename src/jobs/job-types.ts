@@ -200,7 +200,6 @@ export class RegisteredJobTypes {
   }
 }
 
-/** Each declared input schema compiled once (ajv, draft 2020-12, with formats), by type and revision. */
 /**
  * A copy of JSON data's objects and arrays, for ajv to fill defaults into. Strings and other leaves are shared, as
  * they cannot change: a structuredClone copied a half-megabyte input's strings too.
@@ -211,6 +210,7 @@ function copyStructure(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).map(([key, member]) => [key, copyStructure(member)]));
 }
 
+/** Each declared input schema compiled once (ajv, draft 2020-12, with formats), by type and revision. */
 class InputChecks {
   private readonly ajv = new Ajv2020({ strict: false, allErrors: true, useDefaults: true, verbose: true });
   private readonly validators = new Map<string, ValidateFunction | Error>();

@@ -21,6 +21,11 @@ function escapeBytes(text: string): number {
   return extra;
 }
 
+/** Values JSON.stringify writes as `null` in an array and leaves out of an object. */
+function writtenAsNull(value: unknown): boolean {
+  return value === undefined || typeof value === 'function' || typeof value === 'symbol';
+}
+
 /** How strings are measured: `exact` counts their escapes too, `unescaped` leaves out that scan of every character. */
 export type StringMeasure = 'exact' | 'unescaped';
 
@@ -47,14 +52,13 @@ export function jsonByteLength(value: unknown, measure: StringMeasure = 'exact')
       if ('toJSON' in value && typeof value.toJSON === 'function') return Buffer.byteLength(JSON.stringify(value));
       if (Array.isArray(value)) {
         let bytes = 2 + Math.max(0, value.length - 1);
-        for (const item of value)
-          bytes += item === undefined || typeof item === 'function' ? 4 : jsonByteLength(item, measure);
+        for (const item of value) bytes += writtenAsNull(item) ? 4 : jsonByteLength(item, measure);
         return bytes;
       }
       let bytes = 2;
       let members = 0;
       for (const [key, member] of Object.entries(value)) {
-        if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
+        if (writtenAsNull(member)) continue;
         bytes += stringBytes(key, measure) + 1 + jsonByteLength(member, measure);
         members++;
       }
@@ -93,7 +97,7 @@ export function* canonicalJsonPieces(value: unknown): Generator<string> {
     yield '[';
     for (const [i, item] of value.entries()) {
       if (i > 0) yield ',';
-      yield* item === undefined || typeof item === 'function' ? ['null'] : canonicalJsonPieces(item);
+      yield* writtenAsNull(item) ? ['null'] : canonicalJsonPieces(item);
     }
     yield ']';
     return;
@@ -103,7 +107,7 @@ export function* canonicalJsonPieces(value: unknown): Generator<string> {
   yield '{';
   let first = true;
   for (const [key, member] of Object.entries(sorted)) {
-    if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
+    if (writtenAsNull(member)) continue;
     if (!first) yield ',';
     first = false;
     yield* stringPieces(key);

@@ -41,7 +41,8 @@ const values: unknown[] = [
   null,
   [],
   {},
-  [undefined, null, [[]], { a: undefined }],
+  [undefined, null, [[]], { a: undefined }, Symbol('s'), () => 1],
+  { gone: undefined, fn: () => 1, sym: Symbol('s'), kept: 1 },
   { b: 2, a: 1, c: { e: [1, 'two'], d: undefined } },
   unusual,
 ];
