@@ -13,7 +13,13 @@ import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-w
 import proto from '@temporalio/proto';
 import type { JobError, JobProgress, JobState } from '../contract/job.js';
 import { finalStateIn, finalStateInMemo } from '../workflows/final-state.js';
-import { callbackWorkflowIdOf, initialJobState, workflowIdOf, type JobRequest } from '../workflows/job-state.js';
+import {
+  callbackWorkflowIdOf,
+  initialJobState,
+  runRequest,
+  workflowIdOf,
+  type JobRequest,
+} from '../workflows/job-state.js';
 import { jobStateQuery, type HeartbeatDetails } from '../workflows/messages.js';
 import { JobStatusKey, JobTenantKey } from '../workflows/search-attributes.js';
 import { isTemporalNotFound, JobNotFoundError } from './errors.js';
@@ -57,7 +63,7 @@ const queryDeadlineMs = 3000;
 /** The fields of a workflow execution that reading a finished job needs, as both describe and list give them. */
 export type ExecutionInfo = Pick<
   WorkflowExecutionInfo,
-  'workflowId' | 'runId' | 'status' | 'memo' | 'typedSearchAttributes' | 'closeTime'
+  'workflowId' | 'runId' | 'status' | 'memo' | 'typedSearchAttributes' | 'startTime' | 'closeTime'
 >;
 
 /**
@@ -241,7 +247,7 @@ export class WorkflowReads {
   }
 
   private async stateFromHistory(info: ExecutionInfo): Promise<JobState> {
-    const request = await this.requestOf(info);
+    const request = runRequest(await this.requestOf(info), info);
     const status = info.typedSearchAttributes.get(JobStatusKey);
     return { ...initialJobState(request), status: (status as JobState['status'] | undefined) ?? 'queued' };
   }

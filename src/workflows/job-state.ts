@@ -82,6 +82,20 @@ export function priorityOf(request: Pick<JobRequest, 'priority' | 'tenant'>): {
   return { priorityKey: priorityKeyOf[request.priority], ...(request.tenant ? { fairnessKey: request.tenant } : {}) };
 }
 
+/**
+ * The request a run works on: a scheduled run's names its job after its own workflow id (`<scheduleId>-<time>`) and
+ * was submitted when the run started; any other run's is the request it started with. Read from the workflow and
+ * from a run's history alike, so both name the job the same.
+ */
+export function runRequest(requested: JobRequest, run: { workflowId: string; startTime: Date }): JobRequest {
+  if (!requested.scheduled) return requested;
+  return {
+    ...requested,
+    jobId: jobIdOf(requested.tenant ?? defaultTenant, run.workflowId),
+    submittedAt: run.startTime.toISOString(),
+  };
+}
+
 export function initialJobState(request: JobRequest): JobState {
   return {
     jobId: request.jobId,

@@ -27,9 +27,9 @@ import {
   ended,
   initialJobState,
   isFinished,
-  jobIdOf,
   priorityOf,
   retryDelaySeconds,
+  runRequest,
   succeeded,
   workflowIdOf,
   type AttemptInfo,
@@ -120,13 +120,7 @@ const now = (): string => new Date().toISOString();
  * (finalStateIn reads it).
  */
 export async function jobWorkflow(requested: JobRequest): Promise<JobState> {
-  const request: JobRequest = requested.scheduled
-    ? {
-        ...requested,
-        jobId: jobIdOf(requested.tenant ?? defaultTenant, workflowInfo().workflowId),
-        submittedAt: workflowInfo().startTime.toISOString(),
-      }
-    : requested;
+  const request = runRequest(requested, workflowInfo());
   let state = initialJobState(request);
   let currentAttempt = 0;
   // The attempt whose activity is scheduled and not yet back: a start signal for any other is stale.

@@ -12,6 +12,7 @@ import {
   jobIdOf,
   priorityOf,
   retryDelaySeconds,
+  runRequest,
   succeeded,
   workflowIdOf,
   type JobRequest,
@@ -216,6 +217,15 @@ describe("A job's workflow id keeps tenants apart", function () {
 
   it("delivers a job's callback from a workflow of its own, beside the job's", function () {
     assert.equal(callbackWorkflowIdOf('acme/job-1'), 'acme/job-1#callback');
+  });
+  it("names a scheduled run's job after the run's own workflow id, read from the workflow or its history alike", function () {
+    const startTime = new Date('2026-12-01T05:00:00.000Z');
+    const template = sampleJobRequest({ jobId: 'nightly', tenant: 'acme', scheduled: true });
+    const run = runRequest(template, { workflowId: 'acme/nightly-2026-12-01T05:00:00Z', startTime });
+    assert.equal(run.jobId, 'nightly-2026-12-01T05:00:00Z');
+    assert.equal(run.submittedAt, '2026-12-01T05:00:00.000Z');
+    const submitted = sampleJobRequest();
+    assert.equal(runRequest(submitted, { workflowId: 'job-1', startTime }), submitted);
   });
 });
 
