@@ -92,8 +92,10 @@ describe('Cancelling or retrying many jobs at once', function () {
       { seconds: 0, failAttempts: 1, failure: 'non_retryable' },
       requests,
     );
-    const running = await submitted('bulk-flood-running', { seconds: 60 }, requests);
+    // The long jobs are submitted once the failing ones have failed: on a busy machine their attempts could
+    // otherwise take the normal priority's 5 slots first, and the failing ones would wait a minute for one.
     for (const jobId of failed) await service.waitFor(jobId, ['failed']);
+    const running = await submitted('bulk-flood-running', { seconds: 60 }, requests);
     const flood = async (action: 'cancel' | 'retry', jobIds: string[]) => {
       const answers = await Promise.all(
         jobIds.map((jobId) =>
