@@ -38,16 +38,40 @@ function recordedTimerDurations(history: History): number[] {
   });
 }
 
-/** The ids of the patches the workflows' code asks about: `patched('…')` and `deprecatePatch('…')`. */
-async function patchIdsInWorkflows(): Promise<string[]> {
+/** The job and callback workflows' files: the ones whose histories are recorded. */
+async function workflowSources(): Promise<string[]> {
   const dir = fileURLToPath(new URL('../src/workflows/', import.meta.url));
-  const sources = await Promise.all(
-    // The job and callback workflows' files: the ones whose histories are recorded.
+  return Promise.all(
     ['job-workflow.ts', 'unfinished-cap.ts', 'callback-workflow.ts'].map((file) => readFile(join(dir, file), 'utf8')),
   );
-  return sources.flatMap((source) =>
+}
+
+/** The ids of the patches the workflows' code asks about: `patched('…')` and `deprecatePatch('…')`. */
+async function patchIdsInWorkflows(): Promise<string[]> {
+  return (await workflowSources()).flatMap((source) =>
     [...source.matchAll(/\b(?:patched|deprecatePatch)\('([^']+)'\)/g)].map((match) => match[1]!),
   );
+}
+
+/** The changes the workflows take by their request's version (`takesChange(request, <version>, '<id>')`). */
+async function versionedChangesInWorkflows(): Promise<{ id: string; version: number }[]> {
+  return (await workflowSources()).flatMap((source) =>
+    [...source.matchAll(/\btakesChange\(\w+, (\d+), '([^']+)'\)/g)].map((match) => ({
+      id: match[2]!,
+      version: Number(match[1]),
+    })),
+  );
+}
+
+/** The patch ids a history's markers record. */
+function patchMarkersIn(history: History): string[] {
+  return (history.events ?? []).flatMap((event) => {
+    const marker = event.markerRecordedEventAttributes;
+    if (marker?.markerName !== 'core_patch') return [];
+    return (marker.details?.['patch-data']?.payloads ?? []).map(
+      (payload) => (JSON.parse(Buffer.from(payload.data ?? []).toString('utf8')) as { id: string }).id,
+    );
+  });
 }
 
 describe('Job workflow replay', function () {
@@ -97,6 +121,14 @@ describe('Job workflow replay', function () {
     });
   }
 
+  /** The patch ids the markers of a version's histories record. */
+  const markersOfVersion = async (version: number): Promise<Set<string>> => {
+    const ids = new Set<string>();
+    for (const file of fixtures.filter((candidate) => candidate.startsWith(`v${version}/`)))
+      for (const id of patchMarkersIn((await readHistoryFixture(file)).history)) ids.add(id);
+    return ids;
+  };
+
   it(`holds a history of the current version, v${workflowVersion}, for every scenario`, function () {
     const missing = jobScenarios
       .flatMap((scenario) => Object.values(historyFixturesOf(scenario)))
@@ -105,17 +137,7 @@ describe('Job workflow replay', function () {
   });
 
   it(`takes every patch the workflows ask about in some history of the current version, v${workflowVersion}`, async function () {
-    const taken = new Set<string>();
-    for (const file of fixtures.filter((candidate) => candidate.startsWith(`v${workflowVersion}/`))) {
-      const { history } = await readHistoryFixture(file);
-      for (const event of history.events ?? []) {
-        const marker = event.markerRecordedEventAttributes;
-        if (marker?.markerName !== 'core_patch') continue;
-        for (const payload of marker.details?.['patch-data']?.payloads ?? []) {
-          taken.add((JSON.parse(Buffer.from(payload.data ?? []).toString('utf8')) as { id: string }).id);
-        }
-      }
-    }
+    const taken = await markersOfVersion(workflowVersion);
     const ids = await patchIdsInWorkflows();
     assert.ok(ids.length > 0, 'the workflows ask about patches');
     assert.deepEqual(
@@ -123,5 +145,21 @@ describe('Job workflow replay', function () {
       [],
       'patches no recorded history of the current version takes: add a scenario that takes each',
     );
+  });
+
+  it('takes each change by version: through patched() for requests from before v4, with no marker for requests of the current version', async function () {
+    const changes = await versionedChangesInWorkflows();
+    assert.ok(changes.length > 0, 'the workflows take changes by version');
+    const current = await markersOfVersion(workflowVersion);
+    for (const { id, version } of changes) {
+      assert.ok(version <= workflowVersion, `${id}: made at v${version}, not after the current version`);
+      // Requests carry their version from v4 on; an earlier change's histories asked patched(), and still replay so.
+      if (version < 4)
+        assert.ok((await markersOfVersion(version)).has(id), `a history of v${version} takes ${id} through patched()`);
+      assert.ok(
+        !current.has(id),
+        `no history of v${workflowVersion} records a marker for ${id}: its requests say their version`,
+      );
+    }
   });
 });

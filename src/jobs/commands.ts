@@ -5,6 +5,7 @@ import type { JobState } from '../contract/job.js';
 import { jobWorkflow } from '../workflows/index.js';
 import { callbackWorkflowIdOf, initialJobState, type JobRequest } from '../workflows/job-state.js';
 import { visibilityLiteral } from '../workflows/search-attributes.js';
+import { workflowVersion } from '../workflows/version.js';
 import { isOutcomeUnknown } from '../temporal/connection.js';
 import { withTraceId } from '../telemetry/trace-id.js';
 import {
@@ -97,6 +98,8 @@ export class JobCommands {
       ...untraced,
       run: (previous.run ?? 1) + 1,
       submittedAt: new Date().toISOString(),
+      // A new run, so a new history: it takes the changes this API knows without patched(), whenever the first ran.
+      commandsVersion: workflowVersion,
     });
     try {
       await this.workflows.client.workflow.start(jobWorkflow, {

@@ -7,6 +7,7 @@ import { jobTypeTaskQueue } from '../contract/job-type-declaration.js';
 import { workflowIdOf, type JobRequest } from '../workflows/job-state.js';
 import { jobStartMetadata } from '../workflows/search-attributes.js';
 import { workflowTaskQueueFor } from '../workflows/task-queues.js';
+import { workflowVersion } from '../workflows/version.js';
 import { PayloadTooLargeError, RequestInvalidError } from './errors.js';
 import { defaultsFor, type KnownJobType } from './job-types.js';
 import { canonicalJsonPieces, jsonByteLength } from './json-bytes.js';
@@ -55,12 +56,21 @@ function runAtOf(body: ChildJobBody, now: number): { runAt?: string } {
 }
 
 /**
- * Two submits are the same request when everything but the submission times (and the run) match. A command's
+ * Two submits are the same request when everything but the submission times, the run, the trace and the version it
+ * was made at match (a repeat after an upgrade is still a repeat). A command's
  * env values are left out, as the job JSON leaves them out: a 200 or 409 would otherwise tell a caller
  * guessing them whether its guess was right.
  */
 export function requestHash(request: JobRequest): string {
-  const { submittedAt: _submittedAt, run: _run, traceId: _traceId, children, input, ...identity } = request;
+  const {
+    submittedAt: _submittedAt,
+    run: _run,
+    traceId: _traceId,
+    commandsVersion: _commandsVersion,
+    children,
+    input,
+    ...identity
+  } = request;
   const childHashes = children?.map((child) => child.requestHash);
   const hash = createHash('sha256');
   for (const piece of canonicalJsonPieces({
@@ -112,6 +122,7 @@ export async function resolveJob(settings: RequestSettings, tenant: string, body
     ...(body.callbackUrl ? { callbackUrl: body.callbackUrl } : {}),
     ...runAtOf(body, now),
     ...(body.tags?.length ? { tags: body.tags } : {}),
+    commandsVersion: workflowVersion,
   };
 }
 

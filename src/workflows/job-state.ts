@@ -37,6 +37,12 @@ export interface JobRequest {
   readonly tags?: readonly string[];
   /** The OpenTelemetry trace the submit was in, when the API exports traces; not part of the request's identity. */
   readonly traceId?: string;
+  /**
+   * The workflowVersion (src/workflows/version.ts) of the API that made the request: its run takes every change up
+   * to that version as made, with no `patched()` call (src/workflows/changes.ts). Absent in requests from before v4.
+   * Not part of the request's identity.
+   */
+  readonly commandsVersion?: number;
 }
 
 /** The tenant of every job when no API keys are configured. */

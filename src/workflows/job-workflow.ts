@@ -7,7 +7,6 @@ import {
   executeChild,
   isCancellation,
   ParentClosePolicy,
-  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -41,6 +40,7 @@ import { finalStateIn, fitsInMemo } from './final-state.js';
 import { reportFinished } from './job-metrics.js';
 import { attemptStartedSignal, jobStateQuery } from './messages.js';
 import { jobStartMetadata, JobStatusKey } from './search-attributes.js';
+import { takesChange } from './changes.js';
 import { atUnfinishedCap } from './unfinished-cap.js';
 
 export type { TenantActivities } from './unfinished-cap.js';
@@ -235,8 +235,8 @@ export async function jobWorkflow(requested: JobRequest): Promise<JobState> {
     ending = err as Error;
   });
   // Every ending leaves the final state in the memo, so one describe reads a finished job (the cancel path wrote it
-  // already). `patched`: a run begun before v3 replays without it, and its readers fall back to the close event.
-  if (isFinished(state.status) && !cancelledByClient && fitsInMemo(state) && patched('final-job-memo'))
+  // already). A change of v3: a run begun before it replays without it, and its readers fall back to the close event.
+  if (isFinished(state.status) && !cancelledByClient && fitsInMemo(state) && takesChange(request, 3, 'final-job-memo'))
     upsertMemo({ finalJob: state });
   // A sink, not a command: the history is unchanged, so no patch; not called while replaying, so counted once.
   if (isFinished(state.status)) reportFinished(state);

@@ -1,5 +1,6 @@
 // A scheduled run's check of its tenant's cap on unfinished jobs, through an activity on the workflows' own queue.
-import { isCancellation, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { isCancellation, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { takesChange } from './changes.js';
 import { defaultTenant, type JobRequest } from './job-state.js';
 
 /** Activities of the job workflows' own queue that read the tenant's standing in visibility (src/activities/unfinished-jobs.ts). */
@@ -16,11 +17,15 @@ const { countUnfinishedJobs } = proxyActivities<TenantActivities>({
 
 /**
  * Whether a scheduled run finds its tenant at its cap of unfinished jobs. The API admits every other start, but
- * a schedule's runs are started by Temporal, so they check here. `patched`: a run begun by a worker without
- * this check replays without it.
+ * a schedule's runs are started by Temporal, so they check here: a change of v2 (a run begun by a worker without
+ * this check replays without it).
  */
 export async function atUnfinishedCap(request: JobRequest): Promise<boolean> {
-  if (!request.scheduled || request.unfinishedCap === undefined || !patched('scheduled-run-unfinished-cap'))
+  if (
+    !request.scheduled ||
+    request.unfinishedCap === undefined ||
+    !takesChange(request, 2, 'scheduled-run-unfinished-cap')
+  )
     return false;
   try {
     return (

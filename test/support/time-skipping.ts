@@ -25,6 +25,7 @@ import type { JobRequest } from '../../src/workflows/job-state.js';
 import { attemptStartedSignal, jobStateQuery } from '../../src/workflows/messages.js';
 import { jobTypeTaskQueue } from '../../src/contract/job-type-declaration.js';
 import { workflowTaskQueueFor } from '../../src/workflows/task-queues.js';
+import { workflowVersion } from '../../src/workflows/version.js';
 
 export type JobHandle = WorkflowHandle<typeof jobWorkflow>;
 type HistoryEvent = NonNullable<History['events']>[number];
@@ -151,6 +152,8 @@ export class JobWorkflowTestbed {
       ...spec,
       taskQueue: queues.attempts,
       submittedAt: new Date().toISOString(),
+      // As the API makes it (src/jobs/request.ts): the fixtures of older versions cover requests without it.
+      commandsVersion: workflowVersion,
       ...(delaySeconds !== undefined
         ? { runAt: new Date((await this.env.currentTimeMs()) + delaySeconds * 1000).toISOString() }
         : {}),

@@ -14,6 +14,7 @@ import {
   runAtSkewMs,
   type RequestSettings,
 } from '../../src/jobs/request.js';
+import { workflowVersion } from '../../src/workflows/version.js';
 
 // A declaration as a handler worker sends it: a JSON Schema (with a default the check fills in) and per-value defaults.
 const echo: JobTypeDeclaration = {
@@ -136,10 +137,13 @@ describe('Building a job request from a submit body', function () {
     assert.match((await refusal(resolveSubmit(settings, 't', clash))).message, /must differ/);
   });
 
-  it('hashes the same request alike whenever it is submitted and whichever run, and a different one apart', async function () {
+  it('hashes the same request alike whenever it is submitted, whichever run and by whichever version, and a different one apart', async function () {
     const first = await resolveJob(settings, 't', body({ jobId: 'a' }));
+    assert.equal(first.commandsVersion, workflowVersion, 'a request says the workflow version it was made at');
     const later = { ...(await resolveJob({ ...settings, now: () => now + 5000 }, 't', body({ jobId: 'a' }))), run: 2 };
     assert.equal(requestHash(first), requestHash(later));
+    const { commandsVersion: _made, ...beforeVersions } = first;
+    assert.equal(requestHash(first), requestHash(beforeVersions), 'a repeat of a request made before an upgrade');
     assert.notEqual(requestHash(first), requestHash({ ...first, input: { text: 'other' } }));
     const options = jobStartOptions('test', 'acme', first);
     assert.equal(options.workflowId, 'acme/a');

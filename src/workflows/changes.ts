@@ -1,0 +1,14 @@
+// Whether a run takes a change to the workflows' commands: by the version its request was made at, else by `patched()`.
+import { patched } from '@temporalio/workflow';
+import type { JobRequest } from './job-state.js';
+
+/**
+ * Whether this run takes the change `patchId`, made at workflow version `version`. A request that says the version it
+ * was made at (`commandsVersion`, from v4 on) decides it from the run's first event, which never changes, so no
+ * `patched()` is called: each call records a marker and Core's `TemporalChangeVersion` upsert, 2 of a zero-second
+ * job's 15 history events (issue 25). A request without it (made before v4) asks `patched()`, so that a run begun
+ * before the change replays without it.
+ */
+export function takesChange(request: Pick<JobRequest, 'commandsVersion'>, version: number, patchId: string): boolean {
+  return request.commandsVersion === undefined ? patched(patchId) : request.commandsVersion >= version;
+}
