@@ -62,13 +62,20 @@ export class Gateway {
       return await this.send<T>(port, method, path, payload);
     } catch (err) {
       // The server closed an idle keep-alive connection as this request went out on it: the request never
-      // reached it, so it is sent again once (Node's documented remedy for this race).
+      // reached it, so it is sent again once (Node's documented remedy for this race), on a connection of its own:
+      // the pool's other idle connections were likely closed at the same moment (a cluster CI run met two in a row).
       if (!(err instanceof StaleConnectionError)) throw err;
-      return this.send<T>(port, method, path, payload);
+      return this.send<T>(port, method, path, payload, false);
     }
   }
 
-  private send<T>(port: number, method: string, path: string, payload: string | undefined): Promise<Reply<T>> {
+  private send<T>(
+    port: number,
+    method: string,
+    path: string,
+    payload: string | undefined,
+    agent: Agent | false = this.agent,
+  ): Promise<Reply<T>> {
     return new Promise((resolve, reject) => {
       const req = request(
         {
@@ -76,7 +83,7 @@ export class Gateway {
           port,
           method,
           path,
-          agent: this.agent,
+          agent,
           headers:
             payload === undefined
               ? {}
