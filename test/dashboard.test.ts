@@ -155,7 +155,9 @@ describe('The job dashboard', function () {
 
   it("advances a running job's progress bar on its page", async function () {
     const jobId = uniqueJobId('dash-progress');
-    await service.submit({ type: 'sleep', input: { seconds: 8, message: 'step by step' }, jobId });
+    // Long enough to outlast the page's steps on a busy machine (the list, the link, two advances of the bar), which
+    // an 8 s job might not: it would end at 100 with no advance left to see. Cancelled once seen.
+    await service.submit({ type: 'sleep', input: { seconds: 30, message: 'step by step' }, jobId });
     await page.goto(`${service.baseUrl}/ui/`);
     await page.getByRole('link', { name: jobId }).click();
     assert.equal(new URL(page.url()).pathname, `/ui/jobs/${jobId}`);
@@ -174,6 +176,7 @@ describe('The job dashboard', function () {
     const later = await valueAbove(first);
     assert.ok(later > first && later <= 100);
     await page.screenshot({ path: new URL('dashboard-job.png', screenshots).pathname, fullPage: true });
+    await service.cancel(jobId);
   });
 
   it('cancels a running job when Cancel is confirmed: it ends cancelled', async function () {

@@ -8,6 +8,7 @@ import type { Job } from '../src/contract/job.js';
 import { freePort } from './support/processes.js';
 import { commandScratchDir } from './support/command-scratch.js';
 import { TestService, uniqueJobId } from './support/service.js';
+import { until } from './support/until.js';
 
 const callbackSecret = 'callback-secret-0123456789';
 
@@ -228,7 +229,8 @@ describe('Delayed jobs', function () {
 
   it('stays queued with runAt until then, and starts no earlier', async function () {
     const jobId = uniqueJobId('delayed');
-    const submitted = await service.submit({ type: 'sleep', input: { seconds: 0 }, delaySeconds: 2, jobId });
+    // 5 s: the reads below, a second in, fall inside the delay on a busy machine too.
+    const submitted = await service.submit({ type: 'sleep', input: { seconds: 0 }, delaySeconds: 5, jobId });
     assert.equal(submitted.status, 202);
     const runAt = Date.parse(submitted.body.runAt!);
     assert.ok(runAt - Date.now() > 1000);
@@ -236,8 +238,13 @@ describe('Delayed jobs', function () {
     const waiting = await service.getJob(jobId);
     assert.equal(waiting.body.status, 'queued');
     assert.equal(waiting.body.attempt, 0);
-    const listed = await service.request<{ jobs: Job[] }>('GET', '/api/v1/jobs?status=queued');
-    assert.ok(listed.body.jobs.some((job) => job.jobId === jobId));
+    // The list reads visibility, which lags writes by about a second.
+    await until(
+      'the job listed as queued',
+      async () => (await service.request<{ jobs: Job[] }>('GET', '/api/v1/jobs?status=queued')).body.jobs,
+      (jobs) => jobs.some((job) => job.jobId === jobId),
+      runAt - Date.now(),
+    );
     const done = await service.waitFor(jobId, ['succeeded']);
     assert.ok(Date.parse(done.startedAt!) >= runAt, `started ${done.startedAt}, runAt ${submitted.body.runAt}`);
   });

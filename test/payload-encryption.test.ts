@@ -13,6 +13,7 @@ import { createLazyClient } from '../src/temporal/connection.js';
 import { encryptedEncoding, keyIdField, PayloadEncryptionCodec, payloadKeyId } from '../src/temporal/payload-codec.js';
 import { launchChromium } from './support/chromium.js';
 import { TestService, uniqueJobId } from './support/service.js';
+import { until } from './support/until.js';
 
 const { History } = proto.temporal.api.history.v1;
 const { DescribeWorkflowExecutionResponse } = proto.temporal.api.workflowservice.v1;
@@ -221,8 +222,16 @@ describe('A command job\'s env values read "***" everywhere the API shows the jo
 
     const shown: Array<[string, unknown]> = [['the submit answer', submitted.body]];
     shown.push(['a poll', (await service.getJob(jobId)).body]);
-    const list = await service.request<{ jobs: Job[] }>('GET', '/api/v1/jobs?type=command&limit=100');
-    shown.push(['the list', list.body.jobs.find((job) => job.jobId === jobId)]);
+    // The list reads visibility, which lags writes by about a second: it may not have the job yet.
+    const listed = await until(
+      'the job listed',
+      async () =>
+        (await service.request<{ jobs: Job[] }>('GET', '/api/v1/jobs?type=command&limit=100')).body.jobs.find(
+          (job) => job.jobId === jobId,
+        ),
+      () => true,
+    );
+    shown.push(['the list', listed]);
     const events = await jobEvents(`${service.baseUrl}/api/v1/jobs/${jobId}/events`);
     assert.ok(events.length > 0);
     for (const event of events) shown.push(['an event', event]);

@@ -5,7 +5,7 @@ import { TestService, uniqueJobId } from './support/service.js';
 describe('Priority', function () {
   let service: TestService;
   before(async function () {
-    // One low slot and two high: four two-second low jobs take eight seconds to drain.
+    // One low slot and two high: four ten-second low jobs take forty seconds to drain.
     service = await TestService.start({ workers: { high: 2, low: 1 } });
   });
   after(async function () {
@@ -14,7 +14,9 @@ describe('Priority', function () {
 
   it('runs a high job submitted behind a saturated low queue before the low backlog drains', async function () {
     const lowIds = Array.from({ length: 4 }, () => uniqueJobId('low'));
-    for (const jobId of lowIds) await service.submit({ type: 'sleep', input: { seconds: 2 }, priority: 'low', jobId });
+    // Long enough that no other low job starts while the high one runs and the figures are read: with two-second
+    // ones, on a busy machine the next could start (fewer queued) or visibility be read between two (not 1 running).
+    for (const jobId of lowIds) await service.submit({ type: 'sleep', input: { seconds: 10 }, priority: 'low', jobId });
     // The queue's order among equal priorities is Temporal's: wait for whichever low job runs first.
     await service.waitFor(lowIds[0]!, async () => {
       const statuses = await Promise.all(lowIds.map(async (jobId) => (await service.getJob(jobId)).body.status));

@@ -3,6 +3,7 @@ import type { ErrorBody } from '../src/contract/errors.js';
 import type { Job } from '../src/contract/job.js';
 import type { Schedule } from '../src/contract/schedule.js';
 import { TestService, uniqueJobId } from './support/service.js';
+import { until } from './support/until.js';
 
 describe('Schedules', function () {
   let service: TestService;
@@ -39,10 +40,12 @@ describe('Schedules', function () {
       assert.equal(job.jobId, run.jobId);
       assert.deepEqual(job.result, { sleptSeconds: 0, message: 'tick' });
     }
-    const listed = await service.request<{ jobs: Job[] }>('GET', '/api/v1/jobs?status=succeeded&limit=100');
-    assert.ok(
-      listed.body.jobs.some((job) => job.jobId === schedule.recentJobs[0]!.jobId),
+    // The list reads visibility, which lags writes by about a second: it may not have the run's end yet.
+    await until(
       'scheduled runs are listed like any job',
+      async () => (await service.request<{ jobs: Job[] }>('GET', '/api/v1/jobs?status=succeeded&limit=100')).body.jobs,
+      (jobs) => jobs.some((job) => job.jobId === schedule.recentJobs[0]!.jobId),
+      10_000,
     );
 
     const paused = await service.request<Schedule>('POST', `/api/v1/schedules/${scheduleId}/pause`);

@@ -6,6 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startDevServer } from '../dev/temporal/dev-server.js';
 import { freePort, httpRequest, startApiPart, startWorkerPart, stopAllParts } from './support/processes.js';
 import { commandsDir, TestService, uniqueJobId } from './support/service.js';
+import { until } from './support/until.js';
 
 const keys = { acme: 'acme-key-0123456789abcdef', globex: 'globex-key-0123456789abcdef' };
 const apiKeys = `acme:${keys.acme},globex:${keys.globex}`;
@@ -116,8 +117,13 @@ describe('Tenant isolation', function () {
       acmeList.body.jobs.every((job) => ['acme'].includes(job.links.ui.split('/workflows/')[1]!.split('%2F')[0]!)),
     );
     service.apiKey = keys.globex;
-    const globexList = await service.request<{ jobs: Job[] }>('GET', '/api/v1/jobs?limit=100');
-    assert.ok(globexList.body.jobs.some((job) => job.jobId === globexOnly));
+    // The list reads visibility, which lags writes by about a second: it may not have the new job yet.
+    await until(
+      "globex's job listed",
+      async () => (await service.request<{ jobs: Job[] }>('GET', '/api/v1/jobs?limit=100')).body.jobs,
+      (jobs) => jobs.some((job) => job.jobId === globexOnly),
+      10_000,
+    );
   });
 
   it("counts only the caller's jobs in the queue figures", async function () {
@@ -259,7 +265,8 @@ describe('The unfinished cap across API processes', function () {
 describe('Fair sharing between tenants', function () {
   let service: TestService;
   before(async function () {
-    service = await TestService.start({ workers: { normal: 1 }, env: { API_KEYS: apiKeys } });
+    // The normal slot comes once the first test has queued its jobs (the job workflows run from the start).
+    service = await TestService.start({ workers: false, env: { API_KEYS: apiKeys } });
   });
   after(async function () {
     await service.teardown();
@@ -272,6 +279,9 @@ describe('Fair sharing between tenants', function () {
     service.apiKey = keys.globex;
     const fair = [uniqueJobId('fair'), uniqueJobId('fair')];
     for (const jobId of fair) await service.submit({ type: 'sleep', input: { seconds: 0 }, jobId });
+    // One normal slot, started now that every job is queued: with it running from the start, the flood's 1 s jobs
+    // could run while a busy machine took seconds over the ten submits, leaving fewer than 4 to wait.
+    await service.startWorkers({ normal: 1 });
     for (const jobId of fair) await service.waitFor(jobId, ['succeeded'], 30_000);
     service.apiKey = keys.acme;
     const floodStatuses = await Promise.all(flood.map(async (jobId) => (await service.getJob(jobId)).body.status));

@@ -58,9 +58,14 @@ describe('Listing jobs', function () {
       { type: 'command', input: { command: 'echo-args' }, priority: 'high', jobId: ids.high },
       '?wait=10',
     );
-    // Visibility is eventually consistent: wait until it has every job's final status.
+    // Visibility is eventually consistent: wait until it has every job's final status (the failed one's too: the
+    // server applies different workflows' updates concurrently, in no set order).
     const deadline = Date.now() + 10_000;
-    while ((await service.countWorkflows(`JobStatus = 'succeeded'`)) < 6 && Date.now() < deadline) {
+    while (
+      ((await service.countWorkflows(`JobStatus = 'succeeded'`)) < 6 ||
+        (await service.countWorkflows(`JobStatus = 'failed'`)) < 1) &&
+      Date.now() < deadline
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   });

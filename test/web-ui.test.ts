@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './support/chromium.js';
 import { TestService, uniqueJobId } from './support/service.js';
+import { until } from './support/until.js';
 
 describe('The Temporal Web UI', function () {
   let service: TestService;
@@ -42,6 +43,13 @@ describe('The Temporal Web UI', function () {
       '?wait=10',
     );
     await service.submit({ type: 'sleep', input: { seconds: 0 }, jobId: succeededId }, '?wait=10');
+    // The page lists what visibility has when it loads, and visibility lags writes by about a second.
+    await until(
+      'visibility has the failed job',
+      () => service.countWorkflows(`WorkflowId = '${failedId}' AND JobStatus = 'failed'`),
+      (count) => count === 1,
+      10_000,
+    );
     const query = encodeURIComponent('JobStatus="failed"');
     await page.goto(`${service.config.TEMPORAL_UI_URL}/namespaces/default/workflows?query=${query}`, {
       waitUntil: 'load',
