@@ -9,7 +9,16 @@ import { CreateScheduleBody, ScheduleId } from '../contract/schedule.js';
 import { JobLogsQuery } from '../contract/logs.js';
 import { isFinished } from '../workflows/job-state.js';
 import { jobPath } from '../contract/job-json.js';
-import { pollMaxAgeMs, quoted, unknownJobTypeMessage, type Jobs, type RegisteredJobTypes } from '../jobs/index.js';
+import {
+  bigWorkBytes,
+  bigWorkTurns,
+  pollMaxAgeMs,
+  quoted,
+  stateBytes,
+  unknownJobTypeMessage,
+  type Jobs,
+  type RegisteredJobTypes,
+} from '../jobs/index.js';
 import { createRouter, tenantOf } from './access.js';
 import { readJsonBody } from './body.js';
 import { JobEventFeeds } from './job-events.js';
@@ -34,6 +43,12 @@ class JobJsonBytes {
       this.written.set(state, json);
     }
     return json;
+  }
+
+  /** `of` for an answer: a big state not yet written is written in a turn of the event loop of its own. */
+  async answer(tenant: string, state: JobState): Promise<Buffer> {
+    if (!this.written.has(state) && stateBytes(state) > bigWorkBytes) await bigWorkTurns.next();
+    return this.of(tenant, state);
   }
 }
 
@@ -156,7 +171,7 @@ export function jobsRouter(deps: JobsRoutesDeps): Router {
     ctx.set('Location', jobPath(request.jobId));
     ctx.type = 'application/json';
     // The state the job's first poll is answered with (reads keep it), so its JSON is written for both at once.
-    ctx.body = jobJson.of(tenant, waited ?? submitted.state);
+    ctx.body = await jobJson.answer(tenant, waited ?? submitted.state);
   });
 
   router.get('/:jobId', async (ctx) => {
@@ -164,7 +179,7 @@ export function jobsRouter(deps: JobsRoutesDeps): Router {
     metrics.jobPolls.inc();
     const state = await jobs.reads.read(tenant, parseJobId(ctx.params['jobId']), pollMaxAgeMs);
     ctx.type = 'application/json';
-    ctx.body = jobJson.of(tenant, state);
+    ctx.body = await jobJson.answer(tenant, state);
   });
 
   router.get('/:jobId/logs', async (ctx) => {

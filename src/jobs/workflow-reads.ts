@@ -5,7 +5,6 @@ import {
   type Client,
   type WorkflowExecutionDescription,
   type WorkflowExecutionInfo,
-  type WorkflowHandle,
 } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { optionalTsToDate } from '@temporalio/common/lib/time.js';
@@ -23,6 +22,7 @@ import {
 import { jobStateQuery, type HeartbeatDetails } from '../workflows/messages.js';
 import { JobStatusKey, JobTenantKey } from '../workflows/search-attributes.js';
 import { isTemporalNotFound, JobNotFoundError } from './errors.js';
+import { bigWorkBytes, bigWorkTurns } from './loop-turns.js';
 
 // A CommonJS package whose exports Node's ESM loader cannot see by name (see src/api/queues.ts).
 const { PendingActivityState, WorkflowExecutionStatus } = proto.temporal.api.enums.v1;
@@ -118,12 +118,29 @@ export class WorkflowReads {
     );
   }
 
-  /** The state the job's workflow answers, or undefined when it cannot (closed, or no worker in time). */
+  /**
+   * The state the job's workflow answers, or undefined when it cannot (closed, or no worker in time). The raw query,
+   * so that a big answer (a half-megabyte input) is decoded in a turn of the event loop of its own (bigWorkTurns): ten
+   * of them arriving together were decoded back to back.
+   */
   queryState(workflowId: string, runId?: string): Promise<JobState | undefined> {
-    const handle: WorkflowHandle = this.deps.client.workflow.getHandle(workflowId, runId);
+    const { client, namespace } = this.deps;
     return this.counted('query', () =>
-      this.deps.client.connection.withDeadline(Date.now() + queryDeadlineMs, () => handle.query(jobStateQuery)),
-    ).catch(() => undefined);
+      client.connection.withDeadline(Date.now() + queryDeadlineMs, () =>
+        client.workflowService.queryWorkflow({
+          namespace,
+          execution: { workflowId, runId },
+          query: { queryType: jobStateQuery.name },
+        }),
+      ),
+    )
+      .then(async ({ queryResult, queryRejected }) => {
+        const payload = queryResult?.payloads?.[0];
+        if (queryRejected || !payload) return undefined;
+        if ((payload.data?.length ?? 0) > bigWorkBytes) await bigWorkTurns.next();
+        return this.decode<JobState>(payload);
+      })
+      .catch(() => undefined);
   }
 
   /** A running job's state: the query's answer, or without one the history's request and the search attribute's status. */
