@@ -147,6 +147,18 @@ describe('Job workflow replay', function () {
     );
   });
 
+  it('replays a run of a request made at the current version that a worker from before v4 began (its patch markers recorded)', async function () {
+    // During a deploy an API already stamping its version can start jobs that older workers run: they ask patched()
+    // and record markers. The success of v3, its request stamped as today's API stamps it, stands for that run.
+    const { workflowId, history } = await readHistoryFixture('v3/success.json');
+    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    assert.ok(started?.data, 'the start event carries the request');
+    const request = JSON.parse(Buffer.from(started.data).toString('utf8')) as Record<string, unknown>;
+    started.data = Buffer.from(JSON.stringify({ ...request, commandsVersion: workflowVersion }));
+    assert.ok(patchMarkersIn(history).length > 0, 'the history records a patch marker');
+    await Worker.runReplayHistory({ workflowBundle, sinks: jobMetricsSinks }, history, workflowId);
+  });
+
   it('takes each change by version: through patched() for requests from before v4, with no marker for requests of the current version', async function () {
     const changes = await versionedChangesInWorkflows();
     assert.ok(changes.length > 0, 'the workflows take changes by version');

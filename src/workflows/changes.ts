@@ -1,5 +1,5 @@
 // Whether a run takes a change to the workflows' commands: by the version its request was made at, else by `patched()`.
-import { patched } from '@temporalio/workflow';
+import { patched, workflowInfo } from '@temporalio/workflow';
 import type { JobRequest } from './job-state.js';
 
 /**
@@ -8,7 +8,13 @@ import type { JobRequest } from './job-state.js';
  * `patched()` is called: each call records a marker and Core's `TemporalChangeVersion` upsert, 2 of a zero-second
  * job's 15 history events (issue 25). A request without it (made before v4) asks `patched()`, so that a run begun
  * before the change replays without it.
+ *
+ * While replaying, `patched()` is asked all the same, its answer unused: during a deploy a worker from before v4 may
+ * have begun a run of a stamped request and recorded the marker, which Core fails the replay on unless the code
+ * asks for it; asked while replaying a history without one, it answers false and records nothing.
  */
 export function takesChange(request: Pick<JobRequest, 'commandsVersion'>, version: number, patchId: string): boolean {
-  return request.commandsVersion === undefined ? patched(patchId) : request.commandsVersion >= version;
+  if (request.commandsVersion === undefined) return patched(patchId);
+  if (workflowInfo().unsafe.isReplaying) patched(patchId);
+  return request.commandsVersion >= version;
 }
