@@ -5,6 +5,7 @@ import { SubmitJobBody, type JobState } from '../src/contract/job.js';
 import type { jobWorkflow } from '../src/workflows/index.js';
 import { defaultTenant, workflowIdOf } from '../src/workflows/job-state.js';
 import { jobStateQuery } from '../src/workflows/messages.js';
+import { workflowVersion } from '../src/workflows/version.js';
 import { awaitResult } from './await-result.js';
 import type { JobBody } from './gateway.js';
 
@@ -39,6 +40,8 @@ export class BareClient {
         jobTypeNames: async () => (await jobTypes.all()).map((view) => view.declaration.name),
         taskQueuePrefix,
         callbacks: { enabled: false, refusal: () => undefined },
+        // Stamped as the bench's API stamps them (dev/parts.ts): the same workflow, the same events.
+        commandsVersion: workflowVersion,
       },
       caches: new ReadCaches(),
     });

@@ -8,6 +8,7 @@ import { tracingRequested } from '@durable-jobs/worker/tracing';
 import type { Client } from '@temporalio/client';
 import { Env } from '../src/config.js';
 import type { JobPriority } from '../src/contract/job.js';
+import { workflowVersion } from '../src/workflows/version.js';
 import { buildSources, partArgs, workerMallocEnv } from './build.mjs';
 import { isRunning, signalChild, stopChild } from './child-process.js';
 import { projectRoot } from './project-root.js';
@@ -260,6 +261,8 @@ export async function startApiPart(options: ApiPartOptions): Promise<Part> {
     TEMPORAL_ADDRESS: options.temporalAddress,
     JOBS_TASK_QUEUE_PREFIX: options.taskQueuePrefix,
     JOBS_COMMANDS_DIR: options.commandsDir,
+    // As `npm start` runs it: its workers are built from this tree (see JOBS_WORKFLOW_VERSION).
+    JOBS_WORKFLOW_VERSION: String(workflowVersion),
     ...options.env,
   });
   const deadline = Date.now() + 30_000;

@@ -6,6 +6,7 @@ import { tracingRequested } from '@durable-jobs/worker/tracing';
 import { Connection } from '@temporalio/client';
 import { Env, loadConfig, type Config } from '../src/config.js';
 import type { JobPriority } from '../src/contract/job.js';
+import { workflowVersion } from '../src/workflows/version.js';
 import { buildSources, partArgs, workerMallocEnv } from './build.mjs';
 import { buildDashboard } from './build-ui.js';
 import { isRunning, stopChild } from './child-process.js';
@@ -158,7 +159,11 @@ async function run(): Promise<void> {
     ...partEnv('worker', temporalAddress),
     ...workerMallocEnv,
   });
-  const api = startPart('API', 'src/api/main.ts', partEnv('api', temporalAddress));
+  // The API and the worker run this one tree: every worker has its workflow version (see JOBS_WORKFLOW_VERSION).
+  const api = startPart('API', 'src/api/main.ts', {
+    JOBS_WORKFLOW_VERSION: String(workflowVersion),
+    ...partEnv('api', temporalAddress),
+  });
   const apiHost = config.listenHost === '0.0.0.0' || config.listenHost === '::' ? 'localhost' : config.listenHost;
   await Promise.all([
     waitForApi(`http://${apiHost}:${config.PORT}/healthz`, config.PORT, api),

@@ -186,6 +186,14 @@ export const Env = z.object({
    * a worker's new or changed declaration reaches submits within about this long.
    */
   JOBS_TYPE_REGISTRY_CACHE_MS: z.coerce.number().int().min(250).max(60_000).default(1500),
+  /**
+   * The workflow version every worker that runs job workflows has at least (src/workflows/version.ts). Set, the API
+   * writes it into each request (never above its own), and runs take the changes up to it without `patched()`: two
+   * history events fewer per job. Unset, requests carry none and runs ask `patched()`. Raise it only once every
+   * worker runs that version, and roll no worker back below it while jobs it stamped are open: a run's commands
+   * would differ on replay. `npm start` sets it, as its API and worker run one tree.
+   */
+  JOBS_WORKFLOW_VERSION: z.coerce.number().int().min(4).optional(),
   /** Event streams (GET /api/v1/jobs/{jobId}/events) one tenant may hold open on one API process; 429 beyond. */
   JOBS_MAX_STREAMS_PER_TENANT: z.coerce.number().int().min(1).max(100_000).default(100),
   API_KEYS: ApiKeyList.optional(),

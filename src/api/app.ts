@@ -51,6 +51,7 @@ export interface AppDeps {
     | 'CODEC_TENANTS'
     | 'JOBS_CURSOR_KEY'
     | 'JOBS_READ_CACHE_BYTES'
+    | 'JOBS_WORKFLOW_VERSION'
     | 'JOBS_MAX_STREAMS_PER_TENANT'
     | 'JOBS_TYPE_REGISTRY_CACHE_MS'
   >;
@@ -195,6 +196,9 @@ export function createApp(deps: AppDeps): App {
       findJobType: (name) => jobTypes.find(name),
       jobTypeNames: async () => (await jobTypes.all()).map((view) => view.declaration.name),
       taskQueuePrefix: deps.config.JOBS_TASK_QUEUE_PREFIX,
+      ...(deps.config.JOBS_WORKFLOW_VERSION === undefined
+        ? {}
+        : { commandsVersion: deps.config.JOBS_WORKFLOW_VERSION }),
       callbacks: {
         enabled: Boolean(deps.config.CALLBACK_SECRET),
         refusal: (url) => callbackUrlRefusal(url, allowHosts),

@@ -5,7 +5,6 @@ import type { JobState } from '../contract/job.js';
 import { jobWorkflow } from '../workflows/index.js';
 import { callbackWorkflowIdOf, initialJobState, type JobRequest } from '../workflows/job-state.js';
 import { visibilityLiteral } from '../workflows/search-attributes.js';
-import { workflowVersion } from '../workflows/version.js';
 import { isOutcomeUnknown } from '../temporal/connection.js';
 import { withTraceId } from '../telemetry/trace-id.js';
 import {
@@ -15,7 +14,7 @@ import {
   JobStartOutcomeUnknownError,
 } from './errors.js';
 import type { JobReads } from './reads.js';
-import { jobStartOptions, requestHash } from './request.js';
+import { commandsVersionOf, jobStartOptions, requestHash, type RequestSettings } from './request.js';
 import type { JobWaits } from './wait.js';
 import type { WorkflowReads } from './workflow-reads.js';
 
@@ -28,6 +27,8 @@ export class JobCommands {
     private readonly reads: JobReads,
     private readonly waits: JobWaits,
     private readonly taskQueuePrefix: string,
+    /** What requests are stamped with (RequestSettings.commandsVersion). */
+    private readonly stamp: Pick<RequestSettings, 'commandsVersion'> = {},
   ) {}
 
   /**
@@ -93,13 +94,13 @@ export class JobCommands {
     }
     const previous = await this.workflows.requestOf(description);
     // The retry's own trace, or none: not the first run's.
-    const { traceId: _firstRunTrace, ...untraced } = previous;
+    const { traceId: _firstRunTrace, commandsVersion: _firstRunStamp, ...untraced } = previous;
     const request: JobRequest = withTraceId({
       ...untraced,
       run: (previous.run ?? 1) + 1,
       submittedAt: new Date().toISOString(),
-      // A new run, so a new history: it takes the changes this API knows without patched(), whenever the first ran.
-      commandsVersion: workflowVersion,
+      // A new run, so a new history: stamped as a submit of now is, whenever the first ran.
+      ...commandsVersionOf(this.stamp),
     });
     try {
       await this.workflows.client.workflow.start(jobWorkflow, {

@@ -62,7 +62,7 @@ export function createJobs(deps: JobsDeps): Jobs {
       resolveOne: (tenant, body) => resolveJob(settings, tenant, body),
       startOptions: (tenant, request) => jobStartOptions(settings.taskQueuePrefix, tenant, request),
     },
-    commands: new JobCommands(workflows, reads, waits, settings.taskQueuePrefix),
+    commands: new JobCommands(workflows, reads, waits, settings.taskQueuePrefix, settings),
     reads,
     attempts: new JobAttemptReads(workflows, deps.caches.attempts),
     waits,

@@ -35,6 +35,8 @@ export interface RequestSettings {
   readonly now?: () => number;
   /** A job id for a body without one. */
   readonly newJobId?: () => string;
+  /** The version requests are stamped with (JOBS_WORKFLOW_VERSION, at most this code's); none when undefined. */
+  readonly commandsVersion?: number;
 }
 
 /** Why a type name is refused: the known names (a bounded list) and the one it is near, if any. */
@@ -122,8 +124,15 @@ export async function resolveJob(settings: RequestSettings, tenant: string, body
     ...(body.callbackUrl ? { callbackUrl: body.callbackUrl } : {}),
     ...runAtOf(body, now),
     ...(body.tags?.length ? { tags: body.tags } : {}),
-    commandsVersion: workflowVersion,
+    ...commandsVersionOf(settings),
   };
+}
+
+/** The stamp a request of this API carries: JOBS_WORKFLOW_VERSION, never above the workflows this code knows. */
+export function commandsVersionOf(settings: Pick<RequestSettings, 'commandsVersion'>): { commandsVersion?: number } {
+  return settings.commandsVersion === undefined
+    ? {}
+    : { commandsVersion: Math.min(settings.commandsVersion, workflowVersion) };
 }
 
 function checkCallbackUrl(settings: RequestSettings, url: string): void {

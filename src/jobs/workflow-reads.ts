@@ -25,7 +25,7 @@ import { isTemporalNotFound, JobNotFoundError } from './errors.js';
 import { bigWorkBytes, bigWorkTurns } from './loop-turns.js';
 
 // A CommonJS package whose exports Node's ESM loader cannot see by name (see src/api/queues.ts).
-const { PendingActivityState, WorkflowExecutionStatus } = proto.temporal.api.enums.v1;
+const { PendingActivityState, QueryRejectCondition, WorkflowExecutionStatus } = proto.temporal.api.enums.v1;
 
 export type PendingActivity = NonNullable<WorkflowExecutionDescription['raw']['pendingActivities']>[number];
 
@@ -121,7 +121,8 @@ export class WorkflowReads {
   /**
    * The state the job's workflow answers, or undefined when it cannot (closed, or no worker in time). The raw query,
    * so that a big answer (a half-megabyte input) is decoded in a turn of the event loop of its own (bigWorkTurns): ten
-   * of them arriving together were decoded back to back.
+   * of them arriving together were decoded back to back. Being raw, no client interceptor sees it: a read's query has
+   * no span of its own in a trace.
    */
   queryState(workflowId: string, runId?: string): Promise<JobState | undefined> {
     const { client, namespace } = this.deps;
@@ -131,6 +132,8 @@ export class WorkflowReads {
           namespace,
           execution: { workflowId, runId },
           query: { queryType: jobStateQuery.name },
+          // As the client's own queries (src/temporal/connection.ts): a closed run's would cost a worker a replay.
+          queryRejectCondition: QueryRejectCondition.QUERY_REJECT_CONDITION_NOT_OPEN,
         }),
       ),
     )

@@ -38,9 +38,9 @@ export interface JobRequest {
   /** The OpenTelemetry trace the submit was in, when the API exports traces; not part of the request's identity. */
   readonly traceId?: string;
   /**
-   * The workflowVersion (src/workflows/version.ts) of the API that made the request: its run takes every change up
-   * to that version as made, with no `patched()` call (src/workflows/changes.ts). Absent in requests from before v4.
-   * Not part of the request's identity.
+   * A workflow version (src/workflows/version.ts) every worker has, as the API that made the request was told
+   * (JOBS_WORKFLOW_VERSION): its run takes every change up to it with no `patched()` call (src/workflows/changes.ts).
+   * Absent when the API was told none, and in requests from before v4. Not part of the request's identity.
    */
   readonly commandsVersion?: number;
 }

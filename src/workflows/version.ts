@@ -6,7 +6,7 @@
  * 1: as of 49db99e (2026-11-24). 2: a scheduled run checks its tenant's unfinished cap (`scheduled-run-unfinished-cap`);
  * a delivery keeps its last error and stops at an unrecoverable one (`callback-last-error-and-unrecoverable`).
  * 3: every ending writes the final state to the memo, not only a cancel (`final-job-memo`).
- * 4: a request says the version it was made at (`commandsVersion`), and a run takes each change up to it without
+ * 4: a request may carry a version every worker has (`commandsVersion`), and a run takes each change up to it without
  * `patched()` (see src/workflows/changes.ts); the commands of a run are those of v3.
  */
 export const workflowVersion = 4;

@@ -138,12 +138,19 @@ describe('Building a job request from a submit body', function () {
   });
 
   it('hashes the same request alike whenever it is submitted, whichever run and by whichever version, and a different one apart', async function () {
-    const first = await resolveJob(settings, 't', body({ jobId: 'a' }));
-    assert.equal(first.commandsVersion, workflowVersion, 'a request says the workflow version it was made at');
+    const first = await resolveJob({ ...settings, commandsVersion: workflowVersion }, 't', body({ jobId: 'a' }));
+    assert.equal(first.commandsVersion, workflowVersion, 'a request stamped with JOBS_WORKFLOW_VERSION');
     const later = { ...(await resolveJob({ ...settings, now: () => now + 5000 }, 't', body({ jobId: 'a' }))), run: 2 };
     assert.equal(requestHash(first), requestHash(later));
-    const { commandsVersion: _made, ...beforeVersions } = first;
-    assert.equal(requestHash(first), requestHash(beforeVersions), 'a repeat of a request made before an upgrade');
+    const unstamped = await resolveJob(settings, 't', body({ jobId: 'a' }));
+    assert.equal(
+      unstamped.commandsVersion,
+      undefined,
+      'no stamp unless JOBS_WORKFLOW_VERSION says every worker has it',
+    );
+    assert.equal(requestHash(first), requestHash(unstamped), 'a repeat of a request stamped otherwise');
+    const ahead = await resolveJob({ ...settings, commandsVersion: workflowVersion + 1 }, 't', body());
+    assert.equal(ahead.commandsVersion, workflowVersion, 'never stamped above the workflows this code knows');
     assert.notEqual(requestHash(first), requestHash({ ...first, input: { text: 'other' } }));
     const options = jobStartOptions('test', 'acme', first);
     assert.equal(options.workflowId, 'acme/a');
