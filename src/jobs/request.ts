@@ -58,8 +58,8 @@ function runAtOf(body: ChildJobBody, now: number): { runAt?: string } {
 }
 
 /**
- * Two submits are the same request when everything but the submission times, the run, the trace and the version it
- * was made at match (a repeat after an upgrade is still a repeat). A command's
+ * Two submits are the same request when everything but the submission times, the run, the trace and the workflow
+ * version stamp match (a repeat stamped otherwise, after an upgrade, is still a repeat). A command's
  * env values are left out, as the job JSON leaves them out: a 200 or 409 would otherwise tell a caller
  * guessing them whether its guess was right.
  */
