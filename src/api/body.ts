@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { ApiError, PayloadTooLargeError, RequestInvalidError } from './errors.js';
-import { bigWorkBytes, bigWorkTurns } from '../jobs/index.js';
+import { turnForWork } from '../jobs/index.js';
 
 /** Deeper JSON than this is refused: nothing in the contract nests so far, and deep values crash serializers. */
 export const maxJsonDepth = 32;
@@ -113,6 +113,6 @@ export function parseJsonBytes(body: Buffer): unknown {
 export async function readJsonBody(ctx: Context, limitBytes: number): Promise<unknown> {
   const body = await readJsonBytes(ctx, limitBytes);
   if (body === undefined) return undefined;
-  if (body.length > bigWorkBytes) await bigWorkTurns.next();
+  await turnForWork(body.length);
   return parseJsonBytes(body);
 }

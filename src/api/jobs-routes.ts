@@ -10,11 +10,10 @@ import { JobLogsQuery } from '../contract/logs.js';
 import { isFinished } from '../workflows/job-state.js';
 import { jobPath } from '../contract/job-json.js';
 import {
-  bigWorkBytes,
-  bigWorkTurns,
   pollMaxAgeMs,
   quoted,
   stateBytes,
+  turnForWork,
   unknownJobTypeMessage,
   type Jobs,
   type RegisteredJobTypes,
@@ -47,7 +46,7 @@ class JobJsonBytes {
 
   /** `of` for an answer: a big state not yet written is written in a turn of the event loop of its own. */
   async answer(tenant: string, state: JobState): Promise<Buffer> {
-    if (!this.written.has(state) && stateBytes(state) > bigWorkBytes) await bigWorkTurns.next();
+    if (!this.written.has(state)) await turnForWork(stateBytes(state));
     return this.of(tenant, state);
   }
 }

@@ -78,7 +78,7 @@ export function createJobs(deps: JobsDeps): Jobs {
 }
 
 export { ListCursors } from './cursor.js';
-export { bigWorkBytes, bigWorkTurns } from './loop-turns.js';
+export { turnForWork } from './loop-turns.js';
 export { ReadCaches, pollMaxAgeMs, stateBytes } from './read-cache.js';
 export { temporalDeadlineMs } from './reads.js';
 export { maxInputBytes, unknownJobTypeMessage } from './request.js';

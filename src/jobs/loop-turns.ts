@@ -30,10 +30,15 @@ export class LoopTurns {
 }
 
 /** A payload, body or answer this big is big work: it waits for a turn of `bigWorkTurns`. */
-export const bigWorkBytes = 64 * 1024;
+const bigWorkBytes = 64 * 1024;
 
 /**
  * The turns of this process's big work: a big body's parse and checks, a big answer's decoding from Temporal, a big
  * state's JSON. One queue for all of them, so that one turn runs one piece, whichever kind.
  */
-export const bigWorkTurns = new LoopTurns();
+const bigWorkTurns = new LoopTurns();
+
+/** Work of `bytes` (a body, a payload, a state's JSON) waits for a turn of its own when it is big; small work goes on. */
+export function turnForWork(bytes: number): Promise<void> {
+  return bytes > bigWorkBytes ? bigWorkTurns.next() : Promise.resolve();
+}

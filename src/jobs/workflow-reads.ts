@@ -22,7 +22,7 @@ import {
 import { jobStateQuery, type HeartbeatDetails } from '../workflows/messages.js';
 import { JobStatusKey, JobTenantKey } from '../workflows/search-attributes.js';
 import { isTemporalNotFound, JobNotFoundError } from './errors.js';
-import { bigWorkBytes, bigWorkTurns } from './loop-turns.js';
+import { turnForWork } from './loop-turns.js';
 
 // A CommonJS package whose exports Node's ESM loader cannot see by name (see src/api/queues.ts).
 const { PendingActivityState, QueryRejectCondition, WorkflowExecutionStatus } = proto.temporal.api.enums.v1;
@@ -120,7 +120,7 @@ export class WorkflowReads {
 
   /**
    * The state the job's workflow answers, or undefined when it cannot (closed, or no worker in time). The raw query,
-   * so that a big answer (a half-megabyte input) is decoded in a turn of the event loop of its own (bigWorkTurns): ten
+   * so that a big answer (a half-megabyte input) is decoded in a turn of the event loop of its own (turnForWork): ten
    * of them arriving together were decoded back to back. Being raw, no client interceptor sees it: a read's query has
    * no span of its own in a trace.
    */
@@ -140,7 +140,7 @@ export class WorkflowReads {
       .then(async ({ queryResult, queryRejected }) => {
         const payload = queryResult?.payloads?.[0];
         if (queryRejected || !payload) return undefined;
-        if ((payload.data?.length ?? 0) > bigWorkBytes) await bigWorkTurns.next();
+        await turnForWork(payload.data?.length ?? 0);
         return this.decode<JobState>(payload);
       })
       .catch(() => undefined);
