@@ -7,7 +7,7 @@ import type { Context } from 'koa';
 import type { Job, JobState } from '../contract/job.js';
 import { maxLogPageLines, type JobLogLine } from '../contract/logs.js';
 import { isFinished, workflowIdOf } from '../workflows/job-state.js';
-import { pollMaxAgeMs, type Jobs } from '../jobs/index.js';
+import { pollMaxAgeMs, writtenJson, type Jobs } from '../jobs/index.js';
 import { RateLimitedError } from './rate-limits.js';
 
 /** Progress shows in polls within about a second; the feed looks as often. */
@@ -22,8 +22,9 @@ function fingerprint(state: JobState): string {
   return JSON.stringify([state.status, state.attempt, state.progress, state.lastError]);
 }
 
-function sseEvent(event: string, data: unknown): string {
-  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+/** An event of the stream: its data the JSON of `data` on one line (a job's held input written as it is). */
+function sseEvent(event: string, data: unknown): Buffer {
+  return Buffer.concat([Buffer.from(`event: ${event}\ndata: `), writtenJson(data), Buffer.from('\n\n')]);
 }
 
 /** One open stream: where it writes, and the fingerprint of the last state it sent. */
@@ -72,17 +73,17 @@ class JobFeed {
   /** The job's state is read once per interval for all the streams, and serialized once for those it changed for. */
   send(streams: Iterable<Stream>, state: JobState): void {
     const current = fingerprint(state);
-    let text: string | undefined;
+    let event: Buffer | undefined;
     for (const stream of streams) {
       if (stream.last === current && !isFinished(state.status)) continue;
-      text ??= sseEvent('job', this.jobs.toJson(this.tenant, state) satisfies Job);
+      event ??= sseEvent('job', this.jobs.toJson(this.tenant, state) satisfies Job);
       stream.last = current;
-      stream.body.write(text);
+      stream.body.write(event);
     }
   }
 
-  private write(text: string): void {
-    for (const stream of this.streams) stream.body.write(text);
+  private write(event: Buffer): void {
+    for (const stream of this.streams) stream.body.write(event);
   }
 
   /**

@@ -15,6 +15,7 @@ import {
   stateBytes,
   turnForWork,
   unknownJobTypeMessage,
+  writtenJson,
   type Jobs,
   type RegisteredJobTypes,
 } from '../jobs/index.js';
@@ -38,7 +39,7 @@ class JobJsonBytes {
   of(tenant: string, state: JobState): Buffer {
     let json = this.written.get(state);
     if (!json) {
-      json = Buffer.from(JSON.stringify(this.jobs.toJson(tenant, state)));
+      json = writtenJson(this.jobs.toJson(tenant, state));
       this.written.set(state, json);
     }
     return json;
@@ -207,7 +208,8 @@ export function jobsRouter(deps: JobsRoutesDeps): Router {
     const state = await jobs.commands.retry(tenant, jobId);
     ctx.status = 202;
     ctx.set('Location', jobPath(jobId));
-    ctx.body = jobs.toJson(tenant, state);
+    ctx.type = 'application/json';
+    ctx.body = await jobJson.answer(tenant, state);
   });
 
   router.delete('/:jobId', async (ctx) => {
@@ -221,7 +223,8 @@ export function jobsRouter(deps: JobsRoutesDeps): Router {
     const state = await jobs.commands.cancel(tenant, jobId);
     metrics.jobCancels.inc();
     ctx.status = 202;
-    ctx.body = jobs.toJson(tenant, state);
+    ctx.type = 'application/json';
+    ctx.body = await jobJson.answer(tenant, state);
   });
 
   return router;

@@ -1,4 +1,5 @@
 import type { Job, JobState } from './job.js';
+import { JsonText } from './json-text.js';
 
 export interface JobLinkSettings {
   /** The Temporal Web UI's base URL. */
@@ -39,7 +40,8 @@ export function toJobJson(state: JobState, workflowId: string, settings: JobLink
     attempt: state.attempt,
     maxAttempts: state.maxAttempts,
     progress: state.progress,
-    input: redactedInput(state.type, state.input),
+    // An input held as text is held as the job JSON shows it: redacted when it was made (src/jobs/big-json.ts).
+    input: state.input instanceof JsonText ? state.input : redactedInput(state.type, state.input),
     result: state.result,
     error: state.error,
     lastError: state.lastError,

@@ -78,6 +78,7 @@ export function createJobs(deps: JobsDeps): Jobs {
 }
 
 export { ListCursors } from './cursor.js';
+export { writtenJson } from './json-bytes.js';
 export { turnForWork } from './loop-turns.js';
 export { ReadCaches, pollMaxAgeMs, stateBytes } from './read-cache.js';
 export { temporalDeadlineMs } from './reads.js';

@@ -1,5 +1,6 @@
 // JSON measured and hashed without writing it out: a job's input or state can be half a megabyte, and each
 // JSON.stringify of it made a string of that size for the collector (issue 21: a big submit made 13 of them).
+import { JsonText } from '../contract/json-text.js';
 
 /** Characters JSON.stringify writes escaped: `"`, `\`, control characters and lone surrogates (pairs pass). */
 // eslint-disable-next-line no-control-regex -- control characters are what JSON escapes
@@ -49,6 +50,7 @@ export function jsonByteLength(value: unknown, measure: StringMeasure = 'exact')
       return value ? 4 : 5;
     case 'object': {
       if (value === null) return 4;
+      if (value instanceof JsonText) return value.bytes.length;
       if ('toJSON' in value && typeof value.toJSON === 'function') return Buffer.byteLength(JSON.stringify(value));
       if (Array.isArray(value)) {
         let bytes = 2 + Math.max(0, value.length - 1);
@@ -115,4 +117,32 @@ export function* canonicalJsonPieces(value: unknown): Generator<string> {
     yield* canonicalJsonPieces(member);
   }
   yield '}';
+}
+
+/**
+ * `JSON.stringify(value)` as UTF-8, with the text of each JsonText member of an object written as it is: a job's JSON
+ * with a held half-megabyte input is its small fields' JSON around the input's bytes, and no string of its size.
+ */
+export function writtenJson(value: unknown): Buffer {
+  const holdsText =
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !('toJSON' in value) &&
+    Object.values(value).some((member) => member instanceof JsonText);
+  if (!holdsText) return Buffer.from(JSON.stringify(value) ?? 'null');
+  const pieces: Uint8Array[] = [];
+  let text = '{';
+  let first = true;
+  for (const [key, member] of Object.entries(value)) {
+    const json = member instanceof JsonText ? '' : JSON.stringify(member);
+    if (json === undefined) continue;
+    text += `${first ? '' : ','}${JSON.stringify(key)}:${json}`;
+    first = false;
+    if (!(member instanceof JsonText)) continue;
+    pieces.push(Buffer.from(text), member.bytes);
+    text = '';
+  }
+  pieces.push(Buffer.from(`${text}}`));
+  return pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
 }

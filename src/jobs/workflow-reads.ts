@@ -6,12 +6,15 @@ import {
   type WorkflowExecutionDescription,
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
-import type { Payload } from '@temporalio/common';
+import { encodingTypes, METADATA_ENCODING_KEY, type Payload } from '@temporalio/common';
 import { optionalTsToDate } from '@temporalio/common/lib/time.js';
-import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
+import {
+  decodeFromPayloadsAtIndex,
+  decodeOptionalSingle,
+} from '@temporalio/common/lib/internal-non-workflow/index.js';
 import proto from '@temporalio/proto';
 import type { JobError, JobProgress, JobState } from '../contract/job.js';
-import { finalStateIn, finalStateInMemo } from '../workflows/final-state.js';
+import { finalStateInMemo, isJobState } from '../workflows/final-state.js';
 import {
   callbackWorkflowIdOf,
   initialJobState,
@@ -22,10 +25,13 @@ import {
 import { jobStateQuery, type HeartbeatDetails } from '../workflows/messages.js';
 import { JobStatusKey, JobTenantKey } from '../workflows/search-attributes.js';
 import { isTemporalNotFound, JobNotFoundError } from './errors.js';
-import { turnForWork } from './loop-turns.js';
+import { parseShown, shownJsonHoldBytes } from './shown-json.js';
 
 // A CommonJS package whose exports Node's ESM loader cannot see by name (see src/api/queues.ts).
-const { PendingActivityState, QueryRejectCondition, WorkflowExecutionStatus } = proto.temporal.api.enums.v1;
+const { HistoryEventFilterType, PendingActivityState, QueryRejectCondition, WorkflowExecutionStatus } =
+  proto.temporal.api.enums.v1;
+
+type ProtoFailure = proto.temporal.api.failure.v1.IFailure;
 
 export type PendingActivity = NonNullable<WorkflowExecutionDescription['raw']['pendingActivities']>[number];
 
@@ -78,6 +84,16 @@ export interface QueriedState {
   readonly state: JobState;
 }
 
+const utf8 = new TextDecoder();
+
+/** The details payload of the first application failure down a failure's cause chain, as `finalStateIn` reads it. */
+function failureDetails(failure: ProtoFailure | null | undefined): Payload | undefined {
+  for (let current = failure; current; current = current.cause) {
+    if (current.applicationFailureInfo) return current.applicationFailureInfo.details?.payloads?.[0] ?? undefined;
+  }
+  return undefined;
+}
+
 export class WorkflowReads {
   constructor(private readonly deps: WorkflowReadsDeps) {}
 
@@ -120,9 +136,8 @@ export class WorkflowReads {
 
   /**
    * The state the job's workflow answers, or undefined when it cannot (closed, or no worker in time). The raw query,
-   * so that a big answer (a half-megabyte input) is decoded in a turn of the event loop of its own (turnForWork): ten
-   * of them arriving together were decoded back to back. Being raw, no client interceptor sees it: a read's query has
-   * no span of its own in a trace.
+   * so that a big answer (a half-megabyte input) is read without being parsed whole (`decodeShown`). Being raw, no client
+   * interceptor sees it: a read's query has no span of its own in a trace.
    */
   queryState(workflowId: string, runId?: string): Promise<JobState | undefined> {
     const { client, namespace } = this.deps;
@@ -140,8 +155,7 @@ export class WorkflowReads {
       .then(async ({ queryResult, queryRejected }) => {
         const payload = queryResult?.payloads?.[0];
         if (queryRejected || !payload) return undefined;
-        await turnForWork(payload.data?.length ?? 0);
-        return this.decode<JobState>(payload);
+        return this.decodeShown<JobState>(payload);
       })
       .catch(() => undefined);
   }
@@ -196,7 +210,7 @@ export class WorkflowReads {
    */
   async unattemptedState(description: WorkflowExecutionDescription): Promise<JobState | undefined> {
     if (description.historyLength > eventsBeforeAnything) return undefined;
-    const request = await this.requestOf(description);
+    const request = await this.shownRequestOf(description);
     if (request.scheduled) return undefined;
     return { ...initialJobState(request), status: 'queued' };
   }
@@ -215,10 +229,7 @@ export class WorkflowReads {
    * the job's own logic (terminated, a workflow timeout), its request and status.
    */
   private async closedStateFromHistory(info: ExecutionInfo): Promise<JobState> {
-    const outcome: unknown = await this.counted('history', (): Promise<unknown> =>
-      this.deps.client.workflow.getHandle(info.workflowId, info.runId).result(),
-    ).catch((err: unknown) => err);
-    const final = finalStateIn(outcome);
+    const final = await this.finalStateInCloseEvent(info);
     if (final) return final;
     const state = await this.stateFromHistory(info);
     const status =
@@ -232,6 +243,31 @@ export class WorkflowReads {
       },
       finishedAt: info.closeTime?.toISOString() ?? null,
     };
+  }
+
+  /**
+   * The final state in the run's close event: the result of a succeeded run, or the details of the first application
+   * failure down its failure's cause chain (failed, timed out, skipped, a child failed). Undefined for a cancel (no
+   * details), an ending from outside the job's logic (terminated, a workflow timeout), or a run that cannot be read.
+   * Read raw, not through the client's `result()`, so that a big state is read without being parsed whole.
+   */
+  private async finalStateInCloseEvent(info: Pick<ExecutionInfo, 'workflowId' | 'runId'>): Promise<JobState | undefined> {
+    const close = await this.counted('history', () =>
+      this.deps.client.workflowService.getWorkflowExecutionHistory({
+        namespace: this.deps.namespace,
+        execution: { workflowId: info.workflowId, runId: info.runId },
+        historyEventFilterType: HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
+      }),
+    ).then(
+      ({ history }) => history?.events?.[0],
+      () => undefined,
+    );
+    const payload =
+      close?.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0] ??
+      failureDetails(close?.workflowExecutionFailedEventAttributes?.failure);
+    if (!payload) return undefined;
+    const final: unknown = await this.decodeShown(payload).catch(() => undefined);
+    return isJobState(final) ? final : undefined;
   }
 
   /** A finished job's callback is delivered by a workflow of its own: its state says how delivery goes. */
@@ -254,6 +290,15 @@ export class WorkflowReads {
 
   /** The request a job's run started with, from its first history event. */
   async requestOf(info: Pick<ExecutionInfo, 'workflowId' | 'runId'>): Promise<JobRequest> {
+    return this.decode<JobRequest>(await this.startPayloadOf(info));
+  }
+
+  /** The request a job's run started with, to be shown (`decodeShown`): a big input held as its redacted text. */
+  private async shownRequestOf(info: Pick<ExecutionInfo, 'workflowId' | 'runId'>): Promise<JobRequest> {
+    return this.decodeShown<JobRequest>(await this.startPayloadOf(info));
+  }
+
+  private async startPayloadOf(info: Pick<ExecutionInfo, 'workflowId' | 'runId'>): Promise<Payload> {
     const { history } = await this.counted('history', () =>
       this.deps.client.workflowService.getWorkflowExecutionHistory({
         namespace: this.deps.namespace,
@@ -263,11 +308,11 @@ export class WorkflowReads {
     );
     const payload = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     if (!payload) throw new Error(`workflow ${info.workflowId} has no start event input`);
-    return this.decode<JobRequest>(payload);
+    return payload;
   }
 
   private async stateFromHistory(info: ExecutionInfo): Promise<JobState> {
-    const request = runRequest(await this.requestOf(info), info);
+    const request = runRequest(await this.shownRequestOf(info), info);
     const status = info.typedSearchAttributes.get(JobStatusKey);
     return { ...initialJobState(request), status: (status as JobState['status'] | undefined) ?? 'queued' };
   }
@@ -280,5 +325,20 @@ export class WorkflowReads {
   /** A payload of a raw answer, decoded as the client decodes its own: through its codecs (decryption), then its converter. */
   private decode<T>(payload: Payload): Promise<T> {
     return decodeFromPayloadsAtIndex<T>(this.deps.client.options.loadedDataConverter, 0, [payload]);
+  }
+
+  /**
+   * A payload to be shown in answers (a state, or a request to show as one): as `decode`, but big JSON is read by
+   * `parseShown`, its big `input` (redacted) and `result` held as JsonText.
+   */
+  private async decodeShown<T>(payload: Payload): Promise<T> {
+    const converter = this.deps.client.options.loadedDataConverter;
+    const decoded = await decodeOptionalSingle(converter.payloadCodecs, payload);
+    const data = decoded?.data;
+    const encoding = decoded?.metadata?.[METADATA_ENCODING_KEY];
+    const isJson = encoding !== undefined && utf8.decode(encoding) === encodingTypes.METADATA_ENCODING_JSON;
+    if (!decoded || !data || !isJson || data.length <= shownJsonHoldBytes)
+      return converter.payloadConverter.fromPayload<T>(decoded ?? payload);
+    return parseShown(data) as T;
   }
 }

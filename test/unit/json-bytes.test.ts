@@ -1,7 +1,8 @@
 // JSON measured and hashed without being written out whole (src/jobs/json-bytes.ts): the same bytes and the same
 // request hashes as writing it out, for every spelling JSON.stringify treats specially.
 import assert from 'node:assert/strict';
-import { canonicalJsonPieces, jsonByteLength } from '../../src/jobs/json-bytes.js';
+import { JsonText } from '../../src/contract/json-text.js';
+import { canonicalJsonPieces, jsonByteLength, writtenJson } from '../../src/jobs/json-bytes.js';
 import { requestHash } from '../../src/jobs/request.js';
 import { sampleJobRequest } from '../support/job-request.js';
 
@@ -57,6 +58,33 @@ describe('JSON measured without writing it out', () => {
     for (const value of values) assert.ok(jsonByteLength(value, 'unescaped') <= jsonByteLength(value));
     const plain = { text: '0'.repeat(32_000), list: ['é', 1, null] };
     assert.equal(jsonByteLength(plain, 'unescaped'), Buffer.byteLength(JSON.stringify(plain)));
+  });
+});
+
+/** `value` with its JSON text held in a JsonText. */
+const held = (value: unknown): JsonText => new JsonText(Buffer.from(JSON.stringify(value)));
+
+describe('JSON with members held as text', () => {
+  it('is written as JSON.stringify writes the values themselves, each member in its place', () => {
+    for (const value of values) {
+      const job = { jobId: 'j', input: held(value), status: 'succeeded', result: held({ value }), gone: undefined };
+      const expected = JSON.stringify({ jobId: 'j', input: value, status: 'succeeded', result: { value } });
+      assert.equal(writtenJson(job).toString('utf8'), expected, JSON.stringify(value));
+    }
+  });
+
+  it('is written the same where it is not spliced: held in an array, held alone, or read by JSON.stringify', () => {
+    for (const value of [unusual, '0'.repeat(32_000), [1, 'é']]) {
+      assert.equal(writtenJson([held(value)]).toString('utf8'), JSON.stringify([value]));
+      assert.equal(writtenJson(held(value)).toString('utf8'), JSON.stringify(value));
+      assert.equal(JSON.stringify({ input: held(value) }), JSON.stringify({ input: value }));
+    }
+  });
+
+  it('measures as its bytes', () => {
+    const text = held(unusual);
+    assert.equal(jsonByteLength(text), text.bytes.length);
+    assert.equal(jsonByteLength({ input: text }), Buffer.byteLength(JSON.stringify({ input: unusual })));
   });
 });
 

@@ -1,0 +1,117 @@
+// A job whose input or result is big (over 64 KiB of JSON) is read from Temporal without being parsed whole, its big
+// fields kept as their JSON text (src/jobs/shown-json.ts, issue 21). Whatever the job's state and however it is read,
+// its JSON is the same as a small job's would be: every field as submitted, a command's env values redacted.
+import assert from 'node:assert/strict';
+import type { Job } from '../src/contract/job.js';
+import { redacted } from '../src/contract/job-json.js';
+import { shownJsonHoldBytes } from '../src/jobs/shown-json.js';
+import { TestService, uniqueJobId } from './support/service.js';
+
+/** Command arguments that make an input over the size read off the event loop: 32,000 characters each (the most). */
+function bigArgs(...letters: string[]): string[] {
+  const args = letters.map((letter) => letter.repeat(32_000));
+  assert.ok(JSON.stringify(args).length > shownJsonHoldBytes);
+  return args;
+}
+
+describe('A job with a big input or result', function () {
+  this.timeout(60_000);
+  let service: TestService;
+  before(async function () {
+    service = await TestService.start();
+  });
+  after(async function () {
+    await service?.teardown();
+  });
+
+  /** The job as the list shows it (input and result included, the default). */
+  async function listed(jobId: string): Promise<Job | undefined> {
+    const page = await service.request<{ jobs: Job[] }>('GET', '/api/v1/jobs?limit=20');
+    return page.body.jobs.find((job) => job.jobId === jobId);
+  }
+
+  /** The first `job` event of the job's event stream, and the stream's whole text. */
+  async function firstEvent(jobId: string): Promise<{ job: Job; text: string }> {
+    const controller = new AbortController();
+    const response = await fetch(`${service.baseUrl}/api/v1/jobs/${jobId}/events`, { signal: controller.signal });
+    const decoder = new TextDecoder();
+    let text = '';
+    try {
+      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+        text += decoder.decode(chunk, { stream: true });
+        const data = /^event: job\ndata: (.*)\n\n/m.exec(text)?.[1];
+        if (data !== undefined) return { job: JSON.parse(data) as Job, text };
+      }
+    } finally {
+      controller.abort();
+    }
+    assert.fail(`the stream ended without a job event: ${text.slice(0, 200)}`);
+  }
+
+  it('reads back as submitted once finished, with a big result: poll, list and event stream alike', async function () {
+    const jobId = uniqueJobId('big-done');
+    // chatter prints 100,000 bytes on stdout and on stderr, of which the result keeps 64 KiB each.
+    const input = { command: 'chatter', args: bigArgs('a', 'b', 'c') };
+    const submitted = await service.submit({ type: 'command', jobId, input }, '?wait=20');
+    assert.equal(submitted.body.status, 'succeeded', JSON.stringify(submitted.body.error));
+    // Past the answer kept from the submit: a later poll reads the close event (the state is too big for the memo).
+    const finished = await service.waitFor(jobId, (job) => job.status === 'succeeded');
+    assert.deepEqual(finished.input, input);
+    const result = finished.result as { stdout: string; stderr: string };
+    assert.ok(JSON.stringify(result).length > shownJsonHoldBytes);
+    assert.match(result.stdout, /^o{65000,}$/);
+    assert.match(result.stderr, /^e{65000,}$/);
+
+    assert.deepEqual(await listed(jobId), finished);
+    assert.deepEqual((await firstEvent(jobId)).job, finished);
+  });
+
+  it("keeps a failed command's env values out of every answer", async function () {
+    const jobId = uniqueJobId('big-failed');
+    const secret = `secret-${Date.now()}`;
+    const input = {
+      command: 'echo-secret',
+      args: ['3', ...bigArgs('d', 'e', 'f')],
+      env: { SECRET: secret, SHORT: 'x' },
+    };
+    const submitted = await service.submit({ type: 'command', jobId, input, retry: { maxAttempts: 1 } }, '?wait=20');
+    assert.equal(submitted.body.status, 'failed', JSON.stringify(submitted.body).slice(0, 300));
+    const failed = await service.waitFor(jobId, ['failed']);
+    assert.deepEqual(failed.input, { ...input, env: { SECRET: redacted, SHORT: redacted } });
+    assert.ok(failed.error, 'a failed job says why');
+
+    const answers = {
+      poll: await (await fetch(`${service.baseUrl}/api/v1/jobs/${jobId}`)).text(),
+      list: await (await fetch(`${service.baseUrl}/api/v1/jobs?limit=20`)).text(),
+      events: (await firstEvent(jobId)).text,
+    };
+    for (const [read, text] of Object.entries(answers))
+      assert.ok(!text.includes(secret), `the secret is in the ${read}`);
+    assert.deepEqual(await listed(jobId), failed);
+  });
+
+  it('reads back as submitted while queued behind a delay and while running', async function () {
+    const delayed = uniqueJobId('big-delayed');
+    const args = bigArgs('g', 'h', 'i');
+    const input = { command: 'echo-secret', args: ['0', ...args], env: { SECRET: 'delayed', SHORT: 'y' } };
+    const shownInput = { ...input, env: { SECRET: redacted, SHORT: redacted } };
+    assert.equal((await service.submit({ type: 'command', jobId: delayed, input, delaySeconds: 600 })).status, 202);
+    // Past the state the submit kept: read from the run's first history event.
+    const queued = await service.waitFor(delayed, ['queued'], 5_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const reread = (await service.getJob(delayed)).body;
+    assert.equal(reread.status, 'queued');
+    assert.deepEqual(reread.input, shownInput);
+    assert.deepEqual(queued.input, shownInput);
+
+    const running = uniqueJobId('big-running');
+    const waitInput = { command: 'wait-forever', args: bigArgs('j', 'k', 'l'), env: { PID_FILE: '/dev/null' } };
+    await service.submit({ type: 'command', jobId: running, input: waitInput });
+    // The workflow's query answers a running job's state.
+    const seen = await service.waitFor(running, ['running']);
+    assert.deepEqual(seen.input, { ...waitInput, env: { PID_FILE: redacted } });
+    assert.deepEqual((await firstEvent(running)).job.input, seen.input);
+    assert.equal((await service.cancel(running)).status, 202);
+    assert.equal((await service.cancel(delayed)).status, 202);
+  });
+});
