@@ -178,6 +178,11 @@ export interface PressureFigures {
   readonly apiPeakRssMb: number;
   readonly workerPeakRssMb: number;
   readonly healthzP99Ms: number;
+  /** The same while the big jobs are submitted, and after. */
+  readonly healthzWhileSubmittingP99Ms: number;
+  readonly healthzAfterSubmitsP99Ms: number;
+  /** An idle process asked as `/healthz` is: the floor the load leaves to any process on the machine. */
+  readonly idleProcessP99Ms: number;
   /** The API's event loop delay over the scenario: what of `/healthz`'s time its own work blocked it. */
   readonly apiEventLoopDelayP99Ms: number;
   readonly apiEventLoopDelayMaxMs: number;

@@ -1,12 +1,13 @@
 // Issue 21's load at once, not in the smoke run: `streams` event streams on one running job, `bigJobs` command jobs
 // with ≈ 480 KB inputs run and polled, `parallelLists` lists of 100 at a time, and a command printing 48 MB without a
 // newline; meanwhile `/healthz` is asked every 100 ms (from a thread of its own) and the API's and worker's RSS sampled every 100 ms. Every
-// answer's status is counted: a 5xx is a failure of the service, a 429 (the stream cap) is not.
+// answer's status is counted: a 5xx is a failure of the service, a 429 (the stream cap) is not. An idle process
+// asked the same way is the floor the load leaves to any process on the machine.
 import { request, type ClientRequest } from 'node:http';
 import type { Job } from '../../src/contract/job.js';
 import { finishedStatuses } from '../../src/workflows/job-state.js';
 import { delay, runConcurrently } from '../load.js';
-import { probeInThread, type ProbeResult } from '../probe.js';
+import { probeInThread, startIdleServer, type ProbeResult } from '../probe.js';
 import type { BenchParams } from '../options.js';
 import { rssMb } from '../proc.js';
 import type { PressureFigures, ScenarioRun } from '../results.js';
@@ -50,8 +51,12 @@ export async function pressure(stack: BenchStack, params: BenchParams): Promise<
       peaks[role] = Math.max(peaks[role], ...pids[role].map((pid) => rssMb(pid) ?? 0));
   }, 100);
   await apiEventLoopDelayMs(stack); // a scrape resets it: what the next one reads is this scenario's
+  const idle = await startIdleServer();
   const probe = probeInThread(stack.gateway.urlOf('/healthz'), 100);
+  const floorProbe = probeInThread(idle.url, 100);
   let probed: ProbeResult | undefined;
+  let floor: ProbeResult | undefined;
+  let submitsEndedAt = Number.POSITIVE_INFINITY;
 
   const open: ClientRequest[] = [];
   let notSucceeded = 0;
@@ -88,6 +93,7 @@ export async function pressure(stack: BenchStack, params: BenchParams): Promise<
       );
       bigIds.push(reply.body.jobId);
     });
+    submitsEndedAt = Date.now();
     const noNewline = counted(
       'POST /api/v1/jobs (48 MB without a newline)',
       await stack.gateway.request<Job>('POST', '/api/v1/jobs', {
@@ -127,8 +133,12 @@ export async function pressure(stack: BenchStack, params: BenchParams): Promise<
     for (const req of open) req.destroy();
     clearInterval(sampler);
     probed = await probe.stop();
+    floor = await floorProbe.stop();
+    idle.stop();
   }
   const healthz = probed.samplesMs;
+  const whileSubmitting = healthz.filter((_, i) => (probed?.startedAtMs[i] ?? 0) < submitsEndedAt);
+  const afterSubmits = healthz.filter((_, i) => (probed?.startedAtMs[i] ?? 0) >= submitsEndedAt);
   for (const status of probed.statuses) counted('GET /healthz', { status });
   const eventLoopDelay = await apiEventLoopDelayMs(stack);
   const serverErrors = [...statuses].filter(([status]) => status >= 500).reduce((sum, [, n]) => sum + n, 0);
@@ -139,6 +149,9 @@ export async function pressure(stack: BenchStack, params: BenchParams): Promise<
       apiPeakRssMb: rounded(peaks.api),
       workerPeakRssMb: rounded(peaks.worker),
       healthzP99Ms: rounded(summarize(healthz).p99),
+      healthzWhileSubmittingP99Ms: rounded(summarize(whileSubmitting).p99),
+      healthzAfterSubmitsP99Ms: rounded(summarize(afterSubmits).p99),
+      idleProcessP99Ms: rounded(summarize(floor.samplesMs).p99),
       apiEventLoopDelayP99Ms: eventLoopDelay.p99,
       apiEventLoopDelayMaxMs: eventLoopDelay.max,
       serverErrors,
