@@ -40,7 +40,7 @@ export function toJobJson(state: JobState, workflowId: string, settings: JobLink
     attempt: state.attempt,
     maxAttempts: state.maxAttempts,
     progress: state.progress,
-    // An input held as text is held as the job JSON shows it: redacted when it was made (src/jobs/big-json.ts).
+    // An input held as text is held as the job JSON shows it: redacted when it was made (src/jobs/shown-json.ts).
     input: state.input instanceof JsonText ? state.input : redactedInput(state.type, state.input),
     result: state.result,
     error: state.error,

@@ -7,7 +7,8 @@ import { redacted, redactedInput } from '../contract/job-json.js';
 /** A member this big (bytes of JSON) is held as its text. */
 export const shownJsonHoldBytes = 64 * 1024;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// As the payload converter decodes (json-payloads.cjs): a byte that is not UTF-8 reads as U+FFFD.
+const utf8 = new TextDecoder();
 const utf8Encoder = new TextEncoder();
 
 const quote = 0x22;
@@ -23,6 +24,11 @@ function isWhitespace(byte: number | undefined): boolean {
   return byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
 }
 
+/** Whether a byte ends a number, `true`, `false` or `null`. */
+function endsLiteral(byte: number | undefined): boolean {
+  return byte === comma || byte === closeBrace || byte === closeBracket || isWhitespace(byte);
+}
+
 function skipWhitespace(bytes: Uint8Array, at: number): number {
   while (isWhitespace(bytes[at])) at++;
   return at;
@@ -30,7 +36,7 @@ function skipWhitespace(bytes: Uint8Array, at: number): number {
 
 /** The end (past its closing quote) of the string whose opening quote is at `at`. */
 function stringEnd(bytes: Uint8Array, at: number): number {
-  for (let from = at + 1; ; ) {
+  for (let from = at + 1; ;) {
     const close = bytes.indexOf(quote, from);
     if (close < 0) throw new SyntaxError('unterminated string in JSON');
     let backslashes = 0;
@@ -61,8 +67,7 @@ function valueEnd(bytes: Uint8Array, at: number): number {
     throw new SyntaxError('unterminated object or array in JSON');
   }
   let end = at;
-  while (end < bytes.length && ![comma, closeBrace, closeBracket].includes(bytes[end]!) && !isWhitespace(bytes[end]))
-    end++;
+  while (end < bytes.length && !endsLiteral(bytes[end])) end++;
   if (end === at) throw new SyntaxError('a value was expected in JSON');
   return end;
 }
@@ -77,7 +82,7 @@ interface Member {
 function membersOf(bytes: Uint8Array, at: number, end: number): Member[] {
   const members: Member[] = [];
   let i = skipWhitespace(bytes, at + 1);
-  if (bytes[i] === closeBrace) return members;
+  if (bytes[i] === closeBrace && i === end - 1) return members;
   for (;;) {
     if (bytes[i] !== quote) throw new SyntaxError('a member name was expected in JSON');
     const keyEnd = stringEnd(bytes, i);
@@ -98,7 +103,14 @@ function parsed(bytes: Uint8Array, start: number, end: number): unknown {
   return JSON.parse(utf8.decode(bytes.subarray(start, end)));
 }
 
-/** A copy of the bytes, so that the text does not keep the whole message they came in. */
+const lineFeed = 0x0a;
+const carriageReturn = 0x0d;
+
+/**
+ * A copy of the bytes, so that the text does not keep the whole message they came in. Text with a line break (JSON
+ * written with indents, or a raw one in a string, which JSON refuses) is parsed and written again: JSON.stringify
+ * writes none, and an event stream's `data:` line would end at one.
+ */
 function textOf(...pieces: Uint8Array[]): JsonText {
   const text = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
   let at = 0;
@@ -106,7 +118,8 @@ function textOf(...pieces: Uint8Array[]): JsonText {
     text.set(piece, at);
     at += piece.length;
   }
-  return new JsonText(text);
+  if (!text.includes(lineFeed) && !text.includes(carriageReturn)) return new JsonText(text);
+  return new JsonText(utf8Encoder.encode(JSON.stringify(JSON.parse(utf8.decode(text)))));
 }
 
 /**
@@ -123,8 +136,7 @@ function redactedCommandInput(bytes: Uint8Array, input: Member): JsonText {
   }
   const env = envs[0];
   const envValue = env && parsed(bytes, env.start, env.end);
-  if (!env || typeof envValue !== 'object' || envValue === null)
-    return textOf(bytes.subarray(input.start, input.end));
+  if (!env || typeof envValue !== 'object' || envValue === null) return textOf(bytes.subarray(input.start, input.end));
   const shownEnv = JSON.stringify(Object.fromEntries(Object.keys(envValue).map((name) => [name, redacted])));
   return textOf(
     bytes.subarray(input.start, env.start),

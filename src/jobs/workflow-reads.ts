@@ -8,10 +8,7 @@ import {
 } from '@temporalio/client';
 import { encodingTypes, METADATA_ENCODING_KEY, type Payload } from '@temporalio/common';
 import { optionalTsToDate } from '@temporalio/common/lib/time.js';
-import {
-  decodeFromPayloadsAtIndex,
-  decodeOptionalSingle,
-} from '@temporalio/common/lib/internal-non-workflow/index.js';
+import { decodeFromPayloadsAtIndex, decodeOptionalSingle } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import proto from '@temporalio/proto';
 import type { JobError, JobProgress, JobState } from '../contract/job.js';
 import { finalStateInMemo, isJobState } from '../workflows/final-state.js';
@@ -248,10 +245,12 @@ export class WorkflowReads {
   /**
    * The final state in the run's close event: the result of a succeeded run, or the details of the first application
    * failure down its failure's cause chain (failed, timed out, skipped, a child failed). Undefined for a cancel (no
-   * details), an ending from outside the job's logic (terminated, a workflow timeout), or a run that cannot be read.
+   * details), an ending from outside the job's logic (terminated, a workflow timeout), or a run that is gone.
    * Read raw, not through the client's `result()`, so that a big state is read without being parsed whole.
    */
-  private async finalStateInCloseEvent(info: Pick<ExecutionInfo, 'workflowId' | 'runId'>): Promise<JobState | undefined> {
+  private async finalStateInCloseEvent(
+    info: Pick<ExecutionInfo, 'workflowId' | 'runId'>,
+  ): Promise<JobState | undefined> {
     const close = await this.counted('history', () =>
       this.deps.client.workflowService.getWorkflowExecutionHistory({
         namespace: this.deps.namespace,
@@ -260,7 +259,11 @@ export class WorkflowReads {
       }),
     ).then(
       ({ history }) => history?.events?.[0],
-      () => undefined,
+      // Gone (deleted, or past retention): read as a run without one. Any other failure is the read's.
+      (err: unknown) => {
+        if (isTemporalNotFound(err)) return undefined;
+        throw err;
+      },
     );
     const payload =
       close?.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0] ??
