@@ -19,9 +19,11 @@ const openBrace = 0x7b;
 const closeBrace = 0x7d;
 const openBracket = 0x5b;
 const closeBracket = 0x5d;
+const lineFeed = 0x0a;
+const carriageReturn = 0x0d;
 
 function isWhitespace(byte: number | undefined): boolean {
-  return byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
+  return byte === 0x20 || byte === 0x09 || byte === lineFeed || byte === carriageReturn;
 }
 
 /** Whether a byte ends a number, `true`, `false` or `null`. */
@@ -103,9 +105,6 @@ function parsed(bytes: Uint8Array, start: number, end: number): unknown {
   return JSON.parse(utf8.decode(bytes.subarray(start, end)));
 }
 
-const lineFeed = 0x0a;
-const carriageReturn = 0x0d;
-
 /**
  * A copy of the bytes, so that the text does not keep the whole message they came in. Text with a line break (JSON
  * written with indents, or a raw one in a string, which JSON refuses) is parsed and written again: JSON.stringify
@@ -146,7 +145,8 @@ function redactedCommandInput(bytes: Uint8Array, input: Member): JsonText {
 }
 
 /**
- * A job's state or request (UTF-8 JSON, as a Temporal payload carries it) as an answer shows it: parsed, but a big
+ * A job's state or request (UTF-8 JSON, as a Temporal payload carries it) as an answer shows it: parsed (whole when
+ * it is no bigger than `holdBytes`), but a big
  * `input` (redacted as the job JSON shows it) and `result` held as their text. Held values are for answers, never for
  * a job's own run: a retry reads its request in full. The payload is JSON a Temporal SDK's converter wrote; the held
  * members are checked for their structure (strings and brackets closed), not parsed.

@@ -22,7 +22,7 @@ import {
 import { jobStateQuery, type HeartbeatDetails } from '../workflows/messages.js';
 import { JobStatusKey, JobTenantKey } from '../workflows/search-attributes.js';
 import { isTemporalNotFound, JobNotFoundError } from './errors.js';
-import { parseShown, shownJsonHoldBytes } from './shown-json.js';
+import { parseShown } from './shown-json.js';
 
 // A CommonJS package whose exports Node's ESM loader cannot see by name (see src/api/queues.ts).
 const { HistoryEventFilterType, PendingActivityState, QueryRejectCondition, WorkflowExecutionStatus } =
@@ -331,8 +331,8 @@ export class WorkflowReads {
   }
 
   /**
-   * A payload to be shown in answers (a state, or a request to show as one): as `decode`, but big JSON is read by
-   * `parseShown`, its big `input` (redacted) and `result` held as JsonText.
+   * A payload to be shown in answers (a state, or a request to show as one): as `decode`, but JSON is read by
+   * `parseShown`, a big `input` (redacted) and `result` held as JsonText.
    */
   private async decodeShown<T>(payload: Payload): Promise<T> {
     const converter = this.deps.client.options.loadedDataConverter;
@@ -340,8 +340,7 @@ export class WorkflowReads {
     const data = decoded?.data;
     const encoding = decoded?.metadata?.[METADATA_ENCODING_KEY];
     const isJson = encoding !== undefined && utf8.decode(encoding) === encodingTypes.METADATA_ENCODING_JSON;
-    if (!decoded || !data || !isJson || data.length <= shownJsonHoldBytes)
-      return converter.payloadConverter.fromPayload<T>(decoded ?? payload);
+    if (!decoded || !data || !isJson) return converter.payloadConverter.fromPayload<T>(decoded ?? payload);
     return parseShown(data) as T;
   }
 }
