@@ -15,8 +15,8 @@ const {
   encodingKeys,
   encodingTypes,
 } = require('@temporalio/common');
+const { jsonUtf8 } = require('./json-utf8.cjs');
 
-const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 
 class NativeJsonPayloadConverter {
@@ -24,15 +24,16 @@ class NativeJsonPayloadConverter {
 
   toPayload(value) {
     if (value === undefined) return undefined;
-    let json;
+    let data;
     try {
-      json = JSON.stringify(value);
+      data = jsonUtf8(value);
     } catch {
       return undefined;
     }
     return {
       metadata: { [METADATA_ENCODING_KEY]: encodingKeys.METADATA_ENCODING_JSON },
-      data: utf8Encoder.encode(json),
+      // A value JSON.stringify writes as undefined (a function) was an empty payload, as TextEncoder makes it.
+      data: data ?? new Uint8Array(0),
     };
   }
 

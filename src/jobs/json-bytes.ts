@@ -1,5 +1,6 @@
 // JSON measured and hashed without writing it out: a job's input or state can be half a megabyte, and each
 // JSON.stringify of it made a string of that size for the collector (issue 21: a big submit made 13 of them).
+import { jsonUtf8 } from '@durable-jobs/worker/json-utf8';
 import { JsonText } from '../contract/json-text.js';
 
 /** Characters JSON.stringify writes escaped: `"`, `\`, control characters and lone surrogates (pairs pass). */
@@ -120,7 +121,7 @@ export function* canonicalJsonPieces(value: unknown): Generator<string> {
 }
 
 /**
- * `JSON.stringify(value)` as UTF-8, with the text of each JsonText member of an object written as it is: a job's JSON
+ * `JSON.stringify(value)` as UTF-8 (big plain data written without a string of its size, `jsonUtf8`), with the text of each JsonText member of an object written as it is: a job's JSON
  * with a held half-megabyte input is its small fields' JSON around the input's bytes, and no string of its size.
  */
 export function writtenJson(value: unknown): Buffer {
@@ -130,7 +131,10 @@ export function writtenJson(value: unknown): Buffer {
     !Array.isArray(value) &&
     !('toJSON' in value) &&
     Object.values(value).some((member) => member instanceof JsonText);
-  if (!holdsText) return Buffer.from(JSON.stringify(value) ?? 'null');
+  if (!holdsText) {
+    const json = jsonUtf8(value);
+    return json ? Buffer.from(json.buffer, json.byteOffset, json.byteLength) : Buffer.from('null');
+  }
   const pieces: Uint8Array[] = [];
   let text = '{';
   let first = true;

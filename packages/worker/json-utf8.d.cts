@@ -1,0 +1,5 @@
+/**
+ * The UTF-8 bytes of `JSON.stringify(value)`, byte for byte, or undefined where JSON.stringify gives undefined; throws
+ * where it throws. Big plain data is written without a string of its size.
+ */
+export declare function jsonUtf8(value: unknown): Uint8Array | undefined;
