@@ -1,6 +1,7 @@
 // A tenant's jobs, a page at a time, from Temporal's visibility: filters become a visibility query, pages a cursor.
 // The public list iterator hides page tokens, which an opaque REST cursor needs; this decodes a raw page.
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
+import proto from '@temporalio/proto';
 import { JobStatus, type JobPriority, type JobState } from '../contract/job.js';
 import type { JobCounts } from '../contract/job-list.js';
 import {
@@ -13,8 +14,10 @@ import {
 } from '../workflows/search-attributes.js';
 import type { ListCursors } from './cursor.js';
 import { stateBytes } from './read-cache.js';
-import type { JobReads } from './reads.js';
+import type { JobReads, ListedRow } from './reads.js';
 import type { WorkflowReads } from './workflow-reads.js';
+
+const { WorkflowExecutionStatus } = proto.temporal.api.enums.v1;
 
 export interface JobListFilter {
   readonly status?: JobStatus;
@@ -105,14 +108,17 @@ export class JobListing {
     const include = new Set(filter.include === undefined ? ['input', 'result'] : filter.include.split(','));
     const { client } = this.workflows;
     const page = await this.page(query, filter.limit, token);
-    const infos = await Promise.all(
-      page.executions.map((raw) => executionInfoFromRaw(raw, client.options.loadedDataConverter, raw, this.namespace)),
-    );
+    const rows = page.executions.map((raw): ListedRow => ({
+      workflowId: raw.execution?.workflowId ?? '',
+      runId: raw.execution?.runId ?? '',
+      running: raw.status === WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING,
+      info: () => executionInfoFromRaw(raw, client.options.loadedDataConverter, raw, this.namespace),
+    }));
     const states: JobState[] = [];
     let bytes = 0;
-    for (let start = 0; start < infos.length; start += listReadsAtOnce) {
+    for (let start = 0; start < rows.length; start += listReadsAtOnce) {
       const read = await Promise.all(
-        infos.slice(start, start + listReadsAtOnce).map((info) => this.reads.listedState(tenant, info)),
+        rows.slice(start, start + listReadsAtOnce).map((row) => this.reads.listedState(tenant, row)),
       );
       for (const state of read) {
         // The state itself when it is listed whole: its JSON is then written once for every list and poll.
@@ -126,7 +132,7 @@ export class JobListing {
               };
         states.push(listed);
         bytes += stateBytes(listed);
-        if (bytes > listPageBudgetBytes && states.length < infos.length) {
+        if (bytes > listPageBudgetBytes && states.length < rows.length) {
           // Visibility pages by token only: the same page asked again as long as this one gives the token after it.
           const shorter = await this.page(query, states.length, token);
           return { states, nextCursor: this.cursorFrom(shorter.nextPageToken, query) };

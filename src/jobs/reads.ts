@@ -11,6 +11,17 @@ import type { ExecutionInfo, QueriedState, WorkflowReads } from './workflow-read
 /** Every read of Temporal gets this long before it counts as an outage (503). */
 export const temporalDeadlineMs = 5000;
 
+/**
+ * A row of a visibility list, as its raw answer has it: its memo and search attributes are decoded (`info`) only
+ * when its state is not kept. A list of 100 finished jobs decoded 100 memos of up to 16 KiB each, at every list.
+ */
+export interface ListedRow {
+  readonly workflowId: string;
+  readonly runId: string;
+  readonly running: boolean;
+  readonly info: () => Promise<ExecutionInfo>;
+}
+
 export class JobReads {
   /** The finished jobs whose latest run is being checked (see `recheckLatestRun`). */
   private readonly rechecks = new ReadsInFlight<void>();
@@ -72,15 +83,14 @@ export class JobReads {
   }
 
   /**
-   * A row of a visibility list. A finished job's state is in the row's memo: no call. A running one's attempt and
-   * progress are not in visibility (the workflow's query, the attempt's heartbeat), so it is read as a poll is, by
-   * the one reader per job that polls and event streams share: lists in parallel, and the polls beside them, read
-   * each running job once (at most `pollMaxAgeMs` old), not once per list.
+   * A row of a visibility list. A finished job's state is in the row's memo: no call, and when this process keeps the
+   * run's final state, not even the memo's decoding. A running one's attempt and progress are not in visibility (the
+   * workflow's query, the attempt's heartbeat), so it is read as a poll is, by the one reader per job that polls and
+   * event streams share: lists in parallel, and the polls beside them, read each running job once (at most
+   * `pollMaxAgeMs` old), not once per list.
    */
-  async listedState(tenant: string, info: ExecutionInfo): Promise<JobState> {
-    return info.status.name === 'RUNNING'
-      ? this.read(tenant, jobIdOf(tenant, info.workflowId), pollMaxAgeMs)
-      : this.finishedState(info);
+  listedState(tenant: string, row: ListedRow): Promise<JobState> {
+    return row.running ? this.read(tenant, jobIdOf(tenant, row.workflowId), pollMaxAgeMs) : this.finishedRunState(row);
   }
 
   /** `latest`: this process's latest read of the job, which a poll is answered with while this one runs. */
@@ -142,8 +152,15 @@ export class JobReads {
   }
 
   /** A run's end never changes: its final state is read from Temporal once (one read shared meanwhile), then kept by run id. */
-  private async finishedState(info: ExecutionInfo): Promise<JobState> {
-    const state = await this.caches.finished.read(info.runId, info.workflowId, () => this.workflows.closedState(info));
-    return this.workflows.withCallback(state, info.workflowId);
+  private finishedState(info: ExecutionInfo): Promise<JobState> {
+    return this.finishedRunState({ workflowId: info.workflowId, runId: info.runId, info: () => Promise.resolve(info) });
+  }
+
+  /** A finished run's final state: kept, or read from its info (its memo, else its close event). */
+  private async finishedRunState(run: Omit<ListedRow, 'running'>): Promise<JobState> {
+    const state = await this.caches.finished.read(run.runId, run.workflowId, async () =>
+      this.workflows.closedState(await run.info()),
+    );
+    return this.workflows.withCallback(state, run.workflowId);
   }
 }
