@@ -64,6 +64,8 @@ describe('A job with a big input or result', function () {
 
     assert.deepEqual(await listed(jobId), finished);
     assert.deepEqual((await firstEvent(jobId)).job, finished);
+    // The wait's answer is the close event's state as every read shows it.
+    assert.deepEqual(submitted.body, finished);
   });
 
   it("keeps a failed command's env values out of every answer", async function () {
@@ -74,13 +76,21 @@ describe('A job with a big input or result', function () {
       args: ['3', ...bigArgs('d', 'e', 'f')],
       env: { SECRET: secret, SHORT: 'x' },
     };
-    const submitted = await service.submit({ type: 'command', jobId, input, retry: { maxAttempts: 1 } }, '?wait=20');
-    assert.equal(submitted.body.status, 'failed', JSON.stringify(submitted.body).slice(0, 300));
+    const waited = await fetch(`${service.baseUrl}/api/v1/jobs?wait=20`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'command', jobId, input, retry: { maxAttempts: 1 } }),
+    });
+    const submitText = await waited.text();
+    const submitted = JSON.parse(submitText) as Job;
+    assert.equal(submitted.status, 'failed', submitText.slice(0, 300));
     const failed = await service.waitFor(jobId, ['failed']);
     assert.deepEqual(failed.input, { ...input, env: { SECRET: redacted, SHORT: redacted } });
     assert.ok(failed.error, 'a failed job says why');
 
+    assert.deepEqual(submitted, failed);
     const answers = {
+      submit: submitText,
       poll: await (await fetch(`${service.baseUrl}/api/v1/jobs/${jobId}`)).text(),
       list: await (await fetch(`${service.baseUrl}/api/v1/jobs?limit=20`)).text(),
       events: (await firstEvent(jobId)).text,

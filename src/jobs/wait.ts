@@ -1,8 +1,7 @@
-// `?wait`: a submit's answer may wait for the job to finish, through a long poll of its workflow's close event.
+// `?wait`: a submit's answer may wait for the job to finish, through a long poll of its workflow's close event (read
+// raw, a big state held as text as every read holds it).
 import { setMaxListeners } from 'node:events';
-import { WorkflowFailedError } from '@temporalio/client';
 import type { JobState } from '../contract/job.js';
-import { finalStateIn } from '../workflows/final-state.js';
 import { isFinished, workflowIdOf } from '../workflows/job-state.js';
 import { isTemporalUnavailable } from './errors.js';
 import { temporalDeadlineMs, type JobReads } from './reads.js';
@@ -28,10 +27,8 @@ export class JobWaits {
     const workflowId = workflowIdOf(tenant, jobId);
     const { connection } = this.workflows.client;
     const deadline = Date.now() + seconds * 1000;
-    const result = (): Promise<unknown> =>
-      connection.withDeadline(deadline, () =>
-        this.workflows.counted('history', () => this.workflows.client.workflow.getHandle(workflowId).result()),
-      );
+    const closed = (): Promise<JobState | undefined> =>
+      connection.withDeadline(deadline, () => this.workflows.awaitFinalState(workflowId));
     // A signal of this wait's own: the SDK never removes the listener it adds to a call's signal, so the
     // server's long-lived one would keep one per wait for good. This one gets one per history long poll of
     // the wait (a busy job's can pass ten) and goes with the wait.
@@ -40,19 +37,16 @@ export class JobWaits {
     const onStop = (): void => ended.abort();
     if (stop?.aborted) ended.abort();
     stop?.addEventListener('abort', onStop, { once: true });
-    let outcome: unknown;
+    let final: JobState | undefined;
     try {
-      outcome = await connection.withAbortSignal(ended.signal, result);
+      final = await connection.withAbortSignal(ended.signal, closed);
     } catch (err) {
-      outcome = err;
       // The wait running out is a deadline too; before it, one means Temporal is away.
-      const away = !(err instanceof WorkflowFailedError) && isTemporalUnavailable(err);
-      if (away && Date.now() < deadline && !ended.signal.aborted) return undefined;
+      if (isTemporalUnavailable(err) && Date.now() < deadline && !ended.signal.aborted) return undefined;
     } finally {
       stop?.removeEventListener('abort', onStop);
     }
     // The close event carries the final state of a job that ended by its own logic (not a cancel).
-    const final = finalStateIn(outcome);
     if (final && isFinished(final.status)) {
       const state = await connection.withDeadline(Date.now() + temporalDeadlineMs, () =>
         this.workflows.withCallback(final, workflowId),

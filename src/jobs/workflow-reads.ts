@@ -29,6 +29,7 @@ const { HistoryEventFilterType, PendingActivityState, QueryRejectCondition, Work
   proto.temporal.api.enums.v1;
 
 type ProtoFailure = proto.temporal.api.failure.v1.IFailure;
+type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;
 
 export type PendingActivity = NonNullable<WorkflowExecutionDescription['raw']['pendingActivities']>[number];
 
@@ -265,6 +266,36 @@ export class WorkflowReads {
         throw err;
       },
     );
+    return this.finalStateOf(close);
+  }
+
+  /**
+   * Waits for the close event of the workflow's run (the latest when the wait begins) and answers its final state, as
+   * `finalStateInCloseEvent` reads it: read raw, not through the client's `result()`, which decodes a big state whole.
+   * Undefined for a cancel or an ending from outside the job's logic. Throws what the long poll throws (a deadline, a
+   * job that is not found, Temporal away).
+   */
+  async awaitFinalState(workflowId: string): Promise<JobState | undefined> {
+    let nextPageToken: Uint8Array | undefined;
+    for (;;) {
+      const { history, nextPageToken: next } = await this.counted('history', () =>
+        this.deps.client.workflowService.getWorkflowExecutionHistory({
+          namespace: this.deps.namespace,
+          execution: { workflowId },
+          waitNewEvent: true,
+          skipArchival: true,
+          historyEventFilterType: HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
+          ...(nextPageToken ? { nextPageToken } : {}),
+        }),
+      );
+      const close = history?.events?.[0];
+      if (close) return this.finalStateOf(close);
+      // The long poll ran out with the run still open: asked again from where it left off.
+      nextPageToken = next ?? undefined;
+    }
+  }
+
+  private async finalStateOf(close: HistoryEvent | null | undefined): Promise<JobState | undefined> {
     const payload =
       close?.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0] ??
       failureDetails(close?.workflowExecutionFailedEventAttributes?.failure);
