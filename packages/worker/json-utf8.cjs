@@ -10,7 +10,7 @@ const directBytes = 64 * 1024;
 /** Deeper values are left to JSON.stringify (which refuses a cycle as it always did). */
 const maxDepth = 64;
 
-/** Characters JSON.stringify writes escaped: `"`, `\`, control characters and surrogates (pairs pass). */
+/** Characters JSON.stringify writes escaped: `"`, `\`, control characters and lone surrogates (pairs pass). */
 // eslint-disable-next-line no-control-regex -- control characters are what JSON escapes
 const escaped = /["\\\u0000-\u001f\ud800-\udfff]/;
 
@@ -151,3 +151,6 @@ function jsonUtf8(value) {
 }
 
 exports.jsonUtf8 = jsonUtf8;
+// Shared with the API's measuring and hashing of JSON (src/jobs/json-bytes.ts).
+exports.escaped = escaped;
+exports.isLeftOut = isLeftOut;

@@ -1,11 +1,7 @@
 // JSON measured and hashed without writing it out: a job's input or state can be half a megabyte, and each
 // JSON.stringify of it made a string of that size for the collector (issue 21: a big submit made 13 of them).
-import { jsonUtf8 } from '@durable-jobs/worker/json-utf8';
+import { escaped, isLeftOut, jsonUtf8 } from '@durable-jobs/worker/json-utf8';
 import { JsonText } from '../contract/json-text.js';
-
-/** Characters JSON.stringify writes escaped: `"`, `\`, control characters and lone surrogates (pairs pass). */
-// eslint-disable-next-line no-control-regex -- control characters are what JSON escapes
-const escaped = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /** Extra bytes the escapes of `text` add to its UTF-8 length (a lone surrogate: `\udXXX`, 6 bytes for its 3). */
 function escapeBytes(text: string): number {
@@ -21,11 +17,6 @@ function escapeBytes(text: string): number {
     } else if (code >= 0xd800 && code <= 0xdfff) extra += 3;
   }
   return extra;
-}
-
-/** Values JSON.stringify writes as `null` in an array and leaves out of an object. */
-function writtenAsNull(value: unknown): boolean {
-  return value === undefined || typeof value === 'function' || typeof value === 'symbol';
 }
 
 /** How strings are measured: `exact` counts their escapes too, `unescaped` leaves out that scan of every character. */
@@ -55,13 +46,13 @@ export function jsonByteLength(value: unknown, measure: StringMeasure = 'exact')
       if ('toJSON' in value && typeof value.toJSON === 'function') return Buffer.byteLength(JSON.stringify(value));
       if (Array.isArray(value)) {
         let bytes = 2 + Math.max(0, value.length - 1);
-        for (const item of value) bytes += writtenAsNull(item) ? 4 : jsonByteLength(item, measure);
+        for (const item of value) bytes += isLeftOut(item) ? 4 : jsonByteLength(item, measure);
         return bytes;
       }
       let bytes = 2;
       let members = 0;
       for (const [key, member] of Object.entries(value)) {
-        if (writtenAsNull(member)) continue;
+        if (isLeftOut(member)) continue;
         bytes += stringBytes(key, measure) + 1 + jsonByteLength(member, measure);
         members++;
       }
@@ -100,7 +91,7 @@ export function* canonicalJsonPieces(value: unknown): Generator<string> {
     yield '[';
     for (const [i, item] of value.entries()) {
       if (i > 0) yield ',';
-      yield* writtenAsNull(item) ? ['null'] : canonicalJsonPieces(item);
+      yield* isLeftOut(item) ? ['null'] : canonicalJsonPieces(item);
     }
     yield ']';
     return;
@@ -110,7 +101,7 @@ export function* canonicalJsonPieces(value: unknown): Generator<string> {
   yield '{';
   let first = true;
   for (const [key, member] of Object.entries(sorted)) {
-    if (writtenAsNull(member)) continue;
+    if (isLeftOut(member)) continue;
     if (!first) yield ',';
     first = false;
     yield* stringPieces(key);
