@@ -19,7 +19,7 @@ const canWriteInto = typeof utf8Encoder.encodeInto === 'function';
 
 function isPlainObject(value) {
   const prototype = Object.getPrototypeOf(value);
-  return (prototype === Object.prototype || prototype === null) && typeof value.toJSON !== 'function';
+  return prototype === Object.prototype || prototype === null;
 }
 
 /** Values JSON.stringify leaves out of an object and writes as `null` in an array. */
@@ -41,7 +41,7 @@ function plainLength(value, depth) {
       return 5;
     case 'object': {
       if (value === null) return 4;
-      if (depth >= maxDepth) return -1;
+      if (depth >= maxDepth || typeof value.toJSON === 'function') return -1;
       let units = 2;
       if (Array.isArray(value)) {
         for (const item of value) {

@@ -34,6 +34,7 @@ const values: Array<[string, unknown]> = [
   ['an object without a prototype', Object.assign(Object.create(null) as object, { pad: asciiArgs })],
   ['a value with toJSON inside', { at: new Date(0), pad: asciiArgs }],
   ['a class instance inside', { point: new Point(1, 2), pad: asciiArgs }],
+  ['an array with toJSON inside', { list: Object.assign([1, 2], { toJSON: () => 'listed' }), pad: asciiArgs }],
   ['a typed array inside', { bytes: new Uint8Array([1, 2]), pad: asciiArgs }],
   [
     'deeper than the walk goes',
