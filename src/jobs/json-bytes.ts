@@ -112,8 +112,9 @@ export function* canonicalJsonPieces(value: unknown): Generator<string> {
 }
 
 /**
- * `JSON.stringify(value)` as UTF-8 (big plain data written without a string of its size, `jsonUtf8`), with the text of each JsonText member of an object written as it is: a job's JSON
- * with a held half-megabyte input is its small fields' JSON around the input's bytes, and no string of its size.
+ * `JSON.stringify(value)` as UTF-8 (big plain data written without a string of its size, `jsonUtf8`), with the text
+ * of each JsonText member of an object written as it is: a job's JSON with a held half-megabyte input is its small
+ * fields' JSON around the input's bytes, and no string of its size.
  */
 export function writtenJson(value: unknown): Buffer {
   const holdsText =
