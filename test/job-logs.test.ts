@@ -121,8 +121,10 @@ describe("A job's logs, per attempt (GET /api/v1/jobs/{jobId}/logs, log events)"
     ]);
     for (const job of jobs) assert.deepEqual([job.status, job.attempt], ['succeeded', 2], JSON.stringify(job));
 
-    // Every process but Temporal's goes away and comes back: nothing of the logs lived in them.
-    await Promise.all([...handlers.map((handler) => handler.stop()), api.stop(), serviceWorker.stop()]);
+    // Every process but Temporal's goes away and comes back: nothing of the logs lived in them. The handler workers
+    // first: each leaves the job type registry as it stops, which the service's worker runs.
+    await Promise.all(handlers.map((handler) => handler.stop()));
+    await Promise.all([api.stop(), serviceWorker.stop()]);
     [api, serviceWorker] = await Promise.all([
       startApiPart({ ...common(), port: apiPort }),
       startWorkerPart({ ...common(), queues: { normal: 2 }, client: temporal.client }),
