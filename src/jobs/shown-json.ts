@@ -1,6 +1,7 @@
 // Big JSON read without being parsed whole: a job's state or request from Temporal with a half-megabyte input or
 // result is split into its members, its small ones parsed and its big `input` and `result` kept as their JSON text
 // (JsonText), so that the API's main thread makes no strings of their size for its collector (issue 21).
+import { jsonUtf8 } from '@durable-jobs/worker/json-utf8';
 import { JsonText } from '../contract/json-text.js';
 import { redacted, redactedInput } from '../contract/job-json.js';
 
@@ -118,7 +119,12 @@ function textOf(...pieces: Uint8Array[]): JsonText {
     at += piece.length;
   }
   if (!text.includes(lineFeed) && !text.includes(carriageReturn)) return new JsonText(text);
-  return new JsonText(utf8Encoder.encode(JSON.stringify(JSON.parse(utf8.decode(text)))));
+  return rewritten(JSON.parse(utf8.decode(text)));
+}
+
+/** A parsed value held as text again: JSON.stringify's bytes, written without a string of its size (`jsonUtf8`). */
+function rewritten(value: unknown): JsonText {
+  return new JsonText(jsonUtf8(value) ?? utf8Encoder.encode('null'));
 }
 
 /**
@@ -130,8 +136,7 @@ function redactedCommandInput(bytes: Uint8Array, input: Member): JsonText {
   const envs = membersOf(bytes, input.start, input.end).filter((member) => member.key === 'env');
   // Written twice (JSON.stringify never does), the first would stay in the text: redacted the long way.
   if (envs.length > 1) {
-    const shown = redactedInput('command', parsed(bytes, input.start, input.end));
-    return new JsonText(utf8Encoder.encode(JSON.stringify(shown)));
+    return rewritten(redactedInput('command', parsed(bytes, input.start, input.end)));
   }
   const env = envs[0];
   const envValue = env && parsed(bytes, env.start, env.end);
