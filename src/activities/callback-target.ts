@@ -1,11 +1,9 @@
 // Where a job's callback may go: a public address over https, or a host:port the operator listed in
 // CALLBACK_ALLOW_HOSTS. The API judges a callbackUrl's text at submit; the worker judges it again, with
-// the addresses its host resolves to, at delivery.
-import type { LookupAddress } from 'node:dns';
-import { lookup as dnsLookup } from 'node:dns/promises';
+// the addresses its host resolves to, at delivery (resolveCallbackTarget, in callback.ts). No worker SDK here: the API
+// imports this file, and the SDK's worker runtime is no part of the API process.
 import { isIP, isIPv4 } from 'node:net';
 import { hostKey } from '../config.js';
-import { UnrecoverableError } from '@durable-jobs/worker';
 
 interface AddressRange {
   readonly base: bigint;
@@ -122,12 +120,12 @@ export function targetKey(url: URL): string {
 }
 
 /** The IP address a URL's hostname spells (the URL parser has normalised `2130706433`, `0x7f.1`…), if it is one. */
-function literalAddress(url: URL): string | undefined {
+export function literalAddress(url: URL): string | undefined {
   const bare = url.hostname.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
   return isIP(bare) ? bare : undefined;
 }
 
-const remedy = 'give a public https URL, or have the operator list its host:port in CALLBACK_ALLOW_HOSTS';
+export const remedy = 'give a public https URL, or have the operator list its host:port in CALLBACK_ALLOW_HOSTS';
 
 /**
  * Why a callbackUrl is refused judging its text alone, or undefined: plain http outside the allow list,
@@ -140,37 +138,4 @@ export function callbackUrlRefusal(url: URL, allowed: readonly string[]): string
   const literal = literalAddress(url);
   const kind = literal && addressRefusal(literal);
   return kind ? `${literal} is ${kind}; ${remedy}` : undefined;
-}
-
-/** Every address a host name resolves to (dns.lookup, as a connection would). */
-export type HostLookup = (hostname: string) => Promise<readonly LookupAddress[]>;
-
-export const lookupAllAddresses: HostLookup = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
-
-/**
- * The address to deliver a callback to: its host resolved now, and refused (UnrecoverableError) if any
- * address it resolves to is not public, unless its host:port is allow-listed. The caller connects to
- * this address, so no second lookup can answer differently.
- */
-export async function resolveCallbackTarget(
-  url: URL,
-  allowed: readonly string[],
-  lookup: HostLookup,
-): Promise<LookupAddress> {
-  const refusal = callbackUrlRefusal(url, allowed);
-  if (refusal) throw new UnrecoverableError(`callbackUrl refused: ${refusal}`);
-  const literal = literalAddress(url);
-  if (literal) return { address: literal, family: isIP(literal) };
-  // `localhost.` is `localhost`: the resolver may not read /etc/hosts for a name with its root dot.
-  const addresses = await lookup(hostKey(url.hostname));
-  if (addresses.length === 0)
-    throw new UnrecoverableError(`callbackUrl refused: ${url.hostname} resolves to no address`);
-  if (!allowed.includes(targetKey(url))) {
-    for (const { address } of addresses) {
-      const kind = addressRefusal(address);
-      if (kind)
-        throw new UnrecoverableError(`callbackUrl refused: ${url.hostname} resolves to ${address}, ${kind}; ${remedy}`);
-    }
-  }
-  return addresses[0]!;
 }

@@ -1,14 +1,15 @@
 import { createHmac } from 'node:crypto';
 import type { LookupAddress } from 'node:dns';
+import { lookup as dnsLookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
-import type { LookupFunction } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
-import type { Config } from '../config.js';
+import { hostKey, type Config } from '../config.js';
 import { toJobJson, type JobLinkSettings } from '../contract/job-json.js';
 import type { CallbackActivities, CallbackDelivery } from '../workflows/callback-workflow.js';
-import { lookupAllAddresses, resolveCallbackTarget, type HostLookup } from './callback-target.js';
+import { addressRefusal, callbackUrlRefusal, literalAddress, remedy, targetKey } from './callback-target.js';
 import { UnrecoverableError } from '@durable-jobs/worker';
 
 export interface CallbackSettings extends JobLinkSettings {
@@ -20,6 +21,39 @@ export interface CallbackSettings extends JobLinkSettings {
   readonly extraCa?: string;
   /** Resolves a receiver's host name; dns.lookup by default. */
   readonly lookup?: HostLookup;
+}
+
+/** Every address a host name resolves to (dns.lookup, as a connection would). */
+export type HostLookup = (hostname: string) => Promise<readonly LookupAddress[]>;
+
+export const lookupAllAddresses: HostLookup = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
+
+/**
+ * The address to deliver a callback to: its host resolved now, and refused (UnrecoverableError) if any
+ * address it resolves to is not public, unless its host:port is allow-listed. The caller connects to
+ * this address, so no second lookup can answer differently.
+ */
+export async function resolveCallbackTarget(
+  url: URL,
+  allowed: readonly string[],
+  lookup: HostLookup,
+): Promise<LookupAddress> {
+  const refusal = callbackUrlRefusal(url, allowed);
+  if (refusal) throw new UnrecoverableError(`callbackUrl refused: ${refusal}`);
+  const literal = literalAddress(url);
+  if (literal) return { address: literal, family: isIP(literal) };
+  // `localhost.` is `localhost`: the resolver may not read /etc/hosts for a name with its root dot.
+  const addresses = await lookup(hostKey(url.hostname));
+  if (addresses.length === 0)
+    throw new UnrecoverableError(`callbackUrl refused: ${url.hostname} resolves to no address`);
+  if (!allowed.includes(targetKey(url))) {
+    for (const { address } of addresses) {
+      const kind = addressRefusal(address);
+      if (kind)
+        throw new UnrecoverableError(`callbackUrl refused: ${url.hostname} resolves to ${address}, ${kind}; ${remedy}`);
+    }
+  }
+  return addresses[0]!;
 }
 
 const requestTimeoutMs = 10_000;

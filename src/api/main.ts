@@ -1,5 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
-import { startTracing } from '@durable-jobs/worker/serve';
+import { startTracing } from '@durable-jobs/worker/tracing';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { createLazyClient } from '../temporal/connection.js';
