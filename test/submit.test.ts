@@ -88,8 +88,13 @@ describe('Submitting with ?wait', function () {
 
   it('answers 202 with the unfinished job as it is when the wait runs out, not as it was submitted', async function () {
     const started = Date.now();
+    const readsBefore = await service.temporalReads('history');
     const { status, body } = await service.submit({ type: 'sleep', input: { seconds: 30 } }, '?wait=5');
     const elapsed = Date.now() - started;
+    // Temporal answers the wait's long poll at once in about its last second: asked again without a pause, that
+    // second was hundreds of history reads.
+    const reads = (await service.temporalReads('history')) - readsBefore;
+    assert.ok(reads <= 15, `the wait read the history ${reads} times`);
     assert.equal(status, 202);
     // Workers are idle: within 5 s its first attempt has started and reported progress (on a busy machine, picking
     // up a task alone can take 2 s).

@@ -28,7 +28,7 @@ export class JobWaits {
     const { connection } = this.workflows.client;
     const deadline = Date.now() + seconds * 1000;
     const closed = (): Promise<JobState | undefined> =>
-      connection.withDeadline(deadline, () => this.workflows.awaitFinalState(workflowId));
+      connection.withDeadline(deadline, () => this.workflows.awaitFinalState(workflowId, deadline));
     // A signal of this wait's own: the SDK never removes the listener it adds to a call's signal, so the
     // server's long-lived one would keep one per wait for good. This one gets one per history long poll of
     // the wait (a busy job's can pass ten) and goes with the wait.

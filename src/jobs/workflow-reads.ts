@@ -1,5 +1,6 @@
 // How a job's state is read from its workflow in Temporal, uncached: a describe, the workflow's query, the memo of a
 // finished one. src/jobs/reads.ts decides which of these a read needs and remembers what they answered.
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   WorkflowNotFoundError,
   type Client,
@@ -49,6 +50,11 @@ export function withAttemptStarted(state: JobState, pending: PendingActivity | u
 }
 
 /** The kinds of call that read jobs from Temporal. */
+/** A long poll of a run's close event answered sooner than this did not wait: see `awaitFinalState`. */
+const longPollAtOnceMs = 50;
+const firstPauseMs = 25;
+const longestPauseMs = 200;
+
 export type TemporalRead = 'describe' | 'query' | 'history' | 'list' | 'count';
 
 export interface WorkflowReadsDeps {
@@ -270,14 +276,20 @@ export class WorkflowReads {
   }
 
   /**
-   * Waits for the close event of the workflow's run (the latest when the wait begins) and answers its final state, as
-   * `finalStateInCloseEvent` reads it: read raw, not through the client's `result()`, which decodes a big state whole.
-   * Undefined for a cancel or an ending from outside the job's logic. Throws what the long poll throws (a deadline, a
-   * job that is not found, Temporal away).
+   * Waits until `deadline` (ms since the epoch) for the close event of the workflow's run (the latest when the wait
+   * begins) and answers its final state, as `finalStateInCloseEvent` reads it: read raw, not through the client's
+   * `result()`, which decodes a big state whole. Undefined for a cancel or an ending from outside the job's logic.
+   * Throws what the long poll throws (the deadline, a job that is not found, Temporal away).
+   *
+   * Temporal answers a long poll at once, with no event, when less than about a second of the call's deadline is left:
+   * asked again at once, the last second of every wait that ran out (and the whole of a cancel's moment) was hundreds
+   * of reads. A long poll answered that soon is asked again after a pause, doubled each time up to `longestPauseMs`.
    */
-  async awaitFinalState(workflowId: string): Promise<JobState | undefined> {
+  async awaitFinalState(workflowId: string, deadline: number): Promise<JobState | undefined> {
     let nextPageToken: Uint8Array | undefined;
+    let pauseMs = 0;
     for (;;) {
+      const asked = performance.now();
       const { history, nextPageToken: next } = await this.counted('history', () =>
         this.deps.client.workflowService.getWorkflowExecutionHistory({
           namespace: this.deps.namespace,
@@ -292,6 +304,10 @@ export class WorkflowReads {
       if (close) return this.finalStateOf(close);
       // The long poll ran out with the run still open: asked again from where it left off.
       nextPageToken = next ?? undefined;
+      const answeredAtOnce = performance.now() - asked < longPollAtOnceMs;
+      pauseMs = answeredAtOnce ? Math.min(Math.max(pauseMs * 2, firstPauseMs), longestPauseMs) : 0;
+      // Past the deadline the next call fails at once with it, as the wait's end.
+      if (pauseMs > 0) await delay(Math.max(0, Math.min(pauseMs, deadline - Date.now())));
     }
   }
 
