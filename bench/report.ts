@@ -199,6 +199,7 @@ const rowsOf: { [K in keyof ScenarioFigures]: RowsOf<K> } = {
     ms("API's event loop delay max", f.apiEventLoopDelayMaxMs),
     { label: '5xx answers', value: f.serverErrors, unit: 'answers', target: { atMost: 0 } },
     { label: 'loaded jobs not succeeded', value: f.jobsNotSucceeded, unit: 'jobs', target: { atMost: 0 } },
+    { label: "API's reads of runs' histories", value: f.apiHistoryReads, unit: 'reads' },
   ],
   memory: (f) => [
     mb('API peak RSS (VmHWM)', f.apiPeakRssMb, 150),

@@ -189,6 +189,10 @@ export interface PressureFigures {
   readonly serverErrors: number;
   /** The big jobs and the command without newlines that did not succeed: each is meant to (a failure is the bench's). */
   readonly jobsNotSucceeded: number;
+  /** The API's reads of runs' histories over the scenario (close events of big finished jobs, queued jobs' requests…). */
+  readonly apiHistoryReads: number;
+  /** The API's reads of Temporal over the scenario, by kind (describe, query, history, list, count). */
+  readonly apiTemporalReads: Readonly<Record<string, number>>;
   readonly answersByStatus: Readonly<Record<string, number>>;
   /** Each 5xx by the request that got it and its error's code and message. */
   readonly serverErrorsByRequest: Readonly<Record<string, number>>;

@@ -30,6 +30,15 @@ async function apiEventLoopDelayMs(stack: BenchStack): Promise<{ p99: number; ma
   };
 }
 
+/** The API's reads of Temporal so far, by kind (durable_jobs_temporal_reads_total in its /metrics). */
+async function apiTemporalReads(stack: BenchStack): Promise<Record<string, number>> {
+  const text = await (await fetch(stack.gateway.urlOf('/metrics'))).text();
+  const reads: Record<string, number> = {};
+  for (const [, call = '', n] of text.matchAll(/^durable_jobs_temporal_reads_total\{call="(\w+)"\} (\d+)$/gm))
+    reads[call] = Number(n);
+  return reads;
+}
+
 export async function pressure(stack: BenchStack, params: BenchParams): Promise<ScenarioRun<PressureFigures>> {
   const { streams, parallelLists, bigJobs, bigInputBytes, noNewlineOutputBytes } = params.pressure;
   const statuses = new Map<number, number>();
@@ -51,6 +60,7 @@ export async function pressure(stack: BenchStack, params: BenchParams): Promise<
       peaks[role] = Math.max(peaks[role], ...pids[role].map((pid) => rssMb(pid) ?? 0));
   }, 100);
   await apiEventLoopDelayMs(stack); // a scrape resets it: what the next one reads is this scenario's
+  const readsBefore = await apiTemporalReads(stack);
   const idle = await startIdleServer();
   const probe = probeInThread(stack.gateway.urlOf('/healthz'), 100);
   const floorProbe = probeInThread(idle.url, 100);
@@ -141,6 +151,10 @@ export async function pressure(stack: BenchStack, params: BenchParams): Promise<
   const afterSubmits = healthz.filter((_, i) => (probed?.startedAtMs[i] ?? 0) >= submitsEndedAt);
   for (const status of probed.statuses) counted('GET /healthz', { status });
   const eventLoopDelay = await apiEventLoopDelayMs(stack);
+  const readsAfter = await apiTemporalReads(stack);
+  const temporalReads = Object.fromEntries(
+    Object.entries(readsAfter).map(([call, n]) => [call, n - (readsBefore[call] ?? 0)]),
+  );
   const serverErrors = [...statuses].filter(([status]) => status >= 500).reduce((sum, [, n]) => sum + n, 0);
   console.log(`  answers by status: ${JSON.stringify(Object.fromEntries(statuses))}`);
   for (const [what, n] of serverErrorsByRequest) console.log(`  ${n} × ${what}`);
@@ -156,6 +170,8 @@ export async function pressure(stack: BenchStack, params: BenchParams): Promise<
       apiEventLoopDelayMaxMs: eventLoopDelay.max,
       serverErrors,
       jobsNotSucceeded: notSucceeded,
+      apiHistoryReads: temporalReads['history'] ?? 0,
+      apiTemporalReads: temporalReads,
       answersByStatus: Object.fromEntries(statuses),
       serverErrorsByRequest: Object.fromEntries(serverErrorsByRequest),
     },
