@@ -15,6 +15,7 @@ import {
   type JobRead,
 } from '../../src/jobs/read-cache.js';
 import type { JobState, JobStatus } from '../../src/contract/job.js';
+import { listPageBudgetBytes } from '../../src/jobs/list.js';
 
 function stateWith(status: JobStatus, percent: number, inputBytes = 0): JobState {
   return { status, progress: { percent, message: null }, input: 'x'.repeat(inputBytes) } as JobState;
@@ -216,8 +217,8 @@ describe('Finished jobs’ final states are kept', function () {
   });
 
   it('by run id within the byte budget, dropping the least recently used first', function () {
-    // 320 KiB: 40 KiB index the workflow ids, 210 KiB for states up to 64 KiB, 70 KiB for bigger ones.
-    const finished = new FinishedJobCache(320 * KiB, () => now);
+    // 480 KiB: 60 KiB index the workflow ids, 210 KiB for states up to 64 KiB, 210 KiB for bigger ones.
+    const finished = new FinishedJobCache(480 * KiB, () => now);
     for (let run = 1; run <= 6; run++) finished.set(`run-${run}`, `job-${run}`, stateWith('succeeded', 100, 50 * KiB));
     assert.deepEqual(
       [1, 2, 3, 4, 5, 6].map((run) => finished.get(`run-${run}`) !== undefined),
@@ -231,7 +232,7 @@ describe('Finished jobs’ final states are kept', function () {
     assert.equal(finished.latest('job-4'), undefined, 'as the latest of its job too');
   });
 
-  it('states with big inputs or results in a quarter of the budget, so they never push small ones out', function () {
+  it('states with big inputs or results in half of the budget, so they never push small ones out', function () {
     const finished = new FinishedJobCache(1024 * KiB, () => now);
     for (let run = 0; run < 100; run++) finished.set(`small-${run}`, `small-${run}`, stateWith('succeeded', 100));
     for (let run = 0; run < 20; run++) finished.set(`big-${run}`, `big-${run}`, stateWith('succeeded', 100, 100 * KiB));
@@ -240,8 +241,17 @@ describe('Finished jobs’ final states are kept', function () {
       'every small state is kept',
     );
     const bigKept = Array.from({ length: 20 }, (_, run) => finished.get(`big-${run}`)).filter(Boolean).length;
-    assert.equal(bigKept, 2, 'two of ≈ 100 KiB fit in 224 KiB');
+    assert.equal(bigKept, 4, 'four of ≈ 100 KiB fit in 448 KiB');
     assert.ok(stateBytes(stateWith('succeeded', 100, 100 * KiB)) > largeEntryBytes);
+  });
+
+  it('a whole list page of big jobs with the default budget, so that lists of the same page read each job once', function () {
+    const big = stateWith('succeeded', 100, 480 * KiB);
+    // A page stops after the job that takes it past its budget.
+    const pageJobs = Math.ceil(listPageBudgetBytes / stateBytes(big)) + 1;
+    for (let run = 0; run < pageJobs; run++) caches.finished.set(`run-${run}`, `job-${run}`, big);
+    const kept = Array.from({ length: pageJobs }, (_, run) => caches.finished.get(`run-${run}`)).filter(Boolean);
+    assert.equal(kept.length, pageJobs, `${kept.length} of a page's ${pageJobs} big jobs kept`);
   });
 
   it('not at all when one state is bigger than its share: its memory goes with the response', function () {
@@ -346,11 +356,13 @@ describe('The read caches stay within their byte budget', function () {
 
   it('splits one budget between polled reads (a quarter) and finished states', function () {
     const caches = new ReadCaches<string>({ bytes: 4 * 1024 * KiB });
-    // The finished share is 3 MiB, its large part 768 KiB: one state of 480 KiB fits, two do not.
-    caches.finished.set('run-1', 'a', stateWith('succeeded', 100, 480 * KiB));
-    caches.finished.set('run-2', 'b', stateWith('succeeded', 100, 480 * KiB));
+    // The finished share is 2.25 MiB (a sixteenth goes to attempts, an eighth to logs), its big states' part 1008 KiB:
+    // two states of 480 KiB fit, three do not.
+    for (const run of [1, 2, 3])
+      caches.finished.set(`run-${run}`, `job-${run}`, stateWith('succeeded', 100, 480 * KiB));
     assert.equal(caches.finished.get('run-1'), undefined);
     assert.equal(caches.finished.get('run-2')?.status, 'succeeded');
+    assert.equal(caches.finished.get('run-3')?.status, 'succeeded');
   });
 });
 
