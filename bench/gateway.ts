@@ -141,14 +141,24 @@ export class Gateway {
     throw new GatewayReplyUnexpectedError(`GET job ${jobId}`, reply.status, reply.body);
   }
 
-  /** POST /api/v1/jobs/{jobId}/cancel; a 503 (Temporal slow or away) is sent again, as the contract says, for up to 30 s. */
+  /**
+   * POST /api/v1/jobs/{jobId}/cancel; a 503 (Temporal slow or away) is sent again, as the contract says, for up to 30 s.
+   * A 503 may come after the cancel reached Temporal (the job could not be read in time after it): the cancel sent
+   * again then finds the job already `cancelled` (409), which is the cancel done.
+   */
   async cancel(jobId: string): Promise<Job> {
     const deadline = Date.now() + 30_000;
+    let unavailable = false;
     for (;;) {
       const reply = await this.request<Job>('POST', `/api/v1/jobs/${encodeURIComponent(jobId)}/cancel`);
       if (reply.status === 202) return reply.body;
+      if (reply.status === 409 && unavailable) {
+        const job = await this.getJob(jobId, true);
+        if (job?.status === 'cancelled') return job;
+      }
       if (reply.status !== 503 || Date.now() > deadline)
         throw new GatewayReplyUnexpectedError(`cancel ${jobId}`, reply.status, reply.body);
+      unavailable = true;
       await delay(250);
     }
   }
