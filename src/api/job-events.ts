@@ -125,9 +125,7 @@ class JobFeed {
       while (!signal.aborted) {
         await delay(eventPollIntervalMs, undefined, { signal }).catch(() => undefined);
         if (signal.aborted) break;
-        const state = await this.jobs.reads
-          .readOutsideRequest(this.tenant, this.jobId, pollMaxAgeMs)
-          .catch(() => undefined);
+        const state = await this.jobs.reads.read(this.tenant, this.jobId, pollMaxAgeMs).catch(() => undefined);
         if (!state || signal.aborted) continue;
         const lines = await this.newLogLines(state).catch(() => []);
         for (const line of lines) this.write(sseEvent('log', line));

@@ -51,13 +51,6 @@ export class JobReads {
     return state;
   }
 
-  /** `read` under a deadline of its own, for callers that outlive the request's (waits, event streams). */
-  readOutsideRequest(tenant: string, jobId: string, maxAgeMs = 0): Promise<JobState> {
-    return this.workflows.client.connection.withDeadline(Date.now() + temporalDeadlineMs, () =>
-      this.read(tenant, jobId, maxAgeMs),
-    );
-  }
-
   /**
    * What this process just learnt of the job, as a read taken now: a submit's or a wait's. `newRun`: this process
    * started a new run of its workflow (a retry), so the last run's final state is no longer the job's.

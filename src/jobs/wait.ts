@@ -54,7 +54,9 @@ export class JobWaits {
       this.reads.record(tenant, jobId, state);
       return state;
     }
-    // Still going, cancelled or ended from outside, or the wait was cut short: the job as it is now.
-    return this.reads.readOutsideRequest(tenant, jobId);
+    // Still going, cancelled or ended from outside, or the wait was cut short: the job as it is now, each call of the
+    // read with a deadline of its own. One deadline for the whole read (a describe, then a query or a history read) ran
+    // out on a busy server whose every call answered: a cancel's answer was a 503 although the cancel had been made.
+    return this.reads.read(tenant, jobId);
   }
 }
