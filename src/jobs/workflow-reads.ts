@@ -49,12 +49,13 @@ export function withAttemptStarted(state: JobState, pending: PendingActivity | u
   };
 }
 
-/** The kinds of call that read jobs from Temporal. */
 /** A long poll of a run's close event answered sooner than this did not wait: see `awaitFinalState`. */
 const longPollAtOnceMs = 50;
+/** The pauses before such a long poll is asked again: the first, doubled each time up to the longest. */
 const firstPauseMs = 25;
 const longestPauseMs = 200;
 
+/** The kinds of call that read jobs from Temporal. */
 export type TemporalRead = 'describe' | 'query' | 'history' | 'list' | 'count';
 
 export interface WorkflowReadsDeps {
