@@ -553,7 +553,9 @@ describe("A command's output", function () {
       assert.equal(result.stdout, 'x'.repeat(64 * 1024));
       assert.equal(result.truncated, true);
       assert.deepEqual(context.reported, [[50, 'after the flood']]);
-      assert.ok(longestGap < 250, `the event loop stalled ${Math.round(longestGap)} ms`);
+      // The reader that buffered the whole output held the loop for seconds; on a loaded machine this process (the
+      // test runner, its collector included) can wait a few hundred ms for a core at any time (279 ms seen in CI).
+      assert.ok(longestGap < 1000, `the event loop stalled ${Math.round(longestGap)} ms`);
     } finally {
       clearInterval(ticker);
     }
