@@ -125,7 +125,8 @@ export function literalAddress(url: URL): string | undefined {
   return isIP(bare) ? bare : undefined;
 }
 
-export const remedy = 'give a public https URL, or have the operator list its host:port in CALLBACK_ALLOW_HOSTS';
+export const callbackRefusalRemedy =
+  'give a public https URL, or have the operator list its host:port in CALLBACK_ALLOW_HOSTS';
 
 /**
  * Why a callbackUrl is refused judging its text alone, or undefined: plain http outside the allow list,
@@ -134,8 +135,8 @@ export const remedy = 'give a public https URL, or have the operator list its ho
 export function callbackUrlRefusal(url: URL, allowed: readonly string[]): string | undefined {
   if (allowed.includes(targetKey(url))) return undefined;
   if (url.protocol !== 'https:')
-    return `plain http goes only to a host:port listed in CALLBACK_ALLOW_HOSTS, and ${targetKey(url)} is not; ${remedy}`;
+    return `plain http goes only to a host:port listed in CALLBACK_ALLOW_HOSTS, and ${targetKey(url)} is not; ${callbackRefusalRemedy}`;
   const literal = literalAddress(url);
   const kind = literal && addressRefusal(literal);
-  return kind ? `${literal} is ${kind}; ${remedy}` : undefined;
+  return kind ? `${literal} is ${kind}; ${callbackRefusalRemedy}` : undefined;
 }

@@ -9,7 +9,13 @@ import { rootCertificates } from 'node:tls';
 import { hostKey, type Config } from '../config.js';
 import { toJobJson, type JobLinkSettings } from '../contract/job-json.js';
 import type { CallbackActivities, CallbackDelivery } from '../workflows/callback-workflow.js';
-import { addressRefusal, callbackUrlRefusal, literalAddress, remedy, targetKey } from './callback-target.js';
+import {
+  addressRefusal,
+  callbackUrlRefusal,
+  literalAddress,
+  callbackRefusalRemedy,
+  targetKey,
+} from './callback-target.js';
 import { UnrecoverableError } from '@durable-jobs/worker';
 
 export interface CallbackSettings extends JobLinkSettings {
@@ -50,7 +56,9 @@ export async function resolveCallbackTarget(
     for (const { address } of addresses) {
       const kind = addressRefusal(address);
       if (kind)
-        throw new UnrecoverableError(`callbackUrl refused: ${url.hostname} resolves to ${address}, ${kind}; ${remedy}`);
+        throw new UnrecoverableError(
+          `callbackUrl refused: ${url.hostname} resolves to ${address}, ${kind}; ${callbackRefusalRemedy}`,
+        );
     }
   }
   return addresses[0]!;
