@@ -6,6 +6,7 @@
 import { request, type ClientRequest } from 'node:http';
 import type { Job } from '../../src/contract/job.js';
 import { finishedStatuses } from '../../src/workflows/job-state.js';
+import { temporalReadsByCall } from '../../dev/api-metrics.js';
 import { delay, runConcurrently } from '../load.js';
 import { probeInThread, startIdleServer, type ProbeResult } from '../probe.js';
 import type { BenchParams } from '../options.js';
@@ -32,11 +33,7 @@ async function apiEventLoopDelayMs(stack: BenchStack): Promise<{ p99: number; ma
 
 /** The API's reads of Temporal so far, by kind (durable_jobs_temporal_reads_total in its /metrics). */
 async function apiTemporalReads(stack: BenchStack): Promise<Record<string, number>> {
-  const text = await (await fetch(stack.gateway.urlOf('/metrics'))).text();
-  const reads: Record<string, number> = {};
-  for (const [, call = '', n] of text.matchAll(/^durable_jobs_temporal_reads_total\{call="(\w+)"\} (\d+)$/gm))
-    reads[call] = Number(n);
-  return reads;
+  return temporalReadsByCall(await (await fetch(stack.gateway.urlOf('/metrics'))).text());
 }
 
 export async function pressure(stack: BenchStack, params: BenchParams): Promise<ScenarioRun<PressureFigures>> {

@@ -18,6 +18,7 @@ import { codecEndpointPath } from '../../src/contract/codec.js';
 import { createLazyClient } from '../../src/temporal/connection.js';
 import type { TemporalRead } from '../../src/jobs/workflow-reads.js';
 import { payloadCodecsFor } from '../../src/temporal/payload-codec.js';
+import { temporalReadsByCall } from '../../dev/api-metrics.js';
 import { startDevServer } from '../../dev/temporal/dev-server.js';
 import { bundleJobWorkflows } from '../../dev/workflow-bundle.js';
 import { createJobWorkers, type JobWorkers } from '../../src/worker/workers.js';
@@ -262,10 +263,8 @@ export class TestService {
   /** The API's reads of Temporal so far (durable_jobs_temporal_reads_total in its /metrics), of one kind or all. */
   async temporalReads(call?: TemporalRead): Promise<number> {
     const { body } = await this.request<string>('GET', '/metrics');
-    const samples = [...body.matchAll(/^durable_jobs_temporal_reads_total\{call="(\w+)"\} (\d+)$/gm)];
-    return samples
-      .filter(([, kind]) => call === undefined || kind === call)
-      .reduce((sum, [, , n]) => sum + Number(n), 0);
+    const reads = temporalReadsByCall(body);
+    return call === undefined ? Object.values(reads).reduce((sum, n) => sum + n, 0) : (reads[call] ?? 0);
   }
 
   /** How many workflow executions Temporal has for a visibility query. */
