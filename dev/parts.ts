@@ -1,20 +1,21 @@
 // The service's parts as child processes, started with the project's own entry points, for the tests and the
 // bench: each can be killed (SIGKILL), stopped (SIGTERM) and started again on the same port and data file.
 import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { tracingRequested } from '@durable-jobs/worker/tracing';
 import type { Client } from '@temporalio/client';
 import { Env } from '../src/config.js';
 import type { JobPriority } from '../src/contract/job.js';
 import { workflowVersion } from '../src/workflows/version.js';
 import { buildSources, partArgs, workerMallocEnv } from './build.mjs';
+import { freePort } from './free-port.js';
 import { isRunning, signalChild, stopChild } from './child-process.js';
 import { projectRoot } from './project-root.js';
 import { spawnTied } from './spawn-tied.mjs';
 import { pollsItsQueues } from './worker-pollers.js';
 import { buildWorkflowBundles } from './workflow-bundle.js';
+
+export { freePort };
 
 let sourcesBuilt: Promise<void> | undefined;
 /**
@@ -28,17 +29,6 @@ export function buildPartSources(): Promise<void> {
 
 /** This process's environment less the service's own settings (API keys, ports…), which each part is given explicitly. */
 const inheritedEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !(name in Env.shape)));
-
-/** A TCP port nothing listens on right now (the kernel's pick, so parallel suites do not collide). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port assigned');
-  return address.port;
-}
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

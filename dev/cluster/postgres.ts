@@ -3,7 +3,7 @@ import { appendFile, chmod, chown, mkdir, open, readdir, readFile, stat } from '
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { isRunning, signalChild, stopChild } from '../child-process.js';
-import { isPortFree } from './ports.js';
+import { isPortFree } from '../free-port.js';
 
 const run = promisify(execFile);
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

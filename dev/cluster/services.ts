@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { historyShardCount } from '../../src/temporal/server-settings.js';
 import { isRunning, signalChild, stopChild } from '../child-process.js';
-import { isPortFree } from './ports.js';
+import { freePort, isPortFree } from '../free-port.js';
 import { postgresRole } from './postgres.js';
 
 export type ServiceName = 'frontend' | 'history' | 'matching' | 'worker';
@@ -34,27 +34,14 @@ export const defaultClusterPorts: ClusterPorts = {
   worker: { grpc: 7239, membership: 6939 },
 };
 
-/**
- * Free ports below the kernel's ephemeral range (the membership ports must be ≤ 32767), for clusters
- * that must not collide with anything else on the machine, such as tests'.
- */
+/** Free ports (freePort's: below the kernel's ephemeral range), for clusters beside anything else on the machine. */
 export async function pickClusterPorts(historyProcesses: number): Promise<ClusterPorts> {
-  const taken = new Set<number>();
-  const next = async (): Promise<number> => {
-    for (;;) {
-      const port = 20_000 + Math.floor(Math.random() * 12_000);
-      if (!taken.has(port) && (await isPortFree(port))) {
-        taken.add(port);
-        return port;
-      }
-    }
-  };
-  const service = async (): Promise<ServicePorts> => ({ grpc: await next(), membership: await next() });
+  const service = async (): Promise<ServicePorts> => ({ grpc: await freePort(), membership: await freePort() });
   const history: ServicePorts[] = [];
   for (let i = 0; i < historyProcesses; i++) history.push(await service());
   return {
-    postgres: await next(),
-    frontend: { ...(await service()), http: await next() },
+    postgres: await freePort(),
+    frontend: { ...(await service()), http: await freePort() },
     history,
     matching: await service(),
     worker: await service(),
