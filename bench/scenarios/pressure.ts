@@ -19,21 +19,22 @@ import { rounded, summarize } from '../stats.js';
 const argumentChars = 32_000;
 
 /**
- * The API's event loop delay (prom-client's, from monitorEventLoopDelay) since its last scrape, in ms: high while
- * `/healthz` is slow, the API's own work blocks it; low, the process waited for a core.
+ * One scrape of the API's /metrics: its event loop delay (prom-client's, from monitorEventLoopDelay) since the last
+ * scrape, in ms (high while `/healthz` is slow, the API's own work blocks it; low, the process waited for a core), and
+ * its reads of Temporal so far, by kind.
  */
-async function apiEventLoopDelayMs(stack: BenchStack): Promise<{ p99: number; max: number }> {
+async function scrapeApi(
+  stack: BenchStack,
+): Promise<{ eventLoopDelayMs: { p99: number; max: number }; temporalReads: Record<string, number> }> {
   const text = await (await fetch(stack.gateway.urlOf('/metrics'))).text();
   const seconds = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
   return {
-    p99: rounded(seconds('nodejs_eventloop_lag_p99_seconds') * 1000),
-    max: rounded(seconds('nodejs_eventloop_lag_max_seconds') * 1000),
+    eventLoopDelayMs: {
+      p99: rounded(seconds('nodejs_eventloop_lag_p99_seconds') * 1000),
+      max: rounded(seconds('nodejs_eventloop_lag_max_seconds') * 1000),
+    },
+    temporalReads: temporalReadsByCall(text),
   };
-}
-
-/** The API's reads of Temporal so far, by kind (durable_jobs_temporal_reads_total in its /metrics). */
-async function apiTemporalReads(stack: BenchStack): Promise<Record<string, number>> {
-  return temporalReadsByCall(await (await fetch(stack.gateway.urlOf('/metrics'))).text());
 }
 
 export async function pressure(stack: BenchStack, params: BenchParams): Promise<ScenarioRun<PressureFigures>> {
@@ -56,8 +57,8 @@ export async function pressure(stack: BenchStack, params: BenchParams): Promise<
     for (const role of ['api', 'worker'] as const)
       peaks[role] = Math.max(peaks[role], ...pids[role].map((pid) => rssMb(pid) ?? 0));
   }, 100);
-  await apiEventLoopDelayMs(stack); // a scrape resets it: what the next one reads is this scenario's
-  const readsBefore = await apiTemporalReads(stack);
+  // A scrape resets the event loop delay: what the next one reads is this scenario's.
+  const { temporalReads: readsBefore } = await scrapeApi(stack);
   const idle = await startIdleServer();
   const probe = probeInThread(stack.gateway.urlOf('/healthz'), 100);
   const floorProbe = probeInThread(idle.url, 100);
@@ -147,8 +148,7 @@ export async function pressure(stack: BenchStack, params: BenchParams): Promise<
   const whileSubmitting = healthz.filter((_, i) => (probed?.startedAtMs[i] ?? 0) < submitsEndedAt);
   const afterSubmits = healthz.filter((_, i) => (probed?.startedAtMs[i] ?? 0) >= submitsEndedAt);
   for (const status of probed.statuses) counted('GET /healthz', { status });
-  const eventLoopDelay = await apiEventLoopDelayMs(stack);
-  const readsAfter = await apiTemporalReads(stack);
+  const { eventLoopDelayMs: eventLoopDelay, temporalReads: readsAfter } = await scrapeApi(stack);
   const temporalReads = Object.fromEntries(
     Object.entries(readsAfter).map(([call, n]) => [call, n - (readsBefore[call] ?? 0)]),
   );
