@@ -19,8 +19,7 @@ const portsAbove = 12_000;
 /**
  * A loopback TCP port that nothing listens on now, at random below the kernel's ephemeral range, where it picks the
  * port of a bind to port 0 and of a connection's local end. A port the kernel picked and this process let go can be
- * handed to another process before the part it is for binds it: a dev server's Web UI found its port so taken, by
- * a port the dev server had asked the kernel for (CI, 2026-12-01).
+ * handed out again before the part it is for binds it: a dev server's Web UI found its port so taken (CI, 2026-12-01).
  */
 export async function freePort(): Promise<number> {
   for (let tries = 0; tries < 1000; tries++) {
