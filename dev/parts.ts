@@ -8,14 +8,13 @@ import { Env } from '../src/config.js';
 import type { JobPriority } from '../src/contract/job.js';
 import { workflowVersion } from '../src/workflows/version.js';
 import { buildSources, partArgs, workerMallocEnv } from './build.mjs';
-import { freePort } from './free-port.js';
 import { isRunning, signalChild, stopChild } from './child-process.js';
 import { projectRoot } from './project-root.js';
 import { spawnTied } from './spawn-tied.mjs';
 import { pollsItsQueues } from './worker-pollers.js';
 import { buildWorkflowBundles } from './workflow-bundle.js';
 
-export { freePort };
+export { freePort } from './free-port.js';
 
 let sourcesBuilt: Promise<void> | undefined;
 /**
