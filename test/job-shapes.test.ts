@@ -114,7 +114,12 @@ describe('Parent jobs with children', function () {
     });
     await service.waitFor(`${jobId}.1`, ['running']);
     await service.cancel(jobId);
-    assert.equal((await service.waitFor(jobId, ['cancelled'])).status, 'cancelled');
+    const parent = await service.waitFor(jobId, ['cancelled']);
+    assert.deepEqual(
+      parent.children?.map((child) => child.status),
+      ['cancelled', 'cancelled'],
+      'the parent ends once both children have',
+    );
     for (const childId of [`${jobId}.0`, `${jobId}.1`])
       assert.equal((await service.waitFor(childId, ['cancelled'])).status, 'cancelled');
   });

@@ -93,14 +93,31 @@ async function runChildren(
         });
         results[index] = { jobId: child.jobId, status: 'succeeded', result: final.result, error: null };
       } catch (err) {
-        if (parent.consideredCancelled) throw err;
         results[index] = childEnd(child.jobId, err);
+        if (parent.consideredCancelled) {
+          // The parent's final state shows how each child it waited for ended.
+          onEnd(index, results[index]!.status);
+          throw err;
+        }
         if (failFast) siblings.cancel();
       }
       onEnd(index, results[index]!.status);
     }
   };
-  await siblings.run(() => Promise.all(Array.from({ length: Math.min(childConcurrency, children.length) }, lane)));
+  // A change of v5: a cancelled parent waits for every lane, so it ends only once each child has ended cancelled.
+  // Ending at the first lane's rejection, as before, left the other children to the close policy, which terminates.
+  const settlesEveryChild = takesChange(request, 5, 'children-settle-before-parent-ends');
+  await siblings.run(async () => {
+    const lanes = Array.from({ length: Math.min(childConcurrency, children.length) }, lane);
+    if (!settlesEveryChild) {
+      await Promise.all(lanes);
+      return;
+    }
+    const rejected = (await Promise.allSettled(lanes)).find(
+      (settled): settled is PromiseRejectedResult => settled.status === 'rejected',
+    );
+    if (rejected) throw rejected.reason;
+  });
   return results;
 }
 

@@ -8,5 +8,6 @@
  * 3: every ending writes the final state to the memo, not only a cancel (`final-job-memo`).
  * 4: a request may carry a version every worker has (`commandsVersion`), and a run takes each change up to it without
  * `patched()` (see src/workflows/changes.ts); the commands of a run are those of v3.
+ * 5: a cancelled parent ends once every child has ended, not at the first (`children-settle-before-parent-ends`).
  */
-export const workflowVersion = 4;
+export const workflowVersion = 5;

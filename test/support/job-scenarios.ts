@@ -169,6 +169,27 @@ export const jobScenarios: readonly JobScenario[] = [
     ends: { status: 'failed', attempt: 0, children: ['failed', 'cancelled'] },
   },
   {
+    name: 'cancel-parent-with-children',
+    job: {
+      type: 'sleep',
+      input: { seconds: 0 },
+      retry: noRetry,
+      children: [
+        { type: 'sleep', input: { seconds: 600 }, heartbeatTimeoutSeconds: 2, retry: noRetry },
+        { type: 'sleep', input: { seconds: 600 }, heartbeatTimeoutSeconds: 2, retry: noRetry },
+      ],
+    },
+    ends: { status: 'cancelled', attempt: 0, children: ['cancelled', 'cancelled'] },
+    async drive(testbed, handle) {
+      const { children } = await waitForJobState(handle, (state) => state.children !== null, 'the parent starting');
+      for (const child of children!) {
+        const childHandle: JobHandle = testbed.env.client.workflow.getHandle(child.jobId);
+        await waitForJobState(childHandle, (state) => state.status === 'running', `child ${child.jobId} running`);
+      }
+      await handle.cancel();
+    },
+  },
+  {
     name: 'heartbeat-timeout',
     job: {
       type: stallingJobType,
