@@ -116,7 +116,11 @@ async function runChildren(
     const rejected = (await Promise.allSettled(lanes)).find(
       (settled): settled is PromiseRejectedResult => settled.status === 'rejected',
     );
-    if (rejected) throw rejected.reason;
+    if (rejected) {
+      // A lane rejects only when the parent is cancelled: the children no lane had begun never will.
+      for (let index = next; index < children.length; index++) onEnd(index, 'cancelled');
+      throw rejected.reason;
+    }
   });
   return results;
 }
