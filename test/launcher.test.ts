@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { portProblems, type NeededPort } from '../dev/ports.mjs';
 import { projectRoot } from '../dev/project-root.js';
@@ -146,6 +146,40 @@ describe('npm start gives each part only the environment it needs', function () 
   });
 });
 
+describe("npm start keeps the dev server's database from command jobs", function () {
+  this.timeout(120_000);
+  let dataDir: string;
+  before(async function () {
+    // Not under /tmp, which a command sees a private one of; open to all, as a checkout's folder is.
+    dataDir = await mkdtemp(join(projectRoot, '.cache', 'launcher-db-'));
+    chmodSync(dataDir, 0o755);
+  });
+  after(async function () {
+    await stopAllParts();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("makes the database, its journal files and a folder it makes for them its owner's alone, so a command told to read it cannot", async function () {
+    const env = await launcherEnv(dataDir);
+    await startLauncher(env);
+    const dbFile = env['TEMPORAL_DEV_DB_FILE']!;
+    const submitted = await httpRequest(`http://127.0.0.1:${env['PORT']}/api/v1/jobs?wait=20`, {
+      method: 'POST',
+      body: JSON.stringify({ type: 'command', input: { command: 'print-file', args: [dbFile] } }),
+    });
+    assert.equal(statSync(dirname(dbFile)).mode & 0o777, 0o700, 'the folder made for the database');
+    for (const path of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`].filter((file) =>
+      statSync(file, { throwIfNoEntry: false }),
+    ))
+      assert.equal(statSync(path).mode & 0o777, 0o600, path);
+    // Run by root, a command is another user (nobody): it must not read what the server wrote.
+    if (process.getuid?.() !== 0) return;
+    const job = JSON.parse(submitted.text) as Job;
+    assert.equal(job.status, 'failed', submitted.text);
+    assert.match(JSON.stringify(job.error), /Permission denied/, submitted.text);
+  });
+});
+
 /** `npm run <args>` in the project with `env` added; its exit code and its output (stdout and stderr). */
 async function npmRun(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   const child = spawn('npm', ['run', '--silent', ...args], {
@@ -267,7 +301,10 @@ describe('npm start never says it runs what does not', function () {
     process.kill(launcher.pid, 'SIGTERM');
     assert.equal(await launcher.waitForExit(30_000), 0, launcher.recentOutput());
     const exitedAt = Date.now();
-    assert.ok(exitedAt >= attemptEnds, `npm start exited ${attemptEnds - exitedAt} ms before the attempt could end`);
+    assert.ok(
+      exitedAt >= attemptEnds,
+      `npm start exited ${attemptEnds - exitedAt} ms before the attempt could end ${JSON.stringify(job)} ${launcher.recentOutput()}`,
+    );
     for (const pid of [worker, api]) assert.ok(isGone(pid), `part ${pid} outlived the launcher`);
   });
 

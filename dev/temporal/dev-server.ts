@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
@@ -83,6 +83,19 @@ async function answers(address: string, namespace: string): Promise<boolean> {
 }
 
 /**
+ * The dev server's database holds every tenant's job ids, types, tags and statuses in clear (inputs and results are
+ * encrypted): only its owner may read it, not a command job running as another user, which could otherwise be told
+ * to read it by path. A directory made for it is its owner's; a database left by an older version is made so too.
+ */
+async function keepPrivate(dbFilename: string): Promise<void> {
+  await mkdir(dirname(dbFilename), { recursive: true, mode: 0o700 });
+  for (const path of [dbFilename, `${dbFilename}-wal`, `${dbFilename}-shm`])
+    await chmod(path, 0o600).catch((err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    });
+}
+
+/**
  * The Temporal CLI dev server of `npm start` and `npm run temporal`, spawned by this process (not the SDK's, as
  * startDevServer does): it is a child this process sees exit, that dies with it (spawnTied), and that stops with
  * SIGTERM; the SDK takes any server answering on its port for the one it started and can only SIGKILL it.
@@ -95,7 +108,7 @@ export async function spawnDevServer(
     readonly ownProcessGroup?: boolean;
   },
 ): Promise<DevServerProcess> {
-  if (options.dbFilename) await mkdir(dirname(options.dbFilename), { recursive: true });
+  if (options.dbFilename) await keepPrivate(options.dbFilename);
   const address = `127.0.0.1:${options.port}`;
   const args = [
     'server',
@@ -111,10 +124,19 @@ export async function spawnDevServer(
     ...(options.uiPort !== undefined ? ['--ui-port', String(options.uiPort)] : ['--headless']),
     ...devServerArgs(options),
   ];
-  const child = spawnTied(await provisionBinary(temporalCli), args, {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    detached: options.ownProcessGroup ?? false,
-  });
+  const executable = await provisionBinary(temporalCli);
+  // What the server creates (the database, then its -wal and -shm, which SQLite gives the database's mode) is its
+  // owner's alone: the umask is inherited at the spawn.
+  const umask = process.umask(0o077);
+  let child: ChildProcess;
+  try {
+    child = spawnTied(executable, args, {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      detached: options.ownProcessGroup ?? false,
+    });
+  } finally {
+    process.umask(umask);
+  }
   const server: DevServerProcess = {
     address,
     process: child,
