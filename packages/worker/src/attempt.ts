@@ -51,12 +51,15 @@ function checkedProgress(percent: number | null, message: string | null | undefi
 }
 
 /**
- * The activity named after the job type: `(input, attempt)` → `{ result, progress }`. It heartbeats its progress
- * every second, tells the job workflow that the attempt has started (queued → running) once it has run 250 ms, and
+ * The activity named after the job type: `(input, attempt)` → `{ result, progress, logs, startedAt }`. It heartbeats
+ * its progress every second, tells the job workflow that the attempt has started (queued → running, and when) once it
+ * has run 250 ms, and
  * reports a cancellation as one whatever error the handler's abort produced, its log lines with it.
  */
 export function attemptActivity(jobType: JobType, client: Client) {
   return async (input: unknown, attempt: AttemptInfo): Promise<AttemptOutcome> => {
+    // The job's start as the signal and the outcome report it: now, not when the signal goes out 250 ms later.
+    const startedAt = new Date().toISOString();
     const activity = Context.current();
     const tenant = attempt.tenant ?? defaultTenant;
     const kept = new AttemptLogBuffer();
@@ -79,7 +82,7 @@ export function attemptActivity(jobType: JobType, client: Client) {
     const tellStarted = setTimeout(() => {
       client.workflow
         .getHandle(execution.workflowId, execution.runId)
-        .signal<[AttemptStarted]>(attemptStartedSignalName, { attempt: attempt.attempt })
+        .signal<[AttemptStarted]>(attemptStartedSignalName, { attempt: attempt.attempt, startedAt })
         .catch((err: unknown) => {
           log.warn('could not report the attempt started to its job', { error: String(err) });
         });
@@ -120,7 +123,7 @@ export function attemptActivity(jobType: JobType, client: Client) {
           'ResultRejected',
         );
       }
-      return { result: checked ?? null, progress, logs: kept.snapshot() };
+      return { result: checked ?? null, progress, logs: kept.snapshot(), startedAt };
     } catch (err) {
       if (activity.cancellationSignal.aborted)
         throw cancellationWithLogs(activity.cancellationSignal.reason, kept.snapshot());

@@ -186,6 +186,11 @@ export interface AttemptOutcome {
   readonly progress: AttemptProgress | null;
   /** The attempt's log lines; a worker from before logs sends none. */
   readonly logs?: AttemptLogs;
+  /**
+   * When the attempt began, by the worker's clock (ISO 8601), as in `AttemptStarted`: an attempt that ends within
+   * 250 ms sends no signal, so its outcome says it. A worker from before sends none.
+   */
+  readonly startedAt?: string;
 }
 
 /** The job activity's heartbeat details: the API reads progress and the live log tail back from the pending attempt. */

@@ -35,6 +35,11 @@ export const workerNotDeclaredErrorType = 'WorkerNotDeclared';
 export const attemptStartedSignalName = 'attemptStarted';
 export interface AttemptStarted {
   readonly attempt: number;
+  /**
+   * When the attempt began, by the worker's clock (ISO 8601), not when the signal is sent: the job's `startedAt`. The
+   * workflow moves it into the time between scheduling the attempt and hearing of it. A worker from before sends none.
+   */
+  readonly startedAt?: string;
 }
 
 /** The failure type that ends a job at once, whatever attempts remain. */
