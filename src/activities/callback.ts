@@ -6,6 +6,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
+import { log } from '@temporalio/activity';
 import { hostKey, type Config } from '../config.js';
 import { toJobJson, type JobLinkSettings } from '../contract/job-json.js';
 import type { CallbackActivities, CallbackDelivery } from '../workflows/callback-workflow.js';
@@ -35,8 +36,24 @@ export type HostLookup = (hostname: string) => Promise<readonly LookupAddress[]>
 export const lookupAllAddresses: HostLookup = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
 
 /**
- * The address to deliver a callback to: its host resolved now, and refused (UnrecoverableError) if any
- * address it resolves to is not public, unless its host:port is allow-listed. The caller connects to
+ * Thrown when a callback's host resolves to an address that is not public. Its message, which the job's submitter
+ * reads in `callback.lastError`, names neither the address nor its kind: the worker's resolver would otherwise tell any
+ * tenant what the operator's internal names resolve to. The worker's log has both.
+ */
+export class CallbackTargetRefusedError extends Error {
+  override readonly name = 'CallbackTargetRefusedError';
+  constructor(
+    readonly hostname: string,
+    readonly address: string,
+    readonly kind: string,
+  ) {
+    super(`callbackUrl refused: ${hostname} resolves to an address that is not public; ${callbackRefusalRemedy}`);
+  }
+}
+
+/**
+ * The address to deliver a callback to: its host resolved now, and refused if any address it resolves to is not
+ * public (CallbackTargetRefusedError), unless its host:port is allow-listed. The caller connects to
  * this address, so no second lookup can answer differently.
  */
 export async function resolveCallbackTarget(
@@ -55,10 +72,7 @@ export async function resolveCallbackTarget(
   if (!allowed.includes(targetKey(url))) {
     for (const { address } of addresses) {
       const kind = addressRefusal(address);
-      if (kind)
-        throw new UnrecoverableError(
-          `callbackUrl refused: ${url.hostname} resolves to ${address}, ${kind}; ${callbackRefusalRemedy}`,
-        );
+      if (kind) throw new CallbackTargetRefusedError(url.hostname, address, kind);
     }
   }
   return addresses[0]!;
@@ -93,7 +107,21 @@ export function createCallbackActivities(settings: CallbackSettings): CallbackAc
     async deliverCallback({ url, jobWorkflowId, job }: CallbackDelivery): Promise<void> {
       if (!settings.secret) throw new UnrecoverableError('CALLBACK_SECRET is not set on the worker');
       const target = new URL(url);
-      const address = await resolveCallbackTarget(target, settings.allowHosts, settings.lookup ?? lookupAllAddresses);
+      const address = await resolveCallbackTarget(
+        target,
+        settings.allowHosts,
+        settings.lookup ?? lookupAllAddresses,
+      ).catch((err: unknown) => {
+        if (err instanceof CallbackTargetRefusedError)
+          log.warn('callback refused: its host resolves to an address that is not public', {
+            jobWorkflowId,
+            hostname: err.hostname,
+            address: err.address,
+            kind: err.kind,
+          });
+        // The delivery ends at once: the same name resolves the same way at the next attempt.
+        throw err instanceof CallbackTargetRefusedError ? new UnrecoverableError(err.message) : err;
+      });
       const body = JSON.stringify(toJobJson(job, jobWorkflowId, settings));
       const status = await post(
         target,
