@@ -130,6 +130,19 @@ export function initialJobState(request: JobRequest): JobState {
   };
 }
 
+/**
+ * When an attempt started, as the workflow keeps it: the worker's report (the `attemptStarted` signal's `startedAt`,
+ * or the outcome's) when it reads as a time, moved into [`scheduledAt`, `now`], from the workflow scheduling the
+ * attempt to the workflow hearing of it; `now` when there is none or it is no time. Whoever may signal the workflow
+ * can send one, and a worker's clock may be off, so it is never taken as it comes.
+ */
+export function attemptStartTime(reported: unknown, scheduledAt: string, now: string): string {
+  const reportedMs = typeof reported === 'string' ? Date.parse(reported) : NaN;
+  if (!Number.isFinite(reportedMs)) return now;
+  const latestMs = Date.parse(now);
+  return new Date(Math.min(latestMs, Math.max(Date.parse(scheduledAt), reportedMs))).toISOString();
+}
+
 export function attemptStarted(state: JobState, attempt: number, at: string): JobState {
   return { ...state, status: 'running', attempt, startedAt: state.startedAt ?? at };
 }
@@ -138,7 +151,14 @@ export function attemptFailed(state: JobState, attempt: number, error: JobError)
   return { ...state, status: 'queued', attempt, lastError: error };
 }
 
-export function succeeded(state: JobState, attempt: number, outcome: AttemptOutcome, at: string): JobState {
+/** The attempt succeeded at `at`; if no attempt was seen starting, the job started at `startedAt` (else at `at`). */
+export function succeeded(
+  state: JobState,
+  attempt: number,
+  outcome: AttemptOutcome,
+  at: string,
+  startedAt: string = at,
+): JobState {
   return {
     ...state,
     status: 'succeeded',
@@ -146,7 +166,7 @@ export function succeeded(state: JobState, attempt: number, outcome: AttemptOutc
     result: outcome.result ?? null,
     progress: outcome.progress ?? state.progress,
     lastError: null,
-    startedAt: state.startedAt ?? at,
+    startedAt: state.startedAt ?? startedAt,
     finishedAt: at,
   };
 }

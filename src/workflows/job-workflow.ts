@@ -21,6 +21,7 @@ import { callbackWorkflow } from './callback-workflow.js';
 import {
   attemptFailed,
   attemptStarted,
+  attemptStartTime,
   callbackWorkflowIdOf,
   defaultTenant,
   ended,
@@ -146,14 +147,21 @@ export async function jobWorkflow(requested: JobRequest): Promise<JobState> {
   let currentAttempt = 0;
   // The attempt whose activity is scheduled and not yet back: a start signal for any other is stale.
   let awaitingStart: number | undefined;
+  // When the workflow scheduled the current attempt: the earliest start a worker may report for it.
+  let attemptScheduledAt = now();
+  // A change of v6: the job started when its worker says the first attempt did (clamped), not when the workflow heard.
+  let startFromWorker = false;
+  const startTime = (reported: unknown): string =>
+    startFromWorker ? attemptStartTime(reported, attemptScheduledAt, now()) : now();
   const publish = (next: JobState): void => {
     if (next.status !== state.status) upsertSearchAttributes([{ key: JobStatusKey, value: next.status }]);
     state = next;
   };
 
   setHandler(jobStateQuery, () => state);
-  setHandler(attemptStartedSignal, ({ attempt }) => {
-    if (attempt === awaitingStart && state.status === 'queued') publish(attemptStarted(state, attempt, now()));
+  setHandler(attemptStartedSignal, ({ attempt, startedAt }) => {
+    if (attempt === awaitingStart && state.status === 'queued')
+      publish(attemptStarted(state, attempt, startTime(startedAt)));
   });
 
   // Timeouts come with each request, so the proxy is made per job rather than once at module level.
@@ -209,9 +217,12 @@ export async function jobWorkflow(requested: JobRequest): Promise<JobState> {
           details: [state],
         });
       }
+      // An attempt tells its start 250 ms in (its signal) or at its end (its outcome), from the worker's clock.
+      startFromWorker = takesChange(request, 6, 'attempt-start-from-worker');
       for (currentAttempt = 1; ; currentAttempt++) {
         try {
           awaitingStart = currentAttempt;
+          attemptScheduledAt = now();
           const attemptInfo: AttemptInfo = {
             jobId: request.jobId,
             tenant: request.tenant ?? defaultTenant,
@@ -221,12 +232,13 @@ export async function jobWorkflow(requested: JobRequest): Promise<JobState> {
           const outcome = await runAttempt(request.input, attemptInfo).finally(() => {
             awaitingStart = undefined;
           });
-          publish(succeeded(state, currentAttempt, outcome, now()));
+          publish(succeeded(state, currentAttempt, outcome, now(), startTime(outcome.startedAt)));
           return;
         } catch (err) {
           if (cancelRequested(err)) throw err;
           const failure = describeFailure(err);
-          // The attempt ran, though one that failed within 250 ms never told the workflow that it started.
+          // The attempt ran, though one that failed within 250 ms never told the workflow that it started (nor when:
+          // a failure carries no start time, so the failure's time stands for it).
           const attempted: JobState = { ...state, attempt: currentAttempt, startedAt: state.startedAt ?? now() };
           if (!failure.retryable || currentAttempt >= request.retry.maxAttempts) {
             publish(ended(attempted, failure.timedOut ? 'timed_out' : 'failed', failure.error, now()));

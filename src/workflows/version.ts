@@ -9,5 +9,7 @@
  * 4: a request may carry a version every worker has (`commandsVersion`), and a run takes each change up to it without
  * `patched()` (see src/workflows/changes.ts); the commands of a run are those of v3.
  * 5: a cancelled parent ends once every child has ended, not at the first (`children-settle-before-parent-ends`).
+ * 6: the job's `startedAt` is the first attempt's start as its worker reports it, in the `attemptStarted` signal or the
+ * outcome, clamped into [the attempt scheduled, now] (`attempt-start-from-worker`), not when the workflow heard of it.
  */
-export const workflowVersion = 5;
+export const workflowVersion = 6;

@@ -68,15 +68,18 @@ export const stallingJobType = 'test-stalls-first-attempt';
 function testJobActivities(client: Client): JobActivities {
   return {
     async [stallingJobType](_input, { attempt }) {
+      const startedAt = new Date().toISOString();
       const activity = Context.current();
       const execution = activity.info.workflowExecution;
       assert.ok(execution, 'an attempt runs for a workflow');
-      await client.workflow.getHandle(execution.workflowId, execution.runId).signal(attemptStartedSignal, { attempt });
+      await client.workflow
+        .getHandle(execution.workflowId, execution.runId)
+        .signal(attemptStartedSignal, { attempt, startedAt });
       if (attempt === 1) {
         activity.heartbeat();
         await activity.cancelled;
       }
-      return { result: { attempt }, progress: null };
+      return { result: { attempt }, progress: null, startedAt };
     },
   };
 }

@@ -4,6 +4,7 @@ import type { JobState, JobStatus } from '../../src/contract/job.js';
 import {
   attemptFailed,
   attemptStarted,
+  attemptStartTime,
   callbackWorkflowIdOf,
   defaultTenant,
   ended,
@@ -135,6 +136,12 @@ describe("A job's state moves through its attempts", function () {
     assert.equal(done.startedAt, t2);
   });
 
+  it('starts when the attempt that succeeded unseen says it started, unless an earlier attempt was seen starting', function () {
+    assert.equal(succeeded(queued, 1, { result: 1, progress: null }, t3, t2).startedAt, t2);
+    const retried = attemptFailed(attemptStarted(queued, 1, t1), 1, boom);
+    assert.equal(succeeded(retried, 2, { result: 1, progress: null }, t3, t2).startedAt, t1);
+  });
+
   const endings: { status: 'failed' | 'timed_out' | 'cancelled'; error: { type: string; message: string } }[] = [
     { status: 'failed', error: { type: 'UnrecoverableError', message: 'bad input' } },
     { status: 'timed_out', error: { type: 'TimedOut', message: 'the job ran longer than 60 s' } },
@@ -160,6 +167,36 @@ describe("A job's state moves through its attempts", function () {
     succeeded(frozen, 1, { result: 1, progress: null }, t2);
     ended(frozen, 'cancelled', boom, t2);
     assert.deepEqual(frozen, copy);
+  });
+});
+
+describe("An attempt's start is its worker's report, within when the workflow scheduled it and heard of it", function () {
+  // The workflow scheduled the attempt at t1 and hears of it (the signal, or the outcome) at t3.
+  const rows: [what: string, reported: unknown, startedAt: string][] = [
+    ['a time between the two is taken', '2025-01-01T00:00:02.345Z', '2025-01-01T00:00:02.345Z'],
+    ['the bounds themselves are taken', t1, t1],
+    ['a time with an offset is taken, shown in UTC', '2025-01-01T02:00:02.500+02:00', '2025-01-01T00:00:02.500Z'],
+    ['a time before the attempt was scheduled is moved up to then', '2025-01-01T00:00:00.200Z', t1],
+    ['a time long before (a skewed clock) is moved up to the schedule', '1970-01-01T00:00:00.000Z', t1],
+    ['a time after the workflow heard of it is moved back to then', '2025-01-01T00:00:03.001Z', t3],
+    ['a time far ahead is moved back to when the workflow heard of it', '2999-12-31T23:59:59.999Z', t3],
+    ['no time at all (a worker from before) is when the workflow heard of it', undefined, t3],
+    ['null is no time', null, t3],
+    ['a string that is no date is no time', 'yesterday', t3],
+    ['an empty string is no time', '', t3],
+    ['a number is no time, even a plausible one', Date.parse(t2), t3],
+    ['an object is no time', { startedAt: t2 }, t3],
+  ];
+  for (const [what, reported, startedAt] of rows) {
+    it(`${what}: ${JSON.stringify(reported) ?? 'undefined'} → ${startedAt}`, function () {
+      assert.equal(attemptStartTime(reported, t1, t3), startedAt);
+    });
+  }
+
+  it("is the job's startedAt when it is the first attempt's", function () {
+    const queued = initialJobState(sampleJobRequest());
+    const started = attemptStarted(queued, 1, attemptStartTime('2025-01-01T00:00:01.500Z', t1, t3));
+    assert.equal(started.startedAt, '2025-01-01T00:00:01.500Z');
   });
 });
 
