@@ -8,6 +8,7 @@ import concurrent.futures
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -74,7 +75,9 @@ def executor() -> Iterator[concurrent.futures.ThreadPoolExecutor]:
 class Recorded:
     def __init__(self) -> None:
         self.heartbeats: list[Any] = []
-        self.started: list[tuple[str, str, int]] = []
+        self.started: list[tuple[str, str, int, str]] = []
+        #: When each signal went out, by this machine's clock.
+        self.signalled_at: list[datetime] = []
         self.env = ActivityEnvironment()
         self.env.on_heartbeat = self._heartbeat
         #: Set at the third heartbeat: the handler is well under way.
@@ -85,8 +88,15 @@ class Recorded:
         if len(self.heartbeats) >= 3:
             self.under_way.set()
 
-    async def notify_started(self, workflow_id: str, run_id: str, attempt: int) -> None:
-        self.started.append((workflow_id, run_id, attempt))
+    async def notify_started(self, workflow_id: str, run_id: str, attempt: int, started_at: str) -> None:
+        self.started.append((workflow_id, run_id, attempt, started_at))
+        self.signalled_at.append(datetime.now(timezone.utc))
+
+
+def _time(iso: str) -> datetime:
+    """A time the attempt reported: ISO 8601 in UTC (``Z``), to the millisecond."""
+    assert iso.endswith("Z"), iso
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
 
 
 async def test_an_attempt_shorter_than_250_ms_returns_result_and_progress_with_no_heartbeat_and_no_signal(
@@ -94,7 +104,12 @@ async def test_an_attempt_shorter_than_250_ms_returns_result_and_progress_with_n
 ) -> None:
     recorded = Recorded()
     activity = attempt_activity(async_steps, recorded.notify_started, executor)
+    now = datetime.now(timezone.utc)
+    began = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as the attempt writes it: to the millisecond
     outcome = await recorded.env.run(activity, {"steps": 2}, ATTEMPT)
+    ended = datetime.now(timezone.utc)
+    # No signal tells the workflow when a short attempt started: its outcome does.
+    assert began <= _time(outcome.pop("startedAt")) <= ended
     assert outcome == {
         "result": {"job": "report-42", "tenant": "acme", "attempt": 2},
         "progress": {"percent": 50.0, "message": "step 1"},
@@ -104,10 +119,17 @@ async def test_an_attempt_shorter_than_250_ms_returns_result_and_progress_with_n
     assert recorded.started == [], "the workflow hears of an attempt's start only once it has run 250 ms"
 
 
-async def test_an_attempt_that_runs_past_250_ms_tells_its_workflow_once(executor: concurrent.futures.Executor) -> None:
+async def test_an_attempt_that_runs_past_250_ms_tells_its_workflow_once_when_it_began(
+    executor: concurrent.futures.Executor,
+) -> None:
     recorded = Recorded()
-    await recorded.env.run(attempt_activity(async_steps, recorded.notify_started, executor), {"steps": 10}, ATTEMPT)
-    assert recorded.started == [("test", "test-run", 2)]
+    outcome = await recorded.env.run(
+        attempt_activity(async_steps, recorded.notify_started, executor), {"steps": 10}, ATTEMPT
+    )
+    started_at = outcome["startedAt"]
+    assert recorded.started == [("test", "test-run", 2, started_at)], "the signal and the outcome say the same start"
+    waited = (recorded.signalled_at[0] - _time(started_at)).total_seconds()
+    assert waited >= 0.25, f"the start is taken as the attempt begins, not as the signal goes out ({waited} s before)"
 
 
 async def test_a_thread_handlers_progress_heartbeats_from_the_loop(executor: concurrent.futures.Executor) -> None:
@@ -121,6 +143,7 @@ async def test_a_thread_handlers_progress_heartbeats_from_the_loop(executor: con
         },
     )
     done = {"percent": 100.0, "message": "done"}
+    assert isinstance(outcome.pop("startedAt"), str)
     assert outcome == {"result": {"steps": 30}, "progress": done, "logs": NO_LINES}
     assert recorded.heartbeats[0]["progress"] is not None, "the first beat carries the reports before it"
     assert recorded.heartbeats[-1] == {"progress": done, "logs": NO_LINES}
@@ -131,7 +154,7 @@ async def test_a_missing_tenant_is_default_and_a_failed_signal_does_not_stop_the
 ) -> None:
     recorded = Recorded()
 
-    async def unreachable(workflow_id: str, run_id: str, attempt: int) -> None:
+    async def unreachable(workflow_id: str, run_id: str, attempt: int, started_at: str) -> None:
         raise RuntimeError("no workflow")
 
     outcome = await recorded.env.run(

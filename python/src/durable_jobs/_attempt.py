@@ -10,7 +10,7 @@ import contextvars
 import logging
 import threading
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pydantic import ValidationError
@@ -32,14 +32,20 @@ ATTEMPT_STARTED_AFTER_SECONDS = 0.25
 #: The tenant of a job whose attempt names none (a job workflow from before tenants were passed).
 _DEFAULT_TENANT = "default"
 
-#: Tells the job workflow that attempt ``n`` began: ``(workflow_id, run_id, n)``.
-NotifyStarted = Callable[[str, str, int], Awaitable[None]]
+#: Tells the job workflow that attempt ``n`` began at ``started_at`` (ISO 8601, this machine's clock):
+#: ``(workflow_id, run_id, n, started_at)``.
+NotifyStarted = Callable[[str, str, int, str], Awaitable[None]]
 
 #: Ends the attempt of this task token as cancelled, with these details (through the client: the SDK's own
 #: cancellation carries none).
 ReportCancelled = Callable[[bytes, dict[str, Any]], Awaitable[None]]
 
 log = logging.getLogger("durable_jobs.worker")
+
+
+def _now_iso() -> str:
+    """This machine's time as the worker protocol writes times: ISO 8601 in UTC, to the millisecond."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _heartbeat_details(progress: Progress | None, logs: AttemptLogBuffer) -> dict[str, Any]:
@@ -69,13 +75,15 @@ def attempt_activity(
     executor: concurrent.futures.Executor,
     report_cancelled: ReportCancelled | None = None,
 ) -> Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any]]]:
-    """The activity named after the job type: ``(input, attempt)`` → ``{result, progress}``. It heartbeats every
-    second from the first (a report heartbeats at once from then on), tells the job workflow the attempt started
-    (queued → running), and ends as cancelled when cancelled, whatever the handler made of it, its log lines with
-    it when ``report_cancelled`` is given."""
+    """The activity named after the job type: ``(input, attempt)`` → ``{result, progress, logs, startedAt}``. It
+    heartbeats every second from the first (a report heartbeats at once from then on), tells the job workflow the
+    attempt started (queued → running, and when), and ends as cancelled when cancelled, whatever the handler made of
+    it, its log lines with it when ``report_cancelled`` is given."""
 
     @activity.defn(name=job_type.name)
     async def attempt(input: Any, attempt: dict[str, Any]) -> dict[str, Any]:
+        # The job's start as the signal and the outcome report it: now, not when the signal goes out 250 ms later.
+        started_at = _now_iso()
         loop = asyncio.get_running_loop()
         loop_thread = threading.get_ident()
         # activity.heartbeat reads the attempt from a context variable: keep this context for calls from elsewhere.
@@ -116,7 +124,7 @@ def attempt_activity(
         info = activity.info()
         beating = asyncio.create_task(_beat(beat, _beat_every_seconds(info.heartbeat_timeout)))
         telling_started = asyncio.create_task(
-            _tell_started(notify_started, info.workflow_id or "", info.workflow_run_id or "", ctx)
+            _tell_started(notify_started, info.workflow_id or "", info.workflow_run_id or "", ctx, started_at)
         )
         try:
             parsed = _parse_input(job_type, input, ctx.child_results)
@@ -139,6 +147,7 @@ def attempt_activity(
                 "result": dumped,
                 "progress": None if last is None else last.model_dump(mode="json"),
                 "logs": ctx.logs.snapshot(),
+                "startedAt": started_at,
             }
         except asyncio.CancelledError:
             await _end_cancelled(ctx, report_cancelled)
@@ -185,13 +194,15 @@ def _beat_every_seconds(heartbeat_timeout: timedelta | None) -> float:
     return min(HEARTBEAT_INTERVAL_SECONDS, heartbeat_timeout.total_seconds() / 2)
 
 
-async def _tell_started(notify_started: NotifyStarted, workflow_id: str, run_id: str, ctx: JobContext) -> None:
-    """Tells the job workflow that the attempt started, once it has run a while: the signal and the workflow task it
-    wakes are a fifth of a short job's cost to Temporal, and until then the API reads the start from the pending
-    attempt (issue 25)."""
+async def _tell_started(
+    notify_started: NotifyStarted, workflow_id: str, run_id: str, ctx: JobContext, started_at: str
+) -> None:
+    """Tells the job workflow that the attempt started, and when, once it has run a while: the signal and the
+    workflow task it wakes are a fifth of a short job's cost to Temporal, and until then the API reads the start from
+    the pending attempt (issue 25)."""
     await asyncio.sleep(ATTEMPT_STARTED_AFTER_SECONDS)
     try:
-        await notify_started(workflow_id, run_id, ctx.attempt)
+        await notify_started(workflow_id, run_id, ctx.attempt, started_at)
     except Exception as err:
         ctx.log.warning("could not report the attempt started to its job: %s", err)
 

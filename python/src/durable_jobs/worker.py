@@ -142,9 +142,9 @@ async def serve(
         stop_tracing()
         raise TemporalUnreachableError(temporal_address, err) from err
 
-    async def notify_started(workflow_id: str, run_id: str, attempt: int) -> None:
+    async def notify_started(workflow_id: str, run_id: str, attempt: int, started_at: str) -> None:
         handle = client.get_workflow_handle(workflow_id, run_id=run_id or None)
-        await handle.signal(protocol.ATTEMPT_STARTED_SIGNAL, {"attempt": attempt})
+        await handle.signal(protocol.ATTEMPT_STARTED_SIGNAL, {"attempt": attempt, "startedAt": started_at})
 
     async def report_cancelled(task_token: bytes, details: dict[str, Any]) -> None:
         await client.get_async_activity_handle(task_token=task_token).report_cancellation(details)
