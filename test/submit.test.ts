@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { optionalTsToMs } from '@temporalio/common/lib/time.js';
+import { attemptStartedSignalName } from '../src/contract/protocol-names.js';
 import { JobPriorityKey, JobStatusKey, JobTypeKey } from '../src/workflows/search-attributes.js';
 import { TestService, uniqueJobId } from './support/service.js';
 
@@ -58,6 +60,75 @@ describe('Submitting a job', function () {
     assert.equal(description.typedSearchAttributes.get(JobStatusKey), 'succeeded');
     assert.equal(description.typedSearchAttributes.get(JobTypeKey), 'sleep');
     assert.equal(description.typedSearchAttributes.get(JobPriorityKey), 'high');
+  });
+});
+
+describe("A job's startedAt is when its first attempt started, as its history records it", function () {
+  let service: TestService;
+  before(async function () {
+    service = await TestService.start();
+    // A fresh worker's first attempt is slower to start (measured 55 ms from its task's start to the handler's): not
+    // the one measured here.
+    assert.equal((await service.submit({ type: 'sleep', input: { seconds: 0 } }, '?wait=10')).body.status, 'succeeded');
+  });
+  after(async function () {
+    await service.teardown();
+  });
+
+  /**
+   * How far from the attempt's ActivityTaskStarted event a startedAt may be: the worker reads its clock as the handler
+   * is called, a few ms after the server handed it the task (on the same machine, so on the same clock).
+   */
+  const toleranceMs = 100;
+
+  /**
+   * Runs a sleep job to its end through the API, polling it every 50 ms, and reads its history: the startedAt of every
+   * poll that had one (it must not move while the job runs), the attempt's start there, and its start signals.
+   */
+  async function runAndRead(seconds: number) {
+    const jobId = uniqueJobId('started-at');
+    assert.equal((await service.submit({ type: 'sleep', input: { seconds }, jobId })).status, 202);
+    const seen = new Set<string>();
+    for (;;) {
+      const { body } = await service.getJob(jobId);
+      if (body.startedAt) seen.add(body.startedAt);
+      if (body.status === 'succeeded') break;
+      assert.ok(['queued', 'running'].includes(body.status), `the job is ${body.status}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const events = (await service.temporal.client.workflow.getHandle(jobId).fetchHistory()).events ?? [];
+    const started = events.filter((event) => event.activityTaskStartedEventAttributes);
+    assert.equal(started.length, 1, 'one attempt');
+    const signals = events.filter(
+      (event) => event.workflowExecutionSignaledEventAttributes?.signalName === attemptStartedSignalName,
+    ).length;
+    return { seen: [...seen], attemptStartedMs: optionalTsToMs(started[0]!.eventTime)!, signals };
+  }
+
+  function assertNear(seen: string[], attemptStartedMs: number): void {
+    assert.ok(seen.length > 0, 'some poll shows a startedAt');
+    for (const startedAt of seen) {
+      const offMs = Date.parse(startedAt) - attemptStartedMs;
+      assert.ok(
+        Math.abs(offMs) <= toleranceMs,
+        `startedAt ${startedAt} is ${offMs} ms from the attempt's start, ${new Date(attemptStartedMs).toISOString()}`,
+      );
+    }
+  }
+
+  // Shorter than 250 ms, but not so short that its end is within the tolerance of its start: a zero-second job's
+  // startedAt was its finish, under 100 ms after the start, before the worker said when the attempt began.
+  it('a 0.15-second job, whose attempt sends no start signal, says when the attempt started, not when it finished', async function () {
+    const { seen, attemptStartedMs, signals } = await runAndRead(0.15);
+    assert.equal(signals, 0, 'an attempt shorter than 250 ms tells its start in its outcome only');
+    assertNear(seen, attemptStartedMs);
+  });
+
+  it('a 1.5-second job, whose attempt signals its start 250 ms in, says when the attempt started, not when the signal came', async function () {
+    const { seen, attemptStartedMs, signals } = await runAndRead(1.5);
+    assert.equal(signals, 1, 'the attempt told its workflow that it started');
+    // Polls read it from the pending attempt for 250 ms, then from the workflow: both within the tolerance.
+    assertNear(seen, attemptStartedMs);
   });
 });
 
