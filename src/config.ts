@@ -196,6 +196,8 @@ export const Env = z.object({
   JOBS_WORKFLOW_VERSION: z.coerce.number().int().min(4).optional(),
   /** Event streams (GET /api/v1/jobs/{jobId}/events) one tenant may hold open on one API process; 429 beyond. */
   JOBS_MAX_STREAMS_PER_TENANT: z.coerce.number().int().min(1).max(100_000).default(100),
+  /** Submits with `?wait` one tenant may hold waiting at once on one API process; 429 beyond, before anything is made. */
+  JOBS_MAX_WAITS_PER_TENANT: z.coerce.number().int().min(1).max(100_000).default(100),
   API_KEYS: ApiKeyList.optional(),
   API_KEYS_FILE: z.string().min(1).optional(),
   RATE_LIMIT_SUBMITS_PER_SEC: z.coerce.number().positive().max(1_000_000).optional(),

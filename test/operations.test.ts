@@ -56,6 +56,10 @@ describe('The OpenAPI document', function () {
     const docs = await fetch(`${service.baseUrl}/docs`);
     assert.equal(docs.status, 200);
     assert.match(await docs.text(), /swagger-ui-bundle\.js/);
+    // The page takes an API key: no other site may frame it.
+    assert.match(docs.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+    assert.equal(docs.headers.get('x-frame-options'), 'DENY');
+    assert.equal(docs.headers.get('x-content-type-options'), 'nosniff');
     for (const asset of ['swagger-ui-bundle.js', 'swagger-ui.css']) {
       const response = await fetch(`${service.baseUrl}/docs/assets/${asset}`);
       assert.equal(response.status, 200, asset);

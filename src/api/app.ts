@@ -53,6 +53,7 @@ export interface AppDeps {
     | 'JOBS_READ_CACHE_BYTES'
     | 'JOBS_WORKFLOW_VERSION'
     | 'JOBS_MAX_STREAMS_PER_TENANT'
+    | 'JOBS_MAX_WAITS_PER_TENANT'
     | 'JOBS_TYPE_REGISTRY_CACHE_MS'
   >;
   readonly logger?: Logger;
@@ -104,6 +105,17 @@ function requestMetrics(metrics: ApiMetrics) {
   };
 }
 
+/**
+ * The API reference page takes an API key ("Authorize"): no other site may frame it, to trick a click into it. Its
+ * scripts are Swagger UI's own, served beside it, and one inline call.
+ */
+const docsPageHeaders = {
+  'Content-Security-Policy': "frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+  'X-Frame-Options': 'DENY',
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+};
+
 function operationsRouter(deps: AppDeps, metrics: ApiMetrics, jobTypes: RegisteredJobTypes): Router {
   const router = createRouter();
   const document = openApiDocument();
@@ -135,6 +147,7 @@ function operationsRouter(deps: AppDeps, metrics: ApiMetrics, jobTypes: Register
   });
   router.get('/docs', (ctx) => {
     ctx.type = 'html';
+    ctx.set(docsPageHeaders);
     ctx.body = docsPage;
   });
   for (const file of ['swagger-ui.css', 'swagger-ui-bundle.js']) {
@@ -220,6 +233,7 @@ export function createApp(deps: AppDeps): App {
     bodyLimitBytes: deps.config.BODY_LIMIT_BYTES,
     closing: closing.signal,
     maxStreamsPerTenant: deps.config.JOBS_MAX_STREAMS_PER_TENANT,
+    maxWaitsPerTenant: deps.config.JOBS_MAX_WAITS_PER_TENANT,
     // Refused submits start nothing: the checks run before any workflow does.
     admitSubmits: async (tenant, count) => {
       limiter?.take(tenant, count);

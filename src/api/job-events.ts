@@ -8,7 +8,7 @@ import type { Job, JobState } from '../contract/job.js';
 import { maxLogPageLines, type JobLogLine } from '../contract/logs.js';
 import { isFinished, workflowIdOf } from '../workflows/job-state.js';
 import { pollMaxAgeMs, writtenJson, type Jobs } from '../jobs/index.js';
-import { RateLimitedError } from './rate-limits.js';
+import { TenantPlaces } from './rate-limits.js';
 
 /** Progress shows in polls within about a second; the feed looks as often. */
 export const eventPollIntervalMs = 500;
@@ -145,40 +145,23 @@ class JobFeed {
 /** Every event stream of this process: one feed per job, and each tenant's streams counted against its cap. */
 export class JobEventFeeds {
   private readonly feeds = new Map<string, JobFeed>();
-  private readonly streamsOf = new Map<string, number>();
+  private readonly streams: TenantPlaces;
 
   constructor(
     private readonly jobs: FeedJobs,
-    private readonly maxStreamsPerTenant: number,
+    maxStreamsPerTenant: number,
     private readonly closing: AbortSignal,
-  ) {}
-
-  /** The tenant's open streams on this process. */
-  openStreams(tenant: string): number {
-    return this.streamsOf.get(tenant) ?? 0;
+  ) {
+    this.streams = new TenantPlaces(
+      maxStreamsPerTenant,
+      (tenant, open) =>
+        `tenant "${tenant}" has ${open} event streams open on this API process, the most JOBS_MAX_STREAMS_PER_TENANT allows; close one first, or poll GET /api/v1/jobs/{jobId} instead`,
+    );
   }
 
-  /**
-   * Takes one of the tenant's stream places, or throws RateLimitedError at the cap; the function it answers gives
-   * the place back (once, however often it is called).
-   */
+  /** Takes one of the tenant's stream places, or throws RateLimitedError at the cap; the answer gives it back. */
   admit(tenant: string): () => void {
-    const open = this.openStreams(tenant);
-    if (open >= this.maxStreamsPerTenant) {
-      throw new RateLimitedError(
-        `tenant "${tenant}" has ${open} event streams open on this API process, the most JOBS_MAX_STREAMS_PER_TENANT allows; close one first, or poll GET /api/v1/jobs/{jobId} instead`,
-        5,
-      );
-    }
-    this.streamsOf.set(tenant, open + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const left = this.openStreams(tenant) - 1;
-      if (left > 0) this.streamsOf.set(tenant, left);
-      else this.streamsOf.delete(tenant);
-    };
+    return this.streams.take(tenant);
   }
 
   /**

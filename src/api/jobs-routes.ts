@@ -24,6 +24,7 @@ import { readJsonBody } from './body.js';
 import { JobEventFeeds } from './job-events.js';
 import { ApiError, errorBody, RequestInvalidError, toApiError } from './errors.js';
 import type { ApiMetrics } from './metrics.js';
+import { TenantPlaces } from './rate-limits.js';
 import type { Schedules } from './schedules.js';
 
 /**
@@ -102,6 +103,8 @@ export interface JobsRoutesDeps {
   readonly closing: AbortSignal;
   /** Event streams one tenant may hold open on this process (JOBS_MAX_STREAMS_PER_TENANT). */
   readonly maxStreamsPerTenant: number;
+  /** Submits with `?wait` one tenant may hold waiting on this process (JOBS_MAX_WAITS_PER_TENANT). */
+  readonly maxWaitsPerTenant: number;
   /** Throws RateLimitedError when the tenant may not submit `count` more jobs now. */
   readonly admitSubmits: (tenant: string, count: number) => Promise<void>;
 }
@@ -117,11 +120,39 @@ export async function submitJob(deps: JobsRoutesDeps, tenant: string, body: Subm
   return { request, submitted };
 }
 
+/**
+ * Runs `wait` with a signal that ends it when the server shuts down or the client goes away: a wait nobody will read
+ * would hold its long poll of Temporal to its end.
+ */
+async function waitWhileAsked<T>(
+  ctx: Context,
+  closing: AbortSignal,
+  wait: (until: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const asked = new AbortController();
+  const end = (): void => asked.abort();
+  closing.addEventListener('abort', end, { once: true });
+  ctx.res.once('close', end);
+  if (closing.aborted || ctx.res.destroyed) end();
+  try {
+    return await wait(asked.signal);
+  } finally {
+    closing.removeEventListener('abort', end);
+    ctx.res.off('close', end);
+  }
+}
+
 export function jobsRouter(deps: JobsRoutesDeps): Router {
   const { jobs, jobTypes, metrics, bodyLimitBytes, closing, admitSubmits } = deps;
   const router = createRouter('/api/v1/jobs');
   const feeds = new JobEventFeeds(jobs, deps.maxStreamsPerTenant, closing);
   const jobJson = new JobJsonBytes(jobs);
+  // Each held wait is a long poll of Temporal: unbounded, one tenant's could starve every other's calls (issue 21).
+  const waits = new TenantPlaces(
+    deps.maxWaitsPerTenant,
+    (tenant, held) =>
+      `tenant "${tenant}" holds ${held} submits waiting (?wait) on this API process, the most JOBS_MAX_WAITS_PER_TENANT allows; nothing was submitted: send it again once one ends, or without ?wait and poll GET /api/v1/jobs/{jobId}`,
+  );
 
   /** Refuses a filter on a type no worker declared: a typo would otherwise find nothing. */
   const checkTypeFilter = async (type: string | undefined): Promise<void> => {
@@ -160,18 +191,26 @@ export function jobsRouter(deps: JobsRoutesDeps): Router {
   router.post('/', async (ctx) => {
     const tenant = tenantOf(ctx);
     const query = parseWait(ctx.query);
-    const raw = await readJsonBody(ctx, bodyLimitBytes);
-    if (raw === undefined) throw new RequestInvalidError('a JSON body is required');
-    const body = parse(SubmitJobBody, raw);
+    // Taken before the body is read: a refused submit made nothing.
+    const releaseWait = query.wait ? waits.take(tenant) : undefined;
+    try {
+      const raw = await readJsonBody(ctx, bodyLimitBytes);
+      if (raw === undefined) throw new RequestInvalidError('a JSON body is required');
+      const body = parse(SubmitJobBody, raw);
 
-    const { request, submitted } = await submitJob(deps, tenant, body);
-    const waited = await jobs.waits.waitForFinish(tenant, request.jobId, query.wait ?? 0, closing);
-    const finished = waited !== undefined && isFinished(waited.status);
-    ctx.status = finished || !submitted.created ? 200 : 202;
-    ctx.set('Location', jobPath(request.jobId));
-    ctx.type = 'application/json';
-    // The state the job's first poll is answered with (reads keep it), so its JSON is written for both at once.
-    ctx.body = await jobJson.answer(tenant, waited ?? submitted.state);
+      const { request, submitted } = await submitJob(deps, tenant, body);
+      const waited = await waitWhileAsked(ctx, closing, (until) =>
+        jobs.waits.waitForFinish(tenant, request.jobId, query.wait ?? 0, until),
+      );
+      const finished = waited !== undefined && isFinished(waited.status);
+      ctx.status = finished || !submitted.created ? 200 : 202;
+      ctx.set('Location', jobPath(request.jobId));
+      ctx.type = 'application/json';
+      // The state the job's first poll is answered with (reads keep it), so its JSON is written for both at once.
+      ctx.body = await jobJson.answer(tenant, waited ?? submitted.state);
+    } finally {
+      releaseWait?.();
+    }
   });
 
   router.get('/:jobId', async (ctx) => {

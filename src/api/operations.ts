@@ -97,7 +97,9 @@ const routes: readonly Operation[] = [
       409: refused('the jobId exists with a different request (`conflict`)'),
       413: refused('the body or the input is too large (`payload_too_large`)'),
       415: refused('the body is not JSON (`unsupported_media_type`)'),
-      429: refused("over the tenant's submit rate or unfinished-job cap (`rate_limited`, with Retry-After)"),
+      429: refused(
+        "over the tenant's submit rate or unfinished-job cap, or with `?wait`, its held waits at JOBS_MAX_WAITS_PER_TENANT (`rate_limited`, with Retry-After)",
+      ),
       503: startUnknown,
     },
   },

@@ -13,6 +13,35 @@ export class RateLimitedError extends ApiError {
 }
 
 /**
+ * What one tenant may hold at once on this process (open event streams, held `?wait`s), counted per tenant so that
+ * one tenant's flood leaves the others theirs.
+ */
+export class TenantPlaces {
+  private readonly held = new Map<string, number>();
+
+  constructor(
+    private readonly max: number,
+    /** Why a place is refused to a tenant holding `held` of them, and what to do instead. */
+    private readonly refusal: (tenant: string, held: number) => string,
+  ) {}
+
+  /** Takes one of the tenant's places, or throws RateLimitedError at the cap; the function it answers gives it back (once, however often it is called). */
+  take(tenant: string): () => void {
+    const held = this.held.get(tenant) ?? 0;
+    if (held >= this.max) throw new RateLimitedError(this.refusal(tenant, held), 5);
+    this.held.set(tenant, held + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.held.get(tenant) ?? 1) - 1;
+      if (left > 0) this.held.set(tenant, left);
+      else this.held.delete(tenant);
+    };
+  }
+}
+
+/**
  * A token bucket per tenant, in this process's memory: with several API replicas each enforces the rate
  * on its own share of the traffic.
  */

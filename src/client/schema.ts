@@ -258,7 +258,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description over the tenant's submit rate or unfinished-job cap (`rate_limited`, with Retry-After) */
+                /** @description over the tenant's submit rate or unfinished-job cap, or with `?wait`, its held waits at JOBS_MAX_WAITS_PER_TENANT (`rate_limited`, with Retry-After) */
                 429: {
                     headers: {
                         [name: string]: unknown;
