@@ -150,9 +150,14 @@ export async function jobWorkflow(requested: JobRequest): Promise<JobState> {
   // When the workflow scheduled the current attempt: the earliest start a worker may report for it.
   let attemptScheduledAt = now();
   // A change of v6: the job started when its worker says the first attempt did (clamped), not when the workflow heard.
-  let startFromWorker = false;
-  const startTime = (reported: unknown): string =>
-    startFromWorker ? attemptStartTime(reported, attemptScheduledAt, now()) : now();
+  // An attempt tells its start 250 ms in (its signal) or at its end (its outcome). Decided there, when first needed: an
+  // unstamped run's marker, asked before the first attempt, would lengthen every queued job's history past the five
+  // events a read answers from the request alone (WorkflowReads.unattemptedState), and each poll would be a query.
+  let startFromWorker: boolean | undefined;
+  const startTime = (reported: unknown): string => {
+    startFromWorker ??= takesChange(request, 6, 'attempt-start-from-worker');
+    return startFromWorker ? attemptStartTime(reported, attemptScheduledAt, now()) : now();
+  };
   const publish = (next: JobState): void => {
     if (next.status !== state.status) upsertSearchAttributes([{ key: JobStatusKey, value: next.status }]);
     state = next;
@@ -217,8 +222,6 @@ export async function jobWorkflow(requested: JobRequest): Promise<JobState> {
           details: [state],
         });
       }
-      // An attempt tells its start 250 ms in (its signal) or at its end (its outcome), from the worker's clock.
-      startFromWorker = takesChange(request, 6, 'attempt-start-from-worker');
       for (currentAttempt = 1; ; currentAttempt++) {
         try {
           awaitingStart = currentAttempt;

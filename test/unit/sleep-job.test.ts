@@ -147,17 +147,21 @@ describe("A job's attempt runs its type's handler as an activity", function () {
       { logger: new DefaultLogger('ERROR') },
     );
 
-  it('returns the result with the last progress', async function () {
-    const outcome = await environment().run(
+  it('returns the result with the last progress, and when the attempt began', async function () {
+    const before = Date.now();
+    const outcome: AttemptOutcome = await environment().run(
       attemptActivity(sleepJob, await unreachableClient()),
       { seconds: 0, message: 'hi' },
       { jobId: 'job-1', tenant: 'default', attempt: 2 },
     );
-    assert.deepEqual(outcome, {
+    const { startedAt, ...rest } = outcome;
+    assert.deepEqual(rest, {
       result: { sleptSeconds: 0, message: 'hi' },
       progress: { percent: 100, message: 'slept 0 of 0 s' },
       logs: { lines: [], dropped: 0 },
     });
+    const startedMs = Date.parse(startedAt ?? '');
+    assert.ok(startedMs >= before && startedMs <= Date.now(), `startedAt ${startedAt}`);
   });
 
   it('sends no heartbeat for an attempt shorter than a second: its outcome carries the progress', async function () {

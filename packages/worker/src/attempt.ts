@@ -53,8 +53,8 @@ function checkedProgress(percent: number | null, message: string | null | undefi
 /**
  * The activity named after the job type: `(input, attempt)` → `{ result, progress, logs, startedAt }`. It heartbeats
  * its progress every second, tells the job workflow that the attempt has started (queued → running, and when) once it
- * has run 250 ms, and
- * reports a cancellation as one whatever error the handler's abort produced, its log lines with it.
+ * has run 250 ms, and reports a cancellation as one whatever error the handler's abort produced, its log lines with
+ * it.
  */
 export function attemptActivity(jobType: JobType, client: Client) {
   return async (input: unknown, attempt: AttemptInfo): Promise<AttemptOutcome> => {
