@@ -32,7 +32,12 @@ describe('The Temporal Web UI', function () {
       .getByText(/^failed$/i)
       .first()
       .waitFor({ timeout: 20_000 });
-    assert.match(await page.content(), /UnrecoverableError|planned failure/);
+    // The failure's details render after the status does.
+    await until(
+      "the job's failure on its page",
+      async () => /UnrecoverableError|planned failure/.test(await page.content()),
+      (shown) => shown,
+    );
   });
 
   it('finds the job in the workflow list filtered by its JobStatus search attribute', async function () {
