@@ -10,7 +10,7 @@ import contextvars
 import logging
 import threading
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -41,11 +41,6 @@ NotifyStarted = Callable[[str, str, int, str], Awaitable[None]]
 ReportCancelled = Callable[[bytes, dict[str, Any]], Awaitable[None]]
 
 log = logging.getLogger("durable_jobs.worker")
-
-
-def _now_iso() -> str:
-    """This machine's time as the worker protocol writes times: ISO 8601 in UTC, to the millisecond."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _heartbeat_details(progress: Progress | None, logs: AttemptLogBuffer) -> dict[str, Any]:
@@ -83,7 +78,7 @@ def attempt_activity(
     @activity.defn(name=job_type.name)
     async def attempt(input: Any, attempt: dict[str, Any]) -> dict[str, Any]:
         # The job's start as the signal and the outcome report it: now, not when the signal goes out 250 ms later.
-        started_at = _now_iso()
+        started_at = protocol.now_iso()
         loop = asyncio.get_running_loop()
         loop_thread = threading.get_ident()
         # activity.heartbeat reads the attempt from a context variable: keep this context for calls from elsewhere.

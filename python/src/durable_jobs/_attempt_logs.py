@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from datetime import datetime, timezone
 from typing import Any, Literal
 
 from . import _protocol as protocol
@@ -46,7 +45,7 @@ class AttemptLogBuffer:
 
     def add(self, level: LogLevel, message: str) -> None:
         text, size = _cut(message)
-        time = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        time = protocol.now_iso()
         with self._lock:
             self._lines.append(({"seq": self._next_seq, "time": time, "level": level, "message": text}, size))
             self._next_seq += 1

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from typing import Any, Final, Literal
 
 PROTOCOL_VERSION: Final = 1
@@ -59,3 +60,8 @@ def registry_task_queue(prefix: str) -> str:
 LOG_MAX_LINES: Final = 1000
 LOG_MAX_BYTES: Final = 256 * 1024
 LOG_MAX_MESSAGE_BYTES: Final = 8 * 1024
+
+
+def now_iso() -> str:
+    """This machine's time as the worker protocol writes times: ISO 8601 in UTC, to the millisecond."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
