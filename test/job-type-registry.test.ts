@@ -2,6 +2,7 @@
 // what a rolling upgrade's two declarations of one type look like to the API.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -17,6 +18,7 @@ import {
   type RegistryInput,
 } from '../src/contract/job-type-declaration.js';
 import { startDevServer } from '../dev/temporal/dev-server.js';
+import { RegistryLease } from '../packages/worker/src/registry.js';
 import type { jobTypeRegistryWorkflow } from '../src/workflows/job-type-registry.js';
 import {
   declareWorkerUpdate,
@@ -42,6 +44,8 @@ const primesV2: JobTypeDeclaration = {
   inputSchema: { ...primesV1.inputSchema, properties: { below: { type: 'integer' }, above: { type: 'integer' } } },
 };
 
+const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error };
+
 describe('The job type registry keeps what live handler workers declare', function () {
   let env: TestWorkflowEnvironment;
   let bundle: WorkflowBundle;
@@ -55,7 +59,7 @@ describe('The job type registry keeps what live handler workers declare', functi
     client = env.client;
     bundle = await bundleWorkflowCode({
       workflowsPath: fileURLToPath(new URL('../src/workflows/job-type-registry.ts', import.meta.url)),
-      logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
+      logger: quiet,
     });
   });
   after(async function () {
@@ -203,5 +207,26 @@ describe('The job type registry keeps what live handler workers declare', functi
     );
     const [primes] = jobTypeViews(state, Date.now());
     assert.deepEqual(primes?.declaration, primesV2);
+  });
+
+  it("a worker's lease kept for its whole life holds nothing more on its stop signal per renewal", async function () {
+    const stop = new AbortController();
+    const lease = new RegistryLease(client, prefix, declaration('long-lived', [primesV1], { leaseSeconds: 2 }), quiet);
+    const kept = lease.keep(stop.signal);
+    try {
+      await lease.declared;
+      // A renewal every 667 ms: six in four seconds.
+      await new Promise((resolve) => setTimeout(resolve, 4000));
+      const updates = (await registry().fetchHistory()).events?.filter(
+        (event) => event.workflowExecutionUpdateAcceptedEventAttributes,
+      );
+      assert.ok((updates?.length ?? 0) >= 5, `a declaration and ${(updates?.length ?? 1) - 1} renewals`);
+      // Only the wait for the next renewal listens; the calls made so far left nothing behind.
+      const listeners = getEventListeners(stop.signal, 'abort').length;
+      assert.ok(listeners <= 1, `${listeners} listeners`);
+    } finally {
+      stop.abort();
+      await kept;
+    }
   });
 });

@@ -78,7 +78,7 @@ export class RegistryLease {
     let unreachableSince: number | undefined;
     while (!signal.aborted) {
       try {
-        await this.client.withAbortSignal(signal, async () => {
+        await this.withCallSignal(signal, async () => {
           if (declared) {
             await this.renew();
             return;
@@ -108,6 +108,21 @@ export class RegistryLease {
         });
       }
       await delay(renewEveryMs, undefined, { signal }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Runs `calls` under a signal of their own that follows `signal`: the SDK never removes the listener each call adds
+   * to the signal it is given, so a worker's lifelong one would keep one (and its call) per renewal for good.
+   */
+  private async withCallSignal<T>(signal: AbortSignal, calls: () => Promise<T>): Promise<T> {
+    const ended = new AbortController();
+    const end = (): void => ended.abort();
+    signal.addEventListener('abort', end, { once: true });
+    try {
+      return await this.client.withAbortSignal(ended.signal, calls);
+    } finally {
+      signal.removeEventListener('abort', end);
     }
   }
 
