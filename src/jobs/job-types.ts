@@ -210,17 +210,41 @@ function copyStructure(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).map(([key, member]) => [key, copyStructure(member)]));
 }
 
-/** Each declared input schema compiled once (ajv, draft 2020-12, with formats), by type and revision. */
-class InputChecks {
-  private readonly ajv = new Ajv2020({ strict: false, allErrors: true, useDefaults: true, verbose: true });
-  private readonly validators = new Map<string, ValidateFunction | Error>();
+/** A type's compiled input check, and the schema objects it was compiled from and last seen equal to. */
+interface CompiledCheck {
+  readonly compiled: object;
+  readonly json: string;
+  seen: object;
+  readonly validate: ValidateFunction | Error;
+}
+
+/**
+ * Each type's input check (ajv, draft 2020-12, with formats), compiled once per schema. Only the newest schema's is
+ * kept: an API that lives through many upgrades keeps one check per type. A schema is known by its content, not the
+ * registry's revision, which starts again at 1 if the registry does. Schemas are not added to ajv by their `$id`, so
+ * two types, or two versions of one, may share one.
+ */
+export class InputChecks {
+  private readonly ajv = new Ajv2020({
+    strict: false,
+    allErrors: true,
+    useDefaults: true,
+    verbose: true,
+    addUsedSchema: false,
+  });
+  private readonly checks = new Map<string, CompiledCheck>();
 
   constructor() {
     addFormats.default(this.ajv);
   }
 
+  /** How many checks are compiled now. */
+  get size(): number {
+    return this.checks.size;
+  }
+
   of(view: JobTypeView): KnownJobType {
-    const validate = this.validatorOf(view);
+    const validate = this.validatorOf(view.declaration);
     return {
       view,
       check: (input) => {
@@ -235,17 +259,23 @@ class InputChecks {
     };
   }
 
-  private validatorOf(view: JobTypeView): ValidateFunction | Error {
-    const key = `${view.declaration.name}#${view.revision}`;
-    let validate = this.validators.get(key);
-    if (!validate) {
-      try {
-        validate = this.ajv.compile(view.declaration.inputSchema);
-      } catch (err) {
-        validate = err as Error;
-      }
-      this.validators.set(key, validate);
+  private validatorOf({ name, inputSchema }: JobTypeDeclaration): ValidateFunction | Error {
+    const known = this.checks.get(name);
+    if (known?.seen === inputSchema) return known.validate;
+    // A registry read gives new objects: compared by content once per read.
+    const json = JSON.stringify(inputSchema);
+    if (known?.json === json) {
+      known.seen = inputSchema;
+      return known.validate;
     }
+    if (known) this.ajv.removeSchema(known.compiled);
+    let validate: ValidateFunction | Error;
+    try {
+      validate = this.ajv.compile(inputSchema);
+    } catch (err) {
+      validate = err as Error;
+    }
+    this.checks.set(name, { compiled: inputSchema, json, seen: inputSchema, validate });
     return validate;
   }
 }
