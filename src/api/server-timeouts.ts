@@ -1,18 +1,20 @@
-// The API server's own timeouts, set for the longest answer it holds open on purpose: a submit's `?wait`.
+// The API server's own timeouts: a submit's `?wait` holds its answer up to maxWaitSeconds, and a client still sending
+// its request is cut off far sooner.
 import type { Server } from 'node:http';
-import { maxWaitSeconds } from '../contract/job.js';
 
 /**
- * Node's timeouts for one API server (node:http defaults in brackets), so that a `?wait` of up to maxWaitSeconds is
- * answered:
- * - requestTimeout (300 s): the most a client may take to send its whole request (a wait begins once it is read), kept
- *   past the longest wait all the same;
+ * Node's timeouts for one API server (node:http defaults in brackets):
+ * - requestTimeout (300 s): the most a client may take to send its whole request, headers and body. It ends when the
+ *   request is read, before any wait begins, so it need not cover one; at 60 s, a client that trickles a body (one
+ *   refused with 401 among them, whose body Node reads to keep the connection) holds its connection no longer than
+ *   one that trickles its headers (headersTimeout, 60 s).
  * - timeout (none): no socket inactivity limit, so a wait with no byte sent is not cut.
  * keepAliveTimeout stays Node's 5 s: an idle connection (an abandoned event stream's among them) is closed soon; a
- * proxy that pools connections to the API keeps them idle for less (docs/operations.md). headersTimeout stays 60 s.
+ * proxy that pools connections to the API keeps them idle for less (docs/operations.md).
  */
 export const serverTimeouts = {
-  requestTimeout: (maxWaitSeconds + 10) * 1000,
+  requestTimeout: 60_000,
+  headersTimeout: 60_000,
   timeout: 0,
 } as const;
 
