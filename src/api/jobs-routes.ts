@@ -121,8 +121,8 @@ export async function submitJob(deps: JobsRoutesDeps, tenant: string, body: Subm
 }
 
 /**
- * Runs `wait` with a signal that ends it when the server shuts down or the client goes away: a wait nobody will read
- * would hold its long poll of Temporal to its end.
+ * Runs `wait` with a signal of its own that ends it when the server shuts down or the client goes away: a wait nobody
+ * will read would hold its long poll of Temporal to its end.
  */
 async function waitWhileAsked<T>(
   ctx: Context,

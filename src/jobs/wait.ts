@@ -14,14 +14,16 @@ export class JobWaits {
   ) {}
 
   /**
-   * Waits up to `seconds` for the job to finish, or until `stop` aborts (the server shuts down): the job's state
-   * then, finished or not (a fresh read once the wait runs out); undefined without a wait, or when Temporal is away.
+   * Waits up to `seconds` for the job to finish, or until `until` aborts (the client went away, the server shuts
+   * down): the job's state then, finished or not (a fresh read once the wait runs out); undefined without a wait, or
+   * when Temporal is away. `until` must be this wait's own: the SDK adds a listener to it per history long poll (a busy
+   * job's can pass ten) and never removes one, so a long-lived signal would keep them for good.
    */
   async waitForFinish(
     tenant: string,
     jobId: string,
     seconds: number,
-    stop?: AbortSignal,
+    until?: AbortSignal,
   ): Promise<JobState | undefined> {
     if (seconds <= 0) return undefined;
     const workflowId = workflowIdOf(tenant, jobId);
@@ -29,22 +31,13 @@ export class JobWaits {
     const deadline = Date.now() + seconds * 1000;
     const closed = (): Promise<JobState | undefined> =>
       connection.withDeadline(deadline, () => this.workflows.awaitFinalState(workflowId, deadline));
-    // A signal of this wait's own: the SDK never removes the listener it adds to a call's signal, so the
-    // server's long-lived one would keep one per wait for good. This one gets one per history long poll of
-    // the wait (a busy job's can pass ten) and goes with the wait.
-    const ended = new AbortController();
-    setMaxListeners(0, ended.signal);
-    const onStop = (): void => ended.abort();
-    if (stop?.aborted) ended.abort();
-    stop?.addEventListener('abort', onStop, { once: true });
+    if (until) setMaxListeners(0, until);
     let final: JobState | undefined;
     try {
-      final = await connection.withAbortSignal(ended.signal, closed);
+      final = await (until ? connection.withAbortSignal(until, closed) : closed());
     } catch (err) {
       // The wait running out is a deadline too; before it, one means Temporal is away.
-      if (isTemporalUnavailable(err) && Date.now() < deadline && !ended.signal.aborted) return undefined;
-    } finally {
-      stop?.removeEventListener('abort', onStop);
+      if (isTemporalUnavailable(err) && Date.now() < deadline && !until?.aborted) return undefined;
     }
     // The close event carries the final state of a job that ended by its own logic (not a cancel).
     if (final && isFinished(final.status)) {
