@@ -1,6 +1,8 @@
 // What an attempt keeps of its log lines (packages/worker/src/attempt-logs.ts), how its failure carries them, and how
 // a command's output becomes lines (src/activities/command/output.ts).
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { AttemptLogBuffer, cancellationWithLogs, failureWithLogs } from '../../packages/worker/src/attempt-logs.js';
 import { attemptLogLimits } from '../../src/contract/job-type-declaration.js';
@@ -27,6 +29,26 @@ describe("An attempt's log lines are bounded, newest kept", function () {
     assert.ok(lines.reduce((sum, line) => sum + Buffer.byteLength(line.message), 0) <= attemptLogLimits.bytes);
     assert.equal(dropped + lines.length, 101);
     assert.equal(lines[0]!.seq, dropped + 1);
+  });
+});
+
+describe("An attempt's kept lines hold about their bounds in memory", function () {
+  setFlagsFromString('--expose-gc');
+  const collectGarbage = runInNewContext('gc') as () => void;
+  const heapUsedBytes = (): number => {
+    collectGarbage();
+    collectGarbage();
+    return process.memoryUsage().heapUsed;
+  };
+
+  it('holds the 256 KiB it keeps of a flood of 8 KiB lines, not the lines it let go', function () {
+    const before = heapUsedBytes();
+    const kept = new AttemptLogBuffer();
+    // 32 lines of 8,000 bytes fit in 256 KiB: the first 1,000 of these are let go.
+    for (let line = 0; line < 1032; line++) kept.add('info', `${line} `.padEnd(8000, 'x'));
+    const held = heapUsedBytes() - before;
+    assert.equal(kept.snapshot().lines.length, 32);
+    assert.ok(held < 2 * 1024 * 1024, `${Math.round(held / 1024)} KiB held for 250 KiB of lines`);
   });
 });
 

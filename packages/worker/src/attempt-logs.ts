@@ -40,8 +40,9 @@ export class AttemptLogBuffer {
       this.bytes -= this.lines[this.first]!.bytes;
       this.first++;
     }
-    // Dropped lines leave the array in batches, so that a flood costs no more than copying it now and then.
-    if (this.first > attemptLogLimits.lines) {
+    // Dropped lines leave the array in batches, once they are as many as the kept ones: a flood costs no more than
+    // copying it now and then, and the array holds at most twice what is kept (a thousand dropped 8 KiB lines, before).
+    if (this.first >= this.lines.length - this.first) {
       this.lines.splice(0, this.first);
       this.first = 0;
     }
