@@ -4,7 +4,13 @@ import { Client } from '@temporalio/client';
 import type { DataConverter, Logger } from '@temporalio/common';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { z } from 'zod';
-import { jobPriorities, workerProtocolVersion, WorkerQueues, type DeclareWorker } from './job-type-declaration.js';
+import {
+  DeclareWorker,
+  jobPriorities,
+  problemWith,
+  workerProtocolVersion,
+  WorkerQueues,
+} from './job-type-declaration.js';
 import type { JobType } from './job-type.js';
 import { jsonPayloadConverterPath, parsePayloadKey, PayloadEncryptionCodec } from './payload-codec.js';
 import { RegistryLease } from './registry.js';
@@ -27,7 +33,7 @@ export interface RunWorkerOptions {
   readonly payloadEncryptionKey?: string;
   /** The service's PAYLOAD_DECRYPTION_KEYS: older keys, still read. */
   readonly payloadDecryptionKeys?: readonly string[];
-  /** Counted as live this long after each renewal (default 10 s): a killed worker stops counting within it. */
+  /** Counted as live this long after each renewal (2–300 s, default 10): a killed worker stops counting within it. */
   readonly leaseSeconds?: number;
   /** How long running attempts may go on after a stop signal before they are cancelled (default 10 s). */
   readonly shutdownGraceSeconds?: number;
@@ -100,12 +106,24 @@ function installMetricsRuntime(env: NodeJS.ProcessEnv = process.env): void {
  */
 export async function runWorker(options: RunWorkerOptions): Promise<void> {
   const { prefix, queues } = checked(options);
+  const workerId = newWorkerId();
+  const declaration: DeclareWorker = {
+    protocolVersion: workerProtocolVersion,
+    workerId,
+    identity: `@durable-jobs/worker (TypeScript) pid ${process.pid} on ${hostname()}`,
+    jobTypes: options.jobTypes.map((type) => type.declaration),
+    queues,
+    leaseSeconds: options.leaseSeconds ?? 10,
+  };
+  // What the registry would refuse at every renewal (a lease of 1 s, 101 types) fails the start instead: the worker
+  // would serve its queues, but the API would never know its types.
+  const refused = problemWith(DeclareWorker, declaration);
+  if (refused) throw new WorkerOptionsInvalidError(`the registry would refuse this worker: ${refused}`);
   installMetricsRuntime();
   const log = options.logger ?? Runtime.instance().logger;
   const address = options.temporal?.address ?? 'localhost:7233';
   const namespace = options.temporal?.namespace ?? 'default';
   const dataConverter = dataConverterFor(options);
-  const workerId = newWorkerId();
   // Before connecting: a tracing setup that cannot load fails the start, not the first attempt.
   const tracing = await startTracing('durable-jobs-handler-worker');
 
@@ -133,14 +151,6 @@ export async function runWorker(options: RunWorkerOptions): Promise<void> {
       ...(options.shutdownGraceSeconds !== undefined ? { shutdownGraceSeconds: options.shutdownGraceSeconds } : {}),
     });
 
-    const declaration: DeclareWorker = {
-      protocolVersion: workerProtocolVersion,
-      workerId,
-      identity: `@durable-jobs/worker (TypeScript) pid ${process.pid} on ${hostname()}`,
-      jobTypes: options.jobTypes.map((type) => type.declaration),
-      queues,
-      leaseSeconds: options.leaseSeconds ?? 10,
-    };
     const lease = new RegistryLease(client, prefix, declaration, log);
     const stop = (): void => {
       if (stopping.signal.aborted) return;
