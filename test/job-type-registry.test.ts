@@ -27,6 +27,7 @@ import {
   renewLeaseUpdate,
 } from '../src/workflows/job-type-registry-messages.js';
 import { jobTypeViews } from '../src/workflows/job-type-registry-state.js';
+import { until } from './support/until.js';
 
 const primesV1: JobTypeDeclaration = {
   name: 'primes',
@@ -207,6 +208,32 @@ describe('The job type registry keeps what live handler workers declare', functi
     );
     const [primes] = jobTypeViews(state, Date.now());
     assert.deepEqual(primes?.declaration, primesV2);
+  });
+
+  it('a worker the registry refuses is told why, not that the registry is out of reach', async function () {
+    const said: string[] = [];
+    const heard = (message: string): void => {
+      said.push(message);
+    };
+    const stop = new AbortController();
+    // Leases are 2–300 s long: the registry's validator refuses 1.
+    const lease = new RegistryLease(client, prefix, declaration('hasty', [primesV1], { leaseSeconds: 1 }), {
+      ...quiet,
+      warn: heard,
+      error: heard,
+    });
+    const kept = lease.keep(stop.signal);
+    try {
+      const [first] = await until(
+        'a line logged',
+        () => Promise.resolve([...said]),
+        (lines) => lines.length > 0,
+      );
+      assert.match(first!, /registry refuses this worker: .*leaseSeconds/s);
+    } finally {
+      stop.abort();
+      await kept;
+    }
   });
 
   it("a worker's lease kept for its whole life holds nothing more on its stop signal per renewal", async function () {

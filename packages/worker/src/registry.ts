@@ -17,12 +17,9 @@ import {
   type WorkerRef,
 } from './job-type-declaration.js';
 
-function isNotDeclared(err: unknown): boolean {
-  return (
-    err instanceof WorkflowUpdateFailedError &&
-    err.cause instanceof ApplicationFailure &&
-    err.cause.type === workerNotDeclaredErrorType
-  );
+/** The registry's refusal of an update (its validator's failure), or undefined for an error on the way to it. */
+function refusalOf(err: unknown): ApplicationFailure | undefined {
+  return err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure ? err.cause : undefined;
 }
 
 /** A worker's place in the registry: declared at start, renewed every third of its lease, left at shutdown. */
@@ -97,15 +94,21 @@ export class RegistryLease {
         unreachableSince = undefined;
       } catch (err) {
         if (signal.aborted) break;
-        if (isNotDeclared(err)) {
+        const refusal = refusalOf(err);
+        if (refusal?.type === workerNotDeclaredErrorType) {
           declared = false;
           continue;
         }
-        unreachableSince ??= Date.now();
-        this.log.warn('could not reach the job type registry (is the service worker running?)', {
-          error: String(err),
-          forSeconds: Math.round((Date.now() - unreachableSince) / 1000),
-        });
+        if (refusal) {
+          // The registry answered: its reason is in the refusal, not in the update's error, which only says it failed.
+          this.log.error(`the job type registry refuses this worker: ${refusal.message}`, { type: refusal.type });
+        } else {
+          unreachableSince ??= Date.now();
+          this.log.warn('could not reach the job type registry (is the service worker running?)', {
+            error: String(err),
+            forSeconds: Math.round((Date.now() - unreachableSince) / 1000),
+          });
+        }
       }
       await delay(renewEveryMs, undefined, { signal }).catch(() => undefined);
     }
