@@ -120,7 +120,7 @@ describe('A handler worker written with the TypeScript SDK', function () {
     const all = await views();
     assert.deepEqual(
       all.map((view) => view.declaration.name),
-      ['test.fails', 'test.steps', 'test.steps-b'],
+      ['test.fails', 'test.steps', 'test.steps-b', 'test.stubborn'],
     );
     const steps = all.find((view) => view.declaration.name === 'test.steps')!;
     assert.deepEqual(steps.workers, { high: 1, normal: 1, low: 0 });
@@ -226,6 +226,32 @@ describe('A handler worker written with the TypeScript SDK', function () {
     await job.result().catch(() => undefined);
     assert.ok(Date.now() - asked < 2000, `ended ${Date.now() - asked} ms after the cancel`);
     assert.equal((await job.query(jobStateQuery)).status, 'cancelled');
+  });
+
+  it('ends a cancelled job whose handler ignores its signal at the heartbeat timeout, not the start-to-close one', async function () {
+    // On the high queue, whose one slot no other test here uses: the handler keeps it for 15 s whatever it is told.
+    const job = await startJob(
+      'test.stubborn',
+      { holdMs: 15_000 },
+      {
+        priority: 'high',
+        taskQueue: jobTypeTaskQueue(prefix, 'test.stubborn', 'high'),
+        heartbeatTimeoutSeconds: 2,
+        timeoutSeconds: 60,
+      },
+    );
+    await until(
+      'running',
+      () => job.query(jobStateQuery),
+      (state: JobState) => state.status === 'running',
+    );
+    const asked = Date.now();
+    await job.cancel();
+    await job.result().catch(() => undefined);
+    const endedMs = Date.now() - asked;
+    assert.equal((await job.query(jobStateQuery)).status, 'cancelled');
+    // The attempt beats no more once cancelled: the server ends it 2 s after its last beat.
+    assert.ok(endedMs < 5000, `ended ${endedMs} ms after the cancel`);
   });
 
   it("starts without warnings (it runs no workflows by design) and writes its handlers' warnings", async function () {

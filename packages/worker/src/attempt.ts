@@ -72,6 +72,12 @@ export function attemptActivity(jobType: JobType, client: Client) {
     const beatEveryMs = Math.min(heartbeatIntervalMs, (activity.info.heartbeatTimeoutMs ?? Infinity) / 2);
     let beaten = false;
     const beating = setInterval(() => {
+      // A cancelled attempt beats no more: a handler that ignores its signal would otherwise keep the attempt alive,
+      // and its job running, until start-to-close; unbeaten, the server ends it at its heartbeat timeout.
+      if (activity.cancellationSignal.aborted) {
+        clearInterval(beating);
+        return;
+      }
       beaten = true;
       heartbeat();
     }, beatEveryMs);
@@ -111,7 +117,7 @@ export function attemptActivity(jobType: JobType, client: Client) {
         log,
         progress(percent, message) {
           progress = checkedProgress(percent, message);
-          if (beaten) heartbeat();
+          if (beaten && !activity.cancellationSignal.aborted) heartbeat();
         },
       });
       let checked: unknown;
