@@ -142,6 +142,34 @@ describe('Completion callbacks', function () {
     }
   });
 
+  it('gives up on a receiver that does not answer within 10 s, says so, and delivers at the next attempt', async function () {
+    let asked = 0;
+    // The first delivery is read and never answered; the next one is.
+    const receiver = createServer((req, res) => {
+      req.resume();
+      if (++asked > 1) req.on('end', () => res.writeHead(204).end());
+    });
+    await new Promise<void>((resolve) => receiver.listen(receiverPort, '127.0.0.1', resolve));
+    try {
+      const jobId = uniqueJobId('unanswered');
+      await service.submit({
+        type: 'sleep',
+        input: { seconds: 0 },
+        jobId,
+        callbackUrl: `http://127.0.0.1:${receiverPort}/hook`,
+      });
+      const delivered = await service.waitFor(jobId, (job) => job.callback?.status === 'delivered', 30_000);
+      assert.deepEqual(delivered.callback, {
+        status: 'delivered',
+        attempts: 2,
+        lastError: { type: 'CallbackTimedOutError', message: 'the callback did not answer within 10 s' },
+      });
+    } finally {
+      receiver.closeAllConnections();
+      receiver.close();
+    }
+  });
+
   it('refuses a callbackUrl that is neither https nor an allowed host', async function () {
     const response = await service.request<ErrorBody>('POST', '/api/v1/jobs', {
       type: 'sleep',

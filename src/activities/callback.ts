@@ -102,6 +102,11 @@ export class CallbackRefusedError extends Error {
   override readonly name = 'CallbackRefusedError';
 }
 
+/** Thrown by the callback delivery when the receiver has not answered in full within the request's time: retried. */
+export class CallbackTimedOutError extends Error {
+  override readonly name = 'CallbackTimedOutError';
+}
+
 export function createCallbackActivities(settings: CallbackSettings): CallbackActivities {
   return {
     async deliverCallback({ url, jobWorkflowId, job }: CallbackDelivery): Promise<void> {
@@ -153,6 +158,7 @@ function post(
   headers: Record<string, string>,
   extraCa: string | undefined,
 ): Promise<number> {
+  const timeout = AbortSignal.timeout(requestTimeoutMs);
   const lookup: LookupFunction = (_hostname, options, callback) => {
     if (options.all) callback(null, [address]);
     else callback(null, address.address, address.family);
@@ -163,17 +169,24 @@ function post(
     lookup,
     // A fresh connection each time: no pooled socket outlives the check of its address.
     agent: false,
-    signal: AbortSignal.timeout(requestTimeoutMs),
+    signal: timeout,
     ...(extraCa ? { ca: [...rootCertificates, extraCa] } : {}),
   };
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
+    // The timeout's abort says only "The operation was aborted": the submitter reads this error in callback.lastError.
+    const fail = (err: Error): void =>
+      reject(
+        timeout.aborted
+          ? new CallbackTimedOutError(`the callback did not answer within ${requestTimeoutMs / 1000} s`, { cause: err })
+          : err,
+      );
     const request = send(url, options, (response: IncomingMessage) => {
       response.resume();
-      response.on('error', reject);
+      response.on('error', fail);
       response.on('end', () => resolve(response.statusCode ?? 0));
     });
-    request.on('error', reject);
+    request.on('error', fail);
     request.end(body);
   });
 }
