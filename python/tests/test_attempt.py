@@ -233,3 +233,37 @@ def test_progress_is_checked_and_the_log_names_the_job(caplog: pytest.LogCapture
     [record] = caplog.records
     assert record.getMessage() == "[job j-1 attempt 3] hello there"
     assert (record.job_id, record.attempt, record.tenant) == ("j-1", 3, "t")  # type: ignore[attr-defined]
+
+
+#: Reports of the flood below, all after the first beat.
+FLOOD_REPORTS = 20_000
+
+
+@job_type(name="thread-flood")
+def thread_flood(input: Steps, ctx: JobContext) -> dict[str, Any]:
+    """Keeps 1,000 lines, then reports progress as fast as a loop can (a report per row of a big file)."""
+    for line in range(1000):
+        ctx.log.debug("row %d read", line)
+    time.sleep(1.2)
+    for report in range(FLOOD_REPORTS):
+        ctx.progress(100 * report / FLOOD_REPORTS)
+    ctx.progress(100, "done")
+    return {"reports": FLOOD_REPORTS}
+
+
+async def test_a_thread_handlers_flood_of_reports_costs_the_loop_no_heartbeat_each(
+    executor: concurrent.futures.Executor,
+) -> None:
+    # A report from a thread asks the loop for a heartbeat; asked again before the loop got to it, the one heartbeat
+    # still carries the newest progress. One loop callback per report instead piled up without bound behind a
+    # thread that reports faster than the loop heartbeats (each a copy of the kept lines), and held the attempt's end
+    # until the loop had worked through them.
+    recorded = Recorded()
+    outcome = await recorded.env.run(
+        attempt_activity(thread_flood, recorded.notify_started, executor), {"steps": 1}, ATTEMPT
+    )
+    done = {"percent": 100.0, "message": "done"}
+    assert outcome["result"] == {"reports": FLOOD_REPORTS}
+    assert outcome["progress"] == done
+    assert recorded.heartbeats[-1]["progress"] == done, "the last report still reached a heartbeat"
+    assert len(recorded.heartbeats) < FLOOD_REPORTS / 20, f"{len(recorded.heartbeats)} heartbeats"

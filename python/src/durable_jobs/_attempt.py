@@ -98,12 +98,24 @@ def attempt_activity(
             beaten = True
             heartbeat()
 
+        # A thread's report asks the loop for one heartbeat, and asks again only once the loop took that one: reports
+        # made before it runs ride on it (it reads the newest progress as it runs). A callback per report piled up
+        # without bound behind a thread reporting faster than the loop heartbeats.
+        asked_from_thread = False
+
+        def heartbeat_asked_from_thread() -> None:
+            nonlocal asked_from_thread
+            asked_from_thread = False  # before the heartbeat reads the progress: a later report asks again
+            heartbeat()
+
         def report(_progress: Progress) -> None:
+            nonlocal asked_from_thread
             if threading.get_ident() == loop_thread:
                 heartbeat()
-            elif not ended:
+            elif not ended and not asked_from_thread:
+                asked_from_thread = True
                 with contextlib.suppress(RuntimeError):  # the loop closed under a thread outliving its worker
-                    loop.call_soon_threadsafe(heartbeat)
+                    loop.call_soon_threadsafe(heartbeat_asked_from_thread)
 
         ctx = JobContext(
             job_id=attempt["jobId"],
