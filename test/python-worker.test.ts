@@ -254,6 +254,20 @@ describe('A Python worker process (durable-jobs worker) against the service', fu
     assert.ok(seconds >= 8 / 3, `no more than 3 at once: ${seconds} s`);
   });
 
+  it("lets one busy type use every slot of its priority while the worker's other types idle", async function () {
+    // Four 1 s jobs of one type on 2 normal slots: two run at once, though the three idle types each hold an open
+    // poll of the pool. The SDK asks a worker's next reservation before it marks the last one used; that ask, refused
+    // while its own poll was open, must be granted once the attempt is marked as running, not at the next release.
+    const began = Date.now();
+    const jobIds = await Promise.all(Array.from({ length: 4 }, () => submit('py.steps', { steps: 4, step_ms: 250 })));
+    const finals = await Promise.all(jobIds.map((jobId) => finished(jobId)));
+    const seconds = (Date.now() - began) / 1000;
+    assert.deepEqual(new Set(finals.map((final) => final.status)), new Set(['succeeded']));
+    const peak = Math.max(...finals.map((final) => (final.result as { peak: number }).peak));
+    console.log(`      4 jobs of 1 s of one type on 2 slots: ${seconds.toFixed(1)} s, at most ${peak} at once`);
+    assert.equal(peak, 2, `one busy type runs as many attempts as the priority has slots, not ${peak}`);
+  });
+
   it('retries a raised exception with backoff, then succeeds', async function () {
     const began = Date.now();
     const final = await finished(await submit('py.flaky', { fail_attempts: 2 }));

@@ -78,3 +78,19 @@ async def test_an_abandoned_reservation_counts_no_more() -> None:
     again = await pool.reserve_slot(Reserve("a"))  # type: ignore[arg-type]
     pool.release_slot(SlotReleaseContext(slot_info=None, permit=again))
     assert pool.try_reserve_slot(Reserve("a")) is not None  # type: ignore[arg-type]
+
+
+async def test_a_poll_that_brings_an_attempt_lets_its_queue_open_the_next_at_once() -> None:
+    # The SDK asks a worker's next reservation before it marks the last one used (its poll returned a task, which
+    # the worker takes a moment later). With the pool full of open polls (its type's and an idle type's), that ask
+    # waits only on the queue's own open reservation: marking it used must grant it, not leave it to the next release.
+    pool = PrioritySlotPool(2)
+    a1 = await pool.reserve_slot(Reserve("a"))  # type: ignore[arg-type]
+    # An idle type's poll, open for up to a minute.
+    await pool.reserve_slot(Reserve("b"))  # type: ignore[arg-type]
+    a2 = asyncio.ensure_future(pool.reserve_slot(Reserve("a")))  # type: ignore[arg-type]
+    await asyncio.sleep(0.01)
+    assert not a2.done(), "a's poll is still open: the pool is full"
+    use(pool, a1)
+    # One attempt runs of two slots, and a's poll is no longer open: a may poll for its second.
+    assert await asyncio.wait_for(a2, 1) is not None

@@ -87,6 +87,9 @@ class PrioritySlotPool(CustomSlotSupplier):
         with self._lock:
             self._open[_task_queue_of(ctx.permit)] -= 1
             self.running += 1
+            # The SDK asks a worker's next reservation before it marks the last one used: that ask may have waited
+            # only on the reservation now used, and fewer than ``capacity`` may still run.
+            self._wake()
 
     def release_slot(self, ctx: SlotReleaseContext) -> None:
         with self._lock:
