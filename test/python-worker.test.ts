@@ -311,6 +311,24 @@ describe('A Python worker process (durable-jobs worker) against the service', fu
     );
   });
 
+  it("declares again when the registry's run has ended (an operator terminated it), which starts a new one", async function () {
+    const registry = stack.service.temporal.client.workflow.getHandle(registryWorkflowId(stack.prefix));
+    const ended = (await registry.describe()).runId;
+    const declarations = () =>
+      Promise.resolve(workers[0]!.output.join('').match(/declared its job types/g)?.length ?? 0);
+    const before = await declarations();
+    await registry.terminate('the registry ended under its workers');
+    // A renewal of a registry that has ended answers NOT_FOUND rather than WorkerNotDeclared: Update-With-Start
+    // is what starts the registry again.
+    await until('declared again', declarations, (count) => count > before, 15_000);
+    assert.notEqual((await registry.describe()).runId, ended, 'a new run of the registry');
+    await until(
+      'counted again',
+      () => viewOf('py.steps'),
+      (view) => view?.workers.normal === 1,
+    );
+  });
+
   it('runs a high job ahead of a queue of low ones', async function () {
     // One low slot, four 3 s low jobs queued; the high job has its own slot and task queue. 3 s: within the high
     // job's 5 s at most one more low job starts, on a busy machine too (of 1 s ones, three could).

@@ -11,11 +11,17 @@ from typing import Any
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from . import _protocol as protocol
 
 
 def _is_not_declared(err: BaseException) -> bool:
+    """Whether a renewal's error says that the registry no longer knows this worker: its validator refused it
+    (WorkerNotDeclared), or no registry runs under its id any more (NOT_FOUND: its run was terminated, or the server
+    lost it), which only a declaration's Update-With-Start starts again."""
+    if isinstance(err, RPCError):
+        return err.status == RPCStatusCode.NOT_FOUND
     return (
         isinstance(err, WorkflowUpdateFailedError)
         and isinstance(err.cause, ApplicationError)
@@ -82,7 +88,8 @@ class RegistryLease:
                         )
                 unreachable_since = None
             except Exception as err:
-                if _is_not_declared(err):
+                if declared and _is_not_declared(err):
+                    # At once, and once: a declaration that fails is logged and tried again at the next tick.
                     declared = False
                     continue
                 unreachable_since = unreachable_since or time.monotonic()
