@@ -65,6 +65,8 @@ describe('The Python package', function () {
         DURABLE_JOBS_API_KEY: tenantKey,
         DURABLE_JOBS_TENANT: 'python',
         DURABLE_JOBS_OTHER_API_KEY: otherTenantKey,
+        // The worker's own tests (tests/test_serve.py) run serve() and its registry lease against its Temporal.
+        DURABLE_JOBS_TEMPORAL_ADDRESS: service.temporal.address,
       });
       // Every test needs to have run here: a skip means the service was not reached as the tests expect.
       assert.match(output, /\b\d+ passed\b/, output);

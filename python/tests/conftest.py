@@ -4,6 +4,7 @@
 - ``DURABLE_JOBS_API_KEY``: a tenant's key, when the API has keys configured.
 - ``DURABLE_JOBS_TENANT``: the tenant of that key (``default`` without keys).
 - ``DURABLE_JOBS_OTHER_API_KEY``: another tenant's key (tenant isolation as the client sees it), optional.
+- ``DURABLE_JOBS_TEMPORAL_ADDRESS``: the service's Temporal frontend, for the worker's tests (``test_serve.py``).
 """
 
 from __future__ import annotations

@@ -49,9 +49,12 @@ class RegistryLease:
             task_queue=protocol.registry_task_queue(self._prefix),
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
-        result: dict[str, Any] = await self._client.execute_update_with_start_workflow(
-            protocol.DECLARE_WORKER_UPDATE, self._message, start_workflow_operation=start, result_type=dict
-        )
+        try:
+            result: dict[str, Any] = await self._client.execute_update_with_start_workflow(
+                protocol.DECLARE_WORKER_UPDATE, self._message, start_workflow_operation=start, result_type=dict
+            )
+        finally:
+            _read_start_outcome(start)
         return result
 
     async def _renew(self) -> None:
@@ -112,6 +115,15 @@ class RegistryLease:
             )
         except Exception as err:
             self._log.warning("could not leave the job type registry: %s", err)
+
+
+def _read_start_outcome(start: WithStartWorkflowOperation[Any, Any]) -> None:
+    """Reads what the SDK set on the start operation, which this lease has no use for: a declaration that failed (the
+    server out of reach or refusing it, or cancelled at a stop while the registry's worker is down) sets its error
+    there too, and asyncio logs an error left unread, with a traceback, as 'Future exception was never retrieved'."""
+    outcome = getattr(start, "_workflow_handle", None)  # what start.workflow_handle() awaits (temporalio 1.35)
+    if isinstance(outcome, asyncio.Future) and outcome.done() and not outcome.cancelled():
+        outcome.exception()
 
 
 async def _until_set(stopping: asyncio.Event, call: Any) -> Any:
