@@ -4,14 +4,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import os
+import time
 import uuid
+from datetime import timedelta
+from typing import Any
 
 import pytest
+from pydantic import BaseModel
+from temporalio import workflow
 from temporalio.client import Client
+from temporalio.common import RetryPolicy
+from temporalio.service import RPCError
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
+from durable_jobs import JobContext, job_type, serve
 from durable_jobs._registry import RegistryLease
 
 pytestmark = pytest.mark.anyio
@@ -23,6 +33,74 @@ def temporal_address() -> str:
     if not address:
         pytest.skip("DURABLE_JOBS_TEMPORAL_ADDRESS is not set: no Temporal server to test against")
     return address
+
+
+class Nothing(BaseModel):
+    pass
+
+
+#: When each attempt of py-serve.late began (time.monotonic()).
+_began: list[float] = []
+
+
+@job_type(name="py-serve.late")
+async def late(input: Nothing, ctx: JobContext) -> None:
+    _began.append(time.monotonic())
+
+
+@workflow.defn(name="py-serve-attempt")
+class OneAttempt:
+    """Schedules one attempt on a type's queue, as the service's job workflow does."""
+
+    @workflow.run
+    async def run(self, task_queue: str) -> Any:
+        return await workflow.execute_activity(
+            "py-serve.late",
+            args=[{}, {"jobId": workflow.info().workflow_id, "attempt": 1}],
+            task_queue=task_queue,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RetryPolicy(maximum_attempts=1),
+        )
+
+
+async def test_once_stopped_it_takes_no_attempt_while_its_leave_waits(temporal_address: str) -> None:
+    # A prefix whose registry nobody runs (the service's worker is down, as in a deploy that stops every process):
+    # the declaration waits, and at the stop so does the leave, for its 3 s. The polls stop at the stop all the same,
+    # as the protocol has it, rather than take for 3 s more attempts that get only the grace time.
+    prefix = f"py-serve-{uuid.uuid4().hex[:8]}"
+    client = await Client.connect(temporal_address)
+    starter = Worker(
+        client,
+        task_queue=f"{prefix}-starter",
+        workflows=[OneAttempt],
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    )
+    stop = asyncio.Event()
+    async with starter:
+        serving = asyncio.create_task(
+            serve(
+                [late],
+                temporal_address=temporal_address,
+                task_queue_prefix=prefix,
+                queues={"normal": 1},
+                shutdown_grace_seconds=5,
+                stop=stop,
+            )
+        )
+        await asyncio.sleep(2)
+        stopped_at = time.monotonic()
+        stop.set()
+        await asyncio.sleep(1)
+        attempt = await client.start_workflow(
+            OneAttempt.run,
+            f"{prefix}:py-serve.late:normal",
+            id=f"{prefix}-attempt",
+            task_queue=f"{prefix}-starter",
+        )
+        await asyncio.wait_for(serving, 20)
+        with contextlib.suppress(RPCError):  # the attempt ran, and its workflow ended
+            await attempt.terminate("the test is over")
+    assert [began - stopped_at for began in _began if began > stopped_at] == [], "attempts began after the stop"
 
 
 async def test_a_declaration_cancelled_at_the_stop_leaves_no_error_for_asyncio_to_log(

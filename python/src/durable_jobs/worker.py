@@ -207,10 +207,11 @@ async def serve(
         if failed is None:
             log.info("stopping: running attempts get %g s to finish", shutdown_grace_seconds)
         stop.set()
-        # Leaves as soon as the stop begins: the running attempts drain without new ones counting on this process.
         await keeping
-        await lease.leave()
-        await asyncio.gather(*(worker.shutdown() for worker in workers), return_exceptions=True)
+        # Leaves and stops polling as soon as the stop begins, together: the running attempts drain without new ones
+        # counting on this process, and a leave that waits (up to its timeout, while the registry's worker is down)
+        # does not keep the polls open, taking attempts that would get only the grace time.
+        await asyncio.gather(lease.leave(), *(worker.shutdown() for worker in workers), return_exceptions=True)
         results = await asyncio.gather(*running, return_exceptions=True)
         if failed is not None:
             raise next(result for result in results if isinstance(result, BaseException))
