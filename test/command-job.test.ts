@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { JobContext } from '@durable-jobs/worker';
+import { CancelledFailure } from '@temporalio/common';
+import { DefaultLogger } from '@temporalio/worker';
 import fc from 'fast-check';
-import type { CommandResult } from '../src/activities/command.js';
-import { TestService, uniqueJobId } from './support/service.js';
+import { commandJobType, commandSandboxOf, type CommandResult } from '../src/activities/command.js';
+import { loadConfig } from '../src/config.js';
+import { commandScratchDir, hostPids } from './support/command-scratch.js';
+import { commandsDir, TestService, uniqueJobId } from './support/service.js';
 
 describe('The command job type', function () {
   let service: TestService;
@@ -182,5 +191,42 @@ describe('The command job type', function () {
     });
     assert.equal(status, 400);
     assert.equal(await service.countWorkflows(`WorkflowId = '${jobId}'`), 0);
+  });
+});
+
+describe('A command job cancelled before its command starts', function () {
+  it('never starts the command: a cancel heard while it was being prepared is not lost', async function () {
+    const commandType = await commandJobType({
+      commandsDir,
+      commandSandbox: commandSandboxOf(loadConfig({ JOBS_COMMANDS_DIR: commandsDir })),
+    });
+    // Outside /tmp, which is private to each attempt of a root worker.
+    const scratch = await commandScratchDir();
+    const pidFile = join(scratch, 'pid');
+    const cancelled = new AbortController();
+    cancelled.abort(new CancelledFailure('CANCELLED'));
+    const log = Object.assign(Object.create(new DefaultLogger('ERROR')) as DefaultLogger, { keep: () => undefined });
+    const context: JobContext = {
+      jobId: 'cancelled-early',
+      tenant: 'default',
+      attempt: 1,
+      signal: cancelled.signal,
+      log,
+      progress: () => undefined,
+    };
+    try {
+      const ending = commandType.run({ command: 'wait-forever', env: { PID_FILE: pidFile } }, context).then(
+        () => 'returned',
+        (err: unknown) => err,
+      );
+      const ended = await Promise.race([ending, delay(3000).then(() => 'still running after 3 s')]);
+      assert.ok(ended instanceof CancelledFailure, String(ended));
+      assert.equal(existsSync(pidFile), false, 'the command started');
+    } finally {
+      // A command that started anyway waits an hour: it goes with the test.
+      const [pid, namespace] = (await readFile(pidFile, 'utf8').catch(() => '')).trim().split(' ');
+      if (pid && namespace) for (const hostPid of hostPids([Number(pid)], namespace)) process.kill(hostPid, 'SIGKILL');
+      await rm(scratch, { recursive: true, force: true });
+    }
   });
 });

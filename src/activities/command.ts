@@ -97,6 +97,9 @@ async function supervise(
   // The job's logs take the output line by line: each line of a value that spans lines is masked too.
   const maskLines = masker(Object.values(input.env ?? {}).flatMap((value) => [value, ...value.split('\n')]));
   const startedAt = performance.now();
+  // A cancel that came while the command was being prepared (its path, manifest, launcher) has fired already: the
+  // listener below would never hear it, and the command would run to its own end.
+  context.signal.throwIfAborted();
   // detached: the first program leads a process group of its own, so a kill reaches everything the command started.
   const child = spawn(argv[0]!, argv.slice(1), {
     env: baseCommandEnv,
