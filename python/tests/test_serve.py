@@ -127,3 +127,28 @@ async def test_a_declaration_cancelled_at_the_stop_leaves_no_error_for_asyncio_t
     await asyncio.sleep(0)
     errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
     assert errors == []
+
+
+async def test_a_registry_whose_worker_is_down_is_logged_while_the_lease_waits_for_it(
+    temporal_address: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Nobody runs the registry (the service's worker is down): an update waits for it without an error, as long as
+    # it is down. The lease says so every lease (2 s here) rather than wait in silence, as the protocol has it.
+    caplog.set_level(logging.WARNING)
+    client = await Client.connect(temporal_address)
+    lease = RegistryLease(
+        client,
+        f"py-lease-{uuid.uuid4().hex[:8]}",
+        {"workerId": f"py-lease-{uuid.uuid4().hex[:8]}", "leaseSeconds": 2, "jobTypes": [{"name": "t"}]},
+        logging.getLogger("durable_jobs.test"),
+    )
+    stop = asyncio.Event()
+    keeping = asyncio.create_task(lease.keep(stop))
+    await asyncio.sleep(4.5)
+    stop.set()
+    await asyncio.wait_for(keeping, 5)
+    said = [record.getMessage() for record in caplog.records if record.name == "durable_jobs.test"]
+    assert [message.split(" (")[0] for message in said] == [
+        "the job type registry has not answered for 2 s",
+        "the job type registry has not answered for 4 s",
+    ]

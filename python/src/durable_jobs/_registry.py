@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
@@ -67,14 +68,23 @@ class RegistryLease:
         worker (its lease ran out while the process was stalled, or the registry was reset). Never raises: a registry
         out of reach is logged and tried again, and the worker goes on serving what the job workflows send it."""
         renew_every = self._message["leaseSeconds"] / 3
+
+        def waiting(seconds: float) -> None:
+            # An update waits for the registry's worker to take it, without an error, for as long as it is down.
+            self._log.warning(
+                "the job type registry has not answered for %d s (is the service worker running?); this worker does"
+                " not count as live meanwhile",
+                round(seconds),
+            )
+
         declared = False
         unreachable_since: float | None = None
         while not stopping.is_set():
             try:
                 if declared:
-                    await _until_set(stopping, self._renew())
+                    await _until_set(stopping, self._renew(), waiting, self._message["leaseSeconds"])
                 else:
-                    answer = await _until_set(stopping, self.declare())
+                    answer = await _until_set(stopping, self.declare(), waiting, self._message["leaseSeconds"])
                     if answer is None:
                         break
                     declared = True
@@ -126,12 +136,15 @@ def _read_start_outcome(start: WithStartWorkflowOperation[Any, Any]) -> None:
         outcome.exception()
 
 
-async def _until_set(stopping: asyncio.Event, call: Any) -> Any:
-    """``call``'s answer, or None once ``stopping`` is set first (the call is then cancelled)."""
+async def _until_set(stopping: asyncio.Event, call: Any, waiting: Callable[[float], None], every_seconds: float) -> Any:
+    """``call``'s answer, or None once ``stopping`` is set first (the call is then cancelled). Tells ``waiting`` how
+    long the call has been waiting, every ``every_seconds`` it has not answered."""
     task = asyncio.ensure_future(call)
     stop = asyncio.ensure_future(stopping.wait())
+    began = time.monotonic()
     try:
-        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+        while not (await asyncio.wait({task, stop}, timeout=every_seconds, return_when=asyncio.FIRST_COMPLETED))[0]:
+            waiting(time.monotonic() - began)
     finally:
         stop.cancel()
     if not task.done():
