@@ -152,3 +152,30 @@ async def test_a_registry_whose_worker_is_down_is_logged_while_the_lease_waits_f
         "the job type registry has not answered for 2 s",
         "the job type registry has not answered for 4 s",
     ]
+
+
+async def test_cancelled_it_leaves_no_task_of_its_own_running_and_logs_no_error(
+    temporal_address: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # asyncio.run(serve(...)) on Ctrl-C, or a task group whose other task failed, cancels serve(), here while its
+    # declaration waits for a registry nobody runs. Its tasks end with it: the declaration was left running for good
+    # (asyncio.run's shutdown then logged its error), and the wait for the stop too ("Task was destroyed but it is
+    # pending!" once collected).
+    before = asyncio.all_tasks()
+    serving = asyncio.create_task(
+        serve(
+            [late],
+            temporal_address=temporal_address,
+            task_queue_prefix=f"py-serve-{uuid.uuid4().hex[:8]}",
+            queues={"normal": 1},
+        )
+    )
+    await asyncio.sleep(2)
+    serving.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await serving
+    await asyncio.sleep(0.5)
+    gc.collect()
+    left = [task.get_coro() for task in asyncio.all_tasks() - before]
+    assert left == []
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR] == []

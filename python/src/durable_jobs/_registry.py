@@ -145,6 +145,11 @@ async def _until_set(stopping: asyncio.Event, call: Any, waiting: Callable[[floa
     try:
         while not (await asyncio.wait({task, stop}, timeout=every_seconds, return_when=asyncio.FIRST_COMPLETED))[0]:
             waiting(time.monotonic() - began)
+    except BaseException:
+        # This lease's own task was cancelled (serve() was): the call ends with it rather than run on for good.
+        task.cancel()
+        task.add_done_callback(_read_end)
+        raise
     finally:
         stop.cancel()
     if not task.done():
@@ -153,3 +158,9 @@ async def _until_set(stopping: asyncio.Event, call: Any, waiting: Callable[[floa
             await task
         return None
     return task.result()
+
+
+def _read_end(task: asyncio.Future[Any]) -> None:
+    """Reads how a call no one awaits ended, so that asyncio does not log it as an error left unread."""
+    if not task.cancelled():
+        task.exception()

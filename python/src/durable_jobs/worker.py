@@ -199,8 +199,8 @@ async def serve(
         ", ".join(f"{priority}: {slots}" for priority, slots in checked.queues.items()),
         checked.prefix,
     )
+    stopped = asyncio.create_task(stop.wait())
     try:
-        stopped = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait({stopped, *running}, return_when=asyncio.FIRST_COMPLETED)
         stopped.cancel()
         failed = next((task for task in running if task in done and task.exception() is not None), None)
@@ -216,6 +216,7 @@ async def serve(
         if failed is not None:
             raise next(result for result in results if isinstance(result, BaseException))
     finally:
+        stopped.cancel()  # when serve() itself is cancelled (Ctrl-C under asyncio.run, a task group)
         keeping.cancel()
         for task in running:
             task.cancel()
