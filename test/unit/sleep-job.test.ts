@@ -1,12 +1,14 @@
 // The `sleep` job type (src/activities/sleep.ts) run by hand, and the SDK's activity that runs a job type's handler
 // (packages/worker/src/attempt.ts, what the service's worker serves it with) under MockActivityEnvironment.
 import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { UnrecoverableError, type JobContext } from '@durable-jobs/worker';
+import { defineJobType, UnrecoverableError, type JobContext } from '@durable-jobs/worker';
 import { attemptActivity } from '@durable-jobs/worker/serve';
+import { z } from 'zod';
 import { freePort } from '../../dev/parts.js';
 import { sleepJob, TransientError } from '../../src/activities/sleep.js';
 import { createLazyClient } from '../../src/temporal/connection.js';
@@ -198,6 +200,30 @@ describe("A job's attempt runs its type's handler as an activity", function () {
     );
     assert.notEqual(beats[0]?.progress, null, 'the first beat carries the progress reported before it');
     assert.deepEqual(beats.at(-1), { progress: { percent: 100, message: 'slept 1 of 1.3 s' }, logs: noLines });
+  });
+
+  it('heartbeats a burst of progress reports a few times, not once each, the last report in the last beat', async function () {
+    const reporter = defineJobType({
+      name: 'reporter',
+      description: 'Reports its progress 10,000 times at once, a second in.',
+      input: z.object({}),
+      async run(_input, context) {
+        await delay(1100);
+        for (let row = 1; row <= 10_000; row++) context.progress(50, `row ${row}`);
+        await delay(300);
+        return null;
+      },
+    });
+    const env = environment();
+    const beats: HeartbeatDetails[] = [];
+    env.on('heartbeat', (details: HeartbeatDetails) => beats.push(details));
+    await env.run(
+      attemptActivity(reporter, await unreachableClient()),
+      {},
+      { jobId: 'job-1', tenant: 'default', attempt: 1 },
+    );
+    assert.ok(beats.length <= 5, `${beats.length} heartbeats`);
+    assert.deepEqual(beats.at(-1)?.progress, { percent: 50, message: 'row 10000' });
   });
 
   it('runs the attempt even when the started signal fails, logging the error', async function () {

@@ -16,6 +16,13 @@ import type { JobLogger, JobType } from './job-type.js';
 /** Progress and liveness go to the server this often; a cancellation is seen on the heartbeat after it. */
 const heartbeatIntervalMs = 1000;
 
+/**
+ * A burst of progress reports heartbeats at most this often: the SDK sends one heartbeat per 500 ms, whatever it is
+ * handed, and each one handed it is a copy of the kept lines (8.6 µs at 1,000 lines: a command printing `::progress`
+ * per row spent its worker's event loop on copies thrown away).
+ */
+const reportBeatEveryMs = 100;
+
 /** How long an attempt runs before its workflow is told that it started (worker protocol, "Running an attempt"). */
 const attemptStartedAfterMs = 250;
 
@@ -65,7 +72,15 @@ export function attemptActivity(jobType: JobType, client: Client) {
     const kept = new AttemptLogBuffer();
     const log = attemptLogger(activity.log, { jobId: attempt.jobId, tenant, jobAttempt: attempt.attempt }, kept);
     let progress: AttemptProgress | null = null;
-    const heartbeat = (): void => activity.heartbeat({ progress, logs: kept.snapshot() } satisfies AttemptHeartbeat);
+    let lastBeatAt = -Infinity;
+    // The heartbeat a report within reportBeatEveryMs of the last one waits for: it carries the newest report.
+    let reportBeat: NodeJS.Timeout | undefined;
+    const heartbeat = (): void => {
+      clearTimeout(reportBeat);
+      reportBeat = undefined;
+      lastBeatAt = performance.now();
+      activity.heartbeat({ progress, logs: kept.snapshot() } satisfies AttemptHeartbeat);
+    };
     // The first beat comes after an interval, not at once, and carries what the handler reported until then: an
     // attempt that ends sooner costs the server no heartbeat (a write) at all, and its outcome carries its progress
     // (issue 25). Within half the heartbeat timeout, so that a beat always comes in time.
@@ -117,7 +132,13 @@ export function attemptActivity(jobType: JobType, client: Client) {
         log,
         progress(percent, message) {
           progress = checkedProgress(percent, message);
-          if (beaten && !activity.cancellationSignal.aborted) heartbeat();
+          if (!beaten || activity.cancellationSignal.aborted || reportBeat) return;
+          const waitMs = lastBeatAt + reportBeatEveryMs - performance.now();
+          if (waitMs <= 0) heartbeat();
+          else
+            reportBeat = setTimeout(() => {
+              if (!activity.cancellationSignal.aborted) heartbeat();
+            }, waitMs);
         },
       });
       let checked: unknown;
@@ -136,6 +157,7 @@ export function attemptActivity(jobType: JobType, client: Client) {
       throw failureWithLogs(err, kept.snapshot());
     } finally {
       clearInterval(beating);
+      clearTimeout(reportBeat);
       clearTimeout(tellStarted);
     }
   };
