@@ -230,3 +230,14 @@ describe('A command job cancelled before its command starts', function () {
     }
   });
 });
+
+describe('A worker whose commands directory cannot be read', function () {
+  it('says so, naming the directory, and offers no command', async function () {
+    const problems: string[] = [];
+    const missing = join(commandsDir, 'no-such-directory');
+    const commandType = await commandJobType({ commandsDir: missing }, (problem) => problems.push(problem));
+    assert.deepEqual(problems, [`the commands directory ${missing} cannot be read (ENOENT): no command is offered`]);
+    const { command } = commandType.declaration.inputSchema['properties'] as Record<string, object>;
+    assert.deepEqual(command, { type: 'string', description: 'a command of the commands directory', not: {} });
+  });
+});

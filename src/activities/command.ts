@@ -185,10 +185,11 @@ async function supervise(
  */
 export async function commandJobType(
   settings: CommandSettings,
-  onSkipped?: (command: string, problem: string) => void,
+  onProblem?: (problem: string) => void,
 ): Promise<JobType<unknown, CommandResult>> {
-  const { commands, skipped } = await commandCatalog(settings.commandsDir);
-  for (const { name, problem } of skipped) onSkipped?.(name, problem);
+  const { commands, skipped, unreadable } = await commandCatalog(settings.commandsDir);
+  if (unreadable) onProblem?.(`${unreadable}: no command is offered`);
+  for (const { name, problem } of skipped) onProblem?.(`command ${name} is not offered: ${problem}`);
   return defineJobType({
     name: 'command',
     description:

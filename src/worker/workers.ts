@@ -62,8 +62,8 @@ export async function createJobWorkers(options: JobWorkersOptions): Promise<JobW
   const dataConverter = dataConverterFor(options.payloadCodecs ?? []);
   const jobTypes = [
     sleepJob,
-    await commandJobType(options.settings, (command, problem) => {
-      options.logger.warn(`command ${command} is not offered: ${problem}`);
+    await commandJobType(options.settings, (problem) => {
+      options.logger.warn(problem);
     }),
   ];
   const workerId = newWorkerId();

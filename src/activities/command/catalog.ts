@@ -10,13 +10,27 @@ export interface CatalogCommand {
   readonly manifest: CommandManifest;
 }
 
-/** Every runnable command of the directory (its top level) with its manifest; the others with the reason. */
-export async function commandCatalog(
-  commandsDir: string,
-): Promise<{ commands: CatalogCommand[]; skipped: { name: string; problem: string }[] }> {
-  const names = (await readdir(commandsDir).catch(() => [] as string[]))
-    .filter((name) => !name.endsWith('.json') && !name.startsWith('.'))
-    .sort();
+/**
+ * Every runnable command of the directory (its top level) with its manifest; the others with the reason; and why the
+ * directory itself cannot be read, when it cannot (then no command is offered).
+ */
+export async function commandCatalog(commandsDir: string): Promise<{
+  commands: CatalogCommand[];
+  skipped: { name: string; problem: string }[];
+  unreadable?: string;
+}> {
+  let entries: string[];
+  try {
+    entries = await readdir(commandsDir);
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    return {
+      commands: [],
+      skipped: [],
+      unreadable: `the commands directory ${commandsDir} cannot be read (${reason})`,
+    };
+  }
+  const names = entries.filter((name) => !name.endsWith('.json') && !name.startsWith('.')).sort();
   const commands: CatalogCommand[] = [];
   const skipped: { name: string; problem: string }[] = [];
   for (const name of names) {
