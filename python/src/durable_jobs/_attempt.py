@@ -8,6 +8,7 @@ import concurrent.futures
 import contextlib
 import contextvars
 import logging
+import math
 import threading
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -25,6 +26,10 @@ from .models import Progress
 
 #: Progress and liveness go to the server this often; a cancellation is seen on the heartbeat after it.
 HEARTBEAT_INTERVAL_SECONDS = 1.0
+
+#: A burst of progress reports heartbeats at most this often, the newest report in a trailing heartbeat: the SDK sends
+#: one heartbeat per 500 ms whatever it is handed, and each one handed it is a copy of the kept lines.
+REPORT_BEAT_EVERY_SECONDS = 0.1
 
 #: How long an attempt runs before its workflow is told that it started (worker protocol, "Running an attempt").
 ATTEMPT_STARTED_AFTER_SECONDS = 0.25
@@ -86,11 +91,19 @@ def attempt_activity(
 
         ended = False
         beaten = False
+        last_beat_at = -math.inf
+        # The heartbeat that reports within REPORT_BEAT_EVERY_SECONDS of the last one wait for: it carries the newest.
+        report_beat: asyncio.TimerHandle | None = None
 
         def heartbeat() -> None:
+            nonlocal last_beat_at, report_beat
+            if report_beat is not None:
+                report_beat.cancel()
+                report_beat = None
             # A thread handler may still report after a cancelled attempt ended: nothing is heartbeating then. A report
             # before the first beat waits for it.
             if not ended and beaten:
+                last_beat_at = loop.time()
                 in_activity.run(activity.heartbeat, _heartbeat_details(ctx.last_progress, ctx.logs))
 
         def beat() -> None:
@@ -98,24 +111,34 @@ def attempt_activity(
             beaten = True
             heartbeat()
 
-        # A thread's report asks the loop for one heartbeat, and asks again only once the loop took that one: reports
-        # made before it runs ride on it (it reads the newest progress as it runs). A callback per report piled up
-        # without bound behind a thread reporting faster than the loop heartbeats.
+        def report_on_loop() -> None:
+            nonlocal report_beat
+            if ended or not beaten or report_beat is not None:
+                return
+            wait = last_beat_at + REPORT_BEAT_EVERY_SECONDS - loop.time()
+            if wait <= 0:
+                heartbeat()
+            else:
+                report_beat = loop.call_later(wait, heartbeat)
+
+        # A thread's report asks the loop once, and asks again only once the loop took that: reports made before it
+        # runs ride on it (the heartbeat reads the newest progress as it runs). A callback per report piled up without
+        # bound behind a thread reporting faster than the loop heartbeats.
         asked_from_thread = False
 
-        def heartbeat_asked_from_thread() -> None:
+        def report_asked_from_thread() -> None:
             nonlocal asked_from_thread
             asked_from_thread = False  # before the heartbeat reads the progress: a later report asks again
-            heartbeat()
+            report_on_loop()
 
         def report(_progress: Progress) -> None:
             nonlocal asked_from_thread
             if threading.get_ident() == loop_thread:
-                heartbeat()
+                report_on_loop()
             elif not ended and not asked_from_thread:
                 asked_from_thread = True
                 with contextlib.suppress(RuntimeError):  # the loop closed under a thread outliving its worker
-                    loop.call_soon_threadsafe(heartbeat_asked_from_thread)
+                    loop.call_soon_threadsafe(report_asked_from_thread)
 
         ctx = JobContext(
             job_id=attempt["jobId"],
@@ -172,6 +195,8 @@ def attempt_activity(
         finally:
             ended = True
             beating.cancel()
+            if report_beat is not None:
+                report_beat.cancel()
             telling_started.cancel()
 
     return attempt
