@@ -1,10 +1,12 @@
 // Event streams under load: every stream of a job on the API process follows one reader of it, and a tenant's open
 // streams are capped (JOBS_MAX_STREAMS_PER_TENANT).
 import assert from 'node:assert/strict';
+import { get, type IncomingMessage } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ErrorBody } from '../src/contract/errors.js';
 import type { Job } from '../src/contract/job.js';
 import { TestService, uniqueJobId } from './support/service.js';
+import { until } from './support/until.js';
 
 const maxStreams = 40;
 
@@ -158,5 +160,113 @@ describe('Event streams share one reader per job', function () {
       streams[0]!.jobs.some((job) => job.lastError?.type === 'TransientError'),
       'the failed first attempt was streamed',
     );
+  });
+});
+
+/** A stream whose reader stops once the answer's head arrives, until `readToEnd`. */
+class StalledStream {
+  private readonly received: Buffer[] = [];
+
+  private constructor(private readonly response: IncomingMessage) {}
+
+  static open(url: string): Promise<StalledStream> {
+    return new Promise((resolve, reject) => {
+      get(url, { headers: { accept: 'text/event-stream' } }, (response) => {
+        response.pause();
+        resolve(new StalledStream(response));
+      }).once('error', reject);
+    });
+  }
+
+  /** Reads on until the server ends the stream, or breaks it: the whole `job` events' jobs. */
+  async readToEnd(): Promise<Job[]> {
+    await new Promise<void>((resolve) => {
+      this.response.on('data', (chunk: Buffer) => this.received.push(chunk));
+      this.response.once('close', resolve);
+      this.response.once('error', () => resolve());
+      this.response.resume();
+    });
+    return [
+      ...Buffer.concat(this.received)
+        .toString('utf8')
+        .matchAll(/^event: job\ndata: (.*)\n\n/gm),
+    ].map((match) => JSON.parse(match[1]!) as Job);
+  }
+
+  destroy(): void {
+    this.response.destroy();
+  }
+}
+
+describe('Event streams whose readers stop reading', function () {
+  this.timeout(120_000);
+  let service: TestService;
+  before(async function () {
+    service = await TestService.start();
+  });
+  after(async function () {
+    await service.teardown();
+  });
+
+  /** 14 arguments of 32,000 characters: every job event is about 450 KB. */
+  const bigArgs = Array.from({ length: 14 }, (_, index) => String.fromCharCode(97 + index).repeat(32_000));
+
+  async function startStalled(label: string, args: string[]): Promise<{ jobId: string; stream: StalledStream }> {
+    const jobId = uniqueJobId(label);
+    await service.submit({ type: 'command', jobId, input: { command: 'progress-steps', args: [...args, ...bigArgs] } });
+    await service.waitFor(jobId, ['running']);
+    return { jobId, stream: await StalledStream.open(`${service.baseUrl}/api/v1/jobs/${jobId}/events`) };
+  }
+
+  async function metric(name: string): Promise<number> {
+    const { body } = await service.request<string>('GET', '/metrics');
+    return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(body)?.[1] ?? Number.NaN);
+  }
+
+  it('holds at most a state and a little more per stream, and sends the newest state once the reader reads again', async function () {
+    // Three jobs of 30 s, each a 450 KB state at every progress change (about one a second).
+    const stalled = await Promise.all([1, 2, 3].map(() => startStalled('stalled-reader', ['150', '0'])));
+    try {
+      let mostUnsent = 0;
+      while ((await service.getJob(stalled[0]!.jobId)).body.status === 'running') {
+        mostUnsent = Math.max(mostUnsent, await metric('durable_jobs_event_stream_unsent_bytes'));
+        await delay(500);
+      }
+      // Unbounded, each stream held every state its reader missed: 15 MB and more in 30 s.
+      assert.ok(mostUnsent < 3 * 1024 * 1024, `${mostUnsent} bytes unsent at most`);
+      const jobs = await stalled[0]!.stream.readToEnd();
+      assert.equal(jobs.at(-1)?.status, 'succeeded', 'the last event is the finished state');
+      assert.equal(jobs.at(-1)?.progress?.percent, 100);
+      for (let index = 1; index < jobs.length; index++)
+        assert.ok((jobs[index]!.progress?.percent ?? 0) >= (jobs[index - 1]!.progress?.percent ?? 0), 'in order');
+      assert.equal(await metric('durable_jobs_event_streams_closed_behind_total'), 0);
+    } finally {
+      for (const { stream } of stalled) stream.destroy();
+    }
+  });
+
+  it('closes a stream whose reader stopped while the job logs more than the stream may hold, and gives its place back', async function () {
+    // Ten 8,000-byte lines every 0.2 s: about 400 KB of log lines a second, which no stream may skip.
+    const closedBefore = await metric('durable_jobs_event_streams_closed_behind_total');
+    const { jobId, stream } = await startStalled('stalled-logs', ['150', '10']);
+    try {
+      // The reader reads nothing, so the server's side says when it closed the stream.
+      await until(
+        'the stream closed',
+        () => metric('durable_jobs_event_streams_closed_behind_total'),
+        (closed) => closed === closedBefore + 1,
+        60_000,
+      );
+      assert.equal((await service.getJob(jobId)).body.status, 'running', 'closed while the job still ran');
+      assert.equal(await metric('durable_jobs_event_stream_unsent_bytes'), 0, 'the closed stream holds nothing');
+      await stream.readToEnd();
+      const again = await OpenStream.open(`${service.baseUrl}/api/v1/jobs/${jobId}/events`);
+      assert.equal(again.response.status, 200, 'a reader reconnecting gets a stream again');
+      again.close();
+      await again.ended;
+    } finally {
+      stream.destroy();
+      await service.cancel(jobId);
+    }
   });
 });

@@ -1,13 +1,15 @@
 // Event streams (Server-Sent Events) of jobs. Every stream of one job on this process follows one feed, which reads
 // the job through the poll cache (so polls share its reads too) and writes each change once, as the same text, to
 // every stream: a stream costs its socket and a place in its feed, not reads of Temporal.
-import { PassThrough } from 'node:stream';
+import type { ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Context } from 'koa';
 import type { Job, JobState } from '../contract/job.js';
 import { maxLogPageLines, type JobLogLine } from '../contract/logs.js';
 import { isFinished, workflowIdOf } from '../workflows/job-state.js';
 import { pollMaxAgeMs, writtenJson, type Jobs } from '../jobs/index.js';
+import type { ApiMetrics } from './metrics.js';
 import { TenantPlaces } from './rate-limits.js';
 
 /** Progress shows in polls within about a second; the feed looks as often. */
@@ -16,6 +18,13 @@ export const eventPollIntervalMs = 500;
 export const logPollIntervalMs = 1000;
 /** A comment line this often keeps proxies from closing a quiet stream. */
 export const keepAliveIntervalMs = 15_000;
+/** A stream with more than this unsent is sent no job state until its reader catches up; it gets the newest then. */
+export const statesHeldBackBytes = 64 * 1024;
+/**
+ * A stream with more than this unsent beyond its last job state is closed: its reader stopped, and log lines cannot be
+ * skipped as states are. EventSource reconnects; the lines are in GET /api/v1/jobs/{jobId}/logs.
+ */
+export const streamClosedBehindBytes = 256 * 1024;
 
 /** The parts of a job whose change is worth an event. */
 function fingerprint(state: JobState): string {
@@ -27,10 +36,20 @@ function sseEvent(event: string, data: unknown): Buffer {
   return Buffer.concat([Buffer.from(`event: ${event}\ndata: `), writtenJson(data), Buffer.from('\n\n')]);
 }
 
-/** One open stream: where it writes, and the fingerprint of the last state it sent. */
+/**
+ * One open stream: its body (written with push: a PassThrough counts a chunk both as written and as readable while
+ * its reader is behind), its response, and the fingerprint and size of the last state it sent.
+ */
 interface Stream {
-  readonly body: PassThrough;
+  readonly body: Readable;
+  readonly res: ServerResponse;
   last: string;
+  lastBytes: number;
+}
+
+/** Bytes written to a stream that its reader has not taken: in the stream, and in its socket's buffer. */
+function unsentBytes(stream: Stream): number {
+  return stream.body.readableLength + stream.res.writableLength;
 }
 
 type FeedJobs = Pick<Jobs, 'reads' | 'toJson' | 'logs'>;
@@ -54,6 +73,7 @@ class JobFeed {
     private readonly jobId: string,
     closing: AbortSignal,
     private readonly ended: () => void,
+    private readonly closedBehind: () => void,
   ) {
     closing.addEventListener('abort', () => this.stop.abort(), { once: true, signal: this.stop.signal });
   }
@@ -70,20 +90,37 @@ class JobFeed {
     if (this.streams.size === 0) this.stop.abort();
   }
 
-  /** The job's state is read once per interval for all the streams, and serialized once for those it changed for. */
+  /**
+   * The job's state is read once per interval for all the streams, and serialized once for those it changed for. A
+   * reader behind is sent the newest state once it catches up, not every one it missed; the finished state always.
+   */
   send(streams: Iterable<Stream>, state: JobState): void {
     const current = fingerprint(state);
+    const finished = isFinished(state.status);
     let event: Buffer | undefined;
     for (const stream of streams) {
-      if (stream.last === current && !isFinished(state.status)) continue;
+      if (stream.last === current && !finished) continue;
+      if (!finished && unsentBytes(stream) > statesHeldBackBytes) continue;
       event ??= sseEvent('job', this.jobs.toJson(this.tenant, state) satisfies Job);
       stream.last = current;
-      stream.body.write(event);
+      stream.lastBytes = event.length;
+      stream.body.push(event);
     }
   }
 
-  private write(event: Buffer): void {
-    for (const stream of this.streams) stream.body.write(event);
+  /** Writes what every stream must get (a log line, a keep-alive), closing the streams whose readers stopped. */
+  private write(event: Buffer | string): void {
+    for (const stream of this.streams) {
+      if (unsentBytes(stream) - stream.lastBytes > streamClosedBehindBytes) {
+        this.streams.delete(stream);
+        stream.body.destroy();
+        stream.res.destroy();
+        this.closedBehind();
+        continue;
+      }
+      stream.body.push(event);
+    }
+    if (this.streams.size === 0) this.stop.abort();
   }
 
   /**
@@ -118,9 +155,7 @@ class JobFeed {
 
   private async follow(): Promise<void> {
     const { signal } = this.stop;
-    const keepAlive = setInterval(() => {
-      for (const stream of this.streams) stream.body.write(': keep-alive\n\n');
-    }, keepAliveIntervalMs);
+    const keepAlive = setInterval(() => this.write(': keep-alive\n\n'), keepAliveIntervalMs);
     try {
       while (!signal.aborted) {
         await delay(eventPollIntervalMs, undefined, { signal }).catch(() => undefined);
@@ -135,7 +170,7 @@ class JobFeed {
     } finally {
       clearInterval(keepAlive);
       this.stop.abort();
-      for (const stream of this.streams) stream.body.end();
+      for (const stream of this.streams) stream.body.push(null);
       this.streams.clear();
       this.ended();
     }
@@ -151,12 +186,20 @@ export class JobEventFeeds {
     private readonly jobs: FeedJobs,
     maxStreamsPerTenant: number,
     private readonly closing: AbortSignal,
+    private readonly metrics: Pick<ApiMetrics, 'eventStreamsClosedBehind'>,
   ) {
     this.streams = new TenantPlaces(
       maxStreamsPerTenant,
       (tenant, open) =>
         `tenant "${tenant}" has ${open} event streams open on this API process, the most JOBS_MAX_STREAMS_PER_TENANT allows; close one first, or poll GET /api/v1/jobs/{jobId} instead`,
     );
+  }
+
+  /** Bytes written to every open stream that their readers have not taken yet. */
+  unsentBytes(): number {
+    let bytes = 0;
+    for (const feed of this.feeds.values()) for (const stream of feed.streams) bytes += unsentBytes(stream);
+    return bytes;
   }
 
   /** Takes one of the tenant's stream places, or throws RateLimitedError at the cap; the answer gives it back. */
@@ -175,31 +218,39 @@ export class JobEventFeeds {
     first: JobState,
     release: () => void,
   ): void {
-    const body = new PassThrough();
+    // Nothing to read on demand: what the feed pushes is what there is.
+    const body = new Readable({ read() {} });
     ctx.status = 200;
     ctx.type = 'text/event-stream';
     ctx.set('Cache-Control', 'no-cache');
     ctx.set('X-Accel-Buffering', 'no');
     ctx.body = body;
-    const stream: Stream = { body, last: '' };
+    const stream: Stream = { body, res: ctx.res, last: '', lastBytes: 0 };
     body.once('close', release);
-    body.once('finish', release);
     if (isFinished(first.status) || this.closing.aborted) {
-      body.end(sseEvent('job', this.jobs.toJson(tenant, first) satisfies Job));
+      body.push(sseEvent('job', this.jobs.toJson(tenant, first) satisfies Job));
+      body.push(null);
       return;
     }
     const key = workflowIdOf(tenant, jobId);
     let feed = this.feeds.get(key);
     if (!feed || feed.done) {
-      const created = new JobFeed(this.jobs, tenant, jobId, this.closing, () => {
-        if (this.feeds.get(key) === created) this.feeds.delete(key);
-      });
+      const created = new JobFeed(
+        this.jobs,
+        tenant,
+        jobId,
+        this.closing,
+        () => {
+          if (this.feeds.get(key) === created) this.feeds.delete(key);
+        },
+        () => this.metrics.eventStreamsClosedBehind.inc(),
+      );
       this.feeds.set(key, (feed = created));
     }
     const joined = feed;
     ctx.res.once('close', () => {
       joined.remove(stream);
-      body.end();
+      body.destroy();
     });
     joined.add(stream, first);
   }

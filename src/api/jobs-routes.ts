@@ -145,7 +145,8 @@ async function waitWhileAsked<T>(
 export function jobsRouter(deps: JobsRoutesDeps): Router {
   const { jobs, jobTypes, metrics, bodyLimitBytes, closing, admitSubmits } = deps;
   const router = createRouter('/api/v1/jobs');
-  const feeds = new JobEventFeeds(jobs, deps.maxStreamsPerTenant, closing);
+  const feeds = new JobEventFeeds(jobs, deps.maxStreamsPerTenant, closing, metrics);
+  metrics.eventStreamUnsent = () => feeds.unsentBytes();
   const jobJson = new JobJsonBytes(jobs);
   // Each held wait is a long poll of Temporal: unbounded, one tenant's could starve every other's calls (issue 21).
   const waits = new TenantPlaces(

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The API's Prometheus metrics, in a registry of its own so several apps can live in one process (tests). */
 export class ApiMetrics {
@@ -27,6 +27,19 @@ export class ApiMetrics {
     name: 'durable_jobs_temporal_reads_total',
     help: 'Calls that read jobs from Temporal, by call: describe, query, history (a result or the start event), list',
     labelNames: ['call'] as const,
+    registers: [this.registry],
+  });
+  /** How the event streams' unsent bytes are read at each scrape (the jobs routes set it). */
+  eventStreamUnsent: () => number = () => 0;
+  readonly eventStreamUnsentBytes: Gauge = new Gauge({
+    name: 'durable_jobs_event_stream_unsent_bytes',
+    help: 'Bytes written to event streams that their readers have not taken yet',
+    registers: [this.registry],
+    collect: () => this.eventStreamUnsentBytes.set(this.eventStreamUnsent()),
+  });
+  readonly eventStreamsClosedBehind = new Counter({
+    name: 'durable_jobs_event_streams_closed_behind_total',
+    help: 'Event streams closed because their readers stopped taking what was sent',
     registers: [this.registry],
   });
 
