@@ -236,6 +236,32 @@ describe('The job type registry keeps what live handler workers declare', functi
     }
   });
 
+  it("a worker's lease declares again when the registry's run has ended (an operator terminated it), which starts a new one", async function () {
+    const stop = new AbortController();
+    const lease = new RegistryLease(client, prefix, declaration('outlived', [primesV1], { leaseSeconds: 2 }), quiet);
+    const kept = lease.keep(stop.signal);
+    try {
+      await lease.declared;
+      const ended = (await registry().describe()).runId;
+      await registry().terminate('the registry ended under its workers');
+      // A renewal of a registry whose run has ended is answered NOT_FOUND, not WorkerNotDeclared: only a declaration
+      // (Update-With-Start) starts it again.
+      await until(
+        'declared to a new run of the registry',
+        async () => {
+          const description = await registry().describe();
+          if (description.runId === ended || description.status.name !== 'RUNNING') return undefined;
+          return Object.keys((await registry().query(registryStateQuery)).workers);
+        },
+        (workers) => workers.includes('outlived'),
+        10_000,
+      );
+    } finally {
+      stop.abort();
+      await kept;
+    }
+  });
+
   it("a worker's lease kept for its whole life holds nothing more on its stop signal per renewal", async function () {
     const stop = new AbortController();
     const lease = new RegistryLease(client, prefix, declaration('long-lived', [primesV1], { leaseSeconds: 2 }), quiet);

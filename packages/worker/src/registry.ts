@@ -1,6 +1,11 @@
 // Keeps a worker process declared to the job type registry (docs/worker-protocol.md, "The registry").
 import { setTimeout as delay } from 'node:timers/promises';
-import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import {
+  WithStartWorkflowOperation,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
 import { ApplicationFailure, type Logger, type Workflow } from '@temporalio/common';
 import {
   declareWorkerUpdateName,
@@ -95,7 +100,9 @@ export class RegistryLease {
       } catch (err) {
         if (signal.aborted) break;
         const refusal = refusalOf(err);
-        if (refusal?.type === workerNotDeclaredErrorType) {
+        // A renewal of a registry whose run has ended (terminated, or lost by the server) is answered NOT_FOUND;
+        // only a declaration, Update-With-Start, starts it again.
+        if (refusal?.type === workerNotDeclaredErrorType || (declared && err instanceof WorkflowNotFoundError)) {
           declared = false;
           continue;
         }
