@@ -210,37 +210,42 @@ describe('The job type registry keeps what live handler workers declare', functi
     assert.deepEqual(primes?.declaration, primesV2);
   });
 
+  /** Keeps a lease of `workerId` (with `more` in its declaration) while `body` runs, then stops it. */
+  async function whileLeaseKept(
+    workerId: string,
+    more: Partial<DeclareWorker>,
+    log: typeof quiet,
+    body: (lease: RegistryLease, stop: AbortSignal) => Promise<void>,
+  ): Promise<void> {
+    const stop = new AbortController();
+    const lease = new RegistryLease(client, prefix, declaration(workerId, [primesV1], more), log);
+    const kept = lease.keep(stop.signal);
+    try {
+      await body(lease, stop.signal);
+    } finally {
+      stop.abort();
+      await kept;
+    }
+  }
+
   it('a worker the registry refuses is told why, not that the registry is out of reach', async function () {
     const said: string[] = [];
     const heard = (message: string): void => {
       said.push(message);
     };
-    const stop = new AbortController();
     // Leases are 2–300 s long: the registry's validator refuses 1.
-    const lease = new RegistryLease(client, prefix, declaration('hasty', [primesV1], { leaseSeconds: 1 }), {
-      ...quiet,
-      warn: heard,
-      error: heard,
-    });
-    const kept = lease.keep(stop.signal);
-    try {
+    await whileLeaseKept('hasty', { leaseSeconds: 1 }, { ...quiet, warn: heard, error: heard }, async () => {
       const [first] = await until(
         'a line logged',
         () => Promise.resolve([...said]),
         (lines) => lines.length > 0,
       );
       assert.match(first!, /registry refuses this worker: .*leaseSeconds/s);
-    } finally {
-      stop.abort();
-      await kept;
-    }
+    });
   });
 
   it("a worker's lease declares again when the registry's run has ended (an operator terminated it), which starts a new one", async function () {
-    const stop = new AbortController();
-    const lease = new RegistryLease(client, prefix, declaration('outlived', [primesV1], { leaseSeconds: 2 }), quiet);
-    const kept = lease.keep(stop.signal);
-    try {
+    await whileLeaseKept('outlived', { leaseSeconds: 2 }, quiet, async (lease) => {
       await lease.declared;
       const ended = (await registry().describe()).runId;
       await registry().terminate('the registry ended under its workers');
@@ -256,17 +261,11 @@ describe('The job type registry keeps what live handler workers declare', functi
         (workers) => workers.includes('outlived'),
         10_000,
       );
-    } finally {
-      stop.abort();
-      await kept;
-    }
+    });
   });
 
   it("a worker's lease kept for its whole life holds nothing more on its stop signal per renewal", async function () {
-    const stop = new AbortController();
-    const lease = new RegistryLease(client, prefix, declaration('long-lived', [primesV1], { leaseSeconds: 2 }), quiet);
-    const kept = lease.keep(stop.signal);
-    try {
+    await whileLeaseKept('long-lived', { leaseSeconds: 2 }, quiet, async (lease, stop) => {
       await lease.declared;
       // A renewal every 667 ms: six in four seconds.
       await new Promise((resolve) => setTimeout(resolve, 4000));
@@ -275,11 +274,8 @@ describe('The job type registry keeps what live handler workers declare', functi
       );
       assert.ok((updates?.length ?? 0) >= 5, `a declaration and ${(updates?.length ?? 1) - 1} renewals`);
       // Only the wait for the next renewal listens; the calls made so far left nothing behind.
-      const listeners = getEventListeners(stop.signal, 'abort').length;
+      const listeners = getEventListeners(stop, 'abort').length;
       assert.ok(listeners <= 1, `${listeners} listeners`);
-    } finally {
-      stop.abort();
-      await kept;
-    }
+    });
   });
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
@@ -58,6 +58,14 @@ describe('A handler worker written with the TypeScript SDK', function () {
     jobTypeViews(await client.workflow.getHandle(registryWorkflowId(prefix)).query(registryStateQuery), Date.now());
 
   const workersOf = async (type: string) => (await views()).find((view) => view.declaration.name === type)?.workers;
+
+  /** The job's state once its attempt runs. */
+  const untilRunning = (job: WorkflowHandle): Promise<JobState> =>
+    until(
+      'running',
+      () => job.query(jobStateQuery),
+      (state: JobState) => state.status === 'running',
+    );
 
   function startJob(type: string, input: unknown, more: Partial<JobRequest> = {}) {
     const jobId = `${type}-${randomUUID().slice(0, 8)}`;
@@ -132,11 +140,7 @@ describe('A handler worker written with the TypeScript SDK', function () {
 
   it('runs a job on its type’s queue: running, progress in heartbeats, the result', async function () {
     const job = await startJob('test.steps', { steps: 6, stepMs: 300 });
-    const running = await until(
-      'running',
-      () => job.query(jobStateQuery),
-      (state: JobState) => state.status === 'running',
-    );
+    const running = await untilRunning(job);
     assert.equal(running.attempt, 1);
     // Progress travels in the attempt's heartbeat details, where the API reads it from the pending attempt.
     const heartbeat = await until(
@@ -216,11 +220,7 @@ describe('A handler worker written with the TypeScript SDK', function () {
 
   it('stops a cancelled attempt within 2 s', async function () {
     const job = await startJob('test.steps', { steps: 200, stepMs: 100 });
-    await until(
-      'running',
-      () => job.query(jobStateQuery),
-      (state: JobState) => state.status === 'running',
-    );
+    await untilRunning(job);
     const asked = Date.now();
     await job.cancel();
     await job.result().catch(() => undefined);
@@ -240,11 +240,7 @@ describe('A handler worker written with the TypeScript SDK', function () {
         timeoutSeconds: 60,
       },
     );
-    await until(
-      'running',
-      () => job.query(jobStateQuery),
-      (state: JobState) => state.status === 'running',
-    );
+    await untilRunning(job);
     const asked = Date.now();
     await job.cancel();
     await job.result().catch(() => undefined);

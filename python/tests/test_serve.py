@@ -35,6 +35,17 @@ def temporal_address() -> str:
     return address
 
 
+async def lease_of_nobodys_registry(temporal_address: str, lease_seconds: int) -> RegistryLease:
+    """A lease on a prefix of its own, whose registry no worker runs (as while the service's worker is down)."""
+    client = await Client.connect(temporal_address)
+    return RegistryLease(
+        client,
+        f"py-lease-{uuid.uuid4().hex[:8]}",
+        {"workerId": f"py-lease-{uuid.uuid4().hex[:8]}", "leaseSeconds": lease_seconds, "jobTypes": [{"name": "t"}]},
+        logging.getLogger("durable_jobs.test"),
+    )
+
+
 class Nothing(BaseModel):
     pass
 
@@ -110,15 +121,8 @@ async def test_a_declaration_cancelled_at_the_stop_leaves_no_error_for_asyncio_t
     # SDK sets the cancelled Update-With-Start's error on its start operation too, and asyncio logged it once
     # collected, an ERROR with a traceback ("Future exception was never retrieved"); so did every declaration the
     # server refused (a wrong namespace: one a tick).
-    client = await Client.connect(temporal_address)
-    lease = RegistryLease(
-        client,
-        f"py-lease-{uuid.uuid4().hex[:8]}",
-        {"workerId": f"py-lease-{uuid.uuid4().hex[:8]}", "leaseSeconds": 3, "jobTypes": [{"name": "t"}]},
-        logging.getLogger("durable_jobs.test"),
-    )
     stop = asyncio.Event()
-    keeping = asyncio.create_task(lease.keep(stop))
+    keeping = asyncio.create_task((await lease_of_nobodys_registry(temporal_address, 3)).keep(stop))
     await asyncio.sleep(1)
     stop.set()
     await asyncio.wait_for(keeping, 5)
@@ -135,15 +139,8 @@ async def test_a_registry_whose_worker_is_down_is_logged_while_the_lease_waits_f
     # Nobody runs the registry (the service's worker is down): an update waits for it without an error, as long as
     # it is down. The lease says so every lease (2 s here) rather than wait in silence, as the protocol has it.
     caplog.set_level(logging.WARNING)
-    client = await Client.connect(temporal_address)
-    lease = RegistryLease(
-        client,
-        f"py-lease-{uuid.uuid4().hex[:8]}",
-        {"workerId": f"py-lease-{uuid.uuid4().hex[:8]}", "leaseSeconds": 2, "jobTypes": [{"name": "t"}]},
-        logging.getLogger("durable_jobs.test"),
-    )
     stop = asyncio.Event()
-    keeping = asyncio.create_task(lease.keep(stop))
+    keeping = asyncio.create_task((await lease_of_nobodys_registry(temporal_address, 2)).keep(stop))
     await asyncio.sleep(4.5)
     stop.set()
     await asyncio.wait_for(keeping, 5)
