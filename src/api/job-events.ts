@@ -112,7 +112,7 @@ class JobFeed {
   private write(event: Buffer | string): void {
     for (const stream of this.streams) {
       if (unsentBytes(stream) - stream.lastBytes > streamClosedBehindBytes) {
-        this.streams.delete(stream);
+        this.remove(stream);
         stream.body.destroy();
         stream.res.destroy();
         this.closedBehind();
@@ -120,7 +120,6 @@ class JobFeed {
       }
       stream.body.push(event);
     }
-    if (this.streams.size === 0) this.stop.abort();
   }
 
   /**
