@@ -244,6 +244,29 @@ describe('The job type registry keeps what live handler workers declare', functi
     });
   });
 
+  it("a worker's lease says so every lease while the registry's worker is down, and nothing more once stopped", async function () {
+    // A prefix whose registry nobody runs, as while the service's worker is down: an update waits for that worker
+    // without an error, for as long as it is down.
+    prefix = `${prefix}-unserved`;
+    const said: string[] = [];
+    const heard = (message: string): void => {
+      said.push(message);
+    };
+    await whileLeaseKept('unanswered', { leaseSeconds: 2 }, { ...quiet, warn: heard, error: heard }, async () => {
+      await until(
+        'two lines logged',
+        () => Promise.resolve([...said]),
+        (lines) => lines.length >= 2,
+        10_000,
+      );
+    });
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    assert.deepEqual(
+      said.map((line) => line.split(' (')[0]),
+      ['the job type registry has not answered for 2 s', 'the job type registry has not answered for 4 s'],
+    );
+  });
+
   it("a worker's lease declares again when the registry's run has ended (an operator terminated it), which starts a new one", async function () {
     await whileLeaseKept('outlived', { leaseSeconds: 2 }, quiet, async (lease) => {
       await lease.declared;

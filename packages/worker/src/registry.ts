@@ -80,22 +80,24 @@ export class RegistryLease {
     let unreachableSince: number | undefined;
     while (!signal.aborted) {
       try {
-        await this.withCallSignal(signal, async () => {
-          if (declared) {
-            await this.renew();
-            return;
-          }
-          const { differing } = await this.declare();
-          declared = true;
-          this.markDeclared();
-          this.log.info('declared its job types to the registry', {
-            jobTypes: this.declaration.jobTypes.map((type) => type.name),
-          });
-          for (const { name, otherWorkers } of differing)
-            this.log.warn(
-              `job type ${name}: ${otherWorkers} other live worker(s) declare it differently; this declaration is now the one the API validates against`,
-            );
-        });
+        await this.sayingWhileUnanswered(() =>
+          this.withCallSignal(signal, async () => {
+            if (declared) {
+              await this.renew();
+              return;
+            }
+            const { differing } = await this.declare();
+            declared = true;
+            this.markDeclared();
+            this.log.info('declared its job types to the registry', {
+              jobTypes: this.declaration.jobTypes.map((type) => type.name),
+            });
+            for (const { name, otherWorkers } of differing)
+              this.log.warn(
+                `job type ${name}: ${otherWorkers} other live worker(s) declare it differently; this declaration is now the one the API validates against`,
+              );
+          }),
+        );
         unreachableSince = undefined;
       } catch (err) {
         if (signal.aborted) break;
@@ -118,6 +120,24 @@ export class RegistryLease {
         }
       }
       await delay(renewEveryMs, undefined, { signal }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Runs `call`, warning every lease that it has not answered: an update waits for the registry's worker to take it,
+   * without an error, for as long as that worker is down.
+   */
+  private async sayingWhileUnanswered<T>(call: () => Promise<T>): Promise<T> {
+    const began = Date.now();
+    const waiting = setInterval(() => {
+      this.log.warn(
+        `the job type registry has not answered for ${Math.round((Date.now() - began) / 1000)} s (is the service worker running?); this worker does not count as live meanwhile`,
+      );
+    }, this.declaration.leaseSeconds * 1000);
+    try {
+      return await call();
+    } finally {
+      clearInterval(waiting);
     }
   }
 
