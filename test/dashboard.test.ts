@@ -289,6 +289,42 @@ describe('The job dashboard', function () {
       assert.deepEqual(await jobIdsShown(rows), [failed]);
       assert.equal(new URL(page.url()).searchParams.get('tag'), tag, 'the tag stays with the tab');
     });
+
+    it("shows a job's tags in the list and on its page, each a link to the jobs that share it", async function () {
+      const tag = `team:${uniqueJobId('dash-chip')}`;
+      const tagged = uniqueJobId('dash-chip-a');
+      const sharing = uniqueJobId('dash-chip-b');
+      const other = uniqueJobId('dash-chip-other');
+      await service.submit(
+        { type: 'sleep', input: { seconds: 0 }, jobId: tagged, tags: [tag, 'path:a/b+c=d@e'] },
+        '?wait=10',
+      );
+      await service.submit({ type: 'sleep', input: { seconds: 0 }, jobId: sharing, tags: [tag] }, '?wait=10');
+      await service.submit({ type: 'sleep', input: { seconds: 0 }, jobId: other }, '?wait=10');
+      await page.goto(`${service.baseUrl}/ui/`);
+      const row = page.locator(`tr[data-job-id="${tagged}"]`);
+      await row.waitFor({ timeout: 30_000 });
+      assert.deepEqual(await row.getByRole('list', { name: 'Tags' }).getByRole('link').allTextContents(), [
+        tag,
+        'path:a/b+c=d@e',
+      ]);
+      assert.equal(await page.locator(`tr[data-job-id="${other}"] .tags`).count(), 0, 'a job without tags shows none');
+      await row.getByRole('link', { name: tag, exact: true }).click();
+      await page.waitForURL((url) => url.searchParams.get('tag') === tag);
+      const rows = page.locator('tbody tr');
+      await untilCount(rows, 2);
+      assert.deepEqual((await jobIdsShown(rows)).sort(), [tagged, sharing].sort());
+      assert.equal(await page.getByLabel('Tag', { exact: true }).inputValue(), tag, 'the filter field shows the tag');
+
+      await page.goto(`${service.baseUrl}/ui/jobs/${tagged}`);
+      const tags = page.getByRole('list', { name: 'Tags' });
+      await tags.waitFor();
+      assert.deepEqual(await tags.getByRole('link').allTextContents(), [tag, 'path:a/b+c=d@e']);
+      await tags.getByRole('link', { name: 'path:a/b+c=d@e', exact: true }).click();
+      await page.waitForURL((url) => url.searchParams.get('tag') === 'path:a/b+c=d@e');
+      await untilCount(rows, 1);
+      assert.deepEqual(await jobIdsShown(rows), [tagged]);
+    });
   });
 
   describe('sees attempts on a timeline', function () {

@@ -4,6 +4,7 @@ import { useEffect } from 'preact/hooks';
 import type { Job, JobStatus } from './api.js';
 import { statusLabel } from './format.js';
 import type { Live } from './live.js';
+import { Link, taggedJobsPath } from './router.js';
 
 /** Names the page in the browser's tab: "Jobs · durable-jobs". */
 export function useDocumentTitle(title: string): void {
@@ -115,5 +116,21 @@ export function ProgressBar({ job, label }: { readonly job: Job; readonly label:
     >
       <div class="progress-fill" style={{ width: `${value ?? 0}%` }} />
     </div>
+  );
+}
+
+/** A job's tags, each a link to the jobs it shares it with. */
+export function Tags({ tags }: { readonly tags: readonly string[] }) {
+  if (tags.length === 0) return null;
+  return (
+    <ul class="tags" aria-label="Tags">
+      {tags.map((tag) => (
+        <li key={tag}>
+          <Link href={taggedJobsPath(tag)} class="tag">
+            {tag}
+          </Link>
+        </li>
+      ))}
+    </ul>
   );
 }

@@ -6,7 +6,7 @@ import { client, isJobFinished, jobActions, JobsApiError, messageOf, type Job, t
 import { AttemptsPanel } from './attempts.js';
 import { ConfirmDialog, useConfirmation } from './confirm-dialog.js';
 import { LogsPanel } from './logs.js';
-import { Pending, ProgressBar, StatusBadge, TryAgain, useDocumentTitle } from './components.js';
+import { Pending, ProgressBar, StatusBadge, Tags, TryAgain, useDocumentTitle } from './components.js';
 import { dateTime, duration, json, runTime } from './format.js';
 import { useLive, type Live } from './live.js';
 import { Link, jobPath, jobsPath } from './router.js';
@@ -120,6 +120,11 @@ function JobDetails({ job, now, problem, again, onChanged, onUnauthorized }: Det
           {job.finishedAt ? <time dateTime={job.finishedAt}>{dateTime(job.finishedAt)}</time> : '–'}
         </Fact>
         <Fact term="Duration">{ran === null ? '–' : duration(ran)}</Fact>
+        {job.tags.length > 0 && (
+          <Fact term="Tags">
+            <Tags tags={job.tags} />
+          </Fact>
+        )}
         {job.traceId && (
           <Fact term="Trace">
             <code data-testid="trace-id">{job.traceId}</code>

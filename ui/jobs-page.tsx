@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { client, dataOf, type Job, type JobStatus, type ListJobsQuery } from './api.js';
 import { BulkActions } from './bulk-actions.js';
-import { LiveHead, NumberHead, Pending, ProgressBar, StatusBadge, useDocumentTitle } from './components.js';
+import { LiveHead, NumberHead, Pending, ProgressBar, StatusBadge, Tags, useDocumentTitle } from './components.js';
 import { dateTime, duration, relative, runTime, statusTitle } from './format.js';
 import { useLive } from './live.js';
 import { Link, jobPath, jobsPath, navigate } from './router.js';
@@ -323,6 +323,7 @@ function JobsTable({ jobs, now, selected, onSelect }: TableProps) {
             </td>
             <td data-label="Job" class="job-id">
               <Link href={jobPath(job.jobId)}>{job.jobId}</Link>
+              <Tags tags={job.tags} />
             </td>
             <td data-label="Type">{job.type}</td>
             <td data-label="Priority">

@@ -21,6 +21,11 @@ export function schedulePath(scheduleId: string): string {
   return `${schedulesPath}?${new URLSearchParams({ id: scheduleId }).toString()}`;
 }
 
+/** The jobs list filtered by one tag. */
+export function taggedJobsPath(tag: string): string {
+  return `${jobsPath}?${new URLSearchParams({ tag }).toString()}`;
+}
+
 export function jobPath(jobId: string): string {
   return `/ui/jobs/${encodeURIComponent(jobId)}`;
 }
