@@ -510,6 +510,35 @@ describe('Inbound webhooks', function () {
     });
   });
 
+  describe("a hook's input mapping", function () {
+    it('refuses a field the hook would drop in silence (__proto__), or a name that is no field name, saying what to send; no hook is made', async function () {
+      service.apiKey = keys.acme;
+      const hooksBefore = await service.request<{ hooks: unknown[] }>('GET', '/api/v1/hooks');
+      const refusals: Array<[string, RegExp]> = [
+        [
+          '{"seconds":"/delay","__proto__":"/repository"}',
+          /^inputFrom\.__proto__: is not a name an input field may take \(.*\): choose another$/,
+        ],
+        [
+          '{"9lives":"/delay"}',
+          /^inputFrom\.9lives: must be 1–64 characters of \[A-Za-z0-9_\], not starting with a digit$/,
+        ],
+      ];
+      for (const [inputFrom, message] of refusals) {
+        // As sent: an object literal would make `__proto__` its prototype, which JSON.stringify leaves out.
+        const reply = await service.request<ErrorBody>(
+          'POST',
+          '/api/v1/hooks',
+          `{"type":"sleep","inputFrom":${inputFrom}}`,
+        );
+        assert.equal(reply.status, 400, JSON.stringify(reply.body));
+        assert.match(reply.body.error.message, message);
+      }
+      const hooksAfter = await service.request<{ hooks: unknown[] }>('GET', '/api/v1/hooks');
+      assert.equal(hooksAfter.body.hooks.length, hooksBefore.body.hooks.length);
+    });
+  });
+
   describe('a delivery whose body is still arriving', function () {
     it('is refused when its hook is deleted or disabled before the body ends: a leaked secret stops at once', async function () {
       const body = JSON.stringify({ seconds: 0, message: 'slow' });

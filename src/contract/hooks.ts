@@ -2,6 +2,7 @@
 // Stripe, a form service) into a job. The REST shapes, and the hook registry's record and messages.
 import { z } from 'zod';
 import { IsoTime, JobPriority, JobStatus } from './job.js';
+import { refuseKeys } from './record-keys.js';
 
 /** 24 random bytes, base64url: unguessable, and in no other route's spelling. */
 export const hookIdPattern = /^hk_[A-Za-z0-9_-]{32}$/;
@@ -20,7 +21,7 @@ export const JsonPointer = z
   .max(512)
   .regex(/^(\/([^~]|~[01])*)*$/, 'must be a JSON pointer ("" or /field/0/other; ~1 for "/", ~0 for "~")');
 
-export const HookInputFrom = z
+const inputFieldNames = z
   .record(
     z
       .string()
@@ -33,6 +34,13 @@ export const HookInputFrom = z
   .describe(
     "the job's input, field by field: each input field takes the value at its JSON pointer in the delivery's body (a pointer that finds nothing leaves its field out); absent: the whole body is the input",
   );
+export const HookInputFrom = z.preprocess(
+  refuseKeys(
+    new Set(['__proto__']),
+    () => 'is not a name an input field may take (an object cannot hold __proto__ as a field): choose another',
+  ),
+  inputFieldNames,
+);
 
 /** A secret a sender generates itself (Stripe does): used as given, as UTF-8, for HMAC-SHA256. */
 export const HookSecret = z

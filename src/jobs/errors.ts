@@ -40,9 +40,11 @@ export class RequestInvalidError extends ApiError {
     sent?: { schema: z.ZodType; value: unknown },
   ): RequestInvalidError {
     const details = error.issues.flatMap((issue) => {
-      if (issue.code !== 'unrecognized_keys') {
-        return [{ path: [...pathPrefix, ...issue.path].map(String).join('.'), message: issue.message }];
-      }
+      const path = [...pathPrefix, ...issue.path].map(String).join('.');
+      // A record's key refused: zod says only "Invalid key in record"; what the key must be is in its own issues.
+      if (issue.code === 'invalid_key')
+        return [{ path, message: issue.issues.map((inner) => inner.message).join('; ') }];
+      if (issue.code !== 'unrecognized_keys') return [{ path, message: issue.message }];
       const known = sent ? fieldsAt(sent.schema, issue.path) : [];
       const holder = sent ? valueAt(sent.value, issue.path) : undefined;
       return issue.keys.slice(0, listedMaxNames).map((key) => ({

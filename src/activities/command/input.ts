@@ -1,22 +1,11 @@
 import { z } from 'zod';
+import { refuseKeys } from '../../contract/record-keys.js';
 
 /** Names an object's own key may have in JSON but not as a variable: a record would drop `__proto__` without a word. */
 const objectKeys = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Refuses, before the record sees them, env names that are Object.prototype's own. */
-function refuseObjectKeys(value: unknown, ctx: z.core.ParsePayload): unknown {
-  if (value === null || typeof value !== 'object') return value;
-  for (const name of Object.keys(value)) {
-    if (objectKeys.has(name))
-      ctx.issues.push({
-        code: 'custom',
-        message: `env ${JSON.stringify(name)} is not a variable name`,
-        path: [name],
-        input: value,
-      });
-  }
-  return value;
-}
+const refuseObjectKeys = refuseKeys(objectKeys, (name) => `env ${JSON.stringify(name)} is not a variable name`);
 
 /** An argument or environment value: the OS cannot pass a NUL byte, and spawn would throw at the attempt. */
 const ProcessString = z
