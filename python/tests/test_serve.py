@@ -5,19 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import logging
 import os
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from pydantic import BaseModel
 from temporalio import workflow
+from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.common import RetryPolicy
+from temporalio.converter import DataConverter, PayloadCodec
 from temporalio.service import RPCError
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
@@ -35,9 +39,10 @@ def temporal_address() -> str:
     return address
 
 
-async def lease_of_nobodys_registry(temporal_address: str, lease_seconds: int) -> RegistryLease:
-    """A lease on a prefix of its own, whose registry no worker runs (as while the service's worker is down)."""
-    client = await Client.connect(temporal_address)
+async def lease_of_nobodys_registry(temporal_address: str, lease_seconds: int, **connect: Any) -> RegistryLease:
+    """A lease on a prefix of its own, whose registry no worker runs (as while the service's worker is down); its
+    client is connected with ``connect``'s options."""
+    client = await Client.connect(temporal_address, **connect)
     return RegistryLease(
         client,
         f"py-lease-{uuid.uuid4().hex[:8]}",
@@ -131,6 +136,40 @@ async def test_a_declaration_cancelled_at_the_stop_leaves_no_error_for_asyncio_t
     await asyncio.sleep(0)
     errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
     assert errors == []
+
+
+class RefusingCodec(PayloadCodec):
+    """A codec that fails to encode (a key it cannot use): the call fails before its request goes out."""
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        raise ValueError("this codec encodes nothing")
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return list(payloads)
+
+
+@pytest.mark.parametrize(
+    ("failing", "connect"),
+    [
+        # The server refuses it: the SDK sets the error on the start operation too.
+        (RPCError, {"namespace": f"nowhere-{uuid.uuid4().hex[:8]}"}),
+        # It fails before its request goes out: the SDK sets nothing there, which the lease must not wait for.
+        (ValueError, {"data_converter": dataclasses.replace(DataConverter.default, payload_codec=RefusingCodec())}),
+    ],
+    ids=["refused", "failed-before-its-request"],
+)
+async def test_a_declaration_that_fails_leaves_no_error_for_asyncio_to_log(
+    temporal_address: str, caplog: pytest.LogCaptureFixture, failing: type[Exception], connect: dict[str, Any]
+) -> None:
+    lease = await lease_of_nobodys_registry(temporal_address, 3, **connect)
+    began = time.monotonic()
+    with pytest.raises(failing):
+        await asyncio.wait_for(lease.declare(), 5)
+    assert time.monotonic() - began < 2.5, "the declaration waited for a start that never happened"
+    del lease
+    gc.collect()
+    await asyncio.sleep(0)
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR] == []
 
 
 async def test_a_registry_whose_worker_is_down_is_logged_while_the_lease_waits_for_it(

@@ -54,8 +54,9 @@ class RegistryLease:
             result: dict[str, Any] = await self._client.execute_update_with_start_workflow(
                 protocol.DECLARE_WORKER_UPDATE, self._message, start_workflow_operation=start, result_type=dict
             )
-        finally:
-            _read_start_outcome(start)
+        except BaseException:
+            await _read_start_error(start)
+            raise
         return result
 
     async def _renew(self) -> None:
@@ -127,13 +128,17 @@ class RegistryLease:
             self._log.warning("could not leave the job type registry: %s", err)
 
 
-def _read_start_outcome(start: WithStartWorkflowOperation[Any, Any]) -> None:
-    """Reads what the SDK set on the start operation, which this lease has no use for: a declaration that failed (the
-    server out of reach or refusing it, or cancelled at a stop while the registry's worker is down) sets its error
-    there too, and asyncio logs an error left unread, with a traceback, as 'Future exception was never retrieved'."""
-    outcome = getattr(start, "_workflow_handle", None)  # what start.workflow_handle() awaits (temporalio 1.35)
-    if isinstance(outcome, asyncio.Future) and outcome.done() and not outcome.cancelled():
-        outcome.exception()
+async def _read_start_error(start: WithStartWorkflowOperation[Any, Any]) -> None:
+    """Reads the error the SDK set on the start operation of a declaration that failed (the server out of reach or
+    refusing it, or the call cancelled at a stop while the registry's worker is down), which this lease has no use for:
+    asyncio logs an error left unread, with a traceback, as 'Future exception was never retrieved'.
+
+    The SDK sets an RPC's error or a cancellation there before the call raises, so ``workflow_handle()`` answers at
+    once; any other error (a payload codec's, an interceptor's) sets nothing, and it would wait for good: hence 1 s.
+    What it raises is suppressed, a CancelledError too (the one the SDK set, or one that comes while it reads): the
+    declaration raises its own error all the same."""
+    with contextlib.suppress(Exception, asyncio.CancelledError):
+        await asyncio.wait_for(start.workflow_handle(), 1)
 
 
 async def _until_set(stopping: asyncio.Event, call: Any, waiting: Callable[[float], None], every_seconds: float) -> Any:
