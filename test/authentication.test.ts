@@ -203,6 +203,76 @@ describe('Every route but a short public list needs a key, however its path is s
   });
 });
 
+describe("A page of another site, through its visitor's browser", function () {
+  this.timeout(120_000);
+  let service: TestService;
+  /** What a browser sends for a page of another site's form, or its fetch(url, { method: 'POST', mode: 'no-cors' }). */
+  const fromAnotherSite = {
+    origin: 'https://attacker.example',
+    'sec-fetch-site': 'cross-site',
+    'sec-fetch-mode': 'no-cors',
+  };
+  before(async function () {
+    // Open, as `npm start` runs it on a developer's machine: no key stands between the page and the API.
+    service = await TestService.start({ workers: { normal: 2 } });
+  });
+  after(async function () {
+    await service?.teardown();
+  });
+
+  it('cannot make the API act: a POST without a body (cancel, retry, unpause, trigger) is a 403 that changes nothing', async function () {
+    const jobId = uniqueJobId('cross-site');
+    assert.equal((await service.submit({ type: 'sleep', input: { seconds: 120 }, jobId })).status, 202);
+    const scheduleId = uniqueJobId('cross-site-schedule');
+    const schedule = await service.request('POST', '/api/v1/schedules', {
+      scheduleId,
+      intervalSeconds: 3600,
+      paused: true,
+      job: { type: 'sleep', input: { seconds: 0 } },
+    });
+    assert.equal(schedule.status, 201, JSON.stringify(schedule.body));
+    for (const path of [
+      `/api/v1/jobs/${jobId}/cancel`,
+      `/api/v1/jobs/${jobId}/retry`,
+      `/api/v1/schedules/${scheduleId}/unpause`,
+      `/api/v1/schedules/${scheduleId}/trigger`,
+    ]) {
+      const answer = await httpRequest(service.baseUrl + path, { method: 'POST', headers: fromAnotherSite });
+      assert.equal(answer.status, 403, `${path}: ${answer.text}`);
+      const { error } = JSON.parse(answer.text) as ErrorBody;
+      assert.equal(error.code, 'forbidden');
+      assert.match(error.message, /another site .* the dashboard at \/ui\/, or call the API from outside a browser$/);
+    }
+    const job = await service.getJob(jobId);
+    assert.ok(['queued', 'running'].includes(job.body.status), job.body.status);
+    const after = await service.request<{ paused: boolean; recentJobs: unknown[] }>(
+      'GET',
+      `/api/v1/schedules/${scheduleId}`,
+    );
+    assert.equal(after.body.paused, true);
+    assert.deepEqual(after.body.recentJobs, []);
+
+    // A link from another site still opens a job, and the API's own pages and clients outside a browser still act.
+    const linked = await httpRequest(`${service.baseUrl}/api/v1/jobs/${jobId}`, { headers: fromAnotherSite });
+    assert.equal(linked.status, 200, linked.text);
+    const ownPage = await httpRequest(`${service.baseUrl}/api/v1/jobs/${jobId}/cancel`, {
+      method: 'POST',
+      headers: { 'sec-fetch-site': 'same-origin' },
+    });
+    assert.equal(ownPage.status, 202, ownPage.text);
+  });
+
+  it("still answers the Temporal Web UI's calls of the codec routes, from TEMPORAL_UI_URL's origin", async function () {
+    const decoded = await httpRequest(`${service.baseUrl}/api/v1/codec/decode`, {
+      method: 'POST',
+      body: '{"payloads":[]}',
+      headers: { origin: new URL(service.config.TEMPORAL_UI_URL).origin, 'sec-fetch-site': 'cross-site' },
+    });
+    assert.equal(decoded.status, 200, decoded.text);
+    assert.equal(decoded.headers['access-control-allow-origin'], new URL(service.config.TEMPORAL_UI_URL).origin);
+  });
+});
+
 describe('A tenant route reached without authentication', function () {
   it('throws rather than acting as any tenant', function () {
     const ctx = { method: 'GET', path: '/api/v1/jobs', state: {} } as unknown as Context;

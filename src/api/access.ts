@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { hookDeliveryPath } from '../contract/hooks.js';
 import { defaultTenant } from '../workflows/job-state.js';
+import { ApiError } from './errors.js';
 import { UnauthorizedError, type ApiKeys } from './tenants.js';
 
 /**
@@ -69,6 +70,40 @@ export function authenticate(keys: ApiKeys) {
     const tenant = keys.tenantOf(match[1]!);
     if (!tenant) throw new UnauthorizedError('the API key is not valid');
     ctx.state['tenant'] = tenant;
+    await next();
+  };
+}
+
+/** Thrown when a browser sends a request that acts (any method but GET, HEAD, OPTIONS) from a page of another site. */
+export class CrossSiteRequestError extends ApiError {
+  override readonly name = 'CrossSiteRequestError';
+  constructor(method: string) {
+    super(
+      'forbidden',
+      `a page of another site may not ${method} here through its visitor's browser (Sec-Fetch-Site: cross-site); ` +
+        'act from the dashboard at /ui/, or call the API from outside a browser',
+    );
+  }
+}
+
+const readingMethods: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * No page of another site acts through its visitor's browser. Such a page cannot read an answer (no CORS), but a form
+ * or a no-cors fetch still sends a POST without a body: with no API keys (open on loopback, as `npm start` runs it)
+ * any site a developer opened could cancel and retry their jobs and trigger their schedules. Browsers say where a
+ * request comes from in Sec-Fetch-Site; other clients send none. `allowed` names the cross-site requests the API
+ * answers CORS for (the Temporal Web UI's calls of the codec routes).
+ */
+export function refuseCrossSiteActions(allowed: (ctx: Context) => boolean) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    if (
+      ctx.get('sec-fetch-site') === 'cross-site' &&
+      !readingMethods.has(ctx.method) &&
+      !isPublicRoute(ctx.method, ctx.path) &&
+      !allowed(ctx)
+    )
+      throw new CrossSiteRequestError(ctx.method);
     await next();
   };
 }

@@ -22,9 +22,9 @@ import { ApiMetrics } from './metrics.js';
 import { docsPage, openApiDocument } from './openapi.js';
 import { queueFigures } from './queues.js';
 import { QueueGauges } from './queue-metrics.js';
-import { codecCors, codecRouter } from './codec.js';
+import { codecCors, codecRouter, fromTemporalUi } from './codec.js';
 import { checkUnfinishedCap, SubmitRateLimiter } from './rate-limits.js';
-import { authenticate, createRouter, tenantOf } from './access.js';
+import { authenticate, createRouter, refuseCrossSiteActions, tenantOf } from './access.js';
 import { ApiKeys } from './tenants.js';
 import { dashboard } from './ui.js';
 import { whoamiRouter } from './whoami.js';
@@ -281,6 +281,7 @@ export function createApp(deps: AppDeps): App {
   koa.use(errorResponses);
   koa.use(codecCors(deps.config.TEMPORAL_UI_URL));
   koa.use(authenticate(apiKeys));
+  koa.use(refuseCrossSiteActions(fromTemporalUi(deps.config.TEMPORAL_UI_URL)));
   for (const router of routers) {
     koa.use(router.routes());
     koa.use(router.allowedMethods());

@@ -78,19 +78,26 @@ export function codecRouter(deps: CodecRoutesDeps): Router {
   return router;
 }
 
+/** Whether a request is the Temporal Web UI's call of a codec route: the one cross-site request the API answers CORS for. */
+export function fromTemporalUi(uiUrl: string): (ctx: Context) => boolean {
+  const uiOrigin = new URL(uiUrl).origin;
+  return (ctx) => codecPaths.has(ctx.path) && ctx.get('origin') === uiOrigin;
+}
+
 /**
  * CORS for the codec routes, for the Temporal Web UI's origin only. The browser's preflight carries no
  * API key, so it is answered here, before the guard; the POST that follows needs the key as usual.
  */
 export function codecCors(uiUrl: string) {
   const uiOrigin = new URL(uiUrl).origin;
+  const fromUi = fromTemporalUi(uiUrl);
   return async (ctx: Context, next: Next): Promise<void> => {
     if (!codecPaths.has(ctx.path)) {
       await next();
       return;
     }
     ctx.vary('Origin');
-    if (ctx.get('origin') !== uiOrigin) {
+    if (!fromUi(ctx)) {
       await next();
       return;
     }

@@ -433,12 +433,21 @@ const routes: readonly Operation[] = [
   },
 ];
 
-/** Every route the gateway serves (a test checks this list against the router); /api/v1 needs a key when keys are configured. */
-export const operations: readonly Operation[] = routes.map((operation) =>
-  operation.path.startsWith('/api/v1/') && !operation.public
-    ? {
-        ...operation,
-        responses: { ...operation.responses, 401: refused('no valid API key (`unauthorized`, with WWW-Authenticate)') },
-      }
-    : operation,
-);
+const crossSite = 'a browser sent it from a page of another site (Sec-Fetch-Site: cross-site)';
+
+/**
+ * Every route the gateway serves (a test checks this list against the router); /api/v1 needs a key when keys are
+ * configured, and refuses to act for a page of another site (src/api/access.ts).
+ */
+export const operations: readonly Operation[] = routes.map((operation) => {
+  if (!operation.path.startsWith('/api/v1/') || operation.public) return operation;
+  const responses: Record<number, Answer> = {
+    ...operation.responses,
+    401: refused('no valid API key (`unauthorized`, with WWW-Authenticate)'),
+  };
+  if (operation.method !== 'get') {
+    const own = operation.responses[403]?.description.replace(/ \(`forbidden`\)$/, '');
+    responses[403] = refused(`${own ? `${own}, or ` : ''}${crossSite} (\`forbidden\`)`);
+  }
+  return { ...operation, responses };
+});

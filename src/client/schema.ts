@@ -231,6 +231,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description the jobId exists with a different request (`conflict`) */
                 409: {
                     headers: {
@@ -508,6 +517,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description no job with this id (`not_found`) */
                 404: {
                     headers: {
@@ -623,6 +641,15 @@ export interface paths {
                 };
                 /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -944,6 +971,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description the body is too large (`payload_too_large`) */
                 413: {
                     headers: {
@@ -1049,6 +1085,15 @@ export interface paths {
                 };
                 /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1257,6 +1302,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description no job with this id (`not_found`) */
                 404: {
                     headers: {
@@ -1393,6 +1447,15 @@ export interface paths {
                 };
                 /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1571,6 +1634,15 @@ export interface paths {
                 };
                 /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1759,6 +1831,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description no such schedule */
                 404: {
                     headers: {
@@ -1853,6 +1934,15 @@ export interface paths {
                 };
                 /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1965,6 +2055,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description no such schedule */
                 404: {
                     headers: {
@@ -2063,6 +2162,15 @@ export interface paths {
                 };
                 /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2221,6 +2329,15 @@ export interface paths {
                 };
                 /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2495,6 +2612,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description the tenant has no such hook (`not_found`) */
                 404: {
                     headers: {
@@ -2569,6 +2695,15 @@ export interface paths {
                 };
                 /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2913,7 +3048,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description with API keys configured, the caller's tenant is not one of CODEC_TENANTS (`forbidden`) */
+                /** @description with API keys configured, the caller's tenant is not one of CODEC_TENANTS, or a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3010,7 +3145,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description with API keys configured, the caller's tenant is not one of CODEC_TENANTS (`forbidden`) */
+                /** @description with API keys configured, the caller's tenant is not one of CODEC_TENANTS, or a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
                 403: {
                     headers: {
                         [name: string]: unknown;
