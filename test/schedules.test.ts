@@ -149,4 +149,74 @@ describe('Schedules', function () {
     for (const jobId of expected) assert.equal((await service.waitFor(jobId, ['succeeded'])).jobId, jobId);
     assert.equal(await service.countWorkflows(`WorkflowId STARTS_WITH '${scheduleId}-'`), 3);
   });
+
+  describe('reads a cron in the time zone it is given', function () {
+    it('runs 0 9 * * * at 09:00 in Europe/Berlin on each side of the change to summer time', async function () {
+      const scheduleId = uniqueJobId('berlin');
+      const created = await service.request<Schedule>('POST', '/api/v1/schedules', {
+        scheduleId,
+        cron: '0 9 * * *',
+        // Spelled as the time zone database does not: the schedule keeps the database's spelling.
+        timezone: 'europe/berlin',
+        job: { type: 'sleep', input: { seconds: 0 } },
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.equal(created.body.timezone, 'Europe/Berlin');
+      const berlinClock = new Intl.DateTimeFormat('en-GB', {
+        timeZone: 'Europe/Berlin',
+        hour: '2-digit',
+        minute: '2-digit',
+      });
+      assert.ok(created.body.nextRunTimes.length > 0);
+      for (const time of created.body.nextRunTimes) assert.equal(berlinClock.format(new Date(time)), '09:00', time);
+      // Summer time began on 2026-03-29 in Berlin: 09:00 was 08:00 UTC the days before, 07:00 UTC from then on.
+      await service.temporal.client.schedule.getHandle(scheduleId).backfill({
+        start: new Date('2026-03-27T00:00:00Z'),
+        end: new Date('2026-03-31T00:00:00Z'),
+        overlap: 'ALLOW_ALL',
+      });
+      const expected = ['2026-03-27T08:00:00Z', '2026-03-28T08:00:00Z', '2026-03-29T07:00:00Z', '2026-03-30T07:00:00Z'];
+      for (const time of expected) await service.waitFor(`${scheduleId}-${time}`, ['succeeded']);
+      assert.equal(await service.countWorkflows(`WorkflowId STARTS_WITH '${scheduleId}-'`), 4);
+      const listed = await service.request<Schedule>('GET', `/api/v1/schedules/${scheduleId}`);
+      assert.equal(listed.body.timezone, 'Europe/Berlin');
+    });
+
+    it('shows UTC for a cron given none, and no time zone for an interval', async function () {
+      const cron = await service.request<Schedule>('POST', '/api/v1/schedules', {
+        scheduleId: uniqueJobId('utc'),
+        cron: '0 3 * * *',
+        job: { type: 'sleep', input: { seconds: 0 } },
+        paused: true,
+      });
+      assert.equal(cron.body.timezone, 'UTC');
+      const interval = await service.request<Schedule>('POST', '/api/v1/schedules', {
+        scheduleId: uniqueJobId('every'),
+        intervalSeconds: 3600,
+        job: { type: 'sleep', input: { seconds: 0 } },
+        paused: true,
+      });
+      assert.equal(interval.body.timezone, null);
+    });
+
+    it('refuses with 400 naming timezone an unknown zone, an offset, a zone with an interval, and CRON_TZ', async function () {
+      const job = { type: 'sleep', input: { seconds: 0 } };
+      for (const [bad, names] of [
+        [{ cron: '0 9 * * *', timezone: 'Mars/Olympus_Mons' }, 'timezone'],
+        [{ cron: '0 9 * * *', timezone: '+02:00' }, 'timezone'],
+        [{ cron: '0 9 * * *', timezone: '../../etc/passwd' }, 'timezone'],
+        [{ cron: '0 9 * * *', timezone: '' }, 'timezone'],
+        [{ intervalSeconds: 3600, timezone: 'Europe/Berlin' }, 'timezone'],
+        [{ cron: 'CRON_TZ=Europe/Berlin 0 9 * * *' }, 'cron'],
+      ] as const) {
+        const response = await service.request<ErrorBody>('POST', '/api/v1/schedules', {
+          scheduleId: uniqueJobId('bad-zone'),
+          job,
+          ...bad,
+        });
+        assert.equal(response.status, 400, JSON.stringify(bad));
+        assert.match(response.body.error.message, new RegExp(`^${names}: `), JSON.stringify(response.body));
+      }
+    });
+  });
 });

@@ -16,7 +16,7 @@ type ScheduleAction = 'pause' | 'unpause' | 'trigger';
 const refreshMs = 5000;
 
 function timing(schedule: Schedule): string {
-  if (schedule.cron) return `cron ${schedule.cron} (UTC)`;
+  if (schedule.cron) return `cron ${schedule.cron} (${schedule.timezone ?? 'UTC'})`;
   return schedule.intervalSeconds === null ? '–' : `every ${duration(schedule.intervalSeconds * 1000)}`;
 }
 

@@ -235,9 +235,11 @@ def test_schedules_round_trip(client: Client) -> None:
     client.schedules.delete(schedule_id)
     with pytest.raises(NotFoundError):
         client.schedules.get(schedule_id)
-    cron = client.schedules.create(unique_id("cron"), job, cron="0 3 * * *", paused=True)
-    assert cron.cron == "0 3 * * *"
+    cron = client.schedules.create(unique_id("cron"), job, cron="0 3 * * *", timezone="Asia/Tokyo", paused=True)
+    assert (cron.cron, cron.timezone) == ("0 3 * * *", "Asia/Tokyo")
+    # 03:00 in Tokyo (UTC+9, no summer time) is 18:00 UTC.
     assert cron.next_run_times
+    assert all((t.hour, t.minute) == (18, 0) for t in cron.next_run_times)
     client.schedules.delete(cron.schedule_id)
 
 

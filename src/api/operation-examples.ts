@@ -95,6 +95,7 @@ const bulkBody = { jobIds: [jobId, 'report-43', 'report-44'] } satisfies z.input
 const schedule = {
   scheduleId,
   cron: '0 2 * * *',
+  timezone: 'UTC',
   intervalSeconds: null,
   job: { type: 'sleep', input: { seconds: 5, message: 'nightly report' }, priority: 'low' },
   paused: false,
@@ -283,6 +284,15 @@ export const operationExamples: Readonly<Record<string, OperationExamples>> = {
           scheduleId,
           cron: '0 2 * * *',
           job: { type: 'sleep', input: { seconds: 5, message: 'nightly report' }, priority: 'low' },
+        } satisfies z.input<typeof CreateScheduleBody>,
+      },
+      cronInTimeZone: {
+        summary: 'every weekday at 09:00 in New York, summer and winter',
+        value: {
+          scheduleId: 'morning-digest',
+          cron: '0 9 * * 1-5',
+          timezone: 'America/New_York',
+          job: { type: 'sleep', input: { seconds: 1, message: 'morning digest' } },
         } satisfies z.input<typeof CreateScheduleBody>,
       },
       interval: {

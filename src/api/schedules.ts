@@ -5,7 +5,7 @@ import {
   type ScheduleDescription,
   type ScheduleOverlapPolicy,
 } from '@temporalio/client';
-import type { CreateScheduleBody, Schedule } from '../contract/schedule.js';
+import { canonicalTimeZone, type CreateScheduleBody, type Schedule } from '../contract/schedule.js';
 import { redactedInput } from '../contract/job-json.js';
 import { jobIdOf, workflowIdOf, type JobRequest } from '../workflows/job-state.js';
 import { jobWorkflow } from '../workflows/index.js';
@@ -87,10 +87,14 @@ export class Schedules {
       this.tenant,
       request,
     );
+    // As the time zone database spells it: Temporal's server knows `Europe/Berlin`, not `europe/berlin`.
+    const timezone = body.timezone === undefined ? undefined : canonicalTimeZone(body.timezone);
     try {
       await this.client.schedule.create({
         scheduleId: this.scheduleIdOf(body.scheduleId),
-        spec: body.cron ? { cronExpressions: [body.cron] } : { intervals: [{ every: body.intervalSeconds! * 1000 }] },
+        spec: body.cron
+          ? { cronExpressions: [body.cron], timezone: timezone ?? 'UTC' }
+          : { intervals: [{ every: body.intervalSeconds! * 1000 }] },
         action: {
           type: 'startWorkflow',
           workflowType: jobWorkflow,
@@ -107,6 +111,7 @@ export class Schedules {
           job: body.job,
           overlap: body.overlap ?? 'skip',
           cron: body.cron ?? null,
+          timezone: body.cron === undefined ? null : (timezone ?? 'UTC'),
           intervalSeconds: body.intervalSeconds ?? null,
         },
         typedSearchAttributes: [{ key: JobTenantKey, value: this.tenant }],
@@ -247,6 +252,9 @@ export class Schedules {
     return {
       scheduleId: jobIdOf(this.tenant, description.scheduleId),
       cron: typeof memo['cron'] === 'string' ? memo['cron'] : null,
+      // Schedules made before time zones were read their cron in UTC.
+      timezone:
+        typeof memo['timezone'] === 'string' ? memo['timezone'] : typeof memo['cron'] === 'string' ? 'UTC' : null,
       intervalSeconds: typeof memo['intervalSeconds'] === 'number' ? memo['intervalSeconds'] : null,
       job: redactedJob(memo['job']),
       paused: description.state.paused,

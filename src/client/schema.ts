@@ -1518,6 +1518,7 @@ export interface paths {
                          *         {
                          *           "scheduleId": "nightly-report",
                          *           "cron": "0 2 * * *",
+                         *           "timezone": "UTC",
                          *           "intervalSeconds": null,
                          *           "job": {
                          *             "type": "sleep",
@@ -1594,6 +1595,7 @@ export interface paths {
                          * @example {
                          *       "scheduleId": "nightly-report",
                          *       "cron": "0 2 * * *",
+                         *       "timezone": "UTC",
                          *       "intervalSeconds": null,
                          *       "job": {
                          *         "type": "sleep",
@@ -1724,6 +1726,7 @@ export interface paths {
                          * @example {
                          *       "scheduleId": "nightly-report",
                          *       "cron": "0 2 * * *",
+                         *       "timezone": "UTC",
                          *       "intervalSeconds": null,
                          *       "job": {
                          *         "type": "sleep",
@@ -1897,6 +1900,7 @@ export interface paths {
                          * @example {
                          *       "scheduleId": "nightly-report",
                          *       "cron": "0 2 * * *",
+                         *       "timezone": "UTC",
                          *       "intervalSeconds": null,
                          *       "job": {
                          *         "type": "sleep",
@@ -2008,6 +2012,7 @@ export interface paths {
                          * @example {
                          *       "scheduleId": "nightly-report",
                          *       "cron": "0 2 * * *",
+                         *       "timezone": "UTC",
                          *       "intervalSeconds": null,
                          *       "job": {
                          *         "type": "sleep",
@@ -2122,6 +2127,7 @@ export interface paths {
                          * @example {
                          *       "scheduleId": "nightly-report",
                          *       "cron": "0 2 * * *",
+                         *       "timezone": "UTC",
                          *       "intervalSeconds": null,
                          *       "job": {
                          *         "type": "sleep",
@@ -3790,8 +3796,10 @@ export interface components {
         };
         CreateScheduleBody: {
             scheduleId: string;
-            /** @description a cron expression (minute hour day-of-month month day-of-week), in UTC; it may fire no more often than SCHEDULE_MIN_INTERVAL_SECONDS (default 10) */
+            /** @description a cron expression (minute hour day-of-month month day-of-week), read in `timezone` (default UTC); it may fire no more often than SCHEDULE_MIN_INTERVAL_SECONDS (default 10) */
             cron?: string;
+            /** @description the IANA time zone `cron` is read in (default UTC), e.g. Europe/Berlin: 0 9 * * * runs at 09:00 there, summer and winter */
+            timezone?: string;
             /** @description at least SCHEDULE_MIN_INTERVAL_SECONDS (default 10) */
             intervalSeconds?: number;
             /** @description what each run submits; its jobId is <scheduleId>-<scheduled time> */
@@ -3829,6 +3837,8 @@ export interface components {
         Schedule: {
             scheduleId: string;
             cron: string | null;
+            /** @description the time zone cron is read in; null for an interval */
+            timezone: string | null;
             intervalSeconds: number | null;
             job: {
                 [key: string]: unknown;
@@ -3852,6 +3862,8 @@ export interface components {
             schedules: {
                 scheduleId: string;
                 cron: string | null;
+                /** @description the time zone cron is read in; null for an interval */
+                timezone: string | null;
                 intervalSeconds: number | null;
                 job: {
                     [key: string]: unknown;

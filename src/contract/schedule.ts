@@ -9,6 +9,26 @@ export const ScheduleId = z
     'must be 1–100 characters of [A-Za-z0-9._:-], starting with a letter or digit',
   );
 
+/** An IANA time zone name as the platform's time zone data knows it, e.g. Europe/Berlin. */
+export const TimeZone = z
+  .string()
+  .max(64)
+  .refine(
+    (name) => canonicalTimeZone(name) !== undefined,
+    'must be an IANA time zone name, e.g. Europe/Berlin or America/New_York',
+  );
+
+/** The name as the time zone database spells it (`europe/berlin` is Europe/Berlin); undefined for an unknown one. */
+export function canonicalTimeZone(name: string): string | undefined {
+  // Offsets such as +02:00 are accepted by Intl but are not zone names: Temporal's server would refuse them.
+  if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(name)) return undefined;
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+  } catch {
+    return undefined;
+  }
+}
+
 export const CreateScheduleBody = z
   .strictObject({
     scheduleId: ScheduleId,
@@ -19,8 +39,11 @@ export const CreateScheduleBody = z
       .regex(/^\s*\S+(\s+\S+){4}\s*$/, 'must be five fields: minute hour day-of-month month day-of-week')
       .optional()
       .describe(
-        'a cron expression (minute hour day-of-month month day-of-week), in UTC; it may fire no more often than SCHEDULE_MIN_INTERVAL_SECONDS (default 10)',
+        'a cron expression (minute hour day-of-month month day-of-week), read in `timezone` (default UTC); it may fire no more often than SCHEDULE_MIN_INTERVAL_SECONDS (default 10)',
       ),
+    timezone: TimeZone.optional().describe(
+      'the IANA time zone `cron` is read in (default UTC), e.g. Europe/Berlin: 0 9 * * * runs at 09:00 there, summer and winter',
+    ),
     intervalSeconds: z
       .number()
       .int()
@@ -39,12 +62,17 @@ export const CreateScheduleBody = z
   })
   .refine((body) => (body.cron === undefined) !== (body.intervalSeconds === undefined), {
     error: 'give exactly one of cron and intervalSeconds',
+  })
+  .refine((body) => body.timezone === undefined || body.cron !== undefined, {
+    error: 'only with cron (an interval is the same in every time zone)',
+    path: ['timezone'],
   });
 export type CreateScheduleBody = z.infer<typeof CreateScheduleBody>;
 
 export const Schedule = z.object({
   scheduleId: ScheduleId,
   cron: z.string().nullable(),
+  timezone: z.string().nullable().describe('the time zone cron is read in; null for an interval'),
   intervalSeconds: z.number().nullable(),
   job: z.record(z.string(), z.unknown()),
   paused: z.boolean(),

@@ -355,14 +355,17 @@ class Schedules:
         job: ScheduledJobBody,
         *,
         cron: str | None = None,
+        timezone: str | None = None,
         interval_seconds: int | None = None,
         paused: bool | None = None,
         overlap: ScheduleOverlap | None = None,
     ) -> Schedule:
-        """Creates a schedule running ``job`` by ``cron`` (UTC) or every ``interval_seconds`` (a taken id: conflict)."""
+        """Creates a schedule running ``job`` by ``cron`` (read in ``timezone``, an IANA name; default UTC) or every
+        ``interval_seconds`` (a taken id: conflict)."""
         body = CreateScheduleBody(
             schedule_id=schedule_id,
             cron=cron,
+            timezone=timezone,
             interval_seconds=interval_seconds,
             job=job,
             paused=paused,
@@ -665,6 +668,7 @@ class AsyncSchedules:
         job: ScheduledJobBody,
         *,
         cron: str | None = None,
+        timezone: str | None = None,
         interval_seconds: int | None = None,
         paused: bool | None = None,
         overlap: ScheduleOverlap | None = None,
@@ -672,6 +676,7 @@ class AsyncSchedules:
         body = CreateScheduleBody(
             schedule_id=schedule_id,
             cron=cron,
+            timezone=timezone,
             interval_seconds=interval_seconds,
             job=job,
             paused=paused,

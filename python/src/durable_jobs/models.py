@@ -372,6 +372,7 @@ class ErrorBody(ApiModel):
 class CreateScheduleBody(RequestModel):
     schedule_id: str
     cron: str | None = None
+    timezone: str | None = None
     interval_seconds: int | None = None
     job: ScheduledJobBody
     paused: bool | None = None
@@ -388,6 +389,8 @@ class Schedule(ApiModel):
 
     schedule_id: str
     cron: str | None
+    timezone: str | None
+    """The IANA time zone ``cron`` is read in (``UTC`` unless one was given); None for an interval."""
     interval_seconds: float | None
     job: dict[str, Any]
     """The submit body each run sends, as the schedule holds it."""
