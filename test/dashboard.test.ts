@@ -139,7 +139,13 @@ describe('The job dashboard', function () {
     await page.goto(`${service.baseUrl}/ui/`);
     await page.locator(`tr[data-job-id="${failed}"]`).waitFor();
     const jobId = uniqueJobId('dash-new');
-    await service.submit({ type: 'sleep', input: { seconds: 20, message: 'appears live' }, jobId, priority: 'high' });
+    await service.submit({
+      type: 'sleep',
+      input: { seconds: 20, message: 'appears live' },
+      jobId,
+      priority: 'high',
+      tags: ['team:media'],
+    });
     const row = page.locator(`tr[data-job-id="${jobId}"]`);
     await row.waitFor({ timeout: 30_000 });
     await row.locator('.status', { hasText: 'running' }).waitFor({ timeout: 30_000 });
