@@ -89,6 +89,10 @@ export function parseAllowEntry(entry: string): string | undefined {
   }
 }
 
+/** One name of API_ALLOW_HOSTS as the Host check compares it (hostKey): labels of letters, digits, `-` and `_`. */
+const allowedHostName =
+  /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$/;
+
 /** A week: long enough to look into last week's failures, short enough that Temporal's store stays small. */
 export const defaultJobRetentionHours = 168;
 
@@ -223,6 +227,28 @@ export const Env = z.object({
               message: `"${item}" is not host:port (an entry names one host and one port, e.g. 127.0.0.1:8443 or [::1]:8443)`,
             });
           return entry ?? '';
+        }),
+    )
+    .optional(),
+  /**
+   * `name,name`, or `*` for any: the names an API without keys answers to besides localhost, `*.localhost`, IP
+   * addresses and HOST (src/api/allowed-hosts.ts). Unused once API keys are configured.
+   */
+  API_ALLOW_HOSTS: z
+    .string()
+    .transform((text, ctx) =>
+      text
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
+        .map((item) => {
+          const name = hostKey(item);
+          if (name !== '*' && !allowedHostName.test(name))
+            ctx.addIssue({
+              code: 'custom',
+              message: `"${item}" is not a host name: give the name alone, without scheme or port (e.g. jobs.internal), or * for any`,
+            });
+          return name;
         }),
     )
     .optional(),

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { connect, type AddressInfo } from 'node:net';
 import type { Context } from 'koa';
 import { isPublicRoute, tenantOf, TenantMissingError } from '../src/api/access.js';
 import { operations } from '../src/api/operations.js';
-import { loadConfig } from '../src/config.js';
+import { createApp } from '../src/api/app.js';
+import { loadConfig, type Config } from '../src/config.js';
 import type { ErrorBody } from '../src/contract/errors.js';
 import { freePort, httpRequest, startApiPart, stopAllParts, type HttpReply } from './support/processes.js';
 import { TestService, uniqueJobId } from './support/service.js';
@@ -270,6 +272,217 @@ describe("A page of another site, through its visitor's browser", function () {
     });
     assert.equal(decoded.status, 200, decoded.text);
     assert.equal(decoded.headers['access-control-allow-origin'], new URL(service.config.TEMPORAL_UI_URL).origin);
+  });
+});
+
+/** One request written byte for byte on a socket of its own: Host headers no HTTP client sends (none, two, empty). */
+function rawExchange(baseUrl: string, head: string): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(`${head}\r\n\r\n`));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.once('error', reject);
+    socket.once('close', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const status = Number(/^HTTP\/1\.1 (\d{3}) /.exec(text)?.[1] ?? 0);
+      resolve({ status, body: text.slice(text.indexOf('\r\n\r\n') + 4) });
+    });
+  });
+}
+
+/** The gateway on a port of its own, for `service`'s Temporal, with this configuration. */
+async function startGateway(
+  service: TestService,
+  config: Partial<Config>,
+): Promise<{ baseUrl: string; stop(): Promise<void> }> {
+  const app = createApp({ client: service.temporal.client, config: { ...service.config, ...config } });
+  const server = app.koa.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  return {
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        app.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+describe('A web page under a name of its own re-resolved to this machine (DNS rebinding), against the open API', function () {
+  this.timeout(120_000);
+  let service: TestService;
+  /** The API's own port, as a browser writes it after the name. */
+  let port: string;
+  const commandJob = { type: 'command', input: { command: 'echo-args', args: ['pwned'] } };
+
+  /** The spellings a rebinding page's browser (or an attacker by hand) sends; none is localhost or an IP literal. */
+  const foreignHosts = [
+    'evil.example',
+    'evil.example:3000',
+    'localhost.evil.example',
+    '127.0.0.1.nip.io',
+    'EVIL.EXAMPLE.',
+    // Resolvers read these as 127.0.0.1, but a browser writes such a URL's host as 127.0.0.1 in Host: only another
+    // client sends them, and for the API they are names like any other.
+    '0x7f000001',
+    '2130706433',
+    '127.1',
+  ];
+
+  before(async function () {
+    // Open, as `npm start` runs it: no key stands between the page and the API.
+    service = await TestService.start({ workers: false });
+    port = new URL(service.baseUrl).port;
+  });
+  after(async function () {
+    await service?.teardown();
+  });
+
+  it('answers no route under a foreign Host but the probes and a hook delivery: 403 naming API_ALLOW_HOSTS and API keys', async function () {
+    const jobId = uniqueJobId('rebinding');
+    assert.equal((await service.submit({ type: 'sleep', input: { seconds: 60 }, jobId })).status, 202);
+    for (const host of foreignHosts) {
+      const headers = { host, 'sec-fetch-site': 'same-origin' };
+      for (const path of [
+        '/api/v1/jobs',
+        `/api/v1/jobs/${jobId}`,
+        '/api/v1/whoami',
+        '/ui/',
+        '/docs',
+        '/openapi.json',
+        '/metrics',
+        '/no-such-route',
+      ]) {
+        const answer = await httpRequest(service.baseUrl + path, { headers });
+        assert.equal(answer.status, 403, `${host} ${path}: ${answer.text}`);
+        const { error } = JSON.parse(answer.text) as ErrorBody;
+        assert.equal(error.code, 'forbidden');
+        assert.equal(
+          error.message,
+          `the Host header names ${JSON.stringify(host.replace(/:\d+$/, '').replace(/\.$/, '').toLowerCase())}; with no API keys configured, this API answers only to localhost, *.localhost, IP addresses and the names in API_ALLOW_HOSTS (under any other name a web page's own could have been re-resolved to this machine: DNS rebinding): to reach it under that name, add it to API_ALLOW_HOSTS (comma-separated), or configure API keys (API_KEYS or API_KEYS_FILE)`,
+        );
+        assert.ok(!answer.text.includes(jobId), 'no job is read');
+      }
+      const submitted = await httpRequest(`${service.baseUrl}/api/v1/jobs`, {
+        method: 'POST',
+        body: JSON.stringify({ ...commandJob, jobId: uniqueJobId('rebound') }),
+        headers,
+      });
+      assert.equal(submitted.status, 403, submitted.text);
+      const cancelled = await httpRequest(`${service.baseUrl}/api/v1/jobs/${jobId}/cancel`, {
+        method: 'POST',
+        headers,
+      });
+      assert.equal(cancelled.status, 403, cancelled.text);
+
+      // Supervisors probe under any name; a hook's delivery is judged by its signature (no such hook: 404).
+      assert.equal((await httpRequest(`${service.baseUrl}/healthz`, { headers })).status, 200, host);
+      assert.equal((await httpRequest(`${service.baseUrl}/readyz`, { headers })).status, 200, host);
+      const delivery = await httpRequest(`${service.baseUrl}/api/v1/hooks/hk_${'a'.repeat(32)}`, {
+        method: 'POST',
+        body: '{}',
+        headers,
+      });
+      assert.equal(delivery.status, 404, delivery.text);
+    }
+    const list = await service.request<{ jobs: { type: string }[] }>('GET', '/api/v1/jobs?type=command');
+    assert.deepEqual(list.body.jobs, [], 'no command job was submitted');
+    assert.equal((await service.getJob(jobId)).body.status, 'queued', 'the job was not cancelled');
+  });
+
+  it('answers under localhost, a *.localhost name and IP literals, in any case, with or without port and trailing dot', async function () {
+    for (const host of [
+      `localhost:${port}`,
+      'localhost',
+      'LOCALHOST',
+      `localhost.:${port}`,
+      `jobs.localhost:${port}`,
+      `127.0.0.1:${port}`,
+      '127.0.0.1',
+      `[::1]:${port}`,
+      '[::1]',
+      '[::FFFF:127.0.0.1]',
+      '10.0.0.5:3000',
+    ]) {
+      const answer = await httpRequest(`${service.baseUrl}/api/v1/whoami`, { headers: { host } });
+      assert.equal(answer.status, 200, `${host}: ${answer.text}`);
+    }
+  });
+
+  it('refuses a request with no Host, an empty one, two, or one that names no host', async function () {
+    const cases: Array<[string, RegExp]> = [
+      ['GET /api/v1/whoami HTTP/1.0', /^the request has no Host header; .*: send one Host header$/],
+      ['GET /api/v1/whoami HTTP/1.1\r\nHost:', /^the Host header "" names no host; .*: send one naming the host/],
+      [
+        `GET /api/v1/whoami HTTP/1.1\r\nHost: localhost:${port}\r\nHost: evil.example`,
+        /^the request has 2 Host headers; .*: send one Host header$/,
+      ],
+      [`GET /api/v1/whoami HTTP/1.1\r\nHost: evil.example\r\nhost: localhost`, /^the request has 2 Host headers; /],
+      ['GET /api/v1/whoami HTTP/1.1\r\nHost: ::1', /^the Host header "::1" names no host; /],
+      [
+        'GET /api/v1/whoami HTTP/1.1\r\nHost: [evil.example]:3000',
+        /^the Host header "\[evil.example\]:3000" names no host; /,
+      ],
+      ['GET /api/v1/whoami HTTP/1.1\r\nHost: :3000', /^the Host header ":3000" names no host; /],
+    ];
+    for (const [head, message] of cases) {
+      const answer = await rawExchange(service.baseUrl, `${head}\r\nConnection: close`);
+      assert.equal(answer.status, 403, `${JSON.stringify(head)}: ${answer.body}`);
+      const { error } = JSON.parse(answer.body) as ErrorBody;
+      assert.equal(error.code, 'forbidden');
+      assert.match(error.message, message);
+    }
+    const probe = await rawExchange(
+      service.baseUrl,
+      'GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close',
+    );
+    assert.equal(probe.status, 200, probe.body);
+  });
+
+  it('answers the names of API_ALLOW_HOSTS (and HOST), any name for *, and any name once API keys guard it', async function () {
+    const listed = await startGateway(service, {
+      API_ALLOW_HOSTS: loadConfig({ API_ALLOW_HOSTS: 'Jobs.Internal., api' }).API_ALLOW_HOSTS!,
+    });
+    const any = await startGateway(service, { API_ALLOW_HOSTS: ['*'] });
+    const host = await startGateway(service, { HOST: 'devbox.lan' });
+    const keyed = await startGateway(service, { apiKeys: [{ tenant: 'acme', key: keys.acme }] });
+    try {
+      const status = async (baseUrl: string, host: string, key?: string) =>
+        (
+          await httpRequest(`${baseUrl}/api/v1/whoami`, {
+            headers: { host, ...(key ? { authorization: `Bearer ${key}` } : {}) },
+          })
+        ).status;
+      assert.equal(await status(listed.baseUrl, 'jobs.internal:3000'), 200);
+      assert.equal(await status(listed.baseUrl, 'JOBS.INTERNAL.'), 200);
+      assert.equal(await status(listed.baseUrl, `api:${port}`), 200, "compose's service name");
+      assert.equal(await status(listed.baseUrl, 'evil.example'), 403);
+      assert.equal(await status(listed.baseUrl, 'internal'), 403);
+      assert.equal(await status(any.baseUrl, 'evil.example'), 200);
+      assert.equal(await status(host.baseUrl, 'devbox.lan:3000'), 200);
+      assert.equal(await status(host.baseUrl, 'evil.example'), 403);
+      // A rebinding page has no key to send: with keys, the key decides and the name does not.
+      assert.equal(await status(keyed.baseUrl, 'evil.example', keys.acme), 200);
+      assert.equal(await status(keyed.baseUrl, 'evil.example'), 401);
+    } finally {
+      await Promise.all([listed, any, host, keyed].map((gateway) => gateway.stop()));
+    }
+  });
+
+  it('refuses at start-up an API_ALLOW_HOSTS entry that is not a host name', function () {
+    assert.deepEqual(loadConfig({ API_ALLOW_HOSTS: ' Jobs.Internal., api,* ,' }).API_ALLOW_HOSTS, [
+      'jobs.internal',
+      'api',
+      '*',
+    ]);
+    for (const entry of ['jobs.internal:3000', 'http://jobs.internal', '*.example.com', 'a b', '[::1]'])
+      assert.throws(
+        () => loadConfig({ API_ALLOW_HOSTS: entry }),
+        /^ConfigInvalidError: invalid configuration: API_ALLOW_HOSTS: ".*" is not a host name: give the name alone, without scheme or port \(e\.g\. jobs\.internal\), or \* for any$/,
+        entry,
+      );
   });
 });
 

@@ -7,7 +7,7 @@ import Koa, { type Context, type Next } from 'koa';
 import { pino } from 'pino';
 // Only the assets' folder: the package's main module evaluates the whole Swagger UI bundle (≈ 30 MB of heap).
 import swaggerUiAssetsPath from 'swagger-ui-dist/absolute-path.js';
-import type { Config } from '../config.js';
+import { hostKey, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { errorBody, errorResponses, isTemporalUnavailable } from './errors.js';
 import { callbackUrlRefusal } from '../activities/callback-target.js';
@@ -25,6 +25,7 @@ import { QueueGauges } from './queue-metrics.js';
 import { codecCors, codecRouter, fromTemporalUi } from './codec.js';
 import { checkUnfinishedCap, SubmitRateLimiter } from './rate-limits.js';
 import { authenticate, createRouter, refuseCrossSiteActions, tenantOf } from './access.js';
+import { refuseUnknownHosts } from './allowed-hosts.js';
 import { ApiKeys } from './tenants.js';
 import { dashboard } from './ui.js';
 import { whoamiRouter } from './whoami.js';
@@ -49,6 +50,8 @@ export interface AppDeps {
     | 'CALLBACK_SECRET'
     | 'CALLBACK_ALLOW_HOSTS'
     | 'CODEC_TENANTS'
+    | 'HOST'
+    | 'API_ALLOW_HOSTS'
     | 'JOBS_CURSOR_KEY'
     | 'JOBS_READ_CACHE_BYTES'
     | 'JOBS_WORKFLOW_VERSION'
@@ -279,6 +282,14 @@ export function createApp(deps: AppDeps): App {
   koa.use(requestLogging(logger));
   koa.use(requestMetrics(metrics));
   koa.use(errorResponses);
+  // Without keys, the name the API is called under is what tells a rebinding page from its owner (allowed-hosts.ts).
+  if (apiKeys.open)
+    koa.use(
+      refuseUnknownHosts([
+        ...(deps.config.API_ALLOW_HOSTS ?? []),
+        ...(deps.config.HOST === undefined ? [] : [hostKey(deps.config.HOST)]),
+      ]),
+    );
   koa.use(codecCors(deps.config.TEMPORAL_UI_URL));
   koa.use(authenticate(apiKeys));
   koa.use(refuseCrossSiteActions(fromTemporalUi(deps.config.TEMPORAL_UI_URL)));

@@ -19,6 +19,7 @@ import { JobLogLine, JobLogs, JobLogsQuery } from '../contract/logs.js';
 import { CreateScheduleBody, Schedule, ScheduleList } from '../contract/schedule.js';
 import { CreatedHook, CreateHookBody, Hook, HookDelivery, HookList, UpdateHookBody } from '../contract/hooks.js';
 import { Whoami } from '../contract/whoami.js';
+import { probePaths } from './allowed-hosts.js';
 
 /** The named schemas of the document: the same zod schemas the routes validate and answer with. */
 export const components = {
@@ -434,20 +435,23 @@ const routes: readonly Operation[] = [
 ];
 
 const crossSite = 'a browser sent it from a page of another site (Sec-Fetch-Site: cross-site)';
+const unknownHost =
+  'with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS';
 
 /**
  * Every route the gateway serves (a test checks this list against the router); /api/v1 needs a key when keys are
- * configured, and refuses to act for a page of another site (src/api/access.ts).
+ * configured, and refuses to act for a page of another site (src/api/access.ts); without keys, every route but the
+ * probes and a hook's delivery refuses an unknown Host (src/api/allowed-hosts.ts).
  */
 export const operations: readonly Operation[] = routes.map((operation) => {
-  if (!operation.path.startsWith('/api/v1/') || operation.public) return operation;
-  const responses: Record<number, Answer> = {
-    ...operation.responses,
-    401: refused('no valid API key (`unauthorized`, with WWW-Authenticate)'),
-  };
-  if (operation.method !== 'get') {
-    const own = operation.responses[403]?.description.replace(/ \(`forbidden`\)$/, '');
-    responses[403] = refused(`${own ? `${own}, or ` : ''}${crossSite} (\`forbidden\`)`);
+  const responses: Record<number, Answer> = { ...operation.responses };
+  const forbidden = [operation.responses[403]?.description.replace(/ \(`forbidden`\)$/, '')];
+  if (operation.path.startsWith('/api/v1/') && !operation.public) {
+    responses[401] = refused('no valid API key (`unauthorized`, with WWW-Authenticate)');
+    if (operation.method !== 'get') forbidden.push(crossSite);
   }
+  if (!operation.public && !probePaths.has(operation.path)) forbidden.push(unknownHost);
+  const reasons = forbidden.filter((reason) => reason !== undefined);
+  if (reasons.length > 0) responses[403] = refused(`${reasons.join(', or ')} (\`forbidden\`)`);
   return { ...operation, responses };
 });

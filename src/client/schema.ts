@@ -96,6 +96,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description Temporal is unreachable (`unavailable`) */
                 503: {
                     headers: {
@@ -231,7 +240,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site), or with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -355,6 +364,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description Temporal is unreachable (`unavailable`) */
                 503: {
                     headers: {
@@ -457,6 +475,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description no job with this id (`not_found`) */
                 404: {
                     headers: {
@@ -517,7 +544,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site), or with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -648,7 +675,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site), or with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -770,6 +797,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description no job with this id (`not_found`) */
                 404: {
                     headers: {
@@ -862,6 +898,15 @@ export interface paths {
                 };
                 /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -971,7 +1016,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site), or with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1092,7 +1137,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site), or with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1176,6 +1221,15 @@ export interface paths {
                 };
                 /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1302,7 +1356,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site), or with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1454,7 +1508,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site), or with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1559,6 +1613,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description Temporal is unreachable (`unavailable`) */
                 503: {
                     headers: {
@@ -1643,7 +1706,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site), or with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1774,6 +1837,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description no such schedule */
                 404: {
                     headers: {
@@ -1834,7 +1906,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site), or with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1945,7 +2017,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site), or with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2060,7 +2132,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site), or with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2175,7 +2247,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site), or with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2273,6 +2345,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description Temporal is unreachable (`unavailable`) */
                 503: {
                     headers: {
@@ -2342,7 +2423,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site), or with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2450,6 +2531,15 @@ export interface paths {
                 };
                 /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2618,7 +2708,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site), or with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2708,7 +2798,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                /** @description a browser sent it from a page of another site (Sec-Fetch-Site: cross-site), or with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2827,6 +2917,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description Temporal is unreachable (`unavailable`) */
                 503: {
                     headers: {
@@ -2923,6 +3022,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description Temporal is unreachable (`unavailable`) */
                 503: {
                     headers: {
@@ -2975,6 +3083,15 @@ export interface paths {
                 };
                 /** @description no valid API key (`unauthorized`, with WWW-Authenticate) */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3054,7 +3171,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description with API keys configured, the caller's tenant is not one of CODEC_TENANTS, or a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                /** @description with API keys configured, the caller's tenant is not one of CODEC_TENANTS, or a browser sent it from a page of another site (Sec-Fetch-Site: cross-site), or with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3151,7 +3268,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description with API keys configured, the caller's tenant is not one of CODEC_TENANTS, or a browser sent it from a page of another site (Sec-Fetch-Site: cross-site) (`forbidden`) */
+                /** @description with API keys configured, the caller's tenant is not one of CODEC_TENANTS, or a browser sent it from a page of another site (Sec-Fetch-Site: cross-site), or with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3289,6 +3406,15 @@ export interface paths {
                         "text/plain": unknown;
                     };
                 };
+                /** @description with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
             };
         };
         put?: never;
@@ -3322,6 +3448,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
                 };
             };
         };
@@ -3357,6 +3492,15 @@ export interface paths {
                     };
                     content: {
                         "text/html": unknown;
+                    };
+                };
+                /** @description with no API keys configured, the Host header names neither localhost (nor *.localhost), an IP address nor a name of API_ALLOW_HOSTS (`forbidden`) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
             };
