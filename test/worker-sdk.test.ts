@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
+import proto from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { startDevServer } from '../dev/temporal/dev-server.js';
@@ -299,5 +300,57 @@ describe('A handler worker written with the TypeScript SDK', function () {
     );
     assert.ok(Date.now() - killedAt <= 3500, `counted ${Date.now() - killedAt} ms after SIGKILL`);
     assert.deepEqual(await workersOf('test.steps'), { high: 1, normal: 1, low: 0 }, 'the first worker still counts');
+  });
+
+  it('abandons at the stop an attempt that ignores its cancellation: names it, exits; its job runs again elsewhere', async function () {
+    this.timeout(60_000);
+    // On the low queue, which only the stopping worker serves when the job starts.
+    const stopping = startHandler({
+      HANDLER_QUEUES: '{"low":1}',
+      HANDLER_SHUTDOWN_GRACE_SECONDS: '1',
+      HANDLER_SHUTDOWN_FORCE_SECONDS: '1',
+    });
+    await until(
+      'declared',
+      () => workersOf('test.stubborn'),
+      (workers) => workers?.low === 1,
+    );
+    const job = await startJob(
+      'test.stubborn',
+      { holdMs: 15_000 },
+      { priority: 'low', taskQueue: jobTypeTaskQueue(prefix, 'test.stubborn', 'low'), heartbeatTimeoutSeconds: 2 },
+    );
+    await untilRunning(job);
+    const survivor = startHandler({ HANDLER_QUEUES: '{"low":1}' });
+    await until(
+      'a second worker declared',
+      () => workersOf('test.stubborn'),
+      (workers) => workers?.low === 2,
+    );
+    const asked = Date.now();
+    await stopping.stop('SIGTERM');
+    const took = Date.now() - asked;
+    const output = stopping.output.join('');
+    // 1 s of grace, 1 s for the cancelled attempt to end, then the worker stops without it.
+    assert.ok(took < 4000, `exited ${took} ms after SIGTERM`);
+    assert.equal(stopping.child.exitCode, 1, output);
+    assert.match(
+      output,
+      new RegExp(
+        `\\[ERROR\\] abandoned attempt 1 of job ${job.workflowId} \\(test\\.stubborn\\): .* its job retries it after its heartbeat timeout`,
+      ),
+    );
+    assert.match(output, new RegExp(`AttemptsAbandonedError: .*job ${job.workflowId} \\(test\\.stubborn\\) attempt 1`));
+
+    const final = await job.result();
+    assert.equal(final.status, 'succeeded');
+    assert.equal(final.attempt, 2);
+    // The abandoned attempt stopped heartbeating: Temporal timed it out, and the job workflow retried it.
+    const timedOut = (await job.fetchHistory()).events!.map(
+      (event) => event.activityTaskTimedOutEventAttributes?.failure?.timeoutFailureInfo?.timeoutType,
+    );
+    assert.ok(timedOut.includes(proto.temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT), 'a heartbeat timeout');
+    await survivor.stop('SIGTERM');
+    assert.equal(survivor.child.exitCode, 0, 'a worker with nothing running stops as before');
   });
 });

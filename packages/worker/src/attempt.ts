@@ -51,6 +51,15 @@ function attemptLogger(logger: Logger, attributes: LogMetadata, kept: AttemptLog
   };
 }
 
+/** An attempt of a job, as the worker running it knows it: what a stop that abandons it names. */
+export interface JobAttempt {
+  readonly jobId: string;
+  /** The job type's name. */
+  readonly type: string;
+  /** From 1. */
+  readonly attempt: number;
+}
+
 function checkedProgress(percent: number | null, message: string | null | undefined): AttemptProgress {
   if (percent !== null && !(Number.isFinite(percent) && percent >= 0 && percent <= 100))
     throw new RangeError(`progress must be a percentage from 0 to 100 or null, not ${percent}`);
@@ -61,9 +70,9 @@ function checkedProgress(percent: number | null, message: string | null | undefi
  * The activity named after the job type: `(input, attempt)` → `{ result, progress, logs, startedAt }`. It heartbeats
  * its progress every second, tells the job workflow that the attempt has started (queued → running, and when) once it
  * has run 250 ms, and reports a cancellation as one whatever error the handler's abort produced, its log lines with
- * it.
+ * it. While it runs, the attempt is in `running`, when given.
  */
-export function attemptActivity(jobType: JobType, client: Client) {
+export function attemptActivity(jobType: JobType, client: Client, running?: Set<JobAttempt>) {
   return async (input: unknown, attempt: AttemptInfo): Promise<AttemptOutcome> => {
     // The job's start as the signal and the outcome report it: now, not when the signal goes out 250 ms later.
     const startedAt = new Date().toISOString();
@@ -108,6 +117,8 @@ export function attemptActivity(jobType: JobType, client: Client) {
           log.warn('could not report the attempt started to its job', { error: String(err) });
         });
     }, attemptStartedAfterMs);
+    const self: JobAttempt = { jobId: attempt.jobId, type: jobType.declaration.name, attempt: attempt.attempt };
+    running?.add(self);
     try {
       let parsed: unknown;
       try {
@@ -156,6 +167,7 @@ export function attemptActivity(jobType: JobType, client: Client) {
         throw cancellationWithLogs(activity.cancellationSignal.reason, kept.snapshot());
       throw failureWithLogs(err, kept.snapshot());
     } finally {
+      running?.delete(self);
       clearInterval(beating);
       clearTimeout(reportBeat);
       clearTimeout(tellStarted);

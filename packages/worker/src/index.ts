@@ -9,7 +9,8 @@ export {
   type JobTypeDefinition,
   type JsonSchemaObject,
 } from './job-type.js';
-export { runWorker, WorkerOptionsInvalidError, type RunWorkerOptions } from './run-worker.js';
+export { AttemptsAbandonedError, runWorker, WorkerOptionsInvalidError, type RunWorkerOptions } from './run-worker.js';
+export type { JobAttempt } from './attempt.js';
 export { PayloadKeyInvalidError, PayloadKeyUnknownError } from './payload-codec.js';
 export {
   jobTypeTaskQueue,

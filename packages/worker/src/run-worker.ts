@@ -4,6 +4,7 @@ import { Client } from '@temporalio/client';
 import type { DataConverter, Logger } from '@temporalio/common';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { z } from 'zod';
+import type { JobAttempt } from './attempt.js';
 import {
   DeclareWorker,
   jobPriorities,
@@ -37,6 +38,11 @@ export interface RunWorkerOptions {
   readonly leaseSeconds?: number;
   /** How long running attempts may go on after a stop signal before they are cancelled (default 10 s). */
   readonly shutdownGraceSeconds?: number;
+  /**
+   * How long the attempts cancelled at the end of the grace time may take to end (default 5 s). Those still running
+   * then are abandoned: runWorker logs each, stops without them and rejects with AttemptsAbandonedError.
+   */
+  readonly shutdownForceSeconds?: number;
   /** Stops the worker as SIGTERM does; runWorker also stops on SIGTERM and SIGINT. */
   readonly signal?: AbortSignal;
   /** Defaults to Temporal's runtime logger. */
@@ -47,6 +53,26 @@ export interface RunWorkerOptions {
 export class WorkerOptionsInvalidError extends Error {
   override readonly name = 'WorkerOptionsInvalidError';
 }
+
+/**
+ * Thrown by runWorker when attempts were still running past the stop's grace and force times: it stopped without
+ * them (their jobs retry them after their heartbeat timeout), but their handlers may still run in this process, their
+ * timers keeping it alive: exit it (`process.exit`).
+ */
+export class AttemptsAbandonedError extends Error {
+  override readonly name = 'AttemptsAbandonedError';
+
+  constructor(
+    readonly attempts: readonly JobAttempt[],
+    options?: ErrorOptions,
+  ) {
+    const named = attempts.map((each) => `job ${each.jobId} (${each.type}) attempt ${each.attempt}`).join(', ');
+    super(`stopped without ${attempts.length} attempt(s) that ignored their cancellation: ${named}`, options);
+  }
+}
+
+/** A number of seconds from 0 (a grace or force time). */
+const Seconds = z.number().min(0).max(86_400);
 
 const TaskQueuePrefix = z
   .string()
@@ -76,6 +102,11 @@ function checked(options: RunWorkerOptions): { prefix: string; queues: WorkerQue
   if (names.length === 0) throw new WorkerOptionsInvalidError('jobTypes: give at least one job type');
   const twice = names.find((name, index) => names.indexOf(name) !== index);
   if (twice) throw new WorkerOptionsInvalidError(`jobTypes: "${twice}" is given twice`);
+  for (const option of ['shutdownGraceSeconds', 'shutdownForceSeconds'] as const)
+    if (!Seconds.safeParse(options[option] ?? 0).success)
+      throw new WorkerOptionsInvalidError(
+        `${option} must be a number of seconds from 0 to 86400, not ${options[option]}`,
+      );
   return { prefix: prefix.data, queues: queues.data };
 }
 
@@ -102,7 +133,8 @@ function installMetricsRuntime(env: NodeJS.ProcessEnv = process.env): void {
 /**
  * Serves `jobTypes` until SIGTERM, SIGINT or `signal`: one Temporal worker per job type and priority, each polling
  * that pair's task queue, the types sharing the priority's slots; the process is declared to the service's job
- * type registry and keeps its lease while it runs. Resolves once every running attempt has ended or been cancelled.
+ * type registry and keeps its lease while it runs. Resolves once every running attempt has ended or been cancelled;
+ * rejects with AttemptsAbandonedError when some ignored their cancellation (`shutdownForceSeconds`).
  */
 export async function runWorker(options: RunWorkerOptions): Promise<void> {
   const { prefix, queues } = checked(options);
@@ -127,8 +159,11 @@ export async function runWorker(options: RunWorkerOptions): Promise<void> {
   // Before connecting: a tracing setup that cannot load fails the start, not the first attempt.
   const tracing = await startTracing('durable-jobs-handler-worker');
 
+  const graceSeconds = options.shutdownGraceSeconds ?? 10;
+  const forceSeconds = options.shutdownForceSeconds ?? 5;
   const nativeConnection = await NativeConnection.connect({ address });
   const stopping = new AbortController();
+  const running = new Set<JobAttempt>();
   try {
     // On the workers' own connection: each attempt signals its start through this client, and a second, JavaScript
     // gRPC connection cost the process more CPU per job than the workers' (issue 25).
@@ -148,7 +183,9 @@ export async function runWorker(options: RunWorkerOptions): Promise<void> {
       dataConverter,
       identity: workerId,
       ...(tracing ? { interceptors: tracing.workerInterceptors } : {}),
-      ...(options.shutdownGraceSeconds !== undefined ? { shutdownGraceSeconds: options.shutdownGraceSeconds } : {}),
+      shutdownGraceSeconds: graceSeconds,
+      shutdownForceSeconds: forceSeconds,
+      runningAttempts: running,
     });
 
     const lease = new RegistryLease(client, prefix, declaration, log);
@@ -166,7 +203,24 @@ export async function runWorker(options: RunWorkerOptions): Promise<void> {
     try {
       // Leaves as soon as the stop begins: the running attempts drain without new ones counting on this process.
       const keeping = lease.keep(stopping.signal).then(() => lease.leave());
-      await Promise.all(workers.map((worker) => worker.run()));
+      const runs = workers.map((worker) => worker.run());
+      try {
+        await Promise.all(runs);
+      } catch (err) {
+        if (!stopping.signal.aborted) throw err;
+        // Past the force time, each worker with an attempt that has not ended rejects (the SDK's shutdownForceTime,
+        // whose error the SDK's own "Worker still in use" hides): the worker stops without its attempts.
+        await Promise.allSettled(runs);
+        const abandoned = [...running];
+        if (abandoned.length === 0) throw err;
+        for (const each of abandoned)
+          log.error(
+            `abandoned attempt ${each.attempt} of job ${each.jobId} (${each.type}): still running ${forceSeconds} s after it was cancelled at the end of the ${graceSeconds} s grace time; its job retries it after its heartbeat timeout, as its retry policy allows`,
+            { jobId: each.jobId, jobType: each.type, jobAttempt: each.attempt },
+          );
+        await keeping;
+        throw new AttemptsAbandonedError(abandoned, { cause: err });
+      }
       stop();
       await keeping;
     } finally {

@@ -6,12 +6,12 @@ import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerInterceptors } from '@temporalio/worker';
 import { EMPTY, type Observable } from 'rxjs';
-import { attemptActivity } from './attempt.js';
+import { attemptActivity, type JobAttempt } from './attempt.js';
 import { jobPriorities, jobTypeTaskQueue, type Priority, type WorkerQueues } from './job-type-declaration.js';
 import type { JobType } from './job-type.js';
 import { PrioritySlotPool } from './slots.js';
 
-export { attemptActivity } from './attempt.js';
+export { attemptActivity, type JobAttempt } from './attempt.js';
 export { RegistryLease } from './registry.js';
 export { startTracing, TracingPackagesMissingError, tracingRequested, type Tracing } from './tracing.js';
 
@@ -52,6 +52,14 @@ export interface AttemptWorkersOptions {
   readonly identity: string;
   readonly shutdownGraceSeconds?: number;
   /**
+   * How long the attempts cancelled at the end of the grace time may take to end: past it, a worker with an attempt
+   * still running stops without it (its run() rejects: Temporal's shutdownForceTime). Unset, a worker waits for its
+   * attempts however long they take.
+   */
+  readonly shutdownForceSeconds?: number;
+  /** Each running attempt is in this set while it runs: what a worker that stopped without them abandoned. */
+  readonly runningAttempts?: Set<JobAttempt>;
+  /**
    * Per priority, one more task queue polled with every type's activity and the priority's shared slots: the service
    * keeps serving the per-priority queues of jobs started before job types had queues of their own.
    */
@@ -67,8 +75,12 @@ export interface AttemptWorkersOptions {
  */
 export async function createAttemptWorkers(options: AttemptWorkersOptions): Promise<Worker[]> {
   const activities = Object.fromEntries(
-    options.jobTypes.map((jobType) => [jobType.declaration.name, attemptActivity(jobType, options.client)]),
+    options.jobTypes.map((jobType) => [
+      jobType.declaration.name,
+      attemptActivity(jobType, options.client, options.runningAttempts),
+    ]),
   );
+  const graceSeconds = options.shutdownGraceSeconds ?? 10;
   const workers: Promise<Worker>[] = [];
   for (const priority of jobPriorities) {
     const slots = options.queues[priority] ?? 0;
@@ -96,7 +108,11 @@ export async function createAttemptWorkers(options: AttemptWorkersOptions): Prom
         // (0.8 × heartbeat timeout) would delay it by seconds.
         maxHeartbeatThrottleInterval: '500ms',
         defaultHeartbeatThrottleInterval: '500ms',
-        shutdownGraceTime: `${options.shutdownGraceSeconds ?? 10}s`,
+        shutdownGraceTime: graceSeconds * 1000,
+        // Counted by the SDK from the stop, as the grace time is.
+        ...(options.shutdownForceSeconds !== undefined
+          ? { shutdownForceTime: (graceSeconds + options.shutdownForceSeconds) * 1000 }
+          : {}),
       });
     for (const jobType of options.jobTypes) {
       const name = jobType.declaration.name;
