@@ -220,6 +220,48 @@ describe('Refusing bad requests', function () {
       }
     });
 
+    it('names a query parameter given twice, on every route that reads a query; tag may repeat', async function () {
+      const jobId = uniqueJobId('query');
+      for (const [path, name] of [
+        ['/api/v1/jobs?limit=1&limit=2', 'limit'],
+        ['/api/v1/jobs?include=input&include=result', 'include'],
+        ['/api/v1/jobs?cursor=a&cursor=b&limit=3', 'cursor'],
+        ['/api/v1/jobs/counts?status=queued&status=failed', 'status'],
+        [`/api/v1/jobs/${jobId}/logs?after=1&after=2&after=3`, 'after'],
+      ] as const) {
+        const { status, body } = await service.request<ErrorBody>('GET', path);
+        assert.equal(status, 400, path);
+        const times = path.split(`${name}=`).length - 1;
+        assert.equal(body.error.message, `${name}: given ${times} times; give it once`);
+        assert.deepEqual(body.error.details, [{ path: name, message: `given ${times} times; give it once` }]);
+      }
+      const wait = await refusal({ type: 'sleep', input: { seconds: 1 } }, '?wait=1&wait=2');
+      assert.equal(wait.message, 'wait: given 2 times; give it once');
+      assert.equal((await service.request('GET', '/api/v1/jobs?tag=team:data&tag=env:prod')).status, 200);
+      assert.equal((await service.request('GET', '/api/v1/jobs/counts?tag=team:data&tag=env:prod')).status, 200);
+    });
+
+    it("names a whole number's bounds once, whatever was sent", async function () {
+      const jobId = uniqueJobId('query');
+      for (const [path, message] of [
+        [
+          '/api/v1/jobs?limit=99999999999999999999999',
+          'limit: is a whole number from 1 to 100, not "99999999999999999999999"',
+        ],
+        ['/api/v1/jobs?limit=0', 'limit: is a whole number from 1 to 100, not "0"'],
+        ['/api/v1/jobs?limit=ten', 'limit: is a whole number from 1 to 100, not "ten"'],
+        [`/api/v1/jobs/${jobId}/logs?limit=1.5`, 'limit: is a whole number from 1 to 1000, not "1.5"'],
+        [`/api/v1/jobs/${jobId}/logs?attempt=1e30`, 'attempt: is a whole number from 1 to 100, not "1e30"'],
+      ] as const) {
+        const { status, body } = await service.request<ErrorBody>('GET', path);
+        assert.equal(status, 400, path);
+        assert.equal(body.error.message, message);
+        assert.equal(body.error.details?.length, 1, JSON.stringify(body.error.details));
+      }
+      // Spellings JavaScript reads as numbers are left as they were.
+      assert.equal((await service.request('GET', '/api/v1/jobs?limit=0x10')).status, 200);
+    });
+
     it('points an unknown path to the API, its reference and the dashboard', async function () {
       for (const path of ['/api/v2/jobs', '/jobs', '/api/v1']) {
         const { status, body } = await service.request<ErrorBody>('GET', path);

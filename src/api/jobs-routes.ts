@@ -11,7 +11,6 @@ import { isFinished } from '../workflows/job-state.js';
 import { jobPath } from '../contract/job-json.js';
 import {
   pollMaxAgeMs,
-  quoted,
   stateBytes,
   turnForWork,
   unknownJobTypeMessage,
@@ -22,6 +21,7 @@ import {
 import { createRouter, tenantOf } from './access.js';
 import { readJsonBody } from './body.js';
 import { JobEventFeeds } from './job-events.js';
+import { parseQuery } from './query.js';
 import { ApiError, errorBody, RequestInvalidError, toApiError } from './errors.js';
 import type { ApiMetrics } from './metrics.js';
 import { TenantPlaces } from './rate-limits.js';
@@ -80,17 +80,8 @@ function parseJobId(raw: string | undefined): string {
   return parse(JobId, raw, ['jobId']);
 }
 
-/** `?wait`, refused with its unit and range: a newcomer writes `10s` or milliseconds. */
-function parseWait(raw: unknown): z.infer<typeof WaitQuery> {
-  const parsed = WaitQuery.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const waitProblem = parsed.error.issues.some((issue) => issue.path[0] === 'wait');
-  if (!waitProblem) throw RequestInvalidError.fromZod(parsed.error, [], { schema: WaitQuery, value: raw });
-  const seconds = WaitQuery.shape.wait.unwrap();
-  const given = (raw as Record<string, unknown>)['wait'];
-  const message = `wait: is a whole number of seconds from ${seconds.minValue} to ${seconds.maxValue} (?wait=10 waits up to 10 s), not ${quoted(String(given))}`;
-  throw new RequestInvalidError(message, [{ path: 'wait', message }]);
-}
+/** `?wait`'s unit: a newcomer writes `10s` or milliseconds. */
+const waitHint = { wait: { unit: 'seconds', example: '?wait=10 waits up to 10 s' } };
 
 export interface JobsRoutesDeps {
   /** Built once per process: its caches serve every request. */
@@ -165,7 +156,7 @@ export function jobsRouter(deps: JobsRoutesDeps): Router {
 
   router.get('/', async (ctx) => {
     const tenant = tenantOf(ctx);
-    const query = parse(ListJobsQuery, ctx.query);
+    const query = parseQuery(ListJobsQuery, ctx.query);
     await checkTypeFilter(query.type);
     const [{ states, nextCursor }, total] = await Promise.all([
       jobs.list.list(tenant, query),
@@ -184,14 +175,14 @@ export function jobsRouter(deps: JobsRoutesDeps): Router {
 
   // Before /:jobId: "counts" is no job id a submit accepts.
   router.get('/counts', async (ctx) => {
-    const query = parse(JobFilterQuery, ctx.query);
+    const query = parseQuery(JobFilterQuery, ctx.query);
     await checkTypeFilter(query.type);
     ctx.body = await jobs.list.counts(tenantOf(ctx), query);
   });
 
   router.post('/', async (ctx) => {
     const tenant = tenantOf(ctx);
-    const query = parseWait(ctx.query);
+    const query = parseQuery(WaitQuery, ctx.query, waitHint);
     // Taken before the body is read: a refused submit made nothing.
     const releaseWait = query.wait ? waits.take(tenant) : undefined;
     try {
@@ -225,7 +216,7 @@ export function jobsRouter(deps: JobsRoutesDeps): Router {
   router.get('/:jobId/logs', async (ctx) => {
     const tenant = tenantOf(ctx);
     const jobId = parseJobId(ctx.params['jobId']);
-    ctx.body = await jobs.logs.page(tenant, jobId, parse(JobLogsQuery, ctx.query));
+    ctx.body = await jobs.logs.page(tenant, jobId, parseQuery(JobLogsQuery, ctx.query));
   });
 
   router.get('/:jobId/events', async (ctx) => {
