@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
+import proto from '@temporalio/proto';
 import { ensurePythonEnv, runCommand, type PythonEnv } from '../dev/python-env.js';
 import { PayloadEncryptionCodec, parsePayloadKey } from '../packages/worker/src/payload-codec.js';
 import type { Job, JobPriority, SubmitJobBody } from '../src/contract/job.js';
@@ -80,11 +81,11 @@ class Stack {
     return this.service.config.JOBS_TASK_QUEUE_PREFIX;
   }
 
-  startWorker(args: string[] = []): PythonWorker {
+  startWorker(args: string[] = [], modules = ['handlers']): PythonWorker {
     const worker = PythonWorker.start(
       this.python,
       [
-        'handlers',
+        ...modules,
         '--queues',
         'high:1,normal:2,low:1',
         '--lease-seconds',
@@ -145,7 +146,7 @@ describe('A Python worker process (durable-jobs worker) against the service', fu
   let python: PythonEnv;
   let stack: Stack;
   let workers: PythonWorker[];
-  const startWorker = (args?: string[]) => stack.startWorker(args);
+  const startWorker = (args?: string[], modules?: string[]) => stack.startWorker(args, modules);
   const views = () => stack.views();
   const viewOf = (type: string) => stack.viewOf(type);
   const submit = (...args: Parameters<Stack['submit']>) => stack.submit(...args);
@@ -413,6 +414,63 @@ describe('A Python worker process (durable-jobs worker) against the service', fu
     assert.equal(left?.workers.normal, 0, 'left the registry before exiting (the killed one’s lease ran out)');
   });
 
+  it('abandons at the stop attempts that ignore their cancellation, async and thread: names them, exits 3; their jobs run again elsewhere', async function () {
+    this.timeout(60_000);
+    // Workers of their own for these types (test/fixtures/python-worker/stubborn.py).
+    const stopping = startWorker(['--queues', 'normal:2', '--shutdown-force-seconds', '1'], ['stubborn']);
+    await until(
+      'declared',
+      () => viewOf('py.stubborn'),
+      (view) => view?.workers.normal === 1,
+    );
+    const types = ['py.stubborn', 'py.sync-stubborn'];
+    const jobIds = await Promise.all(
+      types.map((type) => submit(type, { seconds: 15 }, 'normal', { heartbeatTimeoutSeconds: 2 })),
+    );
+    for (const jobId of jobIds)
+      await until(
+        'running',
+        () => job(jobId),
+        (seen) => seen.status === 'running',
+      );
+    const survivor = startWorker(['--queues', 'normal:2'], ['stubborn']);
+    await until(
+      'a second worker declared',
+      () => viewOf('py.stubborn'),
+      (view) => view?.workers.normal === 2,
+    );
+    const asked = Date.now();
+    const [code] = await stopping.stop('SIGTERM');
+    const took = Date.now() - asked;
+    const output = stopping.output.join('');
+    assert.equal(code, 3, output);
+    // --shutdown-grace-seconds 1, then 1 s for the cancelled attempts to end; they hold 15 s.
+    assert.ok(took < 4000, `exited ${took} ms after SIGTERM`);
+    for (const [index, type] of types.entries())
+      assert.match(
+        output,
+        new RegExp(
+          `ERROR durable_jobs\\.worker: abandoned attempt 1 of job ${jobIds[index]} \\(${type}\\): .* its job retries it after its heartbeat timeout`,
+        ),
+      );
+    for (const jobId of jobIds) {
+      const final = await finished(jobId, 30_000);
+      assert.equal(final.status, 'succeeded');
+      assert.equal(final.attempt, 2);
+      assert.equal((final.result as { pid: number }).pid, survivor.pid);
+      // The abandoned attempt's heartbeats stopped with its process: Temporal timed it out, the job retried it.
+      const timeouts = (await stack.history(jobId)).events!.map(
+        (event) => event.activityTaskTimedOutEventAttributes?.failure?.timeoutFailureInfo?.timeoutType,
+      );
+      assert.ok(
+        timeouts.includes(proto.temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT),
+        'a heartbeat timeout',
+      );
+    }
+    const [survivorCode] = await survivor.stop('SIGTERM');
+    assert.equal(survivorCode, 0, 'a worker with nothing running exits 0 as before');
+  });
+
   it('reads and writes payloads the TypeScript codec writes and reads (AES-256-GCM)', async function () {
     const key = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
     const codec = new PayloadEncryptionCodec(parsePayloadKey(key));
@@ -432,7 +490,7 @@ async def main():
     print(sealed.SerializeToString().hex())
 asyncio.run(main())
 `;
-    const encoded = (await import('@temporalio/proto')).default.temporal.api.common.v1.Payload;
+    const encoded = proto.temporal.api.common.v1.Payload;
     const run = await runCommand(python.bin('python'), [
       '-c',
       script,

@@ -9,6 +9,7 @@ import dataclasses
 import gc
 import logging
 import os
+import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -25,7 +26,7 @@ from temporalio.converter import DataConverter, PayloadCodec
 from temporalio.service import RPCError
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from durable_jobs import JobContext, job_type, serve
+from durable_jobs import AttemptsAbandonedError, JobContext, job_type, serve
 from durable_jobs._registry import RegistryLease
 
 pytestmark = pytest.mark.anyio
@@ -64,14 +65,35 @@ async def late(input: Nothing, ctx: JobContext) -> None:
     _began.append(time.monotonic())
 
 
+#: Released by each handler of py-serve.stubborn and py-serve.sync-stubborn as it begins; releases them when set.
+_holding = threading.Semaphore(0)
+_release = threading.Event()
+
+
+@job_type(name="py-serve.stubborn")
+async def stubborn(input: Nothing, ctx: JobContext) -> None:
+    """Swallows every cancellation until the test releases it."""
+    _holding.release()
+    while not _release.is_set():
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(0.05)
+
+
+@job_type(name="py-serve.sync-stubborn")
+def sync_stubborn(input: Nothing, ctx: JobContext) -> None:
+    """Never looks at ctx.cancelled; holds its thread until the test releases it."""
+    _holding.release()
+    _release.wait(30)
+
+
 @workflow.defn(name="py-serve-attempt")
 class OneAttempt:
-    """Schedules one attempt on a type's queue, as the service's job workflow does."""
+    """Schedules one attempt of a type on its queue, as the service's job workflow does."""
 
     @workflow.run
-    async def run(self, task_queue: str) -> Any:
+    async def run(self, job_type: str, task_queue: str) -> Any:
         return await workflow.execute_activity(
-            "py-serve.late",
+            job_type,
             args=[{}, {"jobId": workflow.info().workflow_id, "attempt": 1}],
             task_queue=task_queue,
             start_to_close_timeout=timedelta(seconds=30),
@@ -109,7 +131,7 @@ async def test_once_stopped_it_takes_no_attempt_while_its_leave_waits(temporal_a
         await asyncio.sleep(1)
         attempt = await client.start_workflow(
             OneAttempt.run,
-            f"{prefix}:py-serve.late:normal",
+            args=["py-serve.late", f"{prefix}:py-serve.late:normal"],
             id=f"{prefix}-attempt",
             task_queue=f"{prefix}-starter",
         )
@@ -215,3 +237,66 @@ async def test_cancelled_it_leaves_no_task_of_its_own_running_and_logs_no_error(
     left = [task.get_coro() for task in asyncio.all_tasks() - before]
     assert left == []
     assert [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR] == []
+
+
+async def test_past_the_force_time_it_abandons_the_attempts_that_ignore_their_cancellation(
+    temporal_address: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # An async handler that swallows CancelledError and a thread handler that never looks at ctx.cancelled: the SDK's
+    # workers wait for them however long they take, and so did serve(), for good.
+    prefix = f"py-serve-{uuid.uuid4().hex[:8]}"
+    client = await Client.connect(temporal_address)
+    starter = Worker(
+        client,
+        task_queue=f"{prefix}-starter",
+        workflows=[OneAttempt],
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    )
+    stop = asyncio.Event()
+    names = ["py-serve.stubborn", "py-serve.sync-stubborn"]
+    async with starter:
+        serving = asyncio.create_task(
+            serve(
+                [stubborn, sync_stubborn],
+                temporal_address=temporal_address,
+                task_queue_prefix=prefix,
+                queues={"normal": 2},
+                shutdown_grace_seconds=0.5,
+                shutdown_force_seconds=1,
+                stop=stop,
+            )
+        )
+        attempts = [
+            await client.start_workflow(
+                OneAttempt.run,
+                args=[name, f"{prefix}:{name}:normal"],
+                id=f"{prefix}-{name}",
+                task_queue=f"{prefix}-starter",
+            )
+            for name in names
+        ]
+        try:
+            for _ in names:
+                assert await asyncio.to_thread(_holding.acquire, timeout=10), "the attempts did not begin"
+            stopped_at = time.monotonic()
+            stop.set()
+            with pytest.raises(AttemptsAbandonedError) as raised:
+                await asyncio.wait_for(serving, 10)
+            took = time.monotonic() - stopped_at
+        finally:
+            _release.set()
+            for attempt in attempts:
+                with contextlib.suppress(RPCError):
+                    await attempt.terminate("the test is over")
+    assert 1.5 <= took < 2.5, f"raised {took:.1f} s after the stop"
+    assert sorted((each.job_id, each.job_type, each.attempt) for each in raised.value.attempts) == [
+        (f"{prefix}-{name}", name, 1) for name in names
+    ]
+    errors = sorted(record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR)
+    assert [message.split(": ")[0] for message in errors] == [
+        f"abandoned attempt 1 of job {prefix}-{name} ({name})" for name in names
+    ]
+    assert all(
+        message.endswith("its job retries it after its heartbeat timeout, as its retry policy allows")
+        for message in errors
+    )

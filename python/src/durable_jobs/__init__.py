@@ -3,6 +3,7 @@
 ``docs/worker-protocol.md``), and a client of the REST API for callers (``Client``, ``AsyncClient``).
 """
 
+from ._attempt import JobAttempt
 from ._version import __version__
 from .client import AsyncClient, AsyncHooks, AsyncSchedules, Client, Hooks, Schedules
 from .context import JobContext
@@ -57,13 +58,14 @@ from .models import (
     SubmitJobBody,
 )
 from .payload_codec import PayloadKeyInvalidError, PayloadKeyUnknownError
-from .worker import TemporalUnreachableError, WorkerOptionsInvalidError, run_worker, serve
+from .worker import AttemptsAbandonedError, TemporalUnreachableError, WorkerOptionsInvalidError, run_worker, serve
 
 __all__ = [
     "ApiError",
     "AsyncClient",
     "AsyncHooks",
     "AsyncSchedules",
+    "AttemptsAbandonedError",
     "AuthenticationError",
     "BatchItemError",
     "BatchItemResult",
@@ -80,6 +82,7 @@ __all__ = [
     "InternalServerError",
     "InvalidRequestError",
     "Job",
+    "JobAttempt",
     "JobChangedEvent",
     "JobContext",
     "JobCounts",

@@ -7,6 +7,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import contextvars
+import dataclasses
 import logging
 import math
 import threading
@@ -48,6 +49,17 @@ ReportCancelled = Callable[[bytes, dict[str, Any]], Awaitable[None]]
 log = logging.getLogger("durable_jobs.worker")
 
 
+@dataclasses.dataclass(frozen=True)
+class JobAttempt:
+    """An attempt of a job, as the worker running it knows it: what a stop that abandons it names."""
+
+    job_id: str
+    #: The job type's name.
+    job_type: str
+    #: From 1.
+    attempt: int
+
+
 def _heartbeat_details(progress: Progress | None, logs: AttemptLogBuffer) -> dict[str, Any]:
     return {"progress": None if progress is None else progress.model_dump(mode="json"), "logs": logs.snapshot()}
 
@@ -74,11 +86,13 @@ def attempt_activity(
     notify_started: NotifyStarted,
     executor: concurrent.futures.Executor,
     report_cancelled: ReportCancelled | None = None,
+    running: dict[bytes, JobAttempt] | None = None,
 ) -> Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any]]]:
     """The activity named after the job type: ``(input, attempt)`` → ``{result, progress, logs, startedAt}``. It
     heartbeats every second from the first (a report heartbeats at once from then on), tells the job workflow the
     attempt started (queued → running, and when), and ends as cancelled when cancelled, whatever the handler made of
-    it, its log lines with it when ``report_cancelled`` is given."""
+    it, its log lines with it when ``report_cancelled`` is given. While it runs, the attempt is in ``running`` (by its
+    task token), when given."""
 
     @activity.defn(name=job_type.name)
     async def attempt(input: Any, attempt: dict[str, Any]) -> dict[str, Any]:
@@ -156,6 +170,8 @@ def attempt_activity(
         telling_started = asyncio.create_task(
             _tell_started(notify_started, info.workflow_id or "", info.workflow_run_id or "", ctx, started_at)
         )
+        if running is not None:
+            running[info.task_token] = JobAttempt(ctx.job_id, job_type.name, ctx.attempt)
         try:
             parsed = _parse_input(job_type, input, ctx.child_results)
             if job_type.is_async:
@@ -193,6 +209,8 @@ def attempt_activity(
                 raise asyncio.CancelledError() from None
             raise _failure_with_logs(err, ctx.logs) from err
         finally:
+            if running is not None:
+                running.pop(info.task_token, None)
             ended = True
             beating.cancel()
             if report_beat is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import atexit
 import importlib
 import logging
 import os
@@ -14,7 +13,7 @@ from typing import Any, NoReturn
 from . import _protocol as protocol
 from .job_type import DeclaredJobType
 from .payload_codec import PayloadKeyInvalidError, parse_payload_key
-from .worker import TemporalUnreachableError, WorkerOptionsInvalidError, run_worker
+from .worker import TemporalUnreachableError, WorkerOptionsInvalidError, exit_process, run_worker
 
 
 class UsageError(Exception):
@@ -109,6 +108,13 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         help="how long running attempts may finish after a stop signal before they are cancelled (default 10)",
     )
     worker.add_argument(
+        "--shutdown-force-seconds",
+        type=float,
+        default=5.0,
+        help="how long cancelled attempts may take to end before they are abandoned and the worker exits with"
+        " status 3 (default 5)",
+    )
+    worker.add_argument(
         "--lease-seconds",
         type=int,
         default=10,
@@ -160,29 +166,18 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             payload_decryption_keys=older,
             lease_seconds=args.lease_seconds,
             shutdown_grace_seconds=args.shutdown_grace_seconds,
+            shutdown_force_seconds=args.shutdown_force_seconds,
         )
     except WorkerOptionsInvalidError as err:
         fail(str(err))
     except TemporalUnreachableError as err:
         print(f"durable-jobs {args.command}: {err}", file=sys.stderr)
-        _exit(1)
+        exit_process(1)
     except Exception:
         # A worker that failed: logged with its cause.
         logging.getLogger("durable_jobs.worker").exception("the worker stopped on an error")
-        _exit(1)
-    _exit(0)
-
-
-def _exit(code: int) -> NoReturn:
-    """Ends the process once the worker is done: the atexit handlers run, then the process exits without the
-    interpreter's finalization, which the Temporal core's threads can abort (``PyGILState_Release``, exit status 134;
-    seen after a failed connection with temporalio 1.35) and which would wait for thread handlers that ignored
-    ``ctx.cancelled``."""
-    atexit._run_exitfuncs()
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+        exit_process(1)
+    exit_process(0)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
 import contextlib
 import dataclasses
@@ -10,17 +11,18 @@ import logging
 import os
 import signal
 import socket
+import sys
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from temporalio.client import Client
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.worker import FixedSizeSlotSupplier, PollerBehaviorSimpleMaximum, Worker, WorkerTuner
 
 from . import _protocol as protocol
-from ._attempt import attempt_activity
+from ._attempt import JobAttempt, attempt_activity
 from ._metrics import metrics_runtime
 from ._registry import RegistryLease
 from ._slots import PrioritySlotPool
@@ -35,9 +37,24 @@ log = logging.getLogger("durable_jobs.worker")
 #: heartbeat timeout) would delay it by seconds.
 _HEARTBEAT_THROTTLE = timedelta(milliseconds=500)
 
+#: The exit status of :func:`run_worker` (and ``durable-jobs worker``) when its stop abandoned attempts.
+ATTEMPTS_ABANDONED_EXIT_STATUS = 3
+
 
 class WorkerOptionsInvalidError(ValueError):
     """Raised by :func:`run_worker` and :func:`serve` when their options cannot serve anything."""
+
+
+class AttemptsAbandonedError(RuntimeError):
+    """Raised by :func:`serve` when attempts were still running past the stop's grace and force times: it stopped
+    without them (their jobs retry them after their heartbeat timeout), but their handlers still run in this process
+    and nothing can stop them. End the process with ``os._exit``, as :func:`run_worker` does: ``asyncio.run`` waits
+    for their tasks as it ends, and the interpreter's exit for their threads."""
+
+    def __init__(self, attempts: Sequence[JobAttempt]) -> None:
+        named = ", ".join(f"job {each.job_id} ({each.job_type}) attempt {each.attempt}" for each in attempts)
+        super().__init__(f"stopped without {len(attempts)} attempt(s) that ignored their cancellation: {named}")
+        self.attempts = tuple(attempts)
 
 
 class TemporalUnreachableError(RuntimeError):
@@ -113,13 +130,21 @@ async def serve(
     payload_decryption_keys: Sequence[str] = (),
     lease_seconds: int = 10,
     shutdown_grace_seconds: float = 10,
+    shutdown_force_seconds: float = 5,
     stop: asyncio.Event | None = None,
 ) -> None:
     """Serves ``job_types`` until ``stop`` is set; see :func:`run_worker`, which runs this and sets it on SIGTERM or
-    SIGINT. Returns once every running attempt has ended or been cancelled."""
+    SIGINT. Returns once every running attempt has ended or been cancelled; raises :class:`AttemptsAbandonedError`
+    when some ignored their cancellation for ``shutdown_force_seconds``."""
     checked = _checked(job_types, task_queue_prefix, {"normal": 4} if queues is None else queues)
     if not 2 <= lease_seconds <= 300:
         raise WorkerOptionsInvalidError(f"lease_seconds must be from 2 to 300, not {lease_seconds}")
+    for name, seconds in (
+        ("shutdown_grace_seconds", shutdown_grace_seconds),
+        ("shutdown_force_seconds", shutdown_force_seconds),
+    ):
+        if not 0 <= seconds <= 86_400:
+            raise WorkerOptionsInvalidError(f"{name} must be a number of seconds from 0 to 86400, not {seconds}")
     stop = stop or asyncio.Event()
     data_converter = _data_converter(payload_encryption_key, payload_decryption_keys)
     host = socket.gethostname()
@@ -153,6 +178,7 @@ async def serve(
     # attempt per type a pool may let in at its busiest.
     threads = sum(checked.queues.values()) + len(checked.job_types) * len(checked.queues)
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="durable-jobs-handler")
+    attempts: dict[bytes, JobAttempt] = {}
     workers: list[Worker] = []
     for priority, slots in checked.queues.items():
         tuner = WorkerTuner.create_composite(
@@ -168,7 +194,7 @@ async def serve(
                     client,
                     task_queue=protocol.job_type_task_queue(checked.prefix, each.name, priority),
                     identity=f"{worker_id} {each.name}/{priority}",
-                    activities=[attempt_activity(each, notify_started, executor, report_cancelled)],
+                    activities=[attempt_activity(each, notify_started, executor, report_cancelled, attempts)],
                     tuner=tuner,
                     # One poller per type and priority: an idle type then holds at most one reservation of the pool.
                     activity_task_poller_behavior=PollerBehaviorSimpleMaximum(1),
@@ -211,7 +237,26 @@ async def serve(
         # Leaves and stops polling as soon as the stop begins, together: the running attempts drain without new ones
         # counting on this process, and a leave that waits (up to its timeout, while the registry's worker is down)
         # does not keep the polls open, taking attempts that would get only the grace time.
-        await asyncio.gather(lease.leave(), *(worker.shutdown() for worker in workers), return_exceptions=True)
+        stopping = asyncio.gather(lease.leave(), *(worker.shutdown() for worker in workers), return_exceptions=True)
+        # A worker waits for its cancelled attempts however long they take: past the force time it is left waiting.
+        await asyncio.wait({stopping}, timeout=shutdown_grace_seconds + shutdown_force_seconds)
+        if not stopping.done() and attempts:
+            abandoned = tuple(attempts.values())
+            stopping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await stopping
+            for one in abandoned:
+                log.error(
+                    "abandoned attempt %d of job %s (%s): still running %g s after it was cancelled at the end of the"
+                    " %g s grace time; its job retries it after its heartbeat timeout, as its retry policy allows",
+                    one.attempt,
+                    one.job_id,
+                    one.job_type,
+                    shutdown_force_seconds,
+                    shutdown_grace_seconds,
+                )
+            raise AttemptsAbandonedError(abandoned)
+        await stopping
         results = await asyncio.gather(*running, return_exceptions=True)
         if failed is not None:
             raise next(result for result in results if isinstance(result, BaseException))
@@ -235,13 +280,17 @@ def run_worker(
     payload_decryption_keys: Sequence[str] = (),
     lease_seconds: int = 10,
     shutdown_grace_seconds: float = 10,
+    shutdown_force_seconds: float = 5,
 ) -> None:
     """Serves ``job_types`` until SIGTERM or SIGINT: one Temporal worker per job type and priority, each polling
     ``<prefix>:<type>:<priority>``, the types of a priority sharing its slots (``queues``, e.g. ``{"high": 2,
     "normal": 8}``; default ``{"normal": 4}``). The process declares itself to the service's job type registry and
     keeps its lease while it runs. On a stop signal it leaves the registry, stops polling, gives running attempts
     ``shutdown_grace_seconds`` to finish, then cancels them (their jobs retry them elsewhere) and returns once they
-    have ended; a second signal exits the process at once.
+    have ended; a second signal exits the process at once. Attempts that have not ended ``shutdown_force_seconds``
+    after their cancellation are abandoned: each is logged, and the process exits with status 3
+    (``ATTEMPTS_ABANDONED_EXIT_STATUS``), since their handlers would keep it running (see
+    :class:`AttemptsAbandonedError`).
 
     ``temporal_address``, ``namespace``, ``task_queue_prefix`` and ``payload_encryption_key`` are the service's
     ``TEMPORAL_ADDRESS``, ``TEMPORAL_NAMESPACE``, ``JOBS_TASK_QUEUE_PREFIX`` and ``PAYLOAD_ENCRYPTION_KEY``.
@@ -276,11 +325,25 @@ def run_worker(
                 payload_decryption_keys=payload_decryption_keys,
                 lease_seconds=lease_seconds,
                 shutdown_grace_seconds=shutdown_grace_seconds,
+                shutdown_force_seconds=shutdown_force_seconds,
                 stop=stop,
             )
+        except AttemptsAbandonedError:
+            exit_process(ATTEMPTS_ABANDONED_EXIT_STATUS)
         finally:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 with contextlib.suppress(Exception):
                     loop.remove_signal_handler(signum)
 
     asyncio.run(main())
+
+
+def exit_process(code: int) -> NoReturn:
+    """Ends the process: the atexit handlers run, then the process exits without the interpreter's finalization, which
+    the Temporal core's threads can abort (``PyGILState_Release``, exit status 134; seen after a failed connection with
+    temporalio 1.35) and which would wait for thread handlers that ignored ``ctx.cancelled``."""
+    atexit._run_exitfuncs()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
