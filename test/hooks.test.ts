@@ -377,6 +377,25 @@ describe('Inbound webhooks', function () {
       assert.equal(await jobCount(), before);
     });
 
+    it('says a signature header was sent twice, where it answered "no signature"', async function () {
+      const before = await jobCount();
+      for (const [name, signature] of [
+        ['Stripe-Signature', stripeSignature(hook.secret, body)],
+        ['X-Hub-Signature-256', githubSignature(hook.secret, body)],
+      ] as const) {
+        const reply = await httpRequest(`${base}/api/v1/hooks/${hook.hookId}`, {
+          method: 'POST',
+          body,
+          headers: { [name]: [signature, signature], 'Idempotency-Key': `twice-${name}` },
+        });
+        assert.equal(reply.status, 401, `${name}: ${reply.text}`);
+        const { error } = JSON.parse(reply.text) as ErrorBody;
+        assert.equal(error.code, 'unauthorized');
+        assert.match(error.message, new RegExp(`^${name.toLowerCase()} was given 2 times; send it once \\(`));
+      }
+      assert.equal(await jobCount(), before);
+    });
+
     it('answers 404 for an unknown hook, 409 for a disabled one, 413 and 415 as submits do', async function () {
       const unknown = `hk_${'A'.repeat(32)}`;
       const missing = await deliver(unknown, body, { 'X-Hub-Signature-256': githubSignature(hook.secret, body) });

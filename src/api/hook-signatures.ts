@@ -1,7 +1,6 @@
 // How a hook's delivery proves its sender: an HMAC-SHA256 of the raw body under the hook's secret, in GitHub's header
 // or in a Stripe-style timestamped one. Pure: the tests call it with headers and a clock.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
 
 /** A timestamped signature older (or further ahead) than this is refused: a captured delivery cannot be replayed. */
 export const replayWindowSeconds = 300;
@@ -51,8 +50,16 @@ export function parseTimestampedSignature(value: string): { timestamp: number; s
   return timestamp === undefined || signatures.length === 0 ? undefined : { timestamp, signatures };
 }
 
-function single(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? (value.length === 1 ? value[0] : undefined) : value;
+/** The headers as sent: one value, or one per line a header was sent on (IncomingMessage.headersDistinct). */
+export type SentHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+function valuesOf(value: string | readonly string[] | undefined): readonly string[] {
+  return value === undefined ? [] : typeof value === 'string' ? [value] : value;
+}
+
+/** A signature header sent twice: Node would join the two into one value that is no signature ("no signature"). */
+function sentTwice(name: string, times: number): string {
+  return `${name} was given ${times} times; send it once (a sender signing with two secrets puts both signatures in one header)`;
 }
 
 /**
@@ -62,22 +69,27 @@ function single(value: string | string[] | undefined): string | undefined {
 export function signatureRefusal(
   secret: string,
   body: Buffer,
-  headers: IncomingHttpHeaders,
+  headers: SentHeaders,
   nowMs: number,
 ): string | undefined {
-  if (headers[githubSignatureHeader] !== undefined) {
-    const match = /^sha256=([0-9a-fA-F]{64})$/.exec(single(headers[githubSignatureHeader])?.trim() ?? '');
+  const github = valuesOf(headers[githubSignatureHeader]);
+  if (github.length > 1) return sentTwice(githubSignatureHeader, github.length);
+  if (github.length === 1) {
+    const match = /^sha256=([0-9a-fA-F]{64})$/.exec(github[0]!.trim());
     if (!match) return `${githubSignatureHeader} is malformed: ${signatureHelp}`;
     return matchesAny(hmac(secret, body), [match[1]!]) ? undefined : 'the signature does not match the body';
   }
   for (const [name, value] of Object.entries(headers)) {
     if (!timestampedHeader.test(name)) continue;
-    const parsed = parseTimestampedSignature(single(value) ?? '');
-    if (!parsed) continue;
-    if (Math.abs(nowMs / 1000 - parsed.timestamp) > replayWindowSeconds)
+    const values = valuesOf(value);
+    const parsed = values.map(parseTimestampedSignature);
+    if (!parsed.some(Boolean)) continue;
+    if (values.length > 1) return sentTwice(name, values.length);
+    const { timestamp, signatures } = parsed[0]!;
+    if (Math.abs(nowMs / 1000 - timestamp) > replayWindowSeconds)
       return `the signature's timestamp is more than ${replayWindowSeconds} seconds from now`;
-    const expected = hmac(secret, `${parsed.timestamp}.`, body);
-    return matchesAny(expected, parsed.signatures) ? undefined : 'the signature does not match the body';
+    const expected = hmac(secret, `${timestamp}.`, body);
+    return matchesAny(expected, signatures) ? undefined : 'the signature does not match the body';
   }
   return `no signature: ${signatureHelp}`;
 }

@@ -181,7 +181,7 @@ export function hooksRouter(deps: HooksRoutesDeps): Router {
     // meanwhile (a leaked secret's) refuses it as it refuses a delivery sent after.
     const hook = await hooks.forDelivery(hookId);
     if (!hook) throw new HookNotFoundError(hookId);
-    const refusal = signatureRefusal(hook.secret, raw, ctx.req.headers, now());
+    const refusal = signatureRefusal(hook.secret, raw, ctx.req.headersDistinct, now());
     if (refusal) throw new HookSignatureError(refusal);
     if (!hook.enabled) throw new HookDisabledError(hookId);
     if (raw.length === 0) throw new RequestInvalidError(`a body is required: ${deliveryBodyHelp}`);

@@ -359,7 +359,7 @@ const routes: readonly Operation[] = [
         "the body is not JSON, the form is not GitHub's (one payload field of JSON), the delivery id or Stripe event id is malformed, or the job type refuses the input (`invalid_request`)",
       ),
       401: refused(
-        'no signature, or one that does not match the body under the secret, or a timestamp more than 300 s away (`unauthorized`)',
+        'no signature, a signature header given twice, one that does not match the body under the secret, or a timestamp more than 300 s away (`unauthorized`)',
       ),
       404: refused('no such hook (`not_found`)'),
       409: refused('the hook is disabled, or the delivery id came before with another body (`conflict`)'),

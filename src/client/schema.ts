@@ -2605,7 +2605,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description no signature, or one that does not match the body under the secret, or a timestamp more than 300 s away (`unauthorized`) */
+                /** @description no signature, a signature header given twice, one that does not match the body under the secret, or a timestamp more than 300 s away (`unauthorized`) */
                 401: {
                     headers: {
                         [name: string]: unknown;

@@ -27,7 +27,8 @@ export interface HttpRequestOptions {
   readonly method?: string;
   readonly body?: string | Uint8Array;
   readonly contentType?: string;
-  readonly headers?: Record<string, string>;
+  /** A list is sent as that many header lines. */
+  readonly headers?: Record<string, string | string[]>;
   /** Sent byte for byte in place of the URL's path: a URL would normalise `..`, `.` and some escapes away. */
   readonly rawPath?: string;
 }

@@ -63,6 +63,23 @@ describe("A hook delivery's signature", function () {
     for (const headers of refusals) assert.ok(signatureRefusal(secret, body, headers, now), JSON.stringify(headers));
   });
 
+  it('is refused, saying so, when its header was sent twice; a header of another format sent twice is passed over', function () {
+    const stripe = `t=${t},v1=${hex(`${t}.`, body.toString())}`;
+    const github = `sha256=${hex(body.toString())}`;
+    assert.equal(
+      signatureRefusal(secret, body, { 'stripe-signature': [stripe, stripe] }, now),
+      'stripe-signature was given 2 times; send it once (a sender signing with two secrets puts both signatures in one header)',
+    );
+    assert.match(
+      signatureRefusal(secret, body, { 'x-hub-signature-256': [github, github, github] }, now) ?? '',
+      /^x-hub-signature-256 was given 3 times; send it once /,
+    );
+    assert.equal(
+      signatureRefusal(secret, body, { 'x-other-signature': ['opaque', 'opaque'], 'stripe-signature': [stripe] }, now),
+      undefined,
+    );
+  });
+
   it(`is refused when its timestamp is more than ${replayWindowSeconds} s from now, either way`, function () {
     for (const [at, refused] of [
       [t - replayWindowSeconds - 1, true],
