@@ -2,12 +2,28 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { JobPriority } from './contract/job.js';
 
+/** The items of a comma-separated variable, trimmed, the empty ones left out. */
+function commaItems(text: string): string[] {
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+/** A comma-separated variable whose items `parse` reads; an item it cannot read is refused with `refusal(item)`. */
+function commaList<T>(parse: (item: string) => T | undefined, refusal: (item: string) => string) {
+  return z.string().transform((text, ctx) =>
+    commaItems(text).flatMap((item) => {
+      const parsed = parse(item);
+      if (parsed === undefined) ctx.addIssue({ code: 'custom', message: refusal(item) });
+      return parsed === undefined ? [] : [parsed];
+    }),
+  );
+}
+
 const QueueSlots = z.string().transform((text, ctx) => {
   const slots: Partial<Record<JobPriority, number>> = {};
-  for (const item of text
-    .split(',')
-    .map((part) => part.trim())
-    .filter(Boolean)) {
+  for (const item of commaItems(text)) {
     const match = /^(high|normal|low):([1-9]\d{0,3})$/.exec(item);
     if (!match) {
       ctx.addIssue({ code: 'custom', message: `"${item}" is not <high|normal|low>:<slots 1-9999>` });
@@ -31,23 +47,19 @@ const ApiKey = z
 
 /** `tenant:key,tenant:key`. */
 const ApiKeyList = z.string().transform((text, ctx) =>
-  text
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean)
-    .map((item) => {
-      const at = item.indexOf(':');
-      const tenant = TenantName.safeParse(item.slice(0, at));
-      const key = ApiKey.safeParse(item.slice(at + 1));
-      if (at < 1 || !tenant.success || !key.success) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `an entry is not <tenant>:<key> (${tenant.error?.issues[0]?.message ?? key.error?.issues[0]?.message ?? 'no colon'})`,
-        });
-        return { tenant: '', key: '' };
-      }
-      return { tenant: tenant.data, key: key.data };
-    }),
+  commaItems(text).map((item) => {
+    const at = item.indexOf(':');
+    const tenant = TenantName.safeParse(item.slice(0, at));
+    const key = ApiKey.safeParse(item.slice(at + 1));
+    if (at < 1 || !tenant.success || !key.success) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `an entry is not <tenant>:<key> (${tenant.error?.issues[0]?.message ?? key.error?.issues[0]?.message ?? 'no colon'})`,
+      });
+      return { tenant: '', key: '' };
+    }
+    return { tenant: tenant.data, key: key.data };
+  }),
 );
 
 /** A key of 32 bytes as 64 hex digits or as base64 (`openssl rand -base64 32`): payload encryption's, the cursors'. */
@@ -212,74 +224,32 @@ export const Env = z.object({
   MAX_SCHEDULES_PER_TENANT: z.coerce.number().int().min(1).max(100_000).default(100),
   CALLBACK_SECRET: z.string().min(16, 'must have at least 16 characters').optional(),
   /** `host:port,…`: the only callback targets reachable over plain http or on a non-public address. */
-  CALLBACK_ALLOW_HOSTS: z
-    .string()
-    .transform((text, ctx) =>
-      text
-        .split(',')
-        .map((item) => item.trim())
-        .filter(Boolean)
-        .map((item) => {
-          const entry = parseAllowEntry(item);
-          if (!entry)
-            ctx.addIssue({
-              code: 'custom',
-              message: `"${item}" is not host:port (an entry names one host and one port, e.g. 127.0.0.1:8443 or [::1]:8443)`,
-            });
-          return entry ?? '';
-        }),
-    )
-    .optional(),
+  CALLBACK_ALLOW_HOSTS: commaList(
+    parseAllowEntry,
+    (item) => `"${item}" is not host:port (an entry names one host and one port, e.g. 127.0.0.1:8443 or [::1]:8443)`,
+  ).optional(),
   /**
    * `name,name`, or `*` for any: the names an API without keys answers to besides localhost, `*.localhost`, IP
    * addresses and HOST (src/api/allowed-hosts.ts). Unused once API keys are configured.
    */
-  API_ALLOW_HOSTS: z
-    .string()
-    .transform((text, ctx) =>
-      text
-        .split(',')
-        .map((item) => item.trim())
-        .filter(Boolean)
-        .map((item) => {
-          const name = hostKey(item);
-          if (name !== '*' && !allowedHostName.test(name))
-            ctx.addIssue({
-              code: 'custom',
-              message: `"${item}" is not a host name: give the name alone, without scheme or port (e.g. jobs.internal), or * for any`,
-            });
-          return name;
-        }),
-    )
-    .optional(),
+  API_ALLOW_HOSTS: commaList(
+    (item) => {
+      const name = hostKey(item);
+      return name === '*' || allowedHostName.test(name) ? name : undefined;
+    },
+    (item) =>
+      `"${item}" is not a host name: give the name alone, without scheme or port (e.g. jobs.internal), or * for any`,
+  ).optional(),
   /** PEM file of CA certificates the worker trusts for callback receivers, besides the system's (a private CA). */
   CALLBACK_CA_FILE: z.string().min(1).optional(),
   /** Encrypts every payload the API and the workers write to Temporal (AES-256-GCM); unset: payloads are plain JSON. */
   PAYLOAD_ENCRYPTION_KEY: PayloadKey.optional(),
   /** Earlier keys, comma-separated: payloads written with them are still read (rotation). */
-  PAYLOAD_DECRYPTION_KEYS: z
-    .string()
-    .transform((text) =>
-      text
-        .split(',')
-        .map((key) => key.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(PayloadKey))
-    .optional(),
+  PAYLOAD_DECRYPTION_KEYS: z.string().transform(commaItems).pipe(z.array(PayloadKey)).optional(),
   /** Signs list cursors (HMAC-SHA256); the same on every API process behind one address. Unset: a key per process. */
   JOBS_CURSOR_KEY: PayloadKey.optional(),
   /** Tenants, comma-separated, that may call the codec endpoint (it decrypts any tenant's payloads) while API keys are configured; default none. */
-  CODEC_TENANTS: z
-    .string()
-    .transform((text) =>
-      text
-        .split(',')
-        .map((tenant) => tenant.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(TenantName))
-    .default([]),
+  CODEC_TENANTS: z.string().transform(commaItems).pipe(z.array(TenantName)).default([]),
   WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
   /** The worker's job metrics (jobs finished, durations, callback deliveries) in Prometheus form on this port. */
   WORKER_JOB_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
