@@ -20,7 +20,7 @@ import pytest
 from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.api.common.v1 import Payload
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import RetryPolicy
 from temporalio.converter import DataConverter, PayloadCodec
 from temporalio.service import RPCError
@@ -101,10 +101,8 @@ class OneAttempt:
         )
 
 
-async def test_once_stopped_it_takes_no_attempt_while_its_leave_waits(temporal_address: str) -> None:
-    # A prefix whose registry nobody runs (the service's worker is down, as in a deploy that stops every process):
-    # the declaration waits, and at the stop so does the leave, for its 3 s. The polls stop at the stop all the same,
-    # as the protocol has it, rather than take for 3 s more attempts that get only the grace time.
+async def attempts_starter(temporal_address: str) -> tuple[str, Client, Worker]:
+    """A task queue prefix of its own, a client, and a worker of OneAttempt on ``<prefix>-starter`` (not running)."""
     prefix = f"py-serve-{uuid.uuid4().hex[:8]}"
     client = await Client.connect(temporal_address)
     starter = Worker(
@@ -113,6 +111,24 @@ async def test_once_stopped_it_takes_no_attempt_while_its_leave_waits(temporal_a
         workflows=[OneAttempt],
         workflow_runner=UnsandboxedWorkflowRunner(),
     )
+    return prefix, client, starter
+
+
+async def start_attempt(client: Client, prefix: str, job_type: str, job_id: str) -> WorkflowHandle[Any, Any]:
+    """Starts a OneAttempt of ``job_type`` on its normal queue under ``prefix``, its job id ``job_id``."""
+    return await client.start_workflow(
+        OneAttempt.run,
+        args=[job_type, f"{prefix}:{job_type}:normal"],
+        id=job_id,
+        task_queue=f"{prefix}-starter",
+    )
+
+
+async def test_once_stopped_it_takes_no_attempt_while_its_leave_waits(temporal_address: str) -> None:
+    # A prefix whose registry nobody runs (the service's worker is down, as in a deploy that stops every process):
+    # the declaration waits, and at the stop so does the leave, for its 3 s. The polls stop at the stop all the same,
+    # as the protocol has it, rather than take for 3 s more attempts that get only the grace time.
+    prefix, client, starter = await attempts_starter(temporal_address)
     stop = asyncio.Event()
     async with starter:
         serving = asyncio.create_task(
@@ -129,12 +145,7 @@ async def test_once_stopped_it_takes_no_attempt_while_its_leave_waits(temporal_a
         stopped_at = time.monotonic()
         stop.set()
         await asyncio.sleep(1)
-        attempt = await client.start_workflow(
-            OneAttempt.run,
-            args=["py-serve.late", f"{prefix}:py-serve.late:normal"],
-            id=f"{prefix}-attempt",
-            task_queue=f"{prefix}-starter",
-        )
+        attempt = await start_attempt(client, prefix, "py-serve.late", f"{prefix}-attempt")
         await asyncio.wait_for(serving, 20)
         with contextlib.suppress(RPCError):  # the attempt ran, and its workflow ended
             await attempt.terminate("the test is over")
@@ -244,14 +255,7 @@ async def test_past_the_force_time_it_abandons_the_attempts_that_ignore_their_ca
 ) -> None:
     # An async handler that swallows CancelledError and a thread handler that never looks at ctx.cancelled: the SDK's
     # workers wait for them however long they take, and so did serve(), for good.
-    prefix = f"py-serve-{uuid.uuid4().hex[:8]}"
-    client = await Client.connect(temporal_address)
-    starter = Worker(
-        client,
-        task_queue=f"{prefix}-starter",
-        workflows=[OneAttempt],
-        workflow_runner=UnsandboxedWorkflowRunner(),
-    )
+    prefix, client, starter = await attempts_starter(temporal_address)
     stop = asyncio.Event()
     names = ["py-serve.stubborn", "py-serve.sync-stubborn"]
     async with starter:
@@ -266,15 +270,7 @@ async def test_past_the_force_time_it_abandons_the_attempts_that_ignore_their_ca
                 stop=stop,
             )
         )
-        attempts = [
-            await client.start_workflow(
-                OneAttempt.run,
-                args=[name, f"{prefix}:{name}:normal"],
-                id=f"{prefix}-{name}",
-                task_queue=f"{prefix}-starter",
-            )
-            for name in names
-        ]
+        attempts = [await start_attempt(client, prefix, name, f"{prefix}-{name}") for name in names]
         try:
             for _ in names:
                 assert await asyncio.to_thread(_holding.acquire, timeout=10), "the attempts did not begin"
