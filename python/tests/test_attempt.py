@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -47,6 +48,25 @@ def thread_steps(input: Steps, ctx: JobContext) -> dict[str, Any]:
         if ctx.cancelled.wait(0.05):
             return {"stopped_at": step}
     ctx.progress(100, "done")
+    return {"steps": input.steps}
+
+
+@job_type(name="thread-ignores-cancel")
+def thread_ignores_cancel(input: Steps, ctx: JobContext) -> dict[str, Any]:
+    """Never looks at ``ctx.cancelled``, and reports progress all along."""
+    for step in range(input.steps):
+        ctx.progress(100 * step / input.steps)
+        time.sleep(0.05)
+    return {"steps": input.steps}
+
+
+@job_type(name="async-ignores-cancel")
+async def async_ignores_cancel(input: Steps, ctx: JobContext) -> dict[str, Any]:
+    """Swallows its cancellation, and reports progress all along."""
+    for step in range(input.steps):
+        with contextlib.suppress(asyncio.CancelledError):
+            await ctx.progress(100 * step / input.steps)
+            await asyncio.sleep(0.05)
     return {"steps": input.steps}
 
 
@@ -192,6 +212,25 @@ async def test_a_cancelled_attempt_ends_cancelled_and_the_handler_has_stopped(
     count = len(recorded.heartbeats)
     await asyncio.sleep(0.2)
     assert len(recorded.heartbeats) == count, "nothing heartbeats after the attempt ended"
+
+
+@pytest.mark.parametrize("handler", [async_ignores_cancel, thread_ignores_cancel])
+async def test_a_cancelled_attempt_whose_handler_goes_on_heartbeats_no_more(
+    handler: Any, executor: concurrent.futures.Executor
+) -> None:
+    # Its job then turns cancelled at its heartbeat timeout, as the protocol says, not when the handler returns.
+    recorded = Recorded()
+    running = asyncio.ensure_future(
+        recorded.env.run(attempt_activity(handler, recorded.notify_started, executor), {"steps": 50}, ATTEMPT)
+    )
+    await asyncio.wait_for(recorded.under_way.wait(), 5)
+    recorded.env.cancel()
+    await asyncio.sleep(0.05)
+    count = len(recorded.heartbeats)
+    await asyncio.sleep(1.2)
+    assert len(recorded.heartbeats) == count, "the handler's reports and the loop's beat after the cancellation"
+    with pytest.raises(asyncio.CancelledError):
+        await running
 
 
 async def test_errors_unrecoverable_retryable_and_rejected_inputs_and_results(

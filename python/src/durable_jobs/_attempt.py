@@ -115,8 +115,9 @@ def attempt_activity(
                 report_beat.cancel()
                 report_beat = None
             # A thread handler may still report after a cancelled attempt ended: nothing is heartbeating then. A report
-            # before the first beat waits for it.
-            if not ended and beaten:
+            # before the first beat waits for it. A cancelled attempt heartbeats no more, as in every SDK of the
+            # protocol: a handler that ignores its cancellation keeps its job running only until its heartbeat timeout.
+            if not ended and beaten and not in_activity.run(activity.is_cancelled):
                 last_beat_at = loop.time()
                 in_activity.run(activity.heartbeat, _heartbeat_details(ctx.last_progress, ctx.logs))
 
@@ -285,7 +286,8 @@ async def _in_thread(
 ) -> Any:
     """Runs a plain ``def`` handler in the worker's thread pool while the event loop heartbeats for it. When the
     attempt is cancelled, ``ctx.cancelled`` is set and the attempt ends only once the handler has returned: the job
-    turns ``cancelled`` when its attempt has really stopped."""
+    turns ``cancelled`` when its attempt has really stopped (or at its heartbeat timeout, as nothing heartbeats for
+    it any more)."""
     running = asyncio.get_running_loop().run_in_executor(
         executor, contextvars.copy_context().run, job_type.handler, parsed, ctx
     )
