@@ -26,7 +26,11 @@ import {
   registryStateQuery,
   renewLeaseUpdate,
 } from '../src/workflows/job-type-registry-messages.js';
-import { jobTypeViews } from '../src/workflows/job-type-registry-state.js';
+import {
+  jobTypeViews,
+  registryFullErrorType,
+  registryStateMaxBytes,
+} from '../src/workflows/job-type-registry-state.js';
 import { until } from './support/until.js';
 
 const primesV1: JobTypeDeclaration = {
@@ -299,6 +303,47 @@ describe('The job type registry keeps what live handler workers declare', functi
       // Only the wait for the next renewal listens; the calls made so far left nothing behind.
       const listeners = getEventListeners(stop, 'abort').length;
       assert.ok(listeners <= 1, `${listeners} listeners`);
+    });
+  });
+
+  describe('stays within its byte budget, whatever type names workers declare over time', function () {
+    /** `count` types named `<group>-<n>`, each with a 16 KiB input schema: 20 take about 330 KiB of the state. */
+    const bulkyTypes = (group: string, count = 20): JobTypeDeclaration[] =>
+      Array.from({ length: count }, (_, index) => ({
+        ...primesV1,
+        name: `${group}-${index}`,
+        inputSchema: { type: 'object', description: 'x'.repeat(16 * 1024) },
+      }));
+    const stateBytes = async () => JSON.stringify(await registry().query(registryStateQuery)).length;
+
+    it('drops the types no live worker serves, the longest undeclared first, and refuses a worker with no room left', async function () {
+      const input = { state: null, historyLimit: 20 };
+      for (const group of ['a', 'b', 'c']) await declare(declaration(group, bulkyTypes(group)), input);
+
+      // Live workers hold 1 MB: a fourth one's types would pass the budget, and it is told so and what to do.
+      const refused = await declare(declaration('d', bulkyTypes('d')), input).catch((err: unknown) => err);
+      assert.ok(refused instanceof WorkflowUpdateFailedError, `refused: ${String(refused)}`);
+      assert.ok(refused.cause instanceof ApplicationFailure);
+      assert.equal(refused.cause.type, registryFullErrorType);
+      assert.match(refused.cause.message, /at most 1024 KiB .* declare fewer types or smaller schemas/);
+
+      // Once a and b are gone, their types make room, a's first: a worker renaming its types never fills the registry.
+      for (const workerId of ['a', 'b']) await registry().executeUpdate(leaveUpdate, { args: [{ workerId }] });
+      await declare(declaration('d', bulkyTypes('d')), input);
+      await declare(declaration('e', bulkyTypes('e', 10)), input);
+      const state = await registry().query(registryStateQuery);
+      const groups = new Set(Object.keys(state.types).map((name) => name.split('-')[0]));
+      assert.deepEqual([...groups].sort(), ['b', 'c', 'd', 'e']);
+      assert.ok(Object.keys(state.types).length < 70, `${Object.keys(state.types).length} types kept`);
+      assert.ok((await stateBytes()) <= registryStateMaxBytes, `${await stateBytes()} bytes`);
+
+      // Its state carries on past its history limit, and the registry still answers.
+      for (let renewals = 0; renewals < 6; renewals++)
+        await registry().executeUpdate(renewLeaseUpdate, { args: [{ workerId: 'c' }] });
+      await registry().executeUpdate(renewLeaseUpdate, { args: [{ workerId: 'e' }] });
+      const [first] = (await registry().fetchHistory()).events ?? [];
+      assert.ok(first?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId, 'a continued run');
+      assert.ok((await stateBytes()) <= registryStateMaxBytes);
     });
   });
 });

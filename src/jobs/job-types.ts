@@ -12,7 +12,8 @@ import {
 } from '../contract/job-type-declaration.js';
 import { registryStateQuery } from '../workflows/job-type-registry-messages.js';
 import { jobTypeViews } from '../workflows/job-type-registry-state.js';
-import { ApiError } from './errors.js';
+import { ApiError, TemporalUnavailableError } from './errors.js';
+import type { TemporalReachability } from './reachability.js';
 import { didYouMean, listedMaxNames, listOf, pathKey, quoted } from './suggest.js';
 
 /** One problem of a request, as the API's 400 lists them. */
@@ -127,6 +128,7 @@ export class RegisteredJobTypes {
   constructor(
     private readonly client: Client,
     private readonly taskQueuePrefix: string,
+    private readonly reachability: TemporalReachability,
     /** How long a read of the registry serves requests (JOBS_TYPE_REGISTRY_CACHE_MS); an older one is still served while a new one is read. */
     private readonly freshForMs = 1500,
     private readonly now: () => number = Date.now,
@@ -149,6 +151,7 @@ export class RegisteredJobTypes {
       .then(
         (state) => {
           this.cached = { state, at: this.now() };
+          this.checks.keepOnly(new Set(Object.keys(state?.types ?? {})));
           this.failedAt = undefined;
           return state;
         },
@@ -178,8 +181,12 @@ export class RegisteredJobTypes {
     try {
       return await this.read();
     } catch (err) {
-      if (cached) return cached.state;
-      throw new JobTypeRegistryUnavailableError(err);
+      if (!cached) throw new JobTypeRegistryUnavailableError(err);
+      // The last read serves while the registry's worker is down. A Temporal that answers nothing would fail the call
+      // this read is for as well, after a deadline of its own: a client would wait for both.
+      const unanswered = await this.reachability.unanswered();
+      if (unanswered !== undefined) throw new TemporalUnavailableError(unanswered);
+      return cached.state;
     }
   }
 
@@ -241,6 +248,15 @@ export class InputChecks {
   /** How many checks are compiled now. */
   get size(): number {
     return this.checks.size;
+  }
+
+  /** Drops the checks of types the registry no longer knows (it lets go of types no live worker serves). */
+  keepOnly(names: ReadonlySet<string>): void {
+    for (const [name, known] of this.checks) {
+      if (names.has(name)) continue;
+      this.ajv.removeSchema(known.compiled);
+      this.checks.delete(name);
+    }
   }
 
   of(view: JobTypeView): KnownJobType {

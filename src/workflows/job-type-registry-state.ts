@@ -12,6 +12,32 @@ import type {
 } from '../contract/job-type-declaration.js';
 import { jobPriorities, type Priority } from '../contract/protocol-names.js';
 
+/**
+ * The most the registry's state may take as JSON (UTF-8). The registryState query's answer and the continue-as-new
+ * input are each one payload, which Temporal refuses past 2 MiB (limit.blobSize.error): a state past it could be
+ * neither read by the API nor carried on, and the registry stopped taking any message. Half of it leaves room for the
+ * payload's envelope and encryption.
+ */
+export const registryStateMaxBytes = 1024 * 1024;
+
+/** The failure type of a declaration the registry has no room for, even without the types no live worker serves. */
+export const registryFullErrorType = 'JobTypeRegistryFull';
+
+/** The length of `text` in UTF-8, counted (workflow code has no Buffer). */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code >= 0xd800 && code <= 0xdfff ? 2 : 3;
+  }
+  return bytes;
+}
+
+/** What the state takes as its query answer's JSON. */
+export function registryStateBytes(state: RegistryState): number {
+  return utf8Length(JSON.stringify(state));
+}
+
 export function emptyRegistry(): RegistryState {
   return { nextRevision: 1, types: {}, workers: {} };
 }
@@ -97,11 +123,54 @@ export function declareWorker(
     declaredAt: iso(nowMs),
     expiresAt,
   };
-  return {
-    // Re-pruned: a worker that declares again may leave a variant behind.
-    state: pruneExpired({ nextRevision, types, workers: { ...state.workers, [declaration.workerId]: lease } }, nowMs),
-    result: { leaseExpiresAt: expiresAt, differing },
-  };
+  // Re-pruned: a worker that declares again may leave a variant behind.
+  const next = pruneExpired(
+    { nextRevision, types, workers: { ...state.workers, [declaration.workerId]: lease } },
+    nowMs,
+  );
+  return { state: withinBudget(next), result: { leaseExpiresAt: expiresAt, differing } };
+}
+
+/**
+ * The state past `registryStateMaxBytes` without the types no live worker serves, the longest undeclared first, until
+ * it fits: a worker fleet renaming its types over months would otherwise fill the registry for good.
+ */
+function withinBudget(state: RegistryState): RegistryState {
+  let bytes = registryStateBytes(state);
+  if (bytes <= registryStateMaxBytes) return state;
+  const served = new Set(Object.values(state.workers).flatMap((lease) => Object.keys(lease.types)));
+  const unserved = Object.entries(state.types)
+    .filter(([name]) => !served.has(name))
+    .map(([name, variants]) => ({
+      name,
+      lastDeclaredAt: variants.reduce((last, variant) => (variant.declaredAt > last ? variant.declaredAt : last), ''),
+      // `"name":[…],`
+      bytes: utf8Length(JSON.stringify(name)) + utf8Length(JSON.stringify(variants)) + 2,
+    }))
+    .sort((a, b) => (a.lastDeclaredAt < b.lastDeclaredAt ? -1 : a.lastDeclaredAt > b.lastDeclaredAt ? 1 : 0));
+  const dropped = new Set<string>();
+  for (const type of unserved) {
+    if (bytes <= registryStateMaxBytes) break;
+    dropped.add(type.name);
+    bytes -= type.bytes;
+  }
+  return { ...state, types: Object.fromEntries(Object.entries(state.types).filter(([name]) => !dropped.has(name))) };
+}
+
+/**
+ * Why the registry cannot take `declaration`: with it, and without the types no live worker serves, its state would
+ * pass `registryStateMaxBytes`. Undefined when it can.
+ */
+export function noRoomFor(state: RegistryState, declaration: DeclareWorker, nowMs: number): string | undefined {
+  const bytes = registryStateBytes(declareWorker(state, declaration, nowMs).state);
+  if (bytes <= registryStateMaxBytes) return undefined;
+  const kib = (count: number): string => `${Math.ceil(count / 1024)} KiB`;
+  const own = utf8Length(JSON.stringify(declaration.jobTypes));
+  return (
+    `the job type registry holds at most ${kib(registryStateMaxBytes)} of declarations and live workers (as JSON), ` +
+    `and with this worker's it would hold ${kib(bytes)} (its ${declaration.jobTypes.length} types take ${kib(own)}): ` +
+    'declare fewer types or smaller schemas, or stop the workers of types no longer used'
+  );
 }
 
 /** Whether a renewal can be taken: the worker is known and its lease has not run out (else it must declare again). */

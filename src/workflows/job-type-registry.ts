@@ -1,7 +1,16 @@
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
-import type { RegistryInput, WorkerRef } from '../contract/job-type-declaration.js';
+import type { DeclareWorker, RegistryInput, WorkerRef } from '../contract/job-type-declaration.js';
 import { workerNotDeclaredErrorType } from '../contract/protocol-names.js';
-import { canRenew, declareWorker, emptyRegistry, leave, pruneExpired, renewLease } from './job-type-registry-state.js';
+import {
+  canRenew,
+  declareWorker,
+  emptyRegistry,
+  leave,
+  noRoomFor,
+  pruneExpired,
+  registryFullErrorType,
+  renewLease,
+} from './job-type-registry-state.js';
 import {
   declareWorkerUpdate,
   leaveUpdate,
@@ -38,7 +47,13 @@ export async function jobTypeRegistryWorkflow(input: RegistryInput): Promise<voi
       state = next.state;
       return next.result;
     },
-    { validator: (declaration) => check(protocol.problemWith(protocol.DeclareWorker, declaration)) },
+    {
+      validator: (declaration: DeclareWorker) => {
+        check(protocol.problemWith(protocol.DeclareWorker, declaration));
+        const noRoom = noRoomFor(state, declaration, Date.now());
+        if (noRoom) throw ApplicationFailure.nonRetryable(noRoom, registryFullErrorType);
+      },
+    },
   );
   setHandler(
     renewLeaseUpdate,

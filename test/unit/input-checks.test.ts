@@ -72,4 +72,16 @@ describe("Checking a submit's input against its type's declared schema", functio
     assert.deepEqual(first.check({ width: 1 }), again.check({ width: 1 }));
     assert.ok('problems' in again.check({}));
   });
+
+  it('keeps no check of a type the registry let go, however many names come and go', function () {
+    const checks = new InputChecks();
+    for (let index = 0; index < 200; index++) {
+      const renamed = view(`resize-${index}`, schemaRequiring('width'), index + 1);
+      assert.ok(accepts(checks, renamed, { width: 1 }));
+      // The registry drops the types no live worker serves once it needs their room.
+      checks.keepOnly(new Set([renamed.declaration.name]));
+    }
+    assert.equal(checks.size, 1);
+    assert.ok(!accepts(checks, view('resize-199', schemaRequiring('width'), 200), {}));
+  });
 });

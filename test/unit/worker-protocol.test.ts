@@ -11,10 +11,19 @@ import {
   JobTypeName,
   registryTaskQueue,
   registryWorkflowId,
+  workerProtocolVersion,
+  type DeclareWorker,
 } from '../../src/contract/job-type-declaration.js';
 import { PayloadEncryptionCodec as ServiceCodec } from '../../src/temporal/payload-codec.js';
 import { taskQueueFor, workflowTaskQueueFor } from '../../src/workflows/task-queues.js';
-import { canonicalJson } from '../../src/workflows/job-type-registry-state.js';
+import {
+  canonicalJson,
+  declareWorker,
+  emptyRegistry,
+  noRoomFor,
+  registryStateBytes,
+  registryStateMaxBytes,
+} from '../../src/workflows/job-type-registry-state.js';
 import { defineJobType, JobTypeDefinitionError } from '../../packages/worker/src/job-type.js';
 import { PayloadEncryptionCodec as SdkCodec, parsePayloadKey } from '../../packages/worker/src/payload-codec.js';
 
@@ -64,6 +73,52 @@ describe('The worker protocol', function () {
   it('compares declarations by their canonical JSON, whatever their key order', function () {
     assert.equal(canonicalJson({ b: 1, a: [{ d: 2, c: null }] }), canonicalJson({ a: [{ c: null, d: 2 }], b: 1 }));
     assert.notEqual(canonicalJson({ a: [1, 2] }), canonicalJson({ a: [2, 1] }));
+  });
+});
+
+describe("The job type registry's state stays within its byte budget", function () {
+  /** Worker `workerId` declaring 10 types `<workerId>-<n>` of 32 KiB schemas each: about 330 KiB. */
+  const bulky = (workerId: string): DeclareWorker => ({
+    protocolVersion: workerProtocolVersion,
+    workerId,
+    identity: workerId,
+    jobTypes: Array.from({ length: 10 }, (_, index) => ({
+      name: `${workerId}-${index}`,
+      description: '',
+      inputSchema: { description: 'é'.repeat(16 * 1024) },
+      resultSchema: null,
+      defaults: {
+        timeoutSeconds: 60,
+        heartbeatTimeoutSeconds: 10,
+        retry: { maxAttempts: 1, initialIntervalSeconds: 1, backoffCoefficient: 2, maximumIntervalSeconds: 1 },
+      },
+    })),
+    queues: { normal: 1 },
+    leaseSeconds: 10,
+  });
+  /** How many types of each worker's the registry keeps. */
+  const groupsOf = (types: object): Record<string, number> => {
+    const counts: Record<string, number> = {};
+    for (const name of Object.keys(types)) counts[name.split('-')[0]!] = (counts[name.split('-')[0]!] ?? 0) + 1;
+    return counts;
+  };
+
+  it('counts UTF-8 bytes, drops the longest unserved types first, and has no room for a worker past it', function () {
+    let state = emptyRegistry();
+    let now = 0;
+    for (const workerId of ['a', 'b', 'c']) state = declareWorker(state, bulky(workerId), (now += 1000)).state;
+    assert.match(noRoomFor(state, bulky('d'), now) ?? '', /at most 1024 KiB.*would hold 12\d\d KiB/);
+    // a's lease runs out (10 s), b's and c's are renewed by declaring again: a's types go, the others stay.
+    now += 9_500;
+    state = declareWorker(state, bulky('b'), now).state;
+    state = declareWorker(state, bulky('c'), now).state;
+    now += 1000;
+    assert.equal(noRoomFor(state, bulky('d'), now), undefined);
+    state = declareWorker(state, bulky('d'), now).state;
+    // Only as many of a's as make room.
+    assert.deepEqual(groupsOf(state.types), { a: 1, b: 10, c: 10, d: 10 });
+    assert.ok(registryStateBytes(state) <= registryStateMaxBytes);
+    assert.equal(registryStateBytes(state), Buffer.byteLength(JSON.stringify(state)));
   });
 });
 
