@@ -1,6 +1,6 @@
 // The bare-client side: the same job workflow started and awaited with the Temporal client alone.
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { createJobs, ReadCaches, RegisteredJobTypes, type Jobs } from '../src/jobs/index.js';
+import { createJobs, ReadCaches, RegisteredJobTypes, TemporalReachability, type Jobs } from '../src/jobs/index.js';
 import { SubmitJobBody, type JobState } from '../src/contract/job.js';
 import type { jobWorkflow } from '../src/workflows/index.js';
 import { defaultTenant, workflowIdOf } from '../src/workflows/job-state.js';
@@ -30,7 +30,8 @@ export class BareClient {
     taskQueuePrefix: string,
   ) {
     // The registry the service's worker declares the built-in types to, read as the API reads it.
-    const jobTypes = new RegisteredJobTypes(client, taskQueuePrefix);
+    const reachability = new TemporalReachability(client, client.options.namespace);
+    const jobTypes = new RegisteredJobTypes(client, taskQueuePrefix, reachability);
     this.jobs = createJobs({
       client,
       namespace: client.options.namespace,
@@ -44,6 +45,7 @@ export class BareClient {
         commandsVersion: workflowVersion,
       },
       caches: new ReadCaches(),
+      reachability,
     });
   }
 

@@ -11,7 +11,7 @@ import { hostKey, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { errorBody, errorResponses, isTemporalUnavailable } from './errors.js';
 import { callbackUrlRefusal } from '../activities/callback-target.js';
-import { createJobs, ListCursors, ReadCaches, RegisteredJobTypes } from '../jobs/index.js';
+import { createJobs, ListCursors, ReadCaches, RegisteredJobTypes, TemporalReachability } from '../jobs/index.js';
 import { HookDirectory } from '../jobs/hooks.js';
 import { hooksRouter } from './hooks.js';
 import { jobActionsRouter } from './job-actions.js';
@@ -187,10 +187,12 @@ export function createApp(deps: AppDeps): App {
   const metrics = new ApiMetrics();
   const closing = new AbortController();
   const allowHosts = deps.config.CALLBACK_ALLOW_HOSTS ?? [];
+  const reachability = new TemporalReachability(deps.client, deps.config.TEMPORAL_NAMESPACE);
   // One read of the registry serves every request of the process for a second or two.
   const jobTypes = new RegisteredJobTypes(
     deps.client,
     deps.config.JOBS_TASK_QUEUE_PREFIX,
+    reachability,
     deps.config.JOBS_TYPE_REGISTRY_CACHE_MS,
   );
   // Read from Temporal on a scrape of /metrics, at most every 5 s.
@@ -223,6 +225,7 @@ export function createApp(deps: AppDeps): App {
     caches: new ReadCaches({ bytes: deps.config.JOBS_READ_CACHE_BYTES }),
     temporalReads: metrics.temporalReads,
     cursors: new ListCursors(deps.config.JOBS_CURSOR_KEY),
+    reachability,
   });
   const rate = deps.config.RATE_LIMIT_SUBMITS_PER_SEC;
   const limiter = rate

@@ -10,6 +10,7 @@ import { ListCursors } from './cursor.js';
 import { JobListing } from './list.js';
 import { JobLogReads } from './logs.js';
 import type { ReadCaches } from './read-cache.js';
+import { TemporalReachability } from './reachability.js';
 import { JobReads } from './reads.js';
 import { jobStartOptions, resolveJob, resolveSubmit, type RequestSettings } from './request.js';
 import { JobWaits } from './wait.js';
@@ -28,6 +29,8 @@ export interface JobsDeps {
   readonly temporalReads?: { inc(labels: { call: TemporalRead }): void };
   /** Signs and checks list cursors (JOBS_CURSOR_KEY); by default under a key of this process's own. */
   readonly cursors?: ListCursors;
+  /** Shared with the registry's reads (RegisteredJobTypes); by default one of the jobs' own. */
+  readonly reachability?: TemporalReachability;
 }
 
 /** Submit bodies into requests, and requests into a job workflow's start (a schedule's action starts it too). */
@@ -67,7 +70,13 @@ export function createJobs(deps: JobsDeps): Jobs {
     attempts: new JobAttemptReads(workflows, deps.caches.attempts),
     waits,
     logs: new JobLogReads(workflows, deps.caches.logs),
-    list: new JobListing(workflows, reads, deps.namespace, deps.cursors ?? new ListCursors()),
+    list: new JobListing(
+      workflows,
+      reads,
+      deps.namespace,
+      deps.cursors ?? new ListCursors(),
+      deps.reachability ?? new TemporalReachability(deps.client, deps.namespace),
+    ),
     toJson: (tenant, state) =>
       toJobJson(state, workflowIdOf(tenant, state.jobId), {
         uiUrl: deps.uiUrl,
@@ -85,5 +94,6 @@ export { temporalDeadlineMs } from './reads.js';
 export { maxInputBytes, unknownJobTypeMessage } from './request.js';
 export { quoted } from './suggest.js';
 export { declaredJobTypes, RegisteredJobTypes, type KnownJobType } from './job-types.js';
+export { TemporalReachability } from './reachability.js';
 export type { JobListFilter } from './list.js';
 export type { QueriedState, TemporalRead } from './workflow-reads.js';

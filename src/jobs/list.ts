@@ -1,6 +1,7 @@
 // A tenant's jobs, a page at a time, from Temporal's visibility: filters become a visibility query, pages a cursor.
 // The public list iterator hides page tokens, which an opaque REST cursor needs; this decodes a raw page.
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
+import type { WorkflowService } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { JobStatus, type JobPriority, type JobState } from '../contract/job.js';
 import type { JobCounts } from '../contract/job-list.js';
@@ -14,6 +15,7 @@ import {
 } from '../workflows/search-attributes.js';
 import type { ListCursors } from './cursor.js';
 import { stateBytes } from './read-cache.js';
+import type { TemporalReachability } from './reachability.js';
 import type { JobReads, ListedRow } from './reads.js';
 import type { WorkflowReads } from './workflow-reads.js';
 
@@ -62,8 +64,8 @@ export const listPageBudgetBytes = 4 * 1024 * 1024;
 const visibilityQueriesAtOnce = 2;
 /**
  * A visibility query's own deadline, longer than other calls' (callDeadlineMs): a SQL store's answer over many jobs
- * takes seconds on a busy server that is far from down. An unreachable Temporal is still told within seconds (the
- * connection fails, it does not hang).
+ * takes seconds on a busy server that is far from down. A Temporal that answers nothing at all is told within
+ * seconds (TemporalReachability).
  */
 const visibilityDeadlineMs = 15_000;
 
@@ -72,9 +74,22 @@ class CallTurns {
   private readonly waiting: (() => void)[] = [];
   constructor(private free: number) {}
 
-  async run<T>(call: () => Promise<T>): Promise<T> {
+  /** A call whose `signal` aborts while it waits for its turn leaves the line, rejecting with the signal's reason. */
+  async run<T>(call: () => Promise<T>, signal: AbortSignal): Promise<T> {
     if (this.free > 0) this.free--;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else
+      await new Promise<void>((resolve, reject) => {
+        const leave = (): void => {
+          this.waiting.splice(this.waiting.indexOf(turn), 1);
+          reject(signal.reason as Error);
+        };
+        const turn = (): void => {
+          signal.removeEventListener('abort', leave);
+          resolve();
+        };
+        this.waiting.push(turn);
+        signal.addEventListener('abort', leave, { once: true });
+      });
     try {
       return await call();
     } finally {
@@ -93,6 +108,7 @@ export class JobListing {
     private readonly reads: JobReads,
     private readonly namespace: string,
     private readonly cursors: ListCursors,
+    private readonly reachability: TemporalReachability,
   ) {}
 
   /**
@@ -163,25 +179,34 @@ export class JobListing {
     return { total: numbers.reduce((sum, n) => sum + n, 0), counts: counts as JobCounts['counts'] };
   }
 
-  private count(query: string): Promise<number> {
-    const { client } = this.workflows;
-    return this.visibilityTurns.run(() =>
-      this.workflows.counted('count', async () => {
-        const { count } = await client.connection.withDeadline(Date.now() + visibilityDeadlineMs, () =>
-          client.workflowService.countWorkflowExecutions({ namespace: this.namespace, query }),
-        );
-        return Number(count ?? 0);
-      }),
+  private async count(query: string): Promise<number> {
+    const { count } = await this.visibilityCall('count', (service) =>
+      service.countWorkflowExecutions({ namespace: this.namespace, query }),
     );
+    return Number(count ?? 0);
   }
 
   private page(query: string, pageSize: number, nextPageToken: Uint8Array | null) {
-    const { client } = this.workflows;
-    return this.visibilityTurns.run(() =>
-      this.workflows.counted('list', () =>
-        client.connection.withDeadline(Date.now() + visibilityDeadlineMs, () =>
-          client.workflowService.listWorkflowExecutions({ namespace: this.namespace, query, pageSize, nextPageToken }),
-        ),
+    return this.visibilityCall('list', (service) =>
+      service.listWorkflowExecutions({ namespace: this.namespace, query, pageSize, nextPageToken }),
+    );
+  }
+
+  /**
+   * A visibility query in its turn, under its own deadline; ended with a 503 once it has waited (its turn included) a
+   * few seconds and Temporal answers nothing at all.
+   */
+  private visibilityCall<T>(read: 'count' | 'list', call: (service: WorkflowService) => Promise<T>): Promise<T> {
+    const { connection, workflowService } = this.workflows.client;
+    return this.reachability.bounded((stalled) =>
+      this.visibilityTurns.run(
+        () =>
+          this.workflows.counted(read, () =>
+            connection.withAbortSignal(stalled, () =>
+              connection.withDeadline(Date.now() + visibilityDeadlineMs, () => call(workflowService)),
+            ),
+          ),
+        stalled,
       ),
     );
   }
