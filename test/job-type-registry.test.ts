@@ -9,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
 import {
+  registryMaxBytes,
   registryTaskQueue,
   registryWorkflowId,
   workerNotDeclaredErrorType,
@@ -26,11 +27,7 @@ import {
   registryStateQuery,
   renewLeaseUpdate,
 } from '../src/workflows/job-type-registry-messages.js';
-import {
-  jobTypeViews,
-  registryFullErrorType,
-  registryStateMaxBytes,
-} from '../src/workflows/job-type-registry-state.js';
+import { jobTypeViews, registryFullErrorType } from '../src/workflows/job-type-registry-state.js';
 import { until } from './support/until.js';
 
 const primesV1: JobTypeDeclaration = {
@@ -335,7 +332,7 @@ describe('The job type registry keeps what live handler workers declare', functi
       const groups = new Set(Object.keys(state.types).map((name) => name.split('-')[0]));
       assert.deepEqual([...groups].sort(), ['b', 'c', 'd', 'e']);
       assert.ok(Object.keys(state.types).length < 70, `${Object.keys(state.types).length} types kept`);
-      assert.ok((await stateBytes()) <= registryStateMaxBytes, `${await stateBytes()} bytes`);
+      assert.ok((await stateBytes()) <= registryMaxBytes, `${await stateBytes()} bytes`);
 
       // Its state carries on past its history limit, and the registry still answers.
       for (let renewals = 0; renewals < 6; renewals++)
@@ -343,7 +340,7 @@ describe('The job type registry keeps what live handler workers declare', functi
       await registry().executeUpdate(renewLeaseUpdate, { args: [{ workerId: 'e' }] });
       const [first] = (await registry().fetchHistory()).events ?? [];
       assert.ok(first?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId, 'a continued run');
-      assert.ok((await stateBytes()) <= registryStateMaxBytes);
+      assert.ok((await stateBytes()) <= registryMaxBytes);
     });
   });
 });

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from durable_jobs import DeclaredJobType, JobContext, JobTypeDefinitionError, job_type
 from durable_jobs.job_type import ResultInvalidError
+from durable_jobs.worker import WorkerOptionsInvalidError, _checked
 
 
 class Simulation(BaseModel):
@@ -18,6 +19,10 @@ class Simulation(BaseModel):
 
 class Report(BaseModel):
     rows: int
+
+
+class Bulky(BaseModel):
+    rows: int = Field(description="x" * 60 * 1024)
 
 
 @job_type(name="simulate", description="Runs a simulation.", timeout_seconds=600, max_attempts=5)
@@ -139,3 +144,16 @@ def test_the_name_defaults_to_the_functions() -> None:
     async def nightly_rollup(input: Simulation, ctx: JobContext) -> None: ...
 
     assert nightly_rollup.name == "nightly_rollup"
+
+
+def test_declarations_past_what_the_registry_holds_fail_the_worker_at_start() -> None:
+    # 100 types of 60 KiB schemas, each under 64 KiB: 6 MB, which Temporal refused in a way that held the registry up.
+    def bulky(index: int) -> DeclaredJobType[Bulky, None]:
+        @job_type(name=f"bulky-{index}")
+        def handler(input: Bulky, ctx: JobContext) -> None:
+            return None
+
+        return handler
+
+    with pytest.raises(WorkerOptionsInvalidError, match=r"at most 1024 KiB .*declare fewer types or smaller schemas"):
+        _checked([bulky(index) for index in range(100)], "jobs", {"normal": 1})

@@ -10,15 +10,7 @@ import type {
   RenewLeaseResult,
   WorkerLease,
 } from '../contract/job-type-declaration.js';
-import { jobPriorities, type Priority } from '../contract/protocol-names.js';
-
-/**
- * The most the registry's state may take as JSON (UTF-8). The registryState query's answer and the continue-as-new
- * input are each one payload, which Temporal refuses past 2 MiB (limit.blobSize.error): a state past it could be
- * neither read by the API nor carried on, and the registry stopped taking any message. Half of it leaves room for the
- * payload's envelope and encryption.
- */
-export const registryStateMaxBytes = 1024 * 1024;
+import { jobPriorities, registryMaxBytes, type Priority } from '../contract/protocol-names.js';
 
 /** The failure type of a declaration the registry has no room for, even without the types no live worker serves. */
 export const registryFullErrorType = 'JobTypeRegistryFull';
@@ -132,12 +124,12 @@ export function declareWorker(
 }
 
 /**
- * The state past `registryStateMaxBytes` without the types no live worker serves, the longest undeclared first, until
+ * The state past `registryMaxBytes` without the types no live worker serves, the longest undeclared first, until
  * it fits: a worker fleet renaming its types over months would otherwise fill the registry for good.
  */
 function withinBudget(state: RegistryState): RegistryState {
   let bytes = registryStateBytes(state);
-  if (bytes <= registryStateMaxBytes) return state;
+  if (bytes <= registryMaxBytes) return state;
   const served = new Set(Object.values(state.workers).flatMap((lease) => Object.keys(lease.types)));
   const unserved = Object.entries(state.types)
     .filter(([name]) => !served.has(name))
@@ -150,7 +142,7 @@ function withinBudget(state: RegistryState): RegistryState {
     .sort((a, b) => (a.lastDeclaredAt < b.lastDeclaredAt ? -1 : a.lastDeclaredAt > b.lastDeclaredAt ? 1 : 0));
   const dropped = new Set<string>();
   for (const type of unserved) {
-    if (bytes <= registryStateMaxBytes) break;
+    if (bytes <= registryMaxBytes) break;
     dropped.add(type.name);
     bytes -= type.bytes;
   }
@@ -159,15 +151,15 @@ function withinBudget(state: RegistryState): RegistryState {
 
 /**
  * Why the registry cannot take `declaration`: with it, and without the types no live worker serves, its state would
- * pass `registryStateMaxBytes`. Undefined when it can.
+ * pass `registryMaxBytes`. Undefined when it can.
  */
 export function noRoomFor(state: RegistryState, declaration: DeclareWorker, nowMs: number): string | undefined {
   const bytes = registryStateBytes(declareWorker(state, declaration, nowMs).state);
-  if (bytes <= registryStateMaxBytes) return undefined;
+  if (bytes <= registryMaxBytes) return undefined;
   const kib = (count: number): string => `${Math.ceil(count / 1024)} KiB`;
   const own = utf8Length(JSON.stringify(declaration.jobTypes));
   return (
-    `the job type registry holds at most ${kib(registryStateMaxBytes)} of declarations and live workers (as JSON), ` +
+    `the job type registry holds at most ${kib(registryMaxBytes)} of declarations and live workers (as JSON), ` +
     `and with this worker's it would hold ${kib(bytes)} (its ${declaration.jobTypes.length} types take ${kib(own)}): ` +
     'declare fewer types or smaller schemas, or stop the workers of types no longer used'
   );

@@ -26,4 +26,23 @@ describe('A handler worker whose declaration the registry would refuse does not 
       (err: unknown) => err instanceof WorkerOptionsInvalidError && /jobTypes/.test(err.message),
     );
   });
+
+  it('refuses job types over 1 MiB of JSON in all, though each schema is under 64 KiB', async function () {
+    // 100 types of 60 KiB input schemas: 6 MB, which Temporal refuses in a way that held the registry up (its refusal
+    // of the update echoes the request, past Temporal's 2 MiB) for as long as the worker tried.
+    const jobTypes = Array.from({ length: 100 }, (_, index) =>
+      defineJobType({
+        name: `bulky-${index}`,
+        description: 'Does nothing.',
+        input: { type: 'object', description: 'x'.repeat(60 * 1024) },
+        run: () => Promise.resolve(null),
+      }),
+    );
+    await assert.rejects(
+      runWorker({ jobTypes, queues: { normal: 1 }, temporal: nowhere }),
+      (err: unknown) =>
+        err instanceof WorkerOptionsInvalidError &&
+        /at most 1024 KiB as JSON.*fewer types.*jobTypes/s.test(err.message),
+    );
+  });
 });

@@ -9,6 +9,7 @@ import {
   jobPriorities,
   jobTypeTaskQueue,
   JobTypeName,
+  registryMaxBytes,
   registryTaskQueue,
   registryWorkflowId,
   workerProtocolVersion,
@@ -22,7 +23,6 @@ import {
   emptyRegistry,
   noRoomFor,
   registryStateBytes,
-  registryStateMaxBytes,
 } from '../../src/workflows/job-type-registry-state.js';
 import { defineJobType, JobTypeDefinitionError } from '../../packages/worker/src/job-type.js';
 import { PayloadEncryptionCodec as SdkCodec, parsePayloadKey } from '../../packages/worker/src/payload-codec.js';
@@ -117,7 +117,7 @@ describe("The job type registry's state stays within its byte budget", function 
     state = declareWorker(state, bulky('d'), now).state;
     // Only as many of a's as make room.
     assert.deepEqual(groupsOf(state.types), { a: 1, b: 10, c: 10, d: 10 });
-    assert.ok(registryStateBytes(state) <= registryStateMaxBytes);
+    assert.ok(registryStateBytes(state) <= registryMaxBytes);
     assert.equal(registryStateBytes(state), Buffer.byteLength(JSON.stringify(state)));
   });
 });

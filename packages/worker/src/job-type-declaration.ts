@@ -4,7 +4,7 @@
 // (src/contract/job-type-declaration.ts). Only zod here. The names, which the service's workflows load, are in
 // protocol-names.ts: these schemas cost each workflow that loads them 1.4 MB (docs/performance.md).
 import { z } from 'zod';
-import { workerProtocolVersion, type Priority } from './protocol-names.js';
+import { registryMaxBytes, workerProtocolVersion, type Priority } from './protocol-names.js';
 
 export * from './protocol-names.js';
 
@@ -99,7 +99,12 @@ export const DeclareWorker = z.strictObject({
     .array(JobTypeDeclaration)
     .min(1)
     .max(100)
-    .refine((types) => new Set(types.map((type) => type.name)).size === types.length, 'must not name a type twice'),
+    .refine((types) => new Set(types.map((type) => type.name)).size === types.length, 'must not name a type twice')
+    // Temporal refuses an update past 2 MiB in a way the registry cannot answer: its refusal echoes the request.
+    .refine(
+      (types) => new TextEncoder().encode(JSON.stringify(types)).byteLength <= registryMaxBytes,
+      `must be at most ${registryMaxBytes / 1024} KiB as JSON, what the registry holds of every declaration: declare fewer types or smaller schemas`,
+    ),
   queues: WorkerQueues,
   /** The worker counts as live this long after each declaration or renewal; it renews every third of it. */
   leaseSeconds: z.number().int().min(2).max(300),

@@ -23,6 +23,12 @@ export function registryTaskQueue(prefix: string): string {
   return `${prefix}-workflows`;
 }
 
+/**
+ * The most the registry's state takes as JSON (UTF-8), and so the most one declaration's job types may: its query's
+ * answer and the state continue-as-new carries are each one payload, which Temporal refuses past 2 MiB.
+ */
+export const registryMaxBytes = 1024 * 1024;
+
 export const registryWorkflowType = 'jobTypeRegistryWorkflow';
 export const declareWorkerUpdateName = 'declareWorker';
 export const renewLeaseUpdateName = 'renewLease';

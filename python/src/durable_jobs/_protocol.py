@@ -30,6 +30,9 @@ RESULT_REJECTED_TYPE: Final = "ResultRejected"
 
 JSON_SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
 MAX_SCHEMA_CHARS: Final = 65_536
+#: The most the registry's state takes as JSON (UTF-8), and so the most one worker's declarations may: its query's
+#: answer and the state it continues as new with are each one payload, which Temporal refuses past 2 MiB.
+REGISTRY_MAX_BYTES: Final = 1024 * 1024
 
 DEFAULT_TIMEOUT_SECONDS: Final = 3600
 DEFAULT_HEARTBEAT_TIMEOUT_SECONDS: Final = 30

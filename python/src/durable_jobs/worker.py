@@ -7,6 +7,7 @@ import atexit
 import concurrent.futures
 import contextlib
 import dataclasses
+import json
 import logging
 import os
 import signal
@@ -102,6 +103,13 @@ def _checked(
     twice = next((name for index, name in enumerate(names) if name in names[:index]), None)
     if twice is not None:
         raise WorkerOptionsInvalidError(f'job_types: "{twice}" is given twice')
+    # Temporal refuses an update past 2 MiB in a way the registry cannot answer: its refusal echoes the request.
+    declared = len(json.dumps([each.declaration for each in types], ensure_ascii=False, separators=(",", ":")).encode())
+    if declared > protocol.REGISTRY_MAX_BYTES:
+        raise WorkerOptionsInvalidError(
+            f"job_types: their declarations take {declared // 1024} KiB as JSON, and the registry holds at most"
+            f" {protocol.REGISTRY_MAX_BYTES // 1024} KiB of every declaration: declare fewer types or smaller schemas"
+        )
     return _Checked(types, task_queue_prefix, checked_queues)
 
 
