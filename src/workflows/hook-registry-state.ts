@@ -1,6 +1,7 @@
 // The hook registry's state and its transitions, as pure functions the registry workflow applies.
 import type { HookRef, HookRegistryState, NewHook, SetHookEnabled, StoredHook } from '../contract/hooks.js';
-import { hookLimitErrorType, maxHooks, maxHooksPerTenant } from '../contract/hook-limits.js';
+import { hookLimitErrorType, hookRegistryMaxBytes, maxHooks, maxHooksPerTenant } from '../contract/hook-limits.js';
+import { utf8Length } from '../contract/utf8-length.js';
 
 export function emptyHookRegistry(): HookRegistryState {
   return { hooks: {} };
@@ -22,6 +23,16 @@ export function creationRefusal(
     return { type: hookLimitErrorType, message: `the tenant has ${maxHooksPerTenant} hooks; delete one first` };
   if (Object.keys(state.hooks).length >= maxHooks)
     return { type: hookLimitErrorType, message: `the service holds ${maxHooks} hooks; delete one first` };
+  const bytes = utf8Length(JSON.stringify(createHook(state, hook, 0).state));
+  if (bytes > hookRegistryMaxBytes) {
+    const kib = (count: number): string => `${Math.ceil(count / 1024)} KiB`;
+    return {
+      type: hookLimitErrorType,
+      message:
+        `the service's hooks may take ${kib(hookRegistryMaxBytes)} as JSON, and with this one they would take ` +
+        `${kib(bytes)}: delete hooks no longer used, or give this one fewer or shorter inputFrom fields`,
+    };
+  }
   return undefined;
 }
 

@@ -11,19 +11,10 @@ import type {
   WorkerLease,
 } from '../contract/job-type-declaration.js';
 import { jobPriorities, registryMaxBytes, type Priority } from '../contract/protocol-names.js';
+import { utf8Length } from '../contract/utf8-length.js';
 
 /** The failure type of a declaration the registry has no room for, even without the types no live worker serves. */
 export const registryFullErrorType = 'JobTypeRegistryFull';
-
-/** The length of `text` in UTF-8, counted (workflow code has no Buffer). */
-function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code >= 0xd800 && code <= 0xdfff ? 2 : 3;
-  }
-  return bytes;
-}
 
 /** What the state takes as its query answer's JSON. */
 export function registryStateBytes(state: RegistryState): number {

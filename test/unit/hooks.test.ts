@@ -6,6 +6,7 @@ import { RequestInvalidError } from '../../src/api/errors.js';
 import { formPayload, stripeEventId } from '../../src/api/hook-bodies.js';
 import { deliveryJobId, hookInput, valueAtPointer } from '../../src/api/hooks.js';
 import { CreateHookBody, maxHooksPerTenant, type NewHook } from '../../src/contract/hooks.js';
+import { hookRegistryMaxBytes } from '../../src/contract/hook-limits.js';
 import {
   createHook,
   creationRefusal,
@@ -261,5 +262,31 @@ describe('The hook registry', function () {
     assert.equal(creationRefusal(state, hook('hk_0', 'globex'))?.type, 'HookExists');
     assert.equal(creationRefusal(state, hook('hk_new'))?.type, 'HookLimitReached');
     assert.equal(creationRefusal(state, hook('hk_new', 'globex')), undefined);
+  });
+
+  it(`refuses a hook that would take the registry past ${hookRegistryMaxBytes / 1024} KiB of JSON, whatever the counts`, function () {
+    // Hooks as big as a body may make them: 32 inputFrom fields of 64-character names and 512-character pointers.
+    const inputFrom = Object.fromEntries(
+      Array.from({ length: 32 }, (_, i) => [`f${String(i).padStart(2, '0')}${'x'.repeat(61)}`, `/${'p'.repeat(511)}`]),
+    );
+    const big = (hookId: string, tenant: string): NewHook => ({ ...hook(hookId, tenant), inputFrom });
+    let state = emptyHookRegistry();
+    let created = 0;
+    // Tenants of 50 hooks each, well within both counts, until one is refused.
+    for (let refused = undefined; refused === undefined; created++) {
+      const next = big(`hk_${created}`, `tenant-${Math.floor(created / 50)}`);
+      refused = creationRefusal(state, next);
+      if (refused === undefined) state = createHook(state, next, now).state;
+      else {
+        assert.equal(refused.type, 'HookLimitReached');
+        assert.match(refused.message, /may take 1024 KiB as JSON, and with this one they would take 10\d\d KiB/);
+      }
+    }
+    assert.ok(created > 40 && created < 60, `refused at the ${created}th hook of about 19 KB`);
+    assert.ok(Buffer.byteLength(JSON.stringify(state)) <= hookRegistryMaxBytes);
+    // A small one may still fit; a deleted big one makes room for another.
+    assert.equal(creationRefusal(state, hook('hk_small', 'other')), undefined);
+    const roomy = deleteHook(state, { tenant: 'tenant-0', hookId: 'hk_0' }).state;
+    assert.equal(creationRefusal(roomy, big('hk_again', 'tenant-0')), undefined);
   });
 });
