@@ -167,4 +167,19 @@ describe('When the Temporal server stalls (SIGSTOP) or restarts on its file', fu
     await untilReady();
     assert.equal((await call('POST', '/api/v1/jobs?wait=20', { type: 'sleep', input: { seconds: 0 } })).status, 200);
   });
+
+  it('is ready again within seconds of the server coming back from an outage of half a minute', async function () {
+    await temporal.kill();
+    // Probed as a kubelet probes, every 10 s: each probe's failed connection lengthened the wait before the next.
+    for (let probe = 0; probe < 4; probe++) {
+      if (probe > 0) await delay(10_000);
+      assert.equal((await call('GET', '/readyz')).status, 503);
+    }
+    await startTemporal();
+    const back = Date.now();
+    await untilReady();
+    const readyAfterMs = Date.now() - back;
+    assert.ok(readyAfterMs < 4000, `ready ${readyAfterMs} ms after the server was back`);
+    assert.equal((await call('POST', '/api/v1/jobs?wait=20', { type: 'sleep', input: { seconds: 0 } })).status, 200);
+  });
 });
