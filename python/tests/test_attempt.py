@@ -195,17 +195,25 @@ async def test_it_heartbeats_every_second_while_the_handler_runs(executor: concu
     assert len(recorded.heartbeats) >= 8 + int(took)
 
 
-@pytest.mark.parametrize("handler", [async_steps, thread_steps])
-async def test_a_cancelled_attempt_ends_cancelled_and_the_handler_has_stopped(
-    handler: Any, executor: concurrent.futures.Executor
-) -> None:
+async def _cancelled_under_way(
+    handler: Any, executor: concurrent.futures.Executor, steps: int
+) -> tuple[Recorded, asyncio.Future[Any], float]:
+    """An attempt of ``handler`` cancelled once it is well under way (its third heartbeat): its run, and when."""
     recorded = Recorded()
     running = asyncio.ensure_future(
-        recorded.env.run(attempt_activity(handler, recorded.notify_started, executor), {"steps": 1000}, ATTEMPT)
+        recorded.env.run(attempt_activity(handler, recorded.notify_started, executor), {"steps": steps}, ATTEMPT)
     )
     await asyncio.wait_for(recorded.under_way.wait(), 5)
     asked = time.monotonic()
     recorded.env.cancel()
+    return recorded, running, asked
+
+
+@pytest.mark.parametrize("handler", [async_steps, thread_steps])
+async def test_a_cancelled_attempt_ends_cancelled_and_the_handler_has_stopped(
+    handler: Any, executor: concurrent.futures.Executor
+) -> None:
+    recorded, running, asked = await _cancelled_under_way(handler, executor, 1000)
     with pytest.raises(asyncio.CancelledError):
         await running
     assert time.monotonic() - asked < 0.5
@@ -219,12 +227,7 @@ async def test_a_cancelled_attempt_whose_handler_goes_on_heartbeats_no_more(
     handler: Any, executor: concurrent.futures.Executor
 ) -> None:
     # Its job then turns cancelled at its heartbeat timeout, as the protocol says, not when the handler returns.
-    recorded = Recorded()
-    running = asyncio.ensure_future(
-        recorded.env.run(attempt_activity(handler, recorded.notify_started, executor), {"steps": 50}, ATTEMPT)
-    )
-    await asyncio.wait_for(recorded.under_way.wait(), 5)
-    recorded.env.cancel()
+    recorded, running, _asked = await _cancelled_under_way(handler, executor, 50)
     await asyncio.sleep(0.05)
     count = len(recorded.heartbeats)
     await asyncio.sleep(1.2)
