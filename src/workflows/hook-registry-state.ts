@@ -1,7 +1,7 @@
 // The hook registry's state and its transitions, as pure functions the registry workflow applies.
 import type { HookRef, HookRegistryState, NewHook, SetHookEnabled, StoredHook } from '../contract/hooks.js';
 import { hookLimitErrorType, hookRegistryMaxBytes, maxHooks, maxHooksPerTenant } from '../contract/hook-limits.js';
-import { utf8Length } from '../contract/utf8-length.js';
+import { jsonBytes, kib } from '../contract/json-size.js';
 
 export function emptyHookRegistry(): HookRegistryState {
   return { hooks: {} };
@@ -23,9 +23,8 @@ export function creationRefusal(
     return { type: hookLimitErrorType, message: `the tenant has ${maxHooksPerTenant} hooks; delete one first` };
   if (Object.keys(state.hooks).length >= maxHooks)
     return { type: hookLimitErrorType, message: `the service holds ${maxHooks} hooks; delete one first` };
-  const bytes = utf8Length(JSON.stringify(createHook(state, hook, 0).state));
+  const bytes = jsonBytes(createHook(state, hook, 0).state);
   if (bytes > hookRegistryMaxBytes) {
-    const kib = (count: number): string => `${Math.ceil(count / 1024)} KiB`;
     return {
       type: hookLimitErrorType,
       message:

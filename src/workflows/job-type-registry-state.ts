@@ -11,14 +11,14 @@ import type {
   WorkerLease,
 } from '../contract/job-type-declaration.js';
 import { jobPriorities, registryMaxBytes, type Priority } from '../contract/protocol-names.js';
-import { utf8Length } from '../contract/utf8-length.js';
+import { jsonBytes, kib } from '../contract/json-size.js';
 
 /** The failure type of a declaration the registry has no room for, even without the types no live worker serves. */
 export const registryFullErrorType = 'JobTypeRegistryFull';
 
 /** What the state takes as its query answer's JSON. */
 export function registryStateBytes(state: RegistryState): number {
-  return utf8Length(JSON.stringify(state));
+  return jsonBytes(state);
 }
 
 export function emptyRegistry(): RegistryState {
@@ -128,7 +128,7 @@ function withinBudget(state: RegistryState): RegistryState {
       name,
       lastDeclaredAt: variants.reduce((last, variant) => (variant.declaredAt > last ? variant.declaredAt : last), ''),
       // `"name":[…],`
-      bytes: utf8Length(JSON.stringify(name)) + utf8Length(JSON.stringify(variants)) + 2,
+      bytes: jsonBytes(name) + jsonBytes(variants) + 2,
     }))
     .sort((a, b) => (a.lastDeclaredAt < b.lastDeclaredAt ? -1 : a.lastDeclaredAt > b.lastDeclaredAt ? 1 : 0));
   const dropped = new Set<string>();
@@ -147,8 +147,7 @@ function withinBudget(state: RegistryState): RegistryState {
 export function noRoomFor(state: RegistryState, declaration: DeclareWorker, nowMs: number): string | undefined {
   const bytes = registryStateBytes(declareWorker(state, declaration, nowMs).state);
   if (bytes <= registryMaxBytes) return undefined;
-  const kib = (count: number): string => `${Math.ceil(count / 1024)} KiB`;
-  const own = utf8Length(JSON.stringify(declaration.jobTypes));
+  const own = jsonBytes(declaration.jobTypes);
   return (
     `the job type registry holds at most ${kib(registryMaxBytes)} of declarations and live workers (as JSON), ` +
     `and with this worker's it would hold ${kib(bytes)} (its ${declaration.jobTypes.length} types take ${kib(own)}): ` +
