@@ -20,6 +20,7 @@ import {
   historyFixturesOf,
   jobScenarios,
   readHistoryFixture,
+  type HistoryFixture,
 } from './support/job-scenarios.js';
 import type { TimerDurationSinks } from './support/timer-durations-interceptor.js';
 
@@ -74,58 +75,101 @@ function patchMarkersIn(history: History): string[] {
   });
 }
 
+/** What replaying a fixture gave: the error that stopped it, if any, and the durations (ms) of the timers it started. */
+interface Replayed {
+  readonly error?: Error;
+  readonly timersMs: number[];
+}
+
+/**
+ * Replays every fixture, in order, on one replay worker (one worker per history took a third of a second each, most
+ * of this file's time), the timers each run starts reported by runId through the interceptor's sink when it has one.
+ */
+async function replayAll(
+  workflowBundle: WorkflowBundle,
+  fixtures: ReadonlyMap<string, HistoryFixture>,
+): Promise<Map<string, Replayed>> {
+  const timersByRun = new Map<string, number[]>();
+  const sinks: InjectedSinks<TimerDurationSinks> = {
+    timers: {
+      started: {
+        fn: (info, durationMs) => {
+          const timers = timersByRun.get(info.runId) ?? [];
+          timers.push(durationMs);
+          timersByRun.set(info.runId, timers);
+        },
+        callDuringReplay: true,
+      },
+    },
+    // The workflows report their ends to it as to the service's worker (a sink is not called while replaying).
+    ...new JobMetrics().sinks(),
+  };
+  const files = [...fixtures.keys()];
+  const replayed = new Map<string, Replayed>();
+  let index = 0;
+  for await (const result of Worker.runReplayHistories({ workflowBundle, sinks }, fixtures.values())) {
+    replayed.set(files[index++]!, {
+      ...(result.error ? { error: result.error } : {}),
+      timersMs: timersByRun.get(result.runId) ?? [],
+    });
+  }
+  return replayed;
+}
+
 describe('Job workflow replay', function () {
-  const fixtures = historyFixtureFiles();
+  const fixtureFiles = historyFixtureFiles();
+  const fixtures = new Map<string, HistoryFixture>();
   let workflowBundle: WorkflowBundle;
-  let timedBundle: WorkflowBundle;
+  let replayed: Map<string, Replayed>;
+  let replayedTimed: Map<string, Replayed>;
   before(async function () {
+    for (const file of fixtureFiles) fixtures.set(file, await readHistoryFixture(file));
+    let timedBundle: WorkflowBundle;
     [workflowBundle, timedBundle] = await Promise.all([
       bundleJobWorkflows(),
       bundleJobWorkflows({ workflowInterceptorModules: [timerDurationsInterceptor] }),
+    ]);
+    [replayed, replayedTimed] = await Promise.all([
+      replayAll(workflowBundle, fixtures),
+      replayAll(timedBundle, fixtures),
     ]);
   });
 
   it('finds the recorded histories of every version, the current one among them', function () {
     assert.ok(
-      fixtures.some((file) => file.startsWith('v1/')),
+      fixtureFiles.some((file) => file.startsWith('v1/')),
       `fixtures of v1 in ${historyFixturesDir}`,
     );
     assert.ok(
-      fixtures.some((file) => file.startsWith(`v${workflowVersion}/`)),
+      fixtureFiles.some((file) => file.startsWith(`v${workflowVersion}/`)),
       `fixtures of the current version, v${workflowVersion}`,
     );
   });
 
-  // The workflows report their ends to it as to the service's worker (a sink is not called while replaying).
-  const jobMetricsSinks = new JobMetrics().sinks();
-
-  for (const file of fixtures) {
-    it(`replays ${file} deterministically`, async function () {
-      const { workflowId, history } = await readHistoryFixture(file);
-      await Worker.runReplayHistory({ workflowBundle, sinks: jobMetricsSinks }, history, workflowId);
+  for (const file of fixtureFiles) {
+    it(`replays ${file} deterministically`, function () {
+      const replay = replayed.get(file);
+      assert.ok(replay, `${file} was replayed`);
+      if (replay.error) throw replay.error;
     });
 
-    it(`starts the timers ${file} recorded, each with its recorded duration`, async function () {
-      const { workflowId, history } = await readHistoryFixture(file);
-      const asked: number[] = [];
-      const sinks: InjectedSinks<TimerDurationSinks> = {
-        timers: { started: { fn: (_info, durationMs) => void asked.push(durationMs), callDuringReplay: true } },
-        ...jobMetricsSinks,
-      };
-      await Worker.runReplayHistory({ workflowBundle: timedBundle, sinks }, history, workflowId);
+    it(`starts the timers ${file} recorded, each with its recorded duration`, function () {
+      const replay = replayedTimed.get(file);
+      assert.ok(replay, `${file} was replayed`);
+      if (replay.error) throw replay.error;
       assert.deepEqual(
-        asked,
-        recordedTimerDurations(history),
+        replay.timersMs,
+        recordedTimerDurations(fixtures.get(file)!.history),
         'the durations (ms) the code asks for, against the TimerStarted events',
       );
     });
   }
 
   /** The patch ids the markers of a version's histories record. */
-  const markersOfVersion = async (version: number): Promise<Set<string>> => {
+  const markersOfVersion = (version: number): Set<string> => {
     const ids = new Set<string>();
-    for (const file of fixtures.filter((candidate) => candidate.startsWith(`v${version}/`)))
-      for (const id of patchMarkersIn((await readHistoryFixture(file)).history)) ids.add(id);
+    for (const file of fixtureFiles.filter((candidate) => candidate.startsWith(`v${version}/`)))
+      for (const id of patchMarkersIn(fixtures.get(file)!.history)) ids.add(id);
     return ids;
   };
 
@@ -137,7 +181,7 @@ describe('Job workflow replay', function () {
   });
 
   it(`takes every patch the workflows ask about in some history of the current version, v${workflowVersion}`, async function () {
-    const taken = await markersOfVersion(workflowVersion);
+    const taken = markersOfVersion(workflowVersion);
     const ids = await patchIdsInWorkflows();
     assert.ok(ids.length > 0, 'the workflows ask about patches');
     assert.deepEqual(
@@ -156,18 +200,18 @@ describe('Job workflow replay', function () {
     const request = JSON.parse(Buffer.from(started.data).toString('utf8')) as Record<string, unknown>;
     started.data = Buffer.from(JSON.stringify({ ...request, commandsVersion: workflowVersion }));
     assert.ok(patchMarkersIn(history).length > 0, 'the history records a patch marker');
-    await Worker.runReplayHistory({ workflowBundle, sinks: jobMetricsSinks }, history, workflowId);
+    await Worker.runReplayHistory({ workflowBundle, sinks: new JobMetrics().sinks() }, history, workflowId);
   });
 
   it('takes each change by version: through patched() for requests from before v4, with no marker for requests of the current version', async function () {
     const changes = await versionedChangesInWorkflows();
     assert.ok(changes.length > 0, 'the workflows take changes by version');
-    const current = await markersOfVersion(workflowVersion);
+    const current = markersOfVersion(workflowVersion);
     for (const { id, version } of changes) {
       assert.ok(version <= workflowVersion, `${id}: made at v${version}, not after the current version`);
       // Requests carry their version from v4 on; an earlier change's histories asked patched(), and still replay so.
       if (version < 4)
-        assert.ok((await markersOfVersion(version)).has(id), `a history of v${version} takes ${id} through patched()`);
+        assert.ok(markersOfVersion(version).has(id), `a history of v${version} takes ${id} through patched()`);
       assert.ok(
         !current.has(id),
         `no history of v${workflowVersion} records a marker for ${id}: its requests say their version`,
