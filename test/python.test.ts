@@ -60,7 +60,8 @@ describe('The Python package', function () {
 
     it('passes pytest: both clients round-trip every endpoint, the models match /openapi.json', async function () {
       this.timeout(120_000);
-      const output = await assertPasses(env, 'pytest', ['-q', '-rs', '--durations=5'], {
+      // Its tests mostly wait on the service and Temporal: four processes (pytest-xdist) run them in a third of the time.
+      const output = await assertPasses(env, 'pytest', ['-q', '-rs', '-n', '4', '--durations=5'], {
         DURABLE_JOBS_BASE_URL: service.baseUrl,
         DURABLE_JOBS_API_KEY: tenantKey,
         DURABLE_JOBS_TENANT: 'python',
