@@ -18,7 +18,7 @@ const requirementsFile = join(pythonPackageDir, 'requirements-dev.txt');
 // Written last by each step, so a step cut short is redone on the next run.
 const venvKeyFile = join(venvDir, '.requirements-key');
 const packageKeyFile = join(venvDir, '.package-key');
-/** Held while one process builds the venv: test files run two at a time, and two builds of one venv break both. */
+/** Held while one process builds the venv: test files run several at a time, and two builds of one venv break both. */
 const lockDir = join(root, '.cache', 'python-venv.lock');
 // The pins are resolved for CPython 3.11 (the version this project's machines have); 3.12 and 3.13 take the
 // same wheels where these exist, 3.10 would need backports (tomli, exceptiongroup) the pins leave out.
