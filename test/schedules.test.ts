@@ -206,6 +206,8 @@ describe('Schedules', function () {
         [{ cron: '0 9 * * *', timezone: '+02:00' }, 'timezone'],
         [{ cron: '0 9 * * *', timezone: '../../etc/passwd' }, 'timezone'],
         [{ cron: '0 9 * * *', timezone: '' }, 'timezone'],
+        // Node's time zone data has it, the Temporal server's does not.
+        [{ cron: '0 9 * * *', timezone: 'SystemV/EST5' }, 'timezone'],
         [{ intervalSeconds: 3600, timezone: 'Europe/Berlin' }, 'timezone'],
         [{ cron: 'CRON_TZ=Europe/Berlin 0 9 * * *' }, 'cron'],
       ] as const) {

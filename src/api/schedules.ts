@@ -120,6 +120,11 @@ export class Schedules {
       if (err instanceof ScheduleAlreadyRunning)
         throw new JobConflictError(body.scheduleId, `schedule "${body.scheduleId}" exists`);
       // The client turns the server's "Invalid schedule spec" into a TypeError (RangeError for a calendar it encodes).
+      // A zone Node's time zone data knows may be missing from the server's (SystemV/EST5): that is the zone's fault.
+      if ((err instanceof TypeError || err instanceof RangeError) && timezone && /time ?zone/i.test(err.message))
+        throw new RequestInvalidError(
+          `timezone: the Temporal server does not know "${timezone}" (${err.message}); give an IANA name it has, e.g. Europe/Berlin`,
+        );
       if (err instanceof TypeError || err instanceof RangeError)
         throw new RequestInvalidError(`${body.cron === undefined ? 'intervalSeconds' : 'cron'}: ${err.message}`);
       throw err;
