@@ -82,6 +82,11 @@ const PayloadKey = z
 /** JSON `{ "tenant": ["key", …] }`. */
 const ApiKeysFileContent = z.record(TenantName, z.array(ApiKey).min(1));
 
+/** An issue's message; a record's bad key says only "Invalid key in record", so its key schema's message instead. */
+function issueMessage(issue: z.core.$ZodIssue): string {
+  return issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+}
+
 /** A host as CALLBACK_ALLOW_HOSTS and the checks compare it: the URL's hostname, without a trailing dot. */
 export function hostKey(hostname: string): string {
   return hostname.toLowerCase().replace(/\.$/, '');
@@ -323,7 +328,7 @@ function readApiKeysFile(path: string | undefined): TenantKey[] {
   const parsed = ApiKeysFileContent.safeParse(content);
   if (!parsed.success) {
     throw new ConfigInvalidError(
-      `invalid configuration: API_KEYS_FILE: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+      `invalid configuration: API_KEYS_FILE: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issueMessage(issue)}`).join('; ')}`,
     );
   }
   return Object.entries(parsed.data).flatMap(([tenant, keys]) => keys.map((key) => ({ tenant, key })));

@@ -169,7 +169,12 @@ describe('Configuration takes API keys from API_KEYS and API_KEYS_FILE', functio
     [
       'a file with a bad tenant name',
       () => ({ API_KEYS_FILE: file('tenant.json', JSON.stringify({ 'ac me': [key(1)] })) }),
-      /API_KEYS_FILE: ac me/,
+      /API_KEYS_FILE: ac me: a tenant is 1–64 characters of \[A-Za-z0-9_-\]/,
+    ],
+    [
+      'a file with a tenant name that would end a visibility query string',
+      () => ({ API_KEYS_FILE: file('quote.json', JSON.stringify({ "acme' OR JobTenant != 'x": [key(1)] })) }),
+      /API_KEYS_FILE: acme' OR JobTenant != 'x: a tenant is 1–64 characters of \[A-Za-z0-9_-\]/,
     ],
   ];
   for (const [name, env, message] of refusals) {
