@@ -106,6 +106,22 @@ describe('Schedules', function () {
     assert.equal((await service.request('GET', `/api/v1/schedules/${scheduleId}`)).status, 404);
   });
 
+  it('refuses with 400 naming cron a "#", which Temporal reads as the start of a comment', async function () {
+    // Temporal ran `0 9 * * 1#2` (Quartz's second Monday) every Monday, and `0 9 1#3 * *` was "does not have 5-7 fields".
+    for (const cron of ['0 9 * * 1#2', '0 9 * * MON#2', '0 9 1#3 * *', '0 9 * * 1 #weekly']) {
+      const scheduleId = uniqueJobId('hash');
+      const response = await service.request<ErrorBody>('POST', '/api/v1/schedules', {
+        scheduleId,
+        cron,
+        job: { type: 'sleep', input: { seconds: 0 } },
+        paused: true,
+      });
+      assert.equal(response.status, 400, cron);
+      assert.match(response.body.error.message, /^cron: .*"#".*comment/, JSON.stringify(response.body));
+      assert.equal((await service.request('GET', `/api/v1/schedules/${scheduleId}`)).status, 404, cron);
+    }
+  });
+
   it('creates the Temporal schedule with overlap skip unless told otherwise', async function () {
     const [plain, buffered] = [uniqueJobId('overlap-default'), uniqueJobId('overlap-buffer')];
     await service.request<Schedule>('POST', '/api/v1/schedules', {

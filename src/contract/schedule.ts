@@ -36,6 +36,12 @@ export const CreateScheduleBody = z
       .string()
       .min(9)
       .max(200)
+      // Temporal drops a `#` and all after it as a comment: `0 9 * * 1#2` ran every Monday. A refine, not a second
+      // regex: the OpenAPI document keeps one pattern.
+      .refine(
+        (cron) => !cron.includes('#'),
+        'must not hold "#": Temporal reads it as the start of a comment (0 9 * * 1#2 would run every Monday); there is no nth weekday of the month',
+      )
       .regex(/^\s*\S+(\s+\S+){4}\s*$/, 'must be five fields: minute hour day-of-month month day-of-week')
       .optional()
       .describe(
