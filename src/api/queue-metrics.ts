@@ -5,7 +5,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import { jobTypeTaskQueue } from '../contract/job-type-declaration.js';
 import { JobPriority } from '../contract/job.js';
-import { JobPriorityKey, JobStatusKey, JobTypeKey } from '../workflows/search-attributes.js';
+import { JobPriorityKey, JobStatusKey, JobTypeKey, visibilityLiteral } from '../workflows/search-attributes.js';
 import { describeAttemptQueue, type QueuesDeps } from './queues.js';
 
 interface Figure {
@@ -74,8 +74,8 @@ export class QueueGauges {
     return Promise.all(
       views.flatMap(({ declaration: { name: type }, workers }) =>
         JobPriority.options.map(async (priority): Promise<Figure> => {
-          // Type names are [a-z0-9_.-] (the protocol's JobTypeName): safe inside the quotes.
-          const running = `WorkflowType = 'jobWorkflow' AND ${JobTypeKey.name} = '${type}' AND ${JobPriorityKey.name} = '${priority}' AND ${JobStatusKey.name} = 'running'`;
+          // Quoted as a literal, though the registry checks type names: that check is not this query's.
+          const running = `WorkflowType = 'jobWorkflow' AND ${JobTypeKey.name} = ${visibilityLiteral(type)} AND ${JobPriorityKey.name} = '${priority}' AND ${JobStatusKey.name} = 'running'`;
           const [described, count] = await Promise.all([
             describeAttemptQueue(this.deps, jobTypeTaskQueue(this.deps.taskQueuePrefix, type, priority)),
             this.deps.client.workflow.count(running),

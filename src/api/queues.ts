@@ -9,7 +9,13 @@ import {
   type TypeQueueFigures,
 } from '../contract/job.js';
 import type { RegisteredJobTypes } from '../jobs/index.js';
-import { JobPriorityKey, JobStatusKey, JobTenantKey, JobTypeKey } from '../workflows/search-attributes.js';
+import {
+  JobPriorityKey,
+  JobStatusKey,
+  JobTenantKey,
+  JobTypeKey,
+  visibilityLiteral,
+} from '../workflows/search-attributes.js';
 import { taskQueueFor } from '../workflows/task-queues.js';
 
 // A CommonJS package whose exports Node's ESM loader cannot see by name: `npm run api` fails on a named import.
@@ -29,9 +35,9 @@ async function countJobs(
   status: JobStatus,
   type?: string,
 ): Promise<number> {
-  // Type names are [a-z0-9_.-] (the protocol's JobTypeName): safe inside the quotes.
-  const ofType = type === undefined ? '' : ` AND ${JobTypeKey.name} = '${type}'`;
-  const query = `WorkflowType = 'jobWorkflow' AND ${JobTenantKey.name} = '${tenant}' AND ${JobPriorityKey.name} = '${priority}' AND ${JobStatusKey.name} = '${status}'${ofType}`;
+  // Every value quoted as a literal, though tenants and type names are checked elsewhere: that check is not this query's.
+  const ofType = type === undefined ? '' : ` AND ${JobTypeKey.name} = ${visibilityLiteral(type)}`;
+  const query = `WorkflowType = 'jobWorkflow' AND ${JobTenantKey.name} = ${visibilityLiteral(tenant)} AND ${JobPriorityKey.name} = '${priority}' AND ${JobStatusKey.name} = '${status}'${ofType}`;
   return (await deps.client.workflow.count(query)).count;
 }
 
