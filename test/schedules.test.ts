@@ -122,6 +122,30 @@ describe('Schedules', function () {
     }
   });
 
+  it('refuses with 400 naming cron days none of its months has, which Temporal would keep and never run', async function () {
+    // Temporal answered 201 with nextRunTimes [] for each of these.
+    for (const cron of ['0 9 31 2 *', '0 9 30,31 2 *', '0 9 31 4,6,9,11 *', '0 9 31 apr-apr *', '0 9 30-31 FEB *']) {
+      const scheduleId = uniqueJobId('never');
+      const response = await service.request<ErrorBody>('POST', '/api/v1/schedules', {
+        scheduleId,
+        cron,
+        job: { type: 'sleep', input: { seconds: 0 } },
+        paused: true,
+      });
+      assert.equal(response.status, 400, cron);
+      assert.match(response.body.error.message, /^cron: never runs: /, JSON.stringify(response.body));
+      assert.equal((await service.request('GET', `/api/v1/schedules/${scheduleId}`)).status, 404, cron);
+    }
+    const leapDay = await service.request<Schedule>('POST', '/api/v1/schedules', {
+      scheduleId: uniqueJobId('leap-day'),
+      cron: '0 9 29 2 *',
+      job: { type: 'sleep', input: { seconds: 0 } },
+      paused: true,
+    });
+    assert.equal(leapDay.status, 201);
+    assert.match(leapDay.body.nextRunTimes[0] ?? '', /-02-29T09:00:00/);
+  });
+
   it('creates the Temporal schedule with overlap skip unless told otherwise', async function () {
     const [plain, buffered] = [uniqueJobId('overlap-default'), uniqueJobId('overlap-buffer')];
     await service.request<Schedule>('POST', '/api/v1/schedules', {

@@ -10,7 +10,7 @@ import { redactedInput } from '../contract/job-json.js';
 import { jobIdOf, workflowIdOf, type JobRequest } from '../workflows/job-state.js';
 import { jobWorkflow } from '../workflows/index.js';
 import { JobTenantKey, skippedRunsQuery, visibilityLiteral } from '../workflows/search-attributes.js';
-import { shortestCronGapSeconds } from './cron.js';
+import { cronNeverFiresReason, shortestCronGapSeconds } from './cron.js';
 import { ApiError, JobConflictError, RequestInvalidError } from './errors.js';
 import { ScheduleLimitReachedError, type ScheduleLimits } from './schedule-limits.js';
 import type { JobRequests } from '../jobs/index.js';
@@ -131,14 +131,17 @@ export class Schedules {
     }
   }
 
-  /** Refuses a schedule that would fire more often than SCHEDULE_MIN_INTERVAL_SECONDS allows. */
+  /** Refuses a schedule that would fire more often than SCHEDULE_MIN_INTERVAL_SECONDS allows, or never. */
   private checkFrequency(body: CreateScheduleBody): void {
     const min = this.limits.minIntervalSeconds;
     if (body.intervalSeconds !== undefined && body.intervalSeconds < min) {
       throw new RequestInvalidError(`intervalSeconds: must be at least ${min} (SCHEDULE_MIN_INTERVAL_SECONDS)`);
     }
+    if (body.cron === undefined) return;
+    const neverFires = cronNeverFiresReason(body.cron);
+    if (neverFires) throw new RequestInvalidError(`cron: never runs: ${neverFires}`);
     // A five-field cron fires at most once a minute; finer minimums need its gaps.
-    if (body.cron === undefined || min <= 60) return;
+    if (min <= 60) return;
     const gap = shortestCronGapSeconds(body.cron);
     if (gap === undefined) {
       throw new RequestInvalidError(
