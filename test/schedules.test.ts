@@ -146,6 +146,22 @@ describe('Schedules', function () {
     assert.match(leapDay.body.nextRunTimes[0] ?? '', /-02-29T09:00:00/);
   });
 
+  it('runs a cron giving a day of month and a day of week only on days that are both, unlike crontab', async function () {
+    // docs/api.md says so: crontab(5) would run `0 9 13 * 5` on every 13th and every Friday.
+    const created = await service.request<Schedule>('POST', '/api/v1/schedules', {
+      scheduleId: uniqueJobId('friday-13th'),
+      cron: '0 9 13 * 5',
+      job: { type: 'sleep', input: { seconds: 0 } },
+      paused: true,
+    });
+    assert.equal(created.status, 201);
+    assert.ok(created.body.nextRunTimes.length > 1);
+    for (const time of created.body.nextRunTimes) {
+      assert.equal(new Date(time).getUTCDate(), 13, time);
+      assert.equal(new Date(time).getUTCDay(), 5, time);
+    }
+  });
+
   it('creates the Temporal schedule with overlap skip unless told otherwise', async function () {
     const [plain, buffered] = [uniqueJobId('overlap-default'), uniqueJobId('overlap-buffer')];
     await service.request<Schedule>('POST', '/api/v1/schedules', {
