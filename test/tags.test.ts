@@ -109,10 +109,16 @@ describe('Tagging jobs', function () {
     const ten = await service.submit({ type: 'sleep', input: { seconds: 0 }, tags: tenTags });
     assert.equal(ten.status, 202);
     assert.deepEqual(ten.body.tags, tenTags);
-    for (const query of [tag('nocolon'), Array.from({ length: 11 }, (_, i) => tag(`n:${i}`)).join('&')]) {
-      const { status, body } = await service.request<ErrorBody>('GET', `/api/v1/jobs?${query}`);
-      assert.equal(status, 400, query);
-      assert.match(body.error.message, /^tag/, query);
+    for (const [query, message] of [
+      [tag('nocolon'), /^tag: must be key:value/],
+      // It was "tag: Invalid input".
+      [Array.from({ length: 11 }, (_, i) => tag(`n:${i}`)).join('&'), /^tag: give at most 10 tags/],
+    ] as const) {
+      for (const path of ['/api/v1/jobs', '/api/v1/jobs/counts']) {
+        const { status, body } = await service.request<ErrorBody>('GET', `${path}?${query}`);
+        assert.equal(status, 400, query);
+        assert.match(body.error.message, message, `${path}?${query}`);
+      }
     }
   });
 

@@ -8,7 +8,10 @@ export const JobFilterQuery = z.strictObject({
   type: z.string().min(1).max(128).optional(),
   priority: JobPriority.optional(),
   tag: z
-    .union([JobTag, z.array(JobTag).max(maxJobTags, `give at most ${maxJobTags} tags`)])
+    // zod says only "Invalid input" when neither a tag nor a list fits: past 10 tags (a bad tag says its own problem).
+    .union([JobTag, z.array(JobTag).max(maxJobTags, `give at most ${maxJobTags} tags`)], {
+      error: `give at most ${maxJobTags} tags`,
+    })
     .transform((tag) => (typeof tag === 'string' ? [tag] : tag))
     .optional()
     .describe('jobs carrying this tag (key:value); repeat it for jobs carrying every one'),
