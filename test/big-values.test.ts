@@ -2,6 +2,7 @@
 // fields kept as their JSON text (src/jobs/shown-json.ts, issue 21). Whatever the job's state and however it is read,
 // its JSON is the same as a small job's would be: every field as submitted, a command's env values redacted.
 import assert from 'node:assert/strict';
+import type { ErrorBody } from '../src/contract/errors.js';
 import type { Job } from '../src/contract/job.js';
 import { redacted } from '../src/contract/job-json.js';
 import { shownJsonHoldBytes } from '../src/jobs/shown-json.js';
@@ -18,7 +19,8 @@ describe('A job with a big input or result', function () {
   this.timeout(60_000);
   let service: TestService;
   before(async function () {
-    service = await TestService.start();
+    // Room for a body over Temporal's 2 MiB payload limit (the default, 1 MiB, is under it).
+    service = await TestService.start({ env: { BODY_LIMIT_BYTES: String(4 * 1024 * 1024) } });
   });
   after(async function () {
     await service?.teardown();
@@ -47,6 +49,26 @@ describe('A job with a big input or result', function () {
     }
     assert.fail(`the stream ended without a job event: ${text.slice(0, 200)}`);
   }
+
+  it("refuses with 413 a parent whose request with its children's inputs is over Temporal's payload limit", async function () {
+    // Five inputs of 480 KB, each under the 512 KiB limit: 2.4 MB together in the parent's request, which Temporal
+    // refused ("Blob data size exceeds limit"), and the API answered 500.
+    const input = {
+      command: 'chatter',
+      args: bigArgs(...Array.from({ length: 15 }, (_, i) => String.fromCharCode(97 + i))),
+    };
+    const jobId = uniqueJobId('big-parent');
+    const response = await service.request<ErrorBody>('POST', '/api/v1/jobs', {
+      type: 'command',
+      jobId,
+      input,
+      children: [1, 2, 3, 4].map(() => ({ type: 'command', input })),
+    });
+    assert.equal(response.status, 413, JSON.stringify(response.body));
+    assert.equal(response.body.error.code, 'payload_too_large');
+    assert.match(response.body.error.message, /children/);
+    assert.equal((await service.request('GET', `/api/v1/jobs/${jobId}`)).status, 404);
+  });
 
   it('reads back as submitted once finished, with a big result: poll, list and event stream alike', async function () {
     const jobId = uniqueJobId('big-done');

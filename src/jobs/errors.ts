@@ -123,8 +123,8 @@ function unknownFieldMessage(key: string, known: readonly string[], holder: unkn
 /** Thrown when a request body, or a job's input, is over its size limit. */
 export class PayloadTooLargeError extends ApiError {
   override readonly name = 'PayloadTooLargeError';
-  constructor(limitBytes: number, what = 'request body') {
-    super('payload_too_large', `${what} is larger than ${limitBytes} bytes`);
+  constructor(limitBytes: number, what = 'request body', hint?: string) {
+    super('payload_too_large', `${what} is larger than ${limitBytes} bytes${hint ? `: ${hint}` : ''}`);
   }
 }
 

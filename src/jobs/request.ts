@@ -19,6 +19,13 @@ import { didYouMean, listOf, quoted } from './suggest.js';
  */
 export const maxInputBytes = 512 * 1024;
 
+/**
+ * The most a parent's request may take, its children's inputs included: it is its workflow's input, one payload, and
+ * Temporal refuses a payload over 2 MiB (its default blob size limit). Room is left for encryption and the server's
+ * framing; a body within the default BODY_LIMIT_BYTES (1 MiB) stays under it.
+ */
+export const maxRequestBytes = 1536 * 1024;
+
 /** A runAt this far in the past still counts as "now": clocks differ. */
 export const runAtSkewMs = 60_000;
 const maxDelayMs = 366 * 24 * 60 * 60 * 1000;
@@ -168,7 +175,14 @@ export async function resolveSubmit(
   const ids = children.map(({ request: child }) => child.jobId);
   if (new Set(ids).size !== ids.length || ids.includes(request.jobId))
     throw new RequestInvalidError('children: job ids must differ from each other and from the parent');
-  return { ...request, children, onChildFailure: body.onChildFailure ?? 'fail' };
+  const parent: JobRequest = { ...request, children, onChildFailure: body.onChildFailure ?? 'fail' };
+  if (jsonByteLength(parent) > maxRequestBytes)
+    throw new PayloadTooLargeError(
+      maxRequestBytes,
+      "the job with its children's inputs",
+      "Temporal takes at most 2 MiB for a job's request: give the children smaller inputs, or submit them as jobs of their own",
+    );
+  return parent;
 }
 
 /** How a job's workflow starts: its id, queue, input, memo, search attributes and Temporal priority. */
