@@ -77,6 +77,19 @@ describe('Refusing bad requests', function () {
       code: 'invalid_request',
       message: /maximumIntervalSeconds/,
     },
+    {
+      // Its child would be <jobId>.0, 129 characters: it ran, but no route could read or cancel it.
+      name: "a parent's jobId that leaves no room for a child's <jobId>.<index>",
+      body: {
+        type: 'sleep',
+        input: { seconds: 0 },
+        jobId: 'p'.repeat(127),
+        children: [{ type: 'sleep', input: { seconds: 0 } }],
+      },
+      status: 400,
+      code: 'invalid_request',
+      message: /^jobId: .*children/,
+    },
     { name: 'a body that is not an object', body: [1, 2], status: 400, code: 'invalid_request' },
   ];
   for (const { name, body, status, code, message } of cases) {

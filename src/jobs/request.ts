@@ -1,7 +1,7 @@
 // Where a submit is validated: a body, its job type and its tenant become the job workflow's request, and the request
 // its hash (the idempotency check of a repeated submit). Pure but for finding the job type in the registry.
 import { createHash, randomUUID } from 'node:crypto';
-import type { ChildJobBody, SubmitJobBody } from '../contract/job.js';
+import { JobId, type ChildJobBody, type SubmitJobBody } from '../contract/job.js';
 import { redactedInput } from '../contract/job-json.js';
 import { jobTypeTaskQueue } from '../contract/job-type-declaration.js';
 import { workflowIdOf, type JobRequest } from '../workflows/job-state.js';
@@ -159,6 +159,13 @@ export async function resolveSubmit(
 ): Promise<JobRequest> {
   const request = await resolveJob(settings, tenant, body);
   if (!body.children) return request;
+  // A child without a jobId is <jobId>.<index>, which must be a job id too, or no route could read or cancel it.
+  const lastUnnamed = body.children.findLastIndex((child) => child.jobId === undefined);
+  const childIdLength = `${request.jobId}.${lastUnnamed}`.length;
+  if (lastUnnamed >= 0 && !JobId.safeParse(`${request.jobId}.${lastUnnamed}`).success)
+    throw new RequestInvalidError(
+      `jobId: leaves no room for its children's ids, <jobId>.<index>, in a job id's 128 characters (child ${lastUnnamed}'s would have ${childIdLength}): give it at most ${128 - (childIdLength - request.jobId.length)} characters, or give each child a jobId`,
+    );
   const children = await Promise.all(
     body.children.map(async (childBody, index) => {
       const child = await resolveJob(settings, tenant, {
