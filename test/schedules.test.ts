@@ -106,54 +106,49 @@ describe('Schedules', function () {
     assert.equal((await service.request('GET', `/api/v1/schedules/${scheduleId}`)).status, 404);
   });
 
-  it('refuses with 400 naming cron a "#", which Temporal reads as the start of a comment', async function () {
-    // Temporal ran `0 9 * * 1#2` (Quartz's second Monday) every Monday, and `0 9 1#3 * *` was "does not have 5-7 fields".
-    for (const cron of ['0 9 * * 1#2', '0 9 * * MON#2', '0 9 1#3 * *', '0 9 * * 1 #weekly']) {
-      const scheduleId = uniqueJobId('hash');
-      const response = await service.request<ErrorBody>('POST', '/api/v1/schedules', {
-        scheduleId,
-        cron,
-        job: { type: 'sleep', input: { seconds: 0 } },
-        paused: true,
-      });
+  /** A paused schedule of a zero-second sleep on `cron`, its id `idPrefix` and a unique suffix. */
+  function createPausedCron(idPrefix: string, cron: string, scheduleId = uniqueJobId(idPrefix)) {
+    return service.request<Schedule & ErrorBody>('POST', '/api/v1/schedules', {
+      scheduleId,
+      cron,
+      job: { type: 'sleep', input: { seconds: 0 } },
+      paused: true,
+    });
+  }
+
+  /** Each cron is a 400 whose message matches `message`, and no schedule is made. */
+  async function assertCronsRefused(crons: readonly string[], message: RegExp): Promise<void> {
+    for (const cron of crons) {
+      const scheduleId = uniqueJobId('refused-cron');
+      const response = await createPausedCron('refused-cron', cron, scheduleId);
       assert.equal(response.status, 400, cron);
-      assert.match(response.body.error.message, /^cron: .*"#".*comment/, JSON.stringify(response.body));
+      assert.match(response.body.error.message, message, JSON.stringify(response.body));
       assert.equal((await service.request('GET', `/api/v1/schedules/${scheduleId}`)).status, 404, cron);
     }
+  }
+
+  it('refuses with 400 naming cron a "#", which Temporal reads as the start of a comment', async function () {
+    // Temporal ran `0 9 * * 1#2` (Quartz's second Monday) every Monday, and `0 9 1#3 * *` was "does not have 5-7 fields".
+    await assertCronsRefused(
+      ['0 9 * * 1#2', '0 9 * * MON#2', '0 9 1#3 * *', '0 9 * * 1 #weekly'],
+      /^cron: .*"#".*comment/,
+    );
   });
 
   it('refuses with 400 naming cron days none of its months has, which Temporal would keep and never run', async function () {
     // Temporal answered 201 with nextRunTimes [] for each of these.
-    for (const cron of ['0 9 31 2 *', '0 9 30,31 2 *', '0 9 31 4,6,9,11 *', '0 9 31 apr-apr *', '0 9 30-31 FEB *']) {
-      const scheduleId = uniqueJobId('never');
-      const response = await service.request<ErrorBody>('POST', '/api/v1/schedules', {
-        scheduleId,
-        cron,
-        job: { type: 'sleep', input: { seconds: 0 } },
-        paused: true,
-      });
-      assert.equal(response.status, 400, cron);
-      assert.match(response.body.error.message, /^cron: never runs: /, JSON.stringify(response.body));
-      assert.equal((await service.request('GET', `/api/v1/schedules/${scheduleId}`)).status, 404, cron);
-    }
-    const leapDay = await service.request<Schedule>('POST', '/api/v1/schedules', {
-      scheduleId: uniqueJobId('leap-day'),
-      cron: '0 9 29 2 *',
-      job: { type: 'sleep', input: { seconds: 0 } },
-      paused: true,
-    });
+    await assertCronsRefused(
+      ['0 9 31 2 *', '0 9 30,31 2 *', '0 9 31 4,6,9,11 *', '0 9 31 apr-apr *', '0 9 30-31 FEB *'],
+      /^cron: never runs: /,
+    );
+    const leapDay = await createPausedCron('leap-day', '0 9 29 2 *');
     assert.equal(leapDay.status, 201);
     assert.match(leapDay.body.nextRunTimes[0] ?? '', /-02-29T09:00:00/);
   });
 
   it('runs a cron giving a day of month and a day of week only on days that are both, unlike crontab', async function () {
     // docs/api.md says so: crontab(5) would run `0 9 13 * 5` on every 13th and every Friday.
-    const created = await service.request<Schedule>('POST', '/api/v1/schedules', {
-      scheduleId: uniqueJobId('friday-13th'),
-      cron: '0 9 13 * 5',
-      job: { type: 'sleep', input: { seconds: 0 } },
-      paused: true,
-    });
+    const created = await createPausedCron('friday-13th', '0 9 13 * 5');
     assert.equal(created.status, 201);
     assert.ok(created.body.nextRunTimes.length > 1);
     for (const time of created.body.nextRunTimes) {
