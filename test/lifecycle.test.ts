@@ -239,6 +239,33 @@ describe('Batch submit', function () {
     assert.equal(body.results[1]?.error?.code, 'invalid_request');
   });
 
+  it('submits items of one jobId in their order: the first makes the job, a different request after it is the 409', async function () {
+    for (let round = 0; round < 5; round++) {
+      const jobId = uniqueJobId('batch-same-id');
+      const { body } = await service.request<{ results: Array<{ index: number; status: number; job?: Job }> }>(
+        'POST',
+        '/api/v1/job-batches',
+        {
+          jobs: [
+            { type: 'sleep', input: { seconds: 0 }, jobId, tags: ['run:first'] },
+            { type: 'sleep', input: { seconds: 0 }, jobId, tags: ['run:second'] },
+            { type: 'sleep', input: { seconds: 0 }, jobId, tags: ['run:first'] },
+          ],
+        },
+      );
+      assert.deepEqual(
+        body.results.map((result) => [result.index, result.status]),
+        [
+          [0, 202],
+          [1, 409],
+          [2, 200],
+        ],
+        `round ${round}`,
+      );
+      assert.deepEqual(body.results[0]?.job?.tags, ['run:first']);
+    }
+  });
+
   it('refuses an empty batch and one over 100 items', async function () {
     assert.equal((await service.request('POST', '/api/v1/job-batches', { jobs: [] })).status, 400);
     const tooMany = Array.from({ length: 101 }, () => ({ type: 'sleep', input: { seconds: 0 } }));

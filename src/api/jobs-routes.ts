@@ -271,21 +271,35 @@ export function jobBatchesRouter(deps: JobsRoutesDeps): Router {
     const raw = await readJsonBody(ctx, deps.bodyLimitBytes);
     const { jobs: items } = parse(JobBatchBody, raw ?? {});
     const results: unknown[] = new Array(items.length);
+    // Items of one jobId go in their order, the first making the job: run at once, whichever started first won.
+    const lastOfJobId = new Map<string, Promise<unknown>>();
+    const submitItem = async (index: number): Promise<void> => {
+      try {
+        const body = parse(SubmitJobBody, items[index]);
+        const earlier = body.jobId === undefined ? undefined : lastOfJobId.get(body.jobId);
+        const submitting = (async () => {
+          await earlier;
+          return submitJob(deps, tenant, body);
+        })();
+        if (body.jobId !== undefined)
+          lastOfJobId.set(
+            body.jobId,
+            submitting.catch(() => undefined),
+          );
+        const { submitted } = await submitting;
+        const job = deps.jobs.toJson(tenant, submitted.state);
+        results[index] = { index, status: submitted.created ? 202 : 200, job };
+      } catch (err) {
+        const refusal = toApiError(err);
+        if (!refusal) ctx.app.emit('error', err, ctx);
+        const error = refusal ?? new ApiError('internal', 'internal error');
+        results[index] = { index, status: error.status, ...errorBody(error.code, error.message, error.details) };
+      }
+    };
     let next = 0;
     // Each item stands alone: its refusal is its own result, and the others go on.
     const lane = async (): Promise<void> => {
-      for (let index = next++; index < items.length; index = next++) {
-        try {
-          const { submitted } = await submitJob(deps, tenant, parse(SubmitJobBody, items[index]));
-          const job = deps.jobs.toJson(tenant, submitted.state);
-          results[index] = { index, status: submitted.created ? 202 : 200, job };
-        } catch (err) {
-          const refusal = toApiError(err);
-          if (!refusal) ctx.app.emit('error', err, ctx);
-          const error = refusal ?? new ApiError('internal', 'internal error');
-          results[index] = { index, status: error.status, ...errorBody(error.code, error.message, error.details) };
-        }
-      }
+      for (let index = next++; index < items.length; index = next++) await submitItem(index);
     };
     await Promise.all(Array.from({ length: Math.min(batchConcurrency, items.length) }, lane));
     ctx.body = { results };
