@@ -160,17 +160,18 @@ export async function resolveSubmit(
   const request = await resolveJob(settings, tenant, body);
   if (!body.children) return request;
   // A child without a jobId is <jobId>.<index>, which must be a job id too, or no route could read or cancel it.
+  const unnamedChildId = (index: number): string => `${request.jobId}.${index}`;
   const lastUnnamed = body.children.findLastIndex((child) => child.jobId === undefined);
-  const childIdLength = `${request.jobId}.${lastUnnamed}`.length;
-  if (lastUnnamed >= 0 && !JobId.safeParse(`${request.jobId}.${lastUnnamed}`).success)
+  const longestChildId = lastUnnamed < 0 ? undefined : unnamedChildId(lastUnnamed);
+  if (longestChildId !== undefined && !JobId.safeParse(longestChildId).success)
     throw new RequestInvalidError(
-      `jobId: leaves no room for its children's ids, <jobId>.<index>, in a job id's 128 characters (child ${lastUnnamed}'s would have ${childIdLength}): give it at most ${128 - (childIdLength - request.jobId.length)} characters, or give each child a jobId`,
+      `jobId: leaves no room for its children's ids, <jobId>.<index>, in a job id's 128 characters (child ${lastUnnamed}'s would have ${longestChildId.length}): give it at most ${128 - (longestChildId.length - request.jobId.length)} characters, or give each child a jobId`,
     );
   const children = await Promise.all(
     body.children.map(async (childBody, index) => {
       const child = await resolveJob(settings, tenant, {
         ...childBody,
-        jobId: childBody.jobId ?? `${request.jobId}.${index}`,
+        jobId: childBody.jobId ?? unnamedChildId(index),
       }).catch((err: unknown) => {
         if (err instanceof RequestInvalidError)
           throw new RequestInvalidError(`children.${index}.${err.message}`, err.details);
